@@ -1,0 +1,126 @@
+// Runtime
+export { LashRuntime, MAX_FOLLOWED_HANDOFFS } from "./runtime/lash-runtime.js";
+export type { SessionConfigUpdate } from "./runtime/lash-runtime.js";
+export { EmbeddedRuntimeBuilder, unconfiguredProvider } from "./runtime/runtime-builder.js";
+export type { SessionPolicyInput } from "./runtime/runtime-builder.js";
+export { createEmbeddedRuntimeHost, createRuntimeCoreConfig } from "./runtime/runtime-core-config.js";
+export type { EmbeddedRuntimeHost, RuntimeCoreConfig } from "./runtime/runtime-core-config.js";
+export { RuntimeHandle } from "./runtime/runtime-handle.js";
+export type { RuntimeObservation } from "./runtime/runtime-handle.js";
+export { observeTurn } from "./runtime/observe-turn.js";
+export type { ObservedTurn } from "./runtime/observe-turn.js";
+export { SessionManager } from "./runtime/session-manager.js";
+export type { ManagedTurnHandle, ManagedTurnOptions } from "./runtime/session-manager.js";
+export { localEffectHost } from "./runtime/effect-host.js";
+export type { EffectInvocation, EffectKind, RuntimeEffectHost } from "./runtime/effect-host.js";
+export { NoopEventSink, NoopTurnActivitySink, RecordingEventSink, RecordingTurnActivitySink } from "./runtime/sinks.js";
+export type { TurnRunOptions } from "./turn/run-turn.js";
+
+// Turn engine pieces (for hosts that build their own loop, durable effect hosts and tests)
+export { TurnMachine, turnLimitMessage } from "./turn/turn-machine.js";
+export type { TurnMachineConfig, TurnMachineSnapshot } from "./turn/turn-machine.js";
+export type { CheckpointResult, LlmCallError, LlmCallResult, SurfaceSyncResult, TurnEffect } from "./turn/turn-machine-types.js";
+export { TurnAssembler } from "./turn/turn-assembler.js";
+export { StandardStreamAccumulator } from "./turn/stream-accumulator.js";
+export { classifyOutputState, containsTracebackOnly, sanitizeAssistantText } from "./turn/output-classification.js";
+export { detectImageMediaType } from "./turn/normalize-input.js";
+export { itemsInput, textInput, withImage } from "./turn/turn-input-builders.js";
+export { projectSessionEvent } from "./turn/event-projection.js";
+
+// Modes
+export { createStandardMode, createStandardProtocolDriver } from "./modes/standard-mode.js";
+export { BATCH_TOOL_NAME } from "./modes/batch-tool.js";
+export { ModeSessionExtensionHandle, ModeTurnExtensionHandle } from "./modes/execution-mode.js";
+export type {
+  CheckpointOnEmpty,
+  CompletedToolCall,
+  DriverAction,
+  DriverContext,
+  ExecResult,
+  ExecutionMode,
+  ModeLlmCallAction,
+  ModePreamble,
+  ModePreambleInput,
+  PendingToolCall,
+  ProtocolDriver,
+} from "./modes/execution-mode.js";
+
+// Plugins
+export { PluginHost } from "./plugins/plugin-host.js";
+export type {
+  AfterToolHookRequest,
+  AssistantResponseContext,
+  AssistantStreamChunk,
+  AssistantStreamTransform,
+  BeforeTurnRequest,
+  CheckpointRequest,
+  LashPlugin,
+  PluginDirective,
+  PluginHookResult,
+  PluginLifecycleEvent,
+  PreparedContext,
+  PromptContributionContext,
+  ToolHookRequest,
+  TurnResultSummary,
+  TurnTransformContext,
+} from "./plugins/plugin.js";
+
+// Tools
+export { defineTool } from "./tools/define-tool.js";
+export { createToolProvider } from "./tools/tool-surface.js";
+export { validateJsonSchema } from "./tools/json-schema-validator.js";
+
+// Prompt
+export { buildSystemPrompt, DEFAULT_PROMPT_INTRO } from "./prompt/prompt-builder.js";
+export { projectRequest } from "./prompt/request-projection.js";
+
+// Sessions
+export { InMemorySessionStore } from "./session/in-memory-session-store.js";
+export { InMemoryAttachmentStore } from "./session/in-memory-attachment-store.js";
+export { TurnInjectionBridge, TurnInputInjectionBridge } from "./session/injection-bridges.js";
+export { activeMessagesOf, activeToolCallsOf, SessionGraphEditor } from "./session/session-graph.js";
+
+// The turn engine's public items, re-exported from the protocol so hosts need one import.
+export {
+  defaultTerminationPolicy,
+  finalTurn,
+  handoffCount,
+  LashError,
+  RuntimeError,
+  ProviderCallError,
+  ToolError,
+  toolResult,
+  HeadRevisionConflictError,
+  CommitIdConflictError,
+  SessionBindingMismatchError,
+} from "@lash/protocol";
+export type {
+  AssembledTurn,
+  AssistantOutput,
+  CodeOutputRecord,
+  EventSink,
+  ExecutionSummary,
+  FollowedTurn,
+  InputItem,
+  ModeSessionExtension,
+  ModeTurnExtension,
+  OutputState,
+  PersistedSessionState,
+  PromptUsage,
+  SessionEvent,
+  SessionStateEnvelope,
+  StopCondition,
+  TerminationPolicy,
+  TokenLedgerEntry,
+  TokenUsage,
+  TurnActivity,
+  TurnActivityId,
+  TurnActivitySink,
+  TurnContext,
+  TurnEvent,
+  TurnFinish,
+  TurnInput,
+  TurnIssue,
+  TurnOutcome,
+  TurnStop,
+} from "@lash/protocol";

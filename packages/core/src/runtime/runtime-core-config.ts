@@ -1,0 +1,56 @@
+import type {
+  AttachmentStore,
+  PromptContribution,
+  PromptLayer,
+  ProviderRetryPolicy,
+  SessionStoreFactory,
+  TerminationPolicy,
+} from "@lash/protocol";
+import { defaultTerminationPolicy, terminationPolicySchema } from "@lash/protocol";
+import { InMemoryAttachmentStore } from "../session/in-memory-attachment-store.js";
+import { localEffectHost, type RuntimeEffectHost } from "./effect-host.js";
+import { emptyPromptLayer } from "../prompt/prompt-builder.js";
+
+/** Configuration every runtime needs (the reference's `RuntimeCoreConfig`), with defaults. */
+export interface RuntimeCoreConfig {
+  readonly attachmentStore: AttachmentStore;
+  /** The host's prompt layer (applied after the mode's and before the session policy's). */
+  readonly prompt: PromptLayer;
+  readonly termination: TerminationPolicy;
+  readonly effectHost: RuntimeEffectHost;
+  /** Overrides every provider's own retry policy when set. */
+  readonly providerRetryPolicy: ProviderRetryPolicy | undefined;
+}
+
+/** A config with the defaults: in-memory attachments, empty prompt layer, default termination, local effects. */
+export function createRuntimeCoreConfig(overrides: Partial<RuntimeCoreConfig> = {}): RuntimeCoreConfig {
+  return {
+    attachmentStore: overrides.attachmentStore ?? new InMemoryAttachmentStore(),
+    prompt: overrides.prompt ?? emptyPromptLayer(),
+    termination: overrides.termination ? validateTermination(overrides.termination) : defaultTerminationPolicy(),
+    effectHost: overrides.effectHost ?? localEffectHost,
+    providerRetryPolicy: overrides.providerRetryPolicy,
+  };
+}
+
+/** Checks the serializable limits of a policy (a bad value is a configuration error, not a late surprise). */
+export function validateTermination(policy: TerminationPolicy): TerminationPolicy {
+  const { stopWhen, ...limits } = policy;
+  const parsed = terminationPolicySchema.parse(limits);
+  return stopWhen === undefined ? parsed : { ...parsed, stopWhen };
+}
+
+/** Adds a contribution to a prompt layer (returns a new layer). */
+export function withContribution(layer: PromptLayer, contribution: PromptContribution): PromptLayer {
+  return { ...layer, contributions: [...layer.contributions, contribution] };
+}
+
+/** The host shape of an embedded runtime: core config and an optional store factory for child sessions. */
+export interface EmbeddedRuntimeHost {
+  readonly core: RuntimeCoreConfig;
+  readonly sessionStoreFactory: SessionStoreFactory | undefined;
+}
+
+export function createEmbeddedRuntimeHost(core: RuntimeCoreConfig, sessionStoreFactory?: SessionStoreFactory): EmbeddedRuntimeHost {
+  return { core, sessionStoreFactory };
+}

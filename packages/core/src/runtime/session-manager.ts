@@ -1,0 +1,235 @@
+import { randomUUID } from "node:crypto";
+import type {
+  AssembledTurn,
+  ChildSessionRequest,
+  EventSink,
+  FirstTurnInput,
+  SessionAccess,
+  SessionEvent,
+  SessionRelation,
+  TokenLedgerEntry,
+  TokenUsage,
+  TurnActivitySink,
+  TurnInput,
+} from "@lash/protocol";
+import { emptyTokenUsage, isEmptyTokenUsage, LashError, mergeTokenLedger, subtractTokenUsage } from "@lash/protocol";
+import { SessionCore, type SessionCoreInit } from "./session-core.js";
+import { runSessionTurn } from "../turn/run-turn.js";
+
+/** Options of a turn on a managed session. */
+export interface ManagedTurnOptions {
+  readonly events?: EventSink;
+  readonly activities?: TurnActivitySink;
+  readonly signal?: AbortSignal;
+}
+
+/** A turn running on a managed session. */
+export interface ManagedTurnHandle {
+  readonly sessionId: string;
+  readonly result: Promise<AssembledTurn>;
+  cancel(): void;
+}
+
+interface ManagedChild {
+  readonly core: SessionCore;
+  readonly relation: Exclude<SessionRelation, { type: "root" }>;
+  readonly usageSource: string;
+  running: { readonly promise: Promise<AssembledTurn>; readonly controller: AbortController } | undefined;
+}
+
+type LiveRelay = (event: SessionEvent) => void | Promise<void>;
+
+/** Creates a session core with its session manager attached. */
+export function createSessionCore(init: SessionCoreInit): SessionCore {
+  const core = new SessionCore(init);
+  core.sessions = new SessionManager(core);
+  return core;
+}
+
+/**
+ * The sessions a session manages: children (driven by the parent, their usage rolled up into the
+ * parent's ledger under their source) and handoff successors (which take over the parent's future
+ * turns). Tools and plugins reach it as `SessionAccess`.
+ */
+export class SessionManager implements SessionAccess {
+  readonly #owner: SessionCore;
+  readonly #children = new Map<string, ManagedChild>();
+  readonly #handoffs = new Map<string, string>();
+  readonly #firstTurnInputs = new Map<string, FirstTurnInput>();
+  #sharedLedger: TokenLedgerEntry[] = [];
+  #liveRelay: LiveRelay | undefined;
+
+  constructor(owner: SessionCore) {
+    this.#owner = owner;
+  }
+
+  get currentSessionId(): string {
+    return this.#owner.sessionId;
+  }
+
+  /** Ids of the managed sessions, in creation order. */
+  get sessionIds(): string[] {
+    return [...this.#children.keys()];
+  }
+
+  child(sessionId: string): SessionCore | undefined {
+    return this.#children.get(sessionId)?.core;
+  }
+
+  /** The handoff successor registered for `sessionId`, if any. */
+  successorOf(sessionId: string): string | undefined {
+    return this.#handoffs.get(sessionId);
+  }
+
+  async createSession(request: ChildSessionRequest): Promise<string> {
+    const sessionId = request.sessionId ?? randomUUID();
+    if (sessionId === "" || sessionId === this.#owner.sessionId || this.#children.has(sessionId)) {
+      throw new LashError("session_manager", `session \`${sessionId}\` already exists`);
+    }
+    const owner = this.#owner;
+    const policy = { ...owner.policy, ...request.policy, sessionId };
+    const core = createSessionCore({ policy, provider: owner.provider, environment: owner.environment });
+    if (request.start === "current_session") {
+      for (const message of owner.graph.activeMessages()) core.graph.appendMessage(message);
+    }
+    for (const message of request.initialMessages ?? []) core.graph.appendMessage(message);
+    const factory = owner.environment.sessionStoreFactory;
+    if (factory) {
+      try {
+        core.store = await factory.createStore({ sessionId, parentSessionId: owner.sessionId, relation: request.relation, policy });
+      } catch (error) {
+        throw new LashError(
+          "session_manager",
+          `failed to create store for child session \`${sessionId}\`: ${error instanceof Error ? error.message : String(error)}. Managed child sessions require a store for the child session id`,
+          { cause: error },
+        );
+      }
+      const existing = await core.store.loadSession({ type: "full_graph" });
+      if (existing) {
+        throw new LashError("session_manager", `the store for child session \`${sessionId}\` already holds session \`${existing.sessionId}\``);
+      }
+      // A child's first commit starts from a fresh head: it never inherits the parent's revision.
+      await core.commit(`create:${sessionId}`);
+    }
+    this.#children.set(sessionId, { core, relation: request.relation, usageSource: request.usageSource ?? "child", running: undefined });
+    if (request.relation.type === "handoff") this.#handoffs.set(request.relation.parentSessionId, sessionId);
+    if (request.firstTurnInput) this.#firstTurnInputs.set(sessionId, request.firstTurnInput);
+    return sessionId;
+  }
+
+  /** Starts a turn on a managed session (one running turn per session). */
+  startTurn(sessionId: string, input: TurnInput, options: ManagedTurnOptions = {}): ManagedTurnHandle {
+    const child = this.#children.get(sessionId);
+    if (!child) throw new LashError("session_manager", `unknown session \`${sessionId}\``);
+    if (child.running) throw new LashError("turn_in_progress", `session \`${sessionId}\` already has a running turn`);
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) controller.abort(options.signal.reason);
+    const promise = this.#runChildTurn(child, sessionId, input, options, controller.signal).finally(() => {
+      options.signal?.removeEventListener("abort", onAbort);
+      child.running = undefined;
+    });
+    child.running = { promise, controller };
+    return { sessionId, result: promise, cancel: () => controller.abort() };
+  }
+
+  runTurn(sessionId: string, input: TurnInput, options: ManagedTurnOptions = {}): Promise<AssembledTurn> {
+    return this.startTurn(sessionId, input, options).result;
+  }
+
+  /** Waits for the running turn of a managed session. */
+  async awaitTurn(sessionId: string): Promise<AssembledTurn> {
+    const running = this.#children.get(sessionId)?.running;
+    if (!running) throw new LashError("session_manager", `session \`${sessionId}\` has no running turn`);
+    return running.promise;
+  }
+
+  cancelTurn(sessionId: string): void {
+    this.#children.get(sessionId)?.running?.controller.abort();
+  }
+
+  async closeSession(sessionId: string): Promise<void> {
+    if (sessionId === this.#owner.sessionId) throw new LashError("session_manager", "cannot close the current session");
+    const child = this.#children.get(sessionId);
+    if (!child) throw new LashError("session_manager", `unknown session \`${sessionId}\``);
+    if (child.running) throw new LashError("session_manager", `session \`${sessionId}\` has a running turn`);
+    this.detach(sessionId);
+  }
+
+  /** Removes a child from this manager and returns it (with its first-turn seed, if any). */
+  detach(sessionId: string): { core: SessionCore; firstTurnInput: FirstTurnInput | undefined } | undefined {
+    const child = this.#children.get(sessionId);
+    if (!child) return undefined;
+    this.#children.delete(sessionId);
+    for (const [parent, successor] of this.#handoffs) {
+      if (successor === sessionId || parent === sessionId) this.#handoffs.delete(parent);
+    }
+    const firstTurnInput = this.#firstTurnInputs.get(sessionId);
+    this.#firstTurnInputs.delete(sessionId);
+    return { core: child.core, firstTurnInput };
+  }
+
+  /** Takes (and forgets) the seed input of a successor's first turn. */
+  takeFirstTurnInput(sessionId: string): FirstTurnInput | undefined {
+    const seed = this.#firstTurnInputs.get(sessionId);
+    this.#firstTurnInputs.delete(sessionId);
+    return seed;
+  }
+
+  /** Usage recorded by child turns since the last drain (merged per source and model). */
+  drainSharedLedger(): TokenLedgerEntry[] {
+    const drained = this.#sharedLedger;
+    this.#sharedLedger = [];
+    return drained;
+  }
+
+  /** Undrained child usage (for usage reports taken between turns). */
+  get undrainedUsage(): readonly TokenLedgerEntry[] {
+    return this.#sharedLedger;
+  }
+
+  /** While the owner runs a turn, child usage is also reported live into that turn. */
+  setLiveRelay(relay: LiveRelay | undefined): void {
+    this.#liveRelay = relay;
+  }
+
+  async #runChildTurn(child: ManagedChild, sessionId: string, input: TurnInput, options: ManagedTurnOptions, signal: AbortSignal): Promise<AssembledTurn> {
+    const source = child.usageSource;
+    const model = child.core.policy.model;
+    let reported: TokenUsage = emptyTokenUsage();
+    const downstream = options.events;
+    const events: EventSink = {
+      emit: (event) => {
+        let relayed: void | Promise<void> = undefined;
+        if (event.type === "token_usage") {
+          const delta = subtractTokenUsage(event.cumulative, reported);
+          if (!isEmptyTokenUsage(delta)) {
+            reported = event.cumulative;
+            this.#sharedLedger = mergeTokenLedger(this.#sharedLedger, [{ source, model, usage: delta }]);
+            relayed = this.#liveRelay?.({
+              type: "child_token_usage",
+              sessionId,
+              source,
+              model,
+              modeIteration: event.modeIteration,
+              usage: delta,
+              cumulative: event.cumulative,
+            });
+          }
+        }
+        const forwarded = downstream?.emit(event);
+        if (relayed && forwarded) return Promise.all([relayed, forwarded]).then(() => undefined);
+        return relayed ?? forwarded;
+      },
+    };
+    const turn = await runSessionTurn(child.core, input, {
+      events,
+      ...(options.activities ? { activities: options.activities } : {}),
+      signal,
+    });
+    const remainder = subtractTokenUsage(turn.tokenUsage, reported);
+    if (!isEmptyTokenUsage(remainder)) this.#sharedLedger = mergeTokenLedger(this.#sharedLedger, [{ source, model: turn.state.policy.model, usage: remainder }]);
+    return turn;
+  }
+}

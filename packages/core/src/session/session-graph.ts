@@ -1,0 +1,236 @@
+import type {
+  GraphCommitDelta,
+  Message,
+  SessionGraph,
+  SessionNodePayload,
+  SessionNodeRecord,
+  ToolCallRecord,
+} from "@lash/protocol";
+import { stableStringify } from "@lash/protocol";
+import { freshHexId, nowIso, sha256Hex } from "./ids.js";
+import { isTransientMessage } from "./message-text.js";
+
+/** The stable key of a tool call: its call id, or a content hash for calls without one. */
+export function toolCallStableKey(record: ToolCallRecord): string {
+  if (record.callId) return record.callId;
+  const digest = sha256Hex(stableStringify([record.tool, record.args, record.output]));
+  return `anon-${digest.slice(0, 12)}`;
+}
+
+/**
+ * A mutable session graph: an append-only list of nodes forming a tree, plus the leaf that selects
+ * the active branch. It tracks which nodes were appended since the last commit so that commits can
+ * send only the delta.
+ */
+export class SessionGraphEditor {
+  #nodes: SessionNodeRecord[];
+  #positions: Map<string, number>;
+  #leafNodeId: string | undefined;
+  #activePath: SessionNodeRecord[] | undefined;
+  #uncommitted: SessionNodeRecord[] = [];
+  #replaceRequired = false;
+
+  private constructor(nodes: SessionNodeRecord[], leafNodeId: string | undefined) {
+    this.#nodes = nodes;
+    this.#positions = new Map(nodes.map((node, position) => [node.nodeId, position]));
+    this.#leafNodeId = leafNodeId;
+  }
+
+  /** An editor over a copy of `graph`'s node list; every node counts as already committed. */
+  static from(graph: SessionGraph): SessionGraphEditor {
+    return new SessionGraphEditor([...graph.nodes], graph.leafNodeId);
+  }
+
+  static empty(): SessionGraphEditor {
+    return new SessionGraphEditor([], undefined);
+  }
+
+  /** An independent copy (uncommitted nodes stay uncommitted in the copy). */
+  clone(): SessionGraphEditor {
+    const copy = new SessionGraphEditor([...this.#nodes], this.#leafNodeId);
+    copy.#uncommitted = [...this.#uncommitted];
+    copy.#replaceRequired = this.#replaceRequired;
+    return copy;
+  }
+
+  get leafNodeId(): string | undefined {
+    return this.#leafNodeId;
+  }
+
+  get nodeCount(): number {
+    return this.#nodes.length;
+  }
+
+  /** The graph as plain data (a new node array; the nodes themselves are shared and immutable). */
+  toGraph(): SessionGraph {
+    return this.#leafNodeId === undefined
+      ? { nodes: [...this.#nodes] }
+      : { nodes: [...this.#nodes], leafNodeId: this.#leafNodeId };
+  }
+
+  node(nodeId: string): SessionNodeRecord | undefined {
+    const position = this.#positions.get(nodeId);
+    return position === undefined ? undefined : this.#nodes[position];
+  }
+
+  /** The active path from the root to the leaf (stops at a missing parent). */
+  activePath(): readonly SessionNodeRecord[] {
+    if (this.#activePath) return this.#activePath;
+    const path: SessionNodeRecord[] = [];
+    const seen = new Set<string>();
+    let current = this.#leafNodeId === undefined ? undefined : this.node(this.#leafNodeId);
+    while (current && !seen.has(current.nodeId)) {
+      seen.add(current.nodeId);
+      path.push(current);
+      current = current.parentNodeId === undefined ? undefined : this.node(current.parentNodeId);
+    }
+    path.reverse();
+    this.#activePath = path;
+    return path;
+  }
+
+  /** The active path's messages, without transient ones, each message id once. */
+  activeMessages(): Message[] {
+    const messages: Message[] = [];
+    const seen = new Set<string>();
+    for (const node of this.activePath()) {
+      if (node.payload.kind !== "message") continue;
+      const message = node.payload.message;
+      if (isTransientMessage(message) || seen.has(message.id)) continue;
+      seen.add(message.id);
+      messages.push(message);
+    }
+    return messages;
+  }
+
+  /** The tool calls recorded on the active path, in order. */
+  activeToolCalls(): ToolCallRecord[] {
+    const records: ToolCallRecord[] = [];
+    for (const node of this.activePath()) {
+      if (node.payload.kind === "tool_invocation") records.push(node.payload.record);
+    }
+    return records;
+  }
+
+  /** Ids of the nodes that are not on the active path. */
+  orphanedNodeIds(): string[] {
+    const onPath = new Set(this.activePath().map((node) => node.nodeId));
+    return this.#nodes.filter((node) => !onPath.has(node.nodeId)).map((node) => node.nodeId);
+  }
+
+  /** Appends a message under the leaf (transient messages are never stored; returns undefined). */
+  appendMessage(message: Message): SessionNodeRecord | undefined {
+    if (isTransientMessage(message)) return undefined;
+    return this.#append(this.#freeId(message.id, "message"), { kind: "message", message });
+  }
+
+  /** Appends a completed tool call under the leaf (node id `tool:{stableKey}`). */
+  appendToolCall(record: ToolCallRecord): SessionNodeRecord {
+    const stableKey = toolCallStableKey(record);
+    let nodeId = `tool:${stableKey}`;
+    if (this.#positions.has(nodeId)) nodeId = `tool:${stableKey}:${freshHexId()}`;
+    return this.#append(nodeId, { kind: "tool_invocation", stableKey, record });
+  }
+
+  /** Appends any payload under the leaf with a fresh `{prefix}:{hex}` id. */
+  appendRecord(payload: Extract<SessionNodePayload, { kind: "mode_event" | "plugin" }>): SessionNodeRecord {
+    const prefix = payload.kind === "mode_event" ? "mode" : "plugin";
+    return this.#append(`${prefix}:${freshHexId()}`, payload);
+  }
+
+  /**
+   * Makes the active path read as `messages`: keeps the longest prefix of the active path whose
+   * messages match `messages` (by id, tool-call nodes riding along), then appends the rest as a new
+   * branch. Replaced nodes stay in the graph as an orphaned branch; nothing is deleted.
+   */
+  replaceActiveReadState(messages: readonly Message[]): void {
+    const target = messages.filter((message) => !isTransientMessage(message));
+    let matched = 0;
+    let branchPoint: string | undefined;
+    for (const node of this.activePath()) {
+      if (node.payload.kind === "message") {
+        if (target[matched]?.id !== node.payload.message.id) break;
+        matched += 1;
+      }
+      branchPoint = node.nodeId;
+    }
+    if (matched === target.length && branchPoint === this.#leafNodeId) return;
+    this.#setLeaf(branchPoint);
+    for (const message of target.slice(matched)) this.appendMessage(message);
+  }
+
+  /** Moves the leaf to `nodeId` (which must exist). */
+  branchTo(nodeId: string): void {
+    if (!this.#positions.has(nodeId)) throw new Error(`unknown node \`${nodeId}\``);
+    this.#setLeaf(nodeId);
+  }
+
+  /**
+   * Repairs a leaf that points at no node: the leaf becomes the last node carrying a message (or
+   * none). Returns true when the leaf changed.
+   */
+  healOrphanedLeaf(): boolean {
+    if (this.#leafNodeId === undefined || this.#positions.has(this.#leafNodeId)) return false;
+    const lastMessage = this.#nodes.findLast((node) => node.payload.kind === "message");
+    this.#setLeaf(lastMessage?.nodeId);
+    return true;
+  }
+
+  /** Requires the next commit to replace the whole stored graph (after a destructive rewrite). */
+  requireFullReplace(): void {
+    this.#replaceRequired = true;
+  }
+
+  /** The graph delta of the next commit: everything appended since the last `markCommitted`. */
+  pendingDelta(): GraphCommitDelta {
+    if (this.#replaceRequired) return { type: "replace_full", graph: this.toGraph() };
+    const leaf = this.#leafNodeId === undefined ? {} : { leafNodeId: this.#leafNodeId };
+    if (this.#uncommitted.length === 0) return { type: "unchanged", ...leaf };
+    return { type: "append", nodes: [...this.#uncommitted], ...leaf };
+  }
+
+  /** Marks the pending delta as stored. */
+  markCommitted(): void {
+    this.#uncommitted = [];
+    this.#replaceRequired = false;
+  }
+
+  #append(nodeId: string, payload: SessionNodePayload): SessionNodeRecord {
+    const node: SessionNodeRecord =
+      this.#leafNodeId === undefined
+        ? { nodeId, timestamp: nowIso(), payload }
+        : { nodeId, parentNodeId: this.#leafNodeId, timestamp: nowIso(), payload };
+    this.#positions.set(nodeId, this.#nodes.length);
+    this.#nodes.push(node);
+    this.#uncommitted.push(node);
+    const path = this.#activePath;
+    this.#leafNodeId = nodeId;
+    if (path) path.push(node);
+    return node;
+  }
+
+  #setLeaf(nodeId: string | undefined): void {
+    if (nodeId === this.#leafNodeId) return;
+    this.#leafNodeId = nodeId;
+    this.#activePath = undefined;
+  }
+
+  #freeId(preferred: string, prefix: string): string {
+    if (!this.#positions.has(preferred)) return preferred;
+    let candidate = `${prefix}:${preferred}`;
+    for (let suffix = 2; this.#positions.has(candidate); suffix += 1) {
+      candidate = `${prefix}:${preferred}:${suffix}`;
+    }
+    return candidate;
+  }
+}
+
+/** The active messages of a graph value (convenience for read models). */
+export function activeMessagesOf(graph: SessionGraph): Message[] {
+  return SessionGraphEditor.from(graph).activeMessages();
+}
+
+/** The active tool calls of a graph value. */
+export function activeToolCallsOf(graph: SessionGraph): ToolCallRecord[] {
+  return SessionGraphEditor.from(graph).activeToolCalls();
+}

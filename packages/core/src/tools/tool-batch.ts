@@ -1,0 +1,123 @@
+import { randomUUID } from "node:crypto";
+import type { JsonValue, SessionEvent, ToolCallRecord } from "@lash/protocol";
+import type { CompletedToolCall, PendingToolCall } from "../modes/execution-mode.js";
+import type { TurnEventPipe } from "../turn/event-pipe.js";
+import type { NestedToolCall, NestedToolResult } from "./nested-dispatch.js";
+import { parseToolArguments } from "./tool-arguments.js";
+import { dispatchToolCall, type ToolDispatchEnvironment } from "./tool-execution.js";
+import { cancelledOutput, renderToolOutputForModel } from "./tool-output.js";
+
+/** Everything a batch needs: the dispatch environment without the nested dispatcher, plus the pipe. */
+export type ToolBatchEnvironment = Omit<ToolDispatchEnvironment, "nestedDispatcher"> & {
+  readonly pipe: TurnEventPipe;
+};
+
+const CANCELLED = Symbol("cancelled");
+
+/** Resolves with `CANCELLED` as soon as `signal` aborts (or at once when it already has). */
+function whenAborted(signal: AbortSignal): { promise: Promise<typeof CANCELLED>; dispose: () => void } {
+  if (signal.aborted) return { promise: Promise.resolve(CANCELLED), dispose: () => {} };
+  let onAbort: () => void = () => {};
+  const promise = new Promise<typeof CANCELLED>((resolve) => {
+    onAbort = () => resolve(CANCELLED);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return { promise, dispose: () => signal.removeEventListener("abort", onAbort) };
+}
+
+/** Runs `work`, but settles with `CANCELLED` the moment the turn aborts (the tool sees the signal). */
+async function raceCancellation<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof CANCELLED> {
+  const aborted = whenAborted(signal);
+  try {
+    return await Promise.race([work, aborted.promise]);
+  } catch (error) {
+    if (signal.aborted) return CANCELLED;
+    throw error;
+  } finally {
+    aborted.dispose();
+    // A tool that ignores the signal keeps running detached; its late failure must not crash the process.
+    work.catch(() => {});
+  }
+}
+
+/** Runs calls: every parallel call at once, then the serial ones one by one; results by index. */
+async function schedule<T, R>(
+  items: readonly T[],
+  isSerial: (item: T) => boolean,
+  run: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  const parallel: Promise<void>[] = [];
+  const serial: number[] = [];
+  items.forEach((item, index) => {
+    if (isSerial(item)) serial.push(index);
+    else parallel.push(run(item, index).then((result) => void (results[index] = result)));
+  });
+  await Promise.all(parallel);
+  for (const index of serial) results[index] = await run(items[index] as T, index);
+  return results;
+}
+
+function createNestedDispatcher(environment: ToolBatchEnvironment): (calls: readonly NestedToolCall[], signal: AbortSignal) => Promise<NestedToolResult[]> {
+  const nested = async (calls: readonly NestedToolCall[]): Promise<NestedToolResult[]> =>
+    schedule(
+      calls,
+      (call) => environment.surface.get(call.toolName)?.executionMode === "serial",
+      async (call) => {
+        const dispatched = await dispatchToolCall({ callId: undefined, toolName: call.toolName, args: call.args }, { ...environment, nestedDispatcher: nested });
+        return { output: dispatched.output, durationMs: dispatched.durationMs };
+      },
+    );
+  return nested;
+}
+
+async function runCall(call: PendingToolCall, environment: ToolBatchEnvironment, nestedDispatcher: ReturnType<typeof createNestedDispatcher>): Promise<CompletedToolCall> {
+  const { pipe } = environment;
+  const parsed = parseToolArguments(call.inputJson);
+  const args: JsonValue = parsed.ok ? parsed.args : parsed.raw;
+  const callId = call.callId === "" ? undefined : call.callId;
+  const correlationId = `tool:${callId ?? randomUUID()}`;
+  const start: SessionEvent = callId === undefined ? { type: "tool_call_start", name: call.toolName, args } : { type: "tool_call_start", callId, name: call.toolName, args };
+  const startDelivery = pipe.session(start);
+  if (startDelivery) await startDelivery;
+  const startedDelivery = pipe.activity(callId === undefined ? { type: "tool_call_started", name: call.toolName, args } : { type: "tool_call_started", callId, name: call.toolName, args }, correlationId);
+  if (startedDelivery) await startedDelivery;
+
+  const dispatched = environment.signal.aborted
+    ? CANCELLED
+    : await raceCancellation(
+        dispatchToolCall(
+          parsed.ok ? { callId, toolName: call.toolName, args } : { callId, toolName: call.toolName, args, argumentsError: parsed.message },
+          { ...environment, nestedDispatcher },
+        ),
+        environment.signal,
+      );
+  const record: ToolCallRecord =
+    dispatched === CANCELLED
+      ? { tool: call.toolName, args, output: cancelledOutput(), durationMs: 0 }
+      : { tool: call.toolName, args: dispatched.args, output: dispatched.output, durationMs: dispatched.durationMs };
+  if (callId !== undefined) record.callId = callId;
+  const projected = dispatched === CANCELLED ? undefined : await environment.plugins.projectToolResult(record);
+  const modelText = projected ?? renderToolOutputForModel(record.output);
+  const completed = pipe.activity(
+    { type: "tool_call_completed", ...(callId === undefined ? {} : { callId }), name: call.toolName, args: record.args, output: record.output, durationMs: record.durationMs },
+    correlationId,
+  );
+  if (completed) await completed;
+  return { call, record, modelText };
+}
+
+/**
+ * Runs a batch of tool calls: parallel calls start together, serial calls run one at a time after
+ * them, results come back in call order. A cancelled turn gives every unfinished call a cancelled
+ * result at once (the tools see the aborted signal).
+ */
+export async function runToolBatch(calls: readonly PendingToolCall[], environment: ToolBatchEnvironment): Promise<CompletedToolCall[]> {
+  const nestedDispatcher = createNestedDispatcher(environment);
+  return schedule(
+    calls,
+    (call) => environment.surface.get(call.toolName)?.executionMode === "serial",
+    (call) => runCall(call, environment, nestedDispatcher),
+  );
+}
+

@@ -1,0 +1,110 @@
+import type {
+  AssembledTurn,
+  Message,
+  PluginRuntimeEvent,
+  TerminationPolicy,
+  TokenLedgerEntry,
+  TurnStop,
+} from "@lash/protocol";
+import { isEmptyTokenUsage, mergeTokenLedger, normalizePromptUsage, RuntimeError } from "@lash/protocol";
+import type { SessionCore } from "../runtime/session-core.js";
+import { freshMessageId, partId } from "../session/ids.js";
+import { isTransientMessage, renderMessageText } from "../session/message-text.js";
+import { messageFromPluginMessage } from "../session/plugin-messages.js";
+import type { TurnEventPipe } from "./event-pipe.js";
+import { sanitizeAssistantText } from "./output-classification.js";
+import type { TurnAssembler } from "./turn-assembler.js";
+import type { TurnModelSelection } from "./turn-setup.js";
+
+export interface TurnCompletion {
+  readonly turnId: string;
+  readonly turnIndex: number;
+  readonly selection: TurnModelSelection;
+  readonly assembler: TurnAssembler;
+  readonly pipe: TurnEventPipe;
+  readonly termination: TerminationPolicy;
+  /** Set when the host cancelled the turn or its wall-time budget ran out. */
+  readonly interruption: TurnStop | undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function deliver(pending: void | Promise<void>): Promise<void> {
+  if (pending) await pending;
+}
+
+/**
+ * Appends the final answer as an assistant message unless the conversation already ends with one
+ * that reads as that answer (the standard mode appends its own, with reasoning parts).
+ */
+function materializeTerminalOutput(core: SessionCore, turn: AssembledTurn): void {
+  const { outcome } = turn;
+  if (outcome.type !== "finished" || outcome.finish.type !== "assistant_message") return;
+  const text = outcome.finish.text;
+  if (text === "") return;
+  const last = core.graph.activeMessages().filter((message) => !isTransientMessage(message)).at(-1);
+  if (last?.role === "assistant" && sanitizeAssistantText(renderMessageText(last)).endsWith(text)) return;
+  const id = freshMessageId();
+  const message: Message = { id, role: "assistant", parts: [{ kind: "prose", id: partId(id, 0), content: text }] };
+  core.graph.appendMessage(message);
+}
+
+/**
+ * The phases after the effect loop: usage accounting, assembly, `afterTurn` hooks, the final commit
+ * (graph, checkpoint and usage in one idempotent commit) and the lifecycle notifications.
+ */
+export async function completeTurn(core: SessionCore, completion: TurnCompletion): Promise<AssembledTurn> {
+  const { assembler, pipe, selection } = completion;
+  const { plugins } = core.environment;
+
+  const turnUsage = assembler.tokenUsage;
+  const usageDeltas: TokenLedgerEntry[] = mergeTokenLedger(
+    core.sessions.drainSharedLedger(),
+    isEmptyTokenUsage(turnUsage) ? [] : [{ source: "turn", model: selection.model, usage: turnUsage }],
+  );
+  core.turnIndex = completion.turnIndex;
+  if (!isEmptyTokenUsage(turnUsage)) core.tokenUsage = turnUsage;
+  const lastUsage = assembler.lastLlmUsage;
+  core.lastPromptUsage = lastUsage ? normalizePromptUsage(lastUsage, selection.provider.inputUsageExcludesCachedTokens ?? false) : undefined;
+
+  const interrupted = completion.interruption !== undefined;
+  const assembled = assembler.finish({
+    state: core.exportEnvelope(),
+    interrupted,
+    ...(completion.interruption ? { interruptionStop: completion.interruption } : {}),
+    treatMissingDoneAsFailure: completion.termination.treatMissingDoneAsFailure,
+  });
+
+  const afterTurnEvents: { pluginId: string; event: PluginRuntimeEvent }[] = [];
+  if (!plugins.isEmpty) {
+    let collected;
+    try {
+      collected = await plugins.afterTurn({ sessionId: core.sessionId, turnIndex: completion.turnIndex, turn: assembled });
+    } catch (error) {
+      throw new RuntimeError("plugin_finalize_turn", `afterTurn hook failed: ${errorMessage(error)}`, { cause: error });
+    }
+    const misplaced = collected.rejected[0] ?? collected.toolDirectives[0];
+    if (misplaced) {
+      throw new RuntimeError("plugin_finalize_turn", `plugin \`${misplaced.pluginId}\` returned \`${misplaced.directive.type}\`, which is not valid in afterTurn`);
+    }
+    for (const message of collected.messages) core.graph.appendMessage(messageFromPluginMessage(message, { pluginId: "plugin", transient: false }));
+    for (const directive of collected.sessions) {
+      if (directive.type === "create_session") await core.sessions.createSession(directive.request);
+    }
+    afterTurnEvents.push(...collected.events);
+    await plugins.emitLifecycle({ type: "turn_committed", turn: assembled });
+  }
+
+  materializeTerminalOutput(core, assembled);
+  try {
+    await core.commit(`${completion.turnId}:final`, usageDeltas);
+  } catch (error) {
+    throw new RuntimeError("store_commit_failed", `final commit of turn \`${completion.turnId}\` failed: ${errorMessage(error)}`, { cause: error });
+  }
+  const turn: AssembledTurn = { ...assembled, state: core.exportEnvelope() };
+  for (const { pluginId, event } of afterTurnEvents) await deliver(pipe.sessionOnly({ type: "plugin_event", pluginId, event }));
+  if (!plugins.isEmpty) await plugins.emitLifecycle({ type: "turn_persisted", turn });
+  return turn;
+}

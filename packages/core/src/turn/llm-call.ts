@@ -1,0 +1,238 @@
+import { randomUUID } from "node:crypto";
+import type {
+  AttachmentStore,
+  LlmAttachment,
+  LlmResponse,
+  LlmStreamEvent,
+  LlmUsage,
+  ModelProvider,
+  TokenUsage,
+} from "@lash/protocol";
+import { isEmptyTokenUsage } from "@lash/protocol";
+import { assistantTextSeparator } from "../modes/assistant-text.js";
+import type { PluginHost } from "../plugins/plugin-host.js";
+import type { TurnEventPipe } from "./event-pipe.js";
+import { callProvider, type ProviderCallSettings } from "./provider-call.js";
+import { StandardStreamAccumulator } from "./stream-accumulator.js";
+import type { LlmCallResult, TurnEffect } from "./turn-machine-types.js";
+
+/** What one model call needs from the turn. */
+export interface LlmCallEnvironment {
+  readonly provider: ModelProvider;
+  readonly settings: ProviderCallSettings;
+  readonly attachmentStore: AttachmentStore;
+  readonly pipe: TurnEventPipe;
+  readonly plugins: PluginHost;
+  readonly sessionId: string;
+  readonly maxContextTokens: number;
+  readonly signal: AbortSignal;
+}
+
+type Delivery = void | Promise<void>;
+
+function chain(first: Delivery, next: () => Delivery): Delivery {
+  return first ? first.then(next) : next();
+}
+
+function toTokenUsage(usage: LlmUsage): TokenUsage {
+  return {
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cachedInputTokens: usage.cachedInputTokens,
+    reasoningTokens: usage.reasoningTokens,
+  };
+}
+
+/** The per-attempt view of a streaming call: what arrived, and the correlation ids of its blocks. */
+class StreamState {
+  accumulator = new StandardStreamAccumulator();
+  proseCorrelation = randomUUID();
+  reasoningCorrelation = randomUUID();
+  textStreamed = false;
+  streamedUsage: TokenUsage | undefined;
+
+  /** A retried attempt starts over: new blocks, nothing accumulated. */
+  reset(): void {
+    this.accumulator = new StandardStreamAccumulator();
+    this.proseCorrelation = randomUUID();
+    this.reasoningCorrelation = randomUUID();
+    this.textStreamed = false;
+    this.streamedUsage = undefined;
+  }
+}
+
+async function loadAttachments(effect: Extract<TurnEffect, { type: "llm_call" }>, store: AttachmentStore): Promise<LlmAttachment[] | string> {
+  const attachments: LlmAttachment[] = [];
+  for (const ref of effect.attachmentRefs) {
+    const data = await store.get(ref.id);
+    if (!data) return `attachment \`${ref.id}\` could not be loaded from the attachment store`;
+    attachments.push({ mediaType: ref.mediaType, data, reference: ref.id });
+  }
+  return attachments;
+}
+
+/**
+ * Runs one streaming model call: forwards the stream as semantic events (prose, reasoning, retry
+ * status), accumulates it so an empty or partial final response is rebuilt, applies the plugins'
+ * stream and response hooks, and returns the result for the turn machine.
+ */
+export async function performLlmCall(
+  effect: Extract<TurnEffect, { type: "llm_call" }>,
+  modeIteration: number,
+  environment: LlmCallEnvironment,
+): Promise<LlmCallResult> {
+  const { pipe, plugins } = environment;
+  const attachments = await loadAttachments(effect, environment.attachmentStore);
+  if (typeof attachments === "string") {
+    return { ok: false, error: { message: attachments, code: "attachment_resolution_failed", terminalReason: "provider_error", retryable: false } };
+  }
+  const request = attachments.length === 0 ? effect.request : { ...effect.request, attachments };
+  const stream = new StreamState();
+  // A stream hook may end the call early (it saw everything it needs).
+  const streamAbort = new AbortController();
+  const onTurnAbort = (): void => streamAbort.abort();
+  environment.signal.addEventListener("abort", onTurnAbort, { once: true });
+  if (environment.signal.aborted) streamAbort.abort();
+
+  const emitProse = (text: string, correlationId: string): Delivery =>
+    chain(pipe.session({ type: "text_delta", content: text }), () => pipe.activity({ type: "assistant_prose_delta", text }, correlationId));
+  const emitReasoning = (text: string, correlationId: string): Delivery =>
+    chain(pipe.session({ type: "reasoning_delta", content: text }), () => pipe.activity({ type: "reasoning_delta", text }, correlationId));
+
+  const onText = (text: string, correlationId: string, responseMeta: Parameters<StandardStreamAccumulator["pushText"]>[1]): Delivery => {
+    if (text === "") return undefined;
+    stream.textStreamed = true;
+    if (!plugins.hasStreamHooks) {
+      stream.accumulator.pushText(text, responseMeta);
+      return emitProse(text, correlationId);
+    }
+    const transformed = plugins.transformAssistantStream({ sessionId: environment.sessionId, modeIteration, text });
+    let delivery: Delivery = undefined;
+    for (const { pluginId, event } of transformed.events) delivery = chain(delivery, () => pipe.session({ type: "plugin_event", pluginId, event }));
+    for (const reasoning of transformed.reasoningDeltas) {
+      stream.accumulator.pushReasoning(reasoning);
+      delivery = chain(delivery, () => emitReasoning(reasoning, stream.reasoningCorrelation));
+    }
+    if (transformed.text !== "") {
+      stream.accumulator.pushText(transformed.text, responseMeta);
+      delivery = chain(delivery, () => emitProse(transformed.text, correlationId));
+    }
+    if (transformed.abortStream) streamAbort.abort();
+    return delivery;
+  };
+
+  const onEvent = (event: LlmStreamEvent): Delivery => {
+    switch (event.type) {
+      case "delta":
+        return onText(event.text, stream.proseCorrelation, undefined);
+      case "reasoning_delta":
+        if (event.text === "") return undefined;
+        stream.accumulator.pushReasoning(event.text);
+        return emitReasoning(event.text, stream.reasoningCorrelation);
+      case "part": {
+        const { part } = event;
+        if (part.type === "text") return onText(part.text, part.responseMeta?.id ?? stream.proseCorrelation, part.responseMeta);
+        if (part.type === "reasoning") {
+          stream.accumulator.pushReasoning(part.text, part.replay);
+          return part.text === "" ? undefined : emitReasoning(part.text, part.replay?.itemId ?? stream.reasoningCorrelation);
+        }
+        stream.accumulator.pushToolCall(part);
+        return undefined;
+      }
+      case "usage":
+        stream.streamedUsage = toTokenUsage({ ...{ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 }, ...event.usage });
+        return undefined;
+      case "retry_status":
+        stream.reset();
+        return pipe.session({ type: "retry_status", waitSeconds: event.waitSeconds, attempt: event.attempt, maxAttempts: event.maxAttempts, reason: event.reason });
+    }
+  };
+
+  let result;
+  try {
+    result = await callProvider(environment.provider, request, streamAbort.signal, onEvent, environment.settings);
+  } finally {
+    environment.signal.removeEventListener("abort", onTurnAbort);
+  }
+  const partialUsage = stream.streamedUsage;
+  if (!result.ok) {
+    const stoppedByHook = result.cancelled && !environment.signal.aborted && streamAbort.signal.aborted;
+    if (!stoppedByHook) {
+      const partialText = stream.accumulator.text();
+      const base = result.cancelled
+        ? { error: { message: "cancelled", code: "cancelled", terminalReason: "cancelled" as const, retryable: false } }
+        : {
+            error: {
+              message: result.failure.message,
+              ...(result.failure.code === undefined ? {} : { code: result.failure.code }),
+              terminalReason: result.failure.terminalReason,
+              retryable: result.failure.retryable,
+              ...(result.failure.raw === undefined ? {} : { raw: result.failure.raw }),
+            },
+          };
+      return { ok: false, ...base, ...(partialText === "" ? {} : { partialText }), ...(partialUsage ? { partialUsage } : {}) };
+    }
+  }
+  let response: LlmResponse =
+    result.ok
+      ? result.response
+      : {
+          // A stream hook ended the call: what streamed is the response.
+          fullText: stream.accumulator.text(),
+          parts: stream.accumulator.parts(),
+          usage: partialUsage ?? { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
+          terminalReason: "stop",
+        };
+  if (isEmptyTokenUsage(response.usage) && partialUsage) response = { ...response, usage: partialUsage };
+  response = stream.accumulator.applyToResponse(response);
+  if (plugins.hasResponseHooks) {
+    response = await plugins.transformAssistantResponse(response, { sessionId: environment.sessionId, modeIteration });
+  }
+  response = refineTerminalReason(response, environment.maxContextTokens);
+  return { ok: true, response, textStreamed: stream.textStreamed };
+}
+
+/**
+ * An output limit hit with no output while the prompt filled 95% of the context window is really a
+ * context overflow: say so, so the host compacts instead of retrying with a larger output budget.
+ */
+function refineTerminalReason(response: LlmResponse, maxContextTokens: number): LlmResponse {
+  if (response.terminalReason !== "output_limit" || response.usage.outputTokens !== 0) return response;
+  const prompt = response.usage.inputTokens + response.usage.cachedInputTokens;
+  if (prompt < maxContextTokens * 0.95) return response;
+  return {
+    ...response,
+    terminalReason: "context_overflow",
+    terminalDiagnostic: "Model produced no output because the prompt reached the configured context window.",
+  };
+}
+
+/**
+ * For a response that did not stream its text: the prose and reasoning activities it would have
+ * streamed. Text parts with provider item ids get one block each; otherwise one block holds the
+ * whole text (parts joined with blank lines, as the answer reads).
+ */
+export function emitResponseParts(response: LlmResponse, pipe: TurnEventPipe): Delivery {
+  let delivery: Delivery = undefined;
+  const textParts = response.parts.filter((part) => part.type === "text");
+  let emittedText = false;
+  if (textParts.some((part) => part.responseMeta?.id !== undefined)) {
+    for (const part of textParts) {
+      if (part.text === "") continue;
+      emittedText = true;
+      delivery = chain(delivery, () => pipe.activity({ type: "assistant_prose_delta", text: part.text }, part.responseMeta?.id ?? randomUUID()));
+    }
+  }
+  for (const part of response.parts) {
+    if (part.type !== "reasoning" || part.text === "") continue;
+    delivery = chain(delivery, () => pipe.activity({ type: "reasoning_delta", text: part.text }, part.replay?.itemId ?? randomUUID()));
+  }
+  if (!emittedText) {
+    let text = response.fullText;
+    if (text === "") {
+      for (const part of textParts) text += assistantTextSeparator(text, part.text) + part.text;
+    }
+    if (text !== "") delivery = chain(delivery, () => pipe.activity({ type: "assistant_prose_delta", text }));
+  }
+  return delivery;
+}

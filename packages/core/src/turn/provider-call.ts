@@ -1,0 +1,192 @@
+import type {
+  LlmRequest,
+  LlmResponse,
+  LlmStreamEvent,
+  ModelProvider,
+  ProviderFailure,
+  ProviderRetryPolicy,
+} from "@lash/protocol";
+import { classifyProviderFailure, llmResponseSchema, ProviderCallError } from "@lash/protocol";
+import { streamEventProblem } from "./stream-event-validation.js";
+
+/** How the runtime calls providers: retry policy, and the clock (so tests can use fake timers). */
+export interface ProviderCallSettings {
+  readonly retryPolicy: ProviderRetryPolicy;
+  readonly sleep: (milliseconds: number, signal: AbortSignal) => Promise<void>;
+  /** Random number in [0, 1) for jitter. */
+  readonly random: () => number;
+}
+
+export type ProviderCallResult =
+  | { readonly ok: true; readonly response: LlmResponse }
+  | { readonly ok: false; readonly cancelled: boolean; readonly failure: ProviderFailure };
+
+type StreamHandler = (event: LlmStreamEvent) => void | Promise<void>;
+
+/** An error thrown by the runtime's own stream consumer (a sink), carried through the provider. */
+class ConsumerError extends Error {
+  constructor(readonly original: unknown) {
+    super("stream consumer failed");
+  }
+}
+
+function invalidOutput(message: string): ProviderCallError {
+  return new ProviderCallError({ kind: "stream", message, retryable: false, terminalReason: "provider_error", code: "invalid_provider_output" });
+}
+
+function failureOf(error: unknown): ProviderFailure {
+  if (ProviderCallError.isInstance(error)) return error.failure;
+  const message = error instanceof Error ? error.message : `provider threw a non-error value: ${String(error)}`;
+  return classifyProviderFailure({ kind: "unknown", message });
+}
+
+function validateResponse(response: unknown): LlmResponse {
+  const parsed = llmResponseSchema.safeParse(response);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue ? issue.path.join(".") : "";
+  throw invalidOutput(`provider returned an invalid response at \`${path || "(root)"}\`: ${issue?.message ?? "invalid"}`);
+}
+
+/** One attempt: `doComplete` with the emit callback, or `doStream` consumed to its final response. */
+async function attempt(provider: ModelProvider, request: LlmRequest, signal: AbortSignal, onEvent: StreamHandler): Promise<LlmResponse> {
+  let settled = false;
+  // Failures seen inside `emit` are remembered: a provider might swallow what `emit` throws.
+  let streamFailure: ProviderCallError | undefined;
+  let consumerFailure: ConsumerError | undefined;
+  const consume = (event: LlmStreamEvent): void | Promise<void> => {
+    try {
+      const pending = onEvent(event);
+      return pending ? pending.catch((error: unknown) => {
+        consumerFailure ??= new ConsumerError(error);
+        throw consumerFailure;
+      }) : undefined;
+    } catch (error) {
+      consumerFailure ??= new ConsumerError(error);
+      throw consumerFailure;
+    }
+  };
+  const emit: StreamHandler = (event) => {
+    // Events after the call settled (or after an abort) are stale: drop them.
+    if (settled || signal.aborted) return undefined;
+    if (streamFailure) throw streamFailure;
+    const problem = streamEventProblem(event);
+    if (problem) {
+      streamFailure = invalidOutput(`provider streamed an invalid event: ${problem}`);
+      throw streamFailure;
+    }
+    return consume(event);
+  };
+  const checked = (response: LlmResponse): LlmResponse => {
+    if (consumerFailure) throw consumerFailure;
+    if (streamFailure) throw streamFailure;
+    return response;
+  };
+  try {
+    if (provider.doComplete) return checked(validateResponse(await provider.doComplete(request, { signal, emit })));
+    if (!provider.doStream) throw invalidOutput("provider implements neither doComplete nor doStream");
+    let response: LlmResponse | undefined;
+    for await (const part of provider.doStream(request, { signal })) {
+      if (signal.aborted) break;
+      if (response) throw invalidOutput("provider streamed events after its final response");
+      if (typeof part === "object" && part !== null && part.type === "response") response = validateResponse(part.response);
+      else {
+        const pending = emit(part);
+        if (pending) await pending;
+      }
+    }
+    if (signal.aborted) throw new Error("aborted");
+    if (!response) throw invalidOutput("provider stream ended without a final response");
+    return checked(response);
+  } catch (error) {
+    // A failing sink is the host's error, not the provider's: let it surface unchanged.
+    if (consumerFailure) throw consumerFailure;
+    throw error;
+  } finally {
+    settled = true;
+  }
+}
+
+/** Settles when `signal` aborts, so a provider that ignores its signal cannot hold the turn. */
+function abortion(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+  let onAbort: () => void = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new Error("aborted"));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  promise.catch(() => {});
+  return { promise, dispose: () => signal.removeEventListener("abort", onAbort) };
+}
+
+function retryDelay(policy: ProviderRetryPolicy, failure: ProviderFailure, attemptIndex: number, random: () => number): number {
+  if (failure.retryAfterMs !== undefined) return Math.min(failure.retryAfterMs, policy.retryAfterCapMs);
+  const backoff = Math.min(policy.baseDelayMs * 2 ** attemptIndex, policy.maxDelayMs);
+  return backoff + (policy.jitterMs > 0 ? Math.floor(random() * policy.jitterMs) : 0);
+}
+
+/**
+ * Calls a provider with the retry policy (the one place where provider calls are retried). Before
+ * each wait it streams a `retry_status` event. Returns a result value; it never throws for provider
+ * failures (only for bugs in `onEvent`).
+ */
+export async function callProvider(
+  provider: ModelProvider,
+  request: LlmRequest,
+  signal: AbortSignal,
+  onEvent: StreamHandler,
+  settings: ProviderCallSettings,
+): Promise<ProviderCallResult> {
+  const policy = settings.retryPolicy;
+  const attempts = policy.enabled ? Math.max(1, policy.maxAttempts) : 1;
+  const cancelledFailure: ProviderFailure = { kind: "unknown", message: "cancelled", retryable: false, terminalReason: "cancelled", code: "cancelled" };
+  for (let attemptIndex = 0; ; attemptIndex += 1) {
+    if (signal.aborted) return { ok: false, cancelled: true, failure: cancelledFailure };
+    const aborted = abortion(signal);
+    let failure: ProviderFailure;
+    try {
+      const response = await Promise.race([attempt(provider, request, signal, onEvent), aborted.promise]);
+      return { ok: true, response };
+    } catch (error) {
+      if (error instanceof ConsumerError) throw error.original;
+      if (signal.aborted) return { ok: false, cancelled: true, failure: cancelledFailure };
+      failure = failureOf(error);
+    } finally {
+      aborted.dispose();
+    }
+    if (attemptIndex + 1 >= attempts || !failure.retryable) return { ok: false, cancelled: false, failure };
+    const delay = retryDelay(policy, failure, attemptIndex, settings.random);
+    const pending = onEvent({
+      type: "retry_status",
+      waitSeconds: Math.floor(delay / 1000),
+      attempt: attemptIndex + 1,
+      maxAttempts: attempts,
+      reason: failure.message,
+    });
+    if (pending) await pending;
+    try {
+      await settings.sleep(delay, signal);
+    } catch {
+      return { ok: false, cancelled: true, failure: cancelledFailure };
+    }
+  }
+}
+
+/** A sleep that rejects when `signal` aborts (uses the global timers, so fake timers apply). */
+export function abortableSleep(milliseconds: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new Error("aborted"));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new Error("aborted"));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, milliseconds);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

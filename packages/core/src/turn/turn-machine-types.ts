@@ -1,0 +1,64 @@
+import type {
+  AttachmentRef,
+  CheckpointKind,
+  JsonValue,
+  LlmRequest,
+  LlmResponse,
+  LlmTerminalReason,
+  LlmToolSpec,
+  Message,
+  SessionEvent,
+  TokenUsage,
+} from "@lash/protocol";
+import type { CompletedToolCall, ExecResult, PendingToolCall } from "../modes/execution-mode.js";
+
+/**
+ * Work the turn machine asks its driver to do. Effects with an `id` expect exactly one response
+ * carrying that id; a response with another id is ignored (safe re-delivery).
+ */
+export type TurnEffect =
+  | { readonly type: "emit"; readonly event: SessionEvent }
+  | { readonly type: "sync_execution_surface"; readonly id: number; readonly updateMachineConfig: boolean }
+  | { readonly type: "llm_call"; readonly id: number; readonly request: LlmRequest; readonly attachmentRefs: readonly AttachmentRef[] }
+  | { readonly type: "tool_calls"; readonly id: number; readonly calls: readonly PendingToolCall[] }
+  | { readonly type: "exec_code"; readonly id: number; readonly code: string }
+  | { readonly type: "checkpoint"; readonly id: number; readonly kind: CheckpointKind }
+  /** A resume-safe boundary: the messages so far may be committed. */
+  | { readonly type: "progress"; readonly messages: readonly Message[]; readonly modeEvents: readonly JsonValue[]; readonly modeIteration: number }
+  /** The turn's work is over; `messages` is the final conversation. */
+  | { readonly type: "done"; readonly messages: readonly Message[]; readonly modeEvents: readonly JsonValue[]; readonly modeIteration: number };
+
+export type TurnEffectType = TurnEffect["type"];
+
+/** A failed model call as the machine records it. */
+export interface LlmCallError {
+  readonly message: string;
+  readonly code?: string;
+  readonly terminalReason: LlmTerminalReason;
+  readonly retryable: boolean;
+  readonly raw?: string;
+}
+
+/** The driver's answer to an `llm_call` effect. */
+export type LlmCallResult =
+  | { readonly ok: true; readonly response: LlmResponse; readonly textStreamed: boolean }
+  | {
+      readonly ok: false;
+      readonly error: LlmCallError;
+      /** Prose that streamed before the failure (kept in history when the call was cancelled). */
+      readonly partialText?: string;
+      /** Usage that streamed before the failure (never lost). */
+      readonly partialUsage?: TokenUsage;
+    };
+
+/** The driver's answer to a `checkpoint` effect. */
+export type CheckpointResult =
+  | { readonly ok: true; readonly committed: readonly Message[]; readonly transient: readonly Message[] }
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly abort: boolean };
+
+/** The driver's answer to a `sync_execution_surface` effect. */
+export type SurfaceSyncResult =
+  | { readonly ok: true; readonly systemPrompt?: string; readonly toolSpecs?: readonly LlmToolSpec[] }
+  | { readonly ok: false; readonly message: string };
+
+export type { CompletedToolCall, ExecResult };

@@ -1,0 +1,598 @@
+import type {
+  CheckpointKind,
+  JsonValue,
+  LlmToolSpec,
+  Message,
+  SessionEvent,
+  TokenUsage,
+  TurnOutcome,
+  TurnStop,
+} from "@lash/protocol";
+import { addTokenUsage, emptyTokenUsage, totalTokens } from "@lash/protocol";
+import type {
+  CheckpointOnEmpty,
+  CompletedToolCall,
+  DriverAction,
+  DriverContext,
+  ExecResult,
+  PendingToolCall,
+  ProtocolDriver,
+} from "../modes/execution-mode.js";
+import { projectRequest } from "../prompt/request-projection.js";
+import { freshMessageId, partId } from "../session/ids.js";
+import { recordedToolArguments } from "../tools/tool-arguments.js";
+import { truncateRaw } from "./raw-text.js";
+import type {
+  CheckpointResult,
+  LlmCallResult,
+  SurfaceSyncResult,
+  TurnEffect,
+} from "./turn-machine-types.js";
+
+/** Static configuration of a turn machine. */
+export interface TurnMachineConfig {
+  readonly sessionId: string;
+  readonly model: string;
+  readonly modelVariant: string | undefined;
+  readonly useTools: boolean;
+  readonly syncExecutionSurface: boolean;
+  readonly maxModelCalls: number | undefined;
+  readonly maxToolCalls: number | undefined;
+  readonly maxTotalTokens: number | undefined;
+}
+
+type Phase = "preparing" | "prepare_iteration" | "waiting" | "finished";
+
+/** The machine's complete state; JSON-serializable so a durable host can checkpoint a turn. */
+export interface TurnMachineSnapshot {
+  readonly phase: Phase;
+  readonly nextEffectId: number;
+  readonly outstanding: TurnEffect | undefined;
+  readonly queue: readonly TurnEffect[];
+  readonly modeIteration: number;
+  readonly modeRunOffset: number;
+  readonly messages: readonly Message[];
+  readonly modeEvents: readonly JsonValue[];
+  readonly reportedModeEvents: number;
+  readonly cumulativeUsage: TokenUsage;
+  readonly modelCalls: number;
+  readonly toolCallsExecuted: number;
+  readonly surfaceSyncedIteration: number | undefined;
+  readonly systemPrompt: string;
+  readonly toolSpecs: readonly LlmToolSpec[];
+  readonly checkpointOnEmpty: CheckpointOnEmpty | undefined;
+  readonly checkpointKind: CheckpointKind | undefined;
+  readonly skippedToolCalls: readonly { readonly index: number; readonly call: PendingToolCall }[];
+  readonly lastResponseText: string;
+}
+
+const TURN_LIMIT_PREFIX = "Turn limit reached (";
+
+function mutable<T>(value: readonly T[]): T[] {
+  return value as T[];
+}
+
+/**
+ * The sans-IO turn machine: it owns the turn's conversation, counters and control flow, and asks
+ * its driver for work through effects (`pollEffect`), taking results back through `handle*`. It
+ * does no I/O and reads no clock, so its state can be snapshotted and restored, and the same
+ * effect is redelivered after a restore.
+ */
+export class TurnMachine {
+  readonly #config: TurnMachineConfig;
+  readonly #driver: ProtocolDriver;
+  #phase: Phase;
+  #nextEffectId: number;
+  #outstanding: TurnEffect | undefined;
+  #queue: TurnEffect[];
+  #modeIteration: number;
+  readonly #modeRunOffset: number;
+  #messages: Message[];
+  #modeEvents: JsonValue[];
+  #reportedModeEvents: number;
+  #cumulativeUsage: TokenUsage;
+  #modelCalls: number;
+  #toolCallsExecuted: number;
+  #surfaceSyncedIteration: number | undefined;
+  #systemPrompt: string;
+  #toolSpecs: readonly LlmToolSpec[];
+  #checkpointOnEmpty: CheckpointOnEmpty | undefined;
+  #checkpointKind: CheckpointKind | undefined;
+  #skippedToolCalls: { index: number; call: PendingToolCall }[];
+  #lastResponseText: string;
+
+  constructor(
+    config: TurnMachineConfig,
+    driver: ProtocolDriver,
+    initial: {
+      readonly messages: readonly Message[];
+      readonly systemPrompt: string;
+      readonly toolSpecs: readonly LlmToolSpec[];
+      readonly modeRunOffset?: number;
+    } | { readonly snapshot: TurnMachineSnapshot },
+  ) {
+    this.#config = config;
+    this.#driver = driver;
+    if ("snapshot" in initial) {
+      const snapshot = structuredClone(initial.snapshot);
+      this.#phase = snapshot.phase;
+      this.#nextEffectId = snapshot.nextEffectId;
+      // The outstanding effect is redelivered once after a restore.
+      this.#queue = snapshot.outstanding ? [snapshot.outstanding, ...snapshot.queue] : [...snapshot.queue];
+      this.#outstanding = undefined;
+      this.#modeIteration = snapshot.modeIteration;
+      this.#modeRunOffset = snapshot.modeRunOffset;
+      this.#messages = mutable(snapshot.messages);
+      this.#modeEvents = mutable(snapshot.modeEvents);
+      this.#reportedModeEvents = snapshot.reportedModeEvents;
+      this.#cumulativeUsage = snapshot.cumulativeUsage;
+      this.#modelCalls = snapshot.modelCalls;
+      this.#toolCallsExecuted = snapshot.toolCallsExecuted;
+      this.#surfaceSyncedIteration = snapshot.surfaceSyncedIteration;
+      this.#systemPrompt = snapshot.systemPrompt;
+      this.#toolSpecs = snapshot.toolSpecs;
+      this.#checkpointOnEmpty = snapshot.checkpointOnEmpty;
+      this.#checkpointKind = snapshot.checkpointKind;
+      this.#skippedToolCalls = mutable(snapshot.skippedToolCalls);
+      this.#lastResponseText = snapshot.lastResponseText;
+      return;
+    }
+    this.#phase = "preparing";
+    this.#nextEffectId = 1;
+    this.#outstanding = undefined;
+    this.#queue = [];
+    this.#modeIteration = initial.modeRunOffset ?? 0;
+    this.#modeRunOffset = initial.modeRunOffset ?? 0;
+    this.#messages = [...initial.messages];
+    this.#modeEvents = [];
+    this.#reportedModeEvents = 0;
+    this.#cumulativeUsage = emptyTokenUsage();
+    this.#modelCalls = 0;
+    this.#toolCallsExecuted = 0;
+    this.#surfaceSyncedIteration = undefined;
+    this.#systemPrompt = initial.systemPrompt;
+    this.#toolSpecs = initial.toolSpecs;
+    this.#checkpointOnEmpty = undefined;
+    this.#checkpointKind = undefined;
+    this.#skippedToolCalls = [];
+    this.#lastResponseText = "";
+  }
+
+  get finished(): boolean {
+    return this.#phase === "finished";
+  }
+  get modeIteration(): number {
+    return this.#modeIteration;
+  }
+  get modelCalls(): number {
+    return this.#modelCalls;
+  }
+  get toolCallsExecuted(): number {
+    return this.#toolCallsExecuted;
+  }
+  get cumulativeUsage(): TokenUsage {
+    return this.#cumulativeUsage;
+  }
+  get messages(): readonly Message[] {
+    return this.#messages;
+  }
+  get lastResponseText(): string {
+    return this.#lastResponseText;
+  }
+
+  /** A JSON-serializable copy of the whole state. */
+  snapshot(): TurnMachineSnapshot {
+    return structuredClone({
+      phase: this.#phase,
+      nextEffectId: this.#nextEffectId,
+      outstanding: this.#outstanding,
+      queue: this.#queue,
+      modeIteration: this.#modeIteration,
+      modeRunOffset: this.#modeRunOffset,
+      messages: this.#messages,
+      modeEvents: this.#modeEvents,
+      reportedModeEvents: this.#reportedModeEvents,
+      cumulativeUsage: this.#cumulativeUsage,
+      modelCalls: this.#modelCalls,
+      toolCallsExecuted: this.#toolCallsExecuted,
+      surfaceSyncedIteration: this.#surfaceSyncedIteration,
+      systemPrompt: this.#systemPrompt,
+      toolSpecs: this.#toolSpecs,
+      checkpointOnEmpty: this.#checkpointOnEmpty,
+      checkpointKind: this.#checkpointKind,
+      skippedToolCalls: this.#skippedToolCalls,
+      lastResponseText: this.#lastResponseText,
+    });
+  }
+
+  /** The next effect, or `undefined` while waiting for a response (or when the turn is over). */
+  pollEffect(): TurnEffect | undefined {
+    for (;;) {
+      const queued = this.#queue.shift();
+      if (queued) {
+        if ("id" in queued) this.#outstanding = queued;
+        return queued;
+      }
+      if (this.#phase === "preparing") {
+        this.#phase = "prepare_iteration";
+        continue;
+      }
+      if (this.#phase === "prepare_iteration") {
+        if (this.#config.syncExecutionSurface && this.#surfaceSyncedIteration !== this.#modeIteration) {
+          const updateMachineConfig = this.#surfaceSyncedIteration !== undefined;
+          this.#surfaceSyncedIteration = this.#modeIteration;
+          this.#phase = "waiting";
+          this.#queue.push({ type: "sync_execution_surface", id: this.#takeEffectId(), updateMachineConfig });
+          continue;
+        }
+        this.#phase = "waiting";
+        this.#apply(this.#driver.prepareIteration(this.#context()));
+        continue;
+      }
+      return undefined;
+    }
+  }
+
+  handleSurfaceSynced(id: number, result: SurfaceSyncResult): void {
+    if (!this.#accept(id, "sync_execution_surface")) return;
+    if (!result.ok) {
+      this.#failTurn({
+        type: "error",
+        message: `Failed to refresh execution surface: ${result.message}`,
+        envelope: { kind: "execution_surface", code: "reconfigure_failed", userMessage: `Failed to refresh execution surface: ${result.message}` },
+      });
+      return;
+    }
+    if (result.systemPrompt !== undefined) this.#systemPrompt = result.systemPrompt;
+    if (result.toolSpecs !== undefined) this.#toolSpecs = result.toolSpecs;
+    this.#phase = "prepare_iteration";
+  }
+
+  handleLlmComplete(id: number, result: LlmCallResult): void {
+    if (!this.#accept(id, "llm_call")) return;
+    if (!result.ok) {
+      if (result.partialUsage) this.#recordUsage(result.partialUsage);
+      if (result.error.terminalReason === "cancelled" && result.partialText && result.partialText.trim() !== "") {
+        this.#messages.push(assistantProseMessage(result.partialText));
+      }
+      const message = `LLM error: ${result.error.message}`;
+      const raw = result.error.raw === undefined ? undefined : truncateRaw(result.error.raw);
+      this.#emit({
+        type: "error",
+        message,
+        envelope: {
+          kind: "llm_provider",
+          ...(result.error.code === undefined ? {} : { code: result.error.code }),
+          terminalReason: result.error.terminalReason,
+          userMessage: message,
+          ...(raw === undefined ? {} : { raw }),
+        },
+      });
+      this.#finish({ type: "stopped", stop: { type: "provider_error" } });
+      return;
+    }
+    const { response } = result;
+    this.#modelCalls += 1;
+    this.#lastResponseText = response.fullText;
+    this.#recordUsage(response.usage);
+    const terminalStop = terminalStopFor(response.terminalReason);
+    if (terminalStop) {
+      if (!result.textStreamed && response.fullText !== "") this.#emit({ type: "text_delta", content: response.fullText });
+      this.#emit({ type: "llm_response", modeIteration: this.#modeIteration, content: response.fullText, durationMs: 0 });
+      const message = response.terminalDiagnostic ?? `Model call ended with terminal reason ${response.terminalReason}.`;
+      this.#emit({
+        type: "error",
+        message,
+        envelope: { kind: "llm_provider", code: response.terminalReason, terminalReason: response.terminalReason, userMessage: message },
+      });
+      this.#finish({ type: "stopped", stop: terminalStop });
+      return;
+    }
+    this.#apply(this.#driver.handleLlmSuccess(response, { ...this.#context(), textStreamed: result.textStreamed }));
+  }
+
+  handleToolResults(id: number, results: readonly CompletedToolCall[]): void {
+    if (!this.#accept(id, "tool_calls")) return;
+    this.#completeToolBatch(results);
+  }
+
+  handleExecResult(id: number, result: ExecResult): void {
+    if (!this.#accept(id, "exec_code")) return;
+    const handler = this.#driver.handleExecResult;
+    if (!handler) {
+      this.#failTurn({ type: "error", message: "execution mode does not handle code results", envelope: { kind: "runtime", code: "exec_unsupported", userMessage: "execution mode does not handle code results" } });
+      return;
+    }
+    this.#apply(handler.call(this.#driver, result, this.#context()));
+  }
+
+  handleCheckpoint(id: number, result: CheckpointResult): void {
+    if (!this.#accept(id, "checkpoint")) return;
+    const onEmpty = this.#checkpointOnEmpty ?? { type: "continue" };
+    const kind = this.#checkpointKind ?? "after_work";
+    this.#checkpointOnEmpty = undefined;
+    this.#checkpointKind = undefined;
+    if (!result.ok) {
+      this.#emit({ type: "error", message: result.message, envelope: { kind: "plugin", code: result.code, userMessage: result.message } });
+      this.#finish({ type: "stopped", stop: { type: result.abort ? "plugin_abort" : "runtime_error" } });
+      return;
+    }
+    const injected = [...result.committed, ...result.transient].filter((message) => message.role !== "assistant");
+    if (injected.length === 0) {
+      if (onEmpty.type === "finish") this.#finish(onEmpty.outcome);
+      else this.#phase = "prepare_iteration";
+      return;
+    }
+    this.#messages.push(...injected);
+    if (kind === "before_completion") {
+      this.#modeIteration += 1;
+      if (this.#limitReached()) {
+        this.#messages.push(turnLimitMessage(this.#config.maxModelCalls ?? 0));
+        this.#queueProgress();
+        this.#finish({ type: "stopped", stop: { type: "max_turns" } });
+        return;
+      }
+    }
+    this.#queueProgress();
+    this.#phase = "prepare_iteration";
+  }
+
+  /**
+   * Ends the turn now with `outcome` (a limit or a stop condition fired): drops pending work and
+   * emits the outcome. A finished machine is left as it is.
+   */
+  stop(outcome: TurnOutcome): void {
+    if (this.#phase === "finished") return;
+    this.#dropPendingWork();
+    this.#finish(outcome);
+  }
+
+  /** Ends the turn for a cancellation seen at an effect boundary: only `done`, no outcome event. */
+  interrupt(): void {
+    if (this.#phase === "finished") return;
+    this.#dropPendingWork();
+    this.#emit({ type: "done" });
+    this.#queueDone();
+    this.#phase = "finished";
+  }
+
+  /** Ends the turn with an error (used for a mode's own failures). */
+  failWith(event: Extract<SessionEvent, { type: "error" }>): void {
+    if (this.#phase === "finished") return;
+    this.#dropPendingWork();
+    this.#failTurn(event);
+  }
+
+  #accept(id: number, type: TurnEffect["type"]): boolean {
+    const outstanding = this.#outstanding;
+    if (!outstanding || outstanding.type !== type || !("id" in outstanding) || outstanding.id !== id) return false;
+    this.#outstanding = undefined;
+    return true;
+  }
+
+  #context(): DriverContext {
+    return {
+      messages: this.#messages,
+      modeIteration: this.#modeIteration,
+      modeRunOffset: this.#modeRunOffset,
+      maxModelCalls: this.#config.maxModelCalls,
+    };
+  }
+
+  #takeEffectId(): number {
+    const id = this.#nextEffectId;
+    this.#nextEffectId += 1;
+    return id;
+  }
+
+  #emit(event: SessionEvent): void {
+    this.#queue.push({ type: "emit", event });
+  }
+
+  #recordUsage(usage: TokenUsage): void {
+    this.#cumulativeUsage = addTokenUsage(this.#cumulativeUsage, usage);
+    this.#emit({ type: "token_usage", modeIteration: this.#modeIteration, usage, cumulative: this.#cumulativeUsage });
+  }
+
+  #limitReached(): boolean {
+    const limit = this.#config.maxModelCalls;
+    return limit !== undefined && this.#modeIteration >= this.#modeRunOffset + limit;
+  }
+
+  #apply(actions: readonly DriverAction[]): void {
+    let progressed = false;
+    let waitAction: DriverAction | undefined;
+    let finishOutcome: TurnOutcome | undefined;
+    for (const action of actions) {
+      if (action.type === "finish") {
+        finishOutcome = action.outcome;
+        break;
+      }
+      switch (action.type) {
+        case "emit":
+          this.#emit(action.event);
+          break;
+        case "append_messages":
+          this.#messages.push(...action.messages);
+          progressed = true;
+          break;
+        case "record_mode_event":
+          this.#modeEvents.push(action.event);
+          progressed = true;
+          break;
+        case "advance_mode_iteration":
+          this.#modeIteration += 1;
+          progressed = true;
+          break;
+        default:
+          waitAction = action;
+      }
+    }
+    // The boundary is committed before the next piece of work starts.
+    if (progressed) this.#queueProgress();
+    if (finishOutcome) {
+      this.#finish(finishOutcome);
+      return;
+    }
+    if (!waitAction) {
+      // A driver that neither waits nor finishes would stall the turn: end it as a runtime error.
+      this.#failTurn({ type: "error", message: "execution mode returned no next step", envelope: { kind: "runtime", code: "driver_stalled", userMessage: "execution mode returned no next step" } });
+      return;
+    }
+    switch (waitAction.type) {
+      case "start_llm":
+        this.#startLlm();
+        break;
+      case "start_tools":
+        this.#startTools(waitAction.calls);
+        break;
+      case "start_exec":
+        this.#phase = "waiting";
+        this.#queue.push({ type: "exec_code", id: this.#takeEffectId(), code: waitAction.code });
+        break;
+      case "start_checkpoint":
+        this.#phase = "waiting";
+        this.#checkpointOnEmpty = waitAction.onEmpty;
+        this.#checkpointKind = waitAction.kind;
+        this.#queue.push({ type: "checkpoint", id: this.#takeEffectId(), kind: waitAction.kind });
+        break;
+      default:
+        break;
+    }
+  }
+
+  #startLlm(): void {
+    const { maxTotalTokens, maxModelCalls } = this.#config;
+    if (maxTotalTokens !== undefined && totalTokens(this.#cumulativeUsage) >= maxTotalTokens) {
+      this.#finish({ type: "stopped", stop: { type: "budget_exhausted", budget: "tokens" } });
+      return;
+    }
+    if (maxModelCalls !== undefined && this.#modelCalls >= maxModelCalls) {
+      this.#messages.push(turnLimitMessage(maxModelCalls));
+      this.#queueProgress();
+      this.#finish({ type: "stopped", stop: { type: "max_turns" } });
+      return;
+    }
+    const { request, attachmentRefs } = projectRequest({
+      systemPrompt: this.#systemPrompt,
+      messages: this.#messages,
+      tools: this.#toolSpecs,
+      useTools: this.#config.useTools,
+      model: this.#config.model,
+      modelVariant: this.#config.modelVariant,
+      sessionId: this.#config.sessionId,
+    });
+    this.#emit({
+      type: "llm_request",
+      modeIteration: this.#modeIteration,
+      messageCount: request.messages.length,
+      toolList: request.tools.map((tool) => tool.name).join(", "),
+    });
+    this.#phase = "waiting";
+    this.#queue.push({ type: "llm_call", id: this.#takeEffectId(), request, attachmentRefs });
+  }
+
+  #startTools(calls: readonly PendingToolCall[]): void {
+    const limit = this.#config.maxToolCalls;
+    const allowed = limit === undefined ? calls.length : Math.max(0, limit - this.#toolCallsExecuted);
+    this.#skippedToolCalls = calls.slice(allowed).map((call, offset) => ({ index: allowed + offset, call }));
+    const runnable = calls.slice(0, allowed);
+    this.#phase = "waiting";
+    if (runnable.length === 0) {
+      this.#completeToolBatch([]);
+      return;
+    }
+    this.#queue.push({ type: "tool_calls", id: this.#takeEffectId(), calls: runnable });
+  }
+
+  #completeToolBatch(results: readonly CompletedToolCall[]): void {
+    this.#toolCallsExecuted += results.length;
+    const skipped = this.#skippedToolCalls;
+    this.#skippedToolCalls = [];
+    const all = skipped.length === 0 ? results : [...results, ...skipped.map(({ call }) => skippedToolCall(call, this.#config.maxToolCalls ?? 0))];
+    for (const { record } of all) {
+      const event: SessionEvent = { type: "tool_call", name: record.tool, args: record.args, output: record.output, durationMs: record.durationMs };
+      if (record.callId !== undefined) event.callId = record.callId;
+      this.#emit(event);
+    }
+    this.#apply(this.#driver.handleToolResults(all, this.#context()));
+    if (skipped.length > 0) this.stop({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
+  }
+
+  #queueProgress(): void {
+    const modeEvents = this.#modeEvents.slice(this.#reportedModeEvents);
+    this.#reportedModeEvents = this.#modeEvents.length;
+    this.#queue.push({ type: "progress", messages: this.#messages, modeEvents, modeIteration: this.#modeIteration });
+  }
+
+  #queueDone(): void {
+    const modeEvents = this.#modeEvents.slice(this.#reportedModeEvents);
+    this.#reportedModeEvents = this.#modeEvents.length;
+    this.#queue.push({ type: "done", messages: this.#messages, modeEvents, modeIteration: this.#modeIteration });
+  }
+
+  #dropPendingWork(): void {
+    // Keep what was already said (emits, boundaries); drop work that has not started.
+    this.#queue = this.#queue.filter((effect) => effect.type === "emit" || effect.type === "progress");
+    this.#outstanding = undefined;
+    this.#checkpointOnEmpty = undefined;
+    this.#checkpointKind = undefined;
+  }
+
+  #finish(outcome: TurnOutcome): void {
+    this.#emit({ type: "turn_outcome", outcome });
+    this.#emit({ type: "done" });
+    this.#queueDone();
+    this.#phase = "finished";
+  }
+
+  #failTurn(event: SessionEvent): void {
+    this.#emit(event);
+    this.#finish({ type: "stopped", stop: { type: "runtime_error" } });
+  }
+}
+
+function terminalStopFor(reason: string): TurnStop | undefined {
+  switch (reason) {
+    case "output_limit":
+      return { type: "incomplete" };
+    case "context_overflow":
+    case "content_filter":
+    case "provider_error":
+      return { type: "provider_error" };
+    case "cancelled":
+      return { type: "cancelled" };
+    default:
+      return undefined;
+  }
+}
+
+function assistantProseMessage(text: string): Message {
+  const id = freshMessageId();
+  return { id, role: "assistant", parts: [{ kind: "prose", id: partId(id, 0), content: text }] };
+}
+
+/** The system message that records a turn limit (the assembler recognises its prefix). */
+export function turnLimitMessage(limit: number): Message {
+  const id = freshMessageId();
+  return {
+    id,
+    role: "system",
+    parts: [{ kind: "error", id: partId(id, 0), content: `${TURN_LIMIT_PREFIX}${limit}) before a final assistant response.` }],
+  };
+}
+
+function skippedToolCall(call: PendingToolCall, limit: number): CompletedToolCall {
+  const message = `tool call not run: the turn's tool call budget (maxToolCalls = ${limit}) is exhausted`;
+  return {
+    call,
+    record: {
+      callId: call.callId === "" ? undefined : call.callId,
+      tool: call.toolName,
+      args: recordedToolArguments(call.inputJson),
+      output: { outcome: { status: "cancelled", payload: { message, source: "runtime" } } },
+      durationMs: 0,
+    },
+    modelText: `[Tool execution cancelled]\n${message}`,
+  };
+}

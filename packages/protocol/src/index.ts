@@ -1,0 +1,253 @@
+export { jsonValueSchema, stableStringify } from "./json.js";
+export type { JsonObject, JsonValue } from "./json.js";
+
+export {
+  addTokenUsage,
+  emptyTokenUsage,
+  isEmptyTokenUsage,
+  mergeTokenLedger,
+  normalizePromptUsage,
+  promptUsageSchema,
+  subtractTokenUsage,
+  tokenLedgerEntrySchema,
+  tokenUsageSchema,
+  totalTokens,
+} from "./usage.js";
+export type { PromptUsage, TokenLedgerEntry, TokenUsage } from "./usage.js";
+
+export {
+  attachmentRefSchema,
+  messageOriginSchema,
+  messagePartSchema,
+  messageRoleSchema,
+  messageSchema,
+  pluginMessageSchema,
+  reasoningReplaySchema,
+  responseMetaSchema,
+  toolCallReplaySchema,
+} from "./messages.js";
+export type {
+  AttachmentRef,
+  Message,
+  MessageOrigin,
+  MessagePart,
+  MessagePartKind,
+  MessageRole,
+  PluginMessage,
+  ReasoningReplay,
+  ResponseMeta,
+  ToolCallReplay,
+} from "./messages.js";
+
+export {
+  toolCallOutcomeSchema,
+  toolCallOutputSchema,
+  toolCallRecordSchema,
+  toolCancellationSchema,
+  toolControlSchema,
+  toolExecutionModeSchema,
+  toolFailureClassSchema,
+  toolFailureSchema,
+  toolFailureSourceSchema,
+  toolRetryHintSchema,
+  toolRetryPolicySchema,
+} from "./tools.js";
+export type {
+  ToolCallOutcome,
+  ToolCallOutput,
+  ToolCallRecord,
+  ToolCancellation,
+  ToolControl,
+  ToolExecutionMode,
+  ToolFailure,
+  ToolFailureClass,
+  ToolFailureSource,
+  ToolRetryHint,
+  ToolRetryPolicy,
+} from "./tools.js";
+
+export { sessionGraphSchema, sessionNodePayloadSchema, sessionNodeRecordSchema } from "./graph.js";
+export type { SessionGraph, SessionNodePayload, SessionNodeRecord } from "./graph.js";
+
+export {
+  PERSISTED_SESSION_SCHEMA_VERSION,
+  modeTurnOptionsSchema,
+  persistedSessionConfigSchema,
+  persistedSessionStateSchema,
+  persistedTurnStateSchema,
+  promptContributionSchema,
+  promptLayerSchema,
+  promptSlotSchema,
+  sessionPolicySchema,
+  sessionRelationSchema,
+  sessionStateEnvelopeSchema,
+} from "./session.js";
+export type {
+  ModeTurnOptions,
+  PersistedSessionConfig,
+  PersistedSessionState,
+  PersistedTurnState,
+  PromptContribution,
+  PromptLayer,
+  PromptSlot,
+  SessionPolicy,
+  SessionRelation,
+  SessionStateEnvelope,
+} from "./session.js";
+
+export {
+  assembledTurnSchema,
+  assistantOutputSchema,
+  codeOutputRecordSchema,
+  executionSummarySchema,
+  finalTurn,
+  followedTurnSchema,
+  handoffCount,
+  inputItemSchema,
+  outputStateSchema,
+  turnBudgetSchema,
+  turnFinishSchema,
+  turnInputSchema,
+  turnIssueSchema,
+  turnOutcomeSchema,
+  turnStopSchema,
+} from "./turn.js";
+export type {
+  AssembledTurn,
+  AssistantOutput,
+  CodeOutputRecord,
+  ExecutionSummary,
+  FollowedTurn,
+  InputItem,
+  OutputState,
+  TurnBudget,
+  TurnFinish,
+  TurnIssue,
+  TurnOutcome,
+  TurnStop,
+} from "./turn.js";
+export type { TurnContext, TurnInput } from "./turn-input.js";
+
+export {
+  llmAttachmentSchema,
+  llmBlockSchema,
+  llmMessageSchema,
+  llmOutputPartSchema,
+  llmOutputSpecSchema,
+  llmRequestSchema,
+  llmResponseSchema,
+  llmStreamEventSchema,
+  llmTerminalReasonSchema,
+  llmToolChoiceSchema,
+  llmToolSpecSchema,
+  llmUsageSchema,
+  providerFailureKindSchema,
+  providerFailureSchema,
+} from "./provider-schemas.js";
+export type {
+  LlmAttachment,
+  LlmBlock,
+  LlmMessage,
+  LlmOutputPart,
+  LlmOutputSpec,
+  LlmRequest,
+  LlmResponse,
+  LlmStreamEvent,
+  LlmTerminalReason,
+  LlmToolChoice,
+  LlmToolSpec,
+  LlmUsage,
+  ProviderFailure,
+  ProviderFailureKind,
+} from "./provider-schemas.js";
+export { classifyProviderFailure } from "./provider-failure-classifier.js";
+export type { ProviderFailureInput } from "./provider-failure-classifier.js";
+
+export {
+  acceptedInjectedTurnInputSchema,
+  checkpointKindSchema,
+  errorEnvelopeSchema,
+  pluginRuntimeEventSchema,
+  sessionEventSchema,
+  turnActivityIdSchema,
+  turnActivitySchema,
+  turnEventSchema,
+} from "./events.js";
+export type {
+  AcceptedInjectedTurnInput,
+  CheckpointKind,
+  ErrorEnvelope,
+  PluginRuntimeEvent,
+  SessionEvent,
+  SessionEventType,
+  TurnActivity,
+  TurnActivityId,
+  TurnEvent,
+  TurnEventType,
+} from "./events.js";
+
+export { defaultTerminationPolicy, terminationPolicySchema } from "./termination.js";
+export type { StopCondition, TerminationPolicy, TurnProgressSnapshot } from "./termination.js";
+
+export {
+  graphCommitDeltaSchema,
+  persistedSessionReadSchema,
+  sessionCheckpointSchema,
+  sessionCommitResultSchema,
+  sessionCommitSchema,
+  sessionReadScopeSchema,
+  sessionStoreCreateRequestSchema,
+} from "./store-schemas.js";
+export type {
+  GraphCommitDelta,
+  PersistedSessionRead,
+  SessionCheckpoint,
+  SessionCommit,
+  SessionCommitResult,
+  SessionReadScope,
+  SessionStoreCreateRequest,
+} from "./store-schemas.js";
+
+export {
+  DEFAULT_PROVIDER_RETRY_POLICY,
+  MODEL_PROVIDER_SPECIFICATION_VERSION,
+} from "./ports/model-provider.js";
+export type {
+  LlmStreamPart,
+  ModelProvider,
+  ProviderCallOptions,
+  ProviderRetryPolicy,
+} from "./ports/model-provider.js";
+export type { EventSink, TurnActivitySink } from "./ports/event-sinks.js";
+export type { AttachmentStore } from "./ports/attachment-store.js";
+export type { ModeSessionExtension, ModeTurnExtension } from "./ports/modes.js";
+export { toolResult } from "./ports/tool-provider.js";
+export type {
+  ChildSessionRequest,
+  FirstTurnInput,
+  JsonSchemaObject,
+  SessionAccess,
+  StandardSchemaV1,
+  StandardSchemaV1Result,
+  ToolContext,
+  ToolDefinition,
+  ToolExecuteResult,
+  ToolInputSchema,
+  ToolProvider,
+  ToolResultEnvelope,
+} from "./ports/tool-provider.js";
+export type { SessionStore, SessionStoreFactory } from "./ports/session-store.js";
+
+export { LashError, markerFor } from "./errors/lash-error.js";
+export type { LashErrorCode, LashErrorOptions } from "./errors/lash-error.js";
+export { RuntimeError } from "./errors/runtime-error.js";
+export { ProviderCallError } from "./errors/provider-call-error.js";
+export { ToolError } from "./errors/tool-error.js";
+export {
+  CommitIdConflictError,
+  HeadRevisionConflictError,
+  InvalidPersistedDataError,
+  SessionBindingMismatchError,
+  StoreUnavailableError,
+  UnsupportedReadScopeError,
+} from "./errors/store-errors.js";

@@ -1,0 +1,41 @@
+import { z } from "zod";
+
+/**
+ * Any value that survives a JSON round trip. Tool arguments, tool values and submitted values are
+ * JSON values; anything else (functions, `undefined`, class instances) is rejected at the boundary.
+ */
+export const jsonValueSchema = z.json();
+
+/** A JSON value: `null`, boolean, finite number, string, array or plain object of JSON values. */
+export type JsonValue = z.infer<typeof jsonValueSchema>;
+
+/** A JSON object (string keys, JSON values). */
+export type JsonObject = { [key: string]: JsonValue };
+
+function sortKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  if (value !== null && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(record).sort()) {
+      const entry = record[key];
+      if (entry !== undefined) sorted[key] = sortKeysDeep(entry);
+    }
+    return sorted;
+  }
+  return value;
+}
+
+/**
+ * Renders a value as JSON with object keys sorted at every depth, so that the same value always
+ * renders to the same bytes (what the model sees must not depend on key insertion order).
+ *
+ * @param indent - spaces of indentation; `undefined` renders compact JSON.
+ * @example
+ * stableStringify({ b: 1, a: [true] }) // '{"a":[true],"b":1}'
+ */
+export function stableStringify(value: unknown, indent?: number): string {
+  const rendered = JSON.stringify(sortKeysDeep(value), null, indent);
+  // JSON.stringify(undefined) is undefined; the model and the store always get a string.
+  return rendered ?? "null";
+}

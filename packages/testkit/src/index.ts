@@ -1,0 +1,3 @@
+export { ScriptedProvider, UnconsumedScriptError, UnexpectedModelCallError } from "./scripted-provider.js";
+export type { ScriptedEvent, ScriptedProviderOptions, ScriptedSleep, ScriptedStep } from "./scripted-provider.js";
+export { errorStep, textStep, toolCallStep, usage } from "./script-builders.js";

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Checks that every in-repo dependency edge follows the table in ARCHITECTURE.md.
+import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Which in-repo packages each kind of package may depend on at run time. */
+export const ALLOWED_EDGES = {
+  "@lash/protocol": [],
+  "@lash/observability": ["@lash/protocol"],
+  "@lash/stores": ["@lash/protocol"],
+  "@lash/testkit": ["@lash/protocol"],
+  "@lash/core": ["@lash/protocol", "@lash/observability"],
+  "@lash/background": ["@lash/protocol", "@lash/core", "@lash/observability"],
+};
+const ADAPTER_EDGES = ["@lash/protocol"];
+/** Dev-only packages any library may use in its tests. */
+const DEV_ALLOWED = new Set(["@lash/testkit", "@lash/tsconfig", "@lash/vitest-config"]);
+
+function readJson(path) {
+  return JSON.parse(readFileSync(path, "utf8"));
+}
+
+function workspaceManifests(root) {
+  const manifests = [];
+  const add = (directory, kind) => {
+    const path = join(directory, "package.json");
+    if (existsSync(path)) manifests.push({ path: relative(root, path), kind, manifest: readJson(path) });
+  };
+  const children = (directory) =>
+    existsSync(directory) ? readdirSync(directory, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join(directory, entry.name)) : [];
+  for (const directory of children(join(root, "packages"))) {
+    if (directory.endsWith("adapters")) for (const adapter of children(directory)) add(adapter, "adapter");
+    else add(directory, "library");
+  }
+  for (const directory of children(join(root, "apps"))) add(directory, "app");
+  for (const directory of children(join(root, "tooling"))) add(directory, "tooling");
+  add(join(root, "examples"), "example");
+  return manifests;
+}
+
+function inRepoDependencies(manifest, fields) {
+  const names = new Set();
+  for (const field of fields) for (const name of Object.keys(manifest[field] ?? {})) if (name.startsWith("@lash/")) names.add(name);
+  return [...names];
+}
+
+/** Returns the list of violations (empty when the layering holds). */
+export function checkLayering(manifests) {
+  const violations = [];
+  const runtimeFields = ["dependencies", "peerDependencies", "optionalDependencies"];
+  const appNames = new Set(manifests.filter((entry) => entry.kind === "app").map((entry) => entry.manifest.name));
+  for (const { path, kind, manifest } of manifests) {
+    const name = manifest.name;
+    const runtime = inRepoDependencies(manifest, runtimeFields);
+    const dev = inRepoDependencies(manifest, ["devDependencies"]);
+    if (kind === "app" || kind === "example") continue;
+    if (kind === "tooling") {
+      for (const dependency of runtime) violations.push(`${path}: tooling package ${name} must not depend on ${dependency}`);
+      continue;
+    }
+    let allowed;
+    if (kind === "adapter") {
+      if (!/^@lash\/adapter-[a-z0-9-]+$/.test(name)) violations.push(`${path}: adapter packages are named @lash/adapter-<vendor>, got ${name}`);
+      allowed = ADAPTER_EDGES;
+    } else {
+      allowed = ALLOWED_EDGES[name];
+      if (!allowed) {
+        violations.push(`${path}: package ${name} is not in the dependency table (tooling/scripts/check-layering.mjs, ARCHITECTURE.md); add it there first`);
+        continue;
+      }
+    }
+    for (const dependency of runtime) {
+      if (appNames.has(dependency)) violations.push(`${path}: library ${name} must not depend on the app ${dependency}`);
+      else if (!allowed.includes(dependency)) violations.push(`${path}: ${name} -> ${dependency} is not an allowed edge (allowed: ${allowed.join(", ") || "none"})`);
+    }
+    for (const dependency of dev) {
+      if (!DEV_ALLOWED.has(dependency) && !allowed.includes(dependency)) {
+        violations.push(`${path}: ${name} -> ${dependency} (devDependency) is not allowed; only ${[...DEV_ALLOWED].join(", ")} may be dev-only edges`);
+      }
+    }
+  }
+  return violations;
+}
+
+const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const violations = checkLayering(workspaceManifests(root));
+  if (violations.length > 0) {
+    console.error(`dependency layering violated:\n${violations.map((violation) => `  - ${violation}`).join("\n")}`);
+    process.exit(1);
+  }
+  console.log("dependency layering ok");
+}
+
+export { workspaceManifests, root as repositoryRoot };

@@ -1,0 +1,24 @@
+import { defineProject } from "vitest/config";
+
+/**
+ * Workspace packages resolve through their "@lash/source" export condition, so tests always run
+ * the TypeScript sources and never a stale `dist`. Vite applies `resolve.conditions` to client
+ * code and `ssr.resolve.conditions` to the Node code tests run as; both get the condition.
+ */
+const conditions = ["@lash/source", "module", "node", "development|production"];
+
+/** The shared per-package test project. */
+export function lashProject(name, overrides = {}) {
+  return defineProject({
+    resolve: { conditions },
+    ssr: { resolve: { conditions } },
+    ...overrides,
+    test: {
+      name,
+      environment: "node",
+      restoreMocks: true,
+      include: ["src/**/*.test.ts", "test/**/*.test.ts", "*.test.mjs", "scripts/**/*.test.mjs"],
+      ...overrides.test,
+    },
+  });
+}
