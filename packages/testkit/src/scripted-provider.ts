@@ -43,6 +43,8 @@ export interface ScriptedProviderOptions {
   readonly retryPolicy?: ProviderRetryPolicy;
   /** Start the script over when it runs out (for benchmarks). */
   readonly repeat?: boolean;
+  /** Keep a copy of every request in `requests` (default true; benchmarks turn it off). */
+  readonly recordRequests?: boolean;
 }
 
 /** Thrown when the provider gets a call its script has no step for. */
@@ -138,12 +140,14 @@ export class ScriptedProvider implements ModelProvider {
   readonly doStream?: (request: LlmRequest, options: { readonly signal: AbortSignal }) => AsyncIterable<LlmStreamPart>;
   readonly #steps: readonly ScriptedStep[];
   readonly #repeat: boolean;
+  readonly #recordRequests: boolean;
   #next = 0;
   #calls = 0;
 
   constructor(steps: readonly ScriptedStep[], options: ScriptedProviderOptions = {}) {
     this.#steps = [...steps];
     this.#repeat = options.repeat ?? false;
+    this.#recordRequests = options.recordRequests ?? true;
     this.providerId = options.providerId ?? "scripted";
     this.defaultModel = options.defaultModel ?? "scripted-model";
     this.inputUsageExcludesCachedTokens = options.inputUsageExcludesCachedTokens ?? false;
@@ -166,7 +170,7 @@ export class ScriptedProvider implements ModelProvider {
 
   #take(request: LlmRequest): ScriptedStep {
     this.#calls += 1;
-    this.requests.push(structuredClone(request));
+    if (this.#recordRequests) this.requests.push(structuredClone(request));
     if (this.#next >= this.#steps.length && this.#repeat && this.#steps.length > 0) this.#next = 0;
     const step = this.#steps[this.#next];
     if (!step) {

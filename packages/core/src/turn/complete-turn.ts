@@ -72,6 +72,7 @@ export async function completeTurn(core: SessionCore, completion: TurnCompletion
   const interrupted = completion.interruption !== undefined;
   const assembled = assembler.finish({
     state: core.exportEnvelope(),
+    activeMessages: core.graph.activeMessages(),
     interrupted,
     ...(completion.interruption ? { interruptionStop: completion.interruption } : {}),
     treatMissingDoneAsFailure: completion.termination.treatMissingDoneAsFailure,

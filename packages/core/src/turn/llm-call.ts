@@ -88,11 +88,15 @@ export async function performLlmCall(
   }
   const request = attachments.length === 0 ? effect.request : { ...effect.request, attachments };
   const stream = new StreamState();
-  // A stream hook may end the call early (it saw everything it needs).
-  const streamAbort = new AbortController();
-  const onTurnAbort = (): void => streamAbort.abort();
-  environment.signal.addEventListener("abort", onTurnAbort, { once: true });
-  if (environment.signal.aborted) streamAbort.abort();
+  // A stream hook may end the call early (it saw everything it needs); only then does the call
+  // need a signal of its own.
+  const streamAbort = plugins.hasStreamHooks ? new AbortController() : undefined;
+  const onTurnAbort = (): void => streamAbort?.abort();
+  if (streamAbort) {
+    environment.signal.addEventListener("abort", onTurnAbort, { once: true });
+    if (environment.signal.aborted) streamAbort.abort();
+  }
+  const callSignal = streamAbort?.signal ?? environment.signal;
 
   const emitProse = (text: string, correlationId: string): Delivery =>
     chain(pipe.session({ type: "text_delta", content: text }), () => pipe.activity({ type: "assistant_prose_delta", text }, correlationId));
@@ -117,7 +121,7 @@ export async function performLlmCall(
       stream.accumulator.pushText(transformed.text, responseMeta);
       delivery = chain(delivery, () => emitProse(transformed.text, correlationId));
     }
-    if (transformed.abortStream) streamAbort.abort();
+    if (transformed.abortStream) streamAbort?.abort();
     return delivery;
   };
 
@@ -150,13 +154,13 @@ export async function performLlmCall(
 
   let result;
   try {
-    result = await callProvider(environment.provider, request, streamAbort.signal, onEvent, environment.settings);
+    result = await callProvider(environment.provider, request, callSignal, onEvent, environment.settings);
   } finally {
-    environment.signal.removeEventListener("abort", onTurnAbort);
+    if (streamAbort) environment.signal.removeEventListener("abort", onTurnAbort);
   }
   const partialUsage = stream.streamedUsage;
   if (!result.ok) {
-    const stoppedByHook = result.cancelled && !environment.signal.aborted && streamAbort.signal.aborted;
+    const stoppedByHook = result.cancelled && !environment.signal.aborted && streamAbort?.signal.aborted === true;
     if (!stoppedByHook) {
       const partialText = stream.accumulator.text();
       const base = result.cancelled

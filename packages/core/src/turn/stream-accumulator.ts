@@ -1,6 +1,5 @@
 import type { LlmOutputPart, LlmResponse, ReasoningReplay, ResponseMeta } from "@lash/protocol";
 
-type TextPart = Extract<LlmOutputPart, { type: "text" }>;
 type ReasoningPart = Extract<LlmOutputPart, { type: "reasoning" }>;
 type ToolCallPart = Extract<LlmOutputPart, { type: "tool_call" }>;
 
@@ -46,9 +45,9 @@ export class StandardStreamAccumulator {
     const last = this.#parts.at(-1);
     const differentItem = last?.type === "text" && responseMeta?.id !== undefined && last.responseMeta?.id !== undefined && last.responseMeta.id !== responseMeta.id;
     if (last?.type === "text" && !differentItem) {
-      const merged: TextPart = { ...last, text: appendStreamPiece(last.text, text) };
-      if (!merged.responseMeta && responseMeta) merged.responseMeta = responseMeta;
-      this.#parts[this.#parts.length - 1] = merged;
+      // Parts are private and copied on the way out, so streamed text is appended in place.
+      last.text = appendStreamPiece(last.text, text);
+      if (!last.responseMeta && responseMeta) last.responseMeta = responseMeta;
       return;
     }
     this.#parts.push(responseMeta ? { type: "text", text, responseMeta } : { type: "text", text });
