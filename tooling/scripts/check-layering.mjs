@@ -14,8 +14,9 @@ export const ALLOWED_EDGES = {
   "@lash/background": ["@lash/protocol", "@lash/core", "@lash/observability"],
 };
 const ADAPTER_EDGES = ["@lash/protocol"];
+const TOOLING = new Set(["@lash/tsconfig", "@lash/vitest-config"]);
 /** Dev-only packages any library may use in its tests. */
-const DEV_ALLOWED = new Set(["@lash/testkit", "@lash/tsconfig", "@lash/vitest-config"]);
+const DEV_ALLOWED = new Set(["@lash/testkit", ...TOOLING]);
 
 function readJson(path) {
   return JSON.parse(readFileSync(path, "utf8"));
@@ -45,6 +46,14 @@ function inRepoDependencies(manifest, fields) {
   return [...names];
 }
 
+/** packages/<dir> is @lash/<dir>; packages/adapters/<dir> is @lash/adapter-<dir>. */
+function expectedPackageName(path, kind) {
+  const directory = path.split(/[\\/]/).at(-2);
+  if (kind === "adapter") return `@lash/adapter-${directory}`;
+  if (kind === "library") return `@lash/${directory}`;
+  return undefined;
+}
+
 /** Returns the list of violations (empty when the layering holds). */
 export function checkLayering(manifests) {
   const violations = [];
@@ -57,11 +66,15 @@ export function checkLayering(manifests) {
     if (kind === "app" || kind === "example") continue;
     if (kind === "tooling") {
       for (const dependency of runtime) violations.push(`${path}: tooling package ${name} must not depend on ${dependency}`);
+      for (const dependency of dev) {
+        if (!TOOLING.has(dependency)) violations.push(`${path}: tooling package ${name} must not depend on ${dependency}, even as a devDependency`);
+      }
       continue;
     }
+    const expectedName = expectedPackageName(path, kind);
+    if (expectedName && name !== expectedName) violations.push(`${path}: the package in this directory must be named ${expectedName}, got ${name}`);
     let allowed;
     if (kind === "adapter") {
-      if (!/^@lash\/adapter-[a-z0-9-]+$/.test(name)) violations.push(`${path}: adapter packages are named @lash/adapter-<vendor>, got ${name}`);
       allowed = ADAPTER_EDGES;
     } else {
       allowed = ALLOWED_EDGES[name];

@@ -1,31 +1,40 @@
 #!/usr/bin/env node
-// The repository's test command: layering check, typecheck of every package, then every test
-// project in one vitest run. Prints one plain `N passed, N failed, N skipped` line for CI.
+// The repository's test command: typecheck of every package, then every test project in one vitest
+// run (the layering check is one of those tests). Prints one plain `N passed, N failed, N skipped`
+// line for CI. Extra arguments go to vitest, e.g. `pnpm test packages/core/src/turn`.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", FORCE_COLOR: process.env.FORCE_COLOR ?? "0" };
-const extraArgs = process.argv.slice(2);
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1" };
+const invokedFrom = process.env.INIT_CWD ?? process.cwd();
+// vitest matches a relative filter only inside a project root, so `pnpm test tooling` would find
+// nothing; an absolute path matches every test file under it.
+const extraArgs = process.argv
+  .slice(2)
+  .filter((argument, index) => !(index === 0 && argument === "--"))
+  .map((argument, index, all) => {
+    const previous = all[index - 1];
+    if (argument.startsWith("-") || (previous?.startsWith("-") && !previous.includes("="))) return argument;
+    const path = resolve(invokedFrom, argument);
+    if (!existsSync(path)) return argument;
+    return statSync(path).isDirectory() ? `${path}${sep}` : path;
+  });
 
 function run(command, args) {
   const result = spawnSync(command, args, { cwd: root, env, stdio: "inherit" });
+  if (result.error) console.error(result.error.message);
   return result.status ?? 1;
 }
 
-let failures = 0;
-let typecheckFailed = false;
-if (extraArgs.length === 0) {
-  if (run("pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]) !== 0) {
-    typecheckFailed = true;
-    console.error("typecheck failed");
-  }
-}
+const typecheckFailed = run("pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]) !== 0;
+if (typecheckFailed) console.error("typecheck failed");
 
-const report = join(root, ".vitest-report.json");
-rmSync(report, { force: true });
+const reportDirectory = mkdtempSync(join(tmpdir(), "lash-vitest-"));
+const report = join(reportDirectory, "report.json");
 const vitestStatus = run("pnpm", ["exec", "vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...extraArgs]);
 
 let passed = 0;
@@ -36,16 +45,17 @@ if (existsSync(report)) {
   passed = json.numPassedTests ?? 0;
   failed = json.numFailedTests ?? 0;
   skipped = (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
-  // A file that failed to load has no failed test but a failed suite: count it as a failure.
+  // A file that failed to load or crashed in a hook has no failed test, only a failed file: count it.
   for (const file of json.testResults ?? []) {
     if (file.status === "failed" && (file.assertionResults ?? []).every((assertion) => assertion.status !== "failed")) failed += 1;
   }
-  rmSync(report, { force: true });
 } else {
   failed += 1;
 }
+rmSync(reportDirectory, { recursive: true, force: true });
 if (typecheckFailed) failed += 1;
+// Unhandled errors, or no test file matching a filter, fail the run without failing a test.
 if (vitestStatus !== 0 && failed === 0) failed += 1;
-failures = failed;
+
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failures > 0 ? 1 : 0);
+process.exit(failed > 0 ? 1 : 0);

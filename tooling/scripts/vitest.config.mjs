@@ -1,3 +1,3 @@
-import { defineProject } from "vitest/config";
+import { lashProject } from "../vitest/index.js";
 
-export default defineProject({ test: { name: "tooling", include: ["*.test.mjs"] } });
+export default lashProject("tooling-scripts", { test: { include: ["*.test.mjs"] } });

@@ -1,0 +1,3 @@
+import { lashProject } from "./index.js";
+
+export default lashProject("@lash/vitest-config", { test: { include: ["*.test.mjs"] } });
