@@ -1,3 +1,4 @@
 export { ScriptedProvider, UnconsumedScriptError, UnexpectedModelCallError } from "./scripted-provider.js";
 export type { ScriptedEvent, ScriptedProviderOptions, ScriptedSleep, ScriptedStep } from "./scripted-provider.js";
 export { errorStep, textStep, toolCallStep, usage } from "./script-builders.js";
+export type { ScriptedToolCall, TextStepOptions, ToolCallStepOptions } from "./script-builders.js";

@@ -17,16 +17,22 @@ export interface ScriptedSleep {
   readonly ms: number;
 }
 
+/** What a step streams: stream events, and pauses between them. */
 export type ScriptedEvent = LlmStreamEvent | ScriptedSleep;
 
 /**
- * One scripted model call: stream `events`, then return `response` (missing fields default to an
- * empty `stop` response) or throw `error`.
+ * One scripted model call: wait `delayMs`, stream `events`, then return `response` (missing fields
+ * default to an empty `stop` response with zero usage) or throw `error`.
  */
 export interface ScriptedStep {
   readonly events?: readonly ScriptedEvent[];
   readonly response?: Partial<LlmResponse>;
-  /** A classified failure (`ProviderCallError`), failure details to classify, or any error thrown as is. */
+  /**
+   * Thrown after the events. An object with `kind`, `retryable` and `terminalReason` is taken as an
+   * already classified `ProviderFailure`; any other object is classified with
+   * `classifyProviderFailure`; both are thrown as a `ProviderCallError`. An `Error` is thrown as is
+   * (a buggy provider).
+   */
   readonly error?: ProviderFailure | ProviderFailureInput | Error;
   /** Wait this long before the first event. */
   readonly delayMs?: number;
@@ -35,10 +41,13 @@ export interface ScriptedStep {
 }
 
 export interface ScriptedProviderOptions {
+  /** Default `"scripted"`. */
   readonly providerId?: string;
+  /** Default `"scripted-model"`. */
   readonly defaultModel?: string;
+  /** Default false. */
   readonly inputUsageExcludesCachedTokens?: boolean;
-  /** `complete` implements `doComplete` (the default), `stream` implements `doStream`. */
+  /** `complete` (the default) implements `doComplete`; `stream` implements `doStream`. */
   readonly mode?: "complete" | "stream";
   readonly retryPolicy?: ProviderRetryPolicy;
   /** Start the script over when it runs out (for benchmarks). */
@@ -47,39 +56,66 @@ export interface ScriptedProviderOptions {
   readonly recordRequests?: boolean;
 }
 
+const MAX_QUOTED_TEXT = 120;
+
 /** Thrown when the provider gets a call its script has no step for. */
 export class UnexpectedModelCallError extends Error {
+  /** 1-based number of the call among all calls the provider received. */
   readonly callNumber: number;
+  readonly scriptLength: number;
+  /** The text of the request's last user message ("" when it has none). */
+  readonly lastUserText: string;
 
-  constructor(callNumber: number, request: LlmRequest) {
-    super(`unexpected model call #${callNumber}: the script has no step left (last user text: ${JSON.stringify(lastUserText(request))})`);
+  constructor(callNumber: number, scriptLength: number, request: LlmRequest) {
+    const text = lastUserText(request);
+    const quoted = text.length > MAX_QUOTED_TEXT ? `${text.slice(0, MAX_QUOTED_TEXT)}…` : text;
+    super(
+      `unexpected model call #${callNumber}: the script has ${scriptLength} step${scriptLength === 1 ? "" : "s"} and all were used ` +
+        `(last user text: ${JSON.stringify(quoted)})`,
+    );
     this.name = "UnexpectedModelCallError";
     this.callNumber = callNumber;
+    this.scriptLength = scriptLength;
+    this.lastUserText = text;
   }
 }
 
 /** Thrown by `assertAllConsumed` when scripted steps were never used. */
 export class UnconsumedScriptError extends Error {
   readonly remaining: number;
+  readonly scriptLength: number;
 
-  constructor(remaining: number) {
-    super(`${remaining} scripted model call${remaining === 1 ? " was" : "s were"} never made`);
+  constructor(remaining: number, scriptLength: number) {
+    super(`${remaining} of ${scriptLength} scripted model call${scriptLength === 1 ? "" : "s"} never happened`);
     this.name = "UnconsumedScriptError";
     this.remaining = remaining;
+    this.scriptLength = scriptLength;
   }
 }
 
+/** A step prepared once at construction, so a call does no normalization work. */
+interface PreparedStep {
+  readonly events: readonly ScriptedEvent[];
+  readonly response: LlmResponse;
+  readonly error: ProviderFailure | Error | undefined;
+  readonly delayMs: number;
+  readonly expect: ((request: LlmRequest) => void) | undefined;
+}
+
 function lastUserText(request: LlmRequest): string {
-  for (let index = request.messages.length - 1; index >= 0; index -= 1) {
-    const message = request.messages[index];
+  const messages = request.messages ?? [];
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const message = messages[index];
     if (message?.role !== "user") continue;
-    return message.blocks.map((block) => (block.type === "text" ? block.text : block.type === "tool_result" ? block.content : "")).join("");
+    let text = "";
+    for (const block of message.blocks) if (block.type === "text") text += block.text;
+    if (text !== "") return text;
   }
   return "";
 }
 
-function abortError(): Error {
-  const error = new Error("the call was aborted");
+function abortError(signal: AbortSignal): Error {
+  const error = new Error("the model call was aborted", { cause: signal.reason });
   error.name = "AbortError";
   return error;
 }
@@ -87,12 +123,12 @@ function abortError(): Error {
 function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
-      reject(abortError());
+      reject(abortError(signal));
       return;
     }
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(abortError());
+      reject(abortError(signal));
     };
     const timer = setTimeout(() => {
       signal.removeEventListener("abort", onAbort);
@@ -102,50 +138,107 @@ function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function isClassified(error: ProviderFailure | ProviderFailureInput): error is ProviderFailure {
-  return typeof (error as ProviderFailure).retryable === "boolean" && typeof (error as ProviderFailure).kind === "string" && "terminalReason" in error;
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
 }
 
-function toResponse(partial: Partial<LlmResponse> | undefined): LlmResponse {
+/** A copy of plain data (arrays, plain objects, byte arrays); anything else is shared. */
+function copyData<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyData) as T;
+  // `Buffer#slice` would return a view: the typed-array `slice` always copies the bytes.
+  if (value instanceof Uint8Array) return Uint8Array.prototype.slice.call(value) as T;
+  if (!isPlainObject(value)) return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = copyData((value as Record<string, unknown>)[key]);
+  return copy as T;
+}
+
+/** Freezes the arrays and plain objects of a value made by `copyData` (never the caller's objects). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && (Array.isArray(value) || isPlainObject(value))) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+function isClassified(error: ProviderFailure | ProviderFailureInput): error is ProviderFailure {
+  return typeof error.kind === "string" && typeof error.retryable === "boolean" && typeof error.terminalReason === "string";
+}
+
+function prepareResponse(partial: Partial<LlmResponse> | undefined): LlmResponse {
+  const { fullText = "", parts = [], usage, terminalReason = "stop", ...rest } = partial ?? {};
+  return deepFreeze(
+    copyData({
+      ...rest,
+      fullText,
+      parts,
+      usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, ...usage },
+      terminalReason,
+    }),
+  );
+}
+
+function prepareStep(step: ScriptedStep): PreparedStep {
+  const error = step.error;
   return {
-    fullText: partial?.fullText ?? "",
-    parts: partial?.parts ? partial.parts.map((part) => ({ ...part })) : [],
-    usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, ...partial?.usage },
-    terminalReason: partial?.terminalReason ?? "stop",
-    ...(partial?.terminalDiagnostic === undefined ? {} : { terminalDiagnostic: partial.terminalDiagnostic }),
-    ...(partial?.providerUsage === undefined ? {} : { providerUsage: partial.providerUsage }),
+    events: deepFreeze(copyData(step.events ?? [])),
+    response: prepareResponse(step.response),
+    error: error === undefined || error instanceof Error ? error : isClassified(error) ? { ...error } : classifyProviderFailure(error),
+    delayMs: step.delayMs ?? 0,
+    expect: step.expect,
   };
 }
 
-function failureToThrow(error: ProviderFailure | ProviderFailureInput | Error): Error {
-  if (error instanceof Error) return error;
-  return new ProviderCallError(isClassified(error) ? error : classifyProviderFailure(error));
+/** The caller owns what a call returns: a fresh response, sharing only frozen leaves. */
+function responseOf(step: PreparedStep): LlmResponse {
+  const template = step.response;
+  return { ...template, parts: template.parts.map((part) => ({ ...part })), usage: { ...template.usage } };
+}
+
+/** An iterator that fails on its first step. */
+async function* failing(error: unknown): AsyncGenerator<LlmStreamPart, void, undefined> {
+  throw error;
+}
+
+function errorOf(error: ProviderFailure | Error): Error {
+  return error instanceof Error ? error : new ProviderCallError({ ...error });
 }
 
 /**
- * A `ModelProvider` that plays a script: one step per call, in order. It records every request,
- * fails loudly on a call it has no step for, and can assert that every step was used.
+ * A `ModelProvider` that plays a script: one step per call, in order (the reference's
+ * `mock_provider`). It records every request, fails loudly on a call it has no step for, and can
+ * assert that every step was used.
+ *
+ * Only the method of the chosen `mode` exists on the instance (`doComplete` or `doStream`), as the
+ * runtime picks the one that is present. A call whose signal is already aborted throws an
+ * `AbortError` at once: it is counted and recorded, but uses no step.
  */
 export class ScriptedProvider implements ModelProvider {
   readonly specificationVersion = MODEL_PROVIDER_SPECIFICATION_VERSION;
   readonly providerId: string;
-  readonly defaultModel: string | undefined;
+  readonly defaultModel: string;
   readonly inputUsageExcludesCachedTokens: boolean;
   readonly retryPolicy: ProviderRetryPolicy | undefined;
-  /** Every request received, in order (copies). */
+  /** Every request received, in order (deep copies, so later changes by the caller do not show). */
   readonly requests: LlmRequest[] = [];
-  /** Calls that arrived after the script ran out. */
+  /** Calls that arrived after the script ran out (kept even when the runtime swallowed the error). */
   readonly unexpectedCalls: UnexpectedModelCallError[] = [];
-  readonly doComplete?: (request: LlmRequest, options: ProviderCallOptions) => Promise<LlmResponse>;
-  readonly doStream?: (request: LlmRequest, options: { readonly signal: AbortSignal }) => AsyncIterable<LlmStreamPart>;
-  readonly #steps: readonly ScriptedStep[];
+  /** What the steps' `expect` callbacks threw (kept even when the runtime swallowed the error). */
+  readonly failedExpectations: unknown[] = [];
+  // `declare`: no own property is created for the method the mode does not implement.
+  declare readonly doComplete?: (request: LlmRequest, options: ProviderCallOptions) => Promise<LlmResponse>;
+  declare readonly doStream?: (request: LlmRequest, options: { readonly signal: AbortSignal }) => AsyncIterable<LlmStreamPart>;
+  readonly #steps: readonly PreparedStep[];
   readonly #repeat: boolean;
   readonly #recordRequests: boolean;
   #next = 0;
   #calls = 0;
 
   constructor(steps: readonly ScriptedStep[], options: ScriptedProviderOptions = {}) {
-    this.#steps = [...steps];
+    this.#steps = steps.map(prepareStep);
     this.#repeat = options.repeat ?? false;
     this.#recordRequests = options.recordRequests ?? true;
     this.providerId = options.providerId ?? "scripted";
@@ -156,65 +249,87 @@ export class ScriptedProvider implements ModelProvider {
     else this.doComplete = (request, callOptions) => this.#complete(request, callOptions);
   }
 
+  /** Calls received so far, including unexpected and already-aborted ones. */
   get callCount(): number {
     return this.#calls;
   }
 
+  /** Steps not played yet (in `repeat` mode: steps left in the current pass over the script). */
   get remainingSteps(): number {
-    return this.#repeat ? Number.POSITIVE_INFINITY : this.#steps.length - this.#next;
+    return this.#steps.length - this.#next;
   }
 
+  /**
+   * Throws `UnconsumedScriptError` when a step was never played (in `repeat` mode: when the last
+   * pass over the script stopped half-way, or the script was never played).
+   */
   assertAllConsumed(): void {
-    if (!this.#repeat && this.#next < this.#steps.length) throw new UnconsumedScriptError(this.#steps.length - this.#next);
+    const remaining = this.remainingSteps;
+    if (remaining > 0) throw new UnconsumedScriptError(remaining, this.#steps.length);
   }
 
-  #take(request: LlmRequest): ScriptedStep {
+  #begin(request: LlmRequest, signal: AbortSignal): PreparedStep {
     this.#calls += 1;
-    if (this.#recordRequests) this.requests.push(structuredClone(request));
-    if (this.#next >= this.#steps.length && this.#repeat && this.#steps.length > 0) this.#next = 0;
+    if (this.#recordRequests) this.requests.push(copyData(request));
+    if (signal.aborted) throw abortError(signal);
+    if (this.#repeat && this.#next === this.#steps.length) this.#next = 0;
     const step = this.#steps[this.#next];
-    if (!step) {
-      const error = new UnexpectedModelCallError(this.#calls, request);
+    if (step === undefined) {
+      const error = new UnexpectedModelCallError(this.#calls, this.#steps.length, request);
       this.unexpectedCalls.push(error);
       throw error;
     }
     this.#next += 1;
-    step.expect?.(request);
+    if (step.expect) {
+      try {
+        step.expect(request);
+      } catch (error) {
+        this.failedExpectations.push(error);
+        throw error;
+      }
+    }
     return step;
   }
 
   async #complete(request: LlmRequest, options: ProviderCallOptions): Promise<LlmResponse> {
-    const { signal } = options;
-    if (signal.aborted) throw abortError();
-    const step = this.#take(request);
-    if (step.delayMs) await sleep(step.delayMs, signal);
-    for (const event of step.events ?? []) {
+    const { signal, emit } = options;
+    const step = this.#begin(request, signal);
+    if (step.delayMs > 0) await sleep(step.delayMs, signal);
+    for (const event of step.events) {
       if (event.type === "sleep") {
         await sleep(event.ms, signal);
         continue;
       }
-      if (signal.aborted) throw abortError();
-      const pending = options.emit(event);
+      if (signal.aborted) throw abortError(signal);
+      const pending = emit(event);
       if (pending) await pending;
     }
-    if (signal.aborted) throw abortError();
-    if (step.error) throw failureToThrow(step.error);
-    return toResponse(step.response);
+    if (signal.aborted) throw abortError(signal);
+    if (step.error) throw errorOf(step.error);
+    return responseOf(step);
   }
 
-  async *#stream(request: LlmRequest, signal: AbortSignal): AsyncGenerator<LlmStreamPart> {
-    if (signal.aborted) throw abortError();
-    const step = this.#take(request);
-    if (step.delayMs) await sleep(step.delayMs, signal);
-    for (const event of step.events ?? []) {
+  /** The call is taken (counted, recorded, step used) at once; its failure surfaces on iteration. */
+  #stream(request: LlmRequest, signal: AbortSignal): AsyncGenerator<LlmStreamPart, void, undefined> {
+    try {
+      return this.#play(this.#begin(request, signal), signal);
+    } catch (error) {
+      return failing(error);
+    }
+  }
+
+  async *#play(step: PreparedStep, signal: AbortSignal): AsyncGenerator<LlmStreamPart, void, undefined> {
+    if (step.delayMs > 0) await sleep(step.delayMs, signal);
+    for (const event of step.events) {
       if (event.type === "sleep") {
         await sleep(event.ms, signal);
         continue;
       }
-      if (signal.aborted) throw abortError();
+      if (signal.aborted) throw abortError(signal);
       yield event;
     }
-    if (step.error) throw failureToThrow(step.error);
-    yield { type: "response", response: toResponse(step.response) };
+    if (signal.aborted) throw abortError(signal);
+    if (step.error) throw errorOf(step.error);
+    yield { type: "response", response: responseOf(step) };
   }
 }
