@@ -17,7 +17,8 @@ export { NoopEventSink, NoopTurnActivitySink, RecordingEventSink, RecordingTurnA
 export type { TurnRunOptions } from "./turn/run-turn.js";
 
 // Turn engine pieces (for hosts that build their own loop, durable effect hosts and tests)
-export { TurnMachine, turnLimitMessage } from "./turn/turn-machine.js";
+export { TurnMachine } from "./turn/turn-machine.js";
+export { turnLimitMessage } from "./turn/turn-machine-messages.js";
 export type { TurnMachineConfig, TurnMachineSnapshot } from "./turn/turn-machine.js";
 export type { CheckpointResult, LlmCallError, LlmCallResult, SurfaceSyncResult, TurnEffect } from "./turn/turn-machine-types.js";
 export { TurnAssembler } from "./turn/turn-assembler.js";

@@ -67,6 +67,21 @@ export function slowTool(ms = 10_000): ToolDefinition<JsonValue> & { sawCancella
   return tool as ToolDefinition<JsonValue> & { sawCancellation: boolean; started: Promise<void> };
 }
 
+/** A tool that records the input of every execution and answers `ran <count>`. */
+export function countingTool(name = "count_tool"): { tool: ToolDefinition<JsonValue>; executions: JsonValue[] } {
+  const executions: JsonValue[] = [];
+  const tool: ToolDefinition<JsonValue> = {
+    name,
+    description: "Counts its executions.",
+    inputSchema: { type: "object" },
+    execute: (input) => {
+      executions.push(input);
+      return `ran ${executions.length}`;
+    },
+  };
+  return { tool, executions };
+}
+
 export class RecordingSink implements EventSink {
   readonly events: SessionEvent[] = [];
   emit(event: SessionEvent): void {

@@ -8,7 +8,7 @@ import type {
 import { stableStringify } from "@lash/protocol";
 import { freshMessageId, partId } from "../session/ids.js";
 import { isToolResultMessage } from "../session/message-text.js";
-import { turnLimitMessage } from "../turn/turn-machine.js";
+import { turnLimitMessage } from "../turn/turn-machine-messages.js";
 import { assistantTextSeparator } from "./assistant-text.js";
 import { createBatchTool } from "./batch-tool.js";
 import type {

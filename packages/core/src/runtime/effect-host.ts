@@ -1,7 +1,7 @@
 import type { TurnMachineSnapshot } from "../turn/turn-machine.js";
 
 /** The kinds of nondeterministic work a turn performs. */
-export type EffectKind = "llm_call" | "tool_batch" | "exec_code" | "checkpoint" | "sync_execution_surface";
+export type EffectKind = "llm_call" | "tool_batch" | "exec_code" | "checkpoint" | "sync_execution_surface" | "limit_check";
 
 /** What an effect host learns about one effect before running it. */
 export interface EffectInvocation {

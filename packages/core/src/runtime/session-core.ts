@@ -16,7 +16,7 @@ import type {
   TokenUsage,
   ToolProvider,
 } from "@lash/protocol";
-import { emptyTokenUsage, mergeTokenLedger, PERSISTED_SESSION_SCHEMA_VERSION, RuntimeError } from "@lash/protocol";
+import { emptyTokenUsage, isEmptyTokenUsage, mergeTokenLedger, PERSISTED_SESSION_SCHEMA_VERSION, RuntimeError, subtractTokenUsage } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import type { PluginHost } from "../plugins/plugin-host.js";
 import { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
@@ -66,6 +66,7 @@ export class SessionCore {
   readonly turnInjection: TurnInjectionBridge;
   readonly inputInjection: TurnInputInjectionBridge;
   turnRunning = false;
+  #commitChain: Promise<void> = Promise.resolve();
   /** Set by `createSessionCore` right after construction. */
   sessions!: SessionManager;
   /** The seed of this session's first turn when it was activated from a handoff. */
@@ -176,10 +177,22 @@ export class SessionCore {
    */
   async commit(commitId: string, usageDeltas: readonly TokenLedgerEntry[] = []): Promise<void> {
     if (usageDeltas.length > 0) this.pendingUsage = mergeTokenLedger(this.pendingUsage, usageDeltas);
+    // Commits of one session run one at a time (a turn's and a child's usage may race): each one
+    // names the head revision the previous one produced.
+    const previous = this.#commitChain;
+    const current = previous.then(() => this.#commitNow(commitId));
+    this.#commitChain = current.catch(() => {});
+    return current;
+  }
+
+  async #commitNow(commitId: string): Promise<void> {
+    const graph = this.graph;
+    const mark = graph.commitMark;
+    const usage = this.pendingUsage;
     if (!this.store) {
-      this.tokenLedger = mergeTokenLedger(this.tokenLedger, this.pendingUsage);
+      this.tokenLedger = mergeTokenLedger(this.tokenLedger, usage);
       this.pendingUsage = [];
-      this.graph.markCommitted();
+      graph.markCommitted(mark);
       return;
     }
     const commit = {
@@ -187,15 +200,16 @@ export class SessionCore {
       expectedHeadRevision: this.headRevision,
       commitId,
       config: this.persistedConfig(),
-      graph: this.graph.pendingDelta(),
+      graph: graph.pendingDelta(),
       checkpoint: this.checkpoint(),
-      usageDeltas: this.pendingUsage,
+      usageDeltas: usage,
     };
     const result = await this.store.commit(commit);
     this.headRevision = result.headRevision;
-    this.tokenLedger = mergeTokenLedger(this.tokenLedger, this.pendingUsage);
-    this.pendingUsage = [];
-    this.graph.markCommitted();
+    this.tokenLedger = mergeTokenLedger(this.tokenLedger, usage);
+    // Usage recorded while the commit was in flight stays pending for the next one.
+    this.pendingUsage = this.pendingUsage === usage ? [] : subtractLedger(this.pendingUsage, usage);
+    graph.markCommitted(mark);
   }
 
   /** Adopts the store's head when another writer moved it. Store errors are the caller's to handle. */
@@ -211,4 +225,15 @@ export class SessionCore {
     this.applyRead(read);
     return true;
   }
+}
+
+/** `ledger` minus `sent`, per (source, model); entries that reach zero are dropped. */
+function subtractLedger(ledger: readonly TokenLedgerEntry[], sent: readonly TokenLedgerEntry[]): TokenLedgerEntry[] {
+  const remaining: TokenLedgerEntry[] = [];
+  for (const entry of ledger) {
+    const match = sent.find((candidate) => candidate.source === entry.source && candidate.model === entry.model);
+    const usage = match ? subtractTokenUsage(entry.usage, match.usage) : entry.usage;
+    if (!isEmptyTokenUsage(usage)) remaining.push({ ...entry, usage });
+  }
+  return remaining;
 }

@@ -90,7 +90,11 @@ export class SessionManager implements SessionAccess {
     const policy = { ...owner.policy, ...request.policy, sessionId };
     const core = createSessionCore({ policy, provider: owner.provider, environment: owner.environment });
     if (request.start === "current_session") {
+      // A fork of the current session: its conversation and turn position. Usage is not inherited
+      // (the child's own calls roll up into the parent's ledger; copying would count them twice).
       for (const message of owner.graph.activeMessages()) core.graph.appendMessage(message);
+      core.turnIndex = owner.turnIndex;
+      core.lastPromptUsage = owner.lastPromptUsage;
     }
     for (const message of request.initialMessages ?? []) core.graph.appendMessage(message);
     const factory = owner.environment.sessionStoreFactory;
@@ -230,6 +234,22 @@ export class SessionManager implements SessionAccess {
     });
     const remainder = subtractTokenUsage(turn.tokenUsage, reported);
     if (!isEmptyTokenUsage(remainder)) this.#sharedLedger = mergeTokenLedger(this.#sharedLedger, [{ source, model: turn.state.policy.model, usage: remainder }]);
+    await this.#persistUsageOutsideTurn();
     return turn;
+  }
+
+  /**
+   * Child usage recorded while the owner runs no turn would otherwise wait in memory for the owner's
+   * next turn (and be lost with the process): commit it to the owner's store now. A failed commit
+   * keeps the usage pending on the owner, so the next commit carries it.
+   */
+  async #persistUsageOutsideTurn(): Promise<void> {
+    const owner = this.#owner;
+    if (owner.turnRunning || this.#sharedLedger.length === 0) return;
+    try {
+      await owner.commit(`usage:${randomUUID()}`, this.drainSharedLedger());
+    } catch {
+      // Kept in `owner.pendingUsage`; the owner's next turn or usage commit retries it.
+    }
   }
 }

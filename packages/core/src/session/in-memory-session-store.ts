@@ -12,6 +12,7 @@ import type {
 import {
   CommitIdConflictError,
   HeadRevisionConflictError,
+  InvalidPersistedDataError,
   isEmptyTokenUsage,
   LashError,
   mergeTokenLedger,
@@ -62,6 +63,14 @@ export class InMemorySessionStore implements SessionStore {
     let leafNodeId = head.leafNodeId;
     if (scope.type === "active_path") {
       leafNodeId = scope.leafNodeId ?? head.leafNodeId;
+      // Decision 17: a missing active leaf is an error, never an empty graph that a later commit would
+      // write back as a wipe.
+      if (leafNodeId !== undefined && !this.#isLive(leafNodeId)) {
+        if (scope.leafNodeId !== undefined) {
+          throw new LashError("invalid_argument", `active_path load of session \`${head.sessionId}\` names leaf \`${leafNodeId}\`, which is not a live node`);
+        }
+        throw new InvalidPersistedDataError(head.sessionId, "head.leafNodeId", `the head's leaf \`${leafNodeId}\` is not a live node`);
+      }
       nodes = this.#activePath(leafNodeId);
     }
     const read: PersistedSessionRead = {
@@ -91,7 +100,9 @@ export class InMemorySessionStore implements SessionStore {
       return { ...previous.result, replayed: true };
     }
     const actual = head?.revision ?? 0;
-    const expectedMatches = commit.expectedHeadRevision === undefined ? head === undefined : commit.expectedHeadRevision === actual;
+    // Decision 13: `undefined` means "must not exist yet", and a revision means "must exist at it";
+    // a first commit naming revision 0 is a caller that believes in a head that is not there.
+    const expectedMatches = head === undefined ? commit.expectedHeadRevision === undefined : commit.expectedHeadRevision === actual;
     if (!expectedMatches) throw new HeadRevisionConflictError(commit.sessionId, commit.expectedHeadRevision, actual);
 
     // Check everything before writing anything: a commit lands whole or not at all.
@@ -105,15 +116,22 @@ export class InMemorySessionStore implements SessionStore {
         incoming.add(node.nodeId);
       }
     }
-    let leafNodeId: string | undefined;
+    const nextLeaf = delta.type === "replace_full" ? delta.graph.leafNodeId : (delta.leafNodeId ?? head?.leafNodeId);
+    if (nextLeaf !== undefined) {
+      const existsAfter =
+        delta.type === "replace_full"
+          ? delta.graph.nodes.some((node) => node.nodeId === nextLeaf)
+          : this.#isLive(nextLeaf) || (delta.type === "append" && delta.nodes.some((node) => node.nodeId === nextLeaf));
+      if (!existsAfter) {
+        throw new LashError("invalid_argument", `commit \`${commit.commitId}\` sets leaf \`${nextLeaf}\`, which is not a node of session \`${commit.sessionId}\``);
+      }
+    }
     if (delta.type === "replace_full") {
       this.#nodes = [];
       this.#positions = new Map();
       for (const node of delta.graph.nodes) this.#insert(node);
-      leafNodeId = delta.graph.leafNodeId;
-    } else {
-      if (delta.type === "append") for (const node of delta.nodes) this.#insert(node);
-      leafNodeId = delta.leafNodeId;
+    } else if (delta.type === "append") {
+      for (const node of delta.nodes) this.#insert(node);
     }
     for (const entry of commit.usageDeltas) {
       if (!isEmptyTokenUsage(entry.usage)) this.#usage.push(structuredClone(entry));
@@ -122,12 +140,17 @@ export class InMemorySessionStore implements SessionStore {
       sessionId: commit.sessionId,
       revision: actual + 1,
       config: structuredClone(commit.config),
-      leafNodeId,
+      leafNodeId: nextLeaf,
       checkpoint: structuredClone(commit.checkpoint),
     };
     const result: SessionCommitResult = { headRevision: actual + 1, commitId: commit.commitId, replayed: false };
     this.#commits.set(commit.commitId, { hash, result });
     return { ...result };
+  }
+
+  #isLive(nodeId: string): boolean {
+    const position = this.#positions.get(nodeId);
+    return position !== undefined && this.#nodes[position]?.tombstoned === false;
   }
 
   #insert(record: SessionNodeRecord): void {

@@ -7,7 +7,7 @@ import type {
   ToolCallRecord,
 } from "@lash/protocol";
 import { stableStringify } from "@lash/protocol";
-import { freshHexId, nowIso, sha256Hex } from "./ids.js";
+import { freshHexId, freshMessageId, nowIso, sha256Hex } from "./ids.js";
 import { isTransientMessage } from "./message-text.js";
 
 /** The stable key of a tool call: its call id, or a content hash for calls without one. */
@@ -29,6 +29,8 @@ export class SessionGraphEditor {
   #activePath: SessionNodeRecord[] | undefined;
   #uncommitted: SessionNodeRecord[] = [];
   #replaceRequired = false;
+  /** Bumped by every `requireFullReplace`, so a commit in flight cannot clear a newer requirement. */
+  #replaceGeneration = 0;
 
   private constructor(nodes: SessionNodeRecord[], leafNodeId: string | undefined) {
     this.#nodes = nodes;
@@ -121,7 +123,9 @@ export class SessionGraphEditor {
   /** Appends a message under the leaf (transient messages are never stored; returns undefined). */
   appendMessage(message: Message): SessionNodeRecord | undefined {
     if (isTransientMessage(message)) return undefined;
-    return this.#append(this.#freeId(message.id, "message"), { kind: "message", message });
+    // A message without an id still needs a unique, stable node id (the reference's "m" + hex form).
+    const preferred = message.id === "" ? freshMessageId() : message.id;
+    return this.#append(this.#freeId(preferred, "message"), { kind: "message", message });
   }
 
   /** Appends a completed tool call under the leaf (node id `tool:{stableKey}`). */
@@ -179,6 +183,12 @@ export class SessionGraphEditor {
   /** Requires the next commit to replace the whole stored graph (after a destructive rewrite). */
   requireFullReplace(): void {
     this.#replaceRequired = true;
+    this.#replaceGeneration += 1;
+  }
+
+  /** What `pendingDelta()` covers right now; pass it to `markCommitted` once that delta is stored. */
+  get commitMark(): GraphCommitMark {
+    return { uncommittedCount: this.#uncommitted.length, replaceGeneration: this.#replaceGeneration };
   }
 
   /** The graph delta of the next commit: everything appended since the last `markCommitted`. */
@@ -189,10 +199,19 @@ export class SessionGraphEditor {
     return { type: "append", nodes: [...this.#uncommitted], ...leaf };
   }
 
-  /** Marks the pending delta as stored. */
-  markCommitted(): void {
-    this.#uncommitted = [];
-    this.#replaceRequired = false;
+  /**
+   * Marks the pending delta as stored. With a `mark` taken when the delta was built, only what that
+   * delta covered is marked: nodes appended (or a full replace required) while the commit was in
+   * flight stay pending for the next one.
+   */
+  markCommitted(mark?: GraphCommitMark): void {
+    if (!mark) {
+      this.#uncommitted = [];
+      this.#replaceRequired = false;
+      return;
+    }
+    this.#uncommitted.splice(0, mark.uncommittedCount);
+    if (mark.replaceGeneration === this.#replaceGeneration) this.#replaceRequired = false;
   }
 
   #append(nodeId: string, payload: SessionNodePayload): SessionNodeRecord {
@@ -223,6 +242,12 @@ export class SessionGraphEditor {
     }
     return candidate;
   }
+}
+
+/** A position in the editor's pending changes (see `SessionGraphEditor.commitMark`). */
+export interface GraphCommitMark {
+  readonly uncommittedCount: number;
+  readonly replaceGeneration: number;
 }
 
 /** The active messages of a graph value (convenience for read models). */

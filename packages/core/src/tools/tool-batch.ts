@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { JsonValue, SessionEvent, ToolCallRecord } from "@lash/protocol";
 import type { CompletedToolCall, PendingToolCall } from "../modes/execution-mode.js";
 import type { TurnEventPipe } from "../turn/event-pipe.js";
+import type { NestedCallCounts } from "../turn/turn-machine-types.js";
 import type { NestedToolCall, NestedToolResult } from "./nested-dispatch.js";
 import { parseToolArguments } from "./tool-arguments.js";
 import { dispatchToolCall, type ToolDispatchEnvironment } from "./tool-execution.js";
@@ -58,12 +59,38 @@ async function schedule<T, R>(
   return results;
 }
 
-function createNestedDispatcher(environment: ToolBatchEnvironment): (calls: readonly NestedToolCall[], signal: AbortSignal) => Promise<NestedToolResult[]> {
+/** What a batch ran: its calls' results, and the calls container tools ran or refused inside it. */
+export interface ToolBatchResult {
+  readonly completed: CompletedToolCall[];
+  readonly nested: NestedCallCounts;
+}
+
+export interface ToolBatchOptions {
+  /** How many calls container tools may run inside this batch; undefined = no limit. */
+  readonly nestedCallBudget?: number | undefined;
+}
+
+interface NestedCallCounter {
+  remaining: number | undefined;
+  run: number;
+  refused: number;
+}
+
+function createNestedDispatcher(environment: ToolBatchEnvironment, counter: NestedCallCounter): (calls: readonly NestedToolCall[], signal: AbortSignal) => Promise<NestedToolResult[]> {
   const nested = async (calls: readonly NestedToolCall[]): Promise<NestedToolResult[]> =>
     schedule(
       calls,
       (call) => environment.surface.get(call.toolName)?.executionMode === "serial",
       async (call) => {
+        // Taken before the first await, so parallel calls claim the budget in call order.
+        if (counter.remaining !== undefined) {
+          if (counter.remaining <= 0) {
+            counter.refused += 1;
+            return { output: cancelledOutput("tool call not run: the turn's tool call budget (maxToolCalls) is exhausted"), durationMs: 0 };
+          }
+          counter.remaining -= 1;
+        }
+        counter.run += 1;
         const dispatched = await dispatchToolCall({ callId: undefined, toolName: call.toolName, args: call.args }, { ...environment, nestedDispatcher: nested });
         return { output: dispatched.output, durationMs: dispatched.durationMs };
       },
@@ -112,12 +139,14 @@ async function runCall(call: PendingToolCall, environment: ToolBatchEnvironment,
  * them, results come back in call order. A cancelled turn gives every unfinished call a cancelled
  * result at once (the tools see the aborted signal).
  */
-export async function runToolBatch(calls: readonly PendingToolCall[], environment: ToolBatchEnvironment): Promise<CompletedToolCall[]> {
-  const nestedDispatcher = createNestedDispatcher(environment);
-  return schedule(
+export async function runToolBatch(calls: readonly PendingToolCall[], environment: ToolBatchEnvironment, options: ToolBatchOptions = {}): Promise<ToolBatchResult> {
+  const counter: NestedCallCounter = { remaining: options.nestedCallBudget, run: 0, refused: 0 };
+  const nestedDispatcher = createNestedDispatcher(environment, counter);
+  const completed = await schedule(
     calls,
     (call) => environment.surface.get(call.toolName)?.executionMode === "serial",
     (call) => runCall(call, environment, nestedDispatcher),
   );
+  return { completed, nested: { run: counter.run, refused: counter.refused } };
 }
 

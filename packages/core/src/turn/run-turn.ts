@@ -60,14 +60,17 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
     // A store that cannot be read now may still accept the commit; a moved head surfaces as a conflict then.
   }
   const mode = core.mode();
-  if (input.modeExtension) {
+  // The input is hostile until normalized: read its optional parts only from an object, and let
+  // `prepareTurn` report anything else as an `invalid_input` stop.
+  const inputShape: Partial<TurnInput> = typeof input === "object" && input !== null ? input : {};
+  if (inputShape.modeExtension) {
     try {
-      mode.validateTurnExtension?.(input.modeExtension);
+      mode.validateTurnExtension?.(inputShape.modeExtension);
     } catch (error) {
       throw new RuntimeError("mode_turn_extension", errorMessage(error), { cause: error });
     }
   }
-  const termination = turnTermination(core, input);
+  const termination = turnTermination(core, inputShape);
   const assembler = new TurnAssembler({ captureTextDeltas: true });
   const pipe = new TurnEventPipe(assembler, options.events, options.activities);
   const prepared = await prepareTurn(core, input, pipe, assembler, termination.treatMissingDoneAsFailure);
@@ -100,6 +103,7 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
   writer.sync(prepared.messages, false);
   const toolHookMessages: PluginMessage[] = [];
   core.sessions.setLiveRelay((event) => pipe.session(event));
+  let completed = false;
   try {
     if (core.store && isResumeSafe(prepared.messages)) {
       try {
@@ -136,6 +140,7 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
           maxModelCalls: termination.maxModelCalls,
           maxToolCalls: termination.maxToolCalls,
           maxTotalTokens: termination.maxTotalTokens,
+          checkLimitsBeforeModelCall: termination.maxWallTimeMs !== undefined || (termination.stopWhen?.length ?? 0) > 0,
         },
         mode.createDriver(),
         { messages: prepared.messages, systemPrompt: surface.systemPrompt, toolSpecs: surface.toolSpecs },
@@ -213,7 +218,7 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
       writer.sync(finalMessages, true);
     }
     await deliver(pipe.flush());
-    return await completeTurn(core, {
+    const turn = await completeTurn(core, {
       turnId,
       turnIndex,
       selection,
@@ -222,8 +227,14 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
       termination,
       interruption,
     });
+    completed = true;
+    return turn;
   } finally {
     if (wallTimer !== undefined) clearTimeout(wallTimer);
+    // A turn that ends by a thrown failure (a sink, a store) must not leave tools running detached:
+    // aborting the turn's controller lets every in-flight tool and provider call see the end. A turn
+    // that completed leaves the signal alone (work a tool started on purpose may outlive the turn).
+    if (!completed && !controller.signal.aborted) controller.abort(new Error("the turn failed"));
     options.signal?.removeEventListener("abort", onHostAbort);
     core.sessions.setLiveRelay(undefined);
   }

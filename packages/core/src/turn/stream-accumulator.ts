@@ -1,153 +1,246 @@
 import type { LlmOutputPart, LlmResponse, ReasoningReplay, ResponseMeta } from "@lash/protocol";
 
+type TextPart = Extract<LlmOutputPart, { type: "text" }>;
 type ReasoningPart = Extract<LlmOutputPart, { type: "reasoning" }>;
 type ToolCallPart = Extract<LlmOutputPart, { type: "tool_call" }>;
 
-function isReplayless(replay: ReasoningReplay | undefined): boolean {
+function isBlank(text: string): boolean {
+  return text.trim() === "";
+}
+
+/**
+ * True when a replay carries nothing a provider could send back (display-only reasoning). A
+ * redacted block is never display-only: the flag itself must be replayed.
+ */
+function isEmptyReplay(replay: ReasoningReplay | undefined): boolean {
   return (
     replay === undefined ||
-    (!replay.itemId && !replay.encryptedContent && !replay.signature && replay.summary.length === 0 && !replay.redacted)
+    (replay.itemId === undefined &&
+      replay.encryptedContent === undefined &&
+      replay.signature === undefined &&
+      !replay.redacted &&
+      replay.summary.length === 0)
   );
 }
 
 /**
  * Appends a streamed piece. Some providers stream cumulative text (each piece repeats everything
- * so far): when a piece starts with the whole existing text, only its unseen suffix is added.
+ * sent so far): when a piece starts with the whole existing text, only its unseen suffix is added.
  */
 function appendStreamPiece(existing: string, piece: string): string {
-  if (existing !== "" && piece.startsWith(existing)) return piece;
-  return existing + piece;
+  if (piece === "") return existing;
+  return piece.startsWith(existing) ? piece : existing + piece;
 }
 
+/** Text parts of two different provider items (both carry an item id, and the ids differ). */
+function fromDifferentItems(left: ResponseMeta | undefined, right: ResponseMeta | undefined): boolean {
+  return left?.id !== undefined && right?.id !== undefined && left.id !== right.id;
+}
+
+function copyPart(part: LlmOutputPart): LlmOutputPart {
+  return { ...part };
+}
+
+function textOfParts(parts: readonly LlmOutputPart[]): string {
+  let text = "";
+  for (const part of parts) if (part.type === "text") text += part.text;
+  return text;
+}
+
+/** The same call: equal call ids, or equal provider item ids. */
 function sameToolCall(left: ToolCallPart, right: ToolCallPart): boolean {
-  if (left.callId !== "" && left.callId === right.callId) return true;
+  if (left.callId === right.callId) return true;
   const leftItem = left.replay?.itemId;
   return leftItem !== undefined && leftItem === right.replay?.itemId;
 }
 
+/** The same reasoning: one non-blank text contains the other, or equal item ids, or equal encrypted content. */
 function sameReasoning(left: ReasoningPart, right: ReasoningPart): boolean {
-  const leftText = left.text.trim();
-  const rightText = right.text.trim();
-  if (leftText !== "" && rightText !== "" && (leftText.includes(rightText) || rightText.includes(leftText))) return true;
-  if (left.replay?.itemId && left.replay.itemId === right.replay?.itemId) return true;
-  return Boolean(left.replay?.encryptedContent && left.replay.encryptedContent === right.replay?.encryptedContent);
+  if (!isBlank(left.text) && !isBlank(right.text) && (left.text.includes(right.text) || right.text.includes(left.text))) {
+    return true;
+  }
+  const leftItem = left.replay?.itemId;
+  if (leftItem !== undefined && leftItem === right.replay?.itemId) return true;
+  const leftEncrypted = left.replay?.encryptedContent;
+  return leftEncrypted !== undefined && leftEncrypted === right.replay?.encryptedContent;
+}
+
+/** Whether a streamed part has something a final response could be missing. */
+function hasContent(part: LlmOutputPart): boolean {
+  switch (part.type) {
+    case "text":
+      return !isBlank(part.text);
+    case "reasoning":
+      return !isBlank(part.text) || !isEmptyReplay(part.replay);
+    case "tool_call":
+      return true;
+  }
+}
+
+/** Whether the final response already carries a streamed part. */
+function responseContains(response: LlmResponse, part: LlmOutputPart): boolean {
+  switch (part.type) {
+    case "text":
+      return (
+        isBlank(part.text) ||
+        response.fullText.includes(part.text) ||
+        response.parts.some((candidate) => candidate.type === "text" && candidate.text.includes(part.text))
+      );
+    case "reasoning": {
+      if (isBlank(part.text)) return true;
+      const itemId = part.replay?.itemId;
+      return response.parts.some(
+        (candidate) =>
+          candidate.type === "reasoning" &&
+          (candidate.text.includes(part.text) ||
+            // An item id match only counts when the final part has text of its own.
+            (itemId !== undefined && candidate.replay?.itemId === itemId && !isBlank(candidate.text))),
+      );
+    }
+    case "tool_call":
+      return response.parts.some((candidate) => candidate.type === "tool_call" && sameToolCall(part, candidate));
+  }
 }
 
 /**
- * Keeps the parts seen while a model call streams, so a provider whose final response is empty or
- * partial still yields the complete response (the reference's `StandardStreamAccumulator`).
+ * Keeps the parts seen while a model call streams, so that a provider whose final response is
+ * empty or partial still yields the complete response (the reference's `StandardStreamAccumulator`).
+ * Parts are private: every part handed out is a copy.
  */
 export class StandardStreamAccumulator {
   #parts: LlmOutputPart[] = [];
 
+  /**
+   * Adds streamed text. It extends the last part when that part is text of the same provider item
+   * (cumulative pieces only add their unseen suffix); otherwise it starts a new text part.
+   */
   pushText(text: string, responseMeta?: ResponseMeta): void {
     if (text === "") return;
     const last = this.#parts.at(-1);
-    const differentItem = last?.type === "text" && responseMeta?.id !== undefined && last.responseMeta?.id !== undefined && last.responseMeta.id !== responseMeta.id;
-    if (last?.type === "text" && !differentItem) {
-      // Parts are private and copied on the way out, so streamed text is appended in place.
+    if (last?.type === "text" && !fromDifferentItems(last.responseMeta, responseMeta)) {
+      // The part is private and copied on the way out, so appending in place is safe and avoids
+      // copying the part for every delta.
       last.text = appendStreamPiece(last.text, text);
-      if (!last.responseMeta && responseMeta) last.responseMeta = responseMeta;
+      if (last.responseMeta === undefined && responseMeta !== undefined) last.responseMeta = { ...responseMeta };
       return;
     }
-    this.#parts.push(responseMeta ? { type: "text", text, responseMeta } : { type: "text", text });
+    const part: TextPart = responseMeta === undefined ? { type: "text", text } : { type: "text", text, responseMeta: { ...responseMeta } };
+    this.#parts.push(part);
   }
 
+  /**
+   * Adds streamed reasoning. Providers send the display text and the replay payload (item id,
+   * encrypted content, summary) as separate events, so a piece may complete the last part instead
+   * of starting a new one:
+   * - (a) display-only pieces of one block merge;
+   * - (b) a payload with encrypted content that repeats (or omits) the displayed text upgrades the
+   *   last part in place; its text wins when non-blank and different, and its replay replaces the old;
+   * - (c) display text that follows an encrypted-only part fills that part in, along with a missing
+   *   item id and summary.
+   */
   pushReasoning(text: string, replay?: ReasoningReplay): void {
+    const incoming = isEmptyReplay(replay) ? undefined : replay;
     const last = this.#parts.at(-1);
     if (last?.type === "reasoning") {
-      // (a) display-only chunks of one reasoning block merge.
-      if (isReplayless(last.replay) && isReplayless(replay)) {
-        this.#parts[this.#parts.length - 1] = { ...last, text: appendStreamPiece(last.text, text) };
+      if (isEmptyReplay(last.replay) && incoming === undefined) {
+        last.text = appendStreamPiece(last.text, text);
         return;
       }
-      // (b) the round-trip payload arrives after the display text: upgrade the part in place.
-      const newEncrypted = replay?.encryptedContent;
-      const lastEncrypted = last.replay?.encryptedContent;
-      if (newEncrypted && !lastEncrypted && last.text.trim() !== "" && (text.trim() === "" || text.includes(last.text))) {
-        const upgraded: ReasoningPart = { type: "reasoning", text: text.trim() !== "" && text !== last.text ? text : last.text };
-        if (replay) upgraded.replay = replay;
-        this.#parts[this.#parts.length - 1] = upgraded;
+      const lastReplay = last.replay;
+      if (
+        incoming?.encryptedContent !== undefined &&
+        lastReplay?.encryptedContent === undefined &&
+        !isBlank(last.text) &&
+        (isBlank(text) || text.includes(last.text))
+      ) {
+        if (!isBlank(text) && text !== last.text) last.text = text;
+        last.replay = { ...incoming };
         return;
       }
-      // (c) display text arrives after an encrypted-only part: fill it in.
-      if (lastEncrypted && !newEncrypted && text.trim() !== "" && last.text.trim() === "") {
-        const filled: ReasoningPart = { ...last, text: last.text + text };
-        if (last.replay) {
-          filled.replay = {
-            ...last.replay,
-            itemId: last.replay.itemId ?? replay?.itemId,
-            summary: last.replay.summary.length > 0 ? last.replay.summary : (replay?.summary ?? []),
-          };
-          if (filled.replay.itemId === undefined) delete filled.replay.itemId;
-        }
-        this.#parts[this.#parts.length - 1] = filled;
+      if (
+        incoming?.encryptedContent === undefined &&
+        lastReplay?.encryptedContent !== undefined &&
+        !isBlank(text) &&
+        isBlank(last.text)
+      ) {
+        last.text = appendStreamPiece(last.text, text);
+        // A new replay object: copies handed out earlier share the old one.
+        const filled: ReasoningReplay = { ...lastReplay };
+        const incomingItem = incoming?.itemId;
+        if (filled.itemId === undefined && incomingItem !== undefined) filled.itemId = incomingItem;
+        if (filled.summary.length === 0 && incoming !== undefined) filled.summary = [...incoming.summary];
+        last.replay = filled;
         return;
       }
     }
-    this.#parts.push(replay ? { type: "reasoning", text, replay } : { type: "reasoning", text });
+    const part: ReasoningPart = incoming === undefined ? { type: "reasoning", text } : { type: "reasoning", text, replay: { ...incoming } };
+    this.#parts.push(part);
   }
 
+  /** Adds a streamed tool call (tool calls never merge while streaming). */
   pushToolCall(part: ToolCallPart): void {
     this.#parts.push({ ...part });
   }
 
-  /** No text, no reasoning and no tool call has arrived. */
+  /** Nothing arrived: no non-empty text, and no reasoning or tool-call part. */
   isEmpty(): boolean {
     return !this.#parts.some((part) => part.type !== "text" || part.text !== "");
   }
 
-  /** The accumulated text parts, concatenated. */
+  /** The text parts, concatenated without separators. */
   text(): string {
-    let text = "";
-    for (const part of this.#parts) if (part.type === "text") text += part.text;
-    return text;
+    return textOfParts(this.#parts);
   }
 
+  /** Copies of the accumulated parts, in arrival order. */
   parts(): LlmOutputPart[] {
-    return this.#parts.map((part) => ({ ...part }));
+    return this.#parts.map(copyPart);
   }
 
   /**
-   * Completes a final response with what streamed: an empty response takes the streamed parts; a
-   * response that already contains everything is returned as is; otherwise the two are reconciled
-   * (final tool calls replace streamed ones, missing reasoning and text are kept).
+   * Completes a final response with what streamed, as a new response (the input is never changed):
+   * - nothing streamed: the response as it is;
+   * - the response has no parts: the streamed parts (and their text when `fullText` is empty);
+   * - every streamed part with content is already in the response: the response as it is;
+   * - otherwise the streamed parts, reconciled with the final ones: a final tool call replaces the
+   *   matching streamed call (or is appended), final reasoning and non-blank text are appended
+   *   unless already present. `fullText`, when empty, becomes the text of the resulting parts.
    */
   applyToResponse(response: LlmResponse): LlmResponse {
-    if (this.isEmpty()) return response;
+    if (this.isEmpty()) return { ...response, parts: response.parts.map(copyPart) };
     if (response.parts.length === 0) {
       return { ...response, parts: this.parts(), fullText: response.fullText === "" ? this.text() : response.fullText };
     }
-    if (this.#parts.every((part) => this.#contained(part, response))) return response;
-    const parts = this.parts();
-    for (const part of response.parts) {
-      if (part.type === "tool_call") {
-        const index = parts.findIndex((candidate) => candidate.type === "tool_call" && sameToolCall(candidate, part));
-        if (index >= 0) parts[index] = { ...part };
-        else parts.push({ ...part });
-      } else if (part.type === "reasoning") {
-        if (!parts.some((candidate) => candidate.type === "reasoning" && sameReasoning(candidate, part))) parts.push({ ...part });
-      } else if (part.text.trim() !== "" && !parts.some((candidate) => candidate.type === "text" && candidate.text.includes(part.text))) {
-        parts.push({ ...part });
-      }
+    if (this.#parts.filter(hasContent).every((part) => responseContains(response, part))) {
+      return { ...response, parts: response.parts.map(copyPart) };
     }
-    let fullText = response.fullText;
-    if (fullText === "") for (const part of parts) if (part.type === "text") fullText += part.text;
-    return { ...response, parts, fullText };
+    const parts = this.#reconcile(response.parts);
+    return { ...response, parts, fullText: response.fullText === "" ? textOfParts(parts) : response.fullText };
   }
 
-  #contained(part: LlmOutputPart, response: LlmResponse): boolean {
-    switch (part.type) {
-      case "text":
-        return part.text === "" || response.fullText.includes(part.text) || response.parts.some((candidate) => candidate.type === "text" && candidate.text.includes(part.text));
-      case "reasoning":
-        return response.parts.some(
-          (candidate) =>
-            candidate.type === "reasoning" &&
-            ((part.text !== "" && candidate.text.includes(part.text)) || (part.replay?.itemId !== undefined && candidate.replay?.itemId === part.replay.itemId)),
-        );
-      case "tool_call":
-        return response.parts.some((candidate) => candidate.type === "tool_call" && sameToolCall(part, candidate));
+  #reconcile(finalParts: readonly LlmOutputPart[]): LlmOutputPart[] {
+    const parts = this.parts();
+    for (const finalPart of finalParts) {
+      switch (finalPart.type) {
+        case "tool_call": {
+          // The final call wins: streamed arguments may be partial.
+          const index = parts.findIndex((candidate) => candidate.type === "tool_call" && sameToolCall(candidate, finalPart));
+          if (index >= 0) parts[index] = copyPart(finalPart);
+          else parts.push(copyPart(finalPart));
+          break;
+        }
+        case "reasoning":
+          if (!parts.some((candidate) => candidate.type === "reasoning" && sameReasoning(candidate, finalPart))) {
+            parts.push(copyPart(finalPart));
+          }
+          break;
+        case "text":
+          if (!isBlank(finalPart.text) && !parts.some((candidate) => candidate.type === "text" && candidate.text.includes(finalPart.text))) {
+            parts.push(copyPart(finalPart));
+          }
+          break;
+      }
     }
+    return parts;
   }
 }

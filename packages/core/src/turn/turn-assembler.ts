@@ -1,6 +1,7 @@
 import type {
   AssembledTurn,
   Message,
+  MessagePartKind,
   SessionEvent,
   SessionStateEnvelope,
   TokenLedgerEntry,
@@ -13,16 +14,26 @@ import type {
 } from "@lash/protocol";
 import { addTokenUsage, emptyTokenUsage } from "@lash/protocol";
 import { activeMessagesOf } from "../session/session-graph.js";
+import { renderMessageText } from "../session/message-text.js";
 import { classifyOutputState, renderSubmittedValue, sanitizeAssistantText } from "./output-classification.js";
 
+// The system note the turn-limit logic leaves in the history; only recent messages are searched so
+// that a limit hit in an earlier turn does not mark this one.
 const TURN_LIMIT_MARKER = "Turn limit reached (";
 const TURN_LIMIT_WINDOW = 8;
 
-/** The issue an error event records (an event without an envelope is a `runtime` issue). */
+// The parts whose text counts as an assistant answer. Images contribute no text, and tool-call
+// payloads are excluded so that raw JSON arguments never become the answer.
+const ANSWER_PART_KINDS: ReadonlySet<MessagePartKind> = new Set(["text", "prose", "image"]);
+
+/**
+ * The issue an `error` event records: kind, code, terminal reason and raw body from its envelope,
+ * and the event's message. An event without an envelope is a `runtime` issue.
+ */
 export function issueFromErrorEvent(event: Extract<SessionEvent, { type: "error" }>): TurnIssue {
-  const envelope = event.envelope;
-  if (!envelope) return { kind: "runtime", message: event.message };
-  const issue: TurnIssue = { kind: envelope.kind, message: envelope.userMessage };
+  const { envelope } = event;
+  if (envelope === undefined) return { kind: "runtime", message: event.message };
+  const issue: TurnIssue = { kind: envelope.kind, message: event.message };
   if (envelope.code !== undefined) issue.code = envelope.code;
   if (envelope.terminalReason !== undefined) issue.terminalReason = envelope.terminalReason;
   if (envelope.raw !== undefined) issue.raw = envelope.raw;
@@ -33,87 +44,108 @@ function sameIssue(left: TurnIssue, right: TurnIssue): boolean {
   return left.kind === right.kind && left.code === right.code && left.message === right.message;
 }
 
-/** Text, prose and image contents of a message, concatenated (tool-call payloads excluded). */
-function visibleText(message: Message): string {
-  let text = "";
-  for (const part of message.parts) if (part.kind === "text" || part.kind === "prose") text += part.content;
-  return text;
-}
-
-/** The last assistant message after the latest user message (or in the whole history when none). */
-function stateOutput(messages: readonly Message[]): string {
-  let start = 0;
-  for (let index = messages.length - 1; index >= 0; index -= 1) {
-    if (messages[index]?.role === "user") {
-      start = index + 1;
-      break;
-    }
-  }
-  for (let index = messages.length - 1; index >= start; index -= 1) {
+/**
+ * The answer stored in the state: the last assistant message after the latest user message (in the
+ * whole history when there is none). Tool results are user messages, so an assistant message from
+ * before the latest tool round or prompt never counts.
+ */
+function assistantTextFromState(messages: readonly Message[]): string {
+  const latestUser = messages.findLastIndex((message) => message.role === "user");
+  for (let index = messages.length - 1; index > latestUser; index -= 1) {
     const message = messages[index];
-    if (message?.role === "assistant") return visibleText(message);
+    if (message?.role === "assistant") return renderMessageText(message, ANSWER_PART_KINDS);
   }
   return "";
 }
 
+function hasTurnLimitMessage(messages: readonly Message[]): boolean {
+  return messages
+    .slice(-TURN_LIMIT_WINDOW)
+    .some(
+      (message) =>
+        message.role === "system" &&
+        message.parts.some((part) => "content" in part && part.content.includes(TURN_LIMIT_MARKER)),
+    );
+}
+
+function compareText(left: string, right: string): number {
+  if (left === right) return 0;
+  return left < right ? -1 : 1;
+}
+
 export interface AssemblerFinishInput {
+  /** The session read model after the turn. */
   readonly state: SessionStateEnvelope;
   /** The turn was interrupted (host cancel or wall-time budget): the outcome is forced. */
   readonly interrupted: boolean;
   /** The stop an interruption forces; `cancelled` when absent. */
   readonly interruptionStop?: TurnStop;
-  /** An issue to record in addition to those from error events (recorded once). */
+  /** An issue to record besides those from error events (not added when an equal one is there). */
   readonly forcedIssue?: TurnIssue;
+  /** No `done` event means the turn failed (`runtime_error`). */
   readonly treatMissingDoneAsFailure: boolean;
-  /** The state's active messages when the caller has them (saves re-walking the graph). */
+  /** The state's active messages when the caller has them (saves walking the graph again). */
   readonly activeMessages?: readonly Message[];
 }
 
 /**
  * Builds the `AssembledTurn` from the turn's event stream and the final state (the reference's
- * `TurnAssembler`). The answer comes from the last prose block of the semantic stream: a prose
- * delta with a new correlation id starts a block that replaces the previous one.
+ * `TurnAssembler`). The answer comes from the semantic prose stream: prose deltas that share a
+ * correlation id form one block, and a delta with a new correlation id starts a block that replaces
+ * the previous one, so only the last model call's prose survives.
  */
 export class TurnAssembler {
   readonly #captureTextDeltas: boolean;
   #textDeltas = "";
-  #toolCalls: ToolCallRecord[] = [];
+  #proseBlock: { readonly correlationId: string; text: string } | undefined;
+  readonly #toolCalls: ToolCallRecord[] = [];
   #sawToolFailure = false;
   #tokenUsage: TokenUsage = emptyTokenUsage();
   #lastLlmUsage: TokenUsage | undefined;
-  #childUsage = new Map<string, { sessionId: string; source: string; model: string; cumulative: TokenUsage }>();
-  #issues: TurnIssue[] = [];
+  // Child usage per (source, model), summed from the events' deltas. The reference keeps the last
+  // cumulative per child session instead, which undercounts a child that runs several turns within
+  // one parent turn (each child turn restarts its cumulative); the deltas add up to the same total
+  // for a single child turn and stay right for several, in agreement with the token ledger.
+  readonly #childUsage = new Map<string, TokenLedgerEntry>();
+  readonly #issues: TurnIssue[] = [];
   #sawDone = false;
   #outcome: TurnOutcome | undefined;
-  #proseCorrelation: string | undefined;
-  #proseText = "";
-  #hasProse = false;
   #hadCodeExecution = false;
 
+  /** @param options.captureTextDeltas - keep `text_delta` content for the fallback answer. */
   constructor(options: { readonly captureTextDeltas: boolean }) {
     this.#captureTextDeltas = options.captureTextDeltas;
   }
 
+  /** The cumulative usage of the last `token_usage` event (zero before any). */
   get tokenUsage(): TokenUsage {
     return this.#tokenUsage;
   }
+
+  /** The usage of the last model call, if any reported. */
   get lastLlmUsage(): TokenUsage | undefined {
     return this.#lastLlmUsage;
   }
+
   get toolCalls(): readonly ToolCallRecord[] {
     return this.#toolCalls;
   }
+
+  /** Issues recorded from error events so far (a forced issue is only added by `finish`). */
   get issues(): readonly TurnIssue[] {
     return this.#issues;
   }
+
+  /** The outcome of the last `turn_outcome` event. */
   get outcome(): TurnOutcome | undefined {
     return this.#outcome;
   }
+
   get sawDone(): boolean {
     return this.#sawDone;
   }
 
-  /** Records that a code cell ran during the turn. */
+  /** Records that a code cell ran during the turn (`execution.hadCodeExecution`). */
   markCodeExecution(): void {
     this.#hadCodeExecution = true;
   }
@@ -131,17 +163,19 @@ export class TurnAssembler {
         return;
       }
       case "token_usage":
-        this.#tokenUsage = event.cumulative;
-        this.#lastLlmUsage = event.usage;
+        this.#tokenUsage = { ...event.cumulative };
+        this.#lastLlmUsage = { ...event.usage };
         return;
-      case "child_token_usage":
-        this.#childUsage.set(JSON.stringify([event.sessionId, event.source, event.model]), {
-          sessionId: event.sessionId,
+      case "child_token_usage": {
+        const key = JSON.stringify([event.source, event.model]);
+        const existing = this.#childUsage.get(key);
+        this.#childUsage.set(key, {
           source: event.source,
           model: event.model,
-          cumulative: event.cumulative,
+          usage: existing === undefined ? { ...event.usage } : addTokenUsage(existing.usage, event.usage),
         });
         return;
+      }
       case "error":
         this.#issues.push(issueFromErrorEvent(event));
         return;
@@ -156,72 +190,82 @@ export class TurnAssembler {
     }
   }
 
+  /** Only assistant prose matters here; other activities are ignored. */
   pushTurnActivity(activity: TurnActivity): void {
     if (activity.type !== "assistant_prose_delta") return;
-    if (this.#hasProse && activity.correlationId === this.#proseCorrelation) {
-      this.#proseText += activity.text;
+    if (this.#proseBlock?.correlationId === activity.correlationId) {
+      this.#proseBlock.text += activity.text;
       return;
     }
-    this.#hasProse = true;
-    this.#proseCorrelation = activity.correlationId;
-    this.#proseText = activity.text;
+    this.#proseBlock = { correlationId: activity.correlationId, text: activity.text };
   }
 
+  /**
+   * The assembled turn. The assembler's own state is not changed, so `finish` may be called again
+   * (for example over a later state).
+   */
   finish(input: AssemblerFinishInput): AssembledTurn {
     const issues = [...this.#issues];
-    if (input.forcedIssue && !issues.some((issue) => sameIssue(issue, input.forcedIssue as TurnIssue))) issues.push(input.forcedIssue);
+    const { forcedIssue } = input;
+    // A forced issue usually repeats an error event that was already pushed: record it once.
+    if (forcedIssue !== undefined && !issues.some((issue) => sameIssue(issue, forcedIssue))) issues.push(forcedIssue);
+
     const messages = input.activeMessages ?? activeMessagesOf(input.state.sessionGraph);
-
-    let rawText: string;
-    const finish = this.#outcome?.type === "finished" ? this.#outcome.finish : undefined;
-    if (finish?.type === "submitted_value") rawText = renderSubmittedValue(finish.value);
-    else if (this.#hasProse) rawText = this.#proseText;
-    else {
-      const streamed = this.#textDeltas.trim();
-      const stored = stateOutput(messages);
-      rawText = streamed === "" || (stored !== "" && stored.length >= streamed.length && stored.startsWith(streamed)) ? stored : streamed;
-    }
+    const rawText = this.#rawText(messages);
     const safeText = sanitizeAssistantText(rawText);
-
-    let outcome: TurnOutcome;
-    if (input.interrupted) outcome = { type: "stopped", stop: input.interruptionStop ?? { type: "cancelled" } };
-    else if (this.#outcome) {
-      outcome =
-        this.#outcome.type === "finished" && this.#outcome.finish.type === "assistant_message"
-          ? { type: "finished", finish: { type: "assistant_message", text: safeText } }
-          : this.#outcome;
-    } else if (!this.#sawDone && input.treatMissingDoneAsFailure) outcome = { type: "stopped", stop: { type: "runtime_error" } };
-    else if (issues.length > 0) outcome = { type: "stopped", stop: { type: this.#sawToolFailure ? "tool_failure" : "runtime_error" } };
-    else if (hasTurnLimitMessage(messages)) outcome = { type: "stopped", stop: { type: "max_turns" } };
-    else outcome = { type: "finished", finish: { type: "assistant_message", text: safeText } };
 
     return {
       state: input.state,
-      outcome,
+      outcome: this.#finalOutcome(input, issues, messages, safeText),
       assistantOutput: { safeText, rawText, state: classifyOutputState(rawText, safeText, issues) },
-      execution: { mode: input.state.policy.executionMode, hadToolCalls: this.#toolCalls.length > 0, hadCodeExecution: this.#hadCodeExecution },
-      tokenUsage: this.#tokenUsage,
+      execution: {
+        mode: input.state.policy.executionMode,
+        hadToolCalls: this.#toolCalls.length > 0,
+        hadCodeExecution: this.#hadCodeExecution,
+      },
+      tokenUsage: { ...this.#tokenUsage },
       childrenUsage: this.#childrenUsage(),
       toolCalls: [...this.#toolCalls],
       errors: issues,
     };
   }
 
-  #childrenUsage(): TokenLedgerEntry[] {
-    const totals = new Map<string, TokenLedgerEntry>();
-    for (const { source, model, cumulative } of this.#childUsage.values()) {
-      const key = JSON.stringify([source, model]);
-      const existing = totals.get(key);
-      totals.set(key, { source, model, usage: existing ? addTokenUsage(existing.usage, cumulative) : cumulative });
-    }
-    return [...totals.values()].sort((left, right) =>
-      left.source === right.source ? (left.model < right.model ? -1 : left.model > right.model ? 1 : 0) : left.source < right.source ? -1 : 1,
-    );
+  /**
+   * The unsanitised answer: a submitted value wins; then the last prose block; then the streamed
+   * text or the state's answer. The state's answer is preferred when the stream shows only a prefix
+   * of it (the stream was cut short, the stored message is complete).
+   */
+  #rawText(messages: readonly Message[]): string {
+    const outcome = this.#outcome;
+    if (outcome?.type === "finished" && outcome.finish.type === "submitted_value") return renderSubmittedValue(outcome.finish.value);
+    if (this.#proseBlock !== undefined) return this.#proseBlock.text;
+    const streamed = this.#textDeltas.trim();
+    const stored = assistantTextFromState(messages);
+    if (streamed === "") return stored;
+    return stored !== "" && stored.length >= streamed.length && stored.startsWith(streamed) ? stored : streamed;
   }
-}
 
-function hasTurnLimitMessage(messages: readonly Message[]): boolean {
-  return messages
-    .slice(-TURN_LIMIT_WINDOW)
-    .some((message) => message.role === "system" && message.parts.some((part) => "content" in part && part.content.includes(TURN_LIMIT_MARKER)));
+  #finalOutcome(input: AssemblerFinishInput, issues: readonly TurnIssue[], messages: readonly Message[], safeText: string): TurnOutcome {
+    // An interruption always wins, whatever the machine reported before it.
+    if (input.interrupted) return { type: "stopped", stop: input.interruptionStop ?? { type: "cancelled" } };
+    const outcome = this.#outcome;
+    if (outcome !== undefined) {
+      // The answer a host sees is the assembled one, not the text the mode reported.
+      if (outcome.type === "finished" && outcome.finish.type === "assistant_message") {
+        return { type: "finished", finish: { type: "assistant_message", text: safeText } };
+      }
+      return outcome;
+    }
+    if (!this.#sawDone && input.treatMissingDoneAsFailure) return { type: "stopped", stop: { type: "runtime_error" } };
+    if (issues.length > 0) return { type: "stopped", stop: { type: this.#sawToolFailure ? "tool_failure" : "runtime_error" } };
+    if (hasTurnLimitMessage(messages)) return { type: "stopped", stop: { type: "max_turns" } };
+    return { type: "finished", finish: { type: "assistant_message", text: safeText } };
+  }
+
+  /** Child usage per (source, model) over every child session, sorted by source, then model. */
+  #childrenUsage(): TokenLedgerEntry[] {
+    return [...this.#childUsage.values()]
+      .map((entry) => ({ source: entry.source, model: entry.model, usage: { ...entry.usage } }))
+      .sort((left, right) => compareText(left.source, right.source) || compareText(left.model, right.model));
+  }
 }

@@ -55,11 +55,18 @@ function invocation(environment: TurnDriverEnvironment, kind: EffectKind, effect
   };
 }
 
+/** A limit check's answer: plain data, so a durable effect host can journal it. */
+interface LimitCheckResult {
+  readonly stop?: TurnOutcome;
+  /** A stop condition threw: the message of the error the turn ends with. */
+  readonly failure?: string;
+}
+
 /** Limits checked before every model call after the first: wall time, then the stop conditions. */
-async function limitStop(environment: TurnDriverEnvironment): Promise<TurnOutcome | "failed" | undefined> {
+async function limitStop(environment: TurnDriverEnvironment): Promise<LimitCheckResult> {
   const { termination, machine } = environment;
   if (termination.maxWallTimeMs !== undefined && environment.now() - environment.startedAt >= termination.maxWallTimeMs) {
-    return { type: "stopped", stop: { type: "budget_exhausted", budget: "wall_time" } };
+    return { stop: { type: "stopped", stop: { type: "budget_exhausted", budget: "wall_time" } } };
   }
   for (const condition of termination.stopWhen ?? []) {
     let stop: boolean;
@@ -73,13 +80,11 @@ async function limitStop(environment: TurnDriverEnvironment): Promise<TurnOutcom
         lastResponseText: machine.lastResponseText,
       });
     } catch (error) {
-      const message = `stop condition \`${condition.name}\` failed: ${error instanceof Error ? error.message : String(error)}`;
-      machine.failWith({ type: "error", message, envelope: { kind: "runtime", code: "stop_condition_failed", userMessage: message } });
-      return "failed";
+      return { failure: `stop condition \`${condition.name}\` failed: ${error instanceof Error ? error.message : String(error)}` };
     }
-    if (stop) return { type: "stopped", stop: { type: "stop_condition", name: condition.name } };
+    if (stop) return { stop: { type: "stopped", stop: { type: "stop_condition", name: condition.name } } };
   }
-  return undefined;
+  return {};
 }
 
 async function deliver(pending: void | Promise<void>): Promise<void> {
@@ -91,14 +96,6 @@ async function handleLlmCall(effect: Extract<TurnEffect, { type: "llm_call" }>, 
   if (signal.aborted) {
     machine.interrupt();
     return;
-  }
-  if (machine.modelCalls > 0) {
-    const stop = await limitStop(environment);
-    if (stop === "failed") return;
-    if (stop) {
-      machine.stop(stop);
-      return;
-    }
   }
   const action = environment.mode.beforeLlmCall?.({ modeIteration: machine.modeIteration });
   if (action?.type === "handoff") {
@@ -166,15 +163,29 @@ export async function driveTurn(environment: TurnDriverEnvironment): Promise<Tur
       case "done":
         await environment.onBoundary(effect.messages, effect.modeEvents, true);
         return { messages: effect.messages };
+      case "limit_check": {
+        // Wall time and stop conditions are nondeterministic: a durable host journals the answer.
+        const result = await environment.effectHost.run(invocation(environment, "limit_check", effect.id), () => limitStop(environment));
+        if (result.failure !== undefined) {
+          machine.failWith({ type: "error", message: result.failure, envelope: { kind: "runtime", code: "stop_condition_failed", userMessage: result.failure } });
+        } else {
+          machine.handleLimitCheck(effect.id, result.stop);
+        }
+        break;
+      }
       case "llm_call":
         await handleLlmCall(effect, environment);
         break;
       case "tool_calls": {
-        const results = await environment.effectHost.run(invocation(environment, "tool_batch", effect.id), () => runToolBatch(effect.calls, environment.tools));
-        environment.onToolRecords(results.map((result) => result.record));
-        machine.handleToolResults(effect.id, results);
+        const batch = await environment.effectHost.run(invocation(environment, "tool_batch", effect.id), () =>
+          runToolBatch(effect.calls, environment.tools, { nestedCallBudget: effect.nestedCallBudget }),
+        );
+        machine.handleToolResults(effect.id, batch.completed, batch.nested);
         break;
       }
+      case "tool_records":
+        environment.onToolRecords(effect.records);
+        break;
       case "checkpoint": {
         const result = await environment.effectHost.run(invocation(environment, "checkpoint", effect.id), () =>
           environment.checkpoint(effect, machine.modeIteration, machine.messages),

@@ -9,6 +9,7 @@ import type {
   Message,
   SessionEvent,
   TokenUsage,
+  ToolCallRecord,
 } from "@lash/protocol";
 import type { CompletedToolCall, ExecResult, PendingToolCall } from "../modes/execution-mode.js";
 
@@ -20,7 +21,12 @@ export type TurnEffect =
   | { readonly type: "emit"; readonly event: SessionEvent }
   | { readonly type: "sync_execution_surface"; readonly id: number; readonly updateMachineConfig: boolean }
   | { readonly type: "llm_call"; readonly id: number; readonly request: LlmRequest; readonly attachmentRefs: readonly AttachmentRef[] }
-  | { readonly type: "tool_calls"; readonly id: number; readonly calls: readonly PendingToolCall[] }
+  /** `nestedCallBudget`: how many calls container tools may run inside this batch (undefined = no limit). */
+  | { readonly type: "tool_calls"; readonly id: number; readonly calls: readonly PendingToolCall[]; readonly nestedCallBudget: number | undefined }
+  /** Tool calls to record in the session (executed and skipped ones, in call order). */
+  | { readonly type: "tool_records"; readonly records: readonly ToolCallRecord[] }
+  /** Before a model call: the driver evaluates the limits the machine cannot see (wall time, stop conditions). */
+  | { readonly type: "limit_check"; readonly id: number }
   | { readonly type: "exec_code"; readonly id: number; readonly code: string }
   | { readonly type: "checkpoint"; readonly id: number; readonly kind: CheckpointKind }
   /** A resume-safe boundary: the messages so far may be committed. */
@@ -29,6 +35,14 @@ export type TurnEffect =
   | { readonly type: "done"; readonly messages: readonly Message[]; readonly modeEvents: readonly JsonValue[]; readonly modeIteration: number };
 
 export type TurnEffectType = TurnEffect["type"];
+
+/** Calls that container tools ran or refused (for the budget) inside one tool batch. */
+export interface NestedCallCounts {
+  readonly run: number;
+  readonly refused: number;
+}
+
+export const NO_NESTED_CALLS: NestedCallCounts = { run: 0, refused: 0 };
 
 /** A failed model call as the machine records it. */
 export interface LlmCallError {

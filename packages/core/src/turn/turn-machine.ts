@@ -19,14 +19,15 @@ import type {
   ProtocolDriver,
 } from "../modes/execution-mode.js";
 import { projectRequest } from "../prompt/request-projection.js";
-import { freshMessageId, partId } from "../session/ids.js";
-import { recordedToolArguments } from "../tools/tool-arguments.js";
 import { truncateRaw } from "./raw-text.js";
-import type {
-  CheckpointResult,
-  LlmCallResult,
-  SurfaceSyncResult,
-  TurnEffect,
+import { assistantProseMessage, skippedToolCall, terminalStopFor, turnLimitMessage } from "./turn-machine-messages.js";
+import {
+  NO_NESTED_CALLS,
+  type NestedCallCounts,
+  type CheckpointResult,
+  type LlmCallResult,
+  type SurfaceSyncResult,
+  type TurnEffect,
 } from "./turn-machine-types.js";
 
 /** Static configuration of a turn machine. */
@@ -39,6 +40,11 @@ export interface TurnMachineConfig {
   readonly maxModelCalls: number | undefined;
   readonly maxToolCalls: number | undefined;
   readonly maxTotalTokens: number | undefined;
+  /**
+   * Ask the driver (a `limit_check` effect) before every model call after the first, for limits the
+   * machine cannot evaluate itself: wall time and stop conditions.
+   */
+  readonly checkLimitsBeforeModelCall?: boolean;
 }
 
 type Phase = "preparing" | "prepare_iteration" | "waiting" | "finished";
@@ -65,8 +71,6 @@ export interface TurnMachineSnapshot {
   readonly skippedToolCalls: readonly { readonly index: number; readonly call: PendingToolCall }[];
   readonly lastResponseText: string;
 }
-
-const TURN_LIMIT_PREFIX = "Turn limit reached (";
 
 function mutable<T>(value: readonly T[]): T[] {
   return value as T[];
@@ -291,9 +295,20 @@ export class TurnMachine {
     this.#apply(this.#driver.handleLlmSuccess(response, { ...this.#context(), textStreamed: result.textStreamed }));
   }
 
-  handleToolResults(id: number, results: readonly CompletedToolCall[]): void {
+  /**
+   * Takes a tool batch's results. `nested` counts the calls that container tools (the standard
+   * mode's `batch`) ran or refused inside the batch; they count against `maxToolCalls` too.
+   */
+  handleToolResults(id: number, results: readonly CompletedToolCall[], nested: NestedCallCounts = NO_NESTED_CALLS): void {
     if (!this.#accept(id, "tool_calls")) return;
-    this.#completeToolBatch(results);
+    this.#completeToolBatch(results, nested);
+  }
+
+  /** The driver's answer to a `limit_check`: the stop its limits call for, or undefined to go on. */
+  handleLimitCheck(id: number, stop: TurnOutcome | undefined): void {
+    if (!this.#accept(id, "limit_check")) return;
+    if (stop) this.#finish(stop);
+    else this.#startLlm();
   }
 
   handleExecResult(id: number, result: ExecResult): void {
@@ -441,7 +456,7 @@ export class TurnMachine {
     }
     switch (waitAction.type) {
       case "start_llm":
-        this.#startLlm();
+        this.#requestLlm();
         break;
       case "start_tools":
         this.#startTools(waitAction.calls);
@@ -461,7 +476,11 @@ export class TurnMachine {
     }
   }
 
-  #startLlm(): void {
+  /**
+   * The machine's own budgets first; then, when the driver has limits the machine cannot see
+   * (wall time, stop conditions), a `limit_check` before the request is announced.
+   */
+  #requestLlm(): void {
     const { maxTotalTokens, maxModelCalls } = this.#config;
     if (maxTotalTokens !== undefined && totalTokens(this.#cumulativeUsage) >= maxTotalTokens) {
       this.#finish({ type: "stopped", stop: { type: "budget_exhausted", budget: "tokens" } });
@@ -473,6 +492,15 @@ export class TurnMachine {
       this.#finish({ type: "stopped", stop: { type: "max_turns" } });
       return;
     }
+    if (this.#config.checkLimitsBeforeModelCall === true && this.#modelCalls > 0) {
+      this.#phase = "waiting";
+      this.#queue.push({ type: "limit_check", id: this.#takeEffectId() });
+      return;
+    }
+    this.#startLlm();
+  }
+
+  #startLlm(): void {
     const { request, attachmentRefs } = projectRequest({
       systemPrompt: this.#systemPrompt,
       messages: this.#messages,
@@ -499,41 +527,47 @@ export class TurnMachine {
     const runnable = calls.slice(0, allowed);
     this.#phase = "waiting";
     if (runnable.length === 0) {
-      this.#completeToolBatch([]);
+      this.#completeToolBatch([], NO_NESTED_CALLS);
       return;
     }
-    this.#queue.push({ type: "tool_calls", id: this.#takeEffectId(), calls: runnable });
+    // What is left of the budget after the batch's own calls is what calls nested inside it may use.
+    const nestedCallBudget = limit === undefined ? undefined : Math.max(0, limit - this.#toolCallsExecuted - runnable.length);
+    this.#queue.push({ type: "tool_calls", id: this.#takeEffectId(), calls: runnable, nestedCallBudget });
   }
 
-  #completeToolBatch(results: readonly CompletedToolCall[]): void {
-    this.#toolCallsExecuted += results.length;
+  #completeToolBatch(results: readonly CompletedToolCall[], nested: NestedCallCounts): void {
+    this.#toolCallsExecuted += results.length + nested.run;
     const skipped = this.#skippedToolCalls;
     this.#skippedToolCalls = [];
     const all = skipped.length === 0 ? results : [...results, ...skipped.map(({ call }) => skippedToolCall(call, this.#config.maxToolCalls ?? 0))];
+    // Every call the model asked for is recorded, skipped ones included, so the session's records
+    // match the tool results the model sees.
+    if (all.length > 0) this.#queue.push({ type: "tool_records", records: all.map(({ record }) => record) });
     for (const { record } of all) {
       const event: SessionEvent = { type: "tool_call", name: record.tool, args: record.args, output: record.output, durationMs: record.durationMs };
       if (record.callId !== undefined) event.callId = record.callId;
       this.#emit(event);
     }
     this.#apply(this.#driver.handleToolResults(all, this.#context()));
-    if (skipped.length > 0) this.stop({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
+    if (skipped.length > 0 || nested.refused > 0) this.stop({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
   }
 
   #queueProgress(): void {
     const modeEvents = this.#modeEvents.slice(this.#reportedModeEvents);
     this.#reportedModeEvents = this.#modeEvents.length;
-    this.#queue.push({ type: "progress", messages: this.#messages, modeEvents, modeIteration: this.#modeIteration });
+    // A copy: effects are values, and the turn keeps appending to its own conversation.
+    this.#queue.push({ type: "progress", messages: [...this.#messages], modeEvents, modeIteration: this.#modeIteration });
   }
 
   #queueDone(): void {
     const modeEvents = this.#modeEvents.slice(this.#reportedModeEvents);
     this.#reportedModeEvents = this.#modeEvents.length;
-    this.#queue.push({ type: "done", messages: this.#messages, modeEvents, modeIteration: this.#modeIteration });
+    this.#queue.push({ type: "done", messages: [...this.#messages], modeEvents, modeIteration: this.#modeIteration });
   }
 
   #dropPendingWork(): void {
     // Keep what was already said (emits, boundaries); drop work that has not started.
-    this.#queue = this.#queue.filter((effect) => effect.type === "emit" || effect.type === "progress");
+    this.#queue = this.#queue.filter((effect) => effect.type === "emit" || effect.type === "progress" || effect.type === "tool_records");
     this.#outstanding = undefined;
     this.#checkpointOnEmpty = undefined;
     this.#checkpointKind = undefined;
@@ -550,49 +584,4 @@ export class TurnMachine {
     this.#emit(event);
     this.#finish({ type: "stopped", stop: { type: "runtime_error" } });
   }
-}
-
-function terminalStopFor(reason: string): TurnStop | undefined {
-  switch (reason) {
-    case "output_limit":
-      return { type: "incomplete" };
-    case "context_overflow":
-    case "content_filter":
-    case "provider_error":
-      return { type: "provider_error" };
-    case "cancelled":
-      return { type: "cancelled" };
-    default:
-      return undefined;
-  }
-}
-
-function assistantProseMessage(text: string): Message {
-  const id = freshMessageId();
-  return { id, role: "assistant", parts: [{ kind: "prose", id: partId(id, 0), content: text }] };
-}
-
-/** The system message that records a turn limit (the assembler recognises its prefix). */
-export function turnLimitMessage(limit: number): Message {
-  const id = freshMessageId();
-  return {
-    id,
-    role: "system",
-    parts: [{ kind: "error", id: partId(id, 0), content: `${TURN_LIMIT_PREFIX}${limit}) before a final assistant response.` }],
-  };
-}
-
-function skippedToolCall(call: PendingToolCall, limit: number): CompletedToolCall {
-  const message = `tool call not run: the turn's tool call budget (maxToolCalls = ${limit}) is exhausted`;
-  return {
-    call,
-    record: {
-      callId: call.callId === "" ? undefined : call.callId,
-      tool: call.toolName,
-      args: recordedToolArguments(call.inputJson),
-      output: { outcome: { status: "cancelled", payload: { message, source: "runtime" } } },
-      durationMs: 0,
-    },
-    modelText: `[Tool execution cancelled]\n${message}`,
-  };
 }

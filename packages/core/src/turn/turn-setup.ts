@@ -56,11 +56,15 @@ export function variantProblem(selection: TurnModelSelection): string | undefine
 }
 
 /** The runtime's termination policy with the turn's overrides; invalid values are a caller error. */
-export function turnTermination(core: SessionCore, input: TurnInput): TerminationPolicy {
+export function turnTermination(core: SessionCore, input: Partial<TurnInput>): TerminationPolicy {
   const base = core.environment.core.termination;
   const override = input.turnContext?.termination;
   if (!override) return base;
-  const { stopWhen, ...limits } = { ...base, ...override };
+  // An override field left `undefined` keeps the runtime's value: `{...base, ...override}` would
+  // let a host's unset variable silently lift a limit.
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) if (value !== undefined) merged[key] = value;
+  const { stopWhen, ...limits } = merged as TerminationPolicy;
   const parsed = terminationPolicySchema.safeParse(limits);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,0 +1,53 @@
+import type { Message, TurnStop } from "@lash/protocol";
+import type { CompletedToolCall, PendingToolCall } from "../modes/execution-mode.js";
+import { freshMessageId, partId } from "../session/ids.js";
+import { recordedToolArguments } from "../tools/tool-arguments.js";
+
+/** The prefix of the system message that records a turn limit (the assembler recognises it). */
+const TURN_LIMIT_PREFIX = "Turn limit reached (";
+
+/** The stop a model call's terminal reason ends the turn with, or undefined when the turn goes on. */
+export function terminalStopFor(reason: string): TurnStop | undefined {
+  switch (reason) {
+    case "output_limit":
+      return { type: "incomplete" };
+    case "context_overflow":
+    case "content_filter":
+    case "provider_error":
+      return { type: "provider_error" };
+    case "cancelled":
+      return { type: "cancelled" };
+    default:
+      return undefined;
+  }
+}
+
+export function assistantProseMessage(text: string): Message {
+  const id = freshMessageId();
+  return { id, role: "assistant", parts: [{ kind: "prose", id: partId(id, 0), content: text }] };
+}
+
+/** The system message that records a turn limit (the assembler recognises its prefix). */
+export function turnLimitMessage(limit: number): Message {
+  const id = freshMessageId();
+  return {
+    id,
+    role: "system",
+    parts: [{ kind: "error", id: partId(id, 0), content: `${TURN_LIMIT_PREFIX}${limit}) before a final assistant response.` }],
+  };
+}
+
+export function skippedToolCall(call: PendingToolCall, limit: number): CompletedToolCall {
+  const message = `tool call not run: the turn's tool call budget (maxToolCalls = ${limit}) is exhausted`;
+  return {
+    call,
+    record: {
+      callId: call.callId === "" ? undefined : call.callId,
+      tool: call.toolName,
+      args: recordedToolArguments(call.inputJson),
+      output: { outcome: { status: "cancelled", payload: { message, source: "runtime" } } },
+      durationMs: 0,
+    },
+    modelText: `[Tool execution cancelled]\n${message}`,
+  };
+}
