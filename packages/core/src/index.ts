@@ -77,6 +77,8 @@ export { projectRequest } from "./prompt/request-projection.js";
 
 // Sessions
 export { InMemorySessionStore } from "./session/in-memory-session-store.js";
+export type { InMemorySessionStoreOptions } from "./session/in-memory-session-store.js";
+export { InMemorySessionDatabase } from "./session/in-memory-session-database.js";
 export { InMemoryAttachmentStore } from "./session/in-memory-attachment-store.js";
 export { TurnInjectionBridge, TurnInputInjectionBridge } from "./session/injection-bridges.js";
 export { activeMessagesOf, activeToolCallsOf, SessionGraphEditor } from "./session/session-graph.js";

@@ -118,26 +118,13 @@ export class JournalingEffectHost implements RuntimeEffectHost {
   }
 }
 
-/** A store that keeps a copy of every commit it receives (and its result) before delegating. */
-export class CapturingStore implements SessionStore {
-  readonly inner = new InMemorySessionStore();
+/** A store that keeps a copy of every commit it receives (and its result). */
+export class CapturingStore extends InMemorySessionStore {
   readonly commits: { commit: SessionCommit; result: SessionCommitResult }[] = [];
 
-  loadSession(...args: Parameters<InMemorySessionStore["loadSession"]>): ReturnType<InMemorySessionStore["loadSession"]> {
-    return this.inner.loadSession(...args);
-  }
-
-  loadHeadRevision(): Promise<number | undefined> {
-    return this.inner.loadHeadRevision();
-  }
-
-  loadNode(nodeId: string): ReturnType<InMemorySessionStore["loadNode"]> {
-    return this.inner.loadNode(nodeId);
-  }
-
-  async commit(commit: SessionCommit): Promise<SessionCommitResult> {
+  override async commit(commit: SessionCommit): Promise<SessionCommitResult> {
     const copy = structuredClone(commit);
-    const result = await this.inner.commit(commit);
+    const result = await super.commit(commit);
     this.commits.push({ commit: copy, result });
     return result;
   }

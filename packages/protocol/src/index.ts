@@ -1,4 +1,4 @@
-export { jsonValueSchema, stableStringify } from "./json.js";
+export { compareCodePoints, jsonValueSchema, stableStringify } from "./json.js";
 export type { JsonObject, JsonValue } from "./json.js";
 
 export {
@@ -190,22 +190,34 @@ export { defaultTerminationPolicy, terminationPolicySchema } from "./termination
 export type { StopCondition, TerminationPolicy, TurnProgressSnapshot } from "./termination.js";
 
 export {
+  gcReportSchema,
   graphCommitDeltaSchema,
   persistedSessionReadSchema,
   sessionCheckpointSchema,
   sessionCommitResultSchema,
   sessionCommitSchema,
+  sessionListPageSchema,
+  sessionListQuerySchema,
+  sessionMetaSchema,
   sessionReadScopeSchema,
   sessionStoreCreateRequestSchema,
+  sessionSummarySchema,
+  vacuumReportSchema,
 } from "./store-schemas.js";
 export type {
+  GcReport,
   GraphCommitDelta,
   PersistedSessionRead,
   SessionCheckpoint,
   SessionCommit,
   SessionCommitResult,
+  SessionListPage,
+  SessionListQuery,
+  SessionMeta,
   SessionReadScope,
   SessionStoreCreateRequest,
+  SessionSummary,
+  VacuumReport,
 } from "./store-schemas.js";
 
 export {

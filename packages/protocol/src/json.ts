@@ -39,3 +39,20 @@ export function stableStringify(value: unknown, indent?: number): string {
   // JSON.stringify(undefined) is undefined; the model and the store always get a string.
   return rendered ?? "null";
 }
+
+/**
+ * Orders strings by code point, the byte order of their UTF-8 (what the reference sorts by, and what
+ * SQLite's BINARY and PostgreSQL's "C" collations give): `localeCompare` depends on the machine's
+ * locale, and `<` compares UTF-16 code units, which puts astral characters before U+E000..U+FFFF.
+ */
+export function compareCodePoints(left: string, right: string): number {
+  if (left === right) return 0;
+  const length = Math.min(left.length, right.length);
+  for (let index = 0; index < length; index += 1) {
+    const leftPoint = left.codePointAt(index) ?? 0;
+    const rightPoint = right.codePointAt(index) ?? 0;
+    if (leftPoint !== rightPoint) return leftPoint < rightPoint ? -1 : 1;
+    if (leftPoint > 0xffff) index += 1;
+  }
+  return left.length - right.length;
+}

@@ -96,3 +96,66 @@ export const sessionStoreCreateRequestSchema = z.object({
   policy: sessionPolicySchema,
 });
 export type SessionStoreCreateRequest = z.infer<typeof sessionStoreCreateRequestSchema>;
+
+/**
+ * Listing data of a session, kept apart from its head (the reference's `SessionMeta`). Written once
+ * when a store is created for a session (or by the host); reopening keeps the existing meta.
+ */
+export const sessionMetaSchema = z.object({
+  sessionId: z.string().min(1),
+  /** A display name; the session id when the host gives none. */
+  sessionName: z.string(),
+  /** ISO 8601 UTC timestamp of the session's creation. */
+  createdAt: z.string(),
+  model: z.string(),
+  cwd: z.string().optional(),
+  parentSessionId: z.string().optional(),
+  relation: sessionRelationSchema,
+});
+export type SessionMeta = z.infer<typeof sessionMetaSchema>;
+
+/**
+ * A page request for `SessionStore.listSessions`. Sessions are listed in ascending code-point order
+ * of their id; `cursor` is the `nextCursor` of the previous page.
+ */
+export const sessionListQuerySchema = z.object({
+  /** Only sessions whose meta names this parent. */
+  parentSessionId: z.string().optional(),
+  /** Only sessions whose meta relation has this type. */
+  relationType: z.enum(["root", "child", "handoff"]).optional(),
+  /** Page size, 1 to 1000 (default 100). */
+  limit: z.number().int().min(1).max(1000).optional(),
+  cursor: z.string().optional(),
+});
+export type SessionListQuery = z.infer<typeof sessionListQuerySchema>;
+
+/** One listed session: every session that has a head or a meta. */
+export const sessionSummarySchema = z.object({
+  sessionId: z.string(),
+  /** 0 when the session has a meta but no commit yet. */
+  headRevision: z.number().int().nonnegative(),
+  meta: sessionMetaSchema.optional(),
+});
+export type SessionSummary = z.infer<typeof sessionSummarySchema>;
+
+export const sessionListPageSchema = z.object({
+  sessions: z.array(sessionSummarySchema),
+  /** Present when more sessions follow; pass it as `cursor` to get the next page. */
+  nextCursor: z.string().optional(),
+});
+export type SessionListPage = z.infer<typeof sessionListPageSchema>;
+
+/** What `vacuum` removed: tombstoned nodes deleted for good. */
+export const vacuumReportSchema = z.object({ removedNodeCount: z.number().int().nonnegative() });
+export type VacuumReport = z.infer<typeof vacuumReportSchema>;
+
+/**
+ * What `gcUnreachable` did to the session's content-addressed blobs: roots are the head's checkpoint
+ * (0 or 1), retained blobs are reachable from it, every other blob of the session was deleted.
+ */
+export const gcReportSchema = z.object({
+  rootCount: z.number().int().nonnegative(),
+  retainedBlobCount: z.number().int().nonnegative(),
+  deletedBlobCount: z.number().int().nonnegative(),
+});
+export type GcReport = z.infer<typeof gcReportSchema>;

@@ -1,4 +1,5 @@
 import type { PromptContribution, PromptLayer, PromptSlot } from "@lash/protocol";
+import { compareCodePoints } from "@lash/protocol";
 
 const SLOT_ORDER: readonly PromptSlot[] = ["intro", "execution", "guidance", "project_instructions", "runtime_context", "environment"];
 
@@ -58,22 +59,6 @@ export function normalizeContributions(contributions: readonly PromptContributio
       compareCodePoints(left.title ?? "", right.title ?? "") ||
       compareCodePoints(left.content, right.content),
   );
-}
-
-/**
- * Orders strings by code point (the reference's byte order): `localeCompare` depends on the machine's
- * locale, and `<` compares UTF-16 code units, which puts astral characters before U+E000..U+FFFF.
- */
-function compareCodePoints(left: string, right: string): number {
-  if (left === right) return 0;
-  const length = Math.min(left.length, right.length);
-  for (let index = 0; index < length; index += 1) {
-    const leftPoint = left.codePointAt(index) ?? 0;
-    const rightPoint = right.codePointAt(index) ?? 0;
-    if (leftPoint !== rightPoint) return leftPoint < rightPoint ? -1 : 1;
-    if (leftPoint > 0xffff) index += 1;
-  }
-  return left.length - right.length;
 }
 
 function renderContribution(contribution: PromptContribution): string {

@@ -109,7 +109,7 @@ describe("projection and persistence (the reference's projection.rs scenarios)",
     const before = await store.loadSession({ type: "full_graph" });
     if (!final) throw new Error("no final commit captured");
 
-    const replay = await store.inner.commit(structuredClone(final.commit));
+    const replay = await store.commit(structuredClone(final.commit));
 
     expect(replay).toEqual({ headRevision: final.result.headRevision, commitId: "turn-1:final", replayed: true });
     const after = await store.loadSession({ type: "full_graph" });
@@ -119,7 +119,7 @@ describe("projection and persistence (the reference's projection.rs scenarios)",
     // The same id with other content is a conflict, and writes nothing.
     const tampered = structuredClone(final.commit);
     tampered.usageDeltas = [{ source: "turn", model: "mock-model", usage: { ...usage, inputTokens: 99 } }];
-    await expect(store.inner.commit(tampered)).rejects.toMatchObject({ code: "commit_id_conflict" });
+    await expect(store.commit(tampered)).rejects.toMatchObject({ code: "commit_id_conflict" });
     expect((await store.loadSession({ type: "full_graph" }))?.tokenLedger).toEqual([{ source: "turn", model: "mock-model", usage }]);
     // Every commit of the turn carries an id derived from the turn id.
     expect(store.commits.every(({ commit }) => commit.commitId.startsWith("turn-1:"))).toBe(true);

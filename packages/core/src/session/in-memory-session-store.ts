@@ -1,13 +1,15 @@
 import type {
-  PersistedSessionConfig,
+  GcReport,
   PersistedSessionRead,
-  SessionCheckpoint,
   SessionCommit,
   SessionCommitResult,
+  SessionListPage,
+  SessionListQuery,
+  SessionMeta,
   SessionNodeRecord,
   SessionReadScope,
   SessionStore,
-  TokenLedgerEntry,
+  VacuumReport,
 } from "@lash/protocol";
 import {
   CommitIdConflictError,
@@ -17,84 +19,94 @@ import {
   LashError,
   mergeTokenLedger,
   SessionBindingMismatchError,
+  sessionMetaSchema,
   stableStringify,
 } from "@lash/protocol";
 import { sha256Hex } from "./ids.js";
+import { emptyStoredSession, InMemorySessionDatabase, type StoredNode, type StoredSession } from "./in-memory-session-database.js";
 
-interface StoredNode {
-  record: SessionNodeRecord;
-  tombstoned: boolean;
-}
-
-interface Head {
-  sessionId: string;
-  revision: number;
-  config: PersistedSessionConfig;
-  leafNodeId: string | undefined;
-  checkpoint: SessionCheckpoint;
+export interface InMemorySessionStoreOptions {
+  /** The session the store is bound to; without it, the first commit (or meta) binds it. */
+  readonly sessionId?: string;
+  /** The backend shared with other stores (for listing); a private one by default. */
+  readonly database?: InMemorySessionDatabase;
 }
 
 /**
- * The in-memory `SessionStore`: the reference implementation of the commit contract (binding,
- * idempotent commit ids, mandatory compare-and-set, atomic apply). Everything it returns is a copy,
- * so callers cannot change stored data by mutating results.
+ * The in-memory `SessionStore`: the reference implementation of the store contract (binding,
+ * idempotent commit ids, mandatory compare-and-set, atomic apply, tombstones, content-addressed
+ * checkpoints). Everything it returns is a copy, so callers cannot change stored data by mutating
+ * results, and everything it keeps is a copy of what it was given.
  */
 export class InMemorySessionStore implements SessionStore {
-  #head: Head | undefined;
-  #nodes: StoredNode[] = [];
-  #positions = new Map<string, number>();
-  #usage: TokenLedgerEntry[] = [];
-  readonly #commits = new Map<string, { hash: string; result: SessionCommitResult }>();
+  readonly #database: InMemorySessionDatabase;
+  #sessionId: string | undefined;
+  /** Before binding, a store keeps its (empty) data apart from the database. */
+  #unbound: StoredSession = emptyStoredSession();
+
+  constructor(options: InMemorySessionStoreOptions = {}) {
+    this.#database = options.database ?? new InMemorySessionDatabase();
+    this.#sessionId = options.sessionId;
+  }
+
+  /** The bound session id, or `undefined` before the first commit of a store opened without one. */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
 
   /** The number of commits applied (replays excluded). */
   get commitCount(): number {
-    return this.#head?.revision ?? 0;
+    return this.#data().head?.revision ?? 0;
   }
 
   async loadHeadRevision(): Promise<number | undefined> {
-    return this.#head?.revision;
+    return this.#data().head?.revision;
   }
 
   async loadSession(scope: SessionReadScope): Promise<PersistedSessionRead | undefined> {
-    const head = this.#head;
+    const data = this.#data();
+    const head = data.head;
     if (!head) return undefined;
-    const visible = this.#nodes.filter((node) => !node.tombstoned).map((node) => node.record);
-    let nodes = visible;
+    let nodes = data.nodes.filter((node) => !node.tombstoned).map((node) => node.record);
     let leafNodeId = head.leafNodeId;
     if (scope.type === "active_path") {
       leafNodeId = scope.leafNodeId ?? head.leafNodeId;
       // Decision 17: a missing active leaf is an error, never an empty graph that a later commit would
       // write back as a wipe.
-      if (leafNodeId !== undefined && !this.#isLive(leafNodeId)) {
+      if (leafNodeId !== undefined && !isLive(data, leafNodeId)) {
         if (scope.leafNodeId !== undefined) {
           throw new LashError("invalid_argument", `active_path load of session \`${head.sessionId}\` names leaf \`${leafNodeId}\`, which is not a live node`);
         }
         throw new InvalidPersistedDataError(head.sessionId, "head.leafNodeId", `the head's leaf \`${leafNodeId}\` is not a live node`);
       }
-      nodes = this.#activePath(leafNodeId);
+      nodes = activePath(data, leafNodeId);
     }
+    const checkpoint = data.blobs.get(head.checkpointRef);
+    if (!checkpoint) throw new InvalidPersistedDataError(head.sessionId, "head.checkpointRef", `checkpoint \`${head.checkpointRef}\` is missing`);
     const read: PersistedSessionRead = {
       sessionId: head.sessionId,
       headRevision: head.revision,
       config: head.config,
       graph: leafNodeId === undefined ? { nodes } : { nodes, leafNodeId },
-      checkpoint: head.checkpoint,
-      tokenLedger: mergeTokenLedger([], this.#usage),
+      checkpoint,
+      tokenLedger: mergeTokenLedger([], data.usage),
     };
     return structuredClone(read);
   }
 
   async loadNode(nodeId: string): Promise<SessionNodeRecord | undefined> {
-    const position = this.#positions.get(nodeId);
-    const node = position === undefined ? undefined : this.#nodes[position];
+    const data = this.#data();
+    const position = data.positions.get(nodeId);
+    const node = position === undefined ? undefined : data.nodes[position];
     return node && !node.tombstoned ? structuredClone(node.record) : undefined;
   }
 
   async commit(commit: SessionCommit): Promise<SessionCommitResult> {
-    const head = this.#head;
-    if (head && head.sessionId !== commit.sessionId) throw new SessionBindingMismatchError(head.sessionId, commit.sessionId);
+    this.#bind(commit.sessionId);
+    const data = this.#data();
+    const head = data.head;
     const hash = sha256Hex(stableStringify(commit));
-    const previous = this.#commits.get(commit.commitId);
+    const previous = data.commits.get(commit.commitId);
     if (previous) {
       if (previous.hash !== hash) throw new CommitIdConflictError(commit.sessionId, commit.commitId);
       return { ...previous.result, replayed: true };
@@ -110,9 +122,16 @@ export class InMemorySessionStore implements SessionStore {
     if (delta.type === "append") {
       const incoming = new Set<string>();
       for (const node of delta.nodes) {
-        if (this.#positions.has(node.nodeId) || incoming.has(node.nodeId)) {
+        if (data.positions.has(node.nodeId) || incoming.has(node.nodeId)) {
           throw new LashError("invalid_argument", `commit \`${commit.commitId}\` appends node \`${node.nodeId}\`, which already exists in session \`${commit.sessionId}\``);
         }
+        incoming.add(node.nodeId);
+      }
+    }
+    if (delta.type === "replace_full") {
+      const incoming = new Set<string>();
+      for (const node of delta.graph.nodes) {
+        if (incoming.has(node.nodeId)) throw new LashError("invalid_argument", `commit \`${commit.commitId}\` replaces the graph with node \`${node.nodeId}\` twice`);
         incoming.add(node.nodeId);
       }
     }
@@ -121,53 +140,127 @@ export class InMemorySessionStore implements SessionStore {
       const existsAfter =
         delta.type === "replace_full"
           ? delta.graph.nodes.some((node) => node.nodeId === nextLeaf)
-          : this.#isLive(nextLeaf) || (delta.type === "append" && delta.nodes.some((node) => node.nodeId === nextLeaf));
+          : isLive(data, nextLeaf) || (delta.type === "append" && delta.nodes.some((node) => node.nodeId === nextLeaf));
       if (!existsAfter) {
         throw new LashError("invalid_argument", `commit \`${commit.commitId}\` sets leaf \`${nextLeaf}\`, which is not a node of session \`${commit.sessionId}\``);
       }
     }
+
     if (delta.type === "replace_full") {
-      this.#nodes = [];
-      this.#positions = new Map();
-      for (const node of delta.graph.nodes) this.#insert(node);
+      data.nodes = [];
+      data.positions = new Map();
+      for (const node of delta.graph.nodes) insert(data, node);
     } else if (delta.type === "append") {
-      for (const node of delta.nodes) this.#insert(node);
+      for (const node of delta.nodes) insert(data, node);
     }
     for (const entry of commit.usageDeltas) {
-      if (!isEmptyTokenUsage(entry.usage)) this.#usage.push(structuredClone(entry));
+      if (!isEmptyTokenUsage(entry.usage)) data.usage.push(structuredClone(entry));
     }
-    this.#head = {
+    const checkpointRef = sha256Hex(stableStringify(commit.checkpoint));
+    if (!data.blobs.has(checkpointRef)) data.blobs.set(checkpointRef, structuredClone(commit.checkpoint));
+    data.head = {
       sessionId: commit.sessionId,
       revision: actual + 1,
       config: structuredClone(commit.config),
       leafNodeId: nextLeaf,
-      checkpoint: structuredClone(commit.checkpoint),
+      checkpointRef,
     };
     const result: SessionCommitResult = { headRevision: actual + 1, commitId: commit.commitId, replayed: false };
-    this.#commits.set(commit.commitId, { hash, result });
+    data.commits.set(commit.commitId, { hash, result });
     return { ...result };
   }
 
-  #isLive(nodeId: string): boolean {
-    const position = this.#positions.get(nodeId);
-    return position !== undefined && this.#nodes[position]?.tombstoned === false;
-  }
-
-  #insert(record: SessionNodeRecord): void {
-    this.#positions.set(record.nodeId, this.#nodes.length);
-    this.#nodes.push({ record, tombstoned: false });
-  }
-
-  #activePath(leafNodeId: string | undefined): SessionNodeRecord[] {
-    const path: SessionNodeRecord[] = [];
-    const seen = new Set<string>();
-    let current = leafNodeId === undefined ? undefined : this.#nodes[this.#positions.get(leafNodeId) ?? -1];
-    while (current && !current.tombstoned && !seen.has(current.record.nodeId)) {
-      seen.add(current.record.nodeId);
-      path.push(current.record);
-      const parent = current.record.parentNodeId;
-      current = parent === undefined ? undefined : this.#nodes[this.#positions.get(parent) ?? -1];
+  async saveSessionMeta(meta: SessionMeta): Promise<void> {
+    const parsed = sessionMetaSchema.safeParse(meta);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new LashError("invalid_argument", `invalid session meta at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
     }
-    return path.reverse();
+    this.#bind(meta.sessionId);
+    this.#data().meta = structuredClone(parsed.data);
   }
+
+  async loadSessionMeta(): Promise<SessionMeta | undefined> {
+    const meta = this.#data().meta;
+    return meta === undefined ? undefined : structuredClone(meta);
+  }
+
+  async listSessions(query?: SessionListQuery): Promise<SessionListPage> {
+    return this.#database.listSessions(query);
+  }
+
+  async deleteSession(): Promise<void> {
+    if (this.#sessionId === undefined) {
+      this.#unbound = emptyStoredSession();
+      return;
+    }
+    this.#database.deleteSession(this.#sessionId);
+  }
+
+  async tombstoneNodes(nodeIds: readonly string[]): Promise<void> {
+    const data = this.#data();
+    for (const nodeId of nodeIds) {
+      const position = data.positions.get(nodeId);
+      const node = position === undefined ? undefined : data.nodes[position];
+      if (node) node.tombstoned = true;
+    }
+  }
+
+  async vacuum(): Promise<VacuumReport> {
+    const data = this.#data();
+    const kept: StoredNode[] = data.nodes.filter((node) => !node.tombstoned);
+    const removedNodeCount = data.nodes.length - kept.length;
+    data.nodes = [];
+    data.positions = new Map();
+    for (const node of kept) insert(data, node.record);
+    return { removedNodeCount };
+  }
+
+  async gcUnreachable(): Promise<GcReport> {
+    const data = this.#data();
+    const root = data.head?.checkpointRef;
+    let deletedBlobCount = 0;
+    for (const hash of [...data.blobs.keys()]) {
+      if (hash !== root) {
+        data.blobs.delete(hash);
+        deletedBlobCount += 1;
+      }
+    }
+    return { rootCount: root === undefined ? 0 : 1, retainedBlobCount: data.blobs.size, deletedBlobCount };
+  }
+
+  #bind(sessionId: string): void {
+    if (this.#sessionId === undefined) {
+      this.#sessionId = sessionId;
+      return;
+    }
+    if (this.#sessionId !== sessionId) throw new SessionBindingMismatchError(this.#sessionId, sessionId);
+  }
+
+  #data(): StoredSession {
+    return this.#sessionId === undefined ? this.#unbound : this.#database.session(this.#sessionId);
+  }
+}
+
+function isLive(data: StoredSession, nodeId: string): boolean {
+  const position = data.positions.get(nodeId);
+  return position !== undefined && data.nodes[position]?.tombstoned === false;
+}
+
+function insert(data: StoredSession, record: SessionNodeRecord): void {
+  data.positions.set(record.nodeId, data.nodes.length);
+  data.nodes.push({ record, tombstoned: false });
+}
+
+function activePath(data: StoredSession, leafNodeId: string | undefined): SessionNodeRecord[] {
+  const path: SessionNodeRecord[] = [];
+  const seen = new Set<string>();
+  let current = leafNodeId === undefined ? undefined : data.nodes[data.positions.get(leafNodeId) ?? -1];
+  while (current && !current.tombstoned && !seen.has(current.record.nodeId)) {
+    seen.add(current.record.nodeId);
+    path.push(current.record);
+    const parent = current.record.parentNodeId;
+    current = parent === undefined ? undefined : data.nodes[data.positions.get(parent) ?? -1];
+  }
+  return path.reverse();
 }

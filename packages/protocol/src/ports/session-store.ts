@@ -1,27 +1,46 @@
 import type { SessionNodeRecord } from "../graph.js";
 import type {
+  GcReport,
   PersistedSessionRead,
   SessionCommit,
   SessionCommitResult,
+  SessionListPage,
+  SessionListQuery,
+  SessionMeta,
   SessionReadScope,
   SessionStoreCreateRequest,
+  VacuumReport,
 } from "../store-schemas.js";
 
 /**
- * Durable storage of one session (the reference's `RuntimePersistence`). A store is bound to the
- * session id of its first commit; every method is safe to call concurrently.
+ * Durable storage of one session (the reference's `RuntimePersistence`), reached through a backend
+ * that may hold many sessions (one SQL database, one filesystem root, one in-memory database). A store
+ * is bound to one session id: given when it is opened, or taken from its first commit. Every method
+ * may be called concurrently; each one is atomic. Errors are `LashError`s: `StoreUnavailableError`
+ * when the backend cannot be reached, `InvalidPersistedDataError` (naming the session and the field)
+ * when stored data does not parse. Nothing a method rejects is half-written.
  *
  * The commit contract:
- * 1. a head bound to another session id → `SessionBindingMismatchError`, nothing written;
- * 2. `commitId` already applied: same content → the stored result with `replayed: true`; different
- *    content → `CommitIdConflictError`; nothing written either way;
- * 3. `expectedHeadRevision` differs from the head (`undefined` = no head may exist) →
+ * 1. a store bound to another session id → `SessionBindingMismatchError`, nothing written;
+ * 2. `commitId` already applied to this session: same content → the stored result with
+ *    `replayed: true`; different content → `CommitIdConflictError`; nothing written either way
+ *    (so a retried commit never counts usage twice);
+ * 3. `expectedHeadRevision` differs from the head (`undefined` = no head may exist yet) →
  *    `HeadRevisionConflictError { expected, actual }`, nothing written;
- * 4. otherwise the graph delta, the checkpoint, the config and the usage deltas are applied
- *    atomically and the head revision becomes `actual + 1`.
+ * 4. an `append` delta naming an existing node id (tombstoned ones included), or a leaf that is not a
+ *    live node after the delta → `LashError("invalid_argument")`, nothing written;
+ * 5. otherwise the graph delta, the checkpoint, the config and the usage deltas are applied
+ *    atomically and the head revision becomes `actual + 1`. `unchanged` / `append` without a leaf
+ *    keep the head's leaf; usage entries whose four counts are all zero are dropped.
  */
 export interface SessionStore {
-  /** Loads the session, or `undefined` when nothing was ever committed. */
+  /**
+   * Loads the session, or `undefined` when nothing was ever committed. `full_graph`: every live node
+   * in insertion order. `active_path`: the path from the root to `leafNodeId` (default: the head's
+   * leaf); a leaf that is not a live node is an error (decision 17: never an empty graph that a later
+   * commit would write back as a wipe). A store that cannot serve a scope throws
+   * `UnsupportedReadScopeError`; callers never fall back. The ledger is merged per (source, model).
+   */
   loadSession(scope: SessionReadScope): Promise<PersistedSessionRead | undefined>;
   /**
    * The current head revision, or `undefined` when nothing was committed. Optional: a cheap probe the
@@ -29,15 +48,46 @@ export interface SessionStore {
    * runtime loads the session).
    */
   loadHeadRevision?(): Promise<number | undefined>;
-  /** Loads one node (tombstoned nodes are invisible). */
+  /** Loads one node, on or off the active path; tombstoned nodes are invisible (`undefined`). */
   loadNode(nodeId: string): Promise<SessionNodeRecord | undefined>;
   /** Applies one commit atomically (see the contract above). */
   commit(commit: SessionCommit): Promise<SessionCommitResult>;
+  /**
+   * Writes the session's listing data (replacing earlier meta). `meta.sessionId` must be the bound
+   * session id (`SessionBindingMismatchError` otherwise).
+   */
+  saveSessionMeta(meta: SessionMeta): Promise<void>;
+  /** The session's listing data, or `undefined` when none was saved. */
+  loadSessionMeta(): Promise<SessionMeta | undefined>;
+  /**
+   * Lists the sessions of this store's backend (not only the bound one): every session that has a
+   * head or a meta, in ascending code-point order of id, filtered by the meta's parent and relation
+   * type (a session without meta matches no filter), one page at a time.
+   */
+  listSessions(query?: SessionListQuery): Promise<SessionListPage>;
+  /**
+   * Deletes the bound session: head, nodes, usage, commit records, meta and its blobs. Afterwards the
+   * session loads as `undefined` and a new first commit (`expectedHeadRevision: undefined`) may
+   * start it again. Deleting a session that does not exist does nothing. Other sessions are untouched.
+   */
+  deleteSession(): Promise<void>;
+  /**
+   * Hides nodes from every load and count (unknown ids are ignored). A tombstoned id stays taken:
+   * appending it again is an error until `vacuum` removes it. Does not move the head or its leaf; the
+   * host must not tombstone nodes of the active path.
+   */
+  tombstoneNodes(nodeIds: readonly string[]): Promise<void>;
+  /** Deletes tombstoned nodes for good. */
+  vacuum(): Promise<VacuumReport>;
+  /** Deletes the session's blobs that the head's checkpoint does not reach. */
+  gcUnreachable(): Promise<GcReport>;
 }
 
 /**
  * Opens stores for sessions created at runtime (child sessions, handoff successors). The returned
- * store must be bound to `request.sessionId`; reopening an existing id returns its existing data.
+ * store must be bound to `request.sessionId` (never a shared pre-opened store); reopening an existing
+ * id returns its existing data. A factory writes the session's meta when it has none (from the
+ * request: name = session id, model = policy model, parent and relation) and keeps existing meta.
  */
 export interface SessionStoreFactory {
   createStore(request: SessionStoreCreateRequest): Promise<SessionStore>;
