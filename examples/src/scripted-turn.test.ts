@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 const examples = fileURLToPath(new URL("..", import.meta.url));
 
 describe("the offline demo (the README's first command)", () => {
-  it("runs a real scripted turn with a tool round trip and prints its activities and result", () => {
+  // A child process that loads TypeScript through tsx: generous on a loaded machine (no time is asserted).
+  it("runs a real scripted turn with a tool round trip and prints its activities and result", { timeout: 120_000 }, () => {
     const output = execFileSync("pnpm", ["exec", "tsx", "--conditions=@lash/source", "src/scripted-turn.ts"], { cwd: examples, encoding: "utf8" });
     expect(output).toContain("tool_call_started      add({\"a\":2,\"b\":3})");
     expect(output).toContain('"payload":{"sum":5}');

@@ -54,6 +54,12 @@ describe("dependency layering", () => {
     expect(checkLayering([library("@lash/core", { "@lash/testkit": "workspace:*" })])).toHaveLength(1);
   });
 
+  it("lets the stores use core in their tests and benchmark only, and nobody else", () => {
+    expect(checkLayering([library("@lash/stores", { "@lash/protocol": "workspace:*" }, { "@lash/core": "workspace:*" })])).toEqual([]);
+    expect(checkLayering([library("@lash/stores", { "@lash/core": "workspace:*" })])).toHaveLength(1);
+    expect(checkLayering([library("@lash/testkit", {}, { "@lash/core": "workspace:*" })])).toHaveLength(1);
+  });
+
   it("keeps tooling free of runtime packages", () => {
     const tooling = (devDependencies) => ({ path: "tooling/vitest/package.json", kind: "tooling", manifest: { name: "@lash/vitest-config", devDependencies } });
     expect(checkLayering([tooling({ "@lash/tsconfig": "workspace:*" })])).toEqual([]);

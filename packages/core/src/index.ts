@@ -1,8 +1,12 @@
 // Runtime
 export { LashRuntime, MAX_FOLLOWED_HANDOFFS } from "./runtime/lash-runtime.js";
 export type { SessionConfigUpdate } from "./runtime/lash-runtime.js";
-export { EmbeddedRuntimeBuilder, unconfiguredProvider } from "./runtime/runtime-builder.js";
-export type { SessionPolicyInput } from "./runtime/runtime-builder.js";
+export { EmbeddedRuntimeBuilder } from "./runtime/runtime-builder.js";
+export { unconfiguredProvider } from "./runtime/session-assembly.js";
+export type { SessionPolicyInput } from "./runtime/session-assembly.js";
+export { RuntimeEnvironment, RuntimeEnvironmentBuilder } from "./runtime/runtime-environment.js";
+export type { Residency } from "./runtime/runtime-environment.js";
+export type { ParkedSession } from "./runtime/park-resume.js";
 export { createEmbeddedRuntimeHost, createRuntimeCoreConfig } from "./runtime/runtime-core-config.js";
 export type { EmbeddedRuntimeHost, RuntimeCoreConfig } from "./runtime/runtime-core-config.js";
 export { RuntimeHandle } from "./runtime/runtime-handle.js";
@@ -82,6 +86,7 @@ export { InMemorySessionDatabase } from "./session/in-memory-session-database.js
 export { InMemoryAttachmentStore } from "./session/in-memory-attachment-store.js";
 export { TurnInjectionBridge, TurnInputInjectionBridge } from "./session/injection-bridges.js";
 export { activeMessagesOf, activeToolCallsOf, SessionGraphEditor } from "./session/session-graph.js";
+export type { GraphEditorOptions } from "./session/session-graph.js";
 
 // The turn engine's public items, re-exported from the protocol so hosts need one import.
 export {

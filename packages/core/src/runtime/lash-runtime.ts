@@ -7,18 +7,24 @@ import type {
   ModeSessionExtension,
   PersistedSessionState,
   PromptLayer,
+  SessionNodeRecord,
   SessionPolicy,
   SessionStateEnvelope,
+  SessionStore,
   TokenLedgerEntry,
   ToolCallRecord,
   TurnInput,
   Message,
+  VacuumReport,
 } from "@lash/protocol";
 import { LashError, mergeTokenLedger, RuntimeError } from "@lash/protocol";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
 import { runSessionTurn, type TurnRunOptions } from "../turn/run-turn.js";
 import { inputFromSeed, resolveHandoffLeaf, takeFirstTurnInput } from "./handoff-routing.js";
+import { parkSession, resumeSession, type ParkedSession } from "./park-resume.js";
+import type { Residency, RuntimeEnvironment } from "./runtime-environment.js";
 import type { SessionCore } from "./session-core.js";
+import * as maintenance from "./session-maintenance.js";
 import type { SessionManager } from "./session-manager.js";
 import { EmbeddedRuntimeBuilder } from "./runtime-builder.js";
 
@@ -34,22 +40,80 @@ export interface SessionConfigUpdate {
   readonly prompt?: PromptLayer;
 }
 
+/** A runtime is live, parking (its park commit is in flight) or parked (its session left it). */
+type RuntimeState =
+  | { readonly type: "live"; readonly core: SessionCore }
+  | { readonly type: "parking"; readonly core: SessionCore }
+  | { readonly type: "parked"; readonly sessionId: string };
+
 /**
  * A lash session runtime: it runs turns against a model provider, dispatches tools, streams
  * semantic events, applies the termination policy and commits each turn atomically to its store.
- * Create one with `LashRuntime.builder()`. One turn runs at a time per session.
+ * Create one with `LashRuntime.builder()`, or `LashRuntime.resume` for a parked session. One turn
+ * runs at a time per session. Once parked, every method throws.
  */
 export class LashRuntime {
-  #core: SessionCore;
+  #state: RuntimeState;
 
   /** @internal Use `LashRuntime.builder()`. */
   constructor(core: SessionCore) {
-    this.#core = core;
+    this.#state = { type: "live", core };
   }
 
   /** A builder for an embedded runtime. */
   static builder(): EmbeddedRuntimeBuilder<LashRuntime> {
     return new EmbeddedRuntimeBuilder((core) => new LashRuntime(core));
+  }
+
+  /**
+   * Rebuilds the runtime of a parked session from `environment` (which supplies the provider the
+   * parked policy names, the tools, plugins, modes and residency). Loads the full graph, or only the
+   * active path under `active_path_only`; a store with no session gives a fresh session with the
+   * parked policy. Load failures (a missing active leaf included) throw `session_load_failed`.
+   */
+  static async resume(parked: ParkedSession, environment: RuntimeEnvironment): Promise<LashRuntime> {
+    return new LashRuntime(await resumeSession(parked, environment));
+  }
+
+  get #core(): SessionCore {
+    const state = this.#state;
+    if (state.type === "parked") {
+      throw new LashError("invalid_argument", `the runtime of session \`${state.sessionId}\` was parked: resume it with LashRuntime.resume(parked, environment)`);
+    }
+    if (state.type === "parking") {
+      throw new LashError("turn_in_progress", `the runtime of session \`${state.core.sessionId}\` is being parked`);
+    }
+    return state.core;
+  }
+
+  /**
+   * Persists everything this runtime holds only in memory (usage not yet committed, child usage,
+   * graph nodes, the checkpoint) in one commit (`park:<uuid>`) and returns a `ParkedSession` that
+   * `LashRuntime.resume` turns back into a runtime. Afterwards every method of this runtime throws.
+   * Requires a store (`invalid_configuration`); refuses while a turn runs (`turn_in_progress`). When
+   * the commit fails it throws `park_failed` and this runtime stays usable, nothing lost.
+   */
+  async park(): Promise<ParkedSession> {
+    const core = this.#core;
+    this.#state = { type: "parking", core };
+    try {
+      const parked = await parkSession(core);
+      this.#state = { type: "parked", sessionId: parked.sessionId };
+      return parked;
+    } catch (error) {
+      this.#state = { type: "live", core };
+      throw error;
+    }
+  }
+
+  /** The store this session commits to (`undefined` for an ephemeral runtime). */
+  get store(): SessionStore | undefined {
+    return this.#core.store;
+  }
+
+  /** Which graph nodes this runtime keeps in memory. */
+  get residency(): Residency {
+    return this.#core.residency;
   }
 
   /** The id of the session this runtime was opened on (handoffs do not change it). */
@@ -99,7 +163,7 @@ export class LashRuntime {
   }
 
   /** Runs one turn without streaming. */
-  runTurn(input: TurnInput, options: { readonly signal?: AbortSignal } = {}): Promise<AssembledTurn> {
+  async runTurn(input: TurnInput, options: { readonly signal?: AbortSignal } = {}): Promise<AssembledTurn> {
     return this.streamTurn(input, options);
   }
 
@@ -194,15 +258,47 @@ export class LashRuntime {
     mode.applySessionExtension(extension);
   }
 
-  /** Moves the active leaf to an existing node (a branch); the next commit records the move. */
-  branchToNode(nodeId: string): void {
-    if (!this.#core.graph.node(nodeId)) throw new LashError("invalid_argument", `node \`${nodeId}\` is not in session \`${this.sessionId}\``);
-    this.#core.graph.branchTo(nodeId);
+  /**
+   * Moves the active leaf to an existing node (a branch); the next commit records the move. Under
+   * `active_path_only` the node may be one that is only in the store.
+   */
+  async branchToNode(nodeId: string): Promise<void> {
+    return await maintenance.branchTo(this.#core, nodeId);
   }
 
-  /** Ids of the nodes that are not on the active path. */
-  orphanedNodeIds(): string[] {
-    return this.#core.graph.orphanedNodeIds();
+  /**
+   * A node of this session, on or off the active path: from memory, else from the store (which
+   * is where off-path nodes live under `active_path_only`). `undefined` for an unknown or
+   * tombstoned node; `invalid_configuration` when the node is not in memory and there is no store.
+   */
+  async getHistoricNode(nodeId: string): Promise<SessionNodeRecord | undefined> {
+    return await maintenance.historicNode(this.#core, nodeId);
+  }
+
+  /**
+   * Ids of the nodes off the active path. With a store: the stored nodes on neither the store
+   * head's active path nor this runtime's (one full load); without one: the in-memory graph's.
+   */
+  async orphanedNodeIds(): Promise<string[]> {
+    return await maintenance.orphanedNodeIds(this.#core);
+  }
+
+  /**
+   * Tombstones nodes in the store (hidden from loads; `vacuum` deletes them). Refuses with
+   * `invalid_argument`, tombstoning nothing, when one is on the active path. Returns the ids.
+   */
+  async tombstoneNodes(nodeIds: readonly string[]): Promise<string[]> {
+    return await maintenance.tombstoneNodes(this.#core, nodeIds);
+  }
+
+  /** Tombstones every stored node off the active path and returns their ids. */
+  async tombstoneOrphanedNodes(): Promise<string[]> {
+    return await maintenance.tombstoneOrphanedNodes(this.#core);
+  }
+
+  /** Deletes the store's tombstoned nodes for good. */
+  async vacuum(): Promise<VacuumReport> {
+    return await maintenance.vacuum(this.#core);
   }
 
   /**
@@ -214,7 +310,7 @@ export class LashRuntime {
     if (!detached) throw new LashError("session_manager", `unknown session \`${sessionId}\``);
     if (detached.core.turnRunning) throw new LashError("session_manager", `session \`${sessionId}\` has a running turn`);
     detached.core.pendingFirstTurnInput = detached.firstTurnInput;
-    this.#core = detached.core;
+    this.#state = { type: "live", core: detached.core };
   }
 
   /** Takes the seed input of a successor's first turn (or this session's own, after activation). */

@@ -1,82 +1,74 @@
-import { randomUUID } from "node:crypto";
 import type {
   AttachmentStore,
   ModelProvider,
+  PersistedSessionRead,
   PersistedSessionState,
-  PromptContribution,
   PromptLayer,
   PromptSlot,
   ProviderRetryPolicy,
-  SessionPolicy,
   SessionStore,
   SessionStoreFactory,
   TerminationPolicy,
   ToolDefinition,
   ToolProvider,
 } from "@lash/protocol";
-import {
-  LashError,
-  MODEL_PROVIDER_SPECIFICATION_VERSION,
-  persistedSessionStateSchema,
-  ProviderCallError,
-  promptLayerSchema,
-  sessionPolicySchema,
-  terminationPolicySchema,
-} from "@lash/protocol";
+import { LashError, persistedSessionStateSchema } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import { createStandardMode } from "../modes/standard-mode.js";
 import type { LashPlugin } from "../plugins/plugin.js";
 import { PluginHost } from "../plugins/plugin-host.js";
-import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
 import { createToolProvider } from "../tools/tool-surface.js";
 import type { RuntimeEffectHost } from "./effect-host.js";
-import { createRuntimeCoreConfig, type RuntimeCoreConfig } from "./runtime-core-config.js";
-import type { SessionCore } from "./session-core.js";
-import { createSessionCore } from "./session-manager.js";
+import type { RuntimeCoreConfig } from "./runtime-core-config.js";
+import { configurationError, RuntimeCoreConfigDraft } from "./runtime-core-draft.js";
+import { validateResidency, type Residency, type RuntimeEnvironment } from "./runtime-environment.js";
+import { assembleSessionCore, unconfiguredProvider, type SessionPolicyInput } from "./session-assembly.js";
+import type { SessionCore, SessionEnvironment } from "./session-core.js";
 
-/** The policy fields a builder accepts; `maxContextTokens` is required by `build()`. */
-export type SessionPolicyInput = Partial<Omit<SessionPolicy, "sessionId">>;
-
-/** A provider that fails every call: the default when the host configured none. */
-export const unconfiguredProvider: ModelProvider = {
-  specificationVersion: MODEL_PROVIDER_SPECIFICATION_VERSION,
-  providerId: "unconfigured",
-  async doComplete() {
-    throw new ProviderCallError({
-      kind: "unsupported",
-      message: "no provider configured: pass one to LashRuntime.builder().withProvider()",
-      retryable: false,
-      terminalReason: "provider_error",
-    });
-  },
-};
-
-function checkProvider(provider: ModelProvider): void {
-  if (provider.specificationVersion !== MODEL_PROVIDER_SPECIFICATION_VERSION) {
-    throw new LashError(
-      "unsupported_provider_version",
-      `provider \`${provider.providerId}\` implements specification \`${String(provider.specificationVersion)}\`; this runtime supports \`${MODEL_PROVIDER_SPECIFICATION_VERSION}\``,
-    );
-  }
-  if (typeof provider.doComplete !== "function" && typeof provider.doStream !== "function") {
-    throw new LashError("invalid_configuration", `provider \`${provider.providerId}\` implements neither doComplete nor doStream`);
-  }
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
-function configurationError(what: string, error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): LashError {
-  const issue = error.issues[0];
-  const path = issue ? issue.path.map(String).join(".") : "";
-  return new LashError("invalid_configuration", `invalid ${what}${path ? ` at \`${path}\`` : ""}: ${issue?.message ?? "invalid"}`);
+/**
+ * Loads a session for a runtime being built or resumed, with the residency's scope (never a full
+ * load under `active_path_only`). Every failure, a missing active leaf included, is a
+ * `session_load_failed` error carrying the store's error as its cause.
+ */
+export async function loadSessionForRuntime(core: SessionCore): Promise<PersistedSessionRead | undefined> {
+  const store = core.store;
+  if (!store) return undefined;
+  let read: PersistedSessionRead | undefined;
+  try {
+    read = await store.loadSession(core.loadScope);
+  } catch (error) {
+    throw new LashError("session_load_failed", `failed to load session \`${core.sessionId}\`: ${errorMessage(error)}`, { cause: error });
+  }
+  if (!read) return undefined;
+  if (read.sessionId !== core.sessionId) {
+    throw new LashError("session_binding_mismatch", `store is bound to session \`${read.sessionId}\` but the runtime is for \`${core.sessionId}\``);
+  }
+  return read;
+}
+
+/** Applies a loaded session to a core, reporting a bad read as `session_load_failed`. */
+export function applyLoadedSession(core: SessionCore, read: PersistedSessionRead): void {
+  try {
+    core.applyRead(read);
+  } catch (error) {
+    throw new LashError("session_load_failed", `failed to load session \`${core.sessionId}\`: ${errorMessage(error)}`, { cause: error });
+  }
 }
 
 /**
  * Builds an embedded `LashRuntime` (the reference's `EmbeddedRuntimeBuilder`). Every setter returns
  * the builder. `build()` loads the session from the store when one is set; `buildEphemeral()`
- * builds a runtime that keeps everything in memory.
+ * builds a runtime that keeps everything in memory. `withEnvironment` starts from a shared
+ * `RuntimeEnvironment`; setters called after it change only this runtime.
  */
 export class EmbeddedRuntimeBuilder<Runtime = unknown> {
   readonly #create: (core: SessionCore) => Runtime;
+  #environment: RuntimeEnvironment | undefined;
   #sessionId: string | undefined;
   #policy: SessionPolicyInput = {};
   #initialState: PersistedSessionState | undefined;
@@ -84,8 +76,8 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
   #toolProviders: ToolProvider[] = [];
   #plugins: LashPlugin[] = [];
   #modes: ExecutionMode[] = [];
-  #core: Partial<RuntimeCoreConfig> = {};
-  #prompt: PromptLayer = emptyPromptLayer();
+  readonly #core = new RuntimeCoreConfigDraft();
+  #residency: Residency | undefined;
   #store: SessionStore | undefined;
   #storeFactory: SessionStoreFactory | undefined;
   #turnInjection: TurnInjectionBridge | undefined;
@@ -94,6 +86,17 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
   /** @internal Use `LashRuntime.builder()`. */
   constructor(create: (core: SessionCore) => Runtime) {
     this.#create = create;
+  }
+
+  /**
+   * Starts from a shared environment: its core configuration (replacing earlier core setters), and
+   * as defaults its residency, store factory, plugins, tools, modes and default provider. Tools,
+   * plugins and modes added to this builder come on top of the environment's.
+   */
+  withEnvironment(environment: RuntimeEnvironment): this {
+    this.#environment = environment;
+    this.#core.replace(environment.core);
+    return this;
   }
 
   withSessionId(sessionId: string): this {
@@ -107,7 +110,10 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
     return this;
   }
 
-  /** Starts from a persisted snapshot (its session id and policy are replaced by the builder's). */
+  /**
+   * Starts from a persisted snapshot (its session id and policy are replaced by the builder's). With
+   * a store, the snapshot seeds a new session: the store must not hold one yet.
+   */
   withInitialState(state: PersistedSessionState): this {
     this.#initialState = state;
     return this;
@@ -145,71 +151,67 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
     return this;
   }
 
-  /** Replaces the whole core configuration; setters called afterwards still apply. */
-  withRuntimeCore(core: RuntimeCoreConfig): this {
-    this.#core = { ...core };
-    this.#prompt = core.prompt;
+  /** Which graph nodes stay in memory (default: the environment's, else `keep_all`). */
+  withResidency(residency: Residency): this {
+    this.#residency = validateResidency(residency);
     return this;
   }
 
+  /** Replaces the whole core configuration; setters called afterwards still apply. */
+  withRuntimeCore(core: RuntimeCoreConfig): this {
+    this.#core.replace(core);
+    return this;
+  }
+
+  /** The reference's name for `withRuntimeCore`. */
+  withRuntimeCoreConfig(core: RuntimeCoreConfig): this {
+    return this.withRuntimeCore(core);
+  }
+
   withTermination(termination: TerminationPolicy): this {
-    const { stopWhen, ...limits } = termination;
-    const parsed = terminationPolicySchema.safeParse(limits);
-    if (!parsed.success) throw configurationError("termination policy", parsed.error);
-    this.#core = { ...this.#core, termination: stopWhen === undefined ? parsed.data : { ...parsed.data, stopWhen } };
+    this.#core.setTermination(termination);
     return this;
   }
 
   withEffectHost(effectHost: RuntimeEffectHost): this {
-    this.#core = { ...this.#core, effectHost };
+    this.#core.setEffectHost(effectHost);
     return this;
   }
 
   withAttachmentStore(attachmentStore: AttachmentStore): this {
-    this.#core = { ...this.#core, attachmentStore };
+    this.#core.setAttachmentStore(attachmentStore);
     return this;
   }
 
   /** Retry policy for every provider call (overrides the provider's own). */
   withProviderRetryPolicy(providerRetryPolicy: ProviderRetryPolicy): this {
-    this.#core = { ...this.#core, providerRetryPolicy };
+    this.#core.setProviderRetryPolicy(providerRetryPolicy);
     return this;
   }
 
   withPromptLayer(layer: PromptLayer): this {
-    const parsed = promptLayerSchema.safeParse(layer);
-    if (!parsed.success) throw configurationError("prompt layer", parsed.error);
-    this.#prompt = parsed.data;
+    this.#core.setPromptLayer(layer);
     return this;
   }
 
   withPromptTemplate(template: string): this {
-    this.#prompt = { ...this.#prompt, template };
+    this.#core.setPromptTemplate(template);
     return this;
   }
 
   withPromptContribution(contribution: { slot: PromptSlot; content: string; priority?: number; title?: string }): this {
-    const full: PromptContribution = { priority: 0, ...contribution };
-    this.#prompt = { ...this.#prompt, contributions: [...this.#prompt.contributions, full] };
+    this.#core.addPromptContribution(contribution);
     return this;
   }
 
   /** Drops earlier layers' contributions to `slot` and adds this one. */
   withReplacedPromptSlot(slot: PromptSlot, content: string): this {
-    this.#prompt = {
-      ...this.#prompt,
-      contributions: [...this.#prompt.contributions.filter((contribution) => contribution.slot !== slot), { slot, priority: 0, content }],
-      resetSlots: [...this.#prompt.resetSlots, slot],
-    };
+    this.#core.replacePromptSlot(slot, content);
     return this;
   }
 
   withClearedPromptSlot(slot: PromptSlot): this {
-    this.#prompt = {
-      ...this.#prompt,
-      contributions: this.#prompt.contributions.filter((contribution) => contribution.slot !== slot),
-      resetSlots: [...this.#prompt.resetSlots, slot],
-    };
+    this.#core.clearPromptSlot(slot);
     return this;
   }
 
@@ -239,20 +241,20 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
   async build(): Promise<Runtime> {
     const core = this.#createCore(this.#store);
     if (this.#initialState) {
-      core.applyPersisted(this.#validatedInitialState());
-    } else if (this.#store) {
-      let read;
-      try {
-        read = await this.#store.loadSession({ type: "full_graph" });
-      } catch (error) {
-        throw new LashError("session_load_failed", `failed to load session \`${core.sessionId}\`: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      }
-      if (read) {
-        if (read.sessionId !== core.sessionId) {
-          throw new LashError("session_binding_mismatch", `store is bound to session \`${read.sessionId}\` but builder requested \`${core.sessionId}\``);
+      const state = this.#validatedInitialState();
+      if (this.#store) {
+        const existing = await loadSessionForRuntime(core);
+        if (existing) {
+          throw new LashError(
+            "invalid_configuration",
+            `the store already holds session \`${existing.sessionId}\` (head revision ${existing.headRevision}): withInitialState only seeds a new session`,
+          );
         }
-        core.applyRead(read);
       }
+      core.applyPersisted(state, { uncommitted: this.#store !== undefined });
+    } else {
+      const read = await loadSessionForRuntime(core);
+      if (read) applyLoadedSession(core, read);
     }
     return this.#create(core);
   }
@@ -276,44 +278,30 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
   }
 
   #createCore(store: SessionStore | undefined): SessionCore {
-    const provider = this.#provider ?? unconfiguredProvider;
-    checkProvider(provider);
-    const sessionId = this.#sessionId ?? this.#initialState?.sessionId ?? randomUUID();
-    if (sessionId === "") throw new LashError("invalid_configuration", "session id must not be empty");
-    const input = this.#policy;
-    if (input.maxContextTokens === undefined) {
-      throw new LashError("invalid_configuration", "session policy is missing maxContextTokens (max_context_tokens): set it with withPolicy({ maxContextTokens })");
-    }
-    const model = input.model ?? provider.defaultModel;
-    if (model === undefined || model === "") {
-      throw new LashError("invalid_configuration", "session policy has no model and the provider has no default model: set it with withPolicy({ model })");
-    }
-    const candidate = { ...input, sessionId, model, providerId: provider.providerId };
-    const policy = validatePolicy(candidate);
-    const modes = new Map<string, ExecutionMode>([["standard", createStandardMode()]]);
-    for (const mode of this.#modes) modes.set(mode.id, mode);
-    if (!modes.has(policy.executionMode)) {
-      throw new LashError("invalid_configuration", `execution mode \`${policy.executionMode}\` is not registered (registered: ${[...modes.keys()].join(", ")})`);
-    }
-    return createSessionCore({
-      policy,
-      provider,
-      environment: {
-        core: createRuntimeCoreConfig({ ...this.#core, prompt: this.#prompt }),
-        toolProviders: [...this.#toolProviders],
-        plugins: new PluginHost([...this.#plugins]),
-        modes,
-        sessionStoreFactory: this.#storeFactory,
-      },
+    return assembleSessionCore({
+      sessionId: this.#sessionId ?? this.#initialState?.sessionId,
+      policy: this.#policy,
+      provider: this.#provider ?? this.#environment?.defaultProvider ?? unconfiguredProvider,
+      environment: this.#sessionEnvironment(),
       store,
       turnInjection: this.#turnInjection,
       inputInjection: this.#inputInjection,
     });
   }
-}
 
-function validatePolicy(candidate: SessionPolicyInput & { sessionId: string; model: string }): SessionPolicy {
-  const parsed = sessionPolicySchema.safeParse(candidate);
-  if (!parsed.success) throw configurationError("session policy", parsed.error);
-  return parsed.data;
+  #sessionEnvironment(): SessionEnvironment {
+    const shared = this.#environment;
+    const modes = new Map<string, ExecutionMode>(shared?.modes ?? [["standard", createStandardMode()]]);
+    for (const mode of this.#modes) modes.set(mode.id, mode);
+    // Runtimes of one environment share its plugin host unless this builder adds plugins.
+    const plugins = shared && this.#plugins.length === 0 ? shared.pluginHost : new PluginHost([...(shared?.pluginHost.plugins ?? []), ...this.#plugins]);
+    return {
+      core: this.#core.build(),
+      toolProviders: [...(shared?.toolProviders ?? []), ...this.#toolProviders],
+      plugins,
+      modes,
+      sessionStoreFactory: this.#storeFactory ?? shared?.sessionStoreFactory,
+      residency: this.#residency ?? shared?.residency ?? "keep_all",
+    };
+  }
 }

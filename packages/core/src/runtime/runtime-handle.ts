@@ -44,18 +44,30 @@ export class RuntimeHandle {
   withRuntime<T>(work: (runtime: LashRuntime) => Promise<T> | T): Promise<T> {
     const run = async (): Promise<T> => {
       const runtime = this.#runtime;
-      if (!runtime) throw new LashError("invalid_argument", "the runtime was released from this handle");
+      if (!runtime) throw new LashError("invalid_argument", "the runtime was released from this handle (or parked)");
       this.#writers += 1;
       try {
         return await work(runtime);
       } finally {
         this.#writers -= 1;
-        this.#observation = observe(runtime);
+        this.#publishOrRelease(runtime);
       }
     };
     const result = this.#tail.then(run, run);
     this.#tail = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Publishes a fresh observation; a runtime that can no longer be observed was parked by the
+   * writer, so the handle lets it go and keeps the last observation.
+   */
+  #publishOrRelease(runtime: LashRuntime): void {
+    try {
+      this.#observation = observe(runtime);
+    } catch {
+      this.#runtime = undefined;
+    }
   }
 
   /** The last published observation. */

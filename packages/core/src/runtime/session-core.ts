@@ -8,7 +8,10 @@ import type {
   PersistedSessionState,
   PromptUsage,
   SessionCheckpoint,
+  SessionCommit,
+  SessionCommitResult,
   SessionPolicy,
+  SessionReadScope,
   SessionStateEnvelope,
   SessionStore,
   SessionStoreFactory,
@@ -16,12 +19,25 @@ import type {
   TokenUsage,
   ToolProvider,
 } from "@lash/protocol";
-import { emptyTokenUsage, isEmptyTokenUsage, mergeTokenLedger, PERSISTED_SESSION_SCHEMA_VERSION, RuntimeError, subtractTokenUsage } from "@lash/protocol";
+import {
+  CommitIdConflictError,
+  emptyTokenUsage,
+  HeadRevisionConflictError,
+  InvalidPersistedDataError,
+  isEmptyTokenUsage,
+  LashError,
+  mergeTokenLedger,
+  PERSISTED_SESSION_SCHEMA_VERSION,
+  RuntimeError,
+  SessionBindingMismatchError,
+  subtractTokenUsage,
+} from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import type { PluginHost } from "../plugins/plugin-host.js";
 import { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
-import { SessionGraphEditor } from "../session/session-graph.js";
+import { SessionGraphEditor, type GraphCommitMark } from "../session/session-graph.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
+import type { Residency } from "./runtime-environment.js";
 import type { SessionManager } from "./session-manager.js";
 
 /** What a runtime shares with the child sessions it creates. */
@@ -31,6 +47,21 @@ export interface SessionEnvironment {
   readonly plugins: PluginHost;
   readonly modes: ReadonlyMap<string, ExecutionMode>;
   readonly sessionStoreFactory: SessionStoreFactory | undefined;
+  readonly residency: Residency;
+}
+
+/** A commit that was sent, with what it covered (so a resend can be settled exactly). */
+interface CommitAttempt {
+  readonly commit: SessionCommit;
+  readonly graph: SessionGraphEditor;
+  readonly mark: GraphCommitMark;
+  readonly usage: readonly TokenLedgerEntry[];
+}
+
+/** True for store failures that, by the store contract, wrote nothing. */
+function nothingWritten(error: unknown): boolean {
+  if (HeadRevisionConflictError.isInstance(error) || CommitIdConflictError.isInstance(error) || SessionBindingMismatchError.isInstance(error)) return true;
+  return LashError.isInstance(error) && (error.code === "invalid_argument" || error.code === "invalid_persisted_data");
 }
 
 /** The initial contents of a session core. */
@@ -67,6 +98,14 @@ export class SessionCore {
   readonly inputInjection: TurnInputInjectionBridge;
   turnRunning = false;
   #commitChain: Promise<void> = Promise.resolve();
+  /**
+   * A commit whose outcome is unknown (the store failed without saying nothing was written). It is
+   * re-sent verbatim before anything else touches the store: the store answers a replay when it had
+   * applied it, so its usage is never counted twice.
+   */
+  #unsettled: CommitAttempt | undefined;
+  /** Uncommitted node ids already checked against the store (partial graphs only). */
+  #checkedNodeIds = new Set<string>();
   /** Set by `createSessionCore` right after construction. */
   sessions!: SessionManager;
   /** The seed of this session's first turn when it was activated from a handoff. */
@@ -83,6 +122,16 @@ export class SessionCore {
 
   get sessionId(): string {
     return this.policy.sessionId;
+  }
+
+  /** The residency in effect: `active_path_only` needs a store (a child without one keeps all). */
+  get residency(): Residency {
+    return this.environment.residency === "active_path_only" && this.store ? "active_path_only" : "keep_all";
+  }
+
+  /** How this session is loaded from its store: never a full load under `active_path_only`. */
+  get loadScope(): SessionReadScope {
+    return this.residency === "active_path_only" ? { type: "active_path" } : { type: "full_graph" };
   }
 
   /** The execution mode the policy selects (unknown modes are a configuration error). */
@@ -119,23 +168,38 @@ export class SessionCore {
     return state;
   }
 
-  /** Replaces the session's contents with a persisted snapshot (the policy's session id is kept). */
-  applyPersisted(state: PersistedSessionState): void {
-    this.graph = SessionGraphEditor.from(state.sessionGraph);
+  /**
+   * Replaces the session's contents with a persisted snapshot (the policy's session id is kept).
+   * `uncommitted`: the snapshot is not in the store yet, so the next commit appends all of it.
+   */
+  applyPersisted(state: PersistedSessionState, options: { readonly uncommitted?: boolean } = {}): void {
+    const uncommitted = options.uncommitted ?? false;
+    this.graph = SessionGraphEditor.from(state.sessionGraph, { uncommitted });
     this.graph.healOrphanedLeaf();
     this.turnIndex = state.turnIndex;
     this.tokenUsage = state.tokenUsage;
     this.lastPromptUsage = state.lastPromptUsage;
     this.modeTurnOptions = state.modeTurnOptions;
-    this.tokenLedger = mergeTokenLedger([], state.tokenLedger);
+    // A seed that is not in the store yet brings its ledger as usage the first commit records.
+    this.tokenLedger = uncommitted ? [] : mergeTokenLedger([], state.tokenLedger);
+    this.pendingUsage = uncommitted ? mergeTokenLedger(this.pendingUsage, state.tokenLedger) : this.pendingUsage;
     this.executionState = state.executionState;
     this.pluginSnapshots = state.pluginSnapshots;
   }
 
-  /** Adopts what a store returned (graph, counters, ledger, head revision). */
+  /**
+   * Adopts what a store returned (graph, counters, ledger, head revision). Under `active_path_only`
+   * the graph is the active path, and a leaf missing from it is an error (healing it would move the
+   * stored leaf to an arbitrary node).
+   */
   applyRead(read: PersistedSessionRead): void {
-    this.graph = SessionGraphEditor.from(read.graph);
-    this.graph.healOrphanedLeaf();
+    const partial = this.residency === "active_path_only";
+    const leaf = read.graph.leafNodeId;
+    if (partial && leaf !== undefined && !read.graph.nodes.some((node) => node.nodeId === leaf)) {
+      throw new InvalidPersistedDataError(read.sessionId, "graph.leafNodeId", `the active leaf \`${leaf}\` is not in the loaded active path`);
+    }
+    this.graph = SessionGraphEditor.from(read.graph, { partial });
+    if (!partial) this.graph.healOrphanedLeaf();
     this.headRevision = read.headRevision;
     this.tokenLedger = mergeTokenLedger([], read.tokenLedger);
     const checkpoint = read.checkpoint;
@@ -177,53 +241,129 @@ export class SessionCore {
    */
   async commit(commitId: string, usageDeltas: readonly TokenLedgerEntry[] = []): Promise<void> {
     if (usageDeltas.length > 0) this.pendingUsage = mergeTokenLedger(this.pendingUsage, usageDeltas);
-    // Commits of one session run one at a time (a turn's and a child's usage may race): each one
-    // names the head revision the previous one produced.
-    const previous = this.#commitChain;
-    const current = previous.then(() => this.#commitNow(commitId));
-    this.#commitChain = current.catch(() => {});
+    return this.exclusive(() => this.#commitNow(commitId));
+  }
+
+  /**
+   * Runs `work` when no commit of this session is in flight, after settling a commit whose outcome
+   * was unknown. Commits of one session run one at a time (a turn's and a child's usage may race):
+   * each one names the head revision the previous one produced.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const current = this.#commitChain.then(async () => {
+      await this.#settle();
+      return work();
+    });
+    this.#commitChain = current.then(
+      () => undefined,
+      () => undefined,
+    );
     return current;
   }
 
   async #commitNow(commitId: string): Promise<void> {
-    const graph = this.graph;
-    const mark = graph.commitMark;
-    const usage = this.pendingUsage;
-    if (!this.store) {
-      this.tokenLedger = mergeTokenLedger(this.tokenLedger, usage);
+    const store = this.store;
+    if (!store) {
+      const mark = this.graph.commitMark;
+      this.tokenLedger = mergeTokenLedger(this.tokenLedger, this.pendingUsage);
       this.pendingUsage = [];
-      graph.markCommitted(mark);
+      this.graph.markCommitted(mark);
       return;
     }
-    const commit = {
+    if (this.graph.isPartial) await this.#avoidStoredNodeIds();
+    const graph = this.graph;
+    const mark = graph.commitMark;
+    const delta = graph.pendingDelta();
+    if (delta.type === "replace_full" && this.residency === "active_path_only") {
+      // Unreachable by construction (a partial editor never yields one); kept as the last guard
+      // against deleting off-path nodes from the store.
+      throw new RuntimeError("store_commit_failed", `refusing a replace_full commit of session \`${this.sessionId}\` under active_path_only residency`);
+    }
+    const commit: SessionCommit = {
       sessionId: this.sessionId,
       expectedHeadRevision: this.headRevision,
       commitId,
       config: this.persistedConfig(),
-      graph: graph.pendingDelta(),
+      graph: delta,
       checkpoint: this.checkpoint(),
-      usageDeltas: usage,
+      usageDeltas: this.pendingUsage,
     };
-    const result = await this.store.commit(commit);
-    this.headRevision = result.headRevision;
-    this.tokenLedger = mergeTokenLedger(this.tokenLedger, usage);
-    // Usage recorded while the commit was in flight stays pending for the next one.
-    this.pendingUsage = this.pendingUsage === usage ? [] : subtractLedger(this.pendingUsage, usage);
-    graph.markCommitted(mark);
+    await this.#send({ commit, graph, mark, usage: this.pendingUsage });
   }
 
-  /** Adopts the store's head when another writer moved it. Store errors are the caller's to handle. */
-  async refreshFromStore(): Promise<boolean> {
+  async #send(attempt: CommitAttempt): Promise<void> {
     const store = this.store;
-    if (!store) return false;
-    if (store.loadHeadRevision) {
-      const revision = await store.loadHeadRevision();
-      if (revision === this.headRevision) return false;
+    if (!store) return;
+    this.#unsettled = attempt;
+    let result: SessionCommitResult;
+    try {
+      result = await store.commit(attempt.commit);
+    } catch (error) {
+      if (nothingWritten(error)) this.#unsettled = undefined;
+      throw error;
     }
-    const read = await store.loadSession({ type: "full_graph" });
-    if (!read || read.headRevision === this.headRevision) return false;
-    this.applyRead(read);
-    return true;
+    this.#unsettled = undefined;
+    this.#applyResult(attempt, result);
+  }
+
+  /** Re-sends the commit whose outcome is unknown; a store that had applied it answers a replay. */
+  async #settle(): Promise<void> {
+    const attempt = this.#unsettled;
+    if (!attempt) return;
+    try {
+      await this.#send(attempt);
+    } catch (error) {
+      // Nothing was written: what the commit carried is still pending and goes with the next one.
+      if (!nothingWritten(error)) throw error;
+    }
+  }
+
+  #applyResult(attempt: CommitAttempt, result: SessionCommitResult): void {
+    this.headRevision = result.headRevision;
+    this.tokenLedger = mergeTokenLedger(this.tokenLedger, attempt.usage);
+    // Usage recorded while the commit was in flight stays pending for the next one.
+    this.pendingUsage = this.pendingUsage === attempt.usage ? [] : subtractLedger(this.pendingUsage, attempt.usage);
+    attempt.graph.markCommitted(attempt.mark);
+    this.#checkedNodeIds.clear();
+    if (this.residency === "active_path_only" && attempt.graph === this.graph) this.graph.trimToActivePath();
+  }
+
+  /**
+   * A partial graph cannot see the store's off-path nodes, so an id it picks (a reused tool call id,
+   * a replayed message id) may already be taken there; such nodes get a fresh id before the append.
+   * Tombstoned ids are invisible to `loadNode` and cannot be checked this way.
+   */
+  async #avoidStoredNodeIds(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    for (;;) {
+      const unchecked = this.graph.uncommittedNodes.filter((node) => !this.#checkedNodeIds.has(node.nodeId));
+      if (unchecked.length === 0) return;
+      for (const node of unchecked) {
+        const stored = await store.loadNode(node.nodeId);
+        this.#checkedNodeIds.add(stored ? this.graph.renameUncommittedNode(node.nodeId) : node.nodeId);
+      }
+    }
+  }
+
+  /**
+   * Adopts the store's head when another writer moved it (loading with the residency's scope). Runs
+   * between commits, so a commit in flight is never mistaken for another writer. Store errors are
+   * the caller's to handle.
+   */
+  refreshFromStore(): Promise<boolean> {
+    const store = this.store;
+    if (!store) return Promise.resolve(false);
+    return this.exclusive(async () => {
+      if (store.loadHeadRevision) {
+        const revision = await store.loadHeadRevision();
+        if (revision === this.headRevision) return false;
+      }
+      const read = await store.loadSession(this.loadScope);
+      if (!read || read.headRevision === this.headRevision) return false;
+      this.applyRead(read);
+      return true;
+    });
   }
 }
 

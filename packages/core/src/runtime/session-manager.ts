@@ -6,7 +6,10 @@ import type {
   FirstTurnInput,
   SessionAccess,
   SessionEvent,
+  SessionMeta,
+  SessionReadScope,
   SessionRelation,
+  SessionStore,
   TokenLedgerEntry,
   TokenUsage,
   TurnActivitySink,
@@ -38,6 +41,31 @@ interface ManagedChild {
 }
 
 type LiveRelay = (event: SessionEvent) => void | Promise<void>;
+
+/**
+ * A factory's store must be bound to the child's id (the reference checks the meta, not the head):
+ * a meta naming another session is a misconfigured factory, and a head means the id is taken. A
+ * meta for this id without a head is what factories write when they open a store.
+ */
+async function checkChildStoreBinding(store: SessionStore, sessionId: string, scope: SessionReadScope): Promise<void> {
+  let meta: SessionMeta | undefined;
+  let headRevision: number | undefined;
+  try {
+    meta = await store.loadSessionMeta();
+    headRevision = store.loadHeadRevision ? await store.loadHeadRevision() : (await store.loadSession(scope))?.headRevision;
+  } catch (error) {
+    throw new LashError("session_manager", `failed to read the store of child session \`${sessionId}\`: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (meta && meta.sessionId !== sessionId) {
+    throw new LashError(
+      "session_manager",
+      `the store configured for child session \`${sessionId}\` is already bound to session \`${meta.sessionId}\`: the session store factory must return a store bound to the requested id`,
+    );
+  }
+  if (headRevision !== undefined) {
+    throw new LashError("session_manager", `the store for child session \`${sessionId}\` already holds a session (head revision ${headRevision})`);
+  }
+}
 
 /** Creates a session core with its session manager attached. */
 export function createSessionCore(init: SessionCoreInit): SessionCore {
@@ -108,10 +136,7 @@ export class SessionManager implements SessionAccess {
           { cause: error },
         );
       }
-      const existing = await core.store.loadSession({ type: "full_graph" });
-      if (existing) {
-        throw new LashError("session_manager", `the store for child session \`${sessionId}\` already holds session \`${existing.sessionId}\``);
-      }
+      await checkChildStoreBinding(core.store, sessionId, core.loadScope);
       // A child's first commit starts from a fresh head: it never inherits the parent's revision.
       await core.commit(`create:${sessionId}`);
     }

@@ -11,7 +11,7 @@ import type {
   SessionStoreFactory,
   TokenLedgerEntry,
 } from "@lash/protocol";
-import { compareCodePoints, LashError, sessionListQuerySchema } from "@lash/protocol";
+import { compareCodePoints, LashError, sessionListQuerySchema, sessionMetaSchema } from "@lash/protocol";
 import { InMemorySessionStore } from "./in-memory-session-store.js";
 
 /** One stored node; a tombstoned node is invisible but keeps its id taken until `vacuum`. */
@@ -47,6 +47,17 @@ export function emptyStoredSession(): StoredSession {
 
 const DEFAULT_PAGE_SIZE = 100;
 
+/** `meta` parsed by its schema (a copy); an invalid meta is an `invalid_argument` error. */
+export function validatedSessionMeta(meta: SessionMeta): SessionMeta {
+  const parsed = sessionMetaSchema.safeParse(meta);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LashError("invalid_argument", `invalid session meta at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
+  }
+  // A deep copy: the stored meta must not share nested objects (handoff metadata) with the caller's.
+  return structuredClone(parsed.data);
+}
+
 /**
  * A process-local backend holding many sessions: stores opened on it share one listing, like the SQL
  * and filesystem backends. It is also a `SessionStoreFactory`, so child sessions created at runtime
@@ -61,22 +72,28 @@ export class InMemorySessionDatabase implements SessionStoreFactory {
   }
 
   async createStore(request: SessionStoreCreateRequest): Promise<SessionStore> {
-    const store = this.openSession(request.sessionId);
-    if ((await store.loadSessionMeta()) === undefined) {
-      const meta: SessionMeta = {
-        sessionId: request.sessionId,
-        sessionName: request.sessionId,
-        createdAt: new Date().toISOString(),
-        model: request.policy.model,
-        relation: request.relation,
-      };
-      if (request.parentSessionId !== undefined) meta.parentSessionId = request.parentSessionId;
-      await store.saveSessionMeta(meta);
-    }
-    return store;
+    const meta: SessionMeta = {
+      sessionId: request.sessionId,
+      sessionName: request.sessionId,
+      createdAt: new Date().toISOString(),
+      model: request.policy.model,
+      relation: request.relation,
+    };
+    if (request.parentSessionId !== undefined) meta.parentSessionId = request.parentSessionId;
+    const validated = validatedSessionMeta(meta);
+    // The check and the write are one synchronous step: with an `await` between them, a meta the host
+    // saves in that gap would be overwritten, and the contract says existing meta is kept.
+    const stored = this.session(request.sessionId);
+    if (stored.meta === undefined) stored.meta = validated;
+    return this.openSession(request.sessionId);
   }
 
-  /** The stored data of a session (created empty on first use). */
+  /** The stored data of a session, or `undefined` when nothing of it is stored (reads never create it). */
+  existingSession(sessionId: string): StoredSession | undefined {
+    return this.#sessions.get(sessionId);
+  }
+
+  /** The stored data of a session, created empty for a write. */
   session(sessionId: string): StoredSession {
     let stored = this.#sessions.get(sessionId);
     if (!stored) {

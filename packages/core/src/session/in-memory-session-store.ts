@@ -19,11 +19,10 @@ import {
   LashError,
   mergeTokenLedger,
   SessionBindingMismatchError,
-  sessionMetaSchema,
   stableStringify,
 } from "@lash/protocol";
 import { sha256Hex } from "./ids.js";
-import { emptyStoredSession, InMemorySessionDatabase, type StoredNode, type StoredSession } from "./in-memory-session-database.js";
+import { emptyStoredSession, InMemorySessionDatabase, type StoredNode, type StoredSession, validatedSessionMeta } from "./in-memory-session-database.js";
 
 export interface InMemorySessionStoreOptions {
   /** The session the store is bound to; without it, the first commit (or meta) binds it. */
@@ -56,15 +55,15 @@ export class InMemorySessionStore implements SessionStore {
 
   /** The number of commits applied (replays excluded). */
   get commitCount(): number {
-    return this.#data().head?.revision ?? 0;
+    return this.#read().head?.revision ?? 0;
   }
 
   async loadHeadRevision(): Promise<number | undefined> {
-    return this.#data().head?.revision;
+    return this.#read().head?.revision;
   }
 
   async loadSession(scope: SessionReadScope): Promise<PersistedSessionRead | undefined> {
-    const data = this.#data();
+    const data = this.#read();
     const head = data.head;
     if (!head) return undefined;
     let nodes = data.nodes.filter((node) => !node.tombstoned).map((node) => node.record);
@@ -95,7 +94,7 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async loadNode(nodeId: string): Promise<SessionNodeRecord | undefined> {
-    const data = this.#data();
+    const data = this.#read();
     const position = data.positions.get(nodeId);
     const node = position === undefined ? undefined : data.nodes[position];
     return node && !node.tombstoned ? structuredClone(node.record) : undefined;
@@ -103,7 +102,7 @@ export class InMemorySessionStore implements SessionStore {
 
   async commit(commit: SessionCommit): Promise<SessionCommitResult> {
     this.#bind(commit.sessionId);
-    const data = this.#data();
+    const data = this.#read();
     const head = data.head;
     const hash = sha256Hex(stableStringify(commit));
     const previous = data.commits.get(commit.commitId);
@@ -146,19 +145,22 @@ export class InMemorySessionStore implements SessionStore {
       }
     }
 
+    // Reads never store an empty session, so the first write of a session creates its record here
+    // (after every check: a rejected commit leaves nothing behind).
+    const target = this.#write();
     if (delta.type === "replace_full") {
-      data.nodes = [];
-      data.positions = new Map();
-      for (const node of delta.graph.nodes) insert(data, node);
+      target.nodes = [];
+      target.positions = new Map();
+      for (const node of delta.graph.nodes) insert(target, node);
     } else if (delta.type === "append") {
-      for (const node of delta.nodes) insert(data, node);
+      for (const node of delta.nodes) insert(target, node);
     }
     for (const entry of commit.usageDeltas) {
-      if (!isEmptyTokenUsage(entry.usage)) data.usage.push(structuredClone(entry));
+      if (!isEmptyTokenUsage(entry.usage)) target.usage.push(structuredClone(entry));
     }
     const checkpointRef = sha256Hex(stableStringify(commit.checkpoint));
-    if (!data.blobs.has(checkpointRef)) data.blobs.set(checkpointRef, structuredClone(commit.checkpoint));
-    data.head = {
+    if (!target.blobs.has(checkpointRef)) target.blobs.set(checkpointRef, structuredClone(commit.checkpoint));
+    target.head = {
       sessionId: commit.sessionId,
       revision: actual + 1,
       config: structuredClone(commit.config),
@@ -166,22 +168,18 @@ export class InMemorySessionStore implements SessionStore {
       checkpointRef,
     };
     const result: SessionCommitResult = { headRevision: actual + 1, commitId: commit.commitId, replayed: false };
-    data.commits.set(commit.commitId, { hash, result });
+    target.commits.set(commit.commitId, { hash, result });
     return { ...result };
   }
 
   async saveSessionMeta(meta: SessionMeta): Promise<void> {
-    const parsed = sessionMetaSchema.safeParse(meta);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new LashError("invalid_argument", `invalid session meta at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
-    }
+    const validated = validatedSessionMeta(meta);
     this.#bind(meta.sessionId);
-    this.#data().meta = structuredClone(parsed.data);
+    this.#write().meta = validated;
   }
 
   async loadSessionMeta(): Promise<SessionMeta | undefined> {
-    const meta = this.#data().meta;
+    const meta = this.#read().meta;
     return meta === undefined ? undefined : structuredClone(meta);
   }
 
@@ -198,7 +196,7 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async tombstoneNodes(nodeIds: readonly string[]): Promise<void> {
-    const data = this.#data();
+    const data = this.#read();
     for (const nodeId of nodeIds) {
       const position = data.positions.get(nodeId);
       const node = position === undefined ? undefined : data.nodes[position];
@@ -207,7 +205,7 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async vacuum(): Promise<VacuumReport> {
-    const data = this.#data();
+    const data = this.#read();
     const kept: StoredNode[] = data.nodes.filter((node) => !node.tombstoned);
     const removedNodeCount = data.nodes.length - kept.length;
     data.nodes = [];
@@ -217,7 +215,7 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async gcUnreachable(): Promise<GcReport> {
-    const data = this.#data();
+    const data = this.#read();
     const root = data.head?.checkpointRef;
     let deletedBlobCount = 0;
     for (const hash of [...data.blobs.keys()]) {
@@ -237,7 +235,19 @@ export class InMemorySessionStore implements SessionStore {
     if (this.#sessionId !== sessionId) throw new SessionBindingMismatchError(this.#sessionId, sessionId);
   }
 
-  #data(): StoredSession {
+  /**
+   * The session's stored data for reading. A session that does not exist reads as a fresh empty record
+   * that is not stored: probing ids (loads, listings, tombstones of unknown sessions) must not leave
+   * empty records behind in the database. Changes to a stored record (tombstones, vacuum, gc) apply in
+   * place; changes to the throwaway record of a missing session change nothing, as they should.
+   */
+  #read(): StoredSession {
+    if (this.#sessionId === undefined) return this.#unbound;
+    return this.#database.existingSession(this.#sessionId) ?? emptyStoredSession();
+  }
+
+  /** The session's stored data for a write, created when the session has none yet. */
+  #write(): StoredSession {
     return this.#sessionId === undefined ? this.#unbound : this.#database.session(this.#sessionId);
   }
 }

@@ -6,7 +6,7 @@ import type {
   SessionNodeRecord,
   ToolCallRecord,
 } from "@lash/protocol";
-import { stableStringify } from "@lash/protocol";
+import { LashError, stableStringify } from "@lash/protocol";
 import { freshHexId, freshMessageId, nowIso, sha256Hex } from "./ids.js";
 import { isTransientMessage } from "./message-text.js";
 
@@ -15,6 +15,17 @@ export function toolCallStableKey(record: ToolCallRecord): string {
   if (record.callId) return record.callId;
   const digest = sha256Hex(stableStringify([record.tool, record.args, record.output]));
   return `anon-${digest.slice(0, 12)}`;
+}
+
+/** How `SessionGraphEditor.from` treats the nodes it is given. */
+export interface GraphEditorOptions {
+  /**
+   * The graph is only the stored session's active path (`active_path_only` residency): the editor
+   * never produces a `replace_full` delta, which would delete every off-path node from the store.
+   */
+  readonly partial?: boolean;
+  /** The nodes are not in the store yet (a seeded session): the next delta appends all of them. */
+  readonly uncommitted?: boolean;
 }
 
 /**
@@ -31,6 +42,7 @@ export class SessionGraphEditor {
   #replaceRequired = false;
   /** Bumped by every `requireFullReplace`, so a commit in flight cannot clear a newer requirement. */
   #replaceGeneration = 0;
+  #partial = false;
 
   private constructor(nodes: SessionNodeRecord[], leafNodeId: string | undefined) {
     this.#nodes = nodes;
@@ -38,9 +50,15 @@ export class SessionGraphEditor {
     this.#leafNodeId = leafNodeId;
   }
 
-  /** An editor over a copy of `graph`'s node list; every node counts as already committed. */
-  static from(graph: SessionGraph): SessionGraphEditor {
-    return new SessionGraphEditor([...graph.nodes], graph.leafNodeId);
+  /**
+   * An editor over a copy of `graph`'s node list; every node counts as already committed unless
+   * `options.uncommitted`.
+   */
+  static from(graph: SessionGraph, options: GraphEditorOptions = {}): SessionGraphEditor {
+    const editor = new SessionGraphEditor([...graph.nodes], graph.leafNodeId);
+    if (options.uncommitted) editor.#uncommitted = [...graph.nodes];
+    editor.#partial = options.partial ?? false;
+    return editor;
   }
 
   static empty(): SessionGraphEditor {
@@ -52,7 +70,18 @@ export class SessionGraphEditor {
     const copy = new SessionGraphEditor([...this.#nodes], this.#leafNodeId);
     copy.#uncommitted = [...this.#uncommitted];
     copy.#replaceRequired = this.#replaceRequired;
+    copy.#partial = this.#partial;
     return copy;
+  }
+
+  /** True when the editor holds only the stored session's active path (plus uncommitted nodes). */
+  get isPartial(): boolean {
+    return this.#partial;
+  }
+
+  /** The nodes the next delta will append, in append order. */
+  get uncommittedNodes(): readonly SessionNodeRecord[] {
+    return this.#uncommitted;
   }
 
   get leafNodeId(): string | undefined {
@@ -180,8 +209,15 @@ export class SessionGraphEditor {
     return true;
   }
 
-  /** Requires the next commit to replace the whole stored graph (after a destructive rewrite). */
+  /**
+   * Requires the next commit to replace the whole stored graph (after a destructive rewrite). A
+   * partial editor refuses: its graph lacks the off-path nodes, so a full replace would delete them
+   * from the store (decision 17).
+   */
   requireFullReplace(): void {
+    if (this.#partial) {
+      throw new LashError("invalid_argument", "a graph that holds only the active path cannot replace the stored graph: the off-path nodes would be deleted");
+    }
     this.#replaceRequired = true;
     this.#replaceGeneration += 1;
   }
@@ -193,7 +229,7 @@ export class SessionGraphEditor {
 
   /** The graph delta of the next commit: everything appended since the last `markCommitted`. */
   pendingDelta(): GraphCommitDelta {
-    if (this.#replaceRequired) return { type: "replace_full", graph: this.toGraph() };
+    if (this.#replaceRequired && !this.#partial) return { type: "replace_full", graph: this.toGraph() };
     const leaf = this.#leafNodeId === undefined ? {} : { leafNodeId: this.#leafNodeId };
     if (this.#uncommitted.length === 0) return { type: "unchanged", ...leaf };
     return { type: "append", nodes: [...this.#uncommitted], ...leaf };
@@ -212,6 +248,74 @@ export class SessionGraphEditor {
     }
     this.#uncommitted.splice(0, mark.uncommittedCount);
     if (mark.replaceGeneration === this.#replaceGeneration) this.#replaceRequired = false;
+  }
+
+  /**
+   * Drops committed nodes that are off the active path (they stay in the store) and makes the
+   * editor partial. Uncommitted nodes stay until a commit carries them. Does nothing while a full
+   * replace is pending, which needs every node.
+   */
+  trimToActivePath(): void {
+    if (this.#replaceRequired) return;
+    this.#partial = true;
+    const keep = new Set(this.activePath().map((node) => node.nodeId));
+    for (const node of this.#uncommitted) keep.add(node.nodeId);
+    if (keep.size === this.#nodes.length) return;
+    this.#rebuild(this.#nodes.filter((node) => keep.has(node.nodeId)));
+  }
+
+  /**
+   * Replaces the committed nodes with `path` (a stored active path loaded for another leaf) and
+   * moves the leaf to its end; uncommitted nodes are kept, so the next delta still carries them.
+   */
+  adoptActivePath(path: SessionGraph): void {
+    const leaf = path.leafNodeId;
+    if (leaf !== undefined && !path.nodes.some((node) => node.nodeId === leaf)) {
+      throw new LashError("invalid_persisted_data", `the loaded active path does not contain its leaf \`${leaf}\``);
+    }
+    const pending = new Set(this.#uncommitted.map((node) => node.nodeId));
+    this.#partial = true;
+    this.#rebuild([...path.nodes.filter((node) => !pending.has(node.nodeId)), ...this.#uncommitted]);
+    this.#leafNodeId = leaf;
+    this.#activePath = undefined;
+  }
+
+  /**
+   * Gives an uncommitted node a fresh id (its children follow), for a node whose id the store
+   * already holds on a branch this partial editor does not see. Returns the new id.
+   */
+  renameUncommittedNode(nodeId: string): string {
+    const node = this.#uncommitted.find((candidate) => candidate.nodeId === nodeId);
+    if (!node) throw new LashError("invalid_argument", `node \`${nodeId}\` is not an uncommitted node`);
+    const payload = node.payload;
+    const base =
+      payload.kind === "message" ? `message:${payload.message.id}` : payload.kind === "tool_invocation" ? `tool:${payload.stableKey}` : nodeId;
+    let renamed = `${base}:${freshHexId()}`;
+    while (this.#positions.has(renamed)) renamed = `${base}:${freshHexId()}`;
+    this.#replaceNode(node, { ...node, nodeId: renamed });
+    for (const child of this.#nodes.filter((candidate) => candidate.parentNodeId === nodeId)) {
+      this.#replaceNode(child, { ...child, parentNodeId: renamed });
+    }
+    if (this.#leafNodeId === nodeId) this.#leafNodeId = renamed;
+    this.#activePath = undefined;
+    return renamed;
+  }
+
+  #replaceNode(previous: SessionNodeRecord, next: SessionNodeRecord): void {
+    const position = this.#positions.get(previous.nodeId);
+    if (position !== undefined) {
+      this.#nodes[position] = next;
+      this.#positions.delete(previous.nodeId);
+      this.#positions.set(next.nodeId, position);
+    }
+    const pending = this.#uncommitted.indexOf(previous);
+    if (pending >= 0) this.#uncommitted[pending] = next;
+  }
+
+  #rebuild(nodes: SessionNodeRecord[]): void {
+    this.#nodes = nodes;
+    this.#positions = new Map(nodes.map((node, position) => [node.nodeId, position]));
+    this.#activePath = undefined;
   }
 
   #append(nodeId: string, payload: SessionNodePayload): SessionNodeRecord {

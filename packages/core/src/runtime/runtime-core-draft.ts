@@ -1,0 +1,90 @@
+import type {
+  AttachmentStore,
+  PromptContribution,
+  PromptLayer,
+  PromptSlot,
+  ProviderRetryPolicy,
+  TerminationPolicy,
+} from "@lash/protocol";
+import { LashError, promptLayerSchema, terminationPolicySchema } from "@lash/protocol";
+import { emptyPromptLayer } from "../prompt/prompt-builder.js";
+import type { RuntimeEffectHost } from "./effect-host.js";
+import { createRuntimeCoreConfig, type RuntimeCoreConfig } from "./runtime-core-config.js";
+
+/** A builder-time configuration error naming the first bad field. */
+export function configurationError(what: string, error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): LashError {
+  const issue = error.issues[0];
+  const path = issue ? issue.path.map(String).join(".") : "";
+  return new LashError("invalid_configuration", `invalid ${what}${path ? ` at \`${path}\`` : ""}: ${issue?.message ?? "invalid"}`);
+}
+
+/**
+ * The `RuntimeCoreConfig` a builder is assembling. Both `EmbeddedRuntimeBuilder` and
+ * `RuntimeEnvironmentBuilder` keep one, so their per-field setters behave the same: `replace` swaps
+ * the whole config, and setters called afterwards still apply on top of it.
+ */
+export class RuntimeCoreConfigDraft {
+  #fields: Partial<RuntimeCoreConfig> = {};
+  #prompt: PromptLayer = emptyPromptLayer();
+
+  replace(core: RuntimeCoreConfig): void {
+    this.#fields = { ...core };
+    this.#prompt = core.prompt;
+  }
+
+  setTermination(termination: TerminationPolicy): void {
+    const { stopWhen, ...limits } = termination;
+    const parsed = terminationPolicySchema.safeParse(limits);
+    if (!parsed.success) throw configurationError("termination policy", parsed.error);
+    this.#fields = { ...this.#fields, termination: stopWhen === undefined ? parsed.data : { ...parsed.data, stopWhen } };
+  }
+
+  setEffectHost(effectHost: RuntimeEffectHost): void {
+    this.#fields = { ...this.#fields, effectHost };
+  }
+
+  setAttachmentStore(attachmentStore: AttachmentStore): void {
+    this.#fields = { ...this.#fields, attachmentStore };
+  }
+
+  setProviderRetryPolicy(providerRetryPolicy: ProviderRetryPolicy): void {
+    this.#fields = { ...this.#fields, providerRetryPolicy };
+  }
+
+  setPromptLayer(layer: PromptLayer): void {
+    const parsed = promptLayerSchema.safeParse(layer);
+    if (!parsed.success) throw configurationError("prompt layer", parsed.error);
+    this.#prompt = parsed.data;
+  }
+
+  setPromptTemplate(template: string): void {
+    this.#prompt = { ...this.#prompt, template };
+  }
+
+  addPromptContribution(contribution: { slot: PromptSlot; content: string; priority?: number; title?: string }): void {
+    const full: PromptContribution = { priority: 0, ...contribution };
+    this.#prompt = { ...this.#prompt, contributions: [...this.#prompt.contributions, full] };
+  }
+
+  /** Drops earlier layers' contributions to `slot` and adds this one. */
+  replacePromptSlot(slot: PromptSlot, content: string): void {
+    this.#prompt = {
+      ...this.#prompt,
+      contributions: [...this.#prompt.contributions.filter((contribution) => contribution.slot !== slot), { slot, priority: 0, content }],
+      resetSlots: [...this.#prompt.resetSlots, slot],
+    };
+  }
+
+  clearPromptSlot(slot: PromptSlot): void {
+    this.#prompt = {
+      ...this.#prompt,
+      contributions: this.#prompt.contributions.filter((contribution) => contribution.slot !== slot),
+      resetSlots: [...this.#prompt.resetSlots, slot],
+    };
+  }
+
+  /** The config with defaults for every field no setter touched. */
+  build(): RuntimeCoreConfig {
+    return createRuntimeCoreConfig({ ...this.#fields, prompt: this.#prompt });
+  }
+}

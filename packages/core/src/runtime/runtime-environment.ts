@@ -1,0 +1,239 @@
+import type {
+  AttachmentStore,
+  ModelProvider,
+  PromptLayer,
+  PromptSlot,
+  ProviderRetryPolicy,
+  SessionStoreFactory,
+  TerminationPolicy,
+  ToolDefinition,
+  ToolProvider,
+} from "@lash/protocol";
+import { LashError } from "@lash/protocol";
+import type { ExecutionMode } from "../modes/execution-mode.js";
+import { createStandardMode } from "../modes/standard-mode.js";
+import type { LashPlugin } from "../plugins/plugin.js";
+import { PluginHost } from "../plugins/plugin-host.js";
+import { createToolProvider } from "../tools/tool-surface.js";
+import type { RuntimeEffectHost } from "./effect-host.js";
+import type { RuntimeCoreConfig } from "./runtime-core-config.js";
+import { RuntimeCoreConfigDraft } from "./runtime-core-draft.js";
+import { checkProvider } from "./session-assembly.js";
+
+/**
+ * Which graph nodes a runtime keeps in memory:
+ * - `keep_all` (default): every node (interactive branching UIs);
+ * - `active_path_only`: only the active path; off-path nodes stay in the store, readable with
+ *   `runtime.getHistoricNode`. Requires a store, and never deletes off-path nodes from it.
+ */
+export type Residency = "keep_all" | "active_path_only";
+
+const RESIDENCIES: readonly Residency[] = ["keep_all", "active_path_only"];
+
+/** Checks a residency given by untyped host code. */
+export function validateResidency(residency: Residency): Residency {
+  if (!RESIDENCIES.includes(residency)) {
+    throw new LashError("invalid_configuration", `unknown residency \`${String(residency)}\` (expected ${RESIDENCIES.map((value) => `\`${value}\``).join(" or ")})`);
+  }
+  return residency;
+}
+
+/** The parts of a `RuntimeEnvironment` (what its builder assembles). */
+interface RuntimeEnvironmentParts {
+  readonly core: RuntimeCoreConfig;
+  readonly residency: Residency;
+  readonly sessionStoreFactory: SessionStoreFactory | undefined;
+  readonly pluginHost: PluginHost;
+  readonly providers: readonly ModelProvider[];
+  readonly toolProviders: readonly ToolProvider[];
+  readonly modes: ReadonlyMap<string, ExecutionMode>;
+}
+
+/**
+ * What many runtimes share, built once by a host (the reference's `RuntimeEnvironment`): the core
+ * configuration, the plugins, the residency, the store factory for child sessions, and (because a
+ * persisted `SessionPolicy` names its provider only by id) the model providers, tools and modes a
+ * runtime needs to be rebuilt by `LashRuntime.resume`. The core configuration lives only in `core`:
+ * the environment never mirrors its fields.
+ */
+export class RuntimeEnvironment {
+  readonly core: RuntimeCoreConfig;
+  readonly residency: Residency;
+  /** Opens the stores of child sessions and handoff successors. */
+  readonly sessionStoreFactory: SessionStoreFactory | undefined;
+  readonly pluginHost: PluginHost;
+  /** Registered providers, one per `providerId`; the first is the default. */
+  readonly providers: readonly ModelProvider[];
+  readonly toolProviders: readonly ToolProvider[];
+  /** Execution modes by id (`standard` is always there). */
+  readonly modes: ReadonlyMap<string, ExecutionMode>;
+
+  /** @internal Use `RuntimeEnvironment.builder()`. */
+  constructor(parts: RuntimeEnvironmentParts) {
+    this.core = parts.core;
+    this.residency = parts.residency;
+    this.sessionStoreFactory = parts.sessionStoreFactory;
+    this.pluginHost = parts.pluginHost;
+    this.providers = parts.providers;
+    this.toolProviders = parts.toolProviders;
+    this.modes = parts.modes;
+    Object.freeze(this);
+  }
+
+  static builder(): RuntimeEnvironmentBuilder {
+    return new RuntimeEnvironmentBuilder();
+  }
+
+  /** The provider runtimes use when they name none (the first registered). */
+  get defaultProvider(): ModelProvider | undefined {
+    return this.providers[0];
+  }
+
+  /** The registered provider with this id. */
+  providerFor(providerId: string): ModelProvider | undefined {
+    return this.providers.find((provider) => provider.providerId === providerId);
+  }
+}
+
+/**
+ * Builds a `RuntimeEnvironment`. Every setter returns the builder. `withRuntimeCoreConfig` replaces
+ * the whole core configuration; per-field setters called after it still apply.
+ */
+export class RuntimeEnvironmentBuilder {
+  readonly #core = new RuntimeCoreConfigDraft();
+  #residency: Residency = "keep_all";
+  #sessionStoreFactory: SessionStoreFactory | undefined;
+  #pluginHost: PluginHost | undefined;
+  readonly #plugins: LashPlugin[] = [];
+  readonly #providers: ModelProvider[] = [];
+  readonly #toolProviders: ToolProvider[] = [];
+  readonly #modes: ExecutionMode[] = [];
+
+  withResidency(residency: Residency): this {
+    this.#residency = validateResidency(residency);
+    return this;
+  }
+
+  /** Opens stores for the child sessions and handoff successors of every runtime. */
+  withSessionStoreFactory(factory: SessionStoreFactory): this {
+    this.#sessionStoreFactory = factory;
+    return this;
+  }
+
+  /** A plugin host to share (plugins added with `withPlugin` run after its own). */
+  withPluginHost(host: PluginHost): this {
+    this.#pluginHost = host;
+    return this;
+  }
+
+  withPlugin(plugin: LashPlugin): this {
+    this.#plugins.push(plugin);
+    return this;
+  }
+
+  withPlugins(plugins: readonly LashPlugin[]): this {
+    this.#plugins.push(...plugins);
+    return this;
+  }
+
+  /**
+   * Registers a model provider under its `providerId` (the first one is the default). A resumed
+   * session gets the provider its persisted policy names.
+   */
+  withProvider(provider: ModelProvider): this {
+    checkProvider(provider);
+    const existing = this.#providers.find((candidate) => candidate.providerId === provider.providerId);
+    if (existing && existing !== provider) {
+      throw new LashError("invalid_configuration", `a provider with id \`${provider.providerId}\` is already registered in this environment`);
+    }
+    if (!existing) this.#providers.push(provider);
+    return this;
+  }
+
+  /** Adds tools (as one provider) to every runtime. */
+  withTools(tools: readonly ToolDefinition<unknown>[]): this {
+    this.#toolProviders.push(createToolProvider(tools));
+    return this;
+  }
+
+  withToolProvider(provider: ToolProvider): this {
+    this.#toolProviders.push(provider);
+    return this;
+  }
+
+  /** Registers an execution mode (selected by `policy.executionMode`; `standard` is built in). */
+  withMode(mode: ExecutionMode): this {
+    this.#modes.push(mode);
+    return this;
+  }
+
+  /** Replaces the whole core configuration; setters called afterwards still apply. */
+  withRuntimeCoreConfig(core: RuntimeCoreConfig): this {
+    this.#core.replace(core);
+    return this;
+  }
+
+  withAttachmentStore(attachmentStore: AttachmentStore): this {
+    this.#core.setAttachmentStore(attachmentStore);
+    return this;
+  }
+
+  withTermination(termination: TerminationPolicy): this {
+    this.#core.setTermination(termination);
+    return this;
+  }
+
+  withEffectHost(effectHost: RuntimeEffectHost): this {
+    this.#core.setEffectHost(effectHost);
+    return this;
+  }
+
+  /** Retry policy for every provider call (overrides the provider's own). */
+  withProviderRetryPolicy(providerRetryPolicy: ProviderRetryPolicy): this {
+    this.#core.setProviderRetryPolicy(providerRetryPolicy);
+    return this;
+  }
+
+  withPromptLayer(layer: PromptLayer): this {
+    this.#core.setPromptLayer(layer);
+    return this;
+  }
+
+  withPromptTemplate(template: string): this {
+    this.#core.setPromptTemplate(template);
+    return this;
+  }
+
+  withPromptContribution(contribution: { slot: PromptSlot; content: string; priority?: number; title?: string }): this {
+    this.#core.addPromptContribution(contribution);
+    return this;
+  }
+
+  /** Drops earlier layers' contributions to `slot` and adds this one. */
+  withReplacedPromptSlot(slot: PromptSlot, content: string): this {
+    this.#core.replacePromptSlot(slot, content);
+    return this;
+  }
+
+  withClearedPromptSlot(slot: PromptSlot): this {
+    this.#core.clearPromptSlot(slot);
+    return this;
+  }
+
+  build(): RuntimeEnvironment {
+    const modes = new Map<string, ExecutionMode>([["standard", createStandardMode()]]);
+    for (const mode of this.#modes) modes.set(mode.id, mode);
+    const basePlugins = this.#pluginHost?.plugins ?? [];
+    const pluginHost =
+      this.#pluginHost && this.#plugins.length === 0 ? this.#pluginHost : new PluginHost([...basePlugins, ...this.#plugins]);
+    return new RuntimeEnvironment({
+      core: this.#core.build(),
+      residency: this.#residency,
+      sessionStoreFactory: this.#sessionStoreFactory,
+      pluginHost,
+      providers: [...this.#providers],
+      toolProviders: [...this.#toolProviders],
+      modes,
+    });
+  }
+}
