@@ -60,6 +60,12 @@ describe("dependency layering", () => {
     expect(checkLayering([library("@lash/testkit", {}, { "@lash/core": "workspace:*" })])).toHaveLength(1);
   });
 
+  it("lets adapters use core in their end-to-end tests only", () => {
+    const adapter = (dependencies, devDependencies) => ({ path: "packages/adapters/openai/package.json", kind: "adapter", manifest: { name: "@lash/adapter-openai", dependencies, devDependencies } });
+    expect(checkLayering([adapter({ "@lash/protocol": "workspace:*" }, { "@lash/core": "workspace:*" })])).toEqual([]);
+    expect(checkLayering([adapter({ "@lash/core": "workspace:*" }, {})])).toHaveLength(1);
+  });
+
   it("keeps tooling free of runtime packages", () => {
     const tooling = (devDependencies) => ({ path: "tooling/vitest/package.json", kind: "tooling", manifest: { name: "@lash/vitest-config", devDependencies } });
     expect(checkLayering([tooling({ "@lash/tsconfig": "workspace:*" })])).toEqual([]);
