@@ -77,6 +77,8 @@ export class InMemorySessionDatabase implements SessionStoreFactory {
       sessionName: request.sessionId,
       createdAt: new Date().toISOString(),
       model: request.policy.model,
+      // Like the SQL and filesystem factories (and the reference): where the host ran.
+      cwd: process.cwd(),
       relation: request.relation,
     };
     if (request.parentSessionId !== undefined) meta.parentSessionId = request.parentSessionId;

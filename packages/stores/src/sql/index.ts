@@ -1,1 +1,23 @@
-export {};
+export { createSqlSessionDatabase, SqlSessionDatabase } from "./sql-session-database.js";
+export type {
+  SqlConnectionStringOptions,
+  SqlKyselyOptions,
+  SqlSessionDatabaseOptions,
+} from "./sql-session-database.js";
+export { SqlSessionStore } from "./sql-session-store.js";
+export type { MigrationReport } from "./sql-store-context.js";
+export { SqlSchemaNotMigratedError } from "./sql-errors.js";
+export { parseSqlConnectionString, redactConnectionString } from "./sql-connection.js";
+export type { SqlConnectionTarget } from "./sql-connection.js";
+export { createLashMigrationProvider, lashMigrations, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE } from "./sql-migrations.js";
+export type {
+  BigIntegerColumn,
+  LashBlobsTable,
+  LashCommitsTable,
+  LashGraphNodesTable,
+  LashHeadsTable,
+  LashSessionMetaTable,
+  LashSqlSchema,
+  LashUsageDeltasTable,
+  SqlDialectName,
+} from "./sql-schema.js";

@@ -10,9 +10,13 @@ export const describeMeta: SessionHarnessArea = (harness) => {
   const { describe, it, expect } = vitestApi();
 
   /** The meta a factory writes for `request` (its `createdAt` is the factory's clock, so it is left out). */
-  function withoutCreatedAt(meta: SessionMeta | undefined): Omit<SessionMeta, "createdAt"> | undefined {
+  /**
+   * A factory's meta without what depends on when and where it ran: `createdAt`, and `cwd` (the
+   * reference records the host's working directory; a factory may also leave it out).
+   */
+  function withoutCreationContext(meta: SessionMeta | undefined): Omit<SessionMeta, "createdAt" | "cwd"> | undefined {
     if (meta === undefined) return undefined;
-    const { createdAt: _createdAt, ...rest } = meta;
+    const { createdAt: _createdAt, cwd: _cwd, ...rest } = meta;
     return rest;
   }
 
@@ -67,8 +71,9 @@ export const describeMeta: SessionHarnessArea = (harness) => {
       const factory = context.backend().factory;
       const child = await factory.createStore(createRequest("child-1", childRelation("root-1"), "child-model"));
       const meta = await child.loadSessionMeta();
-      expect(withoutCreatedAt(meta)).toEqual(withoutCreatedAt(sessionMeta("child-1", { relation: childRelation("root-1"), model: "child-model" })));
+      expect(withoutCreationContext(meta)).toEqual(withoutCreationContext(sessionMeta("child-1", { relation: childRelation("root-1"), model: "child-model" })));
       expect(typeof meta?.createdAt).toBe("string");
+      expect(meta?.cwd === undefined || typeof meta.cwd === "string").toBe(true);
       const root = await factory.createStore(createRequest("root-1"));
       const rootMeta = await root.loadSessionMeta();
       expect(rootMeta?.relation).toEqual({ type: "root" });

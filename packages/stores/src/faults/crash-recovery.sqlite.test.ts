@@ -1,0 +1,3 @@
+import { describeCrashRecovery } from "./crash-recovery-suite.js";
+
+await describeCrashRecovery("sqlite");

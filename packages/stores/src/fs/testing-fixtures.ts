@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { GraphCommitDelta, Message, SessionCommit, SessionNodeRecord, TokenLedgerEntry, TokenUsage } from "@lash/protocol";
+
+/** Builders and a temporary root for the filesystem store's tests (not exported by the package). */
+
+export interface TemporaryRoot {
+  readonly path: string;
+  remove(): Promise<void>;
+}
+
+/** A fresh empty directory under the OS temp directory. */
+export async function temporaryRoot(): Promise<TemporaryRoot> {
+  const path = await mkdtemp(join(tmpdir(), "lash-fs-store-"));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+export function usage(inputTokens: number, outputTokens: number, cachedInputTokens = 0, reasoningTokens = 0): TokenUsage {
+  return { inputTokens, outputTokens, cachedInputTokens, reasoningTokens };
+}
+
+export function turnUsage(value: TokenUsage, source = "turn", model = "mock-model"): TokenLedgerEntry {
+  return { source, model, usage: value };
+}
+
+function message(id: string): Message {
+  return { id, role: "user", parts: [{ kind: "text", id: `${id}.p0`, content: `content of ${id}` }] };
+}
+
+export function node(id: string, parent?: string): SessionNodeRecord {
+  const record: SessionNodeRecord = { nodeId: id, timestamp: "2025-01-01T00:00:00.000Z", payload: { kind: "message", message: message(id) } };
+  if (parent !== undefined) record.parentNodeId = parent;
+  return record;
+}
+
+export function append(nodes: SessionNodeRecord[], leafNodeId = nodes.at(-1)?.nodeId): GraphCommitDelta {
+  return leafNodeId === undefined ? { type: "append", nodes } : { type: "append", nodes, leafNodeId };
+}
+
+export function commit(overrides: Partial<SessionCommit> & Pick<SessionCommit, "commitId">): SessionCommit {
+  return {
+    sessionId: "s1",
+    config: { providerId: "mock", model: "mock-model", contextWindow: 200_000, executionMode: "standard" },
+    graph: { type: "unchanged" },
+    checkpoint: { schemaVersion: 1, turnState: { turnIndex: 1, tokenUsage: usage(0, 0) } },
+    usageDeltas: [],
+    ...overrides,
+  };
+}
+
+/** The error a promise rejects with; fails when it resolves. */
+export async function thrown(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the promise to reject");
+}

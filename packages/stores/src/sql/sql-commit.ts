@@ -1,0 +1,302 @@
+import { createHash } from "node:crypto";
+import type { Insertable, Kysely } from "kysely";
+import type { SessionCommit, SessionCommitResult, SessionNodeRecord } from "@lash/protocol";
+import {
+  CommitIdConflictError,
+  HeadRevisionConflictError,
+  isEmptyTokenUsage,
+  LashError,
+  SessionBindingMismatchError,
+  sessionCommitSchema,
+  stableStringify,
+  StoreUnavailableError,
+} from "@lash/protocol";
+import { isUniqueViolation } from "./sql-errors.js";
+import { parseArgument, storedInteger } from "./sql-rows.js";
+import type { LashGraphNodesTable, LashSqlSchema, LashUsageDeltasTable } from "./sql-schema.js";
+import type { SqlStoreContext } from "./sql-store-context.js";
+
+/** Rows per multi-row insert and ids per `IN (...)` list: far below both dialects' parameter limits. */
+export const SQL_CHUNK_SIZE = 200;
+
+/** Hex SHA-256 of a string. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Splits a list into chunks of `SQL_CHUNK_SIZE`. */
+export function chunked<Item>(items: readonly Item[]): Item[][] {
+  const chunks: Item[][] = [];
+  for (let start = 0; start < items.length; start += SQL_CHUNK_SIZE) chunks.push(items.slice(start, start + SQL_CHUNK_SIZE));
+  return chunks;
+}
+
+/**
+ * Another writer changed the head between this commit's read and its conditional head write
+ * (PostgreSQL, READ COMMITTED). The transaction is rolled back and the outcome is decided again from
+ * what that writer committed.
+ */
+class HeadClaimLost extends Error {
+  constructor() {
+    super("another writer moved the session head first");
+  }
+}
+
+/**
+ * Applies one commit in one write transaction (the `SessionStore` commit contract):
+ * binding, idempotency, compare-and-set, graph delta, usage, checkpoint blob, head.
+ */
+export async function commitSession(context: SqlStoreContext, sessionId: string, input: SessionCommit): Promise<SessionCommitResult> {
+  const attempted: unknown = (input as { sessionId?: unknown } | undefined)?.sessionId;
+  if (typeof attempted === "string" && attempted !== sessionId) throw new SessionBindingMismatchError(sessionId, attempted);
+  const commit = parseArgument(sessionCommitSchema, input, "commit");
+  const contentHash = sha256Hex(stableStringify(commit));
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await context.write((database) => applyCommit(database, commit, contentHash));
+    } catch (error) {
+      // A lost race on the head row, or on the commit id itself (a concurrent identical commit), is
+      // decided from what the winner committed: a replay, a commit id conflict or a revision conflict.
+      if (!(error instanceof HeadClaimLost || isUniqueViolation(error))) throw error;
+      const settled = await settleLostRace(context, commit, contentHash, error);
+      // The head is back at the expected revision (the session was deleted and started over while
+      // this commit waited): the commit is still valid, so it is applied from the start.
+      if (settled === RETRY && attempt < MAX_ATTEMPTS) continue;
+      if (settled === RETRY) {
+        throw new StoreUnavailableError(`session \`${commit.sessionId}\` kept changing while commit \`${commit.commitId}\` waited for it; try again`, { cause: error });
+      }
+      return settled;
+    }
+  }
+}
+
+const RETRY = Symbol("retry");
+const MAX_ATTEMPTS = 3;
+
+interface StoredCommit {
+  content_hash: string;
+  head_revision: number;
+}
+
+function findCommit(database: Kysely<LashSqlSchema>, sessionId: string, commitId: string): Promise<StoredCommit | undefined> {
+  return database
+    .selectFrom("lash_commits")
+    .select(["content_hash", "head_revision"])
+    .where("session_id", "=", sessionId)
+    .where("commit_id", "=", commitId)
+    .executeTakeFirst();
+}
+
+function replayOrConflict(previous: StoredCommit, commit: SessionCommit, contentHash: string): SessionCommitResult {
+  if (previous.content_hash !== contentHash) throw new CommitIdConflictError(commit.sessionId, commit.commitId);
+  return {
+    headRevision: storedInteger(previous.head_revision, commit.sessionId, `commits.${commit.commitId}.headRevision`),
+    commitId: commit.commitId,
+    replayed: true,
+  };
+}
+
+async function settleLostRace(
+  context: SqlStoreContext,
+  commit: SessionCommit,
+  contentHash: string,
+  cause: unknown,
+): Promise<SessionCommitResult | typeof RETRY> {
+  const database = await context.database();
+  const previous = await findCommit(database, commit.sessionId, commit.commitId);
+  if (previous !== undefined) return replayOrConflict(previous, commit, contentHash);
+  const head = await database.selectFrom("lash_heads").select("head_revision").where("session_id", "=", commit.sessionId).executeTakeFirst();
+  const actual = head === undefined ? 0 : storedInteger(head.head_revision, commit.sessionId, "head.headRevision");
+  const stillExpected = head === undefined ? commit.expectedHeadRevision === undefined : commit.expectedHeadRevision === actual;
+  if (!stillExpected) throw new HeadRevisionConflictError(commit.sessionId, commit.expectedHeadRevision, actual, { cause });
+  // A unique violation that no concurrent writer explains is a real failure, not a conflict.
+  if (!(cause instanceof HeadClaimLost)) throw cause;
+  return RETRY;
+}
+
+async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommit, contentHash: string): Promise<SessionCommitResult> {
+  const { sessionId, commitId } = commit;
+  // The head is read before the commit ids. In PostgreSQL (READ COMMITTED) each statement sees what
+  // was committed when it started, so a concurrent identical commit that lands between the two reads
+  // is found by the second one (a replay), and never mistaken for a moved head.
+  const head = await database
+    .selectFrom("lash_heads")
+    .select(["head_revision", "leaf_node_id"])
+    .where("session_id", "=", sessionId)
+    .executeTakeFirst();
+  const previous = await findCommit(database, sessionId, commitId);
+  if (previous !== undefined) return replayOrConflict(previous, commit, contentHash);
+
+  const actual = head === undefined ? 0 : storedInteger(head.head_revision, sessionId, "head.headRevision");
+  // Decision 13: `undefined` means "must not exist yet", and a revision means "must exist at it".
+  const expectedMatches = head === undefined ? commit.expectedHeadRevision === undefined : commit.expectedHeadRevision === actual;
+  if (!expectedMatches) throw new HeadRevisionConflictError(sessionId, commit.expectedHeadRevision, actual);
+  const revision = actual + 1;
+  const now = new Date().toISOString();
+
+  // Claim the head first. In PostgreSQL the conditional write takes the head row's lock: a
+  // concurrent writer of this session waits here, then finds the revision moved and affects no row,
+  // so everything after this point runs one writer at a time per session.
+  if (head === undefined) {
+    const inserted = await database
+      .insertInto("lash_heads")
+      .values({ session_id: sessionId, head_revision: revision, leaf_node_id: null, config_json: "{}", checkpoint_ref: "", node_count: 0, updated_at: now })
+      .onConflict((conflict) => conflict.column("session_id").doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new HeadClaimLost();
+  } else {
+    const updated = await database
+      .updateTable("lash_heads")
+      .set({ head_revision: revision, updated_at: now })
+      .where("session_id", "=", sessionId)
+      .where("head_revision", "=", actual)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) throw new HeadClaimLost();
+  }
+
+  const leafNodeId = await checkGraphDelta(database, commit, head?.leaf_node_id ?? undefined);
+  await applyGraphDelta(database, commit);
+  await insertUsage(database, commit);
+  const checkpointRef = await insertCheckpoint(database, commit);
+  const counted = await database
+    .selectFrom("lash_graph_nodes")
+    .select((expression) => expression.fn.countAll<number | string | bigint>().as("count"))
+    .where("session_id", "=", sessionId)
+    .where("tombstoned", "=", 0)
+    .executeTakeFirstOrThrow();
+
+  await database
+    .updateTable("lash_heads")
+    .set({
+      leaf_node_id: leafNodeId ?? null,
+      config_json: JSON.stringify(commit.config),
+      checkpoint_ref: checkpointRef,
+      node_count: storedInteger(counted.count, sessionId, "head.nodeCount"),
+      updated_at: now,
+    })
+    .where("session_id", "=", sessionId)
+    .execute();
+  await database.insertInto("lash_commits").values({ session_id: sessionId, commit_id: commitId, content_hash: contentHash, head_revision: revision }).execute();
+  return { headRevision: revision, commitId, replayed: false };
+}
+
+/**
+ * Checks the graph delta against the stored graph before anything of it is written, and returns
+ * the head's next leaf. Errors are `invalid_argument` (the commit is wrong, not the store).
+ */
+async function checkGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionCommit, headLeafNodeId: string | undefined): Promise<string | undefined> {
+  const { sessionId, commitId } = commit;
+  const delta = commit.graph;
+  if (delta.type === "append") {
+    const existing = new Set<string>();
+    for (const ids of chunked(delta.nodes.map((node) => node.nodeId))) {
+      // Tombstoned rows count: a tombstoned id stays taken until `vacuum`.
+      const rows = await database.selectFrom("lash_graph_nodes").select("node_id").where("session_id", "=", sessionId).where("node_id", "in", ids).execute();
+      for (const row of rows) existing.add(row.node_id);
+    }
+    const incoming = new Set<string>();
+    for (const node of delta.nodes) {
+      if (existing.has(node.nodeId) || incoming.has(node.nodeId)) {
+        throw new LashError("invalid_argument", `commit \`${commitId}\` appends node \`${node.nodeId}\`, which already exists in session \`${sessionId}\``);
+      }
+      incoming.add(node.nodeId);
+    }
+  }
+  if (delta.type === "replace_full") {
+    const incoming = new Set<string>();
+    for (const node of delta.graph.nodes) {
+      if (incoming.has(node.nodeId)) throw new LashError("invalid_argument", `commit \`${commitId}\` replaces the graph with node \`${node.nodeId}\` twice`);
+      incoming.add(node.nodeId);
+    }
+  }
+  const nextLeaf = delta.type === "replace_full" ? delta.graph.leafNodeId : (delta.leafNodeId ?? headLeafNodeId);
+  if (nextLeaf === undefined) return undefined;
+  let existsAfter: boolean;
+  if (delta.type === "replace_full") existsAfter = delta.graph.nodes.some((node) => node.nodeId === nextLeaf);
+  else if (delta.type === "append" && delta.nodes.some((node) => node.nodeId === nextLeaf)) existsAfter = true;
+  else {
+    const live = await database
+      .selectFrom("lash_graph_nodes")
+      .select("node_id")
+      .where("session_id", "=", sessionId)
+      .where("node_id", "=", nextLeaf)
+      .where("tombstoned", "=", 0)
+      .executeTakeFirst();
+    existsAfter = live !== undefined;
+  }
+  if (!existsAfter) {
+    throw new LashError("invalid_argument", `commit \`${commitId}\` sets leaf \`${nextLeaf}\`, which is not a node of session \`${sessionId}\``);
+  }
+  return nextLeaf;
+}
+
+async function nextSeq(database: Kysely<LashSqlSchema>, table: "lash_graph_nodes" | "lash_usage_deltas", sessionId: string): Promise<number> {
+  const row = await database
+    .selectFrom(table)
+    .select((expression) => expression.fn.max("seq").as("max_seq"))
+    .where("session_id", "=", sessionId)
+    .executeTakeFirst();
+  const max = row?.max_seq;
+  return max === null || max === undefined ? 1 : storedInteger(max, sessionId, `${table}.seq`) + 1;
+}
+
+function nodeRow(sessionId: string, node: SessionNodeRecord, seq: number): Insertable<LashGraphNodesTable> {
+  return {
+    session_id: sessionId,
+    node_id: node.nodeId,
+    seq,
+    parent_node_id: node.parentNodeId ?? null,
+    node_json: JSON.stringify(node),
+    tombstoned: 0,
+  };
+}
+
+async function applyGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionCommit): Promise<void> {
+  const { sessionId } = commit;
+  const delta = commit.graph;
+  if (delta.type === "unchanged") return;
+  let nodes: SessionNodeRecord[];
+  let firstSeq: number;
+  if (delta.type === "replace_full") {
+    // Every row of the session goes, tombstoned ones included: the new graph is the whole graph.
+    await database.deleteFrom("lash_graph_nodes").where("session_id", "=", sessionId).execute();
+    nodes = delta.graph.nodes;
+    firstSeq = 1;
+  } else {
+    nodes = delta.nodes;
+    firstSeq = await nextSeq(database, "lash_graph_nodes", sessionId);
+  }
+  const rows = nodes.map((node, index) => nodeRow(sessionId, node, firstSeq + index));
+  for (const chunk of chunked(rows)) await database.insertInto("lash_graph_nodes").values(chunk).execute();
+}
+
+async function insertUsage(database: Kysely<LashSqlSchema>, commit: SessionCommit): Promise<void> {
+  const entries = commit.usageDeltas.filter((entry) => !isEmptyTokenUsage(entry.usage));
+  if (entries.length === 0) return;
+  const firstSeq = await nextSeq(database, "lash_usage_deltas", commit.sessionId);
+  const rows = entries.map(
+    (entry, index): Insertable<LashUsageDeltasTable> => ({
+      session_id: commit.sessionId,
+      seq: firstSeq + index,
+      source: entry.source,
+      model: entry.model,
+      input_tokens: entry.usage.inputTokens,
+      output_tokens: entry.usage.outputTokens,
+      cached_input_tokens: entry.usage.cachedInputTokens,
+      reasoning_tokens: entry.usage.reasoningTokens,
+    }),
+  );
+  for (const chunk of chunked(rows)) await database.insertInto("lash_usage_deltas").values(chunk).execute();
+}
+
+/** Stores the checkpoint as a content-addressed blob (deduplicated) and returns its hash. */
+async function insertCheckpoint(database: Kysely<LashSqlSchema>, commit: SessionCommit): Promise<string> {
+  const content = stableStringify(commit.checkpoint);
+  const hash = sha256Hex(content);
+  await database
+    .insertInto("lash_blobs")
+    .values({ session_id: commit.sessionId, hash, content })
+    .onConflict((conflict) => conflict.columns(["session_id", "hash"]).doNothing())
+    .execute();
+  return hash;
+}

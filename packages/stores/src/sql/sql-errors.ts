@@ -1,0 +1,136 @@
+import { LashError, markerFor, StoreUnavailableError, type LashErrorOptions } from "@lash/protocol";
+
+const notMigratedMarker = markerFor("SqlSchemaNotMigratedError");
+const notMigratedSymbol = Symbol.for(notMigratedMarker);
+
+/**
+ * The database does not hold the lash tables this version expects: `migrateToLatest()` was never
+ * run on it (or an older version ran), or a newer version of `@lash/stores` migrated it further.
+ * Nothing was read or written. Code `invalid_configuration`: the host runs migrations, explicitly.
+ */
+export class SqlSchemaNotMigratedError extends LashError {
+  private readonly [notMigratedSymbol] = true;
+  /** Migrations this version knows that the database has not run. */
+  readonly missingMigrations: readonly string[];
+  /** Migrations the database has run that this version does not know (a newer version ran them). */
+  readonly unknownMigrations: readonly string[];
+
+  constructor(missingMigrations: readonly string[], unknownMigrations: readonly string[], options: LashErrorOptions = {}) {
+    super(
+      "invalid_configuration",
+      unknownMigrations.length > 0
+        ? `the lash SQL schema was migrated by a newer version of @lash/stores (unknown migrations: ${unknownMigrations.join(", ")}); upgrade @lash/stores to use this database`
+        : `the lash SQL schema is not migrated to the latest version (missing migrations: ${missingMigrations.join(", ")}); run \`await database.migrateToLatest()\` once before using the store`,
+      options,
+    );
+    this.name = "SqlSchemaNotMigratedError";
+    this.missingMigrations = [...missingMigrations];
+    this.unknownMigrations = [...unknownMigrations];
+  }
+
+  static override isInstance(error: unknown): error is SqlSchemaNotMigratedError {
+    return LashError.hasMarker(error, notMigratedMarker);
+  }
+}
+
+/** The driver error code (`pg`: SQLSTATE or a Node socket code; better-sqlite3: `SQLITE_*`). */
+export function driverErrorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") return code;
+  // `pg` reports a refused connection to a host with several addresses as an AggregateError.
+  const inner = (error as { errors?: unknown }).errors;
+  if (Array.isArray(inner)) {
+    for (const entry of inner) {
+      const innerCode = driverErrorCode(entry);
+      if (innerCode !== undefined) return innerCode;
+    }
+  }
+  return undefined;
+}
+
+/** SQLite ran out of patience for another connection's lock. */
+export function isSqliteBusy(error: unknown): boolean {
+  const code = driverErrorCode(error);
+  return code === "SQLITE_BUSY" || code?.startsWith("SQLITE_BUSY_") === true;
+}
+
+/** A primary key or unique constraint rejected a row. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = driverErrorCode(error);
+  return code === "23505" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE";
+}
+
+/** A query named a table that does not exist (in PostgreSQL, also a schema that does not exist). */
+export function isMissingTable(error: unknown): boolean {
+  const code = driverErrorCode(error);
+  if (code === "42P01" || code === "3F000") return true;
+  return code === "SQLITE_ERROR" && error instanceof Error && /no such table/i.test(error.message);
+}
+
+/** Socket-level and server-side codes that mean "the database cannot be reached or used right now". */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "EPIPE",
+  // invalid_catalog_name: the database named in the URL does not exist
+  "3D000",
+  // invalid_authorization_specification, invalid_password
+  "28000",
+  "28P01",
+  // too_many_connections, admin_shutdown, crash_shutdown, cannot_connect_now
+  "53300",
+  "57P01",
+  "57P02",
+  "57P03",
+  "SQLITE_CANTOPEN",
+  "SQLITE_BUSY",
+  "SQLITE_LOCKED",
+  "SQLITE_FULL",
+  "SQLITE_READONLY",
+  "SQLITE_IOERR",
+  "SQLITE_NOTADB",
+  "SQLITE_CORRUPT",
+]);
+
+/** The error means the database could not be reached or used (not that a query was wrong). */
+export function isUnreachableError(error: unknown): boolean {
+  return isUnreachable(driverErrorCode(error));
+}
+
+function isUnreachable(code: string | undefined): boolean {
+  if (code === undefined) return false;
+  // SQLSTATE class 08: connection exceptions.
+  if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+  const base = code.startsWith("SQLITE_") ? (code.match(/^SQLITE_[A-Z]+/)?.[0] ?? code) : code;
+  return UNREACHABLE_CODES.has(base);
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error && error.message !== "") return error.message;
+  if (error instanceof AggregateError) return error.errors.map(messageOf).join("; ");
+  return String(error);
+}
+
+/**
+ * Turns anything a driver throws into a `LashError`: lash errors pass through; everything else is a
+ * `StoreUnavailableError` (the contract's "the backend cannot be reached or failed") that keeps the
+ * driver error as its `cause`.
+ *
+ * @param target - what the database is, for the message (a redacted URL or a file path).
+ * @param operation - what the store was doing, for the message.
+ */
+export function toStoreError(error: unknown, target: string, operation: string): LashError {
+  if (LashError.isInstance(error)) return error;
+  const code = driverErrorCode(error);
+  const detail = `${messageOf(error)}${code === undefined ? "" : ` (${code})`}`;
+  const message = isUnreachable(code)
+    ? `cannot reach the session database ${target} while ${operation}: ${detail}`
+    : `the session database ${target} failed while ${operation}: ${detail}`;
+  return new StoreUnavailableError(message, { cause: error });
+}

@@ -1,0 +1,196 @@
+import type { Kysely } from "kysely";
+import type { SessionListPage, SessionListQuery, SessionMeta, SessionStoreCreateRequest, SessionStoreFactory } from "@lash/protocol";
+import { LashError } from "@lash/protocol";
+import { createOwnedKysely, describeTarget, parseSqlConnectionString } from "./sql-connection.js";
+import { insertSessionMetaIfMissing, listSessions } from "./sql-listing.js";
+import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
+import { SqlSessionStore } from "./sql-session-store.js";
+import { SqlStoreContext, type MigrationReport } from "./sql-store-context.js";
+
+/** Options shared by both ways of reaching a database. */
+interface SqlSessionDatabaseCommonOptions {
+  /**
+   * PostgreSQL only: the schema that holds the lash tables (created by `migrateToLatest()` when
+   * missing). Default: the connection's current schema (the first existing one of `search_path`).
+   */
+  readonly schema?: string;
+  /**
+   * SQLite only: how long a transaction waits for another connection's write lock before failing
+   * with `StoreUnavailableError`. Default 15000 ms.
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+/** Reach the database through a connection string; the database object owns the connections. */
+export interface SqlConnectionStringOptions extends SqlSessionDatabaseCommonOptions {
+  /**
+   * `sqlite:./relative/path.db` (resolved against the current directory), `sqlite:/absolute/path.db`,
+   * `sqlite::memory:` (private to this object), `postgres://user:password@host:5432/database` or
+   * `postgresql://...`. The driver (`better-sqlite3` or `pg`) is imported on first use.
+   */
+  readonly connection: string;
+  /** PostgreSQL only: the pool's maximum number of connections. Default 10. */
+  readonly maxConnections?: number;
+  /** PostgreSQL only: how long to wait for a new connection before failing. Default 10000 ms. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Reach the database through a Kysely instance the caller built; the caller owns its lifetime. */
+export interface SqlKyselyOptions extends SqlSessionDatabaseCommonOptions {
+  readonly kysely: Kysely<LashSqlSchema>;
+  /** Which SQL the instance speaks. */
+  readonly dialect: SqlDialectName;
+}
+
+export type SqlSessionDatabaseOptions = SqlConnectionStringOptions | SqlKyselyOptions;
+
+const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
+const DEFAULT_MAX_CONNECTIONS = 10;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * One SQL database holding many sessions (SQLite or PostgreSQL, one schema for both). It opens
+ * session stores, is the runtime's `SessionStoreFactory`, lists sessions and runs the migrations.
+ * Nothing connects before the first operation, and nothing migrates unless `migrateToLatest()` is
+ * called: until then every store operation fails with `SqlSchemaNotMigratedError`.
+ */
+export class SqlSessionDatabase implements SessionStoreFactory {
+  readonly #context: SqlStoreContext;
+
+  /** @internal Use `createSqlSessionDatabase`. */
+  constructor(context: SqlStoreContext) {
+    this.#context = context;
+  }
+
+  /** Which SQL the database speaks. */
+  get dialect(): SqlDialectName {
+    return this.#context.dialect;
+  }
+
+  /**
+   * Creates the lash tables, or brings them to this version's schema. Idempotent. Run it
+   * explicitly, once per deployment (from one process at a time for SQLite); nothing migrates on
+   * import or open.
+   */
+  migrateToLatest(): Promise<MigrationReport> {
+    return this.#context.migrateToLatest();
+  }
+
+  /** A store bound to `sessionId`: its existing data when the session exists, else empty. */
+  openSession(sessionId: string): SqlSessionStore {
+    if (typeof sessionId !== "string" || sessionId === "") {
+      throw new LashError("invalid_argument", `a session id must be a non-empty string, got ${JSON.stringify(sessionId) ?? String(sessionId)}`);
+    }
+    return new SqlSessionStore(this.#context, sessionId);
+  }
+
+  /**
+   * Opens the store of a session created at runtime and writes its meta when it has none (name =
+   * session id, creation time, model of the policy, current directory, parent and relation);
+   * existing meta is kept.
+   */
+  async createStore(request: SessionStoreCreateRequest): Promise<SqlSessionStore> {
+    const store = this.openSession(request.sessionId);
+    const meta: SessionMeta = {
+      sessionId: request.sessionId,
+      sessionName: request.sessionId,
+      createdAt: new Date().toISOString(),
+      model: request.policy.model,
+      cwd: process.cwd(),
+      relation: request.relation,
+    };
+    if (request.parentSessionId !== undefined) meta.parentSessionId = request.parentSessionId;
+    await this.#context.run(`creating session \`${request.sessionId}\``, () => insertSessionMetaIfMissing(this.#context, request.sessionId, meta));
+    return store;
+  }
+
+  /** Lists the database's sessions (see `SessionStore.listSessions`). */
+  listSessions(query?: SessionListQuery): Promise<SessionListPage> {
+    return this.#context.run("listing sessions", () => listSessions(this.#context, query));
+  }
+
+  /**
+   * Closes the connections this object opened (a caller-built Kysely instance is left open). Stores
+   * opened from it fail with `StoreUnavailableError` afterwards.
+   */
+  destroy(): Promise<void> {
+    return this.#context.destroy();
+  }
+}
+
+function invalid(message: string): LashError {
+  return new LashError("invalid_configuration", message);
+}
+
+function checkPositiveNumber(value: unknown, name: string, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (integer && (!Number.isInteger(value) || value < 1))) {
+    throw invalid(`\`${name}\` must be a ${integer ? "positive integer" : "non-negative number"}, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Creates the object for one SQL session database. Synchronous and side-effect free: options are
+ * checked here (`LashError("invalid_configuration")` naming the bad value), while the driver is
+ * imported and the connection opened on the first operation.
+ *
+ * @example
+ * const database = createSqlSessionDatabase({ connection: "sqlite:./lash.db" });
+ * await database.migrateToLatest();
+ * const store = database.openSession("session-1");
+ */
+export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): SqlSessionDatabase {
+  if (typeof options !== "object" || options === null) throw invalid("createSqlSessionDatabase needs an options object: `{ connection }` or `{ kysely, dialect }`");
+  const hasConnection = "connection" in options && options.connection !== undefined;
+  const hasKysely = "kysely" in options && options.kysely !== undefined;
+  if (hasConnection === hasKysely) {
+    throw invalid("createSqlSessionDatabase needs exactly one of `connection` (a connection string) and `kysely` (a caller-built instance with its `dialect`)");
+  }
+  const busyTimeoutMs = checkPositiveNumber(options.busyTimeoutMs, "busyTimeoutMs", false);
+  const schema = options.schema;
+  if (schema !== undefined && (typeof schema !== "string" || schema === "")) throw invalid(`\`schema\` must be a non-empty string, got ${JSON.stringify(schema)}`);
+
+  let context: SqlStoreContext;
+  if ("connection" in options && options.connection !== undefined) {
+    const target = parseSqlConnectionString(options.connection);
+    if (target.dialect === "sqlite" && schema !== undefined) throw invalid(`\`schema\` is a PostgreSQL option; the SQLite database ${describeTarget(target)} has none`);
+    if (target.dialect === "postgres" && busyTimeoutMs !== undefined) throw invalid("`busyTimeoutMs` is a SQLite option; PostgreSQL writers wait on row locks");
+    const maxConnections = checkPositiveNumber(options.maxConnections, "maxConnections", true);
+    const connectTimeoutMs = checkPositiveNumber(options.connectTimeoutMs, "connectTimeoutMs", false);
+    if (target.dialect === "sqlite" && (maxConnections !== undefined || connectTimeoutMs !== undefined)) {
+      throw invalid(`\`maxConnections\` and \`connectTimeoutMs\` are PostgreSQL options; the SQLite database ${describeTarget(target)} has one connection`);
+    }
+    context = new SqlStoreContext({
+      kysely: createOwnedKysely(target, {
+        busyTimeoutMs: busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+        maxConnections: maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+        connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      }),
+      dialect: target.dialect,
+      schema,
+      busyTimeoutMs: busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+      target: describeTarget(target),
+      ownsKysely: true,
+    });
+  } else {
+    const { kysely, dialect } = options as SqlKyselyOptions;
+    if (typeof kysely !== "object" || kysely === null || typeof kysely.selectFrom !== "function" || typeof kysely.transaction !== "function") {
+      throw invalid("`kysely` must be a Kysely instance");
+    }
+    if (dialect !== "sqlite" && dialect !== "postgres") {
+      throw invalid(`\`dialect\` must be "sqlite" or "postgres", got ${JSON.stringify(dialect) ?? String(dialect)}`);
+    }
+    if (dialect === "sqlite" && schema !== undefined) throw invalid("`schema` is a PostgreSQL option; a SQLite database has none");
+    if (dialect === "postgres" && busyTimeoutMs !== undefined) throw invalid("`busyTimeoutMs` is a SQLite option; PostgreSQL writers wait on row locks");
+    context = new SqlStoreContext({
+      kysely,
+      dialect,
+      schema,
+      busyTimeoutMs: busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+      target: `(a caller-built ${dialect} Kysely instance${schema === undefined ? "" : `, schema \`${schema}\``})`,
+      ownsKysely: false,
+    });
+  }
+  return new SqlSessionDatabase(context);
+}
