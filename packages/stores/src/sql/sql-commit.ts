@@ -121,7 +121,7 @@ async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommi
   // is found by the second one (a replay), and never mistaken for a moved head.
   const head = await database
     .selectFrom("lash_heads")
-    .select(["head_revision", "leaf_node_id"])
+    .select(["head_revision", "leaf_node_id", "node_count"])
     .where("session_id", "=", sessionId)
     .executeTakeFirst();
   const previous = await findCommit(database, sessionId, commitId);
@@ -158,12 +158,9 @@ async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommi
   await applyGraphDelta(database, commit);
   await insertUsage(database, commit);
   const checkpointRef = await insertCheckpoint(database, commit);
-  const counted = await database
-    .selectFrom("lash_graph_nodes")
-    .select((expression) => expression.fn.countAll<number | string | bigint>().as("count"))
-    .where("session_id", "=", sessionId)
-    .where("tombstoned", "=", 0)
-    .executeTakeFirstOrThrow();
+  // Kept incrementally: counting the session's rows on every commit would grow with the session.
+  const previousCount = head === undefined ? 0 : storedInteger(head.node_count, sessionId, "head.nodeCount");
+  const nodeCount = commit.graph.type === "replace_full" ? commit.graph.graph.nodes.length : commit.graph.type === "append" ? previousCount + commit.graph.nodes.length : previousCount;
 
   await database
     .updateTable("lash_heads")
@@ -171,7 +168,7 @@ async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommi
       leaf_node_id: leafNodeId ?? null,
       config_json: JSON.stringify(commit.config),
       checkpoint_ref: checkpointRef,
-      node_count: storedInteger(counted.count, sessionId, "head.nodeCount"),
+      node_count: nodeCount,
       updated_at: now,
     })
     .where("session_id", "=", sessionId)

@@ -114,7 +114,39 @@ export async function openSqliteDatabase(filename: string, options: SqliteOpenOp
     database.close();
     throw new StoreUnavailableError(`cannot prepare the SQLite database sqlite:${filename}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  return database;
+  return withStatementCache(database);
+}
+
+/** How many prepared statements a SQLite connection keeps: far more than the store's distinct queries. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; a commit runs about a dozen statements, and
+ * preparing them is a large share of its cost. The store's queries repeat with new parameters, so
+ * the connection keeps its prepared statements by SQL text (least recently used dropped first).
+ */
+function withStatementCache(database: import("better-sqlite3").Database): SqliteDatabase {
+  const cache = new Map<string, import("better-sqlite3").Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+    prepare: (text: string) => {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) {
+          const oldest = cache.keys().next().value;
+          if (oldest !== undefined) cache.delete(oldest);
+        }
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 /** Options of a PostgreSQL pool the store opens itself. */

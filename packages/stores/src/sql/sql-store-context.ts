@@ -168,7 +168,15 @@ export class SqlStoreContext {
         // schema's copy.
         ...(schema === undefined ? {} : { migrationTableSchema: schema }),
       });
-      const { error, results } = await migrator.migrateToLatest();
+      let outcome = await migrator.migrateToLatest();
+      // Kysely's PostgreSQL introspector scans the tables of every schema of the database; a schema
+      // another client drops during that scan fails it with `invalid_schema_name` (3F000) naming that
+      // other schema. Nothing was migrated then, so the run is simply repeated.
+      for (let attempt = 1; attempt < MIGRATION_ATTEMPTS && isInvalidSchemaName(outcome.error); attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+        outcome = await migrator.migrateToLatest();
+      }
+      const { error, results } = outcome;
       if (error !== undefined) {
         if (LashError.isInstance(error) || isUnreachableError(error)) throw error;
         const failed = results?.find((result) => result.status === "Error")?.migrationName;
@@ -270,4 +278,12 @@ export class SqlStoreContext {
     this.#destroyed = true;
     if (this.#ownsKysely) await this.#root.destroy();
   }
+}
+
+/** How often `migrateToLatest` runs the migrator when a concurrent schema drop disturbed it. */
+const MIGRATION_ATTEMPTS = 5;
+
+/** PostgreSQL's `invalid_schema_name`: a schema named by the statement does not exist (any more). */
+function isInvalidSchemaName(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "3F000";
 }
