@@ -164,6 +164,36 @@ export { classifyProviderFailure } from "./provider-failure-classifier.js";
 export type { ProviderFailureInput } from "./provider-failure-classifier.js";
 
 export {
+  DEFAULT_PROVIDER_TIMEOUTS,
+  callerAbortError,
+  createToolCallAccumulator,
+  durationMsFromProtobufJson,
+  normalizeResponseHeaders,
+  providerFailureFromHttp,
+  providerFailureFromTransport,
+  resolveProviderTimeouts,
+  retryAfterMsFromHeaders,
+  startRequestDeadline,
+  terminalReasonFromFinishReason,
+  truncateProviderRaw,
+  usageFromCounts,
+} from "./provider-support/index.js";
+export type {
+  ProviderHttpFailureInput,
+  ProviderTimeouts,
+  RequestDeadline,
+  RequestDeadlineOptions,
+  ResponseHeadersInput,
+  RetryAfterOptions,
+  ToolCallAccumulator,
+  ToolCallAccumulatorOptions,
+  ToolCallDelta,
+  ToolCallPart,
+  TransportFailureOptions,
+  UsageCounts,
+} from "./provider-support/index.js";
+
+export {
   acceptedInjectedTurnInputSchema,
   checkpointKindSchema,
   errorEnvelopeSchema,

@@ -82,7 +82,7 @@ describe("classifyProviderFailure: status", () => {
     expect(failure.retryable).toBe(true);
   });
 
-  it.each([408, 409, 425, 429, 500, 502, 503, 504])("status %i is retryable", (status) => {
+  it.each([408, 409, 425, 429, 500, 502, 503, 504, 529])("status %i is retryable", (status) => {
     expect(classifyProviderFailure({ message: "try later", status }).retryable).toBe(true);
   });
 

@@ -15,7 +15,8 @@ export interface ProviderFailureInput {
   terminalReason?: LlmTerminalReason;
 }
 
-const RETRYABLE_STATUSES = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
+// The reference's list, plus 529: Anthropic's "overloaded", which its own clients retry.
+const RETRYABLE_STATUSES = new Set([408, 409, 425, 429, 500, 502, 503, 504, 529]);
 const AUTH_STATUSES = new Set([401, 403]);
 const VALIDATION_STATUSES = new Set([400, 413, 422]);
 
@@ -62,7 +63,7 @@ function statusFrom(input: ProviderFailureInput): number | undefined {
 /**
  * Classifies a provider failure the way the reference's default classifier does:
  * - a status (from `status` or a numeric `code`) turns kind `unknown` into `http`;
- * - 408, 409, 425, 429, 500, 502, 503, 504 are retryable; 401/403 are `auth`; 400/413/422 are
+ * - 408, 409, 425, 429, 500, 502, 503, 504 and 529 (overloaded) are retryable; 401/403 are `auth`; 400/413/422 are
  *   `validation`; without a status, `transport` and `timeout` failures are retryable;
  * - context-overflow wording (unless it reads as a rate limit) is `validation`, not retryable, with
  *   terminal reason `context_overflow`;

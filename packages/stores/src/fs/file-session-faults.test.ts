@@ -96,8 +96,10 @@ describe("I/O faults", () => {
     await database.openSession("s1").commit(commit({ commitId: "t1", graph: append([node("m1")]) }));
     faults.readsDenied = true;
     const fresh = createFileSessionDatabase({ root: root.path, fileSystem });
-    for (const attempt of [fresh.openSession("s1").loadSession({ type: "full_graph" }), fresh.openSession("s1").loadHeadRevision(), fresh.listSessions()]) {
-      const error = await thrown(attempt);
+    // One call at a time: a rejection must be awaited as soon as it exists, never left unhandled.
+    const attempts = [() => fresh.openSession("s1").loadSession({ type: "full_graph" }), () => fresh.openSession("s1").loadHeadRevision(), () => fresh.listSessions()];
+    for (const attempt of attempts) {
+      const error = await thrown(attempt());
       expect(StoreUnavailableError.isInstance(error)).toBe(true);
       expect((error as Error).cause).toMatchObject({ code: "EACCES" });
     }

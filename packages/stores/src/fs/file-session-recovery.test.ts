@@ -133,8 +133,10 @@ describe("damaged files", () => {
     const text = await readFile(headPath, "utf8");
     await writeFile(headPath, text.slice(0, Math.floor(text.length / 2)));
     const store = createFileSessionDatabase({ root: root.path }).openSession("s1");
-    for (const attempt of [store.loadSession({ type: "full_graph" }), store.loadHeadRevision(), store.loadNode("m1"), store.commit(commit({ commitId: "t2", expectedHeadRevision: 1 }))]) {
-      const error = await thrown(attempt);
+    // One call at a time: a rejection must be awaited as soon as it exists, never left unhandled.
+    const attempts = [() => store.loadSession({ type: "full_graph" }), () => store.loadHeadRevision(), () => store.loadNode("m1"), () => store.commit(commit({ commitId: "t2", expectedHeadRevision: 1 }))];
+    for (const attempt of attempts) {
+      const error = await thrown(attempt());
       expect(InvalidPersistedDataError.isInstance(error)).toBe(true);
       expect(error).toMatchObject({ sessionId: "s1", path: "head.json" });
       expect(String(error)).toContain("truncated or malformed JSON");
