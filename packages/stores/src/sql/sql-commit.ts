@@ -53,7 +53,7 @@ export async function commitSession(context: SqlStoreContext, sessionId: string,
   const contentHash = sha256Hex(stableStringify(commit));
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await context.write((database) => applyCommit(database, commit, contentHash));
+      return await context.write((database) => applyCommit(database, commit, contentHash, context.dialect === "postgres"));
     } catch (error) {
       // A lost race on the head row, or on the commit id itself (a concurrent identical commit), is
       // decided from what the winner committed: a replay, a commit id conflict or a revision conflict.
@@ -114,7 +114,12 @@ async function settleLostRace(
   return RETRY;
 }
 
-async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommit, contentHash: string): Promise<SessionCommitResult> {
+/**
+ * `claimHeadFirst` (PostgreSQL): take the head row's lock with the conditional write before anything
+ * else. SQLite's `BEGIN IMMEDIATE` already holds the database's write lock for the whole
+ * transaction, so there the head is written once, at the end.
+ */
+async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommit, contentHash: string, claimHeadFirst: boolean): Promise<SessionCommitResult> {
   const { sessionId, commitId } = commit;
   // The head is read before the commit ids. In PostgreSQL (READ COMMITTED) each statement sees what
   // was committed when it started, so a concurrent identical commit that lands between the two reads
@@ -137,7 +142,37 @@ async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommi
   // Claim the head first. In PostgreSQL the conditional write takes the head row's lock: a
   // concurrent writer of this session waits here, then finds the revision moved and affects no row,
   // so everything after this point runs one writer at a time per session.
-  if (head === undefined) {
+  if (claimHeadFirst) await claimHead(database, sessionId, head === undefined ? undefined : actual, revision, now);
+
+  const leafNodeId = await checkGraphDelta(database, commit, head?.leaf_node_id ?? undefined);
+  await applyGraphDelta(database, commit);
+  await insertUsage(database, commit);
+  const checkpointRef = await insertCheckpoint(database, commit);
+  // Kept incrementally: counting the session's rows on every commit would grow with the session.
+  const previousCount = head === undefined ? 0 : storedInteger(head.node_count, sessionId, "head.nodeCount");
+  const nodeCount = commit.graph.type === "replace_full" ? commit.graph.graph.nodes.length : commit.graph.type === "append" ? previousCount + commit.graph.nodes.length : previousCount;
+
+  const headFields = {
+    head_revision: revision,
+    leaf_node_id: leafNodeId ?? null,
+    config_json: JSON.stringify(commit.config),
+    checkpoint_ref: checkpointRef,
+    node_count: nodeCount,
+    updated_at: now,
+  };
+  if (claimHeadFirst || head !== undefined) {
+    const updated = await database.updateTable("lash_heads").set(headFields).where("session_id", "=", sessionId).where("head_revision", "=", claimHeadFirst ? revision : actual).executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) throw new HeadClaimLost();
+  } else {
+    await database.insertInto("lash_heads").values({ session_id: sessionId, ...headFields }).execute();
+  }
+  await database.insertInto("lash_commits").values({ session_id: sessionId, commit_id: commitId, content_hash: contentHash, head_revision: revision }).execute();
+  return { headRevision: revision, commitId, replayed: false };
+}
+
+/** Takes the session's head row (PostgreSQL): a concurrent writer of the session waits on its lock. */
+async function claimHead(database: Kysely<LashSqlSchema>, sessionId: string, actual: number | undefined, revision: number, now: string): Promise<void> {
+  if (actual === undefined) {
     const inserted = await database
       .insertInto("lash_heads")
       .values({ session_id: sessionId, head_revision: revision, leaf_node_id: null, config_json: "{}", checkpoint_ref: "", node_count: 0, updated_at: now })
@@ -153,28 +188,6 @@ async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommi
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) throw new HeadClaimLost();
   }
-
-  const leafNodeId = await checkGraphDelta(database, commit, head?.leaf_node_id ?? undefined);
-  await applyGraphDelta(database, commit);
-  await insertUsage(database, commit);
-  const checkpointRef = await insertCheckpoint(database, commit);
-  // Kept incrementally: counting the session's rows on every commit would grow with the session.
-  const previousCount = head === undefined ? 0 : storedInteger(head.node_count, sessionId, "head.nodeCount");
-  const nodeCount = commit.graph.type === "replace_full" ? commit.graph.graph.nodes.length : commit.graph.type === "append" ? previousCount + commit.graph.nodes.length : previousCount;
-
-  await database
-    .updateTable("lash_heads")
-    .set({
-      leaf_node_id: leafNodeId ?? null,
-      config_json: JSON.stringify(commit.config),
-      checkpoint_ref: checkpointRef,
-      node_count: nodeCount,
-      updated_at: now,
-    })
-    .where("session_id", "=", sessionId)
-    .execute();
-  await database.insertInto("lash_commits").values({ session_id: sessionId, commit_id: commitId, content_hash: contentHash, head_revision: revision }).execute();
-  return { headRevision: revision, commitId, replayed: false };
 }
 
 /**
