@@ -145,8 +145,9 @@ async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommi
   if (claimHeadFirst) await claimHead(database, sessionId, head === undefined ? undefined : actual, revision, now);
 
   const leafNodeId = await checkGraphDelta(database, commit, head?.leaf_node_id ?? undefined);
-  await applyGraphDelta(database, commit);
-  await insertUsage(database, commit);
+  const seqs = await nextSeqs(database, sessionId);
+  await applyGraphDelta(database, commit, seqs.node);
+  await insertUsage(database, commit, seqs.usage);
   const checkpointRef = await insertCheckpoint(database, commit);
   // Kept incrementally: counting the session's rows on every commit would grow with the session.
   const previousCount = head === undefined ? 0 : storedInteger(head.node_count, sessionId, "head.nodeCount");
@@ -240,14 +241,16 @@ async function checkGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionC
   return nextLeaf;
 }
 
-async function nextSeq(database: Kysely<LashSqlSchema>, table: "lash_graph_nodes" | "lash_usage_deltas", sessionId: string): Promise<number> {
+/** The next `seq` of the session's nodes and of its usage rows, read in one statement. */
+async function nextSeqs(database: Kysely<LashSqlSchema>, sessionId: string): Promise<{ node: number; usage: number }> {
   const row = await database
-    .selectFrom(table)
-    .select((expression) => expression.fn.max("seq").as("max_seq"))
-    .where("session_id", "=", sessionId)
-    .executeTakeFirst();
-  const max = row?.max_seq;
-  return max === null || max === undefined ? 1 : storedInteger(max, sessionId, `${table}.seq`) + 1;
+    .selectNoFrom((expression) => [
+      expression.selectFrom("lash_graph_nodes").select((inner) => inner.fn.max("seq").as("max_seq")).where("session_id", "=", sessionId).as("node_seq"),
+      expression.selectFrom("lash_usage_deltas").select((inner) => inner.fn.max("seq").as("max_seq")).where("session_id", "=", sessionId).as("usage_seq"),
+    ])
+    .executeTakeFirstOrThrow();
+  const next = (max: unknown, table: string): number => (max === null || max === undefined ? 1 : storedInteger(max, sessionId, `${table}.seq`) + 1);
+  return { node: next(row.node_seq, "lash_graph_nodes"), usage: next(row.usage_seq, "lash_usage_deltas") };
 }
 
 function nodeRow(sessionId: string, node: SessionNodeRecord, seq: number): Insertable<LashGraphNodesTable> {
@@ -261,7 +264,7 @@ function nodeRow(sessionId: string, node: SessionNodeRecord, seq: number): Inser
   };
 }
 
-async function applyGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionCommit): Promise<void> {
+async function applyGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionCommit, nextNodeSeq: number): Promise<void> {
   const { sessionId } = commit;
   const delta = commit.graph;
   if (delta.type === "unchanged") return;
@@ -274,16 +277,15 @@ async function applyGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionC
     firstSeq = 1;
   } else {
     nodes = delta.nodes;
-    firstSeq = await nextSeq(database, "lash_graph_nodes", sessionId);
+    firstSeq = nextNodeSeq;
   }
   const rows = nodes.map((node, index) => nodeRow(sessionId, node, firstSeq + index));
   for (const chunk of chunked(rows)) await database.insertInto("lash_graph_nodes").values(chunk).execute();
 }
 
-async function insertUsage(database: Kysely<LashSqlSchema>, commit: SessionCommit): Promise<void> {
+async function insertUsage(database: Kysely<LashSqlSchema>, commit: SessionCommit, firstSeq: number): Promise<void> {
   const entries = commit.usageDeltas.filter((entry) => !isEmptyTokenUsage(entry.usage));
   if (entries.length === 0) return;
-  const firstSeq = await nextSeq(database, "lash_usage_deltas", commit.sessionId);
   const rows = entries.map(
     (entry, index): Insertable<LashUsageDeltasTable> => ({
       session_id: commit.sessionId,
