@@ -11,6 +11,7 @@ import {
   stableStringify,
   StoreUnavailableError,
 } from "@lash/protocol";
+import { applyCommitSqlite } from "./sql-commit-sqlite.js";
 import { isUniqueViolation } from "./sql-errors.js";
 import { parseArgument, storedInteger } from "./sql-rows.js";
 import type { LashGraphNodesTable, LashSqlSchema, LashUsageDeltasTable } from "./sql-schema.js";
@@ -53,6 +54,8 @@ export async function commitSession(context: SqlStoreContext, sessionId: string,
   const contentHash = sha256Hex(stableStringify(commit));
   for (let attempt = 1; ; attempt += 1) {
     try {
+      const direct = await context.writeSqliteDirect((handle) => applyCommitSqlite(handle, commit, contentHash, sha256Hex));
+      if (direct !== undefined) return direct.result;
       return await context.write((database) => applyCommit(database, commit, contentHash, context.dialect === "postgres"));
     } catch (error) {
       // A lost race on the head row, or on the commit id itself (a concurrent identical commit), is

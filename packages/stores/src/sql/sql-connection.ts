@@ -97,7 +97,7 @@ export interface SqliteOpenOptions {
  * own busy wait would block the event loop, and a lock held by another connection of this process
  * could never be released while it waits; the store waits for locks asynchronously instead.
  */
-export async function openSqliteDatabase(filename: string, options: SqliteOpenOptions): Promise<SqliteDatabase> {
+export async function openSqliteDatabase(filename: string, options: SqliteOpenOptions, onOpen?: (handle: import("better-sqlite3").Database) => void): Promise<SqliteDatabase> {
   const { default: BetterSqlite3 } = await importOptionalDriver("better-sqlite3", "sqlite:", () => import("better-sqlite3"));
   let database: import("better-sqlite3").Database;
   try {
@@ -114,6 +114,7 @@ export async function openSqliteDatabase(filename: string, options: SqliteOpenOp
     database.close();
     throw new StoreUnavailableError(`cannot prepare the SQLite database sqlite:${filename}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+  onOpen?.(database);
   return withStatementCache(database);
 }
 
@@ -181,10 +182,14 @@ export interface OwnedKyselyOptions {
  * opened on the first query, so a bad path or an unreachable server surfaces from the first store
  * operation (as `StoreUnavailableError`), and a missing driver as `invalid_configuration`.
  */
-export function createOwnedKysely(target: SqlConnectionTarget, options: OwnedKyselyOptions): Kysely<LashSqlSchema> {
+export function createOwnedKysely(
+  target: SqlConnectionTarget,
+  options: OwnedKyselyOptions,
+  onSqliteOpen?: (handle: import("better-sqlite3").Database) => void,
+): Kysely<LashSqlSchema> {
   if (target.dialect === "sqlite") {
     return new Kysely<LashSqlSchema>({
-      dialect: new SqliteDialect({ database: () => openSqliteDatabase(target.filename, { busyTimeoutMs: options.busyTimeoutMs }) }),
+      dialect: new SqliteDialect({ database: () => openSqliteDatabase(target.filename, { busyTimeoutMs: options.busyTimeoutMs }, onSqliteOpen) }),
     });
   }
   return new Kysely<LashSqlSchema>({

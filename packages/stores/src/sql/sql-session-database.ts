@@ -161,12 +161,21 @@ export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): Sq
     if (target.dialect === "sqlite" && (maxConnections !== undefined || connectTimeoutMs !== undefined)) {
       throw invalid(`\`maxConnections\` and \`connectTimeoutMs\` are PostgreSQL options; the SQLite database ${describeTarget(target)} has one connection`);
     }
+    // The connection the store opens itself may take the synchronous commit path (sql-commit-sqlite.ts).
+    let sqliteHandle: import("better-sqlite3").Database | undefined;
     context = new SqlStoreContext({
-      kysely: createOwnedKysely(target, {
-        busyTimeoutMs: busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
-        maxConnections: maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-        connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      }),
+      kysely: createOwnedKysely(
+        target,
+        {
+          busyTimeoutMs: busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+          maxConnections: maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+          connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        },
+        (handle) => {
+          sqliteHandle = handle;
+        },
+      ),
+      sqliteHandle: () => sqliteHandle,
       dialect: target.dialect,
       schema,
       busyTimeoutMs: busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,

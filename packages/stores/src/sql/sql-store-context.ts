@@ -30,6 +30,8 @@ export interface SqlStoreContextOptions {
   readonly target: string;
   /** Whether `destroy()` closes the Kysely instance (false for a caller-built one). */
   readonly ownsKysely: boolean;
+  /** SQLite opened by the store: its better-sqlite3 handle, once the connection is open. */
+  readonly sqliteHandle?: () => import("better-sqlite3").Database | undefined;
 }
 
 type Work<Result> = (database: Kysely<LashSqlSchema>) => Promise<Result>;
@@ -51,6 +53,7 @@ export class SqlStoreContext {
   readonly #schemaOption: string | undefined;
   readonly #busyTimeoutMs: number;
   readonly #ownsKysely: boolean;
+  readonly #sqliteHandle: (() => import("better-sqlite3").Database | undefined) | undefined;
   #bound: Promise<{ database: Kysely<LashSqlSchema>; schema: string | undefined }> | undefined;
   /** Set once the database was found migrated; a negative answer is checked again next time. */
   #ready = false;
@@ -63,6 +66,7 @@ export class SqlStoreContext {
     this.#schemaOption = options.schema;
     this.#busyTimeoutMs = options.busyTimeoutMs;
     this.#ownsKysely = options.ownsKysely;
+    this.#sqliteHandle = options.sqliteHandle;
   }
 
   /**
@@ -224,6 +228,37 @@ export class SqlStoreContext {
     const database = await this.database();
     if (this.dialect === "sqlite") return this.#sqliteTransaction(database, "begin immediate", work);
     return database.transaction().execute(work);
+  }
+
+  /**
+   * Runs synchronous `work` in an IMMEDIATE transaction directly on the better-sqlite3 handle of a
+   * connection the store opened, holding Kysely's connection lock so no other operation of this
+   * database interleaves. Returns `undefined` when there is no such handle (a caller-built Kysely
+   * instance, or PostgreSQL): the caller then uses `write`. A lock held by another connection is
+   * waited out asynchronously, as in `write`.
+   */
+  async writeSqliteDirect<Result>(work: (handle: import("better-sqlite3").Database) => Result): Promise<{ result: Result } | undefined> {
+    if (this.dialect !== "sqlite" || this.#sqliteHandle === undefined) return undefined;
+    await this.ensureReady();
+    const database = await this.database();
+    const deadline = Date.now() + this.#busyTimeoutMs;
+    let delayMs = 2;
+    for (;;) {
+      try {
+        return await database.connection().execute(async () => {
+          const handle = this.#sqliteHandle?.();
+          if (handle === undefined) return undefined;
+          return { result: handle.transaction(() => work(handle)).immediate() };
+        });
+      } catch (error) {
+        if (!isSqliteBusy(error)) throw error;
+        if (Date.now() >= deadline) {
+          throw new StoreUnavailableError(`the SQLite database ${this.target} stayed locked by another connection for more than ${this.#busyTimeoutMs} ms`, { cause: error });
+        }
+        await sleep(delayMs + Math.floor(Math.random() * delayMs));
+        delayMs = Math.min(delayMs * 2, 50);
+      }
+    }
   }
 
   /**

@@ -1,0 +1,150 @@
+import type { Database, Statement } from "better-sqlite3";
+import type { SessionCommit, SessionCommitResult, SessionNodeRecord } from "@lash/protocol";
+import { CommitIdConflictError, HeadRevisionConflictError, isEmptyTokenUsage, LashError, stableStringify } from "@lash/protocol";
+import { storedInteger } from "./sql-rows.js";
+
+/**
+ * The commit of a SQLite database whose connection the store opened itself, as one synchronous
+ * transaction of prepared statements. It applies exactly the contract of `applyCommit` in
+ * `sql-commit.ts` (same checks, same order, same rows, same errors); it exists because a commit is
+ * about a dozen statements, and going through the query builder and the driver's promises for each
+ * cost more than the statements themselves. The conformance suite runs against this path.
+ */
+
+interface CommitStatements {
+  readonly head: Statement<[string], { head_revision: unknown; leaf_node_id: string | null; node_count: unknown }>;
+  readonly commitRow: Statement<[string, string], { content_hash: string; head_revision: unknown }>;
+  readonly nodeExists: Statement<[string, string], { node_id: string }>;
+  readonly liveNode: Statement<[string, string], { node_id: string }>;
+  readonly nextSeqs: Statement<[string, string], { node_seq: unknown; usage_seq: unknown }>;
+  readonly deleteNodes: Statement<[string]>;
+  readonly insertNode: Statement<[string, string, number, string | null, string]>;
+  readonly insertUsage: Statement<[string, number, string, string, number, number, number, number]>;
+  readonly insertBlob: Statement<[string, string, string]>;
+  readonly insertHead: Statement<[string, number, string | null, string, string, number, string]>;
+  readonly updateHead: Statement<[number, string | null, string, string, number, string, string, number]>;
+  readonly insertCommit: Statement<[string, string, string, number]>;
+}
+
+const statementsByDatabase = new WeakMap<Database, CommitStatements>();
+
+function statementsOf(database: Database): CommitStatements {
+  let statements = statementsByDatabase.get(database);
+  if (!statements) {
+    statements = {
+      head: database.prepare('select "head_revision", "leaf_node_id", "node_count" from "lash_heads" where "session_id" = ?'),
+      commitRow: database.prepare('select "content_hash", "head_revision" from "lash_commits" where "session_id" = ? and "commit_id" = ?'),
+      // Tombstoned rows count: a tombstoned id stays taken until `vacuum`.
+      nodeExists: database.prepare('select "node_id" from "lash_graph_nodes" where "session_id" = ? and "node_id" = ?'),
+      liveNode: database.prepare('select "node_id" from "lash_graph_nodes" where "session_id" = ? and "node_id" = ? and "tombstoned" = 0'),
+      nextSeqs: database.prepare(
+        'select (select max("seq") from "lash_graph_nodes" where "session_id" = ?) as "node_seq", (select max("seq") from "lash_usage_deltas" where "session_id" = ?) as "usage_seq"',
+      ),
+      deleteNodes: database.prepare('delete from "lash_graph_nodes" where "session_id" = ?'),
+      insertNode: database.prepare('insert into "lash_graph_nodes" ("session_id", "node_id", "seq", "parent_node_id", "node_json", "tombstoned") values (?, ?, ?, ?, ?, 0)'),
+      insertUsage: database.prepare(
+        'insert into "lash_usage_deltas" ("session_id", "seq", "source", "model", "input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens") values (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertBlob: database.prepare('insert into "lash_blobs" ("session_id", "hash", "content") values (?, ?, ?) on conflict ("session_id", "hash") do nothing'),
+      insertHead: database.prepare(
+        'insert into "lash_heads" ("session_id", "head_revision", "leaf_node_id", "config_json", "checkpoint_ref", "node_count", "updated_at") values (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      updateHead: database.prepare(
+        'update "lash_heads" set "head_revision" = ?, "leaf_node_id" = ?, "config_json" = ?, "checkpoint_ref" = ?, "node_count" = ?, "updated_at" = ? where "session_id" = ? and "head_revision" = ?',
+      ),
+      insertCommit: database.prepare('insert into "lash_commits" ("session_id", "commit_id", "content_hash", "head_revision") values (?, ?, ?, ?)'),
+    };
+    statementsByDatabase.set(database, statements);
+  }
+  return statements;
+}
+
+function nextAfter(max: unknown, sessionId: string, table: string): number {
+  return max === null || max === undefined ? 1 : storedInteger(max, sessionId, `${table}.seq`) + 1;
+}
+
+/**
+ * Applies one commit; call it inside an IMMEDIATE transaction of `database` (it throws to roll back).
+ * `sha256Hex` is passed in so both commit paths hash checkpoints the same way.
+ */
+export function applyCommitSqlite(database: Database, commit: SessionCommit, contentHash: string, sha256Hex: (text: string) => string): SessionCommitResult {
+  const statements = statementsOf(database);
+  const { sessionId, commitId } = commit;
+  const head = statements.head.get(sessionId);
+  const previous = statements.commitRow.get(sessionId, commitId);
+  if (previous !== undefined) {
+    if (previous.content_hash !== contentHash) throw new CommitIdConflictError(sessionId, commitId);
+    return { headRevision: storedInteger(previous.head_revision, sessionId, `commits.${commitId}.headRevision`), commitId, replayed: true };
+  }
+  const actual = head === undefined ? 0 : storedInteger(head.head_revision, sessionId, "head.headRevision");
+  // Decision 13: `undefined` means "must not exist yet", and a revision means "must exist at it".
+  const expectedMatches = head === undefined ? commit.expectedHeadRevision === undefined : commit.expectedHeadRevision === actual;
+  if (!expectedMatches) throw new HeadRevisionConflictError(sessionId, commit.expectedHeadRevision, actual);
+  const revision = actual + 1;
+
+  const delta = commit.graph;
+  if (delta.type === "append") {
+    const incoming = new Set<string>();
+    for (const node of delta.nodes) {
+      if (incoming.has(node.nodeId) || statements.nodeExists.get(sessionId, node.nodeId) !== undefined) {
+        throw new LashError("invalid_argument", `commit \`${commitId}\` appends node \`${node.nodeId}\`, which already exists in session \`${sessionId}\``);
+      }
+      incoming.add(node.nodeId);
+    }
+  }
+  if (delta.type === "replace_full") {
+    const incoming = new Set<string>();
+    for (const node of delta.graph.nodes) {
+      if (incoming.has(node.nodeId)) throw new LashError("invalid_argument", `commit \`${commitId}\` replaces the graph with node \`${node.nodeId}\` twice`);
+      incoming.add(node.nodeId);
+    }
+  }
+  const leafNodeId = delta.type === "replace_full" ? delta.graph.leafNodeId : (delta.leafNodeId ?? head?.leaf_node_id ?? undefined);
+  if (leafNodeId !== undefined) {
+    const existsAfter =
+      delta.type === "replace_full"
+        ? delta.graph.nodes.some((node) => node.nodeId === leafNodeId)
+        : (delta.type === "append" && delta.nodes.some((node) => node.nodeId === leafNodeId)) || statements.liveNode.get(sessionId, leafNodeId) !== undefined;
+    if (!existsAfter) throw new LashError("invalid_argument", `commit \`${commitId}\` sets leaf \`${leafNodeId}\`, which is not a node of session \`${sessionId}\``);
+  }
+
+  const seqs = statements.nextSeqs.get(sessionId, sessionId);
+  let nodes: readonly SessionNodeRecord[] = [];
+  let nodeSeq = nextAfter(seqs?.node_seq, sessionId, "lash_graph_nodes");
+  if (delta.type === "replace_full") {
+    // Every row of the session goes, tombstoned ones included: the new graph is the whole graph.
+    statements.deleteNodes.run(sessionId);
+    nodes = delta.graph.nodes;
+    nodeSeq = 1;
+  } else if (delta.type === "append") {
+    nodes = delta.nodes;
+  }
+  for (const node of nodes) {
+    statements.insertNode.run(sessionId, node.nodeId, nodeSeq, node.parentNodeId ?? null, JSON.stringify(node));
+    nodeSeq += 1;
+  }
+  let usageSeq = nextAfter(seqs?.usage_seq, sessionId, "lash_usage_deltas");
+  for (const entry of commit.usageDeltas) {
+    if (isEmptyTokenUsage(entry.usage)) continue;
+    const { inputTokens, outputTokens, cachedInputTokens, reasoningTokens } = entry.usage;
+    statements.insertUsage.run(sessionId, usageSeq, entry.source, entry.model, inputTokens, outputTokens, cachedInputTokens, reasoningTokens);
+    usageSeq += 1;
+  }
+  const checkpoint = stableStringify(commit.checkpoint);
+  const checkpointRef = sha256Hex(checkpoint);
+  statements.insertBlob.run(sessionId, checkpointRef, checkpoint);
+
+  // Kept incrementally: counting the session's rows on every commit would grow with the session.
+  const previousCount = head === undefined ? 0 : storedInteger(head.node_count, sessionId, "head.nodeCount");
+  const nodeCount = delta.type === "replace_full" ? delta.graph.nodes.length : delta.type === "append" ? previousCount + delta.nodes.length : previousCount;
+  const now = new Date().toISOString();
+  const configJson = JSON.stringify(commit.config);
+  if (head === undefined) {
+    statements.insertHead.run(sessionId, revision, leafNodeId ?? null, configJson, checkpointRef, nodeCount, now);
+  } else {
+    // The IMMEDIATE transaction holds the write lock since the head was read, so this always matches.
+    statements.updateHead.run(revision, leafNodeId ?? null, configJson, checkpointRef, nodeCount, now, sessionId, actual);
+  }
+  statements.insertCommit.run(sessionId, commitId, contentHash, revision);
+  return { headRevision: revision, commitId, replayed: false };
+}
