@@ -125,3 +125,41 @@ describe("standard turns (the reference's persistence.rs scenarios)", () => {
     expect(turn.tokenUsage).toEqual({ inputTokens: 12, outputTokens: 4, cachedInputTokens: 1, reasoningTokens: 0 });
   });
 });
+
+describe("reasoning shown once", () => {
+  it("does not repeat streamed reasoning when the call streamed no prose (a tool call, then the answer)", async () => {
+    const { runtime } = await createRuntime({
+      steps: [
+        {
+          events: [
+            { type: "reasoning_delta", text: "Need the echo " },
+            { type: "reasoning_delta", text: "tool first." },
+          ],
+          response: {
+            parts: [{ type: "reasoning", text: "Need the echo tool first." }, toolCallPart("call-1", "echo_tool", { value: "x" })],
+            terminalReason: "tool_use",
+          },
+        },
+        textStep("done"),
+      ],
+      tools: [echoTool],
+    });
+    const activities = new RecordingActivities();
+    await runtime.streamTurn(textInput("go"), { activities });
+    const reasoning = activities.ofType("reasoning_delta").map((activity) => activity.text);
+    expect(reasoning.join("")).toBe("Need the echo tool first.");
+  });
+
+  it("still shows the reasoning of a call that streamed none", async () => {
+    const { runtime } = await createRuntime({
+      steps: [
+        { response: { parts: [{ type: "reasoning", text: "Thinking quietly." }, toolCallPart("call-1", "echo_tool", { value: "x" })], terminalReason: "tool_use" } },
+        textStep("done"),
+      ],
+      tools: [echoTool],
+    });
+    const activities = new RecordingActivities();
+    await runtime.streamTurn(textInput("go"), { activities });
+    expect(activities.ofType("reasoning_delta").map((activity) => activity.text)).toEqual(["Thinking quietly."]);
+  });
+});

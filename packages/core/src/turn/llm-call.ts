@@ -49,6 +49,8 @@ class StreamState {
   proseCorrelation = randomUUID();
   reasoningCorrelation = randomUUID();
   textStreamed = false;
+  /** Reasoning already reached the sinks from the stream: the final response must not repeat it. */
+  reasoningStreamed = false;
   streamedUsage: TokenUsage | undefined;
 
   /** A retried attempt starts over: new blocks, nothing accumulated. */
@@ -57,6 +59,7 @@ class StreamState {
     this.proseCorrelation = randomUUID();
     this.reasoningCorrelation = randomUUID();
     this.textStreamed = false;
+    this.reasoningStreamed = false;
     this.streamedUsage = undefined;
   }
 }
@@ -100,8 +103,10 @@ export async function performLlmCall(
 
   const emitProse = (text: string, correlationId: string): Delivery =>
     chain(pipe.session({ type: "text_delta", content: text }), () => pipe.activity({ type: "assistant_prose_delta", text }, correlationId));
-  const emitReasoning = (text: string, correlationId: string): Delivery =>
-    chain(pipe.session({ type: "reasoning_delta", content: text }), () => pipe.activity({ type: "reasoning_delta", text }, correlationId));
+  const emitReasoning = (text: string, correlationId: string): Delivery => {
+    stream.reasoningStreamed = true;
+    return chain(pipe.session({ type: "reasoning_delta", content: text }), () => pipe.activity({ type: "reasoning_delta", text }, correlationId));
+  };
 
   const onText = (text: string, correlationId: string, responseMeta: Parameters<StandardStreamAccumulator["pushText"]>[1]): Delivery => {
     if (text === "") return undefined;
@@ -193,7 +198,7 @@ export async function performLlmCall(
     response = await plugins.transformAssistantResponse(response, { sessionId: environment.sessionId, modeIteration });
   }
   response = refineTerminalReason(response, environment.maxContextTokens);
-  return { ok: true, response, textStreamed: stream.textStreamed };
+  return { ok: true, response, textStreamed: stream.textStreamed, reasoningStreamed: stream.reasoningStreamed };
 }
 
 /**
@@ -216,7 +221,7 @@ function refineTerminalReason(response: LlmResponse, maxContextTokens: number): 
  * streamed. Text parts with provider item ids get one block each; otherwise one block holds the
  * whole text (parts joined with blank lines, as the answer reads).
  */
-export function emitResponseParts(response: LlmResponse, pipe: TurnEventPipe): Delivery {
+export function emitResponseParts(response: LlmResponse, pipe: TurnEventPipe, options: { readonly reasoningStreamed?: boolean } = {}): Delivery {
   let delivery: Delivery = undefined;
   const textParts = response.parts.filter((part) => part.type === "text");
   let emittedText = false;
@@ -228,7 +233,8 @@ export function emitResponseParts(response: LlmResponse, pipe: TurnEventPipe): D
     }
   }
   for (const part of response.parts) {
-    if (part.type !== "reasoning" || part.text === "") continue;
+    // Reasoning that streamed was already shown; only a call that streamed none replays it here.
+    if (options.reasoningStreamed === true || part.type !== "reasoning" || part.text === "") continue;
     delivery = chain(delivery, () => pipe.activity({ type: "reasoning_delta", text: part.text }, part.replay?.itemId ?? randomUUID()));
   }
   if (!emittedText) {

@@ -106,7 +106,7 @@ async function handleLlmCall(effect: Extract<TurnEffect, { type: "llm_call" }>, 
   const result = await environment.effectHost.run(invocation(environment, "llm_call", effect.id), () =>
     performLlmCall(effect, modeIteration, environment.llm),
   );
-  if (result.ok && !result.textStreamed) await deliver(emitResponseParts(result.response, environment.pipe));
+  if (result.ok && !result.textStreamed) await deliver(emitResponseParts(result.response, environment.pipe, { reasoningStreamed: result.reasoningStreamed === true }));
   machine.handleLlmComplete(effect.id, result);
 }
 

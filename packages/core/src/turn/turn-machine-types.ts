@@ -55,7 +55,7 @@ export interface LlmCallError {
 
 /** The driver's answer to an `llm_call` effect. */
 export type LlmCallResult =
-  | { readonly ok: true; readonly response: LlmResponse; readonly textStreamed: boolean }
+  | { readonly ok: true; readonly response: LlmResponse; readonly textStreamed: boolean; readonly reasoningStreamed?: boolean }
   | {
       readonly ok: false;
       readonly error: LlmCallError;
