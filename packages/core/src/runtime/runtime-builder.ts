@@ -1,14 +1,9 @@
 import type {
-  AttachmentStore,
   ModelProvider,
   PersistedSessionRead,
   PersistedSessionState,
-  PromptLayer,
-  PromptSlot,
-  ProviderRetryPolicy,
   SessionStore,
   SessionStoreFactory,
-  TerminationPolicy,
   ToolDefinition,
   ToolProvider,
 } from "@lash/protocol";
@@ -19,9 +14,8 @@ import type { LashPlugin } from "../plugins/plugin.js";
 import { PluginHost } from "../plugins/plugin-host.js";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
 import { createToolProvider } from "../tools/tool-surface.js";
-import type { RuntimeEffectHost } from "./effect-host.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
-import { configurationError, RuntimeCoreConfigDraft } from "./runtime-core-draft.js";
+import { configurationError, RuntimeCoreSetters } from "./runtime-core-draft.js";
 import { validateResidency, type Residency, type RuntimeEnvironment } from "./runtime-environment.js";
 import { assembleSessionCore, unconfiguredProvider, type SessionPolicyInput } from "./session-assembly.js";
 import type { SessionCore, SessionEnvironment } from "./session-core.js";
@@ -66,7 +60,7 @@ export function applyLoadedSession(core: SessionCore, read: PersistedSessionRead
  * builds a runtime that keeps everything in memory. `withEnvironment` starts from a shared
  * `RuntimeEnvironment`; setters called after it change only this runtime.
  */
-export class EmbeddedRuntimeBuilder<Runtime = unknown> {
+export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimeCoreSetters {
   readonly #create: (core: SessionCore) => Runtime;
   #environment: RuntimeEnvironment | undefined;
   #sessionId: string | undefined;
@@ -76,7 +70,6 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
   #toolProviders: ToolProvider[] = [];
   #plugins: LashPlugin[] = [];
   #modes: ExecutionMode[] = [];
-  readonly #core = new RuntimeCoreConfigDraft();
   #residency: Residency | undefined;
   #store: SessionStore | undefined;
   #storeFactory: SessionStoreFactory | undefined;
@@ -85,6 +78,7 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
 
   /** @internal Use `LashRuntime.builder()`. */
   constructor(create: (core: SessionCore) => Runtime) {
+    super();
     this.#create = create;
   }
 
@@ -95,7 +89,7 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
    */
   withEnvironment(environment: RuntimeEnvironment): this {
     this.#environment = environment;
-    this.#core.replace(environment.core);
+    this.core.replace(environment.core);
     return this;
   }
 
@@ -157,62 +151,9 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
     return this;
   }
 
-  /** Replaces the whole core configuration; setters called afterwards still apply. */
+  /** Another name of `withRuntimeCoreConfig`. */
   withRuntimeCore(core: RuntimeCoreConfig): this {
-    this.#core.replace(core);
-    return this;
-  }
-
-  /** The reference's name for `withRuntimeCore`. */
-  withRuntimeCoreConfig(core: RuntimeCoreConfig): this {
-    return this.withRuntimeCore(core);
-  }
-
-  withTermination(termination: TerminationPolicy): this {
-    this.#core.setTermination(termination);
-    return this;
-  }
-
-  withEffectHost(effectHost: RuntimeEffectHost): this {
-    this.#core.setEffectHost(effectHost);
-    return this;
-  }
-
-  withAttachmentStore(attachmentStore: AttachmentStore): this {
-    this.#core.setAttachmentStore(attachmentStore);
-    return this;
-  }
-
-  /** Retry policy for every provider call (overrides the provider's own). */
-  withProviderRetryPolicy(providerRetryPolicy: ProviderRetryPolicy): this {
-    this.#core.setProviderRetryPolicy(providerRetryPolicy);
-    return this;
-  }
-
-  withPromptLayer(layer: PromptLayer): this {
-    this.#core.setPromptLayer(layer);
-    return this;
-  }
-
-  withPromptTemplate(template: string): this {
-    this.#core.setPromptTemplate(template);
-    return this;
-  }
-
-  withPromptContribution(contribution: { slot: PromptSlot; content: string; priority?: number; title?: string }): this {
-    this.#core.addPromptContribution(contribution);
-    return this;
-  }
-
-  /** Drops earlier layers' contributions to `slot` and adds this one. */
-  withReplacedPromptSlot(slot: PromptSlot, content: string): this {
-    this.#core.replacePromptSlot(slot, content);
-    return this;
-  }
-
-  withClearedPromptSlot(slot: PromptSlot): this {
-    this.#core.clearPromptSlot(slot);
-    return this;
+    return this.withRuntimeCoreConfig(core);
   }
 
   /** The store this session commits to (`build()` loads the session from it). */
@@ -296,7 +237,7 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> {
     // Runtimes of one environment share its plugin host unless this builder adds plugins.
     const plugins = shared && this.#plugins.length === 0 ? shared.pluginHost : new PluginHost([...(shared?.pluginHost.plugins ?? []), ...this.#plugins]);
     return {
-      core: this.#core.build(),
+      core: this.core.build(),
       toolProviders: [...(shared?.toolProviders ?? []), ...this.#toolProviders],
       plugins,
       modes,

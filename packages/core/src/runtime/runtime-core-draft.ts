@@ -88,3 +88,65 @@ export class RuntimeCoreConfigDraft {
     return createRuntimeCoreConfig({ ...this.#fields, prompt: this.#prompt });
   }
 }
+
+/**
+ * The core-config setters both builders offer (`EmbeddedRuntimeBuilder`, `RuntimeEnvironmentBuilder`):
+ * one implementation, so they cannot drift apart. `withRuntimeCoreConfig` replaces the whole config;
+ * setters called afterwards still apply on top of it.
+ */
+export abstract class RuntimeCoreSetters {
+  protected readonly core = new RuntimeCoreConfigDraft();
+
+  /** Replaces the whole core configuration; setters called afterwards still apply. */
+  withRuntimeCoreConfig(core: RuntimeCoreConfig): this {
+    this.core.replace(core);
+    return this;
+  }
+
+  withAttachmentStore(attachmentStore: AttachmentStore): this {
+    this.core.setAttachmentStore(attachmentStore);
+    return this;
+  }
+
+  withTermination(termination: TerminationPolicy): this {
+    this.core.setTermination(termination);
+    return this;
+  }
+
+  withEffectHost(effectHost: RuntimeEffectHost): this {
+    this.core.setEffectHost(effectHost);
+    return this;
+  }
+
+  /** Retry policy for every provider call (overrides the provider's own). */
+  withProviderRetryPolicy(providerRetryPolicy: ProviderRetryPolicy): this {
+    this.core.setProviderRetryPolicy(providerRetryPolicy);
+    return this;
+  }
+
+  withPromptLayer(layer: PromptLayer): this {
+    this.core.setPromptLayer(layer);
+    return this;
+  }
+
+  withPromptTemplate(template: string): this {
+    this.core.setPromptTemplate(template);
+    return this;
+  }
+
+  withPromptContribution(contribution: { slot: PromptSlot; content: string; priority?: number; title?: string }): this {
+    this.core.addPromptContribution(contribution);
+    return this;
+  }
+
+  /** Drops earlier layers' contributions to `slot` and adds this one. */
+  withReplacedPromptSlot(slot: PromptSlot, content: string): this {
+    this.core.replacePromptSlot(slot, content);
+    return this;
+  }
+
+  withClearedPromptSlot(slot: PromptSlot): this {
+    this.core.clearPromptSlot(slot);
+    return this;
+  }
+}

@@ -1,23 +1,12 @@
-import type {
-  AttachmentStore,
-  ModelProvider,
-  PromptLayer,
-  PromptSlot,
-  ProviderRetryPolicy,
-  SessionStoreFactory,
-  TerminationPolicy,
-  ToolDefinition,
-  ToolProvider,
-} from "@lash/protocol";
+import type { ModelProvider, SessionStoreFactory, ToolDefinition, ToolProvider } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import { createStandardMode } from "../modes/standard-mode.js";
 import type { LashPlugin } from "../plugins/plugin.js";
 import { PluginHost } from "../plugins/plugin-host.js";
 import { createToolProvider } from "../tools/tool-surface.js";
-import type { RuntimeEffectHost } from "./effect-host.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
-import { RuntimeCoreConfigDraft } from "./runtime-core-draft.js";
+import { RuntimeCoreSetters } from "./runtime-core-draft.js";
 import { checkProvider } from "./session-assembly.js";
 
 /**
@@ -99,8 +88,7 @@ export class RuntimeEnvironment {
  * Builds a `RuntimeEnvironment`. Every setter returns the builder. `withRuntimeCoreConfig` replaces
  * the whole core configuration; per-field setters called after it still apply.
  */
-export class RuntimeEnvironmentBuilder {
-  readonly #core = new RuntimeCoreConfigDraft();
+export class RuntimeEnvironmentBuilder extends RuntimeCoreSetters {
   #residency: Residency = "keep_all";
   #sessionStoreFactory: SessionStoreFactory | undefined;
   #pluginHost: PluginHost | undefined;
@@ -167,59 +155,6 @@ export class RuntimeEnvironmentBuilder {
     return this;
   }
 
-  /** Replaces the whole core configuration; setters called afterwards still apply. */
-  withRuntimeCoreConfig(core: RuntimeCoreConfig): this {
-    this.#core.replace(core);
-    return this;
-  }
-
-  withAttachmentStore(attachmentStore: AttachmentStore): this {
-    this.#core.setAttachmentStore(attachmentStore);
-    return this;
-  }
-
-  withTermination(termination: TerminationPolicy): this {
-    this.#core.setTermination(termination);
-    return this;
-  }
-
-  withEffectHost(effectHost: RuntimeEffectHost): this {
-    this.#core.setEffectHost(effectHost);
-    return this;
-  }
-
-  /** Retry policy for every provider call (overrides the provider's own). */
-  withProviderRetryPolicy(providerRetryPolicy: ProviderRetryPolicy): this {
-    this.#core.setProviderRetryPolicy(providerRetryPolicy);
-    return this;
-  }
-
-  withPromptLayer(layer: PromptLayer): this {
-    this.#core.setPromptLayer(layer);
-    return this;
-  }
-
-  withPromptTemplate(template: string): this {
-    this.#core.setPromptTemplate(template);
-    return this;
-  }
-
-  withPromptContribution(contribution: { slot: PromptSlot; content: string; priority?: number; title?: string }): this {
-    this.#core.addPromptContribution(contribution);
-    return this;
-  }
-
-  /** Drops earlier layers' contributions to `slot` and adds this one. */
-  withReplacedPromptSlot(slot: PromptSlot, content: string): this {
-    this.#core.replacePromptSlot(slot, content);
-    return this;
-  }
-
-  withClearedPromptSlot(slot: PromptSlot): this {
-    this.#core.clearPromptSlot(slot);
-    return this;
-  }
-
   build(): RuntimeEnvironment {
     const modes = new Map<string, ExecutionMode>([["standard", createStandardMode()]]);
     for (const mode of this.#modes) modes.set(mode.id, mode);
@@ -227,7 +162,7 @@ export class RuntimeEnvironmentBuilder {
     const pluginHost =
       this.#pluginHost && this.#plugins.length === 0 ? this.#pluginHost : new PluginHost([...basePlugins, ...this.#plugins]);
     return new RuntimeEnvironment({
-      core: this.#core.build(),
+      core: this.core.build(),
       residency: this.#residency,
       sessionStoreFactory: this.#sessionStoreFactory,
       pluginHost,
