@@ -13,7 +13,8 @@ import type {
 } from "@lash/protocol";
 import {
   CommitIdConflictError,
-  HeadRevisionConflictError,
+  checkExpectedHeadRevision,
+  checkGraphCommitDelta,
   InvalidPersistedDataError,
   isEmptyTokenUsage,
   LashError,
@@ -110,40 +111,10 @@ export class InMemorySessionStore implements SessionStore {
       if (previous.hash !== hash) throw new CommitIdConflictError(commit.sessionId, commit.commitId);
       return { ...previous.result, replayed: true };
     }
-    const actual = head?.revision ?? 0;
-    // Decision 13: `undefined` means "must not exist yet", and a revision means "must exist at it";
-    // a first commit naming revision 0 is a caller that believes in a head that is not there.
-    const expectedMatches = head === undefined ? commit.expectedHeadRevision === undefined : commit.expectedHeadRevision === actual;
-    if (!expectedMatches) throw new HeadRevisionConflictError(commit.sessionId, commit.expectedHeadRevision, actual);
-
     // Check everything before writing anything: a commit lands whole or not at all.
+    const revision = checkExpectedHeadRevision(commit, head?.revision);
     const delta = structuredClone(commit.graph);
-    if (delta.type === "append") {
-      const incoming = new Set<string>();
-      for (const node of delta.nodes) {
-        if (data.positions.has(node.nodeId) || incoming.has(node.nodeId)) {
-          throw new LashError("invalid_argument", `commit \`${commit.commitId}\` appends node \`${node.nodeId}\`, which already exists in session \`${commit.sessionId}\``);
-        }
-        incoming.add(node.nodeId);
-      }
-    }
-    if (delta.type === "replace_full") {
-      const incoming = new Set<string>();
-      for (const node of delta.graph.nodes) {
-        if (incoming.has(node.nodeId)) throw new LashError("invalid_argument", `commit \`${commit.commitId}\` replaces the graph with node \`${node.nodeId}\` twice`);
-        incoming.add(node.nodeId);
-      }
-    }
-    const nextLeaf = delta.type === "replace_full" ? delta.graph.leafNodeId : (delta.leafNodeId ?? head?.leafNodeId);
-    if (nextLeaf !== undefined) {
-      const existsAfter =
-        delta.type === "replace_full"
-          ? delta.graph.nodes.some((node) => node.nodeId === nextLeaf)
-          : isLive(data, nextLeaf) || (delta.type === "append" && delta.nodes.some((node) => node.nodeId === nextLeaf));
-      if (!existsAfter) {
-        throw new LashError("invalid_argument", `commit \`${commit.commitId}\` sets leaf \`${nextLeaf}\`, which is not a node of session \`${commit.sessionId}\``);
-      }
-    }
+    const nextLeaf = checkGraphCommitDelta(commit, head?.leafNodeId, { isTaken: (nodeId) => data.positions.has(nodeId), isLive: (nodeId) => isLive(data, nodeId) });
 
     // Reads never store an empty session, so the first write of a session creates its record here
     // (after every check: a rejected commit leaves nothing behind).
@@ -162,12 +133,12 @@ export class InMemorySessionStore implements SessionStore {
     if (!target.blobs.has(checkpointRef)) target.blobs.set(checkpointRef, structuredClone(commit.checkpoint));
     target.head = {
       sessionId: commit.sessionId,
-      revision: actual + 1,
+      revision,
       config: structuredClone(commit.config),
       leafNodeId: nextLeaf,
       checkpointRef,
     };
-    const result: SessionCommitResult = { headRevision: actual + 1, commitId: commit.commitId, replayed: false };
+    const result: SessionCommitResult = { headRevision: revision, commitId: commit.commitId, replayed: false };
     target.commits.set(commit.commitId, { hash, result });
     return { ...result };
   }

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import {
   CommitIdConflictError,
-  HeadRevisionConflictError,
+  checkExpectedHeadRevision,
+  checkGraphCommitDelta,
   InvalidPersistedDataError,
   isEmptyTokenUsage,
   LashError,
@@ -121,38 +122,6 @@ async function readAppliedCommit(files: SessionFiles, commitId: string, head: He
   return record;
 }
 
-/** Checks the graph delta against the current graph; throws `invalid_argument` before anything is written. */
-function checkGraphDelta(commit: SessionCommit, state: GraphState, head: HeadFile | undefined): string | undefined {
-  const delta = commit.graph;
-  if (delta.type === "append") {
-    const incoming = new Set<string>();
-    for (const node of delta.nodes) {
-      if (state.positions.has(node.nodeId) || incoming.has(node.nodeId)) {
-        throw new LashError("invalid_argument", `commit \`${commit.commitId}\` appends node \`${node.nodeId}\`, which already exists in session \`${commit.sessionId}\``);
-      }
-      incoming.add(node.nodeId);
-    }
-  }
-  if (delta.type === "replace_full") {
-    const incoming = new Set<string>();
-    for (const node of delta.graph.nodes) {
-      if (incoming.has(node.nodeId)) throw new LashError("invalid_argument", `commit \`${commit.commitId}\` replaces the graph with node \`${node.nodeId}\` twice`);
-      incoming.add(node.nodeId);
-    }
-  }
-  const nextLeaf = delta.type === "replace_full" ? delta.graph.leafNodeId : (delta.leafNodeId ?? head?.leafNodeId);
-  if (nextLeaf !== undefined) {
-    const existsAfter =
-      delta.type === "replace_full"
-        ? delta.graph.nodes.some((node) => node.nodeId === nextLeaf)
-        : isLiveNode(state, nextLeaf) || (delta.type === "append" && delta.nodes.some((node) => node.nodeId === nextLeaf));
-    if (!existsAfter) {
-      throw new LashError("invalid_argument", `commit \`${commit.commitId}\` sets leaf \`${nextLeaf}\`, which is not a node of session \`${commit.sessionId}\``);
-    }
-  }
-  return nextLeaf;
-}
-
 /** Writes a base file for `state` (its generation and revision). */
 export async function writeBase(files: SessionFiles, state: GraphState): Promise<void> {
   const base: BaseFile = {
@@ -220,15 +189,12 @@ export async function applyCommit(files: SessionFiles, lock: HeldLock, commit: S
     if (applied.hash !== hash) throw new CommitIdConflictError(commit.sessionId, commit.commitId);
     return { ...applied.result, replayed: true };
   }
-  // Decision 13: `undefined` means "must not exist yet", and a revision means "must exist at it".
-  const expectedMatches = head === undefined ? commit.expectedHeadRevision === undefined : commit.expectedHeadRevision === actual;
-  if (!expectedMatches) throw new HeadRevisionConflictError(commit.sessionId, commit.expectedHeadRevision, actual);
+  const revision = checkExpectedHeadRevision(valid, head?.revision);
 
   const lineage = head?.lineage ?? randomHex(16);
   const state = head === undefined ? emptyGraphState(lineage) : await loadGraphState(files, head);
-  const nextLeaf = checkGraphDelta(valid, state, head);
+  const nextLeaf = checkGraphCommitDelta(valid, head?.leafNodeId, { isTaken: (nodeId) => state.positions.has(nodeId), isLive: (nodeId) => isLiveNode(state, nodeId) });
   const usage: TokenLedgerEntry[] = valid.usageDeltas.filter((entry) => !isEmptyTokenUsage(entry.usage));
-  const revision = actual + 1;
   const delta = valid.graph;
 
   let nextState: GraphState;

@@ -1,12 +1,12 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { SessionCommit, SessionCommitResult, SessionNodeRecord } from "@lash/protocol";
-import { CommitIdConflictError, HeadRevisionConflictError, isEmptyTokenUsage, LashError, stableStringify } from "@lash/protocol";
+import { checkExpectedHeadRevision, checkGraphCommitDelta, CommitIdConflictError, isEmptyTokenUsage, stableStringify } from "@lash/protocol";
 import { storedInteger } from "./sql-rows.js";
 
 /**
  * The commit of a SQLite database whose connection the store opened itself, as one synchronous
  * transaction of prepared statements. It applies exactly the contract of `applyCommit` in
- * `sql-commit.ts` (same checks, same order, same rows, same errors); it exists because a commit is
+ * `sql-commit.ts` (the same shared commit rules, the same rows); it exists because a commit is
  * about a dozen statements, and going through the query builder and the driver's promises for each
  * cost more than the statements themselves. The conformance suite runs against this path.
  */
@@ -77,36 +77,13 @@ export function applyCommitSqlite(database: Database, commit: SessionCommit, con
     return { headRevision: storedInteger(previous.head_revision, sessionId, `commits.${commitId}.headRevision`), commitId, replayed: true };
   }
   const actual = head === undefined ? 0 : storedInteger(head.head_revision, sessionId, "head.headRevision");
-  // Decision 13: `undefined` means "must not exist yet", and a revision means "must exist at it".
-  const expectedMatches = head === undefined ? commit.expectedHeadRevision === undefined : commit.expectedHeadRevision === actual;
-  if (!expectedMatches) throw new HeadRevisionConflictError(sessionId, commit.expectedHeadRevision, actual);
-  const revision = actual + 1;
+  const revision = checkExpectedHeadRevision(commit, head === undefined ? undefined : actual);
 
   const delta = commit.graph;
-  if (delta.type === "append") {
-    const incoming = new Set<string>();
-    for (const node of delta.nodes) {
-      if (incoming.has(node.nodeId) || statements.nodeExists.get(sessionId, node.nodeId) !== undefined) {
-        throw new LashError("invalid_argument", `commit \`${commitId}\` appends node \`${node.nodeId}\`, which already exists in session \`${sessionId}\``);
-      }
-      incoming.add(node.nodeId);
-    }
-  }
-  if (delta.type === "replace_full") {
-    const incoming = new Set<string>();
-    for (const node of delta.graph.nodes) {
-      if (incoming.has(node.nodeId)) throw new LashError("invalid_argument", `commit \`${commitId}\` replaces the graph with node \`${node.nodeId}\` twice`);
-      incoming.add(node.nodeId);
-    }
-  }
-  const leafNodeId = delta.type === "replace_full" ? delta.graph.leafNodeId : (delta.leafNodeId ?? head?.leaf_node_id ?? undefined);
-  if (leafNodeId !== undefined) {
-    const existsAfter =
-      delta.type === "replace_full"
-        ? delta.graph.nodes.some((node) => node.nodeId === leafNodeId)
-        : (delta.type === "append" && delta.nodes.some((node) => node.nodeId === leafNodeId)) || statements.liveNode.get(sessionId, leafNodeId) !== undefined;
-    if (!existsAfter) throw new LashError("invalid_argument", `commit \`${commitId}\` sets leaf \`${leafNodeId}\`, which is not a node of session \`${sessionId}\``);
-  }
+  const leafNodeId = checkGraphCommitDelta(commit, head?.leaf_node_id ?? undefined, {
+    isTaken: (nodeId) => statements.nodeExists.get(sessionId, nodeId) !== undefined,
+    isLive: (nodeId) => statements.liveNode.get(sessionId, nodeId) !== undefined,
+  });
 
   const seqs = statements.nextSeqs.get(sessionId, sessionId);
   let nodes: readonly SessionNodeRecord[] = [];

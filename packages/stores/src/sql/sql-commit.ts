@@ -3,9 +3,11 @@ import type { Insertable, Kysely } from "kysely";
 import type { SessionCommit, SessionCommitResult, SessionNodeRecord } from "@lash/protocol";
 import {
   CommitIdConflictError,
+  checkExpectedHeadRevision,
+  checkGraphCommitDelta,
+  commitLeafCandidate,
   HeadRevisionConflictError,
   isEmptyTokenUsage,
-  LashError,
   SessionBindingMismatchError,
   sessionCommitSchema,
   stableStringify,
@@ -136,10 +138,7 @@ async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommi
   if (previous !== undefined) return replayOrConflict(previous, commit, contentHash);
 
   const actual = head === undefined ? 0 : storedInteger(head.head_revision, sessionId, "head.headRevision");
-  // Decision 13: `undefined` means "must not exist yet", and a revision means "must exist at it".
-  const expectedMatches = head === undefined ? commit.expectedHeadRevision === undefined : commit.expectedHeadRevision === actual;
-  if (!expectedMatches) throw new HeadRevisionConflictError(sessionId, commit.expectedHeadRevision, actual);
-  const revision = actual + 1;
+  const revision = checkExpectedHeadRevision(commit, head === undefined ? undefined : actual);
   const now = new Date().toISOString();
 
   // Claim the head first. In PostgreSQL the conditional write takes the head row's lock: a
@@ -195,53 +194,32 @@ async function claimHead(database: Kysely<LashSqlSchema>, sessionId: string, act
 }
 
 /**
- * Checks the graph delta against the stored graph before anything of it is written, and returns
- * the head's next leaf. Errors are `invalid_argument` (the commit is wrong, not the store).
+ * Looks up what the commit rules need (the appended ids that are taken, whether the leaf candidate is
+ * live) in two queries, then applies the rules shared by every store. Returns the head's next leaf.
  */
 async function checkGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionCommit, headLeafNodeId: string | undefined): Promise<string | undefined> {
-  const { sessionId, commitId } = commit;
-  const delta = commit.graph;
-  if (delta.type === "append") {
-    const existing = new Set<string>();
-    for (const ids of chunked(delta.nodes.map((node) => node.nodeId))) {
+  const { sessionId } = commit;
+  const taken = new Set<string>();
+  if (commit.graph.type === "append") {
+    for (const ids of chunked(commit.graph.nodes.map((node) => node.nodeId))) {
       // Tombstoned rows count: a tombstoned id stays taken until `vacuum`.
       const rows = await database.selectFrom("lash_graph_nodes").select("node_id").where("session_id", "=", sessionId).where("node_id", "in", ids).execute();
-      for (const row of rows) existing.add(row.node_id);
-    }
-    const incoming = new Set<string>();
-    for (const node of delta.nodes) {
-      if (existing.has(node.nodeId) || incoming.has(node.nodeId)) {
-        throw new LashError("invalid_argument", `commit \`${commitId}\` appends node \`${node.nodeId}\`, which already exists in session \`${sessionId}\``);
-      }
-      incoming.add(node.nodeId);
+      for (const row of rows) taken.add(row.node_id);
     }
   }
-  if (delta.type === "replace_full") {
-    const incoming = new Set<string>();
-    for (const node of delta.graph.nodes) {
-      if (incoming.has(node.nodeId)) throw new LashError("invalid_argument", `commit \`${commitId}\` replaces the graph with node \`${node.nodeId}\` twice`);
-      incoming.add(node.nodeId);
-    }
-  }
-  const nextLeaf = delta.type === "replace_full" ? delta.graph.leafNodeId : (delta.leafNodeId ?? headLeafNodeId);
-  if (nextLeaf === undefined) return undefined;
-  let existsAfter: boolean;
-  if (delta.type === "replace_full") existsAfter = delta.graph.nodes.some((node) => node.nodeId === nextLeaf);
-  else if (delta.type === "append" && delta.nodes.some((node) => node.nodeId === nextLeaf)) existsAfter = true;
-  else {
+  const candidate = commitLeafCandidate(commit, headLeafNodeId);
+  let candidateLive = false;
+  if (candidate !== undefined && commit.graph.type !== "replace_full" && !(commit.graph.type === "append" && commit.graph.nodes.some((node) => node.nodeId === candidate))) {
     const live = await database
       .selectFrom("lash_graph_nodes")
       .select("node_id")
       .where("session_id", "=", sessionId)
-      .where("node_id", "=", nextLeaf)
+      .where("node_id", "=", candidate)
       .where("tombstoned", "=", 0)
       .executeTakeFirst();
-    existsAfter = live !== undefined;
+    candidateLive = live !== undefined;
   }
-  if (!existsAfter) {
-    throw new LashError("invalid_argument", `commit \`${commitId}\` sets leaf \`${nextLeaf}\`, which is not a node of session \`${sessionId}\``);
-  }
-  return nextLeaf;
+  return checkGraphCommitDelta(commit, headLeafNodeId, { isTaken: (nodeId) => taken.has(nodeId), isLive: (nodeId) => nodeId === candidate && candidateLive });
 }
 
 /** The next `seq` of the session's nodes and of its usage rows, read in one statement. */
