@@ -1,6 +1,20 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { GraphCommitDelta, Message, SessionCommit, SessionNodeRecord, TokenLedgerEntry, TokenUsage } from "@lash/protocol";
 
-/** Small builders of store inputs shared by the SQL tests. */
+/** Small builders of store inputs shared by the SQL and filesystem tests. */
+
+export interface TemporaryRoot {
+  readonly path: string;
+  remove(): Promise<void>;
+}
+
+/** A fresh empty directory under the OS temp directory. */
+export async function temporaryRoot(): Promise<TemporaryRoot> {
+  const path = await mkdtemp(join(tmpdir(), "lash-fs-store-"));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
 
 export function usage(inputTokens: number, outputTokens: number, cachedInputTokens = 0, reasoningTokens = 0): TokenUsage {
   return { inputTokens, outputTokens, cachedInputTokens, reasoningTokens };

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { compareCodePoints, LashError } from "@lash/protocol";
 import { encodedNameOrder, encodeIdAsFileName, idHex, sortsAtOrBeforeCursor } from "./file-name-encoding.js";
 import { createFileSessionDatabase } from "./file-session-database.js";
-import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown } from "./testing-fixtures.js";
+import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown } from "../../test/fixtures.js";
 
 const HOSTILE_IDS = [
   "../x",

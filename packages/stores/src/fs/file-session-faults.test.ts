@@ -6,7 +6,7 @@ import { StoreUnavailableError } from "@lash/protocol";
 import type { FileSystemOperations } from "./file-access.js";
 import { encodeIdAsFileName } from "./file-name-encoding.js";
 import { createFileSessionDatabase } from "./file-session-database.js";
-import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown, turnUsage, usage } from "./testing-fixtures.js";
+import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown, turnUsage, usage } from "../../test/fixtures.js";
 
 let root: TemporaryRoot;
 

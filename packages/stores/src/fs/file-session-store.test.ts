@@ -5,7 +5,7 @@ import { CommitIdConflictError, HeadRevisionConflictError, LashError, mergeToken
 import { encodeIdAsFileName } from "./file-name-encoding.js";
 import { createFileSessionDatabase, type FileSessionDatabase } from "./file-session-database.js";
 import { MAX_REVISIONS_PER_BASE } from "./session-commit.js";
-import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown, turnUsage, usage } from "./testing-fixtures.js";
+import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown, turnUsage, usage } from "../../test/fixtures.js";
 
 let root: TemporaryRoot;
 let database: FileSessionDatabase;

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HeadRevisionConflictError, StoreUnavailableError } from "@lash/protocol";
 import { encodeIdAsFileName } from "./file-name-encoding.js";
 import { createFileSessionDatabase } from "./file-session-database.js";
-import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown, turnUsage, usage } from "./testing-fixtures.js";
+import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown, turnUsage, usage } from "../../test/fixtures.js";
 
 let root: TemporaryRoot;
 
