@@ -279,7 +279,7 @@ export type {
   ToolResultEnvelope,
 } from "./ports/tool-provider.js";
 export type { SessionStore, SessionStoreFactory } from "./ports/session-store.js";
-export { checkExpectedHeadRevision, checkGraphCommitDelta, commitLeafCandidate } from "./store-commit-rules.js";
+export { checkExpectedHeadRevision, checkGraphCommitDelta, commitLeafCandidate, defaultSessionMeta } from "./store-commit-rules.js";
 export type { StoredGraphLookups } from "./store-commit-rules.js";
 
 export { LashError, markerFor } from "./errors/lash-error.js";

@@ -1,6 +1,6 @@
 import { HeadRevisionConflictError } from "./errors/store-errors.js";
 import { LashError } from "./errors/lash-error.js";
-import type { SessionCommit } from "./store-schemas.js";
+import type { SessionCommit, SessionMeta, SessionStoreCreateRequest } from "./store-schemas.js";
 
 /**
  * The store-independent rules of the `SessionStore` commit contract, for store implementations: one
@@ -61,4 +61,20 @@ export function checkGraphCommitDelta(commit: SessionCommit, headLeafNodeId: str
 export function commitLeafCandidate(commit: SessionCommit, headLeafNodeId: string | undefined): string | undefined {
   const delta = commit.graph;
   return delta.type === "replace_full" ? delta.graph.leafNodeId : (delta.leafNodeId ?? headLeafNodeId);
+}
+
+/**
+ * The meta a `SessionStoreFactory` writes for a session it creates when none exists yet: name = the
+ * session id, the policy's model, the parent and relation of the request, when and where it ran.
+ */
+export function defaultSessionMeta(request: SessionStoreCreateRequest, context: { readonly createdAt: string; readonly cwd?: string }): SessionMeta {
+  return {
+    sessionId: request.sessionId,
+    sessionName: request.sessionId,
+    createdAt: context.createdAt,
+    model: request.policy.model,
+    ...(context.cwd === undefined ? {} : { cwd: context.cwd }),
+    ...(request.parentSessionId === undefined ? {} : { parentSessionId: request.parentSessionId }),
+    relation: request.relation,
+  };
 }

@@ -11,7 +11,7 @@ import type {
   SessionStoreFactory,
   TokenLedgerEntry,
 } from "@lash/protocol";
-import { compareCodePoints, LashError, sessionListQuerySchema, sessionMetaSchema } from "@lash/protocol";
+import { compareCodePoints, defaultSessionMeta, LashError, sessionListQuerySchema, sessionMetaSchema } from "@lash/protocol";
 import { InMemorySessionStore } from "./in-memory-session-store.js";
 
 /** One stored node; a tombstoned node is invisible but keeps its id taken until `vacuum`. */
@@ -72,16 +72,8 @@ export class InMemorySessionDatabase implements SessionStoreFactory {
   }
 
   async createStore(request: SessionStoreCreateRequest): Promise<SessionStore> {
-    const meta: SessionMeta = {
-      sessionId: request.sessionId,
-      sessionName: request.sessionId,
-      createdAt: new Date().toISOString(),
-      model: request.policy.model,
-      // Like the SQL and filesystem factories (and the reference): where the host ran.
-      cwd: process.cwd(),
-      relation: request.relation,
-    };
-    if (request.parentSessionId !== undefined) meta.parentSessionId = request.parentSessionId;
+    // Like the SQL and filesystem factories (and the reference): `cwd` is where the host ran.
+    const meta = defaultSessionMeta(request, { createdAt: new Date().toISOString(), cwd: process.cwd() });
     const validated = validatedSessionMeta(meta);
     // The check and the write are one synchronous step: with an `await` between them, a meta the host
     // saves in that gap would be overwritten, and the contract says existing meta is kept.

@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import {
+  defaultSessionMeta,
   LashError,
   type SessionListPage,
   type SessionListQuery,
-  type SessionMeta,
   type SessionStoreCreateRequest,
   sessionStoreCreateRequestSchema,
   type SessionStoreFactory,
@@ -86,17 +86,8 @@ export class FileSessionDatabase implements SessionStoreFactory {
       const issue = parsed.error.issues[0];
       throw new LashError("invalid_argument", `invalid store request at \`${issue?.path.map((segment) => String(segment)).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
     }
-    const { sessionId, parentSessionId, relation, policy } = parsed.data;
-    const store = this.openSession(sessionId);
-    const meta: SessionMeta = {
-      sessionId,
-      sessionName: sessionId,
-      createdAt: new Date().toISOString(),
-      model: policy.model,
-      cwd: process.cwd(),
-      relation,
-      ...(parentSessionId === undefined ? {} : { parentSessionId }),
-    };
+    const store = this.openSession(parsed.data.sessionId);
+    const meta = defaultSessionMeta(parsed.data, { createdAt: new Date().toISOString(), cwd: process.cwd() });
     await store.saveSessionMetaIfAbsent(meta);
     return store;
   }

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
-import type { SessionListPage, SessionListQuery, SessionMeta, SessionStoreCreateRequest, SessionStoreFactory } from "@lash/protocol";
-import { LashError } from "@lash/protocol";
+import type { SessionListPage, SessionListQuery, SessionStoreCreateRequest, SessionStoreFactory } from "@lash/protocol";
+import { defaultSessionMeta, LashError } from "@lash/protocol";
 import { createOwnedKysely, describeTarget, parseSqlConnectionString } from "./sql-connection.js";
 import { insertSessionMetaIfMissing, listSessions } from "./sql-listing.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
@@ -91,15 +91,7 @@ export class SqlSessionDatabase implements SessionStoreFactory {
    */
   async createStore(request: SessionStoreCreateRequest): Promise<SqlSessionStore> {
     const store = this.openSession(request.sessionId);
-    const meta: SessionMeta = {
-      sessionId: request.sessionId,
-      sessionName: request.sessionId,
-      createdAt: new Date().toISOString(),
-      model: request.policy.model,
-      cwd: process.cwd(),
-      relation: request.relation,
-    };
-    if (request.parentSessionId !== undefined) meta.parentSessionId = request.parentSessionId;
+    const meta = defaultSessionMeta(request, { createdAt: new Date().toISOString(), cwd: process.cwd() });
     await this.#context.run(`creating session \`${request.sessionId}\``, () => insertSessionMetaIfMissing(this.#context, request.sessionId, meta));
     return store;
   }
