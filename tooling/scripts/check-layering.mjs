@@ -12,6 +12,7 @@ export const ALLOWED_EDGES = {
   "@lash/testkit": ["@lash/protocol"],
   "@lash/core": ["@lash/protocol", "@lash/observability"],
   "@lash/background": ["@lash/protocol", "@lash/core", "@lash/observability"],
+  "@lash/tools": ["@lash/protocol", "@lash/core"],
 };
 const ADAPTER_EDGES = ["@lash/protocol"];
 const TOOLING = new Set(["@lash/tsconfig", "@lash/vitest-config"]);
@@ -19,9 +20,10 @@ const TOOLING = new Set(["@lash/tsconfig", "@lash/vitest-config"]);
 const DEV_ALLOWED = new Set(["@lash/testkit", ...TOOLING]);
 /**
  * Extra dev-only edges of one package: the stores' end-to-end tests and benchmark drive real runtime
- * turns, park and resume against every backend (core never depends on stores, so there is no cycle).
+ * turns, park and resume against every backend (core never depends on stores, so there is no cycle);
+ * the background host's tests run subagents and the durable host against real stores.
  */
-export const DEV_ONLY_EDGES = { "@lash/stores": ["@lash/core"] };
+export const DEV_ONLY_EDGES = { "@lash/stores": ["@lash/core"], "@lash/background": ["@lash/stores"] };
 /** Adapters run end-to-end turns through a real runtime in their tests. */
 const ADAPTER_DEV_ONLY_EDGES = ["@lash/core"];
 
