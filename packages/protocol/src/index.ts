@@ -261,6 +261,14 @@ export type {
   ProviderRetryPolicy,
 } from "./ports/model-provider.js";
 export type { EventSink, TurnActivitySink } from "./ports/event-sinks.js";
+export type { TraceSink } from "./ports/trace-sink.js";
+export {
+  traceErrorSchema,
+  traceLevelSchema,
+  traceRecordSchema,
+  traceStreamSummarySchema,
+} from "./trace-schemas.js";
+export type { TraceError, TraceLevel, TraceRecord, TraceRecordType, TraceStreamSummary } from "./trace-schemas.js";
 export type { AttachmentStore } from "./ports/attachment-store.js";
 export type { ModeSessionExtension, ModeTurnExtension } from "./ports/modes.js";
 export { toolResult } from "./ports/tool-provider.js";
@@ -295,3 +303,5 @@ export {
   StoreUnavailableError,
   UnsupportedReadScopeError,
 } from "./errors/store-errors.js";
+
+export * from "./background/index.js";

@@ -35,3 +35,10 @@ export type {
 } from "./wire-script/index.js";
 export { CONFORMANCE_USER_TEXT, conformanceRequestFor, describeModelProviderConformance } from "./provider-conformance/index.js";
 export type { ConformanceProviderOptions, ModelProviderConformanceHarness } from "./provider-conformance/index.js";
+export { describeBackgroundTaskHostConformance } from "./background-conformance/index.js";
+export type {
+  BackgroundTaskHostCapabilities,
+  BackgroundTaskHostCreateOptions,
+  BackgroundTaskHostHarness,
+  BackgroundTaskHostInstance,
+} from "./background-conformance/index.js";

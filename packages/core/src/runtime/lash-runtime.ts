@@ -18,6 +18,7 @@ import type {
   VacuumReport,
 } from "@lash/protocol";
 import { LashError, mergeTokenLedger, RuntimeError } from "@lash/protocol";
+import { SessionUsageReport } from "@lash/observability";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
 import { runSessionTurn, type TurnRunOptions } from "../turn/run-turn.js";
 import { inputFromSeed, resolveHandoffLeaf, takeFirstTurnInput } from "./handoff-routing.js";
@@ -26,6 +27,8 @@ import type { Residency, RuntimeEnvironment } from "./runtime-environment.js";
 import type { SessionCore } from "./session-core.js";
 import * as maintenance from "./session-maintenance.js";
 import type { SessionManager } from "./session-manager.js";
+import { backgroundTasksUnavailable } from "./background-task-access.js";
+import type { SessionBackgroundTasks } from "./background-session-tasks.js";
 import { EmbeddedRuntimeBuilder } from "./runtime-builder.js";
 
 /** At most this many handoff hops are followed for one host turn (a model could hand off forever). */
@@ -134,6 +137,17 @@ export class LashRuntime {
     return this.#core.sessions;
   }
 
+  /**
+   * This session's background tasks on the environment's `BackgroundTaskHost` (list, cancel, watch,
+   * spawn). Tasks are keyed by session id, so they outlive `park()` and are seen again by the resumed
+   * runtime. Throws `invalid_configuration` when the runtime has no host.
+   */
+  backgroundTasks(): SessionBackgroundTasks {
+    const tasks = this.#core.sessions.backgroundTasks;
+    if (tasks === undefined) throw backgroundTasksUnavailable(this.#core.sessionId);
+    return tasks;
+  }
+
   /** Messages queued here are committed into the running turn at its next checkpoint. */
   get turnInjectionBridge(): TurnInjectionBridge {
     return this.#core.turnInjection;
@@ -211,6 +225,11 @@ export class LashRuntime {
   /** The session's lifetime usage, one row per `(source, model)`, including child usage not yet committed. */
   tokenLedger(): TokenLedgerEntry[] {
     return mergeTokenLedger(mergeTokenLedger(this.#core.tokenLedger, this.#core.pendingUsage), this.#core.sessions.undrainedUsage);
+  }
+
+  /** The usage report of `tokenLedger()`: totals, sums per source and per model, one row per entry. */
+  usageReport(): SessionUsageReport {
+    return SessionUsageReport.fromEntries(this.tokenLedger());
   }
 
   /**

@@ -71,6 +71,7 @@ export function sessionEnvironmentOf(environment: RuntimeEnvironment): SessionEn
     modes: environment.modes,
     sessionStoreFactory: environment.sessionStoreFactory,
     residency: environment.residency,
+    backgroundTaskHost: environment.backgroundTaskHost,
   };
 }
 

@@ -1,4 +1,5 @@
 import type {
+  BackgroundTaskHost,
   ModelProvider,
   PersistedSessionRead,
   PersistedSessionState,
@@ -18,6 +19,7 @@ import type { RuntimeCoreConfig } from "./runtime-core-config.js";
 import { configurationError, RuntimeCoreSetters } from "./runtime-core-draft.js";
 import { validateResidency, type Residency, type RuntimeEnvironment } from "./runtime-environment.js";
 import { assembleSessionCore, unconfiguredProvider, type SessionPolicyInput } from "./session-assembly.js";
+import { checkBackgroundTaskHost } from "./background-task-access.js";
 import type { SessionCore, SessionEnvironment } from "./session-core.js";
 
 function errorMessage(error: unknown): string {
@@ -75,6 +77,7 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimeCoreSetter
   #storeFactory: SessionStoreFactory | undefined;
   #turnInjection: TurnInjectionBridge | undefined;
   #inputInjection: TurnInputInjectionBridge | undefined;
+  #backgroundTaskHost: BackgroundTaskHost | undefined;
 
   /** @internal Use `LashRuntime.builder()`. */
   constructor(create: (core: SessionCore) => Runtime) {
@@ -90,6 +93,15 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimeCoreSetter
   withEnvironment(environment: RuntimeEnvironment): this {
     this.#environment = environment;
     this.core.replace(environment.core);
+    return this;
+  }
+
+  /**
+   * The host that runs and tracks this runtime's background tasks (and its child sessions'); overrides
+   * the environment's. `runtime.backgroundTasks()` and the subagent tools need one.
+   */
+  withBackgroundTaskHost(host: BackgroundTaskHost): this {
+    this.#backgroundTaskHost = checkBackgroundTaskHost(host);
     return this;
   }
 
@@ -243,6 +255,7 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimeCoreSetter
       modes,
       sessionStoreFactory: this.#storeFactory ?? shared?.sessionStoreFactory,
       residency: this.#residency ?? shared?.residency ?? "keep_all",
+      backgroundTaskHost: this.#backgroundTaskHost ?? shared?.backgroundTaskHost,
     };
   }
 }

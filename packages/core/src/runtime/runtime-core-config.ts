@@ -5,6 +5,8 @@ import type {
   ProviderRetryPolicy,
   SessionStoreFactory,
   TerminationPolicy,
+  TraceLevel,
+  TraceSink,
 } from "@lash/protocol";
 import { defaultTerminationPolicy, terminationPolicySchema } from "@lash/protocol";
 import { InMemoryAttachmentStore } from "../session/in-memory-attachment-store.js";
@@ -20,6 +22,10 @@ export interface RuntimeCoreConfig {
   readonly effectHost: RuntimeEffectHost;
   /** Overrides every provider's own retry policy when set. */
   readonly providerRetryPolicy: ProviderRetryPolicy | undefined;
+  /** Receives the trace records of every turn; `undefined` (the default) builds no records at all. */
+  readonly traceSink?: TraceSink | undefined;
+  /** How much the trace sink receives (default `standard`). */
+  readonly traceLevel?: TraceLevel | undefined;
 }
 
 /** A config with the defaults: in-memory attachments, empty prompt layer, default termination, local effects. */
@@ -30,6 +36,8 @@ export function createRuntimeCoreConfig(overrides: Partial<RuntimeCoreConfig> = 
     termination: overrides.termination ? validateTermination(overrides.termination) : defaultTerminationPolicy(),
     effectHost: overrides.effectHost ?? localEffectHost,
     providerRetryPolicy: overrides.providerRetryPolicy,
+    // Present only when configured: a runtime without tracing carries no tracing fields at all.
+    ...(overrides.traceSink ? { traceSink: overrides.traceSink, traceLevel: overrides.traceLevel ?? "standard" } : {}),
   };
 }
 

@@ -5,8 +5,10 @@ import type {
   PromptSlot,
   ProviderRetryPolicy,
   TerminationPolicy,
+  TraceLevel,
+  TraceSink,
 } from "@lash/protocol";
-import { LashError, promptLayerSchema, terminationPolicySchema } from "@lash/protocol";
+import { LashError, promptLayerSchema, terminationPolicySchema, traceLevelSchema } from "@lash/protocol";
 import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 import type { RuntimeEffectHost } from "./effect-host.js";
 import { createRuntimeCoreConfig, type RuntimeCoreConfig } from "./runtime-core-config.js";
@@ -49,6 +51,15 @@ export class RuntimeCoreConfigDraft {
 
   setProviderRetryPolicy(providerRetryPolicy: ProviderRetryPolicy): void {
     this.#fields = { ...this.#fields, providerRetryPolicy };
+  }
+
+  setTraceSink(traceSink: TraceSink, traceLevel: TraceLevel): void {
+    if (typeof traceSink !== "object" || traceSink === null || typeof traceSink.record !== "function") {
+      throw new LashError("invalid_configuration", "a trace sink must be an object with a `record(record)` method");
+    }
+    const level = traceLevelSchema.safeParse(traceLevel);
+    if (!level.success) throw configurationError("trace level", level.error);
+    this.#fields = { ...this.#fields, traceSink, traceLevel: level.data };
   }
 
   setPromptLayer(layer: PromptLayer): void {
@@ -121,6 +132,15 @@ export abstract class RuntimeCoreSetters {
   /** Retry policy for every provider call (overrides the provider's own). */
   withProviderRetryPolicy(providerRetryPolicy: ProviderRetryPolicy): this {
     this.core.setProviderRetryPolicy(providerRetryPolicy);
+    return this;
+  }
+
+  /**
+   * Sends the trace records of every turn to `sink` (`standard` level unless told otherwise). A sink
+   * that throws never breaks a turn; without a sink no record is built.
+   */
+  withTraceSink(sink: TraceSink, level: TraceLevel = "standard"): this {
+    this.core.setTraceSink(sink, level);
     return this;
   }
 

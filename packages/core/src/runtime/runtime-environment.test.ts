@@ -67,7 +67,7 @@ describe("RuntimeEnvironment (the reference's environment.rs scenarios)", () => 
     const coreFields = Object.keys(environment.core);
     expect(coreFields.sort()).toEqual(["attachmentStore", "effectHost", "prompt", "providerRetryPolicy", "termination"]);
     for (const field of coreFields) expect(Object.keys(environment)).not.toContain(field);
-    expect(Object.keys(environment).sort()).toEqual(["core", "modes", "pluginHost", "providers", "residency", "sessionStoreFactory", "toolProviders"]);
+    expect(Object.keys(environment).sort()).toEqual(["backgroundTaskHost", "core", "modes", "pluginHost", "providers", "residency", "sessionStoreFactory", "toolProviders"]);
     expect(Object.isFrozen(environment)).toBe(true);
   });
 

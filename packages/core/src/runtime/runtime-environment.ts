@@ -1,10 +1,11 @@
-import type { ModelProvider, SessionStoreFactory, ToolDefinition, ToolProvider } from "@lash/protocol";
+import type { BackgroundTaskHost, ModelProvider, SessionStoreFactory, ToolDefinition, ToolProvider } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import { createStandardMode } from "../modes/standard-mode.js";
 import type { LashPlugin } from "../plugins/plugin.js";
 import { PluginHost } from "../plugins/plugin-host.js";
 import { createToolProvider } from "../tools/tool-surface.js";
+import { checkBackgroundTaskHost, type BackgroundRuntimeHost } from "./background-task-access.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
 import { RuntimeCoreSetters } from "./runtime-core-draft.js";
 import { checkProvider } from "./session-assembly.js";
@@ -36,6 +37,7 @@ interface RuntimeEnvironmentParts {
   readonly providers: readonly ModelProvider[];
   readonly toolProviders: readonly ToolProvider[];
   readonly modes: ReadonlyMap<string, ExecutionMode>;
+  readonly backgroundTaskHost: BackgroundTaskHost | undefined;
 }
 
 /**
@@ -56,6 +58,8 @@ export class RuntimeEnvironment {
   readonly toolProviders: readonly ToolProvider[];
   /** Execution modes by id (`standard` is always there). */
   readonly modes: ReadonlyMap<string, ExecutionMode>;
+  /** Runs and tracks the background tasks (subagents, monitors) of every runtime of this environment. */
+  readonly backgroundTaskHost: BackgroundTaskHost | undefined;
 
   /** @internal Use `RuntimeEnvironment.builder()`. */
   constructor(parts: RuntimeEnvironmentParts) {
@@ -66,12 +70,14 @@ export class RuntimeEnvironment {
     this.providers = parts.providers;
     this.toolProviders = parts.toolProviders;
     this.modes = parts.modes;
+    this.backgroundTaskHost = parts.backgroundTaskHost;
     Object.freeze(this);
   }
 
   static builder(): RuntimeEnvironmentBuilder {
     return new RuntimeEnvironmentBuilder();
   }
+
 
   /** The provider runtimes use when they name none (the first registered). */
   get defaultProvider(): ModelProvider | undefined {
@@ -96,6 +102,24 @@ export class RuntimeEnvironmentBuilder extends RuntimeCoreSetters {
   readonly #providers: ModelProvider[] = [];
   readonly #toolProviders: ToolProvider[] = [];
   readonly #modes: ExecutionMode[] = [];
+  #backgroundTaskHost: BackgroundTaskHost | undefined;
+
+  /**
+   * The host that runs and tracks background tasks for every runtime of this environment (and their
+   * child sessions): `runtime.backgroundTasks()` reaches it, closing a child session applies its
+   * tasks' close policies, and subagent tools need it. Order-independent with the other setters.
+   */
+  withBackgroundTaskHost(host: BackgroundTaskHost): this {
+    this.#backgroundTaskHost = checkBackgroundTaskHost(host);
+    return this;
+  }
+
+  /** The core configuration and store factory of `host.embedded`, and its background task host. */
+  withBackgroundRuntimeHost(host: BackgroundRuntimeHost): this {
+    this.withRuntimeCoreConfig(host.embedded.core);
+    if (host.embedded.sessionStoreFactory !== undefined) this.withSessionStoreFactory(host.embedded.sessionStoreFactory);
+    return this.withBackgroundTaskHost(host.backgroundTaskHost);
+  }
 
   withResidency(residency: Residency): this {
     this.#residency = validateResidency(residency);
@@ -169,6 +193,7 @@ export class RuntimeEnvironmentBuilder extends RuntimeCoreSetters {
       providers: [...this.#providers],
       toolProviders: [...this.#toolProviders],
       modes,
+      backgroundTaskHost: this.#backgroundTaskHost,
     });
   }
 }

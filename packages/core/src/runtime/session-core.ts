@@ -1,4 +1,5 @@
 import type {
+  BackgroundTaskHost,
   FirstTurnInput,
   JsonValue,
   ModelProvider,
@@ -36,6 +37,7 @@ import type { ExecutionMode } from "../modes/execution-mode.js";
 import type { PluginHost } from "../plugins/plugin-host.js";
 import { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
 import { SessionGraphEditor, type GraphCommitMark } from "../session/session-graph.js";
+import type { TurnTracer } from "../tracing/turn-tracer.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
 import type { Residency } from "./runtime-environment.js";
 import type { SessionManager } from "./session-manager.js";
@@ -48,6 +50,8 @@ export interface SessionEnvironment {
   readonly modes: ReadonlyMap<string, ExecutionMode>;
   readonly sessionStoreFactory: SessionStoreFactory | undefined;
   readonly residency: Residency;
+  /** Runs and tracks background tasks (subagents, monitors); `undefined` when the host configured none. */
+  readonly backgroundTaskHost: BackgroundTaskHost | undefined;
 }
 
 /** A commit that was sent, with what it covered (so a resend can be settled exactly). */
@@ -97,6 +101,8 @@ export class SessionCore {
   readonly turnInjection: TurnInjectionBridge;
   readonly inputInjection: TurnInputInjectionBridge;
   turnRunning = false;
+  /** The running turn's tracer (when a trace sink is configured): commits are traced through it. */
+  turnTracer: TurnTracer | undefined;
   #commitChain: Promise<void> = Promise.resolve();
   /**
    * A commit whose outcome is unknown (the store failed without saying nothing was written). It is
@@ -241,6 +247,8 @@ export class SessionCore {
    */
   async commit(commitId: string, usageDeltas: readonly TokenLedgerEntry[] = []): Promise<void> {
     if (usageDeltas.length > 0) this.pendingUsage = mergeTokenLedger(this.pendingUsage, usageDeltas);
+    const tracer = this.turnTracer;
+    if (tracer) return tracer.commit(commitId, () => this.exclusive(() => this.#commitNow(commitId)));
     return this.exclusive(() => this.#commitNow(commitId));
   }
 

@@ -18,12 +18,20 @@ import type {
 import { emptyTokenUsage, isEmptyTokenUsage, LashError, mergeTokenLedger, subtractTokenUsage } from "@lash/protocol";
 import { SessionCore, type SessionCoreInit } from "./session-core.js";
 import { runSessionTurn } from "../turn/run-turn.js";
+import { closeChildBackgroundTasks, restrictToolProviders } from "./background-child-sessions.js";
+import { SessionBackgroundTasks } from "./background-session-tasks.js";
 
 /** Options of a turn on a managed session. */
 export interface ManagedTurnOptions {
   readonly events?: EventSink;
   readonly activities?: TurnActivitySink;
   readonly signal?: AbortSignal;
+}
+
+/** In-process options of `createSession` (beyond the protocol's `ChildSessionRequest`). */
+export interface ManagedSessionOptions {
+  /** Only these tools (by name, from the parent's tool providers) are offered to the new session. */
+  readonly tools?: readonly string[];
 }
 
 /** A turn running on a managed session. */
@@ -109,14 +117,25 @@ export class SessionManager implements SessionAccess {
     return this.#handoffs.get(sessionId);
   }
 
-  async createSession(request: ChildSessionRequest): Promise<string> {
+  /**
+   * The background tasks of the current session, or `undefined` when the runtime has no
+   * `BackgroundTaskHost`.
+   */
+  get backgroundTasks(): SessionBackgroundTasks | undefined {
+    const host = this.#owner.environment.backgroundTaskHost;
+    return host === undefined ? undefined : new SessionBackgroundTasks(host, this.#owner.sessionId);
+  }
+
+  async createSession(request: ChildSessionRequest, options: ManagedSessionOptions = {}): Promise<string> {
     const sessionId = request.sessionId ?? randomUUID();
     if (sessionId === "" || sessionId === this.#owner.sessionId || this.#children.has(sessionId)) {
       throw new LashError("session_manager", `session \`${sessionId}\` already exists`);
     }
     const owner = this.#owner;
     const policy = { ...owner.policy, ...request.policy, sessionId };
-    const core = createSessionCore({ policy, provider: owner.provider, environment: owner.environment });
+    const environment =
+      options.tools === undefined ? owner.environment : { ...owner.environment, toolProviders: await restrictToolProviders(owner.environment.toolProviders, options.tools) };
+    const core = createSessionCore({ policy, provider: owner.provider, environment });
     if (request.start === "current_session") {
       // A fork of the current session: its conversation and turn position. Usage is not inherited
       // (the child's own calls roll up into the parent's ledger; copying would count them twice).
@@ -184,6 +203,8 @@ export class SessionManager implements SessionAccess {
     if (!child) throw new LashError("session_manager", `unknown session \`${sessionId}\``);
     if (child.running) throw new LashError("session_manager", `session \`${sessionId}\` has a running turn`);
     this.detach(sessionId);
+    // Decision 19: the closed session's tasks follow their close policies (transfer goes to this session).
+    await closeChildBackgroundTasks(child.core.environment, sessionId, this.#owner.sessionId);
   }
 
   /** Removes a child from this manager and returns it (with its first-turn seed, if any). */

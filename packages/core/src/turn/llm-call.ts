@@ -26,6 +26,8 @@ export interface LlmCallEnvironment {
   readonly sessionId: string;
   readonly maxContextTokens: number;
   readonly signal: AbortSignal;
+  /** Sees every provider stream event first (the call's trace), when tracing is on. */
+  readonly onStreamEvent?: ((event: LlmStreamEvent) => void) | undefined;
 }
 
 type Delivery = void | Promise<void>;
@@ -159,7 +161,9 @@ export async function performLlmCall(
 
   let result;
   try {
-    result = await callProvider(environment.provider, request, callSignal, onEvent, environment.settings);
+    const observe = environment.onStreamEvent;
+    const handler = observe ? (event: LlmStreamEvent): Delivery => (observe(event), onEvent(event)) : onEvent;
+    result = await callProvider(environment.provider, request, callSignal, handler, environment.settings);
   } finally {
     if (streamAbort) environment.signal.removeEventListener("abort", onTurnAbort);
   }

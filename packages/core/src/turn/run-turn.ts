@@ -14,6 +14,8 @@ import { LashError, RuntimeError } from "@lash/protocol";
 import type { SessionCore } from "../runtime/session-core.js";
 import { abortableSleep } from "./provider-call.js";
 import { completeTurn } from "./complete-turn.js";
+import { tracedActivitySink } from "../tracing/traced-activity-sink.js";
+import { TurnTracer } from "../tracing/turn-tracer.js";
 import { TurnEventPipe } from "./event-pipe.js";
 import { prepareTurn } from "./prepare-turn.js";
 import { TurnAssembler } from "./turn-assembler.js";
@@ -72,7 +74,10 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
   }
   const termination = turnTermination(core, inputShape);
   const assembler = new TurnAssembler({ captureTextDeltas: true });
-  const pipe = new TurnEventPipe(assembler, options.events, options.activities);
+  let tracer: TurnTracer | undefined;
+  const traceSink = core.environment.core.traceSink;
+  const activities = traceSink ? tracedActivitySink(options.activities, () => tracer) : options.activities;
+  const pipe = new TurnEventPipe(assembler, options.events, activities);
   const prepared = await prepareTurn(core, input, pipe, assembler, termination.treatMissingDoneAsFailure);
   if (prepared.type === "finished") return prepared.turn;
 
@@ -81,6 +86,13 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
   const turnId = input.traceTurnId ?? randomUUID();
   const selection = selectTurnModel(core, input);
   core.lastPromptUsage = undefined;
+  tracer = TurnTracer.start(traceSink, core.environment.core.traceLevel ?? "standard", {
+    sessionId: core.sessionId,
+    turnId,
+    turnIndex,
+    provider: selection.provider.providerId,
+    model: selection.model,
+  });
 
   // One controller for the turn: the host's signal and the wall-time budget both abort it.
   const controller = new AbortController();
@@ -105,6 +117,7 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
   core.sessions.setLiveRelay((event) => pipe.session(event));
   let completed = false;
   try {
+    core.turnTracer = tracer;
     if (core.store && isResumeSafe(prepared.messages)) {
       try {
         await core.commit(`${turnId}:prepared`);
@@ -129,6 +142,7 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
       }
     }
     if (surface) {
+      tracer?.promptBuilt(surface.systemPrompt, prepared.messages.length, surface.toolSpecs.length);
       const currentSurface = surface;
       const machine = new TurnMachine(
         {
@@ -203,6 +217,7 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
             inputInjection: core.inputInjection,
             takeToolHookMessages: () => toolHookMessages.splice(0),
           }),
+        tracer,
         syncSurface: async () => {
           try {
             const rebuilt = await buildTurnSurface(core, mode, input, prepared);
@@ -228,8 +243,13 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
       interruption,
     });
     completed = true;
+    tracer?.turnCompleted(turn);
     return turn;
+  } catch (error) {
+    tracer?.turnFailed(error, assembler.tokenUsage);
+    throw error;
   } finally {
+    core.turnTracer = undefined;
     if (wallTimer !== undefined) clearTimeout(wallTimer);
     // A turn that ends by a thrown failure (a sink, a store) must not leave tools running detached:
     // aborting the turn's controller lets every in-flight tool and provider call see the end. A turn

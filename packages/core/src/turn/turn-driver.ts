@@ -8,6 +8,7 @@ import type {
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import type { EffectInvocation, EffectKind, RuntimeEffectHost } from "../runtime/effect-host.js";
 import { runToolBatch, type ToolBatchEnvironment } from "../tools/tool-batch.js";
+import type { TurnTracer } from "../tracing/turn-tracer.js";
 import type { TurnEventPipe } from "./event-pipe.js";
 import { emitResponseParts, performLlmCall, type LlmCallEnvironment } from "./llm-call.js";
 import type { TurnAssembler } from "./turn-assembler.js";
@@ -33,6 +34,8 @@ export interface TurnDriverEnvironment {
   readonly onToolRecords: (records: readonly ToolCallRecord[]) => void;
   readonly checkpoint: (effect: Extract<TurnEffect, { type: "checkpoint" }>, modeIteration: number, messages: readonly Message[]) => Promise<CheckpointResult>;
   readonly syncSurface: (updateMachineConfig: boolean) => Promise<SurfaceSyncResult>;
+  /** The turn's tracer, when a trace sink is configured. */
+  readonly tracer?: TurnTracer | undefined;
 }
 
 /** What the effect loop ends with: the final conversation, or nothing when the machine stalled. */
@@ -103,9 +106,10 @@ async function handleLlmCall(effect: Extract<TurnEffect, { type: "llm_call" }>, 
     return;
   }
   const modeIteration = machine.modeIteration;
-  const result = await environment.effectHost.run(invocation(environment, "llm_call", effect.id), () =>
-    performLlmCall(effect, modeIteration, environment.llm),
-  );
+  const trace = environment.tracer?.llmCall(modeIteration, effect.request);
+  const llm = trace ? { ...environment.llm, onStreamEvent: trace.onStreamEvent } : environment.llm;
+  const result = await environment.effectHost.run(invocation(environment, "llm_call", effect.id), () => performLlmCall(effect, modeIteration, llm));
+  trace?.finished(result);
   if (result.ok && !result.textStreamed) await deliver(emitResponseParts(result.response, environment.pipe, { reasoningStreamed: result.reasoningStreamed === true }));
   machine.handleLlmComplete(effect.id, result);
 }

@@ -1,0 +1,216 @@
+import { createHash } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type {
+  AssembledTurn,
+  LlmRequest,
+  LlmStreamEvent,
+  TraceError,
+  TraceLevel,
+  TraceRecord,
+  TraceSink,
+  TurnActivity,
+} from "@lash/protocol";
+import { LashError } from "@lash/protocol";
+import type { LlmCallResult } from "../turn/turn-machine-types.js";
+import { StreamSummaryBuilder } from "./stream-summary.js";
+
+/** Which turn the records belong to. */
+export interface TurnTraceIdentity {
+  readonly sessionId: string;
+  readonly turnId: string;
+  readonly turnIndex: number;
+  readonly provider: string;
+  readonly model: string;
+}
+
+type Omitted = "timestamp" | "sessionId" | "turnId";
+type RecordBody = TraceRecord extends infer R ? (R extends TraceRecord ? Omit<R, Omitted> : never) : never;
+
+function errorOf(error: unknown): TraceError {
+  if (LashError.isInstance(error)) return { message: error.message, code: error.code };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<void> {
+  return typeof value === "object" && value !== null && typeof (value as PromiseLike<void>).then === "function";
+}
+
+/** The tracing of one model call: feed it the stream, then its result. */
+export interface LlmCallTrace {
+  readonly onStreamEvent: (event: LlmStreamEvent) => void;
+  finished(result: LlmCallResult): void;
+}
+
+/**
+ * Turns what happens in one turn into trace records for the runtime's `TraceSink`. Only created
+ * when a sink is configured, so a runtime without one builds no records at all. A sink that throws
+ * or rejects is ignored: tracing never changes how a turn runs or ends.
+ */
+export class TurnTracer {
+  readonly #sink: TraceSink;
+  readonly #level: TraceLevel;
+  readonly #identity: TurnTraceIdentity;
+  readonly #startedAt = performance.now();
+  #llmCalls = 0;
+  #toolCalls = 0;
+  readonly #toolCallIds = new Map<string, string>();
+
+  private constructor(sink: TraceSink, level: TraceLevel, identity: TurnTraceIdentity) {
+    this.#sink = sink;
+    this.#level = level;
+    this.#identity = identity;
+  }
+
+  /** A tracer for the turn, or `undefined` when no sink is configured. */
+  static start(sink: TraceSink | undefined, level: TraceLevel, identity: TurnTraceIdentity): TurnTracer | undefined {
+    if (!sink) return undefined;
+    const tracer = new TurnTracer(sink, level, identity);
+    tracer.#emit({ type: "turn_started", turnIndex: identity.turnIndex, provider: identity.provider, model: identity.model });
+    return tracer;
+  }
+
+  #emit(body: RecordBody): void {
+    const record = { ...body, timestamp: new Date().toISOString(), sessionId: this.#identity.sessionId, turnId: this.#identity.turnId } as TraceRecord;
+    try {
+      const pending = this.#sink.record(record);
+      // A rejected write must not become an unhandled rejection; the sink's flush reports it.
+      if (isPromiseLike(pending)) pending.then(undefined, () => undefined);
+    } catch {
+      // A throwing sink is the host's problem, never the turn's (see the TraceSink contract).
+    }
+  }
+
+  promptBuilt(systemPrompt: string, messageCount: number, toolCount: number): void {
+    this.#emit({
+      type: "prompt_built",
+      systemPromptSha256: createHash("sha256").update(systemPrompt).digest("hex"),
+      systemPromptChars: systemPrompt.length,
+      messageCount,
+      toolCount,
+    });
+  }
+
+  llmCall(modeIteration: number, request: LlmRequest): LlmCallTrace {
+    this.#llmCalls += 1;
+    const callId = `${this.#identity.turnId}:llm:${this.#llmCalls}`;
+    const startedAt = performance.now();
+    const summary = new StreamSummaryBuilder(startedAt);
+    const model = request.model;
+    this.#emit({
+      type: "llm_call_started",
+      callId,
+      modeIteration,
+      request: { provider: this.#identity.provider, model, messageCount: request.messages.length, toolCount: request.tools.length },
+    });
+    const extended = this.#level === "extended";
+    return {
+      onStreamEvent: (event) => {
+        const now = performance.now();
+        if (event.type === "retry_status") {
+          this.#emit({ type: "llm_retry", callId, attempt: event.attempt, maxAttempts: event.maxAttempts, waitSeconds: event.waitSeconds, reason: event.reason });
+          summary.reset(now);
+          return;
+        }
+        summary.push(event, now);
+        if (!extended) return;
+        const name = event.type === "part" ? `${event.part.type}_part` : event.type;
+        const raw =
+          event.type === "delta" || event.type === "reasoning_delta"
+            ? event.text
+            : event.type === "part"
+              ? event.part.type === "tool_call"
+                ? event.part.inputJson
+                : event.part.text
+              : undefined;
+        this.#emit({ type: "runtime_stream_event", callId, event: name, ...(raw === undefined ? {} : { raw }), offsetMs: Math.max(0, now - startedAt) });
+      },
+      finished: (result) => {
+        const durationMs = Math.max(0, performance.now() - startedAt);
+        if (result.ok) {
+          this.#emit({
+            type: "llm_call_completed",
+            callId,
+            modeIteration,
+            model,
+            durationMs,
+            usage: { ...result.response.usage },
+            terminalReason: result.response.terminalReason,
+            streamSummary: summary.summary(),
+          });
+          return;
+        }
+        const { error } = result;
+        this.#emit({
+          type: "llm_call_failed",
+          callId,
+          modeIteration,
+          model,
+          durationMs,
+          error: {
+            message: error.message,
+            ...(error.code === undefined ? {} : { code: error.code }),
+            ...(error.raw === undefined ? {} : { raw: error.raw }),
+            retryable: error.retryable,
+            terminalReason: error.terminalReason,
+          },
+          ...(result.partialUsage ? { partialUsage: { ...result.partialUsage } } : {}),
+          streamSummary: summary.summary(),
+        });
+      },
+    };
+  }
+
+  /** Traces tool calls from their `tool_call_started` / `tool_call_completed` activities. */
+  onActivity(activity: TurnActivity): void {
+    if (activity.type === "tool_call_started") {
+      // Started and completed share a correlation id (`tool:{callId}`), also for calls without an id.
+      this.#toolCalls += 1;
+      const callId = activity.callId ?? `${this.#identity.turnId}:tool:${this.#toolCalls}`;
+      this.#toolCallIds.set(activity.correlationId, callId);
+      this.#emit({
+        type: "tool_call_started",
+        callId,
+        toolName: activity.name,
+        ...(this.#level === "extended" ? { args: activity.args } : {}),
+      });
+    } else if (activity.type === "tool_call_completed") {
+      const callId = this.#toolCallIds.get(activity.correlationId) ?? activity.callId ?? `${this.#identity.turnId}:tool:${activity.correlationId}`;
+      this.#toolCallIds.delete(activity.correlationId);
+      this.#emit({ type: "tool_call_completed", callId, toolName: activity.name, status: activity.output.outcome.status, durationMs: activity.durationMs });
+    }
+  }
+
+  /** Runs a commit and records how it went (the error still propagates). */
+  async commit(commitId: string, run: () => Promise<void>): Promise<void> {
+    const startedAt = performance.now();
+    try {
+      await run();
+    } catch (error) {
+      this.#emit({ type: "commit", commitId, ok: false, durationMs: Math.max(0, performance.now() - startedAt), error: errorOf(error) });
+      throw error;
+    }
+    this.#emit({ type: "commit", commitId, ok: true, durationMs: Math.max(0, performance.now() - startedAt) });
+  }
+
+  turnCompleted(turn: AssembledTurn): void {
+    this.#emit({
+      type: "turn_completed",
+      turnIndex: this.#identity.turnIndex,
+      model: this.#identity.model,
+      durationMs: Math.max(0, performance.now() - this.#startedAt),
+      outcome: turn.outcome,
+      usage: { ...turn.tokenUsage },
+    });
+  }
+
+  turnFailed(error: unknown, usage: AssembledTurn["tokenUsage"]): void {
+    this.#emit({
+      type: "turn_completed",
+      turnIndex: this.#identity.turnIndex,
+      model: this.#identity.model,
+      durationMs: Math.max(0, performance.now() - this.#startedAt),
+      usage: { ...usage },
+      error: errorOf(error),
+    });
+  }
+}

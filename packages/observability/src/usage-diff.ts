@@ -1,0 +1,80 @@
+import type { TokenLedgerEntry, TokenUsage } from "@lash/protocol";
+import { compareCodePoints, isEmptyTokenUsage, LashError } from "@lash/protocol";
+import { UsageDecreasedError } from "./usage-decreased-error.js";
+import { parseLedger, type SessionUsageReport } from "./usage-report.js";
+
+const zero: TokenUsage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
+
+function keyOf(source: string, model: string): string {
+  // JSON of the pair: no separator character can make two different pairs collide.
+  return JSON.stringify([source, model]);
+}
+
+function index(entries: readonly TokenLedgerEntry[]): Map<string, TokenLedgerEntry> {
+  const byKey = new Map<string, TokenLedgerEntry>();
+  // Duplicate pairs: the last entry wins (no summing), as in the reference.
+  for (const entry of entries) byKey.set(keyOf(entry.source, entry.model), entry);
+  return byKey;
+}
+
+/**
+ * What was spent between two snapshots of a ledger: one entry per `(source, model)` whose counts
+ * grew, sorted by source then model (code-point order), each with `after - before` (a pair missing
+ * on one side counts as zeros). Pairs with no change are left out; duplicate pairs on one side take
+ * the last entry.
+ *
+ * @throws UsageDecreasedError when a count went down (the first such pair in sorted order).
+ */
+export function diffTokenLedger(before: readonly TokenLedgerEntry[], after: readonly TokenLedgerEntry[]): TokenLedgerEntry[] {
+  const beforeByKey = index(parseLedger(before, "diffTokenLedger `before`"));
+  const afterByKey = index(parseLedger(after, "diffTokenLedger `after`"));
+  const pairs = new Map<string, { source: string; model: string }>();
+  for (const entry of [...beforeByKey.values(), ...afterByKey.values()]) pairs.set(keyOf(entry.source, entry.model), entry);
+  const sorted = [...pairs.entries()].sort(
+    ([, left], [, right]) => compareCodePoints(left.source, right.source) || compareCodePoints(left.model, right.model),
+  );
+  const result: TokenLedgerEntry[] = [];
+  for (const [key, { source, model }] of sorted) {
+    const old = beforeByKey.get(key)?.usage ?? zero;
+    const now = afterByKey.get(key)?.usage ?? zero;
+    const usage: TokenUsage = {
+      inputTokens: now.inputTokens - old.inputTokens,
+      outputTokens: now.outputTokens - old.outputTokens,
+      cachedInputTokens: now.cachedInputTokens - old.cachedInputTokens,
+      reasoningTokens: now.reasoningTokens - old.reasoningTokens,
+    };
+    if (usage.inputTokens < 0 || usage.outputTokens < 0 || usage.cachedInputTokens < 0 || usage.reasoningTokens < 0) {
+      throw new UsageDecreasedError(source, model);
+    }
+    if (isEmptyTokenUsage(usage)) continue;
+    result.push({ source, model, usage });
+  }
+  return result;
+}
+
+/** The ledger entries behind a report's rows; `what` names the argument in the error for a non-report. */
+export function entriesOfReport(report: SessionUsageReport, what: string): TokenLedgerEntry[] {
+  if (typeof report !== "object" || report === null || !Array.isArray(report.bySourceModel)) {
+    throw new LashError("invalid_argument", `${what} must be a SessionUsageReport`);
+  }
+  return report.bySourceModel.map((row) => ({
+    source: row.source,
+    model: row.model,
+    usage: {
+      inputTokens: row.usage.inputTokens,
+      outputTokens: row.usage.outputTokens,
+      cachedInputTokens: row.usage.cachedInputTokens,
+      reasoningTokens: row.usage.reasoningTokens,
+    },
+  }));
+}
+
+/**
+ * `diffTokenLedger` over the rows of two reports (their derived totals are ignored; duplicate rows
+ * take the last one).
+ *
+ * @throws UsageDecreasedError when a count went down.
+ */
+export function diffUsageReports(before: SessionUsageReport, after: SessionUsageReport): TokenLedgerEntry[] {
+  return diffTokenLedger(entriesOfReport(before, "diffUsageReports `before`"), entriesOfReport(after, "diffUsageReports `after`"));
+}

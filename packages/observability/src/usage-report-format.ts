@@ -1,0 +1,112 @@
+import type { CostReport, CostReportRow } from "./cost-report.js";
+import { formatMicroUsd } from "./cost-report.js";
+import type { SessionUsageReport, UsageTotals } from "./usage-report.js";
+
+export interface UsageTableOptions {
+  /** Adds a cost column and a cost footer (build it from the same report or ledger). */
+  readonly cost?: CostReport;
+  /** ANSI bold header and dim footer, for terminals that show colour. */
+  readonly color?: boolean;
+}
+
+const bold = (text: string): string => `\u001b[1m${text}\u001b[22m`;
+const dim = (text: string): string => `\u001b[2m${text}\u001b[22m`;
+
+function costCell(row: CostReportRow | undefined): string {
+  if (!row) return "";
+  return row.priced ? `$${formatMicroUsd(row.microUsd)}` : "unpriced";
+}
+
+function countCells(usage: UsageTotals): string[] {
+  return [usage.inputTokens, usage.cachedInputTokens, usage.outputTokens, usage.reasoningTokens, usage.totalTokens, usage.contextTotalTokens].map(String);
+}
+
+/**
+ * Renders a report as a plain-text table for terminals: one line per ledger row, then the total.
+ * Columns: source, model, input, cached, output, reasoning, total (input + output + reasoning),
+ * context (total + cached), and cost when `options.cost` is given. Numbers are right-aligned.
+ */
+export function formatUsageReportTable(report: SessionUsageReport, options: UsageTableOptions = {}): string {
+  const { cost } = options;
+  const header = ["source", "model", "input", "cached", "output", "reasoning", "total", "context"];
+  if (cost) header.push("cost");
+  const body = report.bySourceModel.map((row, index) => {
+    const cells = [row.source, row.model, ...countCells(row.usage)];
+    if (cost) cells.push(costCell(cost.rows[index]));
+    return cells;
+  });
+  const totalLine = ["TOTAL", "", ...countCells(report.usage)];
+  if (cost) totalLine.push(`$${formatMicroUsd(cost.totalMicroUsd)}`);
+  const lines = [header, ...body, totalLine];
+  const widths = header.map((_, column) => Math.max(...lines.map((cells) => (cells[column] ?? "").length)));
+  const render = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column < 2 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  const rule = widths.map((width) => "-".repeat(width)).join("  ");
+  const out = [options.color ? bold(render(header)) : render(header), rule, ...body.map(render), rule, render(totalLine)];
+  if (cost) {
+    const note = `prices in USD as of ${cost.priceTableDate}${cost.unpricedModels.length > 0 ? `; unpriced models (not in the total): ${cost.unpricedModels.join(", ")}` : ""}`;
+    out.push(options.color ? dim(note) : note);
+  }
+  return `${out.join("\n")}\n`;
+}
+
+/** The JSON form of a usage report (see `usageReportToJson`). */
+export interface UsageReportJson {
+  readonly entryCount: number;
+  readonly usage: UsageTotals;
+  readonly bySource: Readonly<Record<string, UsageTotals>>;
+  readonly byModel: Readonly<Record<string, UsageTotals>>;
+  /** The ledger rows in ledger order; `cost` present only when a cost report was given. */
+  readonly rows: readonly {
+    readonly source: string;
+    readonly model: string;
+    readonly usage: UsageTotals;
+    readonly cost?: { readonly priced: boolean; readonly microUsd?: number; readonly usd?: string };
+  }[];
+  readonly cost?: {
+    readonly currency: "USD";
+    readonly priceTableDate: string;
+    readonly totalMicroUsd: number;
+    /** `totalMicroUsd` as an exact decimal string with six places. */
+    readonly totalUsd: string;
+    readonly unpricedModels: readonly string[];
+  };
+}
+
+/**
+ * A plain JSON-able object: the report's totals, per-source and per-model sums, its rows and, when
+ * `cost` is given, each row's cost and the total (integer micro-dollars plus an exact dollar
+ * string). `JSON.stringify` of it is stable for equal inputs.
+ */
+export function usageReportToJson(report: SessionUsageReport, cost?: CostReport): UsageReportJson {
+  const rows = report.bySourceModel.map((row, index) => {
+    const base = { source: row.source, model: row.model, usage: { ...row.usage } };
+    if (!cost) return base;
+    const priced = cost.rows[index];
+    return {
+      ...base,
+      cost: priced?.priced ? { priced: true, microUsd: priced.microUsd, usd: formatMicroUsd(priced.microUsd) } : { priced: false },
+    };
+  });
+  return {
+    entryCount: report.entryCount,
+    usage: { ...report.usage },
+    bySource: { ...report.bySource },
+    byModel: { ...report.byModel },
+    rows,
+    ...(cost
+      ? {
+          cost: {
+            currency: cost.currency,
+            priceTableDate: cost.priceTableDate,
+            totalMicroUsd: cost.totalMicroUsd,
+            totalUsd: formatMicroUsd(cost.totalMicroUsd),
+            unpricedModels: [...cost.unpricedModels],
+          },
+        }
+      : {}),
+  };
+}
