@@ -1,3 +1,4 @@
 import { lashProject } from "@lash/vitest-config";
 
-export default lashProject("@lash/cli");
+// The tests start the bundled command as child processes: give them room on a busy CI machine.
+export default lashProject("@lash/cli", { test: { globalSetup: ["test/bundle-cli.ts"], testTimeout: 60_000, hookTimeout: 60_000 } });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 const examples = fileURLToPath(new URL("..", import.meta.url));
 
-describe("the offline demo (the README's first command)", () => {
+describe("the library demo (`pnpm --filter @lash/examples demo`)", () => {
   // A child process that loads TypeScript through tsx: generous on a loaded machine (no time is asserted).
   it("runs a real scripted turn with a tool round trip and prints its activities and result", { timeout: 120_000 }, () => {
     const output = execFileSync("pnpm", ["exec", "tsx", "--conditions=@lash/source", "src/scripted-turn.ts"], { cwd: examples, encoding: "utf8" });

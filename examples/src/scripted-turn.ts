@@ -1,4 +1,4 @@
-// The offline demo: one turn against a scripted model that calls a tool, then answers. It prints
+// The library demo (`pnpm --filter @lash/examples demo`): one turn against a scripted model that calls a tool, then answers. It prints
 // every activity as it streams, then the assembled turn. No network, no API key.
 import { defineTool, InMemorySessionStore, LashRuntime, textInput, type TurnActivity } from "@lash/core";
 import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/testkit";

@@ -2,13 +2,17 @@ import { z } from "zod";
 import { jsonValueSchema } from "./json.js";
 import { messageSchema } from "./messages.js";
 import { toolCallRecordSchema } from "./tools.js";
+import { turnStopSchema } from "./turn-stop.js";
 
 /**
  * What a graph node holds:
  * - `message`: a conversation message (node id = message id);
  * - `tool_invocation`: a completed tool call (node id = `tool:{stableKey}`);
  * - `mode_event`: an execution mode's own record (node id = `mode:{uuid}`);
- * - `plugin`: a plugin's record (node id = `plugin:{uuid}`).
+ * - `plugin`: a plugin's record (node id = `plugin:{uuid}`);
+ * - `turn_stopped`: a turn that ended stopped (cancelled, a budget, a failure), appended after its
+ *   partial output so a reloaded session still shows why that turn ended (node id = `turn:{turnId}`).
+ *   Finished turns have none: their answer says it.
  */
 export const sessionNodePayloadSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("message"), message: messageSchema }),
@@ -19,6 +23,7 @@ export const sessionNodePayloadSchema = z.discriminatedUnion("kind", [
   }),
   z.object({ kind: z.literal("mode_event"), event: jsonValueSchema }),
   z.object({ kind: z.literal("plugin"), pluginType: z.string(), body: jsonValueSchema }),
+  z.object({ kind: z.literal("turn_stopped"), turnId: z.string(), turnIndex: z.number().int(), stop: turnStopSchema }),
 ]);
 export type SessionNodePayload = z.infer<typeof sessionNodePayloadSchema>;
 

@@ -112,6 +112,10 @@ describe("cancellation during streaming", () => {
     const reloaded = await LashRuntime.builder().withSessionId("root").withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withStore(store).build();
     expect(messageTexts(reloaded, "assistant")).toEqual(["Partial answer"]);
     expect(reloaded.tokenLedger()).toEqual([{ source: "turn", model: MODEL, usage: streamed }]);
+    // ...and the store says the turn was cancelled: the last node of the active path records the stop.
+    const stored = await store.loadSession({ type: "active_path" });
+    const last = stored?.graph.nodes.find((node) => node.nodeId === stored.graph.leafNodeId);
+    expect(last?.payload).toEqual({ kind: "turn_stopped", turnId: expect.any(String), turnIndex: 1, stop: { type: "cancelled" } });
   });
 
   it("works the same when the provider streams through doStream", async () => {

@@ -1,4 +1,5 @@
 import type {
+  TurnStop,
   GraphCommitDelta,
   Message,
   SessionGraph,
@@ -190,6 +191,13 @@ export class SessionGraphEditor {
     if (matched === target.length && branchPoint === this.#leafNodeId) return;
     this.#setLeaf(branchPoint);
     for (const message of target.slice(matched)) this.appendMessage(message);
+  }
+
+  /** Records that a turn ended stopped (node id `turn:{turnId}`), under the leaf. */
+  appendTurnStopped(turnId: string, turnIndex: number, stop: TurnStop): SessionNodeRecord {
+    const preferred = `turn:${turnId}`;
+    const nodeId = this.#positions.has(preferred) ? `${preferred}:${freshHexId()}` : preferred;
+    return this.#append(nodeId, { kind: "turn_stopped", turnId, turnIndex, stop });
   }
 
   /** Moves the leaf to `nodeId` (which must exist). */

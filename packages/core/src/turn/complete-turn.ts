@@ -99,6 +99,8 @@ export async function completeTurn(core: SessionCore, completion: TurnCompletion
   }
 
   materializeTerminalOutput(core, assembled);
+  // A stopped turn's partial output is kept; the record says why it ended, for whoever reloads it.
+  if (assembled.outcome.type === "stopped") core.graph.appendTurnStopped(completion.turnId, completion.turnIndex, assembled.outcome.stop);
   try {
     await core.commit(`${completion.turnId}:final`, usageDeltas);
   } catch (error) {

@@ -1,0 +1,188 @@
+import { Command, CommanderError, Option } from "commander";
+import packageJson from "../package.json" with { type: "json" };
+import type { CliIo } from "./cli-io.js";
+import { describeError } from "./cli-error.js";
+import { chatCommand } from "./commands/chat-command.js";
+import { configCommand } from "./commands/config-command.js";
+import { dbMigrateCommand } from "./commands/db-command.js";
+import { demoCommand } from "./commands/demo-command.js";
+import { runCommand } from "./commands/run-command.js";
+import { sessionsExportCommand, sessionsListCommand, sessionsRemoveCommand, sessionsShowCommand, sessionsUsageCommand } from "./commands/sessions-command.js";
+import { tasksCancelCommand, tasksListCommand } from "./commands/tasks-command.js";
+import type { ExitCode } from "./exit-codes.js";
+import { EXIT_CODES } from "./exit-codes.js";
+import { styleFor } from "./render/terminal-style.js";
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The configuration flags (provider, model, store, ...), shared by every command that needs them. */
+function withConfigOptions(command: Command, options: { readonly provider?: boolean } = {}): Command {
+  if (options.provider !== false) {
+    command
+      .addOption(new Option("--provider <name>", "model provider (env LASH_PROVIDER)").choices(["openai", "anthropic", "scripted"]))
+      .option("--model <name>", "model name (env LASH_MODEL)")
+      .option("--base-url <url>", "API root of an OpenAI-compatible server (env LASH_BASE_URL)")
+      .option("--script <file>", "scripted conversation for --provider scripted (env LASH_SCRIPT)")
+      .option("--max-context-tokens <n>", "context window of the model (default 128000)");
+  }
+  return command
+    .option("--store <location>", "sqlite:<file>, postgres://... or fs:<dir> (env LASH_STORE; default $LASH_HOME/lash.db)")
+    .option("--config <file>", "config file (env LASH_CONFIG; default $LASH_HOME/config.json)");
+}
+
+/** The flags of commands that run turns. */
+function withTurnOptions(command: Command): Command {
+  return withConfigOptions(command)
+    .option("--session <id>", "continue this session (default: a new one)")
+    .option("--max-model-calls <n>", "stop after this many model calls (default 25)")
+    .option("--max-tokens <n>", "stop when the turn has used this many tokens")
+    .option("--timeout <seconds>", "stop the turn after this many seconds")
+    .option("-y, --yes", "allow file writes and shell commands without asking")
+    .option("--allow-path <dir>", "let the tools use this directory too (repeatable)", collect)
+    .option("--allow-any-path", "let the tools use any path");
+}
+
+function examples(lines: readonly string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  ${line}`).join("\n")}\n`;
+}
+
+/**
+ * The `lash` program. Every action resolves to an exit code; errors are printed without a stack
+ * (with one under `--debug`) and mapped to the documented exit codes.
+ */
+export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void): Command {
+  const program = new Command("lash");
+  const act =
+    <Args extends unknown[]>(action: (...args: Args) => Promise<ExitCode>) =>
+    async (...args: Args): Promise<void> => {
+      setExitCode(await action(...args));
+    };
+  program
+    .description("Run durable LLM agents from the terminal: one-shot runs, chat, stored sessions and their usage.")
+    .version(packageJson.version, "-v, --version", "print the version")
+    .option("--debug", "print stack traces and causes of errors")
+    .option("-p, --prompt <prompt>", "shorthand for `lash run <prompt>`")
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .addHelpText(
+      "after",
+      examples([
+        "lash demo                                   # offline: a scripted turn with a tool call",
+        'lash run "What does this project do?"       # one turn, streamed',
+        'git diff | lash run "Review this change"    # piped input is appended to the prompt',
+        "lash chat                                   # interactive",
+        "lash sessions list",
+      ]) + "\nExit codes: 0 finished, 1 stopped or failed, 2 bad usage or configuration, 130 cancelled.\n",
+    )
+    .hook("preAction", (command) => {
+      io.debug = command.opts<{ debug?: boolean }>().debug === true;
+    });
+
+  withTurnOptions(program.command("run").description("run one turn and stream the answer").argument("[prompt]", "the prompt; `-` (or no argument with piped input) reads stdin"))
+    .option("--json", "print the AssembledTurn as JSON instead of the answer")
+    .addHelpText("after", examples(['lash run "Summarise README.md"', "lash run --session 3f2c... \"And the tests?\"", "echo 'List the files' | lash run -", 'lash run --json --max-model-calls 3 "Which files mention TODO?"']))
+    .action(act((prompt: string | undefined, flags) => runCommand(prompt, flags, io)));
+
+  withTurnOptions(program.command("chat").description("talk to the model interactively (/usage, /session, /new, /exit)"))
+    .addHelpText("after", examples(["lash chat", "lash chat --session 3f2c...", "lash chat --yes --provider openai --model gpt-5.4"]))
+    .action(act((flags) => chatCommand(flags, io)));
+
+  withConfigOptions(program.command("demo").description("an offline scripted turn with a tool round trip, stored like any session"), { provider: false })
+    .addHelpText("after", examples(["lash demo", "LASH_HOME=/tmp/lash-demo lash demo && lash sessions list"]))
+    .action(act((flags) => demoCommand(flags, io)));
+
+  const sessions = program
+    .command("sessions")
+    .description("list, show, export and remove stored sessions")
+    .addHelpText("after", examples(["lash sessions list", "lash sessions show <id>", "lash sessions usage <id>", "lash sessions export <id> > session.json", "lash sessions rm <id>"]));
+  withConfigOptions(sessions.command("list").description("sessions, newest first"), { provider: false })
+    .option("--json", "print JSON")
+    .option("--all", "include child sessions (subagents)")
+    .addHelpText("after", examples(["lash sessions list", "lash sessions list --all --json"]))
+    .action(act((flags) => sessionsListCommand(flags, io)));
+  withConfigOptions(sessions.command("show").description("the transcript of a session's active path").argument("<id>"), { provider: false })
+    .addHelpText("after", examples(["lash sessions show 3f2c..."]))
+    .action(act((id: string, flags) => sessionsShowCommand(id, flags, io)));
+  withConfigOptions(sessions.command("usage").description("a session's usage report and cost").argument("<id>"), { provider: false })
+    .option("--json", "print JSON")
+    .addHelpText("after", examples(["lash sessions usage 3f2c...", "lash sessions usage --json 3f2c..."]))
+    .action(act((id: string, flags) => sessionsUsageCommand(id, flags, io)));
+  withConfigOptions(sessions.command("export").description("a session as JSON (meta, graph, ledger)").argument("<id>"), { provider: false })
+    .addHelpText("after", examples(["lash sessions export 3f2c... > session.json"]))
+    .action(act((id: string, flags) => sessionsExportCommand(id, flags, io)));
+  withConfigOptions(sessions.command("rm").description("delete a session").argument("<id>"), { provider: false })
+    .addHelpText("after", examples(["lash sessions rm 3f2c..."]))
+    .action(act((id: string, flags) => sessionsRemoveCommand(id, flags, io)));
+
+  const tasks = program
+    .command("tasks")
+    .description("background tasks of the store")
+    .addHelpText("after", examples(["lash tasks list --all", "lash tasks cancel <id>"]));
+  withConfigOptions(tasks.command("list").description("background tasks"), { provider: false })
+    .option("--all", "include finished tasks")
+    .addHelpText("after", examples(["lash tasks list", "lash tasks list --all"]))
+    .action(act((flags) => tasksListCommand(flags, io)));
+  withConfigOptions(tasks.command("cancel").description("cancel a background task").argument("<id>"), { provider: false })
+    .addHelpText("after", examples(["lash tasks cancel 9a1e..."]))
+    .action(act((id: string, flags) => tasksCancelCommand(id, flags, io)));
+
+  const db = program
+    .command("db")
+    .description("database maintenance")
+    .addHelpText("after", examples(["lash db migrate --store postgres://lash@db.internal/lash"]));
+  withConfigOptions(db.command("migrate").description("create or update the tables of a SQL store (PostgreSQL needs it once)"), { provider: false })
+    .addHelpText("after", examples(["lash db migrate --store postgres://lash@db.internal/lash", "lash db migrate --store 'postgres://localhost/lash?schema=agents'"]))
+    .action(act((flags) => dbMigrateCommand(flags, io)));
+
+  withConfigOptions(program.command("config").description("the effective configuration and where each value came from"))
+    .option("--json", "print JSON")
+    .addHelpText("after", examples(["lash config", "LASH_MODEL=gpt-5.4 lash config --provider openai"]))
+    .action(act((flags) => configCommand(flags, io)));
+
+  return program;
+}
+
+const COMMAND_NAMES = new Set(["run", "chat", "demo", "sessions", "tasks", "db", "config", "help"]);
+
+/**
+ * `lash -p <prompt> [run flags]` is `lash run <prompt> [run flags]`: rewritten before commander
+ * sees it, unless a command comes first (then `-p` is that command's business).
+ */
+function normalizeArguments(argv: readonly string[]): string[] {
+  const args = [...argv];
+  const index = args.findIndex((arg) => arg === "-p" || arg === "--prompt" || arg.startsWith("--prompt="));
+  if (index === -1 || args.slice(0, index).some((arg) => COMMAND_NAMES.has(arg))) return args;
+  const arg = args[index] ?? "";
+  const inline = arg.startsWith("--prompt=") ? arg.slice("--prompt=".length) : undefined;
+  const prompt = inline ?? args[index + 1];
+  args.splice(index, inline === undefined ? 2 : 1);
+  return prompt === undefined ? ["run", ...args] : ["run", prompt, ...args];
+}
+
+/** Runs `lash` with `argv` (without the node and script paths) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT_CODES.finished;
+  const program = createProgram(io, (code) => {
+    exitCode = code;
+  });
+  io.debug = argv.includes("--debug");
+  try {
+    await program.parseAsync(normalizeArguments(argv), { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander printed the help, the version or the usage error already: `--help` and
+      // `--version` end with 0, everything else (an unknown flag, a missing argument or command) 2.
+      return error.exitCode === 0 ? EXIT_CODES.finished : EXIT_CODES.usage;
+    }
+    const described = describeError(error);
+    const style = styleFor(io.stderr, io.env);
+    io.stderr.write(`${style.red("lash: error:")} ${described.message}\n`);
+    if (described.hint !== undefined) io.stderr.write(`  ${described.hint}\n`);
+    if (io.debug && error instanceof Error) io.stderr.write(`${error.stack ?? ""}\n${error.cause === undefined ? "" : `cause: ${String((error.cause as Error).stack ?? error.cause)}\n`}`);
+    return described.exitCode;
+  }
+}

@@ -1,0 +1,253 @@
+import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import type { LocalBackgroundTaskHost } from "@lash/background";
+import type { LashRuntime } from "@lash/core";
+import { textInput } from "@lash/core";
+import type { ToolApprovalRequest } from "@lash/tools";
+import type { CliIo } from "../cli-io.js";
+import { describeError } from "../cli-error.js";
+import { resolveEffectiveConfig } from "../config/effective-config.js";
+import type { ExitCode } from "../exit-codes.js";
+import { EXIT_CODES } from "../exit-codes.js";
+import { createConfiguredProvider } from "../providers/create-provider.js";
+import { createTurnRenderer } from "../render/turn-renderer.js";
+import { styleFor } from "../render/terminal-style.js";
+import { renderUsageReport } from "../render/usage-report-view.js";
+import { createTaskEnvironment, formatTaskTable } from "../sessions/background-tasks.js";
+import { countTurns } from "../sessions/session-summaries.js";
+import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
+import { explainStoreError, openCliStore } from "../store/open-store.js";
+import type { TurnFlags } from "./command-context.js";
+import { cliTools } from "./command-context.js";
+
+/** How many prompts the chat history file keeps (and the arrow keys reach). */
+const HISTORY_SIZE = 500;
+
+/** The prompts of earlier chats, newest first (readline's order); none when the file is missing. */
+async function loadHistory(path: string): Promise<string[]> {
+  const text = await readFile(path, "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .slice(-HISTORY_SIZE)
+    .reverse();
+}
+
+const HELP = [
+  "/usage  the session's token usage and cost",
+  "/session  the session id, turns and store",
+  "/tasks  background tasks (subagents) of this chat; /tasks all includes ended ones",
+  "/cancel <task id>  cancel a background task",
+  "/new  start a new session",
+  "/exit  leave (also Ctrl-D, or Ctrl-C twice)",
+].join("\n");
+
+/** Lines typed by the user, delivered one at a time to whoever waits: the loop or an approval question. */
+class LineQueue {
+  readonly #lines: string[] = [];
+  readonly #waiters: ((line: string | undefined) => void)[] = [];
+  #closed = false;
+
+  push(line: string): void {
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter(line);
+    else this.#lines.push(line);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const waiter of this.#waiters.splice(0)) waiter(undefined);
+  }
+
+  /** The next line, or `undefined` once input has ended. */
+  next(): Promise<string | undefined> {
+    const line = this.#lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.#closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+/** What the slash commands other than `/new` and `/exit` read. */
+interface SlashCommandContext {
+  readonly io: CliIo;
+  readonly runtime: LashRuntime | undefined;
+  readonly sessionId: string | undefined;
+  readonly model: string;
+  readonly store: string;
+  readonly tasks: LocalBackgroundTaskHost;
+}
+
+/** `/help`, `/session`, `/usage`, `/tasks [all]`, `/cancel <task id>`. */
+async function runSlashCommand(command: string, argument: string | undefined, context: SlashCommandContext): Promise<void> {
+  const { io } = context;
+  switch (command) {
+    case "/help":
+      io.stderr.write(`${HELP}\n`);
+      return;
+    case "/session": {
+      if (context.sessionId === undefined) {
+        io.stdout.write("no session yet: the first prompt starts one\n");
+        return;
+      }
+      const turns = context.runtime === undefined ? 0 : countTurns(context.runtime.exportState().sessionGraph.nodes);
+      io.stdout.write(`session ${context.sessionId} · ${turns} turn${turns === 1 ? "" : "s"} · model ${context.model} · ${context.store}\n`);
+      return;
+    }
+    case "/usage":
+      io.stdout.write(`${renderUsageReport(context.runtime?.tokenLedger() ?? [], styleFor(io.stdout, io.env))}\n`);
+      return;
+    case "/tasks": {
+      const records = await context.tasks.list({ includeTerminal: argument === "all" });
+      io.stdout.write(records.length === 0 ? "no background tasks\n" : `${formatTaskTable(records)}\n`);
+      return;
+    }
+    case "/cancel": {
+      if (argument === undefined) {
+        io.stderr.write("usage: /cancel <task id> (see /tasks)\n");
+        return;
+      }
+      try {
+        const record = await context.tasks.requestCancel(argument, "cancelled from lash chat");
+        io.stdout.write(`${record.id}: ${record.state}\n`);
+      } catch (error) {
+        io.stderr.write(`cannot cancel ${argument}: ${(error as Error).message}\n`);
+      }
+      return;
+    }
+    default:
+      io.stderr.write(`unknown command ${command}; try ${HELP.split("\n").map((entry) => entry.split(" ")[0]).join(", ")}\n`);
+  }
+}
+
+/**
+ * `lash chat`: a loop of turns on one session, with line editing and history on a terminal.
+ * Ctrl-C during a turn cancels it (the turn ends `cancelled`, and what it produced so far is
+ * committed); Ctrl-C at the prompt asks for a second one, which exits. Writes and shell commands ask
+ * for confirmation unless `--yes`.
+ */
+export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode> {
+  const config = await resolveEffectiveConfig(flags, io);
+  const provider = await createConfiguredProvider(config);
+  const store = await openCliStore(config.store.value);
+  const err = styleFor(io.stderr, io.env);
+  const interactive = io.stdin.isTTY === true;
+  const lines = new LineQueue();
+  // On a terminal, prompts of earlier chats come back with the arrow keys ($LASH_HOME/chat-history).
+  const historyPath = join(config.home.value, "chat-history");
+  const history = interactive ? await loadHistory(historyPath) : [];
+  const readline = createInterface({ input: io.stdin, output: io.stdout, terminal: interactive, historySize: HISTORY_SIZE, history });
+  readline.on("line", (line) => {
+    if (interactive && line.trim() !== "") {
+      void mkdir(dirname(historyPath), { recursive: true })
+        .then(() => appendFile(historyPath, `${line.replaceAll("\n", " ")}\n`))
+        .catch(() => undefined);
+    }
+    lines.push(line);
+  });
+  readline.on("close", () => lines.close());
+
+  let turnController: AbortController | undefined;
+  let interruptedAtPrompt = false;
+  let exitRequested: ExitCode | undefined;
+  const onInterrupt = (): void => {
+    if (turnController !== undefined) {
+      if (turnController.signal.aborted) return;
+      io.stderr.write(`\n${err.yellow("cancelling the turn…")}\n`);
+      turnController.abort();
+      return;
+    }
+    if (interruptedAtPrompt) {
+      exitRequested = EXIT_CODES.cancelled;
+      readline.close();
+      return;
+    }
+    interruptedAtPrompt = true;
+    io.stderr.write(`\n${err.dim("press Ctrl-C again to exit, or type /exit")}\n`);
+    if (interactive) readline.prompt();
+  };
+  // On a terminal readline turns Ctrl-C into its own event; from a pipe the process gets SIGINT.
+  readline.on("SIGINT", onInterrupt);
+  process.on("SIGINT", onInterrupt);
+
+  const approve = async (request: ToolApprovalRequest): Promise<boolean | string> => {
+    if (flags.yes === true) return true;
+    io.stderr.write(`${err.yellow("?")} allow ${request.summary}? [y/N] `);
+    let onAbort: (() => void) | undefined;
+    const cancelled = new Promise<"cancelled">((resolve) => {
+      onAbort = () => resolve("cancelled");
+      request.signal.addEventListener("abort", onAbort, { once: true });
+    });
+    const answer = await Promise.race([lines.next(), cancelled]).finally(() => {
+      if (onAbort !== undefined) request.signal.removeEventListener("abort", onAbort);
+    });
+    if (answer === "cancelled") return "the turn was cancelled";
+    if (answer === undefined) return "input ended";
+    return /^y(es)?$/i.test(answer.trim()) ? true : "the user declined";
+  };
+
+  try {
+    const tools = await cliTools(config, io, flags, approve);
+    const tasks = createTaskEnvironment(provider.provider, store);
+    let sessionId = flags.session;
+    let runtime: LashRuntime | undefined;
+    const open = async (title: string): Promise<LashRuntime> => {
+      const opened = await openSessionRuntime({ store, config, provider, tools, cwd: io.cwd, sessionId, title, environment: tasks.environment });
+      sessionId = opened.sessionId;
+      if (opened.created) io.stderr.write(`${err.dim("lash:")} new session ${opened.sessionId}\n`);
+      return opened.runtime;
+    };
+    // An existing session is opened (and checked) at once; a new one waits for its first prompt.
+    if (sessionId !== undefined) runtime = await open("");
+    io.stderr.write(err.dim(`lash chat · ${provider.model} · ${store.description}\ntype /help for commands\n`));
+    const showPrompt = (): void => {
+      if (interactive) {
+        readline.setPrompt(`${styleFor(io.stdout, io.env).cyan("›")} `);
+        readline.prompt();
+      }
+    };
+    for (;;) {
+      showPrompt();
+      const line = await lines.next();
+      if (line === undefined || exitRequested !== undefined) break;
+      interruptedAtPrompt = false;
+      const text = line.trim();
+      if (text === "") continue;
+      if (text.startsWith("/")) {
+        const [command = "", argument] = text.split(/\s+/);
+        if (command === "/exit" || command === "/quit") break;
+        if (command === "/new") {
+          runtime = undefined;
+          sessionId = undefined;
+          io.stderr.write(`${err.dim("the next prompt starts a new session")}\n`);
+        } else {
+          await runSlashCommand(command, argument, { io, runtime, sessionId, model: provider.model, store: store.description, tasks: tasks.host });
+        }
+        continue;
+      }
+      runtime ??= await open(titleFrom(text));
+      const controller = new AbortController();
+      turnController = controller;
+      const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId: sessionId ?? "", signal: controller.signal });
+      try {
+        const turn = await runtime.streamTurn(textInput(text), { activities: renderer, signal: controller.signal });
+        renderer.finish(turn);
+      } catch (error) {
+        // A failed turn (the store went away, say) is reported; the chat goes on.
+        renderer.pause();
+        const described = describeError(explainStoreError(error));
+        io.stderr.write(`${err.red("lash: error:")} ${described.message}\n${described.hint === undefined ? "" : `  ${described.hint}\n`}`);
+      } finally {
+        turnController = undefined;
+      }
+    }
+    return exitRequested ?? EXIT_CODES.finished;
+  } catch (error) {
+    throw explainStoreError(error);
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    readline.close();
+    await store.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,68 @@
+import { stat } from "node:fs/promises";
+import { Socket } from "node:net";
+import type { ToolDefinition } from "@lash/protocol";
+import type { ToolApprover } from "@lash/tools";
+import { createWorkspaceTools } from "@lash/tools";
+import type { CliIo } from "../cli-io.js";
+import type { ConfigFlags, EffectiveConfig } from "../config/effective-config.js";
+import { resolveEffectiveConfig } from "../config/effective-config.js";
+import type { CliStore } from "../store/open-store.js";
+import { explainStoreError, openCliStore } from "../store/open-store.js";
+
+/** Flags of the commands that run turns, besides the configuration flags. */
+export interface TurnFlags extends ConfigFlags {
+  readonly session?: string;
+  readonly yes?: boolean;
+  readonly allowAnyPath?: boolean;
+}
+
+/** The configuration and an open store, closed by `close()` whatever happened. */
+export async function withStore<Result>(flags: ConfigFlags, io: CliIo, use: (store: CliStore, config: EffectiveConfig) => Promise<Result>): Promise<Result> {
+  const config = await resolveEffectiveConfig(flags, io);
+  const store = await openCliStore(config.store.value);
+  try {
+    return await use(store, config);
+  } catch (error) {
+    throw explainStoreError(error);
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
+
+/** The built-in tools over the working directory, with the allowed directories of the config. */
+export function cliTools(config: EffectiveConfig, io: CliIo, flags: TurnFlags, approve: ToolApprover): Promise<ToolDefinition<unknown>[]> {
+  return createWorkspaceTools({
+    root: io.cwd,
+    allowedDirectories: config.allowedDirectories.value,
+    allowAnyPath: flags.allowAnyPath === true,
+    approve,
+  });
+}
+
+/**
+ * True when stdin carries input: a shell pipe or a redirected file, and with `includeSockets` also
+ * the socket a parent process hands its child as stdin (Node's `spawn` does). Not a terminal, not
+ * /dev/null. A prompt given as an argument only takes input from a pipe or a file: a parent that
+ * spawns `lash` with an unused stdin socket and never closes it must not make it wait forever.
+ *
+ * The check is an asynchronous stat of `/dev/stdin`, never `fstatSync(0)`: under Node 20 that call
+ * made the next resolution of an external package (the SQLite driver) skip its symbolic link, so
+ * the driver could not find its own dependencies.
+ */
+export async function stdinHasInput(io: CliIo, options: { readonly includeSockets: boolean }): Promise<boolean> {
+  if (io.stdin.isTTY === true) return false;
+  try {
+    const info = await stat("/dev/stdin");
+    return info.isFIFO() || info.isFile() || (options.includeSockets && info.isSocket());
+  } catch {
+    // No /dev/stdin (Windows): a pipe there is a socket-like stream.
+    return io.stdin instanceof Socket;
+  }
+}
+
+/** Everything on stdin, as text. */
+export async function readAllStdin(io: CliIo): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString("utf8");
+}

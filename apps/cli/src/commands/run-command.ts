@@ -1,0 +1,76 @@
+import type { AssembledTurn } from "@lash/protocol";
+import { textInput } from "@lash/core";
+import type { CliIo } from "../cli-io.js";
+import { usageError } from "../cli-error.js";
+import { resolveEffectiveConfig } from "../config/effective-config.js";
+import type { ExitCode } from "../exit-codes.js";
+import { EXIT_CODES } from "../exit-codes.js";
+import { createConfiguredProvider } from "../providers/create-provider.js";
+import { createTurnRenderer } from "../render/turn-renderer.js";
+import { styleFor } from "../render/terminal-style.js";
+import { createTaskEnvironment } from "../sessions/background-tasks.js";
+import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
+import { explainStoreError, openCliStore } from "../store/open-store.js";
+import type { TurnFlags } from "./command-context.js";
+import { cliTools, readAllStdin, stdinHasInput } from "./command-context.js";
+
+/** Flags of `lash run`. */
+export interface RunFlags extends TurnFlags {
+  readonly json?: boolean;
+}
+
+/** The exit code of a finished turn. */
+export function exitCodeOf(turn: AssembledTurn): ExitCode {
+  if (turn.outcome.type !== "stopped") return EXIT_CODES.finished;
+  return turn.outcome.stop.type === "cancelled" ? EXIT_CODES.cancelled : EXIT_CODES.failed;
+}
+
+/** The prompt: the argument, stdin for `-` or no argument, and input piped by a shell appended to an argument. */
+async function readPrompt(argument: string | undefined, io: CliIo): Promise<string> {
+  if (argument === "-" || (argument === undefined && (await stdinHasInput(io, { includeSockets: true })))) {
+    const text = await readAllStdin(io);
+    if (text.trim() === "") throw usageError("the prompt read from stdin is empty");
+    return text;
+  }
+  if (argument === undefined || argument.trim() === "") throw usageError("no prompt: pass it as an argument, or `-` to read it from stdin", 'example: lash run "What does this project do?"');
+  if (await stdinHasInput(io, { includeSockets: false })) {
+    const piped = await readAllStdin(io);
+    if (piped.trim() !== "") return `${argument}\n\n${piped}`;
+  }
+  return argument;
+}
+
+/**
+ * `lash run "<prompt>"`: one turn. The answer streams to stdout, progress to stderr, then one
+ * summary line; `--json` prints the `AssembledTurn` instead of the answer. Ctrl-C cancels the turn
+ * (what it produced is kept); a second Ctrl-C exits at once.
+ */
+export async function runCommand(promptArgument: string | undefined, flags: RunFlags, io: CliIo): Promise<ExitCode> {
+  const config = await resolveEffectiveConfig(flags, io);
+  const prompt = await readPrompt(promptArgument, io);
+  const provider = await createConfiguredProvider(config);
+  const store = await openCliStore(config.store.value);
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) process.exit(EXIT_CODES.cancelled);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  try {
+    const approve = flags.yes === true ? () => true : () => "writes and shell commands need --yes in `lash run`";
+    const tools = await cliTools(config, io, flags, approve);
+    const { environment } = createTaskEnvironment(provider.provider, store);
+    const { runtime, sessionId, created } = await openSessionRuntime({ store, config, provider, tools, cwd: io.cwd, sessionId: flags.session, title: titleFrom(prompt), environment });
+    if (created) io.stderr.write(`${styleFor(io.stderr, io.env).dim("lash:")} new session ${sessionId}\n`);
+    const renderer = createTurnRenderer(io, { streamAnswer: flags.json !== true, sessionId, signal: controller.signal });
+    const turn = await runtime.streamTurn(textInput(prompt), { activities: renderer, signal: controller.signal });
+    renderer.finish(turn);
+    if (flags.json === true) io.stdout.write(`${JSON.stringify(turn, null, 2)}\n`);
+    return exitCodeOf(turn);
+  } catch (error) {
+    throw explainStoreError(error);
+  } finally {
+    process.off("SIGINT", onSignal);
+    await store.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,59 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { usageError } from "../cli-error.js";
+
+/** The providers the command can build. */
+export const PROVIDER_NAMES = ["openai", "anthropic", "scripted"] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/**
+ * `~/.lash/config.json`: every field optional, unknown fields refused (a typo should not be
+ * silently ignored). Relative paths (`script`, a `sqlite:` or `fs:` store) are relative to the file.
+ */
+export const configFileSchema = z.strictObject({
+  provider: z.enum(PROVIDER_NAMES).optional(),
+  model: z.string().min(1).optional(),
+  baseUrl: z.url().optional(),
+  store: z.string().min(1).optional(),
+  script: z.string().min(1).optional(),
+  maxContextTokens: z.number().int().positive().optional(),
+  maxModelCalls: z.number().int().positive().optional(),
+  maxTokens: z.number().int().positive().optional(),
+  timeoutSeconds: z.number().positive().optional(),
+  allowedDirectories: z.array(z.string().min(1)).optional(),
+  systemPrompt: z.string().optional(),
+});
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+/**
+ * Reads and validates a config file. A missing file is `undefined` unless `required` (a file named
+ * with `--config` or `LASH_CONFIG`); a file that is not JSON, or has a bad field, is a usage error
+ * naming the file and the field.
+ */
+export async function readConfigFile(path: string, required: boolean): Promise<ConfigFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // No file (or a LASH_HOME that is not a folder: the store reports that one) means no settings.
+    if ((code === "ENOENT" || code === "ENOTDIR") && !required) return undefined;
+    throw usageError(`cannot read the config file ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw usageError(`the config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = configFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
+      const field = [...issue.path, ...(keys.length === 1 ? keys : [])].join(".");
+      return field === "" ? issue.message : `\`${field}\`: ${issue.message}`;
+    });
+    throw usageError(`the config file ${path} is invalid: ${problems.join("; ")}`, "fields: " + Object.keys(configFileSchema.shape).join(", "));
+  }
+  return parsed.data;
+}

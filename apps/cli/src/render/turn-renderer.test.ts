@@ -1,0 +1,80 @@
+import { PassThrough } from "node:stream";
+import type { AssembledTurn, TurnActivity } from "@lash/protocol";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { CliIo } from "../cli-io.js";
+import { createTurnRenderer } from "./turn-renderer.js";
+
+/** A stream that records what was written, posing as a terminal or not. */
+function recorder(isTTY: boolean): PassThrough & { readonly isTTY: boolean; text(): string } {
+  const stream = new PassThrough();
+  let written = "";
+  stream.on("data", (chunk: Buffer) => (written += chunk.toString("utf8")));
+  return Object.assign(stream, { isTTY, text: () => written });
+}
+
+function ioFor(isTTY: boolean, env: NodeJS.ProcessEnv = {}) {
+  const stdout = recorder(isTTY);
+  const stderr = recorder(isTTY);
+  const io: CliIo = { stdin: new PassThrough(), stdout, stderr, env, cwd: "/", homeDirectory: "/", debug: false };
+  return { io, stdout, stderr };
+}
+
+let sequence = 0;
+function activity(event: Record<string, unknown>, correlationId = "prose-1"): TurnActivity {
+  sequence += 1;
+  return { id: `a${sequence}`, correlationId, ...event } as TurnActivity;
+}
+
+const finished = {
+  outcome: { type: "finished", finish: { type: "assistant_message", text: "Hi there." } },
+  assistantOutput: { safeText: "Hi there.", rawText: "Hi there." },
+  tokenUsage: { inputTokens: 10, outputTokens: 3, cachedInputTokens: 0, reasoningTokens: 0 },
+} as unknown as AssembledTurn;
+
+async function play(renderer: ReturnType<typeof createTurnRenderer>): Promise<void> {
+  await renderer.emit(activity({ type: "model_request_started", modeIteration: 0 }));
+  // The spinner draws again every 80 ms while nothing arrives.
+  vi.advanceTimersByTime(200);
+  await renderer.emit(activity({ type: "assistant_prose_delta", text: "Hi " }));
+  await renderer.emit(activity({ type: "assistant_prose_delta", text: "there." }));
+  renderer.finish(finished);
+}
+
+describe("the turn renderer", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("on a terminal: a spinner until the first token, coloured progress, the answer on stdout", async () => {
+    const { io, stdout, stderr } = ioFor(true);
+    await play(createTurnRenderer(io, { streamAnswer: true, sessionId: "s-1" }));
+    expect(stdout.text()).toBe("Hi there.\n");
+    expect(stderr.text()).toMatch(/^\r⠋ thinking\r⠙ thinking\r⠹ thinking\r\u001b\[2K/);
+    expect(stderr.text()).toContain("\r\u001b[2K");
+    expect(stderr.text()).toContain("\u001b[2mlash:\u001b[22m finished · 1 model call · tokens 10 in, 3 out · session s-1\n");
+  });
+
+  it("on a terminal with NO_COLOR: the spinner stays, the colours go", async () => {
+    const { io, stderr } = ioFor(true, { NO_COLOR: "1" });
+    await play(createTurnRenderer(io, { streamAnswer: true, sessionId: "s-1" }));
+    expect(stderr.text()).toContain("⠋ thinking");
+    expect(stderr.text()).not.toMatch(/\u001b\[\d+m/);
+  });
+
+  it("into a pipe: no spinner, no colour, only the summary on stderr", async () => {
+    const { io, stdout, stderr } = ioFor(false);
+    await play(createTurnRenderer(io, { streamAnswer: true, sessionId: "s-1" }));
+    expect(stdout.text()).toBe("Hi there.\n");
+    expect(stderr.text()).toBe("lash: finished · 1 model call · tokens 10 in, 3 out · session s-1\n");
+  });
+
+  it("with streamAnswer off (--json) nothing goes to stdout", async () => {
+    const { io, stdout } = ioFor(false);
+    await play(createTurnRenderer(io, { streamAnswer: false, sessionId: "s-1" }));
+    expect(stdout.text()).toBe("");
+  });
+});

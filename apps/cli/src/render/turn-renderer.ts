@@ -1,0 +1,117 @@
+import { fstatSync } from "node:fs";
+import type { AssembledTurn, TurnActivity, TurnActivitySink } from "@lash/protocol";
+import type { CliIo } from "../cli-io.js";
+import { createSpinner } from "./spinner.js";
+import { styleFor } from "./terminal-style.js";
+import { compactJson, describeOutcome, describeUsage } from "./turn-text.js";
+
+/** Shows a running turn: the answer on stdout as it streams, everything else on stderr. */
+export interface TurnRenderer extends TurnActivitySink {
+  /** Ends the output of a turn: a final newline on stdout, the one-line summary on stderr. */
+  finish(turn: AssembledTurn): void;
+  /** Stops the spinner (before a question to the user, or on an error). */
+  pause(): void;
+  /** Model calls seen so far. */
+  readonly modelCalls: number;
+}
+
+/** True when stdout and stderr end up in one place (a terminal, or `2>&1` into one file or pipe). */
+function outputsShareOneScreen(io: CliIo): boolean {
+  if (io.stdout.isTTY === true) return true;
+  if (io.stdout !== process.stdout || io.stderr !== process.stderr) return false;
+  try {
+    const out = fstatSync(1);
+    const err = fstatSync(2);
+    return out.dev === err.dev && out.ino === err.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `streamAnswer: false` (with `--json`) keeps stdout for the JSON document; progress still goes
+ * to stderr. The spinner and colours appear only on a terminal.
+ */
+export function createTurnRenderer(io: CliIo, options: { readonly streamAnswer: boolean; readonly sessionId: string; readonly signal?: AbortSignal }): TurnRenderer {
+  const err = styleFor(io.stderr, io.env);
+  const spinner = createSpinner(io.stderr);
+  let modelCalls = 0;
+  let atLineStart = true;
+  let wroteAnswer = false;
+  let proseCorrelation: string | undefined;
+  const sharedScreen = outputsShareOneScreen(io);
+  const breakAnswerLine = (): void => {
+    // When both streams share a screen, end the answer's line before a progress line.
+    if (!atLineStart && sharedScreen && options.streamAnswer) {
+      io.stdout.write("\n");
+      atLineStart = true;
+    }
+  };
+  const progress = (line: string): void => {
+    spinner.stop();
+    breakAnswerLine();
+    io.stderr.write(`${line}\n`);
+  };
+  return {
+    get modelCalls() {
+      return modelCalls;
+    },
+    emit(activity: TurnActivity) {
+      switch (activity.type) {
+        case "model_request_started":
+          modelCalls += 1;
+          spinner.start(modelCalls === 1 ? "thinking" : "thinking (model call " + String(modelCalls) + ")");
+          break;
+        case "assistant_prose_delta":
+          spinner.stop();
+          if (options.streamAnswer && activity.text !== "") {
+            // Prose of another model call is another paragraph.
+            if (wroteAnswer && proseCorrelation !== activity.correlationId) io.stdout.write(atLineStart ? "\n" : "\n\n");
+            proseCorrelation = activity.correlationId;
+            io.stdout.write(activity.text);
+            atLineStart = activity.text.endsWith("\n");
+            wroteAnswer = true;
+          }
+          break;
+        case "tool_call_started":
+          progress(err.dim(`⚙ ${activity.name} ${compactJson(activity.args)}`));
+          break;
+        case "tool_call_completed": {
+          const outcome = activity.output.outcome;
+          if (outcome.status === "success") progress(`${err.green("✓")} ${activity.name} ${err.dim(`${activity.durationMs} ms`)}`);
+          else progress(`${err.red("✗")} ${activity.name}: ${outcome.payload.message}`);
+          break;
+        }
+        case "retry_status":
+          progress(err.yellow(`↻ retrying in ${activity.waitSeconds}s (attempt ${activity.attempt} of ${activity.maxAttempts}): ${activity.reason}`));
+          break;
+        case "error":
+          // A cancelled turn reports its aborted call as an error; the summary already says "cancelled".
+          if (options.signal?.aborted === true) break;
+          progress(err.red(`! ${activity.message}`));
+          break;
+        default:
+          break;
+      }
+    },
+    pause() {
+      spinner.stop();
+      breakAnswerLine();
+    },
+    finish(turn) {
+      spinner.stop();
+      if (options.streamAnswer) {
+        // A provider that does not stream (or a turn that streamed nothing) still shows its answer.
+        if (!wroteAnswer && turn.assistantOutput.safeText !== "") {
+          io.stdout.write(turn.assistantOutput.safeText);
+          atLineStart = turn.assistantOutput.safeText.endsWith("\n");
+        }
+        if (!atLineStart) io.stdout.write("\n");
+        atLineStart = true;
+      }
+      const outcome = describeOutcome(turn.outcome);
+      const styled = turn.outcome.type === "stopped" ? err.yellow(outcome) : outcome;
+      io.stderr.write(`${err.dim("lash:")} ${styled} · ${modelCalls} model call${modelCalls === 1 ? "" : "s"} · tokens ${describeUsage(turn.tokenUsage)} · session ${options.sessionId}\n`);
+    },
+  };
+}

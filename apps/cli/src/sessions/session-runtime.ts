@@ -1,0 +1,86 @@
+import { randomUUID } from "node:crypto";
+import type { ToolDefinition } from "@lash/protocol";
+import type { TerminationPolicy } from "@lash/protocol";
+import type { RuntimeEnvironment } from "@lash/core";
+import { LashRuntime } from "@lash/core";
+import { usageError } from "../cli-error.js";
+import type { EffectiveConfig } from "../config/effective-config.js";
+import type { ConfiguredProvider } from "../providers/create-provider.js";
+import type { CliStore } from "../store/open-store.js";
+
+/** The guidance every session of the command gets, before the user's own system prompt. */
+const CLI_GUIDANCE =
+  "You run in a terminal, in the user's working directory. Use the tools to look at files before answering questions about them. Keep answers short and plain.";
+
+/** The termination policy of the configured limits. */
+export function terminationFor(config: EffectiveConfig): TerminationPolicy {
+  return {
+    treatMissingDoneAsFailure: true,
+    maxModelCalls: config.maxModelCalls.value,
+    ...(config.maxTokens.value === undefined ? {} : { maxTotalTokens: config.maxTokens.value }),
+    ...(config.timeoutSeconds.value === undefined ? {} : { maxWallTimeMs: Math.round(config.timeoutSeconds.value * 1000) }),
+  };
+}
+
+/** A short title from a prompt: its first line, cut to 60 characters. */
+export function titleFrom(prompt: string): string {
+  const line = prompt.trim().split("\n")[0]?.trim() ?? "";
+  return line.length > 60 ? `${line.slice(0, 59)}…` : line;
+}
+
+/** Fails with a usage error (exit 2) when the store has no session `sessionId`. */
+export async function requireSession(store: CliStore, sessionId: string): Promise<void> {
+  const session = store.openSession(sessionId);
+  const meta = await session.loadSessionMeta();
+  if (meta !== undefined) return;
+  const head = await session.loadSession({ type: "active_path" });
+  if (head === undefined) throw usageError(`no session ${sessionId} in ${store.description}`, "`lash sessions list` shows the sessions");
+}
+
+/**
+ * Builds the runtime of one session: an existing one (loaded from the store) or a new one, whose
+ * meta (title, model, working directory) is written before its first turn.
+ */
+export async function openSessionRuntime(options: {
+  readonly store: CliStore;
+  readonly config: EffectiveConfig;
+  readonly provider: ConfiguredProvider;
+  readonly tools: readonly ToolDefinition<unknown>[];
+  readonly cwd: string;
+  /** Continue this session; a new session when absent. */
+  readonly sessionId?: string | undefined;
+  /** The title of a new session. */
+  readonly title?: string;
+  /** Shared services (a background task host, more tools) the runtime starts from. */
+  readonly environment?: RuntimeEnvironment;
+}): Promise<{ runtime: LashRuntime; sessionId: string; created: boolean }> {
+  const { store, config, provider } = options;
+  const created = options.sessionId === undefined;
+  const sessionId = options.sessionId ?? randomUUID();
+  if (!created) await requireSession(store, sessionId);
+  const sessionStore = store.openSession(sessionId);
+  let builder = LashRuntime.builder();
+  if (options.environment !== undefined) builder = builder.withEnvironment(options.environment);
+  builder = builder
+    .withSessionId(sessionId)
+    .withPolicy({ model: provider.model, providerId: provider.provider.providerId, maxContextTokens: config.maxContextTokens.value })
+    .withProvider(provider.provider)
+    .withTools(options.tools)
+    .withTermination(terminationFor(config))
+    .withPromptContribution({ slot: "guidance", content: CLI_GUIDANCE })
+    .withStore(sessionStore)
+    .withSessionStoreFactory(store.factory);
+  if (config.systemPrompt.value !== undefined) builder = builder.withPromptContribution({ slot: "project_instructions", content: config.systemPrompt.value });
+  const runtime = await builder.build();
+  if (created) {
+    await sessionStore.saveSessionMeta({
+      sessionId,
+      sessionName: options.title === undefined || options.title === "" ? sessionId : options.title,
+      createdAt: new Date().toISOString(),
+      model: provider.model,
+      cwd: options.cwd,
+      relation: { type: "root" },
+    });
+  }
+  return { runtime, sessionId, created };
+}

@@ -1,0 +1,53 @@
+import { readFile, writeFile } from "node:fs/promises";
+import type { ToolDefinition } from "@lash/protocol";
+import { ToolError } from "@lash/protocol";
+import { defineTool } from "@lash/core";
+import { z } from "zod";
+import type { WorkspaceToolContext } from "./workspace-tool-options.js";
+
+const inputSchema = z.object({
+  path: z.string().describe("The file to change, relative to the working directory."),
+  oldText: z.string().min(1).describe("The exact text to replace; it must occur exactly once unless `replaceAll` is true."),
+  newText: z.string().describe("The replacement."),
+  replaceAll: z.boolean().optional().describe("Replace every occurrence. Default false."),
+});
+
+function countOccurrences(text: string, needle: string): number {
+  let count = 0;
+  for (let index = text.indexOf(needle); index !== -1; index = text.indexOf(needle, index + needle.length)) count += 1;
+  return count;
+}
+
+/**
+ * `patch_file`: replaces an exact piece of text, after approval. Exact text (not line numbers or a
+ * diff) is what models reproduce most reliably, and "exactly once" catches a stale view of the file.
+ */
+export function createPatchFileTool(context: WorkspaceToolContext): ToolDefinition<z.infer<typeof inputSchema>> {
+  return defineTool({
+    name: "patch_file",
+    description: "Replace an exact piece of text in a file (it must occur exactly once unless `replaceAll`). Needs the user's approval.",
+    inputSchema,
+    executionMode: "serial",
+    async execute({ path, oldText, newText, replaceAll = false }, toolContext) {
+      const absolute = await context.guard.resolve(path);
+      const content = await readFile(absolute, "utf8").catch((error: unknown) => {
+        throw new ToolError({ class: "not_found", code: "file_not_found", message: `cannot read ${path}: ${(error as Error).message}` });
+      });
+      const occurrences = countOccurrences(content, oldText);
+      if (occurrences === 0) throw new ToolError({ class: "invalid_request", code: "text_not_found", message: `the text to replace does not occur in ${path}` });
+      if (occurrences > 1 && !replaceAll) {
+        throw new ToolError({ class: "invalid_request", code: "text_not_unique", message: `the text to replace occurs ${occurrences} times in ${path}: include more context or set replaceAll` });
+      }
+      await context.requireApproval({
+        toolName: "patch_file",
+        kind: "write",
+        summary: `patch ${context.guard.display(absolute)} (${occurrences} replacement${occurrences === 1 ? "" : "s"})`,
+        args: { path, oldText, newText, replaceAll },
+        signal: toolContext.signal,
+      });
+      const patched = replaceAll ? content.split(oldText).join(newText) : content.replace(oldText, () => newText);
+      await writeFile(absolute, patched, "utf8");
+      return { path: context.guard.display(absolute), replacements: occurrences };
+    },
+  });
+}

@@ -1,0 +1,86 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { ToolDefinition } from "@lash/protocol";
+import { ToolError } from "@lash/protocol";
+import { defineTool } from "@lash/core";
+import { z } from "zod";
+import type { WorkspaceToolContext } from "./workspace-tool-options.js";
+
+const inputSchema = z.object({
+  query: z.string().min(1).describe("The text to find (a regular expression when `regex` is true)."),
+  path: z.string().optional().describe("The file or directory to search, relative to the working directory. Default: the working directory."),
+  regex: z.boolean().optional().describe("Treat `query` as a JavaScript regular expression."),
+  caseSensitive: z.boolean().optional().describe("Default false."),
+});
+
+/** Folders nobody means to search: version control and installed dependencies. */
+const SKIPPED_DIRECTORIES = new Set([".git", "node_modules", ".hg", ".svn"]);
+/** Files larger than this are skipped (generated bundles, data dumps). */
+const MAX_SEARCHED_FILE_BYTES = 2 * 1024 * 1024;
+/** Stops a search of a huge tree; the answer says it stopped. */
+const MAX_SEARCHED_FILES = 20_000;
+
+/** `search_files`: `path:line: text` for each matching line, walking folders (binary files skipped). */
+export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefinition<z.infer<typeof inputSchema>> {
+  return defineTool({
+    name: "search_files",
+    description: "Search files for text and answer `path:line: text` per matching line. Skips .git, node_modules, binary files and files over 2 MB.",
+    inputSchema,
+    async execute({ query, path = ".", regex = false, caseSensitive = false }, toolContext) {
+      let pattern: RegExp;
+      try {
+        pattern = new RegExp(regex ? query : query.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), caseSensitive ? "u" : "iu");
+      } catch (error) {
+        throw new ToolError({ class: "invalid_request", code: "invalid_regex", message: `not a regular expression: ${(error as Error).message}` });
+      }
+      const start = await context.guard.resolve(path);
+      const matches: string[] = [];
+      let bytes = 0;
+      let filesSearched = 0;
+      let stoppedEarly = false;
+      const searchFile = async (file: string): Promise<void> => {
+        const info = await stat(file).catch(() => undefined);
+        if (info === undefined || !info.isFile() || info.size > MAX_SEARCHED_FILE_BYTES) return;
+        filesSearched += 1;
+        const content = await readFile(file, "utf8").catch(() => undefined);
+        if (content === undefined || content.includes("\0")) return;
+        const lines = content.split("\n");
+        for (let index = 0; index < lines.length; index += 1) {
+          const line = lines[index] ?? "";
+          if (!pattern.test(line)) continue;
+          const shown = `${context.guard.display(file)}:${index + 1}: ${line.length > 300 ? `${line.slice(0, 300)}…` : line}`;
+          const lineBytes = Buffer.byteLength(shown, "utf8") + 1;
+          if (matches.length >= context.limits.maxLines || bytes + lineBytes > context.limits.maxBytes) {
+            stoppedEarly = true;
+            return;
+          }
+          matches.push(shown);
+          bytes += lineBytes;
+        }
+      };
+      const walk = async (directory: string): Promise<void> => {
+        const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
+        entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
+        for (const entry of entries) {
+          if (stoppedEarly || toolContext.signal.aborted) return;
+          if (filesSearched >= MAX_SEARCHED_FILES) {
+            stoppedEarly = true;
+            return;
+          }
+          const child = join(directory, entry.name);
+          if (entry.isDirectory()) {
+            if (!SKIPPED_DIRECTORIES.has(entry.name)) await walk(child);
+          } else if (entry.isFile()) {
+            await searchFile(child);
+          }
+        }
+      };
+      const info = await stat(start).catch(() => undefined);
+      if (info === undefined) throw new ToolError({ class: "not_found", code: "path_not_found", message: `${path} does not exist` });
+      if (info.isDirectory()) await walk(start);
+      else await searchFile(start);
+      toolContext.signal.throwIfAborted();
+      return { matches, filesSearched, ...(stoppedEarly ? { truncated: true, hint: "more matches exist: narrow the query or the path" } : {}) };
+    },
+  });
+}

@@ -1,0 +1,44 @@
+import type { ToolDefinition, ToolProvider } from "@lash/protocol";
+import { createToolProvider } from "@lash/core";
+import { createListDirectoryTool } from "./list-directory-tool.js";
+import { createPatchFileTool } from "./patch-file-tool.js";
+import { createPathGuard } from "./path-guard.js";
+import { createReadFileTool } from "./read-file-tool.js";
+import { createSearchFilesTool } from "./search-files-tool.js";
+import { createShellCommandTool } from "./shell-command-tool.js";
+import { createWriteFileTool } from "./write-file-tool.js";
+import type { WorkspaceToolContext, WorkspaceToolName, WorkspaceToolsOptions } from "./workspace-tool-options.js";
+import { createWorkspaceToolContext, WORKSPACE_TOOL_NAMES } from "./workspace-tool-options.js";
+
+const FACTORIES: Record<WorkspaceToolName, (context: WorkspaceToolContext) => ToolDefinition<unknown>> = {
+  read_file: createReadFileTool,
+  list_directory: createListDirectoryTool,
+  search_files: createSearchFilesTool,
+  write_file: createWriteFileTool,
+  patch_file: createPatchFileTool,
+  run_shell: createShellCommandTool,
+};
+
+/**
+ * The built-in workspace tools over one working directory: `read_file`, `list_directory`,
+ * `search_files`, `write_file`, `patch_file` and `run_shell`. Paths outside `root` (and
+ * `allowedDirectories`) are refused unless `allowAnyPath`; writes and commands run only when
+ * `approve` says yes; every output is bounded by `limits`.
+ *
+ * @example
+ * const tools = await createWorkspaceTools({ root: process.cwd(), approve: () => true });
+ * LashRuntime.builder().withTools(tools)
+ */
+export async function createWorkspaceTools(options: WorkspaceToolsOptions): Promise<ToolDefinition<unknown>[]> {
+  const names = options.tools ?? WORKSPACE_TOOL_NAMES;
+  for (const name of names) {
+    if (!(name in FACTORIES)) throw new TypeError(`unknown workspace tool \`${String(name)}\`; known: ${WORKSPACE_TOOL_NAMES.join(", ")}`);
+  }
+  const context = createWorkspaceToolContext(await createPathGuard(options), options);
+  return names.map((name) => FACTORIES[name](context));
+}
+
+/** The same tools as a `ToolProvider` (`builder.withToolProvider(...)`, or a server's tool list). */
+export async function createWorkspaceToolProvider(options: WorkspaceToolsOptions): Promise<ToolProvider> {
+  return createToolProvider(await createWorkspaceTools(options));
+}
