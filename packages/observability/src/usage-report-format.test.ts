@@ -43,6 +43,15 @@ describe("formatUsageReportTable", () => {
     expect(lines[6]).toBe("prices in USD as of 2026-01-01; unpriced models (not in the total): unknown-model");
   });
 
+  it("says the total is unpriced, not $0, when no model of the report has a price", () => {
+    const unpricedOnly = SessionUsageReport.fromEntries([entry("turn", "scripted-model", 10, 2, 0, 0)]);
+    const lines = formatUsageReportTable(unpricedOnly, { cost: computeCostReport(unpricedOnly, table) }).trimEnd().split("\n");
+    expect(lines[2]?.endsWith("unpriced")).toBe(true);
+    expect(lines[4]?.startsWith("TOTAL")).toBe(true);
+    expect(lines[4]?.endsWith("unpriced")).toBe(true);
+    expect(lines[4]).not.toContain("$");
+  });
+
   it("uses ANSI styles only when asked", () => {
     expect(formatUsageReportTable(report, { cost })).not.toContain("\u001b[");
     const colored = formatUsageReportTable(report, { cost, color: true });

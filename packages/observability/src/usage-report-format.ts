@@ -36,7 +36,8 @@ export function formatUsageReportTable(report: SessionUsageReport, options: Usag
     return cells;
   });
   const totalLine = ["TOTAL", "", ...countCells(report.usage)];
-  if (cost) totalLine.push(`$${formatMicroUsd(cost.totalMicroUsd)}`);
+  // With nothing priced the total is unknown, not zero: say so instead of printing $0.
+  if (cost) totalLine.push(cost.rows.some((row) => row.priced) ? `$${formatMicroUsd(cost.totalMicroUsd)}` : "unpriced");
   const lines = [header, ...body, totalLine];
   const widths = header.map((_, column) => Math.max(...lines.map((cells) => (cells[column] ?? "").length)));
   const render = (cells: readonly string[]): string =>
