@@ -1,0 +1,557 @@
+import { randomUUID } from "node:crypto";
+import {
+  BackgroundTaskHostClosedError,
+  backgroundTaskCompletionSchema,
+  backgroundTaskEventMatches,
+  backgroundTaskFilterSchema,
+  backgroundTaskIdSchema,
+  backgroundTaskLiveStateSchema,
+  backgroundTaskOutcomeSchema,
+  backgroundTaskRecordSchema,
+  backgroundTaskRegisterRequestSchema,
+  backgroundTaskRegistrationSchema,
+  backgroundTaskScopeSchema,
+  backgroundTaskTerminalStateSchema,
+  backgroundTaskUpdateSchema,
+  compareBackgroundTaskRecords,
+  isTerminalBackgroundTaskState,
+  LashError,
+  parseBackgroundTaskArgument,
+  StoreUnavailableError,
+  UnknownBackgroundTaskError,
+  type BackgroundScopeCloseReport,
+  type BackgroundTaskCompletion,
+  type BackgroundTaskEvent,
+  type BackgroundTaskFilter,
+  type BackgroundTaskHost,
+  type BackgroundTaskId,
+  type BackgroundTaskLiveState,
+  type BackgroundTaskOutcome,
+  type BackgroundTaskRecord,
+  type BackgroundTaskRegisterRequest,
+  type BackgroundTaskRegistration,
+  type BackgroundTaskScope,
+  type BackgroundTaskTerminalState,
+  type BackgroundTaskUpdate,
+  type BackgroundTaskWatchItem,
+  type BackgroundTaskWork,
+  type HiddenBackgroundWork,
+  type LocalBackgroundTaskCancel,
+} from "@lash/protocol";
+import pg from "pg";
+import PgBoss from "pg-boss";
+import { filter, map, Observable } from "rxjs";
+import { appendEvents, DurableEventLog } from "./postgres-event-log.js";
+import { DurableHostCore } from "./postgres-host-core.js";
+import { resolveHostOptions, type PostgresBackgroundTaskHostOptions } from "./postgres-host-options.js";
+import { asPgBossDatabase, type PostgresQueryable } from "./postgres-queryable.js";
+import { durableTableNames, installDurableTables } from "./postgres-schema.js";
+import {
+  changeByCancelRequest,
+  changeByUpdate,
+  changeLiveState,
+  changeScope,
+  changeToTerminal,
+  outcomeOf,
+  unchanged,
+  type TaskChange,
+} from "./postgres-task-changes.js";
+import { deleteTaskRow, insertTaskRow, readTaskRow, readTaskRows, updateTaskRow, type TaskRow } from "./postgres-task-rows.js";
+import { DurableTaskWorker } from "./postgres-task-worker.js";
+import { parseEnqueueRequest, type DurableTaskRequest, type EnqueueOptions } from "./postgres-enqueue.js";
+import { HiddenWorkTracker } from "./postgres-hidden-work.js";
+import { filterClause, watchStream } from "./postgres-task-queries.js";
+import { newTaskRecord } from "../local/local-task-entry.js";
+
+/**
+ * A `BackgroundTaskHost` whose records live in PostgreSQL and whose named work is claimed from
+ * pg-boss queues by any number of worker processes (see ADR 0022). Every process that opens a host on
+ * the same database and schemas sees the same tasks and the same events.
+ *
+ * Named work (`enqueue` + the `tasks` option) runs in whichever process claims it, under a fenced lease
+ * that expires, so a crashed worker's task is retried or failed by its attempt policy. In-process work
+ * (`spawnManaged`, `registerExternal`, `spawnHidden`) runs in the calling process, with its record in
+ * the database; when that process stops without closing the host, the lease runs out and a sweep
+ * in another process marks the task `failed`.
+ */
+export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
+  readonly #core: DurableHostCore;
+  readonly #worker: DurableTaskWorker;
+  readonly #hidden = new HiddenWorkTracker();
+  readonly #ownsPool: boolean;
+  readonly #readyQueues = new Set<string>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(core: DurableHostCore, ownsPool: boolean) {
+    this.#core = core;
+    this.#ownsPool = ownsPool;
+    this.#worker = new DurableTaskWorker(core);
+  }
+
+  /**
+   * Opens a host: creates the lash tables and pg-boss's schema when missing, starts reading events,
+   * and (when `tasks` are given and `concurrency` is not 0) starts claiming their work. Bad options →
+   * `LashError("invalid_configuration")`; a database that cannot be reached or set up →
+   * `StoreUnavailableError` (code `store_unavailable`), after releasing what was opened.
+   */
+  static async open(options: PostgresBackgroundTaskHostOptions): Promise<PostgresBackgroundTaskHost> {
+    const resolved = resolveHostOptions(options);
+    const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 10 });
+    const ownsPool = options.pool === undefined;
+    if (ownsPool) pool.on("error", (error) => resolved.onError(error));
+    let boss: PgBoss | undefined;
+    let log: DurableEventLog | undefined;
+    try {
+      const names = durableTableNames(resolved.schema);
+      await installDurableTables(pool, names);
+      boss = new PgBoss({
+        db: asPgBossDatabase(pool),
+        schema: resolved.bossSchema,
+        schedule: false,
+        supervise: true,
+        migrate: true,
+        maintenanceIntervalSeconds: resolved.maintenanceIntervalSeconds,
+      });
+      boss.on("error", (error) => resolved.onError(error));
+      await boss.start();
+      const eventLog = new DurableEventLog(pool, names, { pollIntervalMs: resolved.pollIntervalMs, onError: resolved.onError });
+      log = eventLog;
+      const host = new PostgresBackgroundTaskHost(new DurableHostCore(pool, names, boss, eventLog, resolved, randomUUID()), ownsPool);
+      eventLog.events.subscribe(({ event }) => host.#worker.onEvent(event));
+      await eventLog.start();
+      for (const name of resolved.tasks.keys()) await host.#ensureQueue(host.#core.queueOf(name));
+      host.#worker.start();
+      return host;
+    } catch (error) {
+      // The log holds a pooled connection (LISTEN) and a poller: both go before the pool ends.
+      await log?.close().catch(() => undefined);
+      await boss?.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
+      if (ownsPool) await pool.end().catch(() => undefined);
+      if (LashError.isInstance(error)) throw error;
+      const detail = error instanceof Error && error.message !== "" ? error.message : String((error as { code?: unknown })?.code ?? error);
+      throw new StoreUnavailableError(`the PostgreSQL background task host could not open its tables (${detail})`, { cause: error });
+    }
+  }
+
+  /** The id this host uses as a lease owner (one per `open`). */
+  get instanceId(): string {
+    return this.#core.instanceId;
+  }
+
+  // ----- named (durable) work -------------------------------------------------------------
+
+  /**
+   * Registers a task whose work is the named task `request.task`, run by whichever worker process
+   * defines it and claims it first. The task starts `pending` (a `registered` event) and moves to
+   * `running` when claimed. With `options.transaction` (a `pg` client inside a transaction the caller
+   * began), the record, its event and the pg-boss job are written in that transaction: they exist
+   * only if the caller commits. Same id rule as `register`.
+   */
+  async enqueue(request: DurableTaskRequest, options: EnqueueOptions = {}): Promise<BackgroundTaskRecord> {
+    this.#assertOpen("enqueue a task");
+    const parsed = parseEnqueueRequest(request, this.#core.options);
+    const queue = this.#core.queueOf(parsed.task);
+    await this.#ensureQueue(queue);
+    const now = Date.now();
+    const record = backgroundTaskRecordSchema.parse({
+      ...parsed.identity,
+      state: "pending",
+      attempt: { ...parsed.attempt, attempt: 0 },
+      createdAt: now,
+      updatedAt: now,
+    });
+    const jobId = randomUUID();
+    const row: TaskRow = {
+      record,
+      taskName: parsed.task,
+      input: parsed.input,
+      queue,
+      jobId,
+      leaseToken: undefined,
+      leaseOwner: undefined,
+      leaseExpiresAt: undefined,
+      cancelReason: undefined,
+    };
+    const write = async (client: PostgresQueryable): Promise<BackgroundTaskEvent[]> => {
+      await insertTaskRow(client, this.#core.names, row);
+      await this.#core.boss.send(queue, { taskId: record.id }, {
+        id: jobId,
+        db: asPgBossDatabase(client),
+        retryLimit: (record.attempt.maxAttempts ?? 1) - 1,
+        retryDelay: parsed.retryDelaySeconds,
+        expireInSeconds: parsed.leaseSeconds,
+      });
+      return [{ type: "registered", taskId: record.id, record }];
+    };
+    if (options.transaction !== undefined) {
+      // The caller commits; the event reaches subscribers through the log once it does.
+      await appendEvents(options.transaction, this.#core.names, await write(options.transaction));
+    } else {
+      await this.#core.transact(async (client) => ({ events: await write(client), result: undefined }));
+    }
+    return record;
+  }
+
+  /** Looks for tasks whose lease ran out now, instead of at the next maintenance interval. */
+  sweepExpiredLeases(): Promise<void> {
+    return this.#worker.sweep();
+  }
+
+  // ----- record API -----------------------------------------------------------------------
+
+  async register(request: BackgroundTaskRegisterRequest): Promise<BackgroundTaskRecord> {
+    this.#assertOpen("register a task");
+    const parsed = parseBackgroundTaskArgument(backgroundTaskRegisterRequestSchema, request, "register request");
+    return this.#insert(this.#newRecord(parsed.scope, parsed, "pending"), {});
+  }
+
+  async update(taskId: BackgroundTaskId, update: BackgroundTaskUpdate): Promise<BackgroundTaskRecord> {
+    this.#assertOpen("update a task");
+    const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
+    const parsed = parseBackgroundTaskArgument(backgroundTaskUpdateSchema, update, "update");
+    return this.#change(id, (row) => changeByUpdate(row, parsed, Date.now()));
+  }
+
+  async complete(taskId: BackgroundTaskId, completion: BackgroundTaskCompletion): Promise<BackgroundTaskRecord> {
+    this.#assertOpen("complete a task");
+    const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
+    const parsed = parseBackgroundTaskArgument(backgroundTaskCompletionSchema, completion, "completion");
+    return this.#change(id, (row) => changeToTerminal(row, parsed.state, outcomeOf(parsed.summary, parsed.value), Date.now()), true);
+  }
+
+  async requestCancel(taskId: BackgroundTaskId, reason?: string): Promise<BackgroundTaskRecord> {
+    this.#assertOpen("cancel a task");
+    const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
+    return this.#cancel(id, reason);
+  }
+
+  async get(taskId: BackgroundTaskId): Promise<BackgroundTaskRecord | undefined> {
+    this.#assertOpen("read a task");
+    const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
+    return (await readTaskRow(this.#core.pool, this.#core.names, id))?.record;
+  }
+
+  async list(filterArgument?: BackgroundTaskFilter): Promise<readonly BackgroundTaskRecord[]> {
+    this.#assertOpen("list tasks");
+    const parsed = parseBackgroundTaskArgument(backgroundTaskFilterSchema, filterArgument ?? {}, "filter");
+    const { where, values } = filterClause(parsed);
+    const rows = await readTaskRows(this.#core.pool, this.#core.names, where, values);
+    return rows.map((row) => row.record).sort(compareBackgroundTaskRecords);
+  }
+
+  async transfer(taskId: BackgroundTaskId, scope: BackgroundTaskScope): Promise<BackgroundTaskRecord> {
+    this.#assertOpen("transfer a task");
+    const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
+    const to = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    return this.#change(id, (row) => changeScope(row, to, Date.now()));
+  }
+
+  waitForTerminal(taskId: BackgroundTaskId, signal?: AbortSignal): Promise<BackgroundTaskRecord> {
+    return new Promise<BackgroundTaskRecord>((resolve, reject) => {
+      let done = false;
+      const finish = (settle: () => void): void => {
+        if (done) return;
+        done = true;
+        subscription.unsubscribe();
+        signal?.removeEventListener("abort", onAbort);
+        settle();
+      };
+      const onAbort = (): void => finish(() => reject(signal?.reason));
+      // Subscribe before reading, so an ending committed in between is not missed.
+      const subscription = this.#core.log.events.subscribe({
+        next: ({ event }) => {
+          if (event.taskId === taskId && isTerminalBackgroundTaskState(event.record.state)) finish(() => resolve(event.record));
+        },
+        complete: () => finish(() => reject(new BackgroundTaskHostClosedError("wait for a task"))),
+      });
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.get(taskId).then(
+        (record) => {
+          if (record === undefined) finish(() => reject(new UnknownBackgroundTaskError(taskId)));
+          else if (isTerminalBackgroundTaskState(record.state)) finish(() => resolve(record));
+        },
+        (error: unknown) => finish(() => reject(error)),
+      );
+    });
+  }
+
+  subscribe(filterArgument?: BackgroundTaskFilter): Observable<BackgroundTaskEvent> {
+    const parsed = parseBackgroundTaskArgument(backgroundTaskFilterSchema, filterArgument ?? {}, "filter");
+    return this.#core.log.events.pipe(
+      map(({ event }) => event),
+      filter((event) => backgroundTaskEventMatches(event, parsed)),
+    );
+  }
+
+  watch(filterArgument?: BackgroundTaskFilter): Observable<BackgroundTaskWatchItem> {
+    const parsed = parseBackgroundTaskArgument(backgroundTaskFilterSchema, filterArgument ?? {}, "filter");
+    return watchStream(this.#core, parsed);
+  }
+
+  // ----- session-scoped API ---------------------------------------------------------------
+
+  async spawnManaged(scope: BackgroundTaskScope, registration: BackgroundTaskRegistration, work: BackgroundTaskWork): Promise<BackgroundTaskRecord> {
+    this.#assertOpen("spawn a task");
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    const parsed = parseBackgroundTaskArgument(backgroundTaskRegistrationSchema, registration, "registration");
+    if (typeof work !== "function") throw new LashError("invalid_argument", "invalid work: spawnManaged needs a function");
+    const base = this.#newRecord(parsedScope, parsed, "running");
+    const record = { ...base, attempt: { ...base.attempt, attempt: Math.max(1, base.attempt.attempt) } };
+    const lease = this.#worker.newInProcessLease();
+    const row = await this.#insertRow(record, lease);
+    this.#worker.runInProcess(row, work);
+    return row.record;
+  }
+
+  async registerExternal(scope: BackgroundTaskScope, registration: BackgroundTaskRegistration, cancel?: LocalBackgroundTaskCancel): Promise<BackgroundTaskRecord> {
+    this.#assertOpen("register a task");
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    const parsed = parseBackgroundTaskArgument(backgroundTaskRegistrationSchema, registration, "registration");
+    const row = await this.#insertRow(this.#newRecord(parsedScope, parsed, "running"), this.#worker.newInProcessLease());
+    this.#worker.keepHook(row.record.id, cancel);
+    return row.record;
+  }
+
+  async unregisterExternal(scope: BackgroundTaskScope, taskId: BackgroundTaskId): Promise<void> {
+    this.#assertOpen("unregister a task");
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
+    const row = await readTaskRow(this.#core.pool, this.#core.names, id);
+    if (row === undefined || row.record.scope.sessionId !== parsedScope.sessionId) return;
+    await deleteTaskRow(this.#core.pool, this.#core.names, id, parsedScope.sessionId);
+    this.#worker.dropHook(id);
+  }
+
+  async markTerminal(
+    scope: BackgroundTaskScope,
+    taskId: BackgroundTaskId,
+    state: BackgroundTaskTerminalState,
+    outcome?: BackgroundTaskOutcome,
+  ): Promise<BackgroundTaskRecord | undefined> {
+    this.#assertOpen("end a task");
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
+    const terminal = parseBackgroundTaskArgument(backgroundTaskTerminalStateSchema, state, "state");
+    const parsedOutcome = outcome === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskOutcomeSchema, outcome, "outcome");
+    return this.#changeInScope(
+      parsedScope,
+      id,
+      (row) =>
+        isTerminalBackgroundTaskState(row.record.state)
+          ? unchanged(row)
+          : changeToTerminal(row, terminal, parsedOutcome === undefined ? undefined : outcomeOf(parsedOutcome.summary, parsedOutcome.value), Date.now()),
+      true,
+    );
+  }
+
+  async markLiveState(scope: BackgroundTaskScope, taskId: BackgroundTaskId, state: BackgroundTaskLiveState): Promise<BackgroundTaskRecord | undefined> {
+    this.#assertOpen("change a task");
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
+    const live = parseBackgroundTaskArgument(backgroundTaskLiveStateSchema, state, "state");
+    return this.#changeInScope(parsedScope, id, (row) =>
+      isTerminalBackgroundTaskState(row.record.state) || row.record.state === "cancel_requested" ? unchanged(row) : changeLiveState(row, live, Date.now()),
+    );
+  }
+
+  async cancelManaged(scope: BackgroundTaskScope, taskId: BackgroundTaskId, reason?: string): Promise<BackgroundTaskRecord | undefined> {
+    this.#assertOpen("cancel a task");
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
+    const row = await readTaskRow(this.#core.pool, this.#core.names, id);
+    if (row === undefined || row.record.scope.sessionId !== parsedScope.sessionId) return undefined;
+    return this.#cancel(id, reason);
+  }
+
+  async listManaged(scope: BackgroundTaskScope): Promise<readonly BackgroundTaskRecord[]> {
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    return this.list({ sessionId: parsedScope.sessionId, includeTerminal: true });
+  }
+
+  async getManaged(scope: BackgroundTaskScope, taskId: BackgroundTaskId): Promise<BackgroundTaskRecord | undefined> {
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    const record = await this.get(taskId);
+    return record?.scope.sessionId === parsedScope.sessionId ? record : undefined;
+  }
+
+  async transferManaged(from: BackgroundTaskScope, to: BackgroundTaskScope, taskIds: readonly BackgroundTaskId[]): Promise<readonly BackgroundTaskRecord[]> {
+    this.#assertOpen("transfer tasks");
+    const source = parseBackgroundTaskArgument(backgroundTaskScopeSchema, from, "from scope");
+    const target = parseBackgroundTaskArgument(backgroundTaskScopeSchema, to, "to scope");
+    const moved: BackgroundTaskRecord[] = [];
+    for (const taskId of taskIds) {
+      const record = await this.#changeInScope(source, taskId, (row) => changeScope(row, target, Date.now()));
+      if (record !== undefined && record.scope.sessionId === target.sessionId) moved.push(record);
+    }
+    return moved;
+  }
+
+  async cancelAllManaged(scope: BackgroundTaskScope, reason?: string): Promise<readonly BackgroundTaskRecord[]> {
+    this.#assertOpen("cancel tasks");
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    const live = await this.list({ sessionId: parsedScope.sessionId });
+    const records: BackgroundTaskRecord[] = [];
+    for (const record of live) records.push(await this.#cancel(record.id, reason));
+    return records;
+  }
+
+  async closeScope(scope: BackgroundTaskScope, options: { readonly parent?: BackgroundTaskScope; readonly reason?: string } = {}): Promise<BackgroundScopeCloseReport> {
+    this.#assertOpen("close a scope");
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    const parent = options.parent === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskScopeSchema, options.parent, "parent scope");
+    const kept: BackgroundTaskRecord[] = [];
+    const cancelled: BackgroundTaskRecord[] = [];
+    const transferred: BackgroundTaskRecord[] = [];
+    for (const record of await this.list({ sessionId: parsedScope.sessionId })) {
+      if (record.closePolicy === "cancel") cancelled.push(await this.#cancel(record.id, options.reason ?? "session closed"));
+      else if (record.closePolicy === "transfer" && parent !== undefined && parent.sessionId !== parsedScope.sessionId) {
+        transferred.push(await this.#change(record.id, (row) => changeScope(row, parent, Date.now())));
+      } else kept.push(record);
+    }
+    return { kept, cancelled, transferred };
+  }
+
+  spawnHidden(scope: BackgroundTaskScope, label: string, work: HiddenBackgroundWork): void {
+    this.#assertOpen("spawn a hidden task");
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    this.#hidden.spawn(parsedScope.sessionId, label, work);
+  }
+
+  awaitHidden(scope: BackgroundTaskScope): Promise<void> {
+    const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
+    return this.#hidden.await(parsedScope.sessionId);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      await this.#worker.close();
+      this.#hidden.abortAll();
+      await this.#core.log.close();
+      await this.#core.boss.stop({ graceful: false, close: false, wait: true }).catch((error: unknown) => this.#core.reportError(error));
+      if (this.#ownsPool) await this.#core.pool.end();
+    })();
+    return this.#closing;
+  }
+
+  // ----- internals ------------------------------------------------------------------------
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new BackgroundTaskHostClosedError(operation);
+  }
+
+  /**
+   * Creates a task's pg-boss queue once per process. Processes that create the same new queue at
+   * once can deadlock inside pg-boss (`create_queue` inserts the queue row, then adds a foreign key
+   * to the queue table); the loser tries again and finds the queue there.
+   */
+  async #ensureQueue(queue: string): Promise<void> {
+    if (this.#readyQueues.has(queue)) return;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.#core.boss.createQueue(queue);
+        break;
+      } catch (error) {
+        if ((await this.#core.boss.getQueue(queue).catch(() => null)) !== null) break;
+        if (attempt >= 5) throw error;
+      }
+    }
+    this.#readyQueues.add(queue);
+  }
+
+  #newRecord(
+    scope: BackgroundTaskScope,
+    registration: ReturnType<typeof backgroundTaskRegistrationSchema.parse>,
+    state: "pending" | "running",
+  ): BackgroundTaskRecord {
+    return backgroundTaskRecordSchema.parse(newTaskRecord(scope, registration, state, Date.now()));
+  }
+
+  #insert(record: BackgroundTaskRecord, lease: Partial<Pick<TaskRow, "leaseToken" | "leaseOwner" | "leaseExpiresAt">>): Promise<BackgroundTaskRecord> {
+    return this.#insertRow(record, lease).then((row) => row.record);
+  }
+
+  async #insertRow(record: BackgroundTaskRecord, lease: Partial<Pick<TaskRow, "leaseToken" | "leaseOwner" | "leaseExpiresAt">>): Promise<TaskRow> {
+    const row: TaskRow = {
+      record,
+      taskName: undefined,
+      input: undefined,
+      queue: undefined,
+      jobId: undefined,
+      leaseToken: lease.leaseToken,
+      leaseOwner: lease.leaseOwner,
+      leaseExpiresAt: lease.leaseExpiresAt,
+      cancelReason: undefined,
+    };
+    await this.#core.transact(async (client) => {
+      await insertTaskRow(client, this.#core.names, row);
+      return { events: [{ type: "registered", taskId: record.id, record }], result: undefined };
+    });
+    return row;
+  }
+
+  /** Changes one task in one transaction; an unknown id → `UnknownBackgroundTaskError`. */
+  async #change(taskId: string, change: (row: TaskRow) => TaskChange, endsWork = false): Promise<BackgroundTaskRecord> {
+    const record = await this.#changeWhere(taskId, () => true, change, endsWork);
+    if (record === undefined) throw new UnknownBackgroundTaskError(taskId);
+    return record;
+  }
+
+  /** Like `#change` for a task of `scope`; `undefined` when the task is unknown there. */
+  #changeInScope(scope: BackgroundTaskScope, taskId: string, change: (row: TaskRow) => TaskChange, endsWork = false): Promise<BackgroundTaskRecord | undefined> {
+    return this.#changeWhere(taskId, (row) => row.record.scope.sessionId === scope.sessionId, change, endsWork);
+  }
+
+  async #changeWhere(
+    taskId: string,
+    applies: (row: TaskRow) => boolean,
+    change: (row: TaskRow) => TaskChange,
+    endsWork: boolean,
+  ): Promise<BackgroundTaskRecord | undefined> {
+    const { names, boss } = this.#core;
+    return this.#core.transact(async (client) => {
+      const row = await readTaskRow(client, names, taskId, true);
+      if (row === undefined || !applies(row)) return { events: [], result: undefined };
+      const next = change(row);
+      // An attempt number alone changes the record without an event (the next event carries it).
+      if (next.events.length === 0 && JSON.stringify(next.row.record) === JSON.stringify(row.record)) return { events: [], result: row.record };
+      // A task ended from outside its work: its job must never be claimed (again).
+      if (endsWork && isTerminalBackgroundTaskState(next.row.record.state) && row.jobId !== undefined && row.queue !== undefined) {
+        await boss.cancel(row.queue, row.jobId, { db: asPgBossDatabase(client) });
+      }
+      await updateTaskRow(client, names, next.row);
+      return { events: next.events, result: next.row.record };
+    });
+  }
+
+  /**
+   * `requestCancel` by the task's policy. A named task whose job was not claimed yet has no work that
+   * could stop by itself, so it ends `cancelled` at once (its job is cancelled in the same transaction).
+   */
+  async #cancel(taskId: string, reason: string | undefined): Promise<BackgroundTaskRecord> {
+    const { names, boss } = this.#core;
+    const record = await this.#core.transact(async (client) => {
+      const row = await readTaskRow(client, names, taskId, true);
+      if (row === undefined) return { events: [], result: undefined };
+      const policy = row.record.cancelPolicy;
+      const unclaimedJob = row.jobId !== undefined && row.leaseToken === undefined;
+      const endNow = policy === "abort_local" || (policy === "cooperative" && unclaimedJob);
+      const change = changeByCancelRequest(row, reason ?? (endNow ? "cancel requested" : undefined), endNow, Date.now());
+      if (change.events.length === 0) return { events: [], result: row.record };
+      if (change.ended && row.jobId !== undefined && row.queue !== undefined) {
+        await boss.cancel(row.queue, row.jobId, { db: asPgBossDatabase(client) });
+      }
+      await updateTaskRow(client, names, change.row);
+      return { events: change.events, result: change.row.record };
+    });
+    if (record === undefined) throw new UnknownBackgroundTaskError(taskId);
+    return record;
+  }
+}
+
+/** Opens a `PostgresBackgroundTaskHost` (see `PostgresBackgroundTaskHost.open`). */
+export function createPostgresBackgroundTaskHost(options: PostgresBackgroundTaskHostOptions): Promise<PostgresBackgroundTaskHost> {
+  return PostgresBackgroundTaskHost.open(options);
+}

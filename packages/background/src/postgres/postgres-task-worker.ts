@@ -1,0 +1,498 @@
+import { randomUUID } from "node:crypto";
+import {
+  isTerminalBackgroundTaskState,
+  type BackgroundTaskEvent,
+  type BackgroundTaskOutcome,
+  type BackgroundTaskWork,
+  type BackgroundTaskWorkContext,
+  type LocalBackgroundTaskCancel,
+} from "@lash/protocol";
+import type { DurableHostCore } from "./postgres-host-core.js";
+import type { DurableTaskWork } from "./postgres-host-options.js";
+import { asPgBossDatabase } from "./postgres-queryable.js";
+import {
+  changeByUpdate,
+  changeLiveState,
+  changeToRetry,
+  changeToTerminal,
+  outcomeOf,
+  unchanged,
+  type TaskChange,
+} from "./postgres-task-changes.js";
+import { readTaskRow, readTaskRows, updateTaskRow, withoutLease, type TaskRow } from "./postgres-task-rows.js";
+
+/** One attempt this process runs, and how to stop it. */
+interface RunningAttempt {
+  readonly controller: AbortController;
+  readonly leaseToken: string;
+  readonly named: boolean;
+  leaseTimer?: ReturnType<typeof setTimeout>;
+}
+
+/** The message a failed attempt leaves in `failure.summary` and `retrying.error`. */
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message === "" ? error.name : error.message;
+  return String(error);
+}
+
+/** Whether the host of a task should stop its work after this event. */
+function stopsWork(event: BackgroundTaskEvent): boolean {
+  const state = event.record.state;
+  return isTerminalBackgroundTaskState(state) || (state === "cancel_requested" && event.record.cancelPolicy !== "external");
+}
+
+/**
+ * The work side of a durable host: runs in-process work and claimed named work under fenced leases,
+ * reacts to cancellations from any process, renews in-process leases, claims pg-boss jobs, and
+ * reconciles tasks whose lease ran out.
+ */
+export class DurableTaskWorker {
+  readonly #core: DurableHostCore;
+  readonly #running = new Map<string, RunningAttempt>();
+  readonly #hooks = new Map<string, LocalBackgroundTaskCancel>();
+  readonly #queues: string[];
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #claiming: Promise<void> | undefined;
+  #claimAgain = false;
+  #sweeping: Promise<void> | undefined;
+  #sweepAgain: Promise<void> | undefined;
+  #closing = false;
+
+  constructor(core: DurableHostCore) {
+    this.#core = core;
+    this.#queues = core.options.concurrency === 0 ? [] : [...core.options.tasks.keys()].map((name) => core.queueOf(name));
+  }
+
+  /** Starts claiming, renewing and sweeping (after the queues exist). */
+  start(): void {
+    const { options } = this.#core;
+    const every = (milliseconds: number, action: () => void): void => {
+      const timer = setInterval(action, milliseconds);
+      timer.unref();
+      this.#timers.push(timer);
+    };
+    if (this.#queues.length > 0) {
+      every(options.pollIntervalMs, () => void this.claim());
+      void this.claim();
+    }
+    every((options.inProcessLeaseSeconds * 1000) / 3, () => void this.#renewLeases());
+    every(options.maintenanceIntervalSeconds * 1000, () => void this.sweep());
+  }
+
+  /** Reacts to an event read from the log: stops work that was cancelled or ended elsewhere, wakes the claimer. */
+  onEvent(event: BackgroundTaskEvent): void {
+    const running = this.#running.get(event.taskId);
+    if (running !== undefined && stopsWork(event)) {
+      running.controller.abort(new Error(isTerminalBackgroundTaskState(event.record.state) ? `task ended as ${event.record.state}` : "cancel requested"));
+    }
+    const hook = this.#hooks.get(event.taskId);
+    if (hook !== undefined) {
+      const state = event.record.state;
+      // The hook runs at most once, and only for a cancellation; an ending without one drops it.
+      if (state === "completed" || state === "failed") this.#hooks.delete(event.taskId);
+      else if (stopsWork(event)) {
+        this.#hooks.delete(event.taskId);
+        void this.#runCancelHook(event.taskId, hook);
+      }
+    }
+    if (event.type === "registered" && event.record.state === "pending" && this.#queues.length > 0) void this.claim();
+  }
+
+  /** Keeps a `registerExternal` cancel hook, called at most once when the task is cancelled. */
+  keepHook(taskId: string, hook: LocalBackgroundTaskCancel | undefined): void {
+    if (hook === undefined) this.#hooks.delete(taskId);
+    else this.#hooks.set(taskId, hook);
+  }
+
+  /** Forgets a hook (the task was unregistered). */
+  dropHook(taskId: string): void {
+    this.#hooks.delete(taskId);
+  }
+
+  /** A new lease for in-process work of this host. */
+  newInProcessLease(): Pick<TaskRow, "leaseToken" | "leaseOwner" | "leaseExpiresAt"> {
+    return { leaseToken: randomUUID(), leaseOwner: this.#core.instanceId, leaseExpiresAt: Date.now() + this.#core.options.inProcessLeaseSeconds * 1000 };
+  }
+
+  /** Runs in-process work for a task this host just spawned (`row` holds its lease), retrying in place. */
+  runInProcess(row: TaskRow, work: BackgroundTaskWork): void {
+    this.#launch(row, false, (context) => work(context), undefined);
+  }
+
+  /**
+   * Stops everything this process runs: aborts attempts (in-process work ends `cancelled` with
+   * "host closed"; a named attempt fails and is retried elsewhere by its attempt policy), calls the
+   * cancel hooks of external tasks and ends them `cancelled`, and waits for those writes.
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    await this.#claiming;
+    // Work that ignores its signal must not hold the close up: each attempt's ending is written now,
+    // fenced by its lease like any other, and whatever the work does later changes nothing.
+    const attempts = [...this.#running.entries()];
+    for (const [, running] of attempts) running.controller.abort(new Error("host closed"));
+    await Promise.allSettled(
+      attempts.map(([taskId, running]) => this.#finish(taskId, running.leaseToken, running.named, undefined, { error: new Error("host closed") }, "host closed")),
+    );
+    const hooks = [...this.#hooks.entries()];
+    this.#hooks.clear();
+    await Promise.allSettled(hooks.map(([taskId, hook]) => this.#runCancelHook(taskId, hook, "host closed")));
+    await this.#sweepAgain;
+    await this.#sweeping;
+    await this.#endOwnInProcessTasks().catch((error: unknown) => this.#core.reportError(error));
+  }
+
+  /** Ends the in-process tasks this host still holds (external ones without a hook): nobody else can run them. */
+  async #endOwnInProcessTasks(): Promise<void> {
+    const { pool, names, instanceId } = this.#core;
+    const own = await readTaskRows(pool, names, "not terminal and job_id is null and lease_owner = $1", [instanceId]);
+    for (const stale of own) {
+      await this.#core.transact(async (client) => {
+        const row = await readTaskRow(client, names, stale.record.id, true);
+        if (row === undefined || row.leaseOwner !== instanceId || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
+        const change = changeToTerminal(row, "cancelled", outcomeOf("host closed", undefined), Date.now());
+        await updateTaskRow(client, names, change.row);
+        return { events: change.events, result: undefined };
+      });
+    }
+  }
+
+  /** Claims jobs while this process has free slots. Concurrent calls share one pass (plus one more). */
+  claim(): Promise<void> {
+    if (this.#claiming !== undefined) {
+      this.#claimAgain = true;
+      return this.#claiming;
+    }
+    this.#claiming = (async () => {
+      try {
+        do {
+          this.#claimAgain = false;
+          while (!this.#closing && this.#namedRunning() < this.#core.options.concurrency && (await this.#claimOne())) {
+            // Keep claiming while jobs come back.
+          }
+        } while (this.#claimAgain && !this.#closing);
+      } catch (error) {
+        this.#core.reportError(error);
+      } finally {
+        this.#claiming = undefined;
+      }
+    })();
+    return this.#claiming;
+  }
+
+  /** Reconciles tasks whose lease ran out (a crashed or stuck worker). Safe to run in every process at once. */
+  sweep(): Promise<void> {
+    if (this.#closing) return this.#sweeping ?? Promise.resolve();
+    // A pass already running may have read the rows before the caller's change: run one more after it.
+    if (this.#sweeping !== undefined) {
+      this.#sweepAgain ??= this.#sweeping.then(() => {
+        this.#sweepAgain = undefined;
+        return this.sweep();
+      });
+      return this.#sweepAgain;
+    }
+    this.#sweeping = (async () => {
+      try {
+        const { pool, names, boss } = this.#core;
+        const expired = await readTaskRows(pool, names, "not terminal and lease_expires_at < now()", []);
+        // pg-boss notices expired jobs in its maintenance pass; run that pass now rather than wait for it.
+        if (expired.some((row) => row.jobId !== undefined)) await boss.expire();
+        for (const row of expired) {
+          if (this.#closing) break;
+          await this.#reconcile(row).catch((error: unknown) => this.#core.reportError(error));
+        }
+        await this.#checkRunning();
+        await pool.query(`delete from ${names.events} where recorded_at < now() - make_interval(hours => $1::int)`, [this.#core.options.eventRetentionHours]);
+      } catch (error) {
+        this.#core.reportError(error);
+      } finally {
+        this.#sweeping = undefined;
+      }
+    })();
+    return this.#sweeping;
+  }
+
+  /**
+   * The check behind the notifications: re-reads the rows of the attempts this process runs and stops
+   * those whose lease was taken over, or whose task was cancelled or ended, even if no event said so.
+   */
+  async #checkRunning(): Promise<void> {
+    const ids = [...this.#running.keys()];
+    if (ids.length === 0) return;
+    const { rows } = await this.#core.pool.query<{ task_id: string; lease_token: string | null; state: string; cancel_policy: string }>(
+      `select task_id, lease_token, state, record->>'cancelPolicy' as cancel_policy from ${this.#core.names.tasks} where task_id = any($1::text[])`,
+      [ids],
+    );
+    const found = new Map(rows.map((row) => [row.task_id, row]));
+    for (const [taskId, running] of this.#running) {
+      const row = found.get(taskId);
+      const stop =
+        row === undefined ||
+        row.lease_token !== running.leaseToken ||
+        ["completed", "failed", "cancelled"].includes(row.state) ||
+        (row.state === "cancel_requested" && row.cancel_policy !== "external");
+      if (stop) running.controller.abort(new Error(row === undefined || row.lease_token !== running.leaseToken ? "the attempt lost its lease" : "cancel requested"));
+    }
+  }
+
+  #namedRunning(): number {
+    let count = 0;
+    for (const running of this.#running.values()) if (running.named) count += 1;
+    return count;
+  }
+
+  async #claimOne(): Promise<boolean> {
+    const { names, boss, instanceId } = this.#core;
+    for (const queue of this.#queues) {
+      const claimed = await this.#core.transact<TaskRow | "skipped" | undefined>(async (client) => {
+        const db = asPgBossDatabase(client);
+        const [job] = await boss.fetch<{ taskId?: unknown }>(queue, { batchSize: 1, includeMetadata: true, db });
+        if (job === undefined) return { events: [], result: undefined };
+        const taskId = typeof job.data?.taskId === "string" ? job.data.taskId : undefined;
+        const row = taskId === undefined ? undefined : await readTaskRow(client, names, taskId, true);
+        // A job whose task is gone or was replaced by a new task with the same id has no work left.
+        if (row === undefined || row.jobId !== job.id || isTerminalBackgroundTaskState(row.record.state)) {
+          await boss.cancel(queue, job.id, { db });
+          return { events: [], result: "skipped" as const };
+        }
+        if (row.record.state === "cancel_requested") {
+          const change = changeToTerminal(row, "cancelled", outcomeOf(row.cancelReason ?? "cancelled before it started", undefined), Date.now());
+          await boss.cancel(queue, job.id, { db });
+          await updateTaskRow(client, names, change.row);
+          return { events: change.events, result: "skipped" as const };
+        }
+        const attempt = job.retryCount + 1;
+        const now = Date.now();
+        let change: TaskChange;
+        if (row.record.attempt.attempt === 0) {
+          change = unchanged({ ...row, record: { ...row.record, attempt: { ...row.record.attempt, attempt } } });
+        } else if (row.record.attempt.attempt < attempt) {
+          // The previous attempt's lease ran out before a sweep announced the retry: announce it now.
+          change = changeToRetry(row, attempt, `attempt ${row.record.attempt.attempt} ran past its lease`, now);
+        } else {
+          change = unchanged(row);
+        }
+        if (change.row.record.state !== "running") {
+          const moved = changeLiveState(change.row, "running", now);
+          change = { row: moved.row, events: [...change.events, ...moved.events] };
+        }
+        const leased: TaskRow = {
+          ...change.row,
+          leaseToken: randomUUID(),
+          leaseOwner: instanceId,
+          leaseExpiresAt: now + Number(job.expireInSeconds) * 1000,
+        };
+        await updateTaskRow(client, names, leased);
+        return { events: change.events, result: leased };
+      });
+      if (claimed === undefined) continue;
+      if (claimed !== "skipped") this.#startNamed(claimed);
+      return true;
+    }
+    return false;
+  }
+
+  #startNamed(row: TaskRow): void {
+    const work: DurableTaskWork | undefined = row.taskName === undefined ? undefined : this.#core.options.tasks.get(row.taskName);
+    if (work === undefined) return;
+    const input = row.input ?? null;
+    this.#launch(row, true, (context) => work({ ...context, input }), row.leaseExpiresAt);
+  }
+
+  /** Starts an attempt loop for `row` and tracks it until its last write. */
+  #launch(
+    row: TaskRow,
+    named: boolean,
+    work: (context: BackgroundTaskWorkContext) => Promise<BackgroundTaskOutcome | undefined | void>,
+    leaseExpiresAt: number | undefined,
+  ): void {
+    const taskId = row.record.id;
+    const leaseToken = row.leaseToken ?? "";
+    const run = async (): Promise<void> => {
+      let current: TaskRow | undefined = row;
+      while (current !== undefined) {
+        const controller = new AbortController();
+        const running: RunningAttempt = { controller, leaseToken, named };
+        this.#running.set(taskId, running);
+        if (leaseExpiresAt !== undefined) {
+          running.leaseTimer = setTimeout(() => controller.abort(new Error("the attempt's lease expired")), Math.max(0, leaseExpiresAt - Date.now()));
+          running.leaseTimer.unref();
+        }
+        // Work that was cancelled or closed before it started does not start.
+        if (this.#closing) controller.abort(new Error("host closed"));
+        let outcome: BackgroundTaskOutcome | undefined | void;
+        let failure: { error: unknown } | undefined;
+        if (!controller.signal.aborted) {
+          try {
+            outcome = await work(this.#context(current, controller.signal, leaseToken));
+          } catch (error) {
+            failure = { error };
+          }
+        } else {
+          failure = { error: controller.signal.reason };
+        }
+        if (running.leaseTimer !== undefined) clearTimeout(running.leaseTimer);
+        const aborted = controller.signal.aborted ? errorMessage(controller.signal.reason) : undefined;
+        current = await this.#finish(taskId, leaseToken, named, outcome, failure, aborted).catch((error: unknown) => {
+          this.#core.reportError(error);
+          return undefined;
+        });
+        // A retry of this task may already have been claimed here again: only this attempt's entry goes.
+        if (this.#running.get(taskId) === running) this.#running.delete(taskId);
+      }
+    };
+    void run();
+  }
+
+  #context(row: TaskRow, signal: AbortSignal, leaseToken: string): BackgroundTaskWorkContext {
+    const taskId = row.record.id;
+    return {
+      record: row.record,
+      attempt: row.record.attempt.attempt,
+      signal,
+      progress: async (message) => {
+        await this.#fenced(taskId, leaseToken, (current) => changeByUpdate(current, { progress: message }, Date.now()));
+      },
+      setLiveState: async (state) => {
+        await this.#fenced(taskId, leaseToken, (current) =>
+          current.record.state === "cancel_requested" ? unchanged(current) : changeLiveState(current, state, Date.now()),
+        );
+      },
+    };
+  }
+
+  /** Applies a change only while `leaseToken` still holds the task's lease (a stale attempt changes nothing). */
+  async #fenced(taskId: string, leaseToken: string, change: (row: TaskRow) => TaskChange): Promise<void> {
+    const { names } = this.#core;
+    await this.#core.transact(async (client) => {
+      const row = await readTaskRow(client, names, taskId, true);
+      if (row === undefined || row.leaseToken !== leaseToken || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
+      const next = change(row);
+      if (next.events.length > 0) await updateTaskRow(client, names, next.row);
+      return { events: next.events, result: undefined };
+    });
+  }
+
+  /**
+   * Records how an attempt ended, fenced by its lease: cancelled (a cancel was requested, or the host
+   * closed in-process work), completed, retried or failed. Returns the row for the next in-process
+   * attempt, or `undefined` when this process runs no more attempts of the task.
+   */
+  async #finish(
+    taskId: string,
+    leaseToken: string,
+    named: boolean,
+    outcome: BackgroundTaskOutcome | undefined | void,
+    failure: { error: unknown } | undefined,
+    abortedBecause: string | undefined,
+  ): Promise<TaskRow | undefined> {
+    const { names, boss } = this.#core;
+    return this.#core.transact(async (client) => {
+      const row = await readTaskRow(client, names, taskId, true);
+      if (row === undefined || row.leaseToken !== leaseToken || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
+      const db = asPgBossDatabase(client);
+      const job = row.jobId !== undefined && row.queue !== undefined ? { queue: row.queue, id: row.jobId } : undefined;
+      const now = Date.now();
+      const end = async (change: TaskChange, next?: TaskRow): Promise<{ events: BackgroundTaskEvent[]; result: TaskRow | undefined }> => {
+        await updateTaskRow(client, names, change.row);
+        return { events: change.events, result: next };
+      };
+      if (row.record.state === "cancel_requested") {
+        if (job !== undefined) await boss.cancel(job.queue, job.id, { db });
+        return end(changeToTerminal(row, "cancelled", outcomeOf(row.cancelReason ?? "cancelled", undefined), now));
+      }
+      if (failure === undefined) {
+        const result = outcome ?? undefined;
+        if (job !== undefined) await boss.complete(job.queue, job.id, {}, { db });
+        return end(changeToTerminal(row, "completed", result === undefined ? undefined : outcomeOf(result.summary, result.value), now));
+      }
+      // In-process work cannot continue anywhere else once its host closes.
+      if (!named && this.#closing) return end(changeToTerminal(row, "cancelled", outcomeOf("host closed", undefined), now));
+      const message = abortedBecause ?? errorMessage(failure.error);
+      const attempt = row.record.attempt.attempt;
+      const maxAttempts = row.record.attempt.maxAttempts ?? 1;
+      if (job !== undefined) await boss.fail(job.queue, job.id, { message }, { db });
+      if (attempt < maxAttempts) {
+        const retry = changeToRetry(row, attempt + 1, message, now);
+        // A named task's next attempt is claimed from the queue, by any worker; in-process work retries here.
+        if (named) return end({ row: withoutLease(retry.row), events: retry.events });
+        return end(retry, retry.row);
+      }
+      return end(changeToTerminal(row, "failed", outcomeOf(message, undefined), now));
+    });
+  }
+
+  async #runCancelHook(taskId: string, hook: LocalBackgroundTaskCancel, fallbackReason = "cancelled"): Promise<void> {
+    try {
+      await hook();
+    } catch (error) {
+      this.#core.reportError(error);
+    }
+    const { names } = this.#core;
+    await this.#core
+      .transact(async (client) => {
+        const row = await readTaskRow(client, names, taskId, true);
+        if (row === undefined || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
+        const reason = row.record.state === "cancel_requested" ? (row.cancelReason ?? fallbackReason) : fallbackReason;
+        const change = changeToTerminal(row, "cancelled", outcomeOf(reason, undefined), Date.now());
+        await updateTaskRow(client, names, change.row);
+        return { events: change.events, result: undefined };
+      })
+      .catch((error: unknown) => this.#core.reportError(error));
+  }
+
+  async #renewLeases(): Promise<void> {
+    const { pool, names, instanceId, options } = this.#core;
+    await pool
+      .query(
+        `update ${names.tasks} set lease_expires_at = now() + make_interval(secs => $2)
+         where lease_owner = $1 and job_id is null and not terminal`,
+        [instanceId, options.inProcessLeaseSeconds],
+      )
+      .catch((error: unknown) => this.#core.reportError(error));
+  }
+
+  /** Decides what became of a task whose lease ran out, from its pg-boss job (see ADR 0022). */
+  async #reconcile(stale: TaskRow): Promise<void> {
+    const { names, boss } = this.#core;
+    await this.#core.transact(async (client) => {
+      const row = await readTaskRow(client, names, stale.record.id, true);
+      if (row === undefined || row.leaseToken !== stale.leaseToken || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
+      // In-process work of this live host: its lease is renewed here, so it is late, not lost.
+      if (row.jobId === undefined && row.leaseOwner === this.#core.instanceId && !this.#closing) return { events: [], result: undefined };
+      const now = Date.now();
+      const attempt = row.record.attempt.attempt;
+      const maxAttempts = row.record.attempt.maxAttempts ?? 1;
+      const cancelled = row.record.state === "cancel_requested";
+      let change: TaskChange | undefined;
+      if (row.jobId === undefined || row.queue === undefined) {
+        change = cancelled
+          ? changeToTerminal(row, "cancelled", outcomeOf(row.cancelReason ?? "cancelled", undefined), now)
+          : changeToTerminal(row, "failed", outcomeOf("the process running this task stopped (its lease expired)", undefined), now);
+      } else {
+        const db = asPgBossDatabase(client);
+        const job = await boss.getJobById(row.queue, row.jobId, { db, includeArchive: true });
+        const state = job?.state;
+        if (state === "active") return { events: [], result: undefined };
+        if (cancelled) {
+          if (state === "created" || state === "retry") await boss.cancel(row.queue, row.jobId, { db });
+          change = changeToTerminal(row, "cancelled", outcomeOf(row.cancelReason ?? "cancelled", undefined), now);
+        } else if ((state === "created" || state === "retry") && attempt < maxAttempts) {
+          const retry = changeToRetry(row, attempt + 1, `attempt ${attempt} ran past its lease (its worker stopped or was too slow)`, now);
+          change = { row: withoutLease(retry.row), events: retry.events };
+        } else {
+          if (state === "created" || state === "retry") await boss.cancel(row.queue, row.jobId, { db });
+          change = changeToTerminal(
+            row,
+            "failed",
+            outcomeOf(`attempt ${attempt} of ${maxAttempts} ran past its lease (its worker stopped or was too slow)`, undefined),
+            now,
+          );
+        }
+      }
+      await updateTaskRow(client, names, change.row);
+      return { events: change.events, result: undefined };
+    });
+  }
+}
