@@ -119,11 +119,12 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
 
   const tasks = program
     .command("tasks")
-    .description("background tasks of the store")
+    .description("background tasks (subagents) stored in a PostgreSQL store")
     .addHelpText("after", examples(["lash tasks list --all", "lash tasks cancel <id>"]));
   withConfigOptions(tasks.command("list").description("background tasks"), { provider: false })
     .option("--all", "include finished tasks")
-    .addHelpText("after", examples(["lash tasks list", "lash tasks list --all"]))
+    .option("--json", "print the task records as JSON")
+    .addHelpText("after", examples(["lash tasks list --store postgres://localhost/lash", "lash tasks list --all --json"]))
     .action(act((flags) => tasksListCommand(flags, io)));
   withConfigOptions(tasks.command("cancel").description("cancel a background task").argument("<id>"), { provider: false })
     .addHelpText("after", examples(["lash tasks cancel 9a1e..."]))

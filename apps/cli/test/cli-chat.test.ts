@@ -40,7 +40,7 @@ describe("lash chat driven through stdin", () => {
     const result = await runLash(["chat", "--script", script], home, { input: ["start a subagent", "/tasks all", "/exit", ""].join("\n") });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/✓ spawn_agent \d+ ms/);
-    expect(result.stdout).toMatch(/ID\s+KIND\s+STATE\s+STARTED\s+SUMMARY\nsubagent:subagent-[0-9a-f-]{36}\s+subagent\s+(pending|running|completed)\s+\d+s ago/);
+    expect(result.stdout).toMatch(/ID\s+KIND\s+STATE\s+SESSION\s+STARTED\s+SUMMARY\nsubagent:subagent-[0-9a-f-]{36}\s+subagent\s+(pending|running|completed)\s+[0-9a-f-]{36}\s+\d+s ago/);
   });
 
   it("lash tasks says where background tasks live: list exits 0, cancel of an unknown task exits 2", async () => {

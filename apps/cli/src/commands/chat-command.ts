@@ -1,8 +1,8 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import type { LocalBackgroundTaskHost } from "@lash/background";
 import type { LashRuntime } from "@lash/core";
+import type { BackgroundTaskHost } from "@lash/protocol";
 import { textInput } from "@lash/core";
 import type { ToolApprovalRequest } from "@lash/tools";
 import type { CliIo } from "../cli-io.js";
@@ -14,7 +14,7 @@ import { createConfiguredProvider } from "../providers/create-provider.js";
 import { createTurnRenderer } from "../render/turn-renderer.js";
 import { styleFor } from "../render/terminal-style.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
-import { createTaskEnvironment, formatTaskTable } from "../sessions/background-tasks.js";
+import { createTaskEnvironment, formatTaskTable, type TaskEnvironment } from "../sessions/background-tasks.js";
 import { countTurns } from "../sessions/session-summaries.js";
 import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";
@@ -76,7 +76,7 @@ interface SlashCommandContext {
   readonly sessionId: string | undefined;
   readonly model: string;
   readonly store: string;
-  readonly tasks: LocalBackgroundTaskHost;
+  readonly tasks: BackgroundTaskHost;
 }
 
 /** `/help`, `/session`, `/usage`, `/tasks [all]`, `/cancel <task id>`. */
@@ -99,7 +99,7 @@ async function runSlashCommand(command: string, argument: string | undefined, co
       io.stdout.write(`${renderUsageReport(context.runtime?.tokenLedger() ?? [], styleFor(io.stdout, io.env))}\n`);
       return;
     case "/tasks": {
-      const records = await context.tasks.list({ includeTerminal: argument === "all" });
+      const records = await context.tasks.list({ ...(context.sessionId === undefined ? {} : { sessionId: context.sessionId }), includeTerminal: argument === "all" });
       io.stdout.write(records.length === 0 ? "no background tasks\n" : `${formatTaskTable(records)}\n`);
       return;
     }
@@ -187,13 +187,15 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
     return /^y(es)?$/i.test(answer.trim()) ? true : "the user declined";
   };
 
+  let tasks: TaskEnvironment | undefined;
   try {
     const tools = await cliTools(config, io, flags, approve);
-    const tasks = createTaskEnvironment(provider.provider, store);
+    const taskEnvironment = await createTaskEnvironment(provider.provider, store);
+    tasks = taskEnvironment;
     let sessionId = flags.session;
     let runtime: LashRuntime | undefined;
     const open = async (title: string): Promise<LashRuntime> => {
-      const opened = await openSessionRuntime({ store, config, provider, tools, cwd: io.cwd, sessionId, title, environment: tasks.environment });
+      const opened = await openSessionRuntime({ store, config, provider, tools, cwd: io.cwd, sessionId, title, environment: taskEnvironment.environment });
       sessionId = opened.sessionId;
       if (opened.created) io.stderr.write(`${err.dim("lash:")} new session ${opened.sessionId}\n`);
       return opened.runtime;
@@ -222,7 +224,7 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
           sessionId = undefined;
           io.stderr.write(`${err.dim("the next prompt starts a new session")}\n`);
         } else {
-          await runSlashCommand(command, argument, { io, runtime, sessionId, model: provider.model, store: store.description, tasks: tasks.host });
+          await runSlashCommand(command, argument, { io, runtime, sessionId, model: provider.model, store: store.description, tasks: taskEnvironment.host });
         }
         continue;
       }
@@ -248,6 +250,7 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
   } finally {
     process.off("SIGINT", onInterrupt);
     readline.close();
+    await tasks?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
   }
 }

@@ -8,7 +8,7 @@ import { EXIT_CODES } from "../exit-codes.js";
 import { createConfiguredProvider } from "../providers/create-provider.js";
 import { createTurnRenderer } from "../render/turn-renderer.js";
 import { styleFor } from "../render/terminal-style.js";
-import { createTaskEnvironment } from "../sessions/background-tasks.js";
+import { createTaskEnvironment, type TaskEnvironment } from "../sessions/background-tasks.js";
 import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";
 import type { TurnFlags } from "./command-context.js";
@@ -56,10 +56,12 @@ export async function runCommand(promptArgument: string | undefined, flags: RunF
     controller.abort();
   };
   process.on("SIGINT", onSignal);
+  let tasks: TaskEnvironment | undefined;
   try {
     const approve = flags.yes === true ? () => true : () => "writes and shell commands need --yes in `lash run`";
     const tools = await cliTools(config, io, flags, approve);
-    const { environment } = createTaskEnvironment(provider.provider, store);
+    tasks = await createTaskEnvironment(provider.provider, store);
+    const { environment } = tasks;
     const { runtime, sessionId, created } = await openSessionRuntime({ store, config, provider, tools, cwd: io.cwd, sessionId: flags.session, title: titleFrom(prompt), environment });
     if (created) io.stderr.write(`${styleFor(io.stderr, io.env).dim("lash:")} new session ${sessionId}\n`);
     const renderer = createTurnRenderer(io, { streamAnswer: flags.json !== true, sessionId, signal: controller.signal });
@@ -71,6 +73,7 @@ export async function runCommand(promptArgument: string | undefined, flags: RunF
     throw explainStoreError(error);
   } finally {
     process.off("SIGINT", onSignal);
+    await tasks?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
   }
 }

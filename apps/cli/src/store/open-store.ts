@@ -17,6 +17,8 @@ export interface CliStore {
   readonly factory: SessionStoreFactory;
   openSession(sessionId: string): SessionStore;
   listSessions(query?: SessionListQuery): Promise<SessionListPage>;
+  /** Where a PostgreSQL store lives (the durable task host uses the same database). */
+  readonly postgres?: { readonly connection: string; readonly schema: string | undefined };
   /** Creates or updates the tables (SQL only). */
   migrate(): Promise<MigrationReport | undefined>;
   close(): Promise<void>;
@@ -63,7 +65,7 @@ export async function openCliStore(location: string, options: { readonly migrate
   if (/^postgres(ql)?:\/\//.test(location)) {
     const { connection, schema } = splitPostgresSchema(location);
     const database = createSqlSessionDatabase({ connection, ...(schema === undefined ? {} : { schema }) });
-    return sqlStore("postgres", redactConnectionString(location), database);
+    return { ...sqlStore("postgres", redactConnectionString(location), database), postgres: { connection, schema } };
   }
   if (!location.startsWith("sqlite:")) throw usageError(`unknown store ${JSON.stringify(location)}`, "use sqlite:<file>, postgres://... or fs:<dir>");
   const file = location.slice("sqlite:".length);
