@@ -14,7 +14,7 @@ import {
 import { IMMEDIATE_RETRY, MODEL } from "./fixtures.js";
 
 /** When an injected commit fault strikes: before the store applies the commit, or after (the answer is lost). */
-export type CommitFaultTiming = "before_apply" | "after_apply";
+export type CommitFaultTiming = "before_apply" | "after_apply" | "rejected";
 
 /**
  * An in-memory store that records what the runtime asked of it (commits, load scopes) and can
@@ -47,6 +47,11 @@ export class InstrumentedStore extends InMemorySessionStore {
     if (timing === "before_apply") {
       this.failedCommitIds.push(commit.commitId);
       throw new StoreUnavailableError(`connection lost before commit \`${commit.commitId}\``);
+    }
+    if (timing === "rejected") {
+      // A store that refused the commit and rolled it back (a host's commit hook failed, say).
+      this.failedCommitIds.push(commit.commitId);
+      throw new LashError("store_commit_failed", `commit \`${commit.commitId}\` was rolled back`);
     }
     const result = await super.commit(commit);
     this.commits.push({ commit: copy, result });

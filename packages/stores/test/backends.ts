@@ -2,7 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
-import { createSqlSessionDatabase, type LashSqlSchema, type SqlSessionDatabase } from "../src/sql/index.js";
+import { createSqlSessionDatabase, type LashSqlSchema, type SqlCommitHook, type SqlSessionDatabase } from "../src/sql/index.js";
 import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason } from "./postgres.js";
 import { createSqliteTestFolder } from "./sqlite.js";
 
@@ -10,8 +10,11 @@ import { createSqliteTestFolder } from "./sqlite.js";
 export interface SqlTestStorage {
   /** PostgreSQL: the schema of its own; SQLite: none. */
   readonly schema: string | undefined;
-  /** A new database object over this storage, with connections of its own; migrated unless told. */
-  open(options?: { migrate?: boolean }): Promise<SqlSessionDatabase>;
+  /**
+   * A new database object over this storage, with connections of its own (opened by the store, so
+   * SQLite may take its synchronous commit path); migrated unless told; with `onCommit` when given.
+   */
+  open(options?: { migrate?: boolean; onCommit?: SqlCommitHook }): Promise<SqlSessionDatabase>;
   /** A caller-built Kysely instance on this storage (closed by `remove`). */
   kysely(): Kysely<LashSqlSchema>;
   /** The options that reach this storage through a caller-built Kysely instance. */
@@ -45,7 +48,7 @@ const sqliteBackend: SqlTestBackend = {
     return {
       schema: undefined,
       async open(options = {}) {
-        const database = createSqlSessionDatabase({ connection: folder.connection() });
+        const database = createSqlSessionDatabase({ connection: folder.connection(), ...(options.onCommit === undefined ? {} : { onCommit: options.onCommit }) });
         opened.push(database);
         if (options.migrate !== false) await database.migrateToLatest();
         return database;
@@ -81,7 +84,7 @@ const postgresBackend: SqlTestBackend = {
     return {
       schema,
       async open(options = {}) {
-        const database = createSqlSessionDatabase({ connection: POSTGRES_URL, schema, maxConnections: 4 });
+        const database = createSqlSessionDatabase({ connection: POSTGRES_URL, schema, maxConnections: 4, ...(options.onCommit === undefined ? {} : { onCommit: options.onCommit }) });
         opened.push(database);
         if (options.migrate !== false) await database.migrateToLatest();
         return database;

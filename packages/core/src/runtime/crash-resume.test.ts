@@ -94,6 +94,30 @@ describe.each<Residency>(["keep_all", "active_path_only"])("crash resume (%s)", 
   });
 });
 
+describe("a commit the store refused and rolled back (store_commit_failed)", () => {
+  it("is not re-sent: the next turn's commits carry its nodes and usage, counted once", async () => {
+    const provider = scriptedProvider([textStep("first", { usage: FIRST_USAGE }), textStep("second", { usage: SECOND_USAGE })]);
+    const { environment, database } = environmentFixture({ provider });
+    const store = new InstrumentedStore({ sessionId: "session", database });
+    const runtime = await runtimeOn(environment, "session", store);
+    store.failCommits((commit) => (commit.commitId === "turn-1:final" ? "rejected" : undefined));
+
+    expectLashError(await failureOf(() => runtime.runTurn({ ...textInput("one"), traceTurnId: "turn-1" })), "store_commit_failed");
+    store.clearFault();
+    await runtime.runTurn({ ...textInput("two"), traceTurnId: "turn-2" });
+
+    // The refused commit was never sent again: the next commits picked up what it carried.
+    expect(store.failedCommitIds).toEqual(["turn-1:final"]);
+    expect(store.commits.map(({ commit }) => commit.commitId)).toEqual(["turn-1:prepared", "turn-1:progress:1", "turn-2:prepared", "turn-2:progress:1", "turn-2:final"]);
+    const expected = [{ source: "turn", model: MODEL, usage: sum(FIRST_USAGE, SECOND_USAGE) }];
+    const read = await database.openSession("session").loadSession({ type: "full_graph" });
+    expect(read?.tokenLedger).toEqual(expected);
+    const fresh = await LashRuntime.resume({ sessionId: "session", store: database.openSession("session"), policy: policyFor("session") }, environment);
+    expect(messageTexts(fresh, "assistant")).toEqual(["first", "second"]);
+    expect(fresh.tokenLedger()).toEqual(expected);
+  });
+});
+
 describe("the commit pipeline (the reference's turn_commit_pipeline.rs scenarios)", () => {
   it("prepared_checkpoint_writes_only_explicit_progress_graph_tail: a store pre-seeded with base nodes receives only the new nodes", async () => {
     const provider = scriptedProvider([textStep("a1")]);

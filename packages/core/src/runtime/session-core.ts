@@ -62,10 +62,13 @@ interface CommitAttempt {
   readonly usage: readonly TokenLedgerEntry[];
 }
 
-/** True for store failures that, by the store contract, wrote nothing. */
+/**
+ * True for store failures that, by the store contract, wrote nothing: conflicts, bad input, and
+ * `store_commit_failed` (the store refused the commit and rolled it back, e.g. a commit hook failed).
+ */
 function nothingWritten(error: unknown): boolean {
   if (HeadRevisionConflictError.isInstance(error) || CommitIdConflictError.isInstance(error) || SessionBindingMismatchError.isInstance(error)) return true;
-  return LashError.isInstance(error) && (error.code === "invalid_argument" || error.code === "invalid_persisted_data");
+  return LashError.isInstance(error) && (error.code === "invalid_argument" || error.code === "invalid_persisted_data" || error.code === "store_commit_failed");
 }
 
 /** The initial contents of a session core. */

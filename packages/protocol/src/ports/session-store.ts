@@ -29,7 +29,10 @@ import type {
  *    `HeadRevisionConflictError { expected, actual }`, nothing written;
  * 4. an `append` delta naming an existing node id (tombstoned ones included), or a leaf that is not a
  *    live node after the delta → `LashError("invalid_argument")`, nothing written;
- * 5. otherwise the graph delta, the checkpoint, the config and the usage deltas are applied
+ * 5. a store that refuses a commit for a reason of its own (a host's commit hook failed) rolls it
+ *    back and throws `LashError("store_commit_failed")`: nothing written, so the runtime sends what
+ *    it carried again with its next commit instead of re-sending it;
+ * 6. otherwise the graph delta, the checkpoint, the config and the usage deltas are applied
  *    atomically and the head revision becomes `actual + 1`. `unchanged` / `append` without a leaf
  *    keep the head's leaf; usage entries whose four counts are all zero are dropped.
  */

@@ -6,7 +6,8 @@ export type {
 } from "./sql-session-database.js";
 export { SqlSessionStore } from "./sql-session-store.js";
 export type { MigrationReport } from "./sql-store-context.js";
-export { SqlSchemaNotMigratedError } from "./sql-errors.js";
+export { SqlCommitHookError, SqlSchemaNotMigratedError } from "./sql-errors.js";
+export type { SqlCommitContext, SqlCommitHook, SqlQueryResult } from "./sql-commit-hook.js";
 export { parseSqlConnectionString, redactConnectionString } from "./sql-connection.js";
 export type { SqlConnectionTarget } from "./sql-connection.js";
 export { createLashMigrationProvider, lashMigrations, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE } from "./sql-migrations.js";

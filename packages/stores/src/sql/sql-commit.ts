@@ -13,10 +13,11 @@ import {
   stableStringify,
   StoreUnavailableError,
 } from "@lash/protocol";
+import { runCommitHook, type SqlCommitHook } from "./sql-commit-hook.js";
 import { applyCommitSqlite } from "./sql-commit-sqlite.js";
 import { isUniqueViolation } from "./sql-errors.js";
 import { parseArgument, storedInteger } from "./sql-rows.js";
-import type { LashGraphNodesTable, LashSqlSchema, LashUsageDeltasTable } from "./sql-schema.js";
+import type { LashGraphNodesTable, LashSqlSchema, LashUsageDeltasTable, SqlDialectName } from "./sql-schema.js";
 import type { SqlStoreContext } from "./sql-store-context.js";
 
 /** Rows per multi-row insert and ids per `IN (...)` list: far below both dialects' parameter limits. */
@@ -54,11 +55,16 @@ export async function commitSession(context: SqlStoreContext, sessionId: string,
   if (typeof attempted === "string" && attempted !== sessionId) throw new SessionBindingMismatchError(sessionId, attempted);
   const commit = parseArgument(sessionCommitSchema, input, "commit");
   const contentHash = sha256Hex(stableStringify(commit));
+  const hook = context.commitHook;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const direct = await context.writeSqliteDirect((handle) => applyCommitSqlite(handle, commit, contentHash, sha256Hex));
-      if (direct !== undefined) return direct.result;
-      return await context.write((database) => applyCommit(database, commit, contentHash, context.dialect === "postgres"));
+      // The synchronous SQLite path cannot await a hook; with one, SQLite takes the Kysely path too.
+      if (hook === undefined) {
+        const direct = await context.writeSqliteDirect((handle) => applyCommitSqlite(handle, commit, contentHash, sha256Hex));
+        if (direct !== undefined) return direct.result;
+      }
+      const onCommit = hook === undefined ? undefined : { hook, dialect: context.dialect };
+      return await context.write((database) => applyCommit(database, commit, contentHash, context.dialect === "postgres", onCommit));
     } catch (error) {
       // A lost race on the head row, or on the commit id itself (a concurrent identical commit), is
       // decided from what the winner committed: a replay, a commit id conflict or a revision conflict.
@@ -123,8 +129,19 @@ async function settleLostRace(
  * `claimHeadFirst` (PostgreSQL): take the head row's lock with the conditional write before anything
  * else. SQLite's `BEGIN IMMEDIATE` already holds the database's write lock for the whole
  * transaction, so there the head is written once, at the end.
+ *
+ * `onCommit` runs last, after every check that can lose a race (the head claim, the head write, the
+ * commit id's unique key), so in PostgreSQL it runs only in the attempt that holds the head; in any
+ * case an attempt that is rolled back takes the hook's writes with it. Its failures arrive as
+ * `SqlCommitHookError`, never as a driver error the lost-race handling would read as a conflict.
  */
-async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommit, contentHash: string, claimHeadFirst: boolean): Promise<SessionCommitResult> {
+async function applyCommit(
+  database: Kysely<LashSqlSchema>,
+  commit: SessionCommit,
+  contentHash: string,
+  claimHeadFirst: boolean,
+  onCommit: { hook: SqlCommitHook; dialect: SqlDialectName } | undefined,
+): Promise<SessionCommitResult> {
   const { sessionId, commitId } = commit;
   // The head is read before the commit ids. In PostgreSQL (READ COMMITTED) each statement sees what
   // was committed when it started, so a concurrent identical commit that lands between the two reads
@@ -170,6 +187,7 @@ async function applyCommit(database: Kysely<LashSqlSchema>, commit: SessionCommi
     await database.insertInto("lash_heads").values({ session_id: sessionId, ...headFields }).execute();
   }
   await database.insertInto("lash_commits").values({ session_id: sessionId, commit_id: commitId, content_hash: contentHash, head_revision: revision }).execute();
+  if (onCommit !== undefined) await runCommitHook(onCommit.hook, database, commit, revision, onCommit.dialect);
   return { headRevision: revision, commitId, replayed: false };
 }
 

@@ -33,6 +33,32 @@ export class SqlSchemaNotMigratedError extends LashError {
   }
 }
 
+const commitHookMarker = markerFor("SqlCommitHookError");
+const commitHookSymbol = Symbol.for(commitHookMarker);
+
+/**
+ * The database's `onCommit` hook failed (it threw, or one of its statements failed even though the
+ * hook went on), so the commit's transaction was rolled back: nothing of the commit was stored and
+ * nothing the hook wrote either. The hook's error is the `cause`. Re-sending the same commit runs the
+ * hook again. Code `store_commit_failed`.
+ */
+export class SqlCommitHookError extends LashError {
+  private readonly [commitHookSymbol] = true;
+  readonly sessionId: string;
+  readonly commitId: string;
+
+  constructor(sessionId: string, commitId: string, detail: string, options: LashErrorOptions = {}) {
+    super("store_commit_failed", `the onCommit hook failed for commit \`${commitId}\` of session \`${sessionId}\`, so nothing of the commit was stored: ${detail}`, options);
+    this.name = "SqlCommitHookError";
+    this.sessionId = sessionId;
+    this.commitId = commitId;
+  }
+
+  static override isInstance(error: unknown): error is SqlCommitHookError {
+    return LashError.hasMarker(error, commitHookMarker);
+  }
+}
+
 /** The driver error code (`pg`: SQLSTATE or a Node socket code; better-sqlite3: `SQLITE_*`). */
 export function driverErrorCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;

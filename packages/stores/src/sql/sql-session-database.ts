@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { SessionListPage, SessionListQuery, SessionStoreCreateRequest, SessionStoreFactory } from "@lash/protocol";
 import { defaultSessionMeta, LashError } from "@lash/protocol";
 import { createOwnedKysely, describeTarget, parseSqlConnectionString } from "./sql-connection.js";
+import type { SqlCommitHook } from "./sql-commit-hook.js";
 import { insertSessionMetaIfMissing, listSessions } from "./sql-listing.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
 import { SqlSessionStore } from "./sql-session-store.js";
@@ -19,6 +20,16 @@ interface SqlSessionDatabaseCommonOptions {
    * with `StoreUnavailableError`. Default 15000 ms.
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * A transactional outbox: called inside every commit's write transaction, after the commit's rows
+   * and the new head are written and before the transaction commits, with the commit and a `query`
+   * that runs SQL in that transaction. What it writes is stored exactly when the commit is. It is not
+   * called for a replayed commit (same commit id, same content), so a re-sent commit never runs it
+   * twice; a hook that throws rolls the commit back (`SqlCommitHookError`, code
+   * `store_commit_failed`). In PostgreSQL the session's head row stays locked while it runs, and in
+   * SQLite the database's write lock: keep it short, and do not use this database object from it.
+   */
+  readonly onCommit?: SqlCommitHook;
 }
 
 /** Reach the database through a connection string; the database object owns the connections. */
@@ -142,6 +153,10 @@ export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): Sq
   const busyTimeoutMs = checkPositiveNumber(options.busyTimeoutMs, "busyTimeoutMs", false);
   const schema = options.schema;
   if (schema !== undefined && (typeof schema !== "string" || schema === "")) throw invalid(`\`schema\` must be a non-empty string, got ${JSON.stringify(schema)}`);
+  const commitHook = options.onCommit;
+  if (commitHook !== undefined && typeof commitHook !== "function") {
+    throw invalid(`\`onCommit\` must be a function \`(context) => Promise<void>\`, got ${JSON.stringify(commitHook) ?? String(commitHook)}`);
+  }
 
   let context: SqlStoreContext;
   if ("connection" in options && options.connection !== undefined) {
@@ -173,6 +188,7 @@ export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): Sq
       busyTimeoutMs: busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
       target: describeTarget(target),
       ownsKysely: true,
+      commitHook,
     });
   } else {
     const { kysely, dialect } = options as SqlKyselyOptions;
@@ -191,6 +207,7 @@ export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): Sq
       busyTimeoutMs: busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
       target: `(a caller-built ${dialect} Kysely instance${schema === undefined ? "" : `, schema \`${schema}\``})`,
       ownsKysely: false,
+      commitHook,
     });
   }
   return new SqlSessionDatabase(context);

@@ -9,6 +9,7 @@ import {
   lashMigrationNames,
 } from "./sql-migrations.js";
 import { PostgresTextEscapePlugin } from "./postgres-text-escape-plugin.js";
+import type { SqlCommitHook } from "./sql-commit-hook.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
 
 /** What `migrateToLatest()` did. */
@@ -32,6 +33,8 @@ export interface SqlStoreContextOptions {
   readonly ownsKysely: boolean;
   /** SQLite opened by the store: its better-sqlite3 handle, once the connection is open. */
   readonly sqliteHandle?: () => import("better-sqlite3").Database | undefined;
+  /** Called inside every commit's transaction that stores something (see `SqlCommitHook`). */
+  readonly commitHook?: SqlCommitHook | undefined;
 }
 
 type Work<Result> = (database: Kysely<LashSqlSchema>) => Promise<Result>;
@@ -49,6 +52,8 @@ interface MigrationState {
 export class SqlStoreContext {
   readonly dialect: SqlDialectName;
   readonly target: string;
+  /** The `onCommit` option: when set, commits take the Kysely path, which can await it. */
+  readonly commitHook: SqlCommitHook | undefined;
   readonly #root: Kysely<LashSqlSchema>;
   readonly #schemaOption: string | undefined;
   readonly #busyTimeoutMs: number;
@@ -62,6 +67,7 @@ export class SqlStoreContext {
   constructor(options: SqlStoreContextOptions) {
     this.dialect = options.dialect;
     this.target = options.target;
+    this.commitHook = options.commitHook;
     this.#root = options.kysely;
     this.#schemaOption = options.schema;
     this.#busyTimeoutMs = options.busyTimeoutMs;
