@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { assembledTurnSchema } from "@lash/protocol";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, inject, it } from "vitest";
 import { newSessionId, runLash, runLashAfterShellPipe, startLash, temporaryDirectory, waitFor, writeScript } from "./run-lash.js";
 
 let home: string;
@@ -158,5 +159,18 @@ describe("lash run with the scripted provider", () => {
     const missing = await runLash(["run", "--script", script], home);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("no prompt");
+  });
+});
+
+describe("a reader that goes away", () => {
+  it("ends the command quietly (exit 0, no EPIPE stack) when stdout's reader has closed", async () => {
+    const home = await temporaryDirectory();
+    // `true` exits at once, so by the time the command writes its help the pipe has no reader.
+    const shell = spawn("bash", ["-c", 'node "$0" run --help | true; echo "lash exit: ${PIPESTATUS[0]}" >&2', inject("cliBundle")], { cwd: home, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    shell.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    await new Promise((resolve) => shell.once("close", resolve));
+    expect(stderr).toContain("lash exit: 0");
+    expect(stderr).not.toContain("EPIPE");
   });
 });
