@@ -36,7 +36,10 @@ export const traceStreamSummarySchema = z.object({
   reasoningDeltaCount: count,
   /** Non-empty prose and reasoning chunks. */
   visibleChunkCount: count,
-  /** Characters (UTF-16 code units) of each visible chunk, in arrival order. */
+  /**
+   * Characters (UTF-16 code units) of each visible chunk, in arrival order: the first 1,000 chunks
+   * (`visibleChunkCount`, `maxChunkChars` and `avgChunkChars` cover them all), so a record stays small.
+   */
   chunkSizes: z.array(count),
   maxChunkChars: count,
   avgChunkChars: z.number().nonnegative(),

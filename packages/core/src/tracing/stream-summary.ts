@@ -1,11 +1,20 @@
 import type { LlmStreamEvent, TraceStreamSummary } from "@lash/protocol";
 
-/** Counts what one model call streams (the `streamSummary` of its trace record). */
+/** How many chunk sizes a summary lists (the counts, the maximum and the average cover every chunk). */
+export const MAX_LISTED_CHUNK_SIZES = 1_000;
+
+/**
+ * Counts what one model call streams (the `streamSummary` of its trace record). Constant memory per
+ * call whatever the stream's length: sums and the maximum are kept as chunks arrive.
+ */
 export class StreamSummaryBuilder {
   #eventCount = 0;
   #textDeltaCount = 0;
   #reasoningDeltaCount = 0;
   #chunkSizes: number[] = [];
+  #visibleChunkCount = 0;
+  #totalChunkChars = 0;
+  #maxChunkChars = 0;
   #firstVisibleAt: number | undefined;
   #lastEventAt: number | undefined;
 
@@ -18,6 +27,9 @@ export class StreamSummaryBuilder {
     this.#textDeltaCount = 0;
     this.#reasoningDeltaCount = 0;
     this.#chunkSizes = [];
+    this.#visibleChunkCount = 0;
+    this.#totalChunkChars = 0;
+    this.#maxChunkChars = 0;
     this.#firstVisibleAt = undefined;
     this.#lastEventAt = undefined;
   }
@@ -34,21 +46,24 @@ export class StreamSummaryBuilder {
       visible = event.type === "reasoning_delta" ? event.text : event.part.type === "reasoning" ? event.part.text : "";
     }
     if (visible === undefined || visible === "") return;
-    this.#chunkSizes.push(visible.length);
+    const size = visible.length;
+    this.#visibleChunkCount += 1;
+    this.#totalChunkChars += size;
+    if (size > this.#maxChunkChars) this.#maxChunkChars = size;
+    if (this.#chunkSizes.length < MAX_LISTED_CHUNK_SIZES) this.#chunkSizes.push(size);
     this.#firstVisibleAt ??= now;
   }
 
   summary(): TraceStreamSummary {
-    const sizes = this.#chunkSizes;
-    const total = sizes.reduce((sum, size) => sum + size, 0);
+    const count = this.#visibleChunkCount;
     return {
       eventCount: this.#eventCount,
       textDeltaCount: this.#textDeltaCount,
       reasoningDeltaCount: this.#reasoningDeltaCount,
-      visibleChunkCount: sizes.length,
-      chunkSizes: [...sizes],
-      maxChunkChars: sizes.length === 0 ? 0 : Math.max(...sizes),
-      avgChunkChars: sizes.length === 0 ? 0 : total / sizes.length,
+      visibleChunkCount: count,
+      chunkSizes: [...this.#chunkSizes],
+      maxChunkChars: this.#maxChunkChars,
+      avgChunkChars: count === 0 ? 0 : this.#totalChunkChars / count,
       firstTokenLatencyMs: this.#firstVisibleAt === undefined ? null : Math.max(0, this.#firstVisibleAt - this.startedAt),
       streamDurationMs:
         this.#firstVisibleAt === undefined || this.#lastEventAt === undefined ? null : Math.max(0, this.#lastEventAt - this.#firstVisibleAt),

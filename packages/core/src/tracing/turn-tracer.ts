@@ -69,6 +69,18 @@ export class TurnTracer {
     return tracer;
   }
 
+  /**
+   * Runs tracing work so that nothing it throws reaches the turn (a record that cannot be built is
+   * lost, like one a sink drops): tracing never changes how a turn runs or ends.
+   */
+  #guarded(work: () => void): void {
+    try {
+      work();
+    } catch {
+      // Deliberately dropped: see the TraceSink contract.
+    }
+  }
+
   #emit(body: RecordBody): void {
     const record = { ...body, timestamp: new Date().toISOString(), sessionId: this.#identity.sessionId, turnId: this.#identity.turnId } as TraceRecord;
     try {
@@ -104,7 +116,7 @@ export class TurnTracer {
     });
     const extended = this.#level === "extended";
     return {
-      onStreamEvent: (event) => {
+      onStreamEvent: (event) => this.#guarded(() => {
         const now = performance.now();
         if (event.type === "retry_status") {
           this.#emit({ type: "llm_retry", callId, attempt: event.attempt, maxAttempts: event.maxAttempts, waitSeconds: event.waitSeconds, reason: event.reason });
@@ -123,8 +135,8 @@ export class TurnTracer {
                 : event.part.text
               : undefined;
         this.#emit({ type: "runtime_stream_event", callId, event: name, ...(raw === undefined ? {} : { raw }), offsetMs: Math.max(0, now - startedAt) });
-      },
-      finished: (result) => {
+      }),
+      finished: (result) => this.#guarded(() => {
         const durationMs = Math.max(0, performance.now() - startedAt);
         if (result.ok) {
           this.#emit({
@@ -156,28 +168,30 @@ export class TurnTracer {
           ...(result.partialUsage ? { partialUsage: { ...result.partialUsage } } : {}),
           streamSummary: summary.summary(),
         });
-      },
+      }),
     };
   }
 
   /** Traces tool calls from their `tool_call_started` / `tool_call_completed` activities. */
   onActivity(activity: TurnActivity): void {
-    if (activity.type === "tool_call_started") {
-      // Started and completed share a correlation id (`tool:{callId}`), also for calls without an id.
-      this.#toolCalls += 1;
-      const callId = activity.callId ?? `${this.#identity.turnId}:tool:${this.#toolCalls}`;
-      this.#toolCallIds.set(activity.correlationId, callId);
-      this.#emit({
-        type: "tool_call_started",
-        callId,
-        toolName: activity.name,
-        ...(this.#level === "extended" ? { args: activity.args } : {}),
-      });
-    } else if (activity.type === "tool_call_completed") {
-      const callId = this.#toolCallIds.get(activity.correlationId) ?? activity.callId ?? `${this.#identity.turnId}:tool:${activity.correlationId}`;
-      this.#toolCallIds.delete(activity.correlationId);
-      this.#emit({ type: "tool_call_completed", callId, toolName: activity.name, status: activity.output.outcome.status, durationMs: activity.durationMs });
-    }
+    this.#guarded(() => {
+      if (activity.type === "tool_call_started") {
+        // Started and completed share a correlation id (`tool:{callId}`), also for calls without an id.
+        this.#toolCalls += 1;
+        const callId = activity.callId ?? `${this.#identity.turnId}:tool:${this.#toolCalls}`;
+        this.#toolCallIds.set(activity.correlationId, callId);
+        this.#emit({
+          type: "tool_call_started",
+          callId,
+          toolName: activity.name,
+          ...(this.#level === "extended" ? { args: activity.args } : {}),
+        });
+      } else if (activity.type === "tool_call_completed") {
+        const callId = this.#toolCallIds.get(activity.correlationId) ?? activity.callId ?? `${this.#identity.turnId}:tool:${activity.correlationId}`;
+        this.#toolCallIds.delete(activity.correlationId);
+        this.#emit({ type: "tool_call_completed", callId, toolName: activity.name, status: activity.output.outcome.status, durationMs: activity.durationMs });
+      }
+    });
   }
 
   /** Runs a commit and records how it went (the error still propagates). */

@@ -54,6 +54,20 @@ describe("turn tracing (the reference's tracing.rs scenarios)", () => {
     for (const record of sink.records) expect(traceRecordSchema.parse(JSON.parse(JSON.stringify(record)))).toEqual(record);
   });
 
+  it("a stream of 200,000 chunks is traced in a bounded record and never fails the turn", async () => {
+    // Far past the argument limit of Math.max(...sizes): the summary keeps running figures instead.
+    const events = Array.from({ length: 200_000 }, (_, index) => ({ type: "delta" as const, text: index === 7 ? "longest chunk" : "x" }));
+    const sink = new InMemoryTraceSink();
+    const runtime = tracedRuntime({ steps: [{ events, response: { usage: llmUsage(10, 2) } }], sink });
+    const turn = await runtime.streamTurn(textInput("hi"));
+    expect(turn.outcome.type).toBe("finished");
+    const [completed] = sink.ofType("llm_call_completed");
+    expect(completed?.streamSummary).toMatchObject({ textDeltaCount: 200_000, visibleChunkCount: 200_000, maxChunkChars: 13 });
+    expect(completed?.streamSummary.avgChunkChars).toBeCloseTo((199_999 + 13) / 200_000, 10);
+    expect(completed?.streamSummary.chunkSizes).toHaveLength(1_000);
+    expect(completed?.streamSummary.chunkSizes.slice(6, 9)).toEqual([1, 13, 1]);
+  });
+
   it("omits stream event entries at the standard level but keeps the stream summary", async () => {
     const sink = new InMemoryTraceSink();
     const runtime = tracedRuntime({ steps: [helloWorld], sink });
