@@ -1,5 +1,11 @@
 import type { HiddenBackgroundWork } from "@lash/protocol";
 
+/**
+ * How many failures of one session are kept until `awaitAll` reports them: only the first is ever
+ * thrown, so a runtime that never awaits its hidden jobs holds at most this many errors per session.
+ */
+export const MAX_KEPT_HIDDEN_FAILURES = 8;
+
 /** The hidden jobs of one session: those still running, and failures nobody awaited yet. */
 interface HiddenScope {
   readonly running: Set<Promise<void>>;
@@ -25,12 +31,14 @@ export class HiddenTaskPool {
       .then(
         () => undefined,
         (error: unknown) => {
-          scope.failures.push(error);
+          if (scope.failures.length < MAX_KEPT_HIDDEN_FAILURES) scope.failures.push(error);
         },
       )
       .finally(() => {
         scope.running.delete(job);
         this.#controllers.delete(controller);
+        // A session with nothing running and nothing to report is forgotten (jobs are rarely awaited).
+        if (scope.running.size === 0 && scope.failures.length === 0 && this.#scopes.get(sessionId) === scope) this.#scopes.delete(sessionId);
       });
     scope.running.add(job);
   }
@@ -48,6 +56,11 @@ export class HiddenTaskPool {
       }
       await Promise.all([...scope.running]);
     }
+  }
+
+  /** How many sessions hold running jobs or unreported failures (what this pool keeps in memory). */
+  get sessionCount(): number {
+    return this.#scopes.size;
   }
 
   /** Aborts every running job's signal (the host is closing). */

@@ -113,6 +113,9 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
       record.updatedAt = this.#now();
     }
     if (parsed.progress !== undefined) this.#emitProgress(entry, parsed.progress);
+    // A move to `cancel_requested` is a cancel request: it must abort the work and follow the cancel
+    // policy, or the task could never be cancelled afterwards (decision 20).
+    if (target === "cancel_requested" && record.state !== target) return this.#cancel(entry, undefined);
     if (target !== record.state) this.#moveLive(entry, target);
     return copyRecord(entry.record);
   }
@@ -292,7 +295,8 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     this.#ensureOpen("cancel tasks");
     const parsed = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "background task scope");
     const live = this.#liveEntriesOf(parsed.sessionId);
-    return Promise.all(live.map((entry) => this.#cancel(entry, reason)));
+    const cancelling = this.#cancelQueuedFirst(live, () => reason);
+    return Promise.all(live.map((entry) => cancelling.get(entry) ?? this.#cancel(entry, reason)));
   }
 
   async closeScope(
@@ -305,10 +309,13 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     const kept: BackgroundTaskRecord[] = [];
     const transferred: BackgroundTaskRecord[] = [];
     const cancelling: Promise<BackgroundTaskRecord>[] = [];
-    for (const entry of this.#liveEntriesOf(parsed.sessionId)) {
+    const live = this.#liveEntriesOf(parsed.sessionId);
+    const reason = options.reason ?? SESSION_CLOSED_REASON;
+    const queuedCancels = this.#cancelQueuedFirst(live, (entry) => (entry.record.closePolicy === "cancel" ? reason : null));
+    for (const entry of live) {
       const policy = entry.record.closePolicy;
       if (policy === "cancel") {
-        cancelling.push(this.#cancel(entry, options.reason ?? SESSION_CLOSED_REASON));
+        cancelling.push(queuedCancels.get(entry) ?? this.#cancel(entry, reason));
       } else if (policy === "transfer" && parent !== undefined && parent.sessionId !== parsed.sessionId) {
         this.#move(entry, parent);
         transferred.push(copyRecord(entry.record));
@@ -336,6 +343,9 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     this.#closed = true;
     const closing = new BackgroundTaskHostClosedError("wait for a task");
     const hooks: Promise<void>[] = [];
+    // Queued work must never start: ending a running task below frees its slot, and `#startQueued`
+    // refuses to start anything once the host is closed; the queued tasks end `cancelled` in the loop.
+    this.#queue.length = 0;
     for (const entry of [...this.#tasks.values()]) {
       if (isTerminalBackgroundTaskState(entry.record.state)) continue;
       if (entry.origin === "registered") {
@@ -348,7 +358,6 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
       hooks.push(this.#callCancelHook(entry));
       this.#finish(entry, "cancelled", { summary: HOST_CLOSED_REASON });
     }
-    this.#queue.length = 0;
     this.#hidden.abortAll(new BackgroundTaskHostClosedError("run hidden jobs"));
     this.#events.complete();
     await Promise.all(hooks);
@@ -531,7 +540,27 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     this.#startQueued();
   }
 
+  /**
+   * Cancels the entries still waiting for a slot first (those `reasonOf` gives a reason, `null`
+   * skips one), so that ending a running entry of the same batch cannot hand its slot to work that
+   * is about to be cancelled. Returns each started cancellation by entry.
+   */
+  #cancelQueuedFirst(
+    entries: readonly LocalTaskEntry[],
+    reasonOf: (entry: LocalTaskEntry) => string | undefined | null,
+  ): Map<LocalTaskEntry, Promise<BackgroundTaskRecord>> {
+    const started = new Map<LocalTaskEntry, Promise<BackgroundTaskRecord>>();
+    for (const entry of entries) {
+      if (entry.origin !== "managed" || entry.work === undefined) continue;
+      const reason = reasonOf(entry);
+      if (reason !== null) started.set(entry, this.#cancel(entry, reason));
+    }
+    return started;
+  }
+
   #startQueued(): void {
+    // A closed host starts nothing: `close` ends every queued task itself.
+    if (this.#closed) return;
     while (this.#runningCount < this.#maxConcurrentTasks && this.#queue.length > 0) {
       const next = this.#queue.shift();
       if (next === undefined || isTerminalBackgroundTaskState(next.record.state) || next.work === undefined) continue;

@@ -1,5 +1,5 @@
 import { LashError } from "@lash/protocol";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { resolveHostOptions } from "./postgres-host-options.js";
 import { parseEnqueueRequest } from "./postgres-enqueue.js";
 
@@ -14,6 +14,19 @@ function configurationError(run: () => unknown): LashError {
 }
 
 describe("durable host options", () => {
+  it("reports background failures on stderr by default, one prefixed line each", () => {
+    const resolved = resolveHostOptions({ connectionString: "postgres://127.0.0.1/db" });
+    // stderr is the only place the default writes to: the spy captures it instead of printing it.
+    const spy = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      resolved.onError(new Error("listener lost"));
+      resolved.onError("not an error");
+      expect(spy.mock.calls).toEqual([["[lash background] Error: listener lost"], ["[lash background] not an error"]]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("applies the documented defaults", () => {
     const resolved = resolveHostOptions({ connectionString: "postgres://127.0.0.1/db" });
     expect(resolved).toMatchObject({

@@ -43,7 +43,10 @@ export interface PostgresBackgroundTaskHostOptions {
   readonly maintenanceIntervalSeconds?: number;
   /** Events older than this are deleted from the log (subscribers read recent events; records stay). Default 168 (a week). */
   readonly eventRetentionHours?: number;
-  /** Called with failures of background activity (a lost listener, a failed poll); default: ignored. */
+  /**
+   * Called with failures of background activity (a lost listener, a failed poll, a final write that
+   * could not be made). Default: one line on stderr per failure, prefixed `[lash background]`.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -83,6 +86,12 @@ export function assertTaskName(name: string, what: string): void {
   }
 }
 
+/** The default `onError`: background failures must not pass silently, but they must not stop the host either. */
+function reportToStandardError(error: unknown): void {
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  console.error(`[lash background] ${detail}`);
+}
+
 /** Applies defaults and checks every option; a bad one is a `LashError("invalid_configuration")` naming it. */
 export function resolveHostOptions(options: PostgresBackgroundTaskHostOptions): ResolvedHostOptions {
   if ((options.connectionString === undefined) === (options.pool === undefined)) invalid("give exactly one of `connectionString` and `pool`");
@@ -113,6 +122,6 @@ export function resolveHostOptions(options: PostgresBackgroundTaskHostOptions): 
     pollIntervalMs: positiveInteger(options.pollIntervalMs, "pollIntervalMs", 1000, 50),
     maintenanceIntervalSeconds: positiveInteger(options.maintenanceIntervalSeconds, "maintenanceIntervalSeconds", 30),
     eventRetentionHours: positiveInteger(options.eventRetentionHours, "eventRetentionHours", 168),
-    onError: options.onError ?? (() => undefined),
+    onError: options.onError ?? reportToStandardError,
   };
 }

@@ -79,19 +79,22 @@ export function changeByUpdate(row: TaskRow, update: BackgroundTaskUpdate, now: 
 
 /**
  * Ends a live task: `completed` keeps the outcome as `result`, `failed` and `cancelled` as
- * `failure`. The lease is released. An ended task → `BackgroundTaskTransitionError`.
+ * `failure`. Without an outcome, `failure` still says why (decision 20): the recorded cancel reason
+ * (or `"cancelled"`), or `"failed"`, as the local host does. The lease is released. An ended task →
+ * `BackgroundTaskTransitionError`.
  */
 export function changeToTerminal(row: TaskRow, state: BackgroundTaskTerminalState, outcome: BackgroundTaskOutcome | undefined, now: number): TaskChange {
   const from = row.record.state;
   if (!isLegalBackgroundTaskTransition(from, state)) throw new BackgroundTaskTransitionError(row.record.id, from, state);
   const { result: _result, failure: _failure, ...rest } = row.record;
   const at = Math.max(now, row.record.updatedAt);
+  const failure = outcome ?? { summary: state === "cancelled" ? (row.cancelReason ?? "cancelled") : "failed" };
   const record: BackgroundTaskRecord = {
     ...rest,
     state,
     updatedAt: at,
     completedAt: at,
-    ...(outcome === undefined ? {} : state === "completed" ? { result: outcome } : { failure: outcome }),
+    ...(state === "completed" ? (outcome === undefined ? {} : { result: outcome }) : { failure }),
   };
   return { row: withoutLease({ ...row, record }), events: [{ type: state, taskId: record.id, record }] };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   BackgroundTaskHostClosedError,
+  BackgroundTaskTransitionError,
   backgroundTaskCompletionSchema,
   backgroundTaskEventMatches,
   backgroundTaskFilterSchema,
@@ -40,7 +41,7 @@ import {
 } from "@lash/protocol";
 import pg from "pg";
 import PgBoss from "pg-boss";
-import { filter, map, Observable } from "rxjs";
+import { filter, map, Observable, Subject, type Subscription } from "rxjs";
 import { appendEvents, DurableEventLog } from "./postgres-event-log.js";
 import { DurableHostCore } from "./postgres-host-core.js";
 import { resolveHostOptions, type PostgresBackgroundTaskHostOptions } from "./postgres-host-options.js";
@@ -80,6 +81,8 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
   readonly #hidden = new HiddenWorkTracker();
   readonly #ownsPool: boolean;
   readonly #readyQueues = new Set<string>();
+  /** Ids this host unregistered: its waiters on them re-read the row. */
+  readonly #unregistered = new Subject<string>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -210,6 +213,15 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     this.#assertOpen("update a task");
     const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
     const parsed = parseBackgroundTaskArgument(backgroundTaskUpdateSchema, update, "update");
+    if (parsed.state === "cancel_requested") {
+      // A move to `cancel_requested` is a cancel request (its event, its policy, the work's signal),
+      // in the same transaction as the update's progress and attempt.
+      const { state: _state, ...rest } = parsed;
+      return this.#cancel(id, undefined, (row) => {
+        if (!isTerminalBackgroundTaskState(row.record.state)) return changeByUpdate(row, rest, Date.now());
+        throw new BackgroundTaskTransitionError(row.record.id, row.record.state, "cancel_requested");
+      });
+    }
     return this.#change(id, (row) => changeByUpdate(row, parsed, Date.now()));
   }
 
@@ -247,17 +259,41 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     return this.#change(id, (row) => changeScope(row, to, Date.now()));
   }
 
+  /**
+   * Settles on the task's ending event. The row is read again when this host unregisters the task
+   * and every maintenance interval, so a task removed without an event (`unregisterExternal`, also in
+   * another process) rejects with `UnknownBackgroundTaskError` instead of waiting until close.
+   */
   waitForTerminal(taskId: BackgroundTaskId, signal?: AbortSignal): Promise<BackgroundTaskRecord> {
+    try {
+      this.#assertOpen("wait for a task");
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise<BackgroundTaskRecord>((resolve, reject) => {
       let done = false;
+      // Assigned after `subscribe` returns: a stream that already completed calls `finish` inside it.
+      const subscriptions: Subscription[] = [];
+      let recheckTimer: ReturnType<typeof setInterval> | undefined;
       const finish = (settle: () => void): void => {
         if (done) return;
         done = true;
-        subscription.unsubscribe();
+        for (const subscription of subscriptions) subscription.unsubscribe();
+        if (recheckTimer !== undefined) clearInterval(recheckTimer);
         signal?.removeEventListener("abort", onAbort);
         settle();
       };
       const onAbort = (): void => finish(() => reject(signal?.reason));
+      const recheck = (): void => {
+        if (done) return;
+        this.get(taskId).then(
+          (record) => {
+            if (record === undefined) finish(() => reject(new UnknownBackgroundTaskError(taskId)));
+            else if (isTerminalBackgroundTaskState(record.state)) finish(() => resolve(record));
+          },
+          (error: unknown) => finish(() => reject(error)),
+        );
+      };
       // Subscribe before reading, so an ending committed in between is not missed.
       const subscription = this.#core.log.events.subscribe({
         next: ({ event }) => {
@@ -265,15 +301,16 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
         },
         complete: () => finish(() => reject(new BackgroundTaskHostClosedError("wait for a task"))),
       });
+      subscriptions.push(subscription, this.#unregistered.pipe(filter((id) => id === taskId)).subscribe(() => recheck()));
+      if (done) {
+        for (const opened of subscriptions) opened.unsubscribe();
+        return;
+      }
       if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.get(taskId).then(
-        (record) => {
-          if (record === undefined) finish(() => reject(new UnknownBackgroundTaskError(taskId)));
-          else if (isTerminalBackgroundTaskState(record.state)) finish(() => resolve(record));
-        },
-        (error: unknown) => finish(() => reject(error)),
-      );
+      recheckTimer = setInterval(recheck, this.#core.options.maintenanceIntervalSeconds * 1000);
+      recheckTimer.unref();
+      recheck();
     });
   }
 
@@ -322,6 +359,8 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     if (row === undefined || row.record.scope.sessionId !== parsedScope.sessionId) return;
     await deleteTaskRow(this.#core.pool, this.#core.names, id, parsedScope.sessionId);
     this.#worker.dropHook(id);
+    // No event marks the removal (the contract), so this host's waiters re-read the row now.
+    this.#unregistered.next(id);
   }
 
   async markTerminal(
@@ -430,6 +469,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
       await this.#worker.close();
       this.#hidden.abortAll();
       await this.#core.log.close();
+      this.#unregistered.complete();
       await this.#core.boss.stop({ graceful: false, close: false, wait: true }).catch((error: unknown) => this.#core.reportError(error));
       if (this.#ownsPool) await this.#core.pool.end();
     })();
@@ -530,21 +570,25 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
    * `requestCancel` by the task's policy. A named task whose job was not claimed yet has no work that
    * could stop by itself, so it ends `cancelled` at once (its job is cancelled in the same transaction).
    */
-  async #cancel(taskId: string, reason: string | undefined): Promise<BackgroundTaskRecord> {
+  async #cancel(taskId: string, reason: string | undefined, before?: (row: TaskRow) => TaskChange): Promise<BackgroundTaskRecord> {
     const { names, boss } = this.#core;
     const record = await this.#core.transact(async (client) => {
-      const row = await readTaskRow(client, names, taskId, true);
-      if (row === undefined) return { events: [], result: undefined };
+      const read = await readTaskRow(client, names, taskId, true);
+      if (read === undefined) return { events: [], result: undefined };
+      // `update` applies its progress and attempt first, in this transaction.
+      const prior = before === undefined ? unchanged(read) : before(read);
+      const row = prior.row;
       const policy = row.record.cancelPolicy;
       const unclaimedJob = row.jobId !== undefined && row.leaseToken === undefined;
       const endNow = policy === "abort_local" || (policy === "cooperative" && unclaimedJob);
       const change = changeByCancelRequest(row, reason ?? (endNow ? "cancel requested" : undefined), endNow, Date.now());
-      if (change.events.length === 0) return { events: [], result: row.record };
+      const events = [...prior.events, ...change.events];
+      if (events.length === 0 && JSON.stringify(change.row.record) === JSON.stringify(read.record)) return { events: [], result: read.record };
       if (change.ended && row.jobId !== undefined && row.queue !== undefined) {
         await boss.cancel(row.queue, row.jobId, { db: asPgBossDatabase(client) });
       }
       await updateTaskRow(client, names, change.row);
-      return { events: change.events, result: change.row.record };
+      return { events, result: change.row.record };
     });
     if (record === undefined) throw new UnknownBackgroundTaskError(taskId);
     return record;

@@ -29,6 +29,11 @@ interface RunningAttempt {
   leaseTimer?: ReturnType<typeof setTimeout>;
 }
 
+/** How often the ending of an attempt is written before the task is left to the lease sweep. */
+const FINAL_WRITE_ATTEMPTS = 5;
+/** The wait before the first retry of a final write; it doubles with each retry (0.1 s … 0.8 s). */
+const FINAL_WRITE_FIRST_DELAY_MS = 100;
+
 /** The message a failed attempt leaves in `failure.summary` and `retrying.error`. */
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message === "" ? error.name : error.message;
@@ -50,6 +55,8 @@ export class DurableTaskWorker {
   readonly #core: DurableHostCore;
   readonly #running = new Map<string, RunningAttempt>();
   readonly #hooks = new Map<string, LocalBackgroundTaskCancel>();
+  /** `registerExternal` tasks this process holds: their owner drives them here, so their lease is renewed. */
+  readonly #external = new Set<string>();
   readonly #queues: string[];
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #claiming: Promise<void> | undefined;
@@ -85,6 +92,7 @@ export class DurableTaskWorker {
     if (running !== undefined && stopsWork(event)) {
       running.controller.abort(new Error(isTerminalBackgroundTaskState(event.record.state) ? `task ended as ${event.record.state}` : "cancel requested"));
     }
+    if (isTerminalBackgroundTaskState(event.record.state)) this.#external.delete(event.taskId);
     const hook = this.#hooks.get(event.taskId);
     if (hook !== undefined) {
       const state = event.record.state;
@@ -98,14 +106,19 @@ export class DurableTaskWorker {
     if (event.type === "registered" && event.record.state === "pending" && this.#queues.length > 0) void this.claim();
   }
 
-  /** Keeps a `registerExternal` cancel hook, called at most once when the task is cancelled. */
+  /**
+   * Holds a `registerExternal` task here (its lease is renewed while it is live) and keeps its cancel
+   * hook, called at most once when the task is cancelled.
+   */
   keepHook(taskId: string, hook: LocalBackgroundTaskCancel | undefined): void {
+    this.#external.add(taskId);
     if (hook === undefined) this.#hooks.delete(taskId);
     else this.#hooks.set(taskId, hook);
   }
 
-  /** Forgets a hook (the task was unregistered). */
+  /** Forgets a task held here and its hook (the task was unregistered). */
   dropHook(taskId: string): void {
+    this.#external.delete(taskId);
     this.#hooks.delete(taskId);
   }
 
@@ -334,10 +347,7 @@ export class DurableTaskWorker {
         }
         if (running.leaseTimer !== undefined) clearTimeout(running.leaseTimer);
         const aborted = controller.signal.aborted ? errorMessage(controller.signal.reason) : undefined;
-        current = await this.#finish(taskId, leaseToken, named, outcome, failure, aborted).catch((error: unknown) => {
-          this.#core.reportError(error);
-          return undefined;
-        });
+        current = await this.#finishWithRetries(taskId, leaseToken, named, outcome, failure, aborted);
         // A retry of this task may already have been claimed here again: only this attempt's entry goes.
         if (this.#running.get(taskId) === running) this.#running.delete(taskId);
       }
@@ -372,6 +382,34 @@ export class DurableTaskWorker {
       if (next.events.length > 0) await updateTaskRow(client, names, next.row);
       return { events: next.events, result: undefined };
     });
+  }
+
+  /**
+   * `#finish`, tried again with a growing wait when the write fails (a dropped connection, a full
+   * pool). When every try failed the ending is lost: the task is no longer renewed here, so the sweep
+   * fails it once its lease runs out, instead of it staying `running` forever.
+   */
+  async #finishWithRetries(
+    taskId: string,
+    leaseToken: string,
+    named: boolean,
+    outcome: BackgroundTaskOutcome | undefined | void,
+    failure: { error: unknown } | undefined,
+    abortedBecause: string | undefined,
+  ): Promise<TaskRow | undefined> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#finish(taskId, leaseToken, named, outcome, failure, abortedBecause);
+      } catch (error) {
+        if (attempt >= FINAL_WRITE_ATTEMPTS) {
+          this.#core.reportError(
+            new Error(`could not record the ending of background task \`${taskId}\` after ${attempt} tries; its lease sweep will fail it`, { cause: error }),
+          );
+          return undefined;
+        }
+        await new Promise<void>((resolve) => setTimeout(resolve, FINAL_WRITE_FIRST_DELAY_MS * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   /**
@@ -442,13 +480,25 @@ export class DurableTaskWorker {
       .catch((error: unknown) => this.#core.reportError(error));
   }
 
+  /** In-process tasks that live here: work running (or writing its ending) and external tasks held. */
+  #heldHere(taskId: string): boolean {
+    const running = this.#running.get(taskId);
+    return (running !== undefined && !running.named) || this.#external.has(taskId);
+  }
+
+  /**
+   * Renews the leases of the in-process tasks held here, and only those: a task whose ending could
+   * not be written must run out of lease, so that the sweep fails it.
+   */
   async #renewLeases(): Promise<void> {
     const { pool, names, instanceId, options } = this.#core;
+    const held = [...new Set([...this.#running.keys(), ...this.#external])].filter((taskId) => this.#heldHere(taskId));
+    if (held.length === 0) return;
     await pool
       .query(
         `update ${names.tasks} set lease_expires_at = now() + make_interval(secs => $2)
-         where lease_owner = $1 and job_id is null and not terminal`,
-        [instanceId, options.inProcessLeaseSeconds],
+         where lease_owner = $1 and job_id is null and not terminal and task_id = any($3::text[])`,
+        [instanceId, options.inProcessLeaseSeconds, held],
       )
       .catch((error: unknown) => this.#core.reportError(error));
   }
@@ -459,8 +509,11 @@ export class DurableTaskWorker {
     await this.#core.transact(async (client) => {
       const row = await readTaskRow(client, names, stale.record.id, true);
       if (row === undefined || row.leaseToken !== stale.leaseToken || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
-      // In-process work of this live host: its lease is renewed here, so it is late, not lost.
-      if (row.jobId === undefined && row.leaseOwner === this.#core.instanceId && !this.#closing) return { events: [], result: undefined };
+      // In-process work this live host still holds: its lease is renewed here, so it is late, not lost.
+      // One it no longer holds (its ending could not be written) is failed like a crashed process's.
+      if (row.jobId === undefined && row.leaseOwner === this.#core.instanceId && !this.#closing && this.#heldHere(row.record.id)) {
+        return { events: [], result: undefined };
+      }
       const now = Date.now();
       const attempt = row.record.attempt.attempt;
       const maxAttempts = row.record.attempt.maxAttempts ?? 1;

@@ -103,7 +103,9 @@ export interface BackgroundTaskHost {
   /**
    * Applies an update to a live task: a `progress` message (a `progress` event), an `attempt` number
    * (no lower than the current; carried by the next event), then a `state` move (a `state_changed`
-   * event; moving to the current state is no change). Unknown id → `UnknownBackgroundTaskError`; an
+   * event; moving to the current state is no change). A move to `cancel_requested` is a cancel request,
+   * as `requestCancel` (a `cancel_requested` event, the work's signal aborted, an `abort_local` task
+   * ended at once). Unknown id → `UnknownBackgroundTaskError`; an
    * ended task or an illegal move → `BackgroundTaskTransitionError`. Returns the record after it.
    */
   update(taskId: BackgroundTaskId, update: BackgroundTaskUpdate): Promise<BackgroundTaskRecord>;

@@ -61,6 +61,35 @@ export const describeCancellation: BackgroundHarnessArea = (harness) => {
       expect(cancelled.failure?.summary).not.toBe("");
     });
 
+    it("an ending without a summary still records why in failure: the cancel reason, or that it failed", async () => {
+      const host = context.host();
+      await host.register(registerRequest("asked"));
+      await host.update("asked", { state: "running" });
+      await host.requestCancel("asked", "user pressed stop");
+      expect((await host.complete("asked", { state: "cancelled" })).failure).toEqual({ summary: "user pressed stop" });
+      await host.register(registerRequest("plain"));
+      expect((await host.complete("plain", { state: "cancelled" })).failure?.summary).toBe("cancelled");
+      await host.register(registerRequest("broken"));
+      expect((await host.complete("broken", { state: "failed" })).failure).toEqual({ summary: "failed" });
+    });
+
+    it("update to cancel_requested is a cancel request: its event is emitted and abort_local ends the task", async () => {
+      const host = context.host();
+      const events = recordEvents(host);
+      await host.register(registerRequest("t1"));
+      await host.update("t1", { state: "running" });
+      const requested = await host.update("t1", { state: "cancel_requested" });
+      expect(requested.state).toBe("cancel_requested");
+      await host.register(registerRequest("t2", { cancelPolicy: "abort_local" }));
+      const ended = await host.update("t2", { state: "cancel_requested" });
+      expect(ended.state).toBe("cancelled");
+      expect(typeof ended.failure?.summary).toBe("string");
+      await events.until(hasEvent("cancelled", "t2"));
+      expect(eventTrail(events.items, "t1")).toEqual(["registered", "state_changed:running", "state_changed:cancel_requested", "cancel_requested"]);
+      expect(eventTrail(events.items, "t2")).toEqual(["registered", "state_changed:cancel_requested", "cancel_requested", "cancelled"]);
+      events.stop();
+    });
+
     it("cancelling a task that already ended returns its record and emits nothing", async () => {
       const host = context.host();
       const events = recordEvents(host);

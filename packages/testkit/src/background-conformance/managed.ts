@@ -1,6 +1,6 @@
-import { BackgroundTaskConflictError, BackgroundTaskUnsupportedError } from "@lash/protocol";
+import { BackgroundTaskConflictError, BackgroundTaskUnsupportedError, UnknownBackgroundTaskError } from "@lash/protocol";
 import type { BackgroundHarnessArea } from "./area.js";
-import { aborted, eventTrail, gate, hasEvent, recordEvents, registration, scope } from "./background-fixtures.js";
+import { aborted, eventTrail, gate, hasEvent, recordEvents, registration, scope, settle } from "./background-fixtures.js";
 import { useHost } from "./host-context.js";
 import { vitestApi } from "../store-conformance/vitest-api.js";
 
@@ -220,6 +220,43 @@ export const describeManaged: BackgroundHarnessArea = (harness) => {
       expect(hookCalls).toBe(2);
       expect((await host.get("elsewhere"))?.state).toBe("running");
       expect((await host.get("ended"))?.state).toBe("completed");
+    });
+
+    it("update to cancel_requested aborts managed work like a cancel request; the task ends cancelled", async () => {
+      const host = context.host();
+      const events = recordEvents(host);
+      const started = gate();
+      await host.spawnManaged(scope("s1"), registration("m1"), async (work) => {
+        started.open();
+        await aborted(work.signal);
+        throw new Error("stopped because asked");
+      });
+      await started.promise;
+      expect((await host.update("m1", { state: "cancel_requested" })).state).not.toBe("running");
+      const ended = await host.waitForTerminal("m1");
+      expect(ended.state).toBe("cancelled");
+      expect(typeof ended.failure?.summary).toBe("string");
+      await events.until(hasEvent("cancelled", "m1"));
+      expect(eventTrail(events.items, "m1")).toEqual(["registered", "state_changed:cancel_requested", "cancel_requested", "cancelled"]);
+      events.stop();
+    });
+
+    it("markTerminal cancelled without an outcome records the cancel reason in failure", async () => {
+      const host = context.host();
+      await host.registerExternal(scope("s1"), registration("ext", { cancelPolicy: "external" }));
+      await host.cancelManaged(scope("s1"), "ext", "user pressed stop");
+      const ended = await host.markTerminal(scope("s1"), "ext", "cancelled");
+      expect(ended?.state).toBe("cancelled");
+      expect(ended?.failure).toEqual({ summary: "user pressed stop" });
+    });
+
+    it("a waiter on a task that is unregistered rejects with UnknownBackgroundTaskError", async () => {
+      const host = context.host();
+      await host.registerExternal(scope("s1"), registration("ext"));
+      const waiting = host.waitForTerminal("ext").catch((error: unknown) => error);
+      await settle();
+      await host.unregisterExternal(scope("s1"), "ext");
+      expect(UnknownBackgroundTaskError.isInstance(await waiting)).toBe(true);
     });
 
     it("unregisterExternal forgets a task without an event", async () => {

@@ -1,5 +1,6 @@
 import {
   BackgroundTaskConflictError,
+  BackgroundTaskHostClosedError,
   BackgroundTaskTransitionError,
   LashError,
   UnknownBackgroundTaskError,
@@ -177,6 +178,13 @@ export const describeRecordApi: BackgroundHarnessArea = (harness) => {
       controller.abort(new Error("stop waiting"));
       await expect(abandoned).rejects.toThrow("stop waiting");
       expect((await host.get("t2"))?.state).toBe("pending");
+    });
+
+    it("waitForTerminal after close rejects with BackgroundTaskHostClosedError", async () => {
+      const host = context.host();
+      await host.register(registerRequest("t1"));
+      await host.close();
+      await expect(host.waitForTerminal("t1")).rejects.toSatisfy(BackgroundTaskHostClosedError.isInstance);
     });
   });
 };

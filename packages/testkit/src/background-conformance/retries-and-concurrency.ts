@@ -1,5 +1,5 @@
 import type { BackgroundHarnessArea } from "./area.js";
-import { gate, type Gate, hasEvent, recordEvents, registration, scope } from "./background-fixtures.js";
+import { aborted, gate, type Gate, hasEvent, recordEvents, registration, scope, settle } from "./background-fixtures.js";
 import { useHost } from "./host-context.js";
 import { vitestApi } from "../store-conformance/vitest-api.js";
 
@@ -124,6 +124,46 @@ export const describeRetriesAndConcurrency: BackgroundHarnessArea = (harness) =>
         release.open();
         await host.waitForTerminal("busy");
         expect(queuedRan).toBe(false);
+      });
+
+      it("close cancels a task waiting for a slot without running its work", async () => {
+        const host = await context.recreate({ maxConcurrentTasks: 1 });
+        const started = gate();
+        let queuedRan = false;
+        await host.spawnManaged(scope("s1"), registration("busy"), async (work) => {
+          started.open();
+          await aborted(work.signal);
+        });
+        await host.spawnManaged(scope("s1"), registration("queued"), async () => {
+          queuedRan = true;
+        });
+        await started.promise;
+        await host.close();
+        await settle();
+        expect(queuedRan).toBe(false);
+        expect((await host.get("queued"))?.state).toBe("cancelled");
+      });
+
+      it("closeScope cancels a task waiting for a slot without running its work, whatever frees the slot first", async () => {
+        const host = await context.recreate({ maxConcurrentTasks: 1 });
+        const started = gate();
+        let queuedRan = false;
+        await host.spawnManaged(scope("s1"), registration("busy", { closePolicy: "cancel", cancelPolicy: "abort_local" }), async (work) => {
+          started.open();
+          await aborted(work.signal);
+        });
+        await host.spawnManaged(scope("s1"), registration("queued", { closePolicy: "cancel" }), async () => {
+          queuedRan = true;
+        });
+        await started.promise;
+        const report = await host.closeScope(scope("s1"), { reason: "session over" });
+        expect(report.cancelled.map((record) => [record.id, record.state])).toEqual([
+          ["busy", "cancelled"],
+          ["queued", "cancelled"],
+        ]);
+        await settle();
+        expect(queuedRan).toBe(false);
+        expect(await host.get("queued")).toMatchObject({ state: "cancelled", failure: { summary: "session over" } });
       });
     }
   });
