@@ -32,15 +32,19 @@ function withConfigOptions(command: Command, options: { readonly provider?: bool
     .option("--config <file>", "config file (env LASH_CONFIG; default $LASH_HOME/config.json)");
 }
 
-/** The flags of commands that run turns. */
-function withTurnOptions(command: Command): Command {
-  return withConfigOptions(command)
-    .option("--session <id>", "continue this session (default: a new one)")
+/** The settings of a turn's limits and tools: `lash config` shows where each came from. */
+function withLimitOptions(command: Command): Command {
+  return command
     .option("--max-model-calls <n>", "stop after this many model calls (default 25)")
     .option("--max-tokens <n>", "stop when the turn has used this many tokens")
     .option("--timeout <seconds>", "stop the turn after this many seconds")
+    .option("--allow-path <dir>", "let the tools use this directory too (repeatable)", collect);
+}
+
+/** The flags of commands that run turns. */
+function withTurnOptions(command: Command): Command {
+  return withLimitOptions(withConfigOptions(command).option("--session <id>", "continue this session (default: a new one)"))
     .option("-y, --yes", "allow file writes and shell commands without asking")
-    .option("--allow-path <dir>", "let the tools use this directory too (repeatable)", collect)
     .option("--allow-any-path", "let the tools use any path");
 }
 
@@ -138,7 +142,7 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     .addHelpText("after", examples(["lash db migrate --store postgres://lash@db.internal/lash", "lash db migrate --store 'postgres://localhost/lash?schema=agents'"]))
     .action(act((flags) => dbMigrateCommand(flags, io)));
 
-  withConfigOptions(program.command("config").description("the effective configuration and where each value came from"))
+  withLimitOptions(withConfigOptions(program.command("config").description("the effective configuration and where each value came from")))
     .option("--json", "print JSON")
     .addHelpText("after", examples(["lash config", "LASH_MODEL=gpt-5.4 lash config --provider openai"]))
     .action(act((flags) => configCommand(flags, io)));

@@ -41,8 +41,11 @@ describe("configuration", () => {
   });
 
   it("prints a table with the source of each value", async () => {
-    const result = await runLash(["config", "--provider", "scripted"], home, { env: { LASH_MODEL: "m1" } });
+    const result = await runLash(["config", "--provider", "scripted", "--max-model-calls", "9", "--timeout", "30"], home, { env: { LASH_MODEL: "m1" } });
+    expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/provider\s+scripted\s+flag --provider/);
+    expect(result.stdout).toMatch(/maxModelCalls\s+9\s+flag --max-model-calls/);
+    expect(result.stdout).toMatch(/timeoutSeconds\s+30\s+flag --timeout/);
     expect(result.stdout).toMatch(/model\s+m1\s+env LASH_MODEL/);
     expect(result.stdout).toContain("(not present)");
   });
@@ -72,6 +75,9 @@ describe("configuration", () => {
     const badChoice = await runLash(["run", "--provider", "gemini", "hi"], home);
     expect(badChoice.code).toBe(2);
     expect(badChoice.stderr).toContain("Allowed choices are openai, anthropic, scripted");
+    const badStore = await runLash(["sessions", "list", "--store", "postgres://u@[bad/x"], home);
+    expect(badStore.code).toBe(2);
+    expect(badStore.stderr).toContain('--store is not a valid PostgreSQL URL: "postgres://u@[bad/x"');
     const unknown = await runLash(["run", "--bogus", "hi"], home);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown option '--bogus'");

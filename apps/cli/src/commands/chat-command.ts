@@ -13,6 +13,7 @@ import { EXIT_CODES } from "../exit-codes.js";
 import { createConfiguredProvider } from "../providers/create-provider.js";
 import { createTurnRenderer } from "../render/turn-renderer.js";
 import { styleFor } from "../render/terminal-style.js";
+import { printable } from "../render/turn-text.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
 import { createTaskEnvironment, formatTaskTable, type TaskEnvironment } from "../sessions/background-tasks.js";
 import { countTurns } from "../sessions/session-summaries.js";
@@ -173,7 +174,7 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
 
   const approve = async (request: ToolApprovalRequest): Promise<boolean | string> => {
     if (flags.yes === true) return true;
-    io.stderr.write(`${err.yellow("?")} allow ${request.summary}? [y/N] `);
+    io.stderr.write(`${err.yellow("?")} allow ${printable(request.summary)}? [y/N] `);
     let onAbort: (() => void) | undefined;
     const cancelled = new Promise<"cancelled">((resolve) => {
       onAbort = () => resolve("cancelled");

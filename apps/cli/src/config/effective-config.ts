@@ -93,6 +93,19 @@ const url: Parser<string> = (raw, where) => {
   return raw;
 };
 
+/** A store location; a `postgres://` one must parse as a URL (the driver's own error names no setting). */
+const storeLocation: Parser<string> = (raw, where) => {
+  text(raw, where);
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw usageError(`${where} is not a valid PostgreSQL URL: ${JSON.stringify(raw)}`);
+    }
+  }
+  return raw;
+};
+
 /** Resolves a store location against `base`: a bare path is a SQLite file. */
 export function normalizeStoreLocation(raw: string, base: string): string {
   if (/^postgres(ql)?:\/\//.test(raw)) return raw;
@@ -151,7 +164,7 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
   const apiKey: Sourced<string | undefined> =
     keyVariable !== undefined && keyValue !== undefined && keyValue !== "" ? { value: keyValue, source: { type: "env", name: keyVariable } } : { value: undefined, source: { type: "default" } };
 
-  const storePicked = pick({ flag: flags.store, flagName: "store", envName: "LASH_STORE", fileValue: file?.store, parse: text });
+  const storePicked = pick({ flag: flags.store, flagName: "store", envName: "LASH_STORE", fileValue: file?.store, parse: storeLocation });
   const store: Sourced<string> =
     storePicked === undefined
       ? { value: `sqlite:${join(home.value, "lash.db")}`, source: home.source.type === "env" ? home.source : { type: "default" } }

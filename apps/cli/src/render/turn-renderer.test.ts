@@ -65,6 +65,13 @@ describe("the turn renderer", () => {
     expect(stderr.text()).not.toMatch(/\u001b\[\d+m/);
   });
 
+  it("on a dumb terminal (TERM=dumb): no spinner, which would need cursor control", async () => {
+    const { io, stderr } = ioFor(true, { TERM: "dumb" });
+    await play(createTurnRenderer(io, { streamAnswer: true, sessionId: "s-1" }));
+    expect(stderr.text()).not.toContain("thinking");
+    expect(stderr.text()).not.toContain("\r");
+  });
+
   it("into a pipe: no spinner, no colour, only the summary on stderr", async () => {
     const { io, stdout, stderr } = ioFor(false);
     await play(createTurnRenderer(io, { streamAnswer: true, sessionId: "s-1" }));

@@ -34,7 +34,7 @@ function outputsShareOneScreen(io: CliIo): boolean {
  */
 export function createTurnRenderer(io: CliIo, options: { readonly streamAnswer: boolean; readonly sessionId: string; readonly signal?: AbortSignal }): TurnRenderer {
   const err = styleFor(io.stderr, io.env);
-  const spinner = createSpinner(io.stderr);
+  const spinner = createSpinner(io.stderr, io.env);
   let modelCalls = 0;
   let atLineStart = true;
   let wroteAnswer = false;

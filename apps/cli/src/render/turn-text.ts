@@ -39,3 +39,13 @@ export function describeUsage(usage: TokenUsage): string {
   const extras = [usage.cachedInputTokens > 0 ? `${formatCount(usage.cachedInputTokens)} cached` : undefined, usage.reasoningTokens > 0 ? `${formatCount(usage.reasoningTokens)} reasoning` : undefined].filter((part) => part !== undefined);
   return `${formatCount(usage.inputTokens)} in, ${formatCount(usage.outputTokens)} out${extras.length > 0 ? ` (${extras.join(", ")})` : ""}`;
 }
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * `text` with every control character shown as an escape (`\r`, `\u001b`, ...), so text from a
+ * model cannot move the cursor or erase what the terminal shows, as in a forged approval question.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => NAMED_ESCAPES[character] ?? `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
