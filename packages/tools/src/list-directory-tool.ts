@@ -4,6 +4,7 @@ import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
 import { defineTool } from "@lash/core";
 import { z } from "zod";
+import { replaceControlCharacters } from "./output-bounds.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";
 
 const inputSchema = z.object({
@@ -30,16 +31,21 @@ export function createListDirectoryTool(context: WorkspaceToolContext): ToolDefi
       const shown = entries.slice(0, context.limits.maxLines);
       const lines = await Promise.all(
         shown.map(async (entry) => {
-          if (entry.isDirectory()) return `${entry.name}/`;
-          if (entry.isSymbolicLink()) return `${entry.name}@`;
+          // A file name may hold control characters: replaced as in every answer, so JSON escaping cannot grow it.
+          const name = replaceControlCharacters(entry.name);
+          if (entry.isDirectory()) return `${name}/`;
+          if (entry.isSymbolicLink()) return `${name}@`;
           const size = await stat(join(absolute, entry.name)).then((info) => info.size, () => undefined);
-          return size === undefined ? entry.name : `${entry.name} (${size} bytes)`;
+          return size === undefined ? name : `${name} (${size} bytes)`;
         }),
       );
+      // Names can be long (255 bytes each): the byte limit applies as well as the line limit.
+      let bytes = 0;
+      const kept = lines.filter((line) => (bytes += Buffer.byteLength(line, "utf8") + 1) <= context.limits.maxBytes);
       return {
         path: context.guard.display(absolute),
-        entries: lines,
-        ...(entries.length > shown.length ? { truncated: true, totalEntries: entries.length } : {}),
+        entries: kept,
+        ...(entries.length > kept.length ? { truncated: true, totalEntries: entries.length } : {}),
       };
     },
   });

@@ -33,7 +33,7 @@ export function boundText(text: string, limits: OutputLimits = DEFAULT_OUTPUT_LI
   let kept = text;
   let truncated = false;
   if (totalLines > limits.maxLines) {
-    kept = lines.slice(0, limits.maxLines).join("\n") + "\n";
+    kept = limits.maxLines === 0 ? "" : lines.slice(0, limits.maxLines).join("\n") + "\n";
     truncated = true;
   }
   if (Buffer.byteLength(kept, "utf8") > limits.maxBytes) {
@@ -43,4 +43,38 @@ export function boundText(text: string, limits: OutputLimits = DEFAULT_OUTPUT_LI
     truncated = true;
   }
   return { text: kept, truncated, totalLines, totalBytes };
+}
+
+/**
+ * `text` with control characters other than tab and newline replaced by U+FFFD (a CRLF line end
+ * becomes a newline). JSON escapes a control character as six bytes (`\u0001`), so without this a
+ * byte budget counted on the raw text would not hold for what the model receives.
+ */
+export function replaceControlCharacters(text: string): string {
+  return text.replace(/\r\n/g, "\n").replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, "\uFFFD");
+}
+
+/** Splits `total` between two wants: each gets what it needs when that fits, else half and the other's rest. */
+function shareBudget(first: number, second: number, total: number): [number, number] {
+  if (first + second <= total) return [first, second];
+  const half = Math.floor(total / 2);
+  if (first <= half) return [first, total - first];
+  if (second <= half) return [total - second, second];
+  return [half, total - half];
+}
+
+/**
+ * Two texts (a command's stdout and stderr) bounded by one shared budget, so together they stay
+ * within `limits`: a stream that needs less than half leaves the rest to the other.
+ */
+export function boundTextPair(first: string, second: string, limits: OutputLimits = DEFAULT_OUTPUT_LIMITS): [BoundedText, BoundedText] {
+  const measure = (text: string): { lines: number; bytes: number } => {
+    const lines = text.split("\n");
+    if (lines.at(-1) === "") lines.pop();
+    return { lines: lines.length, bytes: Buffer.byteLength(text, "utf8") };
+  };
+  const [firstSize, secondSize] = [measure(first), measure(second)];
+  const [firstLines, secondLines] = shareBudget(firstSize.lines, secondSize.lines, limits.maxLines);
+  const [firstBytes, secondBytes] = shareBudget(firstSize.bytes, secondSize.bytes, limits.maxBytes);
+  return [boundText(first, { maxLines: firstLines, maxBytes: firstBytes }), boundText(second, { maxLines: secondLines, maxBytes: secondBytes })];
 }

@@ -1,8 +1,8 @@
-import { readFile, writeFile } from "node:fs/promises";
 import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
 import { defineTool } from "@lash/core";
 import { z } from "zod";
+import { readConfinedFile, writeConfinedFile } from "./confined-file-access.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";
 
 const inputSchema = z.object({
@@ -30,7 +30,8 @@ export function createPatchFileTool(context: WorkspaceToolContext): ToolDefiniti
     executionMode: "serial",
     async execute({ path, oldText, newText, replaceAll = false }, toolContext) {
       const absolute = await context.guard.resolve(path);
-      const content = await readFile(absolute, "utf8").catch((error: unknown) => {
+      const content = await readConfinedFile(context.guard, absolute).catch((error: unknown) => {
+        if (ToolError.isInstance(error)) throw error;
         throw new ToolError({ class: "not_found", code: "file_not_found", message: `cannot read ${path}: ${(error as Error).message}` });
       });
       const occurrences = countOccurrences(content, oldText);
@@ -46,7 +47,7 @@ export function createPatchFileTool(context: WorkspaceToolContext): ToolDefiniti
         signal: toolContext.signal,
       });
       const patched = replaceAll ? content.split(oldText).join(newText) : content.replace(oldText, () => newText);
-      await writeFile(absolute, patched, "utf8");
+      await writeConfinedFile(context.guard, absolute, patched);
       return { path: context.guard.display(absolute), replacements: occurrences };
     },
   });

@@ -1,5 +1,5 @@
-import { realpath } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { lstat, readlink } from "node:fs/promises";
+import { dirname, isAbsolute, join, parse, relative, resolve, sep } from "node:path";
 import { ToolError } from "@lash/protocol";
 
 /** Where the tools may read and write. */
@@ -16,9 +16,11 @@ export interface PathGuardOptions {
 export interface PathGuard {
   readonly root: string;
   /**
-   * The absolute path for `path` (relative to the root), after following symbolic links of the
-   * part that exists, so a link inside the root cannot lead outside it. Throws a `ToolError`
-   * (`permission_denied`, code `path_outside_workspace`) for a path outside the allowed directories.
+   * The absolute path for `path` (relative to the root) with every symbolic link in it followed,
+   * dangling ones included (a link to a missing file is checked where the file would be created),
+   * so a link inside the root cannot lead outside it. Throws a `ToolError` (`permission_denied`,
+   * code `path_outside_workspace`) for a path outside the allowed directories, and (`invalid_request`,
+   * code `invalid_path`) for a path that cannot be resolved (a loop of links, an unreadable folder).
    */
   resolve(path: string): Promise<string>;
   /** `absolute` relative to the root, for output (`.` for the root itself). */
@@ -30,34 +32,74 @@ function isInside(directory: string, path: string): boolean {
   return fromDirectory === "" || (!fromDirectory.startsWith(`..${sep}`) && fromDirectory !== ".." && !isAbsolute(fromDirectory));
 }
 
-/** The real path of the longest existing prefix of `path`, with the missing rest appended. */
-async function realPathOfExistingPrefix(path: string): Promise<string> {
-  let existing = path;
-  const missing: string[] = [];
-  for (;;) {
-    try {
-      const real = await realpath(existing);
-      return missing.length === 0 ? real : resolve(real, ...missing.reverse());
-    } catch {
-      const parent = dirname(existing);
-      if (parent === existing) return path;
-      missing.push(existing.slice(parent.length).replace(/^[\\/]+/, ""));
-      existing = parent;
+/** The most symbolic links one path may pass through, like the kernel's own limit (ELOOP). */
+const MAX_SYMBOLIC_LINKS = 40;
+
+/** Windows accepts both separators; elsewhere a backslash is an ordinary character of a name. */
+const SEPARATORS = sep === "\\" ? /[\\/]+/ : /\/+/;
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * `path` with every symbolic link replaced by its target, whether the target exists or not.
+ * Walks the path one component at a time with `lstat`: a link is read (`readlink`) and its target
+ * walked in its place, so a dangling link cannot hide where a write would land; a missing component
+ * (ENOENT, or ENOTDIR under a file) is kept as written and the walk goes on, so a later `..` can
+ * come back to existing folders and their links are still checked. The answer has no `..` and, at
+ * the time of the walk, no link in it.
+ */
+async function resolveSymbolicLinks(path: string, original: string): Promise<string> {
+  const parsed = parse(path);
+  let current = parsed.root;
+  const pending = path.slice(parsed.root.length).split(SEPARATORS);
+  let links = 0;
+  while (pending.length > 0) {
+    const name = pending.shift() ?? "";
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      current = dirname(current);
+      continue;
     }
+    const candidate = join(current, name);
+    let isLink: boolean;
+    try {
+      isLink = (await lstat(candidate)).isSymbolicLink();
+    } catch (error) {
+      const code = errorCode(error);
+      if (code !== "ENOENT" && code !== "ENOTDIR") {
+        throw new ToolError({ class: "invalid_request", code: "invalid_path", message: `cannot resolve ${original}: ${(error as Error).message}` });
+      }
+      isLink = false;
+    }
+    if (!isLink) {
+      current = candidate;
+      continue;
+    }
+    links += 1;
+    if (links > MAX_SYMBOLIC_LINKS) {
+      throw new ToolError({ class: "invalid_request", code: "invalid_path", message: `cannot resolve ${original}: more than ${MAX_SYMBOLIC_LINKS} symbolic links (a loop?)` });
+    }
+    const target = await readlink(candidate);
+    if (isAbsolute(target)) current = parse(target).root;
+    pending.unshift(...target.slice(isAbsolute(target) ? parse(target).root.length : 0).split(SEPARATORS));
   }
+  return current;
 }
 
 /** Creates the guard of one tool set. */
 export async function createPathGuard(options: PathGuardOptions): Promise<PathGuard> {
-  const root = await realPathOfExistingPrefix(resolve(options.root));
-  const allowed = [root, ...(await Promise.all((options.allowedDirectories ?? []).map((directory) => realPathOfExistingPrefix(resolve(root, directory)))))];
+  const root = await resolveSymbolicLinks(resolve(options.root), options.root);
+  const allowed = [root, ...(await Promise.all((options.allowedDirectories ?? []).map((directory) => resolveSymbolicLinks(resolve(root, directory), directory))))];
   return {
     root,
     async resolve(path: string): Promise<string> {
       if (typeof path !== "string" || path === "" || path.includes("\0")) {
         throw new ToolError({ class: "invalid_request", code: "invalid_path", message: `not a usable path: ${JSON.stringify(path)}` });
       }
-      const absolute = await realPathOfExistingPrefix(resolve(root, path));
+      // Links are resolved before `..` is applied, as the kernel does: `link/..` is the target's parent.
+      const absolute = await resolveSymbolicLinks(isAbsolute(path) ? path : `${root}${sep}${path}`, path);
       if (options.allowAnyPath !== true && !allowed.some((directory) => isInside(directory, absolute))) {
         throw new ToolError({
           class: "permission_denied",

@@ -1,10 +1,10 @@
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
 import { defineTool } from "@lash/core";
 import { z } from "zod";
+import { readBoundedLines } from "./bounded-line-reader.js";
+import { openConfinedFile } from "./confined-file-access.js";
+import { replaceControlCharacters } from "./output-bounds.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";
 
 const inputSchema = z.object({
@@ -13,9 +13,18 @@ const inputSchema = z.object({
   limit: z.number().int().min(1).optional().describe("How many lines to read at most."),
 });
 
+const CUT_MARK = " [line cut]";
+
+/** The longest prefix of `text` within `maxBytes` UTF-8 bytes, never splitting a character. */
+function headBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
+  return Buffer.from(text, "utf8").subarray(0, maxBytes).toString("utf8").replace(/\uFFFD+$/u, "");
+}
+
 /**
- * `read_file`: a file's lines, streamed so that a huge file is never read whole; output stops at
- * the line and byte limits and says where to continue (`nextOffset`).
+ * `read_file`: a file's lines, streamed so that a huge file is never read whole, and no line is
+ * kept beyond what the answer can hold (a file of one huge line costs the byte limit, not the
+ * line); output stops at the line and byte limits and says where to continue (`nextOffset`).
  */
 export function createReadFileTool(context: WorkspaceToolContext): ToolDefinition<z.infer<typeof inputSchema>> {
   return defineTool({
@@ -24,42 +33,51 @@ export function createReadFileTool(context: WorkspaceToolContext): ToolDefinitio
     inputSchema,
     async execute({ path, offset = 1, limit }, toolContext) {
       const absolute = await context.guard.resolve(path);
-      const info = await stat(absolute).catch((error: unknown) => {
+      const handle = await openConfinedFile(context.guard, absolute, "read").catch((error: unknown) => {
+        if (ToolError.isInstance(error)) throw error;
         throw new ToolError({ class: "not_found", code: "file_not_found", message: `cannot read ${path}: ${(error as Error).message}` });
       });
-      if (!info.isFile()) throw new ToolError({ class: "invalid_request", code: "not_a_file", message: `${path} is not a file` });
-      const maxLines = Math.min(limit ?? context.limits.maxLines, context.limits.maxLines);
-      const lines: string[] = [];
-      let bytes = 0;
-      let lineNumber = 0;
-      let nextOffset: number | undefined;
-      const stream = createReadStream(absolute, { encoding: "utf8", signal: toolContext.signal });
-      const reader = createInterface({ input: stream, crlfDelay: Infinity });
+      let stream: ReturnType<typeof handle.createReadStream> | undefined;
       try {
-        for await (const line of reader) {
+        const info = await handle.stat();
+        if (!info.isFile()) throw new ToolError({ class: "invalid_request", code: "not_a_file", message: `${path} is not a file` });
+        stream = handle.createReadStream({ signal: toolContext.signal });
+        const { maxBytes } = context.limits;
+        const maxLines = Math.min(limit ?? context.limits.maxLines, context.limits.maxLines);
+        const lines: string[] = [];
+        let bytes = 0;
+        let lineNumber = 0;
+        let nextOffset: number | undefined;
+        // Lines before `offset` are skipped unkept; a later line keeps one byte more than the room
+        // left, enough to tell it does not fit. The first line shown keeps up to the whole limit.
+        const cap = (number: number): number => (number < offset ? 0 : lines.length === 0 ? maxBytes + 1 : maxBytes - bytes + 1);
+        for await (const line of readBoundedLines(stream, cap)) {
           lineNumber += 1;
-          if (line.includes("\0")) throw new ToolError({ class: "invalid_request", code: "binary_file", message: `${path} is a binary file` });
+          if (line.hasZeroByte) throw new ToolError({ class: "invalid_request", code: "binary_file", message: `${path} is a binary file` });
           if (lineNumber < offset) continue;
-          const lineBytes = Buffer.byteLength(line, "utf8") + 1;
-          if (lines.length >= maxLines || (lines.length > 0 && bytes + lineBytes > context.limits.maxBytes)) {
+          const text = replaceControlCharacters(line.bytes.toString("utf8").replace(/\r$/, ""));
+          const lineBytes = Buffer.byteLength(text, "utf8") + 1;
+          const tooLong = line.cut || lineBytes > maxBytes;
+          if (lines.length >= maxLines || (lines.length > 0 && (tooLong || bytes + lineBytes > maxBytes))) {
             nextOffset = lineNumber;
             break;
           }
-          // A single line longer than the byte limit is cut, so minified files stay readable.
-          lines.push(lineBytes > context.limits.maxBytes ? `${Buffer.from(line).subarray(0, context.limits.maxBytes).toString("utf8").replace(/\uFFFD+$/u, "")} [line cut]` : line);
-          bytes += Math.min(lineBytes, context.limits.maxBytes);
+          // A single line longer than the byte limit is cut (mark included), so minified files stay readable.
+          lines.push(tooLong ? `${headBytes(text, maxBytes - CUT_MARK.length)}${CUT_MARK}` : text);
+          bytes += tooLong ? maxBytes : lineBytes;
         }
+        return {
+          path: context.guard.display(absolute),
+          content: lines.join("\n"),
+          startLine: offset,
+          endLine: offset + lines.length - 1,
+          ...(nextOffset === undefined ? { complete: true } : { complete: false, nextOffset }),
+        };
       } finally {
-        reader.close();
-        stream.destroy();
+        stream?.destroy();
+        // The stream closes the handle when it is destroyed; closing again is harmless.
+        await handle.close().catch(() => undefined);
       }
-      return {
-        path: context.guard.display(absolute),
-        content: lines.join("\n"),
-        startLine: offset,
-        endLine: offset + lines.length - 1,
-        ...(nextOffset === undefined ? { complete: true } : { complete: false, nextOffset }),
-      };
     },
   });
 }

@@ -4,6 +4,8 @@ import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
 import { defineTool } from "@lash/core";
 import { z } from "zod";
+import { replaceControlCharacters } from "./output-bounds.js";
+import { RegexLineMatcher } from "./regex-line-matcher.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";
 
 const inputSchema = z.object({
@@ -19,8 +21,16 @@ const SKIPPED_DIRECTORIES = new Set([".git", "node_modules", ".hg", ".svn"]);
 const MAX_SEARCHED_FILE_BYTES = 2 * 1024 * 1024;
 /** Stops a search of a huge tree; the answer says it stopped. */
 const MAX_SEARCHED_FILES = 20_000;
+/** Characters of a line that are searched: a minified file's one huge line is matched on its start. */
+const MAX_SEARCHED_LINE_CHARACTERS = 4096;
 
-/** `search_files`: `path:line: text` for each matching line, walking folders (binary files skipped). */
+/**
+ * `search_files`: `path:line: text` for each matching line, walking folders (binary files skipped).
+ * Plain text is matched here; a regular expression is matched in a worker thread with a deadline
+ * (`searchTimeoutMs` per file), so a pathological pattern fails with `search_timeout` instead of
+ * blocking the process. Lines longer than 4 096 characters are matched on their start only, and
+ * the answer counts them (`linesCut`).
+ */
 export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefinition<z.infer<typeof inputSchema>> {
   return defineTool({
     name: "search_files",
@@ -34,9 +44,11 @@ export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefini
         throw new ToolError({ class: "invalid_request", code: "invalid_regex", message: `not a regular expression: ${(error as Error).message}` });
       }
       const start = await context.guard.resolve(path);
+      const matcher = regex ? new RegexLineMatcher(pattern.source, pattern.flags, context.searchTimeoutMs, toolContext.signal) : undefined;
       const matches: string[] = [];
       let bytes = 0;
       let filesSearched = 0;
+      let linesCut = 0;
       let stoppedEarly = false;
       const searchFile = async (file: string): Promise<void> => {
         const info = await stat(file).catch(() => undefined);
@@ -44,10 +56,14 @@ export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefini
         filesSearched += 1;
         const content = await readFile(file, "utf8").catch(() => undefined);
         if (content === undefined || content.includes("\0")) return;
-        const lines = content.split("\n");
-        for (let index = 0; index < lines.length; index += 1) {
-          const line = lines[index] ?? "";
-          if (!pattern.test(line)) continue;
+        const lines = content.split("\n").map((line) => {
+          if (line.length <= MAX_SEARCHED_LINE_CHARACTERS) return line;
+          linesCut += 1;
+          return line.slice(0, MAX_SEARCHED_LINE_CHARACTERS);
+        });
+        const matching = matcher === undefined ? lines.flatMap((line, index) => (pattern.test(line) ? [index] : [])) : await matcher.match(lines);
+        for (const index of matching) {
+          const line = replaceControlCharacters((lines[index] ?? "").replace(/\r$/, ""));
           const shown = `${context.guard.display(file)}:${index + 1}: ${line.length > 300 ? `${line.slice(0, 300)}…` : line}`;
           const lineBytes = Buffer.byteLength(shown, "utf8") + 1;
           if (matches.length >= context.limits.maxLines || bytes + lineBytes > context.limits.maxBytes) {
@@ -77,10 +93,19 @@ export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefini
       };
       const info = await stat(start).catch(() => undefined);
       if (info === undefined) throw new ToolError({ class: "not_found", code: "path_not_found", message: `${path} does not exist` });
-      if (info.isDirectory()) await walk(start);
-      else await searchFile(start);
+      try {
+        if (info.isDirectory()) await walk(start);
+        else await searchFile(start);
+      } finally {
+        await matcher?.close();
+      }
       toolContext.signal.throwIfAborted();
-      return { matches, filesSearched, ...(stoppedEarly ? { truncated: true, hint: "more matches exist: narrow the query or the path" } : {}) };
+      return {
+        matches,
+        filesSearched,
+        ...(stoppedEarly ? { truncated: true, hint: "more matches exist: narrow the query or the path" } : {}),
+        ...(linesCut > 0 ? { linesCut, linesCutHint: `${linesCut} line(s) longer than ${MAX_SEARCHED_LINE_CHARACTERS} characters were searched on their start only` } : {}),
+      };
     },
   });
 }

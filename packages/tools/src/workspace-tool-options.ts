@@ -35,6 +35,11 @@ export interface WorkspaceToolsOptions extends PathGuardOptions {
   readonly limits?: Partial<OutputLimits>;
   /** How long a shell command may run before it is killed. Default 120 000 ms. */
   readonly shellTimeoutMs?: number;
+  /**
+   * How long `search_files` may spend matching a regular expression against one file before it
+   * gives up with `search_timeout`. Default 10 000 ms.
+   */
+  readonly searchTimeoutMs?: number;
   /** Only these tools (default: all of `WORKSPACE_TOOL_NAMES`). */
   readonly tools?: readonly WorkspaceToolName[];
 }
@@ -44,6 +49,7 @@ export interface WorkspaceToolContext {
   readonly guard: PathGuard;
   readonly limits: OutputLimits;
   readonly shellTimeoutMs: number;
+  readonly searchTimeoutMs: number;
   /** Resolves when approved; throws the refusal as a `ToolError` (`permission_denied`). */
   requireApproval(request: ToolApprovalRequest): Promise<void>;
 }
@@ -55,10 +61,13 @@ export function createWorkspaceToolContext(guard: PathGuard, options: WorkspaceT
     if (!Number.isInteger(value) || value < 1) throw new TypeError(`limits.${name} must be a positive integer, got ${String(value)}`);
   }
   const shellTimeoutMs = options.shellTimeoutMs ?? 120_000;
+  const searchTimeoutMs = options.searchTimeoutMs ?? 10_000;
+  if (!Number.isInteger(searchTimeoutMs) || searchTimeoutMs < 1) throw new TypeError(`searchTimeoutMs must be a positive integer, got ${String(searchTimeoutMs)}`);
   return {
     guard,
     limits,
     shellTimeoutMs,
+    searchTimeoutMs,
     async requireApproval(request) {
       const approve = options.approve;
       const answer = approve === undefined ? "changes need approval and none was configured" : await approve(request);

@@ -2,13 +2,14 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LashRuntime, textInput } from "@lash/core";
-import type { JsonValue, ToolContext, ToolDefinition } from "@lash/protocol";
+import type { JsonValue, ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
 import { ScriptedProvider, textStep, toolCallStep } from "@lash/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { boundText } from "./output-bounds.js";
 import type { ToolApprovalRequest, WorkspaceToolsOptions } from "./workspace-tool-options.js";
 import { createWorkspaceTools } from "./workspace-tools.js";
+import { failure, toolContext } from "../test/tool-context.js";
 
 let root: string;
 let outside: string;
@@ -30,22 +31,6 @@ afterEach(async () => {
   await rm(join(root, ".."), { recursive: true, force: true });
 });
 
-function toolContext(signal = new AbortController().signal): ToolContext {
-  return {
-    callId: "call-1",
-    toolName: "test",
-    sessionId: "s",
-    turnIndex: 1,
-    signal,
-    sessions: {
-      currentSessionId: "s",
-      createSession: () => Promise.reject(new Error("not used")),
-      runTurn: () => Promise.reject(new Error("not used")),
-      closeSession: () => Promise.reject(new Error("not used")),
-    },
-  };
-}
-
 async function toolsFor(options: Partial<WorkspaceToolsOptions> = {}): Promise<Map<string, ToolDefinition<unknown>>> {
   const tools = await createWorkspaceTools({ root, ...options });
   return new Map(tools.map((tool) => [tool.name, tool]));
@@ -55,15 +40,6 @@ async function call(options: Partial<WorkspaceToolsOptions>, name: string, input
   const tool = (await toolsFor(options)).get(name);
   if (tool === undefined) throw new Error(`no tool ${name}`);
   return (await tool.execute(input, toolContext(signal))) as JsonValue;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ToolError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!ToolError.isInstance(error)) throw new Error(`expected a ToolError, got ${String(error)}`);
-  return error;
 }
 
 describe("boundText", () => {
@@ -180,8 +156,8 @@ describe("writes and shell commands need approval", () => {
     expect((await failure(call({ approve }, "patch_file", { path: "src/main.ts", oldText: "missing", newText: "x" }))).failureCode).toBe("text_not_found");
   });
 
-  it("runs a command in the working directory with bounded output", async () => {
-    const result = await call({ approve: () => true, limits: { maxLines: 3 } }, "run_shell", { command: "pwd; for i in 1 2 3 4 5; do echo $i; done; echo oops >&2; exit 3" });
+  it("runs a command in the working directory with bounded output (one budget for both streams)", async () => {
+    const result = await call({ approve: () => true, limits: { maxLines: 4 } }, "run_shell", { command: "pwd; for i in 1 2 3 4 5; do echo $i; done; echo oops >&2; exit 3" });
     expect(result).toMatchObject({ exitCode: 3, stdout: expect.stringMatching(/work\n1\n2\n$/), stderr: "oops\n", stdoutTruncated: { totalBytes: expect.any(Number) } });
   });
 

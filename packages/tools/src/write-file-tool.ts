@@ -1,9 +1,9 @@
-import { mkdir, stat, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { stat } from "node:fs/promises";
 import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
 import { defineTool } from "@lash/core";
 import { z } from "zod";
+import { writeConfinedFile } from "./confined-file-access.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";
 
 const inputSchema = z.object({
@@ -30,8 +30,7 @@ export function createWriteFileTool(context: WorkspaceToolContext): ToolDefiniti
         args: { path, bytes },
         signal: toolContext.signal,
       });
-      await mkdir(dirname(absolute), { recursive: true });
-      await writeFile(absolute, content, "utf8");
+      await writeConfinedFile(context.guard, absolute, content);
       return { path: context.guard.display(absolute), bytesWritten: bytes, created: existing === undefined };
     },
   });
