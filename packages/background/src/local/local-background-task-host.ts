@@ -37,13 +37,13 @@ import type {
   BackgroundTaskUpdate,
   BackgroundTaskWatchItem,
   BackgroundTaskWork,
-  BackgroundTaskWorkContext,
   HiddenBackgroundWork,
   LocalBackgroundTaskCancel,
 } from "@lash/protocol";
 import { Observable, Subject, filter as filterEvents } from "rxjs";
 import { HiddenTaskPool } from "./hidden-task-pool.js";
-import { copyRecord, newTaskRecord, outcomeOf, type LocalTaskEntry, type LocalTaskOrigin, type ParsedRegistration } from "./local-task-entry.js";
+import { cancelledOutcome, copyRecord, DEFAULT_CANCEL_REASON, newTaskRecord, outcomeOf, type LocalTaskEntry, type LocalTaskOrigin, type ParsedRegistration } from "./local-task-entry.js";
+import { runTaskAttempts, type TaskAttemptHost } from "./local-task-attempts.js";
 
 /** Options of `LocalBackgroundTaskHost`. */
 export interface LocalBackgroundTaskHostOptions {
@@ -58,7 +58,6 @@ export interface LocalBackgroundTaskHostOptions {
 /** The default of `maxConcurrentTasks`: enough for a handful of subagents per session, bounded for a server. */
 export const DEFAULT_MAX_CONCURRENT_TASKS = 16;
 
-const DEFAULT_CANCEL_REASON = "cancelled";
 const SESSION_CLOSED_REASON = "session closed";
 const HOST_CLOSED_REASON = "host closed";
 
@@ -77,6 +76,15 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
   #runningCount = 0;
   #lastTime = 0;
   #closed = false;
+  /** What the attempt runner may do to this host's tasks. */
+  readonly #attemptHost: TaskAttemptHost = {
+    isCurrent: (entry) => this.#tasks.get(entry.record.id) === entry,
+    now: () => this.#now(),
+    emit: (event) => this.#emit(event),
+    finish: (entry, state, outcome, result) => this.#finish(entry, state, outcome, result),
+    progress: (entry, message) => this.#emitProgress(entry, message),
+    setLiveState: (entry, state) => this.#setLiveState(entry, state),
+  };
 
   constructor(options: LocalBackgroundTaskHostOptions = {}) {
     const limit = options.maxConcurrentTasks ?? DEFAULT_MAX_CONCURRENT_TASKS;
@@ -248,7 +256,7 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     if (entry === undefined) return undefined;
     if (!isTerminalBackgroundTaskState(entry.record.state)) {
       this.#ensureOpen("end a task");
-      this.#finish(entry, terminal, terminal === "cancelled" ? (parsedOutcome ?? { summary: entry.cancelReason ?? DEFAULT_CANCEL_REASON }) : parsedOutcome);
+      this.#finish(entry, terminal, terminal === "cancelled" ? (parsedOutcome ?? cancelledOutcome(entry)) : parsedOutcome);
     }
     return copyRecord(entry.record);
   }
@@ -481,7 +489,7 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     if (state === "completed") {
       if (outcome !== undefined) record.result = outcome;
     } else {
-      record.failure = outcome ?? { summary: state === "cancelled" ? (entry.cancelReason ?? DEFAULT_CANCEL_REASON) : "failed" };
+      record.failure = outcome ?? (state === "cancelled" ? cancelledOutcome(entry) : { summary: "failed" });
       if (result !== undefined) record.result = result;
     }
     entry.work = undefined;
@@ -566,7 +574,7 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
       if (next === undefined || isTerminalBackgroundTaskState(next.record.state) || next.work === undefined) continue;
       if (next.record.state === "cancel_requested") {
         // Asked to stop while it waited for a slot: it never runs.
-        this.#finish(next, "cancelled", { summary: next.cancelReason ?? DEFAULT_CANCEL_REASON });
+        this.#finish(next, "cancelled", cancelledOutcome(next));
         continue;
       }
       next.record.attempt.attempt += 1;
@@ -582,59 +590,6 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     if (work === undefined) return;
     entry.holdsSlot = true;
     this.#runningCount += 1;
-    void this.#runAttempts(entry, work);
-  }
-
-  async #runAttempts(entry: LocalTaskEntry, work: BackgroundTaskWork): Promise<void> {
-    const { record } = entry;
-    const maxAttempts = record.attempt.maxAttempts ?? 1;
-    let attempt = record.attempt.attempt;
-    for (;;) {
-      let outcome: BackgroundTaskOutcome | undefined;
-      try {
-        const context = this.#workContext(entry, attempt);
-        const returned = await Promise.resolve().then(() => work(context));
-        outcome = returned === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskOutcomeSchema, returned, "background task work result");
-      } catch (error) {
-        if (this.#tasks.get(record.id) !== entry || isTerminalBackgroundTaskState(record.state)) return;
-        if (record.state === "cancel_requested" || entry.controller.signal.aborted) {
-          this.#finish(entry, "cancelled", { summary: entry.cancelReason ?? DEFAULT_CANCEL_REASON });
-          return;
-        }
-        const message = error instanceof Error ? error.message : String(error);
-        if (attempt < maxAttempts) {
-          attempt += 1;
-          record.attempt.attempt = attempt;
-          record.updatedAt = this.#now();
-          this.#emit({ type: "retrying", taskId: record.id, record: copyRecord(record), attempt, error: message });
-          continue;
-        }
-        this.#finish(entry, "failed", { summary: message });
-        return;
-      }
-      if (this.#tasks.get(record.id) !== entry || isTerminalBackgroundTaskState(record.state)) return;
-      if (record.state === "cancel_requested") {
-        this.#finish(entry, "cancelled", { summary: entry.cancelReason ?? DEFAULT_CANCEL_REASON }, outcome);
-      } else {
-        this.#finish(entry, "completed", outcome);
-      }
-      return;
-    }
-  }
-
-  #workContext(entry: LocalTaskEntry, attempt: number): BackgroundTaskWorkContext {
-    return {
-      record: copyRecord(entry.record),
-      attempt,
-      signal: entry.controller.signal,
-      progress: async (message: string): Promise<void> => {
-        if (this.#tasks.get(entry.record.id) !== entry || isTerminalBackgroundTaskState(entry.record.state)) return;
-        this.#emitProgress(entry, message);
-      },
-      setLiveState: async (state: BackgroundTaskLiveState): Promise<void> => {
-        if (this.#tasks.get(entry.record.id) !== entry) return;
-        this.#setLiveState(entry, parseBackgroundTaskArgument(backgroundTaskLiveStateSchema, state, "live state"));
-      },
-    };
+    void runTaskAttempts(entry, work, this.#attemptHost);
   }
 }

@@ -75,3 +75,11 @@ export function outcomeOf(completion: { summary?: string | undefined; value?: un
     "background task outcome",
   );
 }
+
+/** The reason a cancelled task records when none was given. */
+export const DEFAULT_CANCEL_REASON = "cancelled";
+
+/** The `failure` of a task that ends cancelled: the first cancel request's reason. */
+export function cancelledOutcome(entry: LocalTaskEntry): BackgroundTaskOutcome {
+  return { summary: entry.cancelReason ?? DEFAULT_CANCEL_REASON };
+}

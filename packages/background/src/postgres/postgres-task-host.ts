@@ -41,7 +41,7 @@ import {
 } from "@lash/protocol";
 import pg from "pg";
 import PgBoss from "pg-boss";
-import { filter, map, Observable, Subject, type Subscription } from "rxjs";
+import { filter, map, Observable, Subject } from "rxjs";
 import { appendEvents, DurableEventLog } from "./postgres-event-log.js";
 import { DurableHostCore } from "./postgres-host-core.js";
 import { resolveHostOptions, type PostgresBackgroundTaskHostOptions } from "./postgres-host-options.js";
@@ -61,6 +61,7 @@ import { deleteTaskRow, insertTaskRow, readTaskRow, readTaskRows, updateTaskRow,
 import { DurableTaskWorker } from "./postgres-task-worker.js";
 import { parseEnqueueRequest, type DurableTaskRequest, type EnqueueOptions } from "./postgres-enqueue.js";
 import { HiddenWorkTracker } from "./postgres-hidden-work.js";
+import { waitForTerminalRecord } from "./postgres-terminal-wait.js";
 import { filterClause, watchStream } from "./postgres-task-queries.js";
 import { newTaskRecord } from "../local/local-task-entry.js";
 
@@ -270,48 +271,16 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<BackgroundTaskRecord>((resolve, reject) => {
-      let done = false;
-      // Assigned after `subscribe` returns: a stream that already completed calls `finish` inside it.
-      const subscriptions: Subscription[] = [];
-      let recheckTimer: ReturnType<typeof setInterval> | undefined;
-      const finish = (settle: () => void): void => {
-        if (done) return;
-        done = true;
-        for (const subscription of subscriptions) subscription.unsubscribe();
-        if (recheckTimer !== undefined) clearInterval(recheckTimer);
-        signal?.removeEventListener("abort", onAbort);
-        settle();
-      };
-      const onAbort = (): void => finish(() => reject(signal?.reason));
-      const recheck = (): void => {
-        if (done) return;
-        this.get(taskId).then(
-          (record) => {
-            if (record === undefined) finish(() => reject(new UnknownBackgroundTaskError(taskId)));
-            else if (isTerminalBackgroundTaskState(record.state)) finish(() => resolve(record));
-          },
-          (error: unknown) => finish(() => reject(error)),
-        );
-      };
-      // Subscribe before reading, so an ending committed in between is not missed.
-      const subscription = this.#core.log.events.subscribe({
-        next: ({ event }) => {
-          if (event.taskId === taskId && isTerminalBackgroundTaskState(event.record.state)) finish(() => resolve(event.record));
-        },
-        complete: () => finish(() => reject(new BackgroundTaskHostClosedError("wait for a task"))),
-      });
-      subscriptions.push(subscription, this.#unregistered.pipe(filter((id) => id === taskId)).subscribe(() => recheck()));
-      if (done) {
-        for (const opened of subscriptions) opened.unsubscribe();
-        return;
-      }
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      recheckTimer = setInterval(recheck, this.#core.options.maintenanceIntervalSeconds * 1000);
-      recheckTimer.unref();
-      recheck();
-    });
+    return waitForTerminalRecord(
+      {
+        events: this.#core.log.events,
+        unregistered: this.#unregistered,
+        read: (id) => this.get(id),
+        recheckIntervalMs: this.#core.options.maintenanceIntervalSeconds * 1000,
+      },
+      taskId,
+      signal,
+    );
   }
 
   subscribe(filterArgument?: BackgroundTaskFilter): Observable<BackgroundTaskEvent> {
