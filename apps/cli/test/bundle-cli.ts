@@ -17,6 +17,9 @@ const packageRoot = fileURLToPath(new URL("..", import.meta.url));
  * Bundles `src/cli.ts` once per test run: the tests start the command many times, and loading the
  * TypeScript sources of every workspace package through a transpiler each time would dominate.
  * The drivers stay external and resolve from this package's node_modules, as they would installed.
+ * (The same build as `bundleForChildProcess` of `@lash/testkit/child-process`, written out here:
+ * a vitest global setup is loaded without the `@lash/source` condition, so it cannot import a
+ * workspace package's sources.)
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cache = join(packageRoot, "node_modules", ".cache");

@@ -1,37 +1,9 @@
-import { randomUUID } from "node:crypto";
-import pg from "pg";
+import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled, runAdminStatement } from "@lash/testkit/postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newSessionId, runLash, startLash, temporaryDirectory, waitFor, writeScript } from "./run-lash.js";
 
-const POSTGRES_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const schema = `lash_cli_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3_000 });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Why PostgreSQL cannot be used here, or `undefined`. Under CI an unreachable server fails instead. */
-async function unavailableReason(): Promise<string | undefined> {
-  try {
-    await admin("select 1");
-    return undefined;
-  } catch (error) {
-    return `PostgreSQL at ${POSTGRES_URL.replace(/:[^:@/]*@/, ":***@")} is unreachable (${(error as Error).message}); set DATABASE_URL to run these tests`;
-  }
-}
-
-const reason = await unavailableReason();
-if (reason !== undefined) {
-  if (process.env.CI === "true") throw new Error(`CI=true, so the PostgreSQL tests fail: ${reason}`);
-  console.warn(`[lash] PostgreSQL tests of the CLI skipped: ${reason}`);
-}
+const schema = freshSchemaName("lash_cli_");
+const enabled = await postgresTestsEnabled();
 
 function storeUrl(): string {
   const url = new URL(POSTGRES_URL);
@@ -39,7 +11,7 @@ function storeUrl(): string {
   return url.toString();
 }
 
-describe.skipIf(reason !== undefined)("a PostgreSQL store", () => {
+describe.skipIf(!enabled)("a PostgreSQL store", () => {
   let home: string;
 
   beforeAll(async () => {
@@ -47,14 +19,12 @@ describe.skipIf(reason !== undefined)("a PostgreSQL store", () => {
   });
 
   afterAll(async () => {
-    if (reason === undefined) {
-      for (const name of [schema, `${schema}_background`, `${schema}_pgboss`]) await admin(`drop schema if exists "${name}" cascade`);
-    }
+    if (enabled) await dropSchema(schema, `${schema}_background`, `${schema}_pgboss`);
   });
 
   it("must be migrated first (the error says how), then runs and lists sessions", async () => {
     const script = await writeScript(home, "pg", [{ text: "Stored in PostgreSQL.", usage: { input: 11, output: 4 } }]);
-    await admin(`create schema if not exists "${schema}"`);
+    await runAdminStatement(`create schema if not exists "${schema}"`);
     const unmigrated = await runLash(["run", "--store", storeUrl(), "--script", script, "hi"], home);
     expect(unmigrated.code).toBe(2);
     expect(unmigrated.stderr).toContain("run `lash db migrate` (with the same --store) first");

@@ -11,7 +11,7 @@ import { InMemorySessionDatabase } from "@lash/core";
 import { createFileSessionDatabase } from "../src/fs/index.js";
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "../src/sql/index.js";
 import { turnCommit } from "../src/faults/turn-commits.js";
-import { postgresUnavailableReason, POSTGRES_URL, dropSchema, freshSchemaName } from "../test/postgres.js";
+import { postgresUnavailableReason, POSTGRES_URL, dropSchema, freshSchemaName } from "@lash/testkit/postgres";
 import { collectGarbage, measure, type Stats } from "./bench-stats.js";
 
 export interface CommitSide {

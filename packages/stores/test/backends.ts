@@ -3,7 +3,7 @@ import Database from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import { createSqlSessionDatabase, type LashSqlSchema, type SqlCommitHook, type SqlSessionDatabase } from "../src/sql/index.js";
-import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason } from "./postgres.js";
+import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason } from "@lash/testkit/postgres";
 import { createSqliteTestFolder } from "./sqlite.js";
 
 /** Fresh, empty storage on one backend: a database file, or a PostgreSQL schema of its own. */

@@ -1,9 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp } from "node:fs/promises";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleForChildProcess } from "@lash/testkit/child-process";
 
 const workerSource = fileURLToPath(new URL("./task-worker.ts", import.meta.url));
 const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -15,26 +13,7 @@ let bundled: Promise<string> | undefined;
  * instead of transpiling the workspace's TypeScript at every start.
  */
 function workerBundle(): Promise<string> {
-  bundled ??= (async () => {
-    // Inside the package's node_modules, so the bundle resolves its external drivers from there.
-    const cache = join(packageRoot, "node_modules", ".cache");
-    await mkdir(cache, { recursive: true });
-    const outfile = join(await mkdtemp(join(cache, "lash-task-worker-")), "task-worker.mjs");
-    await build({
-      entryPoints: [workerSource],
-      outfile,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      conditions: ["@lash/source"],
-      external: ["pg", "pg-native", "pg-boss"],
-      // `pg` and pg-boss are CommonJS: give the bundle a `require` for them.
-      banner: { js: "import { createRequire as lashCreateRequire } from 'node:module'; const require = lashCreateRequire(import.meta.url);" },
-      logLevel: "error",
-    });
-    return outfile;
-  })();
+  bundled ??= bundleForChildProcess({ entry: workerSource, packageRoot, external: ["pg", "pg-native", "pg-boss"] });
   return bundled;
 }
 

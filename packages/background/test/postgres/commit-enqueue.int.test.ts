@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostgresBackgroundTaskHost } from "../../src/postgres/index.js";
 import { openTestHost } from "./durable-harness.js";
-import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "./postgres.js";
+import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "@lash/testkit/postgres";
 
 const enabled = await postgresTestsEnabled();
 

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTaskWorker, type WorkerLine, type WorkerProcess } from "../../src/faults/worker-process.js";
 import type { DurableTaskRequest, PostgresBackgroundTaskHost } from "../../src/postgres/index.js";
 import { openTestHost } from "./durable-harness.js";
-import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "./postgres.js";
+import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "@lash/testkit/postgres";
 
 const enabled = await postgresTestsEnabled();
 

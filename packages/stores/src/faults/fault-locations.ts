@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSqlSessionDatabase } from "../sql/index.js";
-import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason } from "../../test/postgres.js";
+import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason } from "@lash/testkit/postgres";
 import type { FaultBackendKind } from "./fault-backends.js";
 
 /** Storage for one fault test: `location` is what a writer process opens (a file, a folder, a schema). */

@@ -1,9 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp } from "node:fs/promises";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleForChildProcess } from "@lash/testkit/child-process";
 import type { FaultBackendKind } from "./fault-backends.js";
 
 const writerSource = fileURLToPath(new URL("./crash-writer.ts", import.meta.url));
@@ -16,26 +14,7 @@ let bundled: Promise<string> | undefined;
  * and loading hundreds of TypeScript and library files through a transpiler would dominate the run.
  */
 function writerBundle(): Promise<string> {
-  bundled ??= (async () => {
-    // Inside the package's node_modules, so the bundle resolves its external drivers from there.
-    const cache = join(packageRoot, "node_modules", ".cache");
-    await mkdir(cache, { recursive: true });
-    const outfile = join(await mkdtemp(join(cache, "lash-crash-writer-")), "crash-writer.mjs");
-    await build({
-      entryPoints: [writerSource],
-      outfile,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      conditions: ["@lash/source"],
-      external: ["better-sqlite3", "pg", "pg-native"],
-      // `pg` and friends are CommonJS: give the bundle a `require` for them.
-      banner: { js: "import { createRequire as lashCreateRequire } from 'node:module'; const require = lashCreateRequire(import.meta.url);" },
-      logLevel: "error",
-    });
-    return outfile;
-  })();
+  bundled ??= bundleForChildProcess({ entry: writerSource, packageRoot, external: ["better-sqlite3", "pg", "pg-native"] });
   return bundled;
 }
 

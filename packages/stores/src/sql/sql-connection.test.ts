@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import Database from "better-sqlite3";
 import { thrown } from "../../test/fixtures.js";
-import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason, runAdminStatement } from "../../test/postgres.js";
+import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason, runAdminStatement } from "@lash/testkit/postgres";
 import { createSqliteTestFolder } from "../../test/sqlite.js";
 import { importOptionalDriver } from "./sql-connection.js";
 import { createSqlSessionDatabase, parseSqlConnectionString, redactConnectionString, type LashSqlSchema, type SqlSessionDatabaseOptions } from "./index.js";
