@@ -1,25 +1,20 @@
 import type {
-  BackgroundTaskHost,
   ModelProvider,
   PersistedSessionRead,
   PersistedSessionState,
   SessionStore,
   SessionStoreFactory,
-  ToolDefinition,
-  ToolProvider,
 } from "@lash/protocol";
 import { LashError, persistedSessionStateSchema } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import { createStandardMode } from "../modes/standard-mode.js";
-import type { LashPlugin } from "../plugins/plugin.js";
 import { PluginHost } from "../plugins/plugin-host.js";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
-import { createToolProvider } from "../tools/tool-surface.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
-import { configurationError, RuntimeCoreSetters } from "./runtime-core-draft.js";
+import { configurationError } from "./runtime-core-draft.js";
+import { RuntimePartsSetters } from "./runtime-parts-setters.js";
 import { validateResidency, type Residency, type RuntimeEnvironment } from "./runtime-environment.js";
 import { assembleSessionCore, unconfiguredProvider, type SessionPolicyInput } from "./session-assembly.js";
-import { checkBackgroundTaskHost } from "./background-task-access.js";
 import type { SessionCore, SessionEnvironment } from "./session-core.js";
 
 function errorMessage(error: unknown): string {
@@ -62,22 +57,18 @@ export function applyLoadedSession(core: SessionCore, read: PersistedSessionRead
  * builds a runtime that keeps everything in memory. `withEnvironment` starts from a shared
  * `RuntimeEnvironment`; setters called after it change only this runtime.
  */
-export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimeCoreSetters {
+export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSetters {
   readonly #create: (core: SessionCore) => Runtime;
   #environment: RuntimeEnvironment | undefined;
   #sessionId: string | undefined;
   #policy: SessionPolicyInput = {};
   #initialState: PersistedSessionState | undefined;
   #provider: ModelProvider | undefined;
-  #toolProviders: ToolProvider[] = [];
-  #plugins: LashPlugin[] = [];
-  #modes: ExecutionMode[] = [];
   #residency: Residency | undefined;
   #store: SessionStore | undefined;
   #storeFactory: SessionStoreFactory | undefined;
   #turnInjection: TurnInjectionBridge | undefined;
   #inputInjection: TurnInputInjectionBridge | undefined;
-  #backgroundTaskHost: BackgroundTaskHost | undefined;
 
   /** @internal Use `LashRuntime.builder()`. */
   constructor(create: (core: SessionCore) => Runtime) {
@@ -93,15 +84,6 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimeCoreSetter
   withEnvironment(environment: RuntimeEnvironment): this {
     this.#environment = environment;
     this.core.replace(environment.core);
-    return this;
-  }
-
-  /**
-   * The host that runs and tracks this runtime's background tasks (and its child sessions'); overrides
-   * the environment's. `runtime.backgroundTasks()` and the subagent tools need one.
-   */
-  withBackgroundTaskHost(host: BackgroundTaskHost): this {
-    this.#backgroundTaskHost = checkBackgroundTaskHost(host);
     return this;
   }
 
@@ -127,33 +109,6 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimeCoreSetter
 
   withProvider(provider: ModelProvider): this {
     this.#provider = provider;
-    return this;
-  }
-
-  /** Adds tools (as one provider). */
-  withTools(tools: readonly ToolDefinition<unknown>[]): this {
-    this.#toolProviders.push(createToolProvider(tools));
-    return this;
-  }
-
-  withToolProvider(provider: ToolProvider): this {
-    this.#toolProviders.push(provider);
-    return this;
-  }
-
-  withPlugin(plugin: LashPlugin): this {
-    this.#plugins.push(plugin);
-    return this;
-  }
-
-  withPlugins(plugins: readonly LashPlugin[]): this {
-    this.#plugins.push(...plugins);
-    return this;
-  }
-
-  /** Registers an execution mode (selected by `policy.executionMode`; `standard` is built in). */
-  withMode(mode: ExecutionMode): this {
-    this.#modes.push(mode);
     return this;
   }
 
@@ -245,17 +200,17 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimeCoreSetter
   #sessionEnvironment(): SessionEnvironment {
     const shared = this.#environment;
     const modes = new Map<string, ExecutionMode>(shared?.modes ?? [["standard", createStandardMode()]]);
-    for (const mode of this.#modes) modes.set(mode.id, mode);
+    for (const mode of this.modes) modes.set(mode.id, mode);
     // Runtimes of one environment share its plugin host unless this builder adds plugins.
-    const plugins = shared && this.#plugins.length === 0 ? shared.pluginHost : new PluginHost([...(shared?.pluginHost.plugins ?? []), ...this.#plugins]);
+    const plugins = shared && this.plugins.length === 0 ? shared.pluginHost : new PluginHost([...(shared?.pluginHost.plugins ?? []), ...this.plugins]);
     return {
       core: this.core.build(),
-      toolProviders: [...(shared?.toolProviders ?? []), ...this.#toolProviders],
+      toolProviders: [...(shared?.toolProviders ?? []), ...this.toolProviders],
       plugins,
       modes,
       sessionStoreFactory: this.#storeFactory ?? shared?.sessionStoreFactory,
       residency: this.#residency ?? shared?.residency ?? "keep_all",
-      backgroundTaskHost: this.#backgroundTaskHost ?? shared?.backgroundTaskHost,
+      backgroundTaskHost: this.backgroundTaskHost ?? shared?.backgroundTaskHost,
     };
   }
 }

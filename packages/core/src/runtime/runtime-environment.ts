@@ -1,13 +1,11 @@
-import type { BackgroundTaskHost, ModelProvider, SessionStoreFactory, ToolDefinition, ToolProvider } from "@lash/protocol";
+import type { BackgroundTaskHost, ModelProvider, SessionStoreFactory, ToolProvider } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import { createStandardMode } from "../modes/standard-mode.js";
-import type { LashPlugin } from "../plugins/plugin.js";
 import { PluginHost } from "../plugins/plugin-host.js";
-import { createToolProvider } from "../tools/tool-surface.js";
-import { checkBackgroundTaskHost, type BackgroundRuntimeHost } from "./background-task-access.js";
+import type { BackgroundRuntimeHost } from "./background-task-access.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
-import { RuntimeCoreSetters } from "./runtime-core-draft.js";
+import { RuntimePartsSetters } from "./runtime-parts-setters.js";
 import { checkProvider } from "./session-assembly.js";
 
 /**
@@ -94,25 +92,11 @@ export class RuntimeEnvironment {
  * Builds a `RuntimeEnvironment`. Every setter returns the builder. `withRuntimeCoreConfig` replaces
  * the whole core configuration; per-field setters called after it still apply.
  */
-export class RuntimeEnvironmentBuilder extends RuntimeCoreSetters {
+export class RuntimeEnvironmentBuilder extends RuntimePartsSetters {
   #residency: Residency = "keep_all";
   #sessionStoreFactory: SessionStoreFactory | undefined;
   #pluginHost: PluginHost | undefined;
-  readonly #plugins: LashPlugin[] = [];
   readonly #providers: ModelProvider[] = [];
-  readonly #toolProviders: ToolProvider[] = [];
-  readonly #modes: ExecutionMode[] = [];
-  #backgroundTaskHost: BackgroundTaskHost | undefined;
-
-  /**
-   * The host that runs and tracks background tasks for every runtime of this environment (and their
-   * child sessions): `runtime.backgroundTasks()` reaches it, closing a child session applies its
-   * tasks' close policies, and subagent tools need it. Order-independent with the other setters.
-   */
-  withBackgroundTaskHost(host: BackgroundTaskHost): this {
-    this.#backgroundTaskHost = checkBackgroundTaskHost(host);
-    return this;
-  }
 
   /** The core configuration and store factory of `host.embedded`, and its background task host. */
   withBackgroundRuntimeHost(host: BackgroundRuntimeHost): this {
@@ -138,16 +122,6 @@ export class RuntimeEnvironmentBuilder extends RuntimeCoreSetters {
     return this;
   }
 
-  withPlugin(plugin: LashPlugin): this {
-    this.#plugins.push(plugin);
-    return this;
-  }
-
-  withPlugins(plugins: readonly LashPlugin[]): this {
-    this.#plugins.push(...plugins);
-    return this;
-  }
-
   /**
    * Registers a model provider under its `providerId` (the first one is the default). A resumed
    * session gets the provider its persisted policy names.
@@ -162,38 +136,21 @@ export class RuntimeEnvironmentBuilder extends RuntimeCoreSetters {
     return this;
   }
 
-  /** Adds tools (as one provider) to every runtime. */
-  withTools(tools: readonly ToolDefinition<unknown>[]): this {
-    this.#toolProviders.push(createToolProvider(tools));
-    return this;
-  }
-
-  withToolProvider(provider: ToolProvider): this {
-    this.#toolProviders.push(provider);
-    return this;
-  }
-
-  /** Registers an execution mode (selected by `policy.executionMode`; `standard` is built in). */
-  withMode(mode: ExecutionMode): this {
-    this.#modes.push(mode);
-    return this;
-  }
-
   build(): RuntimeEnvironment {
     const modes = new Map<string, ExecutionMode>([["standard", createStandardMode()]]);
-    for (const mode of this.#modes) modes.set(mode.id, mode);
+    for (const mode of this.modes) modes.set(mode.id, mode);
     const basePlugins = this.#pluginHost?.plugins ?? [];
     const pluginHost =
-      this.#pluginHost && this.#plugins.length === 0 ? this.#pluginHost : new PluginHost([...basePlugins, ...this.#plugins]);
+      this.#pluginHost && this.plugins.length === 0 ? this.#pluginHost : new PluginHost([...basePlugins, ...this.plugins]);
     return new RuntimeEnvironment({
       core: this.core.build(),
       residency: this.#residency,
       sessionStoreFactory: this.#sessionStoreFactory,
       pluginHost,
       providers: [...this.#providers],
-      toolProviders: [...this.#toolProviders],
+      toolProviders: [...this.toolProviders],
       modes,
-      backgroundTaskHost: this.#backgroundTaskHost,
+      backgroundTaskHost: this.backgroundTaskHost,
     });
   }
 }
