@@ -3,7 +3,9 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: ["src/cli.ts", "src/index.ts"],
   format: ["esm"],
-  dts: false,
+  // Declarations for the library entry (`@lash/cli` embedded in a host); the bin needs none.
+  dts: { entry: "src/index.ts" },
   sourcemap: true,
   clean: true,
+  tsconfig: "tsconfig.build.json",
 });

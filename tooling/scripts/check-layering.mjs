@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Checks that every in-repo dependency edge follows the table in ARCHITECTURE.md.
+// Checks that every in-repo dependency edge follows the table below (docs/architecture.md explains it).
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -88,7 +88,7 @@ export function checkLayering(manifests) {
     } else {
       allowed = ALLOWED_EDGES[name];
       if (!allowed) {
-        violations.push(`${path}: package ${name} is not in the dependency table (tooling/scripts/check-layering.mjs, ARCHITECTURE.md); add it there first`);
+        violations.push(`${path}: package ${name} is not in the dependency table (tooling/scripts/check-layering.mjs, docs/architecture.md); add it there first`);
         continue;
       }
     }

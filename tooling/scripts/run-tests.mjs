@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// The repository's test command: typecheck of every package, then every test project in one vitest
-// run (the layering check is one of those tests). Prints one plain `N passed, N failed, N skipped`
-// line for CI. Extra arguments go to vitest, e.g. `pnpm test packages/core/src/turn`.
+// The repository's test command. Without arguments: the typecheck and build of every package, the
+// package checks (pack + publint + attw), the API reports, then
+// every test project in one vitest run (the layering and import-cycle checks are tests there). Each
+// check counts as one test in the plain `N passed, N failed, N skipped` line CI reads. Extra
+// arguments go to vitest and run only the typecheck and those tests, e.g.
+// `pnpm test packages/core/src/turn`.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,8 +33,28 @@ function run(command, args) {
   return result.status ?? 1;
 }
 
-const typecheckFailed = run("pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]) !== 0;
-if (typecheckFailed) console.error("typecheck failed");
+const fullRun = extraArgs.length === 0;
+let checksPassed = 0;
+let checksFailed = 0;
+/** Runs one check; its failure is counted, and named at the end. */
+const failedChecks = [];
+function check(name, command, args) {
+  console.log(`\n== ${name}`);
+  if (run(command, args) === 0) {
+    checksPassed += 1;
+  } else {
+    checksFailed += 1;
+    failedChecks.push(name);
+  }
+}
+
+// Turbo runs both at once and caches them per package; the build feeds the package checks and the
+// API reports, which read `dist`.
+check(fullRun ? "typecheck and build" : "typecheck", "pnpm", ["exec", "turbo", "run", ...(fullRun ? ["typecheck", "build"] : ["typecheck"]), "--output-logs=errors-only"]);
+if (fullRun) {
+  check("package checks (pack, publint, attw)", "node", ["tooling/scripts/check-packages.mjs"]);
+  check("API reports", "node", ["tooling/scripts/api-reports.mjs"]);
+}
 
 const reportDirectory = mkdtempSync(join(tmpdir(), "lash-vitest-"));
 const report = join(reportDirectory, "report.json");
@@ -53,9 +76,11 @@ if (existsSync(report)) {
   failed += 1;
 }
 rmSync(reportDirectory, { recursive: true, force: true });
-if (typecheckFailed) failed += 1;
 // Unhandled errors, or no test file matching a filter, fail the run without failing a test.
 if (vitestStatus !== 0 && failed === 0) failed += 1;
 
+passed += checksPassed;
+failed += checksFailed;
+if (failedChecks.length > 0) console.error(`failed checks: ${failedChecks.join(", ")}`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);

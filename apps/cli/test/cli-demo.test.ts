@@ -2,11 +2,19 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import rootPackageJson from "../../../package.json" with { type: "json" };
-import packageJson from "../package.json" with { type: "json" };
 import { runLash, temporaryDirectory } from "./run-lash.js";
 
-const packageRoot = fileURLToPath(new URL("..", import.meta.url));
+const repositoryRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+async function runCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+  return { code, stdout, stderr };
+}
 
 describe("lash demo", () => {
   it("streams an offline turn with a tool round trip and a usage table, and stores it", async () => {
@@ -35,24 +43,19 @@ describe("lash demo", () => {
     expect(JSON.parse((await runLash(["sessions", "list", "--all", "--json"], home)).stdout)).toEqual([]);
   });
 
-  it("the README's first command ends in the package's demo script, which works from source in a fresh LASH_HOME", async () => {
-    // `pnpm demo` at the root runs this package's `demo` script: run that exact command line.
-    expect(rootPackageJson.scripts.demo).toBe("pnpm --filter @lash/cli demo");
-    const [command, ...args] = packageJson.scripts.demo.split(" ");
-    expect(command).toBe("tsx");
+  it("the README's first command ends in `pnpm demo`, which runs from source and suggests `pnpm lash` commands that work", async () => {
     const home = await temporaryDirectory();
-    const child = spawn(join(packageRoot, "node_modules", ".bin", "tsx"), args, {
-      cwd: packageRoot,
-      env: { PATH: process.env.PATH ?? "", HOME: home, LASH_HOME: join(home, "lash-home") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-    expect(stderr).toContain(`stored in sqlite:${join(home, "lash-home", "lash.db")}`);
-    expect(stdout).toContain("Order 7 has shipped");
-    expect(code).toBe(0);
+    const environment = { PATH: process.env.PATH ?? "", HOME: home, LASH_HOME: join(home, "lash-home") };
+    const pnpm = (args: string[]) => runCommand("pnpm", args, repositoryRoot, environment);
+    const demo = await pnpm(["--silent", "demo"]);
+    expect(demo.stderr).toContain(`stored in sqlite:${join(home, "lash-home", "lash.db")}`);
+    expect(demo.stdout).toContain("Order 7 has shipped");
+    expect(demo.code).toBe(0);
+    const sessionId = /as session ([0-9a-f-]{36})/.exec(demo.stderr)?.[1] ?? "";
+    expect(demo.stderr).toContain(`next: pnpm lash sessions list · pnpm lash sessions show ${sessionId} · pnpm lash sessions usage ${sessionId}`);
+    // What the demo suggests next works as printed, flags included.
+    const listed = await pnpm(["--silent", "lash", "sessions", "list", "--json"]);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ sessionId, title: "demo: orders 7 and 8" }]);
   });
 });

@@ -5,7 +5,7 @@ export { EmbeddedRuntimeBuilder } from "./runtime/runtime-builder.js";
 export { unconfiguredProvider } from "./runtime/session-assembly.js";
 export type { SessionPolicyInput } from "./runtime/session-assembly.js";
 export { RuntimeEnvironment, RuntimeEnvironmentBuilder } from "./runtime/runtime-environment.js";
-export type { Residency } from "./runtime/runtime-environment.js";
+export type { Residency } from "./runtime/residency.js";
 export type { ParkedSession } from "./runtime/park-resume.js";
 export { createEmbeddedRuntimeHost, createRuntimeCoreConfig } from "./runtime/runtime-core-config.js";
 export type { EmbeddedRuntimeHost, RuntimeCoreConfig } from "./runtime/runtime-core-config.js";

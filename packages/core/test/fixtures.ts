@@ -1,4 +1,4 @@
-// Shared fixtures of the core tests (the reference's helpers.rs): tools, sinks and a runtime factory.
+// Shared fixtures of the core tests: tools, sinks and a runtime factory.
 import type {
   EventSink,
   JsonValue,

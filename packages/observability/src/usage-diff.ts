@@ -12,7 +12,8 @@ function keyOf(source: string, model: string): string {
 
 function index(entries: readonly TokenLedgerEntry[]): Map<string, TokenLedgerEntry> {
   const byKey = new Map<string, TokenLedgerEntry>();
-  // Duplicate pairs: the last entry wins (no summing), as in the reference.
+  // Duplicate pairs: the last entry wins (no summing). Each entry is a running total of its pair,
+  // so a later duplicate supersedes an earlier one; adding them would count the same tokens twice.
   for (const entry of entries) byKey.set(keyOf(entry.source, entry.model), entry);
   return byKey;
 }

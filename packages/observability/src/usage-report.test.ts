@@ -10,7 +10,7 @@ function entry(source: string, model: string, input: number, output: number, cac
 }
 
 describe("SessionUsageReport.fromEntries", () => {
-  it("aggregates sources and models (reference session_usage_report_aggregates_sources_and_models)", () => {
+  it("aggregates sources and models: totals, sums per source and per model", () => {
     const entries = [entry("turn", "gpt-5.4-mini", 10, 2, 3, 1), entry("observer", "gpt-5.4-mini", 7, 1, 0, 0), entry("turn", "gpt-5.4", 20, 4, 5, 2)];
     const report = SessionUsageReport.fromEntries(entries);
     expect(report.entryCount).toBe(3);

@@ -75,7 +75,7 @@ export function parseLedger(entries: unknown, what: string): TokenLedgerEntry[] 
   });
 }
 
-/** Builds the report of a ledger (the reference's `SessionUsageReport::from_entries`). */
+/** Builds the report of a ledger. */
 function fromEntries(entries: readonly TokenLedgerEntry[]): SessionUsageReport {
   const ledger = parseLedger(entries, "SessionUsageReport.fromEntries");
   const total = zero();

@@ -41,8 +41,8 @@ export function stableStringify(value: unknown, indent?: number): string {
 }
 
 /**
- * Orders strings by code point, the byte order of their UTF-8 (what the reference sorts by, and what
- * SQLite's BINARY and PostgreSQL's "C" collations give): `localeCompare` depends on the machine's
+ * Orders strings by code point, the byte order of their UTF-8 (what SQLite's BINARY and PostgreSQL's
+ * "C" collations give, so every backend sorts alike): `localeCompare` depends on the machine's
  * locale, and `<` compares UTF-16 code units, which puts astral characters before U+E000..U+FFFF.
  */
 export function compareCodePoints(left: string, right: string): number {

@@ -15,7 +15,8 @@ export interface ProviderFailureInput {
   terminalReason?: LlmTerminalReason;
 }
 
-// The reference's list, plus 529: Anthropic's "overloaded", which its own clients retry.
+// Timeouts, conflicts, too-early, rate limits and transient server errors, plus 529: Anthropic's
+// "overloaded", which its own clients retry.
 const RETRYABLE_STATUSES = new Set([408, 409, 425, 429, 500, 502, 503, 504, 529]);
 const AUTH_STATUSES = new Set([401, 403]);
 const VALIDATION_STATUSES = new Set([400, 413, 422]);
@@ -61,7 +62,7 @@ function statusFrom(input: ProviderFailureInput): number | undefined {
 }
 
 /**
- * Classifies a provider failure the way the reference's default classifier does:
+ * Classifies a provider failure (the runtime and every adapter share this classifier):
  * - a status (from `status` or a numeric `code`) turns kind `unknown` into `http`;
  * - 408, 409, 425, 429, 500, 502, 503, 504 and 529 (overloaded) are retryable; 401/403 are `auth`; 400/413/422 are
  *   `validation`; without a status, `transport` and `timeout` failures are retryable;

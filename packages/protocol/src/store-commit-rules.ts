@@ -9,7 +9,7 @@ import type { SessionCommit, SessionMeta, SessionStoreCreateRequest } from "./st
  */
 
 /**
- * Rule 3 (decision 13): `expectedHeadRevision: undefined` means "must not exist yet", a number means
+ * Rule 3: `expectedHeadRevision: undefined` means "must not exist yet", a number means
  * "must be at that revision". Returns the revision the commit produces; throws
  * `HeadRevisionConflictError` otherwise.
  */

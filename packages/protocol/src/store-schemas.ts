@@ -98,8 +98,8 @@ export const sessionStoreCreateRequestSchema = z.object({
 export type SessionStoreCreateRequest = z.infer<typeof sessionStoreCreateRequestSchema>;
 
 /**
- * Listing data of a session, kept apart from its head (the reference's `SessionMeta`). Written once
- * when a store is created for a session (or by the host); reopening keeps the existing meta.
+ * Listing data of a session, kept apart from its head. Written once when a store is created for a
+ * session (or by the host); reopening keeps the existing meta.
  */
 export const sessionMetaSchema = z.object({
   sessionId: z.string().min(1),

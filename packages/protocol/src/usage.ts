@@ -102,9 +102,8 @@ export function mergeTokenLedger(
 }
 
 /**
- * Normalises the usage of one model call into a `PromptUsage` (the reference's
- * `normalize_prompt_usage`). Negative counts are clamped to zero; returns `undefined` when input,
- * cached and output are all zero.
+ * Normalises the usage of one model call into a `PromptUsage`. Negative counts are clamped to zero;
+ * returns `undefined` when input, cached and output are all zero.
  *
  * @param inputExcludesCached - true when the provider reports cached tokens beside, not inside, input.
  */

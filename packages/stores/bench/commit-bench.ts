@@ -10,7 +10,7 @@ import { stableStringify } from "@lash/protocol";
 import { InMemorySessionDatabase } from "@lash/core";
 import { createFileSessionDatabase } from "../src/fs/index.js";
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "../src/sql/index.js";
-import { turnCommit } from "../src/faults/turn-commits.js";
+import { turnCommit } from "../test/faults/turn-commits.js";
 import { postgresUnavailableReason, POSTGRES_URL, dropSchema, freshSchemaName } from "@lash/testkit/postgres";
 import { collectGarbage, measure, type Stats } from "./bench-stats.js";
 

@@ -208,9 +208,8 @@ function errorOf(error: ProviderFailure | Error): Error {
 }
 
 /**
- * A `ModelProvider` that plays a script: one step per call, in order (the reference's
- * `mock_provider`). It records every request, fails loudly on a call it has no step for, and can
- * assert that every step was used.
+ * A `ModelProvider` that plays a script: one step per call, in order. It records every request,
+ * fails loudly on a call it has no step for, and can assert that every step was used.
  *
  * Only the method of the chosen `mode` exists on the instance (`doComplete` or `doStream`), as the
  * runtime picks the one that is present. A call whose signal is already aborted throws an

@@ -95,7 +95,9 @@ export async function demoCommand(flags: ConfigFlags, io: CliIo): Promise<ExitCo
     renderer.finish(turn);
     io.stdout.write(`\n${out.bold("usage")}\n${renderUsageReport(runtime.tokenLedger(), out)}\n`);
     io.stderr.write(`\n${err.dim(`stored in ${store.description} as session ${sessionId}`)}\n`);
-    io.stderr.write(`${err.dim(`next: lash sessions list · lash sessions show ${sessionId} · lash sessions usage ${sessionId}`)}\n`);
+    // `pnpm lash` in a clone of the repository (its root script sets LASH_COMMAND_NAME), `lash` once installed.
+    const lash = io.env.LASH_COMMAND_NAME?.trim() || "lash";
+    io.stderr.write(`${err.dim(`next: ${lash} sessions list · ${lash} sessions show ${sessionId} · ${lash} sessions usage ${sessionId}`)}\n`);
     return exitCodeOf(turn);
   } catch (error) {
     throw explainStoreError(error);

@@ -1,9 +1,10 @@
-import type { LanguageModelV3, LanguageModelV3StreamPart } from "@ai-sdk/provider";
+import type { LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { DEFAULT_PROVIDER_RETRY_POLICY, LashError, MODEL_PROVIDER_SPECIFICATION_VERSION, ProviderCallError } from "@lash/protocol";
-import { convertArrayToReadableStream, MockLanguageModelV3 } from "ai/test";
+import { convertArrayToReadableStream, MockLanguageModelV4 } from "ai/test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { finishPart, lashRequest, runStream, streamingModel, textParts, thrownBy } from "../test/model-fixtures.js";
+import { finishPart, lashRequest, runStream, streamingModel, streamingModelV3, textParts, thrownBy } from "../test/model-fixtures.js";
 import { createAiSdkProvider } from "./create-ai-sdk-provider.js";
+import type { AiSdkLanguageModel } from "./language-model-types.js";
 
 /** A model shaped like an AI SDK 5 (`LanguageModelV2`) model. */
 function v2Model(): unknown {
@@ -28,8 +29,8 @@ function configurationError(action: () => unknown): LashError {
 }
 
 /** A stream that sends `parts`, then nothing more until it is cancelled (a model that ignores its signal). */
-function stalledStream(parts: readonly LanguageModelV3StreamPart[]): ReadableStream<LanguageModelV3StreamPart> {
-  return new ReadableStream<LanguageModelV3StreamPart>({
+function stalledStream(parts: readonly LanguageModelV4StreamPart[]): ReadableStream<LanguageModelV4StreamPart> {
+  return new ReadableStream<LanguageModelV4StreamPart>({
     start(controller) {
       for (const part of parts) controller.enqueue(part);
     },
@@ -58,14 +59,27 @@ describe("createAiSdkProvider: construction", () => {
     expect(typeof provider.doComplete).toBe("function");
   });
 
-  it("rejects a model of another specification version, naming it and the supported one", () => {
-    const error = configurationError(() => createAiSdkProvider(v2Model() as LanguageModelV3));
+  it("accepts models of both supported generations", () => {
+    expect(createAiSdkProvider(streamingModel([], { modelId: "v4-model" })).defaultModel).toBe("v4-model");
+    expect(createAiSdkProvider(streamingModelV3([], { modelId: "v3-model" })).defaultModel).toBe("v3-model");
+  });
+
+  it("rejects an older model, naming its version, the supported ones and what to install", () => {
+    const error = configurationError(() => createAiSdkProvider(v2Model() as AiSdkLanguageModel));
     expect(error.code).toBe("unsupported_provider_version");
     expect(error.message).toContain('`openai.chat` implements specification "v2"');
-    expect(error.message).toContain('supports "v3"');
-    const future = configurationError(() => createAiSdkProvider({ ...(v2Model() as object), specificationVersion: "v4" } as unknown as LanguageModelV3));
+    expect(error.message).toContain('supports "v3", "v4"');
+    expect(error.message).toContain("Upgrade the provider package to its release for AI SDK 7 (`ai` 7.x, `@ai-sdk/provider` 4.x)");
+    expect(error.message).toContain("or for AI SDK 6 (`ai` 6.x, `@ai-sdk/provider` 3.x)");
+  });
+
+  it("rejects a newer model, pointing at a newer adapter release", () => {
+    const future = configurationError(() => createAiSdkProvider({ ...(v2Model() as object), specificationVersion: "v5" } as unknown as AiSdkLanguageModel));
     expect(future.code).toBe("unsupported_provider_version");
-    expect(future.message).toContain('"v4"');
+    expect(future.message).toContain('implements specification "v5"');
+    expect(future.message).toContain('Upgrade @lash/adapter-ai-sdk to a release that supports "v5"');
+    const odd = configurationError(() => createAiSdkProvider({ ...(v2Model() as object), specificationVersion: "experimental" } as unknown as AiSdkLanguageModel));
+    expect(odd.code).toBe("unsupported_provider_version");
   });
 
   const noop = (): void => {};
@@ -76,8 +90,9 @@ describe("createAiSdkProvider: construction", () => {
     ["an object without a specification version", { doStream: noop }, /not an AI SDK LanguageModel/],
     ["a v3 object without doStream", { specificationVersion: "v3", provider: "p", modelId: "m", doGenerate: noop }, /no doStream method/],
     ["a v3 object without a model id", { specificationVersion: "v3", provider: "p", modelId: "", doGenerate: noop, doStream: noop }, /modelId must be a non-empty string/],
+    ["a v4 object without doGenerate", { specificationVersion: "v4", provider: "p", modelId: "m", doStream: noop }, /no doGenerate method, which specification "v4" requires/],
   ])("rejects %s as invalid configuration", (_name, value, message) => {
-    const error = configurationError(() => createAiSdkProvider(value as unknown as LanguageModelV3));
+    const error = configurationError(() => createAiSdkProvider(value as AiSdkLanguageModel));
     expect(error.code).toBe("invalid_configuration");
     expect(error.message).toMatch(message);
   });
@@ -111,8 +126,9 @@ describe("createAiSdkProvider: model selection", () => {
   });
 
   it("asks languageModelFor for other models, once per model id, and checks what it returns", async () => {
-    const other = streamingModel([[finishPart()], [finishPart()]], { modelId: "other" });
-    const languageModelFor = vi.fn((modelId: string) => (modelId === "other" ? other : (v2Model() as LanguageModelV3)));
+    // The wrapped model is a "v4" one; the other one is of the older generation.
+    const other = streamingModelV3([[finishPart()], [finishPart()]], { modelId: "other" });
+    const languageModelFor = vi.fn((modelId: string) => (modelId === "other" ? other : (v2Model() as AiSdkLanguageModel)));
     const provider = createAiSdkProvider(streamingModel([]), { languageModelFor });
     await runStream(provider, lashRequest({ model: "other" }));
     await runStream(provider, lashRequest({ model: "other" }));
@@ -140,7 +156,7 @@ describe("createAiSdkProvider: abort and timeouts", () => {
   });
 
   it("surfaces the caller's abort as the abort, even from a model that ignores its signal", async () => {
-    const model = new MockLanguageModelV3({ doStream: async () => ({ stream: stalledStream(textParts("t", ["Hel"]).slice(0, 2)) }) });
+    const model = new MockLanguageModelV4({ doStream: async () => ({ stream: stalledStream(textParts("t", ["Hel"]).slice(0, 2)) }) });
     const controller = new AbortController();
     const reason = new Error("the user pressed stop");
     const events: unknown[] = [];
@@ -155,7 +171,7 @@ describe("createAiSdkProvider: abort and timeouts", () => {
   });
 
   it("hands the signal to the model, and rethrows the abort the model raises", async () => {
-    const model = new MockLanguageModelV3({
+    const model = new MockLanguageModelV4({
       doStream: ({ abortSignal }) =>
         new Promise((_resolve, reject) => {
           abortSignal?.addEventListener("abort", () => reject(new DOMException("This operation was aborted", "AbortError")), { once: true });
@@ -180,7 +196,7 @@ describe("createAiSdkProvider: abort and timeouts", () => {
 
   it("fails as a retryable timeout when the stream stalls longer than chunkTimeoutMs", async () => {
     vi.useFakeTimers();
-    const model = new MockLanguageModelV3({ doStream: async () => ({ stream: stalledStream(textParts("t", ["Hel"]).slice(0, 2)) }) });
+    const model = new MockLanguageModelV4({ doStream: async () => ({ stream: stalledStream(textParts("t", ["Hel"]).slice(0, 2)) }) });
     const provider = createAiSdkProvider(model, { timeouts: { chunkTimeoutMs: 1_000 } });
     const pending = thrownBy(() => runStream(provider, lashRequest()));
     await vi.advanceTimersByTimeAsync(1_000);
@@ -191,7 +207,7 @@ describe("createAiSdkProvider: abort and timeouts", () => {
 
   it("fails as a retryable timeout when the response does not start within requestTimeoutMs", async () => {
     vi.useFakeTimers();
-    const model = new MockLanguageModelV3({ doStream: () => new Promise(() => {}) });
+    const model = new MockLanguageModelV4({ doStream: () => new Promise(() => {}) });
     const provider = createAiSdkProvider(model, { timeouts: { requestTimeoutMs: 5_000 } });
     const pending = thrownBy(() => runStream(provider, lashRequest()));
     await vi.advanceTimersByTimeAsync(5_000);
@@ -201,7 +217,7 @@ describe("createAiSdkProvider: abort and timeouts", () => {
 
   it("bounds a whole generate call by requestTimeoutMs", async () => {
     vi.useFakeTimers();
-    const model = new MockLanguageModelV3({ doGenerate: () => new Promise(() => {}) });
+    const model = new MockLanguageModelV4({ doGenerate: () => new Promise(() => {}) });
     const provider = createAiSdkProvider(model, { mode: "generate", timeouts: { requestTimeoutMs: 2_000 } });
     const pending = thrownBy(async () => provider.doComplete?.(lashRequest(), { signal: new AbortController().signal, emit: () => {} }));
     await vi.advanceTimersByTimeAsync(2_000);
@@ -211,9 +227,9 @@ describe("createAiSdkProvider: abort and timeouts", () => {
   it("releases the model's stream when the consumer stops early", async () => {
     let cancelled = false;
     const parts = [...textParts("t", ["a", "b"]), finishPart()];
-    const model = new MockLanguageModelV3({
+    const model = new MockLanguageModelV4({
       doStream: async () => ({
-        stream: new ReadableStream<LanguageModelV3StreamPart>({
+        stream: new ReadableStream<LanguageModelV4StreamPart>({
           pull(controller) {
             const part = parts.shift();
             if (part !== undefined) controller.enqueue(part);
@@ -231,7 +247,7 @@ describe("createAiSdkProvider: abort and timeouts", () => {
   });
 
   it("disables a timeout with null", async () => {
-    const model = new MockLanguageModelV3({ doStream: async () => ({ stream: convertArrayToReadableStream([finishPart()]) }) });
+    const model = new MockLanguageModelV4({ doStream: async () => ({ stream: convertArrayToReadableStream([finishPart()]) }) });
     const { response } = await runStream(createAiSdkProvider(model, { timeouts: { requestTimeoutMs: null, chunkTimeoutMs: null } }), lashRequest());
     expect(response.terminalReason).toBe("stop");
   });

@@ -1,4 +1,3 @@
-import type { LanguageModelV3, LanguageModelV3StreamPart, SharedV3ProviderOptions } from "@ai-sdk/provider";
 import type {
   LlmRequest,
   LlmResponse,
@@ -18,8 +17,11 @@ import {
   startRequestDeadline,
 } from "@lash/protocol";
 import { failureFromModelError, providerCallError } from "./failure-mapping.js";
-import { assertLanguageModelV3 } from "./language-model-check.js";
-import { type AiSdkCallSettings, type CallMappingOptions, callOptionsFromRequest } from "./request-mapping.js";
+import { generateFromModel, streamFromModel } from "./language-model-calls.js";
+import { assertLanguageModel } from "./language-model-check.js";
+import type { AiSdkCallSettings, AiSdkLanguageModel, AiSdkProviderOptionsRecord } from "./language-model-types.js";
+import type { AiSdkStreamPartLike } from "./model-output-types.js";
+import type { CallMappingOptions } from "./request-mapping.js";
 import { StreamTranslator, responseFromGenerateResult } from "./stream-translation.js";
 
 /** Options of `createAiSdkProvider`. Every field is optional. */
@@ -32,9 +34,9 @@ export interface AiSdkProviderOptions {
    */
   readonly mode?: "stream" | "generate";
   /**
-   * Whether the `inputTokens` lash records exclude the cached tokens. Default `false`: V3 reports
-   * `inputTokens.total` with cache reads included, and that total is recorded. With `true` the cache
-   * reads are subtracted. The runtime reads the flag to normalize prompt usage either way.
+   * Whether the `inputTokens` lash records exclude the cached tokens. Default `false`: the AI SDK
+   * reports `inputTokens.total` with cache reads included, and that total is recorded. With `true`
+   * the cache reads are subtracted. The runtime reads the flag to normalize prompt usage either way.
    */
   readonly inputUsageExcludesCachedTokens?: boolean;
   /** The output limit sent with every call (`maxOutputTokens`); the provider's default when absent. */
@@ -43,11 +45,11 @@ export interface AiSdkProviderOptions {
    * Provider options sent with every call (`{ openai: { reasoningEffort: "low" } }`), or a function
    * of the request that returns them.
    */
-  readonly providerOptions?: SharedV3ProviderOptions | ((request: LlmRequest) => SharedV3ProviderOptions | undefined);
+  readonly providerOptions?: AiSdkProviderOptionsRecord | ((request: LlmRequest) => AiSdkProviderOptionsRecord | undefined);
   /** Sampling settings and extra headers sent with every call. */
   readonly settings?: AiSdkCallSettings;
-  /** Provider options for a text block marked `cacheBreakpoint` (V3 has no generic cache marker). */
-  readonly cacheBreakpointProviderOptions?: SharedV3ProviderOptions;
+  /** Provider options for a text block marked `cacheBreakpoint` (the AI SDK has no generic cache marker). */
+  readonly cacheBreakpointProviderOptions?: AiSdkProviderOptionsRecord;
   /**
    * Request and chunk timeouts (see `ProviderTimeouts`; a missing field takes its default, `null`
    * disables it). With `mode: "generate"`, `requestTimeoutMs` bounds the whole call.
@@ -58,9 +60,10 @@ export interface AiSdkProviderOptions {
   /**
    * The model to use when a request names another model id than `model.modelId` (for example
    * `(modelId) => openai(modelId)`). Without it, such a request fails as `unsupported`: a silent
-   * switch to the wrapped model would record usage under the wrong model.
+   * switch to the wrapped model would record usage under the wrong model. The models it returns
+   * may be of either supported specification version.
    */
-  readonly languageModelFor?: (modelId: string) => LanguageModelV3;
+  readonly languageModelFor?: (modelId: string) => AiSdkLanguageModel;
 }
 
 const CONTEXT = "createAiSdkProvider";
@@ -109,8 +112,9 @@ function untilAborted<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<
 }
 
 /**
- * A lash `ModelProvider` over an AI SDK language model (specification `"v3"`: `ai` 6.x,
- * `@ai-sdk/provider` 3.x). Each call makes one attempt: retries are the runtime's.
+ * A lash `ModelProvider` over an AI SDK language model: specification `"v4"` (AI SDK 7, `ai` 7.x,
+ * `@ai-sdk/provider` 4.x) or `"v3"` (AI SDK 6, `ai` 6.x, `@ai-sdk/provider` 3.x). Each call is built
+ * for the generation the model names, and makes one attempt: retries are the runtime's.
  *
  * @example
  * import { openai } from "@ai-sdk/openai";
@@ -121,8 +125,8 @@ function untilAborted<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<
  *   version; `invalid_configuration` when `model` is not an AI SDK language model or an option is
  *   invalid. Both are thrown here, before any call.
  */
-export function createAiSdkProvider(model: LanguageModelV3, options: AiSdkProviderOptions = {}): ModelProvider {
-  assertLanguageModelV3(model, `${CONTEXT}(model)`);
+export function createAiSdkProvider(model: AiSdkLanguageModel, options: AiSdkProviderOptions = {}): ModelProvider {
+  assertLanguageModel(model, `${CONTEXT}(model)`);
   checkOptions(options);
   const timeouts = resolveProviderTimeouts(options.timeouts);
   const inputExcludesCached = options.inputUsageExcludesCachedTokens ?? false;
@@ -133,9 +137,9 @@ export function createAiSdkProvider(model: LanguageModelV3, options: AiSdkProvid
     ...(options.providerOptions === undefined ? {} : { providerOptions: options.providerOptions }),
     ...(options.cacheBreakpointProviderOptions === undefined ? {} : { cacheBreakpointProviderOptions: options.cacheBreakpointProviderOptions }),
   };
-  const resolvedModels = new Map<string, LanguageModelV3>();
+  const resolvedModels = new Map<string, AiSdkLanguageModel>();
 
-  const modelFor = (request: LlmRequest): LanguageModelV3 => {
+  const modelFor = (request: LlmRequest): AiSdkLanguageModel => {
     if (request.model === "" || request.model === model.modelId) return model;
     const cached = resolvedModels.get(request.model);
     if (cached !== undefined) return cached;
@@ -152,7 +156,7 @@ export function createAiSdkProvider(model: LanguageModelV3, options: AiSdkProvid
     let resolved: unknown;
     try {
       resolved = options.languageModelFor(request.model);
-      assertLanguageModelV3(resolved, `languageModelFor(${JSON.stringify(request.model)})`);
+      assertLanguageModel(resolved, `languageModelFor(${JSON.stringify(request.model)})`);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new ProviderCallError(classifyProviderFailure({ kind: "unsupported", code: "unsupported_model", message, retryable: false }), { cause: error });
@@ -172,7 +176,7 @@ export function createAiSdkProvider(model: LanguageModelV3, options: AiSdkProvid
     const target = modelFor(request);
     const deadline = startRequestDeadline({ timeouts, signal });
     const translator = new StreamTranslator(translation);
-    let reader: ReadableStreamDefaultReader<LanguageModelV3StreamPart> | undefined;
+    let reader: ReadableStreamDefaultReader<AiSdkStreamPartLike> | undefined;
     // A model that ignores its abort signal would leave `read()` pending forever: cancelling the
     // reader ends it, whatever the model does.
     const stopReading = (): void => {
@@ -181,7 +185,7 @@ export function createAiSdkProvider(model: LanguageModelV3, options: AiSdkProvid
     deadline.signal.addEventListener("abort", stopReading, { once: true });
     let completed = false;
     try {
-      const starting = invoke(() => target.doStream(callOptionsFromRequest(request, deadline.signal, mapping)));
+      const starting = invoke(() => streamFromModel(target, request, deadline.signal, mapping));
       const started = await untilAborted(starting, deadline.signal).catch((error: unknown) => {
         // A model that ignored the abort may still hand over a stream later: release it then.
         starting.then((late) => late.stream.cancel()).catch(() => {});
@@ -214,7 +218,7 @@ export function createAiSdkProvider(model: LanguageModelV3, options: AiSdkProvid
     const target = modelFor(request);
     const deadline = startRequestDeadline({ timeouts, signal });
     try {
-      const generating = invoke(() => target.doGenerate(callOptionsFromRequest(request, deadline.signal, mapping)));
+      const generating = invoke(() => generateFromModel(target, request, deadline.signal, mapping));
       const result = await untilAborted(generating, deadline.signal).catch(
         (error: unknown) => rethrow(error, signal, deadline),
       );

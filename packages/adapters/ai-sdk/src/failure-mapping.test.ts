@@ -1,9 +1,11 @@
-import type { LanguageModelV3StreamPart } from "@ai-sdk/provider";
+import type { LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { APICallError, InvalidPromptError, LoadAPIKeyError, UnsupportedFunctionalityError } from "@ai-sdk/provider";
+import * as providerV3 from "@ai-sdk/provider-v3";
 import { ProviderCallError } from "@lash/protocol";
-import { MockLanguageModelV3 } from "ai/test";
+import { MockLanguageModelV4 } from "ai/test";
+import { MockLanguageModelV3 } from "ai-v6/test";
 import { describe, expect, it } from "vitest";
-import { lashRequest, runStream, textParts, thrownBy } from "../test/model-fixtures.js";
+import { type Generation, lashRequest, runStream, textParts, thrownBy } from "../test/model-fixtures.js";
 import { createAiSdkProvider } from "./create-ai-sdk-provider.js";
 
 function apiCallError(statusCode: number | undefined, fields: { body?: string; headers?: Record<string, string>; message?: string; isRetryable?: boolean; cause?: unknown } = {}): APICallError {
@@ -19,13 +21,12 @@ function apiCallError(statusCode: number | undefined, fields: { body?: string; h
   });
 }
 
-/** The classified failure of a stream call whose model throws `error` from `doStream`. */
-async function streamFailure(error: unknown) {
-  const model = new MockLanguageModelV3({
-    doStream: async () => {
-      throw error;
-    },
-  });
+/** The classified failure of a stream call whose model (of `generation`, "v4" unless named) throws `error` from `doStream`. */
+async function streamFailure(error: unknown, generation: Generation = "v4") {
+  const doStream = async (): Promise<never> => {
+    throw error;
+  };
+  const model = generation === "v4" ? new MockLanguageModelV4({ doStream }) : new MockLanguageModelV3({ doStream });
   const thrown = await thrownBy(() => runStream(createAiSdkProvider(model), lashRequest()));
   expect(ProviderCallError.isInstance(thrown)).toBe(true);
   expect((thrown as ProviderCallError).cause).toBe(error);
@@ -113,6 +114,21 @@ describe("model errors → ProviderCallError", () => {
     expect(await streamFailure(new UnsupportedFunctionalityError({ functionality: "image parts" }))).toMatchObject({ kind: "unsupported", retryable: false });
   });
 
+  it("recognises the errors of @ai-sdk/provider 3.x, which AI SDK 6 models throw, the same way", async () => {
+    const rateLimited = new providerV3.APICallError({
+      message: "Rate limit reached",
+      url: "https://api.example.com",
+      requestBodyValues: {},
+      statusCode: 429,
+      responseHeaders: { "retry-after": "2" },
+    });
+    // The adapter checks errors with the classes of the @ai-sdk/provider it was installed with (4.x here).
+    expect(APICallError.isInstance(rateLimited)).toBe(true);
+    expect(await streamFailure(rateLimited, "v3")).toMatchObject({ kind: "http", status: 429, retryAfterMs: 2_000, retryable: true });
+    expect(await streamFailure(new providerV3.LoadAPIKeyError({ message: "OpenAI API key is missing." }), "v3")).toMatchObject({ kind: "auth", retryable: false });
+    expect(await streamFailure(new providerV3.UnsupportedFunctionalityError({ functionality: "image parts" }), "v3")).toMatchObject({ kind: "unsupported" });
+  });
+
   it("maps a timeout below the adapter to a retryable timeout", async () => {
     expect(await streamFailure(new DOMException("The operation timed out.", "TimeoutError"))).toMatchObject({ kind: "timeout", retryable: true });
   });
@@ -123,10 +139,10 @@ describe("model errors → ProviderCallError", () => {
 
   it("classifies a stream that fails while it is read", async () => {
     const parts = textParts("t", ["partial"]);
-    const model = new MockLanguageModelV3({
+    const model = new MockLanguageModelV4({
       doStream: async () => ({
         // The parts are read first; the connection then drops on the next read.
-        stream: new ReadableStream<LanguageModelV3StreamPart>({
+        stream: new ReadableStream<LanguageModelV4StreamPart>({
           pull(controller) {
             const part = parts.shift();
             if (part !== undefined) controller.enqueue(part);
@@ -144,7 +160,7 @@ describe("model errors → ProviderCallError", () => {
   });
 
   it("classifies a model that throws synchronously instead of rejecting", async () => {
-    const model = new MockLanguageModelV3();
+    const model = new MockLanguageModelV4();
     model.doStream = () => {
       throw apiCallError(503);
     };
@@ -153,7 +169,7 @@ describe("model errors → ProviderCallError", () => {
   });
 
   it("maps doGenerate failures the same way", async () => {
-    const model = new MockLanguageModelV3({
+    const model = new MockLanguageModelV4({
       doGenerate: async () => {
         throw apiCallError(429, { headers: { "retry-after": "1" } });
       },

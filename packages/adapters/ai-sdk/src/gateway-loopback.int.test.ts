@@ -1,8 +1,9 @@
 // End to end over real loopback HTTP: the AI SDK's own AI Gateway provider (`createGateway`, which
 // ships with `ai`) talks to a wire-script server that plays the gateway's protocol (a POST to
-// `/language-model`, V3 stream parts as server-sent events). Nothing here is mocked in-process:
-// requests, status codes, headers and SSE framing all cross a socket. The failure mapping over HTTP
-// (status codes, dropped connections, timeouts, aborts) is covered by provider.conformance.test.ts.
+// `/language-model`, stream parts as server-sent events), once with `ai` 7's gateway ("v4" models)
+// and once with `ai` 6's ("v3"). Nothing here is mocked in-process: requests, status codes, headers
+// and SSE framing all cross a socket. The failure mapping over HTTP (status codes, dropped
+// connections, timeouts, aborts) is covered by provider.conformance.test.ts.
 import { defineTool, LashRuntime, textInput } from "@lash/core";
 import type { TurnActivity } from "@lash/protocol";
 import { DEFAULT_PROVIDER_RETRY_POLICY } from "@lash/protocol";
@@ -10,7 +11,7 @@ import { startWireScriptServer, type WireScript, type WireScriptServer } from "@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { errorScript, GATEWAY_MODEL_ID, gatewayModel, streamScript } from "../test/gateway-scripts.js";
-import { finishPart, textParts, usageV3 } from "../test/model-fixtures.js";
+import { finishPart, type Generation, textParts, usageOf } from "../test/model-fixtures.js";
 import { createAiSdkProvider } from "./create-ai-sdk-provider.js";
 
 const servers: WireScriptServer[] = [];
@@ -32,7 +33,10 @@ const add = defineTool({
   execute: ({ a, b }) => ({ sum: a + b }),
 });
 
-describe("over loopback HTTP with the AI SDK's gateway provider", () => {
+describe.each<[Generation, string]>([
+  ["v4", "AI SDK 7"],
+  ["v3", "AI SDK 6"],
+])('over loopback HTTP with the gateway provider of the "%s" generation (%s)', (generation) => {
   it("runs a lash turn with a tool round trip", async () => {
     const server = await serve([
       streamScript("tool-call", [
@@ -42,11 +46,13 @@ describe("over loopback HTTP with the AI SDK's gateway provider", () => {
         { type: "tool-input-delta", id: "call-1", delta: '{"a":20,"b":22}' },
         { type: "tool-input-end", id: "call-1" },
         { type: "tool-call", toolCallId: "call-1", toolName: "add", input: '{"a":20,"b":22}' },
-        finishPart("tool-calls", usageV3(90, 12, { cacheRead: 64 })),
-      ]),
-      streamScript("answer", [...textParts("t2", ["It is ", "42."]), finishPart("stop", usageV3(130, 5, { cacheRead: 64 }))]),
+        finishPart("tool-calls", usageOf(90, 12, { cacheRead: 64 })),
+      ], { generation }),
+      streamScript("answer", [...textParts("t2", ["It is ", "42."]), finishPart("stop", usageOf(130, 5, { cacheRead: 64 }))], { generation }),
     ]);
-    const provider = createAiSdkProvider(gatewayModel(server.baseUrl));
+    const model = gatewayModel(server.baseUrl, generation);
+    expect(model.specificationVersion).toBe(generation);
+    const provider = createAiSdkProvider(model);
     expect(provider.providerId).toBe("gateway");
     const runtime = LashRuntime.builder().withPolicy({ maxContextTokens: 128_000 }).withProvider(provider).withTools([add]).buildEphemeral();
     const activities: TurnActivity[] = [];
@@ -76,12 +82,12 @@ describe("over loopback HTTP with the AI SDK's gateway provider", () => {
 
   it("retries a 429 as the server asks, through the runtime", async () => {
     const server = await serve([
-      errorScript("rate-limited-briefly", 429, { message: "Too many requests", type: "rate_limit_exceeded" }, { "retry-after": "0" }),
-      streamScript("answer", [...textParts("t", ["Hello."]), finishPart("stop")]),
+      errorScript("rate-limited-briefly", 429, { message: "Too many requests", type: "rate_limit_exceeded" }, { generation, headers: { "retry-after": "0" } }),
+      streamScript("answer", [...textParts("t", ["Hello."]), finishPart("stop")], { generation }),
     ]);
     const runtime = LashRuntime.builder()
       .withPolicy({ maxContextTokens: 128_000 })
-      .withProvider(createAiSdkProvider(gatewayModel(server.baseUrl), { retryPolicy: { ...DEFAULT_PROVIDER_RETRY_POLICY, baseDelayMs: 0 } }))
+      .withProvider(createAiSdkProvider(gatewayModel(server.baseUrl, generation), { retryPolicy: { ...DEFAULT_PROVIDER_RETRY_POLICY, baseDelayMs: 0 } }))
       .buildEphemeral();
     const activities: TurnActivity[] = [];
     const turn = await runtime.streamTurn(textInput("Hi"), { activities: { emit: (activity) => void activities.push(activity) } });

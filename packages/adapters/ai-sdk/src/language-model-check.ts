@@ -1,8 +1,15 @@
-import type { LanguageModelV3 } from "@ai-sdk/provider";
 import { LashError } from "@lash/protocol";
+import type { AiSdkLanguageModel } from "./language-model-types.js";
 
-/** The AI SDK language model specification versions this adapter implements. */
-export const SUPPORTED_SPECIFICATION_VERSIONS: readonly string[] = Object.freeze(["v3"]);
+/**
+ * The AI SDK language model specification versions this adapter implements: `"v4"` (AI SDK 7,
+ * `@ai-sdk/provider` 4.x) and `"v3"` (AI SDK 6, `@ai-sdk/provider` 3.x).
+ */
+export const SUPPORTED_SPECIFICATION_VERSIONS: readonly string[] = Object.freeze(["v3", "v4"]);
+
+/** The provider package releases whose models this adapter runs. */
+const SUPPORTED_RELEASES =
+  "for AI SDK 7 (`ai` 7.x, `@ai-sdk/provider` 4.x), whose models implement \"v4\", or for AI SDK 6 (`ai` 6.x, `@ai-sdk/provider` 3.x), whose models implement \"v3\"";
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -10,23 +17,27 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/** What to install instead: an older model needs a newer provider package, a newer one a newer adapter. */
 function versionHint(version: string): string {
-  if (version === "v1" || version === "v2") {
-    return " Upgrade the provider package to its release for AI SDK 6 (`ai` 6.x, `@ai-sdk/provider` 3.x), whose models implement \"v3\".";
+  if (version === "v1" || version === "v2") return ` Upgrade the provider package to its release ${SUPPORTED_RELEASES}.`;
+  const number = /^v(\d+)$/.exec(version)?.[1];
+  if (number !== undefined && Number(number) > 4) {
+    return ` Upgrade @lash/adapter-ai-sdk to a release that supports "${version}", or use the provider package's release ${SUPPORTED_RELEASES}.`;
   }
-  return " Use the provider package's release for AI SDK 6 (`ai` 6.x, `@ai-sdk/provider` 3.x), whose models implement \"v3\".";
+  return ` Use the provider package's release ${SUPPORTED_RELEASES}.`;
 }
 
 /**
- * Checks that `model` is an AI SDK `LanguageModelV3`, before anything is called on it.
+ * Checks that `model` is an AI SDK language model of a supported specification version
+ * (`LanguageModelV4` or `LanguageModelV3`), before anything is called on it.
  *
  * @param context - names the value in messages (`"createAiSdkProvider(model)"`).
  * @throws LashError `unsupported_provider_version` when the model implements another
- *   specification version (the message names it and the supported ones); `invalid_configuration`
- *   when the value is not an AI SDK language model at all (a model id string, a provider function,
- *   an object without `doGenerate` / `doStream`).
+ *   specification version (the message names it, the supported ones and what to install);
+ *   `invalid_configuration` when the value is not an AI SDK language model at all (a model id
+ *   string, a provider function, an object without `doGenerate` / `doStream`).
  */
-export function assertLanguageModelV3(model: unknown, context: string): asserts model is LanguageModelV3 {
+export function assertLanguageModel(model: unknown, context: string): asserts model is AiSdkLanguageModel {
   if (typeof model === "string") {
     throw new LashError(
       "invalid_configuration",
@@ -54,7 +65,7 @@ export function assertLanguageModelV3(model: unknown, context: string): asserts 
   }
   const missing = ["doGenerate", "doStream"].filter((method) => typeof record[method] !== "function");
   if (missing.length > 0) {
-    throw new LashError("invalid_configuration", `${context}: the language model has no ${missing.join(" or ")} method, which specification "v3" requires.`);
+    throw new LashError("invalid_configuration", `${context}: the language model has no ${missing.join(" or ")} method, which specification "${version}" requires.`);
   }
   for (const field of ["provider", "modelId"]) {
     if (typeof record[field] !== "string" || record[field] === "") {

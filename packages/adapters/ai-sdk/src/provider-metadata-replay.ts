@@ -1,5 +1,6 @@
-import type { SharedV3ProviderMetadata, SharedV3ProviderOptions } from "@ai-sdk/provider";
 import type { JsonValue, ReasoningReplay, ToolCallReplay } from "@lash/protocol";
+import type { AiSdkJsonObject, AiSdkProviderOptionsRecord } from "./language-model-types.js";
+import type { AiSdkProviderMetadata } from "./model-output-types.js";
 
 /**
  * AI SDK providers return what they need to replay a reasoning block or a tool call (an item id,
@@ -29,7 +30,7 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
  * A JSON-clean copy of provider metadata (the AI SDK's `JSONObject` allows `undefined` members,
  * which a persisted record must not hold), or `undefined` when nothing is left.
  */
-export function cleanProviderMetadata(metadata: SharedV3ProviderMetadata | undefined): MetadataRecord | undefined {
+export function cleanProviderMetadata(metadata: AiSdkProviderMetadata | undefined): MetadataRecord | undefined {
   if (metadata === undefined) return undefined;
   let copy: unknown;
   try {
@@ -48,12 +49,12 @@ export function cleanProviderMetadata(metadata: SharedV3ProviderMetadata | undef
 
 /** Merges metadata that arrives in pieces (start, deltas, end of a block): later keys win per namespace. */
 export function mergeProviderMetadata(
-  existing: SharedV3ProviderMetadata | undefined,
-  incoming: SharedV3ProviderMetadata | undefined,
-): SharedV3ProviderMetadata | undefined {
+  existing: AiSdkProviderMetadata | undefined,
+  incoming: AiSdkProviderMetadata | undefined,
+): AiSdkProviderMetadata | undefined {
   if (incoming === undefined) return existing;
   if (existing === undefined) return incoming;
-  const merged: SharedV3ProviderMetadata = { ...existing };
+  const merged: Record<string, AiSdkProviderMetadata[string]> = { ...existing };
   for (const [namespace, entries] of Object.entries(incoming)) {
     merged[namespace] = { ...existing[namespace], ...entries };
   }
@@ -75,7 +76,7 @@ function firstString(metadata: MetadataRecord, keys: readonly string[]): string 
  * which lash never sends back). `itemId`, `signature` and `redacted` are read from the usual
  * metadata keys so they show in sessions and traces; the replayed data is the full metadata.
  */
-export function reasoningReplayFromMetadata(metadata: SharedV3ProviderMetadata | undefined): ReasoningReplay | undefined {
+export function reasoningReplayFromMetadata(metadata: AiSdkProviderMetadata | undefined): ReasoningReplay | undefined {
   const clean = cleanProviderMetadata(metadata);
   if (clean === undefined) return undefined;
   const replay: ReasoningReplay = {
@@ -90,7 +91,7 @@ export function reasoningReplayFromMetadata(metadata: SharedV3ProviderMetadata |
   return replay;
 }
 
-function parseMetadata(text: string): SharedV3ProviderOptions | undefined {
+function parseMetadata(text: string): AiSdkProviderOptionsRecord | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text) as unknown;
@@ -98,9 +99,10 @@ function parseMetadata(text: string): SharedV3ProviderOptions | undefined {
     return undefined;
   }
   if (!isPlainRecord(parsed)) return undefined;
-  const options: SharedV3ProviderOptions = {};
+  const options: AiSdkProviderOptionsRecord = {};
   for (const [namespace, entries] of Object.entries(parsed)) {
-    if (isPlainRecord(entries)) options[namespace] = entries as SharedV3ProviderOptions[string];
+    // Parsed JSON: every member is a JSON value.
+    if (isPlainRecord(entries)) options[namespace] = entries as AiSdkJsonObject;
   }
   return Object.keys(options).length === 0 ? undefined : options;
 }
@@ -109,14 +111,14 @@ function parseMetadata(text: string): SharedV3ProviderOptions | undefined {
  * The `providerOptions` to send with a replayed reasoning part, or `undefined` when the replay was
  * not written by this adapter (another adapter's encrypted content means nothing to this model).
  */
-export function reasoningProviderOptions(replay: ReasoningReplay | undefined): SharedV3ProviderOptions | undefined {
+export function reasoningProviderOptions(replay: ReasoningReplay | undefined): AiSdkProviderOptionsRecord | undefined {
   const content = replay?.encryptedContent;
   if (content === undefined || !content.startsWith(REASONING_METADATA_PREFIX)) return undefined;
   return parseMetadata(content.slice(REASONING_METADATA_PREFIX.length));
 }
 
 /** The replay record of a tool call, or `undefined` when the model sent no metadata. */
-export function toolCallReplayFromMetadata(metadata: SharedV3ProviderMetadata | undefined): ToolCallReplay | undefined {
+export function toolCallReplayFromMetadata(metadata: AiSdkProviderMetadata | undefined): ToolCallReplay | undefined {
   const clean = cleanProviderMetadata(metadata);
   if (clean === undefined) return undefined;
   const replay: ToolCallReplay = { opaque: { [TOOL_CALL_METADATA_KEY]: clean } };
@@ -126,7 +128,7 @@ export function toolCallReplayFromMetadata(metadata: SharedV3ProviderMetadata | 
 }
 
 /** The `providerOptions` to send with a replayed tool call, when the replay came from this adapter. */
-export function toolCallProviderOptions(replay: ToolCallReplay | undefined): SharedV3ProviderOptions | undefined {
+export function toolCallProviderOptions(replay: ToolCallReplay | undefined): AiSdkProviderOptionsRecord | undefined {
   const opaque = replay?.opaque;
   if (!isPlainRecord(opaque)) return undefined;
   const metadata = opaque[TOOL_CALL_METADATA_KEY];

@@ -1,6 +1,6 @@
 // The README's offline example, run as written (keep the two in step).
 import { defineTool, LashRuntime, textInput } from "@lash/core";
-import { convertArrayToReadableStream, MockLanguageModelV3 } from "ai/test";
+import { convertArrayToReadableStream, MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createAiSdkProvider } from "./index.js";
@@ -24,7 +24,7 @@ describe("README: Example", () => {
       ],
     ] as const;
     let call = 0;
-    const model = new MockLanguageModelV3({
+    const model = new MockLanguageModelV4({
       doStream: async () => ({ stream: convertArrayToReadableStream([...replies[call++]!]) }),
     });
 

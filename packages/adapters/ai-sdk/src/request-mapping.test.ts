@@ -1,23 +1,30 @@
 import { ProviderCallError } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
-import { finishPart, lashRequest, runStream, streamingModel, thrownBy } from "../test/model-fixtures.js";
+import { finishPart, type Generation, lashRequest, runStream, streamingModel, streamingModelV3, thrownBy } from "../test/model-fixtures.js";
 import { createAiSdkProvider } from "./create-ai-sdk-provider.js";
 import type { AiSdkProviderOptions } from "./create-ai-sdk-provider.js";
 import { REASONING_METADATA_PREFIX } from "./provider-metadata-replay.js";
 
 const PNG_BYTES = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** The V3 call options the model received for `request`. */
-async function callOptionsFor(request: ReturnType<typeof lashRequest>, options: AiSdkProviderOptions = {}) {
-  const model = streamingModel([[finishPart()]]);
+/** The call options a model of `generation` ("v4" unless named) received for `request`. */
+async function callOptionsFor(request: ReturnType<typeof lashRequest>, options: AiSdkProviderOptions = {}, generation: Generation = "v4") {
+  const model = generation === "v4" ? streamingModel([[finishPart()]]) : streamingModelV3([[finishPart()]]);
   await runStream(createAiSdkProvider(model, options), request);
   const [call] = model.doStreamCalls;
   if (call === undefined) throw new Error("the model was not called");
   return call;
 }
 
-describe("LlmRequest → V3 call options", () => {
-  it("maps a whole conversation: system, user text and images, assistant calls and reasoning, tool results", async () => {
+/** How each generation's prompt carries an attachment's bytes. */
+const FILE_PART: Readonly<Record<Generation, (mediaType: string, bytes: Uint8Array) => unknown>> = {
+  v4: (mediaType, bytes) => ({ type: "file", mediaType, data: { type: "data", data: bytes } }),
+  v3: (mediaType, bytes) => ({ type: "file", mediaType, data: bytes }),
+};
+
+describe("LlmRequest → call options", () => {
+  it.each<Generation>(["v4", "v3"])("maps a whole conversation for a %s model: system, user text and images, assistant calls and reasoning, tool results", async (generation) => {
+    const file = FILE_PART[generation];
     const reasoningMetadata = { openai: { itemId: "rs_1", reasoningEncryptedContent: "enc" } };
     const call = await callOptionsFor(
       lashRequest({
@@ -52,6 +59,8 @@ describe("LlmRequest → V3 call options", () => {
           { mediaType: "image/jpeg", data: new Uint8Array([0xff, 0xd8, 0xff]) },
         ],
       }),
+      {},
+      generation,
     );
     expect(call.prompt).toEqual([
       { role: "system", content: "Be brief.\n\nUse tools." },
@@ -59,7 +68,7 @@ describe("LlmRequest → V3 call options", () => {
         role: "user",
         content: [
           { type: "text", text: "What is in this image?" },
-          { type: "file", mediaType: "image/png", data: PNG_BYTES },
+          file("image/png", PNG_BYTES),
         ],
       },
       {
@@ -79,7 +88,7 @@ describe("LlmRequest → V3 call options", () => {
           { type: "tool-result", toolCallId: "call-2", toolName: "broken", output: { type: "text", value: "invalid arguments" } },
         ],
       },
-      { role: "user", content: [{ type: "file", mediaType: "image/jpeg", data: new Uint8Array([0xff, 0xd8, 0xff]) }] },
+      { role: "user", content: [file("image/jpeg", new Uint8Array([0xff, 0xd8, 0xff]))] },
       // A system message inside the conversation is sent as user text (Anthropic rejects it otherwise).
       { role: "user", content: [{ type: "text", text: "Runtime note:\nbe concise" }] },
     ]);

@@ -1,15 +1,16 @@
 // A full lash turn through the adapter: the runtime, its tools and its store are real; only the
 // AI SDK model is a mock (it is the thing being wrapped).
-import type { LanguageModelV3StreamPart } from "@ai-sdk/provider";
+import type { LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { APICallError } from "@ai-sdk/provider";
 import { defineTool, InMemorySessionStore, LashRuntime, textInput } from "@lash/core";
 import type { TurnActivity } from "@lash/protocol";
 import { DEFAULT_PROVIDER_RETRY_POLICY } from "@lash/protocol";
-import { convertArrayToReadableStream, MockLanguageModelV3 } from "ai/test";
+import { convertArrayToReadableStream, MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { finishPart, streamingModel, textParts, usageV3 } from "../test/model-fixtures.js";
+import { finishPart, type Generation, type SharedStreamPart, streamingModel, streamingModelV3, textParts, usageOf } from "../test/model-fixtures.js";
 import { createAiSdkProvider } from "./create-ai-sdk-provider.js";
+import type { AiSdkLanguageModel } from "./language-model-types.js";
 
 const add = defineTool({
   name: "add",
@@ -20,7 +21,7 @@ const add = defineTool({
 
 const REASONING_METADATA = { openai: { itemId: "rs_1", reasoningEncryptedContent: "encrypted-thoughts" } };
 
-const FIRST_CALL: LanguageModelV3StreamPart[] = [
+const FIRST_CALL: SharedStreamPart[] = [
   { type: "stream-start", warnings: [] },
   { type: "reasoning-start", id: "rs_1:0", providerMetadata: { openai: { itemId: "rs_1", reasoningEncryptedContent: null } } },
   { type: "reasoning-delta", id: "rs_1:0", delta: "I should use the tool." },
@@ -31,15 +32,15 @@ const FIRST_CALL: LanguageModelV3StreamPart[] = [
   { type: "tool-input-delta", id: "call-1", delta: '"b":3}' },
   { type: "tool-input-end", id: "call-1" },
   { type: "tool-call", toolCallId: "call-1", toolName: "add", input: '{"a":2,"b":3}', providerMetadata: { openai: { itemId: "fc_1" } } },
-  finishPart("tool-calls", usageV3(120, 30, { cacheRead: 100, reasoning: 10 })),
+  finishPart("tool-calls", usageOf(120, 30, { cacheRead: 100, reasoning: 10 })),
 ];
 
-const SECOND_CALL: LanguageModelV3StreamPart[] = [
+const SECOND_CALL: SharedStreamPart[] = [
   ...textParts("msg_2", ["2 + 3 ", "= 5."]),
-  finishPart("stop", usageV3(200, 8, { cacheRead: 150 })),
+  finishPart("stop", usageOf(200, 8, { cacheRead: 150 })),
 ];
 
-function buildRuntime(model: MockLanguageModelV3) {
+function buildRuntime(model: AiSdkLanguageModel) {
   return LashRuntime.builder()
     .withSessionId("ai-sdk-session")
     .withPolicy({ maxContextTokens: 128_000 })
@@ -50,8 +51,8 @@ function buildRuntime(model: MockLanguageModelV3) {
 }
 
 describe("a lash turn through an AI SDK model", () => {
-  it("runs a tool round trip, replays reasoning and the call to the model, and records usage", async () => {
-    const model = streamingModel([FIRST_CALL, SECOND_CALL]);
+  it.each<Generation>(["v4", "v3"])("runs a tool round trip on a %s model, replays reasoning and the call to the model, and records usage", async (generation) => {
+    const model = generation === "v4" ? streamingModel([FIRST_CALL, SECOND_CALL]) : streamingModelV3([FIRST_CALL, SECOND_CALL]);
     const runtime = await buildRuntime(model);
     const activities: TurnActivity[] = [];
     const turn = await runtime.streamTurn(textInput("What is 2 + 3?"), { activities: { emit: (activity) => void activities.push(activity) } });
@@ -62,7 +63,7 @@ describe("a lash turn through an AI SDK model", () => {
     expect(turn.toolCalls[0]).toMatchObject({ callId: "call-1", tool: "add", args: { a: 2, b: 3 }, output: { outcome: { status: "success", payload: { sum: 5 } } } });
     expect(turn.errors).toEqual([]);
 
-    // Usage: V3 totals include cache reads (kept, the default) and reasoning (moved beside output).
+    // Usage: the AI SDK's totals include cache reads (kept, the default) and reasoning (moved beside output).
     expect(runtime.tokenLedger()).toEqual([
       { source: "turn", model: "mock-model-id", usage: { inputTokens: 320, outputTokens: 28, cachedInputTokens: 250, reasoningTokens: 10 } },
     ]);
@@ -102,7 +103,7 @@ describe("a lash turn through an AI SDK model", () => {
 
   it("retries a rate-limited call as the server asks, then finishes", async () => {
     let calls = 0;
-    const model = new MockLanguageModelV3({
+    const model = new MockLanguageModelV4({
       doStream: async () => {
         calls += 1;
         if (calls === 1) {
@@ -114,7 +115,7 @@ describe("a lash turn through an AI SDK model", () => {
             responseHeaders: { "retry-after": "0" },
           });
         }
-        return { stream: convertArrayToReadableStream([...textParts("t", ["Hi."]), finishPart("stop", usageV3(5, 1))]) };
+        return { stream: convertArrayToReadableStream([...textParts("t", ["Hi."]), finishPart("stop", usageOf(5, 1))]) };
       },
     });
     const runtime = LashRuntime.builder()
@@ -129,7 +130,7 @@ describe("a lash turn through an AI SDK model", () => {
   });
 
   it("ends the turn as a provider error, with the classified failure, when the call cannot succeed", async () => {
-    const model = new MockLanguageModelV3({
+    const model = new MockLanguageModelV4({
       doStream: async () => {
         throw new APICallError({
           message: "Incorrect API key provided",
@@ -149,10 +150,10 @@ describe("a lash turn through an AI SDK model", () => {
 
   it("ends the turn cancelled when the caller aborts mid-stream, keeping what streamed", async () => {
     const controller = new AbortController();
-    const model = new MockLanguageModelV3({
+    const model = new MockLanguageModelV4({
       doStream: async () => ({
         // Streams one delta, then waits forever (a model that ignores its signal).
-        stream: new ReadableStream<LanguageModelV3StreamPart>({
+        stream: new ReadableStream<LanguageModelV4StreamPart>({
           start(streamController) {
             for (const part of textParts("t", ["Partial answer"]).slice(0, 2)) streamController.enqueue(part);
           },

@@ -1,21 +1,24 @@
-import type { LanguageModelV3StreamPart } from "@ai-sdk/provider";
+import type { LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { ProviderCallError } from "@lash/protocol";
-import { MockLanguageModelV3 } from "ai/test";
+import { MockLanguageModelV4 } from "ai/test";
+import { MockLanguageModelV3 } from "ai-v6/test";
 import { describe, expect, it } from "vitest";
 import {
   finishPart,
   finishReason,
   lashRequest,
   runStream,
+  type SharedStreamPart,
   streamingModel,
+  streamingModelV3,
   textParts,
   thrownBy,
-  usageV3,
+  usageOf,
 } from "../test/model-fixtures.js";
 import { createAiSdkProvider } from "./create-ai-sdk-provider.js";
 import { REASONING_METADATA_PREFIX } from "./provider-metadata-replay.js";
 
-async function streamOf(parts: readonly LanguageModelV3StreamPart[]) {
+async function streamOf(parts: readonly LanguageModelV4StreamPart[]) {
   return runStream(createAiSdkProvider(streamingModel([parts])), lashRequest());
 }
 
@@ -25,7 +28,7 @@ describe("stream parts → lash events and response", () => {
       { type: "stream-start", warnings: [] },
       { type: "response-metadata", id: "resp-1", modelId: "mock-model-id", timestamp: new Date(0) },
       ...textParts("t1", ["Hel", "", "lo!"]),
-      finishPart("stop", usageV3(12, 3)),
+      finishPart("stop", usageOf(12, 3)),
     ]);
     expect(events).toEqual([
       { type: "delta", text: "Hel" },
@@ -65,7 +68,7 @@ describe("stream parts → lash events and response", () => {
       { type: "reasoning-delta", id: "rs_1:0", delta: " hard." },
       { type: "reasoning-end", id: "rs_1:0", providerMetadata: metadataAtEnd },
       ...textParts("t", ["Done."]),
-      finishPart("stop", usageV3(10, 50, { reasoning: 40 })),
+      finishPart("stop", usageOf(10, 50, { reasoning: 40 })),
     ]);
     const replay = {
       itemId: "rs_1",
@@ -154,7 +157,7 @@ describe("stream parts → lash events and response", () => {
       { type: "tool-result", toolCallId: "ws", toolName: "web_search", result: { hits: 1 } },
       { type: "tool-approval-request", approvalId: "ap-1", toolCallId: "ws" },
       { type: "source", sourceType: "url", id: "s1", url: "https://example.com" },
-      { type: "file", mediaType: "image/png", data: "iVBORw0KGgo=" },
+      { type: "file", mediaType: "image/png", data: { type: "data", data: "iVBORw0KGgo=" } },
       { type: "raw", rawValue: { anything: true } },
       ...textParts("t", ["Found it."]),
       finishPart("stop"),
@@ -168,14 +171,14 @@ describe("stream parts → lash events and response", () => {
     for (const unified of ["stop", "other"] as const) {
       const { response } = await streamOf([
         { type: "tool-call", toolCallId: "c", toolName: "t", input: "{}" },
-        { type: "finish", finishReason: finishReason(unified), usage: usageV3(1, 1) },
+        { type: "finish", finishReason: finishReason(unified), usage: usageOf(1, 1) },
       ]);
       expect(response.terminalReason).toBe("tool_use");
     }
   });
 
   it("keeps the provider's raw usage for audits", async () => {
-    const usage = { ...usageV3(5, 2), raw: { prompt_tokens: 5, completion_tokens: 2, extra: undefined } };
+    const usage = { ...usageOf(5, 2), raw: { prompt_tokens: 5, completion_tokens: 2, extra: undefined } };
     const { response } = await streamOf([{ type: "finish", finishReason: finishReason("stop"), usage }]);
     expect(response.providerUsage).toEqual({ prompt_tokens: 5, completion_tokens: 2 });
   });
@@ -199,9 +202,94 @@ describe("stream parts → lash events and response", () => {
   });
 });
 
+describe("what differs between the generations", () => {
+  it('reads a "v3" stream the same way as a "v4" one', async () => {
+    const parts: SharedStreamPart[] = [
+      { type: "stream-start", warnings: [] },
+      ...textParts("t", ["Calling."]),
+      { type: "tool-input-start", id: "c1", toolName: "add", inputEncoding: "json" },
+      { type: "tool-input-delta", id: "c1", delta: '{"a":1}' },
+      { type: "tool-input-end", id: "c1" },
+      { type: "tool-call", toolCallId: "c1", toolName: "add", input: '{"a":1}' },
+      finishPart("tool-calls", usageOf(30, 9, { cacheRead: 20, reasoning: 4 })),
+    ];
+    const fromV4 = await runStream(createAiSdkProvider(streamingModel([parts])), lashRequest());
+    const fromV3 = await runStream(createAiSdkProvider(streamingModelV3([parts])), lashRequest());
+    expect(fromV3).toEqual(fromV4);
+    expect(fromV4.response).toEqual({
+      fullText: "Calling.",
+      parts: [
+        { type: "text", text: "Calling." },
+        { type: "tool_call", callId: "c1", toolName: "add", inputJson: '{"a":1}' },
+      ],
+      usage: { inputTokens: 30, outputTokens: 5, cachedInputTokens: 20, reasoningTokens: 4 },
+      terminalReason: "tool_use",
+    });
+  });
+
+  it('ignores the parts only "v4" streams (ping, custom content, reasoning files, text citations)', async () => {
+    const { events, response } = await streamOf([
+      { type: "ping" },
+      { type: "custom", kind: "acme.marker" },
+      { type: "reasoning-file", mediaType: "image/png", data: { type: "data", data: "iVBORw0KGgo=" } },
+      { type: "file", mediaType: "image/png", data: { type: "url", url: new URL("https://example.com/a.png") } },
+      { type: "text-start", id: "t" },
+      { type: "text-delta", id: "t", delta: "Cited." },
+      { type: "text-end", id: "t", citations: [{ source: { type: "source", sourceType: "url", id: "s", url: "https://example.com" } }] },
+      { type: "ping" },
+      finishPart("stop"),
+    ]);
+    expect(events.map((event) => event.type)).toEqual(["delta", "usage"]);
+    expect(response.parts).toEqual([{ type: "text", text: "Cited." }]);
+    expect(response.terminalReason).toBe("stop");
+  });
+
+  it('fails a "v4" stream that finished as interrupted as a retryable, incomplete stream', async () => {
+    // What a v4 provider reports when the connection closed cleanly before the provider's own end marker.
+    const error = await thrownBy(() =>
+      streamOf([...textParts("t", ["cut sh"]), { type: "finish", finishReason: { unified: "interrupted", raw: undefined }, usage: usageOf(10, 2) }]),
+    );
+    expect(ProviderCallError.isInstance(error)).toBe(true);
+    expect((error as ProviderCallError).failure).toMatchObject({ kind: "stream", code: "stream_incomplete", retryable: true });
+    expect((error as ProviderCallError).message).toContain('"interrupted"');
+  });
+});
+
 describe('mode "generate" (doComplete over doGenerate)', () => {
+  it('maps a "v3" result the same way, and a "v4" one with content only "v4" has', async () => {
+    const common = {
+      finishReason: finishReason("stop", "end_turn"),
+      usage: usageOf(12, 3),
+      warnings: [],
+    };
+    const v3 = new MockLanguageModelV3({
+      doGenerate: { ...common, content: [{ type: "text", text: "Hi." }, { type: "file", mediaType: "image/png", data: "iVBORw0KGgo=" }] },
+    });
+    const v4 = new MockLanguageModelV4({
+      doGenerate: {
+        ...common,
+        content: [
+          { type: "reasoning-file", mediaType: "image/png", data: { type: "data", data: "iVBORw0KGgo=" } },
+          { type: "text", text: "Hi.", citations: [] },
+          { type: "file", mediaType: "image/png", data: { type: "data", data: "iVBORw0KGgo=" } },
+          { type: "custom", kind: "acme.marker" },
+        ],
+      },
+    });
+    const complete = (model: MockLanguageModelV3 | MockLanguageModelV4) =>
+      createAiSdkProvider(model, { mode: "generate" }).doComplete?.(lashRequest(), { signal: new AbortController().signal, emit: () => {} });
+    const expected = {
+      fullText: "Hi.",
+      parts: [{ type: "text", text: "Hi." }],
+      usage: { inputTokens: 12, outputTokens: 3, cachedInputTokens: 0, reasoningTokens: 0 },
+      terminalReason: "stop",
+    };
+    expect(await complete(v3)).toEqual(expected);
+    expect(await complete(v4)).toEqual(expected);
+  });
+
   it("maps the generated content, usage and finish reason, and streams nothing", async () => {
-    const model = new MockLanguageModelV3({
+    const model = new MockLanguageModelV4({
       doGenerate: {
         content: [
           { type: "reasoning", text: "Plan.", providerMetadata: { anthropic: { signature: "s" } } },
@@ -210,7 +298,7 @@ describe('mode "generate" (doComplete over doGenerate)', () => {
           { type: "source", sourceType: "url", id: "s", url: "https://example.com" },
         ],
         finishReason: finishReason("tool-calls"),
-        usage: usageV3(30, 9, { cacheRead: 20 }),
+        usage: usageOf(30, 9, { cacheRead: 20 }),
         warnings: [],
       },
     });

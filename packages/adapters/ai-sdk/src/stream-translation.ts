@@ -1,19 +1,23 @@
-import type {
-  LanguageModelV3FinishReason,
-  LanguageModelV3GenerateResult,
-  LanguageModelV3StreamPart,
-  LanguageModelV3Usage,
-  SharedV3ProviderMetadata,
-} from "@ai-sdk/provider";
 import type { JsonValue, LlmOutputPart, LlmResponse, LlmStreamEvent, LlmTerminalReason } from "@lash/protocol";
-import { classifyProviderFailure, createToolCallAccumulator } from "@lash/protocol";
+import { classifyProviderFailure, createToolCallAccumulator, type ProviderCallError } from "@lash/protocol";
 import { failureFromStreamError, providerCallError } from "./failure-mapping.js";
+import {
+  type AiSdkFinishReason,
+  type AiSdkGenerateResult,
+  type AiSdkProviderMetadata,
+  type AiSdkStreamPart,
+  type AiSdkStreamPartLike,
+  type AiSdkToolCall,
+  type AiSdkUsage,
+  readableContent,
+  readableStreamPart,
+} from "./model-output-types.js";
 import {
   mergeProviderMetadata,
   reasoningReplayFromMetadata,
   toolCallReplayFromMetadata,
 } from "./provider-metadata-replay.js";
-import { rawUsageFromV3, terminalReasonFromV3, usageFromV3 } from "./usage-mapping.js";
+import { rawUsageFromAiSdk, terminalReasonFromAiSdk, usageFromAiSdk } from "./usage-mapping.js";
 
 type ToolCallPart = Extract<LlmOutputPart, { type: "tool_call" }>;
 
@@ -25,7 +29,7 @@ interface TextSlot {
 interface ReasoningSlot {
   readonly kind: "reasoning";
   text: string;
-  metadata: SharedV3ProviderMetadata | undefined;
+  metadata: AiSdkProviderMetadata | undefined;
 }
 
 interface ToolCallSlot {
@@ -36,8 +40,21 @@ interface ToolCallSlot {
 type Slot = TextSlot | ReasoningSlot | ToolCallSlot;
 
 interface Finish {
-  readonly usage: LanguageModelV3Usage;
-  readonly finishReason: LanguageModelV3FinishReason;
+  readonly usage: AiSdkUsage;
+  readonly finishReason: AiSdkFinishReason | string;
+}
+
+/**
+ * `"v4"` models finish with `interrupted` when the provider's stream ended cleanly but without its
+ * completion signal (where `"v3"` models sent no `finish` part, or `other`): the output may be cut
+ * short.
+ */
+function isInterrupted(finishReason: AiSdkFinishReason | string): boolean {
+  return (typeof finishReason === "string" ? finishReason : finishReason.unified) === "interrupted";
+}
+
+function streamIncomplete(message: string): ProviderCallError {
+  return providerCallError(classifyProviderFailure({ kind: "stream", code: "stream_incomplete", message, retryable: true }));
 }
 
 /** Options of a `StreamTranslator`. */
@@ -47,8 +64,9 @@ export interface StreamTranslationOptions {
 }
 
 /**
- * Turns the parts of one V3 stream into lash stream events, and keeps what it saw so the final
- * `LlmResponse` is complete on its own (the runtime prefers it over what streamed):
+ * Turns the parts of one model stream (`"v3"` or `"v4"`: the parts read here are the same in both)
+ * into lash stream events, and keeps what it saw so the final `LlmResponse` is complete on its own
+ * (the runtime prefers it over what streamed):
  * - `text-delta` → `delta`; `reasoning-delta` → `reasoning_delta`; each text and reasoning block
  *   becomes one output part, in the order the blocks started;
  * - at `reasoning-end`, a block that carries provider metadata is streamed once more as an empty
@@ -56,10 +74,12 @@ export interface StreamTranslationOptions {
  * - `tool-input-*` pieces are collected; `tool-call` → a `tool_call` part (streamed and kept). A
  *   call whose input streamed but whose `tool-call` never came is completed from the pieces at the
  *   end. Calls the provider executed itself are not lash's to run and are left out;
- * - `finish` → a `usage` event, the usage and the terminal reason;
+ * - `finish` → a `usage` event, the usage and the terminal reason; a `"v4"` finish with the
+ *   `interrupted` reason ends the call as cut short (see `end`);
  * - `error` → throws a classified `ProviderCallError`;
- * - `stream-start`, `response-metadata`, `raw`, `source`, `file`, `tool-result` and
- *   `tool-approval-request` carry nothing lash keeps, and are ignored.
+ * - `stream-start`, `response-metadata`, `raw`, `source`, `file`, `tool-result`, `text-end`,
+ *   `tool-input-end` and `tool-approval-request`, and `"v4"`'s `ping`, `custom` and
+ *   `reasoning-file`, carry nothing lash keeps, and are ignored.
  */
 export class StreamTranslator {
   readonly #options: StreamTranslationOptions;
@@ -97,7 +117,7 @@ export class StreamTranslator {
     return slot;
   }
 
-  #toolCall(part: Extract<LanguageModelV3StreamPart, { type: "tool-call" }>): LlmStreamEvent[] {
+  #toolCall(part: AiSdkToolCall): LlmStreamEvent[] {
     const known = this.#toolCallSlots.get(part.toolCallId);
     this.#settledToolCalls.add(part.toolCallId);
     if (part.providerExecuted === true) return [];
@@ -115,9 +135,12 @@ export class StreamTranslator {
     return [{ type: "part", part: { ...toolCall } }];
   }
 
-  /** The lash events for one V3 stream part. @throws ProviderCallError for an `error` part. */
-  translate(part: LanguageModelV3StreamPart): LlmStreamEvent[] {
-    switch (part.type) {
+  /** The lash events for one stream part. @throws ProviderCallError for an `error` part. */
+  translate(streamPart: AiSdkStreamPart | AiSdkStreamPartLike): LlmStreamEvent[] {
+    const part = readableStreamPart(streamPart);
+    switch (part?.type) {
+      case undefined:
+        return [];
       case "text-start":
         this.#textBlock(part.id);
         return [];
@@ -157,17 +180,13 @@ export class StreamTranslator {
       case "tool-input-delta":
         if (!this.#settledToolCalls.has(part.id)) this.#toolInputs.add({ key: part.id, callId: part.id, argumentsDelta: part.delta });
         return [];
-      case "tool-input-end":
-        return [];
       case "tool-call":
         return this.#toolCall(part);
       case "finish":
         this.#finish = { usage: part.usage, finishReason: part.finishReason };
-        return [{ type: "usage", usage: usageFromV3(part.usage, this.#options.inputExcludesCached) }];
+        return [{ type: "usage", usage: usageFromAiSdk(part.usage, this.#options.inputExcludesCached) }];
       case "error":
         throw providerCallError(failureFromStreamError(part.error), part.error);
-      default:
-        return [];
     }
   }
 
@@ -175,7 +194,7 @@ export class StreamTranslator {
   #unfinishedToolCalls(): ToolCallPart[] {
     return this.#toolInputs.parts().filter((call) => !this.#settledToolCalls.has(call.callId)).map((call) => {
       const rawText = this.#toolInputEncodings.get(call.callId) === "text";
-      // V3 says a tool call's input is JSON even when its pieces stream as plain text.
+      // The specification says a tool call's input is JSON even when its pieces stream as plain text.
       const inputJson = rawText ? JSON.stringify(call.inputJson) : call.inputJson === "" ? "{}" : call.inputJson;
       return { ...call, inputJson };
     });
@@ -185,8 +204,9 @@ export class StreamTranslator {
    * Ends the stream: the events still owed (tool calls completed from their input pieces) and the
    * final response.
    *
-   * @throws ProviderCallError (`stream`, retryable) when the stream ended without a `finish` part:
-   *   the model's output is cut short, and another attempt may complete it.
+   * @throws ProviderCallError (`stream`, `stream_incomplete`, retryable) when the stream ended
+   *   without a `finish` part, or with the `interrupted` finish reason: the model's output is cut
+   *   short, and another attempt may complete it.
    */
   end(): { readonly events: LlmStreamEvent[]; readonly response: LlmResponse } {
     const events: LlmStreamEvent[] = [];
@@ -195,15 +215,9 @@ export class StreamTranslator {
       this.#slots.push(slot);
       events.push({ type: "part", part: { ...toolCall } });
     }
-    if (this.#finish === undefined) {
-      throw providerCallError(
-        classifyProviderFailure({
-          kind: "stream",
-          code: "stream_incomplete",
-          message: "the model's stream ended without a finish part",
-          retryable: true,
-        }),
-      );
+    if (this.#finish === undefined) throw streamIncomplete("the model's stream ended without a finish part");
+    if (isInterrupted(this.#finish.finishReason)) {
+      throw streamIncomplete("the model's stream ended without the provider's completion signal (finish reason \"interrupted\")");
     }
     return { events, response: this.#response(this.#finish) };
   }
@@ -226,7 +240,7 @@ export class StreamTranslator {
 
   #response(finish: Finish): LlmResponse {
     const parts = this.#parts();
-    const mapping = terminalReasonFromV3(finish.finishReason);
+    const mapping = terminalReasonFromAiSdk(finish.finishReason);
     let terminalReason: LlmTerminalReason = mapping.terminalReason;
     // Some servers answer `stop` (or nothing) with tool calls: the calls are what the model wants.
     if ((terminalReason === "stop" || terminalReason === "unknown") && parts.some((part) => part.type === "tool_call")) {
@@ -235,11 +249,11 @@ export class StreamTranslator {
     const response: LlmResponse = {
       fullText: parts.map((part) => (part.type === "text" ? part.text : "")).join(""),
       parts,
-      usage: usageFromV3(finish.usage, this.#options.inputExcludesCached),
+      usage: usageFromAiSdk(finish.usage, this.#options.inputExcludesCached),
       terminalReason,
     };
     if (mapping.diagnostic !== undefined && terminalReason === mapping.terminalReason) response.terminalDiagnostic = mapping.diagnostic;
-    const providerUsage: JsonValue | undefined = rawUsageFromV3(finish.usage);
+    const providerUsage: JsonValue | undefined = rawUsageFromAiSdk(finish.usage);
     if (providerUsage !== undefined) response.providerUsage = providerUsage;
     return response;
   }
@@ -249,11 +263,12 @@ export class StreamTranslator {
  * The final response of a `doGenerate` call. The content is replayed through a `StreamTranslator`
  * as the stream parts it would have streamed, so both paths build responses the same way.
  */
-export function responseFromGenerateResult(result: LanguageModelV3GenerateResult, options: StreamTranslationOptions): LlmResponse {
+export function responseFromGenerateResult(result: AiSdkGenerateResult, options: StreamTranslationOptions): LlmResponse {
   const translator = new StreamTranslator(options);
-  result.content.forEach((content, index) => {
+  result.content.forEach((item, index) => {
+    const content = readableContent(item);
     const id = `content-${index}`;
-    switch (content.type) {
+    switch (content?.type) {
       case "text":
         translator.translate({ type: "text-start", id });
         translator.translate({ type: "text-delta", id, delta: content.text });
@@ -268,7 +283,7 @@ export function responseFromGenerateResult(result: LanguageModelV3GenerateResult
       case "tool-call":
         translator.translate(content);
         break;
-      default:
+      case undefined:
         break;
     }
   });

@@ -1,11 +1,12 @@
-import type { LanguageModelV3Usage } from "@ai-sdk/provider";
+import type { LanguageModelV4Usage } from "@ai-sdk/provider";
+import type { LanguageModelV3Usage } from "@ai-sdk/provider-v3";
 import { describe, expect, it } from "vitest";
-import { finishReason, usageV3 } from "../test/model-fixtures.js";
-import { terminalReasonFromV3, usageFromV3 } from "./usage-mapping.js";
+import { finishReason, usageOf } from "../test/model-fixtures.js";
+import { terminalReasonFromAiSdk, usageFromAiSdk } from "./usage-mapping.js";
 
-describe("usageFromV3", () => {
+describe("usageFromAiSdk", () => {
   it("records the input total with cache reads included by default, and reasoning beside output", () => {
-    expect(usageFromV3(usageV3(1_000, 300, { cacheRead: 600, cacheWrite: 100, reasoning: 200 }), false)).toEqual({
+    expect(usageFromAiSdk(usageOf(1_000, 300, { cacheRead: 600, cacheWrite: 100, reasoning: 200 }), false)).toEqual({
       inputTokens: 1_000,
       outputTokens: 100,
       cachedInputTokens: 600,
@@ -14,7 +15,7 @@ describe("usageFromV3", () => {
   });
 
   it("takes the cache reads out of the input when the provider is declared to exclude them", () => {
-    expect(usageFromV3(usageV3(1_000, 300, { cacheRead: 600, cacheWrite: 100 }), true)).toEqual({
+    expect(usageFromAiSdk(usageOf(1_000, 300, { cacheRead: 600, cacheWrite: 100 }), true)).toEqual({
       inputTokens: 400,
       outputTokens: 300,
       cachedInputTokens: 600,
@@ -23,24 +24,32 @@ describe("usageFromV3", () => {
   });
 
   it("rebuilds totals from the breakdown when a provider reports only that", () => {
-    const usage: LanguageModelV3Usage = {
+    const usage: LanguageModelV4Usage = {
       inputTokens: { total: undefined, noCache: 40, cacheRead: 50, cacheWrite: 10 },
       outputTokens: { total: undefined, text: 7, reasoning: 3 },
     };
-    expect(usageFromV3(usage, false)).toEqual({ inputTokens: 100, outputTokens: 7, cachedInputTokens: 50, reasoningTokens: 3 });
+    expect(usageFromAiSdk(usage, false)).toEqual({ inputTokens: 100, outputTokens: 7, cachedInputTokens: 50, reasoningTokens: 3 });
+  });
+
+  it("reads a \"v3\" record the same way (the shape did not change)", () => {
+    const usage: LanguageModelV3Usage = {
+      inputTokens: { total: 1_000, noCache: 300, cacheRead: 600, cacheWrite: 100 },
+      outputTokens: { total: 300, text: 100, reasoning: 200 },
+    };
+    expect(usageFromAiSdk(usage, false)).toEqual({ inputTokens: 1_000, outputTokens: 100, cachedInputTokens: 600, reasoningTokens: 200 });
   });
 
   it("counts missing, negative and fractional values safely", () => {
-    const usage: LanguageModelV3Usage = {
+    const usage: LanguageModelV4Usage = {
       inputTokens: { total: 10.7, noCache: undefined, cacheRead: -4, cacheWrite: undefined },
       outputTokens: { total: Number.NaN, text: undefined, reasoning: undefined },
     };
-    expect(usageFromV3(usage, false)).toEqual({ inputTokens: 10, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 });
-    expect(usageFromV3(undefined, false)).toEqual({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 });
+    expect(usageFromAiSdk(usage, false)).toEqual({ inputTokens: 10, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 });
+    expect(usageFromAiSdk(undefined, false)).toEqual({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 });
   });
 });
 
-describe("terminalReasonFromV3", () => {
+describe("terminalReasonFromAiSdk", () => {
   it.each([
     ["stop", "stop"],
     ["length", "output_limit"],
@@ -49,28 +58,28 @@ describe("terminalReasonFromV3", () => {
     ["error", "provider_error"],
     ["other", "unknown"],
   ] as const)("maps %s to %s", (unified, expected) => {
-    expect(terminalReasonFromV3(finishReason(unified)).terminalReason).toBe(expected);
+    expect(terminalReasonFromAiSdk(finishReason(unified)).terminalReason).toBe(expected);
   });
 
   it("maps the V2-era bare strings, unknown included", () => {
-    expect(terminalReasonFromV3("unknown").terminalReason).toBe("unknown");
-    expect(terminalReasonFromV3("length").terminalReason).toBe("output_limit");
-    expect(terminalReasonFromV3(undefined).terminalReason).toBe("unknown");
+    expect(terminalReasonFromAiSdk("unknown").terminalReason).toBe("unknown");
+    expect(terminalReasonFromAiSdk("length").terminalReason).toBe("output_limit");
+    expect(terminalReasonFromAiSdk(undefined).terminalReason).toBe("unknown");
   });
 
   it("reads the raw reason when the unified one says nothing", () => {
-    expect(terminalReasonFromV3(finishReason("other", "model_context_window_exceeded"))).toEqual({
+    expect(terminalReasonFromAiSdk(finishReason("other", "model_context_window_exceeded"))).toEqual({
       terminalReason: "context_overflow",
       diagnostic: "The prompt did not fit the model's context window (provider reason: model_context_window_exceeded).",
     });
-    expect(terminalReasonFromV3(finishReason("other", "pause_turn")).terminalReason).toBe("unknown");
+    expect(terminalReasonFromAiSdk(finishReason("other", "pause_turn")).terminalReason).toBe("unknown");
   });
 
   it("names the raw reason in the diagnostic of a reason that ends the turn", () => {
-    expect(terminalReasonFromV3(finishReason("content-filter", "SAFETY")).diagnostic).toBe(
+    expect(terminalReasonFromAiSdk(finishReason("content-filter", "SAFETY")).diagnostic).toBe(
       "The provider's content filter stopped the model (provider reason: SAFETY).",
     );
-    expect(terminalReasonFromV3(finishReason("length")).diagnostic).toBe("The model reached its output token limit.");
-    expect(terminalReasonFromV3(finishReason("stop", "end_turn")).diagnostic).toBeUndefined();
+    expect(terminalReasonFromAiSdk(finishReason("length")).diagnostic).toBe("The model reached its output token limit.");
+    expect(terminalReasonFromAiSdk(finishReason("stop", "end_turn")).diagnostic).toBeUndefined();
   });
 });

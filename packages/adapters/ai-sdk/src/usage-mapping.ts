@@ -1,6 +1,6 @@
-import type { LanguageModelV3FinishReason, LanguageModelV3Usage } from "@ai-sdk/provider";
 import type { JsonValue, LlmTerminalReason, LlmUsage } from "@lash/protocol";
 import { terminalReasonFromFinishReason, usageFromCounts } from "@lash/protocol";
+import type { AiSdkFinishReason, AiSdkUsage } from "./model-output-types.js";
 
 /** A count the provider reported, or `undefined` when it sent none (or nonsense). */
 function reported(value: unknown): number | undefined {
@@ -8,19 +8,19 @@ function reported(value: unknown): number | undefined {
 }
 
 /**
- * Maps a V3 usage record to lash's four counts (cleaned by `usageFromCounts`: missing or negative
- * counts are 0, fractions are rounded down).
+ * Maps an AI SDK usage record (the same shape in `"v3"` and `"v4"`) to lash's four counts (cleaned
+ * by `usageFromCounts`: missing or negative counts are 0, fractions are rounded down).
  *
- * - V3 `inputTokens.total` counts every prompt token, cache reads and writes included, so by
+ * - `inputTokens.total` counts every prompt token, cache reads and writes included, so by
  *   default `inputTokens` is that total (`inputUsageExcludesCachedTokens: false`). With
  *   `inputExcludesCached`, the cache reads are taken out (`total - cacheRead`).
  * - `cachedInputTokens` is `inputTokens.cacheRead`.
- * - V3 `outputTokens.total` includes the reasoning tokens while lash counts reasoning beside
+ * - `outputTokens.total` includes the reasoning tokens while lash counts reasoning beside
  *   output (`total = input + output + reasoning`), so `outputTokens` is `total - reasoning`;
  *   without this, reasoning would be counted twice.
  * - When a provider reports only the breakdown, the total is rebuilt from it.
  */
-export function usageFromV3(usage: LanguageModelV3Usage | undefined, inputExcludesCached: boolean): LlmUsage {
+export function usageFromAiSdk(usage: AiSdkUsage | undefined, inputExcludesCached: boolean): LlmUsage {
   const input = usage?.inputTokens;
   const output = usage?.outputTokens;
   const cacheRead = reported(input?.cacheRead) ?? 0;
@@ -36,7 +36,7 @@ export function usageFromV3(usage: LanguageModelV3Usage | undefined, inputExclud
 }
 
 /** The provider's raw usage object, kept on the response for audits (JSON-clean, or `undefined`). */
-export function rawUsageFromV3(usage: LanguageModelV3Usage | undefined): JsonValue | undefined {
+export function rawUsageFromAiSdk(usage: AiSdkUsage | undefined): JsonValue | undefined {
   if (usage?.raw === undefined) return undefined;
   try {
     return JSON.parse(JSON.stringify(usage.raw)) as JsonValue;
@@ -59,9 +59,10 @@ const DIAGNOSTICS: Partial<Record<LlmTerminalReason, string>> = {
 };
 
 /**
- * Maps a V3 finish reason with `terminalReasonFromFinishReason`: `stop` → `stop`, `length` →
+ * Maps an AI SDK finish reason with `terminalReasonFromFinishReason`: `stop` → `stop`, `length` →
  * `output_limit`, `content-filter` → `content_filter`, `tool-calls` → `tool_use`, `error` →
- * `provider_error`, `other` and anything unknown → `unknown`. When the unified reason says nothing
+ * `provider_error`, `other` and anything unknown → `unknown`. (`"v4"`'s `interrupted` never gets
+ * here: the stream translator fails such a call as cut short.) When the unified reason says nothing
  * (`other`), the provider's raw reason is tried (Anthropic's `model_context_window_exceeded` is a
  * context overflow). Every reason that ends the turn gets a diagnostic naming the raw reason, so a
  * host can tell a safety stop from a recitation stop without reading traces.
@@ -69,7 +70,7 @@ const DIAGNOSTICS: Partial<Record<LlmTerminalReason, string>> = {
  * A bare string is accepted too: V2-era models report the unified reason as a string, `"unknown"`
  * when the provider sent none.
  */
-export function terminalReasonFromV3(finishReason: LanguageModelV3FinishReason | string | undefined): TerminalReasonMapping {
+export function terminalReasonFromAiSdk(finishReason: AiSdkFinishReason | string | undefined): TerminalReasonMapping {
   const unified = typeof finishReason === "string" ? finishReason : finishReason?.unified;
   const raw = typeof finishReason === "object" && typeof finishReason.raw === "string" ? finishReason.raw : undefined;
   let terminalReason = terminalReasonFromFinishReason(unified);

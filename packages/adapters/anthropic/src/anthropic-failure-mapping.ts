@@ -19,6 +19,9 @@ const AUTH_ERROR_TYPES = new Set(["authentication_error", "permission_error"]);
 
 const LONGEST_MESSAGE = 1_000;
 
+/** The labels the SDK appends to an error's message: ` (request_id: ..., path: /v1/messages)`. */
+const SDK_MESSAGE_LABELS = / \((?:(?:error_code|request_id|path|type): [^,()]*(?:, )?)+\)$/;
+
 /** Cuts text from the network to `limit` characters, never inside a surrogate pair. */
 function truncateText(text: string, limit: number): string {
   if (text.length <= limit) return text;
@@ -68,8 +71,8 @@ function refine(failure: ProviderFailure, errorType: string | undefined): Provid
 /** The failure of an HTTP error response the SDK turned into an `APIError`. */
 function failureFromApiError(error: APIError & { status: number }): ProviderFailure {
   // The SDK keeps the parsed JSON body in `error.error`; a body that was not JSON only survives in
-  // the message, after the status.
-  const body: unknown = error.error ?? error.message.replace(/^\d{3} /, "");
+  // the message, between the status and the SDK's own bracketed labels (request id, path, ...).
+  const body: unknown = error.error ?? error.message.replace(/^\d{3} /, "").replace(SDK_MESSAGE_LABELS, "");
   const failure = providerFailureFromHttp({ status: error.status, headers: error.headers ?? undefined, body });
   return refine(failure, errorTypeOf(error.error));
 }

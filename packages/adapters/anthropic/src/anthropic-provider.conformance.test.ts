@@ -12,7 +12,7 @@ import {
   toolUseBlock,
   utf8,
   withExpectation,
-} from "./testing/anthropic-wire-streams.js";
+} from "../test/anthropic-wire-streams.js";
 
 const createProvider = ({ baseUrl, timeouts }: ConformanceProviderOptions) =>
   createAnthropicProvider({ apiKey: "test-key", baseURL: baseUrl, timeouts, cacheRetention: "none" });

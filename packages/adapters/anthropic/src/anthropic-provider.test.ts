@@ -15,9 +15,9 @@ import {
   thinkingBlock,
   toolUseBlock,
   utf8,
-} from "./testing/anthropic-wire-streams.js";
-import { expectationProblems } from "./testing/wire-script-expectation.js";
-import { failureOf, runProvider, userRequest } from "./testing/provider-run.js";
+} from "../test/anthropic-wire-streams.js";
+import { expectationProblems } from "../test/wire-script-expectation.js";
+import { failureOf, runProvider, userRequest } from "../test/provider-run.js";
 
 let server: WireScriptServer | undefined;
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { startWireScriptServer, type WireScript, type WireScriptServer } from "@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createAnthropicProvider } from "./index.js";
-import { errorScript, messageEnd, messageStart, streamScript, textBlock, thinkingBlock, toolUseBlock } from "./testing/anthropic-wire-streams.js";
+import { errorScript, messageEnd, messageStart, streamScript, textBlock, thinkingBlock, toolUseBlock } from "../test/anthropic-wire-streams.js";
 
 /*
  * Full runtime turns over loopback HTTP: the runtime's request projection, the adapter, the SDK's

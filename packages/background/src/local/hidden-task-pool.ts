@@ -13,9 +13,9 @@ interface HiddenScope {
 }
 
 /**
- * Hidden background jobs by session id (maintenance with no record and no events). Unlike the
- * reference, `awaitAll` waits for every job before reporting a failure, so no job is left behind
- * un-awaited.
+ * Hidden background jobs by session id (maintenance with no record and no events). `awaitAll`
+ * waits for every job before reporting a failure, so a job that fails early does not leave the
+ * others behind un-awaited.
  */
 export class HiddenTaskPool {
   readonly #scopes = new Map<string, HiddenScope>();

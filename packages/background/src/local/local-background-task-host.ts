@@ -122,7 +122,7 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     }
     if (parsed.progress !== undefined) this.#emitProgress(entry, parsed.progress);
     // A move to `cancel_requested` is a cancel request: it must abort the work and follow the cancel
-    // policy, or the task could never be cancelled afterwards (decision 20).
+    // policy, or the task could never be cancelled afterwards.
     if (target === "cancel_requested" && record.state !== target) return this.#cancel(entry, undefined);
     if (target !== record.state) this.#moveLive(entry, target);
     return copyRecord(entry.record);

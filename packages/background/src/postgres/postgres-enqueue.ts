@@ -21,7 +21,7 @@ export interface DurableTaskRequest extends BackgroundTaskRegisterRequest {
   readonly task: string;
   /** Handed to the work as `context.input` (JSON; default `null`). */
   readonly input?: JsonValue;
-  /** This task's lease per attempt, in seconds (default: the host's `leaseSeconds`). */
+  /** This task's lease, in seconds: how long its worker may go without renewing it (default: the host's `leaseSeconds`). */
   readonly leaseSeconds?: number;
   /** Seconds before a failed attempt is retried (default: the host's `retryDelaySeconds`). */
   readonly retryDelaySeconds?: number;

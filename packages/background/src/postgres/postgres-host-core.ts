@@ -1,6 +1,6 @@
 import type { BackgroundTaskEvent } from "@lash/protocol";
 import type pg from "pg";
-import type PgBoss from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import { appendEvents, type DurableEventLog } from "./postgres-event-log.js";
 import type { ResolvedHostOptions } from "./postgres-host-options.js";
 import { inTransaction } from "./postgres-queryable.js";

@@ -10,8 +10,10 @@ export interface DurableTaskWorkContext extends BackgroundTaskWorkContext {
 /**
  * The work of a named task, run by whichever worker process claims it. Resolving completes the task
  * with the outcome as `result`; throwing fails the attempt (retried while `attempt.maxAttempts`
- * allows, possibly in another process). Its `signal` aborts when a cancel is requested, when the
- * attempt's lease runs out, or when this host closes.
+ * allows, possibly in another process). Its `signal` aborts when a cancel is requested, when this
+ * host closes, or when the attempt loses its lease: its renewals failed for a whole lease (the
+ * database was out of reach), another worker took the task over, or the attempt reached pg-boss's
+ * limit of one day per job.
  */
 export type DurableTaskWork = (context: DurableTaskWorkContext) => Promise<BackgroundTaskOutcome | undefined | void>;
 
@@ -31,7 +33,12 @@ export interface PostgresBackgroundTaskHostOptions {
   readonly tasks?: Readonly<Record<string, DurableTaskWork>>;
   /** How many named attempts this process runs at once. Default 4; 0 never claims work. */
   readonly concurrency?: number;
-  /** Default lease of a named task's attempt, in seconds: the longest one attempt may run (pg-boss `expireInSeconds`). Default 300. */
+  /**
+   * Default lease of a named task's attempt, in seconds. The worker renews it (and its pg-boss job's
+   * heartbeat) every third of it while the attempt runs, so it bounds how long a worker that stopped
+   * (crashed, killed, cut off from the database) holds its task before the task is retried or failed,
+   * not how long an attempt may run. Default 300.
+   */
   readonly leaseSeconds?: number;
   /** Lease of in-process work (`spawnManaged`, `registerExternal`), renewed while this process lives. Default 30. */
   readonly inProcessLeaseSeconds?: number;
@@ -39,7 +46,7 @@ export interface PostgresBackgroundTaskHostOptions {
   readonly retryDelaySeconds?: number;
   /** How often the event log and the queues are polled besides LISTEN/NOTIFY, in milliseconds. Default 1000. */
   readonly pollIntervalMs?: number;
-  /** How often expired leases are looked for (and pg-boss maintains its tables), in seconds. Default 30. */
+  /** How often expired leases are looked for, in seconds (pg-boss maintains its own tables on its own schedule). Default 30. */
   readonly maintenanceIntervalSeconds?: number;
   /** Events older than this are deleted from the log (subscribers read recent events; records stay). Default 168 (a week). */
   readonly eventRetentionHours?: number;
@@ -108,7 +115,7 @@ export function resolveHostOptions(options: PostgresBackgroundTaskHostOptions): 
     tasks.set(name, work);
   }
   const leaseSeconds = positiveInteger(options.leaseSeconds, "leaseSeconds", 300);
-  // pg-boss refuses expirations of a day or more.
+  // pg-boss ends every attempt after a day, so a lease that long would never run out first.
   if (leaseSeconds >= 24 * 60 * 60) invalid(`\`leaseSeconds\` must be less than a day (got ${leaseSeconds})`);
   return {
     schema,

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from "pg";
+import type { Db } from "pg-boss";
 
 /** The rows and count a query returns (what `pg` returns, narrowed to what the host reads). */
 export interface QueryResult<Row> {
@@ -15,16 +16,11 @@ export interface PostgresQueryable {
 }
 
 /**
- * The shape pg-boss 10 calls for every statement (its `Db` option). The host hands pg-boss its own
- * pool through this, and a caller's transaction client when a job must be written in that
- * transaction.
+ * Wraps a queryable as pg-boss's `Db`, the shape pg-boss runs every statement through: the host hands
+ * pg-boss its own pool this way, and a transaction's client whenever a pg-boss call must commit or
+ * roll back together with the host's own rows (or with a caller's).
  */
-export interface PgBossDatabase {
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
-}
-
-/** Wraps a queryable as pg-boss's `Db`. */
-export function asPgBossDatabase(queryable: PostgresQueryable): PgBossDatabase {
+export function asPgBossDatabase(queryable: PostgresQueryable): Db {
   return { executeSql: (text, values) => queryable.query(text, values) };
 }
 

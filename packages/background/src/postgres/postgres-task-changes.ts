@@ -79,7 +79,7 @@ export function changeByUpdate(row: TaskRow, update: BackgroundTaskUpdate, now: 
 
 /**
  * Ends a live task: `completed` keeps the outcome as `result`, `failed` and `cancelled` as
- * `failure`. Without an outcome, `failure` still says why (decision 20): the recorded cancel reason
+ * `failure`. Without an outcome, `failure` still says why: the recorded cancel reason
  * (or `"cancelled"`), or `"failed"`, as the local host does. The lease is released. An ended task →
  * `BackgroundTaskTransitionError`.
  */

@@ -40,11 +40,12 @@ import {
   type LocalBackgroundTaskCancel,
 } from "@lash/protocol";
 import pg from "pg";
-import PgBoss from "pg-boss";
+import { PgBoss } from "pg-boss";
 import { filter, map, Observable, Subject } from "rxjs";
 import { appendEvents, DurableEventLog } from "./postgres-event-log.js";
 import { DurableHostCore } from "./postgres-host-core.js";
 import { resolveHostOptions, type PostgresBackgroundTaskHostOptions } from "./postgres-host-options.js";
+import { bossHeartbeatSeconds, cancelNamedJob, LONGEST_ATTEMPT_SECONDS, type NamedJobData } from "./postgres-named-lease.js";
 import { asPgBossDatabase, type PostgresQueryable } from "./postgres-queryable.js";
 import { durableTableNames, installDurableTables } from "./postgres-schema.js";
 import {
@@ -71,7 +72,8 @@ import { newTaskRecord } from "../local/local-task-entry.js";
  * the same database and schemas sees the same tasks and the same events.
  *
  * Named work (`enqueue` + the `tasks` option) runs in whichever process claims it, under a fenced lease
- * that expires, so a crashed worker's task is retried or failed by its attempt policy. In-process work
+ * that its worker renews while the attempt runs and that expires when the worker stops, so a crashed
+ * worker's task is retried or failed by its attempt policy. In-process work
  * (`spawnManaged`, `registerExternal`, `spawnHidden`) runs in the calling process, with its record in
  * the database; when that process stops without closing the host, the lease runs out and a sweep
  * in another process marks the task `failed`.
@@ -109,13 +111,14 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     try {
       const names = durableTableNames(resolved.schema);
       await installDurableTables(pool, names);
+      // pg-boss's own supervisor keeps running (retention, and a backstop for job heartbeats) on its
+      // own schedule; the host's sweep decides when a task's lease ran out.
       boss = new PgBoss({
         db: asPgBossDatabase(pool),
         schema: resolved.bossSchema,
         schedule: false,
         supervise: true,
         migrate: true,
-        maintenanceIntervalSeconds: resolved.maintenanceIntervalSeconds,
       });
       boss.on("error", (error) => resolved.onError(error));
       await boss.start();
@@ -130,7 +133,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     } catch (error) {
       // The log holds a pooled connection (LISTEN) and a poller: both go before the pool ends.
       await log?.close().catch(() => undefined);
-      await boss?.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
+      await boss?.stop({ graceful: false, close: false }).catch(() => undefined);
       if (ownsPool) await pool.end().catch(() => undefined);
       if (LashError.isInstance(error)) throw error;
       const detail = error instanceof Error && error.message !== "" ? error.message : String((error as { code?: unknown })?.code ?? error);
@@ -177,15 +180,21 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
       leaseExpiresAt: undefined,
       cancelReason: undefined,
     };
+    const data: NamedJobData = { taskId: record.id, leaseSeconds: parsed.leaseSeconds };
     const write = async (client: PostgresQueryable): Promise<BackgroundTaskEvent[]> => {
       await insertTaskRow(client, this.#core.names, row);
-      await this.#core.boss.send(queue, { taskId: record.id }, {
+      const sent = await this.#core.boss.send(queue, data, {
         id: jobId,
         db: asPgBossDatabase(client),
         retryLimit: (record.attempt.maxAttempts ?? 1) - 1,
         retryDelay: parsed.retryDelaySeconds,
-        expireInSeconds: parsed.leaseSeconds,
+        // The worker renews the lease with a heartbeat, so the lease no longer bounds an attempt's
+        // run time: only pg-boss's longest expiration does.
+        expireInSeconds: LONGEST_ATTEMPT_SECONDS,
+        heartbeatSeconds: bossHeartbeatSeconds(parsed.leaseSeconds),
       });
+      // pg-boss skips a job whose id exists; a fresh UUID never does, but a task without its job would never run.
+      if (sent === null) throw new Error(`pg-boss did not create the job of background task \`${record.id}\``);
       return [{ type: "registered", taskId: record.id, record }];
     };
     if (options.transaction !== undefined) {
@@ -439,7 +448,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
       this.#hidden.abortAll();
       await this.#core.log.close();
       this.#unregistered.complete();
-      await this.#core.boss.stop({ graceful: false, close: false, wait: true }).catch((error: unknown) => this.#core.reportError(error));
+      await this.#core.boss.stop({ graceful: false, close: false }).catch((error: unknown) => this.#core.reportError(error));
       if (this.#ownsPool) await this.#core.pool.end();
     })();
     return this.#closing;
@@ -453,8 +462,8 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
 
   /**
    * Creates a task's pg-boss queue once per process. Processes that create the same new queue at
-   * once can deadlock inside pg-boss (`create_queue` inserts the queue row, then adds a foreign key
-   * to the queue table); the loser tries again and finds the queue there.
+   * once can collide inside pg-boss (pg-boss 10 deadlocked there); a failed creation is therefore
+   * checked against the queue table, and only tried again while the queue is still missing.
    */
   async #ensureQueue(queue: string): Promise<void> {
     if (this.#readyQueues.has(queue)) return;
@@ -519,7 +528,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     change: (row: TaskRow) => TaskChange,
     endsWork: boolean,
   ): Promise<BackgroundTaskRecord | undefined> {
-    const { names, boss } = this.#core;
+    const { names } = this.#core;
     return this.#core.transact(async (client) => {
       const row = await readTaskRow(client, names, taskId, true);
       if (row === undefined || !applies(row)) return { events: [], result: undefined };
@@ -527,9 +536,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
       // An attempt number alone changes the record without an event (the next event carries it).
       if (next.events.length === 0 && JSON.stringify(next.row.record) === JSON.stringify(row.record)) return { events: [], result: row.record };
       // A task ended from outside its work: its job must never be claimed (again).
-      if (endsWork && isTerminalBackgroundTaskState(next.row.record.state) && row.jobId !== undefined && row.queue !== undefined) {
-        await boss.cancel(row.queue, row.jobId, { db: asPgBossDatabase(client) });
-      }
+      if (endsWork && isTerminalBackgroundTaskState(next.row.record.state)) await cancelNamedJob(this.#core, client, row);
       await updateTaskRow(client, names, next.row);
       return { events: next.events, result: next.row.record };
     });
@@ -540,7 +547,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
    * could stop by itself, so it ends `cancelled` at once (its job is cancelled in the same transaction).
    */
   async #cancel(taskId: string, reason: string | undefined, before?: (row: TaskRow) => TaskChange): Promise<BackgroundTaskRecord> {
-    const { names, boss } = this.#core;
+    const { names } = this.#core;
     const record = await this.#core.transact(async (client) => {
       const read = await readTaskRow(client, names, taskId, true);
       if (read === undefined) return { events: [], result: undefined };
@@ -553,9 +560,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
       const change = changeByCancelRequest(row, reason ?? (endNow ? "cancel requested" : undefined), endNow, Date.now());
       const events = [...prior.events, ...change.events];
       if (events.length === 0 && JSON.stringify(change.row.record) === JSON.stringify(read.record)) return { events: [], result: read.record };
-      if (change.ended && row.jobId !== undefined && row.queue !== undefined) {
-        await boss.cancel(row.queue, row.jobId, { db: asPgBossDatabase(client) });
-      }
+      if (change.ended) await cancelNamedJob(this.#core, client, row);
       await updateTaskRow(client, names, change.row);
       return { events, result: change.row.record };
     });

@@ -9,24 +9,37 @@ import {
 } from "@lash/protocol";
 import type { DurableHostCore } from "./postgres-host-core.js";
 import type { DurableTaskWork } from "./postgres-host-options.js";
-import { asPgBossDatabase } from "./postgres-queryable.js";
 import {
-  changeByUpdate,
-  changeLiveState,
-  changeToRetry,
-  changeToTerminal,
-  outcomeOf,
-  unchanged,
-  type TaskChange,
-} from "./postgres-task-changes.js";
-import { readTaskRow, readTaskRows, updateTaskRow, withoutLease, type TaskRow } from "./postgres-task-rows.js";
+  cancelNamedJob,
+  completeNamedAttempt,
+  failNamedAttempt,
+  NamedLeaseKeeper,
+  reconcileExpiredLease,
+  type NamedJobData,
+} from "./postgres-named-lease.js";
+import { asPgBossDatabase } from "./postgres-queryable.js";
+import { changeByUpdate, changeLiveState, changeToRetry, changeToTerminal, outcomeOf, unchanged, type TaskChange } from "./postgres-task-changes.js";
+import { readTaskRow, readTaskRows, updateTaskRow, type TaskRow } from "./postgres-task-rows.js";
+
+/** What a named attempt holds besides its task's lease token: the lease's length and its job's claim. */
+interface NamedClaim {
+  readonly leaseSeconds: number;
+  /** pg-boss's count of the job's claims when this attempt fetched it (the attempt's fence in pg-boss). */
+  readonly retryCount: number;
+}
 
 /** One attempt this process runs, and how to stop it. */
 interface RunningAttempt {
   readonly controller: AbortController;
   readonly leaseToken: string;
-  readonly named: boolean;
-  leaseTimer?: ReturnType<typeof setTimeout>;
+  /** Set for a named attempt, absent for in-process work. */
+  readonly named: NamedClaim | undefined;
+}
+
+/** A claimed named attempt: its row (holding the new lease) and its claim. */
+interface ClaimedAttempt {
+  readonly row: TaskRow;
+  readonly claim: NamedClaim;
 }
 
 /** How often the ending of an attempt is written before the task is left to the lease sweep. */
@@ -48,8 +61,8 @@ function stopsWork(event: BackgroundTaskEvent): boolean {
 
 /**
  * The work side of a durable host: runs in-process work and claimed named work under fenced leases,
- * reacts to cancellations from any process, renews in-process leases, claims pg-boss jobs, and
- * reconciles tasks whose lease ran out.
+ * reacts to cancellations from any process, renews the leases of the work it runs, claims pg-boss
+ * jobs, and reconciles tasks whose lease ran out.
  */
 export class DurableTaskWorker {
   readonly #core: DurableHostCore;
@@ -129,7 +142,7 @@ export class DurableTaskWorker {
 
   /** Runs in-process work for a task this host just spawned (`row` holds its lease), retrying in place. */
   runInProcess(row: TaskRow, work: BackgroundTaskWork): void {
-    this.#launch(row, false, (context) => work(context), undefined);
+    this.#launch(row, undefined, (context) => work(context));
   }
 
   /**
@@ -207,10 +220,8 @@ export class DurableTaskWorker {
     }
     this.#sweeping = (async () => {
       try {
-        const { pool, names, boss } = this.#core;
+        const { pool, names } = this.#core;
         const expired = await readTaskRows(pool, names, "not terminal and lease_expires_at < now()", []);
-        // pg-boss notices expired jobs in its maintenance pass; run that pass now rather than wait for it.
-        if (expired.some((row) => row.jobId !== undefined)) await boss.expire();
         for (const row of expired) {
           if (this.#closing) break;
           await this.#reconcile(row).catch((error: unknown) => this.#core.reportError(error));
@@ -251,16 +262,16 @@ export class DurableTaskWorker {
 
   #namedRunning(): number {
     let count = 0;
-    for (const running of this.#running.values()) if (running.named) count += 1;
+    for (const running of this.#running.values()) if (running.named !== undefined) count += 1;
     return count;
   }
 
   async #claimOne(): Promise<boolean> {
-    const { names, boss, instanceId } = this.#core;
+    const { names, boss, instanceId, options } = this.#core;
     for (const queue of this.#queues) {
-      const claimed = await this.#core.transact<TaskRow | "skipped" | undefined>(async (client) => {
+      const claimed = await this.#core.transact<ClaimedAttempt | "skipped" | undefined>(async (client) => {
         const db = asPgBossDatabase(client);
-        const [job] = await boss.fetch<{ taskId?: unknown }>(queue, { batchSize: 1, includeMetadata: true, db });
+        const [job] = await boss.fetch<NamedJobData | null>(queue, { batchSize: 1, db });
         if (job === undefined) return { events: [], result: undefined };
         const taskId = typeof job.data?.taskId === "string" ? job.data.taskId : undefined;
         const row = taskId === undefined ? undefined : await readTaskRow(client, names, taskId, true);
@@ -290,14 +301,16 @@ export class DurableTaskWorker {
           const moved = changeLiveState(change.row, "running", now);
           change = { row: moved.row, events: [...change.events, ...moved.events] };
         }
+        const stored = job.data?.leaseSeconds;
+        const leaseSeconds = typeof stored === "number" && Number.isInteger(stored) && stored > 0 ? stored : options.leaseSeconds;
         const leased: TaskRow = {
           ...change.row,
           leaseToken: randomUUID(),
           leaseOwner: instanceId,
-          leaseExpiresAt: now + Number(job.expireInSeconds) * 1000,
+          leaseExpiresAt: now + leaseSeconds * 1000,
         };
         await updateTaskRow(client, names, leased);
-        return { events: change.events, result: leased };
+        return { events: change.events, result: { row: leased, claim: { leaseSeconds, retryCount: job.retryCount } } };
       });
       if (claimed === undefined) continue;
       if (claimed !== "skipped") this.#startNamed(claimed);
@@ -306,20 +319,18 @@ export class DurableTaskWorker {
     return false;
   }
 
-  #startNamed(row: TaskRow): void {
+  #startNamed({ row, claim }: ClaimedAttempt): void {
     const work: DurableTaskWork | undefined = row.taskName === undefined ? undefined : this.#core.options.tasks.get(row.taskName);
     if (work === undefined) return;
     const input = row.input ?? null;
-    this.#launch(row, true, (context) => work({ ...context, input }), row.leaseExpiresAt);
+    this.#launch(row, claim, (context) => work({ ...context, input }));
   }
 
-  /** Starts an attempt loop for `row` and tracks it until its last write. */
-  #launch(
-    row: TaskRow,
-    named: boolean,
-    work: (context: BackgroundTaskWorkContext) => Promise<BackgroundTaskOutcome | undefined | void>,
-    leaseExpiresAt: number | undefined,
-  ): void {
+  /**
+   * Starts an attempt loop for `row` and tracks it until its last write. A named attempt keeps its
+   * lease alive while it runs; in-process leases are renewed together by `#renewLeases`.
+   */
+  #launch(row: TaskRow, named: NamedClaim | undefined, work: (context: BackgroundTaskWorkContext) => Promise<BackgroundTaskOutcome | undefined | void>): void {
     const taskId = row.record.id;
     const leaseToken = row.leaseToken ?? "";
     const run = async (): Promise<void> => {
@@ -328,9 +339,10 @@ export class DurableTaskWorker {
         const controller = new AbortController();
         const running: RunningAttempt = { controller, leaseToken, named };
         this.#running.set(taskId, running);
-        if (leaseExpiresAt !== undefined) {
-          running.leaseTimer = setTimeout(() => controller.abort(new Error("the attempt's lease expired")), Math.max(0, leaseExpiresAt - Date.now()));
-          running.leaseTimer.unref();
+        let keeper: NamedLeaseKeeper | undefined;
+        if (named !== undefined) {
+          keeper = new NamedLeaseKeeper(this.#core, { taskId, leaseToken, ...named }, controller);
+          keeper.start(current.leaseExpiresAt ?? Date.now() + named.leaseSeconds * 1000);
         }
         // Work that was cancelled or closed before it started does not start.
         if (this.#closing) controller.abort(new Error("host closed"));
@@ -345,7 +357,7 @@ export class DurableTaskWorker {
         } else {
           failure = { error: controller.signal.reason };
         }
-        if (running.leaseTimer !== undefined) clearTimeout(running.leaseTimer);
+        keeper?.stop();
         const aborted = controller.signal.aborted ? errorMessage(controller.signal.reason) : undefined;
         current = await this.#finishWithRetries(taskId, leaseToken, named, outcome, failure, aborted);
         // A retry of this task may already have been claimed here again: only this attempt's entry goes.
@@ -392,7 +404,7 @@ export class DurableTaskWorker {
   async #finishWithRetries(
     taskId: string,
     leaseToken: string,
-    named: boolean,
+    named: NamedClaim | undefined,
     outcome: BackgroundTaskOutcome | undefined | void,
     failure: { error: unknown } | undefined,
     abortedBecause: string | undefined,
@@ -420,41 +432,38 @@ export class DurableTaskWorker {
   async #finish(
     taskId: string,
     leaseToken: string,
-    named: boolean,
+    named: NamedClaim | undefined,
     outcome: BackgroundTaskOutcome | undefined | void,
     failure: { error: unknown } | undefined,
     abortedBecause: string | undefined,
   ): Promise<TaskRow | undefined> {
-    const { names, boss } = this.#core;
+    const { names } = this.#core;
     return this.#core.transact(async (client) => {
       const row = await readTaskRow(client, names, taskId, true);
       if (row === undefined || row.leaseToken !== leaseToken || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
-      const db = asPgBossDatabase(client);
-      const job = row.jobId !== undefined && row.queue !== undefined ? { queue: row.queue, id: row.jobId } : undefined;
       const now = Date.now();
       const end = async (change: TaskChange, next?: TaskRow): Promise<{ events: BackgroundTaskEvent[]; result: TaskRow | undefined }> => {
         await updateTaskRow(client, names, change.row);
         return { events: change.events, result: next };
       };
       if (row.record.state === "cancel_requested") {
-        if (job !== undefined) await boss.cancel(job.queue, job.id, { db });
+        await cancelNamedJob(this.#core, client, row);
         return end(changeToTerminal(row, "cancelled", outcomeOf(row.cancelReason ?? "cancelled", undefined), now));
       }
       if (failure === undefined) {
         const result = outcome ?? undefined;
-        if (job !== undefined) await boss.complete(job.queue, job.id, {}, { db });
+        await completeNamedAttempt(this.#core, client, row, named?.retryCount);
         return end(changeToTerminal(row, "completed", result === undefined ? undefined : outcomeOf(result.summary, result.value), now));
       }
       // In-process work cannot continue anywhere else once its host closes.
-      if (!named && this.#closing) return end(changeToTerminal(row, "cancelled", outcomeOf("host closed", undefined), now));
+      if (named === undefined && this.#closing) return end(changeToTerminal(row, "cancelled", outcomeOf("host closed", undefined), now));
       const message = abortedBecause ?? errorMessage(failure.error);
+      // A named task's next attempt is claimed from the queue, by any worker, when pg-boss queued it again.
+      if (named !== undefined) return end(await failNamedAttempt(this.#core, client, row, named.retryCount, { retry: message, failed: message }, now));
       const attempt = row.record.attempt.attempt;
-      const maxAttempts = row.record.attempt.maxAttempts ?? 1;
-      if (job !== undefined) await boss.fail(job.queue, job.id, { message }, { db });
-      if (attempt < maxAttempts) {
+      if (attempt < (row.record.attempt.maxAttempts ?? 1)) {
+        // In-process work retries here.
         const retry = changeToRetry(row, attempt + 1, message, now);
-        // A named task's next attempt is claimed from the queue, by any worker; in-process work retries here.
-        if (named) return end({ row: withoutLease(retry.row), events: retry.events });
         return end(retry, retry.row);
       }
       return end(changeToTerminal(row, "failed", outcomeOf(message, undefined), now));
@@ -483,7 +492,7 @@ export class DurableTaskWorker {
   /** In-process tasks that live here: work running (or writing its ending) and external tasks held. */
   #heldHere(taskId: string): boolean {
     const running = this.#running.get(taskId);
-    return (running !== undefined && !running.named) || this.#external.has(taskId);
+    return (running !== undefined && running.named === undefined) || this.#external.has(taskId);
   }
 
   /**
@@ -503,47 +512,15 @@ export class DurableTaskWorker {
       .catch((error: unknown) => this.#core.reportError(error));
   }
 
-  /** Decides what became of a task whose lease ran out, from its pg-boss job (see ADR 0022). */
+  /** Ends or retries a task whose lease ran out, unless this live host still holds it (see ADR 0022). */
   async #reconcile(stale: TaskRow): Promise<void> {
-    const { names, boss } = this.#core;
+    const { names, instanceId } = this.#core;
+    // In-process work this live host still holds: its lease is renewed here, so it is late, not lost.
+    // One it no longer holds (its ending could not be written) is failed like a crashed process's.
+    const keeps = (row: TaskRow): boolean => row.jobId === undefined && row.leaseOwner === instanceId && !this.#closing && this.#heldHere(row.record.id);
     await this.#core.transact(async (client) => {
-      const row = await readTaskRow(client, names, stale.record.id, true);
-      if (row === undefined || row.leaseToken !== stale.leaseToken || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
-      // In-process work this live host still holds: its lease is renewed here, so it is late, not lost.
-      // One it no longer holds (its ending could not be written) is failed like a crashed process's.
-      if (row.jobId === undefined && row.leaseOwner === this.#core.instanceId && !this.#closing && this.#heldHere(row.record.id)) {
-        return { events: [], result: undefined };
-      }
-      const now = Date.now();
-      const attempt = row.record.attempt.attempt;
-      const maxAttempts = row.record.attempt.maxAttempts ?? 1;
-      const cancelled = row.record.state === "cancel_requested";
-      let change: TaskChange | undefined;
-      if (row.jobId === undefined || row.queue === undefined) {
-        change = cancelled
-          ? changeToTerminal(row, "cancelled", outcomeOf(row.cancelReason ?? "cancelled", undefined), now)
-          : changeToTerminal(row, "failed", outcomeOf("the process running this task stopped (its lease expired)", undefined), now);
-      } else {
-        const db = asPgBossDatabase(client);
-        const job = await boss.getJobById(row.queue, row.jobId, { db, includeArchive: true });
-        const state = job?.state;
-        if (state === "active") return { events: [], result: undefined };
-        if (cancelled) {
-          if (state === "created" || state === "retry") await boss.cancel(row.queue, row.jobId, { db });
-          change = changeToTerminal(row, "cancelled", outcomeOf(row.cancelReason ?? "cancelled", undefined), now);
-        } else if ((state === "created" || state === "retry") && attempt < maxAttempts) {
-          const retry = changeToRetry(row, attempt + 1, `attempt ${attempt} ran past its lease (its worker stopped or was too slow)`, now);
-          change = { row: withoutLease(retry.row), events: retry.events };
-        } else {
-          if (state === "created" || state === "retry") await boss.cancel(row.queue, row.jobId, { db });
-          change = changeToTerminal(
-            row,
-            "failed",
-            outcomeOf(`attempt ${attempt} of ${maxAttempts} ran past its lease (its worker stopped or was too slow)`, undefined),
-            now,
-          );
-        }
-      }
+      const change = await reconcileExpiredLease(this.#core, client, stale, keeps);
+      if (change === undefined) return { events: [], result: undefined };
       await updateTaskRow(client, names, change.row);
       return { events: change.events, result: undefined };
     });

@@ -95,7 +95,7 @@ export class SessionBackgroundTasks {
   }
 
   /**
-   * Applies each live task's close policy because the session is done (decision 19): `keep` tasks
+   * Applies each live task's close policy because the session is done: `keep` tasks
    * stay, `cancel` tasks are cancelled, `transfer` tasks move to `parentSessionId` (kept without one).
    * Child sessions do this when their parent closes them; a host calls it for a root session it
    * retires (parking is not closing: a parked session keeps its tasks).

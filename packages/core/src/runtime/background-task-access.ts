@@ -19,8 +19,8 @@ export function backgroundTasksUnavailable(sessionId: string): LashError {
 }
 
 /**
- * An embedded host plus a background task host (the reference's `BackgroundRuntimeHost`): what a
- * deployment hands to `RuntimeEnvironmentBuilder.withBackgroundRuntimeHost` to get both at once.
+ * An embedded host plus a background task host: what a deployment hands to
+ * `RuntimeEnvironmentBuilder.withBackgroundRuntimeHost` to get both at once.
  */
 export interface BackgroundRuntimeHost {
   readonly embedded: EmbeddedRuntimeHost;

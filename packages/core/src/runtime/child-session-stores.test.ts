@@ -7,7 +7,7 @@ import { environmentFixture, expectLashError, failureOf, runtimeOn, scriptedProv
 
 const CREATED_AT = "2024-01-01T00:00:00.000Z";
 
-describe("child session stores from a factory (decision 16, the reference's binding validation)", () => {
+describe("child session stores from a factory: the store must be bound to the child's id and hold no session yet", () => {
   it("a factory that writes meta for the child's own id is fine: the child starts from a fresh head", async () => {
     const provider = scriptedProvider([textStep("child answer")]);
     const { environment, database } = environmentFixture({ provider });

@@ -28,7 +28,7 @@ function spawnSubagentTool(options: { readonly childId: string; readonly turns?:
 
 const CHILD_USAGE = { inputTokens: 7, outputTokens: 2, cachedInputTokens: 4, reasoningTokens: 1 };
 
-describe("child sessions (the reference's child_sessions.rs scenarios)", () => {
+describe("child sessions", () => {
   it("parent_turn_receives_live_child_token_usage_events", async () => {
     // One script for parent and child (they share the provider): parent call, child call, parent call.
     const { runtime } = await createRuntime({
@@ -141,7 +141,7 @@ describe("child sessions (the reference's child_sessions.rs scenarios)", () => {
   });
 });
 
-describe("child usage outside a parent turn (persistence-background-usage.md section 2.4)", () => {
+describe("child usage outside a parent turn", () => {
   it("a child turn awaited between parent turns persists its usage to the parent's store", async () => {
     const store = new InMemorySessionStore();
     const { runtime } = await createRuntime({ steps: [textStep("child result", { usage: CHILD_USAGE })], store });
@@ -151,7 +151,8 @@ describe("child usage outside a parent turn (persistence-background-usage.md sec
     await runtime.sessions.awaitTurn("subagent-child");
 
     expect(runtime.tokenLedger()).toEqual([{ source: "subagent", model: "mock-model", usage: CHILD_USAGE }]);
-    // The reference's await_turn persists the current usage ledger, so a restart does not lose it.
+    // By the time awaitTurn resolves, the child's usage is committed to the parent's store, so a
+    // restart does not lose it.
     const read = await store.loadSession({ type: "full_graph" });
     expect(read?.tokenLedger).toEqual([{ source: "subagent", model: "mock-model", usage: CHILD_USAGE }]);
   });

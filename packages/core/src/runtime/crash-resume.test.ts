@@ -118,7 +118,7 @@ describe("a commit the store refused and rolled back (store_commit_failed)", () 
   });
 });
 
-describe("the commit pipeline (the reference's turn_commit_pipeline.rs scenarios)", () => {
+describe("the commit pipeline: prepared, progress and final commits of a turn", () => {
   it("prepared_checkpoint_writes_only_explicit_progress_graph_tail: a store pre-seeded with base nodes receives only the new nodes", async () => {
     const provider = scriptedProvider([textStep("a1")]);
     const { environment, database } = environmentFixture({ provider });

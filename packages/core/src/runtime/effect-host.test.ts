@@ -27,7 +27,7 @@ function scripted(steps: ConstructorParameters<typeof ScriptedProvider>[0]): Scr
   return new ScriptedProvider(steps, { providerId: "mock", defaultModel: MODEL });
 }
 
-describe("effect host (the reference's effect_host.rs scenarios)", () => {
+describe("effect host: every effect of a turn crosses the host once", () => {
   it("standard_turn_llm_and_checkpoint_effects_cross_host_once", async () => {
     const host = new RecordingEffectHost();
     const runtime = runtimeWith(host, scripted([textStep("plain answer")]));

@@ -102,7 +102,7 @@ const roundTrip = (): ScriptedStep[] => [
   textStep("All done.", { chunks: 2, usage: usage(20, 3) }),
 ];
 
-describe("projection order (turn-engine.md §4)", () => {
+describe("projection order", () => {
   it("emits each projected activity immediately before its session event", async () => {
     const { runtime } = await createRuntime({ steps: roundTrip(), tools: [echoTool] });
     const recorder = new CombinedRecorder();

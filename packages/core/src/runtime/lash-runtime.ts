@@ -23,7 +23,8 @@ import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/i
 import { runSessionTurn, type TurnRunOptions } from "../turn/run-turn.js";
 import { inputFromSeed, resolveHandoffLeaf, takeFirstTurnInput } from "./handoff-routing.js";
 import { parkSession, resumeSession, type ParkedSession } from "./park-resume.js";
-import type { Residency, RuntimeEnvironment } from "./runtime-environment.js";
+import type { Residency } from "./residency.js";
+import type { RuntimeEnvironment } from "./runtime-environment.js";
 import type { SessionCore } from "./session-core.js";
 import * as maintenance from "./session-maintenance.js";
 import type { SessionManager } from "./session-manager.js";
@@ -134,7 +135,9 @@ export class LashRuntime {
 
   /** The managed child sessions and handoff successors of this session. */
   get sessions(): SessionManager {
-    return this.#core.sessions;
+    // Every core's registry is the `SessionManager` that `createSessionCore` gave it; the core only
+    // knows it through the narrower interface so that the two do not import each other.
+    return this.#core.sessions as SessionManager;
   }
 
   /**

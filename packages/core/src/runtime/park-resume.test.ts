@@ -108,7 +108,7 @@ describe("park", () => {
     expect(error.message).toContain("other-session");
     expect(error.message).toContain("park-session");
     expect(SessionBindingMismatchError.isInstance(error.cause)).toBe(true);
-    // Unlike the reference, the runtime was not consumed.
+    // A failed park leaves the runtime usable: same session, same state.
     expect(runtime.sessionId).toBe("park-session");
     expect(runtime.exportState().turnIndex).toBe(0);
   });

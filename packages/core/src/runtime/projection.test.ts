@@ -13,7 +13,7 @@ const RAW_RECORD = {
   durationMs: expect.any(Number),
 };
 
-describe("projection and persistence (the reference's projection.rs scenarios)", () => {
+describe("projection and persistence", () => {
   it("tool_result_projector_only_changes_model_observation", async () => {
     let committed: AssembledTurn | undefined;
     const plugin: LashPlugin = {

@@ -13,7 +13,8 @@ import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/i
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
 import { configurationError } from "./runtime-core-draft.js";
 import { RuntimePartsSetters } from "./runtime-parts-setters.js";
-import { validateResidency, type Residency, type RuntimeEnvironment } from "./runtime-environment.js";
+import { validateResidency, type Residency } from "./residency.js";
+import type { RuntimeEnvironment } from "./runtime-environment.js";
 import { assembleSessionCore, unconfiguredProvider, type SessionPolicyInput } from "./session-assembly.js";
 import type { SessionCore, SessionEnvironment } from "./session-core.js";
 
@@ -52,10 +53,10 @@ export function applyLoadedSession(core: SessionCore, read: PersistedSessionRead
 }
 
 /**
- * Builds an embedded `LashRuntime` (the reference's `EmbeddedRuntimeBuilder`). Every setter returns
- * the builder. `build()` loads the session from the store when one is set; `buildEphemeral()`
- * builds a runtime that keeps everything in memory. `withEnvironment` starts from a shared
- * `RuntimeEnvironment`; setters called after it change only this runtime.
+ * Builds an embedded `LashRuntime`. Every setter returns the builder. `build()` loads the session
+ * from the store when one is set; `buildEphemeral()` builds a runtime that keeps everything in
+ * memory. `withEnvironment` starts from a shared `RuntimeEnvironment`; setters called after it
+ * change only this runtime.
  */
 export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSetters {
   readonly #create: (core: SessionCore) => Runtime;

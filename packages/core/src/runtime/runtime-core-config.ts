@@ -13,7 +13,7 @@ import { InMemoryAttachmentStore } from "../session/in-memory-attachment-store.j
 import { localEffectHost, type RuntimeEffectHost } from "./effect-host.js";
 import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 
-/** Configuration every runtime needs (the reference's `RuntimeCoreConfig`), with defaults. */
+/** Configuration every runtime needs, with defaults. */
 export interface RuntimeCoreConfig {
   readonly attachmentStore: AttachmentStore;
   /** The host's prompt layer (applied after the mode's and before the session policy's). */

@@ -20,7 +20,7 @@ import { persistedState, userMessage } from "../../test/runtime-scenario-helpers
 
 const effectHost: RuntimeEffectHost = { run: (_invocation, execute) => execute() };
 
-describe("RuntimeEnvironment (the reference's environment.rs scenarios)", () => {
+describe("RuntimeEnvironment", () => {
   it("builder_methods_configure_runtime_core: every setter lands in environment.core, with the same instances", () => {
     const attachmentStore = new InMemoryAttachmentStore();
     const environment = RuntimeEnvironment.builder()

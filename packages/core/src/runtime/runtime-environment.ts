@@ -7,24 +7,7 @@ import type { BackgroundRuntimeHost } from "./background-task-access.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
 import { RuntimePartsSetters } from "./runtime-parts-setters.js";
 import { checkProvider } from "./session-assembly.js";
-
-/**
- * Which graph nodes a runtime keeps in memory:
- * - `keep_all` (default): every node (interactive branching UIs);
- * - `active_path_only`: only the active path; off-path nodes stay in the store, readable with
- *   `runtime.getHistoricNode`. Requires a store, and never deletes off-path nodes from it.
- */
-export type Residency = "keep_all" | "active_path_only";
-
-const RESIDENCIES: readonly Residency[] = ["keep_all", "active_path_only"];
-
-/** Checks a residency given by untyped host code. */
-export function validateResidency(residency: Residency): Residency {
-  if (!RESIDENCIES.includes(residency)) {
-    throw new LashError("invalid_configuration", `unknown residency \`${String(residency)}\` (expected ${RESIDENCIES.map((value) => `\`${value}\``).join(" or ")})`);
-  }
-  return residency;
-}
+import { validateResidency, type Residency } from "./residency.js";
 
 /** The parts of a `RuntimeEnvironment` (what its builder assembles). */
 interface RuntimeEnvironmentParts {
@@ -39,11 +22,11 @@ interface RuntimeEnvironmentParts {
 }
 
 /**
- * What many runtimes share, built once by a host (the reference's `RuntimeEnvironment`): the core
- * configuration, the plugins, the residency, the store factory for child sessions, and (because a
- * persisted `SessionPolicy` names its provider only by id) the model providers, tools and modes a
- * runtime needs to be rebuilt by `LashRuntime.resume`. The core configuration lives only in `core`:
- * the environment never mirrors its fields.
+ * What many runtimes share, built once by a host: the core configuration, the plugins, the
+ * residency, the store factory for child sessions, and (because a persisted `SessionPolicy` names
+ * its provider only by id) the model providers, tools and modes a runtime needs to be rebuilt by
+ * `LashRuntime.resume`. The core configuration lives only in `core`: the environment never mirrors
+ * its fields.
  */
 export class RuntimeEnvironment {
   readonly core: RuntimeCoreConfig;

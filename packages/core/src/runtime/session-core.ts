@@ -8,9 +8,11 @@ import type {
   PersistedSessionRead,
   PersistedSessionState,
   PromptUsage,
+  SessionAccess,
   SessionCheckpoint,
   SessionCommit,
   SessionCommitResult,
+  SessionEvent,
   SessionPolicy,
   SessionReadScope,
   SessionStateEnvelope,
@@ -39,8 +41,8 @@ import { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/inject
 import { SessionGraphEditor, type GraphCommitMark } from "../session/session-graph.js";
 import type { TurnTracer } from "../tracing/turn-tracer.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
-import type { Residency } from "./runtime-environment.js";
-import type { SessionManager } from "./session-manager.js";
+import type { Residency } from "./residency.js";
+import type { SessionBackgroundTasks } from "./background-session-tasks.js";
 
 /** What a runtime shares with the child sessions it creates. */
 export interface SessionEnvironment {
@@ -82,6 +84,22 @@ export interface SessionCoreInit {
 }
 
 /**
+ * What a session needs of the manager of its child sessions. `SessionManager` implements it; the
+ * interface lives here so that the session and its manager do not import each other.
+ */
+export interface ChildSessionRegistry extends SessionAccess {
+  readonly sessionIds: string[];
+  child(sessionId: string): SessionCore | undefined;
+  successorOf(sessionId: string): string | undefined;
+  readonly backgroundTasks: SessionBackgroundTasks | undefined;
+  detach(sessionId: string): { core: SessionCore; firstTurnInput: FirstTurnInput | undefined } | undefined;
+  takeFirstTurnInput(sessionId: string): FirstTurnInput | undefined;
+  drainSharedLedger(): TokenLedgerEntry[];
+  readonly undrainedUsage: readonly TokenLedgerEntry[];
+  setLiveRelay(relay: ((event: SessionEvent) => void | Promise<void>) | undefined): void;
+}
+
+/**
  * The mutable state of one session: policy, graph, counters, ledger, store cursor and bridges.
  * `LashRuntime` is a thin handle over one of these (activating a child session swaps the core).
  */
@@ -115,8 +133,8 @@ export class SessionCore {
   #unsettled: CommitAttempt | undefined;
   /** Uncommitted node ids already checked against the store (partial graphs only). */
   #checkedNodeIds = new Set<string>();
-  /** Set by `createSessionCore` right after construction. */
-  sessions!: SessionManager;
+  /** Set by `createSessionCore` right after construction (a `SessionManager`). */
+  sessions!: ChildSessionRegistry;
   /** The seed of this session's first turn when it was activated from a handoff. */
   pendingFirstTurnInput: FirstTurnInput | undefined;
 

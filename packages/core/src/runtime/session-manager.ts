@@ -16,7 +16,7 @@ import type {
   TurnInput,
 } from "@lash/protocol";
 import { emptyTokenUsage, isEmptyTokenUsage, LashError, mergeTokenLedger, subtractTokenUsage } from "@lash/protocol";
-import { SessionCore, type SessionCoreInit } from "./session-core.js";
+import { SessionCore, type ChildSessionRegistry, type SessionCoreInit } from "./session-core.js";
 import { runSessionTurn } from "../turn/run-turn.js";
 import { closeChildBackgroundTasks, restrictToolProviders } from "./background-child-sessions.js";
 import { SessionBackgroundTasks } from "./background-session-tasks.js";
@@ -51,7 +51,7 @@ interface ManagedChild {
 type LiveRelay = (event: SessionEvent) => void | Promise<void>;
 
 /**
- * A factory's store must be bound to the child's id (the reference checks the meta, not the head):
+ * A factory's store must be bound to the child's id, and the binding is read from the store's meta:
  * a meta naming another session is a misconfigured factory, and a head means the id is taken. A
  * meta for this id without a head is what factories write when they open a store.
  */
@@ -87,7 +87,7 @@ export function createSessionCore(init: SessionCoreInit): SessionCore {
  * parent's ledger under their source) and handoff successors (which take over the parent's future
  * turns). Tools and plugins reach it as `SessionAccess`.
  */
-export class SessionManager implements SessionAccess {
+export class SessionManager implements ChildSessionRegistry {
   readonly #owner: SessionCore;
   readonly #children = new Map<string, ManagedChild>();
   readonly #handoffs = new Map<string, string>();

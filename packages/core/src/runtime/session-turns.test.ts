@@ -30,7 +30,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe("session turns (the reference's turns.rs scenarios)", () => {
+describe("session turns", () => {
   it("session_config_change_hook_receives_context_window_updates: one notification with the old and new config", async () => {
     const lifecycle: PluginLifecycleEvent[] = [];
     const plugin: LashPlugin = { id: "config-observer", onLifecycleEvent: (event) => void lifecycle.push(event) };

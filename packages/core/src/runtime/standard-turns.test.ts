@@ -3,7 +3,7 @@ import { textStep } from "@lash/testkit";
 import { textInput } from "../index.js";
 import { createRuntime, echoTool, llmUsage, messageTexts, RecordingActivities, RecordingSink, slowTool, terminalTool, toolCallPart } from "../../test/fixtures.js";
 
-describe("standard turns (the reference's persistence.rs scenarios)", () => {
+describe("standard turns", () => {
   it("assembles a response that only streamed (a delta and a text part)", async () => {
     const { runtime } = await createRuntime({
       steps: [{ events: [{ type: "delta", text: "What time " }, { type: "part", part: { type: "text", text: "is it?" } }], response: {} }],

@@ -23,13 +23,13 @@ import {
   stableStringify,
 } from "@lash/protocol";
 import { sha256Hex } from "./ids.js";
-import { emptyStoredSession, InMemorySessionDatabase, type StoredNode, type StoredSession, validatedSessionMeta } from "./in-memory-session-database.js";
+import { emptyStoredSession, InMemorySessionTable, type StoredNode, type StoredSession, validatedSessionMeta } from "./in-memory-session-table.js";
 
 export interface InMemorySessionStoreOptions {
   /** The session the store is bound to; without it, the first commit (or meta) binds it. */
   readonly sessionId?: string;
-  /** The backend shared with other stores (for listing); a private one by default. */
-  readonly database?: InMemorySessionDatabase;
+  /** The backend shared with other stores (an `InMemorySessionDatabase`, for listing); a private one by default. */
+  readonly database?: InMemorySessionTable;
 }
 
 /**
@@ -39,13 +39,13 @@ export interface InMemorySessionStoreOptions {
  * results, and everything it keeps is a copy of what it was given.
  */
 export class InMemorySessionStore implements SessionStore {
-  readonly #database: InMemorySessionDatabase;
+  readonly #database: InMemorySessionTable;
   #sessionId: string | undefined;
   /** Before binding, a store keeps its (empty) data apart from the database. */
   #unbound: StoredSession = emptyStoredSession();
 
   constructor(options: InMemorySessionStoreOptions = {}) {
-    this.#database = options.database ?? new InMemorySessionDatabase();
+    this.#database = options.database ?? new InMemorySessionTable();
     this.#sessionId = options.sessionId;
   }
 

@@ -153,7 +153,7 @@ export class SessionGraphEditor {
   /** Appends a message under the leaf (transient messages are never stored; returns undefined). */
   appendMessage(message: Message): SessionNodeRecord | undefined {
     if (isTransientMessage(message)) return undefined;
-    // A message without an id still needs a unique, stable node id (the reference's "m" + hex form).
+    // A message without an id still needs a unique, stable node id: a fresh message id ("m" + 32 hex).
     const preferred = message.id === "" ? freshMessageId() : message.id;
     return this.#append(this.#freeId(preferred, "message"), { kind: "message", message });
   }
@@ -220,7 +220,7 @@ export class SessionGraphEditor {
   /**
    * Requires the next commit to replace the whole stored graph (after a destructive rewrite). A
    * partial editor refuses: its graph lacks the off-path nodes, so a full replace would delete them
-   * from the store (decision 17).
+   * from the store.
    */
   requireFullReplace(): void {
     if (this.#partial) {

@@ -99,10 +99,10 @@ async function executeWithRetry(
 }
 
 /**
- * Dispatches one tool call, in the reference's order: resolve the tool (unknown → `tool_unavailable`,
- * never executed), `beforeToolCall` hooks, argument validation (→ `invalid_tool_args`), execution
- * with the retry policy, `afterToolCall` hooks. Tool failures are outputs, never exceptions; only an
- * abort of the turn propagates.
+ * Dispatches one tool call, in this order: resolve the tool (unknown → `tool_unavailable`, never
+ * executed), `beforeToolCall` hooks, argument validation (→ `invalid_tool_args`; after the hooks, so
+ * arguments a hook replaced are validated too), execution with the retry policy, `afterToolCall`
+ * hooks. Tool failures are outputs, never exceptions; only an abort of the turn propagates.
  */
 export async function dispatchToolCall(
   call: { readonly callId: string | undefined; readonly toolName: string; readonly args: JsonValue; readonly argumentsError?: string },

@@ -36,7 +36,7 @@ const helloWorld: ScriptedStep = {
   response: { usage: llmUsage(10, 2) },
 };
 
-describe("turn tracing (the reference's tracing.rs scenarios)", () => {
+describe("turn tracing", () => {
   it("records stream events at the extended level and a stream summary of the call", async () => {
     const sink = new InMemoryTraceSink();
     const runtime = tracedRuntime({ steps: [helloWorld], sink, level: "extended" });
@@ -206,7 +206,7 @@ describe("LashRuntime.usageReport", () => {
     expect(report.bySource.turn).toMatchObject({ inputTokens: 10, outputTokens: 2, totalTokens: 12 });
   });
 
-  it("reports child usage under its source (child_sessions.rs), and traces the child's turn as its own session", async () => {
+  it("reports child usage under its source, and traces the child's turn as its own session", async () => {
     const childUsage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 9, reasoningTokens: 0 };
     const spawn: ToolDefinition<JsonValue> = {
       name: "spawn_subagent",

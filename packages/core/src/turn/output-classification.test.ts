@@ -50,7 +50,7 @@ describe("containsTracebackOnly", () => {
   });
 });
 
-describe("classifyOutputState (the reference's output_state_* scenarios)", () => {
+describe("classifyOutputState", () => {
   it("output_state_empty_output: empty raw and safe text is empty_output", () => {
     expect(classifyOutputState("", "", [])).toBe("empty_output");
   });

@@ -1,7 +1,7 @@
 import type { JsonValue, OutputState, TurnIssue } from "@lash/protocol";
 import { stableStringify } from "@lash/protocol";
 
-// Line endings the reference treats as line breaks (Rust `str::lines`): `\n`, or `\r\n` as one break.
+// Line breaks: `\n`, or `\r\n` as one break; a lone `\r` is not a break and stays inside its line.
 const LINE_BREAK = /\r?\n/;
 
 /**
@@ -72,7 +72,7 @@ export function classifyOutputState(raw: string, safe: string, issues: readonly 
 /**
  * A submitted value as answer text: `null` → `""`, a string as it is, anything else as JSON with
  * two-space indentation and object keys sorted at every depth, so the same value always renders to
- * the same text (the reference's serde_json output).
+ * the same text.
  */
 export function renderSubmittedValue(value: JsonValue): string {
   if (value === null) return "";

@@ -31,7 +31,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-describe("StandardStreamAccumulator (the reference's stream_accumulator.rs scenarios)", () => {
+describe("StandardStreamAccumulator", () => {
   it("stream_accumulator_merges_adjacent_display_reasoning_chunks: display-only chunks become one part", () => {
     const accumulator = new StandardStreamAccumulator();
     accumulator.pushReasoning("I'll");

@@ -103,9 +103,8 @@ function responseContains(response: LlmResponse, part: LlmOutputPart): boolean {
 }
 
 /**
- * Keeps the parts seen while a model call streams, so that a provider whose final response is
- * empty or partial still yields the complete response (the reference's `StandardStreamAccumulator`).
- * Parts are private: every part handed out is a copy.
+ * Keeps the parts seen while a model call streams, so that a provider whose final response is empty
+ * or partial still yields the complete response. Parts are private: every part handed out is a copy.
  */
 export class StandardStreamAccumulator {
   #parts: LlmOutputPart[] = [];

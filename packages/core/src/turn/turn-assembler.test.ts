@@ -85,7 +85,7 @@ function assembler(events: readonly SessionEvent[] = [], activities: readonly Tu
   return result;
 }
 
-describe("TurnAssembler (the reference's assembler.rs scenarios)", () => {
+describe("TurnAssembler", () => {
   it("assembler_uses_last_semantic_assistant_prose_group: a new correlation id replaces the earlier prose", () => {
     const turn = assembler([DONE], [proseDelta("A", "first"), proseDelta("B", "second")]).finish(finishInput(stateWith()));
     expect(turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "second" } });

@@ -89,10 +89,10 @@ export interface AssemblerFinishInput {
 }
 
 /**
- * Builds the `AssembledTurn` from the turn's event stream and the final state (the reference's
- * `TurnAssembler`). The answer comes from the semantic prose stream: prose deltas that share a
- * correlation id form one block, and a delta with a new correlation id starts a block that replaces
- * the previous one, so only the last model call's prose survives.
+ * Builds the `AssembledTurn` from the turn's event stream and the final state. The answer comes from
+ * the semantic prose stream: prose deltas that share a correlation id form one block, and a delta
+ * with a new correlation id starts a block that replaces the previous one, so only the last model
+ * call's prose survives.
  */
 export class TurnAssembler {
   readonly #captureTextDeltas: boolean;
@@ -102,10 +102,10 @@ export class TurnAssembler {
   #sawToolFailure = false;
   #tokenUsage: TokenUsage = emptyTokenUsage();
   #lastLlmUsage: TokenUsage | undefined;
-  // Child usage per (source, model), summed from the events' deltas. The reference keeps the last
-  // cumulative per child session instead, which undercounts a child that runs several turns within
-  // one parent turn (each child turn restarts its cumulative); the deltas add up to the same total
-  // for a single child turn and stay right for several, in agreement with the token ledger.
+  // Child usage per (source, model), summed from the events' deltas. Keeping each child session's
+  // last cumulative instead would undercount a child that runs several turns within one parent turn
+  // (each child turn restarts its cumulative); the deltas add up to the same total for a single
+  // child turn and stay right for several, in agreement with the token ledger.
   readonly #childUsage = new Map<string, TokenLedgerEntry>();
   readonly #issues: TurnIssue[] = [];
   #sawDone = false;

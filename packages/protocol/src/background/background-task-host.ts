@@ -24,7 +24,7 @@ export interface BackgroundTaskStreamObserver<Item> {
 /**
  * A stream of items. Every rxjs `Observable` has this shape, and `@lash/protocol` has no runtime
  * dependencies, so the contract names only this subset; hosts return a real rxjs `Observable`
- * (decision 21), which callers pipe as usual. Subscribing starts delivery; `unsubscribe` stops it.
+ *, which callers pipe as usual. Subscribing starts delivery; `unsubscribe` stops it.
  */
 export interface BackgroundTaskStream<Item> {
   subscribe(observer: BackgroundTaskStreamObserver<Item>): { unsubscribe(): void };
@@ -73,9 +73,9 @@ export interface BackgroundScopeCloseReport {
 }
 
 /**
- * Runs and tracks the background tasks of sessions (the reference's `BackgroundTaskHost`). One host
- * is shared by the runtimes of a process (or, for a durable host, by many processes); core reaches it
- * only through this interface. All methods may be called concurrently.
+ * Runs and tracks the background tasks of sessions. One host is shared by the runtimes of a process
+ * (or, for a durable host, by many processes); core reaches it only through this interface. All
+ * methods may be called concurrently.
  *
  * Rules every host keeps (checked by `describeBackgroundTaskHostConformance` in `@lash/testkit`):
  * - ids are unique per host while a task is live (`BackgroundTaskConflictError`); an unknown id is an
@@ -83,7 +83,7 @@ export interface BackgroundScopeCloseReport {
  * - state moves follow `isLegalBackgroundTaskTransition`; an illegal request throws
  *   `BackgroundTaskTransitionError`, changes nothing and emits nothing (never a silent overwrite);
  * - every change emits exactly one event (natural completion included), in the order of the changes;
- *   a request that changes nothing emits nothing (decision 20);
+ *   a request that changes nothing emits nothing;
  * - times are epoch milliseconds;
  * - scopes are keyed by session id, so a parked and resumed session still sees its tasks;
  * - malformed arguments throw `LashError("invalid_argument")` naming the field.
@@ -147,7 +147,7 @@ export interface BackgroundTaskHost {
   subscribe(filter?: BackgroundTaskFilter): BackgroundTaskStream<BackgroundTaskEvent>;
   /**
    * Like `subscribe`, but first delivers a `snapshot` of `list(filter)` taken at subscription time,
-   * then every later matching event, with no event missed or repeated in between (decision 21).
+   * then every later matching event, with no event missed or repeated in between.
    */
   watch(filter?: BackgroundTaskFilter): BackgroundTaskStream<BackgroundTaskWatchItem>;
 
@@ -196,7 +196,7 @@ export interface BackgroundTaskHost {
   /** Requests the cancellation of every live task of `scope`; returns their records after the requests. */
   cancelAllManaged(scope: BackgroundTaskScope, reason?: string): Promise<readonly BackgroundTaskRecord[]>;
   /**
-   * Applies each live task's close policy because the session of `scope` closes (decision 19): `keep`
+   * Applies each live task's close policy because the session of `scope` closes: `keep`
    * leaves it, `cancel` requests its cancellation (reason `"session closed"` unless given), `transfer`
    * moves it to `parent` (kept when there is none). Ended tasks are left alone.
    */

@@ -38,22 +38,21 @@ export type BackgroundTaskLiveState = z.infer<typeof backgroundTaskLiveStateSche
 export const backgroundTaskTerminalStateSchema = z.enum(["completed", "failed", "cancelled"]);
 export type BackgroundTaskTerminalState = z.infer<typeof backgroundTaskTerminalStateSchema>;
 
-/** True for the final states `completed`, `failed` and `cancelled` (the reference's `is_terminal`). */
+/** True for the final states `completed`, `failed` and `cancelled`. */
 export function isTerminalBackgroundTaskState(state: BackgroundTaskState): state is BackgroundTaskTerminalState {
   return state === "completed" || state === "failed" || state === "cancelled";
 }
 
 /**
  * Which session a task belongs to. Keyed by the plain session id, which is stable: a parked and
- * resumed session (a new runtime) sees the tasks it started before (the reference keyed scopes by a
- * per-runtime UUID, which orphaned them). Two runtimes that load the same session id on one host
- * therefore share its tasks.
+ * resumed session (a new runtime) sees the tasks it started before, where a per-runtime key would
+ * orphan them. Two runtimes that load the same session id on one host therefore share its tasks.
  */
 export const backgroundTaskScopeSchema = z.object({ sessionId: z.string().min(1) });
 export type BackgroundTaskScope = z.infer<typeof backgroundTaskScopeSchema>;
 
 /**
- * What `requestCancel` does to a live task (decision 19):
+ * What `requestCancel` does to a live task:
  * - `cooperative` (default): the task moves to `cancel_requested`, its work sees an aborted signal
  *   (and its in-process cancel hook is called); it ends as `cancelled` when the work stops;
  * - `abort_local`: the work's signal is aborted and the task is `cancelled` at once, without waiting
@@ -65,7 +64,7 @@ export const backgroundCancelPolicySchema = z.enum(["cooperative", "abort_local"
 export type BackgroundCancelPolicy = z.infer<typeof backgroundCancelPolicySchema>;
 
 /**
- * What closing the task's session does to a live task (decision 19): `keep` (default) leaves it
+ * What closing the task's session does to a live task: `keep` (default) leaves it
  * running and visible under its session; `cancel` requests its cancellation (by its cancel policy);
  * `transfer` moves it to the closing session's parent scope (kept where there is none).
  */
@@ -96,7 +95,7 @@ export type BackgroundTaskOutcome = z.infer<typeof backgroundTaskOutcomeSchema>;
  * change): `updatedAt` moves on every change, `completedAt` is set exactly when the task entered a
  * terminal state. `result` is the outcome of a `completed` task (a `cancelled` task may keep the
  * result its work returned); `failure` holds the error of a `failed` task and the reason of a
- * `cancelled` one (decision 20).
+ * `cancelled` one.
  */
 export const backgroundTaskRecordSchema = z.object({
   id: backgroundTaskIdSchema,
@@ -133,7 +132,7 @@ export const backgroundTaskRegistrationSchema = z.object({
 });
 export type BackgroundTaskRegistration = z.input<typeof backgroundTaskRegistrationSchema>;
 
-/** What `register` takes (exported here; the reference forgot to). The task starts `pending`. */
+/** What `register` takes. The task starts `pending`. */
 export const backgroundTaskRegisterRequestSchema = backgroundTaskRegistrationSchema.extend({
   scope: backgroundTaskScopeSchema,
 });
@@ -175,7 +174,7 @@ const recordEvent = <Type extends string>(type: Type) =>
 
 /**
  * One change of one task. Every event carries the task's record as it is after the change. A host
- * emits exactly one event per change, in the order the changes happened (decision 20):
+ * emits exactly one event per change, in the order the changes happened:
  * - `registered`: a task was registered or spawned (`pending` or `running`);
  * - `state_changed`: a live state changed (`previousState` → `state`), `cancel_requested` included;
  * - `progress`: the task reported a message (no state change);
@@ -202,7 +201,7 @@ export type BackgroundTaskEventType = BackgroundTaskEvent["type"];
 
 /**
  * What `watch` delivers: first one `snapshot` with the records the filter lists at subscription time
- * (possibly none), then live events, with nothing missed or repeated in between (decision 21).
+ * (possibly none), then live events, with nothing missed or repeated in between.
  */
 export type BackgroundTaskWatchItem =
   | { readonly type: "snapshot"; readonly records: readonly BackgroundTaskRecord[] }

@@ -78,7 +78,7 @@ export class LashError extends Error {
     this.code = code;
   }
 
-  /** `"{code}: {message}"`, the reference's display form. */
+  /** `"{code}: {message}"`: the stable code first, so a log line can be matched on it. */
   override toString(): string {
     return `${this.code}: ${this.message}`;
   }

@@ -4,9 +4,9 @@ const marker = markerFor("RuntimeError");
 const symbol = Symbol.for(marker);
 
 /**
- * An unexpected runtime failure (the reference's `RuntimeError`): thrown by the runtime only for
- * infrastructure failures such as a failed store commit or a plugin that broke its contract. Model,
- * tool and plugin-abort failures end the turn with a `stopped` outcome instead.
+ * An unexpected runtime failure: thrown by the runtime only for infrastructure failures such as a
+ * failed store commit or a plugin that broke its contract. Model, tool and plugin-abort failures end
+ * the turn with a `stopped` outcome instead.
  */
 export class RuntimeError extends LashError {
   private readonly [symbol] = true;

@@ -22,7 +22,10 @@ export interface ProviderRetryPolicy {
   readonly retryAfterCapMs: number;
 }
 
-/** The reference's defaults: 4 attempts, 2 s / 4 s / 8 s, `Retry-After` capped at 60 s. */
+/**
+ * The defaults: 4 attempts, 2 s / 4 s / 8 s apart; a server's `Retry-After` replaces the wait but is
+ * capped at 60 s, so one answer cannot stall a turn for long.
+ */
 export const DEFAULT_PROVIDER_RETRY_POLICY: ProviderRetryPolicy = Object.freeze({
   enabled: true,
   maxAttempts: 4,

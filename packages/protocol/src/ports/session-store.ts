@@ -13,12 +13,12 @@ import type {
 } from "../store-schemas.js";
 
 /**
- * Durable storage of one session (the reference's `RuntimePersistence`), reached through a backend
- * that may hold many sessions (one SQL database, one filesystem root, one in-memory database). A store
- * is bound to one session id: given when it is opened, or taken from its first commit. Every method
- * may be called concurrently; each one is atomic. Errors are `LashError`s: `StoreUnavailableError`
- * when the backend cannot be reached, `InvalidPersistedDataError` (naming the session and the field)
- * when stored data does not parse. Nothing a method rejects is half-written.
+ * Durable storage of one session, reached through a backend that may hold many sessions (one SQL
+ * database, one filesystem root, one in-memory database). A store is bound to one session id: given
+ * when it is opened, or taken from its first commit. Every method may be called concurrently; each
+ * one is atomic. Errors are `LashError`s: `StoreUnavailableError` when the backend cannot be
+ * reached, `InvalidPersistedDataError` (naming the session and the field) when stored data does not
+ * parse. Nothing a method rejects is half-written.
  *
  * The commit contract:
  * 1. a store bound to another session id → `SessionBindingMismatchError`, nothing written;
@@ -40,7 +40,7 @@ export interface SessionStore {
   /**
    * Loads the session, or `undefined` when nothing was ever committed. `full_graph`: every live node
    * in insertion order. `active_path`: the path from the root to `leafNodeId` (default: the head's
-   * leaf); a leaf that is not a live node is an error (decision 17: never an empty graph that a later
+   * leaf); a leaf that is not a live node is an error (never an empty graph that a later
    * commit would write back as a wipe). A store that cannot serve a scope throws
    * `UnsupportedReadScopeError`; callers never fall back. The ledger is merged per (source, model).
    */

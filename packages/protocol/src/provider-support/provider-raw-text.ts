@@ -12,11 +12,11 @@ function isLowSurrogate(code: number): boolean {
 }
 
 /**
- * Shortens a raw provider body (an error body, a stream fragment) the reference's way: trimmed,
- * then, when longer than 4000 characters, the first 2000, `"\n\n... (N chars omitted) ...\n\n"`,
- * and the last 2000. Both ends keep whole surrogate pairs, so the result is always well-formed text.
- * Error bodies are kept in failures and events: a hostile or broken server must not be able to
- * put megabytes into a session.
+ * Shortens a raw provider body (an error body, a stream fragment): trimmed, then, when longer than
+ * 4000 characters, the first 2000, `"\n\n... (N chars omitted) ...\n\n"`, and the last 2000. Both
+ * ends keep whole surrogate pairs, so the result is always well-formed text. Error bodies are kept
+ * in failures and events: a hostile or broken server must not be able to put megabytes into a
+ * session.
  */
 export function truncateProviderRaw(raw: string): string {
   const trimmed = raw.trim();

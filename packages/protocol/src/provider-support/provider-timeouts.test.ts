@@ -13,7 +13,7 @@ function configurationError(run: () => unknown): LashError {
 }
 
 describe("resolveProviderTimeouts", () => {
-  it("uses the reference's defaults", () => {
+  it("defaults to 300 s for the response to start and 120 s between two chunks", () => {
     expect(DEFAULT_PROVIDER_TIMEOUTS).toEqual({ requestTimeoutMs: 300_000, chunkTimeoutMs: 120_000 });
     expect(resolveProviderTimeouts()).toEqual(DEFAULT_PROVIDER_TIMEOUTS);
     expect(resolveProviderTimeouts({})).toEqual(DEFAULT_PROVIDER_TIMEOUTS);

@@ -14,7 +14,7 @@ export interface ProviderTimeouts {
   readonly chunkTimeoutMs: number | null;
 }
 
-/** The reference's defaults: 300 s for the response to start, 120 s between two chunks. */
+/** The defaults: 300 s for the response to start, 120 s between two chunks. */
 export const DEFAULT_PROVIDER_TIMEOUTS: ProviderTimeouts = Object.freeze({
   requestTimeoutMs: 300_000,
   chunkTimeoutMs: 120_000,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Migrator, sql, type Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
+import { Migrator } from "kysely/migration";
 import { LashError, StoreUnavailableError } from "@lash/protocol";
 import { isMissingTable, isSqliteBusy, isUnreachableError, SqlSchemaNotMigratedError, toStoreError } from "./sql-errors.js";
 import {

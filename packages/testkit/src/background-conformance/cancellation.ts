@@ -3,7 +3,7 @@ import { eventTrail, hasEvent, recordEvents, registerRequest } from "./backgroun
 import { useHost } from "./host-context.js";
 import { vitestApi } from "../store-conformance/vitest-api.js";
 
-/** `requestCancel` by cancel policy, and cancelling tasks that already ended (decision 20). */
+/** `requestCancel` by cancel policy, and cancelling tasks that already ended. */
 export const describeCancellation: BackgroundHarnessArea = (harness) => {
   const { describe, it, expect } = vitestApi();
 

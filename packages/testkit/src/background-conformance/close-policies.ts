@@ -3,7 +3,7 @@ import { eventTrail, hasEvent, recordEvents, registerRequest, scope } from "./ba
 import { useHost } from "./host-context.js";
 import { vitestApi } from "../store-conformance/vitest-api.js";
 
-/** `closeScope` enforces each live task's close policy (decision 19). */
+/** `closeScope` enforces each live task's close policy. */
 export const describeClosePolicies: BackgroundHarnessArea = (harness) => {
   const { describe, it, expect } = vitestApi();
 

@@ -11,7 +11,7 @@ export const describeHiddenTasks: BackgroundHarnessArea = (harness) => {
   describe("hidden tasks", () => {
     const context = useHost(harness);
 
-    it("awaitHidden waits for the scope's jobs, those spawned while waiting included (reference test)", async () => {
+    it("awaitHidden waits for the scope's jobs, those spawned while waiting included", async () => {
       const host = context.host();
       const ran: string[] = [];
       const release = gate();
@@ -27,7 +27,7 @@ export const describeHiddenTasks: BackgroundHarnessArea = (harness) => {
       expect(await waited).toEqual(["first", "second"]);
     });
 
-    it("awaitHidden does not wait for another session's jobs (reference test)", async () => {
+    it("awaitHidden does not wait for another session's jobs", async () => {
       const host = context.host();
       const otherRelease = gate();
       let otherDone = false;

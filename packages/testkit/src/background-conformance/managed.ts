@@ -166,7 +166,7 @@ export const describeManaged: BackgroundHarnessArea = (harness) => {
       events.stop();
     });
 
-    it("markLiveState flips running and waiting but never revives an ended task (reference test)", async () => {
+    it("markLiveState flips running and waiting but never revives an ended task", async () => {
       const host = context.host();
       await host.registerExternal(scope("s1"), registration("ext"));
       expect((await host.markLiveState(scope("s1"), "ext", "waiting"))?.state).toBe("waiting");
@@ -189,7 +189,7 @@ export const describeManaged: BackgroundHarnessArea = (harness) => {
       expect((await host.get("ext"))?.state).toBe("running");
     });
 
-    it("transferManaged moves live task visibility and rewrites the record's scope (reference test)", async () => {
+    it("transferManaged moves live task visibility and rewrites the record's scope", async () => {
       const host = context.host();
       const events = recordEvents(host);
       await host.registerExternal(scope("s1"), registration("monitor:one"));
@@ -203,7 +203,7 @@ export const describeManaged: BackgroundHarnessArea = (harness) => {
       events.stop();
     });
 
-    it("cancelAllManaged cancels each live task of the scope and returns their records (reference test)", async () => {
+    it("cancelAllManaged cancels each live task of the scope and returns their records", async () => {
       const host = context.host();
       let hookCalls = 0;
       const hook = async (): Promise<void> => {

@@ -53,7 +53,7 @@ export const describeRecordApi: BackgroundHarnessArea = (harness) => {
       expect(record.attempt).toEqual({ attempt: 0, maxAttempts: 3, idempotencyKey: "key-1" });
     });
 
-    it("register, update, complete and filter (reference host contract test)", async () => {
+    it("register, update, complete and filter", async () => {
       const host = context.host();
       const registered = await host.register(registerRequest("task-1", { childSessionId: "child" }));
       expect(registered.state).toBe("pending");

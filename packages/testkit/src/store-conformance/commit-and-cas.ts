@@ -15,7 +15,7 @@ import {
 import { applied, expectHeadRevisionConflict, headRevisionOf, listedIds, observeSession, rejectionOf, sortedLedger } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
-/** Commits land whole, raise the head by one, and compare-and-set is strict both ways (decision 13). */
+/** Commits land whole, raise the head by one, and compare-and-set is strict both ways. */
 export const describeCommitAndCas: SessionHarnessArea = (harness) => {
   const { describe, it, expect } = vitestApi();
 

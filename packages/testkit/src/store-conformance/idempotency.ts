@@ -5,7 +5,7 @@ import { appendDelta, checkpoint, ledgerEntry, messageNode, sessionCommit, turnC
 import { applied, expectCommitIdConflict, expectHeadRevisionConflict, expectInvalidArgument, ledgerOf, observeSession, rejectionOf } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
-/** Commit ids make commits idempotent (decision 14): a replay returns the stored result and writes nothing. */
+/** Commit ids make commits idempotent: a replay returns the stored result and writes nothing. */
 export const describeIdempotency: SessionHarnessArea = (harness) => {
   const { describe, it, expect } = vitestApi();
 

@@ -11,8 +11,8 @@ export const describeMeta: SessionHarnessArea = (harness) => {
 
   /** The meta a factory writes for `request` (its `createdAt` is the factory's clock, so it is left out). */
   /**
-   * A factory's meta without what depends on when and where it ran: `createdAt`, and `cwd` (the
-   * reference records the host's working directory; a factory may also leave it out).
+   * A factory's meta without what depends on when and where it ran: `createdAt`, and `cwd` (a
+   * factory may record the host's working directory, or leave it out).
    */
   function withoutCreationContext(meta: SessionMeta | undefined): Omit<SessionMeta, "createdAt" | "cwd"> | undefined {
     if (meta === undefined) return undefined;

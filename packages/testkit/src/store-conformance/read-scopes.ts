@@ -117,7 +117,7 @@ export const describeReadScopes: SessionHarnessArea = (harness) => {
       expect(sortedLedger(active?.tokenLedger ?? [])).toEqual(sortedLedger(full?.tokenLedger ?? []));
     });
 
-    it("active_path for a leaf that is not a node throws a LashError, never an empty graph (decision 17)", async () => {
+    it("active_path for a leaf that is not a node throws a LashError, never an empty graph", async () => {
       const store = await context.open("s1");
       await branchedSession(store);
       expectLashError(await rejectionOf(store.loadSession({ type: "active_path", leafNodeId: "no-such-node" })));

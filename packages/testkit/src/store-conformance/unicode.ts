@@ -7,7 +7,7 @@ import { applied, expectInvalidArgument, ledgerOf, listAllSessions, nodeIdsOf, r
 import { vitestApi } from "./vitest-api.js";
 
 /**
- * Session ids that are data, never paths (decision 18): astral characters, combining marks (the
+ * Session ids that are data, never paths: astral characters, combining marks (the
  * composed and decomposed forms of one letter are two ids), right-to-left text, quotes, backslashes,
  * path syntax, percent escapes, case variants, dots and spaces a filesystem might drop, an id
  * longer than a file name may be, and SQL pattern characters.

@@ -4,7 +4,7 @@ import { appendDelta, ledgerEntry, messageNode, sessionCommit, turnCommit, turnN
 import { expectCommitIdConflict, expectHeadRevisionConflict, expectInvalidArgument, ledgerOf, rejectionOf, sortedLedger } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
-/** The token ledger: merged per (source, model), one empty-usage rule (decision 15), never counted twice. */
+/** The token ledger: merged per (source, model), one empty-usage rule, never counted twice. */
 export const describeUsage: SessionHarnessArea = (harness) => {
   const { describe, it, expect } = vitestApi();
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSqlSessionDatabase } from "../sql/index.js";
+import { createSqlSessionDatabase } from "../../src/sql/index.js";
 import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason } from "@lash/testkit/postgres";
 import type { FaultBackendKind } from "./fault-backends.js";
 

@@ -20,17 +20,17 @@ export const FAULT_POSTGRES_URL = process.env["DATABASE_URL"] ?? "postgres://pos
 export async function openFaultBackend(kind: FaultBackendKind, location: string): Promise<FaultBackend> {
   switch (kind) {
     case "sqlite": {
-      const { createSqlSessionDatabase } = await import("../sql/index.js");
+      const { createSqlSessionDatabase } = await import("../../src/sql/index.js");
       const database = createSqlSessionDatabase({ connection: `sqlite:${location}` });
       return { openSession: (sessionId) => database.openSession(sessionId), close: () => database.destroy() };
     }
     case "postgres": {
-      const { createSqlSessionDatabase } = await import("../sql/index.js");
+      const { createSqlSessionDatabase } = await import("../../src/sql/index.js");
       const database = createSqlSessionDatabase({ connection: FAULT_POSTGRES_URL, schema: location, maxConnections: 2 });
       return { openSession: (sessionId) => database.openSession(sessionId), close: () => database.destroy() };
     }
     case "fs": {
-      const { createFileSessionDatabase } = await import("../fs/index.js");
+      const { createFileSessionDatabase } = await import("../../src/fs/index.js");
       const database = createFileSessionDatabase({ root: location });
       return { openSession: (sessionId) => database.openSession(sessionId), close: async () => {} };
     }
