@@ -30,7 +30,10 @@ async function runSnippet(code: string): Promise<{ stdout: string; workingDirect
   try {
     const file = join(folder, "snippet.ts");
     await writeFile(file, code);
-    const { stdout } = await run(join(repository, "node_modules", ".bin", "tsx"), ["--conditions=@lash/source", file], { cwd: workingDirectory, encoding: "utf8" });
+    const { stdout } = await run(join(repository, "node_modules", ".bin", "tsx"), ["--conditions=@lash/source", file], {
+      cwd: workingDirectory,
+      encoding: "utf8",
+    });
     return { stdout, workingDirectory };
   } finally {
     await rm(folder, { recursive: true, force: true });
@@ -47,7 +50,9 @@ describe("README code that says it runs as is", () => {
   });
 
   it("the CLI's embedding example runs a turn with a custom tool on a SQLite store", { timeout: 120_000 }, async () => {
-    const { stdout, workingDirectory } = await runSnippet(await snippetAfter("apps/cli/README.md", "## Extension point: embedding lash in your own host"));
+    const { stdout, workingDirectory } = await runSnippet(
+      await snippetAfter("apps/cli/README.md", "## Extension point: embedding lash in your own host"),
+    );
     const stored = await readFile(join(workingDirectory, "support.db")).then((bytes) => bytes.length);
     await rm(workingDirectory, { recursive: true, force: true });
     expect(stdout).toContain("Ticket 42 is open.");

@@ -53,4 +53,6 @@ console.log("\n== assembled turn");
 console.log(JSON.stringify(turn, null, 2));
 
 const stored = await store.loadSession({ type: "full_graph" });
-console.log(`\n== committed: head revision ${stored?.headRevision}, ${stored?.graph.nodes.length} nodes, ledger ${JSON.stringify(stored?.tokenLedger)}`);
+console.log(
+  `\n== committed: head revision ${stored?.headRevision}, ${stored?.graph.nodes.length} nodes, ledger ${JSON.stringify(stored?.tokenLedger)}`,
+);

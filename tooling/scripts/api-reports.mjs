@@ -50,7 +50,15 @@ function extractorConfig(entryPackage, entry, temporaryFolder) {
       compiler: {
         // The consumer's view: packages resolve to their built declarations, no source condition.
         overrideTsconfig: {
-          compilerOptions: { target: "ES2022", lib: ["ES2023"], module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, types: ["node"] },
+          compilerOptions: {
+            target: "ES2022",
+            lib: ["ES2023"],
+            module: "NodeNext",
+            moduleResolution: "NodeNext",
+            strict: true,
+            skipLibCheck: true,
+            types: ["node"],
+          },
         },
         skipLibCheck: true,
       },
@@ -124,5 +132,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(1);
   }
   const reportFiles = publishedEntryPoints().flatMap((entryPackage) => entryPackage.entries);
-  console.log(update ? `API reports written (${reportFiles.length} entry points)` : `API reports match (${reportFiles.length} entry points)`);
+  console.log(
+    update ? `API reports written (${reportFiles.length} entry points)` : `API reports match (${reportFiles.length} entry points)`,
+  );
 }

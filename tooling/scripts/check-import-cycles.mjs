@@ -126,7 +126,9 @@ const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const problems = checkImportCycles(root);
   if (problems.length > 0) {
-    console.error(`import cycles (break each one: move what both files need into a third, or invert one import):\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    console.error(
+      `import cycles (break each one: move what both files need into a third, or invert one import):\n${problems.map((problem) => `  - ${problem}`).join("\n")}`,
+    );
     process.exit(1);
   }
   console.log("no import cycles");

@@ -38,7 +38,11 @@ function workspaceManifests(root) {
     if (existsSync(path)) manifests.push({ path: relative(root, path), kind, manifest: readJson(path) });
   };
   const children = (directory) =>
-    existsSync(directory) ? readdirSync(directory, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join(directory, entry.name)) : [];
+    existsSync(directory)
+      ? readdirSync(directory, { withFileTypes: true })
+          .filter((entry) => entry.isDirectory())
+          .map((entry) => join(directory, entry.name))
+      : [];
   for (const directory of children(join(root, "packages"))) {
     if (directory.endsWith("adapters")) for (const adapter of children(directory)) add(adapter, "adapter");
     else add(directory, "library");
@@ -76,30 +80,37 @@ export function checkLayering(manifests) {
     if (kind === "tooling") {
       for (const dependency of runtime) violations.push(`${path}: tooling package ${name} must not depend on ${dependency}`);
       for (const dependency of dev) {
-        if (!TOOLING.has(dependency)) violations.push(`${path}: tooling package ${name} must not depend on ${dependency}, even as a devDependency`);
+        if (!TOOLING.has(dependency))
+          violations.push(`${path}: tooling package ${name} must not depend on ${dependency}, even as a devDependency`);
       }
       continue;
     }
     const expectedName = expectedPackageName(path, kind);
-    if (expectedName && name !== expectedName) violations.push(`${path}: the package in this directory must be named ${expectedName}, got ${name}`);
+    if (expectedName && name !== expectedName)
+      violations.push(`${path}: the package in this directory must be named ${expectedName}, got ${name}`);
     let allowed;
     if (kind === "adapter") {
       allowed = ADAPTER_EDGES;
     } else {
       allowed = ALLOWED_EDGES[name];
       if (!allowed) {
-        violations.push(`${path}: package ${name} is not in the dependency table (tooling/scripts/check-layering.mjs, docs/architecture.md); add it there first`);
+        violations.push(
+          `${path}: package ${name} is not in the dependency table (tooling/scripts/check-layering.mjs, docs/architecture.md); add it there first`,
+        );
         continue;
       }
     }
     for (const dependency of runtime) {
       if (appNames.has(dependency)) violations.push(`${path}: library ${name} must not depend on the app ${dependency}`);
-      else if (!allowed.includes(dependency)) violations.push(`${path}: ${name} -> ${dependency} is not an allowed edge (allowed: ${allowed.join(", ") || "none"})`);
+      else if (!allowed.includes(dependency))
+        violations.push(`${path}: ${name} -> ${dependency} is not an allowed edge (allowed: ${allowed.join(", ") || "none"})`);
     }
     for (const dependency of dev) {
       const devOnly = kind === "adapter" ? ADAPTER_DEV_ONLY_EDGES : (DEV_ONLY_EDGES[name] ?? []);
       if (!DEV_ALLOWED.has(dependency) && !allowed.includes(dependency) && !devOnly.includes(dependency)) {
-        violations.push(`${path}: ${name} -> ${dependency} (devDependency) is not allowed; only ${[...DEV_ALLOWED].join(", ")} may be dev-only edges`);
+        violations.push(
+          `${path}: ${name} -> ${dependency} (devDependency) is not allowed; only ${[...DEV_ALLOWED].join(", ")} may be dev-only edges`,
+        );
       }
     }
   }

@@ -19,7 +19,15 @@ describe("dependency layering", () => {
   });
 
   it("rejects a peer or optional dependency edge the same way", () => {
-    const stores = { path: "packages/stores/package.json", kind: "library", manifest: { name: "@lash/stores", peerDependencies: { "@lash/core": "workspace:*" }, optionalDependencies: { "@lash/background": "workspace:*" } } };
+    const stores = {
+      path: "packages/stores/package.json",
+      kind: "library",
+      manifest: {
+        name: "@lash/stores",
+        peerDependencies: { "@lash/core": "workspace:*" },
+        optionalDependencies: { "@lash/background": "workspace:*" },
+      },
+    };
     const violations = checkLayering([stores]);
     expect(violations).toHaveLength(2);
     expect(violations.join("\n")).toContain("@lash/stores -> @lash/core");
@@ -37,7 +45,11 @@ describe("dependency layering", () => {
   it("rejects an unknown package, and an adapter that reaches past protocol or is misnamed", () => {
     const violations = checkLayering([
       library("@lash/mystery"),
-      { path: "packages/adapters/x/package.json", kind: "adapter", manifest: { name: "@lash/x", dependencies: { "@lash/core": "workspace:*" } } },
+      {
+        path: "packages/adapters/x/package.json",
+        kind: "adapter",
+        manifest: { name: "@lash/x", dependencies: { "@lash/core": "workspace:*" } },
+      },
     ]);
     expect(violations.some((violation) => violation.includes("@lash/mystery is not in the dependency table"))).toBe(true);
     expect(violations.some((violation) => violation.includes("must be named @lash/adapter-x, got @lash/x"))).toBe(true);
@@ -61,13 +73,21 @@ describe("dependency layering", () => {
   });
 
   it("lets adapters use core in their end-to-end tests only", () => {
-    const adapter = (dependencies, devDependencies) => ({ path: "packages/adapters/openai/package.json", kind: "adapter", manifest: { name: "@lash/adapter-openai", dependencies, devDependencies } });
+    const adapter = (dependencies, devDependencies) => ({
+      path: "packages/adapters/openai/package.json",
+      kind: "adapter",
+      manifest: { name: "@lash/adapter-openai", dependencies, devDependencies },
+    });
     expect(checkLayering([adapter({ "@lash/protocol": "workspace:*" }, { "@lash/core": "workspace:*" })])).toEqual([]);
     expect(checkLayering([adapter({ "@lash/core": "workspace:*" }, {})])).toHaveLength(1);
   });
 
   it("keeps tooling free of runtime packages", () => {
-    const tooling = (devDependencies) => ({ path: "tooling/vitest/package.json", kind: "tooling", manifest: { name: "@lash/vitest-config", devDependencies } });
+    const tooling = (devDependencies) => ({
+      path: "tooling/vitest/package.json",
+      kind: "tooling",
+      manifest: { name: "@lash/vitest-config", devDependencies },
+    });
     expect(checkLayering([tooling({ "@lash/tsconfig": "workspace:*" })])).toEqual([]);
     expect(checkLayering([tooling({ "@lash/protocol": "workspace:*" })])).toHaveLength(1);
   });

@@ -44,7 +44,10 @@ function typeProblems(tarball) {
     }
     const problems = report.analysis?.problems ?? [];
     if (problems.length === 0) return [`attw failed without naming a problem`];
-    return problems.map((problem) => `types: ${problem.kind}${problem.entrypoint ? ` at ${problem.entrypoint}` : ""}${problem.resolutionKind ? ` (${problem.resolutionKind})` : ""}`);
+    return problems.map(
+      (problem) =>
+        `types: ${problem.kind}${problem.entrypoint ? ` at ${problem.entrypoint}` : ""}${problem.resolutionKind ? ` (${problem.resolutionKind})` : ""}`,
+    );
   }
 }
 
@@ -53,7 +56,11 @@ export async function checkPackage(entry) {
   const destination = mkdtempSync(join(tmpdir(), "lash-pack-"));
   try {
     const tarball = pack(entry.directory, destination);
-    const { messages, pkg } = await publint({ pack: { tarball: new Uint8Array(readFileSync(tarball)).buffer }, level: "warning", strict: true });
+    const { messages, pkg } = await publint({
+      pack: { tarball: new Uint8Array(readFileSync(tarball)).buffer },
+      level: "warning",
+      strict: true,
+    });
     const lint = messages.map((message) => `publint ${message.type}: ${formatMessage(message, pkg, { color: false }) ?? message.code}`);
     return [...lint, ...typeProblems(tarball)].map((problem) => `${entry.name}: ${problem}`);
   } finally {

@@ -50,7 +50,13 @@ function check(name, command, args) {
 
 // Turbo runs both at once and caches them per package; the build feeds the package checks and the
 // API reports, which read `dist`.
-check(fullRun ? "typecheck and build" : "typecheck", "pnpm", ["exec", "turbo", "run", ...(fullRun ? ["typecheck", "build"] : ["typecheck"]), "--output-logs=errors-only"]);
+check(fullRun ? "typecheck and build" : "typecheck", "pnpm", [
+  "exec",
+  "turbo",
+  "run",
+  ...(fullRun ? ["typecheck", "build"] : ["typecheck"]),
+  "--output-logs=errors-only",
+]);
 if (fullRun) {
   check("package checks (pack, publint, attw)", "node", ["tooling/scripts/check-packages.mjs"]);
   check("API reports", "node", ["tooling/scripts/api-reports.mjs"]);
@@ -58,7 +64,15 @@ if (fullRun) {
 
 const reportDirectory = mkdtempSync(join(tmpdir(), "lash-vitest-"));
 const report = join(reportDirectory, "report.json");
-const vitestStatus = run("pnpm", ["exec", "vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...extraArgs]);
+const vitestStatus = run("pnpm", [
+  "exec",
+  "vitest",
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${report}`,
+  ...extraArgs,
+]);
 
 let passed = 0;
 let failed = 0;

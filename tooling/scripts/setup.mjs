@@ -7,7 +7,12 @@ import { ensureNode, environmentWithNode, PINNED_PNPM, repositoryRoot } from "./
 
 function installedPnpmVersion(environment) {
   try {
-    return execFileSync("pnpm", ["--version"], { env: environment, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], cwd: repositoryRoot }).trim();
+    return execFileSync("pnpm", ["--version"], {
+      env: environment,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      cwd: repositoryRoot,
+    }).trim();
   } catch {
     return undefined;
   }

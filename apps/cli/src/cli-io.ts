@@ -18,7 +18,15 @@ export interface CliIo {
 
 /** The `CliIo` of this process. */
 export function processIo(homeDirectory: string): CliIo {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), homeDirectory, debug: false };
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    homeDirectory,
+    debug: false,
+  };
 }
 
 /** Writes without waiting; the streams of a process flush before it exits. */

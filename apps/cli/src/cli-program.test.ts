@@ -8,7 +8,15 @@ function captureIo(): { io: CliIo; stdout: () => string } {
   const stdout = new PassThrough();
   let text = "";
   stdout.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
-  const io: CliIo = { stdin: new PassThrough(), stdout, stderr: new PassThrough(), env: {}, cwd: "/", homeDirectory: "/nonexistent", debug: false };
+  const io: CliIo = {
+    stdin: new PassThrough(),
+    stdout,
+    stderr: new PassThrough(),
+    env: {},
+    cwd: "/",
+    homeDirectory: "/nonexistent",
+    debug: false,
+  };
   return { io, stdout: () => text };
 }
 
@@ -21,7 +29,24 @@ describe("the lash program", () => {
     const { io, stdout } = captureIo();
     const program = createProgram(io, () => undefined);
     const commands = allCommands(program).filter((command) => command.name() !== "help");
-    expect(commands.map((command) => command.name())).toEqual(["lash", "run", "chat", "demo", "sessions", "list", "show", "usage", "export", "rm", "tasks", "list", "cancel", "db", "migrate", "config"]);
+    expect(commands.map((command) => command.name())).toEqual([
+      "lash",
+      "run",
+      "chat",
+      "demo",
+      "sessions",
+      "list",
+      "show",
+      "usage",
+      "export",
+      "rm",
+      "tasks",
+      "list",
+      "cancel",
+      "db",
+      "migrate",
+      "config",
+    ]);
     for (const command of commands) {
       const before = stdout().length;
       command.outputHelp();

@@ -7,7 +7,13 @@ import { configCommand } from "./commands/config-command.js";
 import { dbMigrateCommand } from "./commands/db-command.js";
 import { demoCommand } from "./commands/demo-command.js";
 import { runCommand } from "./commands/run-command.js";
-import { sessionsExportCommand, sessionsListCommand, sessionsRemoveCommand, sessionsShowCommand, sessionsUsageCommand } from "./commands/sessions-command.js";
+import {
+  sessionsExportCommand,
+  sessionsListCommand,
+  sessionsRemoveCommand,
+  sessionsShowCommand,
+  sessionsUsageCommand,
+} from "./commands/sessions-command.js";
 import { tasksCancelCommand, tasksListCommand } from "./commands/tasks-command.js";
 import type { ExitCode } from "./exit-codes.js";
 import { EXIT_CODES } from "./exit-codes.js";
@@ -85,23 +91,47 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
       io.debug = command.opts<{ debug?: boolean }>().debug === true;
     });
 
-  withTurnOptions(program.command("run").description("run one turn and stream the answer").argument("[prompt]", "the prompt; `-` (or no argument with piped input) reads stdin"))
+  withTurnOptions(
+    program
+      .command("run")
+      .description("run one turn and stream the answer")
+      .argument("[prompt]", "the prompt; `-` (or no argument with piped input) reads stdin"),
+  )
     .option("--json", "print the AssembledTurn as JSON instead of the answer")
-    .addHelpText("after", examples(['lash run "Summarise README.md"', "lash run --session 3f2c... \"And the tests?\"", "echo 'List the files' | lash run -", 'lash run --json --max-model-calls 3 "Which files mention TODO?"']))
+    .addHelpText(
+      "after",
+      examples([
+        'lash run "Summarise README.md"',
+        'lash run --session 3f2c... "And the tests?"',
+        "echo 'List the files' | lash run -",
+        'lash run --json --max-model-calls 3 "Which files mention TODO?"',
+      ]),
+    )
     .action(act((prompt: string | undefined, flags) => runCommand(prompt, flags, io)));
 
   withTurnOptions(program.command("chat").description("talk to the model interactively (/usage, /session, /new, /exit)"))
     .addHelpText("after", examples(["lash chat", "lash chat --session 3f2c...", "lash chat --yes --provider openai --model gpt-5.4"]))
     .action(act((flags) => chatCommand(flags, io)));
 
-  withConfigOptions(program.command("demo").description("an offline scripted turn with a tool round trip, stored like any session"), { provider: false })
+  withConfigOptions(program.command("demo").description("an offline scripted turn with a tool round trip, stored like any session"), {
+    provider: false,
+  })
     .addHelpText("after", examples(["lash demo", "LASH_HOME=/tmp/lash-demo lash demo && lash sessions list"]))
     .action(act((flags) => demoCommand(flags, io)));
 
   const sessions = program
     .command("sessions")
     .description("list, show, export and remove stored sessions")
-    .addHelpText("after", examples(["lash sessions list", "lash sessions show <id>", "lash sessions usage <id>", "lash sessions export <id> > session.json", "lash sessions rm <id>"]));
+    .addHelpText(
+      "after",
+      examples([
+        "lash sessions list",
+        "lash sessions show <id>",
+        "lash sessions usage <id>",
+        "lash sessions export <id> > session.json",
+        "lash sessions rm <id>",
+      ]),
+    );
   withConfigOptions(sessions.command("list").description("sessions, newest first"), { provider: false })
     .option("--json", "print JSON")
     .option("--all", "include child sessions (subagents)")
@@ -138,8 +168,16 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     .command("db")
     .description("database maintenance")
     .addHelpText("after", examples(["lash db migrate --store postgres://lash@db.internal/lash"]));
-  withConfigOptions(db.command("migrate").description("create or update the tables of a SQL store (PostgreSQL needs it once)"), { provider: false })
-    .addHelpText("after", examples(["lash db migrate --store postgres://lash@db.internal/lash", "lash db migrate --store 'postgres://localhost/lash?schema=agents'"]))
+  withConfigOptions(db.command("migrate").description("create or update the tables of a SQL store (PostgreSQL needs it once)"), {
+    provider: false,
+  })
+    .addHelpText(
+      "after",
+      examples([
+        "lash db migrate --store postgres://lash@db.internal/lash",
+        "lash db migrate --store 'postgres://localhost/lash?schema=agents'",
+      ]),
+    )
     .action(act((flags) => dbMigrateCommand(flags, io)));
 
   withLimitOptions(withConfigOptions(program.command("config").description("the effective configuration and where each value came from")))
@@ -187,7 +225,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     const style = styleFor(io.stderr, io.env);
     io.stderr.write(`${style.red("lash: error:")} ${described.message}\n`);
     if (described.hint !== undefined) io.stderr.write(`  ${described.hint}\n`);
-    if (io.debug && error instanceof Error) io.stderr.write(`${error.stack ?? ""}\n${error.cause === undefined ? "" : `cause: ${String((error.cause as Error).stack ?? error.cause)}\n`}`);
+    if (io.debug && error instanceof Error)
+      io.stderr.write(
+        `${error.stack ?? ""}\n${error.cause === undefined ? "" : `cause: ${String((error.cause as Error).stack ?? error.cause)}\n`}`,
+      );
     return described.exitCode;
   }
 }

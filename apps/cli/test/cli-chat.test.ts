@@ -24,7 +24,12 @@ describe("lash chat driven through stdin", () => {
     expect(result.stdout).toMatch(/turn\s+scripted-model\s+180\s+0\s+25\s+0\s+205\s+205\s+unpriced/);
     expect(result.stdout).toContain("A fresh start.\n");
     // /new started a second session for the last prompt.
-    const listed = JSON.parse((await runLash(["sessions", "list", "--json"], home)).stdout) as { sessionId: string; title: string; turns: number; tokens: number }[];
+    const listed = JSON.parse((await runLash(["sessions", "list", "--json"], home)).stdout) as {
+      sessionId: string;
+      title: string;
+      turns: number;
+      tokens: number;
+    }[];
     expect(listed).toHaveLength(2);
     expect(listed.find((row) => row.sessionId === sessionId)).toMatchObject({ title: "hi", turns: 2, tokens: 205 });
     expect(listed.find((row) => row.sessionId !== sessionId)).toMatchObject({ title: "hello again", turns: 1, tokens: 8 });
@@ -36,11 +41,17 @@ describe("lash chat driven through stdin", () => {
   it("/tasks lists the subagents a turn started in the background", async () => {
     const home = await temporaryDirectory();
     // The subagent and the main session call the model at the same time: both get the same step.
-    const script = await writeScript(home, "subagent", [{ toolCalls: [{ name: "spawn_agent", args: { task: "Say done." } }] }, { text: "Done." }, { text: "Done." }]);
+    const script = await writeScript(home, "subagent", [
+      { toolCalls: [{ name: "spawn_agent", args: { task: "Say done." } }] },
+      { text: "Done." },
+      { text: "Done." },
+    ]);
     const result = await runLash(["chat", "--script", script], home, { input: ["start a subagent", "/tasks all", "/exit", ""].join("\n") });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/✓ spawn_agent \d+ ms/);
-    expect(result.stdout).toMatch(/ID\s+KIND\s+STATE\s+SESSION\s+STARTED\s+SUMMARY\nsubagent:subagent-[0-9a-f-]{36}\s+subagent\s+(pending|running|completed)\s+[0-9a-f-]{36}\s+\d+s ago/);
+    expect(result.stdout).toMatch(
+      /ID\s+KIND\s+STATE\s+SESSION\s+STARTED\s+SUMMARY\nsubagent:subagent-[0-9a-f-]{36}\s+subagent\s+(pending|running|completed)\s+[0-9a-f-]{36}\s+\d+s ago/,
+    );
   });
 
   it("lash tasks says where background tasks live: list exits 0, cancel of an unknown task exits 2", async () => {
@@ -70,8 +81,11 @@ describe("lash chat driven through stdin", () => {
 
     const sessionId = newSessionId(result.stderr);
     const exported = JSON.parse((await runLash(["sessions", "export", sessionId], home)).stdout);
-    const prose: string[] = exported.graph.nodes.flatMap((node: { payload: { kind: string; message?: { role: string; parts: { kind: string; content?: string }[] } } }) =>
-      node.payload.kind === "message" && node.payload.message?.role === "assistant" ? node.payload.message.parts.filter((part) => part.kind === "prose").map((part) => part.content) : [],
+    const prose: string[] = exported.graph.nodes.flatMap(
+      (node: { payload: { kind: string; message?: { role: string; parts: { kind: string; content?: string }[] } } }) =>
+        node.payload.kind === "message" && node.payload.message?.role === "assistant"
+          ? node.payload.message.parts.filter((part) => part.kind === "prose").map((part) => part.content)
+          : [],
     );
     // The turn is stored with what had streamed before the cancel: a prefix of the answer, not all of it.
     expect(prose).toHaveLength(1);
@@ -80,7 +94,9 @@ describe("lash chat driven through stdin", () => {
     expect(prose[0]).not.toBe(words);
     expect(exported.checkpoint.turnState.turnIndex).toBe(1);
     // ...and stored as cancelled.
-    const stops = exported.graph.nodes.filter((node: { payload: { kind: string } }) => node.payload.kind === "turn_stopped").map((node: { payload: unknown }) => node.payload);
+    const stops = exported.graph.nodes
+      .filter((node: { payload: { kind: string } }) => node.payload.kind === "turn_stopped")
+      .map((node: { payload: unknown }) => node.payload);
     expect(stops).toEqual([{ kind: "turn_stopped", turnId: expect.any(String), turnIndex: 1, stop: { type: "cancelled" } }]);
     const shown = await runLash(["sessions", "show", sessionId], home);
     expect(shown.stdout).toContain("(turn cancelled)");

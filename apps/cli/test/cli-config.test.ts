@@ -15,7 +15,10 @@ async function writeConfig(config: unknown): Promise<void> {
   await writeFile(join(home, ".lash", "config.json"), typeof config === "string" ? config : JSON.stringify(config));
 }
 
-async function effective(args: readonly string[], env: Record<string, string> = {}): Promise<Record<string, { value: unknown; source: string }>> {
+async function effective(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Record<string, { value: unknown; source: string }>> {
   const result = await runLash(["config", "--json", ...args], home, { env });
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout).settings;
@@ -41,7 +44,9 @@ describe("configuration", () => {
   });
 
   it("prints a table with the source of each value", async () => {
-    const result = await runLash(["config", "--provider", "scripted", "--max-model-calls", "9", "--timeout", "30"], home, { env: { LASH_MODEL: "m1" } });
+    const result = await runLash(["config", "--provider", "scripted", "--max-model-calls", "9", "--timeout", "30"], home, {
+      env: { LASH_MODEL: "m1" },
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/provider\s+scripted\s+flag --provider/);
     expect(result.stdout).toMatch(/maxModelCalls\s+9\s+flag --max-model-calls/);

@@ -25,8 +25,12 @@ describe("lash demo", () => {
     expect(result.stderr).toContain('⚙ lookup_order {"id":8}');
     expect(result.stderr).toContain('⚙ spawn_agent {"task":"Write a two-sentence note');
     expect(result.stderr).toMatch(/✓ await_agent \d+ ms/);
-    expect(result.stdout).toContain("Order 7 has shipped: DHL picked it up on 2 March. Order 8 is still being packed, so it has not shipped yet.\n");
-    expect(result.stdout).toContain('Note for the customer of order 8: "Your order 8 is being packed and will ship soon. Thank you for your patience!"\n');
+    expect(result.stdout).toContain(
+      "Order 7 has shipped: DHL picked it up on 2 March. Order 8 is still being packed, so it has not shipped yet.\n",
+    );
+    expect(result.stdout).toContain(
+      'Note for the customer of order 8: "Your order 8 is being packed and will ship soon. Thank you for your patience!"\n',
+    );
     // The subagent's usage is in the parent's ledger under its own source.
     expect(result.stdout).toMatch(/subagent\s+scripted-model\s+96\s+0\s+21\s+0\s+117\s+117\s+unpriced/);
     expect(result.stdout).toMatch(/turn\s+scripted-model\s+1622\s+896\s+134\s+0\s+1756\s+2652\s+unpriced/);
@@ -35,8 +39,15 @@ describe("lash demo", () => {
     const listed = await runLash(["sessions", "list", "--json"], home);
     expect(JSON.parse(listed.stdout)).toMatchObject([{ sessionId: stored, title: "demo: orders 7 and 8", turns: 1, tokens: 1873 }]);
     // The subagent ran in a child session of its own, listed with --all.
-    const all = JSON.parse((await runLash(["sessions", "list", "--all", "--json"], home)).stdout) as { sessionId: string; parentSessionId?: string; tokens: number }[];
-    expect(all.find((row) => row.parentSessionId === stored)).toMatchObject({ sessionId: expect.stringMatching(/^subagent-/), tokens: 117 });
+    const all = JSON.parse((await runLash(["sessions", "list", "--all", "--json"], home)).stdout) as {
+      sessionId: string;
+      parentSessionId?: string;
+      tokens: number;
+    }[];
+    expect(all.find((row) => row.parentSessionId === stored)).toMatchObject({
+      sessionId: expect.stringMatching(/^subagent-/),
+      tokens: 117,
+    });
     // Removing the session removes the subagent's child session with it.
     const removed = await runLash(["sessions", "rm", stored ?? ""], home);
     expect(removed.stderr).toContain(`removed session ${stored} and its 1 child session`);
@@ -52,7 +63,9 @@ describe("lash demo", () => {
     expect(demo.stdout).toContain("Order 7 has shipped");
     expect(demo.code).toBe(0);
     const sessionId = /as session ([0-9a-f-]{36})/.exec(demo.stderr)?.[1] ?? "";
-    expect(demo.stderr).toContain(`next: pnpm lash sessions list · pnpm lash sessions show ${sessionId} · pnpm lash sessions usage ${sessionId}`);
+    expect(demo.stderr).toContain(
+      `next: pnpm lash sessions list · pnpm lash sessions show ${sessionId} · pnpm lash sessions usage ${sessionId}`,
+    );
     // What the demo suggests next works as printed, flags included.
     const listed = await pnpm(["--silent", "lash", "sessions", "list", "--json"]);
     expect(listed.code).toBe(0);

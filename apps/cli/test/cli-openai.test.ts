@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest";
 import { runLash, temporaryDirectory } from "./run-lash.js";
 
 function sseTimeline(data: readonly unknown[]): WireScript["timeline"] {
-  const timeline: WireScript["timeline"] = [{ at: 0, event: "response_start", status: 200, headers: [{ name: "content-type", value: "text/event-stream" }] }];
+  const timeline: WireScript["timeline"] = [
+    { at: 0, event: "response_start", status: 200, headers: [{ name: "content-type", value: "text/event-stream" }] },
+  ];
   for (const value of data) timeline.push({ at: 0, event: "sse", data: JSON.stringify(value) });
   timeline.push({ at: 0, event: "sse", data: "[DONE]" }, { at: 0, event: "end" });
   return timeline;
@@ -24,7 +26,17 @@ const listCall = parseWireScript(
       headers: { authorization: { equals: "Bearer test-key" } },
     },
     timeline: sseTimeline([
-      { choices: [{ index: 0, delta: { role: "assistant", tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "list_directory", arguments: "{}" } }] } }] },
+      {
+        choices: [
+          {
+            index: 0,
+            delta: {
+              role: "assistant",
+              tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "list_directory", arguments: "{}" } }],
+            },
+          },
+        ],
+      },
       { choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] },
       { choices: [], usage: { prompt_tokens: 300, completion_tokens: 12 } },
     ]),
@@ -57,10 +69,14 @@ describe("lash run --provider openai against a loopback server", () => {
     await writeFile(join(work, "hello.txt"), "hi\n");
     const server = await startWireScriptServer([listCall, answer], { timeScale: 0 });
     try {
-      const result = await runLash(["run", "--provider", "openai", "--base-url", `${server.baseUrl}/v1`, "--model", "local-model", "Which files are here?"], home, {
-        cwd: work,
-        env: { OPENAI_API_KEY: "test-key" },
-      });
+      const result = await runLash(
+        ["run", "--provider", "openai", "--base-url", `${server.baseUrl}/v1`, "--model", "local-model", "Which files are here?"],
+        home,
+        {
+          cwd: work,
+          env: { OPENAI_API_KEY: "test-key" },
+        },
+      );
       expect(server.mismatches).toEqual([]);
       expect(result.stderr).toContain("⚙ list_directory {}");
       expect(result.stdout).toBe("There is one file: hello.txt.\n");
@@ -69,7 +85,9 @@ describe("lash run --provider openai against a loopback server", () => {
       // The tool result the model received is what the tool saw in the working directory.
       expect(JSON.stringify(server.requests[1]?.body)).toContain("hello.txt (3 bytes)");
       const usage = await runLash(["sessions", "usage", "--json", /new session ([0-9a-f-]{36})/.exec(result.stderr)?.[1] ?? ""], home);
-      expect(JSON.parse(usage.stdout)).toMatchObject({ rows: [{ source: "turn", model: "local-model", usage: { inputTokens: 650, outputTokens: 19 } }] });
+      expect(JSON.parse(usage.stdout)).toMatchObject({
+        rows: [{ source: "turn", model: "local-model", usage: { inputTokens: 650, outputTokens: 19 } }],
+      });
     } finally {
       await server.close();
     }

@@ -53,7 +53,12 @@ describe.skipIf(!enabled)("a PostgreSQL store", () => {
     const run = startLash(["run", "--store", storeUrl(), "--script", script, "start a subagent"], home);
     await waitFor(run.stderr, (text) => /✓ spawn_agent/.test(text));
 
-    const live = JSON.parse((await runLash(["tasks", "list", "--json", "--store", storeUrl()], home)).stdout) as { id: string; kind: string; state: string; scope: { sessionId: string } }[];
+    const live = JSON.parse((await runLash(["tasks", "list", "--json", "--store", storeUrl()], home)).stdout) as {
+      id: string;
+      kind: string;
+      state: string;
+      scope: { sessionId: string };
+    }[];
     expect(live).toHaveLength(1);
     expect(live[0]).toMatchObject({ kind: "subagent", state: "running" });
     const taskId = live[0]?.id ?? "";
@@ -68,7 +73,9 @@ describe.skipIf(!enabled)("a PostgreSQL store", () => {
 
     // The process running the subagent sees the cancel and ends it; the parent turn goes on.
     for (let polls = 0; ; polls += 1) {
-      const listed = JSON.parse((await runLash(["tasks", "list", "--all", "--json", "--store", storeUrl()], home)).stdout) as { state: string }[];
+      const listed = JSON.parse((await runLash(["tasks", "list", "--all", "--json", "--store", storeUrl()], home)).stdout) as {
+        state: string;
+      }[];
       if (listed[0]?.state === "cancelled") break;
       if (polls === 50) throw new Error(`the task did not end cancelled: ${JSON.stringify(listed)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -76,7 +83,11 @@ describe.skipIf(!enabled)("a PostgreSQL store", () => {
     run.child.kill("SIGINT");
     const ended = await run.result;
     expect(ended.code).toBe(130);
-    const all = JSON.parse((await runLash(["tasks", "list", "--all", "--json", "--store", storeUrl()], home)).stdout) as { id: string; state: string; scope: { sessionId: string } }[];
+    const all = JSON.parse((await runLash(["tasks", "list", "--all", "--json", "--store", storeUrl()], home)).stdout) as {
+      id: string;
+      state: string;
+      scope: { sessionId: string };
+    }[];
     expect(all).toEqual([expect.objectContaining({ id: taskId, state: "cancelled", scope: { sessionId: newSessionId(ended.stderr) } })]);
     expect((await runLash(["tasks", "list", "--store", storeUrl()], home)).stderr).toContain("no live background tasks");
   });

@@ -42,7 +42,9 @@ describe("lash run with the scripted provider", () => {
     const script = await writeScript(home, "write", steps);
     const refused = await runLash(["run", "--script", script, "Write out.txt"], home);
     expect(refused.code).toBe(0);
-    expect(refused.stderr).toContain("✗ write_file: create out.txt (7 bytes): refused (writes and shell commands need --yes in `lash run`)");
+    expect(refused.stderr).toContain(
+      "✗ write_file: create out.txt (7 bytes): refused (writes and shell commands need --yes in `lash run`)",
+    );
     await expect(readFile(join(home, "out.txt"), "utf8")).rejects.toThrow();
     const allowed = await runLash(["run", "--yes", "--script", script, "Write out.txt"], home);
     expect(allowed.code).toBe(0);
@@ -52,7 +54,10 @@ describe("lash run with the scripted provider", () => {
   it("refuses paths outside the working directory unless --allow-path names them", async () => {
     const outside = await temporaryDirectory();
     await writeFile(join(outside, "secret.txt"), "s3cret\n");
-    const script = await writeScript(home, "outside", [{ toolCalls: [{ name: "read_file", args: { path: join(outside, "secret.txt") } }] }, { text: "ok" }]);
+    const script = await writeScript(home, "outside", [
+      { toolCalls: [{ name: "read_file", args: { path: join(outside, "secret.txt") } }] },
+      { text: "ok" },
+    ]);
     const refused = await runLash(["run", "--script", script, "read it"], home);
     expect(refused.stderr).toContain(`✗ read_file: ${join(outside, "secret.txt")} is outside the working directory`);
     const allowed = await runLash(["run", "--allow-path", outside, "--script", script, "read it"], home);
@@ -69,7 +74,9 @@ describe("lash run with the scripted provider", () => {
   });
 
   it("shows retries on stderr and goes on", async () => {
-    const script = await writeScript(home, "retry", [{ error: { message: "overloaded", status: 503 } }, { text: "Recovered." }], { retry: { maxAttempts: 3, delayMs: 10 } });
+    const script = await writeScript(home, "retry", [{ error: { message: "overloaded", status: 503 } }, { text: "Recovered." }], {
+      retry: { maxAttempts: 3, delayMs: 10 },
+    });
     const result = await runLash(["run", "--script", script, "hi"], home);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("Recovered.\n");
@@ -99,7 +106,9 @@ describe("lash run with the scripted provider", () => {
     expect(appended.code).toBe(0);
     const firstUserText = (stdout: string): unknown => {
       const turn = assembledTurnSchema.parse(JSON.parse(stdout));
-      const node = turn.state.sessionGraph.nodes.find((candidate) => candidate.payload.kind === "message" && candidate.payload.message.role === "user");
+      const node = turn.state.sessionGraph.nodes.find(
+        (candidate) => candidate.payload.kind === "message" && candidate.payload.message.role === "user",
+      );
       return node?.payload.kind === "message" ? node.payload.message.parts[0] : undefined;
     };
     expect(firstUserText(appended.stdout)).toMatchObject({ kind: "text", content: "Summarise this:\n\nline one\nline two\n" });
@@ -126,7 +135,10 @@ describe("lash run with the scripted provider", () => {
   });
 
   it("--json prints an AssembledTurn that the protocol schema accepts", async () => {
-    const script = await writeScript(home, "json", [{ toolCalls: [{ name: "list_directory", args: {} }] }, { text: "Two files.", usage: { input: 12, output: 3 } }]);
+    const script = await writeScript(home, "json", [
+      { toolCalls: [{ name: "list_directory", args: {} }] },
+      { text: "Two files.", usage: { input: 12, output: 3 } },
+    ]);
     const result = await runLash(["run", "--json", "--script", script, "list"], home);
     expect(result.code).toBe(0);
     const turn = assembledTurnSchema.parse(JSON.parse(result.stdout));
@@ -146,7 +158,9 @@ describe("lash run with the scripted provider", () => {
     const turn = assembledTurnSchema.parse(JSON.parse(second.stdout));
     expect(turn.state.turnIndex).toBe(2);
     const userTexts = turn.state.sessionGraph.nodes.flatMap((node) =>
-      node.payload.kind === "message" && node.payload.message.role === "user" ? node.payload.message.parts.flatMap((part) => (part.kind === "text" ? [part.content] : [])) : [],
+      node.payload.kind === "message" && node.payload.message.role === "user"
+        ? node.payload.message.parts.flatMap((part) => (part.kind === "text" ? [part.content] : []))
+        : [],
     );
     expect(userTexts).toEqual(["My colour is blue.\n", "Again"]);
   });
@@ -166,7 +180,10 @@ describe("a reader that goes away", () => {
   it("ends the command quietly (exit 0, no EPIPE stack) when stdout's reader has closed", async () => {
     const home = await temporaryDirectory();
     // `true` exits at once, so by the time the command writes its help the pipe has no reader.
-    const shell = spawn("bash", ["-c", 'node "$0" run --help | true; echo "lash exit: ${PIPESTATUS[0]}" >&2', inject("cliBundle")], { cwd: home, stdio: ["ignore", "pipe", "pipe"] });
+    const shell = spawn("bash", ["-c", 'node "$0" run --help | true; echo "lash exit: ${PIPESTATUS[0]}" >&2', inject("cliBundle")], {
+      cwd: home,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     shell.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     await new Promise((resolve) => shell.once("close", resolve));

@@ -49,13 +49,28 @@ describe("lash sessions", () => {
     expect(table.stdout).toMatch(/turn\s+scripted-model\s+250\s+40\s+16\s+0\s+266\s+306\s+unpriced/);
     expect(table.stdout).toMatch(/TOTAL\s+250\s+40\s+16\s+0\s+266\s+306/);
     const json = await runLash(["sessions", "usage", "--json", first], home);
-    expect(JSON.parse(json.stdout)).toMatchObject({ rows: [{ source: "turn", model: "scripted-model", usage: { inputTokens: 250, outputTokens: 16, cachedInputTokens: 40, totalTokens: 266 }, cost: { priced: false } }], cost: { unpricedModels: ["scripted-model"] } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      rows: [
+        {
+          source: "turn",
+          model: "scripted-model",
+          usage: { inputTokens: 250, outputTokens: 16, cachedInputTokens: 40, totalTokens: 266 },
+          cost: { priced: false },
+        },
+      ],
+      cost: { unpricedModels: ["scripted-model"] },
+    });
   });
 
   it("export: meta, graph and ledger as JSON", async () => {
     const result = await runLash(["sessions", "export", second], home);
     const exported = JSON.parse(result.stdout);
-    expect(exported).toMatchObject({ format: "lash.session-export.v1", sessionId: second, meta: { sessionName: "Say hi", model: "scripted-model" }, tokenLedger: [{ source: "turn", usage: { inputTokens: 20, outputTokens: 4 } }] });
+    expect(exported).toMatchObject({
+      format: "lash.session-export.v1",
+      sessionId: second,
+      meta: { sessionName: "Say hi", model: "scripted-model" },
+      tokenLedger: [{ source: "turn", usage: { inputTokens: 20, outputTokens: 4 } }],
+    });
     expect(exported.graph.nodes.length).toBe(4);
   });
 

@@ -40,7 +40,11 @@ function childEnvironment(home: string, extra: Record<string, string | undefined
 }
 
 /** Starts `lash` with `args`; the caller drives stdin and waits. */
-export function startLash(args: readonly string[], home: string, options: LashOptions = {}): { child: ChildProcess; result: Promise<LashResult>; stdout: () => string; stderr: () => string } {
+export function startLash(
+  args: readonly string[],
+  home: string,
+  options: LashOptions = {},
+): { child: ChildProcess; result: Promise<LashResult>; stdout: () => string; stderr: () => string } {
   const child = spawn(process.execPath, [inject("cliBundle"), ...args], {
     cwd: options.cwd ?? home,
     env: childEnvironment(home, options.env),
@@ -80,7 +84,12 @@ export async function runLashAfterShellPipe(input: string, args: readonly string
 }
 
 /** Writes a scripted conversation file and returns its path. */
-export async function writeScript(directory: string, name: string, steps: readonly unknown[], extra: Record<string, unknown> = {}): Promise<string> {
+export async function writeScript(
+  directory: string,
+  name: string,
+  steps: readonly unknown[],
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const path = join(directory, `${name}.json`);
   await writeFile(path, JSON.stringify({ format: "lash.scripted-conversation.v1", ...extra, steps }));
   return path;

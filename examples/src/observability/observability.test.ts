@@ -34,13 +34,31 @@ describe("the observability README example", () => {
     // 3 calls: 1200+1300+1400 input (1024 cached), 40+12+20 output; gpt-4o at 2.50 / 1.25 / 10 per million.
     expect(output).toContain("turn    gpt-4o   3900    1024      72          0   3972     4996  $0.009190");
     expect(output).toContain("prices in USD as of 2025-10-01");
-    expect(output).toContain('{"currency":"USD","priceTableDate":"2025-10-01","totalMicroUsd":9190,"totalUsd":"0.009190","unpricedModels":[]}');
+    expect(output).toContain(
+      '{"currency":"USD","priceTableDate":"2025-10-01","totalMicroUsd":9190,"totalUsd":"0.009190","unpricedModels":[]}',
+    );
     expect(output).toContain(`== trace ${tracePath} (16 records)`);
-    const records = readFileSync(tracePath, "utf8").trimEnd().split("\n").map((line) => traceRecordSchema.parse(JSON.parse(line)));
+    const records = readFileSync(tracePath, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((line) => traceRecordSchema.parse(JSON.parse(line)));
     expect(records.map((record) => record.type)).toEqual([
-      "turn_started", "prompt_built", "llm_call_started", "llm_call_completed", "tool_call_started", "tool_call_completed",
-      "llm_call_started", "llm_call_completed", "commit", "turn_completed",
-      "turn_started", "prompt_built", "llm_call_started", "llm_call_completed", "commit", "turn_completed",
+      "turn_started",
+      "prompt_built",
+      "llm_call_started",
+      "llm_call_completed",
+      "tool_call_started",
+      "tool_call_completed",
+      "llm_call_started",
+      "llm_call_completed",
+      "commit",
+      "turn_completed",
+      "turn_started",
+      "prompt_built",
+      "llm_call_started",
+      "llm_call_completed",
+      "commit",
+      "turn_completed",
     ]);
   });
 
@@ -48,16 +66,43 @@ describe("the observability README example", () => {
     const spans = runExample("src/observability/opentelemetry-spans.ts")
       .trim()
       .split("\n")
-      .map((line) => JSON.parse(line) as { name: string; spanId: string; traceId: string; parentSpanId: string | null; kind: number; attributes: Record<string, unknown>; status: { code: number } });
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            name: string;
+            spanId: string;
+            traceId: string;
+            parentSpanId: string | null;
+            kind: number;
+            attributes: Record<string, unknown>;
+            status: { code: number };
+          },
+      );
     const root = spans.find((span) => span.parentSpanId === null);
     expect(root?.name).toBe("invoke_agent calculator");
-    expect(root?.attributes).toMatchObject({ "gen_ai.operation.name": "invoke_agent", "gen_ai.conversation.id": "otel-demo", "gen_ai.usage.input_tokens": 220, "gen_ai.usage.output_tokens": 12 });
+    expect(root?.attributes).toMatchObject({
+      "gen_ai.operation.name": "invoke_agent",
+      "gen_ai.conversation.id": "otel-demo",
+      "gen_ai.usage.input_tokens": 220,
+      "gen_ai.usage.output_tokens": 12,
+    });
     const children = spans.filter((span) => span.parentSpanId === root?.spanId);
     expect(children.map((span) => span.name)).toEqual(["chat gpt-4o", "execute_tool add", "chat gpt-4o"]);
     expect(new Set(spans.map((span) => span.traceId)).size).toBe(1);
-    expect(children[0]?.attributes).toMatchObject({ "gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": 100, "gen_ai.response.finish_reasons": ["tool_use"] });
-    expect(children[1]?.attributes).toMatchObject({ "gen_ai.tool.name": "add", "gen_ai.tool.call.id": "call-1", "lash.tool.status": "success" });
-    expect(children[2]?.attributes).toMatchObject({ "gen_ai.usage.cache_read.input_tokens": 64, "gen_ai.response.finish_reasons": ["stop"] });
+    expect(children[0]?.attributes).toMatchObject({
+      "gen_ai.provider.name": "openai",
+      "gen_ai.usage.input_tokens": 100,
+      "gen_ai.response.finish_reasons": ["tool_use"],
+    });
+    expect(children[1]?.attributes).toMatchObject({
+      "gen_ai.tool.name": "add",
+      "gen_ai.tool.call.id": "call-1",
+      "lash.tool.status": "success",
+    });
+    expect(children[2]?.attributes).toMatchObject({
+      "gen_ai.usage.cache_read.input_tokens": 64,
+      "gen_ai.response.finish_reasons": ["stop"],
+    });
     expect(children[2]?.attributes["lash.time_to_first_token_ms"]).toEqual(expect.any(Number));
     expect(spans.every((span) => span.status.code !== 2)).toBe(true);
   });
@@ -77,13 +122,18 @@ describe("a JSONL trace under concurrent turns", () => {
         .withTraceSink(sink, "extended")
         .buildEphemeral(),
     );
-    await Promise.all(runtimes.map(async (runtime) => {
-      await runtime.streamTurn(textInput("first"));
-      await runtime.streamTurn(textInput("second"));
-    }));
+    await Promise.all(
+      runtimes.map(async (runtime) => {
+        await runtime.streamTurn(textInput("first"));
+        await runtime.streamTurn(textInput("second"));
+      }),
+    );
     await Promise.all([shared, ...own].map((sink) => sink.close()));
 
-    const records: TraceRecord[] = readFileSync(path, "utf8").trimEnd().split("\n").map((line) => traceRecordSchema.parse(JSON.parse(line)));
+    const records: TraceRecord[] = readFileSync(path, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((line) => traceRecordSchema.parse(JSON.parse(line)));
     const byTurn = new Map<string, TraceRecord[]>();
     for (const record of records) byTurn.set(record.turnId, [...(byTurn.get(record.turnId) ?? []), record]);
     expect(byTurn.size).toBe(runtimes.length * 2);
@@ -104,13 +154,20 @@ describe("a JSONL trace written by several processes", () => {
     const writers = ["w0", "w1", "w2", "w3"];
     await Promise.all(
       writers.map((writer) =>
-        promisify(execFile)("pnpm", ["exec", "tsx", "--conditions=@lash/source", "src/observability/trace-writer.ts", path, writer, "60"], { cwd: examples }),
+        promisify(execFile)("pnpm", ["exec", "tsx", "--conditions=@lash/source", "src/observability/trace-writer.ts", path, writer, "60"], {
+          cwd: examples,
+        }),
       ),
     );
-    const records = readFileSync(path, "utf8").trimEnd().split("\n").map((line) => traceRecordSchema.parse(JSON.parse(line)));
+    const records = readFileSync(path, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((line) => traceRecordSchema.parse(JSON.parse(line)));
     expect(records).toHaveLength(writers.length * 60);
     for (const writer of writers) {
-      const indexes = records.filter((record) => record.sessionId === writer).map((record) => (record.type === "commit" ? Number(record.commitId.split(":")[0]) : -1));
+      const indexes = records
+        .filter((record) => record.sessionId === writer)
+        .map((record) => (record.type === "commit" ? Number(record.commitId.split(":")[0]) : -1));
       expect(indexes).toEqual(Array.from({ length: 60 }, (_, index) => index));
     }
   });

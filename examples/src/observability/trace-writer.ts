@@ -5,7 +5,8 @@
 import { createJsonlTraceSink } from "@lash/observability";
 
 const [path, writer, countText] = process.argv.slice(2);
-if (path === undefined || writer === undefined || countText === undefined) throw new Error("usage: trace-writer <file> <writer-id> <count>");
+if (path === undefined || writer === undefined || countText === undefined)
+  throw new Error("usage: trace-writer <file> <writer-id> <count>");
 const sink = createJsonlTraceSink(path);
 for (let index = 0; index < Number(countText); index += 1) {
   sink.record({

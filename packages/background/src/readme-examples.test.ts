@@ -11,11 +11,15 @@ describe("README examples", () => {
     const host = new LocalBackgroundTaskHost({ maxConcurrentTasks: 4 });
     const scope = { sessionId: "session-1" };
     host.watch({ sessionId: "session-1" }).subscribe((item) => seen.push(item));
-    await host.spawnManaged(scope, { id: "monitor:build", kind: "monitor", producer: "example", attempt: { attempt: 0, maxAttempts: 3 } }, async (work) => {
-      await work.progress("compiling");
-      if (work.signal.aborted) throw new Error("stopped");
-      return { summary: "build green" };
-    });
+    await host.spawnManaged(
+      scope,
+      { id: "monitor:build", kind: "monitor", producer: "example", attempt: { attempt: 0, maxAttempts: 3 } },
+      async (work) => {
+        await work.progress("compiling");
+        if (work.signal.aborted) throw new Error("stopped");
+        return { summary: "build green" };
+      },
+    );
     const ended = await host.waitForTerminal("monitor:build");
     expect([ended.state, ended.result?.summary]).toEqual(["completed", "build green"]);
     await host.close();

@@ -52,7 +52,11 @@ async function measure(run: Runner, workload: WorkloadName): Promise<Stats> {
     samples[index] = (performance.now() - started) * 1000;
   }
   samples.sort((left, right) => left - right);
-  return { mean: samples.reduce((sum, sample) => sum + sample, 0) / samples.length, p50: percentile(samples, 0.5), p95: percentile(samples, 0.95) };
+  return {
+    mean: samples.reduce((sum, sample) => sum + sample, 0) / samples.length,
+    p50: percentile(samples, 0.5),
+    p95: percentile(samples, 0.95),
+  };
 }
 
 function median(values: readonly number[]): number {
@@ -65,8 +69,12 @@ const format = (microseconds: number): string => `${microseconds.toFixed(1).padS
 for (const workload of ["W1", "W2"] as const) {
   for (const runner of RUNNERS) expectWork(runner.name, workload, await runner.run(workload));
 }
-console.log(`lash turn benchmark: node ${process.version}, ${WARMUP} warm-up + ${ITERATIONS} timed turns per round, median of ${ROUNDS} rounds`);
-console.log("W1: one model call streaming 10 text deltas. W2: call 1 streams 5 deltas and calls add({a:1,b:2}); call 2 streams 50 deltas.\n");
+console.log(
+  `lash turn benchmark: node ${process.version}, ${WARMUP} warm-up + ${ITERATIONS} timed turns per round, median of ${ROUNDS} rounds`,
+);
+console.log(
+  "W1: one model call streaming 10 text deltas. W2: call 1 streams 5 deltas and calls add({a:1,b:2}); call 2 streams 50 deltas.\n",
+);
 
 for (const workload of ["W1", "W2"] as const) {
   const results = new Map<string, Stats[]>();
@@ -80,7 +88,12 @@ for (const workload of ["W1", "W2"] as const) {
   }
   const summary = RUNNERS.map((runner) => {
     const rounds = results.get(runner.name) ?? [];
-    return { name: runner.name, mean: median(rounds.map((stats) => stats.mean)), p50: median(rounds.map((stats) => stats.p50)), p95: median(rounds.map((stats) => stats.p95)) };
+    return {
+      name: runner.name,
+      mean: median(rounds.map((stats) => stats.mean)),
+      p50: median(rounds.map((stats) => stats.p50)),
+      p95: median(rounds.map((stats) => stats.p95)),
+    };
   });
   const lash = summary[0];
   console.log(`${workload}                        mean          p50          p95    mean vs lash`);

@@ -29,19 +29,30 @@ const USAGE_2 = { inputTokens: 140, outputTokens: 60, cachedInputTokens: 0, reas
 function lashSteps(workload: WorkloadName): ScriptedStep[] {
   const stream = (pieces: string[]): LlmStreamEvent[] => pieces.map((text) => ({ type: "delta", text }));
   if (workload === "W1") {
-    return [{ events: stream(W1_TEXT), response: { fullText: W1_TEXT.join(""), parts: [{ type: "text", text: W1_TEXT.join("") }], usage: USAGE_1 } }];
+    return [
+      {
+        events: stream(W1_TEXT),
+        response: { fullText: W1_TEXT.join(""), parts: [{ type: "text", text: W1_TEXT.join("") }], usage: USAGE_1 },
+      },
+    ];
   }
   return [
     {
       events: stream(W2_FIRST),
       response: {
         fullText: W2_FIRST.join(""),
-        parts: [{ type: "text", text: W2_FIRST.join("") }, { type: "tool_call", callId: "call-1", toolName: "add", inputJson: '{"a":1,"b":2}' }],
+        parts: [
+          { type: "text", text: W2_FIRST.join("") },
+          { type: "tool_call", callId: "call-1", toolName: "add", inputJson: '{"a":1,"b":2}' },
+        ],
         usage: USAGE_1,
         terminalReason: "tool_use",
       },
     },
-    { events: stream(W2_SECOND), response: { fullText: W2_SECOND.join(""), parts: [{ type: "text", text: W2_SECOND.join("") }], usage: USAGE_2 } },
+    {
+      events: stream(W2_SECOND),
+      response: { fullText: W2_SECOND.join(""), parts: [{ type: "text", text: W2_SECOND.join("") }], usage: USAGE_2 },
+    },
   ];
 }
 
@@ -92,7 +103,11 @@ function aiStreamParts(workload: WorkloadName, call: number): LanguageModelV3Str
     { type: "text-end", id: "t" },
   ];
   if (workload === "W1") {
-    return [{ type: "stream-start", warnings: [] }, ...text(W1_TEXT), { type: "finish", finishReason: { unified: "stop", raw: undefined }, usage: finishUsage(100, 20) }];
+    return [
+      { type: "stream-start", warnings: [] },
+      ...text(W1_TEXT),
+      { type: "finish", finishReason: { unified: "stop", raw: undefined }, usage: finishUsage(100, 20) },
+    ];
   }
   if (call === 0) {
     return [
@@ -102,12 +117,22 @@ function aiStreamParts(workload: WorkloadName, call: number): LanguageModelV3Str
       { type: "finish", finishReason: { unified: "tool-calls", raw: undefined }, usage: finishUsage(100, 20) },
     ];
   }
-  return [{ type: "stream-start", warnings: [] }, ...text(W2_SECOND), { type: "finish", finishReason: { unified: "stop", raw: undefined }, usage: finishUsage(140, 60) }];
+  return [
+    { type: "stream-start", warnings: [] },
+    ...text(W2_SECOND),
+    { type: "finish", finishReason: { unified: "stop", raw: undefined }, usage: finishUsage(140, 60) },
+  ];
 }
 
 function aiGenerateResult(workload: WorkloadName, call: number) {
   const usage = call === 0 ? finishUsage(100, 20) : finishUsage(140, 60);
-  if (workload === "W1") return { content: [{ type: "text" as const, text: W1_TEXT.join("") }], finishReason: { unified: "stop" as const, raw: undefined }, usage, warnings: [] };
+  if (workload === "W1")
+    return {
+      content: [{ type: "text" as const, text: W1_TEXT.join("") }],
+      finishReason: { unified: "stop" as const, raw: undefined },
+      usage,
+      warnings: [],
+    };
   if (call === 0) {
     return {
       content: [
@@ -119,11 +144,20 @@ function aiGenerateResult(workload: WorkloadName, call: number) {
       warnings: [],
     };
   }
-  return { content: [{ type: "text" as const, text: W2_SECOND.join("") }], finishReason: { unified: "stop" as const, raw: undefined }, usage, warnings: [] };
+  return {
+    content: [{ type: "text" as const, text: W2_SECOND.join("") }],
+    finishReason: { unified: "stop" as const, raw: undefined },
+    usage,
+    warnings: [],
+  };
 }
 
 const aiTools = {
-  add: tool({ description: "Add two numbers.", inputSchema: z.object({ a: z.number(), b: z.number() }), execute: async ({ a, b }) => a + b }),
+  add: tool({
+    description: "Add two numbers.",
+    inputSchema: z.object({ a: z.number(), b: z.number() }),
+    execute: async ({ a, b }) => a + b,
+  }),
 };
 
 /** One AI SDK `streamText` run with its full stream consumed. */

@@ -114,7 +114,14 @@ export function toolCallPart(callId: string, toolName: string, args: JsonValue |
 }
 
 /** Retries without waiting, so retry tests need no timers (tests of the waits use fake timers). */
-export const IMMEDIATE_RETRY: ProviderRetryPolicy = { enabled: true, maxAttempts: 4, baseDelayMs: 0, maxDelayMs: 0, jitterMs: 0, retryAfterCapMs: 0 };
+export const IMMEDIATE_RETRY: ProviderRetryPolicy = {
+  enabled: true,
+  maxAttempts: 4,
+  baseDelayMs: 0,
+  maxDelayMs: 0,
+  jitterMs: 0,
+  retryAfterCapMs: 0,
+};
 
 export interface RuntimeFixtureOptions {
   readonly steps: readonly ScriptedStep[];

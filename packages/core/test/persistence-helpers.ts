@@ -83,7 +83,10 @@ export interface EnvironmentFixtureOptions {
 }
 
 /** An environment over an in-memory database (also its child-session store factory). */
-export function environmentFixture(options: EnvironmentFixtureOptions): { environment: RuntimeEnvironment; database: InMemorySessionDatabase } {
+export function environmentFixture(options: EnvironmentFixtureOptions): {
+  environment: RuntimeEnvironment;
+  database: InMemorySessionDatabase;
+} {
   const database = options.database ?? new InMemorySessionDatabase();
   let builder = RuntimeEnvironment.builder()
     .withResidency(options.residency ?? "keep_all")
@@ -98,7 +101,12 @@ export function environmentFixture(options: EnvironmentFixtureOptions): { enviro
 
 /** A runtime for `sessionId` built from `environment` on `store` (model "mock-model"). */
 export function runtimeOn(environment: RuntimeEnvironment, sessionId: string, store: InMemorySessionStore): Promise<LashRuntime> {
-  return LashRuntime.builder().withEnvironment(environment).withSessionId(sessionId).withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withStore(store).build();
+  return LashRuntime.builder()
+    .withEnvironment(environment)
+    .withSessionId(sessionId)
+    .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
+    .withStore(store)
+    .build();
 }
 
 /** What a call threw or rejected with (`undefined` when it succeeded). */

@@ -24,7 +24,9 @@ export function assistantMessage(id: string, text: string): Message {
 }
 
 /** A persisted session snapshot holding `messages` as a linear history, at `turnIndex`. */
-export function persistedState(options: { sessionId?: string; turnIndex?: number; messages?: readonly Message[] } = {}): PersistedSessionState {
+export function persistedState(
+  options: { sessionId?: string; turnIndex?: number; messages?: readonly Message[] } = {},
+): PersistedSessionState {
   const sessionId = options.sessionId ?? "root";
   const nodes: SessionNodeRecord[] = [];
   let parent: string | undefined;

@@ -1,12 +1,4 @@
-import type {
-  JsonValue,
-  LlmResponse,
-  LlmUsage,
-  Message,
-  SessionEvent,
-  ToolCallOutput,
-  TurnOutcome,
-} from "@lash/protocol";
+import type { JsonValue, LlmResponse, LlmUsage, Message, SessionEvent, ToolCallOutput, TurnOutcome } from "@lash/protocol";
 import type { CompletedToolCall, DriverAction, PendingToolCall, ProtocolDriver } from "../src/modes/execution-mode.js";
 import { createStandardProtocolDriver } from "../src/modes/standard-mode.js";
 import { TurnMachine, type TurnMachineConfig, type TurnMachineSnapshot } from "../src/turn/turn-machine.js";
@@ -41,7 +33,10 @@ export function newMachine(
   });
 }
 
-export function restore(snapshot: TurnMachineSnapshot, options: { config?: Partial<TurnMachineConfig>; driver?: ProtocolDriver } = {}): TurnMachine {
+export function restore(
+  snapshot: TurnMachineSnapshot,
+  options: { config?: Partial<TurnMachineConfig>; driver?: ProtocolDriver } = {},
+): TurnMachine {
   return new TurnMachine({ ...CONFIG, ...options.config }, options.driver ?? createStandardProtocolDriver(), { snapshot });
 }
 
@@ -94,7 +89,10 @@ export function textResponse(text: string, extra: Partial<LlmResponse> = {}): Ll
   return response({ fullText: text, parts: [{ type: "text", text }], ...extra });
 }
 
-export function toolResponse(calls: readonly { callId: string; toolName: string; args?: JsonValue; replay?: { itemId?: string; opaque?: JsonValue } }[], extra: Partial<LlmResponse> = {}): LlmResponse {
+export function toolResponse(
+  calls: readonly { callId: string; toolName: string; args?: JsonValue; replay?: { itemId?: string; opaque?: JsonValue } }[],
+  extra: Partial<LlmResponse> = {},
+): LlmResponse {
   return response({
     terminalReason: "tool_use",
     parts: calls.map((call) => ({
@@ -115,7 +113,11 @@ export function ok(llmResponse: LlmResponse, textStreamed = false): LlmCallResul
 export const SUCCESS = (payload: JsonValue): ToolCallOutput => ({ outcome: { status: "success", payload } });
 
 export function completed(call: PendingToolCall, output: ToolCallOutput, modelText: string): CompletedToolCall {
-  return { call, record: { callId: call.callId, tool: call.toolName, args: JSON.parse(call.inputJson) as JsonValue, output, durationMs: 1 }, modelText };
+  return {
+    call,
+    record: { callId: call.callId, tool: call.toolName, args: JSON.parse(call.inputJson) as JsonValue, output, durationMs: 1 },
+    modelText,
+  };
 }
 
 /** Runs the machine to its first model call and answers it. */
@@ -145,4 +147,3 @@ export function recordingDriver(): ProtocolDriver {
     handleToolResults: (results, context) => standard.handleToolResults(results, context),
   };
 }
-

@@ -14,8 +14,14 @@ const table: PriceTable = definePriceTable({
   currency: "USD",
   effectiveDate: "2026-01-01",
   models: {
-    inside: { microUsdPerMillionTokens: { input: 2_500_000, cachedInput: 1_250_000, output: 10_000_000, reasoning: 10_000_000 }, inputIncludesCachedTokens: true },
-    beside: { microUsdPerMillionTokens: { input: 3_000_000, cachedInput: 300_000, output: 15_000_000, reasoning: 15_000_000 }, inputIncludesCachedTokens: false },
+    inside: {
+      microUsdPerMillionTokens: { input: 2_500_000, cachedInput: 1_250_000, output: 10_000_000, reasoning: 10_000_000 },
+      inputIncludesCachedTokens: true,
+    },
+    beside: {
+      microUsdPerMillionTokens: { input: 3_000_000, cachedInput: 300_000, output: 15_000_000, reasoning: 15_000_000 },
+      inputIncludesCachedTokens: false,
+    },
     tiny: { microUsdPerMillionTokens: { input: 1, cachedInput: 0, output: 3, reasoning: 0 }, inputIncludesCachedTokens: true },
   },
 });
@@ -25,7 +31,13 @@ describe("computeCostReport", () => {
     // inside: (1000 - 400) * 2.5 + 400 * 1.25 + 200 * 10 + 100 * 10 per million = 1500 + 500 + 2000 + 1000
     const report = computeCostReport([entry("turn", "inside", 1000, 200, 400, 100)], table);
     expect(report.rows).toEqual([
-      { source: "turn", model: "inside", priced: true, microUsd: 5000, breakdown: { input: 1500, cachedInput: 500, output: 2000, reasoning: 1000 } },
+      {
+        source: "turn",
+        model: "inside",
+        priced: true,
+        microUsd: 5000,
+        breakdown: { input: 1500, cachedInput: 500, output: 2000, reasoning: 1000 },
+      },
     ]);
     expect(report.totalMicroUsd).toBe(5000);
     expect(Number.isInteger(report.totalMicroUsd)).toBe(true);
@@ -51,7 +63,12 @@ describe("computeCostReport", () => {
   });
 
   it("lists unknown models as unpriced, never guessed, and leaves them out of the total", () => {
-    const report = computeCostReport([entry("turn", "gpt-5.4-mini", 10, 2, 3, 1), entry("turn", "inside", 1000, 0, 0, 0), entry("child", "gpt-5.4-mini", 1, 0, 0, 0), entry("x", "gpt-4o-mini-turbo", 1, 0, 0, 0)]);
+    const report = computeCostReport([
+      entry("turn", "gpt-5.4-mini", 10, 2, 3, 1),
+      entry("turn", "inside", 1000, 0, 0, 0),
+      entry("child", "gpt-5.4-mini", 1, 0, 0, 0),
+      entry("x", "gpt-4o-mini-turbo", 1, 0, 0, 0),
+    ]);
     expect(report.unpricedModels).toEqual(["gpt-4o-mini-turbo", "gpt-5.4-mini", "inside"]);
     expect(report.rows.map((row) => row.priced)).toEqual([false, false, false, false]);
     expect(report.totalMicroUsd).toBe(0);
@@ -77,7 +94,8 @@ describe("price tables", () => {
   it("the default table is valid and dated", () => {
     expect(priceTableSchema.parse(DEFAULT_PRICE_TABLE)).toEqual(DEFAULT_PRICE_TABLE);
     expect(DEFAULT_PRICE_TABLE.effectiveDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    for (const model of ["gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro"]) expect(lookupModelPrice(DEFAULT_PRICE_TABLE, model)).toBeDefined();
+    for (const model of ["gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro"])
+      expect(lookupModelPrice(DEFAULT_PRICE_TABLE, model)).toBeDefined();
   });
 
   it("matches dated snapshots exactly, nothing looser", () => {
@@ -88,10 +106,20 @@ describe("price tables", () => {
   });
 
   it("a host overrides and extends the table without changing the default", () => {
-    const custom = withModelPrices(DEFAULT_PRICE_TABLE, {
-      "gpt-4o": { microUsdPerMillionTokens: { input: 1_000_000, cachedInput: 0, output: 0, reasoning: 0 }, inputIncludesCachedTokens: true },
-      "in-house": { microUsdPerMillionTokens: { input: 500_000, cachedInput: 0, output: 0, reasoning: 0 }, inputIncludesCachedTokens: true },
-    }, "2026-02-01");
+    const custom = withModelPrices(
+      DEFAULT_PRICE_TABLE,
+      {
+        "gpt-4o": {
+          microUsdPerMillionTokens: { input: 1_000_000, cachedInput: 0, output: 0, reasoning: 0 },
+          inputIncludesCachedTokens: true,
+        },
+        "in-house": {
+          microUsdPerMillionTokens: { input: 500_000, cachedInput: 0, output: 0, reasoning: 0 },
+          inputIncludesCachedTokens: true,
+        },
+      },
+      "2026-02-01",
+    );
     const ledger = [entry("turn", "gpt-4o", 1_000_000, 0, 0, 0), entry("turn", "in-house", 2_000_000, 0, 0, 0)];
     expect(computeCostReport(ledger, custom).totalMicroUsd).toBe(2_000_000);
     expect(computeCostReport(ledger, custom).priceTableDate).toBe("2026-02-01");
@@ -99,7 +127,11 @@ describe("price tables", () => {
   });
 
   it("a bad table is a configuration error naming the field", () => {
-    const bad = { currency: "USD", effectiveDate: "2026-01-01", models: { m: { microUsdPerMillionTokens: { input: 1.5, cachedInput: 0, output: 0, reasoning: 0 }, inputIncludesCachedTokens: true } } };
+    const bad = {
+      currency: "USD",
+      effectiveDate: "2026-01-01",
+      models: { m: { microUsdPerMillionTokens: { input: 1.5, cachedInput: 0, output: 0, reasoning: 0 }, inputIncludesCachedTokens: true } },
+    };
     try {
       definePriceTable(bad as PriceTable);
       expect.unreachable();

@@ -50,7 +50,10 @@ function ledgerOf(input: readonly TokenLedgerEntry[] | SessionUsageReport): Toke
  * cached tokens inside input, only `input - cached` is billed at the input price. Models without a
  * price are listed in `unpricedModels` and add nothing to the total.
  */
-export function computeCostReport(input: readonly TokenLedgerEntry[] | SessionUsageReport, table: PriceTable = DEFAULT_PRICE_TABLE): CostReport {
+export function computeCostReport(
+  input: readonly TokenLedgerEntry[] | SessionUsageReport,
+  table: PriceTable = DEFAULT_PRICE_TABLE,
+): CostReport {
   const rows: CostReportRow[] = [];
   const unpriced = new Set<string>();
   let total = 0;

@@ -19,7 +19,9 @@ function commitRecord(turnId: string, commitId: string): TraceRecord {
 }
 
 function lines(path: string): string[] {
-  return readFileSync(path, "utf8").split("\n").filter((line) => line !== "");
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line !== "");
 }
 
 describe("createJsonlTraceSink", () => {

@@ -44,13 +44,20 @@ function writeAll(fd: number, buffer: Buffer): Promise<void> {
  */
 export function createJsonlTraceSink(path: string, options: JsonlTraceSinkOptions = {}): JsonlTraceSink {
   if (typeof path !== "string" || path === "" || path.includes("\0")) {
-    throw new LashError("invalid_configuration", `trace file path must be a non-empty string without NUL characters, got ${JSON.stringify(String(path))}`);
+    throw new LashError(
+      "invalid_configuration",
+      `trace file path must be a non-empty string without NUL characters, got ${JSON.stringify(String(path))}`,
+    );
   }
   let fd: number;
   try {
     fd = openSync(path, options.truncate === true ? "w" : "a");
   } catch (error) {
-    throw new LashError("invalid_configuration", `trace file \`${path}\` cannot be opened for appending: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new LashError(
+      "invalid_configuration",
+      `trace file \`${path}\` cannot be opened for appending: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   let queue: string[] = [];
   let writing: Promise<void> | undefined;
@@ -64,7 +71,11 @@ export function createJsonlTraceSink(path: string, options: JsonlTraceSinkOption
       try {
         await writeAll(fd, Buffer.from(batch, "utf8"));
       } catch (error) {
-        failure = new LashError("store_unavailable", `writing trace file \`${path}\` failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        failure = new LashError(
+          "store_unavailable",
+          `writing trace file \`${path}\` failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
       }
     }
   };

@@ -71,19 +71,31 @@ export function createOpenTelemetryTraceSink(tracer: Tracer, options: OpenTeleme
       turns.set(turnKey(record), { span, provider: record.provider, children: new Map() });
     },
     prompt_built: (record) => {
-      turns.get(turnKey(record))?.span.addEvent(
-        "lash.prompt_built",
-        { "lash.prompt.sha256": record.systemPromptSha256, "lash.prompt.chars": record.systemPromptChars, "lash.prompt.tool_count": record.toolCount },
-        time(record),
-      );
+      turns
+        .get(turnKey(record))
+        ?.span.addEvent(
+          "lash.prompt_built",
+          {
+            "lash.prompt.sha256": record.systemPromptSha256,
+            "lash.prompt.chars": record.systemPromptChars,
+            "lash.prompt.tool_count": record.toolCount,
+          },
+          time(record),
+        );
     },
     llm_call_started: (record) =>
-      child(record, `chat ${record.request.model}`, SpanKind.CLIENT, {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": record.request.provider,
-        "gen_ai.request.model": record.request.model,
-        "lash.mode_iteration": record.modeIteration,
-      }, `llm:${record.callId}`),
+      child(
+        record,
+        `chat ${record.request.model}`,
+        SpanKind.CLIENT,
+        {
+          "gen_ai.operation.name": "chat",
+          "gen_ai.provider.name": record.request.provider,
+          "gen_ai.request.model": record.request.model,
+          "lash.mode_iteration": record.modeIteration,
+        },
+        `llm:${record.callId}`,
+      ),
     llm_call_completed: (record) =>
       endChild(record, `llm:${record.callId}`, (span) => {
         span.setAttributes({
@@ -92,7 +104,8 @@ export function createOpenTelemetryTraceSink(tracer: Tracer, options: OpenTeleme
           "gen_ai.response.finish_reasons": [record.terminalReason],
           "lash.stream.chunk_count": record.streamSummary.visibleChunkCount,
         });
-        if (record.streamSummary.firstTokenLatencyMs !== null) span.setAttribute("lash.time_to_first_token_ms", record.streamSummary.firstTokenLatencyMs);
+        if (record.streamSummary.firstTokenLatencyMs !== null)
+          span.setAttribute("lash.time_to_first_token_ms", record.streamSummary.firstTokenLatencyMs);
       }),
     llm_call_failed: (record) =>
       endChild(record, `llm:${record.callId}`, (span) => {
@@ -104,14 +117,24 @@ export function createOpenTelemetryTraceSink(tracer: Tracer, options: OpenTeleme
       turns
         .get(turnKey(record))
         ?.children.get(`llm:${record.callId}`)
-        ?.addEvent("lash.retry", { "lash.retry.attempt": record.attempt, "lash.retry.max_attempts": record.maxAttempts, "lash.retry.reason": record.reason }, time(record));
+        ?.addEvent(
+          "lash.retry",
+          { "lash.retry.attempt": record.attempt, "lash.retry.max_attempts": record.maxAttempts, "lash.retry.reason": record.reason },
+          time(record),
+        );
     },
     tool_call_started: (record) =>
-      child(record, `execute_tool ${record.toolName}`, SpanKind.INTERNAL, {
-        "gen_ai.operation.name": "execute_tool",
-        "gen_ai.tool.name": record.toolName,
-        "gen_ai.tool.call.id": record.callId,
-      }, `tool:${record.callId}`),
+      child(
+        record,
+        `execute_tool ${record.toolName}`,
+        SpanKind.INTERNAL,
+        {
+          "gen_ai.operation.name": "execute_tool",
+          "gen_ai.tool.name": record.toolName,
+          "gen_ai.tool.call.id": record.callId,
+        },
+        `tool:${record.callId}`,
+      ),
     tool_call_completed: (record) =>
       endChild(record, `tool:${record.callId}`, (span) => {
         span.setAttribute("lash.tool.status", record.status);
@@ -121,7 +144,9 @@ export function createOpenTelemetryTraceSink(tracer: Tracer, options: OpenTeleme
         }
       }),
     commit: (record) => {
-      turns.get(turnKey(record))?.span.addEvent("lash.commit", { "lash.commit.id": record.commitId, "lash.commit.ok": record.ok }, time(record));
+      turns
+        .get(turnKey(record))
+        ?.span.addEvent("lash.commit", { "lash.commit.id": record.commitId, "lash.commit.ok": record.ok }, time(record));
     },
     turn_completed: (record) => {
       const key = turnKey(record);

@@ -39,7 +39,10 @@ export function definePriceTable(table: PriceTable): PriceTable {
   const parsed = priceTableSchema.safeParse(table);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw new LashError("invalid_configuration", `invalid price table at \`${issue?.path.map(String).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
+  throw new LashError(
+    "invalid_configuration",
+    `invalid price table at \`${issue?.path.map(String).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`,
+  );
 }
 
 /**

@@ -8,7 +8,12 @@ function activity(event: TurnEvent, correlationId = "c"): TurnActivity {
   counter += 1;
   return { id: `a${counter}`, correlationId, ...event } as TurnActivity;
 }
-const usage = (input: number, output: number, cached = 0, reasoning = 0) => ({ inputTokens: input, outputTokens: output, cachedInputTokens: cached, reasoningTokens: reasoning });
+const usage = (input: number, output: number, cached = 0, reasoning = 0) => ({
+  inputTokens: input,
+  outputTokens: output,
+  cachedInputTokens: cached,
+  reasoningTokens: reasoning,
+});
 const success: ToolCallOutput = { outcome: { status: "success", payload: "ok" } };
 
 describe("runningUsageTotals", () => {
@@ -17,7 +22,15 @@ describe("runningUsageTotals", () => {
       activity({ type: "model_request_started", modeIteration: 0 }),
       activity({ type: "usage", modeIteration: 0, usage: usage(10, 2, 3), cumulative: usage(10, 2, 3) }),
       activity({ type: "assistant_prose_delta", text: "hi" }),
-      activity({ type: "child_usage", sessionId: "child", source: "subagent", model: "m", modeIteration: 0, usage: usage(0, 0, 9), cumulative: usage(0, 0, 9) }),
+      activity({
+        type: "child_usage",
+        sessionId: "child",
+        source: "subagent",
+        model: "m",
+        modeIteration: 0,
+        usage: usage(0, 0, 9),
+        cumulative: usage(0, 0, 9),
+      }),
       activity({ type: "usage", modeIteration: 1, usage: usage(5, 1, 0, 4), cumulative: usage(15, 3, 3, 4) }),
     ];
     const totals = await firstValueFrom(from(activities).pipe(runningUsageTotals(), toArray()));
@@ -41,7 +54,13 @@ describe("toolCallDurations", () => {
     const activities = [
       activity({ type: "tool_call_started", callId: "1", name: "echo", args: {} }),
       activity({ type: "tool_call_completed", callId: "1", name: "echo", args: {}, output: success, durationMs: 12 }),
-      activity({ type: "tool_call_completed", name: "slow", args: {}, output: { outcome: { status: "cancelled", payload: { message: "stop", source: "runtime" } } } as ToolCallOutput, durationMs: 0 }),
+      activity({
+        type: "tool_call_completed",
+        name: "slow",
+        args: {},
+        output: { outcome: { status: "cancelled", payload: { message: "stop", source: "runtime" } } } as ToolCallOutput,
+        durationMs: 0,
+      }),
     ];
     expect(await firstValueFrom(from(activities).pipe(toolCallDurations(), toArray()))).toEqual([
       { callId: "1", name: "echo", status: "success", durationMs: 12 },

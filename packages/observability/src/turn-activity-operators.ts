@@ -43,7 +43,12 @@ export function toolCallDurations(): OperatorFunction<TurnActivity, ToolCallDura
       source.subscribe({
         next: (activity) => {
           if (activity.type !== "tool_call_completed") return;
-          subscriber.next({ callId: activity.callId, name: activity.name, status: activity.output.outcome.status, durationMs: activity.durationMs });
+          subscriber.next({
+            callId: activity.callId,
+            name: activity.name,
+            status: activity.output.outcome.status,
+            durationMs: activity.durationMs,
+          });
         },
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),

@@ -12,7 +12,12 @@ function entry(source: string, model: string, input: number, output: number, cac
 const table = definePriceTable({
   currency: "USD",
   effectiveDate: "2026-01-01",
-  models: { priced: { microUsdPerMillionTokens: { input: 2_000_000, cachedInput: 0, output: 8_000_000, reasoning: 8_000_000 }, inputIncludesCachedTokens: true } },
+  models: {
+    priced: {
+      microUsdPerMillionTokens: { input: 2_000_000, cachedInput: 0, output: 8_000_000, reasoning: 8_000_000 },
+      inputIncludesCachedTokens: true,
+    },
+  },
 });
 const ledger = [entry("turn", "priced", 1200, 300, 0, 0), entry("observer", "unknown-model", 7, 1, 2, 0)];
 const report = SessionUsageReport.fromEntries(ledger);
@@ -45,7 +50,9 @@ describe("formatUsageReportTable", () => {
 
   it("says the total is unpriced, not $0, when no model of the report has a price", () => {
     const unpricedOnly = SessionUsageReport.fromEntries([entry("turn", "scripted-model", 10, 2, 0, 0)]);
-    const lines = formatUsageReportTable(unpricedOnly, { cost: computeCostReport(unpricedOnly, table) }).trimEnd().split("\n");
+    const lines = formatUsageReportTable(unpricedOnly, { cost: computeCostReport(unpricedOnly, table) })
+      .trimEnd()
+      .split("\n");
     expect(lines[2]?.endsWith("unpriced")).toBe(true);
     expect(lines[4]?.startsWith("TOTAL")).toBe(true);
     expect(lines[4]?.endsWith("unpriced")).toBe(true);
@@ -65,13 +72,22 @@ describe("usageReportToJson", () => {
     const json = usageReportToJson(report);
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
     expect(json.cost).toBeUndefined();
-    expect(json.rows.map((row) => [row.source, row.usage.totalTokens, row.cost])).toEqual([["turn", 1500, undefined], ["observer", 8, undefined]]);
+    expect(json.rows.map((row) => [row.source, row.usage.totalTokens, row.cost])).toEqual([
+      ["turn", 1500, undefined],
+      ["observer", 8, undefined],
+    ]);
     expect(Object.keys(json.bySource)).toEqual(["observer", "turn"]);
   });
 
   it("carries each row's cost and the exact total when given a cost report", () => {
     const json = usageReportToJson(report, cost);
     expect(json.rows.map((row) => row.cost)).toEqual([{ priced: true, microUsd: 4800, usd: "0.004800" }, { priced: false }]);
-    expect(json.cost).toEqual({ currency: "USD", priceTableDate: "2026-01-01", totalMicroUsd: 4800, totalUsd: "0.004800", unpricedModels: ["unknown-model"] });
+    expect(json.cost).toEqual({
+      currency: "USD",
+      priceTableDate: "2026-01-01",
+      totalMicroUsd: 4800,
+      totalUsd: "0.004800",
+      unpricedModels: ["unknown-model"],
+    });
   });
 });

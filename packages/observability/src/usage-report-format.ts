@@ -18,7 +18,14 @@ function costCell(row: CostReportRow | undefined): string {
 }
 
 function countCells(usage: UsageTotals): string[] {
-  return [usage.inputTokens, usage.cachedInputTokens, usage.outputTokens, usage.reasoningTokens, usage.totalTokens, usage.contextTotalTokens].map(String);
+  return [
+    usage.inputTokens,
+    usage.cachedInputTokens,
+    usage.outputTokens,
+    usage.reasoningTokens,
+    usage.totalTokens,
+    usage.contextTotalTokens,
+  ].map(String);
 }
 
 /**

@@ -6,7 +6,12 @@ import { diffTokenLedger } from "./usage-diff.js";
 import { SessionUsageReport } from "./usage-report.js";
 
 const count = fc.integer({ min: 0, max: 1_000_000 });
-const usage: fc.Arbitrary<TokenUsage> = fc.record({ inputTokens: count, outputTokens: count, cachedInputTokens: count, reasoningTokens: count });
+const usage: fc.Arbitrary<TokenUsage> = fc.record({
+  inputTokens: count,
+  outputTokens: count,
+  cachedInputTokens: count,
+  reasoningTokens: count,
+});
 const name = fc.constantFrom("turn", "child", "subagent", "Observer", "é", "z");
 const model = fc.constantFrom("gpt-5", "claude-sonnet-4-5", "m", "M");
 const entry: fc.Arbitrary<TokenLedgerEntry> = fc.record({ source: name, model, usage });
@@ -41,7 +46,14 @@ describe("usage properties", () => {
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 15 }), (entries) => {
         const report = SessionUsageReport.fromEntries(entries);
-        const fields = ["inputTokens", "outputTokens", "cachedInputTokens", "reasoningTokens", "totalTokens", "contextTotalTokens"] as const;
+        const fields = [
+          "inputTokens",
+          "outputTokens",
+          "cachedInputTokens",
+          "reasoningTokens",
+          "totalTokens",
+          "contextTotalTokens",
+        ] as const;
         for (const field of fields) {
           const rows = report.bySourceModel.reduce((sum, row) => sum + row.usage[field], 0);
           const sources = Object.values(report.bySource).reduce((sum, totals) => sum + totals[field], 0);
@@ -56,7 +68,11 @@ describe("usage properties", () => {
   it("the totals and keyed sums do not depend on the order of the entries", () => {
     fc.assert(
       fc.property(
-        fc.array(entry, { maxLength: 15 }).chain((entries) => fc.tuple(fc.constant(entries), fc.shuffledSubarray(entries, { minLength: entries.length, maxLength: entries.length }))),
+        fc
+          .array(entry, { maxLength: 15 })
+          .chain((entries) =>
+            fc.tuple(fc.constant(entries), fc.shuffledSubarray(entries, { minLength: entries.length, maxLength: entries.length })),
+          ),
         ([entries, shuffled]) => {
           const left = SessionUsageReport.fromEntries(entries);
           const right = SessionUsageReport.fromEntries(shuffled);
@@ -73,7 +89,8 @@ describe("usage properties", () => {
     fc.assert(
       fc.property(ledger, ledger, fc.integer(), (a, d, seed) => {
         const after = mergeTokenLedger(a, d);
-        const rotate = <T>(items: readonly T[]): T[] => (items.length === 0 ? [] : [...items.slice(Math.abs(seed) % items.length), ...items.slice(0, Math.abs(seed) % items.length)]);
+        const rotate = <T>(items: readonly T[]): T[] =>
+          items.length === 0 ? [] : [...items.slice(Math.abs(seed) % items.length), ...items.slice(0, Math.abs(seed) % items.length)];
         expect(diffTokenLedger(rotate(a), rotate(after))).toEqual(diffTokenLedger(a, after));
       }),
     );
@@ -82,7 +99,12 @@ describe("usage properties", () => {
   it("a report of a merged ledger has the total of the merged entries", () => {
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 10 }), (entries) => {
-        const total = entries.reduce((sum, row) => addTokenUsage(sum, row.usage), { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 });
+        const total = entries.reduce((sum, row) => addTokenUsage(sum, row.usage), {
+          inputTokens: 0,
+          outputTokens: 0,
+          cachedInputTokens: 0,
+          reasoningTokens: 0,
+        });
         const report = SessionUsageReport.fromEntries(mergeTokenLedger([], entries));
         expect(report.usage.inputTokens).toBe(total.inputTokens);
         expect(report.usage.cachedInputTokens).toBe(total.cachedInputTokens);

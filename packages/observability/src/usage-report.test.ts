@@ -11,10 +11,21 @@ function entry(source: string, model: string, input: number, output: number, cac
 
 describe("SessionUsageReport.fromEntries", () => {
   it("aggregates sources and models: totals, sums per source and per model", () => {
-    const entries = [entry("turn", "gpt-5.4-mini", 10, 2, 3, 1), entry("observer", "gpt-5.4-mini", 7, 1, 0, 0), entry("turn", "gpt-5.4", 20, 4, 5, 2)];
+    const entries = [
+      entry("turn", "gpt-5.4-mini", 10, 2, 3, 1),
+      entry("observer", "gpt-5.4-mini", 7, 1, 0, 0),
+      entry("turn", "gpt-5.4", 20, 4, 5, 2),
+    ];
     const report = SessionUsageReport.fromEntries(entries);
     expect(report.entryCount).toBe(3);
-    expect(report.usage).toEqual({ inputTokens: 37, outputTokens: 7, cachedInputTokens: 8, reasoningTokens: 3, totalTokens: 47, contextTotalTokens: 55 });
+    expect(report.usage).toEqual({
+      inputTokens: 37,
+      outputTokens: 7,
+      cachedInputTokens: 8,
+      reasoningTokens: 3,
+      totalTokens: 47,
+      contextTotalTokens: 55,
+    });
     expect(report.bySource.turn?.inputTokens).toBe(30);
     expect(report.bySource.observer?.outputTokens).toBe(1);
     expect(report.byModel["gpt-5.4-mini"]?.inputTokens).toBe(17);
@@ -27,8 +38,16 @@ describe("SessionUsageReport.fromEntries", () => {
   });
 
   it("keeps one row per entry in input order, unmerged, and sorts the keyed sums", () => {
-    const report = SessionUsageReport.fromEntries([entry("z", "m2", 1, 0, 0, 0), entry("a", "m1", 2, 0, 0, 0), entry("z", "m2", 3, 0, 0, 0)]);
-    expect(report.bySourceModel.map((row) => [row.source, row.usage.inputTokens])).toEqual([["z", 1], ["a", 2], ["z", 3]]);
+    const report = SessionUsageReport.fromEntries([
+      entry("z", "m2", 1, 0, 0, 0),
+      entry("a", "m1", 2, 0, 0, 0),
+      entry("z", "m2", 3, 0, 0, 0),
+    ]);
+    expect(report.bySourceModel.map((row) => [row.source, row.usage.inputTokens])).toEqual([
+      ["z", 1],
+      ["a", 2],
+      ["z", 3],
+    ]);
     expect(Object.keys(report.bySource)).toEqual(["a", "z"]);
     expect(report.bySource.z?.inputTokens).toBe(4);
     expect(Object.keys(report.byModel)).toEqual(["m1", "m2"]);
@@ -58,7 +77,10 @@ describe("SessionUsageReport.fromEntries", () => {
   });
 
   it("rejects a malformed entry with a typed error naming the field", () => {
-    const bad = [entry("turn", "m", 1, 0, 0, 0), { source: "turn", model: "m", usage: { inputTokens: 1.5, outputTokens: 0, cachedInputTokens: 0 } }];
+    const bad = [
+      entry("turn", "m", 1, 0, 0, 0),
+      { source: "turn", model: "m", usage: { inputTokens: 1.5, outputTokens: 0, cachedInputTokens: 0 } },
+    ];
     expect(() => SessionUsageReport.fromEntries(bad as TokenLedgerEntry[])).toThrow(/at `1\.usage\.inputTokens`/);
     try {
       SessionUsageReport.fromEntries("nope" as unknown as TokenLedgerEntry[]);
@@ -72,8 +94,17 @@ describe("SessionUsageReport.fromEntries", () => {
 describe("diffTokenLedger", () => {
   it("sorts by source then model in code-point order and skips unchanged pairs", () => {
     const before = [entry("turn", "b", 1, 0, 0, 0), entry("Turn", "a", 1, 0, 0, 0)];
-    const after = [entry("turn", "b", 1, 0, 0, 0), entry("turn", "a", 2, 0, 0, 0), entry("Turn", "a", 3, 0, 0, 0), entry("child", "z", 0, 0, 4, 0)];
-    expect(diffTokenLedger(before, after)).toEqual([entry("Turn", "a", 2, 0, 0, 0), entry("child", "z", 0, 0, 4, 0), entry("turn", "a", 2, 0, 0, 0)]);
+    const after = [
+      entry("turn", "b", 1, 0, 0, 0),
+      entry("turn", "a", 2, 0, 0, 0),
+      entry("Turn", "a", 3, 0, 0, 0),
+      entry("child", "z", 0, 0, 4, 0),
+    ];
+    expect(diffTokenLedger(before, after)).toEqual([
+      entry("Turn", "a", 2, 0, 0, 0),
+      entry("child", "z", 0, 0, 4, 0),
+      entry("turn", "a", 2, 0, 0, 0),
+    ]);
   });
 
   it("keeps cached-only growth (the single empty-usage rule)", () => {
@@ -81,7 +112,9 @@ describe("diffTokenLedger", () => {
   });
 
   it("takes the last of duplicate pairs, without summing", () => {
-    expect(diffTokenLedger([entry("t", "m", 5, 0, 0, 0), entry("t", "m", 1, 0, 0, 0)], [entry("t", "m", 3, 0, 0, 0)])).toEqual([entry("t", "m", 2, 0, 0, 0)]);
+    expect(diffTokenLedger([entry("t", "m", 5, 0, 0, 0), entry("t", "m", 1, 0, 0, 0)], [entry("t", "m", 3, 0, 0, 0)])).toEqual([
+      entry("t", "m", 2, 0, 0, 0),
+    ]);
   });
 
   it("throws a typed error naming the first decreasing pair in sorted order", () => {

@@ -84,7 +84,10 @@ function fromEntries(entries: readonly TokenLedgerEntry[]): SessionUsageReport {
   const rows: UsageReportRow[] = [];
   for (const entry of ledger) {
     addInto(total, entry.usage);
-    for (const [map, key] of [[bySource, entry.source], [byModel, entry.model]] as const) {
+    for (const [map, key] of [
+      [bySource, entry.source],
+      [byModel, entry.model],
+    ] as const) {
       let sum = map.get(key);
       if (!sum) map.set(key, (sum = zero()));
       addInto(sum, entry.usage);

@@ -21,20 +21,61 @@ interface ErrorCase {
 }
 
 const cases: readonly ErrorCase[] = [
-  { name: "LashError", create: () => new LashError("invalid_argument", "bad argument"), isInstance: (error) => LashError.isInstance(error), code: "invalid_argument" },
-  { name: "RuntimeError", create: () => new RuntimeError("store_commit_failed", "commit failed"), isInstance: (error) => RuntimeError.isInstance(error), code: "store_commit_failed" },
+  {
+    name: "LashError",
+    create: () => new LashError("invalid_argument", "bad argument"),
+    isInstance: (error) => LashError.isInstance(error),
+    code: "invalid_argument",
+  },
+  {
+    name: "RuntimeError",
+    create: () => new RuntimeError("store_commit_failed", "commit failed"),
+    isInstance: (error) => RuntimeError.isInstance(error),
+    code: "store_commit_failed",
+  },
   {
     name: "ProviderCallError",
-    create: () => new ProviderCallError({ kind: "http", message: "server error", retryable: true, terminalReason: "provider_error", status: 500 }),
+    create: () =>
+      new ProviderCallError({ kind: "http", message: "server error", retryable: true, terminalReason: "provider_error", status: 500 }),
     isInstance: (error) => ProviderCallError.isInstance(error),
     code: "provider_failure",
   },
-  { name: "ToolError", create: () => new ToolError({ code: "not_found", message: "no such file" }), isInstance: (error) => ToolError.isInstance(error), code: "tool_failure" },
-  { name: "HeadRevisionConflictError", create: () => new HeadRevisionConflictError("s", 1, 2), isInstance: (error) => HeadRevisionConflictError.isInstance(error), code: "head_revision_conflict" },
-  { name: "CommitIdConflictError", create: () => new CommitIdConflictError("s", "t:final"), isInstance: (error) => CommitIdConflictError.isInstance(error), code: "commit_id_conflict" },
-  { name: "SessionBindingMismatchError", create: () => new SessionBindingMismatchError("a", "b"), isInstance: (error) => SessionBindingMismatchError.isInstance(error), code: "session_binding_mismatch" },
-  { name: "UnsupportedReadScopeError", create: () => new UnsupportedReadScopeError("active_path"), isInstance: (error) => UnsupportedReadScopeError.isInstance(error), code: "unsupported_read_scope" },
-  { name: "StoreUnavailableError", create: () => new StoreUnavailableError("connection refused"), isInstance: (error) => StoreUnavailableError.isInstance(error), code: "store_unavailable" },
+  {
+    name: "ToolError",
+    create: () => new ToolError({ code: "not_found", message: "no such file" }),
+    isInstance: (error) => ToolError.isInstance(error),
+    code: "tool_failure",
+  },
+  {
+    name: "HeadRevisionConflictError",
+    create: () => new HeadRevisionConflictError("s", 1, 2),
+    isInstance: (error) => HeadRevisionConflictError.isInstance(error),
+    code: "head_revision_conflict",
+  },
+  {
+    name: "CommitIdConflictError",
+    create: () => new CommitIdConflictError("s", "t:final"),
+    isInstance: (error) => CommitIdConflictError.isInstance(error),
+    code: "commit_id_conflict",
+  },
+  {
+    name: "SessionBindingMismatchError",
+    create: () => new SessionBindingMismatchError("a", "b"),
+    isInstance: (error) => SessionBindingMismatchError.isInstance(error),
+    code: "session_binding_mismatch",
+  },
+  {
+    name: "UnsupportedReadScopeError",
+    create: () => new UnsupportedReadScopeError("active_path"),
+    isInstance: (error) => UnsupportedReadScopeError.isInstance(error),
+    code: "unsupported_read_scope",
+  },
+  {
+    name: "StoreUnavailableError",
+    create: () => new StoreUnavailableError("connection refused"),
+    isInstance: (error) => StoreUnavailableError.isInstance(error),
+    code: "store_unavailable",
+  },
   {
     name: "InvalidPersistedDataError",
     create: () => new InvalidPersistedDataError("s", "graph.nodes.3.payload", "expected object"),
@@ -55,8 +96,7 @@ describe.each(cases)("$name", ({ name, create, isInstance, code }) => {
 
   it("isInstance rejects plain errors and non-errors", () => {
     expect(isInstance(new Error("plain"))).toBe(false);
-    expect(isInstance(Object.assign(new Error("look-alike"), { code })))
-      .toBe(false);
+    expect(isInstance(Object.assign(new Error("look-alike"), { code }))).toBe(false);
     expect(isInstance(undefined)).toBe(false);
     expect(isInstance(null)).toBe(false);
     expect(isInstance("error")).toBe(false);
@@ -117,8 +157,16 @@ describe("error details", () => {
   });
 
   it("ToolError turns into a tool failure with its class, code and retry hint (defaults internal / never)", () => {
-    expect(new ToolError({ code: "c", message: "m" }).toFailure()).toEqual({ class: "internal", code: "c", message: "m", source: "tool", retry: { type: "never" } });
-    expect(new ToolError({ class: "rate_limited", code: "slow_down", message: "later", retry: { type: "safe", afterMs: 10 } }).toFailure()).toEqual({
+    expect(new ToolError({ code: "c", message: "m" }).toFailure()).toEqual({
+      class: "internal",
+      code: "c",
+      message: "m",
+      source: "tool",
+      retry: { type: "never" },
+    });
+    expect(
+      new ToolError({ class: "rate_limited", code: "slow_down", message: "later", retry: { type: "safe", afterMs: 10 } }).toFailure(),
+    ).toEqual({
       class: "rate_limited",
       code: "slow_down",
       message: "later",

@@ -5,38 +5,38 @@ import { classifyProviderFailure, type ProviderFailureInput } from "./provider-f
 const RECORDED_ERRORS = {
   "openai.chat-per-minute-429": {
     status: 429,
-    headers: {"content-type": "application/json"},
-    body: "{\"error\":{\"type\":\"tokens\",\"code\":\"rate_limit_exceeded\",\"message\":\"Rate limit reached for o4-mini in organization REDACTED on tokens per min (TPM): Limit 200000, Used 160193, Requested 51963. Please try again in 3.646s. Visit https://platform.openai.com/account/rate-limits to learn more.\",\"param\":null}}",
+    headers: { "content-type": "application/json" },
+    body: '{"error":{"type":"tokens","code":"rate_limit_exceeded","message":"Rate limit reached for o4-mini in organization REDACTED on tokens per min (TPM): Limit 200000, Used 160193, Requested 51963. Please try again in 3.646s. Visit https://platform.openai.com/account/rate-limits to learn more.","param":null}}',
   },
   "anthropic.messages-hard-quota-400": {
     status: 400,
-    headers: {"content-type": "application/json"},
-    body: "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.\"}}",
+    headers: { "content-type": "application/json" },
+    body: '{"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."}}',
   },
   "codex.responses-rate-limit-429": {
     status: 429,
-    headers: {"content-type": "application/json", "retry-after": "9", "x-request-id": "req-codex-429-b"},
-    body: "{\"error\":{\"message\":\"You have hit your ChatGPT usage limit\",\"type\":\"usage_limit_reached\",\"code\":\"usage_limit_reached\",\"plan_type\":\"plus\"}}",
+    headers: { "content-type": "application/json", "retry-after": "9", "x-request-id": "req-codex-429-b" },
+    body: '{"error":{"message":"You have hit your ChatGPT usage limit","type":"usage_limit_reached","code":"usage_limit_reached","plan_type":"plus"}}',
   },
   "google.generate-content-hard-quota-429": {
     status: 429,
-    headers: {"content-type": "application/json"},
-    body: "{\"error\":{\"code\":429,\"message\":\"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\",\"status\":\"RESOURCE_EXHAUSTED\"}}",
+    headers: { "content-type": "application/json" },
+    body: '{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.","status":"RESOURCE_EXHAUSTED"}}',
   },
   "google.generate-content-per-minute-429": {
     status: 429,
-    headers: {"content-type": "application/json"},
-    body: "{\"error\":{\"code\":429,\"message\":\"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\",\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.QuotaFailure\",\"violations\":[{\"quotaMetric\":\"generativelanguage.googleapis.com/generate_content_free_tier_input_token_count\",\"quotaId\":\"GenerateContentInputTokensPerModelPerMinute-FreeTier\",\"quotaDimensions\":{\"location\":\"global\",\"model\":\"gemini-2.5-flash-preview-image\"}},{\"quotaMetric\":\"generativelanguage.googleapis.com/generate_content_free_tier_requests\",\"quotaId\":\"GenerateRequestsPerMinutePerProjectPerModel-FreeTier\",\"quotaDimensions\":{\"location\":\"global\",\"model\":\"gemini-2.5-flash-preview-image\"}},{\"quotaMetric\":\"generativelanguage.googleapis.com/generate_content_free_tier_requests\",\"quotaId\":\"GenerateRequestsPerDayPerProjectPerModel-FreeTier\",\"quotaDimensions\":{\"model\":\"gemini-2.5-flash-preview-image\",\"location\":\"global\"}}]},{\"@type\":\"type.googleapis.com/google.rpc.Help\",\"links\":[{\"description\":\"Learn more about Gemini API quotas\",\"url\":\"https://ai.google.dev/gemini-api/docs/rate-limits\"}]},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"55s\"}]}}",
+    headers: { "content-type": "application/json" },
+    body: '{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_input_token_count","quotaId":"GenerateContentInputTokensPerModelPerMinute-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.5-flash-preview-image"}},{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.5-flash-preview-image"}},{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaDimensions":{"model":"gemini-2.5-flash-preview-image","location":"global"}}]},{"@type":"type.googleapis.com/google.rpc.Help","links":[{"description":"Learn more about Gemini API quotas","url":"https://ai.google.dev/gemini-api/docs/rate-limits"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"55s"}]}}',
   },
   "openai-compatible.chat-rate-limit-429": {
     status: 429,
-    headers: {"content-type": "application/json", "retry-after": "7", "x-request-id": "req-429-b"},
-    body: "{\"error\":{\"message\":\"Rate limit reached for requests\",\"type\":\"rate_limit_error\",\"code\":\"rate_limit_exceeded\"}}",
+    headers: { "content-type": "application/json", "retry-after": "7", "x-request-id": "req-429-b" },
+    body: '{"error":{"message":"Rate limit reached for requests","type":"rate_limit_error","code":"rate_limit_exceeded"}}',
   },
   "openai-compatible.chat-validation-error": {
     status: 400,
-    headers: {"content-type": "application/json", "x-request-id": "req-validation"},
-    body: "{\"error\":{\"message\":\"Invalid request: tools[0].function.parameters is invalid\",\"type\":\"invalid_request_error\",\"code\":\"invalid_request_error\"}}",
+    headers: { "content-type": "application/json", "x-request-id": "req-validation" },
+    body: '{"error":{"message":"Invalid request: tools[0].function.parameters is invalid","type":"invalid_request_error","code":"invalid_request_error"}}',
   },
 } as const;
 
@@ -118,7 +118,11 @@ describe("classifyProviderFailure: no status", () => {
   });
 
   it("an unknown failure without any hint is not retryable", () => {
-    expect(classifyProviderFailure({ message: "weird" })).toMatchObject({ kind: "unknown", retryable: false, terminalReason: "provider_error" });
+    expect(classifyProviderFailure({ message: "weird" })).toMatchObject({
+      kind: "unknown",
+      retryable: false,
+      terminalReason: "provider_error",
+    });
   });
 
   it("uses the adapter's opinion when there is no status", () => {
@@ -140,7 +144,11 @@ describe("classifyProviderFailure: wording", () => {
   });
 
   it("context overflow wording found in the raw body counts too", () => {
-    const failure = classifyProviderFailure({ message: "request failed", status: 400, raw: '{"error":{"code":"context_length_exceeded"}}' });
+    const failure = classifyProviderFailure({
+      message: "request failed",
+      status: 400,
+      raw: '{"error":{"code":"context_length_exceeded"}}',
+    });
     expect(failure.terminalReason).toBe("context_overflow");
   });
 
@@ -164,7 +172,10 @@ describe("classifyProviderFailure: wording", () => {
   );
 
   it("quota wording in the code is a quota failure", () => {
-    expect(classifyProviderFailure({ message: "request refused", code: "insufficient_quota", status: 429 })).toMatchObject({ kind: "quota", retryable: false });
+    expect(classifyProviderFailure({ message: "request refused", code: "insufficient_quota", status: 429 })).toMatchObject({
+      kind: "quota",
+      retryable: false,
+    });
   });
 
   it.each(["content_filter", "prohibited_content", "blocked for safety reasons", "sensitive content detected"])(
@@ -217,7 +228,9 @@ describe("classifyProviderFailure: pass-through fields", () => {
   });
 
   it("keeps an adapter's terminal reason unless wording overrides it", () => {
-    expect(classifyProviderFailure({ message: "stopped", kind: "stream", terminalReason: "output_limit" }).terminalReason).toBe("output_limit");
+    expect(classifyProviderFailure({ message: "stopped", kind: "stream", terminalReason: "output_limit" }).terminalReason).toBe(
+      "output_limit",
+    );
   });
 });
 
@@ -262,6 +275,9 @@ describe("classifyProviderFailure: recorded provider responses", () => {
   });
 
   it("the OpenAI-compatible validation 400 is a validation failure, not retryable", () => {
-    expect(classifyProviderFailure(failureInputFromRecording("openai-compatible.chat-validation-error"))).toMatchObject({ kind: "validation", retryable: false });
+    expect(classifyProviderFailure(failureInputFromRecording("openai-compatible.chat-validation-error"))).toMatchObject({
+      kind: "validation",
+      retryable: false,
+    });
   });
 });

@@ -41,13 +41,7 @@ const RATE_LIMIT_PHRASES = [
   "requests per",
   "try again in",
 ];
-const QUOTA_PHRASES = [
-  "insufficient_quota",
-  "usage_limit_reached",
-  "usage_not_included",
-  "quota",
-  "credit balance",
-];
+const QUOTA_PHRASES = ["insufficient_quota", "usage_limit_reached", "usage_not_included", "quota", "credit balance"];
 const CONTENT_FILTER_PHRASES = ["content_filter", "prohibited_content", "safety", "sensitive"];
 const UNSUPPORTED_PHRASES = ["model_not_found", "unsupported model", "does not exist"];
 
@@ -77,10 +71,7 @@ export function classifyProviderFailure(input: ProviderFailureInput): ProviderFa
   const status = statusFrom(input);
   let kind: ProviderFailureKind = input.kind ?? "unknown";
   if (status !== undefined && kind === "unknown") kind = "http";
-  let retryable =
-    status !== undefined
-      ? RETRYABLE_STATUSES.has(status)
-      : (input.retryable ?? (kind === "transport" || kind === "timeout"));
+  let retryable = status !== undefined ? RETRYABLE_STATUSES.has(status) : (input.retryable ?? (kind === "transport" || kind === "timeout"));
   let terminalReason: LlmTerminalReason = input.terminalReason ?? "provider_error";
 
   if (status !== undefined && AUTH_STATUSES.has(status)) {
@@ -98,8 +89,7 @@ export function classifyProviderFailure(input: ProviderFailureInput): ProviderFa
     retryable = false;
     terminalReason = "context_overflow";
   } else if (includesAny(text, QUOTA_PHRASES)) {
-    const serverAskedToWait =
-      input.retryAfterMs !== undefined && status !== undefined && RETRYABLE_STATUSES.has(status);
+    const serverAskedToWait = input.retryAfterMs !== undefined && status !== undefined && RETRYABLE_STATUSES.has(status);
     kind = "quota";
     retryable = looksLikeRateLimit || serverAskedToWait;
   }

@@ -1,10 +1,6 @@
 import { z } from "zod";
 import { jsonValueSchema } from "./json.js";
-import {
-  reasoningReplaySchema,
-  responseMetaSchema,
-  toolCallReplaySchema,
-} from "./messages.js";
+import { reasoningReplaySchema, responseMetaSchema, toolCallReplaySchema } from "./messages.js";
 
 /**
  * Why a model call ended. `stop`, `tool_use` and `unknown` let the mode go on; the others end the

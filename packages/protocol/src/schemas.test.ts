@@ -20,7 +20,10 @@ describe("wire shapes", () => {
 
   it("parses handoff and stopped outcomes, including the budget stops", () => {
     expect(turnOutcomeSchema.parse({ type: "handoff", sessionId: "s2" })).toEqual({ type: "handoff", sessionId: "s2" });
-    expect(turnOutcomeSchema.parse({ type: "stopped", stop: { type: "max_turns" } })).toEqual({ type: "stopped", stop: { type: "max_turns" } });
+    expect(turnOutcomeSchema.parse({ type: "stopped", stop: { type: "max_turns" } })).toEqual({
+      type: "stopped",
+      stop: { type: "max_turns" },
+    });
     expect(turnOutcomeSchema.parse({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } }).type).toBe("stopped");
   });
 
@@ -145,12 +148,14 @@ describe("terminationPolicySchema", () => {
   });
 
   it("accepts positive integer limits and rejects zero, negatives and fractions with their path", () => {
-    expect(terminationPolicySchema.parse({ maxModelCalls: 3, maxToolCalls: 5, maxTotalTokens: 1000, maxWallTimeMs: 60_000 })).toMatchObject({
-      maxModelCalls: 3,
-      maxToolCalls: 5,
-      maxTotalTokens: 1000,
-      maxWallTimeMs: 60_000,
-    });
+    expect(terminationPolicySchema.parse({ maxModelCalls: 3, maxToolCalls: 5, maxTotalTokens: 1000, maxWallTimeMs: 60_000 })).toMatchObject(
+      {
+        maxModelCalls: 3,
+        maxToolCalls: 5,
+        maxTotalTokens: 1000,
+        maxWallTimeMs: 60_000,
+      },
+    );
     for (const bad of [{ maxModelCalls: 0 }, { maxToolCalls: -1 }, { maxTotalTokens: 1.5 }]) {
       const result = terminationPolicySchema.safeParse(bad);
       expect(result.success).toBe(false);

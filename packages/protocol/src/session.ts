@@ -6,14 +6,7 @@ import { promptUsageSchema, tokenLedgerEntrySchema, tokenUsageSchema } from "./u
 /**
  * Sections of the system prompt, in render order. Contributions are sorted by slot, then priority.
  */
-export const promptSlotSchema = z.enum([
-  "intro",
-  "execution",
-  "guidance",
-  "project_instructions",
-  "runtime_context",
-  "environment",
-]);
+export const promptSlotSchema = z.enum(["intro", "execution", "guidance", "project_instructions", "runtime_context", "environment"]);
 export type PromptSlot = z.infer<typeof promptSlotSchema>;
 
 /** A piece of system prompt. A titled contribution renders as `### {title}\n\n{content}`. */

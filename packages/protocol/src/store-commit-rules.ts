@@ -33,27 +33,39 @@ export interface StoredGraphLookups {
  * a node twice, and the leaf after the delta (`unchanged` / `append` without a leaf keep the head's)
  * must be a live node. Returns that leaf; throws `LashError("invalid_argument")` otherwise.
  */
-export function checkGraphCommitDelta(commit: SessionCommit, headLeafNodeId: string | undefined, stored: StoredGraphLookups): string | undefined {
+export function checkGraphCommitDelta(
+  commit: SessionCommit,
+  headLeafNodeId: string | undefined,
+  stored: StoredGraphLookups,
+): string | undefined {
   const { commitId, sessionId } = commit;
   const delta = commit.graph;
   const incoming = new Set<string>();
   if (delta.type === "append") {
     for (const node of delta.nodes) {
       if (incoming.has(node.nodeId) || stored.isTaken(node.nodeId)) {
-        throw new LashError("invalid_argument", `commit \`${commitId}\` appends node \`${node.nodeId}\`, which already exists in session \`${sessionId}\``);
+        throw new LashError(
+          "invalid_argument",
+          `commit \`${commitId}\` appends node \`${node.nodeId}\`, which already exists in session \`${sessionId}\``,
+        );
       }
       incoming.add(node.nodeId);
     }
   } else if (delta.type === "replace_full") {
     for (const node of delta.graph.nodes) {
-      if (incoming.has(node.nodeId)) throw new LashError("invalid_argument", `commit \`${commitId}\` replaces the graph with node \`${node.nodeId}\` twice`);
+      if (incoming.has(node.nodeId))
+        throw new LashError("invalid_argument", `commit \`${commitId}\` replaces the graph with node \`${node.nodeId}\` twice`);
       incoming.add(node.nodeId);
     }
   }
   const leafNodeId = delta.type === "replace_full" ? delta.graph.leafNodeId : (delta.leafNodeId ?? headLeafNodeId);
   if (leafNodeId === undefined) return undefined;
   const existsAfter = incoming.has(leafNodeId) || (delta.type !== "replace_full" && stored.isLive(leafNodeId));
-  if (!existsAfter) throw new LashError("invalid_argument", `commit \`${commitId}\` sets leaf \`${leafNodeId}\`, which is not a node of session \`${sessionId}\``);
+  if (!existsAfter)
+    throw new LashError(
+      "invalid_argument",
+      `commit \`${commitId}\` sets leaf \`${leafNodeId}\`, which is not a node of session \`${sessionId}\``,
+    );
   return leafNodeId;
 }
 
@@ -67,7 +79,10 @@ export function commitLeafCandidate(commit: SessionCommit, headLeafNodeId: strin
  * The meta a `SessionStoreFactory` writes for a session it creates when none exists yet: name = the
  * session id, the policy's model, the parent and relation of the request, when and where it ran.
  */
-export function defaultSessionMeta(request: SessionStoreCreateRequest, context: { readonly createdAt: string; readonly cwd?: string }): SessionMeta {
+export function defaultSessionMeta(
+  request: SessionStoreCreateRequest,
+  context: { readonly createdAt: string; readonly cwd?: string },
+): SessionMeta {
   return {
     sessionId: request.sessionId,
     sessionName: request.sessionId,

@@ -1,12 +1,7 @@
 import { z } from "zod";
 import { jsonValueSchema } from "./json.js";
 import { sessionGraphSchema, sessionNodeRecordSchema } from "./graph.js";
-import {
-  persistedSessionConfigSchema,
-  persistedTurnStateSchema,
-  sessionPolicySchema,
-  sessionRelationSchema,
-} from "./session.js";
+import { persistedSessionConfigSchema, persistedTurnStateSchema, sessionPolicySchema, sessionRelationSchema } from "./session.js";
 import { tokenLedgerEntrySchema } from "./usage.js";
 
 /** Which part of the graph a load returns: every node, or only the active path to a leaf. */

@@ -20,7 +20,12 @@ export type InputItem = z.infer<typeof inputItemSchema>;
 export const turnInputSchema = z.object({
   items: z.array(inputItemSchema),
   /** Raw image bytes keyed by the ids used in `image_ref` items. */
-  imageBlobs: z.record(z.string(), z.custom<Uint8Array>((value) => value instanceof Uint8Array, { message: "expected a Uint8Array" })).optional(),
+  imageBlobs: z
+    .record(
+      z.string(),
+      z.custom<Uint8Array>((value) => value instanceof Uint8Array, { message: "expected a Uint8Array" }),
+    )
+    .optional(),
   modeTurnOptions: modeTurnOptionsSchema.optional(),
   /** Externally stable turn id (idempotency and tracing); a fresh UUID when absent. */
   traceTurnId: z.string().optional(),
@@ -34,8 +39,6 @@ export const turnFinishSchema = z.discriminatedUnion("type", [
 ]);
 export type TurnFinish = z.infer<typeof turnFinishSchema>;
 
-
-
 /** The terminal outcome of a turn. */
 export const turnOutcomeSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("finished"), finish: turnFinishSchema }),
@@ -48,12 +51,7 @@ export type TurnOutcome = z.infer<typeof turnOutcomeSchema>;
  * How usable the assembled text is: `usable`; `empty_output` (nothing); `traceback_only` (only an
  * error trace); `recovered_from_error` (usable text, but the turn recorded issues).
  */
-export const outputStateSchema = z.enum([
-  "usable",
-  "empty_output",
-  "traceback_only",
-  "recovered_from_error",
-]);
+export const outputStateSchema = z.enum(["usable", "empty_output", "traceback_only", "recovered_from_error"]);
 export type OutputState = z.infer<typeof outputStateSchema>;
 
 /** The turn's final assistant text: `safeText` is `rawText` with trailing spaces and blank edges trimmed. */

@@ -59,11 +59,7 @@ describe("mergeTokenLedger", () => {
         entry("child", "m1", usage(1, 1)),
       ],
     );
-    expect(merged).toEqual([
-      entry("turn", "m1", usage(11, 21, 3, 4)),
-      entry("child", "m1", usage(6, 1)),
-      entry("turn", "m2", usage(2, 2)),
-    ]);
+    expect(merged).toEqual([entry("turn", "m1", usage(11, 21, 3, 4)), entry("child", "m1", usage(6, 1)), entry("turn", "m2", usage(2, 2))]);
   });
 
   it("skips empty usage but keeps cached-only usage", () => {

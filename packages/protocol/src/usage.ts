@@ -74,12 +74,7 @@ export function totalTokens(usage: TokenUsage): number {
  * when all four counts are zero, so cached-only usage is kept.
  */
 export function isEmptyTokenUsage(usage: TokenUsage): boolean {
-  return (
-    usage.inputTokens === 0 &&
-    usage.outputTokens === 0 &&
-    usage.cachedInputTokens === 0 &&
-    usage.reasoningTokens === 0
-  );
+  return usage.inputTokens === 0 && usage.outputTokens === 0 && usage.cachedInputTokens === 0 && usage.reasoningTokens === 0;
 }
 
 /**
@@ -87,10 +82,7 @@ export function isEmptyTokenUsage(usage: TokenUsage): boolean {
  * added, new pairs are appended in first-seen order, empty usages are skipped. Returns a new array;
  * the inputs are not modified.
  */
-export function mergeTokenLedger(
-  ledger: readonly TokenLedgerEntry[],
-  entries: readonly TokenLedgerEntry[],
-): TokenLedgerEntry[] {
+export function mergeTokenLedger(ledger: readonly TokenLedgerEntry[], entries: readonly TokenLedgerEntry[]): TokenLedgerEntry[] {
   const merged = ledger.map((entry) => ({ ...entry, usage: { ...entry.usage } }));
   for (const entry of entries) {
     if (isEmptyTokenUsage(entry.usage)) continue;
@@ -107,10 +99,7 @@ export function mergeTokenLedger(
  *
  * @param inputExcludesCached - true when the provider reports cached tokens beside, not inside, input.
  */
-export function normalizePromptUsage(
-  usage: TokenUsage,
-  inputExcludesCached: boolean,
-): PromptUsage | undefined {
+export function normalizePromptUsage(usage: TokenUsage, inputExcludesCached: boolean): PromptUsage | undefined {
   const input = Math.max(0, usage.inputTokens);
   const cached = Math.max(0, usage.cachedInputTokens);
   const output = Math.max(0, usage.outputTokens);

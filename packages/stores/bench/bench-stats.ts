@@ -26,7 +26,11 @@ export async function measure(operation: (index: number) => Promise<void> | void
     samples[index] = (performance.now() - started) * 1000;
   }
   samples.sort((left, right) => left - right);
-  return { mean: samples.reduce((sum, sample) => sum + sample, 0) / samples.length, p50: percentile(samples, 0.5), p95: percentile(samples, 0.95) };
+  return {
+    mean: samples.reduce((sum, sample) => sum + sample, 0) / samples.length,
+    p50: percentile(samples, 0.5),
+    p95: percentile(samples, 0.95),
+  };
 }
 
 export function formatMicros(value: number): string {

@@ -28,7 +28,13 @@ async function storeSide(name: string, store: SessionStore, release: () => Promi
   return {
     name,
     async commit(index) {
-      const commit = turnCommit({ sessionId, writer: "bench", turn: index + 1, expectedHeadRevision: index === 0 ? undefined : index, parentNodeId: leaf });
+      const commit = turnCommit({
+        sessionId,
+        writer: "bench",
+        turn: index + 1,
+        expectedHeadRevision: index === 0 ? undefined : index,
+        parentNodeId: leaf,
+      });
       await store.commit(commit);
       leaf = commit.graph.type === "append" ? commit.graph.leafNodeId : undefined;
     },
@@ -57,11 +63,15 @@ async function rawSqliteSide(folder: string): Promise<CommitSide> {
   database.pragma("journal_mode = WAL");
   // The same durability as the store (ADR 0014: a commit that returned survives a power loss).
   database.pragma("synchronous = FULL");
-  const insertNode = database.prepare("insert into lash_graph_nodes (session_id, node_id, seq, parent_node_id, node_json, tombstoned) values (?, ?, ?, ?, ?, 0)");
+  const insertNode = database.prepare(
+    "insert into lash_graph_nodes (session_id, node_id, seq, parent_node_id, node_json, tombstoned) values (?, ?, ?, ?, ?, 0)",
+  );
   const insertUsage = database.prepare(
     "insert into lash_usage_deltas (session_id, seq, source, model, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens) values (?, ?, ?, ?, ?, ?, ?, ?)",
   );
-  const insertCommit = database.prepare("insert into lash_commits (session_id, commit_id, content_hash, head_revision) values (?, ?, ?, ?)");
+  const insertCommit = database.prepare(
+    "insert into lash_commits (session_id, commit_id, content_hash, head_revision) values (?, ?, ?, ?)",
+  );
   const insertBlob = database.prepare("insert or ignore into lash_blobs (session_id, hash, content) values (?, ?, ?)");
   const upsertHead = database.prepare(
     "insert into lash_heads (session_id, head_revision, leaf_node_id, config_json, checkpoint_ref, node_count, updated_at) values (?, ?, ?, ?, ?, ?, ?) on conflict (session_id) do update set head_revision = excluded.head_revision, leaf_node_id = excluded.leaf_node_id, config_json = excluded.config_json, checkpoint_ref = excluded.checkpoint_ref, node_count = excluded.node_count, updated_at = excluded.updated_at",
@@ -70,17 +80,41 @@ async function rawSqliteSide(folder: string): Promise<CommitSide> {
   let leaf: string | undefined;
   let seq = 0;
   const write = database.transaction((index: number) => {
-    const commit = turnCommit({ sessionId, writer: "bench", turn: index + 1, expectedHeadRevision: index === 0 ? undefined : index, parentNodeId: leaf });
+    const commit = turnCommit({
+      sessionId,
+      writer: "bench",
+      turn: index + 1,
+      expectedHeadRevision: index === 0 ? undefined : index,
+      parentNodeId: leaf,
+    });
     if (commit.graph.type !== "append") throw new Error("expected an append");
-    for (const node of commit.graph.nodes) insertNode.run(sessionId, node.nodeId, (seq += 1), node.parentNodeId ?? null, JSON.stringify(node));
+    for (const node of commit.graph.nodes)
+      insertNode.run(sessionId, node.nodeId, (seq += 1), node.parentNodeId ?? null, JSON.stringify(node));
     for (const entry of commit.usageDeltas) {
-      insertUsage.run(sessionId, (seq += 1), entry.source, entry.model, entry.usage.inputTokens, entry.usage.outputTokens, entry.usage.cachedInputTokens, entry.usage.reasoningTokens);
+      insertUsage.run(
+        sessionId,
+        (seq += 1),
+        entry.source,
+        entry.model,
+        entry.usage.inputTokens,
+        entry.usage.outputTokens,
+        entry.usage.cachedInputTokens,
+        entry.usage.reasoningTokens,
+      );
     }
     const checkpoint = stableStringify(commit.checkpoint);
     const checkpointRef = createHash("sha256").update(checkpoint).digest("hex");
     insertBlob.run(sessionId, checkpointRef, checkpoint);
     insertCommit.run(sessionId, commit.commitId, createHash("sha256").update(stableStringify(commit)).digest("hex"), index + 1);
-    upsertHead.run(sessionId, index + 1, commit.graph.leafNodeId ?? null, JSON.stringify(commit.config), checkpointRef, (index + 1) * 4, new Date().toISOString());
+    upsertHead.run(
+      sessionId,
+      index + 1,
+      commit.graph.leafNodeId ?? null,
+      JSON.stringify(commit.config),
+      checkpointRef,
+      (index + 1) * 4,
+      new Date().toISOString(),
+    );
     leaf = commit.graph.leafNodeId;
   });
   return {
@@ -89,9 +123,12 @@ async function rawSqliteSide(folder: string): Promise<CommitSide> {
       write.immediate(index);
     },
     async finish(expectedTurns) {
-      const row = database.prepare("select head_revision from lash_heads where session_id = ?").get(sessionId) as { head_revision: number } | undefined;
+      const row = database.prepare("select head_revision from lash_heads where session_id = ?").get(sessionId) as
+        | { head_revision: number }
+        | undefined;
       database.close();
-      if (row?.head_revision !== expectedTurns) throw new Error(`raw transaction wrote ${String(row?.head_revision)} turns, expected ${expectedTurns}`);
+      if (row?.head_revision !== expectedTurns)
+        throw new Error(`raw transaction wrote ${String(row?.head_revision)} turns, expected ${expectedTurns}`);
     },
   };
 }
@@ -126,7 +163,12 @@ export async function runCommitBench(warmup: number, iterations: number): Promis
       async () => storeSide("in-memory store", memory.openSession("bench-session"), async () => {}),
       () => rawSqliteSide(folder),
       () => sqliteSide(folder),
-      async () => storeSide("lash filesystem store", createFileSessionDatabase({ root: join(folder, "fs") }).openSession("bench-session"), async () => {}),
+      async () =>
+        storeSide(
+          "lash filesystem store",
+          createFileSessionDatabase({ root: join(folder, "fs") }).openSession("bench-session"),
+          async () => {},
+        ),
       async () => {
         const postgres = await postgresSide();
         return "side" in postgres ? postgres.side : { skipped: postgres.skipped, name: "lash PostgreSQL store" };

@@ -35,7 +35,12 @@ export async function measureParkedHeap(folder: string, count: number): Promise<
   const before = process.memoryUsage().heapUsed;
   for (let index = 0; index < count; index += 1) {
     const sessionId = `parked-${index}`;
-    const runtime = await LashRuntime.builder().withEnvironment(environment).withSessionId(sessionId).withPolicy(POLICY).withStore(database.openSession(sessionId)).build();
+    const runtime = await LashRuntime.builder()
+      .withEnvironment(environment)
+      .withSessionId(sessionId)
+      .withPolicy(POLICY)
+      .withStore(database.openSession(sessionId))
+      .build();
     await runtime.runTurn(textInput(`remember ${index}`));
     parked.push(await runtime.park());
   }
@@ -44,15 +49,22 @@ export async function measureParkedHeap(folder: string, count: number): Promise<
   const after = process.memoryUsage().heapUsed;
   // Verify the work: every session is parked and its turn is in the store.
   const sample = await parked[count - 1]?.store.loadSession({ type: "full_graph" });
-  if (parked.length !== count || sample?.checkpoint?.turnState.turnIndex !== 1) throw new Error("the parked sessions were not all committed");
+  if (parked.length !== count || sample?.checkpoint?.turnState.turnIndex !== 1)
+    throw new Error("the parked sessions were not all committed");
   const totalBytes = after - before;
   await database.destroy();
   return { sessions: parked.length, totalBytes, bytesPerSession: totalBytes / parked.length };
 }
 
 function messageNode(nodeId: string, parentNodeId: string | undefined, role: "user" | "assistant", content: string): SessionNodeRecord {
-  const part = role === "user" ? { kind: "text" as const, id: `${nodeId}.p0`, content } : { kind: "prose" as const, id: `${nodeId}.p0`, content };
-  return { nodeId, ...(parentNodeId === undefined ? {} : { parentNodeId }), timestamp: "2026-11-01T00:00:00.000Z", payload: { kind: "message", message: { id: nodeId, role, parts: [part] } } };
+  const part =
+    role === "user" ? { kind: "text" as const, id: `${nodeId}.p0`, content } : { kind: "prose" as const, id: `${nodeId}.p0`, content };
+  return {
+    nodeId,
+    ...(parentNodeId === undefined ? {} : { parentNodeId }),
+    timestamp: "2026-11-01T00:00:00.000Z",
+    payload: { kind: "message", message: { id: nodeId, role, parts: [part] } },
+  };
 }
 
 /** A session of `messages` messages on its active path plus an abandoned branch of the same size. */
@@ -61,7 +73,12 @@ async function seedLongSession(database: SqlSessionDatabase, sessionId: string, 
   const chain = (prefix: string, parent: string | undefined): string | undefined => {
     let leaf = parent;
     for (let index = 0; index < messages; index += 1) {
-      const node = messageNode(`${prefix}-${index}`, leaf, index % 2 === 0 ? "user" : "assistant", `${prefix} message ${index}: ${"lorem ipsum ".repeat(8)}`);
+      const node = messageNode(
+        `${prefix}-${index}`,
+        leaf,
+        index % 2 === 0 ? "user" : "assistant",
+        `${prefix} message ${index}: ${"lorem ipsum ".repeat(8)}`,
+      );
       nodes.push(node);
       leaf = node.nodeId;
     }
@@ -75,7 +92,10 @@ async function seedLongSession(database: SqlSessionDatabase, sessionId: string, 
     commitId: "seed",
     config: { providerId: "scripted", model: "scripted-model", contextWindow: 200_000, executionMode: "standard" },
     graph: { type: "append", nodes, ...(leaf === undefined ? {} : { leafNodeId: leaf }) },
-    checkpoint: { schemaVersion: 1, turnState: { turnIndex: messages / 2, tokenUsage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 } } },
+    checkpoint: {
+      schemaVersion: 1,
+      turnState: { turnIndex: messages / 2, tokenUsage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 } },
+    },
     usageDeltas: [],
   });
 }
@@ -94,7 +114,11 @@ export async function measureResume(folder: string, messages: number, repetition
   const timings: ResumeTiming[] = [];
   for (const residency of ["keep_all", "active_path_only"] as const) {
     const environment = environmentFor(residency);
-    const parked: ParkedSession = { sessionId: "long-session", store: database.openSession("long-session"), policy: { ...POLICY, sessionId: "long-session" } as ParkedSession["policy"] };
+    const parked: ParkedSession = {
+      sessionId: "long-session",
+      store: database.openSession("long-session"),
+      policy: { ...POLICY, sessionId: "long-session" } as ParkedSession["policy"],
+    };
     const samples: number[] = [];
     let residentMessages = 0;
     for (let repetition = 0; repetition < repetitions; repetition += 1) {

@@ -48,7 +48,10 @@ const sqliteBackend: SqlTestBackend = {
     return {
       schema: undefined,
       async open(options = {}) {
-        const database = createSqlSessionDatabase({ connection: folder.connection(), ...(options.onCommit === undefined ? {} : { onCommit: options.onCommit }) });
+        const database = createSqlSessionDatabase({
+          connection: folder.connection(),
+          ...(options.onCommit === undefined ? {} : { onCommit: options.onCommit }),
+        });
         opened.push(database);
         if (options.migrate !== false) await database.migrateToLatest();
         return database;
@@ -84,7 +87,12 @@ const postgresBackend: SqlTestBackend = {
     return {
       schema,
       async open(options = {}) {
-        const database = createSqlSessionDatabase({ connection: POSTGRES_URL, schema, maxConnections: 4, ...(options.onCommit === undefined ? {} : { onCommit: options.onCommit }) });
+        const database = createSqlSessionDatabase({
+          connection: POSTGRES_URL,
+          schema,
+          maxConnections: 4,
+          ...(options.onCommit === undefined ? {} : { onCommit: options.onCommit }),
+        });
         opened.push(database);
         if (options.migrate !== false) await database.migrateToLatest();
         return database;

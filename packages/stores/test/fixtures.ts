@@ -25,7 +25,11 @@ export function message(id: string, role: Message["role"] = "user"): Message {
 }
 
 export function node(id: string, parent?: string): SessionNodeRecord {
-  const record: SessionNodeRecord = { nodeId: id, timestamp: "2025-01-01T00:00:00.000Z", payload: { kind: "message", message: message(id) } };
+  const record: SessionNodeRecord = {
+    nodeId: id,
+    timestamp: "2025-01-01T00:00:00.000Z",
+    payload: { kind: "message", message: message(id) },
+  };
   if (parent !== undefined) record.parentNodeId = parent;
   return record;
 }

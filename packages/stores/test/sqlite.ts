@@ -21,7 +21,11 @@ export async function createSqliteTestFolder(): Promise<SqliteTestFolder> {
 }
 
 /** A migrated SQLite database file in a fresh temporary folder. */
-export async function createMigratedSqliteDatabase(): Promise<{ database: SqlSessionDatabase; folder: SqliteTestFolder; close(): Promise<void> }> {
+export async function createMigratedSqliteDatabase(): Promise<{
+  database: SqlSessionDatabase;
+  folder: SqliteTestFolder;
+  close(): Promise<void>;
+}> {
   const folder = await createSqliteTestFolder();
   const database = createSqlSessionDatabase({ connection: folder.connection() });
   await database.migrateToLatest();

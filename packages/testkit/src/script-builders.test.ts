@@ -3,7 +3,13 @@ import { ProviderCallError, type LlmRequest, type LlmStreamEvent } from "@lash/p
 import { errorStep, textStep, toolCallStep, usage } from "./script-builders.js";
 import { ScriptedProvider } from "./scripted-provider.js";
 
-const REQUEST: LlmRequest = { model: "m", messages: [{ role: "user", blocks: [{ type: "text", text: "hi" }] }], attachments: [], tools: [], toolChoice: "auto" };
+const REQUEST: LlmRequest = {
+  model: "m",
+  messages: [{ role: "user", blocks: [{ type: "text", text: "hi" }] }],
+  attachments: [],
+  tools: [],
+  toolChoice: "auto",
+};
 
 describe("usage", () => {
   it("spells out the four counters, cached and reasoning defaulting to zero", () => {
@@ -58,9 +64,17 @@ describe("textStep", () => {
   it("plays through the provider as a stream followed by the final response", async () => {
     const provider = new ScriptedProvider([textStep("Found it.", { chunks: 2, usage: usage(6, 3) })]);
     const events: LlmStreamEvent[] = [];
-    const response = await provider.doComplete!(REQUEST, { signal: new AbortController().signal, emit: (event) => void events.push(event) });
+    const response = await provider.doComplete!(REQUEST, {
+      signal: new AbortController().signal,
+      emit: (event) => void events.push(event),
+    });
     expect(events.map((event) => (event.type === "delta" ? event.text : "")).join("")).toBe("Found it.");
-    expect(response).toEqual({ fullText: "Found it.", parts: [{ type: "text", text: "Found it." }], usage: usage(6, 3), terminalReason: "stop" });
+    expect(response).toEqual({
+      fullText: "Found it.",
+      parts: [{ type: "text", text: "Found it." }],
+      usage: usage(6, 3),
+      terminalReason: "stop",
+    });
   });
 });
 
@@ -94,7 +108,10 @@ describe("toolCallStep", () => {
     expect(step.events).toEqual([{ type: "delta", text: "Let me add." }]);
     expect(step.response).toMatchObject({
       fullText: "Let me add.",
-      parts: [{ type: "text", text: "Let me add." }, { type: "tool_call", toolName: "add", inputJson: "{}" }],
+      parts: [
+        { type: "text", text: "Let me add." },
+        { type: "tool_call", toolName: "add", inputJson: "{}" },
+      ],
       usage: usage(12, 4),
     });
   });
@@ -102,11 +119,14 @@ describe("toolCallStep", () => {
 
 describe("errorStep", () => {
   it("fails the call with the classified failure after its events", async () => {
-    const provider = new ScriptedProvider([errorStep({ message: "Rate limit reached", status: 429, retryAfterMs: 2_000 }, [{ type: "delta", text: "x" }])]);
+    const provider = new ScriptedProvider([
+      errorStep({ message: "Rate limit reached", status: 429, retryAfterMs: 2_000 }, [{ type: "delta", text: "x" }]),
+    ]);
     const events: LlmStreamEvent[] = [];
-    const error = await provider
-      .doComplete!(REQUEST, { signal: new AbortController().signal, emit: (event) => void events.push(event) })
-      .catch((thrown: unknown) => thrown);
+    const error = await provider.doComplete!(REQUEST, {
+      signal: new AbortController().signal,
+      emit: (event) => void events.push(event),
+    }).catch((thrown: unknown) => thrown);
     expect(events).toEqual([{ type: "delta", text: "x" }]);
     expect(ProviderCallError.isInstance(error)).toBe(true);
     expect((error as ProviderCallError).failure).toEqual({

@@ -41,7 +41,11 @@ const twoDeltas: ScriptedStep = {
     { type: "delta", text: "Hel" },
     { type: "delta", text: "lo" },
   ],
-  response: { fullText: "Hello", parts: [{ type: "text", text: "Hello" }], usage: { inputTokens: 7, outputTokens: 2, cachedInputTokens: 0, reasoningTokens: 0 } },
+  response: {
+    fullText: "Hello",
+    parts: [{ type: "text", text: "Hello" }],
+    usage: { inputTokens: 7, outputTokens: 2, cachedInputTokens: 0, reasoningTokens: 0 },
+  },
 };
 
 describe("ScriptedProvider in complete mode", () => {
@@ -69,8 +73,16 @@ describe("ScriptedProvider in complete mode", () => {
   });
 
   it("fills the fields a step leaves out", async () => {
-    const provider = new ScriptedProvider([{}, { response: { usage: { inputTokens: 3 } as LlmResponse["usage"], terminalDiagnostic: "why" } }]);
-    expect((await complete(provider, request("a"))).response).toEqual({ fullText: "", parts: [], usage: ZERO_USAGE, terminalReason: "stop" });
+    const provider = new ScriptedProvider([
+      {},
+      { response: { usage: { inputTokens: 3 } as LlmResponse["usage"], terminalDiagnostic: "why" } },
+    ]);
+    expect((await complete(provider, request("a"))).response).toEqual({
+      fullText: "",
+      parts: [],
+      usage: ZERO_USAGE,
+      terminalReason: "stop",
+    });
     expect((await complete(provider, request("b"))).response).toEqual({
       fullText: "",
       parts: [],
@@ -132,7 +144,10 @@ describe("ScriptedProvider in stream mode", () => {
   });
 
   it("throws a step's failure after its events", async () => {
-    const provider = new ScriptedProvider([{ events: [{ type: "delta", text: "par" }], error: { message: "stream dropped", kind: "stream" } }], { mode: "stream" });
+    const provider = new ScriptedProvider(
+      [{ events: [{ type: "delta", text: "par" }], error: { message: "stream dropped", kind: "stream" } }],
+      { mode: "stream" },
+    );
     const parts: LlmStreamPart[] = [];
     const failure = await (async () => {
       for await (const part of provider.doStream!(request("hi"), { signal: new AbortController().signal })) parts.push(part);
@@ -197,7 +212,10 @@ describe("an unexpected call", () => {
     const provider = new ScriptedProvider([{}]);
     await complete(provider, request("first"));
     const input = request("ignored");
-    input.messages.push({ role: "assistant", blocks: [{ type: "text", text: "ok" }] }, { role: "user", blocks: [{ type: "text", text: "and now?" }] });
+    input.messages.push(
+      { role: "assistant", blocks: [{ type: "text", text: "ok" }] },
+      { role: "user", blocks: [{ type: "text", text: "and now?" }] },
+    );
 
     const error = await complete(provider, input).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(UnexpectedModelCallError);
@@ -236,11 +254,14 @@ describe("assertAllConsumed", () => {
 
 describe("error steps", () => {
   it("classifies failure details: status 500 is a retryable http failure, thrown after the events", async () => {
-    const provider = new ScriptedProvider([{ events: [{ type: "delta", text: "partial" }], error: { message: "upstream exploded", status: 500 } }]);
+    const provider = new ScriptedProvider([
+      { events: [{ type: "delta", text: "partial" }], error: { message: "upstream exploded", status: 500 } },
+    ]);
     const events: LlmStreamEvent[] = [];
-    const error = await provider.doComplete!(request("hi"), { signal: new AbortController().signal, emit: (event) => void events.push(event) }).catch(
-      (thrown: unknown) => thrown,
-    );
+    const error = await provider.doComplete!(request("hi"), {
+      signal: new AbortController().signal,
+      emit: (event) => void events.push(event),
+    }).catch((thrown: unknown) => thrown);
     expect(events).toEqual([{ type: "delta", text: "partial" }]);
     expect(ProviderCallError.isInstance(error)).toBe(true);
     expect((error as ProviderCallError).code).toBe("provider_failure");
@@ -260,7 +281,13 @@ describe("error steps", () => {
   });
 
   it("throws an already classified failure unchanged", async () => {
-    const failure = { kind: "quota" as const, message: "slow down", retryable: true, terminalReason: "provider_error" as const, retryAfterMs: 1500 };
+    const failure = {
+      kind: "quota" as const,
+      message: "slow down",
+      retryable: true,
+      terminalReason: "provider_error" as const,
+      retryAfterMs: 1500,
+    };
     const provider = new ScriptedProvider([{ error: failure }]);
     const error = await complete(provider, request("hi")).catch((thrown: unknown) => thrown);
     expect((error as ProviderCallError).failure).toEqual(failure);
@@ -292,7 +319,10 @@ describe("delays and abort", () => {
       const provider = new ScriptedProvider([{ ...twoDeltas, delayMs: 1_000 }]);
       const events: LlmStreamEvent[] = [];
       let settled = false;
-      const call = provider.doComplete!(request("hi"), { signal: new AbortController().signal, emit: (event) => void events.push(event) }).then(() => {
+      const call = provider.doComplete!(request("hi"), {
+        signal: new AbortController().signal,
+        emit: (event) => void events.push(event),
+      }).then(() => {
         settled = true;
       });
       await vi.advanceTimersByTimeAsync(999);
@@ -311,7 +341,11 @@ describe("delays and abort", () => {
     try {
       const provider = new ScriptedProvider([
         {
-          events: [{ type: "delta", text: "before" }, { type: "sleep", ms: 10_000 }, { type: "delta", text: "after" }],
+          events: [
+            { type: "delta", text: "before" },
+            { type: "sleep", ms: 10_000 },
+            { type: "delta", text: "after" },
+          ],
           response: { fullText: "before after" },
         },
       ]);

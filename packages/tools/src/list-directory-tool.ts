@@ -27,7 +27,10 @@ export function createListDirectoryTool(context: WorkspaceToolContext): ToolDefi
           message: `cannot list ${path}: ${(error as Error).message}`,
         });
       });
-      entries.sort((left, right) => Number(right.isDirectory()) - Number(left.isDirectory()) || (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
+      entries.sort(
+        (left, right) =>
+          Number(right.isDirectory()) - Number(left.isDirectory()) || (left.name < right.name ? -1 : left.name > right.name ? 1 : 0),
+      );
       const shown = entries.slice(0, context.limits.maxLines);
       const lines = await Promise.all(
         shown.map(async (entry) => {
@@ -35,7 +38,10 @@ export function createListDirectoryTool(context: WorkspaceToolContext): ToolDefi
           const name = replaceControlCharacters(entry.name);
           if (entry.isDirectory()) return `${name}/`;
           if (entry.isSymbolicLink()) return `${name}@`;
-          const size = await stat(join(absolute, entry.name)).then((info) => info.size, () => undefined);
+          const size = await stat(join(absolute, entry.name)).then(
+            (info) => info.size,
+            () => undefined,
+          );
           return size === undefined ? name : `${name} (${size} bytes)`;
         }),
       );

@@ -76,5 +76,8 @@ export function boundTextPair(first: string, second: string, limits: OutputLimit
   const [firstSize, secondSize] = [measure(first), measure(second)];
   const [firstLines, secondLines] = shareBudget(firstSize.lines, secondSize.lines, limits.maxLines);
   const [firstBytes, secondBytes] = shareBudget(firstSize.bytes, secondSize.bytes, limits.maxBytes);
-  return [boundText(first, { maxLines: firstLines, maxBytes: firstBytes }), boundText(second, { maxLines: secondLines, maxBytes: secondBytes })];
+  return [
+    boundText(first, { maxLines: firstLines, maxBytes: firstBytes }),
+    boundText(second, { maxLines: secondLines, maxBytes: secondBytes }),
+  ];
 }

@@ -35,9 +35,14 @@ export function createPatchFileTool(context: WorkspaceToolContext): ToolDefiniti
         throw new ToolError({ class: "not_found", code: "file_not_found", message: `cannot read ${path}: ${(error as Error).message}` });
       });
       const occurrences = countOccurrences(content, oldText);
-      if (occurrences === 0) throw new ToolError({ class: "invalid_request", code: "text_not_found", message: `the text to replace does not occur in ${path}` });
+      if (occurrences === 0)
+        throw new ToolError({ class: "invalid_request", code: "text_not_found", message: `the text to replace does not occur in ${path}` });
       if (occurrences > 1 && !replaceAll) {
-        throw new ToolError({ class: "invalid_request", code: "text_not_unique", message: `the text to replace occurs ${occurrences} times in ${path}: include more context or set replaceAll` });
+        throw new ToolError({
+          class: "invalid_request",
+          code: "text_not_unique",
+          message: `the text to replace occurs ${occurrences} times in ${path}: include more context or set replaceAll`,
+        });
       }
       await context.requireApproval({
         toolName: "patch_file",

@@ -69,7 +69,11 @@ async function resolveSymbolicLinks(path: string, original: string): Promise<str
     } catch (error) {
       const code = errorCode(error);
       if (code !== "ENOENT" && code !== "ENOTDIR") {
-        throw new ToolError({ class: "invalid_request", code: "invalid_path", message: `cannot resolve ${original}: ${(error as Error).message}` });
+        throw new ToolError({
+          class: "invalid_request",
+          code: "invalid_path",
+          message: `cannot resolve ${original}: ${(error as Error).message}`,
+        });
       }
       isLink = false;
     }
@@ -79,7 +83,11 @@ async function resolveSymbolicLinks(path: string, original: string): Promise<str
     }
     links += 1;
     if (links > MAX_SYMBOLIC_LINKS) {
-      throw new ToolError({ class: "invalid_request", code: "invalid_path", message: `cannot resolve ${original}: more than ${MAX_SYMBOLIC_LINKS} symbolic links (a loop?)` });
+      throw new ToolError({
+        class: "invalid_request",
+        code: "invalid_path",
+        message: `cannot resolve ${original}: more than ${MAX_SYMBOLIC_LINKS} symbolic links (a loop?)`,
+      });
     }
     const target = await readlink(candidate);
     if (isAbsolute(target)) current = parse(target).root;
@@ -91,7 +99,12 @@ async function resolveSymbolicLinks(path: string, original: string): Promise<str
 /** Creates the guard of one tool set. */
 export async function createPathGuard(options: PathGuardOptions): Promise<PathGuard> {
   const root = await resolveSymbolicLinks(resolve(options.root), options.root);
-  const allowed = [root, ...(await Promise.all((options.allowedDirectories ?? []).map((directory) => resolveSymbolicLinks(resolve(root, directory), directory))))];
+  const allowed = [
+    root,
+    ...(await Promise.all(
+      (options.allowedDirectories ?? []).map((directory) => resolveSymbolicLinks(resolve(root, directory), directory)),
+    )),
+  ];
   return {
     root,
     async resolve(path: string): Promise<string> {

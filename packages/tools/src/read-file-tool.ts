@@ -18,7 +18,10 @@ const CUT_MARK = " [line cut]";
 /** The longest prefix of `text` within `maxBytes` UTF-8 bytes, never splitting a character. */
 function headBytes(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
-  return Buffer.from(text, "utf8").subarray(0, maxBytes).toString("utf8").replace(/\uFFFD+$/u, "");
+  return Buffer.from(text, "utf8")
+    .subarray(0, maxBytes)
+    .toString("utf8")
+    .replace(/\uFFFD+$/u, "");
 }
 
 /**

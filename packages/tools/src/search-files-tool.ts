@@ -10,7 +10,10 @@ import type { WorkspaceToolContext } from "./workspace-tool-options.js";
 
 const inputSchema = z.object({
   query: z.string().min(1).describe("The text to find (a regular expression when `regex` is true)."),
-  path: z.string().optional().describe("The file or directory to search, relative to the working directory. Default: the working directory."),
+  path: z
+    .string()
+    .optional()
+    .describe("The file or directory to search, relative to the working directory. Default: the working directory."),
   regex: z.boolean().optional().describe("Treat `query` as a JavaScript regular expression."),
   caseSensitive: z.boolean().optional().describe("Default false."),
 });
@@ -34,14 +37,19 @@ const MAX_SEARCHED_LINE_CHARACTERS = 4096;
 export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefinition<z.infer<typeof inputSchema>> {
   return defineTool({
     name: "search_files",
-    description: "Search files for text and answer `path:line: text` per matching line. Skips .git, node_modules, binary files and files over 2 MB.",
+    description:
+      "Search files for text and answer `path:line: text` per matching line. Skips .git, node_modules, binary files and files over 2 MB.",
     inputSchema,
     async execute({ query, path = ".", regex = false, caseSensitive = false }, toolContext) {
       let pattern: RegExp;
       try {
         pattern = new RegExp(regex ? query : query.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), caseSensitive ? "u" : "iu");
       } catch (error) {
-        throw new ToolError({ class: "invalid_request", code: "invalid_regex", message: `not a regular expression: ${(error as Error).message}` });
+        throw new ToolError({
+          class: "invalid_request",
+          code: "invalid_regex",
+          message: `not a regular expression: ${(error as Error).message}`,
+        });
       }
       const start = await context.guard.resolve(path);
       const matcher = regex ? new RegexLineMatcher(pattern.source, pattern.flags, context.searchTimeoutMs, toolContext.signal) : undefined;
@@ -61,7 +69,8 @@ export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefini
           linesCut += 1;
           return line.slice(0, MAX_SEARCHED_LINE_CHARACTERS);
         });
-        const matching = matcher === undefined ? lines.flatMap((line, index) => (pattern.test(line) ? [index] : [])) : await matcher.match(lines);
+        const matching =
+          matcher === undefined ? lines.flatMap((line, index) => (pattern.test(line) ? [index] : [])) : await matcher.match(lines);
         for (const index of matching) {
           const line = replaceControlCharacters((lines[index] ?? "").replace(/\r$/, ""));
           const shown = `${context.guard.display(file)}:${index + 1}: ${line.length > 300 ? `${line.slice(0, 300)}…` : line}`;
@@ -104,7 +113,12 @@ export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefini
         matches,
         filesSearched,
         ...(stoppedEarly ? { truncated: true, hint: "more matches exist: narrow the query or the path" } : {}),
-        ...(linesCut > 0 ? { linesCut, linesCutHint: `${linesCut} line(s) longer than ${MAX_SEARCHED_LINE_CHARACTERS} characters were searched on their start only` } : {}),
+        ...(linesCut > 0
+          ? {
+              linesCut,
+              linesCutHint: `${linesCut} line(s) longer than ${MAX_SEARCHED_LINE_CHARACTERS} characters were searched on their start only`,
+            }
+          : {}),
       };
     },
   });

@@ -7,7 +7,13 @@ import type { WorkspaceToolContext } from "./workspace-tool-options.js";
 
 const inputSchema = z.object({
   command: z.string().min(1).describe("A shell command line, run by /bin/sh (cmd.exe on Windows) in the working directory."),
-  timeoutSeconds: z.number().int().min(1).max(3600).optional().describe("Kill the command after this many seconds (default: the host's limit)."),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .optional()
+    .describe("Kill the command after this many seconds (default: the host's limit)."),
 });
 
 /** Most bytes kept of each stream while the command runs; the rest is counted and dropped. */
@@ -42,7 +48,13 @@ export function createShellCommandTool(context: WorkspaceToolContext): ToolDefin
     inputSchema,
     executionMode: "serial",
     async execute({ command, timeoutSeconds }, toolContext) {
-      await context.requireApproval({ toolName: "run_shell", kind: "shell", summary: `run: ${command}`, args: { command }, signal: toolContext.signal });
+      await context.requireApproval({
+        toolName: "run_shell",
+        kind: "shell",
+        summary: `run: ${command}`,
+        args: { command },
+        signal: toolContext.signal,
+      });
       const timeoutMs = Math.min(timeoutSeconds === undefined ? context.shellTimeoutMs : timeoutSeconds * 1000, context.shellTimeoutMs);
       const groups = process.platform !== "win32";
       const child = spawn(command, { cwd: context.guard.root, shell: true, detached: groups, stdio: ["ignore", "pipe", "pipe"] });
@@ -110,8 +122,18 @@ export function createShellCommandTool(context: WorkspaceToolContext): ToolDefin
           stderr: stderr.text,
           ...(stdoutCut ? { stdoutTruncated: { totalBytes: sizes.stdout } } : {}),
           ...(stderrCut ? { stderrTruncated: { totalBytes: sizes.stderr } } : {}),
-          ...(backgroundProcessesKilled ? { backgroundProcessesKilled: true, note: "the command left processes running in the background; they were killed when it exited" } : {}),
-          ...(drainCut ? { outputCut: "a process outside the command's process group still held the output; what it wrote after the command exited is not shown" } : {}),
+          ...(backgroundProcessesKilled
+            ? {
+                backgroundProcessesKilled: true,
+                note: "the command left processes running in the background; they were killed when it exited",
+              }
+            : {}),
+          ...(drainCut
+            ? {
+                outputCut:
+                  "a process outside the command's process group still held the output; what it wrote after the command exited is not shown",
+              }
+            : {}),
         };
       } finally {
         clearTimeout(timer);

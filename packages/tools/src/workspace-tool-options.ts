@@ -8,7 +8,14 @@ import type { PathGuard, PathGuardOptions } from "./path-guard.js";
 export type WorkspaceToolName = "read_file" | "list_directory" | "search_files" | "write_file" | "patch_file" | "run_shell";
 
 /** Every built-in tool, in the order they are offered. */
-export const WORKSPACE_TOOL_NAMES: readonly WorkspaceToolName[] = ["read_file", "list_directory", "search_files", "write_file", "patch_file", "run_shell"];
+export const WORKSPACE_TOOL_NAMES: readonly WorkspaceToolName[] = [
+  "read_file",
+  "list_directory",
+  "search_files",
+  "write_file",
+  "patch_file",
+  "run_shell",
+];
 
 /** What a tool that changes something asks before it does it. */
 export interface ToolApprovalRequest {
@@ -62,7 +69,8 @@ export function createWorkspaceToolContext(guard: PathGuard, options: WorkspaceT
   }
   const shellTimeoutMs = options.shellTimeoutMs ?? 120_000;
   const searchTimeoutMs = options.searchTimeoutMs ?? 10_000;
-  if (!Number.isInteger(searchTimeoutMs) || searchTimeoutMs < 1) throw new TypeError(`searchTimeoutMs must be a positive integer, got ${String(searchTimeoutMs)}`);
+  if (!Number.isInteger(searchTimeoutMs) || searchTimeoutMs < 1)
+    throw new TypeError(`searchTimeoutMs must be a positive integer, got ${String(searchTimeoutMs)}`);
   return {
     guard,
     limits,

@@ -27,7 +27,9 @@ afterEach(async () => {
 });
 
 async function call(options: Partial<WorkspaceToolsOptions>, name: string, input: unknown, signal?: AbortSignal): Promise<JsonValue> {
-  const tools = new Map((await createWorkspaceTools({ root, ...options })).map((tool): [string, ToolDefinition<unknown>] => [tool.name, tool]));
+  const tools = new Map(
+    (await createWorkspaceTools({ root, ...options })).map((tool): [string, ToolDefinition<unknown>] => [tool.name, tool]),
+  );
   const tool = tools.get(name);
   if (tool === undefined) throw new Error(`no tool ${name}`);
   return (await tool.execute(input, toolContext(signal))) as JsonValue;
@@ -84,19 +86,31 @@ describe("dangling and chained symbolic links", () => {
     await symlink(join(outside, "final.txt"), join(root, "third"));
     await symlink("third", join(root, "second"));
     await symlink(join(root, "second"), join(root, "first"));
-    expect((await failure(call({ approve }, "write_file", { path: "first", content: "owned" }))).failureCode).toBe("path_outside_workspace");
+    expect((await failure(call({ approve }, "write_file", { path: "first", content: "owned" }))).failureCode).toBe(
+      "path_outside_workspace",
+    );
     expect(await exists(join(outside, "final.txt"))).toBe(false);
     await symlink("src/target.txt", join(root, "inner-second"));
     await symlink("inner-second", join(root, "inner-first"));
-    expect(await call({ approve }, "write_file", { path: "inner-first", content: "kept" })).toMatchObject({ path: join("src", "target.txt"), created: true });
+    expect(await call({ approve }, "write_file", { path: "inner-first", content: "kept" })).toMatchObject({
+      path: join("src", "target.txt"),
+      created: true,
+    });
     expect(await readFile(join(root, "src", "target.txt"), "utf8")).toBe("kept");
   });
 
   it("a link to a missing file inside the root still works, for write, read and patch", async () => {
     await symlink("src/later.txt", join(root, "later"));
-    expect(await call({ approve }, "write_file", { path: "later", content: "one two\n" })).toEqual({ path: join("src", "later.txt"), bytesWritten: 8, created: true });
+    expect(await call({ approve }, "write_file", { path: "later", content: "one two\n" })).toEqual({
+      path: join("src", "later.txt"),
+      bytesWritten: 8,
+      created: true,
+    });
     expect(await call({}, "read_file", { path: "later" })).toMatchObject({ content: "one two" });
-    expect(await call({ approve }, "patch_file", { path: "later", oldText: "two", newText: "three" })).toEqual({ path: join("src", "later.txt"), replacements: 1 });
+    expect(await call({ approve }, "patch_file", { path: "later", oldText: "two", newText: "three" })).toEqual({
+      path: join("src", "later.txt"),
+      replacements: 1,
+    });
     expect(await readFile(join(root, "src", "later.txt"), "utf8")).toBe("one three\n");
   });
 
@@ -123,7 +137,11 @@ describe("dangling and chained symbolic links", () => {
 
 describe("run_shell and background processes", () => {
   it("ends when the shell exits, killing a background process that holds its output", async () => {
-    const result = (await call({ approve }, "run_shell", { command: "sleep 40 & echo $!", timeoutSeconds: 30 })) as { exitCode: number; stdout: string; backgroundProcessesKilled?: boolean };
+    const result = (await call({ approve }, "run_shell", { command: "sleep 40 & echo $!", timeoutSeconds: 30 })) as {
+      exitCode: number;
+      stdout: string;
+      backgroundProcessesKilled?: boolean;
+    };
     expect(result).toMatchObject({ exitCode: 0, backgroundProcessesKilled: true });
     const pid = Number(result.stdout.trim());
     expect(await waitUntilGone(pid)).toBe(true);
@@ -145,8 +163,12 @@ describe("run_shell and background processes", () => {
   });
 
   it("does not wait for a process that left the group and still holds the output", async () => {
-    const script = "const c = require('node:child_process').spawn('sleep', ['60'], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] }); console.log(c.pid); c.unref();";
-    const result = (await call({ approve }, "run_shell", { command: `"${process.execPath}" -e "${script}"` })) as { stdout: string; outputCut?: string };
+    const script =
+      "const c = require('node:child_process').spawn('sleep', ['60'], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] }); console.log(c.pid); c.unref();";
+    const result = (await call({ approve }, "run_shell", { command: `"${process.execPath}" -e "${script}"` })) as {
+      stdout: string;
+      outputCut?: string;
+    };
     const pid = Number(result.stdout.trim());
     try {
       expect(pid).toBeGreaterThan(0);
@@ -187,7 +209,9 @@ describe("regular expression search runs off the main thread", () => {
     const controller = new AbortController();
     const reason = new Error("turn cancelled");
     setTimeout(() => controller.abort(reason), 50);
-    await expect(call({ searchTimeoutMs: 600_000 }, "search_files", { query: "^(a+)+$", regex: true }, controller.signal)).rejects.toBe(reason);
+    await expect(call({ searchTimeoutMs: 600_000 }, "search_files", { query: "^(a+)+$", regex: true }, controller.signal)).rejects.toBe(
+      reason,
+    );
   });
 
   it("searches long lines on their prefix and says they were cut", async () => {
@@ -200,7 +224,10 @@ describe("regular expression search runs off the main thread", () => {
 describe("read_file on a huge line", () => {
   it("answers within the byte limit and says the line was cut", async () => {
     await writeFile(join(root, "one-line.txt"), Buffer.alloc(4 * 1024 * 1024, "y"));
-    const result = (await call({ limits: { maxBytes: 2000, maxLines: 100 } }, "read_file", { path: "one-line.txt" })) as { content: string; complete: boolean };
+    const result = (await call({ limits: { maxBytes: 2000, maxLines: 100 } }, "read_file", { path: "one-line.txt" })) as {
+      content: string;
+      complete: boolean;
+    };
     expect(Buffer.byteLength(result.content)).toBeLessThanOrEqual(2000);
     expect(result.content).toMatch(/^y+ \[line cut\]$/);
     expect(result.complete).toBe(true);
@@ -216,7 +243,10 @@ describe("read_file on a huge line", () => {
       complete: false,
       nextOffset: 2,
     });
-    const second = (await call({ limits: { maxBytes: 1000, maxLines: 100 } }, "read_file", { path: "two-lines.txt", offset: 2 })) as { content: string; nextOffset: number };
+    const second = (await call({ limits: { maxBytes: 1000, maxLines: 100 } }, "read_file", { path: "two-lines.txt", offset: 2 })) as {
+      content: string;
+      nextOffset: number;
+    };
     expect(Buffer.byteLength(second.content)).toBeLessThanOrEqual(1000);
     expect(second).toMatchObject({ startLine: 2, endLine: 2, nextOffset: 3 });
     expect(await call({}, "read_file", { path: "two-lines.txt", offset: 3 })).toMatchObject({ content: "third", complete: true });
@@ -235,7 +265,9 @@ describe("output stays within the cap as the model sees it", () => {
   });
 
   it("run_shell replaces control characters, so JSON escaping cannot blow up the answer", async () => {
-    const result = await call({ approve, limits: { maxBytes: 3000, maxLines: 1000 } }, "run_shell", { command: "head -c 30000 /dev/zero | tr '\\0' '\\001'; printf 'a\\tb\\n'" });
+    const result = await call({ approve, limits: { maxBytes: 3000, maxLines: 1000 } }, "run_shell", {
+      command: "head -c 30000 /dev/zero | tr '\\0' '\\001'; printf 'a\\tb\\n'",
+    });
     expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(3000 + 200);
     expect(JSON.stringify(result)).not.toContain("\\u0001");
   });
@@ -243,7 +275,11 @@ describe("output stays within the cap as the model sees it", () => {
   it("list_directory keeps to the byte limit and replaces control characters in names", async () => {
     for (let index = 0; index < 20; index += 1) await writeFile(join(root, `${"n".repeat(200)}${String(index).padStart(2, "0")}`), "");
     await writeFile(join(root, "src", "bell\x07name"), "");
-    const listing = (await call({ limits: { maxBytes: 1000, maxLines: 100 } }, "list_directory", {})) as { entries: string[]; truncated?: boolean; totalEntries?: number };
+    const listing = (await call({ limits: { maxBytes: 1000, maxLines: 100 } }, "list_directory", {})) as {
+      entries: string[];
+      truncated?: boolean;
+      totalEntries?: number;
+    };
     expect(listing.entries.join("\n").length).toBeLessThanOrEqual(1000);
     expect(listing).toMatchObject({ truncated: true, totalEntries: 21 });
     expect(await call({}, "list_directory", { path: "src" })).toEqual({ path: "src", entries: ["bell\uFFFDname (0 bytes)"] });

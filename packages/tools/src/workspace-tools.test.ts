@@ -82,14 +82,24 @@ describe("read_file", () => {
   it("reads a file with line numbers and continues from nextOffset", async () => {
     await writeFile(join(root, "long.txt"), Array.from({ length: 10 }, (_, index) => `line ${index + 1}`).join("\n"));
     const first = await call({ limits: { maxLines: 4 } }, "read_file", { path: "long.txt" });
-    expect(first).toEqual({ path: "long.txt", content: "line 1\nline 2\nline 3\nline 4", startLine: 1, endLine: 4, complete: false, nextOffset: 5 });
+    expect(first).toEqual({
+      path: "long.txt",
+      content: "line 1\nline 2\nline 3\nline 4",
+      startLine: 1,
+      endLine: 4,
+      complete: false,
+      nextOffset: 5,
+    });
     const last = await call({ limits: { maxLines: 4 } }, "read_file", { path: "long.txt", offset: 9 });
     expect(last).toEqual({ path: "long.txt", content: "line 9\nline 10", startLine: 9, endLine: 10, complete: true });
   });
 
   it("stops at the byte limit, so a huge file cannot fill the context", async () => {
     await writeFile(join(root, "huge.txt"), `${"x".repeat(99)}\n`.repeat(50_000));
-    const result = (await call({ limits: { maxBytes: 1000, maxLines: 10_000 } }, "read_file", { path: "huge.txt" })) as { content: string; nextOffset: number };
+    const result = (await call({ limits: { maxBytes: 1000, maxLines: 10_000 } }, "read_file", { path: "huge.txt" })) as {
+      content: string;
+      nextOffset: number;
+    };
     expect(result.content.length).toBeLessThanOrEqual(1000);
     expect(result.nextOffset).toBe(11);
   });
@@ -110,12 +120,18 @@ describe("list_directory and search_files", () => {
 
   it("finds matching lines as path:line: text, skipping node_modules", async () => {
     const result = await call({}, "search_files", { query: "ANSWER" });
-    expect(result).toEqual({ matches: ["README.md:2: The answer is 42.", "src/main.ts:1: export const answer = 42;", "src/main.ts:2: console.log(answer);"], filesSearched: 2 });
+    expect(result).toEqual({
+      matches: ["README.md:2: The answer is 42.", "src/main.ts:1: export const answer = 42;", "src/main.ts:2: console.log(answer);"],
+      filesSearched: 2,
+    });
   });
 
   it("bounds the matches and says more exist", async () => {
     const result = await call({ limits: { maxLines: 2 } }, "search_files", { query: "answer", regex: true, caseSensitive: true });
-    expect(result).toMatchObject({ matches: ["README.md:2: The answer is 42.", "src/main.ts:1: export const answer = 42;"], truncated: true });
+    expect(result).toMatchObject({
+      matches: ["README.md:2: The answer is 42.", "src/main.ts:1: export const answer = 42;"],
+      truncated: true,
+    });
   });
 
   it("names a bad regular expression", async () => {
@@ -137,9 +153,15 @@ describe("writes and shell commands need approval", () => {
       asked.push(request);
       return true;
     };
-    expect(await call({ approve }, "write_file", { path: "deep/new.txt", content: "hi" })).toEqual({ path: join("deep", "new.txt"), bytesWritten: 2, created: true });
+    expect(await call({ approve }, "write_file", { path: "deep/new.txt", content: "hi" })).toEqual({
+      path: join("deep", "new.txt"),
+      bytesWritten: 2,
+      created: true,
+    });
     expect(await readFile(join(root, "deep", "new.txt"), "utf8")).toBe("hi");
-    expect(asked.map((request) => [request.toolName, request.kind, request.summary])).toEqual([["write_file", "write", `create ${join("deep", "new.txt")} (2 bytes)`]]);
+    expect(asked.map((request) => [request.toolName, request.kind, request.summary])).toEqual([
+      ["write_file", "write", `create ${join("deep", "new.txt")} (2 bytes)`],
+    ]);
   });
 
   it("passes the approver's reason on to the model", async () => {
@@ -149,16 +171,28 @@ describe("writes and shell commands need approval", () => {
 
   it("patches text that occurs once, and refuses ambiguous text", async () => {
     const approve = (): boolean => true;
-    expect(await call({ approve }, "patch_file", { path: "src/main.ts", oldText: "= 42", newText: "= 43" })).toEqual({ path: join("src", "main.ts"), replacements: 1 });
+    expect(await call({ approve }, "patch_file", { path: "src/main.ts", oldText: "= 42", newText: "= 43" })).toEqual({
+      path: join("src", "main.ts"),
+      replacements: 1,
+    });
     expect(await readFile(join(root, "src", "main.ts"), "utf8")).toBe("export const answer = 43;\nconsole.log(answer);\n");
     const ambiguous = await failure(call({ approve }, "patch_file", { path: "src/main.ts", oldText: "answer", newText: "x" }));
     expect(ambiguous.failureCode).toBe("text_not_unique");
-    expect((await failure(call({ approve }, "patch_file", { path: "src/main.ts", oldText: "missing", newText: "x" }))).failureCode).toBe("text_not_found");
+    expect((await failure(call({ approve }, "patch_file", { path: "src/main.ts", oldText: "missing", newText: "x" }))).failureCode).toBe(
+      "text_not_found",
+    );
   });
 
   it("runs a command in the working directory with bounded output (one budget for both streams)", async () => {
-    const result = await call({ approve: () => true, limits: { maxLines: 4 } }, "run_shell", { command: "pwd; for i in 1 2 3 4 5; do echo $i; done; echo oops >&2; exit 3" });
-    expect(result).toMatchObject({ exitCode: 3, stdout: expect.stringMatching(/work\n1\n2\n$/), stderr: "oops\n", stdoutTruncated: { totalBytes: expect.any(Number) } });
+    const result = await call({ approve: () => true, limits: { maxLines: 4 } }, "run_shell", {
+      command: "pwd; for i in 1 2 3 4 5; do echo $i; done; echo oops >&2; exit 3",
+    });
+    expect(result).toMatchObject({
+      exitCode: 3,
+      stdout: expect.stringMatching(/work\n1\n2\n$/),
+      stderr: "oops\n",
+      stdoutTruncated: { totalBytes: expect.any(Number) },
+    });
   });
 
   it("kills a command that runs past its timeout", async () => {

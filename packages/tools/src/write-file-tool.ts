@@ -21,7 +21,8 @@ export function createWriteFileTool(context: WorkspaceToolContext): ToolDefiniti
     async execute({ path, content }, toolContext) {
       const absolute = await context.guard.resolve(path);
       const existing = await stat(absolute).catch(() => undefined);
-      if (existing?.isDirectory() === true) throw new ToolError({ class: "invalid_request", code: "not_a_file", message: `${path} is a directory` });
+      if (existing?.isDirectory() === true)
+        throw new ToolError({ class: "invalid_request", code: "not_a_file", message: `${path} is a directory` });
       const bytes = Buffer.byteLength(content, "utf8");
       await context.requireApproval({
         toolName: "write_file",

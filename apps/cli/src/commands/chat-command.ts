@@ -93,14 +93,19 @@ async function runSlashCommand(command: string, argument: string | undefined, co
         return;
       }
       const turns = context.runtime === undefined ? 0 : countTurns(context.runtime.exportState().sessionGraph.nodes);
-      io.stdout.write(`session ${context.sessionId} · ${turns} turn${turns === 1 ? "" : "s"} · model ${context.model} · ${context.store}\n`);
+      io.stdout.write(
+        `session ${context.sessionId} · ${turns} turn${turns === 1 ? "" : "s"} · model ${context.model} · ${context.store}\n`,
+      );
       return;
     }
     case "/usage":
       io.stdout.write(`${renderUsageReport(context.runtime?.tokenLedger() ?? [], styleFor(io.stdout, io.env))}\n`);
       return;
     case "/tasks": {
-      const records = await context.tasks.list({ ...(context.sessionId === undefined ? {} : { sessionId: context.sessionId }), includeTerminal: argument === "all" });
+      const records = await context.tasks.list({
+        ...(context.sessionId === undefined ? {} : { sessionId: context.sessionId }),
+        includeTerminal: argument === "all",
+      });
       io.stdout.write(records.length === 0 ? "no background tasks\n" : `${formatTaskTable(records)}\n`);
       return;
     }
@@ -118,7 +123,11 @@ async function runSlashCommand(command: string, argument: string | undefined, co
       return;
     }
     default:
-      io.stderr.write(`unknown command ${command}; try ${HELP.split("\n").map((entry) => entry.split(" ")[0]).join(", ")}\n`);
+      io.stderr.write(
+        `unknown command ${command}; try ${HELP.split("\n")
+          .map((entry) => entry.split(" ")[0])
+          .join(", ")}\n`,
+      );
   }
 }
 
@@ -196,7 +205,16 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
     let sessionId = flags.session;
     let runtime: LashRuntime | undefined;
     const open = async (title: string): Promise<LashRuntime> => {
-      const opened = await openSessionRuntime({ store, config, provider, tools, cwd: io.cwd, sessionId, title, environment: taskEnvironment.environment });
+      const opened = await openSessionRuntime({
+        store,
+        config,
+        provider,
+        tools,
+        cwd: io.cwd,
+        sessionId,
+        title,
+        environment: taskEnvironment.environment,
+      });
       sessionId = opened.sessionId;
       if (opened.created) io.stderr.write(`${err.dim("lash:")} new session ${opened.sessionId}\n`);
       return opened.runtime;
@@ -225,7 +243,14 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
           sessionId = undefined;
           io.stderr.write(`${err.dim("the next prompt starts a new session")}\n`);
         } else {
-          await runSlashCommand(command, argument, { io, runtime, sessionId, model: provider.model, store: store.description, tasks: taskEnvironment.host });
+          await runSlashCommand(command, argument, {
+            io,
+            runtime,
+            sessionId,
+            model: provider.model,
+            store: store.description,
+            tasks: taskEnvironment.host,
+          });
         }
         continue;
       }

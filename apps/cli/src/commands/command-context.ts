@@ -17,7 +17,11 @@ export interface TurnFlags extends ConfigFlags {
 }
 
 /** The configuration and an open store, closed by `close()` whatever happened. */
-export async function withStore<Result>(flags: ConfigFlags, io: CliIo, use: (store: CliStore, config: EffectiveConfig) => Promise<Result>): Promise<Result> {
+export async function withStore<Result>(
+  flags: ConfigFlags,
+  io: CliIo,
+  use: (store: CliStore, config: EffectiveConfig) => Promise<Result>,
+): Promise<Result> {
   const config = await resolveEffectiveConfig(flags, io);
   const store = await openCliStore(config.store.value);
   try {

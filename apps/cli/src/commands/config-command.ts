@@ -16,7 +16,9 @@ function shown(value: unknown): string {
 /** `lash config`: every setting, its value and where it came from (flag, env, file, default). */
 export async function configCommand(flags: ConfigFlags & { readonly json?: boolean }, io: CliIo): Promise<ExitCode> {
   const config = await resolveEffectiveConfig(flags, io);
-  const store = /^postgres/.test(config.store.value) ? { ...config.store, value: redactConnectionString(config.store.value) } : config.store;
+  const store = /^postgres/.test(config.store.value)
+    ? { ...config.store, value: redactConnectionString(config.store.value) }
+    : config.store;
   const apiKey: Sourced<string | undefined> = { ...config.apiKey, value: config.apiKey.value === undefined ? undefined : "(set)" };
   const settings: [string, Sourced<unknown>][] = [
     ["home", config.home],
@@ -34,12 +36,23 @@ export async function configCommand(flags: ConfigFlags & { readonly json?: boole
     ["systemPrompt", config.systemPrompt],
   ];
   if (flags.json === true) {
-    const json = Object.fromEntries(settings.map(([name, setting]) => [name, { value: setting.value ?? null, source: describeSource(setting.source) }]));
+    const json = Object.fromEntries(
+      settings.map(([name, setting]) => [name, { value: setting.value ?? null, source: describeSource(setting.source) }]),
+    );
     io.stdout.write(`${JSON.stringify({ configFile: config.configFile, settings: json }, null, 2)}\n`);
     return EXIT_CODES.finished;
   }
   const style = styleFor(io.stdout, io.env);
-  io.stdout.write(`${formatTable(["SETTING", "VALUE", "FROM"], settings.map(([name, setting]) => [name, shown(setting.value), describeSource(setting.source)]))}\n`);
-  io.stdout.write(style.dim(`\nconfig file: ${config.configFile.path}${config.configFile.loaded ? "" : " (not present)"}\nprecedence: flags, then environment, then the config file, then defaults\n`));
+  io.stdout.write(
+    `${formatTable(
+      ["SETTING", "VALUE", "FROM"],
+      settings.map(([name, setting]) => [name, shown(setting.value), describeSource(setting.source)]),
+    )}\n`,
+  );
+  io.stdout.write(
+    style.dim(
+      `\nconfig file: ${config.configFile.path}${config.configFile.loaded ? "" : " (not present)"}\nprecedence: flags, then environment, then the config file, then defaults\n`,
+    ),
+  );
   return EXIT_CODES.finished;
 }

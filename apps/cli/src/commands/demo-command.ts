@@ -43,7 +43,11 @@ function demoProvider(): ModelProvider {
         [
           { callId: "call-7", name: "lookup_order", args: { id: 7 } },
           { callId: "call-8", name: "lookup_order", args: { id: 8 } },
-          { callId: "call-note", name: "spawn_agent", args: { task: "Write a two-sentence note to the customer of order 8: it is still being packed." } },
+          {
+            callId: "call-note",
+            name: "spawn_agent",
+            args: { task: "Write a two-sentence note to the customer of order 8: it is still being packed." },
+          },
         ],
         { text: "Let me look both orders up, and ask a subagent to draft the note.", usage: usage(412, 64) },
       ),
@@ -51,7 +55,10 @@ function demoProvider(): ModelProvider {
     },
     { ...toolCallStep([{ callId: "call-await", name: "await_agent", args: {} }], { usage: usage(560, 12, 384) }), delayMs: 200 },
     {
-      ...textStep(`Order 7 has shipped: DHL picked it up on 2 March. Order 8 is still being packed, so it has not shipped yet.\n\nNote for the customer of order 8: "${NOTE}"`, { chunks: 16, usage: usage(650, 58, 512) }),
+      ...textStep(
+        `Order 7 has shipped: DHL picked it up on 2 March. Order 8 is still being packed, so it has not shipped yet.\n\nNote for the customer of order 8: "${NOTE}"`,
+        { chunks: 16, usage: usage(650, 58, 512) },
+      ),
       delayMs: 300,
     },
   ]);
@@ -87,7 +94,15 @@ export async function demoCommand(flags: ConfigFlags, io: CliIo): Promise<ExitCo
       .withToolProvider(createSubagentTools({ maxDepth: 1 }))
       .withSessionStoreFactory(store.factory)
       .build();
-    const { runtime, sessionId } = await openSessionRuntime({ store, config, provider, tools: [lookupOrder], cwd: io.cwd, title: "demo: orders 7 and 8", environment });
+    const { runtime, sessionId } = await openSessionRuntime({
+      store,
+      config,
+      provider,
+      tools: [lookupOrder],
+      cwd: io.cwd,
+      title: "demo: orders 7 and 8",
+      environment,
+    });
     io.stderr.write(`${err.dim("lash demo: an offline turn with a scripted model, a tool and a subagent (no network, no API key)")}\n`);
     io.stderr.write(`${err.bold("you:")} ${DEMO_PROMPT}\n`);
     const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId });
@@ -97,7 +112,9 @@ export async function demoCommand(flags: ConfigFlags, io: CliIo): Promise<ExitCo
     io.stderr.write(`\n${err.dim(`stored in ${store.description} as session ${sessionId}`)}\n`);
     // `pnpm lash` in a clone of the repository (its root script sets LASH_COMMAND_NAME), `lash` once installed.
     const lash = io.env.LASH_COMMAND_NAME?.trim() || "lash";
-    io.stderr.write(`${err.dim(`next: ${lash} sessions list · ${lash} sessions show ${sessionId} · ${lash} sessions usage ${sessionId}`)}\n`);
+    io.stderr.write(
+      `${err.dim(`next: ${lash} sessions list · ${lash} sessions show ${sessionId} · ${lash} sessions usage ${sessionId}`)}\n`,
+    );
     return exitCodeOf(turn);
   } catch (error) {
     throw explainStoreError(error);

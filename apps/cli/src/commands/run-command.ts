@@ -32,7 +32,8 @@ async function readPrompt(argument: string | undefined, io: CliIo): Promise<stri
     if (text.trim() === "") throw usageError("the prompt read from stdin is empty");
     return text;
   }
-  if (argument === undefined || argument.trim() === "") throw usageError("no prompt: pass it as an argument, or `-` to read it from stdin", 'example: lash run "What does this project do?"');
+  if (argument === undefined || argument.trim() === "")
+    throw usageError("no prompt: pass it as an argument, or `-` to read it from stdin", 'example: lash run "What does this project do?"');
   if (await stdinHasInput(io, { includeSockets: false })) {
     const piped = await readAllStdin(io);
     if (piped.trim() !== "") return `${argument}\n\n${piped}`;
@@ -62,7 +63,16 @@ export async function runCommand(promptArgument: string | undefined, flags: RunF
     const tools = await cliTools(config, io, flags, approve);
     tasks = await createTaskEnvironment(provider.provider, store);
     const { environment } = tasks;
-    const { runtime, sessionId, created } = await openSessionRuntime({ store, config, provider, tools, cwd: io.cwd, sessionId: flags.session, title: titleFrom(prompt), environment });
+    const { runtime, sessionId, created } = await openSessionRuntime({
+      store,
+      config,
+      provider,
+      tools,
+      cwd: io.cwd,
+      sessionId: flags.session,
+      title: titleFrom(prompt),
+      environment,
+    });
     if (created) io.stderr.write(`${styleFor(io.stderr, io.env).dim("lash:")} new session ${sessionId}\n`);
     const renderer = createTurnRenderer(io, { streamAnswer: flags.json !== true, sessionId, signal: controller.signal });
     const turn = await runtime.streamTurn(textInput(prompt), { activities: renderer, signal: controller.signal });

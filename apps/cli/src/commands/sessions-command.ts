@@ -22,7 +22,10 @@ function cut(text: string, width: number): string {
 }
 
 /** `lash sessions list`: id, title, model, turns, last activity, tokens; newest first. */
-export function sessionsListCommand(flags: ConfigFlags & { readonly json?: boolean; readonly all?: boolean }, io: CliIo): Promise<ExitCode> {
+export function sessionsListCommand(
+  flags: ConfigFlags & { readonly json?: boolean; readonly all?: boolean },
+  io: CliIo,
+): Promise<ExitCode> {
   return withStore(flags, io, async (store) => {
     const rows = await listSessionRows(store, { includeChildren: flags.all === true });
     if (flags.json === true) {
@@ -35,7 +38,14 @@ export function sessionsListCommand(flags: ConfigFlags & { readonly json?: boole
     }
     const table = formatTable(
       ["ID", "TITLE", "MODEL", "TURNS", "LAST ACTIVITY (UTC)", "TOKENS"],
-      rows.map((row) => [row.sessionId, cut(row.parentSessionId === undefined ? row.title : `↳ child of ${row.parentSessionId.slice(0, 8)}`, 40), row.model, String(row.turns), shortTime(row.lastActivity), formatCount(row.tokens)]),
+      rows.map((row) => [
+        row.sessionId,
+        cut(row.parentSessionId === undefined ? row.title : `↳ child of ${row.parentSessionId.slice(0, 8)}`, 40),
+        row.model,
+        String(row.turns),
+        shortTime(row.lastActivity),
+        formatCount(row.tokens),
+      ]),
       new Set([3, 5]),
     );
     io.stdout.write(`${table}\n`);
@@ -50,7 +60,9 @@ export function sessionsShowCommand(sessionId: string, flags: ConfigFlags, io: C
     const session = store.openSession(sessionId);
     const [meta, read] = await Promise.all([session.loadSessionMeta(), session.loadSession({ type: "active_path" })]);
     const style = styleFor(io.stdout, io.env);
-    io.stdout.write(`${style.bold(meta?.sessionName ?? sessionId)}\n${style.dim(`session ${sessionId} · model ${read?.config.model ?? meta?.model ?? "?"} · created ${meta?.createdAt ?? "?"}`)}\n\n`);
+    io.stdout.write(
+      `${style.bold(meta?.sessionName ?? sessionId)}\n${style.dim(`session ${sessionId} · model ${read?.config.model ?? meta?.model ?? "?"} · created ${meta?.createdAt ?? "?"}`)}\n\n`,
+    );
     io.stdout.write(renderTranscript(read?.graph.nodes ?? [], style));
     return EXIT_CODES.finished;
   });
@@ -74,7 +86,20 @@ export function sessionsExportCommand(sessionId: string, flags: ConfigFlags, io:
     await requireSession(store, sessionId);
     const session = store.openSession(sessionId);
     const [meta, read] = await Promise.all([session.loadSessionMeta(), session.loadSession({ type: "full_graph" })]);
-    const exported = { format: "lash.session-export.v1", sessionId, meta: meta ?? null, ...(read === undefined ? {} : { headRevision: read.headRevision, config: read.config, graph: read.graph, checkpoint: read.checkpoint ?? null, tokenLedger: read.tokenLedger }) };
+    const exported = {
+      format: "lash.session-export.v1",
+      sessionId,
+      meta: meta ?? null,
+      ...(read === undefined
+        ? {}
+        : {
+            headRevision: read.headRevision,
+            config: read.config,
+            graph: read.graph,
+            checkpoint: read.checkpoint ?? null,
+            tokenLedger: read.tokenLedger,
+          }),
+    };
     io.stdout.write(`${JSON.stringify(exported, null, 2)}\n`);
     return EXIT_CODES.finished;
   });
@@ -99,7 +124,9 @@ export function sessionsRemoveCommand(sessionId: string, flags: ConfigFlags, io:
     const children = await descendantsOf(store, sessionId);
     for (const child of children) await store.openSession(child).deleteSession();
     await store.openSession(sessionId).deleteSession();
-    io.stderr.write(`removed session ${sessionId}${children.length === 0 ? "" : ` and its ${children.length} child session${children.length === 1 ? "" : "s"}`}\n`);
+    io.stderr.write(
+      `removed session ${sessionId}${children.length === 0 ? "" : ` and its ${children.length} child session${children.length === 1 ? "" : "s"}`}\n`,
+    );
     return EXIT_CODES.finished;
   });
 }

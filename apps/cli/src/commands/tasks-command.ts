@@ -33,7 +33,10 @@ async function withDurableTasks<Result>(store: CliStore, use: (tasks: CliTaskHos
  * session (live ones; `--all` adds the ended ones), oldest first. Leases of processes that died are
  * settled first, so a crashed `lash chat`'s subagent shows as failed rather than running forever.
  */
-export async function tasksListCommand(flags: ConfigFlags & { readonly all?: boolean; readonly json?: boolean }, io: CliIo): Promise<ExitCode> {
+export async function tasksListCommand(
+  flags: ConfigFlags & { readonly all?: boolean; readonly json?: boolean },
+  io: CliIo,
+): Promise<ExitCode> {
   return withStore(flags, io, async (store) => {
     const listed = await withDurableTasks(store, async (tasks) => {
       await tasks.settleAbandoned();
@@ -63,7 +66,11 @@ export async function tasksCancelCommand(taskId: string, flags: ConfigFlags, io:
         return await host.requestCancel(taskId, "cancelled with lash tasks cancel");
       } catch (error) {
         if (UnknownBackgroundTaskError.isInstance(error)) {
-          throw new CliError(`no background task ${taskId} in ${store.description}`, { exitCode: EXIT_CODES.usage, hint: "`lash tasks list --all` shows the tasks", cause: error });
+          throw new CliError(`no background task ${taskId} in ${store.description}`, {
+            exitCode: EXIT_CODES.usage,
+            hint: "`lash tasks list --all` shows the tasks",
+            cause: error,
+          });
         }
         throw error;
       }

@@ -53,7 +53,10 @@ export async function readConfigFile(path: string, required: boolean): Promise<C
       const field = [...issue.path, ...(keys.length === 1 ? keys : [])].join(".");
       return field === "" ? issue.message : `\`${field}\`: ${issue.message}`;
     });
-    throw usageError(`the config file ${path} is invalid: ${problems.join("; ")}`, "fields: " + Object.keys(configFileSchema.shape).join(", "));
+    throw usageError(
+      `the config file ${path} is invalid: ${problems.join("; ")}`,
+      "fields: " + Object.keys(configFileSchema.shape).join(", "),
+    );
   }
   return parsed.data;
 }

@@ -14,7 +14,11 @@ async function ioWith(env: NodeJS.ProcessEnv, config?: unknown): Promise<{ io: C
   await mkdir(join(home, ".lash"), { recursive: true });
   await mkdir(cwd);
   if (config !== undefined) await writeFile(join(home, ".lash", "config.json"), JSON.stringify(config));
-  return { io: { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), env, cwd, homeDirectory: home, debug: false }, home, cwd };
+  return {
+    io: { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), env, cwd, homeDirectory: home, debug: false },
+    home,
+    cwd,
+  };
 }
 
 describe("resolveEffectiveConfig", () => {

@@ -6,7 +6,11 @@ import type { ConfigFile, ProviderName } from "./config-file.js";
 import { PROVIDER_NAMES, readConfigFile } from "./config-file.js";
 
 /** Where a setting's value came from, for `lash config` and for error messages. */
-export type ConfigSource = { readonly type: "flag"; readonly name: string } | { readonly type: "env"; readonly name: string } | { readonly type: "file"; readonly path: string } | { readonly type: "default" };
+export type ConfigSource =
+  | { readonly type: "flag"; readonly name: string }
+  | { readonly type: "env"; readonly name: string }
+  | { readonly type: "file"; readonly path: string }
+  | { readonly type: "default" };
 
 /** A setting's value and its origin. */
 export interface Sourced<Value> {
@@ -60,7 +64,11 @@ export const DEFAULT_MODELS: Record<ProviderName, string> = {
   scripted: "scripted-model",
 };
 
-const API_KEY_VARIABLES: Record<ProviderName, string | undefined> = { openai: "OPENAI_API_KEY", anthropic: "ANTHROPIC_API_KEY", scripted: undefined };
+const API_KEY_VARIABLES: Record<ProviderName, string | undefined> = {
+  openai: "OPENAI_API_KEY",
+  anthropic: "ANTHROPIC_API_KEY",
+  scripted: undefined,
+};
 
 type Parser<Value> = (raw: string, where: string) => Value;
 
@@ -80,7 +88,8 @@ function positiveNumber(integer: boolean): Parser<number> {
 }
 
 const providerName: Parser<ProviderName> = (raw, where) => {
-  if (!(PROVIDER_NAMES as readonly string[]).includes(raw)) throw usageError(`${where} must be one of ${PROVIDER_NAMES.join(", ")}, got ${JSON.stringify(raw)}`);
+  if (!(PROVIDER_NAMES as readonly string[]).includes(raw))
+    throw usageError(`${where} must be one of ${PROVIDER_NAMES.join(", ")}, got ${JSON.stringify(raw)}`);
   return raw as ProviderName;
 };
 
@@ -139,7 +148,8 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
     readonly fileValue: Value | undefined;
     readonly parse: Parser<Value>;
   }): Sourced<Value> | undefined {
-    if (options.flag !== undefined) return { value: options.parse(options.flag, `--${options.flagName}`), source: { type: "flag", name: `--${options.flagName}` } };
+    if (options.flag !== undefined)
+      return { value: options.parse(options.flag, `--${options.flagName}`), source: { type: "flag", name: `--${options.flagName}` } };
     const fromEnv = options.envName === undefined ? undefined : env[options.envName];
     if (options.envName !== undefined && fromEnv !== undefined && fromEnv !== "") {
       return { value: options.parse(fromEnv, options.envName), source: { type: "env", name: options.envName } };
@@ -147,12 +157,22 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
     if (options.fileValue !== undefined) return { value: options.fileValue, source: { type: "file", path: configPath } };
     return undefined;
   }
-  const orDefault = <Value>(picked: Sourced<Value> | undefined, value: Value): Sourced<Value> => picked ?? { value, source: { type: "default" } };
+  const orDefault = <Value>(picked: Sourced<Value> | undefined, value: Value): Sourced<Value> =>
+    picked ?? { value, source: { type: "default" } };
 
   const scriptPicked = pick({ flag: flags.script, flagName: "script", envName: "LASH_SCRIPT", fileValue: file?.script, parse: text });
-  const script = scriptPicked === undefined ? undefined : { ...scriptPicked, value: resolve(scriptPicked.source.type === "file" ? fileDirectory : io.cwd, scriptPicked.value) };
+  const script =
+    scriptPicked === undefined
+      ? undefined
+      : { ...scriptPicked, value: resolve(scriptPicked.source.type === "file" ? fileDirectory : io.cwd, scriptPicked.value) };
 
-  let provider = pick({ flag: flags.provider, flagName: "provider", envName: "LASH_PROVIDER", fileValue: file?.provider, parse: providerName });
+  let provider = pick({
+    flag: flags.provider,
+    flagName: "provider",
+    envName: "LASH_PROVIDER",
+    fileValue: file?.provider,
+    parse: providerName,
+  });
   // Without a named provider: a script means the scripted one, else the first provider with a key.
   if (provider === undefined) {
     if (script !== undefined) provider = { value: "scripted", source: script.source };
@@ -162,7 +182,9 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
   const keyVariable = provider === undefined ? undefined : API_KEY_VARIABLES[provider.value];
   const keyValue = keyVariable === undefined ? undefined : env[keyVariable];
   const apiKey: Sourced<string | undefined> =
-    keyVariable !== undefined && keyValue !== undefined && keyValue !== "" ? { value: keyValue, source: { type: "env", name: keyVariable } } : { value: undefined, source: { type: "default" } };
+    keyVariable !== undefined && keyValue !== undefined && keyValue !== ""
+      ? { value: keyValue, source: { type: "env", name: keyVariable } }
+      : { value: undefined, source: { type: "default" } };
 
   const storePicked = pick({ flag: flags.store, flagName: "store", envName: "LASH_STORE", fileValue: file?.store, parse: storeLocation });
   const store: Sourced<string> =
@@ -184,15 +206,57 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
     configFile: { path: configPath, loaded: file !== undefined },
     provider: orDefault(provider, undefined),
     model: model ?? { value: provider === undefined ? undefined : DEFAULT_MODELS[provider.value], source: { type: "default" } },
-    baseUrl: orDefault(pick({ flag: flags.baseUrl, flagName: "base-url", envName: "LASH_BASE_URL", fileValue: file?.baseUrl, parse: url }), undefined),
+    baseUrl: orDefault(
+      pick({ flag: flags.baseUrl, flagName: "base-url", envName: "LASH_BASE_URL", fileValue: file?.baseUrl, parse: url }),
+      undefined,
+    ),
     store,
     script: orDefault(script, undefined),
-    maxContextTokens: orDefault(pick({ flag: flags.maxContextTokens, flagName: "max-context-tokens", envName: "LASH_MAX_CONTEXT_TOKENS", fileValue: file?.maxContextTokens, parse: positiveNumber(true) }), DEFAULT_MAX_CONTEXT_TOKENS),
-    maxModelCalls: orDefault(pick({ flag: flags.maxModelCalls, flagName: "max-model-calls", envName: "LASH_MAX_MODEL_CALLS", fileValue: file?.maxModelCalls, parse: positiveNumber(true) }), DEFAULT_MAX_MODEL_CALLS),
-    maxTokens: orDefault(pick({ flag: flags.maxTokens, flagName: "max-tokens", envName: "LASH_MAX_TOKENS", fileValue: file?.maxTokens, parse: positiveNumber(true) }), undefined),
-    timeoutSeconds: orDefault(pick({ flag: flags.timeout, flagName: "timeout", envName: "LASH_TIMEOUT", fileValue: file?.timeoutSeconds, parse: positiveNumber(false) }), undefined),
+    maxContextTokens: orDefault(
+      pick({
+        flag: flags.maxContextTokens,
+        flagName: "max-context-tokens",
+        envName: "LASH_MAX_CONTEXT_TOKENS",
+        fileValue: file?.maxContextTokens,
+        parse: positiveNumber(true),
+      }),
+      DEFAULT_MAX_CONTEXT_TOKENS,
+    ),
+    maxModelCalls: orDefault(
+      pick({
+        flag: flags.maxModelCalls,
+        flagName: "max-model-calls",
+        envName: "LASH_MAX_MODEL_CALLS",
+        fileValue: file?.maxModelCalls,
+        parse: positiveNumber(true),
+      }),
+      DEFAULT_MAX_MODEL_CALLS,
+    ),
+    maxTokens: orDefault(
+      pick({
+        flag: flags.maxTokens,
+        flagName: "max-tokens",
+        envName: "LASH_MAX_TOKENS",
+        fileValue: file?.maxTokens,
+        parse: positiveNumber(true),
+      }),
+      undefined,
+    ),
+    timeoutSeconds: orDefault(
+      pick({
+        flag: flags.timeout,
+        flagName: "timeout",
+        envName: "LASH_TIMEOUT",
+        fileValue: file?.timeoutSeconds,
+        parse: positiveNumber(false),
+      }),
+      undefined,
+    ),
     allowedDirectories,
-    systemPrompt: orDefault(pick({ flag: undefined, flagName: "system-prompt", envName: undefined, fileValue: file?.systemPrompt, parse: text }), undefined),
+    systemPrompt: orDefault(
+      pick({ flag: undefined, flagName: "system-prompt", envName: undefined, fileValue: file?.systemPrompt, parse: text }),
+      undefined,
+    ),
     apiKey,
   };
 }

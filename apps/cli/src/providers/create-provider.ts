@@ -28,21 +28,41 @@ export async function createConfiguredProvider(config: EffectiveConfig): Promise
   if (name === undefined) throw usageError("no model provider is configured", HOW_TO_CONFIGURE);
   if (name === "scripted") {
     const path = config.script.value;
-    if (path === undefined) throw usageError("the scripted provider needs a script: --script <file.json>", "see `Scripted conversations` in the lash README for the format");
+    if (path === undefined)
+      throw usageError(
+        "the scripted provider needs a script: --script <file.json>",
+        "see `Scripted conversations` in the lash README for the format",
+      );
     const conversation = await readScriptedConversation(path);
-    const model = config.model.source.type === "default" ? (conversation.model ?? "scripted-model") : (config.model.value ?? "scripted-model");
-    return { provider: new ScriptedProvider(scriptedSteps(conversation), { defaultModel: model, retryPolicy: scriptedRetryPolicy(conversation) }), model };
+    const model =
+      config.model.source.type === "default" ? (conversation.model ?? "scripted-model") : (config.model.value ?? "scripted-model");
+    return {
+      provider: new ScriptedProvider(scriptedSteps(conversation), { defaultModel: model, retryPolicy: scriptedRetryPolicy(conversation) }),
+      model,
+    };
   }
   const model = config.model.value ?? "";
   const apiKey = config.apiKey.value;
   if (name === "openai") {
     // A local server (Ollama, llama.cpp, vLLM) usually needs no key; OpenAI itself does.
-    if (apiKey === undefined && config.baseUrl.value === undefined) throw usageError("the openai provider needs OPENAI_API_KEY (or --base-url for a server without keys)", HOW_TO_CONFIGURE);
+    if (apiKey === undefined && config.baseUrl.value === undefined)
+      throw usageError("the openai provider needs OPENAI_API_KEY (or --base-url for a server without keys)", HOW_TO_CONFIGURE);
     return {
-      provider: createOpenAIChatProvider({ ...(apiKey === undefined ? {} : { apiKey }), ...(config.baseUrl.value === undefined ? {} : { baseURL: config.baseUrl.value }), defaultModel: model }),
+      provider: createOpenAIChatProvider({
+        ...(apiKey === undefined ? {} : { apiKey }),
+        ...(config.baseUrl.value === undefined ? {} : { baseURL: config.baseUrl.value }),
+        defaultModel: model,
+      }),
       model,
     };
   }
   if (apiKey === undefined) throw usageError("the anthropic provider needs ANTHROPIC_API_KEY", HOW_TO_CONFIGURE);
-  return { provider: createAnthropicProvider({ apiKey, ...(config.baseUrl.value === undefined ? {} : { baseURL: config.baseUrl.value }), defaultModel: model }), model };
+  return {
+    provider: createAnthropicProvider({
+      apiKey,
+      ...(config.baseUrl.value === undefined ? {} : { baseURL: config.baseUrl.value }),
+      defaultModel: model,
+    }),
+    model,
+  };
 }

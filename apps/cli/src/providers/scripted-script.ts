@@ -38,7 +38,11 @@ const stepSchema = z.union([
     ...common,
   }),
   z.strictObject({
-    error: z.strictObject({ message: z.string().min(1), status: z.number().int().optional(), retryAfterMs: z.number().int().nonnegative().optional() }),
+    error: z.strictObject({
+      message: z.string().min(1),
+      status: z.number().int().optional(),
+      retryAfterMs: z.number().int().nonnegative().optional(),
+    }),
     ...common,
   }),
 ]);
@@ -61,20 +65,32 @@ export type ScriptedConversation = z.infer<typeof scriptedConversationSchema>;
 /** The steps as `ScriptedProvider` plays them. */
 export function scriptedSteps(conversation: ScriptedConversation): ScriptedStep[] {
   return conversation.steps.map((step): ScriptedStep => {
-    const stepUsage = step.usage === undefined ? undefined : usage(step.usage.input, step.usage.output, step.usage.cached ?? 0, step.usage.reasoning ?? 0);
+    const stepUsage =
+      step.usage === undefined ? undefined : usage(step.usage.input, step.usage.output, step.usage.cached ?? 0, step.usage.reasoning ?? 0);
     let built: ScriptedStep;
     if ("error" in step) {
-      built = errorStep({ message: step.error.message, ...(step.error.status === undefined ? {} : { status: step.error.status }), ...(step.error.retryAfterMs === undefined ? {} : { retryAfterMs: step.error.retryAfterMs }) });
+      built = errorStep({
+        message: step.error.message,
+        ...(step.error.status === undefined ? {} : { status: step.error.status }),
+        ...(step.error.retryAfterMs === undefined ? {} : { retryAfterMs: step.error.retryAfterMs }),
+      });
     } else if ("toolCalls" in step) {
       built = toolCallStep(
-        step.toolCalls.map((call) => ({ name: call.name, args: call.args as never, ...(call.callId === undefined ? {} : { callId: call.callId }) })),
+        step.toolCalls.map((call) => ({
+          name: call.name,
+          args: call.args as never,
+          ...(call.callId === undefined ? {} : { callId: call.callId }),
+        })),
         { ...(step.text === undefined ? {} : { text: step.text }), ...(stepUsage === undefined ? {} : { usage: stepUsage }) },
       );
     } else {
       built = textStep(step.text, { chunks: step.chunks ?? 1, ...(stepUsage === undefined ? {} : { usage: stepUsage }) });
       if (step.chunkDelayMs !== undefined && step.chunkDelayMs > 0) {
         const delay = step.chunkDelayMs;
-        built = { ...built, events: (built.events ?? []).flatMap((event, index) => (index === 0 ? [event] : [{ type: "sleep" as const, ms: delay }, event])) };
+        built = {
+          ...built,
+          events: (built.events ?? []).flatMap((event, index) => (index === 0 ? [event] : [{ type: "sleep" as const, ms: delay }, event])),
+        };
       }
     }
     return step.delayMs === undefined ? built : { ...built, delayMs: step.delayMs };
@@ -85,7 +101,14 @@ export function scriptedSteps(conversation: ScriptedConversation): ScriptedStep[
 export function scriptedRetryPolicy(conversation: ScriptedConversation): ProviderRetryPolicy {
   const retry = conversation.retry;
   if (retry === undefined) return { ...DEFAULT_PROVIDER_RETRY_POLICY, enabled: false, maxAttempts: 1 };
-  return { enabled: true, maxAttempts: retry.maxAttempts, baseDelayMs: retry.delayMs, maxDelayMs: retry.delayMs, jitterMs: 0, retryAfterCapMs: retry.delayMs };
+  return {
+    enabled: true,
+    maxAttempts: retry.maxAttempts,
+    baseDelayMs: retry.delayMs,
+    maxDelayMs: retry.delayMs,
+    jitterMs: 0,
+    retryAfterCapMs: retry.delayMs,
+  };
 }
 
 /** Reads a script file; a bad file is a usage error naming the file and the field. */
@@ -98,8 +121,13 @@ export async function readScriptedConversation(path: string): Promise<ScriptedCo
   }
   const parsed = scriptedConversationSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.length === 0 ? "" : `\`${issue.path.join(".")}\`: `}${issue.message}`);
-    throw usageError(`the script ${path} is invalid: ${problems.join("; ")}`, `a script is { "format": "${SCRIPTED_CONVERSATION_FORMAT}", "steps": [...] }; see the lash README`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.length === 0 ? "" : `\`${issue.path.join(".")}\`: `}${issue.message}`,
+    );
+    throw usageError(
+      `the script ${path} is invalid: ${problems.join("; ")}`,
+      `a script is { "format": "${SCRIPTED_CONVERSATION_FORMAT}", "steps": [...] }; see the lash README`,
+    );
   }
   return parsed.data;
 }

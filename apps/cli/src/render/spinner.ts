@@ -12,7 +12,10 @@ export interface Spinner {
   stop(): void;
 }
 
-export function createSpinner(stream: Writable & { readonly isTTY?: boolean }, env: Readonly<Record<string, string | undefined>> = {}): Spinner {
+export function createSpinner(
+  stream: Writable & { readonly isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>> = {},
+): Spinner {
   let timer: NodeJS.Timeout | undefined;
   let frame = 0;
   if (stream.isTTY !== true || env.TERM === "dumb") return { start() {}, stop() {} };

@@ -1,5 +1,9 @@
 /** Right-aligned columns of text. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], alignRight: ReadonlySet<number> = new Set()): string {
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  alignRight: ReadonlySet<number> = new Set(),
+): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   const line = (cells: readonly string[]): string =>
     cells

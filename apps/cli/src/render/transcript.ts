@@ -17,7 +17,8 @@ const ASSISTANT_TEXT = new Set(["prose", "text", "output"]);
 function toolResultLine(node: SessionNodeRecord & { payload: { kind: "tool_invocation" } }, style: TerminalStyle): string {
   const record = node.payload.record;
   const outcome = record.output.outcome;
-  if (outcome.status === "success") return `  ${style.green("✓")} ${record.tool} ${style.dim(compactJson(record.args, 60))} → ${compactJson(outcome.payload, 80)}`;
+  if (outcome.status === "success")
+    return `  ${style.green("✓")} ${record.tool} ${style.dim(compactJson(record.args, 60))} → ${compactJson(outcome.payload, 80)}`;
   return `  ${style.red("✗")} ${record.tool} ${style.dim(compactJson(record.args, 60))} → ${outcome.status}: ${outcome.payload.message}`;
 }
 

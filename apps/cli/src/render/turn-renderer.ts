@@ -32,7 +32,10 @@ function outputsShareOneScreen(io: CliIo): boolean {
  * `streamAnswer: false` (with `--json`) keeps stdout for the JSON document; progress still goes
  * to stderr. The spinner and colours appear only on a terminal.
  */
-export function createTurnRenderer(io: CliIo, options: { readonly streamAnswer: boolean; readonly sessionId: string; readonly signal?: AbortSignal }): TurnRenderer {
+export function createTurnRenderer(
+  io: CliIo,
+  options: { readonly streamAnswer: boolean; readonly sessionId: string; readonly signal?: AbortSignal },
+): TurnRenderer {
   const err = styleFor(io.stderr, io.env);
   const spinner = createSpinner(io.stderr, io.env);
   let modelCalls = 0;
@@ -83,7 +86,11 @@ export function createTurnRenderer(io: CliIo, options: { readonly streamAnswer: 
           break;
         }
         case "retry_status":
-          progress(err.yellow(`↻ retrying in ${activity.waitSeconds}s (attempt ${activity.attempt} of ${activity.maxAttempts}): ${activity.reason}`));
+          progress(
+            err.yellow(
+              `↻ retrying in ${activity.waitSeconds}s (attempt ${activity.attempt} of ${activity.maxAttempts}): ${activity.reason}`,
+            ),
+          );
           break;
         case "error":
           // A cancelled turn reports its aborted call as an error; the summary already says "cancelled".
@@ -111,7 +118,9 @@ export function createTurnRenderer(io: CliIo, options: { readonly streamAnswer: 
       }
       const outcome = describeOutcome(turn.outcome);
       const styled = turn.outcome.type === "stopped" ? err.yellow(outcome) : outcome;
-      io.stderr.write(`${err.dim("lash:")} ${styled} · ${modelCalls} model call${modelCalls === 1 ? "" : "s"} · tokens ${describeUsage(turn.tokenUsage)} · session ${options.sessionId}\n`);
+      io.stderr.write(
+        `${err.dim("lash:")} ${styled} · ${modelCalls} model call${modelCalls === 1 ? "" : "s"} · tokens ${describeUsage(turn.tokenUsage)} · session ${options.sessionId}\n`,
+      );
     },
   };
 }

@@ -22,7 +22,11 @@ export function describeOutcome(outcome: TurnOutcome): string {
     case "max_turns":
       return "stopped: the model-call limit was reached (--max-model-calls)";
     case "budget_exhausted":
-      return stop.budget === "tokens" ? "stopped: the token budget ran out (--max-tokens)" : stop.budget === "wall_time" ? "stopped: the time limit was reached (--timeout)" : "stopped: the tool-call budget ran out";
+      return stop.budget === "tokens"
+        ? "stopped: the token budget ran out (--max-tokens)"
+        : stop.budget === "wall_time"
+          ? "stopped: the time limit was reached (--timeout)"
+          : "stopped: the tool-call budget ran out";
     case "provider_error":
       return "stopped: the model provider failed";
     case "stop_condition":
@@ -36,7 +40,10 @@ export function describeOutcome(outcome: TurnOutcome): string {
 
 /** `280 in, 27 out (12 cached, 5 reasoning)`. */
 export function describeUsage(usage: TokenUsage): string {
-  const extras = [usage.cachedInputTokens > 0 ? `${formatCount(usage.cachedInputTokens)} cached` : undefined, usage.reasoningTokens > 0 ? `${formatCount(usage.reasoningTokens)} reasoning` : undefined].filter((part) => part !== undefined);
+  const extras = [
+    usage.cachedInputTokens > 0 ? `${formatCount(usage.cachedInputTokens)} cached` : undefined,
+    usage.reasoningTokens > 0 ? `${formatCount(usage.reasoningTokens)} reasoning` : undefined,
+  ].filter((part) => part !== undefined);
   return `${formatCount(usage.inputTokens)} in, ${formatCount(usage.outputTokens)} out${extras.length > 0 ? ` (${extras.join(", ")})` : ""}`;
 }
 
@@ -47,5 +54,8 @@ const NAMED_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\
  * model cannot move the cursor or erase what the terminal shows, as in a forged approval question.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => NAMED_ESCAPES[character] ?? `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (character) => NAMED_ESCAPES[character] ?? `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -70,7 +70,8 @@ export async function openSessionRuntime(options: {
     .withPromptContribution({ slot: "guidance", content: CLI_GUIDANCE })
     .withStore(sessionStore)
     .withSessionStoreFactory(store.factory);
-  if (config.systemPrompt.value !== undefined) builder = builder.withPromptContribution({ slot: "project_instructions", content: config.systemPrompt.value });
+  if (config.systemPrompt.value !== undefined)
+    builder = builder.withPromptContribution({ slot: "project_instructions", content: config.systemPrompt.value });
   const runtime = await builder.build();
   if (created) {
     await sessionStore.saveSessionMeta({

@@ -17,13 +17,22 @@ export interface SessionRow {
 
 /** Completed turns: user messages typed by a person (plugin messages and tool results excluded). */
 export function countTurns(nodes: readonly SessionNodeRecord[]): number {
-  return nodes.filter((node) => node.payload.kind === "message" && node.payload.message.role === "user" && node.payload.message.origin === undefined && node.payload.message.parts.some((part) => part.kind === "text" || part.kind === "image")).length;
+  return nodes.filter(
+    (node) =>
+      node.payload.kind === "message" &&
+      node.payload.message.role === "user" &&
+      node.payload.message.origin === undefined &&
+      node.payload.message.parts.some((part) => part.kind === "text" || part.kind === "image"),
+  ).length;
 }
 
 function rowOf(summary: SessionSummary, read: PersistedSessionRead | undefined): SessionRow {
   const meta: SessionMeta | undefined = summary.meta;
   const nodes = read?.graph.nodes ?? [];
-  const newest = nodes.reduce<string | undefined>((latest, node) => (latest === undefined || node.timestamp > latest ? node.timestamp : latest), undefined);
+  const newest = nodes.reduce<string | undefined>(
+    (latest, node) => (latest === undefined || node.timestamp > latest ? node.timestamp : latest),
+    undefined,
+  );
   return {
     sessionId: summary.sessionId,
     title: meta?.sessionName ?? summary.sessionId,
@@ -48,6 +57,10 @@ export async function listSessionRows(store: CliStore, options: { readonly inclu
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   const listed = options.includeChildren === true ? summaries : summaries.filter((summary) => summary.meta?.parentSessionId === undefined);
-  const rows = await Promise.all(listed.map(async (summary) => rowOf(summary, await store.openSession(summary.sessionId).loadSession({ type: "active_path" }))));
-  return rows.sort((left, right) => (right.lastActivity ?? "").localeCompare(left.lastActivity ?? "") || left.sessionId.localeCompare(right.sessionId));
+  const rows = await Promise.all(
+    listed.map(async (summary) => rowOf(summary, await store.openSession(summary.sessionId).loadSession({ type: "active_path" }))),
+  );
+  return rows.sort(
+    (left, right) => (right.lastActivity ?? "").localeCompare(left.lastActivity ?? "") || left.sessionId.localeCompare(right.sessionId),
+  );
 }

@@ -67,7 +67,8 @@ export async function openCliStore(location: string, options: { readonly migrate
     const database = createSqlSessionDatabase({ connection, ...(schema === undefined ? {} : { schema }) });
     return { ...sqlStore("postgres", redactConnectionString(location), database), postgres: { connection, schema } };
   }
-  if (!location.startsWith("sqlite:")) throw usageError(`unknown store ${JSON.stringify(location)}`, "use sqlite:<file>, postgres://... or fs:<dir>");
+  if (!location.startsWith("sqlite:"))
+    throw usageError(`unknown store ${JSON.stringify(location)}`, "use sqlite:<file>, postgres://... or fs:<dir>");
   const file = location.slice("sqlite:".length);
   if (file !== ":memory:") {
     await mkdir(dirname(file), { recursive: true }).catch((error: unknown) => {
@@ -102,7 +103,12 @@ function sqlStore(kind: "sqlite" | "postgres", description: string, database: Re
 /** The error and its causes, outermost first. */
 function causeChain(error: unknown): unknown[] {
   const chain: unknown[] = [];
-  for (let current: unknown = error; current !== undefined && chain.length < 10; current = current instanceof Error ? current.cause : undefined) chain.push(current);
+  for (
+    let current: unknown = error;
+    current !== undefined && chain.length < 10;
+    current = current instanceof Error ? current.cause : undefined
+  )
+    chain.push(current);
   return chain;
 }
 
@@ -117,7 +123,10 @@ export function explainStoreError(error: unknown): unknown {
   }
   const unavailable = chain.find((entry) => LashError.isInstance(entry) && entry.code === "store_unavailable");
   if (unavailable instanceof Error && !(error instanceof CliError)) {
-    return new CliError(`the store is unavailable: ${unavailable.message}${unavailable.cause instanceof Error ? ` (${unavailable.cause.message})` : ""}`, { cause: error });
+    return new CliError(
+      `the store is unavailable: ${unavailable.message}${unavailable.cause instanceof Error ? ` (${unavailable.cause.message})` : ""}`,
+      { cause: error },
+    );
   }
   return error;
 }

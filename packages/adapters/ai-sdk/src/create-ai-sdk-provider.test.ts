@@ -51,7 +51,12 @@ describe("createAiSdkProvider: construction", () => {
 
   it("takes the provider id, the usage convention, the retry policy and the mode from the options", () => {
     const retryPolicy = { ...DEFAULT_PROVIDER_RETRY_POLICY, maxAttempts: 2 };
-    const provider = createAiSdkProvider(streamingModel([]), { providerId: "my-llm", inputUsageExcludesCachedTokens: true, retryPolicy, mode: "generate" });
+    const provider = createAiSdkProvider(streamingModel([]), {
+      providerId: "my-llm",
+      inputUsageExcludesCachedTokens: true,
+      retryPolicy,
+      mode: "generate",
+    });
     expect(provider.providerId).toBe("my-llm");
     expect(provider.inputUsageExcludesCachedTokens).toBe(true);
     expect(provider.retryPolicy).toEqual(retryPolicy);
@@ -74,11 +79,15 @@ describe("createAiSdkProvider: construction", () => {
   });
 
   it("rejects a newer model, pointing at a newer adapter release", () => {
-    const future = configurationError(() => createAiSdkProvider({ ...(v2Model() as object), specificationVersion: "v5" } as unknown as AiSdkLanguageModel));
+    const future = configurationError(() =>
+      createAiSdkProvider({ ...(v2Model() as object), specificationVersion: "v5" } as unknown as AiSdkLanguageModel),
+    );
     expect(future.code).toBe("unsupported_provider_version");
     expect(future.message).toContain('implements specification "v5"');
     expect(future.message).toContain('Upgrade @lash/adapter-ai-sdk to a release that supports "v5"');
-    const odd = configurationError(() => createAiSdkProvider({ ...(v2Model() as object), specificationVersion: "experimental" } as unknown as AiSdkLanguageModel));
+    const odd = configurationError(() =>
+      createAiSdkProvider({ ...(v2Model() as object), specificationVersion: "experimental" } as unknown as AiSdkLanguageModel),
+    );
     expect(odd.code).toBe("unsupported_provider_version");
   });
 
@@ -89,8 +98,16 @@ describe("createAiSdkProvider: construction", () => {
     ["a provider function", noop, /call it with a model id/],
     ["an object without a specification version", { doStream: noop }, /not an AI SDK LanguageModel/],
     ["a v3 object without doStream", { specificationVersion: "v3", provider: "p", modelId: "m", doGenerate: noop }, /no doStream method/],
-    ["a v3 object without a model id", { specificationVersion: "v3", provider: "p", modelId: "", doGenerate: noop, doStream: noop }, /modelId must be a non-empty string/],
-    ["a v4 object without doGenerate", { specificationVersion: "v4", provider: "p", modelId: "m", doStream: noop }, /no doGenerate method, which specification "v4" requires/],
+    [
+      "a v3 object without a model id",
+      { specificationVersion: "v3", provider: "p", modelId: "", doGenerate: noop, doStream: noop },
+      /modelId must be a non-empty string/,
+    ],
+    [
+      "a v4 object without doGenerate",
+      { specificationVersion: "v4", provider: "p", modelId: "m", doStream: noop },
+      /no doGenerate method, which specification "v4" requires/,
+    ],
   ])("rejects %s as invalid configuration", (_name, value, message) => {
     const error = configurationError(() => createAiSdkProvider(value as AiSdkLanguageModel));
     expect(error.code).toBe("invalid_configuration");
@@ -146,7 +163,11 @@ describe("createAiSdkProvider: model selection", () => {
       },
     });
     const error = await thrownBy(() => runStream(provider, lashRequest({ model: "missing" })));
-    expect((error as ProviderCallError).failure).toMatchObject({ kind: "unsupported", code: "unsupported_model", message: "no such model: missing" });
+    expect((error as ProviderCallError).failure).toMatchObject({
+      kind: "unsupported",
+      code: "unsupported_model",
+      message: "no such model: missing",
+    });
   });
 });
 
@@ -174,7 +195,9 @@ describe("createAiSdkProvider: abort and timeouts", () => {
     const model = new MockLanguageModelV4({
       doStream: ({ abortSignal }) =>
         new Promise((_resolve, reject) => {
-          abortSignal?.addEventListener("abort", () => reject(new DOMException("This operation was aborted", "AbortError")), { once: true });
+          abortSignal?.addEventListener("abort", () => reject(new DOMException("This operation was aborted", "AbortError")), {
+            once: true,
+          });
         }),
     });
     const controller = new AbortController();
@@ -248,7 +271,10 @@ describe("createAiSdkProvider: abort and timeouts", () => {
 
   it("disables a timeout with null", async () => {
     const model = new MockLanguageModelV4({ doStream: async () => ({ stream: convertArrayToReadableStream([finishPart()]) }) });
-    const { response } = await runStream(createAiSdkProvider(model, { timeouts: { requestTimeoutMs: null, chunkTimeoutMs: null } }), lashRequest());
+    const { response } = await runStream(
+      createAiSdkProvider(model, { timeouts: { requestTimeoutMs: null, chunkTimeoutMs: null } }),
+      lashRequest(),
+    );
     expect(response.terminalReason).toBe("stop");
   });
 });

@@ -135,7 +135,9 @@ export function createAiSdkProvider(model: AiSdkLanguageModel, options: AiSdkPro
     ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
     ...(options.settings === undefined ? {} : { settings: options.settings }),
     ...(options.providerOptions === undefined ? {} : { providerOptions: options.providerOptions }),
-    ...(options.cacheBreakpointProviderOptions === undefined ? {} : { cacheBreakpointProviderOptions: options.cacheBreakpointProviderOptions }),
+    ...(options.cacheBreakpointProviderOptions === undefined
+      ? {}
+      : { cacheBreakpointProviderOptions: options.cacheBreakpointProviderOptions }),
   };
   const resolvedModels = new Map<string, AiSdkLanguageModel>();
 
@@ -159,7 +161,9 @@ export function createAiSdkProvider(model: AiSdkLanguageModel, options: AiSdkPro
       assertLanguageModel(resolved, `languageModelFor(${JSON.stringify(request.model)})`);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      throw new ProviderCallError(classifyProviderFailure({ kind: "unsupported", code: "unsupported_model", message, retryable: false }), { cause: error });
+      throw new ProviderCallError(classifyProviderFailure({ kind: "unsupported", code: "unsupported_model", message, retryable: false }), {
+        cause: error,
+      });
     }
     resolvedModels.set(request.model, resolved);
     return resolved;
@@ -219,9 +223,7 @@ export function createAiSdkProvider(model: AiSdkLanguageModel, options: AiSdkPro
     const deadline = startRequestDeadline({ timeouts, signal });
     try {
       const generating = invoke(() => generateFromModel(target, request, deadline.signal, mapping));
-      const result = await untilAborted(generating, deadline.signal).catch(
-        (error: unknown) => rethrow(error, signal, deadline),
-      );
+      const result = await untilAborted(generating, deadline.signal).catch((error: unknown) => rethrow(error, signal, deadline));
       return responseFromGenerateResult(result, translation);
     } finally {
       deadline.dispose();

@@ -8,7 +8,10 @@ import { describe, expect, it } from "vitest";
 import { type Generation, lashRequest, runStream, textParts, thrownBy } from "../test/model-fixtures.js";
 import { createAiSdkProvider } from "./create-ai-sdk-provider.js";
 
-function apiCallError(statusCode: number | undefined, fields: { body?: string; headers?: Record<string, string>; message?: string; isRetryable?: boolean; cause?: unknown } = {}): APICallError {
+function apiCallError(
+  statusCode: number | undefined,
+  fields: { body?: string; headers?: Record<string, string>; message?: string; isRetryable?: boolean; cause?: unknown } = {},
+): APICallError {
   return new APICallError({
     message: fields.message ?? `request failed with ${statusCode ?? "no status"}`,
     url: "https://api.example.com/v1/chat/completions",
@@ -61,7 +64,12 @@ describe("model errors → ProviderCallError", () => {
   });
 
   it("maps a 401 to a non-retryable auth failure", async () => {
-    const failure = await streamFailure(apiCallError(401, { message: "Incorrect API key provided", body: '{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}' }));
+    const failure = await streamFailure(
+      apiCallError(401, {
+        message: "Incorrect API key provided",
+        body: '{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}',
+      }),
+    );
     expect(failure).toMatchObject({ kind: "auth", status: 401, retryable: false, code: "invalid_api_key" });
   });
 
@@ -69,10 +77,22 @@ describe("model errors → ProviderCallError", () => {
     const failure = await streamFailure(
       apiCallError(400, {
         message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
-        body: JSON.stringify({ error: { message: "This model's maximum context length is 128000 tokens.", type: "invalid_request_error", code: "context_length_exceeded" } }),
+        body: JSON.stringify({
+          error: {
+            message: "This model's maximum context length is 128000 tokens.",
+            type: "invalid_request_error",
+            code: "context_length_exceeded",
+          },
+        }),
       }),
     );
-    expect(failure).toMatchObject({ kind: "validation", status: 400, retryable: false, terminalReason: "context_overflow", code: "context_length_exceeded" });
+    expect(failure).toMatchObject({
+      kind: "validation",
+      status: 400,
+      retryable: false,
+      terminalReason: "context_overflow",
+      code: "context_length_exceeded",
+    });
   });
 
   it("retries a 5xx", async () => {
@@ -82,21 +102,35 @@ describe("model errors → ProviderCallError", () => {
 
   it("maps a connection failure (an APICallError without a status) to a retryable transport failure", async () => {
     const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
-    const failure = await streamFailure(apiCallError(undefined, { message: "Cannot connect to API: fetch failed", isRetryable: true, cause: new TypeError("fetch failed", { cause: refused }) }));
+    const failure = await streamFailure(
+      apiCallError(undefined, {
+        message: "Cannot connect to API: fetch failed",
+        isRetryable: true,
+        cause: new TypeError("fetch failed", { cause: refused }),
+      }),
+    );
     expect(failure).toMatchObject({ kind: "transport", retryable: true });
     expect(failure.status).toBeUndefined();
   });
 
   it("reads the cause of a body that broke off after a 2xx status, not the status", async () => {
     const dropped = new TypeError("terminated", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) });
-    const failure = await streamFailure(apiCallError(200, { message: "Failed to process successful response", isRetryable: false, cause: dropped }));
+    const failure = await streamFailure(
+      apiCallError(200, { message: "Failed to process successful response", isRetryable: false, cause: dropped }),
+    );
     expect(failure).toMatchObject({ kind: "transport", retryable: true });
     expect(failure.status).toBeUndefined();
   });
 
   it("keeps the SDK's retryability for a status-less APICallError it cannot read more from", async () => {
-    expect(await streamFailure(apiCallError(undefined, { message: "odd failure", isRetryable: true }))).toMatchObject({ kind: "transport", retryable: true });
-    expect(await streamFailure(apiCallError(undefined, { message: "odd failure", isRetryable: false }))).toMatchObject({ kind: "unknown", retryable: false });
+    expect(await streamFailure(apiCallError(undefined, { message: "odd failure", isRetryable: true }))).toMatchObject({
+      kind: "transport",
+      retryable: true,
+    });
+    expect(await streamFailure(apiCallError(undefined, { message: "odd failure", isRetryable: false }))).toMatchObject({
+      kind: "unknown",
+      retryable: false,
+    });
   });
 
   it("finds the HTTP error inside a wrapper (the AI Gateway keeps it as the cause)", async () => {
@@ -104,14 +138,32 @@ describe("model errors → ProviderCallError", () => {
       statusCode: 429,
       cause: apiCallError(429, { headers: { "retry-after": "3" } }),
     });
-    expect(await streamFailure(wrapper)).toMatchObject({ kind: "http", status: 429, retryAfterMs: 3_000, message: "HTTP 429: Rate limited by the gateway" });
-    expect(await streamFailure(Object.assign(new Error("forbidden"), { statusCode: 403 }))).toMatchObject({ kind: "auth", status: 403, retryable: false });
+    expect(await streamFailure(wrapper)).toMatchObject({
+      kind: "http",
+      status: 429,
+      retryAfterMs: 3_000,
+      message: "HTTP 429: Rate limited by the gateway",
+    });
+    expect(await streamFailure(Object.assign(new Error("forbidden"), { statusCode: 403 }))).toMatchObject({
+      kind: "auth",
+      status: 403,
+      retryable: false,
+    });
   });
 
   it("maps the AI SDK's own errors by class", async () => {
-    expect(await streamFailure(new LoadAPIKeyError({ message: "OpenAI API key is missing." }))).toMatchObject({ kind: "auth", retryable: false });
-    expect(await streamFailure(new InvalidPromptError({ prompt: [], message: "messages must not be empty" }))).toMatchObject({ kind: "validation", retryable: false });
-    expect(await streamFailure(new UnsupportedFunctionalityError({ functionality: "image parts" }))).toMatchObject({ kind: "unsupported", retryable: false });
+    expect(await streamFailure(new LoadAPIKeyError({ message: "OpenAI API key is missing." }))).toMatchObject({
+      kind: "auth",
+      retryable: false,
+    });
+    expect(await streamFailure(new InvalidPromptError({ prompt: [], message: "messages must not be empty" }))).toMatchObject({
+      kind: "validation",
+      retryable: false,
+    });
+    expect(await streamFailure(new UnsupportedFunctionalityError({ functionality: "image parts" }))).toMatchObject({
+      kind: "unsupported",
+      retryable: false,
+    });
   });
 
   it("recognises the errors of @ai-sdk/provider 3.x, which AI SDK 6 models throw, the same way", async () => {
@@ -125,12 +177,20 @@ describe("model errors → ProviderCallError", () => {
     // The adapter checks errors with the classes of the @ai-sdk/provider it was installed with (4.x here).
     expect(APICallError.isInstance(rateLimited)).toBe(true);
     expect(await streamFailure(rateLimited, "v3")).toMatchObject({ kind: "http", status: 429, retryAfterMs: 2_000, retryable: true });
-    expect(await streamFailure(new providerV3.LoadAPIKeyError({ message: "OpenAI API key is missing." }), "v3")).toMatchObject({ kind: "auth", retryable: false });
-    expect(await streamFailure(new providerV3.UnsupportedFunctionalityError({ functionality: "image parts" }), "v3")).toMatchObject({ kind: "unsupported" });
+    expect(await streamFailure(new providerV3.LoadAPIKeyError({ message: "OpenAI API key is missing." }), "v3")).toMatchObject({
+      kind: "auth",
+      retryable: false,
+    });
+    expect(await streamFailure(new providerV3.UnsupportedFunctionalityError({ functionality: "image parts" }), "v3")).toMatchObject({
+      kind: "unsupported",
+    });
   });
 
   it("maps a timeout below the adapter to a retryable timeout", async () => {
-    expect(await streamFailure(new DOMException("The operation timed out.", "TimeoutError"))).toMatchObject({ kind: "timeout", retryable: true });
+    expect(await streamFailure(new DOMException("The operation timed out.", "TimeoutError"))).toMatchObject({
+      kind: "timeout",
+      retryable: true,
+    });
   });
 
   it("maps anything else to a non-retryable unknown failure with its message", async () => {
@@ -146,14 +206,20 @@ describe("model errors → ProviderCallError", () => {
           pull(controller) {
             const part = parts.shift();
             if (part !== undefined) controller.enqueue(part);
-            else controller.error(Object.assign(new TypeError("terminated"), { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) }));
+            else
+              controller.error(
+                Object.assign(new TypeError("terminated"), {
+                  cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }),
+                }),
+              );
           },
         }),
       }),
     });
     const events: unknown[] = [];
     const thrown = await thrownBy(async () => {
-      for await (const part of createAiSdkProvider(model).doStream?.(lashRequest(), { signal: new AbortController().signal }) ?? []) events.push(part);
+      for await (const part of createAiSdkProvider(model).doStream?.(lashRequest(), { signal: new AbortController().signal }) ?? [])
+        events.push(part);
     });
     expect(events).toEqual([{ type: "delta", text: "partial" }]);
     expect((thrown as ProviderCallError).failure).toMatchObject({ kind: "transport", retryable: true });
@@ -175,7 +241,9 @@ describe("model errors → ProviderCallError", () => {
       },
     });
     const provider = createAiSdkProvider(model, { mode: "generate" });
-    const thrown = await thrownBy(async () => provider.doComplete?.(lashRequest(), { signal: new AbortController().signal, emit: () => {} }));
+    const thrown = await thrownBy(async () =>
+      provider.doComplete?.(lashRequest(), { signal: new AbortController().signal, emit: () => {} }),
+    );
     expect((thrown as ProviderCallError).failure).toMatchObject({ kind: "http", status: 429, retryAfterMs: 1_000, retryable: true });
   });
 });

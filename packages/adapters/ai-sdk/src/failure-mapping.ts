@@ -70,11 +70,7 @@ function kindOfSdkError(error: unknown): { kind: ProviderFailureKind; retryable:
   if (LoadAPIKeyError.isInstance(error)) return { kind: "auth", retryable: false };
   if (NoSuchModelError.isInstance(error)) return { kind: "unsupported", retryable: false };
   if (UnsupportedFunctionalityError.isInstance(error)) return { kind: "unsupported", retryable: false };
-  if (
-    InvalidPromptError.isInstance(error) ||
-    InvalidArgumentError.isInstance(error) ||
-    LoadSettingError.isInstance(error)
-  ) {
+  if (InvalidPromptError.isInstance(error) || InvalidArgumentError.isInstance(error) || LoadSettingError.isInstance(error)) {
     return { kind: "validation", retryable: false };
   }
   // A body the SDK could not parse or validate: what the server sent is broken, and sending the same
@@ -154,7 +150,17 @@ export function failureFromModelError(error: unknown, context: ModelErrorContext
  * Wording of mid-stream provider errors that are worth another attempt: the server was overloaded
  * or failed, not the request. Streams have no status code to say so.
  */
-const TRANSIENT_STREAM_PHRASES = ["overloaded", "server_error", "server error", "internal error", "unavailable", "timeout", "timed out", "rate limit", "rate_limit"];
+const TRANSIENT_STREAM_PHRASES = [
+  "overloaded",
+  "server_error",
+  "server error",
+  "internal error",
+  "unavailable",
+  "timeout",
+  "timed out",
+  "rate limit",
+  "rate_limit",
+];
 
 /**
  * Classifies an `error` part of a model's stream. It carries whatever the provider sent: an

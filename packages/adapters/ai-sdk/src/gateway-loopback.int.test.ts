@@ -39,61 +39,99 @@ describe.each<[Generation, string]>([
 ])('over loopback HTTP with the gateway provider of the "%s" generation (%s)', (generation) => {
   it("runs a lash turn with a tool round trip", async () => {
     const server = await serve([
-      streamScript("tool-call", [
-        { type: "stream-start", warnings: [] },
-        ...textParts("t1", ["Adding."]),
-        { type: "tool-input-start", id: "call-1", toolName: "add" },
-        { type: "tool-input-delta", id: "call-1", delta: '{"a":20,"b":22}' },
-        { type: "tool-input-end", id: "call-1" },
-        { type: "tool-call", toolCallId: "call-1", toolName: "add", input: '{"a":20,"b":22}' },
-        finishPart("tool-calls", usageOf(90, 12, { cacheRead: 64 })),
-      ], { generation }),
-      streamScript("answer", [...textParts("t2", ["It is ", "42."]), finishPart("stop", usageOf(130, 5, { cacheRead: 64 }))], { generation }),
+      streamScript(
+        "tool-call",
+        [
+          { type: "stream-start", warnings: [] },
+          ...textParts("t1", ["Adding."]),
+          { type: "tool-input-start", id: "call-1", toolName: "add" },
+          { type: "tool-input-delta", id: "call-1", delta: '{"a":20,"b":22}' },
+          { type: "tool-input-end", id: "call-1" },
+          { type: "tool-call", toolCallId: "call-1", toolName: "add", input: '{"a":20,"b":22}' },
+          finishPart("tool-calls", usageOf(90, 12, { cacheRead: 64 })),
+        ],
+        { generation },
+      ),
+      streamScript("answer", [...textParts("t2", ["It is ", "42."]), finishPart("stop", usageOf(130, 5, { cacheRead: 64 }))], {
+        generation,
+      }),
     ]);
     const model = gatewayModel(server.baseUrl, generation);
     expect(model.specificationVersion).toBe(generation);
     const provider = createAiSdkProvider(model);
     expect(provider.providerId).toBe("gateway");
-    const runtime = LashRuntime.builder().withPolicy({ maxContextTokens: 128_000 }).withProvider(provider).withTools([add]).buildEphemeral();
+    const runtime = LashRuntime.builder()
+      .withPolicy({ maxContextTokens: 128_000 })
+      .withProvider(provider)
+      .withTools([add])
+      .buildEphemeral();
     const activities: TurnActivity[] = [];
-    const turn = await runtime.streamTurn(textInput("What is 20 + 22?"), { activities: { emit: (activity) => void activities.push(activity) } });
+    const turn = await runtime.streamTurn(textInput("What is 20 + 22?"), {
+      activities: { emit: (activity) => void activities.push(activity) },
+    });
 
     expect(server.mismatches).toEqual([]);
     expect(turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "It is 42." } });
-    expect(turn.toolCalls[0]).toMatchObject({ tool: "add", args: { a: 20, b: 22 }, output: { outcome: { status: "success", payload: { sum: 42 } } } });
+    expect(turn.toolCalls[0]).toMatchObject({
+      tool: "add",
+      args: { a: 20, b: 22 },
+      output: { outcome: { status: "success", payload: { sum: 42 } } },
+    });
     expect(runtime.tokenLedger()).toEqual([
-      { source: "turn", model: GATEWAY_MODEL_ID, usage: { inputTokens: 220, outputTokens: 17, cachedInputTokens: 128, reasoningTokens: 0 } },
+      {
+        source: "turn",
+        model: GATEWAY_MODEL_ID,
+        usage: { inputTokens: 220, outputTokens: 17, cachedInputTokens: 128, reasoningTokens: 0 },
+      },
     ]);
-    expect(activities.filter((activity) => activity.type === "assistant_prose_delta").map((activity) => (activity.type === "assistant_prose_delta" ? activity.text : ""))).toEqual([
-      "Adding.",
-      "It is ",
-      "42.",
-    ]);
+    expect(
+      activities
+        .filter((activity) => activity.type === "assistant_prose_delta")
+        .map((activity) => (activity.type === "assistant_prose_delta" ? activity.text : "")),
+    ).toEqual(["Adding.", "It is ", "42."]);
 
     // What went over the wire: the tools on the first request, the tool result on the second.
     const [first, second] = server.requests;
-    expect(first?.body).toMatchObject({ tools: expect.arrayContaining([expect.objectContaining({ type: "function", name: "add" })]), toolChoice: { type: "auto" } });
+    expect(first?.body).toMatchObject({
+      tools: expect.arrayContaining([expect.objectContaining({ type: "function", name: "add" })]),
+      toolChoice: { type: "auto" },
+    });
     expect(second?.body).toMatchObject({
       prompt: expect.arrayContaining([
-        { role: "tool", content: [{ type: "tool-result", toolCallId: "call-1", toolName: "add", output: { type: "text", value: '{"sum":42}' } }] },
+        {
+          role: "tool",
+          content: [{ type: "tool-result", toolCallId: "call-1", toolName: "add", output: { type: "text", value: '{"sum":42}' } }],
+        },
       ]),
     });
   });
 
   it("retries a 429 as the server asks, through the runtime", async () => {
     const server = await serve([
-      errorScript("rate-limited-briefly", 429, { message: "Too many requests", type: "rate_limit_exceeded" }, { generation, headers: { "retry-after": "0" } }),
+      errorScript(
+        "rate-limited-briefly",
+        429,
+        { message: "Too many requests", type: "rate_limit_exceeded" },
+        { generation, headers: { "retry-after": "0" } },
+      ),
       streamScript("answer", [...textParts("t", ["Hello."]), finishPart("stop")], { generation }),
     ]);
     const runtime = LashRuntime.builder()
       .withPolicy({ maxContextTokens: 128_000 })
-      .withProvider(createAiSdkProvider(gatewayModel(server.baseUrl, generation), { retryPolicy: { ...DEFAULT_PROVIDER_RETRY_POLICY, baseDelayMs: 0 } }))
+      .withProvider(
+        createAiSdkProvider(gatewayModel(server.baseUrl, generation), {
+          retryPolicy: { ...DEFAULT_PROVIDER_RETRY_POLICY, baseDelayMs: 0 },
+        }),
+      )
       .buildEphemeral();
     const activities: TurnActivity[] = [];
     const turn = await runtime.streamTurn(textInput("Hi"), { activities: { emit: (activity) => void activities.push(activity) } });
     expect(server.mismatches).toEqual([]);
     expect(turn.assistantOutput.safeText).toBe("Hello.");
     expect(server.requests).toHaveLength(2);
-    expect(activities.find((activity) => activity.type === "retry_status")).toMatchObject({ attempt: 1, reason: expect.stringContaining("429") });
+    expect(activities.find((activity) => activity.type === "retry_status")).toMatchObject({
+      attempt: 1,
+      reason: expect.stringContaining("429"),
+    });
   });
 });

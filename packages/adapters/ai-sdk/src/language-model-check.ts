@@ -9,7 +9,7 @@ export const SUPPORTED_SPECIFICATION_VERSIONS: readonly string[] = Object.freeze
 
 /** The provider package releases whose models this adapter runs. */
 const SUPPORTED_RELEASES =
-  "for AI SDK 7 (`ai` 7.x, `@ai-sdk/provider` 4.x), whose models implement \"v4\", or for AI SDK 6 (`ai` 6.x, `@ai-sdk/provider` 3.x), whose models implement \"v3\"";
+  'for AI SDK 7 (`ai` 7.x, `@ai-sdk/provider` 4.x), whose models implement "v4", or for AI SDK 6 (`ai` 6.x, `@ai-sdk/provider` 3.x), whose models implement "v3"';
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -45,7 +45,7 @@ export function assertLanguageModel(model: unknown, context: string): asserts mo
     );
   }
   if (typeof model !== "object" || model === null) {
-    const hint = typeof model === "function" ? " (a provider function? call it with a model id, for example openai(\"gpt-4o\"))" : "";
+    const hint = typeof model === "function" ? ' (a provider function? call it with a model id, for example openai("gpt-4o"))' : "";
     throw new LashError("invalid_configuration", `${context}: expected an AI SDK LanguageModel object, got ${describe(model)}${hint}.`);
   }
   const record = model as Record<string, unknown>;
@@ -65,7 +65,10 @@ export function assertLanguageModel(model: unknown, context: string): asserts mo
   }
   const missing = ["doGenerate", "doStream"].filter((method) => typeof record[method] !== "function");
   if (missing.length > 0) {
-    throw new LashError("invalid_configuration", `${context}: the language model has no ${missing.join(" or ")} method, which specification "${version}" requires.`);
+    throw new LashError(
+      "invalid_configuration",
+      `${context}: the language model has no ${missing.join(" or ")} method, which specification "${version}" requires.`,
+    );
   }
   for (const field of ["provider", "modelId"]) {
     if (typeof record[field] !== "string" || record[field] === "") {

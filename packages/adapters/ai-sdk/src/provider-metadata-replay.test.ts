@@ -46,10 +46,12 @@ describe("provider metadata ↔ lash replay records", () => {
   });
 
   it("merges metadata that arrives in pieces, later keys winning per namespace", () => {
-    expect(mergeProviderMetadata({ openai: { itemId: "rs", enc: null } }, { openai: { enc: "x" }, anthropic: { signature: "s" } })).toEqual({
-      openai: { itemId: "rs", enc: "x" },
-      anthropic: { signature: "s" },
-    });
+    expect(mergeProviderMetadata({ openai: { itemId: "rs", enc: null } }, { openai: { enc: "x" }, anthropic: { signature: "s" } })).toEqual(
+      {
+        openai: { itemId: "rs", enc: "x" },
+        anthropic: { signature: "s" },
+      },
+    );
     expect(mergeProviderMetadata(undefined, undefined)).toBeUndefined();
   });
 });

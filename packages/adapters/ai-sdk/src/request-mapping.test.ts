@@ -23,76 +23,105 @@ const FILE_PART: Readonly<Record<Generation, (mediaType: string, bytes: Uint8Arr
 };
 
 describe("LlmRequest → call options", () => {
-  it.each<Generation>(["v4", "v3"])("maps a whole conversation for a %s model: system, user text and images, assistant calls and reasoning, tool results", async (generation) => {
-    const file = FILE_PART[generation];
-    const reasoningMetadata = { openai: { itemId: "rs_1", reasoningEncryptedContent: "enc" } };
-    const call = await callOptionsFor(
-      lashRequest({
-        messages: [
-          { role: "system", blocks: [{ type: "text", text: "Be brief." }, { type: "text", text: "Use tools." }] },
-          { role: "user", blocks: [{ type: "text", text: "What is in this image?" }, { type: "image", attachmentIndex: 0 }] },
-          {
-            role: "assistant",
-            blocks: [
-              {
-                type: "reasoning",
-                text: "Look first.",
-                replay: { itemId: "rs_1", encryptedContent: `${REASONING_METADATA_PREFIX}${JSON.stringify(reasoningMetadata)}`, redacted: false, summary: [] },
-              },
-              { type: "text", text: "Let me check." },
-              { type: "tool_call", callId: "call-1", toolName: "describe", inputJson: '{"detail":"high"}', replay: { opaque: { aiSdkProviderMetadata: { google: { thoughtSignature: "sig" } } } } },
-              { type: "tool_call", callId: "call-2", toolName: "broken", inputJson: "{not json" },
-            ],
-          },
-          {
-            role: "user",
-            blocks: [
-              { type: "tool_result", callId: "call-1", content: "a cat", toolName: "describe" },
-              { type: "tool_result", callId: "call-2", content: "invalid arguments" },
-              { type: "image", attachmentIndex: 1 },
-            ],
-          },
-          { role: "system", blocks: [{ type: "text", text: "Runtime note:\nbe concise" }] },
-        ],
-        attachments: [
-          { mediaType: "image/png", data: PNG_BYTES },
-          { mediaType: "image/jpeg", data: new Uint8Array([0xff, 0xd8, 0xff]) },
-        ],
-      }),
-      {},
-      generation,
-    );
-    expect(call.prompt).toEqual([
-      { role: "system", content: "Be brief.\n\nUse tools." },
-      {
-        role: "user",
-        content: [
-          { type: "text", text: "What is in this image?" },
-          file("image/png", PNG_BYTES),
-        ],
-      },
-      {
-        role: "assistant",
-        content: [
-          { type: "reasoning", text: "Look first.", providerOptions: reasoningMetadata },
-          { type: "text", text: "Let me check." },
-          { type: "tool-call", toolCallId: "call-1", toolName: "describe", input: { detail: "high" }, providerOptions: { google: { thoughtSignature: "sig" } } },
-          { type: "tool-call", toolCallId: "call-2", toolName: "broken", input: "{not json" },
-        ],
-      },
-      {
-        role: "tool",
-        content: [
-          { type: "tool-result", toolCallId: "call-1", toolName: "describe", output: { type: "text", value: "a cat" } },
-          // The name comes from the call earlier in the conversation.
-          { type: "tool-result", toolCallId: "call-2", toolName: "broken", output: { type: "text", value: "invalid arguments" } },
-        ],
-      },
-      { role: "user", content: [file("image/jpeg", new Uint8Array([0xff, 0xd8, 0xff]))] },
-      // A system message inside the conversation is sent as user text (Anthropic rejects it otherwise).
-      { role: "user", content: [{ type: "text", text: "Runtime note:\nbe concise" }] },
-    ]);
-  });
+  it.each<Generation>(["v4", "v3"])(
+    "maps a whole conversation for a %s model: system, user text and images, assistant calls and reasoning, tool results",
+    async (generation) => {
+      const file = FILE_PART[generation];
+      const reasoningMetadata = { openai: { itemId: "rs_1", reasoningEncryptedContent: "enc" } };
+      const call = await callOptionsFor(
+        lashRequest({
+          messages: [
+            {
+              role: "system",
+              blocks: [
+                { type: "text", text: "Be brief." },
+                { type: "text", text: "Use tools." },
+              ],
+            },
+            {
+              role: "user",
+              blocks: [
+                { type: "text", text: "What is in this image?" },
+                { type: "image", attachmentIndex: 0 },
+              ],
+            },
+            {
+              role: "assistant",
+              blocks: [
+                {
+                  type: "reasoning",
+                  text: "Look first.",
+                  replay: {
+                    itemId: "rs_1",
+                    encryptedContent: `${REASONING_METADATA_PREFIX}${JSON.stringify(reasoningMetadata)}`,
+                    redacted: false,
+                    summary: [],
+                  },
+                },
+                { type: "text", text: "Let me check." },
+                {
+                  type: "tool_call",
+                  callId: "call-1",
+                  toolName: "describe",
+                  inputJson: '{"detail":"high"}',
+                  replay: { opaque: { aiSdkProviderMetadata: { google: { thoughtSignature: "sig" } } } },
+                },
+                { type: "tool_call", callId: "call-2", toolName: "broken", inputJson: "{not json" },
+              ],
+            },
+            {
+              role: "user",
+              blocks: [
+                { type: "tool_result", callId: "call-1", content: "a cat", toolName: "describe" },
+                { type: "tool_result", callId: "call-2", content: "invalid arguments" },
+                { type: "image", attachmentIndex: 1 },
+              ],
+            },
+            { role: "system", blocks: [{ type: "text", text: "Runtime note:\nbe concise" }] },
+          ],
+          attachments: [
+            { mediaType: "image/png", data: PNG_BYTES },
+            { mediaType: "image/jpeg", data: new Uint8Array([0xff, 0xd8, 0xff]) },
+          ],
+        }),
+        {},
+        generation,
+      );
+      expect(call.prompt).toEqual([
+        { role: "system", content: "Be brief.\n\nUse tools." },
+        {
+          role: "user",
+          content: [{ type: "text", text: "What is in this image?" }, file("image/png", PNG_BYTES)],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "reasoning", text: "Look first.", providerOptions: reasoningMetadata },
+            { type: "text", text: "Let me check." },
+            {
+              type: "tool-call",
+              toolCallId: "call-1",
+              toolName: "describe",
+              input: { detail: "high" },
+              providerOptions: { google: { thoughtSignature: "sig" } },
+            },
+            { type: "tool-call", toolCallId: "call-2", toolName: "broken", input: "{not json" },
+          ],
+        },
+        {
+          role: "tool",
+          content: [
+            { type: "tool-result", toolCallId: "call-1", toolName: "describe", output: { type: "text", value: "a cat" } },
+            // The name comes from the call earlier in the conversation.
+            { type: "tool-result", toolCallId: "call-2", toolName: "broken", output: { type: "text", value: "invalid arguments" } },
+          ],
+        },
+        { role: "user", content: [file("image/jpeg", new Uint8Array([0xff, 0xd8, 0xff]))] },
+        // A system message inside the conversation is sent as user text (Anthropic rejects it otherwise).
+        { role: "user", content: [{ type: "text", text: "Runtime note:\nbe concise" }] },
+      ]);
+    },
+  );
 
   it("keeps consecutive messages of one role apart", async () => {
     const call = await callOptionsFor(
@@ -112,7 +141,12 @@ describe("LlmRequest → call options", () => {
   it("sends replay data of another adapter as plain reasoning (it means nothing to this model)", async () => {
     const call = await callOptionsFor(
       lashRequest({
-        messages: [{ role: "assistant", blocks: [{ type: "reasoning", text: "x", replay: { encryptedContent: "gAAAA-foreign", redacted: false, summary: [] } }] }],
+        messages: [
+          {
+            role: "assistant",
+            blocks: [{ type: "reasoning", text: "x", replay: { encryptedContent: "gAAAA-foreign", redacted: false, summary: [] } }],
+          },
+        ],
       }),
     );
     expect(call.prompt).toEqual([{ role: "assistant", content: [{ type: "reasoning", text: "x" }] }]);
@@ -162,7 +196,15 @@ describe("LlmRequest → call options", () => {
     const cacheControl = { anthropic: { cacheControl: { type: "ephemeral" } } };
     const call = await callOptionsFor(
       lashRequest({
-        messages: [{ role: "user", blocks: [{ type: "text", text: "long context", cacheBreakpoint: true }, { type: "text", text: "question" }] }],
+        messages: [
+          {
+            role: "user",
+            blocks: [
+              { type: "text", text: "long context", cacheBreakpoint: true },
+              { type: "text", text: "question" },
+            ],
+          },
+        ],
       }),
       { cacheBreakpointProviderOptions: cacheControl },
     );

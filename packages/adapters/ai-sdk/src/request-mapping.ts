@@ -59,7 +59,11 @@ function callOptionsWithPrompt<File extends AiSdkFilePart>(
  * none), the response format from `outputSpec`, the output limit, settings, provider options and
  * the abort signal. `includeRawChunks` stays off: raw chunks are not used.
  */
-export function callOptionsV3FromRequest(request: LlmRequest, abortSignal: AbortSignal, options: CallMappingOptions = {}): AiSdkCallOptionsV3 {
+export function callOptionsV3FromRequest(
+  request: LlmRequest,
+  abortSignal: AbortSignal,
+  options: CallMappingOptions = {},
+): AiSdkCallOptionsV3 {
   const prompt = promptV3FromMessages(request.messages, request.attachments ?? [], options);
   return callOptionsWithPrompt(prompt, request, abortSignal, options);
 }
@@ -68,7 +72,11 @@ export function callOptionsV3FromRequest(request: LlmRequest, abortSignal: Abort
  * Maps a lash request to `"v4"` call options: the same members as `callOptionsV3FromRequest`, with
  * the `"v4"` prompt (see `promptV4FromMessages`).
  */
-export function callOptionsV4FromRequest(request: LlmRequest, abortSignal: AbortSignal, options: CallMappingOptions = {}): AiSdkCallOptionsV4 {
+export function callOptionsV4FromRequest(
+  request: LlmRequest,
+  abortSignal: AbortSignal,
+  options: CallMappingOptions = {},
+): AiSdkCallOptionsV4 {
   const prompt = promptV4FromMessages(request.messages, request.attachments ?? [], options);
   return callOptionsWithPrompt(prompt, request, abortSignal, options);
 }

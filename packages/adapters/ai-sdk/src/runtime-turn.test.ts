@@ -8,7 +8,15 @@ import { DEFAULT_PROVIDER_RETRY_POLICY } from "@lash/protocol";
 import { convertArrayToReadableStream, MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { finishPart, type Generation, type SharedStreamPart, streamingModel, streamingModelV3, textParts, usageOf } from "../test/model-fixtures.js";
+import {
+  finishPart,
+  type Generation,
+  type SharedStreamPart,
+  streamingModel,
+  streamingModelV3,
+  textParts,
+  usageOf,
+} from "../test/model-fixtures.js";
 import { createAiSdkProvider } from "./create-ai-sdk-provider.js";
 import type { AiSdkLanguageModel } from "./language-model-types.js";
 
@@ -51,55 +59,76 @@ function buildRuntime(model: AiSdkLanguageModel) {
 }
 
 describe("a lash turn through an AI SDK model", () => {
-  it.each<Generation>(["v4", "v3"])("runs a tool round trip on a %s model, replays reasoning and the call to the model, and records usage", async (generation) => {
-    const model = generation === "v4" ? streamingModel([FIRST_CALL, SECOND_CALL]) : streamingModelV3([FIRST_CALL, SECOND_CALL]);
-    const runtime = await buildRuntime(model);
-    const activities: TurnActivity[] = [];
-    const turn = await runtime.streamTurn(textInput("What is 2 + 3?"), { activities: { emit: (activity) => void activities.push(activity) } });
+  it.each<Generation>(["v4", "v3"])(
+    "runs a tool round trip on a %s model, replays reasoning and the call to the model, and records usage",
+    async (generation) => {
+      const model = generation === "v4" ? streamingModel([FIRST_CALL, SECOND_CALL]) : streamingModelV3([FIRST_CALL, SECOND_CALL]);
+      const runtime = await buildRuntime(model);
+      const activities: TurnActivity[] = [];
+      const turn = await runtime.streamTurn(textInput("What is 2 + 3?"), {
+        activities: { emit: (activity) => void activities.push(activity) },
+      });
 
-    expect(turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "2 + 3 = 5." } });
-    expect(turn.assistantOutput.safeText).toBe("2 + 3 = 5.");
-    expect(turn.toolCalls).toHaveLength(1);
-    expect(turn.toolCalls[0]).toMatchObject({ callId: "call-1", tool: "add", args: { a: 2, b: 3 }, output: { outcome: { status: "success", payload: { sum: 5 } } } });
-    expect(turn.errors).toEqual([]);
+      expect(turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "2 + 3 = 5." } });
+      expect(turn.assistantOutput.safeText).toBe("2 + 3 = 5.");
+      expect(turn.toolCalls).toHaveLength(1);
+      expect(turn.toolCalls[0]).toMatchObject({
+        callId: "call-1",
+        tool: "add",
+        args: { a: 2, b: 3 },
+        output: { outcome: { status: "success", payload: { sum: 5 } } },
+      });
+      expect(turn.errors).toEqual([]);
 
-    // Usage: the AI SDK's totals include cache reads (kept, the default) and reasoning (moved beside output).
-    expect(runtime.tokenLedger()).toEqual([
-      { source: "turn", model: "mock-model-id", usage: { inputTokens: 320, outputTokens: 28, cachedInputTokens: 250, reasoningTokens: 10 } },
-    ]);
+      // Usage: the AI SDK's totals include cache reads (kept, the default) and reasoning (moved beside output).
+      expect(runtime.tokenLedger()).toEqual([
+        {
+          source: "turn",
+          model: "mock-model-id",
+          usage: { inputTokens: 320, outputTokens: 28, cachedInputTokens: 250, reasoningTokens: 10 },
+        },
+      ]);
 
-    // The activity stream: live reasoning and prose, the tool call, usage per model call.
-    const kinds = activities.map((activity) => activity.type);
-    expect(kinds.filter((kind) => kind === "model_request_started")).toHaveLength(2);
-    expect(activities.filter((activity) => activity.type === "reasoning_delta").map((activity) => (activity.type === "reasoning_delta" ? activity.text : ""))).toEqual([
-      "I should use the tool.",
-    ]);
-    expect(activities.filter((activity) => activity.type === "assistant_prose_delta").map((activity) => (activity.type === "assistant_prose_delta" ? activity.text : ""))).toEqual([
-      "Let me ",
-      "add.",
-      "2 + 3 ",
-      "= 5.",
-    ]);
-    expect(kinds.indexOf("tool_call_started")).toBeGreaterThan(kinds.indexOf("assistant_prose_delta"));
-    expect(kinds.indexOf("tool_call_completed")).toBeGreaterThan(kinds.indexOf("tool_call_started"));
-    const usages = activities.filter((activity) => activity.type === "usage");
-    expect(usages.map((activity) => (activity.type === "usage" ? activity.cumulative.inputTokens : 0))).toEqual([120, 320]);
+      // The activity stream: live reasoning and prose, the tool call, usage per model call.
+      const kinds = activities.map((activity) => activity.type);
+      expect(kinds.filter((kind) => kind === "model_request_started")).toHaveLength(2);
+      expect(
+        activities
+          .filter((activity) => activity.type === "reasoning_delta")
+          .map((activity) => (activity.type === "reasoning_delta" ? activity.text : "")),
+      ).toEqual(["I should use the tool."]);
+      expect(
+        activities
+          .filter((activity) => activity.type === "assistant_prose_delta")
+          .map((activity) => (activity.type === "assistant_prose_delta" ? activity.text : "")),
+      ).toEqual(["Let me ", "add.", "2 + 3 ", "= 5."]);
+      expect(kinds.indexOf("tool_call_started")).toBeGreaterThan(kinds.indexOf("assistant_prose_delta"));
+      expect(kinds.indexOf("tool_call_completed")).toBeGreaterThan(kinds.indexOf("tool_call_started"));
+      const usages = activities.filter((activity) => activity.type === "usage");
+      expect(usages.map((activity) => (activity.type === "usage" ? activity.cumulative.inputTokens : 0))).toEqual([120, 320]);
 
-    // The second call replays the reasoning (with its provider metadata), the call and its result.
-    const secondPrompt = model.doStreamCalls[1]?.prompt ?? [];
-    const assistant = secondPrompt.find((message) => message.role === "assistant");
-    expect(assistant?.content).toEqual([
-      { type: "reasoning", text: "I should use the tool.", providerOptions: REASONING_METADATA },
-      { type: "text", text: "Let me add." },
-      { type: "tool-call", toolCallId: "call-1", toolName: "add", input: { a: 2, b: 3 }, providerOptions: { openai: { itemId: "fc_1" } } },
-    ]);
-    const toolMessage = secondPrompt.find((message) => message.role === "tool");
-    expect(toolMessage?.content).toEqual([
-      { type: "tool-result", toolCallId: "call-1", toolName: "add", output: { type: "text", value: expect.stringContaining("5") } },
-    ]);
-    expect(model.doStreamCalls[0]?.tools?.map((tool) => tool.name)).toContain("add");
-    expect(secondPrompt[0]?.role).toBe("system");
-  });
+      // The second call replays the reasoning (with its provider metadata), the call and its result.
+      const secondPrompt = model.doStreamCalls[1]?.prompt ?? [];
+      const assistant = secondPrompt.find((message) => message.role === "assistant");
+      expect(assistant?.content).toEqual([
+        { type: "reasoning", text: "I should use the tool.", providerOptions: REASONING_METADATA },
+        { type: "text", text: "Let me add." },
+        {
+          type: "tool-call",
+          toolCallId: "call-1",
+          toolName: "add",
+          input: { a: 2, b: 3 },
+          providerOptions: { openai: { itemId: "fc_1" } },
+        },
+      ]);
+      const toolMessage = secondPrompt.find((message) => message.role === "tool");
+      expect(toolMessage?.content).toEqual([
+        { type: "tool-result", toolCallId: "call-1", toolName: "add", output: { type: "text", value: expect.stringContaining("5") } },
+      ]);
+      expect(model.doStreamCalls[0]?.tools?.map((tool) => tool.name)).toContain("add");
+      expect(secondPrompt[0]?.role).toBe("system");
+    },
+  );
 
   it("retries a rate-limited call as the server asks, then finishes", async () => {
     let calls = 0;
@@ -141,7 +170,10 @@ describe("a lash turn through an AI SDK model", () => {
         });
       },
     });
-    const runtime = LashRuntime.builder().withPolicy({ maxContextTokens: 128_000 }).withProvider(createAiSdkProvider(model)).buildEphemeral();
+    const runtime = LashRuntime.builder()
+      .withPolicy({ maxContextTokens: 128_000 })
+      .withProvider(createAiSdkProvider(model))
+      .buildEphemeral();
     const turn = await runtime.streamTurn(textInput("Hello"));
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "provider_error" } });
     expect(turn.errors[0]).toMatchObject({ code: "invalid_api_key" });
@@ -160,7 +192,10 @@ describe("a lash turn through an AI SDK model", () => {
         }),
       }),
     });
-    const runtime = LashRuntime.builder().withPolicy({ maxContextTokens: 128_000 }).withProvider(createAiSdkProvider(model)).buildEphemeral();
+    const runtime = LashRuntime.builder()
+      .withPolicy({ maxContextTokens: 128_000 })
+      .withProvider(createAiSdkProvider(model))
+      .buildEphemeral();
     const turn = await runtime.streamTurn(textInput("Hello"), {
       signal: controller.signal,
       activities: {

@@ -125,7 +125,13 @@ describe("stream parts → lash events and response", () => {
       { type: "tool-call", toolCallId: "call-1", toolName: "add", input: '{"a":1}', providerMetadata: metadata },
       finishPart("tool-calls"),
     ]);
-    const part = { type: "tool_call", callId: "call-1", toolName: "add", inputJson: '{"a":1}', replay: { opaque: { aiSdkProviderMetadata: metadata } } };
+    const part = {
+      type: "tool_call",
+      callId: "call-1",
+      toolName: "add",
+      inputJson: '{"a":1}',
+      replay: { opaque: { aiSdkProviderMetadata: metadata } },
+    };
     expect(events.filter((event) => event.type === "part")).toEqual([{ type: "part", part }]);
     expect(response.parts).toEqual([part]);
     expect(response.terminalReason).toBe("tool_use");
@@ -146,7 +152,9 @@ describe("stream parts → lash events and response", () => {
       { type: "tool_call", callId: "c3", toolName: "ping", inputJson: "{}" },
     ];
     expect(response.parts).toEqual(expected);
-    expect(events.filter((event) => event.type === "part").map((event) => (event.type === "part" ? event.part : undefined))).toEqual(expected);
+    expect(events.filter((event) => event.type === "part").map((event) => (event.type === "part" ? event.part : undefined))).toEqual(
+      expected,
+    );
   });
 
   it("leaves out calls the provider executed itself, and what lash does not keep", async () => {
@@ -188,12 +196,25 @@ describe("stream parts → lash events and response", () => {
       streamOf([...textParts("t", ["partial"]), { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }]),
     );
     expect(ProviderCallError.isInstance(error)).toBe(true);
-    expect((error as ProviderCallError).failure).toMatchObject({ kind: "stream", message: "Overloaded", code: "overloaded_error", retryable: true });
+    expect((error as ProviderCallError).failure).toMatchObject({
+      kind: "stream",
+      message: "Overloaded",
+      code: "overloaded_error",
+      retryable: true,
+    });
   });
 
   it("does not retry an error part that names a request problem", async () => {
-    const error = await thrownBy(() => streamOf([{ type: "error", error: { code: "context_length_exceeded", message: "This model's maximum context length is 8192 tokens." } }]));
-    expect((error as ProviderCallError).failure).toMatchObject({ kind: "validation", retryable: false, terminalReason: "context_overflow" });
+    const error = await thrownBy(() =>
+      streamOf([
+        { type: "error", error: { code: "context_length_exceeded", message: "This model's maximum context length is 8192 tokens." } },
+      ]),
+    );
+    expect((error as ProviderCallError).failure).toMatchObject({
+      kind: "validation",
+      retryable: false,
+      terminalReason: "context_overflow",
+    });
   });
 
   it("fails as a retryable stream failure when the stream ends without a finish part", async () => {
@@ -247,7 +268,10 @@ describe("what differs between the generations", () => {
   it('fails a "v4" stream that finished as interrupted as a retryable, incomplete stream', async () => {
     // What a v4 provider reports when the connection closed cleanly before the provider's own end marker.
     const error = await thrownBy(() =>
-      streamOf([...textParts("t", ["cut sh"]), { type: "finish", finishReason: { unified: "interrupted", raw: undefined }, usage: usageOf(10, 2) }]),
+      streamOf([
+        ...textParts("t", ["cut sh"]),
+        { type: "finish", finishReason: { unified: "interrupted", raw: undefined }, usage: usageOf(10, 2) },
+      ]),
     );
     expect(ProviderCallError.isInstance(error)).toBe(true);
     expect((error as ProviderCallError).failure).toMatchObject({ kind: "stream", code: "stream_incomplete", retryable: true });
@@ -263,7 +287,13 @@ describe('mode "generate" (doComplete over doGenerate)', () => {
       warnings: [],
     };
     const v3 = new MockLanguageModelV3({
-      doGenerate: { ...common, content: [{ type: "text", text: "Hi." }, { type: "file", mediaType: "image/png", data: "iVBORw0KGgo=" }] },
+      doGenerate: {
+        ...common,
+        content: [
+          { type: "text", text: "Hi." },
+          { type: "file", mediaType: "image/png", data: "iVBORw0KGgo=" },
+        ],
+      },
     });
     const v4 = new MockLanguageModelV4({
       doGenerate: {
@@ -277,7 +307,10 @@ describe('mode "generate" (doComplete over doGenerate)', () => {
       },
     });
     const complete = (model: MockLanguageModelV3 | MockLanguageModelV4) =>
-      createAiSdkProvider(model, { mode: "generate" }).doComplete?.(lashRequest(), { signal: new AbortController().signal, emit: () => {} });
+      createAiSdkProvider(model, { mode: "generate" }).doComplete?.(lashRequest(), {
+        signal: new AbortController().signal,
+        emit: () => {},
+      });
     const expected = {
       fullText: "Hi.",
       parts: [{ type: "text", text: "Hi." }],
@@ -305,7 +338,10 @@ describe('mode "generate" (doComplete over doGenerate)', () => {
     const provider = createAiSdkProvider(model, { mode: "generate" });
     expect(provider.doStream).toBeUndefined();
     const emitted: unknown[] = [];
-    const response = await provider.doComplete?.(lashRequest(), { signal: new AbortController().signal, emit: (event) => void emitted.push(event) });
+    const response = await provider.doComplete?.(lashRequest(), {
+      signal: new AbortController().signal,
+      emit: (event) => void emitted.push(event),
+    });
     expect(emitted).toEqual([]);
     expect(model.doGenerateCalls).toHaveLength(1);
     expect(response).toEqual({

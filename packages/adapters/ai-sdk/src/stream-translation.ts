@@ -12,11 +12,7 @@ import {
   readableContent,
   readableStreamPart,
 } from "./model-output-types.js";
-import {
-  mergeProviderMetadata,
-  reasoningReplayFromMetadata,
-  toolCallReplayFromMetadata,
-} from "./provider-metadata-replay.js";
+import { mergeProviderMetadata, reasoningReplayFromMetadata, toolCallReplayFromMetadata } from "./provider-metadata-replay.js";
 import { rawUsageFromAiSdk, terminalReasonFromAiSdk, usageFromAiSdk } from "./usage-mapping.js";
 
 type ToolCallPart = Extract<LlmOutputPart, { type: "tool_call" }>;
@@ -192,12 +188,15 @@ export class StreamTranslator {
 
   /** Tool calls whose input streamed but whose `tool-call` part never came. */
   #unfinishedToolCalls(): ToolCallPart[] {
-    return this.#toolInputs.parts().filter((call) => !this.#settledToolCalls.has(call.callId)).map((call) => {
-      const rawText = this.#toolInputEncodings.get(call.callId) === "text";
-      // The specification says a tool call's input is JSON even when its pieces stream as plain text.
-      const inputJson = rawText ? JSON.stringify(call.inputJson) : call.inputJson === "" ? "{}" : call.inputJson;
-      return { ...call, inputJson };
-    });
+    return this.#toolInputs
+      .parts()
+      .filter((call) => !this.#settledToolCalls.has(call.callId))
+      .map((call) => {
+        const rawText = this.#toolInputEncodings.get(call.callId) === "text";
+        // The specification says a tool call's input is JSON even when its pieces stream as plain text.
+        const inputJson = rawText ? JSON.stringify(call.inputJson) : call.inputJson === "" ? "{}" : call.inputJson;
+        return { ...call, inputJson };
+      });
   }
 
   /**

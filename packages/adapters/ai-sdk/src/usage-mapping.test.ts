@@ -31,7 +31,7 @@ describe("usageFromAiSdk", () => {
     expect(usageFromAiSdk(usage, false)).toEqual({ inputTokens: 100, outputTokens: 7, cachedInputTokens: 50, reasoningTokens: 3 });
   });
 
-  it("reads a \"v3\" record the same way (the shape did not change)", () => {
+  it('reads a "v3" record the same way (the shape did not change)', () => {
     const usage: LanguageModelV3Usage = {
       inputTokens: { total: 1_000, noCache: 300, cacheRead: 600, cacheWrite: 100 },
       outputTokens: { total: 300, text: 100, reasoning: 200 },

@@ -27,7 +27,12 @@ export function gatewayModel(baseUrl: string, generation: Generation = "v4"): Ai
 }
 
 /** A gateway exchange with the given timeline (and optional expectations for the conformance suite). */
-export function gatewayScript(name: string, timeline: TimelineEvent[], generation: Generation, expectedProvider?: Record<string, unknown>): WireScript {
+export function gatewayScript(
+  name: string,
+  timeline: TimelineEvent[],
+  generation: Generation,
+  expectedProvider?: Record<string, unknown>,
+): WireScript {
   const gateway = GATEWAYS[generation];
   return parseWireScript(
     {
@@ -50,7 +55,12 @@ export function gatewayScript(name: string, timeline: TimelineEvent[], generatio
   );
 }
 
-const SSE_START: TimelineEvent = { at: 0, event: "response_start", status: 200, headers: [{ name: "content-type", value: "text/event-stream" }] };
+const SSE_START: TimelineEvent = {
+  at: 0,
+  event: "response_start",
+  status: 200,
+  headers: [{ name: "content-type", value: "text/event-stream" }],
+};
 
 function sse(parts: readonly SharedStreamPart[]): TimelineEvent[] {
   return parts.map((part): TimelineEvent => ({ at: 0, event: "sse", data: JSON.stringify(part) }));
@@ -73,8 +83,15 @@ export function errorScript(
   error: Record<string, unknown>,
   options: { generation?: Generation; headers?: Record<string, string> } = {},
 ): WireScript {
-  const headers = [{ name: "content-type", value: "application/json" }, ...Object.entries(options.headers ?? {}).map(([headerName, value]) => ({ name: headerName, value }))];
-  return gatewayScript(name, [{ at: 0, event: "http_error", status, headers, body: JSON.stringify({ error }) }], options.generation ?? "v4");
+  const headers = [
+    { name: "content-type", value: "application/json" },
+    ...Object.entries(options.headers ?? {}).map(([headerName, value]) => ({ name: headerName, value })),
+  ];
+  return gatewayScript(
+    name,
+    [{ at: 0, event: "http_error", status, headers, body: JSON.stringify({ error }) }],
+    options.generation ?? "v4",
+  );
 }
 
 /**
@@ -90,14 +107,21 @@ function finishWithMirroredUsage(unified: "stop" | "tool-calls", input: number, 
 
 /** The scripts the model provider conformance suite runs against the adapter, for one generation. */
 export function conformanceScripts(generation: Generation): WireScript[] {
-  const stream = (name: string, parts: readonly SharedStreamPart[], options: { ending?: TimelineEvent[]; expectedProvider?: Record<string, unknown> } = {}) =>
-    streamScript(name, parts, { ...options, generation });
+  const stream = (
+    name: string,
+    parts: readonly SharedStreamPart[],
+    options: { ending?: TimelineEvent[]; expectedProvider?: Record<string, unknown> } = {},
+  ) => streamScript(name, parts, { ...options, generation });
   const error = (name: string, status: number, body: Record<string, unknown>, headers?: Record<string, string>) =>
     errorScript(name, status, body, { generation, ...(headers === undefined ? {} : { headers }) });
   return [
     stream(
       "ai-gateway.text-stream",
-      [{ type: "stream-start", warnings: [] }, ...textParts("t", ["Hello", " there", ", héllo ✓."]), finishWithMirroredUsage("stop", 21, 6, 8)],
+      [
+        { type: "stream-start", warnings: [] },
+        ...textParts("t", ["Hello", " there", ", héllo ✓."]),
+        finishWithMirroredUsage("stop", 21, 6, 8),
+      ],
       { expectedProvider: { terminal_reason: "stop", text: "Hello there, héllo ✓." } },
     ),
     stream(

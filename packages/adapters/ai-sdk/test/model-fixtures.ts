@@ -32,7 +32,10 @@ export interface FinishPart {
 /** A stream part with a shape both generations share (assignable to the part types of both). */
 export type SharedStreamPart = LanguageModelV3StreamPart & LanguageModelV4StreamPart;
 
-export type TextPart = { type: "text-start"; id: string } | { type: "text-delta"; id: string; delta: string } | { type: "text-end"; id: string };
+export type TextPart =
+  | { type: "text-start"; id: string }
+  | { type: "text-delta"; id: string; delta: string }
+  | { type: "text-end"; id: string };
 
 /** A usage record with every field set (cache writes and text tokens derived). */
 export function usageOf(
@@ -60,11 +63,7 @@ export function finishPart(unified: UnifiedFinishReason = "stop", usage: Usage =
 
 /** The parts of one text block streamed in `pieces`. */
 export function textParts(id: string, pieces: readonly string[]): TextPart[] {
-  return [
-    { type: "text-start", id },
-    ...pieces.map((delta): TextPart => ({ type: "text-delta", id, delta })),
-    { type: "text-end", id },
-  ];
+  return [{ type: "text-start", id }, ...pieces.map((delta): TextPart => ({ type: "text-delta", id, delta })), { type: "text-end", id }];
 }
 
 interface ModelSettings {
@@ -84,7 +83,10 @@ function replies<Part>(calls: ReadonlyArray<readonly Part[]>): () => Promise<{ s
 }
 
 /** An AI SDK 7 (`"v4"`) mock model that answers its n-th `doStream` call with the n-th list of parts. */
-export function streamingModel(calls: ReadonlyArray<readonly LanguageModelV4StreamPart[]>, settings: ModelSettings = {}): MockLanguageModelV4 {
+export function streamingModel(
+  calls: ReadonlyArray<readonly LanguageModelV4StreamPart[]>,
+  settings: ModelSettings = {},
+): MockLanguageModelV4 {
   return new MockLanguageModelV4({
     provider: settings.provider ?? "mock-provider",
     modelId: settings.modelId ?? "mock-model-id",
@@ -93,7 +95,10 @@ export function streamingModel(calls: ReadonlyArray<readonly LanguageModelV4Stre
 }
 
 /** An AI SDK 6 (`"v3"`) mock model that answers its n-th `doStream` call with the n-th list of parts. */
-export function streamingModelV3(calls: ReadonlyArray<readonly LanguageModelV3StreamPart[]>, settings: ModelSettings = {}): MockLanguageModelV3 {
+export function streamingModelV3(
+  calls: ReadonlyArray<readonly LanguageModelV3StreamPart[]>,
+  settings: ModelSettings = {},
+): MockLanguageModelV3 {
   return new MockLanguageModelV3({
     provider: settings.provider ?? "mock-provider",
     modelId: settings.modelId ?? "mock-model-id",
@@ -116,7 +121,11 @@ export interface StreamOutcome {
 }
 
 /** Drives `provider.doStream` to its end: the streamed events, and the final response. */
-export async function runStream(provider: ModelProvider, request: LlmRequest, signal: AbortSignal = new AbortController().signal): Promise<StreamOutcome> {
+export async function runStream(
+  provider: ModelProvider,
+  request: LlmRequest,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<StreamOutcome> {
   if (provider.doStream === undefined) throw new Error("the provider does not implement doStream");
   const events: LlmStreamEvent[] = [];
   let response: LlmResponse | undefined;

@@ -124,7 +124,9 @@ export function providerErrorFrom(error: unknown, context: FailureContext): unkn
     return new ProviderCallError(failureFromApiError(error as APIError & { status: number }), { cause: error });
   }
   try {
-    return new ProviderCallError(providerFailureFromTransport(error, { signal: context.signal, deadline: context.deadline }), { cause: error });
+    return new ProviderCallError(providerFailureFromTransport(error, { signal: context.signal, deadline: context.deadline }), {
+      cause: error,
+    });
   } catch (abort) {
     // `providerFailureFromTransport` throws the caller's abort when the signal fired meanwhile.
     return abort;

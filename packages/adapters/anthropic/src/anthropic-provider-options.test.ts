@@ -24,7 +24,9 @@ describe("createAnthropicProvider options", () => {
       timeouts: { requestTimeoutMs: 300_000, chunkTimeoutMs: 120_000 },
     });
     // With thinking on, the answer keeps the default output budget after the thinking budget.
-    expect(resolveAnthropicOptions({ apiKey: "key", thinking: { budgetTokens: 4096 } }).maxOutputTokens).toBe(4096 + DEFAULT_MAX_OUTPUT_TOKENS);
+    expect(resolveAnthropicOptions({ apiKey: "key", thinking: { budgetTokens: 4096 } }).maxOutputTokens).toBe(
+      4096 + DEFAULT_MAX_OUTPUT_TOKENS,
+    );
   });
 
   it("describes itself as a lash.provider.v1 provider", () => {
@@ -42,7 +44,11 @@ describe("createAnthropicProvider options", () => {
     ["an empty API key", { apiKey: " " }, /apiKey/],
     ["a relative base URL", { apiKey: "k", baseURL: "/v1" }, /baseURL/],
     ["a small thinking budget", { apiKey: "k", thinking: { budgetTokens: 100 } }, /at least 1024/],
-    ["a thinking budget above max tokens", { apiKey: "k", thinking: { budgetTokens: 4096 }, maxOutputTokens: 4096 }, /below maxOutputTokens/],
+    [
+      "a thinking budget above max tokens",
+      { apiKey: "k", thinking: { budgetTokens: 4096 }, maxOutputTokens: 4096 },
+      /below maxOutputTokens/,
+    ],
     ["a fractional max tokens", { apiKey: "k", maxOutputTokens: 10.5 }, /maxOutputTokens/],
     ["an unknown retention", { apiKey: "k", cacheRetention: "forever" as "long" }, /cacheRetention/],
     ["a negative timeout", { apiKey: "k", timeouts: { chunkTimeoutMs: -1 } }, /chunkTimeoutMs/],

@@ -48,12 +48,15 @@ describe("shared wire-script fixtures", () => {
     expect(fixtures.map((script) => script.name)).toEqual(["anthropic.messages-hard-quota-400", "anthropic.messages-text-stream"]);
   });
 
-  it.each(fixtures.map((script) => [script.name, script] as const))("%s: matches the request and meets expected_provider", async (_name, script) => {
-    const { provider, server } = await serve([script]);
-    const run = await runProvider(provider, userRequest("Hello"));
-    expect(server.mismatches).toEqual([]);
-    expect(expectationProblems(script.expected_provider, run)).toEqual([]);
-  });
+  it.each(fixtures.map((script) => [script.name, script] as const))(
+    "%s: matches the request and meets expected_provider",
+    async (_name, script) => {
+      const { provider, server } = await serve([script]);
+      const run = await runProvider(provider, userRequest("Hello"));
+      expect(server.mismatches).toEqual([]);
+      expect(expectationProblems(script.expected_provider, run)).toEqual([]);
+    },
+  );
 
   it("anthropic.messages-text-stream: streams the text, usage and request id", async () => {
     const { provider, server } = await serve([fixture("anthropic.messages-text-stream")]);
@@ -79,7 +82,12 @@ describe("shared wire-script fixtures", () => {
 describe("streams", () => {
   it("assembles a tool call from input_json_delta fragments, one splitting a character at the byte level", async () => {
     const fragments = ['{"city": "Mün', 'chen 🎉", ', '"days": 3}'];
-    const events = [messageStart(), ...textBlock(0, ["Checking."]), ...toolUseBlock(1, "toolu_01", "weather", fragments), ...messageEnd("tool_use", { output_tokens: 30 })];
+    const events = [
+      messageStart(),
+      ...textBlock(0, ["Checking."]),
+      ...toolUseBlock(1, "toolu_01", "weather", fragments),
+      ...messageEnd("tool_use", { output_tokens: 30 }),
+    ];
     const wire = utf8(events.map(frame).join(""));
     // Cut inside the four bytes of 🎉 (F0 9F 8E 89).
     const cut = wire.indexOf(0xf0) + 2;
@@ -89,7 +97,11 @@ describe("streams", () => {
     const toolPart = { type: "tool_call", callId: "toolu_01", toolName: "weather", inputJson: fragments.join("") };
     expect(run.events).toContainEqual({ type: "part", part: toolPart });
     expect(JSON.parse(toolPart.inputJson)).toEqual({ city: "München 🎉", days: 3 });
-    expect(run.response).toMatchObject({ terminalReason: "tool_use", fullText: "Checking.", parts: [{ type: "text", text: "Checking." }, toolPart] });
+    expect(run.response).toMatchObject({
+      terminalReason: "tool_use",
+      fullText: "Checking.",
+      parts: [{ type: "text", text: "Checking." }, toolPart],
+    });
   });
 
   it("streams thinking and keeps its signature for the replay, before the tool call", async () => {
@@ -114,7 +126,12 @@ describe("streams", () => {
   });
 
   it("keeps redacted thinking opaque", async () => {
-    const events = [messageStart(), ...redactedThinkingBlock(0, "EmwKAhgBEgy3va3pzix"), ...textBlock(1, ["Done."]), ...messageEnd("end_turn")];
+    const events = [
+      messageStart(),
+      ...redactedThinkingBlock(0, "EmwKAhgBEgy3va3pzix"),
+      ...textBlock(1, ["Done."]),
+      ...messageEnd("end_turn"),
+    ];
     const { provider } = await serve([streamScript("redacted", events)]);
     const run = await runProvider(provider, userRequest("Go"));
     expect(run.response?.parts).toEqual([
@@ -141,7 +158,11 @@ describe("streams", () => {
     const events = [
       messageStart(),
       { type: "ping" },
-      { type: "content_block_start", index: 0, content_block: { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} } },
+      {
+        type: "content_block_start",
+        index: 0,
+        content_block: { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} },
+      },
       { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: "{}" } },
       { type: "content_block_stop", index: 0 },
       { type: "brand_new_event", detail: 1 },
@@ -155,7 +176,9 @@ describe("streams", () => {
   });
 
   it("reads data-only frames (no event: lines), as the shared fixtures send them", async () => {
-    const chunks = [messageStart(), ...textBlock(0, ["plain"]), ...messageEnd("end_turn")].map((event) => `data: ${JSON.stringify(event)}\n\n`);
+    const chunks = [messageStart(), ...textBlock(0, ["plain"]), ...messageEnd("end_turn")].map(
+      (event) => `data: ${JSON.stringify(event)}\n\n`,
+    );
     const { provider } = await serve([chunkScript("data-only", chunks)]);
     expect((await runProvider(provider, userRequest("Go"))).response?.fullText).toBe("plain");
   });
@@ -172,7 +195,12 @@ describe("failures", () => {
     const { provider } = await serve([chunkScript("error-event", chunks)]);
     const run = await runProvider(provider, userRequest("Go"));
     expect(texts(run.events, "delta")).toEqual(["Half"]);
-    expect(failureOf(run)).toMatchObject({ kind: "stream", code: "overloaded_error", retryable: true, message: "stream error (overloaded_error): Overloaded" });
+    expect(failureOf(run)).toMatchObject({
+      kind: "stream",
+      code: "overloaded_error",
+      retryable: true,
+      message: "stream error (overloaded_error): Overloaded",
+    });
   });
 
   it("classifies a 529 overloaded answer as retryable with its Retry-After", async () => {
@@ -184,19 +212,44 @@ describe("failures", () => {
   });
 
   it.each([
-    ["authentication", 401, { type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } }, { kind: "auth", retryable: false }],
+    [
+      "authentication",
+      401,
+      { type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } },
+      { kind: "auth", retryable: false },
+    ],
     ["permission", 403, { type: "error", error: { type: "permission_error", message: "not allowed" } }, { kind: "auth", retryable: false }],
-    ["unknown model", 404, { type: "error", error: { type: "not_found_error", message: "model: claude-nope" } }, { kind: "unsupported", retryable: false }],
+    [
+      "unknown model",
+      404,
+      { type: "error", error: { type: "not_found_error", message: "model: claude-nope" } },
+      { kind: "unsupported", retryable: false },
+    ],
     [
       "context overflow",
       400,
       { type: "error", error: { type: "invalid_request_error", message: "prompt is too long: 210000 tokens > 200000 maximum" } },
       { kind: "validation", retryable: false, terminalReason: "context_overflow" },
     ],
-    ["validation", 400, { type: "error", error: { type: "invalid_request_error", message: "messages: field required" } }, { kind: "validation", retryable: false }],
-    ["too large", 413, { type: "error", error: { type: "request_too_large", message: "Request exceeds the maximum size" } }, { kind: "validation", retryable: false }],
+    [
+      "validation",
+      400,
+      { type: "error", error: { type: "invalid_request_error", message: "messages: field required" } },
+      { kind: "validation", retryable: false },
+    ],
+    [
+      "too large",
+      413,
+      { type: "error", error: { type: "request_too_large", message: "Request exceeds the maximum size" } },
+      { kind: "validation", retryable: false },
+    ],
     ["billing", 402, { type: "error", error: { type: "billing_error", message: "payment required" } }, { kind: "quota", retryable: false }],
-    ["rate limit", 429, { type: "error", error: { type: "rate_limit_error", message: "Number of requests has exceeded your rate limit" } }, { kind: "http", retryable: true }],
+    [
+      "rate limit",
+      429,
+      { type: "error", error: { type: "rate_limit_error", message: "Number of requests has exceeded your rate limit" } },
+      { kind: "http", retryable: true },
+    ],
     ["server error", 500, "<html>upstream broke</html>", { kind: "http", retryable: true, raw: "<html>upstream broke</html>" }],
   ])("classifies an HTTP error: %s", async (_name, status, body, expected) => {
     const { provider } = await serve([errorScript(String(status), status, body)]);
@@ -223,7 +276,11 @@ describe("failures", () => {
 
   it.each([
     ["data that is not JSON", ["data: {not json\n\n"], /not JSON/],
-    ["content before message_start", [frame({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } })], /before message_start/],
+    [
+      "content before message_start",
+      [frame({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } })],
+      /before message_start/,
+    ],
     [
       "a delta for a block that never started",
       [frame(messageStart()), frame({ type: "content_block_delta", index: 4, delta: { type: "text_delta", text: "x" } })],
@@ -231,10 +288,18 @@ describe("failures", () => {
     ],
     [
       "a delta that does not fit its block",
-      [frame(messageStart()), ...toolUseBlock(0, "toolu_1", "t", []).slice(0, 1).map(frame), frame({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "x" } })],
+      [
+        frame(messageStart()),
+        ...toolUseBlock(0, "toolu_1", "t", []).slice(0, 1).map(frame),
+        frame({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "x" } }),
+      ],
       /text_delta for content block 0, a tool_use block/,
     ],
-    ["a field of the wrong type", [frame(messageStart()), frame({ type: "content_block_start", index: "zero", content_block: { type: "text" } })], /malformed content_block_start event: index/],
+    [
+      "a field of the wrong type",
+      [frame(messageStart()), frame({ type: "content_block_start", index: "zero", content_block: { type: "text" } })],
+      /malformed content_block_start event: index/,
+    ],
     ["a negative token count", [frame(messageStart({ input_tokens: -5 }))], /malformed message_start event: message.usage.input_tokens/],
   ])("fails malformed streams as non-retryable stream failures: %s", async (_name, chunks, message) => {
     const { provider } = await serve([chunkScript("malformed", chunks)]);
@@ -261,9 +326,12 @@ describe("timeouts and aborts", () => {
 
   it("stops the request at once on abort and surfaces the abort", async () => {
     // The stream never ends and no timeout is set: only the abort can end the call.
-    const { provider, server } = await serve([chunkScript("endless", [frame(messageStart()), ...textBlock(0, ["first"]).slice(0, 2).map(frame)], "timeout")], {
-      timeouts: { requestTimeoutMs: null, chunkTimeoutMs: null },
-    });
+    const { provider, server } = await serve(
+      [chunkScript("endless", [frame(messageStart()), ...textBlock(0, ["first"]).slice(0, 2).map(frame)], "timeout")],
+      {
+        timeouts: { requestTimeoutMs: null, chunkTimeoutMs: null },
+      },
+    );
     const controller = new AbortController();
     const reason = new Error("user cancelled");
     const seen: LlmStreamEvent[] = [];

@@ -89,7 +89,10 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Anth
     cacheRetention: resolved.cacheRetention,
   };
 
-  async function* doStream(request: LlmRequest, callOptions: { readonly signal: AbortSignal }): AsyncGenerator<LlmStreamPart, void, undefined> {
+  async function* doStream(
+    request: LlmRequest,
+    callOptions: { readonly signal: AbortSignal },
+  ): AsyncGenerator<LlmStreamPart, void, undefined> {
     const { signal } = callOptions;
     signal.throwIfAborted();
     const body = buildMessagesRequest(request, requestSettings);

@@ -3,7 +3,12 @@ import { ProviderCallError } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
 import { anthropicToolUseId, buildMessagesRequest, type MessagesRequestSettings } from "./anthropic-request-mapping.js";
 
-const settings: MessagesRequestSettings = { defaultModel: "claude-default", maxOutputTokens: 1000, thinkingBudgetTokens: undefined, cacheRetention: "none" };
+const settings: MessagesRequestSettings = {
+  defaultModel: "claude-default",
+  maxOutputTokens: 1000,
+  thinkingBudgetTokens: undefined,
+  cacheRetention: "none",
+};
 
 function request(overrides: Partial<LlmRequest>): LlmRequest {
   return { model: "claude-test", messages: [], attachments: [], tools: [], toolChoice: "auto", ...overrides };
@@ -16,7 +21,13 @@ describe("buildMessagesRequest", () => {
     const body = buildMessagesRequest(
       request({
         messages: [
-          { role: "system", blocks: [{ type: "text", text: "Be brief." }, { type: "text", text: "  " }] },
+          {
+            role: "system",
+            blocks: [
+              { type: "text", text: "Be brief." },
+              { type: "text", text: "  " },
+            ],
+          },
           { role: "user", blocks: [{ type: "text", text: "Hi" }] },
           { role: "assistant", blocks: [{ type: "text", text: "Hello" }] },
           { role: "system", blocks: [{ type: "text", text: "Runtime note:\nlimit reached" }] },
@@ -50,7 +61,13 @@ describe("buildMessagesRequest", () => {
       settings,
     );
     expect(body.messages).toEqual([
-      { role: "user", content: [{ type: "text", text: "one" }, { type: "text", text: "two" }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "one" },
+          { type: "text", text: "two" },
+        ],
+      },
       { role: "assistant", content: [{ type: "tool_use", id: "call_1", name: "add", input: { a: 1 } }] },
       {
         role: "user",
@@ -72,7 +89,11 @@ describe("buildMessagesRequest", () => {
             blocks: [
               { type: "reasoning", text: "Let me think.", replay: { signature: "sig-1", redacted: false, summary: [] } },
               { type: "reasoning", text: "", replay: { encryptedContent: "opaque-data", redacted: true, summary: [] } },
-              { type: "reasoning", text: "from another provider", replay: { itemId: "rs_1", encryptedContent: "enc", redacted: false, summary: [] } },
+              {
+                type: "reasoning",
+                text: "from another provider",
+                replay: { itemId: "rs_1", encryptedContent: "enc", redacted: false, summary: [] },
+              },
               { type: "reasoning", text: "display only" },
               { type: "tool_call", callId: "toolu_1", toolName: "look", inputJson: "not json" },
             ],
@@ -98,7 +119,16 @@ describe("buildMessagesRequest", () => {
           { mediaType: "image/png", data: pngBytes },
           { mediaType: "application/pdf", data: new Uint8Array([0x25, 0x50, 0x44, 0x46]) },
         ],
-        messages: [{ role: "user", blocks: [{ type: "text", text: "look" }, { type: "image", attachmentIndex: 0 }, { type: "image", attachmentIndex: 1 }] }],
+        messages: [
+          {
+            role: "user",
+            blocks: [
+              { type: "text", text: "look" },
+              { type: "image", attachmentIndex: 0 },
+              { type: "image", attachmentIndex: 1 },
+            ],
+          },
+        ],
       }),
       settings,
     );
@@ -108,11 +138,15 @@ describe("buildMessagesRequest", () => {
       { type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBERg==" } },
     ]);
 
-    const missing = (): unknown => buildMessagesRequest(request({ messages: [{ role: "user", blocks: [{ type: "image", attachmentIndex: 3 }] }] }), settings);
+    const missing = (): unknown =>
+      buildMessagesRequest(request({ messages: [{ role: "user", blocks: [{ type: "image", attachmentIndex: 3 }] }] }), settings);
     expect(missing).toThrow(/attachment 3/);
     const unsupported = (): unknown =>
       buildMessagesRequest(
-        request({ attachments: [{ mediaType: "image/bmp", data: pngBytes }], messages: [{ role: "user", blocks: [{ type: "image", attachmentIndex: 0 }] }] }),
+        request({
+          attachments: [{ mediaType: "image/bmp", data: pngBytes }],
+          messages: [{ role: "user", blocks: [{ type: "image", attachmentIndex: 0 }] }],
+        }),
         settings,
       );
     let thrown: unknown;
@@ -136,7 +170,9 @@ describe("buildMessagesRequest", () => {
       }),
       { ...settings, thinkingBudgetTokens: 2048 },
     );
-    expect(body.tools).toEqual([{ name: "add", description: "Add.", input_schema: { type: "object", properties: { a: { type: "number" } } } }]);
+    expect(body.tools).toEqual([
+      { name: "add", description: "Add.", input_schema: { type: "object", properties: { a: { type: "number" } } } },
+    ]);
     expect(body.tool_choice).toEqual({ type: "any" });
     expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 2048 });
     expect(body.output_config).toEqual({ format: { type: "json_schema", schema: { type: "object" } } });
@@ -158,7 +194,13 @@ describe("buildMessagesRequest", () => {
         { name: "b", description: "B", inputSchema: { type: "object" } },
       ],
       messages: [
-        { role: "system", blocks: [{ type: "text", text: "first" }, { type: "text", text: "second" }] },
+        {
+          role: "system",
+          blocks: [
+            { type: "text", text: "first" },
+            { type: "text", text: "second" },
+          ],
+        },
         { role: "user", blocks: [{ type: "text", text: "u1", cacheBreakpoint: true }] },
         { role: "assistant", blocks: [{ type: "text", text: "a1" }] },
         { role: "user", blocks: [{ type: "text", text: "u2", cacheBreakpoint: true }] },
@@ -173,7 +215,10 @@ describe("buildMessagesRequest", () => {
       expect(marked).toHaveLength(4);
       expect(body.tools?.[0]).not.toHaveProperty("cache_control");
       expect(body.tools?.[1]).toMatchObject({ cache_control: { type: "ephemeral" } });
-      expect(body.system).toEqual([{ type: "text", text: "first" }, { type: "text", text: "second", cache_control: { type: "ephemeral" } }]);
+      expect(body.system).toEqual([
+        { type: "text", text: "first" },
+        { type: "text", text: "second", cache_control: { type: "ephemeral" } },
+      ]);
       expect(body.messages[0]?.content).toEqual([{ type: "text", text: "u1" }]);
       expect(body.messages[2]?.content).toEqual([{ type: "text", text: "u2", cache_control: { type: "ephemeral" } }]);
       expect(body.messages[4]?.content).toEqual([{ type: "text", text: "u3", cache_control: { type: "ephemeral" } }]);

@@ -62,7 +62,8 @@ function base64Of(data: Uint8Array): string {
 
 function attachmentBlock(attachments: readonly LlmAttachment[], index: number): ContentBlockParam {
   const attachment = attachments[index];
-  if (attachment === undefined) throw invalidRequest(`image block refers to attachment ${index}, but the request has ${attachments.length}`);
+  if (attachment === undefined)
+    throw invalidRequest(`image block refers to attachment ${index}, but the request has ${attachments.length}`);
   const mediaType = attachment.mediaType.toLowerCase();
   if (IMAGE_MEDIA_TYPES.has(mediaType)) {
     return { type: "image", source: { type: "base64", media_type: mediaType as ImageMediaType, data: base64Of(attachment.data) } };
@@ -70,7 +71,9 @@ function attachmentBlock(attachments: readonly LlmAttachment[], index: number): 
   if (mediaType === "application/pdf") {
     return { type: "document", source: { type: "base64", media_type: "application/pdf", data: base64Of(attachment.data) } };
   }
-  throw invalidRequest(`attachment ${index} has media type ${JSON.stringify(attachment.mediaType)}, which the Messages API does not accept`);
+  throw invalidRequest(
+    `attachment ${index} has media type ${JSON.stringify(attachment.mediaType)}, which the Messages API does not accept`,
+  );
 }
 
 /**
@@ -82,7 +85,9 @@ function reasoningBlock(block: Extract<LlmBlock, { type: "reasoning" }>): Conten
   const replay = block.replay;
   if (replay === undefined) return undefined;
   if (replay.redacted) {
-    return replay.encryptedContent === undefined || replay.encryptedContent === "" ? undefined : { type: "redacted_thinking", data: replay.encryptedContent };
+    return replay.encryptedContent === undefined || replay.encryptedContent === ""
+      ? undefined
+      : { type: "redacted_thinking", data: replay.encryptedContent };
   }
   if (replay.signature === undefined || replay.signature === "") return undefined;
   return { type: "thinking", thinking: block.text, signature: replay.signature };
@@ -167,8 +172,9 @@ function mapConversation(request: LlmRequest, marks: CacheMarks): ConversationMa
       else turns.push({ role: mapped.role, blocks: [mapped.block] });
     }
   }
-  const messages = turns.map((turn): MessageParam =>
-    turn.role === "user" ? { role: "user", content: toolResultsFirst(turn.blocks) } : { role: "assistant", content: turn.blocks },
+  const messages = turns.map(
+    (turn): MessageParam =>
+      turn.role === "user" ? { role: "user", content: toolResultsFirst(turn.blocks) } : { role: "assistant", content: turn.blocks },
   );
   return { system, messages };
 }
@@ -212,12 +218,7 @@ function cacheControl(retention: AnthropicCacheRetention): CacheControlEphemeral
  * system block, and the explicit breakpoints of the conversation. The API allows four; when there
  * are more, the latest explicit ones are kept, since each covers everything before it.
  */
-function applyCacheControl(
-  retention: AnthropicCacheRetention,
-  tools: Tool[],
-  system: TextBlockParam[],
-  marks: CacheMarks,
-): void {
+function applyCacheControl(retention: AnthropicCacheRetention, tools: Tool[], system: TextBlockParam[], marks: CacheMarks): void {
   const control = cacheControl(retention);
   if (control === undefined) return;
   const fixed: Array<{ cache_control?: CacheControlEphemeral | null }> = [];

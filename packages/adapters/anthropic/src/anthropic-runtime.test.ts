@@ -4,7 +4,15 @@ import { startWireScriptServer, type WireScript, type WireScriptServer } from "@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createAnthropicProvider } from "./index.js";
-import { errorScript, messageEnd, messageStart, streamScript, textBlock, thinkingBlock, toolUseBlock } from "../test/anthropic-wire-streams.js";
+import {
+  errorScript,
+  messageEnd,
+  messageStart,
+  streamScript,
+  textBlock,
+  thinkingBlock,
+  toolUseBlock,
+} from "../test/anthropic-wire-streams.js";
 
 /*
  * Full runtime turns over loopback HTTP: the runtime's request projection, the adapter, the SDK's
@@ -76,7 +84,10 @@ describe("a LashRuntime turn over the Anthropic adapter", () => {
 
     // The second request carries the signed thinking block before the tool use, then the result.
     expect(server.requests).toHaveLength(2);
-    const second = server.requests[1]?.body as { messages: Array<{ role: string; content: Array<Record<string, unknown>> }>; system?: unknown };
+    const second = server.requests[1]?.body as {
+      messages: Array<{ role: string; content: Array<Record<string, unknown>> }>;
+      system?: unknown;
+    };
     expect(second.system).toBeDefined();
     const assistant = second.messages.at(-2);
     expect(assistant?.role).toBe("assistant");
@@ -117,7 +128,10 @@ describe("a LashRuntime turn over the Anthropic adapter", () => {
   });
 
   it("retries 429 and 529 answers with Retry-After, then succeeds", async () => {
-    const rateLimited = { type: "error", error: { type: "rate_limit_error", message: "Number of request tokens has exceeded your per-minute rate limit" } };
+    const rateLimited = {
+      type: "error",
+      error: { type: "rate_limit_error", message: "Number of request tokens has exceeded your per-minute rate limit" },
+    };
     const overloaded = { type: "error", error: { type: "overloaded_error", message: "Overloaded" } };
     const { runtime, server, activities, sink } = await runtimeFor([
       errorScript("rate-limited", 429, rateLimited, [{ name: "retry-after", value: "1" }]),
@@ -139,7 +153,10 @@ describe("a LashRuntime turn over the Anthropic adapter", () => {
   });
 
   it("does not retry a quota failure and ends the turn with a provider error", async () => {
-    const quota = { type: "error", error: { type: "invalid_request_error", message: "Your credit balance is too low to access the Anthropic API." } };
+    const quota = {
+      type: "error",
+      error: { type: "invalid_request_error", message: "Your credit balance is too low to access the Anthropic API." },
+    };
     const { runtime, server, activities, sink } = await runtimeFor([errorScript("quota", 400, quota)]);
 
     const turn = await runtime.streamTurn(textInput("Hello"), { activities: sink });

@@ -83,7 +83,12 @@ export type AnthropicBlockDelta =
 
 /** A validated stream event. */
 export type AnthropicStreamEvent =
-  | { readonly type: "message_start"; readonly id: string | undefined; readonly model: string | undefined; readonly usage: AnthropicUsageCounts }
+  | {
+      readonly type: "message_start";
+      readonly id: string | undefined;
+      readonly model: string | undefined;
+      readonly usage: AnthropicUsageCounts;
+    }
   | { readonly type: "content_block_start"; readonly index: number; readonly block: AnthropicBlockStart }
   | { readonly type: "content_block_delta"; readonly index: number; readonly delta: AnthropicBlockDelta }
   | { readonly type: "content_block_stop"; readonly index: number }
@@ -140,7 +145,10 @@ function blockStart(value: unknown): AnthropicBlockStart {
       return { type: "thinking", thinking: thinking.thinking, signature: thinking.signature ?? "" };
     }
     case "redacted_thinking":
-      return { type: "redacted_thinking", data: parseWith(redactedThinkingBlockSchema, block, "content_block_start (redacted_thinking)").data };
+      return {
+        type: "redacted_thinking",
+        data: parseWith(redactedThinkingBlockSchema, block, "content_block_start (redacted_thinking)").data,
+      };
     case "tool_use": {
       const toolUse = parseWith(toolUseBlockSchema, block, "content_block_start (tool_use)");
       return { type: "tool_use", id: toolUse.id, name: toolUse.name, input: toolUse.input };
@@ -156,11 +164,17 @@ function blockDelta(value: unknown): AnthropicBlockDelta {
     case "text_delta":
       return { type: "text_delta", text: parseWith(textDeltaSchema, delta, "content_block_delta (text_delta)").text };
     case "input_json_delta":
-      return { type: "input_json_delta", partialJson: parseWith(inputJsonDeltaSchema, delta, "content_block_delta (input_json_delta)").partial_json };
+      return {
+        type: "input_json_delta",
+        partialJson: parseWith(inputJsonDeltaSchema, delta, "content_block_delta (input_json_delta)").partial_json,
+      };
     case "thinking_delta":
       return { type: "thinking_delta", thinking: parseWith(thinkingDeltaSchema, delta, "content_block_delta (thinking_delta)").thinking };
     case "signature_delta":
-      return { type: "signature_delta", signature: parseWith(signatureDeltaSchema, delta, "content_block_delta (signature_delta)").signature };
+      return {
+        type: "signature_delta",
+        signature: parseWith(signatureDeltaSchema, delta, "content_block_delta (signature_delta)").signature,
+      };
     default:
       return { type: "other", wireType: delta.type };
   }

@@ -21,7 +21,11 @@ describe("AnthropicStreamMapping", () => {
       type: "usage",
       usage: { inputTokens: 12, outputTokens: 9, cachedInputTokens: 5, reasoningTokens: 0 },
     });
-    expect(mapping.response()).toMatchObject({ terminalReason: "stop", fullText: "a", providerUsage: { input_tokens: 12, output_tokens: 9, cache_read_input_tokens: 5 } });
+    expect(mapping.response()).toMatchObject({
+      terminalReason: "stop",
+      fullText: "a",
+      providerUsage: { input_tokens: 12, output_tokens: 9, cache_read_input_tokens: 5 },
+    });
   });
 
   it("streams content a block starts with, and keeps unsigned thinking display-only", () => {
@@ -48,7 +52,13 @@ describe("AnthropicStreamMapping", () => {
 
   it("orders the final parts by block index and ignores what follows message_stop", () => {
     const mapping = new AnthropicStreamMapping();
-    feed(mapping, [messageStart(), ...textBlock(1, ["second"]), ...thinkingBlock(0, ["first"], "sig"), ...messageEnd("end_turn"), ...textBlock(2, ["late"])]);
+    feed(mapping, [
+      messageStart(),
+      ...textBlock(1, ["second"]),
+      ...thinkingBlock(0, ["first"], "sig"),
+      ...messageEnd("end_turn"),
+      ...textBlock(2, ["late"]),
+    ]);
     expect(mapping.finished).toBe(true);
     expect(mapping.response().parts.map((part) => part.type)).toEqual(["reasoning", "text"]);
   });
@@ -56,8 +66,20 @@ describe("AnthropicStreamMapping", () => {
   it.each([
     ["a second message_start", [messageStart(), messageStart()], /second message_start/],
     ["a block started twice", [messageStart(), ...textBlock(0, []).slice(0, 1), ...textBlock(0, []).slice(0, 1)], /started twice/],
-    ["a delta after the block stopped", [messageStart(), ...textBlock(0, ["a"]), { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "b" } }], /already stopped/],
-    ["a signature on a text block", [messageStart(), ...textBlock(0, []).slice(0, 1), { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "s" } }], /signature_delta/],
+    [
+      "a delta after the block stopped",
+      [messageStart(), ...textBlock(0, ["a"]), { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "b" } }],
+      /already stopped/,
+    ],
+    [
+      "a signature on a text block",
+      [
+        messageStart(),
+        ...textBlock(0, []).slice(0, 1),
+        { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "s" } },
+      ],
+      /signature_delta/,
+    ],
   ])("rejects %s", (_name, events, message) => {
     const mapping = new AnthropicStreamMapping();
     let thrown: unknown;

@@ -203,7 +203,8 @@ export class AnthropicStreamMapping {
 
   #count(text: string): void {
     this.#characters += text.length;
-    if (this.#characters > LARGEST_RESPONSE_CHARACTERS) throw malformed(`the response is larger than ${LARGEST_RESPONSE_CHARACTERS} characters`);
+    if (this.#characters > LARGEST_RESPONSE_CHARACTERS)
+      throw malformed(`the response is larger than ${LARGEST_RESPONSE_CHARACTERS} characters`);
   }
 
   #startBlock(index: number, block: AnthropicBlockStart): LlmStreamEvent[] {

@@ -90,7 +90,9 @@ export function chunkScript(
 ): WireScript {
   const timeline: unknown[] = [{ at: 0, event: "response_start", status: 200, headers: SSE_HEADERS }];
   chunks.forEach((chunk, index) =>
-    timeline.push(typeof chunk === "string" ? { at: 1 + index, event: "chunk", data: chunk } : { at: 1 + index, event: "chunk", bytes: chunk }),
+    timeline.push(
+      typeof chunk === "string" ? { at: 1 + index, event: "chunk", data: chunk } : { at: 1 + index, event: "chunk", bytes: chunk },
+    ),
   );
   timeline.push({ at: 2 + chunks.length, event: last });
   return messagesScript(name, timeline);
@@ -102,7 +104,12 @@ export function silentScript(name: string): WireScript {
 }
 
 /** An HTTP error answer. */
-export function errorScript(name: string, status: number, body: unknown, headers: ReadonlyArray<{ name: string; value: string }> = []): WireScript {
+export function errorScript(
+  name: string,
+  status: number,
+  body: unknown,
+  headers: ReadonlyArray<{ name: string; value: string }> = [],
+): WireScript {
   return messagesScript(name, [
     {
       at: 0,

@@ -10,7 +10,11 @@ export interface ProviderRun {
 }
 
 /** Consumes one `doStream` call completely, keeping what it streamed even when it fails. */
-export async function runProvider(provider: ModelProvider, request: LlmRequest, signal: AbortSignal = new AbortController().signal): Promise<ProviderRun> {
+export async function runProvider(
+  provider: ModelProvider,
+  request: LlmRequest,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<ProviderRun> {
   if (provider.doStream === undefined) throw new Error("the provider has no doStream");
   const events: LlmStreamEvent[] = [];
   let response: LlmResponse | undefined;
@@ -28,7 +32,9 @@ export async function runProvider(provider: ModelProvider, request: LlmRequest, 
 /** The classified failure of a run that must have failed with a `ProviderCallError`. */
 export function failureOf(run: ProviderRun): ProviderFailure {
   if (!ProviderCallError.isInstance(run.error)) {
-    throw new Error(`expected a ProviderCallError, got ${run.error instanceof Error ? `${run.error.name}: ${run.error.message}` : String(run.error)}`);
+    throw new Error(
+      `expected a ProviderCallError, got ${run.error instanceof Error ? `${run.error.name}: ${run.error.message}` : String(run.error)}`,
+    );
   }
   return run.error.failure;
 }

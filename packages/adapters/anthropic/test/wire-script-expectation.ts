@@ -25,14 +25,18 @@ export function expectationProblems(expected: WireScriptExpectation | undefined,
     check("tool_names", names, expected.tool_names);
   }
   if (expected.status !== undefined) check("status", failure?.status, expected.status);
-  if (expected.retryable_after_classification !== undefined) check("retryable_after_classification", failure?.retryable, expected.retryable_after_classification);
+  if (expected.retryable_after_classification !== undefined)
+    check("retryable_after_classification", failure?.retryable, expected.retryable_after_classification);
   if (expected.retryable !== undefined) check("retryable", failure?.retryable, expected.retryable);
   if (expected.kind !== undefined) check("kind", failure?.kind, expected.kind.toLowerCase());
   if (expected.code !== undefined) check("code", failure?.code, expected.code);
   if (expected.stream_failure === true) check("stream_failure", failure?.kind, "stream");
-  if (expected.stream_error !== undefined && failure === undefined) problems.push(`stream_error: expected a failure, got ${show(run.error)}`);
+  if (expected.stream_error !== undefined && failure === undefined)
+    problems.push(`stream_error: expected a failure, got ${show(run.error)}`);
   if (expected.stream_events_committed !== undefined) {
-    const committed = run.events.filter((event) => event.type === "delta" || event.type === "reasoning_delta" || event.type === "part").length;
+    const committed = run.events.filter(
+      (event) => event.type === "delta" || event.type === "reasoning_delta" || event.type === "part",
+    ).length;
     check("stream_events_committed", committed, expected.stream_events_committed);
   }
   return problems;

@@ -39,7 +39,11 @@ describe("the per-call fetch", () => {
         (caught: unknown) => caught,
       );
       expect(ProviderCallError.isInstance(error)).toBe(true);
-      expect(ProviderCallError.isInstance(error) && error.failure).toMatchObject({ kind: "stream", code: "stream_line_too_long", retryable: false });
+      expect(ProviderCallError.isInstance(error) && error.failure).toMatchObject({
+        kind: "stream",
+        code: "stream_line_too_long",
+        retryable: false,
+      });
     } finally {
       deadline.dispose();
     }
@@ -62,7 +66,11 @@ describe("the per-call fetch", () => {
     const deadline = startRequestDeadline({ timeouts: resolveProviderTimeouts() });
     try {
       const seen = observation();
-      const response = await createCallFetch(fetchAnswering(500, new Uint8Array(MEBIBYTE).fill(0x62), 8), deadline, seen)("http://127.0.0.1/", {});
+      const response = await createCallFetch(
+        fetchAnswering(500, new Uint8Array(MEBIBYTE).fill(0x62), 8),
+        deadline,
+        seen,
+      )("http://127.0.0.1/", {});
       expect(response.status).toBe(500);
       expect(seen.errorBody?.length).toBe(1_000_000);
       expect((await response.text()).length).toBe(1_000_000);

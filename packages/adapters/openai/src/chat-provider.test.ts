@@ -29,9 +29,13 @@ async function callWith(script: WireScript, options: OpenAIChatProviderOptions =
 
 describe("Chat Completions provider", () => {
   it("maps finish reasons: length is output_limit, content_filter is content_filter", async () => {
-    const length = await callWith(chatScript("length", sseTimeline([{ choices: [{ index: 0, delta: { content: "cut" }, finish_reason: "length" }] }])));
+    const length = await callWith(
+      chatScript("length", sseTimeline([{ choices: [{ index: 0, delta: { content: "cut" }, finish_reason: "length" }] }])),
+    );
     expect(length.call.response).toMatchObject({ terminalReason: "output_limit", fullText: "cut" });
-    const filtered = await callWith(chatScript("filter", sseTimeline([{ choices: [{ index: 0, delta: {}, finish_reason: "content_filter" }] }])));
+    const filtered = await callWith(
+      chatScript("filter", sseTimeline([{ choices: [{ index: 0, delta: {}, finish_reason: "content_filter" }] }])),
+    );
     expect(filtered.call.response?.terminalReason).toBe("content_filter");
   });
 
@@ -44,7 +48,10 @@ describe("Chat Completions provider", () => {
       completion_tokens_details: { reasoning_tokens: 200 },
     };
     const { call } = await callWith(
-      chatScript("usage", sseTimeline([{ choices: [{ index: 0, delta: { content: "ok" }, finish_reason: "stop" }] }, { choices: [], usage }])),
+      chatScript(
+        "usage",
+        sseTimeline([{ choices: [{ index: 0, delta: { content: "ok" }, finish_reason: "stop" }] }, { choices: [], usage }]),
+      ),
     );
     // Each token once (ADR 0016): the 200 reasoning tokens leave the 300 output tokens.
     const mapped = { inputTokens: 1_000, outputTokens: 100, cachedInputTokens: 800, reasoningTokens: 200 };
@@ -57,8 +64,16 @@ describe("Chat Completions provider", () => {
       chatScript(
         "two-calls-one-index",
         sseTimeline([
-          { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: "call_a", function: { name: "lookup", arguments: '{"q":"a"}' } }] } }] },
-          { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: "call_b", function: { name: "lookup", arguments: '{"q":"b"}' } }] } }] },
+          {
+            choices: [
+              { index: 0, delta: { tool_calls: [{ index: 0, id: "call_a", function: { name: "lookup", arguments: '{"q":"a"}' } }] } },
+            ],
+          },
+          {
+            choices: [
+              { index: 0, delta: { tool_calls: [{ index: 0, id: "call_b", function: { name: "lookup", arguments: '{"q":"b"}' } }] } },
+            ],
+          },
           { choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
         ]),
       ),
@@ -99,7 +114,11 @@ describe("Chat Completions provider", () => {
       choices: [
         {
           index: 0,
-          message: { role: "assistant", content: "Checking.", tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } }] },
+          message: {
+            role: "assistant",
+            content: "Checking.",
+            tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } }],
+          },
           finish_reason: "tool_calls",
         },
       ],
@@ -134,7 +153,11 @@ describe("Chat Completions provider", () => {
     });
     const server = await startWireScriptServer(script, { timeScale: 0 });
     try {
-      const provider = createOpenAIChatProvider({ baseURL: server.baseUrl, defaultModel: "llama3.2", headers: { "HTTP-Referer": "https://example.test" } });
+      const provider = createOpenAIChatProvider({
+        baseURL: server.baseUrl,
+        defaultModel: "llama3.2",
+        headers: { "HTTP-Referer": "https://example.test" },
+      });
       const call = await collectCall(provider, { ...userRequest(""), tools: [] });
       expect(server.mismatches).toEqual([]);
       expect(call.response?.fullText).toBe("hi");
@@ -195,7 +218,10 @@ describe("Chat Completions failures", () => {
 
   it("an error object inside the stream is classified by its code (OpenRouter's upstream failures)", async () => {
     const { call } = await callWith(
-      chatScript("in-stream-error", sseTimeline([{ choices: [{ index: 0, delta: { content: "a" } }] }, { error: { message: "Upstream overloaded", code: 502 } }])),
+      chatScript(
+        "in-stream-error",
+        sseTimeline([{ choices: [{ index: 0, delta: { content: "a" } }] }, { error: { message: "Upstream overloaded", code: 502 } }]),
+      ),
     );
     expect(failureOf(call)).toMatchObject({ kind: "http", status: 502, retryable: true, message: "Upstream overloaded" });
   });
@@ -217,8 +243,12 @@ describe("Chat Completions failures", () => {
 
   it("401 is auth, 404 for an unknown model is unsupported, a non-JSON 503 keeps its body", async () => {
     const error = (status: number, body: string) =>
-      chatScript(`status-${status}`, [{ at: 0, event: "http_error", status, headers: [{ name: "content-type", value: "application/json" }], body }]);
-    expect(failureOf((await callWith(error(401, '{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}'))).call)).toMatchObject({
+      chatScript(`status-${status}`, [
+        { at: 0, event: "http_error", status, headers: [{ name: "content-type", value: "application/json" }], body },
+      ]);
+    expect(
+      failureOf((await callWith(error(401, '{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}'))).call),
+    ).toMatchObject({
       kind: "auth",
       retryable: false,
     });

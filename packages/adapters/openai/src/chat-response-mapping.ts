@@ -34,7 +34,9 @@ const chatDeltaSchema = z.looseObject({
 const choiceIndexSchema = z.number().int().nonnegative().nullish();
 
 const chatChunkSchema = z.looseObject({
-  choices: z.array(z.looseObject({ index: choiceIndexSchema, delta: chatDeltaSchema.nullish(), finish_reason: z.string().nullish() })).nullish(),
+  choices: z
+    .array(z.looseObject({ index: choiceIndexSchema, delta: chatDeltaSchema.nullish(), finish_reason: z.string().nullish() }))
+    .nullish(),
   usage: z.unknown().optional(),
 });
 
@@ -193,7 +195,9 @@ class ChatResponseState {
 }
 
 /** Choice 0 (a server that omits `index` sends only one choice). */
-function firstChoice<Choice extends { index?: number | null | undefined }>(choices: readonly Choice[] | null | undefined): Choice | undefined {
+function firstChoice<Choice extends { index?: number | null | undefined }>(
+  choices: readonly Choice[] | null | undefined,
+): Choice | undefined {
   return choices?.find((choice) => (choice.index ?? 0) === 0);
 }
 

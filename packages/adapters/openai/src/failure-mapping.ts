@@ -147,10 +147,9 @@ export function toProviderError(error: unknown, context: FailureContext): unknow
   if (error instanceof APIError) {
     if (typeof error.status === "number") return new ProviderCallError(httpFailure(error, observation), { cause: error });
     if (error instanceof APIConnectionTimeoutError) {
-      return new ProviderCallError(
-        classifyProviderFailure({ kind: "timeout", code: "timeout", message: error.message, retryable: true }),
-        { cause: error },
-      );
+      return new ProviderCallError(classifyProviderFailure({ kind: "timeout", code: "timeout", message: error.message, retryable: true }), {
+        cause: error,
+      });
     }
     if (error instanceof APIUserAbortError) {
       // Neither the caller nor a timeout aborted: nobody else holds the signal, so this is a bug.

@@ -15,7 +15,13 @@ const conversation: LlmRequest = {
   model: "",
   messages: [
     { role: "system", blocks: [{ type: "text", text: "You are terse." }] },
-    { role: "user", blocks: [{ type: "text", text: "What is in this picture?" }, { type: "image", attachmentIndex: 0 }] },
+    {
+      role: "user",
+      blocks: [
+        { type: "text", text: "What is in this picture?" },
+        { type: "image", attachmentIndex: 0 },
+      ],
+    },
     {
       role: "assistant",
       blocks: [
@@ -111,7 +117,15 @@ describe("Chat Completions request mapping", () => {
     const body = chatRequestBody(
       {
         model: "llama3.2",
-        messages: [{ role: "user", blocks: [{ type: "text", text: "one" }, { type: "text", text: "two" }] }],
+        messages: [
+          {
+            role: "user",
+            blocks: [
+              { type: "text", text: "one" },
+              { type: "text", text: "two" },
+            ],
+          },
+        ],
         attachments: [],
         tools: [],
         toolChoice: "none",
@@ -155,8 +169,13 @@ describe("Chat Completions request mapping", () => {
       retryable: false,
       message: "an image block points at attachment 3, but the request has 1",
     });
-    expect(failureOf(() => chatRequestBody(image("image/png;base64,AAAA,", 0), chatSettings))).toMatchObject({ kind: "validation", retryable: false });
-    expect(failureOf(() => chatRequestBody({ ...image("image/png", 0), model: "" }, { ...chatSettings, defaultModel: undefined }))).toMatchObject({
+    expect(failureOf(() => chatRequestBody(image("image/png;base64,AAAA,", 0), chatSettings))).toMatchObject({
+      kind: "validation",
+      retryable: false,
+    });
+    expect(
+      failureOf(() => chatRequestBody({ ...image("image/png", 0), model: "" }, { ...chatSettings, defaultModel: undefined })),
+    ).toMatchObject({
       kind: "validation",
       message: "openai-chat: the request names no model and the provider has no defaultModel",
     });
@@ -178,7 +197,12 @@ describe("Responses request mapping", () => {
             { type: "input_image", image_url: PNG_URL, detail: "auto" },
           ],
         },
-        { type: "reasoning", id: "rs_1", summary: [{ type: "summary_text", text: "The user wants a lookup." }], encrypted_content: "enc-1" },
+        {
+          type: "reasoning",
+          id: "rs_1",
+          summary: [{ type: "summary_text", text: "The user wants a lookup." }],
+          encrypted_content: "enc-1",
+        },
         { type: "message", role: "assistant", content: "Let me look.", phase: "commentary" },
         { type: "function_call", call_id: "call_1", name: "lookup", arguments: '{"q":"cat"}' },
         { type: "function_call_output", call_id: "call_1", output: '{"found":true}' },
@@ -189,7 +213,9 @@ describe("Responses request mapping", () => {
       include: ["reasoning.encrypted_content"],
       tools: [{ type: "function", name: "lookup", description: lookupTool.description, parameters: lookupTool.inputSchema, strict: false }],
       tool_choice: "required",
-      text: { format: { type: "json_schema", name: "answer", schema: { type: "object", properties: { text: { type: "string" } } }, strict: true } },
+      text: {
+        format: { type: "json_schema", name: "answer", schema: { type: "object", properties: { text: { type: "string" } } }, strict: true },
+      },
       max_output_tokens: 512,
       reasoning: { effort: "high", summary: "auto" },
       prompt_cache_key: "session-1",

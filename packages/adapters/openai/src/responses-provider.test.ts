@@ -25,7 +25,11 @@ async function callWith(script: WireScript, options: OpenAIResponsesProviderOpti
   }
 }
 
-const messageAdded = (id: string, phase: string) => ({ type: "response.output_item.added", output_index: 0, item: { type: "message", id, phase, content: [] } });
+const messageAdded = (id: string, phase: string) => ({
+  type: "response.output_item.added",
+  output_index: 0,
+  item: { type: "message", id, phase, content: [] },
+});
 
 describe("Responses provider", () => {
   it("streams reasoning summary parts as paragraphs and keeps the item's encrypted content for replay", async () => {
@@ -49,9 +53,17 @@ describe("Responses provider", () => {
               encrypted_content: "enc",
             },
           },
-          { type: "response.output_item.added", output_index: 1, item: { type: "message", id: "msg_1", phase: "final_answer", content: [] } },
+          {
+            type: "response.output_item.added",
+            output_index: 1,
+            item: { type: "message", id: "msg_1", phase: "final_answer", content: [] },
+          },
           { type: "response.output_text.delta", output_index: 1, item_id: "msg_1", delta: "Hi." },
-          { type: "response.output_item.done", output_index: 1, item: { type: "message", id: "msg_1", phase: "final_answer", content: [{ type: "output_text", text: "Hi." }] } },
+          {
+            type: "response.output_item.done",
+            output_index: 1,
+            item: { type: "message", id: "msg_1", phase: "final_answer", content: [{ type: "output_text", text: "Hi." }] },
+          },
           { type: "response.completed", response: { status: "completed", output: [] } },
         ]),
       ),
@@ -83,13 +95,22 @@ describe("Responses provider", () => {
           { type: "response.output_text.delta", output_index: 0, item_id: "msg_1", delta: "Partial" },
           {
             type: "response.incomplete",
-            response: { status: "incomplete", incomplete_details: { reason: "max_output_tokens" }, output: [], usage: { input_tokens: 10, output_tokens: 64 } },
+            response: {
+              status: "incomplete",
+              incomplete_details: { reason: "max_output_tokens" },
+              output: [],
+              usage: { input_tokens: 10, output_tokens: 64 },
+            },
           },
         ]),
       ),
       { maxOutputTokens: 64 },
     );
-    expect(call.response).toMatchObject({ terminalReason: "output_limit", fullText: "Partial", terminalDiagnostic: "The response is incomplete (max_output_tokens)." });
+    expect(call.response).toMatchObject({
+      terminalReason: "output_limit",
+      fullText: "Partial",
+      terminalDiagnostic: "The response is incomplete (max_output_tokens).",
+    });
   });
 
   it("response.failed fails the call with the server's error", async () => {
@@ -99,16 +120,29 @@ describe("Responses provider", () => {
         sseTimeline([
           {
             type: "response.failed",
-            response: { status: "failed", error: { code: "context_length_exceeded", message: "Your input exceeds the context window of this model." } },
+            response: {
+              status: "failed",
+              error: { code: "context_length_exceeded", message: "Your input exceeds the context window of this model." },
+            },
           },
         ]),
       ),
     );
-    expect(failureOf(call)).toMatchObject({ kind: "validation", retryable: false, terminalReason: "context_overflow", code: "context_length_exceeded" });
+    expect(failureOf(call)).toMatchObject({
+      kind: "validation",
+      retryable: false,
+      terminalReason: "context_overflow",
+      code: "context_length_exceeded",
+    });
   });
 
   it("an error event with a server error is retryable", async () => {
-    const call = await callWith(responsesScript("error-event", sseTimeline([{ type: "error", code: "server_error", message: "The server had an error.", param: null }])));
+    const call = await callWith(
+      responsesScript(
+        "error-event",
+        sseTimeline([{ type: "error", code: "server_error", message: "The server had an error.", param: null }]),
+      ),
+    );
     expect(failureOf(call)).toMatchObject({ retryable: true, code: "server_error", message: "The server had an error." });
   });
 
@@ -123,9 +157,16 @@ describe("Responses provider", () => {
 
   it("an output item of the wrong shape names the field", async () => {
     const call = await callWith(
-      responsesScript("bad-item", sseTimeline([{ type: "response.output_item.done", output_index: 0, item: { type: "function_call", call_id: 7 } }])),
+      responsesScript(
+        "bad-item",
+        sseTimeline([{ type: "response.output_item.done", output_index: 0, item: { type: "function_call", call_id: 7 } }]),
+      ),
     );
-    expect(failureOf(call)).toMatchObject({ kind: "stream", retryable: false, message: expect.stringContaining("response.output_item.done item at call_id") });
+    expect(failureOf(call)).toMatchObject({
+      kind: "stream",
+      retryable: false,
+      message: expect.stringContaining("response.output_item.done item at call_id"),
+    });
   });
 
   it("decodes a whole response when streaming is off", async () => {
@@ -137,7 +178,12 @@ describe("Responses provider", () => {
         { type: "reasoning", id: "rs_1", summary: [], encrypted_content: "enc" },
         { type: "function_call", id: "fc_1", call_id: "call_1", name: "lookup", arguments: '{"q":"x"}', status: "completed" },
       ],
-      usage: { input_tokens: 20, input_tokens_details: { cached_tokens: 5 }, output_tokens: 9, output_tokens_details: { reasoning_tokens: 4 } },
+      usage: {
+        input_tokens: 20,
+        input_tokens_details: { cached_tokens: 5 },
+        output_tokens: 9,
+        output_tokens_details: { reasoning_tokens: 4 },
+      },
     };
     const script = responsesScript(
       "whole",

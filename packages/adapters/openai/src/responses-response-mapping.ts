@@ -87,7 +87,14 @@ function parseOutputItem(value: unknown, what: string): ItemState {
       const item = parseWire(messageItemSchema, value, what);
       let text = "";
       for (const content of item.content ?? []) text += content.text ?? content.refusal ?? "";
-      return { kind: "message", itemId: item.id ?? undefined, status: item.status ?? undefined, phase: phaseOf(item.phase), text, streamed: false };
+      return {
+        kind: "message",
+        itemId: item.id ?? undefined,
+        status: item.status ?? undefined,
+        phase: phaseOf(item.phase),
+        text,
+        streamed: false,
+      };
     }
     case "reasoning": {
       const item = parseWire(reasoningItemSchema, value, what);
@@ -152,7 +159,9 @@ function partOf(item: ItemState, outputIndex: number): LlmOutputPart | undefined
     case "message":
       return item.text === "" ? undefined : textPart(item, item.text);
     case "reasoning":
-      return reasoningText(item) === "" && item.encryptedContent === undefined && item.itemId === undefined ? undefined : reasoningPart(item);
+      return reasoningText(item) === "" && item.encryptedContent === undefined && item.itemId === undefined
+        ? undefined
+        : reasoningPart(item);
     case "function_call":
       return toolCallPart(item, outputIndex);
     case "other":
@@ -211,7 +220,12 @@ class ResponsesState {
     return item.itemId === undefined ? [{ type: "delta", text: delta }] : [{ type: "part", part: textPart(item, delta) }];
   }
 
-  summaryDelta(outputIndex: number | null | undefined, itemId: string | null | undefined, summaryIndex: number, delta: string): LlmStreamEvent[] {
+  summaryDelta(
+    outputIndex: number | null | undefined,
+    itemId: string | null | undefined,
+    summaryIndex: number,
+    delta: string,
+  ): LlmStreamEvent[] {
     const { item } = this.#itemFor(outputIndex, itemId, "reasoning");
     if (item.kind !== "reasoning" || delta === "") return [];
     item.streamed = true;
@@ -316,7 +330,8 @@ class ResponsesState {
     };
     if (this.usage?.providerUsage !== undefined) response.providerUsage = this.usage.providerUsage;
     const reason = this.conclusion?.incompleteReason;
-    if (this.conclusion?.status === "incomplete") response.terminalDiagnostic = `The response is incomplete${reason ? ` (${reason})` : ""}.`;
+    if (this.conclusion?.status === "incomplete")
+      response.terminalDiagnostic = `The response is incomplete${reason ? ` (${reason})` : ""}.`;
     return response;
   }
 
@@ -336,7 +351,12 @@ function failedResponse(response: ResponseObject): ProviderCallError {
     return new ProviderCallError(failureFromBodyError(response.error, "the response failed"));
   }
   return new ProviderCallError(
-    classifyProviderFailure({ kind: "unknown", code: "response_failed", message: `the response ended with status ${JSON.stringify(response.status)}`, retryable: false }),
+    classifyProviderFailure({
+      kind: "unknown",
+      code: "response_failed",
+      message: `the response ended with status ${JSON.stringify(response.status)}`,
+      retryable: false,
+    }),
   );
 }
 

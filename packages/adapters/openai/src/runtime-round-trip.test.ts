@@ -26,7 +26,10 @@ function runtimeFor(provider: ModelProvider, model: string): LashRuntime {
     .buildEphemeral();
 }
 
-async function runTurn(runtime: LashRuntime, text: string): Promise<{ turn: Awaited<ReturnType<LashRuntime["streamTurn"]>>; activities: TurnActivity[] }> {
+async function runTurn(
+  runtime: LashRuntime,
+  text: string,
+): Promise<{ turn: Awaited<ReturnType<LashRuntime["streamTurn"]>>; activities: TurnActivity[] }> {
   const activities: TurnActivity[] = [];
   const turn = await runtime.streamTurn(textInput(text), { activities: { emit: (activity) => void activities.push(activity) } });
   return { turn, activities };
@@ -36,11 +39,18 @@ const chatToolCall = inlineScript({
   name: "chat-tool-call",
   provider_kind: "openai-compatible",
   endpoint: { method: "POST", path: "/v1/chat/completions" },
-  request_match: { body: { model: { equals: "gpt-5.4" }, stream: { equals: true }, "tool_choice": { equals: "auto" } } },
+  request_match: { body: { model: { equals: "gpt-5.4" }, stream: { equals: true }, tool_choice: { equals: "auto" } } },
   timeline: sseTimeline([
     { choices: [{ index: 0, delta: { role: "assistant", reasoning_content: "Need a lookup." } }] },
     { choices: [{ index: 0, delta: { content: "Let me check." } }] },
-    { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q"' } }] } }] },
+    {
+      choices: [
+        {
+          index: 0,
+          delta: { tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q"' } }] },
+        },
+      ],
+    },
     { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: ':"x"}' } }] } }] },
     { choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] },
     {
@@ -113,7 +123,9 @@ describe("a full runtime turn over loopback HTTP", () => {
       name: "responses-tool-call",
       provider_kind: "openai",
       endpoint: { method: "POST", path: "/v1/responses" },
-      request_match: { body: { model: { equals: "gpt-5.4" }, store: { equals: false }, "include[0]": { equals: "reasoning.encrypted_content" } } },
+      request_match: {
+        body: { model: { equals: "gpt-5.4" }, store: { equals: false }, "include[0]": { equals: "reasoning.encrypted_content" } },
+      },
       timeline: sseTimeline([
         { type: "response.created", response: { id: "resp_1", status: "in_progress", output: [] } },
         { type: "response.output_item.added", output_index: 0, item: { type: "reasoning", id: "rs_1", summary: [] } },
@@ -121,19 +133,37 @@ describe("a full runtime turn over loopback HTTP", () => {
         {
           type: "response.output_item.done",
           output_index: 0,
-          item: { type: "reasoning", id: "rs_1", summary: [{ type: "summary_text", text: "Need a lookup." }], encrypted_content: "gAAAA-encrypted-1" },
+          item: {
+            type: "reasoning",
+            id: "rs_1",
+            summary: [{ type: "summary_text", text: "Need a lookup." }],
+            encrypted_content: "gAAAA-encrypted-1",
+          },
         },
-        { type: "response.output_item.added", output_index: 1, item: { type: "function_call", id: "fc_1", call_id: "call_1", name: "lookup", arguments: "" } },
+        {
+          type: "response.output_item.added",
+          output_index: 1,
+          item: { type: "function_call", id: "fc_1", call_id: "call_1", name: "lookup", arguments: "" },
+        },
         { type: "response.function_call_arguments.delta", output_index: 1, item_id: "fc_1", delta: '{"q":' },
         { type: "response.function_call_arguments.delta", output_index: 1, item_id: "fc_1", delta: '"x"}' },
-        { type: "response.output_item.done", output_index: 1, item: { type: "function_call", id: "fc_1", call_id: "call_1", name: "lookup", arguments: '{"q":"x"}' } },
+        {
+          type: "response.output_item.done",
+          output_index: 1,
+          item: { type: "function_call", id: "fc_1", call_id: "call_1", name: "lookup", arguments: '{"q":"x"}' },
+        },
         {
           type: "response.completed",
           response: {
             id: "resp_1",
             status: "completed",
             output: [],
-            usage: { input_tokens: 100, input_tokens_details: { cached_tokens: 60 }, output_tokens: 30, output_tokens_details: { reasoning_tokens: 12 } },
+            usage: {
+              input_tokens: 100,
+              input_tokens_details: { cached_tokens: 60 },
+              output_tokens: 30,
+              output_tokens_details: { reasoning_tokens: 12 },
+            },
           },
         },
       ]),
@@ -152,14 +182,27 @@ describe("a full runtime turn over loopback HTTP", () => {
         },
       },
       timeline: sseTimeline([
-        { type: "response.output_item.added", output_index: 0, item: { type: "message", id: "msg_2", role: "assistant", phase: "final_answer", content: [] } },
+        {
+          type: "response.output_item.added",
+          output_index: 0,
+          item: { type: "message", id: "msg_2", role: "assistant", phase: "final_answer", content: [] },
+        },
         { type: "response.output_text.delta", output_index: 0, item_id: "msg_2", delta: "x is the letter after w." },
         {
           type: "response.output_item.done",
           output_index: 0,
-          item: { type: "message", id: "msg_2", status: "completed", phase: "final_answer", content: [{ type: "output_text", text: "x is the letter after w." }] },
+          item: {
+            type: "message",
+            id: "msg_2",
+            status: "completed",
+            phase: "final_answer",
+            content: [{ type: "output_text", text: "x is the letter after w." }],
+          },
         },
-        { type: "response.completed", response: { id: "resp_2", status: "completed", output: [], usage: { input_tokens: 160, output_tokens: 9 } } },
+        {
+          type: "response.completed",
+          response: { id: "resp_2", status: "completed", output: [], usage: { input_tokens: 160, output_tokens: 9 } },
+        },
       ]),
     });
     const server = await startWireScriptServer([toolCall, finalAnswer], { timeScale: 0 });
@@ -185,7 +228,12 @@ describe("a full runtime turn over loopback HTTP", () => {
       const second = server.requests[1]?.body as { instructions?: string; input: unknown[] };
       expect(typeof second.instructions).toBe("string");
       expect(second.input.slice(1)).toEqual([
-        { type: "reasoning", id: "rs_1", summary: [{ type: "summary_text", text: "Need a lookup." }], encrypted_content: "gAAAA-encrypted-1" },
+        {
+          type: "reasoning",
+          id: "rs_1",
+          summary: [{ type: "summary_text", text: "Need a lookup." }],
+          encrypted_content: "gAAAA-encrypted-1",
+        },
         { type: "function_call", call_id: "call_1", name: "lookup", arguments: '{"q":"x"}' },
         { type: "function_call_output", call_id: "call_1", output: expect.stringContaining("the letter after w") },
       ]);

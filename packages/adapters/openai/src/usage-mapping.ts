@@ -39,7 +39,12 @@ function keptCopy(raw: unknown): JsonValue | undefined {
  * (`inputUsageExcludesCachedTokens` is `false`); the server's output count includes the reasoning
  * tokens, so they are taken out of `outputTokens` and reported in `reasoningTokens` alone.
  */
-function usageFrom(input: number | undefined, output: number | undefined, cached: number | undefined, reasoning: number | undefined): LlmUsage {
+function usageFrom(
+  input: number | undefined,
+  output: number | undefined,
+  cached: number | undefined,
+  reasoning: number | undefined,
+): LlmUsage {
   const reasoningCount = typeof reasoning === "number" && Number.isFinite(reasoning) && reasoning > 0 ? reasoning : 0;
   const outputWithoutReasoning = typeof output === "number" && Number.isFinite(output) ? Math.max(0, output - reasoningCount) : output;
   return usageFromCounts({ input, output: outputWithoutReasoning, cachedInput: cached, reasoning });

@@ -10,7 +10,11 @@ export interface CallRecord {
 }
 
 /** Runs one `doStream` call to its end and records everything it produced. */
-export async function collectCall(provider: ModelProvider, request: LlmRequest, signal: AbortSignal = new AbortController().signal): Promise<CallRecord> {
+export async function collectCall(
+  provider: ModelProvider,
+  request: LlmRequest,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<CallRecord> {
   const events: LlmStreamEvent[] = [];
   let response: LlmResponse | undefined;
   let error: unknown;
@@ -52,7 +56,9 @@ export function userRequest(model: string, text = "Look up x.", tools: readonly 
 }
 
 /** A wire script written in a test (validated like the fixture files). */
-export function inlineScript(script: Omit<WireScript, "schema" | "request_match"> & { readonly request_match?: WireScript["request_match"] }): WireScript {
+export function inlineScript(
+  script: Omit<WireScript, "schema" | "request_match"> & { readonly request_match?: WireScript["request_match"] },
+): WireScript {
   return parseWireScript({ schema: "lash.provider-wire-script.v1", ...script }, `${script.name} (inline)`);
 }
 

@@ -38,7 +38,8 @@ export class HiddenTaskPool {
         scope.running.delete(job);
         this.#controllers.delete(controller);
         // A session with nothing running and nothing to report is forgotten (jobs are rarely awaited).
-        if (scope.running.size === 0 && scope.failures.length === 0 && this.#scopes.get(sessionId) === scope) this.#scopes.delete(sessionId);
+        if (scope.running.size === 0 && scope.failures.length === 0 && this.#scopes.get(sessionId) === scope)
+          this.#scopes.delete(sessionId);
       });
     scope.running.add(job);
   }

@@ -54,7 +54,11 @@ describe("LocalBackgroundTaskHost beyond the conformance suite", () => {
     expect(await host.get("running")).toMatchObject({ state: "cancelled", failure: { summary: "host closed" } });
     expect((await host.get("owned-elsewhere"))?.state).toBe("pending");
     expect(sawAbort).toBe(true);
-    expect((await events).map((event) => `${event.type}:${event.taskId}`)).toEqual(["registered:running", "registered:owned-elsewhere", "cancelled:running"]);
+    expect((await events).map((event) => `${event.type}:${event.taskId}`)).toEqual([
+      "registered:running",
+      "registered:owned-elsewhere",
+      "cancelled:running",
+    ]);
     expect(() => host.spawnHidden(scope, "late", async () => {})).toThrow(/closed/);
   });
 

@@ -42,7 +42,16 @@ import type {
 } from "@lash/protocol";
 import { Observable, Subject, filter as filterEvents } from "rxjs";
 import { HiddenTaskPool } from "./hidden-task-pool.js";
-import { cancelledOutcome, copyRecord, DEFAULT_CANCEL_REASON, newTaskRecord, outcomeOf, type LocalTaskEntry, type LocalTaskOrigin, type ParsedRegistration } from "./local-task-entry.js";
+import {
+  cancelledOutcome,
+  copyRecord,
+  DEFAULT_CANCEL_REASON,
+  newTaskRecord,
+  outcomeOf,
+  type LocalTaskEntry,
+  type LocalTaskOrigin,
+  type ParsedRegistration,
+} from "./local-task-entry.js";
 import { runTaskAttempts, type TaskAttemptHost } from "./local-task-attempts.js";
 
 /** Options of `LocalBackgroundTaskHost`. */
@@ -114,7 +123,10 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
       throw new BackgroundTaskTransitionError(taskId, record.state, target);
     }
     if (parsed.attempt !== undefined && parsed.attempt < record.attempt.attempt) {
-      throw new LashError("invalid_argument", `background task \`${taskId}\` is at attempt ${record.attempt.attempt}; attempt ${parsed.attempt} would go back`);
+      throw new LashError(
+        "invalid_argument",
+        `background task \`${taskId}\` is at attempt ${record.attempt.attempt}; attempt ${parsed.attempt} would go back`,
+      );
     }
     if (parsed.attempt !== undefined && parsed.attempt !== record.attempt.attempt) {
       record.attempt.attempt = parsed.attempt;
@@ -207,7 +219,11 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
 
   // ---- session-scoped API -----------------------------------------------------------------------
 
-  async spawnManaged(scope: BackgroundTaskScope, registration: BackgroundTaskRegistration, work: BackgroundTaskWork): Promise<BackgroundTaskRecord> {
+  async spawnManaged(
+    scope: BackgroundTaskScope,
+    registration: BackgroundTaskRegistration,
+    work: BackgroundTaskWork,
+  ): Promise<BackgroundTaskRecord> {
     this.#ensureOpen("spawn a task");
     const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "background task scope");
     const parsed = parseBackgroundTaskArgument(backgroundTaskRegistrationSchema, registration, "background task registration");
@@ -251,7 +267,8 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     outcome?: BackgroundTaskOutcome,
   ): Promise<BackgroundTaskRecord | undefined> {
     const terminal = parseBackgroundTaskArgument(backgroundTaskTerminalStateSchema, state, "terminal state");
-    const parsedOutcome = outcome === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskOutcomeSchema, outcome, "background task outcome");
+    const parsedOutcome =
+      outcome === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskOutcomeSchema, outcome, "background task outcome");
     const entry = this.#inScope(scope, taskId);
     if (entry === undefined) return undefined;
     if (!isTerminalBackgroundTaskState(entry.record.state)) {
@@ -261,7 +278,11 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     return copyRecord(entry.record);
   }
 
-  async markLiveState(scope: BackgroundTaskScope, taskId: string, state: BackgroundTaskLiveState): Promise<BackgroundTaskRecord | undefined> {
+  async markLiveState(
+    scope: BackgroundTaskScope,
+    taskId: string,
+    state: BackgroundTaskLiveState,
+  ): Promise<BackgroundTaskRecord | undefined> {
     const target = parseBackgroundTaskArgument(backgroundTaskLiveStateSchema, state, "live state");
     const entry = this.#inScope(scope, taskId);
     if (entry === undefined) return undefined;
@@ -286,7 +307,11 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     return entry === undefined ? undefined : copyRecord(entry.record);
   }
 
-  async transferManaged(from: BackgroundTaskScope, to: BackgroundTaskScope, taskIds: readonly string[]): Promise<readonly BackgroundTaskRecord[]> {
+  async transferManaged(
+    from: BackgroundTaskScope,
+    to: BackgroundTaskScope,
+    taskIds: readonly string[],
+  ): Promise<readonly BackgroundTaskRecord[]> {
     this.#ensureOpen("transfer tasks");
     const target = parseBackgroundTaskArgument(backgroundTaskScopeSchema, to, "background task scope");
     const moved: BackgroundTaskRecord[] = [];
@@ -313,7 +338,8 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
   ): Promise<BackgroundScopeCloseReport> {
     this.#ensureOpen("close a session's tasks");
     const parsed = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "background task scope");
-    const parent = options.parent === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskScopeSchema, options.parent, "parent scope");
+    const parent =
+      options.parent === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskScopeSchema, options.parent, "parent scope");
     const kept: BackgroundTaskRecord[] = [];
     const transferred: BackgroundTaskRecord[] = [];
     const cancelling: Promise<BackgroundTaskRecord>[] = [];
@@ -480,7 +506,12 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
    * Ends a live task: records the outcome (`result` for `completed`, `failure` otherwise), aborts work
    * still running for it, frees its slot, wakes its waiters and emits the ending event.
    */
-  #finish(entry: LocalTaskEntry, state: BackgroundTaskTerminalState, outcome: BackgroundTaskOutcome | undefined, result?: BackgroundTaskOutcome): void {
+  #finish(
+    entry: LocalTaskEntry,
+    state: BackgroundTaskTerminalState,
+    outcome: BackgroundTaskOutcome | undefined,
+    result?: BackgroundTaskOutcome,
+  ): void {
     const { record } = entry;
     const now = this.#now();
     record.state = state;

@@ -6,7 +6,12 @@ import type {
   BackgroundTaskWork,
   BackgroundTaskWorkContext,
 } from "@lash/protocol";
-import { backgroundTaskLiveStateSchema, backgroundTaskOutcomeSchema, isTerminalBackgroundTaskState, parseBackgroundTaskArgument } from "@lash/protocol";
+import {
+  backgroundTaskLiveStateSchema,
+  backgroundTaskOutcomeSchema,
+  isTerminalBackgroundTaskState,
+  parseBackgroundTaskArgument,
+} from "@lash/protocol";
 import { cancelledOutcome, copyRecord, type LocalTaskEntry } from "./local-task-entry.js";
 
 /** What running a task's attempts may do to the local host's tasks. */
@@ -15,7 +20,12 @@ export interface TaskAttemptHost {
   isCurrent(entry: LocalTaskEntry): boolean;
   now(): number;
   emit(event: BackgroundTaskEvent): void;
-  finish(entry: LocalTaskEntry, state: BackgroundTaskTerminalState, outcome: BackgroundTaskOutcome | undefined, result?: BackgroundTaskOutcome): void;
+  finish(
+    entry: LocalTaskEntry,
+    state: BackgroundTaskTerminalState,
+    outcome: BackgroundTaskOutcome | undefined,
+    result?: BackgroundTaskOutcome,
+  ): void;
   progress(entry: LocalTaskEntry, message: string): void;
   setLiveState(entry: LocalTaskEntry, state: BackgroundTaskLiveState): void;
 }
@@ -35,7 +45,10 @@ export async function runTaskAttempts(entry: LocalTaskEntry, work: BackgroundTas
     try {
       const context = workContext(entry, attempt, host);
       const returned = await Promise.resolve().then(() => work(context));
-      outcome = returned === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskOutcomeSchema, returned, "background task work result");
+      outcome =
+        returned === undefined
+          ? undefined
+          : parseBackgroundTaskArgument(backgroundTaskOutcomeSchema, returned, "background task work result");
     } catch (error) {
       if (!host.isCurrent(entry) || isTerminalBackgroundTaskState(record.state)) return;
       if (record.state === "cancel_requested" || entry.controller.signal.aborted) {

@@ -49,7 +49,12 @@ export function copyRecord(record: BackgroundTaskRecord): BackgroundTaskRecord {
 export type ParsedRegistration = z.output<typeof backgroundTaskRegistrationSchema>;
 
 /** A new task's record: `state`, both times `now`, no outcome yet. */
-export function newTaskRecord(scope: BackgroundTaskScope, registration: ParsedRegistration, state: BackgroundTaskState, now: number): BackgroundTaskRecord {
+export function newTaskRecord(
+  scope: BackgroundTaskScope,
+  registration: ParsedRegistration,
+  state: BackgroundTaskState,
+  now: number,
+): BackgroundTaskRecord {
   return {
     id: registration.id,
     kind: registration.kind,
@@ -71,7 +76,10 @@ export function outcomeOf(completion: { summary?: string | undefined; value?: un
   if (completion.summary === undefined && completion.value === undefined) return undefined;
   return parseBackgroundTaskArgument(
     backgroundTaskOutcomeSchema,
-    { ...(completion.summary === undefined ? {} : { summary: completion.summary }), ...(completion.value === undefined ? {} : { value: completion.value }) },
+    {
+      ...(completion.summary === undefined ? {} : { summary: completion.summary }),
+      ...(completion.value === undefined ? {} : { value: completion.value }),
+    },
     "background task outcome",
   );
 }

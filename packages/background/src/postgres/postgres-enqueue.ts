@@ -52,13 +52,19 @@ export interface ParsedEnqueueRequest {
 const extrasSchema = z.object({
   task: z.string().min(1),
   input: jsonValueSchema.optional(),
-  leaseSeconds: z.number().int().min(1).max(24 * 60 * 60 - 1).optional(),
+  leaseSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60 * 60 - 1)
+    .optional(),
   retryDelaySeconds: z.number().int().nonnegative().optional(),
 });
 
 /** Checks an enqueue request; a bad field is a `LashError("invalid_argument")` naming it. */
 export function parseEnqueueRequest(request: DurableTaskRequest, options: ResolvedHostOptions): ParsedEnqueueRequest {
-  if (typeof request !== "object" || request === null) throw new LashError("invalid_argument", "invalid enqueue request: expected an object");
+  if (typeof request !== "object" || request === null)
+    throw new LashError("invalid_argument", "invalid enqueue request: expected an object");
   const { task, input, leaseSeconds, retryDelaySeconds, ...registration } = request;
   const extras = parseBackgroundTaskArgument(extrasSchema, { task, input, leaseSeconds, retryDelaySeconds }, "enqueue request");
   assertTaskName(extras.task, "enqueue request");

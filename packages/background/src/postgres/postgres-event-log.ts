@@ -19,7 +19,11 @@ export interface LoggedEvent {
  * reader that has seen `seq = n` can never later find a smaller one committed (no gaps to wait for).
  * Call it last in a transaction (after any row locks), so the lock is held only for the commit.
  */
-export async function appendEvents(client: PostgresQueryable, names: DurableTableNames, events: readonly BackgroundTaskEvent[]): Promise<number | undefined> {
+export async function appendEvents(
+  client: PostgresQueryable,
+  names: DurableTableNames,
+  events: readonly BackgroundTaskEvent[],
+): Promise<number | undefined> {
   if (events.length === 0) return undefined;
   await client.query(`select pg_advisory_xact_lock(${names.eventLockKey})`);
   const inserted = await client.query<{ seq: string }>(

@@ -39,7 +39,8 @@ export class HiddenWorkTracker {
       .finally(() => {
         this.#controllers.delete(controller);
         session.running.delete(running);
-        if (session.running.size === 0 && session.failures.length === 0 && this.#sessions.get(sessionId) === session) this.#sessions.delete(sessionId);
+        if (session.running.size === 0 && session.failures.length === 0 && this.#sessions.get(sessionId) === session)
+          this.#sessions.delete(sessionId);
       });
     session.running.add(running);
   }

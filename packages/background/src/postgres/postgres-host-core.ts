@@ -30,7 +30,14 @@ export class DurableHostCore {
   /** Names this host instance as a lease owner. */
   readonly instanceId: string;
 
-  constructor(pool: pg.Pool, names: DurableTableNames, boss: PgBoss, log: DurableEventLog, options: ResolvedHostOptions, instanceId: string) {
+  constructor(
+    pool: pg.Pool,
+    names: DurableTableNames,
+    boss: PgBoss,
+    log: DurableEventLog,
+    options: ResolvedHostOptions,
+    instanceId: string,
+  ) {
     this.pool = pool;
     this.names = names;
     this.boss = boss;

@@ -70,7 +70,9 @@ describe("durable host options", () => {
     expect(parsed.attempt).toEqual({ maxAttempts: 3 });
     expect(parsed).toMatchObject({ task: "work.one", input: null, leaseSeconds: 60, retryDelaySeconds: 5 });
     expect(parsed.identity).toMatchObject({ id: "t1", cancelPolicy: "cooperative", closePolicy: "keep" });
-    const error = configurationError(() => parseEnqueueRequest({ id: "t1", kind: "other", producer: "p", scope: { sessionId: "" }, task: "x" }, options));
+    const error = configurationError(() =>
+      parseEnqueueRequest({ id: "t1", kind: "other", producer: "p", scope: { sessionId: "" }, task: "x" }, options),
+    );
     expect(error.code).toBe("invalid_argument");
     expect(error.message).toContain("scope.sessionId");
   });

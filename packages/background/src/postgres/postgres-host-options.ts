@@ -89,7 +89,10 @@ function positiveInteger(value: number | undefined, name: string, fallback: numb
 /** Checks a named task's name (it becomes part of a pg-boss queue name). */
 export function assertTaskName(name: string, what: string): void {
   if (typeof name !== "string" || !TASK_NAME.test(name)) {
-    throw new LashError("invalid_argument", `invalid ${what}: task name \`${String(name)}\` must be letters, digits, \`_\`, \`.\`, \`:\` or \`-\``);
+    throw new LashError(
+      "invalid_argument",
+      `invalid ${what}: task name \`${String(name)}\` must be letters, digits, \`_\`, \`.\`, \`:\` or \`-\``,
+    );
   }
 }
 
@@ -101,13 +104,15 @@ function reportToStandardError(error: unknown): void {
 
 /** Applies defaults and checks every option; a bad one is a `LashError("invalid_configuration")` naming it. */
 export function resolveHostOptions(options: PostgresBackgroundTaskHostOptions): ResolvedHostOptions {
-  if ((options.connectionString === undefined) === (options.pool === undefined)) invalid("give exactly one of `connectionString` and `pool`");
+  if ((options.connectionString === undefined) === (options.pool === undefined))
+    invalid("give exactly one of `connectionString` and `pool`");
   const schema = options.schema ?? "lash_background";
   const bossSchema = options.bossSchema ?? "pgboss";
   if (!IDENTIFIER.test(schema)) invalid(`\`schema\` must be a plain identifier of at most 50 characters (got \`${schema}\`)`);
   if (!IDENTIFIER.test(bossSchema)) invalid(`\`bossSchema\` must be a plain identifier of at most 50 characters (got \`${bossSchema}\`)`);
   const queuePrefix = options.queuePrefix ?? "lash-task-";
-  if (!/^[A-Za-z0-9_.:-]*$/.test(queuePrefix)) invalid(`\`queuePrefix\` must be letters, digits, \`_\`, \`.\`, \`:\` or \`-\` (got \`${queuePrefix}\`)`);
+  if (!/^[A-Za-z0-9_.:-]*$/.test(queuePrefix))
+    invalid(`\`queuePrefix\` must be letters, digits, \`_\`, \`.\`, \`:\` or \`-\` (got \`${queuePrefix}\`)`);
   const tasks = new Map<string, DurableTaskWork>();
   for (const [name, work] of Object.entries(options.tasks ?? {})) {
     if (!TASK_NAME.test(name)) invalid(`task name \`${name}\` must be letters, digits, \`_\`, \`.\`, \`:\` or \`-\``);

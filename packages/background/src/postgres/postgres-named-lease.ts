@@ -46,13 +46,23 @@ function namedJobOf(row: TaskRow, retryCount: number): NamedJob | undefined {
 }
 
 /** The job's state and claim count now, or `undefined` when pg-boss no longer has it. */
-async function readJob(core: DurableHostCore, queue: string, jobId: string, db: Db): Promise<Pick<JobWithMetadata, "state" | "retryCount"> | undefined> {
+async function readJob(
+  core: DurableHostCore,
+  queue: string,
+  jobId: string,
+  db: Db,
+): Promise<Pick<JobWithMetadata, "state" | "retryCount"> | undefined> {
   const [found] = await core.boss.findJobs(queue, { id: jobId, db });
   return found;
 }
 
 /** Completes the job of the attempt a worker claimed (`retryCount`), in the caller's transaction. */
-export async function completeNamedAttempt(core: DurableHostCore, client: PostgresQueryable, row: TaskRow, retryCount: number | undefined): Promise<void> {
+export async function completeNamedAttempt(
+  core: DurableHostCore,
+  client: PostgresQueryable,
+  row: TaskRow,
+  retryCount: number | undefined,
+): Promise<void> {
   const job = retryCount === undefined ? undefined : namedJobOf(row, retryCount);
   if (job !== undefined) await core.boss.complete(job.queue, job.attempt, {}, { db: asPgBossDatabase(client) });
 }
@@ -83,7 +93,8 @@ export async function failNamedAttempt(
 ): Promise<TaskChange> {
   const attempt = row.record.attempt.attempt;
   const maxAttempts = row.record.attempt.maxAttempts ?? 1;
-  if (row.jobId === undefined || row.queue === undefined) return changeToTerminal(row, "failed", outcomeOf(messages.failed, undefined), now);
+  if (row.jobId === undefined || row.queue === undefined)
+    return changeToTerminal(row, "failed", outcomeOf(messages.failed, undefined), now);
   const db = asPgBossDatabase(client);
   let claimed = retryCount;
   if (claimed === undefined) {
@@ -115,7 +126,8 @@ export async function reconcileExpiredLease(
   keeps: (row: TaskRow) => boolean,
 ): Promise<TaskChange | undefined> {
   const row = await readTaskRow(client, core.names, stale.record.id, true);
-  if (row === undefined || row.leaseToken !== stale.leaseToken || isTerminalBackgroundTaskState(row.record.state) || keeps(row)) return undefined;
+  if (row === undefined || row.leaseToken !== stale.leaseToken || isTerminalBackgroundTaskState(row.record.state) || keeps(row))
+    return undefined;
   const now = Date.now();
   const cancelled = row.record.state === "cancel_requested";
   if (cancelled) {
@@ -173,7 +185,10 @@ async function renewNamedLease(core: DurableHostCore, claim: LeaseClaim): Promis
       return { events: [], result: { renewed: false, reason } };
     }
     await boss.touch(job.queue, job.attempt, { db });
-    await client.query(`update ${names.tasks} set lease_expires_at = now() + make_interval(secs => $2) where task_id = $1`, [taskId, leaseSeconds]);
+    await client.query(`update ${names.tasks} set lease_expires_at = now() + make_interval(secs => $2) where task_id = $1`, [
+      taskId,
+      leaseSeconds,
+    ]);
     return { events: [], result: { renewed: true } };
   });
 }

@@ -83,7 +83,12 @@ export function changeByUpdate(row: TaskRow, update: BackgroundTaskUpdate, now: 
  * (or `"cancelled"`), or `"failed"`, as the local host does. The lease is released. An ended task →
  * `BackgroundTaskTransitionError`.
  */
-export function changeToTerminal(row: TaskRow, state: BackgroundTaskTerminalState, outcome: BackgroundTaskOutcome | undefined, now: number): TaskChange {
+export function changeToTerminal(
+  row: TaskRow,
+  state: BackgroundTaskTerminalState,
+  outcome: BackgroundTaskOutcome | undefined,
+  now: number,
+): TaskChange {
   const from = row.record.state;
   if (!isLegalBackgroundTaskTransition(from, state)) throw new BackgroundTaskTransitionError(row.record.id, from, state);
   const { result: _result, failure: _failure, ...rest } = row.record;
@@ -127,7 +132,11 @@ export function changeByCancelRequest(row: TaskRow, reason: string | undefined, 
 export function changeScope(row: TaskRow, scope: BackgroundTaskScope, now: number): TaskChange {
   const previousScope = row.record.scope;
   if (previousScope.sessionId === scope.sessionId) return unchanged(row);
-  const record: BackgroundTaskRecord = { ...row.record, scope: { sessionId: scope.sessionId }, updatedAt: Math.max(now, row.record.updatedAt) };
+  const record: BackgroundTaskRecord = {
+    ...row.record,
+    scope: { sessionId: scope.sessionId },
+    updatedAt: Math.max(now, row.record.updatedAt),
+  };
   return { row: { ...row, record }, events: [{ type: "transferred", taskId: record.id, record, scope: record.scope, previousScope }] };
 }
 

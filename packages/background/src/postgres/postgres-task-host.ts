@@ -307,7 +307,11 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
 
   // ----- session-scoped API ---------------------------------------------------------------
 
-  async spawnManaged(scope: BackgroundTaskScope, registration: BackgroundTaskRegistration, work: BackgroundTaskWork): Promise<BackgroundTaskRecord> {
+  async spawnManaged(
+    scope: BackgroundTaskScope,
+    registration: BackgroundTaskRegistration,
+    work: BackgroundTaskWork,
+  ): Promise<BackgroundTaskRecord> {
     this.#assertOpen("spawn a task");
     const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
     const parsed = parseBackgroundTaskArgument(backgroundTaskRegistrationSchema, registration, "registration");
@@ -320,7 +324,11 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     return row.record;
   }
 
-  async registerExternal(scope: BackgroundTaskScope, registration: BackgroundTaskRegistration, cancel?: LocalBackgroundTaskCancel): Promise<BackgroundTaskRecord> {
+  async registerExternal(
+    scope: BackgroundTaskScope,
+    registration: BackgroundTaskRegistration,
+    cancel?: LocalBackgroundTaskCancel,
+  ): Promise<BackgroundTaskRecord> {
     this.#assertOpen("register a task");
     const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
     const parsed = parseBackgroundTaskArgument(backgroundTaskRegistrationSchema, registration, "registration");
@@ -358,18 +366,29 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
       (row) =>
         isTerminalBackgroundTaskState(row.record.state)
           ? unchanged(row)
-          : changeToTerminal(row, terminal, parsedOutcome === undefined ? undefined : outcomeOf(parsedOutcome.summary, parsedOutcome.value), Date.now()),
+          : changeToTerminal(
+              row,
+              terminal,
+              parsedOutcome === undefined ? undefined : outcomeOf(parsedOutcome.summary, parsedOutcome.value),
+              Date.now(),
+            ),
       true,
     );
   }
 
-  async markLiveState(scope: BackgroundTaskScope, taskId: BackgroundTaskId, state: BackgroundTaskLiveState): Promise<BackgroundTaskRecord | undefined> {
+  async markLiveState(
+    scope: BackgroundTaskScope,
+    taskId: BackgroundTaskId,
+    state: BackgroundTaskLiveState,
+  ): Promise<BackgroundTaskRecord | undefined> {
     this.#assertOpen("change a task");
     const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
     const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
     const live = parseBackgroundTaskArgument(backgroundTaskLiveStateSchema, state, "state");
     return this.#changeInScope(parsedScope, id, (row) =>
-      isTerminalBackgroundTaskState(row.record.state) || row.record.state === "cancel_requested" ? unchanged(row) : changeLiveState(row, live, Date.now()),
+      isTerminalBackgroundTaskState(row.record.state) || row.record.state === "cancel_requested"
+        ? unchanged(row)
+        : changeLiveState(row, live, Date.now()),
     );
   }
 
@@ -393,7 +412,11 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     return record?.scope.sessionId === parsedScope.sessionId ? record : undefined;
   }
 
-  async transferManaged(from: BackgroundTaskScope, to: BackgroundTaskScope, taskIds: readonly BackgroundTaskId[]): Promise<readonly BackgroundTaskRecord[]> {
+  async transferManaged(
+    from: BackgroundTaskScope,
+    to: BackgroundTaskScope,
+    taskIds: readonly BackgroundTaskId[],
+  ): Promise<readonly BackgroundTaskRecord[]> {
     this.#assertOpen("transfer tasks");
     const source = parseBackgroundTaskArgument(backgroundTaskScopeSchema, from, "from scope");
     const target = parseBackgroundTaskArgument(backgroundTaskScopeSchema, to, "to scope");
@@ -414,10 +437,14 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     return records;
   }
 
-  async closeScope(scope: BackgroundTaskScope, options: { readonly parent?: BackgroundTaskScope; readonly reason?: string } = {}): Promise<BackgroundScopeCloseReport> {
+  async closeScope(
+    scope: BackgroundTaskScope,
+    options: { readonly parent?: BackgroundTaskScope; readonly reason?: string } = {},
+  ): Promise<BackgroundScopeCloseReport> {
     this.#assertOpen("close a scope");
     const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
-    const parent = options.parent === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskScopeSchema, options.parent, "parent scope");
+    const parent =
+      options.parent === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskScopeSchema, options.parent, "parent scope");
     const kept: BackgroundTaskRecord[] = [];
     const cancelled: BackgroundTaskRecord[] = [];
     const transferred: BackgroundTaskRecord[] = [];
@@ -487,11 +514,17 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     return backgroundTaskRecordSchema.parse(newTaskRecord(scope, registration, state, Date.now()));
   }
 
-  #insert(record: BackgroundTaskRecord, lease: Partial<Pick<TaskRow, "leaseToken" | "leaseOwner" | "leaseExpiresAt">>): Promise<BackgroundTaskRecord> {
+  #insert(
+    record: BackgroundTaskRecord,
+    lease: Partial<Pick<TaskRow, "leaseToken" | "leaseOwner" | "leaseExpiresAt">>,
+  ): Promise<BackgroundTaskRecord> {
     return this.#insertRow(record, lease).then((row) => row.record);
   }
 
-  async #insertRow(record: BackgroundTaskRecord, lease: Partial<Pick<TaskRow, "leaseToken" | "leaseOwner" | "leaseExpiresAt">>): Promise<TaskRow> {
+  async #insertRow(
+    record: BackgroundTaskRecord,
+    lease: Partial<Pick<TaskRow, "leaseToken" | "leaseOwner" | "leaseExpiresAt">>,
+  ): Promise<TaskRow> {
     const row: TaskRow = {
       record,
       taskName: undefined,
@@ -518,7 +551,12 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
   }
 
   /** Like `#change` for a task of `scope`; `undefined` when the task is unknown there. */
-  #changeInScope(scope: BackgroundTaskScope, taskId: string, change: (row: TaskRow) => TaskChange, endsWork = false): Promise<BackgroundTaskRecord | undefined> {
+  #changeInScope(
+    scope: BackgroundTaskScope,
+    taskId: string,
+    change: (row: TaskRow) => TaskChange,
+    endsWork = false,
+  ): Promise<BackgroundTaskRecord | undefined> {
     return this.#changeWhere(taskId, (row) => row.record.scope.sessionId === scope.sessionId, change, endsWork);
   }
 
@@ -534,7 +572,8 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
       if (row === undefined || !applies(row)) return { events: [], result: undefined };
       const next = change(row);
       // An attempt number alone changes the record without an event (the next event carries it).
-      if (next.events.length === 0 && JSON.stringify(next.row.record) === JSON.stringify(row.record)) return { events: [], result: row.record };
+      if (next.events.length === 0 && JSON.stringify(next.row.record) === JSON.stringify(row.record))
+        return { events: [], result: row.record };
       // A task ended from outside its work: its job must never be claimed (again).
       if (endsWork && isTerminalBackgroundTaskState(next.row.record.state)) await cancelNamedJob(this.#core, client, row);
       await updateTaskRow(client, names, next.row);
@@ -559,7 +598,8 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
       const endNow = policy === "abort_local" || (policy === "cooperative" && unclaimedJob);
       const change = changeByCancelRequest(row, reason ?? (endNow ? "cancel requested" : undefined), endNow, Date.now());
       const events = [...prior.events, ...change.events];
-      if (events.length === 0 && JSON.stringify(change.row.record) === JSON.stringify(read.record)) return { events: [], result: read.record };
+      if (events.length === 0 && JSON.stringify(change.row.record) === JSON.stringify(read.record))
+        return { events: [], result: read.record };
       if (change.ended) await cancelNamedJob(this.#core, client, row);
       await updateTaskRow(client, names, change.row);
       return { events, result: change.row.record };

@@ -69,14 +69,26 @@ function parseRow(row: StoredRow): TaskRow {
 }
 
 /** Reads one task, or `undefined`; `lock` takes its row lock for the rest of the transaction. */
-export async function readTaskRow(client: PostgresQueryable, names: DurableTableNames, taskId: string, lock = false): Promise<TaskRow | undefined> {
-  const { rows } = await client.query<StoredRow>(`select ${COLUMNS} from ${names.tasks} where task_id = $1${lock ? " for update" : ""}`, [taskId]);
+export async function readTaskRow(
+  client: PostgresQueryable,
+  names: DurableTableNames,
+  taskId: string,
+  lock = false,
+): Promise<TaskRow | undefined> {
+  const { rows } = await client.query<StoredRow>(`select ${COLUMNS} from ${names.tasks} where task_id = $1${lock ? " for update" : ""}`, [
+    taskId,
+  ]);
   const row = rows[0];
   return row === undefined ? undefined : parseRow(row);
 }
 
 /** Reads the tasks a `where` clause selects (its parameters in `values`). */
-export async function readTaskRows(client: PostgresQueryable, names: DurableTableNames, where: string, values: unknown[]): Promise<TaskRow[]> {
+export async function readTaskRows(
+  client: PostgresQueryable,
+  names: DurableTableNames,
+  where: string,
+  values: unknown[],
+): Promise<TaskRow[]> {
   const { rows } = await client.query<StoredRow>(`select ${COLUMNS} from ${names.tasks} where ${where}`, values);
   return rows.map(parseRow);
 }
@@ -123,7 +135,9 @@ export async function insertTaskRow(client: PostgresQueryable, names: DurableTab
     rowValues(row),
   );
   if (inserted.rows.length === 1) return;
-  const existing = await client.query<{ scope_session_id: string }>(`select scope_session_id from ${names.tasks} where task_id = $1`, [row.record.id]);
+  const existing = await client.query<{ scope_session_id: string }>(`select scope_session_id from ${names.tasks} where task_id = $1`, [
+    row.record.id,
+  ]);
   throw new BackgroundTaskConflictError(row.record.id, existing.rows[0]?.scope_session_id ?? row.record.scope.sessionId);
 }
 

@@ -18,7 +18,15 @@ import {
   type NamedJobData,
 } from "./postgres-named-lease.js";
 import { asPgBossDatabase } from "./postgres-queryable.js";
-import { changeByUpdate, changeLiveState, changeToRetry, changeToTerminal, outcomeOf, unchanged, type TaskChange } from "./postgres-task-changes.js";
+import {
+  changeByUpdate,
+  changeLiveState,
+  changeToRetry,
+  changeToTerminal,
+  outcomeOf,
+  unchanged,
+  type TaskChange,
+} from "./postgres-task-changes.js";
 import { readTaskRow, readTaskRows, updateTaskRow, type TaskRow } from "./postgres-task-rows.js";
 
 /** What a named attempt holds besides its task's lease token: the lease's length and its job's claim. */
@@ -103,7 +111,9 @@ export class DurableTaskWorker {
   onEvent(event: BackgroundTaskEvent): void {
     const running = this.#running.get(event.taskId);
     if (running !== undefined && stopsWork(event)) {
-      running.controller.abort(new Error(isTerminalBackgroundTaskState(event.record.state) ? `task ended as ${event.record.state}` : "cancel requested"));
+      running.controller.abort(
+        new Error(isTerminalBackgroundTaskState(event.record.state) ? `task ended as ${event.record.state}` : "cancel requested"),
+      );
     }
     if (isTerminalBackgroundTaskState(event.record.state)) this.#external.delete(event.taskId);
     const hook = this.#hooks.get(event.taskId);
@@ -137,7 +147,11 @@ export class DurableTaskWorker {
 
   /** A new lease for in-process work of this host. */
   newInProcessLease(): Pick<TaskRow, "leaseToken" | "leaseOwner" | "leaseExpiresAt"> {
-    return { leaseToken: randomUUID(), leaseOwner: this.#core.instanceId, leaseExpiresAt: Date.now() + this.#core.options.inProcessLeaseSeconds * 1000 };
+    return {
+      leaseToken: randomUUID(),
+      leaseOwner: this.#core.instanceId,
+      leaseExpiresAt: Date.now() + this.#core.options.inProcessLeaseSeconds * 1000,
+    };
   }
 
   /** Runs in-process work for a task this host just spawned (`row` holds its lease), retrying in place. */
@@ -159,7 +173,9 @@ export class DurableTaskWorker {
     const attempts = [...this.#running.entries()];
     for (const [, running] of attempts) running.controller.abort(new Error("host closed"));
     await Promise.allSettled(
-      attempts.map(([taskId, running]) => this.#finish(taskId, running.leaseToken, running.named, undefined, { error: new Error("host closed") }, "host closed")),
+      attempts.map(([taskId, running]) =>
+        this.#finish(taskId, running.leaseToken, running.named, undefined, { error: new Error("host closed") }, "host closed"),
+      ),
     );
     const hooks = [...this.#hooks.entries()];
     this.#hooks.clear();
@@ -176,7 +192,8 @@ export class DurableTaskWorker {
     for (const stale of own) {
       await this.#core.transact(async (client) => {
         const row = await readTaskRow(client, names, stale.record.id, true);
-        if (row === undefined || row.leaseOwner !== instanceId || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
+        if (row === undefined || row.leaseOwner !== instanceId || isTerminalBackgroundTaskState(row.record.state))
+          return { events: [], result: undefined };
         const change = changeToTerminal(row, "cancelled", outcomeOf("host closed", undefined), Date.now());
         await updateTaskRow(client, names, change.row);
         return { events: change.events, result: undefined };
@@ -227,7 +244,9 @@ export class DurableTaskWorker {
           await this.#reconcile(row).catch((error: unknown) => this.#core.reportError(error));
         }
         await this.#checkRunning();
-        await pool.query(`delete from ${names.events} where recorded_at < now() - make_interval(hours => $1::int)`, [this.#core.options.eventRetentionHours]);
+        await pool.query(`delete from ${names.events} where recorded_at < now() - make_interval(hours => $1::int)`, [
+          this.#core.options.eventRetentionHours,
+        ]);
       } catch (error) {
         this.#core.reportError(error);
       } finally {
@@ -256,7 +275,10 @@ export class DurableTaskWorker {
         row.lease_token !== running.leaseToken ||
         ["completed", "failed", "cancelled"].includes(row.state) ||
         (row.state === "cancel_requested" && row.cancel_policy !== "external");
-      if (stop) running.controller.abort(new Error(row === undefined || row.lease_token !== running.leaseToken ? "the attempt lost its lease" : "cancel requested"));
+      if (stop)
+        running.controller.abort(
+          new Error(row === undefined || row.lease_token !== running.leaseToken ? "the attempt lost its lease" : "cancel requested"),
+        );
     }
   }
 
@@ -281,7 +303,12 @@ export class DurableTaskWorker {
           return { events: [], result: "skipped" as const };
         }
         if (row.record.state === "cancel_requested") {
-          const change = changeToTerminal(row, "cancelled", outcomeOf(row.cancelReason ?? "cancelled before it started", undefined), Date.now());
+          const change = changeToTerminal(
+            row,
+            "cancelled",
+            outcomeOf(row.cancelReason ?? "cancelled before it started", undefined),
+            Date.now(),
+          );
           await boss.cancel(queue, job.id, { db });
           await updateTaskRow(client, names, change.row);
           return { events: change.events, result: "skipped" as const };
@@ -330,7 +357,11 @@ export class DurableTaskWorker {
    * Starts an attempt loop for `row` and tracks it until its last write. A named attempt keeps its
    * lease alive while it runs; in-process leases are renewed together by `#renewLeases`.
    */
-  #launch(row: TaskRow, named: NamedClaim | undefined, work: (context: BackgroundTaskWorkContext) => Promise<BackgroundTaskOutcome | undefined | void>): void {
+  #launch(
+    row: TaskRow,
+    named: NamedClaim | undefined,
+    work: (context: BackgroundTaskWorkContext) => Promise<BackgroundTaskOutcome | undefined | void>,
+  ): void {
     const taskId = row.record.id;
     const leaseToken = row.leaseToken ?? "";
     const run = async (): Promise<void> => {
@@ -389,7 +420,8 @@ export class DurableTaskWorker {
     const { names } = this.#core;
     await this.#core.transact(async (client) => {
       const row = await readTaskRow(client, names, taskId, true);
-      if (row === undefined || row.leaseToken !== leaseToken || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
+      if (row === undefined || row.leaseToken !== leaseToken || isTerminalBackgroundTaskState(row.record.state))
+        return { events: [], result: undefined };
       const next = change(row);
       if (next.events.length > 0) await updateTaskRow(client, names, next.row);
       return { events: next.events, result: undefined };
@@ -415,7 +447,9 @@ export class DurableTaskWorker {
       } catch (error) {
         if (attempt >= FINAL_WRITE_ATTEMPTS) {
           this.#core.reportError(
-            new Error(`could not record the ending of background task \`${taskId}\` after ${attempt} tries; its lease sweep will fail it`, { cause: error }),
+            new Error(`could not record the ending of background task \`${taskId}\` after ${attempt} tries; its lease sweep will fail it`, {
+              cause: error,
+            }),
           );
           return undefined;
         }
@@ -440,7 +474,8 @@ export class DurableTaskWorker {
     const { names } = this.#core;
     return this.#core.transact(async (client) => {
       const row = await readTaskRow(client, names, taskId, true);
-      if (row === undefined || row.leaseToken !== leaseToken || isTerminalBackgroundTaskState(row.record.state)) return { events: [], result: undefined };
+      if (row === undefined || row.leaseToken !== leaseToken || isTerminalBackgroundTaskState(row.record.state))
+        return { events: [], result: undefined };
       const now = Date.now();
       const end = async (change: TaskChange, next?: TaskRow): Promise<{ events: BackgroundTaskEvent[]; result: TaskRow | undefined }> => {
         await updateTaskRow(client, names, change.row);
@@ -459,7 +494,8 @@ export class DurableTaskWorker {
       if (named === undefined && this.#closing) return end(changeToTerminal(row, "cancelled", outcomeOf("host closed", undefined), now));
       const message = abortedBecause ?? errorMessage(failure.error);
       // A named task's next attempt is claimed from the queue, by any worker, when pg-boss queued it again.
-      if (named !== undefined) return end(await failNamedAttempt(this.#core, client, row, named.retryCount, { retry: message, failed: message }, now));
+      if (named !== undefined)
+        return end(await failNamedAttempt(this.#core, client, row, named.retryCount, { retry: message, failed: message }, now));
       const attempt = row.record.attempt.attempt;
       if (attempt < (row.record.attempt.maxAttempts ?? 1)) {
         // In-process work retries here.
@@ -517,7 +553,8 @@ export class DurableTaskWorker {
     const { names, instanceId } = this.#core;
     // In-process work this live host still holds: its lease is renewed here, so it is late, not lost.
     // One it no longer holds (its ending could not be written) is failed like a crashed process's.
-    const keeps = (row: TaskRow): boolean => row.jobId === undefined && row.leaseOwner === instanceId && !this.#closing && this.#heldHere(row.record.id);
+    const keeps = (row: TaskRow): boolean =>
+      row.jobId === undefined && row.leaseOwner === instanceId && !this.#closing && this.#heldHere(row.record.id);
     await this.#core.transact(async (client) => {
       const change = await reconcileExpiredLease(this.#core, client, stale, keeps);
       if (change === undefined) return { events: [], result: undefined };

@@ -21,7 +21,11 @@ export interface TerminalWaitSources {
  * `UnknownBackgroundTaskError` for a removed task, `BackgroundTaskHostClosedError` when the host
  * closes, and the signal's reason when aborted.
  */
-export function waitForTerminalRecord(sources: TerminalWaitSources, taskId: BackgroundTaskId, signal?: AbortSignal): Promise<BackgroundTaskRecord> {
+export function waitForTerminalRecord(
+  sources: TerminalWaitSources,
+  taskId: BackgroundTaskId,
+  signal?: AbortSignal,
+): Promise<BackgroundTaskRecord> {
   return new Promise<BackgroundTaskRecord>((resolve, reject) => {
     let done = false;
     // Assigned after `subscribe` returns: a stream that already completed calls `finish` inside it.
@@ -53,7 +57,10 @@ export function waitForTerminalRecord(sources: TerminalWaitSources, taskId: Back
       },
       complete: () => finish(() => reject(new BackgroundTaskHostClosedError("wait for a task"))),
     });
-    subscriptions.push(subscription, sources.unregistered.pipe(filter((id) => id === taskId)).subscribe(() => recheck()));
+    subscriptions.push(
+      subscription,
+      sources.unregistered.pipe(filter((id) => id === taskId)).subscribe(() => recheck()),
+    );
     if (done) {
       for (const opened of subscriptions) opened.unsubscribe();
       return;

@@ -104,7 +104,10 @@ describe("background tasks in the runtime", () => {
     expect(sawAbort).toBe(true);
     const items = await watched;
     expect(items[0]).toMatchObject({ type: "snapshot" });
-    expect(items.slice(1).map((item) => (item.type === "snapshot" ? "snapshot" : `${item.type}:${item.taskId}`))).toEqual(["completed:first-finishes", "state_changed:second-cancelled"]);
+    expect(items.slice(1).map((item) => (item.type === "snapshot" ? "snapshot" : `${item.type}:${item.taskId}`))).toEqual([
+      "completed:first-finishes",
+      "state_changed:second-cancelled",
+    ]);
   });
 
   it("closing a child session applies its tasks' close policies: keep, cancel, transfer to the parent", async () => {
@@ -134,7 +137,11 @@ describe("background tasks in the runtime", () => {
       .build();
     expect(paired.backgroundTaskHost).toBe(host);
     expect(paired.sessionStoreFactory).toBe(database);
-    const runtime = await LashRuntime.builder().withEnvironment(paired).withSessionId("solo").withPolicy({ model: "m", maxContextTokens: 1_000 }).buildEphemeral();
+    const runtime = await LashRuntime.builder()
+      .withEnvironment(paired)
+      .withSessionId("solo")
+      .withPolicy({ model: "m", maxContextTokens: 1_000 })
+      .buildEphemeral();
     await host.registerExternal({ sessionId: "solo" }, { id: "moving", kind: "other", producer: "test", closePolicy: "transfer" });
     await host.registerExternal({ sessionId: "solo" }, { id: "stopping", kind: "other", producer: "test", closePolicy: "cancel" });
     const report = await runtime.backgroundTasks().close();

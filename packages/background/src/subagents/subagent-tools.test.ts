@@ -18,8 +18,12 @@ const PARENT_MODEL = "parent-model";
  * shared script would be consumed in a racy order; routing by the request's model keeps each
  * session's script its own.
  */
-function routedProvider(scripts: Record<string, readonly ScriptedStep[]>): ModelProvider & { readonly scripted: Map<string, ScriptedProvider> } {
-  const scripted = new Map(Object.entries(scripts).map(([model, steps]) => [model, new ScriptedProvider(steps, { providerId: "routed", defaultModel: model })]));
+function routedProvider(
+  scripts: Record<string, readonly ScriptedStep[]>,
+): ModelProvider & { readonly scripted: Map<string, ScriptedProvider> } {
+  const scripted = new Map(
+    Object.entries(scripts).map(([model, steps]) => [model, new ScriptedProvider(steps, { providerId: "routed", defaultModel: model })]),
+  );
   return {
     specificationVersion: MODEL_PROVIDER_SPECIFICATION_VERSION,
     providerId: "routed",
@@ -34,7 +38,10 @@ function routedProvider(scripts: Record<string, readonly ScriptedStep[]>): Model
 }
 
 /** A parent model whose next step is computed from the request (to use ids only known at run time). */
-function dynamicModel(model: string, steps: readonly ((request: LlmRequest) => ScriptedStep)[]): ModelProvider & { readonly requests: LlmRequest[] } {
+function dynamicModel(
+  model: string,
+  steps: readonly ((request: LlmRequest) => ScriptedStep)[],
+): ModelProvider & { readonly requests: LlmRequest[] } {
   const requests: LlmRequest[] = [];
   return {
     specificationVersion: MODEL_PROVIDER_SPECIFICATION_VERSION,
@@ -55,7 +62,8 @@ function dynamicModel(model: string, steps: readonly ((request: LlmRequest) => S
 /** The JSON a tool returned to the model in the request's last tool result. */
 function lastToolResult(request: LlmRequest): Record<string, unknown> {
   for (const message of [...request.messages].reverse()) {
-    for (const block of [...message.blocks].reverse()) if (block.type === "tool_result") return JSON.parse(block.content) as Record<string, unknown>;
+    for (const block of [...message.blocks].reverse())
+      if (block.type === "tool_result") return JSON.parse(block.content) as Record<string, unknown>;
   }
   throw new Error("no tool result in the request");
 }
@@ -124,7 +132,8 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
     expect(turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "A and B are both found" } });
     const spawned = turn.toolCalls.filter((call) => call.tool === "spawn_agent").map((call) => call.output.outcome);
     expect(spawned).toHaveLength(2);
-    for (const outcome of spawned) expect(outcome).toMatchObject({ status: "success", payload: { agent_id: expect.stringMatching(/^subagent-/) } });
+    for (const outcome of spawned)
+      expect(outcome).toMatchObject({ status: "success", payload: { agent_id: expect.stringMatching(/^subagent-/) } });
     const awaited = turn.toolCalls.find((call) => call.tool === "await_agent")?.output.outcome;
     expect(awaited?.status).toBe("success");
     const agents = (awaited?.payload as { agents: { agent_id: string; state: string; output: string }[] }).agents;
@@ -134,7 +143,9 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
     ]);
 
     // Child usage: live activities, the turn's children usage, and the parent ledger under `subagent`.
-    const childUsage = activities.activities.filter((activity): activity is Extract<TurnActivity, { type: "child_usage" }> => activity.type === "child_usage");
+    const childUsage = activities.activities.filter(
+      (activity): activity is Extract<TurnActivity, { type: "child_usage" }> => activity.type === "child_usage",
+    );
     expect(childUsage.map((activity) => [activity.source, activity.model, activity.usage]).sort()).toEqual([
       ["subagent", "child-a", CHILD_A_USAGE],
       ["subagent", "child-b", CHILD_B_USAGE],
@@ -163,7 +174,11 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
       const childId = task.childSessionId ?? "";
       expect(task.id).toBe(`subagent:${childId}`);
       const child = database.openSession(childId);
-      expect(await child.loadSessionMeta()).toMatchObject({ sessionId: childId, parentSessionId: "root", relation: { type: "child", parentSessionId: "root" } });
+      expect(await child.loadSessionMeta()).toMatchObject({
+        sessionId: childId,
+        parentSessionId: "root",
+        relation: { type: "child", parentSessionId: "root" },
+      });
       const childRead = await child.loadSession({ type: "full_graph" });
       expect(childRead?.config.model).toMatch(/^child-[ab]$/);
     }
@@ -173,7 +188,10 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
   });
 
   it("list_agents and cancel_agent; a child spawned with a tool subset sees only those tools", async () => {
-    const child = new ScriptedProvider([{ events: [{ type: "sleep", ms: 600_000 }], response: {} }], { providerId: "routed", defaultModel: "child-slow" });
+    const child = new ScriptedProvider([{ events: [{ type: "sleep", ms: 600_000 }], response: {} }], {
+      providerId: "routed",
+      defaultModel: "child-slow",
+    });
     let agentId = "";
     const parent = dynamicModel(PARENT_MODEL, [
       () => toolCallStep([{ callId: "spawn", name: "spawn_agent", args: { task: "wait", model: "child-slow", tools: ["list_agents"] } }]),
@@ -199,7 +217,10 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
     expect(turn.assistantOutput.safeText).toBe("stopped it");
     const outputs = Object.fromEntries(turn.toolCalls.map((call) => [call.tool, call.output.outcome]));
     expect(outputs["list_agents"]).toEqual({ status: "success", payload: { agents: [{ agent_id: agentId, state: "running" }] } });
-    expect(outputs["cancel_agent"]).toEqual({ status: "success", payload: { agent_id: agentId, state: "cancelled", error: "cancelled by the parent agent" } });
+    expect(outputs["cancel_agent"]).toEqual({
+      status: "success",
+      payload: { agent_id: agentId, state: "cancelled", error: "cancelled by the parent agent" },
+    });
     expect(outputs["await_agent"]).toMatchObject({ status: "failure", payload: { code: "unknown_agent" } });
     const childTools = child.requests[0]?.tools?.map((tool) => tool.name).filter((name) => name !== "batch");
     expect(childTools).toEqual(["list_agents"]);
@@ -213,7 +234,9 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
         toolCallStep([{ callId: "await", name: "await_agent", args: {} }]),
       ],
       // The child's model call cancels the parent turn, then runs until its own signal aborts.
-      "child-slow": [{ expect: () => controller.abort(new Error("user pressed stop")), events: [{ type: "sleep", ms: 600_000 }], response: {} }],
+      "child-slow": [
+        { expect: () => controller.abort(new Error("user pressed stop")), events: [{ type: "sleep", ms: 600_000 }], response: {} },
+      ],
     });
     const runtime = await parentRuntime(provider);
 
@@ -248,8 +271,14 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
     const cancelled = await runtime.backgroundTasks().cancelAll("test over");
     for (const task of cancelled) expect((await runtime.backgroundTasks().waitFor(task.id)).state).toBe("cancelled");
 
-    const noHost = RuntimeEnvironment.builder().withProvider(routedProvider({ [PARENT_MODEL]: [toolCallStep([{ name: "list_agents", args: {} }]), textStep("ok")] })).withToolProvider(createSubagentTools()).build();
-    const plain = await LashRuntime.builder().withEnvironment(noHost).withPolicy({ model: PARENT_MODEL, maxContextTokens: 100_000 }).buildEphemeral();
+    const noHost = RuntimeEnvironment.builder()
+      .withProvider(routedProvider({ [PARENT_MODEL]: [toolCallStep([{ name: "list_agents", args: {} }]), textStep("ok")] }))
+      .withToolProvider(createSubagentTools())
+      .build();
+    const plain = await LashRuntime.builder()
+      .withEnvironment(noHost)
+      .withPolicy({ model: PARENT_MODEL, maxContextTokens: 100_000 })
+      .buildEphemeral();
     const plainTurn = await plain.runTurn(textInput("list"));
     expect(plainTurn.toolCalls[0]?.output.outcome).toMatchObject({ status: "failure", payload: { code: "subagents_unavailable" } });
     expect(() => plain.backgroundTasks()).toThrow(/withBackgroundTaskHost/);

@@ -24,14 +24,19 @@ interface CallerSession {
 function callerSession(context: ToolContext): CallerSession {
   const manager = context.sessions;
   if (!(manager instanceof SessionManager)) {
-    throw new ToolError({ class: "unavailable", code: "subagents_unavailable", message: "subagents need a lash runtime session (this tool was called outside one)" });
+    throw new ToolError({
+      class: "unavailable",
+      code: "subagents_unavailable",
+      message: "subagents need a lash runtime session (this tool was called outside one)",
+    });
   }
   const tasks = manager.backgroundTasks;
   if (tasks === undefined) {
     throw new ToolError({
       class: "unavailable",
       code: "subagents_unavailable",
-      message: "subagents require background-task support: configure a BackgroundTaskHost (RuntimeEnvironmentBuilder.withBackgroundTaskHost) before adding the subagent tools",
+      message:
+        "subagents require background-task support: configure a BackgroundTaskHost (RuntimeEnvironmentBuilder.withBackgroundTaskHost) before adding the subagent tools",
     });
   }
   return { manager, tasks };
@@ -98,7 +103,11 @@ class SubagentController {
       await manager.createSession(
         {
           sessionId: agentId,
-          relation: { type: "child", parentSessionId: context.sessionId, ...(context.callId === undefined ? {} : { originatingToolCallId: context.callId }) },
+          relation: {
+            type: "child",
+            parentSessionId: context.sessionId,
+            ...(context.callId === undefined ? {} : { originatingToolCallId: context.callId }),
+          },
           usageSource: SUBAGENT_USAGE_SOURCE,
           ...(model === undefined ? {} : { policy: { model } }),
         },
@@ -119,7 +128,14 @@ class SubagentController {
     let record: BackgroundTaskRecord;
     try {
       record = await tasks.spawn(
-        { id: taskId, kind: "subagent", producer: SUBAGENT_PRODUCER, childSessionId: agentId, cancelPolicy: "cooperative", closePolicy: "cancel" },
+        {
+          id: taskId,
+          kind: "subagent",
+          producer: SUBAGENT_PRODUCER,
+          childSessionId: agentId,
+          cancelPolicy: "cooperative",
+          closePolicy: "cancel",
+        },
         async (work) => {
           try {
             const turn = await manager.startTurn(agentId, textInput(input.task), { signal: work.signal }).result;
@@ -170,7 +186,11 @@ class SubagentController {
   async #known(tasks: SessionBackgroundTasks, agentId: string): Promise<BackgroundTaskRecord> {
     const record = await tasks.get(taskIdOf(agentId));
     if (record === undefined) {
-      throw new ToolError({ class: "not_found", code: "unknown_agent", message: `unknown agent \`${agentId}\` (list_agents shows this session's agents)` });
+      throw new ToolError({
+        class: "not_found",
+        code: "unknown_agent",
+        message: `unknown agent \`${agentId}\` (list_agents shows this session's agents)`,
+      });
     }
     return record;
   }
@@ -215,7 +235,8 @@ export function createSubagentTools(options: SubagentOptions = {}): ToolProvider
     }) as ToolDefinition<unknown>,
     defineTool({
       name: "await_agent",
-      description: "Wait for one subagent (agent_id) or, without agent_id, for every subagent not awaited yet, and return their final output.",
+      description:
+        "Wait for one subagent (agent_id) or, without agent_id, for every subagent not awaited yet, and return their final output.",
       inputSchema: z.object({ agent_id: z.string().min(1).optional() }),
       execute: (input, context) => controller.await(input.agent_id, context),
     }) as ToolDefinition<unknown>,

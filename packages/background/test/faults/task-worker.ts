@@ -23,7 +23,13 @@ function untilAborted(signal: AbortSignal): Promise<void> {
 
 async function main(): Promise<void> {
   const [connectionString, schema, bossSchema, mode, concurrency, spawnId] = process.argv.slice(2);
-  if (!connectionString || !schema || !bossSchema || (mode !== "hang" && mode !== "complete" && mode !== "spawn") || (mode === "spawn" && !spawnId)) {
+  if (
+    !connectionString ||
+    !schema ||
+    !bossSchema ||
+    (mode !== "hang" && mode !== "complete" && mode !== "spawn") ||
+    (mode === "spawn" && !spawnId)
+  ) {
     throw new Error("usage: task-worker <connectionString> <schema> <bossSchema> <hang|complete|spawn> [concurrency] [taskId]");
   }
   const work = async (context: DurableTaskWorkContext) => {

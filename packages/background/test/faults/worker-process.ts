@@ -45,7 +45,15 @@ export async function startTaskWorker(
   concurrency = 4,
   spawnId?: string,
 ): Promise<WorkerProcess> {
-  const args = [await workerBundle(), connectionString, schema, bossSchema, mode, String(concurrency), ...(spawnId === undefined ? [] : [spawnId])];
+  const args = [
+    await workerBundle(),
+    connectionString,
+    schema,
+    bossSchema,
+    mode,
+    String(concurrency),
+    ...(spawnId === undefined ? [] : [spawnId]),
+  ];
   const child = spawn(process.execPath, args, { cwd: packageRoot, stdio: ["ignore", "pipe", "pipe"], env: process.env });
   const lines: WorkerLine[] = [];
   let stderr = "";
@@ -86,7 +94,11 @@ export async function startTaskWorker(
     lines,
     exited,
     until: (predicate) =>
-      predicate(lines) ? Promise.resolve() : gone ? Promise.reject(new Error(`the worker already exited; stderr: ${stderr}`)) : new Promise((resolve, reject) => waiters.push({ predicate, resolve, reject })),
+      predicate(lines)
+        ? Promise.resolve()
+        : gone
+          ? Promise.reject(new Error(`the worker already exited; stderr: ${stderr}`))
+          : new Promise((resolve, reject) => waiters.push({ predicate, resolve, reject })),
     kill: async () => {
       if (!gone) child.kill("SIGKILL");
       await exited;

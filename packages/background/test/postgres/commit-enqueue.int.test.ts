@@ -50,7 +50,9 @@ describe.skipIf(!enabled)("a durable task enqueued in the same transaction as a 
   });
 
   /** A store database whose hook enqueues a summary task on every final commit (then throws, if told). */
-  async function openStoreDatabase(options: { failAfterEnqueue: boolean }): Promise<{ database: SqlSessionDatabase; enqueued: Enqueued[] }> {
+  async function openStoreDatabase(options: {
+    failAfterEnqueue: boolean;
+  }): Promise<{ database: SqlSessionDatabase; enqueued: Enqueued[] }> {
     const enqueued: Enqueued[] = [];
     const onCommit = async (context: SqlCommitContext): Promise<void> => {
       const { sessionId, commitId } = context.commit;
@@ -96,7 +98,10 @@ describe.skipIf(!enabled)("a durable task enqueued in the same transaction as a 
   }
 
   async function jobCount(taskId: string): Promise<number> {
-    const { rows } = await pool.query<{ count: string }>(`select count(*) as count from ${pg.escapeIdentifier(bossSchema)}.job where data->>'taskId' = $1`, [taskId]);
+    const { rows } = await pool.query<{ count: string }>(
+      `select count(*) as count from ${pg.escapeIdentifier(bossSchema)}.job where data->>'taskId' = $1`,
+      [taskId],
+    );
     return Number(rows[0]?.count);
   }
 

@@ -10,7 +10,9 @@ export const FAST_TEST_OPTIONS = {
 } satisfies Partial<PostgresBackgroundTaskHostOptions>;
 
 /** Opens a durable host on the test database with fast intervals. */
-export function openTestHost(options: Partial<PostgresBackgroundTaskHostOptions> & { schema: string; bossSchema: string }): Promise<PostgresBackgroundTaskHost> {
+export function openTestHost(
+  options: Partial<PostgresBackgroundTaskHostOptions> & { schema: string; bossSchema: string },
+): Promise<PostgresBackgroundTaskHost> {
   return PostgresBackgroundTaskHost.open({
     connectionString: POSTGRES_URL,
     ...FAST_TEST_OPTIONS,

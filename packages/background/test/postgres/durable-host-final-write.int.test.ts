@@ -45,7 +45,9 @@ describe.skipIf(!enabled)("durable host: the final write of in-process work", ()
     await dropSchema(bossSchema);
   });
 
-  async function open(onError: (error: unknown) => void): Promise<{ host: PostgresBackgroundTaskHost; faults: ReturnType<typeof faultyPool> }> {
+  async function open(
+    onError: (error: unknown) => void,
+  ): Promise<{ host: PostgresBackgroundTaskHost; faults: ReturnType<typeof faultyPool> }> {
     const schema = freshSchemaName();
     schemas.push(schema);
     const faults = faultyPool();

@@ -39,7 +39,10 @@ describe.skipIf(!enabled)("durable host: enqueue in the caller's transaction", (
   });
 
   async function jobCount(taskId: string): Promise<number> {
-    const { rows } = await pool.query<{ count: string }>(`select count(*) as count from ${pg.escapeIdentifier(bossSchema)}.job where data->>'taskId' = $1`, [taskId]);
+    const { rows } = await pool.query<{ count: string }>(
+      `select count(*) as count from ${pg.escapeIdentifier(bossSchema)}.job where data->>'taskId' = $1`,
+      [taskId],
+    );
     return Number(rows[0]?.count);
   }
 
@@ -71,7 +74,11 @@ describe.skipIf(!enabled)("durable host: enqueue in the caller's transaction", (
     expect(await jobCount(taskId)).toBe(1);
     const turns = await pool.query(`select turn_id from ${pg.escapeIdentifier(schema)}.app_turns`);
     expect(turns.rows).toEqual([{ turn_id: "turn-1" }]);
-    expect(events.filter((event) => event.taskId === taskId).map((event) => event.type)).toEqual(["registered", "state_changed", "completed"]);
+    expect(events.filter((event) => event.taskId === taskId).map((event) => event.type)).toEqual([
+      "registered",
+      "state_changed",
+      "completed",
+    ]);
     subscription.unsubscribe();
   });
 
@@ -83,7 +90,10 @@ describe.skipIf(!enabled)("durable host: enqueue in the caller's transaction", (
     try {
       await client.query("begin");
       await client.query(`insert into ${pg.escapeIdentifier(schema)}.app_turns (turn_id) values ($1)`, ["turn-2"]);
-      await host.enqueue({ id: taskId, kind: "observer", producer: "test", scope: { sessionId: "s1" }, task: "summarise" }, { transaction: client });
+      await host.enqueue(
+        { id: taskId, kind: "observer", producer: "test", scope: { sessionId: "s1" }, task: "summarise" },
+        { transaction: client },
+      );
       await client.query("rollback");
     } finally {
       client.release();
@@ -105,7 +115,9 @@ describe.skipIf(!enabled)("durable host: enqueue in the caller's transaction", (
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: "invalid_argument" });
     expect(String((error as Error).message)).toContain("leaseSeconds");
-    const badName = await host.enqueue({ id: "bad", kind: "other", producer: "test", scope: { sessionId: "s1" }, task: "no spaces" }).catch((caught: unknown) => caught);
+    const badName = await host
+      .enqueue({ id: "bad", kind: "other", producer: "test", scope: { sessionId: "s1" }, task: "no spaces" })
+      .catch((caught: unknown) => caught);
     expect(badName).toMatchObject({ code: "invalid_argument" });
     expect(await host.get("bad")).toBeUndefined();
   });
@@ -113,9 +125,13 @@ describe.skipIf(!enabled)("durable host: enqueue in the caller's transaction", (
 
 describe("durable host: opening", () => {
   it("an unreachable database is a store_unavailable error, and bad options an invalid_configuration one", async () => {
-    const unreachable = await PostgresBackgroundTaskHost.open({ connectionString: "postgres://postgres@127.0.0.1:1/none" }).catch((error: unknown) => error);
+    const unreachable = await PostgresBackgroundTaskHost.open({ connectionString: "postgres://postgres@127.0.0.1:1/none" }).catch(
+      (error: unknown) => error,
+    );
     expect(unreachable).toMatchObject({ code: "store_unavailable" });
-    const bad = await PostgresBackgroundTaskHost.open({ connectionString: POSTGRES_URL, leaseSeconds: -1 }).catch((error: unknown) => error);
+    const bad = await PostgresBackgroundTaskHost.open({ connectionString: POSTGRES_URL, leaseSeconds: -1 }).catch(
+      (error: unknown) => error,
+    );
     expect(bad).toMatchObject({ code: "invalid_configuration" });
     expect(String((bad as Error).message)).toContain("leaseSeconds");
   });

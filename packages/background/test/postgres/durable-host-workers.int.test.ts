@@ -13,11 +13,23 @@ const enabled = await postgresTestsEnabled();
 const PROCESS_TEST_TIMEOUT_MS = 60_000;
 
 function request(id: string, maxAttempts: number, leaseSeconds = 2): DurableTaskRequest {
-  return { id, kind: "other", producer: "test", scope: { sessionId: "s1" }, task: "fault-task", attempt: { attempt: 0, maxAttempts }, leaseSeconds };
+  return {
+    id,
+    kind: "other",
+    producer: "test",
+    scope: { sessionId: "s1" },
+    task: "fault-task",
+    attempt: { attempt: 0, maxAttempts },
+    leaseSeconds,
+  };
 }
 
 /** Resolves once `predicate(events)` holds, checked after every event of `host`. */
-function eventsUntil(host: PostgresBackgroundTaskHost, events: readonly BackgroundTaskEvent[], predicate: (events: readonly BackgroundTaskEvent[]) => boolean): Promise<void> {
+function eventsUntil(
+  host: PostgresBackgroundTaskHost,
+  events: readonly BackgroundTaskEvent[],
+  predicate: (events: readonly BackgroundTaskEvent[]) => boolean,
+): Promise<void> {
   return new Promise((resolve) => {
     if (predicate(events)) return resolve();
     const subscription = host.subscribe().subscribe(() => {
@@ -67,7 +79,9 @@ describe.skipIf(!enabled)("durable host: worker processes", () => {
     async () => {
       const name = `fresh-${randomUUID().slice(0, 8)}`;
       const hosts = await Promise.all(
-        Array.from({ length: 4 }, () => openTestHost({ schema, bossSchema, queuePrefix: "fresh-", tasks: { [name]: async () => ({ summary: "ok" }) } })),
+        Array.from({ length: 4 }, () =>
+          openTestHost({ schema, bossSchema, queuePrefix: "fresh-", tasks: { [name]: async () => ({ summary: "ok" }) } }),
+        ),
       );
       try {
         const taskId = `fresh:${randomUUID()}`;
@@ -165,33 +179,44 @@ describe.skipIf(!enabled)("durable host: worker processes", () => {
       expect([...victims.slice(1), rescuer].flatMap((process) => starts(process.lines, single))).toEqual([]);
 
       // Every lost attempt was announced once; every record is still there, ended; none is left running.
-      await eventsUntil(host, events, (seen) => retried.every((id) => seen.some((event) => event.taskId === id && event.type === "completed")));
+      await eventsUntil(host, events, (seen) =>
+        retried.every((id) => seen.some((event) => event.taskId === id && event.type === "completed")),
+      );
       for (const id of retried) {
         const retrying = events.filter((event) => event.taskId === id && event.type === "retrying");
         expect(retrying.map((event) => event.type === "retrying" && event.attempt)).toEqual([2, 3]);
       }
       const records = await host.list({ sessionId: "s1", includeTerminal: true });
-      expect(records.filter((record) => all.includes(record.id)).map((record) => record.id).sort()).toEqual([...all].sort());
+      expect(
+        records
+          .filter((record) => all.includes(record.id))
+          .map((record) => record.id)
+          .sort(),
+      ).toEqual([...all].sort());
       expect(await host.list({ sessionId: "s1" })).toEqual([]);
       subscription.unsubscribe();
     },
     PROCESS_TEST_TIMEOUT_MS,
   );
 
-  it("cancelling a task no worker claimed yet ends it at once and cancels its job, so no worker ever runs it", async () => {
-    const taskId = `unclaimed:${randomUUID()}`;
-    // No worker runs: the job waits in its queue.
-    await host.enqueue(request(taskId, 3, 60));
-    const cancelled = await host.requestCancel(taskId, "not needed");
-    expect(cancelled).toMatchObject({ state: "cancelled", failure: { summary: "not needed" } });
-    const late = await worker("complete");
-    // A marker task enqueued after it is run by the worker; the cancelled one never is.
-    const marker = `marker:${randomUUID()}`;
-    await host.enqueue(request(marker, 1, 60));
-    expect((await host.waitForTerminal(marker)).state).toBe("completed");
-    expect(starts(late.lines, taskId)).toEqual([]);
-    expect(await host.get(taskId)).toEqual(cancelled);
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    "cancelling a task no worker claimed yet ends it at once and cancels its job, so no worker ever runs it",
+    async () => {
+      const taskId = `unclaimed:${randomUUID()}`;
+      // No worker runs: the job waits in its queue.
+      await host.enqueue(request(taskId, 3, 60));
+      const cancelled = await host.requestCancel(taskId, "not needed");
+      expect(cancelled).toMatchObject({ state: "cancelled", failure: { summary: "not needed" } });
+      const late = await worker("complete");
+      // A marker task enqueued after it is run by the worker; the cancelled one never is.
+      const marker = `marker:${randomUUID()}`;
+      await host.enqueue(request(marker, 1, 60));
+      expect((await host.waitForTerminal(marker)).state).toBe("completed");
+      expect(starts(late.lines, taskId)).toEqual([]);
+      expect(await host.get(taskId)).toEqual(cancelled);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
   it(
     "a named attempt that fails is retried through the queue by its attempt policy",
@@ -215,7 +240,11 @@ describe.skipIf(!enabled)("durable host: worker processes", () => {
         const subscription = local.subscribe().subscribe((event) => events.push(event));
         await local.enqueue(request(taskId, 3, 60));
         const ended = await local.waitForTerminal(taskId);
-        expect(ended).toMatchObject({ state: "completed", result: { summary: "third time lucky" }, attempt: { attempt: 3, maxAttempts: 3 } });
+        expect(ended).toMatchObject({
+          state: "completed",
+          result: { summary: "third time lucky" },
+          attempt: { attempt: 3, maxAttempts: 3 },
+        });
         expect(attempts).toEqual([1, 2, 3]);
         const retrying = events.filter((event) => event.taskId === taskId && event.type === "retrying");
         expect(retrying.map((event) => (event.type === "retrying" ? [event.attempt, event.error] : []))).toEqual([
@@ -239,7 +268,10 @@ describe.skipIf(!enabled)("durable host: worker processes", () => {
       expect((await host.get(cancelled))?.state).toBe("running");
       await host.requestCancel(cancelled, "stop from another process");
       await owner.until((lines) => lines.some((line) => line.word === "aborted" && line.values[0] === cancelled));
-      expect(await host.waitForTerminal(cancelled)).toMatchObject({ state: "cancelled", failure: { summary: "stop from another process" } });
+      expect(await host.waitForTerminal(cancelled)).toMatchObject({
+        state: "cancelled",
+        failure: { summary: "stop from another process" },
+      });
 
       const orphaned = `spawned:${randomUUID()}`;
       const killed = await worker("spawn", 0, orphaned);
@@ -269,10 +301,10 @@ describe.skipIf(!enabled)("durable host: worker processes", () => {
     const admin = new pg.Client({ connectionString: POSTGRES_URL });
     await admin.connect();
     try {
-      await admin.query(`update ${pg.escapeIdentifier(schema)}.lash_background_tasks set lease_token = $2, lease_owner = 'elsewhere' where task_id = $1`, [
-        taskId,
-        randomUUID(),
-      ]);
+      await admin.query(
+        `update ${pg.escapeIdentifier(schema)}.lash_background_tasks set lease_token = $2, lease_owner = 'elsewhere' where task_id = $1`,
+        [taskId, randomUUID()],
+      );
     } finally {
       await admin.end();
     }
@@ -284,40 +316,44 @@ describe.skipIf(!enabled)("durable host: worker processes", () => {
     await host.complete(taskId, { state: "failed", summary: "ended by its new owner" });
   });
 
-  it("closing a worker host hands its named attempt back to the queue and ends its in-process tasks cancelled", async () => {
-    const named = `handover:${randomUUID()}`;
-    const managed = `handover-managed:${randomUUID()}`;
-    let markStarted: () => void = () => {};
-    const started = new Promise<void>((resolve) => (markStarted = resolve));
-    const closing = await openTestHost({
-      schema,
-      bossSchema,
-      queuePrefix: "handover-",
-      tasks: {
-        "fault-task": async (context) => {
-          markStarted();
-          await new Promise<void>((resolve) => context.signal.addEventListener("abort", () => resolve(), { once: true }));
-          throw new Error("stopped");
+  it(
+    "closing a worker host hands its named attempt back to the queue and ends its in-process tasks cancelled",
+    async () => {
+      const named = `handover:${randomUUID()}`;
+      const managed = `handover-managed:${randomUUID()}`;
+      let markStarted: () => void = () => {};
+      const started = new Promise<void>((resolve) => (markStarted = resolve));
+      const closing = await openTestHost({
+        schema,
+        bossSchema,
+        queuePrefix: "handover-",
+        tasks: {
+          "fault-task": async (context) => {
+            markStarted();
+            await new Promise<void>((resolve) => context.signal.addEventListener("abort", () => resolve(), { once: true }));
+            throw new Error("stopped");
+          },
         },
-      },
-    });
-    await closing.enqueue(request(named, 2, 60));
-    await started;
-    await closing.spawnManaged({ sessionId: "s1" }, { id: managed, kind: "monitor", producer: "test" }, () => new Promise(() => {}));
-    await closing.close();
-    expect(await host.get(managed)).toMatchObject({ state: "cancelled", failure: { summary: "host closed" } });
-    expect(await host.get(named)).toMatchObject({ state: "running", attempt: { attempt: 2 } });
+      });
+      await closing.enqueue(request(named, 2, 60));
+      await started;
+      await closing.spawnManaged({ sessionId: "s1" }, { id: managed, kind: "monitor", producer: "test" }, () => new Promise(() => {}));
+      await closing.close();
+      expect(await host.get(managed)).toMatchObject({ state: "cancelled", failure: { summary: "host closed" } });
+      expect(await host.get(named)).toMatchObject({ state: "running", attempt: { attempt: 2 } });
 
-    const next = await openTestHost({
-      schema,
-      bossSchema,
-      queuePrefix: "handover-",
-      tasks: { "fault-task": async (context) => ({ summary: `attempt ${context.attempt}` }) },
-    });
-    try {
-      expect(await host.waitForTerminal(named)).toMatchObject({ state: "completed", result: { summary: "attempt 2" } });
-    } finally {
-      await next.close();
-    }
-  }, PROCESS_TEST_TIMEOUT_MS);
+      const next = await openTestHost({
+        schema,
+        bossSchema,
+        queuePrefix: "handover-",
+        tasks: { "fault-task": async (context) => ({ summary: `attempt ${context.attempt}` }) },
+      });
+      try {
+        expect(await host.waitForTerminal(named)).toMatchObject({ state: "completed", result: { summary: "attempt 2" } });
+      } finally {
+        await next.close();
+      }
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });

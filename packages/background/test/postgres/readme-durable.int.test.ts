@@ -54,7 +54,14 @@ describe.skipIf(!enabled)("README examples: durable host", () => {
     console.log(ended.state, ended.result?.summary);
     expect(logged.at(-1)).toBe("completed summarised session-1");
 
-    await host.enqueue({ id: "long-job", kind: "other", producer: "app", scope: { sessionId: "session-1" }, task: "summarise-session", input: { sessionId: "session-1" } });
+    await host.enqueue({
+      id: "long-job",
+      kind: "other",
+      producer: "app",
+      scope: { sessionId: "session-1" },
+      task: "summarise-session",
+      input: { sessionId: "session-1" },
+    });
     await host.requestCancel("long-job", "user pressed stop");
     // Either the worker finished it first, or the cancel ended it: it never stays live.
     expect(["completed", "cancelled"]).toContain((await host.waitForTerminal("long-job")).state);
@@ -66,7 +73,14 @@ describe.skipIf(!enabled)("README examples: durable host", () => {
       await client.query("begin");
       await client.query(`insert into ${pg.escapeIdentifier(schema)}.app_turns (turn_id) values ($1)`, ["turn-7"]);
       await host.enqueue(
-        { id: "summary:turn-7", kind: "observer", producer: "app", scope: { sessionId: "session-1" }, task: "summarise-session", input: { sessionId: "session-1" } },
+        {
+          id: "summary:turn-7",
+          kind: "observer",
+          producer: "app",
+          scope: { sessionId: "session-1" },
+          task: "summarise-session",
+          input: { sessionId: "session-1" },
+        },
         { transaction: client },
       );
       await client.query("commit");

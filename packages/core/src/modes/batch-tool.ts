@@ -61,10 +61,14 @@ export function createBatchTool(): ToolDefinition<JsonValue> {
     modelInputSchema: MODEL_SCHEMA,
     async execute(input, context) {
       const dispatcher = nestedDispatcherOf(context);
-      if (!dispatcher) throw new ToolError({ class: "unavailable", code: "batch_unavailable", message: "batch can only run inside the standard mode" });
+      if (!dispatcher)
+        throw new ToolError({ class: "unavailable", code: "batch_unavailable", message: "batch can only run inside the standard mode" });
       const items = readCalls(input);
       const runnable = items.filter((item) => item.call !== undefined);
-      const outputs = await dispatcher(runnable.map((item) => item.call as NestedToolCall), context.signal);
+      const outputs = await dispatcher(
+        runnable.map((item) => item.call as NestedToolCall),
+        context.signal,
+      );
       const byIndex = new Map(runnable.map((item, position) => [item.index, outputs[position]]));
       const results: JsonValue[] = items.map((item): JsonValue => {
         const result = byIndex.get(item.index);

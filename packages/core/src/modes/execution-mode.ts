@@ -40,9 +40,7 @@ export interface ExecResult {
 }
 
 /** What a checkpoint does when no message was injected: go round again, or finish. */
-export type CheckpointOnEmpty =
-  | { readonly type: "continue" }
-  | { readonly type: "finish"; readonly outcome: TurnOutcome };
+export type CheckpointOnEmpty = { readonly type: "continue" } | { readonly type: "finish"; readonly outcome: TurnOutcome };
 
 /**
  * What a protocol driver asks the turn machine to do, applied in order. `finish` stops processing

@@ -1,10 +1,4 @@
-import type {
-  LlmResponse,
-  Message,
-  MessagePart,
-  ToolControl,
-  TurnOutcome,
-} from "@lash/protocol";
+import type { LlmResponse, Message, MessagePart, ToolControl, TurnOutcome } from "@lash/protocol";
 import { stableStringify } from "@lash/protocol";
 import { freshMessageId, partId } from "../session/ids.js";
 import { isToolResultMessage } from "../session/message-text.js";
@@ -29,12 +23,19 @@ const EXECUTION_PROMPT = [
 
 function hasReasoningContent(part: Extract<MessagePart, { kind: "reasoning" }>): boolean {
   const replay = part.replay;
-  const replayed = replay !== undefined && Boolean(replay.itemId || replay.encryptedContent || replay.signature || replay.summary.length > 0);
+  const replayed =
+    replay !== undefined && Boolean(replay.itemId || replay.encryptedContent || replay.signature || replay.summary.length > 0);
   return part.content.trim() !== "" || replayed;
 }
 
 /** The assistant message of one response, its text (with part boundaries) and its tool calls. */
-function readResponse(response: LlmResponse): { message: Message; text: string; textSlices: string[]; calls: PendingToolCall[]; hasReasoning: boolean } {
+function readResponse(response: LlmResponse): {
+  message: Message;
+  text: string;
+  textSlices: string[];
+  calls: PendingToolCall[];
+  hasReasoning: boolean;
+} {
   const id = freshMessageId();
   const parts: MessagePart[] = [];
   const textSlices: string[] = [];
@@ -48,7 +49,11 @@ function readResponse(response: LlmResponse): { message: Message; text: string; 
       const slice = assistantTextSeparator(text, part.text) + part.text;
       text += slice;
       textSlices.push(slice);
-      parts.push(part.responseMeta ? { kind: "prose", id: partId(id, parts.length), content: slice, responseMeta: part.responseMeta } : { kind: "prose", id: partId(id, parts.length), content: slice });
+      parts.push(
+        part.responseMeta
+          ? { kind: "prose", id: partId(id, parts.length), content: slice, responseMeta: part.responseMeta }
+          : { kind: "prose", id: partId(id, parts.length), content: slice },
+      );
     } else if (part.type === "reasoning") {
       const reasoning: Extract<MessagePart, { kind: "reasoning" }> = part.replay
         ? { kind: "reasoning", id: partId(id, parts.length), content: part.text, replay: part.replay }
@@ -57,8 +62,23 @@ function readResponse(response: LlmResponse): { message: Message; text: string; 
       hasReasoning = true;
       parts.push(reasoning);
     } else {
-      calls.push(part.replay ? { callId: part.callId, toolName: part.toolName, inputJson: part.inputJson, replay: part.replay } : { callId: part.callId, toolName: part.toolName, inputJson: part.inputJson });
-      parts.push(part.replay ? { kind: "tool_call", id: partId(id, parts.length), callId: part.callId, toolName: part.toolName, inputJson: part.inputJson, replay: part.replay } : { kind: "tool_call", id: partId(id, parts.length), callId: part.callId, toolName: part.toolName, inputJson: part.inputJson });
+      calls.push(
+        part.replay
+          ? { callId: part.callId, toolName: part.toolName, inputJson: part.inputJson, replay: part.replay }
+          : { callId: part.callId, toolName: part.toolName, inputJson: part.inputJson },
+      );
+      parts.push(
+        part.replay
+          ? {
+              kind: "tool_call",
+              id: partId(id, parts.length),
+              callId: part.callId,
+              toolName: part.toolName,
+              inputJson: part.inputJson,
+              replay: part.replay,
+            }
+          : { kind: "tool_call", id: partId(id, parts.length), callId: part.callId, toolName: part.toolName, inputJson: part.inputJson },
+      );
     }
   }
   if (text === "" && response.fullText !== "" && !response.parts.some((part) => part.type === "text")) {
@@ -80,7 +100,10 @@ function controlOutcome(result: CompletedToolCall): TurnOutcome | undefined {
     case "finish":
       return { type: "finished", finish: { type: "tool_value", toolName: result.record.tool, value: control.value } };
     case "fail":
-      return { type: "stopped", stop: { type: "tool_error", toolName: result.record.tool, value: JSON.parse(stableStringify(control.failure)) } };
+      return {
+        type: "stopped",
+        stop: { type: "tool_error", toolName: result.record.tool, value: JSON.parse(stableStringify(control.failure)) },
+      };
   }
 }
 
@@ -106,12 +129,23 @@ export function createStandardProtocolDriver(): ProtocolDriver {
         const last = context.messages.at(-1);
         if (last && isToolResultMessage(last)) {
           // A tool-only request may legitimately end with an empty final answer.
-          actions.push({ type: "start_checkpoint", kind: "before_completion", onEmpty: { type: "finish", outcome: { type: "finished", finish: { type: "assistant_message", text: "" } } } });
+          actions.push({
+            type: "start_checkpoint",
+            kind: "before_completion",
+            onEmpty: { type: "finish", outcome: { type: "finished", finish: { type: "assistant_message", text: "" } } },
+          });
           return actions;
         }
         const errorMessage = "Model returned no assistant text or tool calls.";
         actions.push(
-          { type: "emit", event: { type: "error", message: errorMessage, envelope: { kind: "llm_provider", code: "empty_response", userMessage: errorMessage } } },
+          {
+            type: "emit",
+            event: {
+              type: "error",
+              message: errorMessage,
+              envelope: { kind: "llm_provider", code: "empty_response", userMessage: errorMessage },
+            },
+          },
           { type: "finish", outcome: { type: "stopped", stop: { type: "provider_error" } } },
         );
         return actions;
@@ -120,7 +154,11 @@ export function createStandardProtocolDriver(): ProtocolDriver {
       // the model on the next call.
       actions.push(
         { type: "append_messages", messages: [message] },
-        { type: "start_checkpoint", kind: "before_completion", onEmpty: { type: "finish", outcome: { type: "finished", finish: { type: "assistant_message", text } } } },
+        {
+          type: "start_checkpoint",
+          kind: "before_completion",
+          onEmpty: { type: "finish", outcome: { type: "finished", finish: { type: "assistant_message", text } } },
+        },
       );
       return actions;
     },

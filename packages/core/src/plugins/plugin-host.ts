@@ -1,10 +1,4 @@
-import type {
-  LlmResponse,
-  PluginMessage,
-  PluginRuntimeEvent,
-  PromptContribution,
-  ToolCallRecord,
-} from "@lash/protocol";
+import type { LlmResponse, PluginMessage, PluginRuntimeEvent, PromptContribution, ToolCallRecord } from "@lash/protocol";
 import { RuntimeError } from "@lash/protocol";
 import type {
   AfterToolHookRequest,

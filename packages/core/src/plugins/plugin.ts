@@ -42,11 +42,7 @@ export type PluginDirective =
   | { readonly type: "handoff_session"; readonly sessionId: string };
 
 /** What a directive-returning hook returns. */
-export type PluginHookResult =
-  | readonly PluginDirective[]
-  | undefined
-  | void
-  | Promise<readonly PluginDirective[] | undefined | void>;
+export type PluginHookResult = readonly PluginDirective[] | undefined | void | Promise<readonly PluginDirective[] | undefined | void>;
 
 /** The turn's context as a context transform sees it. */
 export interface PreparedContext {

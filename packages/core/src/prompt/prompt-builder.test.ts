@@ -68,7 +68,11 @@ describe("normalizeContributions", () => {
         contribution("guidance", " body ", { title: "  Title  " }),
         contribution("guidance", "untitled", { title: "   " }),
       ]),
-    ).toEqual([contribution("intro", "padded"), contribution("guidance", "untitled"), contribution("guidance", "body", { title: "Title" })]);
+    ).toEqual([
+      contribution("intro", "padded"),
+      contribution("guidance", "untitled"),
+      contribution("guidance", "body", { title: "Title" }),
+    ]);
   });
 
   it("sorts by slot order, then priority, then title, then content", () => {
@@ -114,7 +118,12 @@ describe("normalizeContributions", () => {
 
   it("removes duplicates (after trimming)", () => {
     expect(
-      normalizeContributions([contribution("guidance", "same"), contribution("guidance", "  same "), contribution("guidance", "same", { priority: 1 }), contribution("environment", "same")]),
+      normalizeContributions([
+        contribution("guidance", "same"),
+        contribution("guidance", "  same "),
+        contribution("guidance", "same", { priority: 1 }),
+        contribution("environment", "same"),
+      ]),
     ).toEqual([contribution("guidance", "same"), contribution("guidance", "same", { priority: 1 }), contribution("environment", "same")]);
   });
 });
@@ -209,7 +218,9 @@ describe("buildSystemPrompt: custom templates", () => {
   });
 
   it("fills {{guidance}} with the core guidance and the guidance slot", () => {
-    const prompt = build([layer({ template: "{{guidance}}", contributions: [contribution("guidance", "Be nice.")] })], { toolNames: ["ask"] });
+    const prompt = build([layer({ template: "{{guidance}}", contributions: [contribution("guidance", "Be nice.")] })], {
+      toolNames: ["ask"],
+    });
     expect(prompt.startsWith("- ")).toBe(true);
     expect(prompt).toContain(ASK_BULLET);
     expect(prompt.endsWith("Be nice.")).toBe(true);
@@ -221,6 +232,8 @@ describe("buildSystemPrompt: custom templates", () => {
   });
 
   it("uses the last layer's template over earlier ones", () => {
-    expect(build([layer({ template: "first" }), layer(), layer({ template: "second {{intro}}", contributions: [contribution("intro", "x")] })])).toBe("second x");
+    expect(
+      build([layer({ template: "first" }), layer(), layer({ template: "second {{intro}}", contributions: [contribution("intro", "x")] })]),
+    ).toBe("second x");
   });
 });

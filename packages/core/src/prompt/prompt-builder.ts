@@ -46,7 +46,9 @@ export function normalizeContributions(contributions: readonly PromptContributio
     const content = contribution.content.trim();
     if (content === "") continue;
     const title = contribution.title?.trim();
-    const clean: PromptContribution = title ? { slot: contribution.slot, priority: contribution.priority, title, content } : { slot: contribution.slot, priority: contribution.priority, content };
+    const clean: PromptContribution = title
+      ? { slot: contribution.slot, priority: contribution.priority, title, content }
+      : { slot: contribution.slot, priority: contribution.priority, content };
     const key = JSON.stringify([clean.slot, clean.priority, clean.title ?? "", clean.content]);
     if (seen.has(key)) continue;
     seen.add(key);
@@ -99,7 +101,14 @@ export function buildSystemPrompt(input: PromptBuildInput): string {
   return joinBlocks([
     joinBlocks([DEFAULT_PROMPT_INTRO, sections.intro]),
     titled("Execution", sections.execution),
-    titled("Guidance", joinBlocks([coreGuidance(input.toolNames), ...slotBlocks(contributions, "project_instructions"), ...slotBlocks(contributions, "guidance")])),
+    titled(
+      "Guidance",
+      joinBlocks([
+        coreGuidance(input.toolNames),
+        ...slotBlocks(contributions, "project_instructions"),
+        ...slotBlocks(contributions, "guidance"),
+      ]),
+    ),
     titled("Environment", joinBlocks([sections.runtime_context, sections.environment])),
   ]);
 }

@@ -77,7 +77,11 @@ describe("projectRequest", () => {
         { kind: "tool_call", callId: "c1", toolName: "echo_tool", inputJson: '{"value":"x"}' },
         { kind: "tool_call", callId: "c2", toolName: "echo_tool", inputJson: "{not json", replay: { itemId: "fc_2", opaque: { a: 1 } } },
       ),
-      message("user", { kind: "tool_result", callId: "c1", toolName: "echo_tool", content: "raw:x" }, { kind: "tool_result", callId: "c2", content: "[Tool execution failed]" }),
+      message(
+        "user",
+        { kind: "tool_result", callId: "c1", toolName: "echo_tool", content: "raw:x" },
+        { kind: "tool_result", callId: "c2", content: "[Tool execution failed]" },
+      ),
     ]);
     expect(request.messages).toEqual([
       {
@@ -100,7 +104,12 @@ describe("projectRequest", () => {
 
   it("turns user images into image blocks and collects their attachment refs in order", () => {
     const { request, attachmentRefs } = project([
-      message("user", { kind: "image", attachment: IMAGE }, { kind: "text", content: "compare with" }, { kind: "image", attachment: IMAGE_2 }),
+      message(
+        "user",
+        { kind: "image", attachment: IMAGE },
+        { kind: "text", content: "compare with" },
+        { kind: "image", attachment: IMAGE_2 },
+      ),
     ]);
     expect(request.messages[0]?.blocks).toEqual([
       { type: "image", attachmentIndex: 0 },
@@ -127,7 +136,9 @@ describe("projectRequest", () => {
   });
 
   it("wraps system output and error parts in tags", () => {
-    const { request } = project([message("system", { kind: "output", content: "42" }, { kind: "error", content: "Turn limit reached (3)." })]);
+    const { request } = project([
+      message("system", { kind: "output", content: "42" }, { kind: "error", content: "Turn limit reached (3)." }),
+    ]);
     expect(request.messages[0]?.blocks).toEqual([
       { type: "text", text: "<output>\n42\n</output>" },
       { type: "text", text: "<error>\nTurn limit reached (3).\n</error>" },
@@ -135,7 +146,10 @@ describe("projectRequest", () => {
   });
 
   it("keeps user and assistant text as is", () => {
-    const { request } = project([message("user", { kind: "text", content: "  spaced  " }), message("assistant", { kind: "prose", content: "reply" })]);
+    const { request } = project([
+      message("user", { kind: "text", content: "  spaced  " }),
+      message("assistant", { kind: "prose", content: "reply" }),
+    ]);
     expect(request.messages).toEqual([
       { role: "user", blocks: [{ type: "text", text: "  spaced  " }] },
       { role: "assistant", blocks: [{ type: "text", text: "reply" }] },
@@ -143,7 +157,9 @@ describe("projectRequest", () => {
   });
 
   it("keeps a prose part's provider metadata", () => {
-    const { request } = project([message("assistant", { kind: "prose", content: "final", responseMeta: { id: "msg_1", phase: "final_answer" } })]);
+    const { request } = project([
+      message("assistant", { kind: "prose", content: "final", responseMeta: { id: "msg_1", phase: "final_answer" } }),
+    ]);
     expect(request.messages[0]?.blocks).toEqual([{ type: "text", text: "final", responseMeta: { id: "msg_1", phase: "final_answer" } }]);
   });
 

@@ -1,11 +1,4 @@
-import type {
-  AttachmentRef,
-  LlmBlock,
-  LlmMessage,
-  LlmRequest,
-  LlmToolSpec,
-  Message,
-} from "@lash/protocol";
+import type { AttachmentRef, LlmBlock, LlmMessage, LlmRequest, LlmToolSpec, Message } from "@lash/protocol";
 
 /** A projected request whose image blocks still point at attachment refs (bytes load at call time). */
 export interface ProjectedRequest {
@@ -24,7 +17,11 @@ export interface ProjectionInput {
   readonly sessionId: string;
 }
 
-function hasReplay(replay: { itemId?: string | undefined; encryptedContent?: string | undefined; signature?: string | undefined; summary?: readonly string[] } | undefined): boolean {
+function hasReplay(
+  replay:
+    | { itemId?: string | undefined; encryptedContent?: string | undefined; signature?: string | undefined; summary?: readonly string[] }
+    | undefined,
+): boolean {
   if (!replay) return false;
   return Boolean(replay.itemId || replay.encryptedContent || replay.signature || (replay.summary && replay.summary.length > 0));
 }
@@ -36,7 +33,10 @@ function projectMessage(message: Message, attachmentRefs: AttachmentRef[]): LlmM
     switch (part.kind) {
       case "reasoning":
         // Display-only reasoning (no replay data) is never sent back to a provider.
-        if (hasReplay(part.replay)) blocks.push(part.replay ? { type: "reasoning", text: part.content, replay: part.replay } : { type: "reasoning", text: part.content });
+        if (hasReplay(part.replay))
+          blocks.push(
+            part.replay ? { type: "reasoning", text: part.content, replay: part.replay } : { type: "reasoning", text: part.content },
+          );
         break;
       case "tool_call":
         blocks.push(
@@ -69,7 +69,9 @@ function projectMessage(message: Message, attachmentRefs: AttachmentRef[]): LlmM
       case "prose": {
         if (part.content.trim() === "") break;
         const text = isSystem ? `Runtime note:\n${part.content}` : part.content;
-        blocks.push(part.kind === "prose" && part.responseMeta ? { type: "text", text, responseMeta: part.responseMeta } : { type: "text", text });
+        blocks.push(
+          part.kind === "prose" && part.responseMeta ? { type: "text", text, responseMeta: part.responseMeta } : { type: "text", text },
+        );
         break;
       }
     }

@@ -8,7 +8,10 @@ describe("child sessions with a tool subset", () => {
   it("a child created with `tools` is offered only those tools", async () => {
     const other = { ...echoTool, name: "other_tool" };
     const { runtime, provider } = await createRuntime({ steps: [textStep("child answer")], tools: [echoTool, other] });
-    const childId = await runtime.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" } }, { tools: ["echo_tool"] });
+    const childId = await runtime.sessions.createSession(
+      { sessionId: "child", relation: { type: "child", parentSessionId: "root" } },
+      { tools: ["echo_tool"] },
+    );
     const turn = await runtime.sessions.runTurn(childId, textInput("task"));
     expect(turn.assistantOutput.safeText).toBe("child answer");
     // The mode's native tools stay; of the runtime's own tools only the listed one is offered.
@@ -18,7 +21,12 @@ describe("child sessions with a tool subset", () => {
   it("an unknown tool name is a session_manager error naming it and the available tools", async () => {
     const { runtime } = await createRuntime({ steps: [], tools: [echoTool] });
     const error = expectLashError(
-      await failureOf(() => runtime.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" } }, { tools: ["echo_tool", "nope"] })),
+      await failureOf(() =>
+        runtime.sessions.createSession(
+          { sessionId: "child", relation: { type: "child", parentSessionId: "root" } },
+          { tools: ["echo_tool", "nope"] },
+        ),
+      ),
       "session_manager",
     );
     expect(error.message).toContain("`nope`");
@@ -56,10 +64,20 @@ describe("background task host wiring without a host", () => {
     const runtimeHost = { spawnManaged: () => undefined, closeScope: () => undefined } as never;
     const environment = RuntimeEnvironment.builder().withBackgroundTaskHost(environmentHost).build();
     expect(environment.backgroundTaskHost).toBe(environmentHost);
-    const shared = await LashRuntime.builder().withEnvironment(environment).withPolicy({ model: "m", maxContextTokens: 1000 }).buildEphemeral();
+    const shared = await LashRuntime.builder()
+      .withEnvironment(environment)
+      .withPolicy({ model: "m", maxContextTokens: 1000 })
+      .buildEphemeral();
     expect(shared.sessions.backgroundTasks).toBeDefined();
-    const own = await LashRuntime.builder().withEnvironment(environment).withBackgroundTaskHost(runtimeHost).withPolicy({ model: "m", maxContextTokens: 1000 }).buildEphemeral();
-    const childId = await own.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" } }, { tools: [] });
+    const own = await LashRuntime.builder()
+      .withEnvironment(environment)
+      .withBackgroundTaskHost(runtimeHost)
+      .withPolicy({ model: "m", maxContextTokens: 1000 })
+      .buildEphemeral();
+    const childId = await own.sessions.createSession(
+      { sessionId: "child", relation: { type: "child", parentSessionId: "root" } },
+      { tools: [] },
+    );
     expect(own.sessions.child(childId)?.environment.backgroundTaskHost).toBe(runtimeHost);
   });
 });

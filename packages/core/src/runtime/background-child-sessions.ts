@@ -14,12 +14,18 @@ export async function restrictToolProviders(providers: readonly ToolProvider[], 
   if (unknown.length > 0) {
     throw new LashError(
       "session_manager",
-      `unknown tool${unknown.length === 1 ? "" : "s"} ${unknown.map((name) => `\`${name}\``).join(", ")} for a child session (available: ${[...available].sort().map((name) => `\`${name}\``).join(", ") || "none"})`,
+      `unknown tool${unknown.length === 1 ? "" : "s"} ${unknown.map((name) => `\`${name}\``).join(", ")} for a child session (available: ${
+        [...available]
+          .sort()
+          .map((name) => `\`${name}\``)
+          .join(", ") || "none"
+      })`,
     );
   }
   return providers.map((provider) => {
     const restricted: ToolProvider = {
-      listTools: async (): Promise<readonly ToolDefinition<unknown>[]> => (await provider.listTools()).filter((tool) => allowed.has(tool.name)),
+      listTools: async (): Promise<readonly ToolDefinition<unknown>[]> =>
+        (await provider.listTools()).filter((tool) => allowed.has(tool.name)),
     };
     return restricted;
   });

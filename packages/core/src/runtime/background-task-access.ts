@@ -5,7 +5,10 @@ import type { EmbeddedRuntimeHost } from "./runtime-core-config.js";
 /** Checks that a value handed to `withBackgroundTaskHost` is a host, so a mistake fails at configuration. */
 export function checkBackgroundTaskHost(host: BackgroundTaskHost): BackgroundTaskHost {
   if (typeof host !== "object" || host === null || typeof host.spawnManaged !== "function" || typeof host.closeScope !== "function") {
-    throw new LashError("invalid_configuration", "withBackgroundTaskHost needs a BackgroundTaskHost (for example a LocalBackgroundTaskHost from @lash/background)");
+    throw new LashError(
+      "invalid_configuration",
+      "withBackgroundTaskHost needs a BackgroundTaskHost (for example a LocalBackgroundTaskHost from @lash/background)",
+    );
   }
   return host;
 }

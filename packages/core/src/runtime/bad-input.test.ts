@@ -25,7 +25,6 @@ const IMAGES = {
   webp: new Uint8Array([...ascii("RIFF"), 0x24, 0x00, 0x00, 0x00, ...ascii("WEBP"), ...ascii("VP8 ")]),
 };
 
-
 /** The tool-result blocks a request carried, by call id. */
 function toolResultBlocks(request: LlmRequest | undefined): Map<string, string> {
   const blocks = new Map<string, string>();
@@ -42,16 +41,32 @@ function failureOf(outcome: ToolCallOutcome | undefined): { code: string; messag
 
 describe("invalid turn input", () => {
   const cases: readonly { readonly name: string; readonly input: TurnInput; readonly message: string | RegExp }[] = [
-    { name: "an image_ref with an empty id", input: { items: [{ type: "image_ref", id: "" }] }, message: "Invalid image_ref: id cannot be empty" },
-    { name: "an image_ref without its blob", input: { items: [{ type: "image_ref", id: "x" }] }, message: "Invalid image_ref: missing blob for id 'x'" },
+    {
+      name: "an image_ref with an empty id",
+      input: { items: [{ type: "image_ref", id: "" }] },
+      message: "Invalid image_ref: id cannot be empty",
+    },
+    {
+      name: "an image_ref without its blob",
+      input: { items: [{ type: "image_ref", id: "x" }] },
+      message: "Invalid image_ref: missing blob for id 'x'",
+    },
     {
       name: "a blob that is not an image",
       input: withImage(textInput("look"), "x", new Uint8Array(ascii("just some text, not an image"))),
       message: /Invalid image_ref: .*'x'.*(PNG|image)/,
     },
     { name: "items that are not an array", input: { items: "hello" } as unknown as TurnInput, message: /items must be an array/ },
-    { name: "an item of an unknown type", input: { items: [{ type: "audio", data: "..." }] } as unknown as TurnInput, message: /unknown type "audio"/ },
-    { name: "a text item whose text is not a string", input: { items: [{ type: "text", text: 42 }] } as unknown as TurnInput, message: /text must be a string/ },
+    {
+      name: "an item of an unknown type",
+      input: { items: [{ type: "audio", data: "..." }] } as unknown as TurnInput,
+      message: /unknown type "audio"/,
+    },
+    {
+      name: "a text item whose text is not a string",
+      input: { items: [{ type: "text", text: 42 }] } as unknown as TurnInput,
+      message: /text must be a string/,
+    },
     { name: "an item that is null", input: { items: [null] } as unknown as TurnInput, message: /Invalid input item 0/ },
     { name: "an input that is null", input: null as unknown as TurnInput, message: /expected an object/ },
     { name: "an input that is a string", input: "hello" as unknown as TurnInput, message: /expected an object/ },
@@ -151,7 +166,7 @@ describe("malformed tool calls", () => {
 
   it("reports schema-invalid arguments with the path, without running the tool", async () => {
     let executions = 0;
-    const strict: ToolDefinition<{ value: string }> = { ...echoTool, execute: (input) => (executions += 1, { payload: input.value }) };
+    const strict: ToolDefinition<{ value: string }> = { ...echoTool, execute: (input) => ((executions += 1), { payload: input.value }) };
     const { runtime, provider } = await createRuntime({
       steps: [toolCallStep([{ callId: "typed-1", name: "echo_tool", args: { value: 42 } }]), textStep("recovered")],
       tools: [strict],
@@ -277,7 +292,10 @@ describe("misbehaving providers", () => {
     },
     {
       name: "an event of an unknown type",
-      step: { events: [{ type: "delta", text: "fine so far" }, { type: "bogus" } as unknown as ScriptedEvent], response: { fullText: "never" } },
+      step: {
+        events: [{ type: "delta", text: "fine so far" }, { type: "bogus" } as unknown as ScriptedEvent],
+        response: { fullText: "never" },
+      },
       problem: 'unknown event type "bogus"',
     },
     {
@@ -390,7 +408,9 @@ describe("sinks that throw", () => {
       execute: (_input, context) => {
         seenSignal = context.signal;
         markStarted();
-        return new Promise<JsonValue>((_resolve, reject) => context.signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true }));
+        return new Promise<JsonValue>((_resolve, reject) =>
+          context.signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true }),
+        );
       },
     };
     const { runtime } = await createRuntime({

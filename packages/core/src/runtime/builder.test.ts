@@ -32,13 +32,22 @@ describe("builder validation", () => {
   });
 
   it.each([0, -5, 1.5])("rejects maxContextTokens %s", async (maxContextTokens) => {
-    const error = await failureOf(() => LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens }).withProvider(provider()).buildEphemeral());
+    const error = await failureOf(() =>
+      LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens }).withProvider(provider()).buildEphemeral(),
+    );
     expectLashError(error, "invalid_configuration", /maxContextTokens/);
   });
 
   it("rejects a provider with another specificationVersion", async () => {
-    const foreign = { specificationVersion: "lash.provider.v0", providerId: "old", defaultModel: MODEL, doComplete: async () => ({}) } as unknown as ModelProvider;
-    const error = await failureOf(() => LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(foreign).buildEphemeral());
+    const foreign = {
+      specificationVersion: "lash.provider.v0",
+      providerId: "old",
+      defaultModel: MODEL,
+      doComplete: async () => ({}),
+    } as unknown as ModelProvider;
+    const error = await failureOf(() =>
+      LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(foreign).buildEphemeral(),
+    );
     expectLashError(error, "unsupported_provider_version");
   });
 
@@ -54,24 +63,35 @@ describe("builder validation", () => {
       providerId: "nameless",
       doComplete: async () => ({ fullText: "", parts: [], usage: usage(0, 0), terminalReason: "stop" }),
     };
-    const error = await failureOf(() => LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(nameless).buildEphemeral());
+    const error = await failureOf(() =>
+      LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(nameless).buildEphemeral(),
+    );
     expectLashError(error, "invalid_configuration", /model/);
   });
 
   it("uses the provider's default model when the policy names none", () => {
-    const runtime = LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(new ScriptedProvider([], { defaultModel: "their-default" })).buildEphemeral();
+    const runtime = LashRuntime.builder()
+      .withPolicy({ maxContextTokens: 1_000 })
+      .withProvider(new ScriptedProvider([], { defaultModel: "their-default" }))
+      .buildEphemeral();
     expect(runtime.policy.model).toBe("their-default");
   });
 
   it("rejects an execution mode that is not registered", async () => {
     const error = await failureOf(() =>
-      LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 1_000, executionMode: "no_such_mode" }).withProvider(provider()).buildEphemeral(),
+      LashRuntime.builder()
+        .withPolicy({ model: MODEL, maxContextTokens: 1_000, executionMode: "no_such_mode" })
+        .withProvider(provider())
+        .buildEphemeral(),
     );
     expectLashError(error, "invalid_configuration", /no_such_mode/);
   });
 
   it("makes a turn reject with a RuntimeError invalid_configuration when two tools share a name", async () => {
-    const { runtime, provider: scripted } = await createRuntime({ steps: [textStep("never")], tools: [echoTool, { ...echoTool, description: "Another echo." }] });
+    const { runtime, provider: scripted } = await createRuntime({
+      steps: [textStep("never")],
+      tools: [echoTool, { ...echoTool, description: "Another echo." }],
+    });
     const error = await failureOf(() => runtime.runTurn(textInput("hello")));
     expect(RuntimeError.isInstance(error)).toBe(true);
     expectLashError(error, "invalid_configuration", /echo_tool/);
@@ -88,7 +108,12 @@ describe("builder validation", () => {
     const { runtime } = await createRuntime({ store, sessionId: "other", steps: [textStep("hi")] });
     await runtime.runTurn(textInput("claim the store"));
     const error = await failureOf(() =>
-      LashRuntime.builder().withSessionId("root").withPolicy({ model: MODEL, maxContextTokens: 1_000 }).withProvider(provider()).withStore(store).build(),
+      LashRuntime.builder()
+        .withSessionId("root")
+        .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
+        .withProvider(provider())
+        .withStore(store)
+        .build(),
     );
     expectLashError(error, "session_binding_mismatch");
   });
@@ -97,7 +122,11 @@ describe("builder validation", () => {
     const store = new InMemorySessionStore();
     const { runtime } = await createRuntime({ store, steps: [textStep("remembered")] });
     await runtime.runTurn(textInput("remember this"));
-    const reopened = await LashRuntime.builder().withSessionId("root").withPolicy({ model: MODEL, maxContextTokens: 1_000 }).withStore(store).build();
+    const reopened = await LashRuntime.builder()
+      .withSessionId("root")
+      .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
+      .withStore(store)
+      .build();
     expect(messageTexts(reopened, "user")).toEqual(["remember this"]);
     expect(messageTexts(reopened, "assistant")).toEqual(["remembered"]);
     expect(reopened.exportState().turnIndex).toBe(1);
@@ -121,7 +150,8 @@ describe("ScriptedProvider modes", () => {
   function comparable(activities: readonly TurnActivity[]): unknown[] {
     const ordinals = new Map<string, string>();
     return activities.map(({ id: _id, correlationId, ...rest }) => {
-      if (!ordinals.has(correlationId)) ordinals.set(correlationId, correlationId.startsWith("tool:") ? correlationId : `c${ordinals.size}`);
+      if (!ordinals.has(correlationId))
+        ordinals.set(correlationId, correlationId.startsWith("tool:") ? correlationId : `c${ordinals.size}`);
       const event = { ...rest, correlationId: ordinals.get(correlationId) } as Record<string, unknown>;
       if ("durationMs" in event) event["durationMs"] = "any";
       return event;
@@ -136,13 +166,21 @@ describe("ScriptedProvider modes", () => {
       const activities = new RecordingActivities();
       const events = new RecordingSink();
       const turn = await runtime.streamTurn(textInput("echo x"), { activities, events });
-      results.push({ turn, activities: comparable(activities.activities), events: events.events.map((event) => event.type), callCount: scripted.callCount, messages: messageTexts(runtime, "assistant") });
+      results.push({
+        turn,
+        activities: comparable(activities.activities),
+        events: events.events.map((event) => event.type),
+        callCount: scripted.callCount,
+        messages: messageTexts(runtime, "assistant"),
+      });
     }
     const [complete, stream] = results;
     expect(stream?.turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "It says raw:x." } });
     expect(stream?.turn.outcome).toEqual(complete?.turn.outcome);
     expect(stream?.turn.tokenUsage).toEqual(complete?.turn.tokenUsage);
-    expect(stream?.turn.toolCalls.map(({ durationMs: _duration, ...record }) => record)).toEqual(complete?.turn.toolCalls.map(({ durationMs: _duration, ...record }) => record));
+    expect(stream?.turn.toolCalls.map(({ durationMs: _duration, ...record }) => record)).toEqual(
+      complete?.turn.toolCalls.map(({ durationMs: _duration, ...record }) => record),
+    );
     expect(stream?.activities).toEqual(complete?.activities);
     expect(stream?.events).toEqual(complete?.events);
     expect(stream?.messages).toEqual(complete?.messages);
@@ -175,7 +213,9 @@ describe("observeTurn", () => {
     expect(turn.outcome).toEqual(expected.outcome);
     expect(turn.assistantOutput.safeText).toBe("Found raw:y.");
     expect(turn.state.turnIndex).toBe(1);
-    expect(collected.filter((activity) => activity.type === "tool_call_completed").map((activity) => activity.correlationId)).toEqual(["tool:e1"]);
+    expect(collected.filter((activity) => activity.type === "tool_call_completed").map((activity) => activity.correlationId)).toEqual([
+      "tool:e1",
+    ]);
   });
 
   it("passes the session events to an event sink as well", async () => {
@@ -265,7 +305,9 @@ describe("RuntimeHandle", () => {
     await handle.withRuntime((held) => held.runTurn(textInput("observe me")));
     const after = handle.observe();
     expect(after.state.turnIndex).toBe(1);
-    expect(after.tokenLedger).toEqual([{ source: "turn", model: MODEL, usage: { inputTokens: 6, outputTokens: 2, cachedInputTokens: 0, reasoningTokens: 0 } }]);
+    expect(after.tokenLedger).toEqual([
+      { source: "turn", model: MODEL, usage: { inputTokens: 6, outputTokens: 2, cachedInputTokens: 0, reasoningTokens: 0 } },
+    ]);
     expect(after.persistedState.turnIndex).toBe(1);
     expect(Object.isFrozen(after)).toBe(true);
     // The earlier observation is a snapshot: it did not change.

@@ -64,7 +64,11 @@ describe("cancellation before the turn", () => {
     const controller = new AbortController();
     controller.abort();
     await runtime.streamTurn(textInput("hello"), { signal: controller.signal });
-    const reloaded = await LashRuntime.builder().withSessionId("root").withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withStore(store).build();
+    const reloaded = await LashRuntime.builder()
+      .withSessionId("root")
+      .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
+      .withStore(store)
+      .build();
     expect(messageTexts(reloaded, "user")).toEqual(["hello"]);
   });
 });
@@ -106,10 +110,19 @@ describe("cancellation during streaming", () => {
     expect(turn.tokenUsage).toEqual(streamed);
     expect(runtime.tokenLedger()).toEqual([{ source: "turn", model: MODEL, usage: streamed }]);
     expect(provider.callCount).toBe(1);
-    expect(events.ofType("text_delta").map((event) => event.content).join("")).toBe("Partial answer");
+    expect(
+      events
+        .ofType("text_delta")
+        .map((event) => event.content)
+        .join(""),
+    ).toBe("Partial answer");
 
     // What was produced before the abort is committed, not lost.
-    const reloaded = await LashRuntime.builder().withSessionId("root").withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withStore(store).build();
+    const reloaded = await LashRuntime.builder()
+      .withSessionId("root")
+      .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
+      .withStore(store)
+      .build();
     expect(messageTexts(reloaded, "assistant")).toEqual(["Partial answer"]);
     expect(reloaded.tokenLedger()).toEqual([{ source: "turn", model: MODEL, usage: streamed }]);
     // ...and the store says the turn was cancelled: the last node of the active path records the stop.
@@ -124,7 +137,12 @@ describe("cancellation during streaming", () => {
       providerOptions: { mode: "stream" },
       steps: [
         {
-          events: [{ type: "delta", text: "Half" }, { type: "usage", usage: usage(4, 1) }, { type: "sleep", ms: 60_000 }, { type: "delta", text: " more" }],
+          events: [
+            { type: "delta", text: "Half" },
+            { type: "usage", usage: usage(4, 1) },
+            { type: "sleep", ms: 60_000 },
+            { type: "delta", text: " more" },
+          ],
           response: { fullText: "Half more" },
         },
       ],
@@ -301,7 +319,9 @@ describe("after a cancelled turn", () => {
     const request = provider.requests[1];
     const blocks = (request?.messages ?? []).flatMap((message) => message.blocks);
     expect(blocks).toContainEqual(expect.objectContaining({ type: "tool_call", callId: "b1" }));
-    expect(blocks).toContainEqual(expect.objectContaining({ type: "tool_result", callId: "b1", content: "[Tool execution cancelled]\ntool call cancelled" }));
+    expect(blocks).toContainEqual(
+      expect.objectContaining({ type: "tool_result", callId: "b1", content: "[Tool execution cancelled]\ntool call cancelled" }),
+    );
     const lastUser = request?.messages.filter((message) => message.role === "user").at(-1);
     expect(lastUser?.blocks).toEqual([{ type: "text", text: "second" }]);
   });
@@ -310,7 +330,13 @@ describe("after a cancelled turn", () => {
     vi.useFakeTimers();
     const { runtime, provider } = await createRuntime({
       steps: [
-        { events: [{ type: "delta", text: "Half an answer" }, { type: "sleep", ms: 60_000 }], response: { fullText: "Half an answer, then more" } },
+        {
+          events: [
+            { type: "delta", text: "Half an answer" },
+            { type: "sleep", ms: 60_000 },
+          ],
+          response: { fullText: "Half an answer, then more" },
+        },
         textStep("Second answer."),
       ],
     });
@@ -322,7 +348,9 @@ describe("after a cancelled turn", () => {
     controller.abort();
     await turnPromise;
     await runtime.runTurn(textInput("second"));
-    const roles = (provider.requests[1]?.messages ?? []).filter((message) => message.role !== "system").map((message) => [message.role, message.blocks]);
+    const roles = (provider.requests[1]?.messages ?? [])
+      .filter((message) => message.role !== "system")
+      .map((message) => [message.role, message.blocks]);
     expect(roles).toEqual([
       ["user", [{ type: "text", text: "first" }]],
       ["assistant", [{ type: "text", text: "Half an answer" }]],

@@ -17,7 +17,11 @@ describe("child session stores from a factory: the store must be bound to the ch
     await runtime.sessions.runTurn("child", textInput("task"));
 
     const child = database.openSession("child");
-    expect(await child.loadSessionMeta()).toMatchObject({ sessionId: "child", parentSessionId: "root", relation: { type: "child", parentSessionId: "root" } });
+    expect(await child.loadSessionMeta()).toMatchObject({
+      sessionId: "child",
+      parentSessionId: "root",
+      relation: { type: "child", parentSessionId: "root" },
+    });
     const read = await child.loadSession({ type: "full_graph" });
     // The creation commit made revision 1 (a fresh head), the child's turn the rest.
     expect(read?.headRevision).toBeGreaterThan(1);
@@ -29,11 +33,21 @@ describe("child session stores from a factory: the store must be bound to the ch
     const misbound: SessionStoreFactory = {
       async createStore(_request: SessionStoreCreateRequest): Promise<SessionStore> {
         const store = database.openSession("someone-else");
-        await store.saveSessionMeta({ sessionId: "someone-else", sessionName: "someone-else", createdAt: CREATED_AT, model: MODEL, relation: { type: "root" } });
+        await store.saveSessionMeta({
+          sessionId: "someone-else",
+          sessionName: "someone-else",
+          createdAt: CREATED_AT,
+          model: MODEL,
+          relation: { type: "root" },
+        });
         return store;
       },
     };
-    const { environment } = environmentFixture({ provider: scriptedProvider([]), database, configure: (builder) => builder.withSessionStoreFactory(misbound) });
+    const { environment } = environmentFixture({
+      provider: scriptedProvider([]),
+      database,
+      configure: (builder) => builder.withSessionStoreFactory(misbound),
+    });
     const runtime = await runtimeOn(environment, "root", database.openSession("root"));
 
     const error = expectLashError(
@@ -68,9 +82,15 @@ describe("child session stores from a factory: the store must be bound to the ch
         throw new Error("no space left");
       },
     };
-    const { environment, database } = environmentFixture({ provider: scriptedProvider([]), configure: (builder) => builder.withSessionStoreFactory(failing) });
+    const { environment, database } = environmentFixture({
+      provider: scriptedProvider([]),
+      configure: (builder) => builder.withSessionStoreFactory(failing),
+    });
     const runtime = await runtimeOn(environment, "root", database.openSession("root"));
-    const error = expectLashError(await failureOf(() => runtime.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" } })), "session_manager");
+    const error = expectLashError(
+      await failureOf(() => runtime.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" } })),
+      "session_manager",
+    );
     expect(error.message).toMatch(/failed to create store for child session `child`: no space left/);
   });
 });

@@ -5,7 +5,9 @@ import { BATCH_TOOL_NAME, createToolProvider, InMemorySessionStore, textInput, t
 import { createRuntime, echoTool, RecordingActivities, RecordingSink } from "../../test/fixtures.js";
 
 /** A tool that creates a child session with usage source `subagent` and runs one turn on it. */
-function spawnSubagentTool(options: { readonly childId: string; readonly turns?: number } = { childId: "subagent-child" }): ToolDefinition<JsonValue> {
+function spawnSubagentTool(
+  options: { readonly childId: string; readonly turns?: number } = { childId: "subagent-child" },
+): ToolDefinition<JsonValue> {
   return {
     name: "spawn_subagent",
     description: "Runs a subagent.",
@@ -13,7 +15,11 @@ function spawnSubagentTool(options: { readonly childId: string; readonly turns?:
     execute: async (_input, context) => {
       const sessionId = await context.sessions.createSession({
         sessionId: options.childId,
-        relation: { type: "child", parentSessionId: context.sessionId, ...(context.callId === undefined ? {} : { originatingToolCallId: context.callId }) },
+        relation: {
+          type: "child",
+          parentSessionId: context.sessionId,
+          ...(context.callId === undefined ? {} : { originatingToolCallId: context.callId }),
+        },
         usageSource: "subagent",
       });
       const answers: string[] = [];
@@ -53,7 +59,13 @@ describe("child sessions", () => {
     expect(childEvents[0]?.cumulative).toEqual(CHILD_USAGE);
     const childActivities = activities.ofType("child_usage");
     expect(childActivities).toHaveLength(1);
-    expect(childActivities[0]).toMatchObject({ sessionId: "subagent-child", source: "subagent", model: "mock-model", usage: CHILD_USAGE, cumulative: CHILD_USAGE });
+    expect(childActivities[0]).toMatchObject({
+      sessionId: "subagent-child",
+      source: "subagent",
+      model: "mock-model",
+      usage: CHILD_USAGE,
+      cumulative: CHILD_USAGE,
+    });
     expect(turn.childrenUsage).toEqual([{ source: "subagent", model: "mock-model", usage: CHILD_USAGE }]);
     // The parent's own usage stays its own; the child's lands in the ledger under its source.
     expect(turn.tokenUsage).toEqual({ inputTokens: 30, outputTokens: 8, cachedInputTokens: 0, reasoningTokens: 0 });
@@ -127,7 +139,11 @@ describe("child sessions", () => {
       transformTurnContext: (context, prepared) =>
         context.sessionId === "child" ? { ...prepared, includeBaseTools: false, toolProviders: [childTools] } : prepared,
     };
-    const { runtime, provider } = await createRuntime({ steps: [textStep("child answer"), textStep("parent answer")], tools: [echoTool], plugins: [plugin] });
+    const { runtime, provider } = await createRuntime({
+      steps: [textStep("child answer"), textStep("parent answer")],
+      tools: [echoTool],
+      plugins: [plugin],
+    });
     await runtime.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" } });
 
     await runtime.sessions.runTurn("child", textInput("probe"));
@@ -145,7 +161,11 @@ describe("child usage outside a parent turn", () => {
   it("a child turn awaited between parent turns persists its usage to the parent's store", async () => {
     const store = new InMemorySessionStore();
     const { runtime } = await createRuntime({ steps: [textStep("child result", { usage: CHILD_USAGE })], store });
-    await runtime.sessions.createSession({ sessionId: "subagent-child", relation: { type: "child", parentSessionId: "root" }, usageSource: "subagent" });
+    await runtime.sessions.createSession({
+      sessionId: "subagent-child",
+      relation: { type: "child", parentSessionId: "root" },
+      usageSource: "subagent",
+    });
 
     runtime.sessions.startTurn("subagent-child", textInput("sub task"));
     await runtime.sessions.awaitTurn("subagent-child");
@@ -159,9 +179,20 @@ describe("child usage outside a parent turn", () => {
 
   it("two child turns that finish together both land in the parent's store, each counted once", async () => {
     const store = new InMemorySessionStore();
-    const { runtime } = await createRuntime({ steps: [textStep("first", { usage: CHILD_USAGE }), textStep("second", { usage: CHILD_USAGE })], store });
-    await runtime.sessions.createSession({ sessionId: "child-a", relation: { type: "child", parentSessionId: "root" }, usageSource: "subagent" });
-    await runtime.sessions.createSession({ sessionId: "child-b", relation: { type: "child", parentSessionId: "root" }, usageSource: "subagent" });
+    const { runtime } = await createRuntime({
+      steps: [textStep("first", { usage: CHILD_USAGE }), textStep("second", { usage: CHILD_USAGE })],
+      store,
+    });
+    await runtime.sessions.createSession({
+      sessionId: "child-a",
+      relation: { type: "child", parentSessionId: "root" },
+      usageSource: "subagent",
+    });
+    await runtime.sessions.createSession({
+      sessionId: "child-b",
+      relation: { type: "child", parentSessionId: "root" },
+      usageSource: "subagent",
+    });
     // The first usage commit is held in the store until the second child has finished too, so the
     // two commits are in flight together.
     const commit = store.commit.bind(store);
@@ -195,7 +226,11 @@ describe("child usage outside a parent turn", () => {
   it("keeps child usage pending when the parent's store rejects the commit, and commits it with the next turn", async () => {
     const store = new InMemorySessionStore();
     const { runtime } = await createRuntime({ steps: [textStep("child", { usage: CHILD_USAGE }), textStep("parent")], store });
-    await runtime.sessions.createSession({ sessionId: "child-a", relation: { type: "child", parentSessionId: "root" }, usageSource: "subagent" });
+    await runtime.sessions.createSession({
+      sessionId: "child-a",
+      relation: { type: "child", parentSessionId: "root" },
+      usageSource: "subagent",
+    });
     const commit = store.commit.bind(store);
     let failures = 1;
     store.commit = async (request) => {
@@ -212,6 +247,10 @@ describe("child usage outside a parent turn", () => {
 
     await runtime.runTurn(textInput("parent turn"));
     const read = await store.loadSession({ type: "full_graph" });
-    expect(read?.tokenLedger.find((entry) => entry.source === "subagent")).toEqual({ source: "subagent", model: "mock-model", usage: CHILD_USAGE });
+    expect(read?.tokenLedger.find((entry) => entry.source === "subagent")).toEqual({
+      source: "subagent",
+      model: "mock-model",
+      usage: CHILD_USAGE,
+    });
   });
 });

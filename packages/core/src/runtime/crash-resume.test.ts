@@ -4,7 +4,14 @@ import { RuntimeError, SessionBindingMismatchError } from "@lash/protocol";
 import { textStep, toolCallStep } from "@lash/testkit";
 import { LashRuntime, textInput, type Residency } from "../index.js";
 import { echoTool, MODEL, messageTexts } from "../../test/fixtures.js";
-import { environmentFixture, expectLashError, failureOf, InstrumentedStore, runtimeOn, scriptedProvider } from "../../test/persistence-helpers.js";
+import {
+  environmentFixture,
+  expectLashError,
+  failureOf,
+  InstrumentedStore,
+  runtimeOn,
+  scriptedProvider,
+} from "../../test/persistence-helpers.js";
 import { assistantMessage, userMessage } from "../../test/runtime-scenario-helpers.js";
 
 const FIRST_USAGE = { inputTokens: 10, outputTokens: 3, cachedInputTokens: 1, reasoningTokens: 0 };
@@ -47,7 +54,10 @@ describe.each<Residency>(["keep_all", "active_path_only"])("crash resume (%s)", 
     store.clearFault();
 
     // A new runtime, as after a restart: the host knows the session id, its store and its policy.
-    const resumed = await LashRuntime.resume({ sessionId: "session", store: database.openSession("session"), policy: policyFor("session") }, environment);
+    const resumed = await LashRuntime.resume(
+      { sessionId: "session", store: database.openSession("session"), policy: policyFor("session") },
+      environment,
+    );
 
     expect(messageTexts(resumed, "user")).toEqual(["question", '{"payload":"raw:a"}']);
     expect(resumed.activeMessages().map((message) => message.role)).toEqual(["user", "assistant", "user"]);
@@ -77,7 +87,9 @@ describe.each<Residency>(["keep_all", "active_path_only"])("crash resume (%s)", 
 
     expectLashError(await failureOf(() => runtime.runTurn({ ...textInput("one"), traceTurnId: "turn-1" })), "store_commit_failed");
     // The store applied it; the runtime does not know yet, and still counts the usage once.
-    expect((await database.openSession("session").loadSession({ type: "full_graph" }))?.tokenLedger).toEqual([{ source: "turn", model: MODEL, usage: FIRST_USAGE }]);
+    expect((await database.openSession("session").loadSession({ type: "full_graph" }))?.tokenLedger).toEqual([
+      { source: "turn", model: MODEL, usage: FIRST_USAGE },
+    ]);
     expect(runtime.tokenLedger()).toEqual([{ source: "turn", model: MODEL, usage: FIRST_USAGE }]);
 
     await runtime.runTurn({ ...textInput("two"), traceTurnId: "turn-2" });
@@ -87,7 +99,10 @@ describe.each<Residency>(["keep_all", "active_path_only"])("crash resume (%s)", 
     const expected = [{ source: "turn", model: MODEL, usage: sum(FIRST_USAGE, SECOND_USAGE) }];
     expect(runtime.tokenLedger()).toEqual(expected);
     expect((await database.openSession("session").loadSession({ type: "full_graph" }))?.tokenLedger).toEqual(expected);
-    const fresh = await LashRuntime.resume({ sessionId: "session", store: database.openSession("session"), policy: policyFor("session") }, environment);
+    const fresh = await LashRuntime.resume(
+      { sessionId: "session", store: database.openSession("session"), policy: policyFor("session") },
+      environment,
+    );
     expect(fresh.tokenLedger()).toEqual(expected);
     expect(fresh.exportState().turnIndex).toBe(2);
     expect(messageTexts(fresh, "assistant")).toEqual(["first", "second"]);
@@ -108,11 +123,20 @@ describe("a commit the store refused and rolled back (store_commit_failed)", () 
 
     // The refused commit was never sent again: the next commits picked up what it carried.
     expect(store.failedCommitIds).toEqual(["turn-1:final"]);
-    expect(store.commits.map(({ commit }) => commit.commitId)).toEqual(["turn-1:prepared", "turn-1:progress:1", "turn-2:prepared", "turn-2:progress:1", "turn-2:final"]);
+    expect(store.commits.map(({ commit }) => commit.commitId)).toEqual([
+      "turn-1:prepared",
+      "turn-1:progress:1",
+      "turn-2:prepared",
+      "turn-2:progress:1",
+      "turn-2:final",
+    ]);
     const expected = [{ source: "turn", model: MODEL, usage: sum(FIRST_USAGE, SECOND_USAGE) }];
     const read = await database.openSession("session").loadSession({ type: "full_graph" });
     expect(read?.tokenLedger).toEqual(expected);
-    const fresh = await LashRuntime.resume({ sessionId: "session", store: database.openSession("session"), policy: policyFor("session") }, environment);
+    const fresh = await LashRuntime.resume(
+      { sessionId: "session", store: database.openSession("session"), policy: policyFor("session") },
+      environment,
+    );
     expect(messageTexts(fresh, "assistant")).toEqual(["first", "second"]);
     expect(fresh.tokenLedger()).toEqual(expected);
   });
@@ -133,8 +157,17 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
         policy: policyFor("session-1"),
         sessionGraph: {
           nodes: [
-            { nodeId: "u0", timestamp: "2024-01-01T00:00:00.000Z", payload: { kind: "message", message: userMessage("u0", "base question") } },
-            { nodeId: "a0", parentNodeId: "u0", timestamp: "2024-01-01T00:00:00.000Z", payload: { kind: "message", message: assistantMessage("a0", "base answer") } },
+            {
+              nodeId: "u0",
+              timestamp: "2024-01-01T00:00:00.000Z",
+              payload: { kind: "message", message: userMessage("u0", "base question") },
+            },
+            {
+              nodeId: "a0",
+              parentNodeId: "u0",
+              timestamp: "2024-01-01T00:00:00.000Z",
+              payload: { kind: "message", message: assistantMessage("a0", "base answer") },
+            },
           ],
           leafNodeId: "a0",
         },
@@ -149,7 +182,11 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
 
     // The seed goes whole with the first commit (the prepared one, which names no head); after it,
     // each commit carries only the new tail.
-    const appended = store.commits.map(({ commit }) => [commit.commitId, commit.expectedHeadRevision, commit.graph.type === "append" ? commit.graph.nodes.length : 0]);
+    const appended = store.commits.map(({ commit }) => [
+      commit.commitId,
+      commit.expectedHeadRevision,
+      commit.graph.type === "append" ? commit.graph.nodes.length : 0,
+    ]);
     expect(appended).toEqual([
       ["turn-2:prepared", undefined, 3],
       ["turn-2:progress:1", 1, 1],
@@ -164,7 +201,15 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
   it("prepared_checkpoint_propagates_store_errors: a store bound to another session fails the turn before any model call", async () => {
     const provider = scriptedProvider([textStep("never")]);
     const { environment, database } = environmentFixture({ provider });
-    await database.openSession("other-session").saveSessionMeta({ sessionId: "other-session", sessionName: "other", createdAt: "2024-01-01T00:00:00.000Z", model: MODEL, relation: { type: "root" } });
+    await database
+      .openSession("other-session")
+      .saveSessionMeta({
+        sessionId: "other-session",
+        sessionName: "other",
+        createdAt: "2024-01-01T00:00:00.000Z",
+        model: MODEL,
+        relation: { type: "root" },
+      });
     const runtime = await runtimeOn(environment, "session-1", database.openSession("other-session"));
 
     const error = expectLashError(await failureOf(() => runtime.runTurn(textInput("hello"))), "store_commit_failed");
@@ -188,13 +233,23 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
     expect(nodeIds).toEqual([messageIds[0], messageIds[1], messageIds[2], "tool:call-1", messageIds[3]]);
     expect(nodeIds.some((nodeId) => nodeId.startsWith("plugin:"))).toBe(false);
     expect(new Set(nodeIds).size).toBe(nodeIds.length);
-    const appended = store.commits.flatMap(({ commit }) => (commit.graph.type === "append" ? commit.graph.nodes.map((node) => node.nodeId) : []));
+    const appended = store.commits.flatMap(({ commit }) =>
+      commit.graph.type === "append" ? commit.graph.nodes.map((node) => node.nodeId) : [],
+    );
     expect(appended).toEqual(nodeIds);
-    expect(store.commits.map(({ commit }) => commit.commitId)).toEqual(["turn-1:prepared", "turn-1:progress:1", "turn-1:progress:2", "turn-1:final"]);
+    expect(store.commits.map(({ commit }) => commit.commitId)).toEqual([
+      "turn-1:prepared",
+      "turn-1:progress:1",
+      "turn-1:progress:2",
+      "turn-1:final",
+    ]);
   });
 
   it("progress_boundary_logs_and_continues_on_store_failure: the turn goes on, and the final commit carries everything once", async () => {
-    const provider = scriptedProvider([toolCallStep([{ callId: "call-1", name: "echo_tool", args: { value: "a" } }], { usage: FIRST_USAGE }), textStep("done", { usage: SECOND_USAGE })]);
+    const provider = scriptedProvider([
+      toolCallStep([{ callId: "call-1", name: "echo_tool", args: { value: "a" } }], { usage: FIRST_USAGE }),
+      textStep("done", { usage: SECOND_USAGE }),
+    ]);
     const { environment, database } = environmentFixture({ provider, tools: [echoTool] });
     const store = new InstrumentedStore({ sessionId: "session", database });
     const runtime = await runtimeOn(environment, "session", store);
@@ -217,7 +272,11 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
       description: "Runs a helper session.",
       inputSchema: { type: "object" },
       execute: async (_input, context) => {
-        const sessionId = await context.sessions.createSession({ sessionId: "helper", relation: { type: "child", parentSessionId: context.sessionId }, usageSource: "subagent" });
+        const sessionId = await context.sessions.createSession({
+          sessionId: "helper",
+          relation: { type: "child", parentSessionId: context.sessionId },
+          usageSource: "subagent",
+        });
         return (await context.sessions.runTurn(sessionId, textInput("help"))).assistantOutput.safeText;
       },
     };
@@ -244,7 +303,9 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
     expect(read?.headRevision).toBe(final?.result.headRevision);
     expect(read?.graph.nodes).toHaveLength(runtime.exportState().sessionGraph.nodes.length);
     // The child committed to its own store from the factory, not to the parent's.
-    expect((await database.openSession("helper").loadSession({ type: "full_graph" }))?.tokenLedger).toEqual([{ source: "turn", model: MODEL, usage: CHILD_USAGE }]);
+    expect((await database.openSession("helper").loadSession({ type: "full_graph" }))?.tokenLedger).toEqual([
+      { source: "turn", model: MODEL, usage: CHILD_USAGE },
+    ]);
   });
 
   it("no_store_final_commit_discards_snapshots_without_touching_graph_or_usage (adapted): without a store, graph and ledger stay in memory", async () => {

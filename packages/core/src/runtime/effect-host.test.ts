@@ -44,7 +44,10 @@ describe("effect host: every effect of a turn crosses the host once", () => {
       expect(invocation).toMatchObject({ sessionId: "root", turnId: "turn-abc", turnIndex: 1 });
     }
     // `{sessionId}:{turnId}:{turnIndex}:{modeIteration}:{kind}:{effectId}`
-    expect(host.invocations.map((invocation) => invocation.idempotencyKey)).toEqual(["root:turn-abc:1:0:llm_call:1", "root:turn-abc:1:0:checkpoint:2"]);
+    expect(host.invocations.map((invocation) => invocation.idempotencyKey)).toEqual([
+      "root:turn-abc:1:0:llm_call:1",
+      "root:turn-abc:1:0:checkpoint:2",
+    ]);
   });
 
   it("a turn with stop conditions asks the host before every model call after the first (limit_check)", async () => {
@@ -59,7 +62,14 @@ describe("effect host: every effect of a turn crosses the host once", () => {
     });
 
     expect(turn.outcome.type).toBe("finished");
-    expect(host.invocations.map((invocation) => invocation.kind)).toEqual(["llm_call", "tool_batch", "checkpoint", "limit_check", "llm_call", "checkpoint"]);
+    expect(host.invocations.map((invocation) => invocation.kind)).toEqual([
+      "llm_call",
+      "tool_batch",
+      "checkpoint",
+      "limit_check",
+      "llm_call",
+      "checkpoint",
+    ]);
     expect(host.ofKind("limit_check")[0]?.result).toEqual({});
     expect(seen).toEqual([1]);
   });
@@ -79,9 +89,13 @@ describe("effect host: every effect of a turn crosses the host once", () => {
 
   it("tool_batch_effect_crosses_host_once_and_runs_local_tools", async () => {
     const host = new RecordingEffectHost();
-    const runtime = runtimeWith(host, scripted([toolCallStep([{ callId: "echo-1", name: "echo_tool", args: { value: "sample" } }]), textStep("echoed")]), {
-      tools: true,
-    });
+    const runtime = runtimeWith(
+      host,
+      scripted([toolCallStep([{ callId: "echo-1", name: "echo_tool", args: { value: "sample" } }]), textStep("echoed")]),
+      {
+        tools: true,
+      },
+    );
 
     const turn = await runtime.runTurn({ ...textInput("echo"), traceTurnId: "turn-tools" });
 
@@ -102,9 +116,13 @@ describe("effect host: every effect of a turn crosses the host once", () => {
 
   it("machine snapshots given to the host are JSON-serializable", async () => {
     const host = new RecordingEffectHost();
-    const runtime = runtimeWith(host, scripted([toolCallStep([{ callId: "echo-1", name: "echo_tool", args: { value: "sample" } }]), textStep("echoed")]), {
-      tools: true,
-    });
+    const runtime = runtimeWith(
+      host,
+      scripted([toolCallStep([{ callId: "echo-1", name: "echo_tool", args: { value: "sample" } }]), textStep("echoed")]),
+      {
+        tools: true,
+      },
+    );
 
     await runtime.runTurn(textInput("echo"));
 

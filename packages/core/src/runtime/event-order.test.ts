@@ -4,7 +4,9 @@ import { errorStep, textStep, toolCallStep, usage, type ScriptedStep } from "@la
 import { textInput } from "../index.js";
 import { createRuntime, echoTool } from "../../test/fixtures.js";
 
-type Entry = { readonly stream: "session"; readonly event: SessionEvent } | { readonly stream: "activity"; readonly activity: TurnActivity };
+type Entry =
+  | { readonly stream: "session"; readonly event: SessionEvent }
+  | { readonly stream: "activity"; readonly activity: TurnActivity };
 
 /** One recorder behind both sinks, so the relative order across them is visible. */
 class CombinedRecorder {
@@ -58,7 +60,9 @@ class CombinedRecorder {
   }
 
   sessionEventsOf<T extends SessionEvent["type"]>(type: T): Extract<SessionEvent, { type: T }>[] {
-    return this.entries.flatMap((entry) => (entry.stream === "session" && entry.event.type === type ? [entry.event as Extract<SessionEvent, { type: T }>] : []));
+    return this.entries.flatMap((entry) =>
+      entry.stream === "session" && entry.event.type === type ? [entry.event as Extract<SessionEvent, { type: T }>] : [],
+    );
   }
 }
 
@@ -118,9 +122,13 @@ describe("projection order", () => {
     }
     // The projected activity carries the session event's data.
     const requests = recorder.sessionEventsOf("llm_request");
-    expect(recorder.activitiesOf("model_request_started").map((activity) => activity.modeIteration)).toEqual(requests.map((event) => event.modeIteration));
+    expect(recorder.activitiesOf("model_request_started").map((activity) => activity.modeIteration)).toEqual(
+      requests.map((event) => event.modeIteration),
+    );
     const usages = recorder.sessionEventsOf("token_usage");
-    expect(recorder.activitiesOf("usage").map((activity) => [activity.usage, activity.cumulative])).toEqual(usages.map((event) => [event.usage, event.cumulative]));
+    expect(recorder.activitiesOf("usage").map((activity) => [activity.usage, activity.cumulative])).toEqual(
+      usages.map((event) => [event.usage, event.cumulative]),
+    );
   });
 
   it("emits the error activity immediately before the error session event", async () => {
@@ -134,7 +142,12 @@ describe("projection order", () => {
       expect(recorder.labels()[index - 1]).toBe("A:error");
       const session = recorder.entries[index];
       const activity = recorder.entries[index - 1];
-      if (session?.stream !== "session" || session.event.type !== "error" || activity?.stream !== "activity" || activity.activity.type !== "error") {
+      if (
+        session?.stream !== "session" ||
+        session.event.type !== "error" ||
+        activity?.stream !== "activity" ||
+        activity.activity.type !== "error"
+      ) {
         throw new Error("expected an error pair");
       }
       expect(activity.activity.message).toBe(session.event.message);
@@ -195,7 +208,10 @@ describe("the typical order of a standard turn with one tool round trip", () => 
       new Set(
         recorder.entries
           .map((entry, index) => ({ entry, index }))
-          .filter(({ entry, index }) => entry.stream === "activity" && entry.activity.type === "assistant_prose_delta" && index < secondCallStart === first)
+          .filter(
+            ({ entry, index }) =>
+              entry.stream === "activity" && entry.activity.type === "assistant_prose_delta" && index < secondCallStart === first,
+          )
           .map(({ entry }) => (entry.stream === "activity" ? entry.activity.correlationId : "")),
       );
     const firstCall = correlationOf(true);

@@ -82,7 +82,10 @@ export class LashRuntime {
   get #core(): SessionCore {
     const state = this.#state;
     if (state.type === "parked") {
-      throw new LashError("invalid_argument", `the runtime of session \`${state.sessionId}\` was parked: resume it with LashRuntime.resume(parked, environment)`);
+      throw new LashError(
+        "invalid_argument",
+        `the runtime of session \`${state.sessionId}\` was parked: resume it with LashRuntime.resume(parked, environment)`,
+      );
     }
     if (state.type === "parking") {
       throw new LashError("turn_in_progress", `the runtime of session \`${state.core.sessionId}\` is being parked`);
@@ -170,7 +173,10 @@ export class LashRuntime {
     const leaf = resolveHandoffLeaf(this.#core);
     if (leaf === "missing") {
       const successor = this.#core.sessions.successorOf(this.#core.sessionId);
-      throw new RuntimeError("handoff_successor_missing", `handoff successor \`${successor}\` of session \`${this.#core.sessionId}\` is not managed by this runtime`);
+      throw new RuntimeError(
+        "handoff_successor_missing",
+        `handoff successor \`${successor}\` of session \`${this.#core.sessionId}\` is not managed by this runtime`,
+      );
     }
     if (!leaf) return runSessionTurn(this.#core, input, options);
     leaf.turnIndex = this.#core.turnIndex;

@@ -71,7 +71,9 @@ describe.each<Residency>(["keep_all", "active_path_only"])("park and resume roun
     expect(resumed.activeMessages()).toEqual(before.messages);
     expect(resumed.activeToolCalls()).toEqual(before.toolCalls);
     expect(resumed.tokenLedger()).toEqual(before.ledger);
-    expect(resumed.tokenLedger()).toEqual([{ source: "turn", model: MODEL, usage: { inputTokens: 60, outputTokens: 15, cachedInputTokens: 1, reasoningTokens: 2 } }]);
+    expect(resumed.tokenLedger()).toEqual([
+      { source: "turn", model: MODEL, usage: { inputTokens: 60, outputTokens: 15, cachedInputTokens: 1, reasoningTokens: 2 } },
+    ]);
     const state = resumed.exportState();
     expect(state.turnIndex).toBe(2);
     expect(state.tokenUsage).toEqual(before.state.tokenUsage);
@@ -88,7 +90,9 @@ describe.each<Residency>(["keep_all", "active_path_only"])("park and resume roun
     expect(provider.requests.at(-1)?.messages.filter((message) => message.role === "user")).toHaveLength(4);
     const read = await database.openSession("session").loadSession({ type: "full_graph" });
     expect(read?.checkpoint?.turnState.turnIndex).toBe(3);
-    expect(read?.tokenLedger).toEqual([{ source: "turn", model: MODEL, usage: { inputTokens: 70, outputTokens: 18, cachedInputTokens: 2, reasoningTokens: 2 } }]);
+    expect(read?.tokenLedger).toEqual([
+      { source: "turn", model: MODEL, usage: { inputTokens: 70, outputTokens: 18, cachedInputTokens: 2, reasoningTokens: 2 } },
+    ]);
     expect(store.deltaTypes()).not.toContain("replace_full");
   });
 });
@@ -99,7 +103,15 @@ describe("park", () => {
     const provider = scriptedProvider([]);
     const { environment } = environmentFixture({ provider, database });
     // A store bound to another session: every commit of this runtime is refused.
-    await database.openSession("other-session").saveSessionMeta({ sessionId: "other-session", sessionName: "other", createdAt: "2024-01-01T00:00:00.000Z", model: MODEL, relation: { type: "root" } });
+    await database
+      .openSession("other-session")
+      .saveSessionMeta({
+        sessionId: "other-session",
+        sessionName: "other",
+        createdAt: "2024-01-01T00:00:00.000Z",
+        model: MODEL,
+        relation: { type: "root" },
+      });
     const runtime = await runtimeOn(environment, "park-session", database.openSession("other-session"));
 
     const error = expectLashError(await failureOf(() => runtime.park()), "park_failed");
@@ -114,7 +126,10 @@ describe("park", () => {
   });
 
   it("a failed park loses nothing: pending child usage survives it, and the next park commits it once", async () => {
-    const provider = scriptedProvider([textStep("child answer", { usage: CHILD_USAGE }), textStep("parent answer", { usage: FIRST_USAGE })]);
+    const provider = scriptedProvider([
+      textStep("child answer", { usage: CHILD_USAGE }),
+      textStep("parent answer", { usage: FIRST_USAGE }),
+    ]);
     const { environment, database } = environmentFixture({ provider });
     const store = new InstrumentedStore({ sessionId: "root", database });
     const runtime = await LashRuntime.builder()
@@ -124,7 +139,11 @@ describe("park", () => {
       .withSessionStoreFactory({ createStore: async () => new InMemorySessionStore() })
       .withStore(store)
       .build();
-    await runtime.sessions.createSession({ sessionId: "helper", relation: { type: "child", parentSessionId: "root" }, usageSource: "subagent" });
+    await runtime.sessions.createSession({
+      sessionId: "helper",
+      relation: { type: "child", parentSessionId: "root" },
+      usageSource: "subagent",
+    });
     // The child's usage commit fails: the usage stays pending on the parent.
     store.failCommits((commit) => (commit.commitId.startsWith("usage:") ? "before_apply" : undefined));
     await runtime.sessions.runTurn("helper", textInput("help"));
@@ -173,7 +192,10 @@ describe("park", () => {
   });
 
   it("requires a store: invalid_configuration, and the ephemeral runtime stays usable", async () => {
-    const runtime = LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 1_000 }).withProvider(scriptedProvider([textStep("still here")])).buildEphemeral();
+    const runtime = LashRuntime.builder()
+      .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
+      .withProvider(scriptedProvider([textStep("still here")]))
+      .buildEphemeral();
     const error = expectLashError(await failureOf(() => runtime.park()), "invalid_configuration");
     expect(error.message).toMatch(/park\(\) requires a persistent runtime/);
     expect((await runtime.runTurn(textInput("hello"))).assistantOutput.safeText).toBe("still here");
@@ -265,7 +287,9 @@ describe("park", () => {
     for (const [name, call] of Object.entries(calls)) {
       const error = await failureOf(call);
       expect(error, name).toBeDefined();
-      expect(expectLashError(error, "invalid_argument").message, name).toMatch(/session `root` was parked: resume it with LashRuntime\.resume/);
+      expect(expectLashError(error, "invalid_argument").message, name).toMatch(
+        /session `root` was parked: resume it with LashRuntime\.resume/,
+      );
     }
   });
 });
@@ -274,7 +298,11 @@ describe("resume", () => {
   it("a store without a session gives a fresh session with the parked policy (a host-written ParkedSession works too)", async () => {
     const provider = scriptedProvider([textStep("fresh answer")]);
     const { environment, database } = environmentFixture({ provider });
-    const parked: ParkedSession = { sessionId: "fresh", store: database.openSession("fresh"), policy: { ...policyFor("fresh"), maxContextTokens: 50_000 } };
+    const parked: ParkedSession = {
+      sessionId: "fresh",
+      store: database.openSession("fresh"),
+      policy: { ...policyFor("fresh"), maxContextTokens: 50_000 },
+    };
 
     const runtime = await LashRuntime.resume(parked, environment);
 
@@ -301,12 +329,19 @@ describe("resume", () => {
       sessionId: "restored",
       commitId: "seed",
       config: { providerId: "mock", model: "stored-model", contextWindow: 64_000, executionMode: "standard", modelVariant: "high" },
-      graph: { type: "append", nodes: [{ nodeId: "m1", timestamp: "2024-01-01T00:00:00.000Z", payload: { kind: "message", message } }], leafNodeId: "m1" },
+      graph: {
+        type: "append",
+        nodes: [{ nodeId: "m1", timestamp: "2024-01-01T00:00:00.000Z", payload: { kind: "message", message } }],
+        leafNodeId: "m1",
+      },
       checkpoint: { schemaVersion: 1, turnState, executionState: { bindings: { x: 1 } }, pluginSnapshots: { watcher: { seen: 3 } } },
       usageDeltas: [{ source: "turn", model: "stored-model", usage: FIRST_USAGE }],
     });
 
-    const runtime = await LashRuntime.resume({ sessionId: "restored", store, policy: { ...policyFor("restored"), modelVariant: "low" } }, environment);
+    const runtime = await LashRuntime.resume(
+      { sessionId: "restored", store, policy: { ...policyFor("restored"), modelVariant: "low" } },
+      environment,
+    );
 
     const persisted = runtime.exportPersistedState();
     expect(persisted.turnIndex).toBe(7);
@@ -328,7 +363,12 @@ describe("resume", () => {
       }
     }
     const { environment } = environmentFixture({ provider: scriptedProvider([]) });
-    const error = expectLashError(await failureOf(() => LashRuntime.resume({ sessionId: "s", store: new UnreachableStore({ sessionId: "s" }), policy: policyFor("s") }, environment)), "session_load_failed");
+    const error = expectLashError(
+      await failureOf(() =>
+        LashRuntime.resume({ sessionId: "s", store: new UnreachableStore({ sessionId: "s" }), policy: policyFor("s") }, environment),
+      ),
+      "session_load_failed",
+    );
     expect(error.message).toContain("database is down");
     expect(StoreUnavailableError.isInstance(error.cause)).toBe(true);
   });
@@ -358,7 +398,9 @@ describe("resume", () => {
   it("refuses a provider the environment does not register, a malformed parked session and a store bound to another session", async () => {
     const { environment, database } = environmentFixture({ provider: scriptedProvider([]) });
     const unknownProvider = { sessionId: "s", store: database.openSession("s"), policy: { ...policyFor("s"), providerId: "elsewhere" } };
-    expect(expectLashError(await failureOf(() => LashRuntime.resume(unknownProvider, environment)), "invalid_configuration").message).toMatch(/elsewhere/);
+    expect(
+      expectLashError(await failureOf(() => LashRuntime.resume(unknownProvider, environment)), "invalid_configuration").message,
+    ).toMatch(/elsewhere/);
     const malformed = { sessionId: "", store: database.openSession("s"), policy: policyFor("s") };
     expectLashError(await failureOf(() => LashRuntime.resume(malformed, environment)), "invalid_argument");
     const mismatchedPolicy = { sessionId: "s", store: database.openSession("s"), policy: policyFor("t") };

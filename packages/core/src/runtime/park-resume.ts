@@ -55,7 +55,9 @@ export async function parkSession(core: SessionCore): Promise<ParkedSession> {
   try {
     await core.commit(`park:${randomUUID()}`, core.sessions.drainSharedLedger());
   } catch (error) {
-    throw new LashError("park_failed", `failed to persist runtime state of session \`${core.sessionId}\`: ${errorMessage(error)}`, { cause: error });
+    throw new LashError("park_failed", `failed to persist runtime state of session \`${core.sessionId}\`: ${errorMessage(error)}`, {
+      cause: error,
+    });
   } finally {
     core.turnRunning = false;
   }
@@ -105,10 +107,16 @@ function validatedParkedSession(parked: ParkedSession): ParkedSession {
   const policy = sessionPolicySchema.safeParse(candidate.policy);
   if (!policy.success) {
     const issue = policy.error.issues[0];
-    throw new LashError("invalid_argument", `parked session \`${candidate.sessionId}\` has an invalid policy at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
+    throw new LashError(
+      "invalid_argument",
+      `parked session \`${candidate.sessionId}\` has an invalid policy at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`,
+    );
   }
   if (policy.data.sessionId !== candidate.sessionId) {
-    throw new LashError("invalid_argument", `parked session \`${candidate.sessionId}\` carries the policy of session \`${policy.data.sessionId}\``);
+    throw new LashError(
+      "invalid_argument",
+      `parked session \`${candidate.sessionId}\` carries the policy of session \`${policy.data.sessionId}\``,
+    );
   }
   return { sessionId: candidate.sessionId, store: candidate.store, policy: policy.data };
 }
@@ -129,7 +137,10 @@ export async function resumeSession(parked: ParkedSession, environment: RuntimeE
     throw new LashError("session_load_failed", `failed to load session \`${sessionId}\`: ${errorMessage(error)}`, { cause: error });
   }
   if (read && read.sessionId !== sessionId) {
-    throw new LashError("session_binding_mismatch", `store is bound to session \`${read.sessionId}\` but the parked session is \`${sessionId}\``);
+    throw new LashError(
+      "session_binding_mismatch",
+      `store is bound to session \`${read.sessionId}\` but the parked session is \`${sessionId}\``,
+    );
   }
   const policy = read ? policyWithStoredConfig(parkedPolicy, read.config) : parkedPolicy;
   const { sessionId: _policySessionId, ...policyInput } = policy;

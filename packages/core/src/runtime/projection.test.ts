@@ -32,11 +32,13 @@ describe("projection and persistence", () => {
     const turn = await runtime.runTurn(textInput("echo"));
 
     // What the model saw of the result is the projection...
-    const resultBlocks = (provider.requests[1]?.messages ?? []).flatMap((message) => message.blocks).filter(
-      (block): block is Extract<LlmBlock, { type: "tool_result" }> => block.type === "tool_result",
-    );
+    const resultBlocks = (provider.requests[1]?.messages ?? [])
+      .flatMap((message) => message.blocks)
+      .filter((block): block is Extract<LlmBlock, { type: "tool_result" }> => block.type === "tool_result");
     expect(resultBlocks).toEqual([{ type: "tool_result", callId: "tool-1", toolName: "echo_tool", content: "model projection" }]);
-    const resultParts = graphMessages(turn.state.sessionGraph.nodes).flatMap((message) => message.parts.filter((part) => part.kind === "tool_result"));
+    const resultParts = graphMessages(turn.state.sessionGraph.nodes).flatMap((message) =>
+      message.parts.filter((part) => part.kind === "tool_result"),
+    );
     expect(resultParts).toEqual([expect.objectContaining({ kind: "tool_result", callId: "tool-1", content: "model projection" })]);
     // ...while every record of the call keeps the raw output.
     expect(committed?.toolCalls).toEqual([RAW_RECORD]);

@@ -70,8 +70,14 @@ describe("active_path_only residency", () => {
     expect(runtime.activeMessages().at(-2)?.role).toBe("system");
 
     const stored = (await probe.loadSession({ type: "full_graph" }))?.graph.nodes ?? [];
-    const firstUser = messageNode(stored, (message) => message.role === "user" && message.parts.some((part) => "content" in part && part.content === "first"));
-    const secondUser = messageNode(stored, (message) => message.role === "user" && message.parts.some((part) => "content" in part && part.content === "second"));
+    const firstUser = messageNode(
+      stored,
+      (message) => message.role === "user" && message.parts.some((part) => "content" in part && part.content === "first"),
+    );
+    const secondUser = messageNode(
+      stored,
+      (message) => message.role === "user" && message.parts.some((part) => "content" in part && part.content === "second"),
+    );
     const secondBranchLeaf = stored.at(-1);
     if (!secondBranchLeaf) throw new Error("expected nodes");
 
@@ -145,7 +151,10 @@ describe("active_path_only residency", () => {
         schemaVersion: 1,
         sessionId: "root",
         policy: { sessionId: "root", providerId: "mock", model: MODEL, maxContextTokens: 1_000, executionMode: "standard" },
-        sessionGraph: { nodes: [{ nodeId: "m1", timestamp: "2024-01-01T00:00:00.000Z", payload: { kind: "message", message: userMessage("m1", "hi") } }], leafNodeId: "m1" },
+        sessionGraph: {
+          nodes: [{ nodeId: "m1", timestamp: "2024-01-01T00:00:00.000Z", payload: { kind: "message", message: userMessage("m1", "hi") } }],
+          leafNodeId: "m1",
+        },
         turnIndex: 0,
         tokenUsage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
         tokenLedger: [],
@@ -174,28 +183,34 @@ describe("host-driven tombstones and vacuum", () => {
     await runtime.runTurn(textInput("first"));
     const firstAnswer = runtime.core.graph.leafNodeId ?? "";
     await runtime.runTurn(textInput("second"));
-    const secondBranch = runtime.core.graph.activePath().slice(-2).map((node) => node.nodeId);
+    const secondBranch = runtime.core.graph
+      .activePath()
+      .slice(-2)
+      .map((node) => node.nodeId);
     await runtime.branchToNode(firstAnswer);
     await runtime.runTurn(textInput("third"));
     return { runtime, database, secondBranch, firstAnswer };
   }
 
-  it.each(["keep_all", "active_path_only"] as const)("%s: tombstoneOrphanedNodes hides the off-path branch, vacuum deletes it, the active path stays", async (residency) => {
-    const { runtime, database, secondBranch } = await branchedSession(residency);
-    const probe = database.openSession("session");
-    expect((await runtime.orphanedNodeIds()).sort()).toEqual([...secondBranch].sort());
+  it.each(["keep_all", "active_path_only"] as const)(
+    "%s: tombstoneOrphanedNodes hides the off-path branch, vacuum deletes it, the active path stays",
+    async (residency) => {
+      const { runtime, database, secondBranch } = await branchedSession(residency);
+      const probe = database.openSession("session");
+      expect((await runtime.orphanedNodeIds()).sort()).toEqual([...secondBranch].sort());
 
-    const tombstoned = await runtime.tombstoneOrphanedNodes();
+      const tombstoned = await runtime.tombstoneOrphanedNodes();
 
-    expect(tombstoned.sort()).toEqual([...secondBranch].sort());
-    expect(await storedNodeIds(probe)).not.toContain(secondBranch[0]);
-    expect(await runtime.orphanedNodeIds()).toEqual([]);
-    expect(await runtime.vacuum()).toEqual({ removedNodeCount: 2 });
-    expect(messageTexts(runtime, "user")).toEqual(["first", "third"]);
-    const { environment } = environmentFixture({ provider: scriptedProvider([]), residency, database });
-    const reopened = await LashRuntime.resume({ sessionId: "session", store: probe, policy: runtime.policy }, environment);
-    expect(messageTexts(reopened, "user")).toEqual(["first", "third"]);
-  });
+      expect(tombstoned.sort()).toEqual([...secondBranch].sort());
+      expect(await storedNodeIds(probe)).not.toContain(secondBranch[0]);
+      expect(await runtime.orphanedNodeIds()).toEqual([]);
+      expect(await runtime.vacuum()).toEqual({ removedNodeCount: 2 });
+      expect(messageTexts(runtime, "user")).toEqual(["first", "third"]);
+      const { environment } = environmentFixture({ provider: scriptedProvider([]), residency, database });
+      const reopened = await LashRuntime.resume({ sessionId: "session", store: probe, policy: runtime.policy }, environment);
+      expect(messageTexts(reopened, "user")).toEqual(["first", "third"]);
+    },
+  );
 
   it("refuses to tombstone a node on the active path, tombstoning nothing", async () => {
     const { runtime, database, secondBranch } = await branchedSession("active_path_only");
@@ -229,7 +244,12 @@ describe("host-driven tombstones and vacuum", () => {
         sessionGraph: {
           nodes: [
             { nodeId: "m1", timestamp: "2024-01-01T00:00:00.000Z", payload: { kind: "message", message: userMessage("m1", "hi") } },
-            { nodeId: "m2", parentNodeId: "m1", timestamp: "2024-01-01T00:00:00.000Z", payload: { kind: "message", message: assistantMessage("m2", "old") } },
+            {
+              nodeId: "m2",
+              parentNodeId: "m1",
+              timestamp: "2024-01-01T00:00:00.000Z",
+              payload: { kind: "message", message: assistantMessage("m2", "old") },
+            },
           ],
           leafNodeId: "m1",
         },

@@ -13,7 +13,10 @@ const RESIDENCIES: readonly Residency[] = ["keep_all", "active_path_only"];
 /** Checks a residency given by untyped host code. */
 export function validateResidency(residency: Residency): Residency {
   if (!RESIDENCIES.includes(residency)) {
-    throw new LashError("invalid_configuration", `unknown residency \`${String(residency)}\` (expected ${RESIDENCIES.map((value) => `\`${value}\``).join(" or ")})`);
+    throw new LashError(
+      "invalid_configuration",
+      `unknown residency \`${String(residency)}\` (expected ${RESIDENCIES.map((value) => `\`${value}\``).join(" or ")})`,
+    );
   }
   return residency;
 }

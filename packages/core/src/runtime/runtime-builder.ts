@@ -1,10 +1,4 @@
-import type {
-  ModelProvider,
-  PersistedSessionRead,
-  PersistedSessionState,
-  SessionStore,
-  SessionStoreFactory,
-} from "@lash/protocol";
+import type { ModelProvider, PersistedSessionRead, PersistedSessionState, SessionStore, SessionStoreFactory } from "@lash/protocol";
 import { LashError, persistedSessionStateSchema } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import { createStandardMode } from "../modes/standard-mode.js";
@@ -38,7 +32,10 @@ export async function loadSessionForRuntime(core: SessionCore): Promise<Persiste
   }
   if (!read) return undefined;
   if (read.sessionId !== core.sessionId) {
-    throw new LashError("session_binding_mismatch", `store is bound to session \`${read.sessionId}\` but the runtime is for \`${core.sessionId}\``);
+    throw new LashError(
+      "session_binding_mismatch",
+      `store is bound to session \`${read.sessionId}\` but the runtime is for \`${core.sessionId}\``,
+    );
   }
   return read;
 }
@@ -203,7 +200,8 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSette
     const modes = new Map<string, ExecutionMode>(shared?.modes ?? [["standard", createStandardMode()]]);
     for (const mode of this.modes) modes.set(mode.id, mode);
     // Runtimes of one environment share its plugin host unless this builder adds plugins.
-    const plugins = shared && this.plugins.length === 0 ? shared.pluginHost : new PluginHost([...(shared?.pluginHost.plugins ?? []), ...this.plugins]);
+    const plugins =
+      shared && this.plugins.length === 0 ? shared.pluginHost : new PluginHost([...(shared?.pluginHost.plugins ?? []), ...this.plugins]);
     return {
       core: this.core.build(),
       toolProviders: [...(shared?.toolProviders ?? []), ...this.toolProviders],

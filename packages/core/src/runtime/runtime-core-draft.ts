@@ -14,7 +14,10 @@ import type { RuntimeEffectHost } from "./effect-host.js";
 import { createRuntimeCoreConfig, type RuntimeCoreConfig } from "./runtime-core-config.js";
 
 /** A builder-time configuration error naming the first bad field. */
-export function configurationError(what: string, error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): LashError {
+export function configurationError(
+  what: string,
+  error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+): LashError {
   const issue = error.issues[0];
   const path = issue ? issue.path.map(String).join(".") : "";
   return new LashError("invalid_configuration", `invalid ${what}${path ? ` at \`${path}\`` : ""}: ${issue?.message ?? "invalid"}`);

@@ -67,7 +67,16 @@ describe("RuntimeEnvironment", () => {
     const coreFields = Object.keys(environment.core);
     expect(coreFields.sort()).toEqual(["attachmentStore", "effectHost", "prompt", "providerRetryPolicy", "termination"]);
     for (const field of coreFields) expect(Object.keys(environment)).not.toContain(field);
-    expect(Object.keys(environment).sort()).toEqual(["backgroundTaskHost", "core", "modes", "pluginHost", "providers", "residency", "sessionStoreFactory", "toolProviders"]);
+    expect(Object.keys(environment).sort()).toEqual([
+      "backgroundTaskHost",
+      "core",
+      "modes",
+      "pluginHost",
+      "providers",
+      "residency",
+      "sessionStoreFactory",
+      "toolProviders",
+    ]);
     expect(Object.isFrozen(environment)).toBe(true);
   });
 
@@ -84,7 +93,12 @@ describe("RuntimeEnvironment", () => {
     const first = scriptedProvider([]);
     const second = new ScriptedProvider([], { providerId: "other", defaultModel: "other-model" });
     const host = new PluginHost([{ id: "shared" }]);
-    const environment = RuntimeEnvironment.builder().withProvider(first).withProvider(second).withProvider(first).withPluginHost(host).build();
+    const environment = RuntimeEnvironment.builder()
+      .withProvider(first)
+      .withProvider(second)
+      .withProvider(first)
+      .withPluginHost(host)
+      .build();
     expect(environment.providers).toEqual([first, second]);
     expect(environment.defaultProvider).toBe(first);
     expect(environment.providerFor("other")).toBe(second);
@@ -145,7 +159,10 @@ describe("one environment, many runtimes", () => {
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withTermination({ treatMissingDoneAsFailure: true, maxModelCalls: 1 })
       .buildEphemeral();
-    const unlimited = LashRuntime.builder().withEnvironment(environment).withPolicy({ model: MODEL, maxContextTokens: 200_000 }).buildEphemeral();
+    const unlimited = LashRuntime.builder()
+      .withEnvironment(environment)
+      .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
+      .buildEphemeral();
 
     const limitedTurn = await limited.runTurn(textInput("go"));
     const unlimitedTurn = await unlimited.runTurn(textInput("go"));
@@ -158,7 +175,11 @@ describe("one environment, many runtimes", () => {
   it("builder tools and plugins come on top of the environment's", async () => {
     const seen: string[] = [];
     const provider = scriptedProvider([textStep("hi")]);
-    const { environment } = environmentFixture({ provider, tools: [echoTool], plugins: [{ id: "from-environment", beforeTurn: () => void seen.push("environment") }] });
+    const { environment } = environmentFixture({
+      provider,
+      tools: [echoTool],
+      plugins: [{ id: "from-environment", beforeTurn: () => void seen.push("environment") }],
+    });
     const runtime = LashRuntime.builder()
       .withEnvironment(environment)
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
@@ -177,7 +198,9 @@ describe("builder validation", () => {
   it("active_path_only without a store is invalid_configuration, from the environment or the builder", async () => {
     const { environment } = environmentFixture({ provider: scriptedProvider([]), residency: "active_path_only" });
     const fromEnvironment = () => LashRuntime.builder().withEnvironment(environment).withPolicy({ model: MODEL, maxContextTokens: 1_000 });
-    expect(expectLashError(await failureOf(() => fromEnvironment().buildEphemeral()), "invalid_configuration").message).toMatch(/active_path_only.*store/);
+    expect(expectLashError(await failureOf(() => fromEnvironment().buildEphemeral()), "invalid_configuration").message).toMatch(
+      /active_path_only.*store/,
+    );
     expectLashError(await failureOf(() => fromEnvironment().build()), "invalid_configuration");
     const direct = LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 1_000 }).withResidency("active_path_only");
     expectLashError(await failureOf(() => direct.buildEphemeral()), "invalid_configuration");
@@ -195,15 +218,25 @@ describe("builder validation", () => {
   it("a second provider with the same id, or a provider of another specification, is refused", async () => {
     const builder = RuntimeEnvironment.builder().withProvider(scriptedProvider([]));
     expectLashError(await failureOf(() => builder.withProvider(scriptedProvider([]))), "invalid_configuration");
-    const foreign = { specificationVersion: "lash.provider.v0", providerId: "old", doComplete: async () => ({}) } as unknown as ModelProvider;
+    const foreign = {
+      specificationVersion: "lash.provider.v0",
+      providerId: "old",
+      doComplete: async () => ({}),
+    } as unknown as ModelProvider;
     expectLashError(await failureOf(() => RuntimeEnvironment.builder().withProvider(foreign)), "unsupported_provider_version");
     const empty: ModelProvider = { specificationVersion: MODEL_PROVIDER_SPECIFICATION_VERSION, providerId: "empty" };
     expectLashError(await failureOf(() => RuntimeEnvironment.builder().withProvider(empty)), "invalid_configuration");
   });
 
   it("an invalid termination policy or prompt layer is refused by the environment builder", async () => {
-    expectLashError(await failureOf(() => RuntimeEnvironment.builder().withTermination({ treatMissingDoneAsFailure: true, maxModelCalls: 0 })), "invalid_configuration");
-    expectLashError(await failureOf(() => RuntimeEnvironment.builder().withPromptLayer({ contributions: [{ slot: "nowhere" }] } as never)), "invalid_configuration");
+    expectLashError(
+      await failureOf(() => RuntimeEnvironment.builder().withTermination({ treatMissingDoneAsFailure: true, maxModelCalls: 0 })),
+      "invalid_configuration",
+    );
+    expectLashError(
+      await failureOf(() => RuntimeEnvironment.builder().withPromptLayer({ contributions: [{ slot: "nowhere" }] } as never)),
+      "invalid_configuration",
+    );
   });
 
   it("withInitialState seeds only a new session: a store that already holds one is invalid_configuration", async () => {

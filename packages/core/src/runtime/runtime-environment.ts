@@ -59,7 +59,6 @@ export class RuntimeEnvironment {
     return new RuntimeEnvironmentBuilder();
   }
 
-
   /** The provider runtimes use when they name none (the first registered). */
   get defaultProvider(): ModelProvider | undefined {
     return this.providers[0];
@@ -113,7 +112,10 @@ export class RuntimeEnvironmentBuilder extends RuntimePartsSetters {
     checkProvider(provider);
     const existing = this.#providers.find((candidate) => candidate.providerId === provider.providerId);
     if (existing && existing !== provider) {
-      throw new LashError("invalid_configuration", `a provider with id \`${provider.providerId}\` is already registered in this environment`);
+      throw new LashError(
+        "invalid_configuration",
+        `a provider with id \`${provider.providerId}\` is already registered in this environment`,
+      );
     }
     if (!existing) this.#providers.push(provider);
     return this;
@@ -123,8 +125,7 @@ export class RuntimeEnvironmentBuilder extends RuntimePartsSetters {
     const modes = new Map<string, ExecutionMode>([["standard", createStandardMode()]]);
     for (const mode of this.modes) modes.set(mode.id, mode);
     const basePlugins = this.#pluginHost?.plugins ?? [];
-    const pluginHost =
-      this.#pluginHost && this.plugins.length === 0 ? this.#pluginHost : new PluginHost([...basePlugins, ...this.plugins]);
+    const pluginHost = this.#pluginHost && this.plugins.length === 0 ? this.#pluginHost : new PluginHost([...basePlugins, ...this.plugins]);
     return new RuntimeEnvironment({
       core: this.core.build(),
       residency: this.#residency,

@@ -60,11 +60,17 @@ export function assembleSessionCore(assembly: SessionAssembly): SessionCore {
   if (sessionId === "") throw new LashError("invalid_configuration", "session id must not be empty");
   const input = assembly.policy;
   if (input.maxContextTokens === undefined) {
-    throw new LashError("invalid_configuration", "session policy is missing maxContextTokens (max_context_tokens): set it with withPolicy({ maxContextTokens })");
+    throw new LashError(
+      "invalid_configuration",
+      "session policy is missing maxContextTokens (max_context_tokens): set it with withPolicy({ maxContextTokens })",
+    );
   }
   const model = input.model ?? provider.defaultModel;
   if (model === undefined || model === "") {
-    throw new LashError("invalid_configuration", "session policy has no model and the provider has no default model: set it with withPolicy({ model })");
+    throw new LashError(
+      "invalid_configuration",
+      "session policy has no model and the provider has no default model: set it with withPolicy({ model })",
+    );
   }
   const parsed = sessionPolicySchema.safeParse({ ...input, sessionId, model, providerId: provider.providerId });
   if (!parsed.success) throw configurationError("session policy", parsed.error);

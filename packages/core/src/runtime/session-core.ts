@@ -69,8 +69,16 @@ interface CommitAttempt {
  * `store_commit_failed` (the store refused the commit and rolled it back, e.g. a commit hook failed).
  */
 function nothingWritten(error: unknown): boolean {
-  if (HeadRevisionConflictError.isInstance(error) || CommitIdConflictError.isInstance(error) || SessionBindingMismatchError.isInstance(error)) return true;
-  return LashError.isInstance(error) && (error.code === "invalid_argument" || error.code === "invalid_persisted_data" || error.code === "store_commit_failed");
+  if (
+    HeadRevisionConflictError.isInstance(error) ||
+    CommitIdConflictError.isInstance(error) ||
+    SessionBindingMismatchError.isInstance(error)
+  )
+    return true;
+  return (
+    LashError.isInstance(error) &&
+    (error.code === "invalid_argument" || error.code === "invalid_persisted_data" || error.code === "store_commit_failed")
+  );
 }
 
 /** The initial contents of a session core. */
@@ -166,7 +174,10 @@ export class SessionCore {
     const mode = this.environment.modes.get(this.policy.executionMode);
     if (!mode) {
       const known = [...this.environment.modes.keys()].join(", ");
-      throw new RuntimeError("invalid_configuration", `execution mode \`${this.policy.executionMode}\` is not registered (registered: ${known})`);
+      throw new RuntimeError(
+        "invalid_configuration",
+        `execution mode \`${this.policy.executionMode}\` is not registered (registered: ${known})`,
+      );
     }
     return mode;
   }
@@ -223,7 +234,11 @@ export class SessionCore {
     const partial = this.residency === "active_path_only";
     const leaf = read.graph.leafNodeId;
     if (partial && leaf !== undefined && !read.graph.nodes.some((node) => node.nodeId === leaf)) {
-      throw new InvalidPersistedDataError(read.sessionId, "graph.leafNodeId", `the active leaf \`${leaf}\` is not in the loaded active path`);
+      throw new InvalidPersistedDataError(
+        read.sessionId,
+        "graph.leafNodeId",
+        `the active leaf \`${leaf}\` is not in the loaded active path`,
+      );
     }
     this.graph = SessionGraphEditor.from(read.graph, { partial });
     if (!partial) this.graph.healOrphanedLeaf();
@@ -306,7 +321,10 @@ export class SessionCore {
     if (delta.type === "replace_full" && this.residency === "active_path_only") {
       // Unreachable by construction (a partial editor never yields one); kept as the last guard
       // against deleting off-path nodes from the store.
-      throw new RuntimeError("store_commit_failed", `refusing a replace_full commit of session \`${this.sessionId}\` under active_path_only residency`);
+      throw new RuntimeError(
+        "store_commit_failed",
+        `refusing a replace_full commit of session \`${this.sessionId}\` under active_path_only residency`,
+      );
     }
     const commit: SessionCommit = {
       sessionId: this.sessionId,

@@ -4,7 +4,8 @@ import { SessionGraphEditor } from "../session/session-graph.js";
 import type { SessionCore } from "./session-core.js";
 
 function requireStore(core: SessionCore, operation: string): SessionStore {
-  if (!core.store) throw new LashError("invalid_configuration", `${operation} requires a persistent runtime: session \`${core.sessionId}\` has no store`);
+  if (!core.store)
+    throw new LashError("invalid_configuration", `${operation} requires a persistent runtime: session \`${core.sessionId}\` has no store`);
   return core.store;
 }
 
@@ -110,7 +111,8 @@ export async function branchTo(core: SessionCore, nodeId: string): Promise<void>
     try {
       read = await store.loadSession({ type: "active_path", leafNodeId: nodeId });
     } catch (error) {
-      if (isMissingNode(error)) throw new LashError("invalid_argument", `node \`${nodeId}\` is not in session \`${core.sessionId}\``, { cause: error });
+      if (isMissingNode(error))
+        throw new LashError("invalid_argument", `node \`${nodeId}\` is not in session \`${core.sessionId}\``, { cause: error });
       throw error;
     }
     if (!read) throw new LashError("invalid_argument", `node \`${nodeId}\` is not in session \`${core.sessionId}\``);

@@ -62,7 +62,11 @@ async function checkChildStoreBinding(store: SessionStore, sessionId: string, sc
     meta = await store.loadSessionMeta();
     headRevision = store.loadHeadRevision ? await store.loadHeadRevision() : (await store.loadSession(scope))?.headRevision;
   } catch (error) {
-    throw new LashError("session_manager", `failed to read the store of child session \`${sessionId}\`: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new LashError(
+      "session_manager",
+      `failed to read the store of child session \`${sessionId}\`: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   if (meta && meta.sessionId !== sessionId) {
     throw new LashError(
@@ -71,7 +75,10 @@ async function checkChildStoreBinding(store: SessionStore, sessionId: string, sc
     );
   }
   if (headRevision !== undefined) {
-    throw new LashError("session_manager", `the store for child session \`${sessionId}\` already holds a session (head revision ${headRevision})`);
+    throw new LashError(
+      "session_manager",
+      `the store for child session \`${sessionId}\` already holds a session (head revision ${headRevision})`,
+    );
   }
 }
 
@@ -134,7 +141,9 @@ export class SessionManager implements ChildSessionRegistry {
     const owner = this.#owner;
     const policy = { ...owner.policy, ...request.policy, sessionId };
     const environment =
-      options.tools === undefined ? owner.environment : { ...owner.environment, toolProviders: await restrictToolProviders(owner.environment.toolProviders, options.tools) };
+      options.tools === undefined
+        ? owner.environment
+        : { ...owner.environment, toolProviders: await restrictToolProviders(owner.environment.toolProviders, options.tools) };
     const core = createSessionCore({ policy, provider: owner.provider, environment });
     if (request.start === "current_session") {
       // A fork of the current session: its conversation and turn position. Usage is not inherited
@@ -244,7 +253,13 @@ export class SessionManager implements ChildSessionRegistry {
     this.#liveRelay = relay;
   }
 
-  async #runChildTurn(child: ManagedChild, sessionId: string, input: TurnInput, options: ManagedTurnOptions, signal: AbortSignal): Promise<AssembledTurn> {
+  async #runChildTurn(
+    child: ManagedChild,
+    sessionId: string,
+    input: TurnInput,
+    options: ManagedTurnOptions,
+    signal: AbortSignal,
+  ): Promise<AssembledTurn> {
     const source = child.usageSource;
     const model = child.core.policy.model;
     let reported: TokenUsage = emptyTokenUsage();
@@ -279,7 +294,8 @@ export class SessionManager implements ChildSessionRegistry {
       signal,
     });
     const remainder = subtractTokenUsage(turn.tokenUsage, reported);
-    if (!isEmptyTokenUsage(remainder)) this.#sharedLedger = mergeTokenLedger(this.#sharedLedger, [{ source, model: turn.state.policy.model, usage: remainder }]);
+    if (!isEmptyTokenUsage(remainder))
+      this.#sharedLedger = mergeTokenLedger(this.#sharedLedger, [{ source, model: turn.state.policy.model, usage: remainder }]);
     await this.#persistUsageOutsideTurn();
     return turn;
   }

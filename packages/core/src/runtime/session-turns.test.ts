@@ -103,7 +103,9 @@ describe("session turns", () => {
 
   it("retryable_llm_failures_exhaust_and_fail_turn: four retryable failures use every attempt and stop the turn", async () => {
     const failure = { status: 500, code: "http_500", message: "provider unavailable" };
-    const { runtime, provider } = await createRuntime({ steps: [errorStep(failure), errorStep(failure), errorStep(failure), errorStep(failure)] });
+    const { runtime, provider } = await createRuntime({
+      steps: [errorStep(failure), errorStep(failure), errorStep(failure), errorStep(failure)],
+    });
 
     const turn = await runtime.runTurn(textInput("hello"));
 
@@ -122,7 +124,11 @@ describe("session turns", () => {
       providerId: "mock",
       defaultModel: MODEL,
     });
-    const runtime = LashRuntime.builder().withSessionId("root").withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withProvider(provider).buildEphemeral();
+    const runtime = LashRuntime.builder()
+      .withSessionId("root")
+      .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
+      .withProvider(provider)
+      .buildEphemeral();
     const activities = new RecordingActivities();
 
     const pending = runtime.streamTurn(textInput("hello"), { activities });
@@ -139,7 +145,9 @@ describe("session turns", () => {
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "provider_error" } });
     expect(provider.callCount).toBe(4);
     expect(
-      activities.ofType("retry_status").map(({ waitSeconds, attempt, maxAttempts, reason }) => ({ waitSeconds, attempt, maxAttempts, reason })),
+      activities
+        .ofType("retry_status")
+        .map(({ waitSeconds, attempt, maxAttempts, reason }) => ({ waitSeconds, attempt, maxAttempts, reason })),
     ).toEqual([
       { waitSeconds: 2, attempt: 1, maxAttempts: 4, reason: "provider unavailable" },
       { waitSeconds: 4, attempt: 2, maxAttempts: 4, reason: "provider unavailable" },
@@ -169,13 +177,20 @@ describe("session turns", () => {
     expect(runtime.turnInputInjectionBridge.size).toBe(0);
     const stored = await store.loadSession({ type: "full_graph" });
     expect(graphMessages(stored?.graph.nodes ?? []).some((message) => textOf(message) === "one more thing")).toBe(false);
-    expect(graphMessages(stored?.graph.nodes ?? []).filter((message) => message.role === "user").map(textOf)).toEqual(["hello"]);
+    expect(
+      graphMessages(stored?.graph.nodes ?? [])
+        .filter((message) => message.role === "user")
+        .map(textOf),
+    ).toEqual(["hello"]);
   });
 
   it("bridge_checkpoint_injection_preserves_images: a committed image message keeps its attachment", async () => {
     const attachments = new InMemoryAttachmentStore();
     const attachment = await attachments.put(PNG_BYTES, { mediaType: "image/png", label: "screenshot" });
-    const provider = new ScriptedProvider([textStep("First answer."), textStep("I see the image.")], { providerId: "mock", defaultModel: MODEL });
+    const provider = new ScriptedProvider([textStep("First answer."), textStep("I see the image.")], {
+      providerId: "mock",
+      defaultModel: MODEL,
+    });
     const runtime = LashRuntime.builder()
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
@@ -204,7 +219,11 @@ describe("session turns", () => {
     expect(imagePart).toMatchObject({ kind: "image", attachment });
     expect(withImage?.parts.some((part) => part.kind === "text" && part.content === "see image")).toBe(true);
     // The image is persisted and was sent to the model with its bytes.
-    expect(runtime.activeMessages().some((message) => message.parts.some((part) => part.kind === "image" && part.attachment.id === attachment.id))).toBe(true);
+    expect(
+      runtime
+        .activeMessages()
+        .some((message) => message.parts.some((part) => part.kind === "image" && part.attachment.id === attachment.id)),
+    ).toBe(true);
     const second = provider.requests[1];
     expect(second?.messages.some((message) => message.blocks.some((block) => block.type === "image"))).toBe(true);
     expect(second?.attachments.map((entry) => [...entry.data])).toEqual([[...PNG_BYTES]]);
@@ -220,7 +239,10 @@ describe("session turns", () => {
         return [{ type: "enqueue_messages", messages: [{ role: "system", content: "checkpoint injected" }] }];
       },
     };
-    const { runtime, provider } = await createRuntime({ steps: [textStep("First answer."), textStep("Second answer.")], plugins: [plugin] });
+    const { runtime, provider } = await createRuntime({
+      steps: [textStep("First answer."), textStep("Second answer.")],
+      plugins: [plugin],
+    });
 
     const turn = await runtime.runTurn(textInput("hello"));
 
@@ -264,7 +286,9 @@ describe("session turns", () => {
     const turn = await runtime.runTurn(textInput("hello"));
 
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "plugin_abort" } });
-    expect(turn.errors.filter((issue) => issue.kind === "plugin")).toEqual([{ kind: "plugin", code: "checkpoint_blocked", message: "blocked at checkpoint" }]);
+    expect(turn.errors.filter((issue) => issue.kind === "plugin")).toEqual([
+      { kind: "plugin", code: "checkpoint_blocked", message: "blocked at checkpoint" },
+    ]);
     expect(turn.errors).toHaveLength(1);
     expect(provider.callCount).toBe(1);
   });
@@ -299,7 +323,9 @@ describe("session turns", () => {
 
   it("session_manager_can_stream_and_await_child_session_turns", async () => {
     // The child shares the parent's provider, so its model calls come from this one script.
-    const { runtime, provider } = await createRuntime({ steps: [textStep("child answer", { chunks: 2, usage: { inputTokens: 5, outputTokens: 2 } })] });
+    const { runtime, provider } = await createRuntime({
+      steps: [textStep("child answer", { chunks: 2, usage: { inputTokens: 5, outputTokens: 2 } })],
+    });
     await runtime.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" } });
     const events = new RecordingSink();
 
@@ -311,7 +337,12 @@ describe("session turns", () => {
     expect(types).toContain("text_delta");
     expect(types).toContain("token_usage");
     expect(types.at(-1)).toBe("done");
-    expect(events.ofType("text_delta").map((event) => event.content).join("")).toBe("child answer");
+    expect(
+      events
+        .ofType("text_delta")
+        .map((event) => event.content)
+        .join(""),
+    ).toBe("child answer");
     expect(turn.state.sessionId).toBe("child");
     expect(turn.state.policy.model).toBe("mock-model");
     expect(turn.assistantOutput.safeText).toBe("child answer");
@@ -334,10 +365,18 @@ describe("session turns", () => {
       .withInitialState(persistedState({ turnIndex: 3, messages: [userMessage("m-parent", "parent message")] }))
       .buildEphemeral();
 
-    await runtime.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" }, start: "current_session" });
+    await runtime.sessions.createSession({
+      sessionId: "child",
+      relation: { type: "child", parentSessionId: "root" },
+      start: "current_session",
+    });
 
     expect(factory.requests).toHaveLength(1);
-    expect(factory.requests[0]).toMatchObject({ sessionId: "child", parentSessionId: "root", relation: { type: "child", parentSessionId: "root" } });
+    expect(factory.requests[0]).toMatchObject({
+      sessionId: "child",
+      parentSessionId: "root",
+      relation: { type: "child", parentSessionId: "root" },
+    });
     const read = await factory.stores.get("child")?.loadSession({ type: "full_graph" });
     expect(read?.sessionId).toBe("child");
     expect(graphMessages(read?.graph.nodes ?? []).map(textOf)).toEqual(["parent message"]);
@@ -383,7 +422,10 @@ describe("session turns", () => {
   });
 
   it("handoff_relation_routes_original_session_to_successor: the parent's next turn runs on the successor", async () => {
-    const provider = new ScriptedProvider([textStep("successor response"), textStep("still the successor")], { providerId: "mock", defaultModel: MODEL });
+    const provider = new ScriptedProvider([textStep("successor response"), textStep("still the successor")], {
+      providerId: "mock",
+      defaultModel: MODEL,
+    });
     const runtime = LashRuntime.builder()
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
@@ -419,9 +461,9 @@ describe("session turns", () => {
     const { runtime } = await createRuntime({ steps: [] });
     await runtime.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" } });
 
-    await expect(runtime.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" } })).rejects.toThrow(
-      /already exists/,
-    );
+    await expect(
+      runtime.sessions.createSession({ sessionId: "child", relation: { type: "child", parentSessionId: "root" } }),
+    ).rejects.toThrow(/already exists/);
     expect(runtime.sessions.sessionIds).toEqual(["child"]);
   });
 

@@ -1,19 +1,42 @@
 import { describe, expect, it } from "vitest";
 import { textStep } from "@lash/testkit";
 import { textInput } from "../index.js";
-import { createRuntime, echoTool, llmUsage, messageTexts, RecordingActivities, RecordingSink, slowTool, terminalTool, toolCallPart } from "../../test/fixtures.js";
+import {
+  createRuntime,
+  echoTool,
+  llmUsage,
+  messageTexts,
+  RecordingActivities,
+  RecordingSink,
+  slowTool,
+  terminalTool,
+  toolCallPart,
+} from "../../test/fixtures.js";
 
 describe("standard turns", () => {
   it("assembles a response that only streamed (a delta and a text part)", async () => {
     const { runtime } = await createRuntime({
-      steps: [{ events: [{ type: "delta", text: "What time " }, { type: "part", part: { type: "text", text: "is it?" } }], response: {} }],
+      steps: [
+        {
+          events: [
+            { type: "delta", text: "What time " },
+            { type: "part", part: { type: "text", text: "is it?" } },
+          ],
+          response: {},
+        },
+      ],
     });
     const events = new RecordingSink();
     const turn = await runtime.streamTurn(textInput("hello"), { events });
     expect(turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "What time is it?" } });
     expect(turn.assistantOutput.safeText).toBe("What time is it?");
     expect(messageTexts(runtime, "assistant")).toEqual(["What time is it?"]);
-    expect(events.ofType("text_delta").map((event) => event.content).join("")).toBe("What time is it?");
+    expect(
+      events
+        .ofType("text_delta")
+        .map((event) => event.content)
+        .join(""),
+    ).toBe("What time is it?");
   });
 
   it("recovers the streamed text when the final response is empty", async () => {
@@ -23,7 +46,12 @@ describe("standard turns", () => {
     expect(turn.errors).toEqual([]);
     expect(turn.assistantOutput.safeText).toBe("Recovered answer.");
     expect(messageTexts(runtime, "assistant")).toEqual(["Recovered answer."]);
-    expect(events.ofType("text_delta").map((event) => event.content).join("")).toBe("Recovered answer.");
+    expect(
+      events
+        .ofType("text_delta")
+        .map((event) => event.content)
+        .join(""),
+    ).toBe("Recovered answer.");
   });
 
   it("cancels an in-flight tool call when the signal fires, and the tool sees the cancellation", async () => {
@@ -40,7 +68,9 @@ describe("standard turns", () => {
     expect(turn.toolCalls[0]?.output.outcome.status).toBe("cancelled");
     // Usage produced before the cancellation is kept.
     expect(turn.tokenUsage).toMatchObject({ inputTokens: 5, outputTokens: 2 });
-    expect(runtime.tokenLedger()).toEqual([{ source: "turn", model: "mock-model", usage: { inputTokens: 5, outputTokens: 2, cachedInputTokens: 0, reasoningTokens: 0 } }]);
+    expect(runtime.tokenLedger()).toEqual([
+      { source: "turn", model: "mock-model", usage: { inputTokens: 5, outputTokens: 2, cachedInputTokens: 0, reasoningTokens: 0 } },
+    ]);
     expect(provider.callCount).toBe(1);
   });
 
@@ -68,7 +98,13 @@ describe("standard turns", () => {
   });
 
   it("stops with a tool error for a fail control and emits no terminal value", async () => {
-    const failure = { class: "internal" as const, code: "terminal_control_failed", message: "failed", source: "tool" as const, retry: { type: "never" as const } };
+    const failure = {
+      class: "internal" as const,
+      code: "terminal_control_failed",
+      message: "failed",
+      source: "tool" as const,
+      retry: { type: "never" as const },
+    };
     const { runtime } = await createRuntime({
       steps: [{ response: { parts: [toolCallPart("t0", "terminal_tool_0", {})], terminalReason: "tool_use" } }],
       tools: [terminalTool(0, { type: "fail", failure })],
@@ -86,7 +122,10 @@ describe("standard turns", () => {
   it("executes a tool call that arrived only on the stream", async () => {
     const { runtime } = await createRuntime({
       steps: [
-        { events: [{ type: "part", part: toolCallPart("tool-1", "echo_tool", { value: "sample" }) }], response: { terminalReason: "tool_use" } },
+        {
+          events: [{ type: "part", part: toolCallPart("tool-1", "echo_tool", { value: "sample" }) }],
+          response: { terminalReason: "tool_use" },
+        },
         textStep("done"),
       ],
       tools: [echoTool],
@@ -94,24 +133,52 @@ describe("standard turns", () => {
     const turn = await runtime.runTurn(textInput("echo"));
     expect(turn.assistantOutput.safeText).toBe("done");
     expect(runtime.activeToolCalls()).toEqual([
-      { callId: "tool-1", tool: "echo_tool", args: { value: "sample" }, output: { outcome: { status: "success", payload: { payload: "raw:sample" } } }, durationMs: expect.any(Number) },
+      {
+        callId: "tool-1",
+        tool: "echo_tool",
+        args: { value: "sample" },
+        output: { outcome: { status: "success", payload: { payload: "raw:sample" } } },
+        durationMs: expect.any(Number),
+      },
     ]);
   });
 
   it("keeps part boundaries when the response was not streamed", async () => {
     const { runtime } = await createRuntime({
-      steps: [{ response: { parts: [{ type: "text", text: "Intro paragraph." }, { type: "text", text: "## Heading" }] } }],
+      steps: [
+        {
+          response: {
+            parts: [
+              { type: "text", text: "Intro paragraph." },
+              { type: "text", text: "## Heading" },
+            ],
+          },
+        },
+      ],
     });
     const events = new RecordingSink();
     const turn = await runtime.streamTurn(textInput("write"), { events });
     expect(turn.assistantOutput.safeText).toBe("Intro paragraph.\n\n## Heading");
-    expect(events.ofType("text_delta").map((event) => event.content).join("")).toBe("Intro paragraph.\n\n## Heading");
+    expect(
+      events
+        .ofType("text_delta")
+        .map((event) => event.content)
+        .join(""),
+    ).toBe("Intro paragraph.\n\n## Heading");
     expect(messageTexts(runtime, "assistant")).toEqual(["Intro paragraph.\n\n## Heading"]);
   });
 
   it("uses the streamed usage when the final usage is missing", async () => {
     const { runtime } = await createRuntime({
-      steps: [{ events: [{ type: "delta", text: "hi" }, { type: "usage", usage: llmUsage(9, 3, 2) }], response: { fullText: "hi" } }],
+      steps: [
+        {
+          events: [
+            { type: "delta", text: "hi" },
+            { type: "usage", usage: llmUsage(9, 3, 2) },
+          ],
+          response: { fullText: "hi" },
+        },
+      ],
     });
     const turn = await runtime.runTurn(textInput("hello"));
     expect(turn.tokenUsage).toEqual({ inputTokens: 9, outputTokens: 3, cachedInputTokens: 2, reasoningTokens: 0 });
@@ -119,7 +186,15 @@ describe("standard turns", () => {
 
   it("prefers the final usage over the streamed usage", async () => {
     const { runtime } = await createRuntime({
-      steps: [{ events: [{ type: "delta", text: "hi" }, { type: "usage", usage: llmUsage(9, 3, 2) }], response: { fullText: "hi", usage: llmUsage(12, 4, 1) } }],
+      steps: [
+        {
+          events: [
+            { type: "delta", text: "hi" },
+            { type: "usage", usage: llmUsage(9, 3, 2) },
+          ],
+          response: { fullText: "hi", usage: llmUsage(12, 4, 1) },
+        },
+      ],
     });
     const turn = await runtime.runTurn(textInput("hello"));
     expect(turn.tokenUsage).toEqual({ inputTokens: 12, outputTokens: 4, cachedInputTokens: 1, reasoningTokens: 0 });
@@ -153,7 +228,12 @@ describe("reasoning shown once", () => {
   it("still shows the reasoning of a call that streamed none", async () => {
     const { runtime } = await createRuntime({
       steps: [
-        { response: { parts: [{ type: "reasoning", text: "Thinking quietly." }, toolCallPart("call-1", "echo_tool", { value: "x" })], terminalReason: "tool_use" } },
+        {
+          response: {
+            parts: [{ type: "reasoning", text: "Thinking quietly." }, toolCallPart("call-1", "echo_tool", { value: "x" })],
+            terminalReason: "tool_use",
+          },
+        },
         textStep("done"),
       ],
       tools: [echoTool],

@@ -5,7 +5,6 @@ import { errorStep, ScriptedProvider, textStep, toolCallStep, usage, type Script
 import { LashRuntime, TurnAssembler, textInput, type DriverAction, type ExecutionMode } from "../index.js";
 import { createRuntime, echoTool, MODEL, messageTexts, RecordingActivities, slowTool, countingTool } from "../../test/fixtures.js";
 
-
 /** A step whose response calls `count_tool` once per id. */
 function countStep(callIds: readonly string[], stepUsage = usage(0, 0)): ScriptedStep {
   return toolCallStep(
@@ -95,7 +94,10 @@ describe("maxToolCalls", () => {
     {
       name: "a budget used up over two rounds",
       limit: 3,
-      rounds: [["c1", "c2"], ["c3", "c4", "c5"]],
+      rounds: [
+        ["c1", "c2"],
+        ["c3", "c4", "c5"],
+      ],
       executed: ["c1", "c2", "c3"],
       statuses: ["success", "success", "success", "cancelled", "cancelled"],
       modelCalls: 2,
@@ -110,35 +112,38 @@ describe("maxToolCalls", () => {
     },
   ];
 
-  it.each(cases)("$name: runs only calls within the budget and stops budget_exhausted tool_calls", async ({ limit, rounds, executed, statuses, modelCalls }) => {
-    const { tool, executions } = countingTool();
-    const { runtime, provider } = await createRuntime({
-      steps: [...rounds.map((ids) => countStep(ids)), textStep("never reached")],
-      tools: [tool],
-      termination: policy({ maxToolCalls: limit }),
-    });
+  it.each(cases)(
+    "$name: runs only calls within the budget and stops budget_exhausted tool_calls",
+    async ({ limit, rounds, executed, statuses, modelCalls }) => {
+      const { tool, executions } = countingTool();
+      const { runtime, provider } = await createRuntime({
+        steps: [...rounds.map((ids) => countStep(ids)), textStep("never reached")],
+        tools: [tool],
+        termination: policy({ maxToolCalls: limit }),
+      });
 
-    const turn = await runtime.runTurn(textInput("many tools"));
+      const turn = await runtime.runTurn(textInput("many tools"));
 
-    expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
-    expect(executions).toEqual(executed.map((id) => ({ id })));
-    expect(provider.callCount).toBe(modelCalls);
-    expect(turn.toolCalls.map((record) => record.callId)).toEqual(rounds.flat());
-    expect(turn.toolCalls.map((record) => record.output.outcome.status)).toEqual(statuses);
-    for (const record of turn.toolCalls.filter((candidate) => candidate.output.outcome.status === "cancelled")) {
-      expect(record.durationMs).toBe(0);
-      const outcome = record.output.outcome;
-      if (outcome.status !== "cancelled") throw new Error("expected a cancelled call");
-      expect(outcome.payload.message).toContain(`maxToolCalls = ${limit}`);
-    }
-    // The history stays valid: every call has a result, the skipped ones tell the model why.
-    const messages = runtime.activeMessages();
-    expect(unansweredToolCalls(messages)).toEqual([]);
-    const contents = toolResultContents(messages);
-    for (const id of rounds.flat().filter((candidate) => !executed.includes(candidate))) {
-      expect(contents.get(id)).toMatch(/^\[Tool execution cancelled\]\n.*maxToolCalls = \d+/);
-    }
-  });
+      expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
+      expect(executions).toEqual(executed.map((id) => ({ id })));
+      expect(provider.callCount).toBe(modelCalls);
+      expect(turn.toolCalls.map((record) => record.callId)).toEqual(rounds.flat());
+      expect(turn.toolCalls.map((record) => record.output.outcome.status)).toEqual(statuses);
+      for (const record of turn.toolCalls.filter((candidate) => candidate.output.outcome.status === "cancelled")) {
+        expect(record.durationMs).toBe(0);
+        const outcome = record.output.outcome;
+        if (outcome.status !== "cancelled") throw new Error("expected a cancelled call");
+        expect(outcome.payload.message).toContain(`maxToolCalls = ${limit}`);
+      }
+      // The history stays valid: every call has a result, the skipped ones tell the model why.
+      const messages = runtime.activeMessages();
+      expect(unansweredToolCalls(messages)).toEqual([]);
+      const contents = toolResultContents(messages);
+      for (const id of rounds.flat().filter((candidate) => !executed.includes(candidate))) {
+        expect(contents.get(id)).toMatch(/^\[Tool execution cancelled\]\n.*maxToolCalls = \d+/);
+      }
+    },
+  );
 
   it("records the calls past the budget in the session's tool call records too", async () => {
     const { tool } = countingTool();
@@ -263,7 +268,12 @@ describe("maxWallTimeMs", () => {
     const { runtime, provider } = await createRuntime({
       steps: [
         {
-          events: [{ type: "delta", text: "Working on it" }, { type: "usage", usage: usage(11, 4) }, { type: "sleep", ms: 60_000 }, { type: "delta", text: " (never)" }],
+          events: [
+            { type: "delta", text: "Working on it" },
+            { type: "usage", usage: usage(11, 4) },
+            { type: "sleep", ms: 60_000 },
+            { type: "delta", text: " (never)" },
+          ],
           response: { fullText: "Working on it (never)", usage: usage(11, 9) },
         },
       ],
@@ -379,7 +389,9 @@ describe("stopWhen", () => {
     });
     expect(seen[0]?.toolCallRecords.map((record) => record.callId)).toEqual(["c1"]);
     // The partial work is committed.
-    expect(runtime.tokenLedger()).toEqual([{ source: "turn", model: MODEL, usage: { inputTokens: 5, outputTokens: 2, cachedInputTokens: 0, reasoningTokens: 0 } }]);
+    expect(runtime.tokenLedger()).toEqual([
+      { source: "turn", model: MODEL, usage: { inputTokens: 5, outputTokens: 2, cachedInputTokens: 0, reasoningTokens: 0 } },
+    ]);
     expect(runtime.activeToolCalls().map((record) => record.callId)).toEqual(["c1"]);
   });
 
@@ -465,14 +477,21 @@ describe("treatMissingDoneAsFailure", () => {
   it.each([
     { treatMissingDoneAsFailure: true, expected: { type: "stopped", stop: { type: "runtime_error" } } },
     { treatMissingDoneAsFailure: false, expected: { type: "finished", finish: { type: "assistant_message", text: "partial" } } },
-  ] as const)("an event stream without done assembles as $expected.type when the flag is $treatMissingDoneAsFailure", ({ treatMissingDoneAsFailure, expected }) => {
-    const assembler = new TurnAssembler({ captureTextDeltas: true });
-    assembler.push({ type: "text_delta", content: "partial" });
-    assembler.pushTurnActivity({ id: "a1", correlationId: "prose-1", type: "assistant_prose_delta", text: "partial" });
-    const state = LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 1_000 }).withProvider(new ScriptedProvider([])).buildEphemeral().exportState();
-    const turn = assembler.finish({ state, interrupted: false, treatMissingDoneAsFailure });
-    expect(turn.outcome).toEqual(expected);
-  });
+  ] as const)(
+    "an event stream without done assembles as $expected.type when the flag is $treatMissingDoneAsFailure",
+    ({ treatMissingDoneAsFailure, expected }) => {
+      const assembler = new TurnAssembler({ captureTextDeltas: true });
+      assembler.push({ type: "text_delta", content: "partial" });
+      assembler.pushTurnActivity({ id: "a1", correlationId: "prose-1", type: "assistant_prose_delta", text: "partial" });
+      const state = LashRuntime.builder()
+        .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
+        .withProvider(new ScriptedProvider([]))
+        .buildEphemeral()
+        .exportState();
+      const turn = assembler.finish({ state, interrupted: false, treatMissingDoneAsFailure });
+      expect(turn.outcome).toEqual(expected);
+    },
+  );
 
   it("applies to a turn whose execution mode stalls without a terminal event", async () => {
     const stallingMode: ExecutionMode = {
@@ -536,7 +555,10 @@ describe("termination policy sources", () => {
       termination: policy({ maxModelCalls: 1 }),
     });
     const hostLimit: number | undefined = undefined;
-    const turn = await runtime.runTurn({ ...textInput("go"), turnContext: { termination: { maxModelCalls: hostLimit, maxToolCalls: 10 } } });
+    const turn = await runtime.runTurn({
+      ...textInput("go"),
+      turnContext: { termination: { maxModelCalls: hostLimit, maxToolCalls: 10 } },
+    });
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "max_turns" } });
     expect(provider.callCount).toBe(1);
   });

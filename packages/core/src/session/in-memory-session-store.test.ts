@@ -12,7 +12,11 @@ function message(id: string, role: Message["role"] = "user"): Message {
 }
 
 function node(id: string, parent?: string): SessionNodeRecord {
-  const record: SessionNodeRecord = { nodeId: id, timestamp: "2025-01-01T00:00:00.000Z", payload: { kind: "message", message: message(id) } };
+  const record: SessionNodeRecord = {
+    nodeId: id,
+    timestamp: "2025-01-01T00:00:00.000Z",
+    payload: { kind: "message", message: message(id) },
+  };
   if (parent !== undefined) record.parentNodeId = parent;
   return record;
 }
@@ -48,7 +52,9 @@ async function thrown(promise: Promise<unknown>): Promise<unknown> {
 /** A store with two committed nodes (m1 ← m2) at head revision 1. */
 async function seeded(): Promise<InMemorySessionStore> {
   const store = new InMemorySessionStore();
-  await store.commit(commit({ commitId: "t1:final", graph: append([node("m1"), node("m2", "m1")]), usageDeltas: [turnUsage(usage(10, 5))] }));
+  await store.commit(
+    commit({ commitId: "t1:final", graph: append([node("m1"), node("m2", "m1")]), usageDeltas: [turnUsage(usage(10, 5))] }),
+  );
   return store;
 }
 
@@ -93,7 +99,14 @@ describe("InMemorySessionStore: compare-and-set", () => {
     await store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1 }));
     const before = await store.loadSession({ type: "full_graph" });
     const error = await thrown(
-      store.commit(commit({ commitId: "t3:final", expectedHeadRevision: 1, graph: append([node("m9", "m2")]), usageDeltas: [turnUsage(usage(100, 100))] })),
+      store.commit(
+        commit({
+          commitId: "t3:final",
+          expectedHeadRevision: 1,
+          graph: append([node("m9", "m2")]),
+          usageDeltas: [turnUsage(usage(100, 100))],
+        }),
+      ),
     );
     expect(HeadRevisionConflictError.isInstance(error)).toBe(true);
     expect(LashError.isInstance(error)).toBe(true);
@@ -145,7 +158,9 @@ describe("InMemorySessionStore: idempotent commits", () => {
     const store = new InMemorySessionStore();
     await store.commit(commit({ commitId: "t1:final", graph: append([node("m1")]), usageDeltas: [turnUsage(usage(1, 1))] }));
     const before = await store.loadSession({ type: "full_graph" });
-    const error = await thrown(store.commit(commit({ commitId: "t1:final", expectedHeadRevision: 1, usageDeltas: [turnUsage(usage(9, 9))] })));
+    const error = await thrown(
+      store.commit(commit({ commitId: "t1:final", expectedHeadRevision: 1, usageDeltas: [turnUsage(usage(9, 9))] })),
+    );
     expect(CommitIdConflictError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: "commit_id_conflict", commitId: "t1:final", sessionId: "s1" });
     expect(await store.loadSession({ type: "full_graph" })).toEqual(before);
@@ -156,7 +171,9 @@ describe("InMemorySessionStore: idempotent commits", () => {
     const first = commit({ commitId: "t1:final", usageDeltas: [turnUsage(usage(1, 2))] });
     await store.commit(first);
     const reordered = {
-      usageDeltas: [{ usage: { reasoningTokens: 0, cachedInputTokens: 0, outputTokens: 2, inputTokens: 1 }, model: "mock-model", source: "turn" }],
+      usageDeltas: [
+        { usage: { reasoningTokens: 0, cachedInputTokens: 0, outputTokens: 2, inputTokens: 1 }, model: "mock-model", source: "turn" },
+      ],
       checkpoint: first.checkpoint,
       graph: first.graph,
       config: first.config,
@@ -177,7 +194,9 @@ describe("InMemorySessionStore: idempotent commits", () => {
 describe("InMemorySessionStore: binding", () => {
   it("refuses a commit for another session with SessionBindingMismatchError, and writes nothing", async () => {
     const store = await seeded();
-    const error = await thrown(store.commit(commit({ sessionId: "other", commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("x")]) })));
+    const error = await thrown(
+      store.commit(commit({ sessionId: "other", commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("x")]) })),
+    );
     expect(SessionBindingMismatchError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: "session_binding_mismatch", boundSessionId: "s1", attemptedSessionId: "other" });
     expect(await store.loadNode("x")).toBeUndefined();
@@ -218,7 +237,9 @@ describe("InMemorySessionStore: graph deltas", () => {
 
   it("appending the same new node id twice in one commit is an error too", async () => {
     const store = await seeded();
-    await thrown(store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m3", "m2"), node("m3", "m2")]) })));
+    await thrown(
+      store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m3", "m2"), node("m3", "m2")]) })),
+    );
     expect(await store.loadHeadRevision()).toBe(1);
     expect(await store.loadNode("m3")).toBeUndefined();
   });
@@ -240,7 +261,13 @@ describe("InMemorySessionStore: graph deltas", () => {
 
   it("replace_full replaces every node of the session", async () => {
     const store = await seeded();
-    await store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: { type: "replace_full", graph: { nodes: [node("r1"), node("r2", "r1")], leafNodeId: "r2" } } }));
+    await store.commit(
+      commit({
+        commitId: "t2:final",
+        expectedHeadRevision: 1,
+        graph: { type: "replace_full", graph: { nodes: [node("r1"), node("r2", "r1")], leafNodeId: "r2" } },
+      }),
+    );
     const read = await store.loadSession({ type: "full_graph" });
     expect(read?.graph).toEqual({ nodes: [node("r1"), node("r2", "r1")], leafNodeId: "r2" });
     expect(await store.loadNode("m1")).toBeUndefined();
@@ -286,7 +313,9 @@ describe("InMemorySessionStore: usage", () => {
 
   it("keeps cached-only usage and drops all-zero usage", async () => {
     const store = new InMemorySessionStore();
-    await store.commit(commit({ commitId: "t1:final", usageDeltas: [turnUsage(usage(0, 0, 9), "child"), turnUsage(usage(0, 0, 0, 0), "turn")] }));
+    await store.commit(
+      commit({ commitId: "t1:final", usageDeltas: [turnUsage(usage(0, 0, 9), "child"), turnUsage(usage(0, 0, 0, 0), "turn")] }),
+    );
     expect((await store.loadSession({ type: "full_graph" }))?.tokenLedger).toEqual([turnUsage(usage(0, 0, 9), "child")]);
   });
 

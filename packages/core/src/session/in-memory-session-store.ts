@@ -23,7 +23,13 @@ import {
   stableStringify,
 } from "@lash/protocol";
 import { sha256Hex } from "./ids.js";
-import { emptyStoredSession, InMemorySessionTable, type StoredNode, type StoredSession, validatedSessionMeta } from "./in-memory-session-table.js";
+import {
+  emptyStoredSession,
+  InMemorySessionTable,
+  type StoredNode,
+  type StoredSession,
+  validatedSessionMeta,
+} from "./in-memory-session-table.js";
 
 export interface InMemorySessionStoreOptions {
   /** The session the store is bound to; without it, the first commit (or meta) binds it. */
@@ -75,14 +81,18 @@ export class InMemorySessionStore implements SessionStore {
       // write back as a wipe.
       if (leafNodeId !== undefined && !isLive(data, leafNodeId)) {
         if (scope.leafNodeId !== undefined) {
-          throw new LashError("invalid_argument", `active_path load of session \`${head.sessionId}\` names leaf \`${leafNodeId}\`, which is not a live node`);
+          throw new LashError(
+            "invalid_argument",
+            `active_path load of session \`${head.sessionId}\` names leaf \`${leafNodeId}\`, which is not a live node`,
+          );
         }
         throw new InvalidPersistedDataError(head.sessionId, "head.leafNodeId", `the head's leaf \`${leafNodeId}\` is not a live node`);
       }
       nodes = activePath(data, leafNodeId);
     }
     const checkpoint = data.blobs.get(head.checkpointRef);
-    if (!checkpoint) throw new InvalidPersistedDataError(head.sessionId, "head.checkpointRef", `checkpoint \`${head.checkpointRef}\` is missing`);
+    if (!checkpoint)
+      throw new InvalidPersistedDataError(head.sessionId, "head.checkpointRef", `checkpoint \`${head.checkpointRef}\` is missing`);
     const read: PersistedSessionRead = {
       sessionId: head.sessionId,
       headRevision: head.revision,
@@ -114,7 +124,10 @@ export class InMemorySessionStore implements SessionStore {
     // Check everything before writing anything: a commit lands whole or not at all.
     const revision = checkExpectedHeadRevision(commit, head?.revision);
     const delta = structuredClone(commit.graph);
-    const nextLeaf = checkGraphCommitDelta(commit, head?.leafNodeId, { isTaken: (nodeId) => data.positions.has(nodeId), isLive: (nodeId) => isLive(data, nodeId) });
+    const nextLeaf = checkGraphCommitDelta(commit, head?.leafNodeId, {
+      isTaken: (nodeId) => data.positions.has(nodeId),
+      isLive: (nodeId) => isLive(data, nodeId),
+    });
 
     // Reads never store an empty session, so the first write of a session creates its record here
     // (after every check: a rejected commit leaves nothing behind).

@@ -85,7 +85,10 @@ export class InMemorySessionTable {
     const parsed = sessionListQuerySchema.safeParse(query);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new LashError("invalid_argument", `invalid session list query at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
+      throw new LashError(
+        "invalid_argument",
+        `invalid session list query at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`,
+      );
     }
     const { parentSessionId, relationType, cursor } = parsed.data;
     const limit = parsed.data.limit ?? DEFAULT_PAGE_SIZE;

@@ -7,7 +7,8 @@ import { freshMessageId, partId } from "./ids.js";
  */
 export function messageFromPluginMessage(message: PluginMessage, options: { pluginId: string; transient: boolean }): Message {
   const id = freshMessageId();
-  const source: readonly MessagePart[] = message.parts && message.parts.length > 0 ? message.parts : [{ kind: "text", id: "", content: message.content }];
+  const source: readonly MessagePart[] =
+    message.parts && message.parts.length > 0 ? message.parts : [{ kind: "text", id: "", content: message.content }];
   return {
     id,
     role: message.role,

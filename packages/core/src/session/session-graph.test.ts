@@ -59,7 +59,11 @@ describe("SessionGraphEditor node ids", () => {
     const editor = SessionGraphEditor.empty();
     editor.appendMessage(message("m1"));
     const node = editor.appendToolCall(record("call-1"));
-    expect(node).toMatchObject({ nodeId: "tool:call-1", parentNodeId: "m1", payload: { kind: "tool_invocation", stableKey: "call-1", record: record("call-1") } });
+    expect(node).toMatchObject({
+      nodeId: "tool:call-1",
+      parentNodeId: "m1",
+      payload: { kind: "tool_invocation", stableKey: "call-1", record: record("call-1") },
+    });
   });
 
   it('names a tool call without id "tool:anon-<12 hex>" from a hash of tool, args and output', () => {
@@ -71,7 +75,9 @@ describe("SessionGraphEditor node ids", () => {
     expect(node.nodeId).toMatch(/^tool:anon-[0-9a-f]{12}$/);
     expect(toolCallStableKey(anonymous)).toBe(expectedKey);
     // The key depends on the content, not on key order.
-    expect(toolCallStableKey(record(undefined, "echo_tool", { b: 1, a: 2 }))).toBe(toolCallStableKey(record(undefined, "echo_tool", { a: 2, b: 1 })));
+    expect(toolCallStableKey(record(undefined, "echo_tool", { b: 1, a: 2 }))).toBe(
+      toolCallStableKey(record(undefined, "echo_tool", { a: 2, b: 1 })),
+    );
     expect(toolCallStableKey(record(undefined, "other_tool"))).not.toBe(expectedKey);
   });
 
@@ -107,7 +113,12 @@ describe("SessionGraphEditor active path and messages", () => {
         { nodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m1") } },
         { nodeId: "t1", parentNodeId: "m1", timestamp: "t", payload: { kind: "message", message: transient("t1") } },
         { nodeId: "message:m1", parentNodeId: "t1", timestamp: "t", payload: { kind: "message", message: message("m1") } },
-        { nodeId: "tool:c1", parentNodeId: "message:m1", timestamp: "t", payload: { kind: "tool_invocation", stableKey: "c1", record: record("c1") } },
+        {
+          nodeId: "tool:c1",
+          parentNodeId: "message:m1",
+          timestamp: "t",
+          payload: { kind: "tool_invocation", stableKey: "c1", record: record("c1") },
+        },
         { nodeId: "m2", parentNodeId: "tool:c1", timestamp: "t", payload: { kind: "message", message: message("m2", "assistant") } },
       ],
       leafNodeId: "m2",
@@ -136,13 +147,18 @@ describe("SessionGraphEditor active path and messages", () => {
   });
 
   it("has an empty active path without a leaf", () => {
-    const editor = SessionGraphEditor.from({ nodes: [{ nodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m1") } }] });
+    const editor = SessionGraphEditor.from({
+      nodes: [{ nodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m1") } }],
+    });
     expect(editor.activePath()).toEqual([]);
     expect(editor.orphanedNodeIds()).toEqual(["m1"]);
   });
 
   it("does not change the graph value it was built from", () => {
-    const graph: SessionGraph = { nodes: [{ nodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m1") } }], leafNodeId: "m1" };
+    const graph: SessionGraph = {
+      nodes: [{ nodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m1") } }],
+      leafNodeId: "m1",
+    };
     const editor = SessionGraphEditor.from(graph);
     editor.appendMessage(message("m2"));
     expect(graph.nodes).toHaveLength(1);
@@ -230,7 +246,12 @@ describe("SessionGraphEditor branches and repairs", () => {
       nodes: [
         { nodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m1") } },
         { nodeId: "m2", parentNodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m2", "assistant") } },
-        { nodeId: "tool:c1", parentNodeId: "m2", timestamp: "t", payload: { kind: "tool_invocation", stableKey: "c1", record: record("c1") } },
+        {
+          nodeId: "tool:c1",
+          parentNodeId: "m2",
+          timestamp: "t",
+          payload: { kind: "tool_invocation", stableKey: "c1", record: record("c1") },
+        },
       ],
       leafNodeId: "deleted",
     });
@@ -268,7 +289,12 @@ describe("SessionGraphEditor branches and repairs", () => {
 describe("SessionGraphEditor commit deltas", () => {
   it("starts unchanged (no leaf on an empty graph, the leaf otherwise)", () => {
     expect(SessionGraphEditor.empty().pendingDelta()).toEqual({ type: "unchanged" });
-    expect(SessionGraphEditor.from({ nodes: [{ nodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m1") } }], leafNodeId: "m1" }).pendingDelta()).toEqual({
+    expect(
+      SessionGraphEditor.from({
+        nodes: [{ nodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m1") } }],
+        leafNodeId: "m1",
+      }).pendingDelta(),
+    ).toEqual({
       type: "unchanged",
       leafNodeId: "m1",
     });
@@ -303,7 +329,10 @@ describe("SessionGraphEditor commit deltas", () => {
   });
 
   it("nodes loaded with from() count as committed", () => {
-    const editor = SessionGraphEditor.from({ nodes: [{ nodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m1") } }], leafNodeId: "m1" });
+    const editor = SessionGraphEditor.from({
+      nodes: [{ nodeId: "m1", timestamp: "t", payload: { kind: "message", message: message("m1") } }],
+      leafNodeId: "m1",
+    });
     const node = editor.appendMessage(message("m2"));
     expect(editor.pendingDelta()).toEqual({ type: "append", nodes: [node], leafNodeId: "m2" });
   });

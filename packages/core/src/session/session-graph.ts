@@ -95,9 +95,7 @@ export class SessionGraphEditor {
 
   /** The graph as plain data (a new node array; the nodes themselves are shared and immutable). */
   toGraph(): SessionGraph {
-    return this.#leafNodeId === undefined
-      ? { nodes: [...this.#nodes] }
-      : { nodes: [...this.#nodes], leafNodeId: this.#leafNodeId };
+    return this.#leafNodeId === undefined ? { nodes: [...this.#nodes] } : { nodes: [...this.#nodes], leafNodeId: this.#leafNodeId };
   }
 
   node(nodeId: string): SessionNodeRecord | undefined {
@@ -224,7 +222,10 @@ export class SessionGraphEditor {
    */
   requireFullReplace(): void {
     if (this.#partial) {
-      throw new LashError("invalid_argument", "a graph that holds only the active path cannot replace the stored graph: the off-path nodes would be deleted");
+      throw new LashError(
+        "invalid_argument",
+        "a graph that holds only the active path cannot replace the stored graph: the off-path nodes would be deleted",
+      );
     }
     this.#replaceRequired = true;
     this.#replaceGeneration += 1;
@@ -297,7 +298,11 @@ export class SessionGraphEditor {
     if (!node) throw new LashError("invalid_argument", `node \`${nodeId}\` is not an uncommitted node`);
     const payload = node.payload;
     const base =
-      payload.kind === "message" ? `message:${payload.message.id}` : payload.kind === "tool_invocation" ? `tool:${payload.stableKey}` : nodeId;
+      payload.kind === "message"
+        ? `message:${payload.message.id}`
+        : payload.kind === "tool_invocation"
+          ? `tool:${payload.stableKey}`
+          : nodeId;
     let renamed = `${base}:${freshHexId()}`;
     while (this.#positions.has(renamed)) renamed = `${base}:${freshHexId()}`;
     this.#replaceNode(node, { ...node, nodeId: renamed });

@@ -142,7 +142,9 @@ describe("validateJsonSchema: keywords", () => {
     expect(messageFor(schema, { a: 1 })).toBeUndefined();
     expect(messageFor(schema, { a: 1, b: 2 })).toBe("$.b: property is not allowed (the schema has additionalProperties: false)");
     // `__proto__` from JSON.parse is an own property like any other.
-    expect(messageFor(schema, JSON.parse('{"__proto__": 1}'))).toBe("$.__proto__: property is not allowed (the schema has additionalProperties: false)");
+    expect(messageFor(schema, JSON.parse('{"__proto__": 1}'))).toBe(
+      "$.__proto__: property is not allowed (the schema has additionalProperties: false)",
+    );
   });
 
   it("checks unknown properties against an additionalProperties schema", () => {
@@ -184,7 +186,12 @@ describe("validateJsonSchema: keywords", () => {
   });
 
   it("lists every branch when several branches accept the type", () => {
-    const schema: JsonObject = { anyOf: [{ type: "string", minLength: 3 }, { type: "string", pattern: "^[0-9]+$" }] };
+    const schema: JsonObject = {
+      anyOf: [
+        { type: "string", minLength: 3 },
+        { type: "string", pattern: "^[0-9]+$" },
+      ],
+    };
     expect(messageFor(schema, "ab")).toBe(
       '$: the value matches none of the anyOf alternatives ($: expected at least 3 characters, got 2; $: expected a string matching the pattern "^[0-9]+$")',
     );
@@ -220,12 +227,21 @@ describe("validateJsonSchema: keywords", () => {
   });
 
   it("ignores keywords it does not know", () => {
-    const schema: JsonObject = { $schema: "https://json-schema.org/draft/2020-12/schema", title: "T", description: "d", default: 1, format: "email", examples: [] };
+    const schema: JsonObject = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      title: "T",
+      description: "d",
+      default: 1,
+      format: "email",
+      examples: [],
+    };
     expect(messageFor(schema, "not an email")).toBeUndefined();
   });
 
   it("fails closed on a malformed subschema instead of accepting anything", () => {
-    expect(messageFor({ properties: { a: 3 } }, { a: 1 })).toBe("$.a: the tool's schema is malformed here (a schema must be an object or a boolean)");
+    expect(messageFor({ properties: { a: 3 } }, { a: 1 })).toBe(
+      "$.a: the tool's schema is malformed here (a schema must be an object or a boolean)",
+    );
   });
 });
 
@@ -291,7 +307,9 @@ describe("validateJsonSchema: paths, order and hostile values", () => {
   it("caps the depth it follows in a hostile value instead of overflowing the stack", () => {
     const recursive: JsonObject = { type: "object", properties: { child: { $ref: "#" } } };
     expect(messageFor(recursive, nestedObject(MAX_VALUE_DEPTH, {}))).toBeUndefined();
-    expect(messageFor(recursive, nestedObject(MAX_VALUE_DEPTH + 1, {}))).toBe(`$${".child".repeat(MAX_VALUE_DEPTH + 1)}: value is nested more than 64 levels deep`);
+    expect(messageFor(recursive, nestedObject(MAX_VALUE_DEPTH + 1, {}))).toBe(
+      `$${".child".repeat(MAX_VALUE_DEPTH + 1)}: value is nested more than 64 levels deep`,
+    );
     const path = `$${".child".repeat(MAX_VALUE_DEPTH + 1)}`;
     expect(validateJsonSchema(recursive, nestedObject(100_000, {}))).toEqual({
       valid: false,
@@ -331,7 +349,9 @@ describe("validateJsonSchemaDocument", () => {
     expect(validateJsonSchemaDocument(null)).toBe("the input schema must be a JSON Schema object, got null");
     expect(validateJsonSchemaDocument([])).toBe("the input schema must be a JSON Schema object, got array");
     expect(validateJsonSchemaDocument("object")).toBe("the input schema must be a JSON Schema object, got string");
-    expect(validateJsonSchemaDocument({ type: "string" })).toBe('#/type: a tool\'s input schema must describe an object (type "object"), got "string"');
+    expect(validateJsonSchemaDocument({ type: "string" })).toBe(
+      '#/type: a tool\'s input schema must describe an object (type "object"), got "string"',
+    );
   });
 
   it("names the first malformed keyword with a JSON pointer", () => {
@@ -341,21 +361,31 @@ describe("validateJsonSchemaDocument", () => {
     expect(validateJsonSchemaDocument({ properties: { a: { type: "float" } } })).toBe(
       "#/properties/a/type: expected one of null, boolean, string, number, integer, array, object or a non-empty list of them",
     );
-    expect(validateJsonSchemaDocument({ properties: { a: { minLength: -1 } } })).toBe("#/properties/a/minLength: expected a non-negative integer");
+    expect(validateJsonSchemaDocument({ properties: { a: { minLength: -1 } } })).toBe(
+      "#/properties/a/minLength: expected a non-negative integer",
+    );
     expect(validateJsonSchemaDocument({ properties: { a: { maximum: "9" } } })).toBe("#/properties/a/maximum: expected a number");
     expect(validateJsonSchemaDocument({ properties: { a: { multipleOf: 0 } } })).toBe("#/properties/a/multipleOf: expected a number > 0");
     expect(validateJsonSchemaDocument({ properties: { a: { enum: [] } } })).toBe("#/properties/a/enum: expected a non-empty array");
-    expect(validateJsonSchemaDocument({ properties: { "a/b": 3 } })).toBe("#/properties/a~1b: expected a schema (an object or a boolean), got number");
+    expect(validateJsonSchemaDocument({ properties: { "a/b": 3 } })).toBe(
+      "#/properties/a~1b: expected a schema (an object or a boolean), got number",
+    );
     expect(validateJsonSchemaDocument({ anyOf: [] })).toBe("#/anyOf: expected a non-empty array of schemas");
-    expect(validateJsonSchemaDocument({ items: [{ type: "string" }, "x"] })).toBe("#/items/1: expected a schema (an object or a boolean), got string");
-    expect(validateJsonSchemaDocument({ additionalProperties: "no" })).toBe("#/additionalProperties: expected a schema (an object or a boolean), got string");
+    expect(validateJsonSchemaDocument({ items: [{ type: "string" }, "x"] })).toBe(
+      "#/items/1: expected a schema (an object or a boolean), got string",
+    );
+    expect(validateJsonSchemaDocument({ additionalProperties: "no" })).toBe(
+      "#/additionalProperties: expected a schema (an object or a boolean), got string",
+    );
   });
 
   it("rejects invalid patterns and references that do not resolve", () => {
     expect(validateJsonSchemaDocument({ properties: { a: { pattern: "(" } } })).toBe(
       '#/properties/a/pattern: the schema\'s pattern "(" is not a valid regular expression',
     );
-    expect(validateJsonSchemaDocument({ patternProperties: { "[": {} } })).toBe('#/patternProperties: the schema\'s pattern "[" is not a valid regular expression');
+    expect(validateJsonSchemaDocument({ patternProperties: { "[": {} } })).toBe(
+      '#/patternProperties: the schema\'s pattern "[" is not a valid regular expression',
+    );
     expect(validateJsonSchemaDocument({ properties: { a: { $ref: "#/$defs/Nope" } } })).toBe(
       '#/properties/a/$ref: the schema\'s $ref "#/$defs/Nope" does not point into the schema',
     );

@@ -15,7 +15,11 @@ const MAX_CACHED_PATTERNS = 256;
 type SchemaRecord = Readonly<Record<string, unknown>>;
 
 /** A position in the value, kept as a linked list so that a path string is only built for a failure. */
-interface PathNode { readonly parent: PathNode | undefined; readonly key: string | number; readonly depth: number }
+interface PathNode {
+  readonly parent: PathNode | undefined;
+  readonly key: string | number;
+  readonly depth: number;
+}
 
 interface Failure {
   readonly at: PathNode | undefined;
@@ -90,7 +94,9 @@ function jsonEqual(expected: unknown, actual: unknown): boolean {
   }
   if (!isRecord(expected) || !isRecord(actual)) return false;
   const keys = Object.keys(expected);
-  return keys.length === Object.keys(actual).length && keys.every((key) => Object.hasOwn(actual, key) && jsonEqual(expected[key], actual[key]));
+  return (
+    keys.length === Object.keys(actual).length && keys.every((key) => Object.hasOwn(actual, key) && jsonEqual(expected[key], actual[key]))
+  );
 }
 
 /** Counts Unicode code points (JSON Schema lengths), not UTF-16 units; a lone surrogate counts as one. */
@@ -137,7 +143,10 @@ function resolveReference(root: unknown, reference: string): { readonly schema: 
   const missing = { error: `the schema's $ref ${JSON.stringify(reference)} does not point into the schema` };
   let target: unknown = root;
   // Tokens are matched literally apart from the JSON pointer escapes (`~1` is `/`, `~0` is `~`).
-  for (const token of reference.slice(2).split("/").map((part) => part.replaceAll("~1", "/").replaceAll("~0", "~"))) {
+  for (const token of reference
+    .slice(2)
+    .split("/")
+    .map((part) => part.replaceAll("~1", "/").replaceAll("~0", "~"))) {
     if (Array.isArray(target) && /^(0|[1-9][0-9]*)$/.test(token)) target = target[Number(token)];
     else if (isRecord(target) && Object.hasOwn(target, token)) target = target[token];
     else return missing;
@@ -154,7 +163,8 @@ class Validator {
   constructor(private readonly root: unknown) {}
 
   check(schema: unknown, value: unknown, at: PathNode | undefined, schemaDepth: number): Failure | undefined {
-    if (schemaDepth > MAX_SCHEMA_DEPTH) return { at, reason: `the schema nests or references itself more than ${MAX_SCHEMA_DEPTH} levels deep here` };
+    if (schemaDepth > MAX_SCHEMA_DEPTH)
+      return { at, reason: `the schema nests or references itself more than ${MAX_SCHEMA_DEPTH} levels deep here` };
     if (schema === true) return undefined;
     if (schema === false) return { at, reason: "no value is allowed here" };
     // A malformed subschema fails closed: a tool must not run on arguments nobody could check.
@@ -178,7 +188,13 @@ class Validator {
     return "error" in resolved ? { at, reason: resolved.error } : this.check(resolved.schema, value, at, schemaDepth + 1);
   }
 
-  private child(schema: unknown, value: unknown, parent: PathNode | undefined, key: string | number, schemaDepth: number): Failure | undefined {
+  private child(
+    schema: unknown,
+    value: unknown,
+    parent: PathNode | undefined,
+    key: string | number,
+    schemaDepth: number,
+  ): Failure | undefined {
     const node = childNode(parent, key);
     if (node.depth > MAX_VALUE_DEPTH) return { at: node, reason: `value is nested more than ${MAX_VALUE_DEPTH} levels deep` };
     return this.check(schema, value, node, schemaDepth + 1);
@@ -203,7 +219,8 @@ class Validator {
         else matched.push(index);
       }
       if (matched.length === 0) return noAlternativeMatched(keyword, failures, value, at);
-      if (matched.length > 1) return { at, reason: `expected exactly one oneOf alternative to match, but alternatives ${matched.join(" and ")} match` };
+      if (matched.length > 1)
+        return { at, reason: `expected exactly one oneOf alternative to match, but alternatives ${matched.join(" and ")} match` };
     }
     if (schema["not"] !== undefined && !this.check(schema["not"], value, at, schemaDepth + 1)) {
       return { at, reason: 'expected the value not to match the schema under "not"' };
@@ -216,13 +233,16 @@ class Validator {
     const { prefixItems, items, additionalItems } = schema;
     const prefix: readonly unknown[] = Array.isArray(prefixItems) ? prefixItems : Array.isArray(items) ? items : [];
     const rest = Array.isArray(prefixItems) ? items : Array.isArray(items) ? additionalItems : items;
-    if (rest === false && value.length > prefix.length) return { at, reason: `expected at most ${prefix.length} items, got ${value.length}` };
+    if (rest === false && value.length > prefix.length)
+      return { at, reason: `expected at most ${prefix.length} items, got ${value.length}` };
     // Decided once: this loop may run over a huge array.
     const restIsOpen = acceptsAnything(rest);
     const last = restIsOpen ? Math.min(prefix.length, value.length) : value.length;
     for (let index = 0; index < last; index += 1) {
       const itemIsOpen = index < prefix.length ? acceptsAnything(prefix[index]) : restIsOpen;
-      const failure = itemIsOpen ? undefined : this.child(index < prefix.length ? prefix[index] : rest, value[index], at, index, schemaDepth);
+      const failure = itemIsOpen
+        ? undefined
+        : this.child(index < prefix.length ? prefix[index] : rest, value[index], at, index, schemaDepth);
       if (failure) return failure;
     }
     return undefined;
@@ -251,7 +271,8 @@ class Validator {
       }
       if (failure) return failure;
       if (declared || additionalIsOpen) continue;
-      if (additional === false) return { at: childNode(at, key), reason: "property is not allowed (the schema has additionalProperties: false)" };
+      if (additional === false)
+        return { at: childNode(at, key), reason: "property is not allowed (the schema has additionalProperties: false)" };
       failure = this.child(additional, value[key], at, key, schemaDepth);
       if (failure) return failure;
     }
@@ -262,7 +283,8 @@ class Validator {
 function typeFailure(schema: SchemaRecord, value: unknown, at: PathNode | undefined): Failure | undefined {
   const type = schema["type"];
   if (type === undefined) return undefined;
-  const expected = typeof type === "string" ? [type] : Array.isArray(type) ? type.filter((name): name is string => typeof name === "string") : [];
+  const expected =
+    typeof type === "string" ? [type] : Array.isArray(type) ? type.filter((name): name is string => typeof name === "string") : [];
   if (expected.length === 0) return { at, reason: "the schema's type is malformed" };
   if (expected.some((name) => Object.hasOwn(TYPE_CHECKS, name) && TYPE_CHECKS[name]?.(value) === true)) return undefined;
   return { at, reason: `expected ${expected.join(" or ")}, got ${describeType(value)}`, expectedTypes: expected };
@@ -294,7 +316,14 @@ function assertionFailure(schema: SchemaRecord, value: unknown, at: PathNode | u
   return countFailure(schema, "minProperties", "maxProperties", Object.keys(value).length, "properties", at);
 }
 
-function countFailure(schema: SchemaRecord, minimumKeyword: string, maximumKeyword: string, count: number, unit: string, at: PathNode | undefined): Failure | undefined {
+function countFailure(
+  schema: SchemaRecord,
+  minimumKeyword: string,
+  maximumKeyword: string,
+  count: number,
+  unit: string,
+  at: PathNode | undefined,
+): Failure | undefined {
   const minimum = schema[minimumKeyword];
   const maximum = schema[maximumKeyword];
   if (typeof minimum === "number" && count < minimum) return { at, reason: `expected at least ${minimum} ${unit}, got ${count}` };
@@ -305,7 +334,9 @@ function countFailure(schema: SchemaRecord, minimumKeyword: string, maximumKeywo
 function stringFailure(schema: SchemaRecord, value: string, at: PathNode | undefined): Failure | undefined {
   const { minLength, maxLength, pattern } = schema;
   // A string has between length/2 and length code points: count them only when that range cannot decide.
-  const undecided = (typeof minLength === "number" && Math.ceil(value.length / 2) < minLength) || (typeof maxLength === "number" && value.length > maxLength);
+  const undecided =
+    (typeof minLength === "number" && Math.ceil(value.length / 2) < minLength) ||
+    (typeof maxLength === "number" && value.length > maxLength);
   const failure = undecided ? countFailure(schema, "minLength", "maxLength", codePointLength(value), "characters", at) : undefined;
   if (failure || typeof pattern !== "string") return failure;
   const compiled = compilePattern(pattern);
@@ -367,16 +398,28 @@ export function validateJsonSchema(schema: JsonObject, value: unknown): JsonSche
 }
 
 const KEYWORD_SHAPES: readonly (readonly [readonly string[], string, (value: unknown) => boolean])[] = [
-  [["minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"], "a non-negative integer", (value) => Number.isInteger(value) && Number(value) >= 0],
-  [["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"], "a number", (value) => typeof value === "number" && Number.isFinite(value)],
+  [
+    ["minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"],
+    "a non-negative integer",
+    (value) => Number.isInteger(value) && Number(value) >= 0,
+  ],
+  [
+    ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
+    "a number",
+    (value) => typeof value === "number" && Number.isFinite(value),
+  ],
   [["multipleOf"], "a number > 0", (value) => typeof value === "number" && Number.isFinite(value) && value > 0],
   [["required"], "an array of property names", (value) => Array.isArray(value) && value.every((key) => typeof key === "string")],
   [["enum"], "a non-empty array", (value) => Array.isArray(value) && value.length > 0],
   [["pattern", "$ref"], "a string", (value) => typeof value === "string"],
-  [["type"], `one of ${Object.keys(TYPE_CHECKS).join(", ")} or a non-empty list of them`, (value) => {
-    const names: unknown[] = Array.isArray(value) ? value : [value];
-    return names.length > 0 && names.every((name) => typeof name === "string" && Object.hasOwn(TYPE_CHECKS, name));
-  }],
+  [
+    ["type"],
+    `one of ${Object.keys(TYPE_CHECKS).join(", ")} or a non-empty list of them`,
+    (value) => {
+      const names: unknown[] = Array.isArray(value) ? value : [value];
+      return names.length > 0 && names.every((name) => typeof name === "string" && Object.hasOwn(TYPE_CHECKS, name));
+    },
+  ],
 ];
 const SUBSCHEMA_KEYWORDS = ["not", "additionalProperties", "additionalItems", "propertyNames", "items"];
 const SUBSCHEMA_LIST_KEYWORDS = ["allOf", "anyOf", "oneOf", "prefixItems"];
@@ -404,7 +447,8 @@ function documentProblem(root: SchemaRecord, schema: unknown, pointer: string, a
   for (const keyword of SUBSCHEMA_KEYWORDS) {
     const child = schema[keyword];
     // `items` may also be a draft 7 tuple: a list of schemas.
-    if (Array.isArray(child) && keyword === "items") child.forEach((entry, index) => children.push([entry, pointerTo(`${pointer}/items`, index)]));
+    if (Array.isArray(child) && keyword === "items")
+      child.forEach((entry, index) => children.push([entry, pointerTo(`${pointer}/items`, index)]));
     else if (child !== undefined) children.push([child, pointerTo(pointer, keyword)]);
   }
   for (const keyword of SUBSCHEMA_LIST_KEYWORDS) {

@@ -76,7 +76,10 @@ interface NestedCallCounter {
   refused: number;
 }
 
-function createNestedDispatcher(environment: ToolBatchEnvironment, counter: NestedCallCounter): (calls: readonly NestedToolCall[], signal: AbortSignal) => Promise<NestedToolResult[]> {
+function createNestedDispatcher(
+  environment: ToolBatchEnvironment,
+  counter: NestedCallCounter,
+): (calls: readonly NestedToolCall[], signal: AbortSignal) => Promise<NestedToolResult[]> {
   const nested = async (calls: readonly NestedToolCall[]): Promise<NestedToolResult[]> =>
     schedule(
       calls,
@@ -91,23 +94,38 @@ function createNestedDispatcher(environment: ToolBatchEnvironment, counter: Nest
           counter.remaining -= 1;
         }
         counter.run += 1;
-        const dispatched = await dispatchToolCall({ callId: undefined, toolName: call.toolName, args: call.args }, { ...environment, nestedDispatcher: nested });
+        const dispatched = await dispatchToolCall(
+          { callId: undefined, toolName: call.toolName, args: call.args },
+          { ...environment, nestedDispatcher: nested },
+        );
         return { output: dispatched.output, durationMs: dispatched.durationMs };
       },
     );
   return nested;
 }
 
-async function runCall(call: PendingToolCall, environment: ToolBatchEnvironment, nestedDispatcher: ReturnType<typeof createNestedDispatcher>): Promise<CompletedToolCall> {
+async function runCall(
+  call: PendingToolCall,
+  environment: ToolBatchEnvironment,
+  nestedDispatcher: ReturnType<typeof createNestedDispatcher>,
+): Promise<CompletedToolCall> {
   const { pipe } = environment;
   const parsed = parseToolArguments(call.inputJson);
   const args: JsonValue = parsed.ok ? parsed.args : parsed.raw;
   const callId = call.callId === "" ? undefined : call.callId;
   const correlationId = `tool:${callId ?? randomUUID()}`;
-  const start: SessionEvent = callId === undefined ? { type: "tool_call_start", name: call.toolName, args } : { type: "tool_call_start", callId, name: call.toolName, args };
+  const start: SessionEvent =
+    callId === undefined
+      ? { type: "tool_call_start", name: call.toolName, args }
+      : { type: "tool_call_start", callId, name: call.toolName, args };
   const startDelivery = pipe.session(start);
   if (startDelivery) await startDelivery;
-  const startedDelivery = pipe.activity(callId === undefined ? { type: "tool_call_started", name: call.toolName, args } : { type: "tool_call_started", callId, name: call.toolName, args }, correlationId);
+  const startedDelivery = pipe.activity(
+    callId === undefined
+      ? { type: "tool_call_started", name: call.toolName, args }
+      : { type: "tool_call_started", callId, name: call.toolName, args },
+    correlationId,
+  );
   if (startedDelivery) await startedDelivery;
 
   const dispatched = environment.signal.aborted
@@ -127,7 +145,14 @@ async function runCall(call: PendingToolCall, environment: ToolBatchEnvironment,
   const projected = dispatched === CANCELLED ? undefined : await environment.plugins.projectToolResult(record);
   const modelText = projected ?? renderToolOutputForModel(record.output);
   const completed = pipe.activity(
-    { type: "tool_call_completed", ...(callId === undefined ? {} : { callId }), name: call.toolName, args: record.args, output: record.output, durationMs: record.durationMs },
+    {
+      type: "tool_call_completed",
+      ...(callId === undefined ? {} : { callId }),
+      name: call.toolName,
+      args: record.args,
+      output: record.output,
+      durationMs: record.durationMs,
+    },
     correlationId,
   );
   if (completed) await completed;
@@ -139,7 +164,11 @@ async function runCall(call: PendingToolCall, environment: ToolBatchEnvironment,
  * them, results come back in call order. A cancelled turn gives every unfinished call a cancelled
  * result at once (the tools see the aborted signal).
  */
-export async function runToolBatch(calls: readonly PendingToolCall[], environment: ToolBatchEnvironment, options: ToolBatchOptions = {}): Promise<ToolBatchResult> {
+export async function runToolBatch(
+  calls: readonly PendingToolCall[],
+  environment: ToolBatchEnvironment,
+  options: ToolBatchOptions = {},
+): Promise<ToolBatchResult> {
   const counter: NestedCallCounter = { remaining: options.nestedCallBudget, run: 0, refused: 0 };
   const nestedDispatcher = createNestedDispatcher(environment, counter);
   const completed = await schedule(
@@ -149,4 +178,3 @@ export async function runToolBatch(calls: readonly PendingToolCall[], environmen
   );
   return { completed, nested: { run: counter.run, refused: counter.refused } };
 }
-

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import type {
-  JsonValue,
-  LlmRequest,
-  SessionAccess,
-  ToolCallOutput,
-  ToolDefinition,
-  ToolRetryPolicy,
-} from "@lash/protocol";
+import type { JsonValue, LlmRequest, SessionAccess, ToolCallOutput, ToolDefinition, ToolRetryPolicy } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
 import { textStep, type ScriptedStep } from "@lash/testkit";
 import { createRuntime, echoTool, RecordingActivities, RecordingSink, toolCallPart } from "../../test/fixtures.js";
@@ -31,7 +24,12 @@ function callStep(callId: string, toolName: string, args: JsonValue | string): S
 }
 
 /** Runs one turn: the model calls `toolName` with `args`, then answers "done". */
-async function runOneCall(options: { toolName: string; args: JsonValue | string; tools: readonly ToolDefinition<unknown>[]; plugins?: readonly LashPlugin[] }) {
+async function runOneCall(options: {
+  toolName: string;
+  args: JsonValue | string;
+  tools: readonly ToolDefinition<unknown>[];
+  plugins?: readonly LashPlugin[];
+}) {
   const { runtime, provider } = await createRuntime({
     steps: [callStep("call-1", options.toolName, options.args), textStep("done")],
     tools: options.tools,
@@ -83,7 +81,12 @@ function counting<T>(definition: ToolDefinition<T>): ToolDefinition<T> & { calls
 }
 
 /** A tool that fails `failures` times with the given error, then returns "recovered". */
-function flakyTool(options: { failures: number; error: () => Error; retryPolicy?: ToolRetryPolicy; name?: string }): ToolDefinition<JsonValue> & { attempts: number } {
+function flakyTool(options: {
+  failures: number;
+  error: () => Error;
+  retryPolicy?: ToolRetryPolicy;
+  name?: string;
+}): ToolDefinition<JsonValue> & { attempts: number } {
   const tool = {
     name: options.name ?? "flaky",
     description: "Fails a few times.",
@@ -100,7 +103,12 @@ function flakyTool(options: { failures: number; error: () => Error; retryPolicy?
 }
 
 const safeError = (afterMs?: number) => () =>
-  new ToolError({ class: "rate_limited", code: "try_again", message: "busy, try again", retry: afterMs === undefined ? { type: "safe" } : { type: "safe", afterMs } });
+  new ToolError({
+    class: "rate_limited",
+    code: "try_again",
+    message: "busy, try again",
+    retry: afterMs === undefined ? { type: "safe" } : { type: "safe", afterMs },
+  });
 
 const noSessions: SessionAccess = {
   currentSessionId: "s",
@@ -112,7 +120,11 @@ const noSessions: SessionAccess = {
 };
 
 /** Runs a batch directly, with a sleep that records its delays instead of waiting. */
-async function runDirect(calls: readonly PendingToolCall[], tools: readonly ToolDefinition<unknown>[], plugins: readonly LashPlugin[] = []) {
+async function runDirect(
+  calls: readonly PendingToolCall[],
+  tools: readonly ToolDefinition<unknown>[],
+  plugins: readonly LashPlugin[] = [],
+) {
   const sleeps: number[] = [];
   const events = new RecordingSink();
   const activities = new RecordingActivities();
@@ -162,7 +174,13 @@ describe("the batch tool", () => {
     };
     const { turn, provider } = await runOneCall({
       toolName: "batch",
-      args: { tool_calls: [{ tool: "gate", parameters: { name: "slow" } }, { tool: "gate", parameters: { name: "fast" } }, { tool: "echo_tool", parameters: { value: "v" } }] },
+      args: {
+        tool_calls: [
+          { tool: "gate", parameters: { name: "slow" } },
+          { tool: "gate", parameters: { name: "fast" } },
+          { tool: "echo_tool", parameters: { value: "v" } },
+        ],
+      },
       tools: [gate as ToolDefinition<unknown>, echoTool as ToolDefinition<unknown>],
     });
     expect(finished).toEqual(["fast", "slow"]);
@@ -182,12 +200,23 @@ describe("the batch tool", () => {
   it("refuses a nested batch call: Tool 'batch' is not allowed inside batch", async () => {
     const { turn } = await runOneCall({
       toolName: "batch",
-      args: { tool_calls: [{ tool: "echo_tool", parameters: { value: "a" } }, { tool: "batch", parameters: { tool_calls: [{ tool: "echo_tool", parameters: { value: "b" } }] } }] },
+      args: {
+        tool_calls: [
+          { tool: "echo_tool", parameters: { value: "a" } },
+          { tool: "batch", parameters: { tool_calls: [{ tool: "echo_tool", parameters: { value: "b" } }] } },
+        ],
+      },
       tools: [echoTool as ToolDefinition<unknown>],
     });
     const results = batchResults(turn.toolCalls[0]?.output);
     expect(results[0]).toMatchObject({ index: 0, tool: "echo_tool", success: true, result: { payload: "raw:a" } });
-    expect(results[1]).toEqual({ index: 1, tool: "batch", success: false, duration_ms: 0, error: "Tool 'batch' is not allowed inside batch" });
+    expect(results[1]).toEqual({
+      index: 1,
+      tool: "batch",
+      success: false,
+      duration_ms: 0,
+      error: "Tool 'batch' is not allowed inside batch",
+    });
   });
 
   it("refuses the calls past the 25th: Maximum of 25 tool calls allowed in batch", async () => {
@@ -201,7 +230,13 @@ describe("the batch tool", () => {
     expect(results).toHaveLength(27);
     expect(results.slice(0, 25).every((result) => result.success)).toBe(true);
     expect(results[24]).toMatchObject({ index: 24, result: { payload: "raw:v24" } });
-    expect(results[25]).toEqual({ index: 25, tool: "echo_tool", success: false, duration_ms: 0, error: "Maximum of 25 tool calls allowed in batch" });
+    expect(results[25]).toEqual({
+      index: 25,
+      tool: "echo_tool",
+      success: false,
+      duration_ms: 0,
+      error: "Maximum of 25 tool calls allowed in batch",
+    });
     expect(results[26]).toMatchObject({ index: 26, success: false, error: "Maximum of 25 tool calls allowed in batch" });
     expect(echo.calls).toHaveLength(25);
   });
@@ -219,13 +254,20 @@ describe("the batch tool", () => {
   it("fails with an empty list: Invalid tool_calls: expected at least one call", async () => {
     const { turn } = await runOneCall({ toolName: "batch", args: { tool_calls: [] }, tools: [echoTool as ToolDefinition<unknown>] });
     const output = turn.toolCalls[0]?.output;
-    expect(output?.outcome.status === "failure" ? output.outcome.payload.message : "").toBe("Invalid tool_calls: expected at least one call");
+    expect(output?.outcome.status === "failure" ? output.outcome.payload.message : "").toBe(
+      "Invalid tool_calls: expected at least one call",
+    );
   });
 
   it("nested calls emit no tool events of their own and are not recorded as calls", async () => {
     const { turn, runtime, events, activities } = await runOneCall({
       toolName: "batch",
-      args: { tool_calls: [{ tool: "echo_tool", parameters: { value: "a" } }, { tool: "echo_tool", parameters: { value: "b" } }] },
+      args: {
+        tool_calls: [
+          { tool: "echo_tool", parameters: { value: "a" } },
+          { tool: "echo_tool", parameters: { value: "b" } },
+        ],
+      },
       tools: [echoTool as ToolDefinition<unknown>],
     });
     expect(activities.ofType("tool_call_started").map((activity) => [activity.callId, activity.name])).toEqual([["call-1", "batch"]]);
@@ -251,7 +293,11 @@ describe("the batch tool", () => {
   });
 
   it("offers the model a schema for tool_calls", async () => {
-    const { provider } = await runOneCall({ toolName: "batch", args: { tool_calls: [{ tool: "echo_tool", parameters: { value: "a" } }] }, tools: [echoTool as ToolDefinition<unknown>] });
+    const { provider } = await runOneCall({
+      toolName: "batch",
+      args: { tool_calls: [{ tool: "echo_tool", parameters: { value: "a" } }] },
+      tools: [echoTool as ToolDefinition<unknown>],
+    });
     const spec = provider.requests[0]?.tools.find((tool) => tool.name === "batch");
     expect(spec?.inputSchema).toMatchObject({ type: "object", required: ["tool_calls"], properties: { tool_calls: { type: "array" } } });
   });
@@ -259,7 +305,11 @@ describe("the batch tool", () => {
 
 describe("tool retry policies", () => {
   it("safe: retries failures whose hint is safe, until the tool succeeds", async () => {
-    const tool = flakyTool({ failures: 2, error: safeError(), retryPolicy: { type: "safe", maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } });
+    const tool = flakyTool({
+      failures: 2,
+      error: safeError(),
+      retryPolicy: { type: "safe", maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+    });
     const { turn, provider } = await runOneCall({ toolName: "flaky", args: {}, tools: [tool] });
     expect(tool.attempts).toBe(3);
     expect(turn.toolCalls[0]?.output).toEqual({ outcome: { status: "success", payload: "recovered" } });
@@ -267,13 +317,23 @@ describe("tool retry policies", () => {
   });
 
   it("safe: marks the failure exhausted when every attempt failed", async () => {
-    const tool = flakyTool({ failures: 10, error: safeError(), retryPolicy: { type: "safe", maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } });
+    const tool = flakyTool({
+      failures: 10,
+      error: safeError(),
+      retryPolicy: { type: "safe", maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+    });
     const { turn } = await runOneCall({ toolName: "flaky", args: {}, tools: [tool] });
     expect(tool.attempts).toBe(3);
     expect(turn.toolCalls[0]?.output).toEqual({
       outcome: {
         status: "failure",
-        payload: { class: "rate_limited", code: "try_again", message: "busy, try again", source: "tool", retry: { type: "exhausted", attempts: 3 } },
+        payload: {
+          class: "rate_limited",
+          code: "try_again",
+          message: "busy, try again",
+          source: "tool",
+          retry: { type: "exhausted", attempts: 3 },
+        },
       },
     });
   });
@@ -286,11 +346,18 @@ describe("tool retry policies", () => {
     });
     const { turn } = await runOneCall({ toolName: "flaky", args: {}, tools: [tool] });
     expect(tool.attempts).toBe(1);
-    expect(turn.toolCalls[0]?.output.outcome).toMatchObject({ status: "failure", payload: { code: "bad_input", retry: { type: "never" } } });
+    expect(turn.toolCalls[0]?.output.outcome).toMatchObject({
+      status: "failure",
+      payload: { code: "bad_input", retry: { type: "never" } },
+    });
   });
 
   it("safe: does not retry a plain exception (an internal failure)", async () => {
-    const tool = flakyTool({ failures: 1, error: () => new Error("kaboom"), retryPolicy: { type: "safe", maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } });
+    const tool = flakyTool({
+      failures: 1,
+      error: () => new Error("kaboom"),
+      retryPolicy: { type: "safe", maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+    });
     const { turn } = await runOneCall({ toolName: "flaky", args: {}, tools: [tool] });
     expect(tool.attempts).toBe(1);
     expect(turn.toolCalls[0]?.output.outcome).toEqual({
@@ -309,14 +376,22 @@ describe("tool retry policies", () => {
   });
 
   it("idempotent: retries a call that has a call id", async () => {
-    const tool = flakyTool({ failures: 1, error: safeError(), retryPolicy: { type: "idempotent", maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 } });
+    const tool = flakyTool({
+      failures: 1,
+      error: safeError(),
+      retryPolicy: { type: "idempotent", maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 },
+    });
     const { results } = await runDirect([pending("call-1", "flaky", {})], [tool]);
     expect(tool.attempts).toBe(2);
     expect(results[0]?.record.output.outcome).toEqual({ status: "success", payload: "recovered" });
   });
 
   it("idempotent: runs a call without a call id once", async () => {
-    const tool = flakyTool({ failures: 1, error: safeError(), retryPolicy: { type: "idempotent", maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } });
+    const tool = flakyTool({
+      failures: 1,
+      error: safeError(),
+      retryPolicy: { type: "idempotent", maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+    });
     const { results } = await runDirect([pending("", "flaky", {})], [tool]);
     expect(tool.attempts).toBe(1);
     expect(results[0]?.record.callId).toBeUndefined();
@@ -324,34 +399,54 @@ describe("tool retry policies", () => {
   });
 
   it("idempotent: a call nested in a batch has no call id and runs once", async () => {
-    const tool = flakyTool({ failures: 1, error: safeError(), retryPolicy: { type: "idempotent", maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } });
+    const tool = flakyTool({
+      failures: 1,
+      error: safeError(),
+      retryPolicy: { type: "idempotent", maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+    });
     const { results } = await runDirect([pending("b1", "batch", { tool_calls: [{ tool: "flaky" }] })], [tool]);
     expect(tool.attempts).toBe(1);
     expect(batchResults(results[0]?.record.output)[0]).toMatchObject({ success: false, error: "busy, try again" });
   });
 
   it("waits base * 2^attempt between attempts, capped by maxDelayMs", async () => {
-    const tool = flakyTool({ failures: 10, error: safeError(), retryPolicy: { type: "safe", maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 250 } });
+    const tool = flakyTool({
+      failures: 10,
+      error: safeError(),
+      retryPolicy: { type: "safe", maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 250 },
+    });
     const { sleeps } = await runDirect([pending("c1", "flaky", {})], [tool]);
     expect(sleeps).toEqual([100, 200, 250]);
     expect(tool.attempts).toBe(4);
   });
 
   it("does not cap the delay when maxDelayMs is 0", async () => {
-    const tool = flakyTool({ failures: 10, error: safeError(), retryPolicy: { type: "safe", maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 0 } });
+    const tool = flakyTool({
+      failures: 10,
+      error: safeError(),
+      retryPolicy: { type: "safe", maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 0 },
+    });
     const { sleeps } = await runDirect([pending("c1", "flaky", {})], [tool]);
     expect(sleeps).toEqual([100, 200, 400]);
   });
 
   it("waits the failure's afterMs when it gives one", async () => {
-    const tool = flakyTool({ failures: 2, error: safeError(5), retryPolicy: { type: "safe", maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 0 } });
+    const tool = flakyTool({
+      failures: 2,
+      error: safeError(5),
+      retryPolicy: { type: "safe", maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 0 },
+    });
     const { sleeps, results } = await runDirect([pending("c1", "flaky", {})], [tool]);
     expect(sleeps).toEqual([5, 5]);
     expect(results[0]?.record.output.outcome.status).toBe("success");
   });
 
   it("maxAttempts 1 returns the failure as it is", async () => {
-    const tool = flakyTool({ failures: 10, error: safeError(), retryPolicy: { type: "safe", maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
+    const tool = flakyTool({
+      failures: 10,
+      error: safeError(),
+      retryPolicy: { type: "safe", maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+    });
     const { results, sleeps } = await runDirect([pending("c1", "flaky", {})], [tool]);
     expect(tool.attempts).toBe(1);
     expect(sleeps).toEqual([]);
@@ -390,7 +485,10 @@ describe("zod input schemas", () => {
     const { turn } = await runOneCall({ toolName: "add", args: { a: "one" }, tools: [spy] });
     expect(spy.calls).toEqual([]);
     const outcome = turn.toolCalls[0]?.output.outcome;
-    expect(outcome).toMatchObject({ status: "failure", payload: { class: "invalid_request", code: "invalid_tool_args", source: "runtime" } });
+    expect(outcome).toMatchObject({
+      status: "failure",
+      payload: { class: "invalid_request", code: "invalid_tool_args", source: "runtime" },
+    });
     expect(outcome?.status === "failure" ? outcome.payload.message : "").toMatch(/^\$\.a: /);
     expect(turn.toolCalls[0]?.durationMs).toBe(0);
   });
@@ -407,17 +505,31 @@ describe("plugin tool hooks", () => {
     const echo = counting(echoTool);
     const plugin: LashPlugin = {
       id: "rewriter",
-      beforeToolCall: (request) => (request.toolName === "echo_tool" ? [{ type: "replace_tool_args", args: { value: "replaced" } }] : undefined),
+      beforeToolCall: (request) =>
+        request.toolName === "echo_tool" ? [{ type: "replace_tool_args", args: { value: "replaced" } }] : undefined,
     };
-    const { turn } = await runOneCall({ toolName: "echo_tool", args: { value: "original" }, tools: [echo as ToolDefinition<unknown>], plugins: [plugin] });
+    const { turn } = await runOneCall({
+      toolName: "echo_tool",
+      args: { value: "original" },
+      tools: [echo as ToolDefinition<unknown>],
+      plugins: [plugin],
+    });
     expect(echo.calls).toEqual([{ value: "replaced" }]);
-    expect(turn.toolCalls[0]).toMatchObject({ args: { value: "replaced" }, output: { outcome: { status: "success", payload: { payload: "raw:replaced" } } } });
+    expect(turn.toolCalls[0]).toMatchObject({
+      args: { value: "replaced" },
+      output: { outcome: { status: "success", payload: { payload: "raw:replaced" } } },
+    });
   });
 
   it("replaced arguments are still validated", async () => {
     const echo = counting(echoTool);
     const plugin: LashPlugin = { id: "rewriter", beforeToolCall: () => [{ type: "replace_tool_args", args: { wrong: true } }] };
-    const { turn } = await runOneCall({ toolName: "echo_tool", args: { value: "original" }, tools: [echo as ToolDefinition<unknown>], plugins: [plugin] });
+    const { turn } = await runOneCall({
+      toolName: "echo_tool",
+      args: { value: "original" },
+      tools: [echo as ToolDefinition<unknown>],
+      plugins: [plugin],
+    });
     expect(echo.calls).toEqual([]);
     expect(turn.toolCalls[0]?.output.outcome).toMatchObject({ status: "failure", payload: { code: "invalid_tool_args" } });
   });
@@ -426,7 +538,12 @@ describe("plugin tool hooks", () => {
     const echo = counting(echoTool);
     const cached: ToolCallOutput = { outcome: { status: "success", payload: "from cache" } };
     const plugin: LashPlugin = { id: "cache", beforeToolCall: () => [{ type: "short_circuit_tool", output: cached }] };
-    const { turn, provider } = await runOneCall({ toolName: "echo_tool", args: { value: "x" }, tools: [echo as ToolDefinition<unknown>], plugins: [plugin] });
+    const { turn, provider } = await runOneCall({
+      toolName: "echo_tool",
+      args: { value: "x" },
+      tools: [echo as ToolDefinition<unknown>],
+      plugins: [plugin],
+    });
     expect(echo.calls).toEqual([]);
     expect(turn.toolCalls[0]?.output).toEqual(cached);
     expect(toolResultText(provider.requests[1], "call-1")).toBe("from cache");
@@ -443,7 +560,12 @@ describe("plugin tool hooks", () => {
         return [{ type: "short_circuit_tool", output: replacement }];
       },
     };
-    const { turn, provider } = await runOneCall({ toolName: "echo_tool", args: { value: "secret" }, tools: [echo as ToolDefinition<unknown>], plugins: [plugin] });
+    const { turn, provider } = await runOneCall({
+      toolName: "echo_tool",
+      args: { value: "secret" },
+      tools: [echo as ToolDefinition<unknown>],
+      plugins: [plugin],
+    });
     expect(echo.calls).toEqual([{ value: "secret" }]);
     expect(seen).toEqual([{ outcome: { status: "success", payload: { payload: "raw:secret" } } }]);
     expect(turn.toolCalls[0]?.output).toEqual(replacement);
@@ -453,9 +575,17 @@ describe("plugin tool hooks", () => {
   it("a beforeToolCall abort_turn fails the call only; the turn goes on", async () => {
     const echo = counting(echoTool);
     const plugin: LashPlugin = { id: "guard", beforeToolCall: () => [{ type: "abort_turn", code: "denied", message: "not allowed" }] };
-    const { turn } = await runOneCall({ toolName: "echo_tool", args: { value: "x" }, tools: [echo as ToolDefinition<unknown>], plugins: [plugin] });
+    const { turn } = await runOneCall({
+      toolName: "echo_tool",
+      args: { value: "x" },
+      tools: [echo as ToolDefinition<unknown>],
+      plugins: [plugin],
+    });
     expect(echo.calls).toEqual([]);
-    expect(turn.toolCalls[0]?.output.outcome).toMatchObject({ status: "failure", payload: { code: "denied", message: "not allowed", source: "plugin" } });
+    expect(turn.toolCalls[0]?.output.outcome).toMatchObject({
+      status: "failure",
+      payload: { code: "denied", message: "not allowed", source: "plugin" },
+    });
     expect(turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "done" } });
   });
 
@@ -466,7 +596,12 @@ describe("plugin tool hooks", () => {
     ] as const) {
       const echo = counting(echoTool);
       const plugin: LashPlugin = { id: "misplaced", beforeToolCall: () => [directive] };
-      const { turn } = await runOneCall({ toolName: "echo_tool", args: { value: "x" }, tools: [echo as ToolDefinition<unknown>], plugins: [plugin] });
+      const { turn } = await runOneCall({
+        toolName: "echo_tool",
+        args: { value: "x" },
+        tools: [echo as ToolDefinition<unknown>],
+        plugins: [plugin],
+      });
       expect(echo.calls).toEqual([]);
       expect(turn.toolCalls[0]?.output.outcome).toMatchObject({ status: "failure", payload: { source: "plugin" } });
       expect(turn.outcome.type).toBe("finished");
@@ -475,7 +610,12 @@ describe("plugin tool hooks", () => {
 
   it("afterToolCall replace_tool_args is an error result", async () => {
     const plugin: LashPlugin = { id: "late", afterToolCall: () => [{ type: "replace_tool_args", args: { value: "y" } }] };
-    const { turn } = await runOneCall({ toolName: "echo_tool", args: { value: "x" }, tools: [echoTool as ToolDefinition<unknown>], plugins: [plugin] });
+    const { turn } = await runOneCall({
+      toolName: "echo_tool",
+      args: { value: "x" },
+      tools: [echoTool as ToolDefinition<unknown>],
+      plugins: [plugin],
+    });
     expect(turn.toolCalls[0]?.output.outcome).toMatchObject({ status: "failure", payload: { source: "plugin" } });
   });
 
@@ -486,8 +626,16 @@ describe("plugin tool hooks", () => {
         throw new Error("hook bug");
       },
     };
-    const beforeRun = await runOneCall({ toolName: "echo_tool", args: { value: "x" }, tools: [echoTool as ToolDefinition<unknown>], plugins: [before] });
-    expect(beforeRun.turn.toolCalls[0]?.output.outcome).toMatchObject({ status: "failure", payload: { code: "before_tool_call_failed", message: "hook bug" } });
+    const beforeRun = await runOneCall({
+      toolName: "echo_tool",
+      args: { value: "x" },
+      tools: [echoTool as ToolDefinition<unknown>],
+      plugins: [before],
+    });
+    expect(beforeRun.turn.toolCalls[0]?.output.outcome).toMatchObject({
+      status: "failure",
+      payload: { code: "before_tool_call_failed", message: "hook bug" },
+    });
     expect(beforeRun.turn.outcome.type).toBe("finished");
 
     const after: LashPlugin = {
@@ -496,22 +644,45 @@ describe("plugin tool hooks", () => {
         throw new Error("late bug");
       },
     };
-    const afterRun = await runOneCall({ toolName: "echo_tool", args: { value: "x" }, tools: [echoTool as ToolDefinition<unknown>], plugins: [after] });
-    expect(afterRun.turn.toolCalls[0]?.output.outcome).toMatchObject({ status: "failure", payload: { code: "after_tool_call_failed", message: "late bug" } });
+    const afterRun = await runOneCall({
+      toolName: "echo_tool",
+      args: { value: "x" },
+      tools: [echoTool as ToolDefinition<unknown>],
+      plugins: [after],
+    });
+    expect(afterRun.turn.toolCalls[0]?.output.outcome).toMatchObject({
+      status: "failure",
+      payload: { code: "after_tool_call_failed", message: "late bug" },
+    });
   });
 
   it("afterToolCall enqueue_messages are committed at the next checkpoint and seen by the next model call", async () => {
-    const plugin: LashPlugin = { id: "notes", afterToolCall: () => [{ type: "enqueue_messages", messages: [{ role: "system", content: "note from hook" }] }] };
-    const { runtime, provider } = await runOneCall({ toolName: "echo_tool", args: { value: "x" }, tools: [echoTool as ToolDefinition<unknown>], plugins: [plugin] });
-    const texts = (provider.requests[1]?.messages ?? []).flatMap((entry) => entry.blocks.map((block) => (block.type === "text" ? block.text : "")));
+    const plugin: LashPlugin = {
+      id: "notes",
+      afterToolCall: () => [{ type: "enqueue_messages", messages: [{ role: "system", content: "note from hook" }] }],
+    };
+    const { runtime, provider } = await runOneCall({
+      toolName: "echo_tool",
+      args: { value: "x" },
+      tools: [echoTool as ToolDefinition<unknown>],
+      plugins: [plugin],
+    });
+    const texts = (provider.requests[1]?.messages ?? []).flatMap((entry) =>
+      entry.blocks.map((block) => (block.type === "text" ? block.text : "")),
+    );
     expect(texts).toContain("Runtime note:\nnote from hook");
-    expect(runtime.activeMessages().some((entry) => entry.role === "system" && entry.parts.some((part) => "content" in part && part.content === "note from hook"))).toBe(true);
+    expect(
+      runtime
+        .activeMessages()
+        .some((entry) => entry.role === "system" && entry.parts.some((part) => "content" in part && part.content === "note from hook")),
+    ).toBe(true);
   });
 
   it("hooks also run for calls nested in a batch", async () => {
     const plugin: LashPlugin = {
       id: "rewriter",
-      beforeToolCall: (request) => (request.toolName === "echo_tool" ? [{ type: "replace_tool_args", args: { value: "nested" } }] : undefined),
+      beforeToolCall: (request) =>
+        request.toolName === "echo_tool" ? [{ type: "replace_tool_args", args: { value: "nested" } }] : undefined,
     };
     const { turn } = await runOneCall({
       toolName: "batch",
@@ -528,7 +699,13 @@ describe("tool dispatch basics", () => {
     const { turn, provider } = await runOneCall({ toolName: "missing_tool", args: {}, tools: [echoTool as ToolDefinition<unknown>] });
     expect(turn.toolCalls[0]?.output.outcome).toEqual({
       status: "failure",
-      payload: { class: "unavailable", code: "tool_unavailable", message: "Tool is unavailable in this session", source: "runtime", retry: { type: "never" } },
+      payload: {
+        class: "unavailable",
+        code: "tool_unavailable",
+        message: "Tool is unavailable in this session",
+        source: "runtime",
+        retry: { type: "never" },
+      },
     });
     expect(toolResultText(provider.requests[1], "call-1")).toBe("[Tool execution failed]\nTool is unavailable in this session");
   });
@@ -575,8 +752,16 @@ describe("tool registration checks the input schema", () => {
   it.each([
     { name: "a schema that is not an object", schema: "object", message: /broken_tool.*must be a JSON Schema object/ },
     { name: "a schema that does not describe an object", schema: { type: "string" }, message: /broken_tool.*#\/type/ },
-    { name: "a pattern that does not compile", schema: { type: "object", properties: { id: { type: "string", pattern: "([" } } }, message: /broken_tool.*#\/properties\/id\/pattern/ },
-    { name: "a $ref that does not resolve", schema: { type: "object", properties: { id: { $ref: "#/$defs/missing" } } }, message: /broken_tool.*\$ref/ },
+    {
+      name: "a pattern that does not compile",
+      schema: { type: "object", properties: { id: { type: "string", pattern: "([" } } },
+      message: /broken_tool.*#\/properties\/id\/pattern/,
+    },
+    {
+      name: "a $ref that does not resolve",
+      schema: { type: "object", properties: { id: { $ref: "#/$defs/missing" } } },
+      message: /broken_tool.*\$ref/,
+    },
   ])("rejects $name when the surface is built, naming the tool and the location", async ({ schema, message }) => {
     const build = ToolSurface.build({ nativeTools: [], providers: [createToolProvider([tool(schema)])] });
     await expect(build).rejects.toMatchObject({ code: "invalid_configuration" });
@@ -586,7 +771,12 @@ describe("tool registration checks the input schema", () => {
   it("accepts a usable schema and a zod schema", async () => {
     const surface = await ToolSurface.build({
       nativeTools: [],
-      providers: [createToolProvider([tool({ type: "object", properties: { id: { type: "string", pattern: "^[a-z]+$" } }, required: ["id"] }), { ...tool(z.object({ n: z.number() })), name: "zod_tool" }])],
+      providers: [
+        createToolProvider([
+          tool({ type: "object", properties: { id: { type: "string", pattern: "^[a-z]+$" } }, required: ["id"] }),
+          { ...tool(z.object({ n: z.number() })), name: "zod_tool" },
+        ]),
+      ],
     });
     expect(surface.names).toEqual(["broken_tool", "zod_tool"]);
   });

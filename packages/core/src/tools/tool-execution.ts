@@ -126,7 +126,8 @@ export async function dispatchToolCall(
     if (replace) args = replace.args;
     if (before.abort) return { args, output: pluginError(before.abort.code, before.abort.message), durationMs: 0 };
     const misplaced = before.messages.length > 0 || before.rejected.length > 0 || directiveOf(before, "handoff_session");
-    if (misplaced) return { args, output: pluginError("invalid_plugin_directive", "directive is not valid in beforeToolCall"), durationMs: 0 };
+    if (misplaced)
+      return { args, output: pluginError("invalid_plugin_directive", "directive is not valid in beforeToolCall"), durationMs: 0 };
     await applySideDirectives(before, environment);
     if (shortCircuit) return { args, output: shortCircuit.output, durationMs: 0 };
   }

@@ -24,7 +24,11 @@ function citySchema(options: { readonly async?: boolean } = {}): StandardSchemaV
 }
 
 /** A Standard Schema whose validator returns `result` or throws `error`. */
-function scriptedSchema(behaviour: { readonly result?: unknown; readonly error?: unknown; readonly rejection?: unknown }): StandardSchemaV1 {
+function scriptedSchema(behaviour: {
+  readonly result?: unknown;
+  readonly error?: unknown;
+  readonly rejection?: unknown;
+}): StandardSchemaV1 {
   return {
     "~standard": {
       version: 1,
@@ -66,11 +70,19 @@ describe("toModelInputSchema", () => {
   it("converts a zod object schema to JSON Schema without $schema", () => {
     const schema = toModelInputSchema({
       name: "weather",
-      inputSchema: z.object({ city: z.string().min(1).describe("City name"), days: z.number().int().optional(), units: z.enum(["c", "f"]).default("c") }),
+      inputSchema: z.object({
+        city: z.string().min(1).describe("City name"),
+        days: z.number().int().optional(),
+        units: z.enum(["c", "f"]).default("c"),
+      }),
     });
     expect(schema).not.toHaveProperty("$schema");
     expect(schema["type"]).toBe("object");
-    expect(schema["properties"]).toMatchObject({ city: { type: "string", minLength: 1, description: "City name" }, days: { type: "integer" }, units: { enum: ["c", "f"] } });
+    expect(schema["properties"]).toMatchObject({
+      city: { type: "string", minLength: 1, description: "City name" },
+      days: { type: "integer" },
+      units: { enum: ["c", "f"] },
+    });
     // The model writes the input side: fields with defaults are optional.
     expect(schema["required"]).toEqual(["city"]);
   });
@@ -88,7 +100,12 @@ describe("toModelInputSchema", () => {
       name: string;
       children: Tree[];
     }
-    const tree: z.ZodType<Tree> = z.object({ name: z.string(), get children() { return z.array(tree); } });
+    const tree: z.ZodType<Tree> = z.object({
+      name: z.string(),
+      get children() {
+        return z.array(tree);
+      },
+    });
     const schema = toModelInputSchema({ name: "tree", inputSchema: z.object({ root: tree }) });
     expect(schema["$defs"]).toBeDefined();
     expect(validateToolInput({ inputSchema: schema }, { root: { name: "a", children: [{ name: "b", children: [] }] } })).toEqual({
@@ -100,7 +117,12 @@ describe("toModelInputSchema", () => {
   it("lifts a root registered with an id to a top-level object", () => {
     const inputSchema = z.object({ query: z.string() }).meta({ id: "lash_test_lifted_root", description: "Search input" });
     const schema = toModelInputSchema({ name: "lifted", inputSchema });
-    expect(schema).toMatchObject({ type: "object", description: "Search input", properties: { query: { type: "string" } }, required: ["query"] });
+    expect(schema).toMatchObject({
+      type: "object",
+      description: "Search input",
+      properties: { query: { type: "string" } },
+      required: ["query"],
+    });
     expect(schema).not.toHaveProperty("$ref");
     expect(schema).not.toHaveProperty("$defs");
   });
@@ -108,7 +130,9 @@ describe("toModelInputSchema", () => {
   it("rejects a zod schema whose top level is not an object", () => {
     const convert = (): JsonObject => toModelInputSchema({ name: "scalar", inputSchema: z.string() });
     expect(convert).toThrow(LashError);
-    expect(convert).toThrow("tool `scalar`: its input schema must describe an object (tools take a JSON object of named arguments), but it is type \"string\"");
+    expect(convert).toThrow(
+      'tool `scalar`: its input schema must describe an object (tools take a JSON object of named arguments), but it is type "string"',
+    );
     try {
       convert();
     } catch (error) {
@@ -130,7 +154,15 @@ describe("toModelInputSchema", () => {
     });
     const schema = toModelInputSchema({ name: "rich", inputSchema });
     expect(validateJsonSchemaDocument(schema)).toBeUndefined();
-    const good = { email: "ada@example.com", id: "123e4567-e89b-42d3-a456-426614174000", when: "2024-01-02T03:04:05Z", pair: ["x", 1], scores: { a: 1 }, payload: [{ deep: [null] }], choice: null };
+    const good = {
+      email: "ada@example.com",
+      id: "123e4567-e89b-42d3-a456-426614174000",
+      when: "2024-01-02T03:04:05Z",
+      pair: ["x", 1],
+      scores: { a: 1 },
+      payload: [{ deep: [null] }],
+      choice: null,
+    };
     expect(validateToolInput({ inputSchema: schema }, good)).toEqual({ ok: true, value: good });
     expect(validateToolInput({ inputSchema }, good)).toMatchObject({ ok: true });
     const bad = { ...good, pair: ["x", -1] };
@@ -155,12 +187,16 @@ describe("toModelInputSchema", () => {
     expect(toModelInputSchema({ name: "city", inputSchema: citySchema(), modelInputSchema })).toBe(modelInputSchema);
     const convert = (): JsonObject => toModelInputSchema({ name: "city", inputSchema: citySchema() });
     expect(convert).toThrow(LashError);
-    expect(convert).toThrow('tool `city`: its input schema (a Standard Schema from "hand-made") cannot be converted to JSON Schema: give the tool a modelInputSchema');
+    expect(convert).toThrow(
+      'tool `city`: its input schema (a Standard Schema from "hand-made") cannot be converted to JSON Schema: give the tool a modelInputSchema',
+    );
   });
 
   it("rejects an input schema that is neither JSON Schema nor a Standard Schema", () => {
     const definition = { name: "broken", inputSchema: "string" } as unknown as Parameters<typeof toModelInputSchema>[0];
-    expect(() => toModelInputSchema(definition)).toThrow("tool `broken`: its inputSchema must be a JSON Schema object or a Standard Schema");
+    expect(() => toModelInputSchema(definition)).toThrow(
+      "tool `broken`: its inputSchema must be a JSON Schema object or a Standard Schema",
+    );
   });
 });
 
@@ -196,7 +232,10 @@ describe("validateToolInput", () => {
 
   it("renders issue paths with indexes, quoted keys and no path at all", () => {
     const result = (path: unknown): StandardSchemaV1 => scriptedSchema({ result: { issues: [{ message: "bad", path }] } });
-    expect(validateToolInput({ inputSchema: result(["list", 0, { key: "odd key" }]) }, {})).toEqual({ ok: false, message: '$.list[0]["odd key"]: bad' });
+    expect(validateToolInput({ inputSchema: result(["list", 0, { key: "odd key" }]) }, {})).toEqual({
+      ok: false,
+      message: '$.list[0]["odd key"]: bad',
+    });
     expect(validateToolInput({ inputSchema: result(undefined) }, {})).toEqual({ ok: false, message: "$: bad" });
   });
 
@@ -216,7 +255,10 @@ describe("validateToolInput", () => {
       ok: false,
       message: "$: the argument validator failed: boom",
     });
-    expect(validateToolInput({ inputSchema: scriptedSchema({ error: "plain" }) }, {})).toEqual({ ok: false, message: "$: the argument validator failed: plain" });
+    expect(validateToolInput({ inputSchema: scriptedSchema({ error: "plain" }) }, {})).toEqual({
+      ok: false,
+      message: "$: the argument validator failed: plain",
+    });
     expect(await validateToolInput({ inputSchema: scriptedSchema({ rejection: new Error("later") }) }, {})).toEqual({
       ok: false,
       message: "$: the argument validator failed: later",
@@ -225,12 +267,21 @@ describe("validateToolInput", () => {
       throw new Error("refinement crashed");
     });
     // zod answers a throwing refinement by retrying asynchronously, so the failure arrives as a rejection.
-    expect(await validateToolInput({ inputSchema: throwing }, { a: "x" })).toEqual({ ok: false, message: "$: the argument validator failed: refinement crashed" });
+    expect(await validateToolInput({ inputSchema: throwing }, { a: "x" })).toEqual({
+      ok: false,
+      message: "$: the argument validator failed: refinement crashed",
+    });
   });
 
   it("reports a malformed validator result instead of accepting the arguments", () => {
-    expect(validateToolInput({ inputSchema: scriptedSchema({ result: null }) }, {})).toEqual({ ok: false, message: "$: the argument validator returned no result" });
-    expect(validateToolInput({ inputSchema: scriptedSchema({ result: { issues: [] } }) }, {})).toEqual({ ok: false, message: "$: invalid value" });
+    expect(validateToolInput({ inputSchema: scriptedSchema({ result: null }) }, {})).toEqual({
+      ok: false,
+      message: "$: the argument validator returned no result",
+    });
+    expect(validateToolInput({ inputSchema: scriptedSchema({ result: { issues: [] } }) }, {})).toEqual({
+      ok: false,
+      message: "$: invalid value",
+    });
   });
 
   it("reports a stack overflow inside zod on a hostile value as a failure", async () => {

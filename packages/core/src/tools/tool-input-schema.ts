@@ -21,7 +21,13 @@ function isPlainObject(value: unknown): value is JsonObject {
 export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   if (!isObjectLike(value) || !("~standard" in value)) return false;
   const standard: unknown = value["~standard"];
-  return isObjectLike(standard) && "version" in standard && standard.version === 1 && "validate" in standard && typeof standard.validate === "function";
+  return (
+    isObjectLike(standard) &&
+    "version" in standard &&
+    standard.version === 1 &&
+    "validate" in standard &&
+    typeof standard.validate === "function"
+  );
 }
 
 /** True for a zod 4 schema (classic or mini): they carry their internals under `_zod`. */
@@ -76,7 +82,9 @@ function convertZodSchema(schema: z.core.$ZodType): { readonly schema: JsonObjec
     }
   }
   if (result["type"] !== "object") {
-    return { problem: `its input schema must describe an object (tools take a JSON object of named arguments), but it is ${describeTopLevel(result)}` };
+    return {
+      problem: `its input schema must describe an object (tools take a JSON object of named arguments), but it is ${describeTopLevel(result)}`,
+    };
   }
   return { schema: deepFreeze(result) };
 }
@@ -93,7 +101,9 @@ export function toModelInputSchema(definition: ToolSchemaSource): JsonObject {
     throw new LashError("invalid_configuration", `tool \`${definition.name}\`: ${problem}`);
   };
   if (definition.modelInputSchema !== undefined) {
-    return isPlainObject(definition.modelInputSchema) ? definition.modelInputSchema : fail("its modelInputSchema must be a JSON Schema object");
+    return isPlainObject(definition.modelInputSchema)
+      ? definition.modelInputSchema
+      : fail("its modelInputSchema must be a JSON Schema object");
   }
   const schema: unknown = definition.inputSchema;
   if (isZodSchema(schema)) {
@@ -106,7 +116,9 @@ export function toModelInputSchema(definition: ToolSchemaSource): JsonObject {
   }
   if (isStandardSchema(schema)) {
     const vendor = schema["~standard"].vendor;
-    return fail(`its input schema (a Standard Schema from ${JSON.stringify(vendor)}) cannot be converted to JSON Schema: give the tool a modelInputSchema`);
+    return fail(
+      `its input schema (a Standard Schema from ${JSON.stringify(vendor)}) cannot be converted to JSON Schema: give the tool a modelInputSchema`,
+    );
   }
   return isPlainObject(schema) ? schema : fail("its inputSchema must be a JSON Schema object or a Standard Schema (such as a zod schema)");
 }
@@ -124,7 +136,10 @@ function fromStandardResult(result: unknown): ToolInputValidation {
     const key: unknown = isObjectLike(segment) && "key" in segment ? segment.key : segment;
     if (typeof key === "string" || typeof key === "number" || typeof key === "symbol") path.push(key);
   }
-  const message = isObjectLike(issue) && "message" in issue && typeof issue.message === "string" && issue.message !== "" ? issue.message : "invalid value";
+  const message =
+    isObjectLike(issue) && "message" in issue && typeof issue.message === "string" && issue.message !== ""
+      ? issue.message
+      : "invalid value";
   return { ok: false, message: `${formatJsonPath(path)}: ${message}` };
 }
 
@@ -143,7 +158,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * answered without a promise, since this runs for every tool call. A validator that throws or rejects
  * becomes a failure message; it never propagates.
  */
-export function validateToolInput(definition: Pick<ToolDefinition<unknown>, "inputSchema">, args: unknown): ToolInputValidation | Promise<ToolInputValidation> {
+export function validateToolInput(
+  definition: Pick<ToolDefinition<unknown>, "inputSchema">,
+  args: unknown,
+): ToolInputValidation | Promise<ToolInputValidation> {
   const schema: unknown = definition.inputSchema;
   try {
     if (isStandardSchema(schema)) {

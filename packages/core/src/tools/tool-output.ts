@@ -31,7 +31,11 @@ export function outputFromReturn(value: unknown): ToolCallOutput {
   if (toolResult.isEnvelope(value)) return value.output;
   if (value === undefined) return { outcome: { status: "success", payload: null } };
   if (!isJsonValue(value)) {
-    return runtimeFailure("internal", "invalid_tool_output", "tool returned a value that is not plain JSON (functions, class instances, NaN, cycles and BigInt are not allowed)");
+    return runtimeFailure(
+      "internal",
+      "invalid_tool_output",
+      "tool returned a value that is not plain JSON (functions, class instances, NaN, cycles and BigInt are not allowed)",
+    );
   }
   return { outcome: { status: "success", payload: value } };
 }

@@ -1,9 +1,4 @@
-import type {
-  LlmToolSpec,
-  ToolDefinition,
-  ToolExecutionMode,
-  ToolProvider,
-} from "@lash/protocol";
+import type { LlmToolSpec, ToolDefinition, ToolExecutionMode, ToolProvider } from "@lash/protocol";
 import { RuntimeError } from "@lash/protocol";
 import { validateJsonSchemaDocument } from "./json-schema-validator.js";
 import { isStandardSchema, toModelInputSchema } from "./tool-input-schema.js";
@@ -28,8 +23,11 @@ function specFor(definition: ToolDefinition<unknown>): LlmToolSpec {
   let spec = specCache.get(definition);
   if (!spec) {
     const inputSchema = toModelInputSchema(definition);
-    const problem = validateJsonSchemaDocument(inputSchema) ?? (isStandardSchema(definition.inputSchema) ? undefined : validateJsonSchemaDocument(definition.inputSchema));
-    if (problem !== undefined) throw new RuntimeError("invalid_configuration", `tool \`${definition.name}\` has an unusable input schema: ${problem}`);
+    const problem =
+      validateJsonSchemaDocument(inputSchema) ??
+      (isStandardSchema(definition.inputSchema) ? undefined : validateJsonSchemaDocument(definition.inputSchema));
+    if (problem !== undefined)
+      throw new RuntimeError("invalid_configuration", `tool \`${definition.name}\` has an unusable input schema: ${problem}`);
     spec = { name: definition.name, description: definition.description, inputSchema };
     specCache.set(definition, spec);
   }
@@ -57,7 +55,10 @@ export class ToolSurface {
     const tools = new Map<string, ResolvedTool>();
     const add = (definition: ToolDefinition<unknown>, native: boolean): void => {
       if (!validName(definition.name)) {
-        throw new RuntimeError("invalid_configuration", `tool name \`${String(definition.name)}\` is invalid: use 1-64 letters, digits, \`_\` or \`-\``);
+        throw new RuntimeError(
+          "invalid_configuration",
+          `tool name \`${String(definition.name)}\` is invalid: use 1-64 letters, digits, \`_\` or \`-\``,
+        );
       }
       if (tools.has(definition.name)) {
         throw new RuntimeError("invalid_configuration", `tool \`${definition.name}\` is provided twice`);

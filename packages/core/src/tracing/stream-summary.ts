@@ -66,7 +66,9 @@ export class StreamSummaryBuilder {
       avgChunkChars: count === 0 ? 0 : this.#totalChunkChars / count,
       firstTokenLatencyMs: this.#firstVisibleAt === undefined ? null : Math.max(0, this.#firstVisibleAt - this.startedAt),
       streamDurationMs:
-        this.#firstVisibleAt === undefined || this.#lastEventAt === undefined ? null : Math.max(0, this.#lastEventAt - this.#firstVisibleAt),
+        this.#firstVisibleAt === undefined || this.#lastEventAt === undefined
+          ? null
+          : Math.max(0, this.#lastEventAt - this.#firstVisibleAt),
     };
   }
 }

@@ -82,7 +82,12 @@ export class TurnTracer {
   }
 
   #emit(body: RecordBody): void {
-    const record = { ...body, timestamp: new Date().toISOString(), sessionId: this.#identity.sessionId, turnId: this.#identity.turnId } as TraceRecord;
+    const record = {
+      ...body,
+      timestamp: new Date().toISOString(),
+      sessionId: this.#identity.sessionId,
+      turnId: this.#identity.turnId,
+    } as TraceRecord;
     try {
       const pending = this.#sink.record(record);
       // A rejected write must not become an unhandled rejection; the sink's flush reports it.
@@ -116,59 +121,74 @@ export class TurnTracer {
     });
     const extended = this.#level === "extended";
     return {
-      onStreamEvent: (event) => this.#guarded(() => {
-        const now = performance.now();
-        if (event.type === "retry_status") {
-          this.#emit({ type: "llm_retry", callId, attempt: event.attempt, maxAttempts: event.maxAttempts, waitSeconds: event.waitSeconds, reason: event.reason });
-          summary.reset(now);
-          return;
-        }
-        summary.push(event, now);
-        if (!extended) return;
-        const name = event.type === "part" ? `${event.part.type}_part` : event.type;
-        const raw =
-          event.type === "delta" || event.type === "reasoning_delta"
-            ? event.text
-            : event.type === "part"
-              ? event.part.type === "tool_call"
-                ? event.part.inputJson
-                : event.part.text
-              : undefined;
-        this.#emit({ type: "runtime_stream_event", callId, event: name, ...(raw === undefined ? {} : { raw }), offsetMs: Math.max(0, now - startedAt) });
-      }),
-      finished: (result) => this.#guarded(() => {
-        const durationMs = Math.max(0, performance.now() - startedAt);
-        if (result.ok) {
+      onStreamEvent: (event) =>
+        this.#guarded(() => {
+          const now = performance.now();
+          if (event.type === "retry_status") {
+            this.#emit({
+              type: "llm_retry",
+              callId,
+              attempt: event.attempt,
+              maxAttempts: event.maxAttempts,
+              waitSeconds: event.waitSeconds,
+              reason: event.reason,
+            });
+            summary.reset(now);
+            return;
+          }
+          summary.push(event, now);
+          if (!extended) return;
+          const name = event.type === "part" ? `${event.part.type}_part` : event.type;
+          const raw =
+            event.type === "delta" || event.type === "reasoning_delta"
+              ? event.text
+              : event.type === "part"
+                ? event.part.type === "tool_call"
+                  ? event.part.inputJson
+                  : event.part.text
+                : undefined;
           this.#emit({
-            type: "llm_call_completed",
+            type: "runtime_stream_event",
+            callId,
+            event: name,
+            ...(raw === undefined ? {} : { raw }),
+            offsetMs: Math.max(0, now - startedAt),
+          });
+        }),
+      finished: (result) =>
+        this.#guarded(() => {
+          const durationMs = Math.max(0, performance.now() - startedAt);
+          if (result.ok) {
+            this.#emit({
+              type: "llm_call_completed",
+              callId,
+              modeIteration,
+              model,
+              durationMs,
+              usage: { ...result.response.usage },
+              terminalReason: result.response.terminalReason,
+              streamSummary: summary.summary(),
+            });
+            return;
+          }
+          const { error } = result;
+          this.#emit({
+            type: "llm_call_failed",
             callId,
             modeIteration,
             model,
             durationMs,
-            usage: { ...result.response.usage },
-            terminalReason: result.response.terminalReason,
+            error: {
+              message: error.message,
+              ...(error.code === undefined ? {} : { code: error.code }),
+              ...(error.raw === undefined ? {} : { raw: error.raw }),
+              retryable: error.retryable,
+              terminalReason: error.terminalReason,
+            },
+            ...(result.partialUsage ? { partialUsage: { ...result.partialUsage } } : {}),
             streamSummary: summary.summary(),
           });
-          return;
-        }
-        const { error } = result;
-        this.#emit({
-          type: "llm_call_failed",
-          callId,
-          modeIteration,
-          model,
-          durationMs,
-          error: {
-            message: error.message,
-            ...(error.code === undefined ? {} : { code: error.code }),
-            ...(error.raw === undefined ? {} : { raw: error.raw }),
-            retryable: error.retryable,
-            terminalReason: error.terminalReason,
-          },
-          ...(result.partialUsage ? { partialUsage: { ...result.partialUsage } } : {}),
-          streamSummary: summary.summary(),
-        });
-      }),
+        }),
     };
   }
 
@@ -187,9 +207,16 @@ export class TurnTracer {
           ...(this.#level === "extended" ? { args: activity.args } : {}),
         });
       } else if (activity.type === "tool_call_completed") {
-        const callId = this.#toolCallIds.get(activity.correlationId) ?? activity.callId ?? `${this.#identity.turnId}:tool:${activity.correlationId}`;
+        const callId =
+          this.#toolCallIds.get(activity.correlationId) ?? activity.callId ?? `${this.#identity.turnId}:tool:${activity.correlationId}`;
         this.#toolCallIds.delete(activity.correlationId);
-        this.#emit({ type: "tool_call_completed", callId, toolName: activity.name, status: activity.output.outcome.status, durationMs: activity.durationMs });
+        this.#emit({
+          type: "tool_call_completed",
+          callId,
+          toolName: activity.name,
+          status: activity.output.outcome.status,
+          durationMs: activity.durationMs,
+        });
       }
     });
   }

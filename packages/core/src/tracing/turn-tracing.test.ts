@@ -47,7 +47,13 @@ describe("turn tracing", () => {
       ["text_part", "world"],
     ]);
     const [completed] = sink.ofType("llm_call_completed");
-    expect(completed?.streamSummary).toMatchObject({ textDeltaCount: 2, visibleChunkCount: 2, maxChunkChars: 6, avgChunkChars: 5.5, chunkSizes: [6, 5] });
+    expect(completed?.streamSummary).toMatchObject({
+      textDeltaCount: 2,
+      visibleChunkCount: 2,
+      maxChunkChars: 6,
+      avgChunkChars: 5.5,
+      chunkSizes: [6, 5],
+    });
     expect(completed?.streamSummary.firstTokenLatencyMs).not.toBeNull();
     expect(completed?.streamSummary.streamDurationMs).not.toBeNull();
     expect(completed?.usage).toMatchObject({ inputTokens: 10, outputTokens: 2 });
@@ -78,14 +84,24 @@ describe("turn tracing", () => {
 
   it("records a failed model call with its message, code and raw body", async () => {
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({ steps: [{ error: { kind: "unknown", message: "request builder failed", code: "builder", raw: "transport raw body", retryable: false } }], sink });
+    const runtime = tracedRuntime({
+      steps: [
+        { error: { kind: "unknown", message: "request builder failed", code: "builder", raw: "transport raw body", retryable: false } },
+      ],
+      sink,
+    });
     const turn = await runtime.streamTurn(textInput("hi"));
     expect(turn.outcome.type).toBe("stopped");
     expect(turn.errors).toHaveLength(1);
     expect(turn.errors[0]?.raw).toBe("transport raw body");
     expect(sink.ofType("llm_call_started")[0]?.request.model).toBe("mock-model");
     const [failed] = sink.ofType("llm_call_failed");
-    expect(failed?.error).toMatchObject({ message: "request builder failed", code: "builder", raw: "transport raw body", retryable: false });
+    expect(failed?.error).toMatchObject({
+      message: "request builder failed",
+      code: "builder",
+      raw: "transport raw body",
+      retryable: false,
+    });
     expect(sink.ofType("turn_completed")[0]?.outcome?.type).toBe("stopped");
   });
 });
@@ -144,7 +160,10 @@ describe("turn tracing", () => {
 
   it("records retries of a model call", async () => {
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({ steps: [{ error: { kind: "http", message: "provider unavailable", code: "http_500", retryable: true } }, helloWorld], sink });
+    const runtime = tracedRuntime({
+      steps: [{ error: { kind: "http", message: "provider unavailable", code: "http_500", retryable: true } }, helloWorld],
+      sink,
+    });
     const turn = await runtime.streamTurn(textInput("hi"));
     expect(turn.outcome.type).toBe("finished");
     const [retry] = sink.ofType("llm_retry");
@@ -213,7 +232,11 @@ describe("LashRuntime.usageReport", () => {
       description: "Runs a subagent.",
       inputSchema: { type: "object" },
       execute: async (_input, context) => {
-        const sessionId = await context.sessions.createSession({ sessionId: "subagent-child", relation: { type: "child", parentSessionId: context.sessionId }, usageSource: "subagent" });
+        const sessionId = await context.sessions.createSession({
+          sessionId: "subagent-child",
+          relation: { type: "child", parentSessionId: context.sessionId },
+          usageSource: "subagent",
+        });
         const turn = await context.sessions.runTurn(sessionId, textInput("sub task"));
         return { answer: turn.assistantOutput.safeText };
       },
@@ -230,7 +253,14 @@ describe("LashRuntime.usageReport", () => {
     });
     await runtime.streamTurn(textInput("delegate"));
     const report = runtime.usageReport();
-    expect(report.bySource.subagent).toEqual({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 9, reasoningTokens: 0, totalTokens: 0, contextTotalTokens: 9 });
+    expect(report.bySource.subagent).toEqual({
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedInputTokens: 9,
+      reasoningTokens: 0,
+      totalTokens: 0,
+      contextTotalTokens: 9,
+    });
     expect(report.bySource.turn).toMatchObject({ inputTokens: 30, outputTokens: 8 });
     expect(report.usage.contextTotalTokens).toBe(47);
     const started = sink.ofType("turn_started").map((record) => record.sessionId);

@@ -1,11 +1,4 @@
-import type {
-  AssembledTurn,
-  Message,
-  PluginRuntimeEvent,
-  TerminationPolicy,
-  TokenLedgerEntry,
-  TurnStop,
-} from "@lash/protocol";
+import type { AssembledTurn, Message, PluginRuntimeEvent, TerminationPolicy, TokenLedgerEntry, TurnStop } from "@lash/protocol";
 import { isEmptyTokenUsage, mergeTokenLedger, normalizePromptUsage, RuntimeError } from "@lash/protocol";
 import type { SessionCore } from "../runtime/session-core.js";
 import { freshMessageId, partId } from "../session/ids.js";
@@ -44,7 +37,10 @@ function materializeTerminalOutput(core: SessionCore, turn: AssembledTurn): void
   if (outcome.type !== "finished" || outcome.finish.type !== "assistant_message") return;
   const text = outcome.finish.text;
   if (text === "") return;
-  const last = core.graph.activeMessages().filter((message) => !isTransientMessage(message)).at(-1);
+  const last = core.graph
+    .activeMessages()
+    .filter((message) => !isTransientMessage(message))
+    .at(-1);
   if (last?.role === "assistant" && sanitizeAssistantText(renderMessageText(last)).endsWith(text)) return;
   const id = freshMessageId();
   const message: Message = { id, role: "assistant", parts: [{ kind: "prose", id: partId(id, 0), content: text }] };
@@ -67,7 +63,9 @@ export async function completeTurn(core: SessionCore, completion: TurnCompletion
   core.turnIndex = completion.turnIndex;
   if (!isEmptyTokenUsage(turnUsage)) core.tokenUsage = turnUsage;
   const lastUsage = assembler.lastLlmUsage;
-  core.lastPromptUsage = lastUsage ? normalizePromptUsage(lastUsage, selection.provider.inputUsageExcludesCachedTokens ?? false) : undefined;
+  core.lastPromptUsage = lastUsage
+    ? normalizePromptUsage(lastUsage, selection.provider.inputUsageExcludesCachedTokens ?? false)
+    : undefined;
 
   const interrupted = completion.interruption !== undefined;
   const assembled = assembler.finish({
@@ -88,9 +86,13 @@ export async function completeTurn(core: SessionCore, completion: TurnCompletion
     }
     const misplaced = collected.rejected[0] ?? collected.toolDirectives[0];
     if (misplaced) {
-      throw new RuntimeError("plugin_finalize_turn", `plugin \`${misplaced.pluginId}\` returned \`${misplaced.directive.type}\`, which is not valid in afterTurn`);
+      throw new RuntimeError(
+        "plugin_finalize_turn",
+        `plugin \`${misplaced.pluginId}\` returned \`${misplaced.directive.type}\`, which is not valid in afterTurn`,
+      );
     }
-    for (const message of collected.messages) core.graph.appendMessage(messageFromPluginMessage(message, { pluginId: "plugin", transient: false }));
+    for (const message of collected.messages)
+      core.graph.appendMessage(messageFromPluginMessage(message, { pluginId: "plugin", transient: false }));
     for (const directive of collected.sessions) {
       if (directive.type === "create_session") await core.sessions.createSession(directive.request);
     }
@@ -104,7 +106,9 @@ export async function completeTurn(core: SessionCore, completion: TurnCompletion
   try {
     await core.commit(`${completion.turnId}:final`, usageDeltas);
   } catch (error) {
-    throw new RuntimeError("store_commit_failed", `final commit of turn \`${completion.turnId}\` failed: ${errorMessage(error)}`, { cause: error });
+    throw new RuntimeError("store_commit_failed", `final commit of turn \`${completion.turnId}\` failed: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   const turn: AssembledTurn = { ...assembled, state: core.exportEnvelope() };
   for (const { pluginId, event } of afterTurnEvents) await deliver(pipe.sessionOnly({ type: "plugin_event", pluginId, event }));

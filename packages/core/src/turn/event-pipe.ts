@@ -1,11 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type {
-  EventSink,
-  SessionEvent,
-  TurnActivity,
-  TurnActivitySink,
-  TurnEvent,
-} from "@lash/protocol";
+import type { EventSink, SessionEvent, TurnActivity, TurnActivitySink, TurnEvent } from "@lash/protocol";
 import { projectSessionEvent } from "./event-projection.js";
 import type { TurnAssembler } from "./turn-assembler.js";
 

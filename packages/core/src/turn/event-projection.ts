@@ -21,7 +21,13 @@ export function projectSessionEvent(event: SessionEvent): TurnEvent | undefined 
         cumulative: event.cumulative,
       };
     case "retry_status":
-      return { type: "retry_status", waitSeconds: event.waitSeconds, attempt: event.attempt, maxAttempts: event.maxAttempts, reason: event.reason };
+      return {
+        type: "retry_status",
+        waitSeconds: event.waitSeconds,
+        attempt: event.attempt,
+        maxAttempts: event.maxAttempts,
+        reason: event.reason,
+      };
     case "plugin_event":
       return { type: "plugin_runtime", pluginId: event.pluginId, event: event.event };
     case "injected_turn_input_accepted":
@@ -34,7 +40,8 @@ export function projectSessionEvent(event: SessionEvent): TurnEvent | undefined 
       const { outcome } = event;
       if (outcome.type !== "finished") return undefined;
       if (outcome.finish.type === "submitted_value") return { type: "submitted_value", value: outcome.finish.value };
-      if (outcome.finish.type === "tool_value") return { type: "tool_value", toolName: outcome.finish.toolName, value: outcome.finish.value };
+      if (outcome.finish.type === "tool_value")
+        return { type: "tool_value", toolName: outcome.finish.toolName, value: outcome.finish.value };
       return undefined;
     }
     default:

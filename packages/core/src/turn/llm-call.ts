@@ -1,13 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type {
-  AttachmentStore,
-  LlmAttachment,
-  LlmResponse,
-  LlmStreamEvent,
-  LlmUsage,
-  ModelProvider,
-  TokenUsage,
-} from "@lash/protocol";
+import type { AttachmentStore, LlmAttachment, LlmResponse, LlmStreamEvent, LlmUsage, ModelProvider, TokenUsage } from "@lash/protocol";
 import { isEmptyTokenUsage } from "@lash/protocol";
 import { assistantTextSeparator } from "../modes/assistant-text.js";
 import type { PluginHost } from "../plugins/plugin-host.js";
@@ -66,7 +58,10 @@ class StreamState {
   }
 }
 
-async function loadAttachments(effect: Extract<TurnEffect, { type: "llm_call" }>, store: AttachmentStore): Promise<LlmAttachment[] | string> {
+async function loadAttachments(
+  effect: Extract<TurnEffect, { type: "llm_call" }>,
+  store: AttachmentStore,
+): Promise<LlmAttachment[] | string> {
   const attachments: LlmAttachment[] = [];
   for (const ref of effect.attachmentRefs) {
     const data = await store.get(ref.id);
@@ -89,7 +84,10 @@ export async function performLlmCall(
   const { pipe, plugins } = environment;
   const attachments = await loadAttachments(effect, environment.attachmentStore);
   if (typeof attachments === "string") {
-    return { ok: false, error: { message: attachments, code: "attachment_resolution_failed", terminalReason: "provider_error", retryable: false } };
+    return {
+      ok: false,
+      error: { message: attachments, code: "attachment_resolution_failed", terminalReason: "provider_error", retryable: false },
+    };
   }
   const request = attachments.length === 0 ? effect.request : { ...effect.request, attachments };
   const stream = new StreamState();
@@ -107,7 +105,9 @@ export async function performLlmCall(
     chain(pipe.session({ type: "text_delta", content: text }), () => pipe.activity({ type: "assistant_prose_delta", text }, correlationId));
   const emitReasoning = (text: string, correlationId: string): Delivery => {
     stream.reasoningStreamed = true;
-    return chain(pipe.session({ type: "reasoning_delta", content: text }), () => pipe.activity({ type: "reasoning_delta", text }, correlationId));
+    return chain(pipe.session({ type: "reasoning_delta", content: text }), () =>
+      pipe.activity({ type: "reasoning_delta", text }, correlationId),
+    );
   };
 
   const onText = (text: string, correlationId: string, responseMeta: Parameters<StandardStreamAccumulator["pushText"]>[1]): Delivery => {
@@ -119,7 +119,8 @@ export async function performLlmCall(
     }
     const transformed = plugins.transformAssistantStream({ sessionId: environment.sessionId, modeIteration, text });
     let delivery: Delivery = undefined;
-    for (const { pluginId, event } of transformed.events) delivery = chain(delivery, () => pipe.session({ type: "plugin_event", pluginId, event }));
+    for (const { pluginId, event } of transformed.events)
+      delivery = chain(delivery, () => pipe.session({ type: "plugin_event", pluginId, event }));
     for (const reasoning of transformed.reasoningDeltas) {
       stream.accumulator.pushReasoning(reasoning);
       delivery = chain(delivery, () => emitReasoning(reasoning, stream.reasoningCorrelation));
@@ -151,11 +152,20 @@ export async function performLlmCall(
         return undefined;
       }
       case "usage":
-        stream.streamedUsage = toTokenUsage({ ...{ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 }, ...event.usage });
+        stream.streamedUsage = toTokenUsage({
+          ...{ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
+          ...event.usage,
+        });
         return undefined;
       case "retry_status":
         stream.reset();
-        return pipe.session({ type: "retry_status", waitSeconds: event.waitSeconds, attempt: event.attempt, maxAttempts: event.maxAttempts, reason: event.reason });
+        return pipe.session({
+          type: "retry_status",
+          waitSeconds: event.waitSeconds,
+          attempt: event.attempt,
+          maxAttempts: event.maxAttempts,
+          reason: event.reason,
+        });
     }
   };
 
@@ -186,16 +196,15 @@ export async function performLlmCall(
       return { ok: false, ...base, ...(partialText === "" ? {} : { partialText }), ...(partialUsage ? { partialUsage } : {}) };
     }
   }
-  let response: LlmResponse =
-    result.ok
-      ? result.response
-      : {
-          // A stream hook ended the call: what streamed is the response.
-          fullText: stream.accumulator.text(),
-          parts: stream.accumulator.parts(),
-          usage: partialUsage ?? { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
-          terminalReason: "stop",
-        };
+  let response: LlmResponse = result.ok
+    ? result.response
+    : {
+        // A stream hook ended the call: what streamed is the response.
+        fullText: stream.accumulator.text(),
+        parts: stream.accumulator.parts(),
+        usage: partialUsage ?? { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
+        terminalReason: "stop",
+      };
   if (isEmptyTokenUsage(response.usage) && partialUsage) response = { ...response, usage: partialUsage };
   response = stream.accumulator.applyToResponse(response);
   if (plugins.hasResponseHooks) {
@@ -225,7 +234,11 @@ function refineTerminalReason(response: LlmResponse, maxContextTokens: number): 
  * streamed. Text parts with provider item ids get one block each; otherwise one block holds the
  * whole text (parts joined with blank lines, as the answer reads).
  */
-export function emitResponseParts(response: LlmResponse, pipe: TurnEventPipe, options: { readonly reasoningStreamed?: boolean } = {}): Delivery {
+export function emitResponseParts(
+  response: LlmResponse,
+  pipe: TurnEventPipe,
+  options: { readonly reasoningStreamed?: boolean } = {},
+): Delivery {
   let delivery: Delivery = undefined;
   const textParts = response.parts.filter((part) => part.type === "text");
   let emittedText = false;
@@ -233,7 +246,9 @@ export function emitResponseParts(response: LlmResponse, pipe: TurnEventPipe, op
     for (const part of textParts) {
       if (part.text === "") continue;
       emittedText = true;
-      delivery = chain(delivery, () => pipe.activity({ type: "assistant_prose_delta", text: part.text }, part.responseMeta?.id ?? randomUUID()));
+      delivery = chain(delivery, () =>
+        pipe.activity({ type: "assistant_prose_delta", text: part.text }, part.responseMeta?.id ?? randomUUID()),
+      );
     }
   }
   for (const part of response.parts) {

@@ -23,12 +23,23 @@ async function normalizedItems(input: TurnInput): Promise<readonly NormalizedInp
 
 describe("normalizeTurnInput", () => {
   it("merges adjacent text items with no separator (normalize_items_merges_adjacent_text_items)", async () => {
-    const items = await normalizedItems({ items: [{ type: "text", text: "before " }, { type: "text", text: "[file: host-prepared.txt]" }] });
+    const items = await normalizedItems({
+      items: [
+        { type: "text", text: "before " },
+        { type: "text", text: "[file: host-prepared.txt]" },
+      ],
+    });
     expect(items).toEqual([{ type: "text", text: "before [file: host-prepared.txt]" }]);
   });
 
   it("skips empty text, so the text around it still merges", async () => {
-    const items = await normalizedItems({ items: [{ type: "text", text: "a" }, { type: "text", text: "" }, { type: "text", text: "b" }] });
+    const items = await normalizedItems({
+      items: [
+        { type: "text", text: "a" },
+        { type: "text", text: "" },
+        { type: "text", text: "b" },
+      ],
+    });
     expect(items).toEqual([{ type: "text", text: "ab" }]);
   });
 
@@ -39,7 +50,12 @@ describe("normalizeTurnInput", () => {
 
   it("an image breaks the merging of text items", async () => {
     const items = await normalizedItems({
-      items: [{ type: "text", text: "look " }, { type: "image_ref", id: "img" }, { type: "text", text: "and " }, { type: "text", text: "explain" }],
+      items: [
+        { type: "text", text: "look " },
+        { type: "image_ref", id: "img" },
+        { type: "text", text: "and " },
+        { type: "text", text: "explain" },
+      ],
       imageBlobs: { img: PNG },
     });
     expect(items.map((item) => item.type)).toEqual(["text", "image", "text"]);
@@ -59,7 +75,13 @@ describe("normalizeTurnInput", () => {
   });
 
   it("gives the same bytes the same attachment id", async () => {
-    const items = await normalizedItems({ items: [{ type: "image_ref", id: "a" }, { type: "image_ref", id: "b" }], imageBlobs: { a: PNG, b: PNG.slice() } });
+    const items = await normalizedItems({
+      items: [
+        { type: "image_ref", id: "a" },
+        { type: "image_ref", id: "b" },
+      ],
+      imageBlobs: { a: PNG, b: PNG.slice() },
+    });
     const ids = items.map((item) => (item.type === "image" ? item.attachment.id : ""));
     expect(ids[0]).toBe(ids[1]);
   });
@@ -75,7 +97,10 @@ describe("normalizeTurnInput", () => {
   });
 
   it("rejects bytes that are not a known image format", async () => {
-    const result = await normalize({ items: [{ type: "image_ref", id: "doc" }], imageBlobs: { doc: new TextEncoder().encode("%PDF-1.7") } });
+    const result = await normalize({
+      items: [{ type: "image_ref", id: "doc" }],
+      imageBlobs: { doc: new TextEncoder().encode("%PDF-1.7") },
+    });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.message).toContain("doc");
   });

@@ -36,14 +36,18 @@ function describe(value: unknown): string {
  * format) and stored. The input is treated as untrusted: any malformed item is a clear message.
  */
 export async function normalizeTurnInput(input: TurnInput, attachments: AttachmentStore): Promise<NormalizedInput> {
-  if (typeof input !== "object" || input === null) return { ok: false, message: `Invalid turn input: expected an object, got ${describe(input)}` };
-  if (!Array.isArray(input.items)) return { ok: false, message: `Invalid turn input: items must be an array, got ${describe(input.items)}` };
+  if (typeof input !== "object" || input === null)
+    return { ok: false, message: `Invalid turn input: expected an object, got ${describe(input)}` };
+  if (!Array.isArray(input.items))
+    return { ok: false, message: `Invalid turn input: items must be an array, got ${describe(input.items)}` };
   const blobs = input.imageBlobs ?? {};
   const items: NormalizedInputItem[] = [];
   for (const [index, item] of input.items.entries()) {
-    if (typeof item !== "object" || item === null) return { ok: false, message: `Invalid input item ${index}: expected an object, got ${describe(item)}` };
+    if (typeof item !== "object" || item === null)
+      return { ok: false, message: `Invalid input item ${index}: expected an object, got ${describe(item)}` };
     if (item.type === "text") {
-      if (typeof item.text !== "string") return { ok: false, message: `Invalid input item ${index}: text must be a string, got ${describe(item.text)}` };
+      if (typeof item.text !== "string")
+        return { ok: false, message: `Invalid input item ${index}: text must be a string, got ${describe(item.text)}` };
       if (item.text === "") continue;
       const previous = items.at(-1);
       if (previous?.type === "text") items[items.length - 1] = { type: "text", text: previous.text + item.text };
@@ -73,7 +77,9 @@ export async function normalizeTurnInput(input: TurnInput, attachments: Attachme
 export function buildUserMessage(items: readonly NormalizedInputItem[]): Message {
   const id = freshMessageId();
   const parts: MessagePart[] = items.map((item, index) =>
-    item.type === "text" ? { kind: "text", id: partId(id, index), content: item.text } : { kind: "image", id: partId(id, index), attachment: item.attachment },
+    item.type === "text"
+      ? { kind: "text", id: partId(id, index), content: item.text }
+      : { kind: "image", id: partId(id, index), attachment: item.attachment },
   );
   if (parts.length === 0) parts.push({ kind: "text", id: partId(id, 0), content: "" });
   return { id, role: "user", parts };

@@ -24,7 +24,7 @@ describe("sanitizeAssistantText", () => {
 
 describe("containsTracebackOnly", () => {
   it("recognises a Python traceback", () => {
-    const trace = 'Traceback (most recent call last):\n  File "main.py", line 1, in <module>\nNameError: name \'x\' is not defined';
+    const trace = "Traceback (most recent call last):\n  File \"main.py\", line 1, in <module>\nNameError: name 'x' is not defined";
     expect(containsTracebackOnly(trace)).toBe(true);
   });
 
@@ -87,7 +87,7 @@ describe("renderSubmittedValue", () => {
   });
 
   it("renders a string as it is, without JSON quotes", () => {
-    expect(renderSubmittedValue("plain \"answer\"\n")).toBe("plain \"answer\"\n");
+    expect(renderSubmittedValue('plain "answer"\n')).toBe('plain "answer"\n');
   });
 
   it("renders an object as two-space JSON with keys sorted at every depth", () => {

@@ -46,9 +46,7 @@ export function containsTracebackOnly(raw: string): boolean {
     raw.includes("Traceback (most recent call last)") ||
     lines.some((line) => ERROR_LINE_PREFIXES.some((prefix) => line.startsWith(prefix)));
   if (!hasTrace) return false;
-  return !lines.some(
-    (line) => line !== "" && !TRACE_LINE_PREFIXES.some((prefix) => line.startsWith(prefix)) && !line.includes(":"),
-  );
+  return !lines.some((line) => line !== "" && !TRACE_LINE_PREFIXES.some((prefix) => line.startsWith(prefix)) && !line.includes(":"));
 }
 
 /**

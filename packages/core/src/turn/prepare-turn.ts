@@ -47,7 +47,9 @@ export async function prepareTurn(
   if (!normalized.ok) {
     core.lastPromptUsage = undefined;
     const { message } = normalized;
-    await deliver(pipe.session({ type: "error", message, envelope: { kind: "input_validation", code: "invalid_turn_input", userMessage: message } }));
+    await deliver(
+      pipe.session({ type: "error", message, envelope: { kind: "input_validation", code: "invalid_turn_input", userMessage: message } }),
+    );
     await deliver(pipe.sessionOnly({ type: "turn_outcome", outcome: { type: "stopped", stop: { type: "invalid_input" } } }));
     await deliver(pipe.sessionOnly({ type: "done" }));
     return { type: "finished", turn: assembler.finish({ state: core.exportEnvelope(), interrupted: false, treatMissingDoneAsFailure }) };
@@ -91,9 +93,15 @@ export async function prepareTurn(
   }
   const misplaced = collected.rejected[0] ?? collected.toolDirectives[0];
   if (misplaced) {
-    throw new RuntimeError("plugin_prepare_turn", `plugin \`${misplaced.pluginId}\` returned \`${misplaced.directive.type}\`: tool directives are not valid in beforeTurn`);
+    throw new RuntimeError(
+      "plugin_prepare_turn",
+      `plugin \`${misplaced.pluginId}\` returned \`${misplaced.directive.type}\`: tool directives are not valid in beforeTurn`,
+    );
   }
-  const messages = [...prepared.messages, ...collected.messages.map((message) => messageFromPluginMessage(message, { pluginId: "plugin", transient: false }))];
+  const messages = [
+    ...prepared.messages,
+    ...collected.messages.map((message) => messageFromPluginMessage(message, { pluginId: "plugin", transient: false })),
+  ];
   for (const { pluginId, event } of collected.events) await deliver(pipe.sessionOnly({ type: "plugin_event", pluginId, event }));
   for (const directive of collected.sessions) {
     if (directive.type === "create_session") await core.sessions.createSession(directive.request);

@@ -1,11 +1,4 @@
-import type {
-  LlmRequest,
-  LlmResponse,
-  LlmStreamEvent,
-  ModelProvider,
-  ProviderFailure,
-  ProviderRetryPolicy,
-} from "@lash/protocol";
+import type { LlmRequest, LlmResponse, LlmStreamEvent, ModelProvider, ProviderFailure, ProviderRetryPolicy } from "@lash/protocol";
 import { classifyProviderFailure, llmResponseSchema, ProviderCallError } from "@lash/protocol";
 import { streamEventProblem } from "./stream-event-validation.js";
 
@@ -31,7 +24,13 @@ class ConsumerError extends Error {
 }
 
 function invalidOutput(message: string): ProviderCallError {
-  return new ProviderCallError({ kind: "stream", message, retryable: false, terminalReason: "provider_error", code: "invalid_provider_output" });
+  return new ProviderCallError({
+    kind: "stream",
+    message,
+    retryable: false,
+    terminalReason: "provider_error",
+    code: "invalid_provider_output",
+  });
 }
 
 function failureOf(error: unknown): ProviderFailure {
@@ -57,10 +56,12 @@ async function attempt(provider: ModelProvider, request: LlmRequest, signal: Abo
   const consume = (event: LlmStreamEvent): void | Promise<void> => {
     try {
       const pending = onEvent(event);
-      return pending ? pending.catch((error: unknown) => {
-        consumerFailure ??= new ConsumerError(error);
-        throw consumerFailure;
-      }) : undefined;
+      return pending
+        ? pending.catch((error: unknown) => {
+            consumerFailure ??= new ConsumerError(error);
+            throw consumerFailure;
+          })
+        : undefined;
     } catch (error) {
       consumerFailure ??= new ConsumerError(error);
       throw consumerFailure;
@@ -139,7 +140,13 @@ export async function callProvider(
 ): Promise<ProviderCallResult> {
   const policy = settings.retryPolicy;
   const attempts = policy.enabled ? Math.max(1, policy.maxAttempts) : 1;
-  const cancelledFailure: ProviderFailure = { kind: "unknown", message: "cancelled", retryable: false, terminalReason: "cancelled", code: "cancelled" };
+  const cancelledFailure: ProviderFailure = {
+    kind: "unknown",
+    message: "cancelled",
+    retryable: false,
+    terminalReason: "cancelled",
+    code: "cancelled",
+  };
   for (let attemptIndex = 0; ; attemptIndex += 1) {
     if (signal.aborted) return { ok: false, cancelled: true, failure: cancelledFailure };
     const aborted = abortion(signal);

@@ -1,15 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type {
-  AssembledTurn,
-  EventSink,
-  JsonValue,
-  Message,
-  PluginMessage,
-  TurnActivitySink,
-  TurnInput,
-  TurnStop,
-} from "@lash/protocol";
+import type { AssembledTurn, EventSink, JsonValue, Message, PluginMessage, TurnActivitySink, TurnInput, TurnStop } from "@lash/protocol";
 import { LashError, RuntimeError } from "@lash/protocol";
 import type { SessionCore } from "../runtime/session-core.js";
 import { abortableSleep } from "./provider-call.js";
@@ -129,7 +120,13 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
     const problem = variantProblem(selection);
     let surface: TurnSurface | undefined;
     if (problem) {
-      await deliver(pipe.session({ type: "error", message: problem, envelope: { kind: "llm_provider", code: "invalid_model_variant", userMessage: problem } }));
+      await deliver(
+        pipe.session({
+          type: "error",
+          message: problem,
+          envelope: { kind: "llm_provider", code: "invalid_model_variant", userMessage: problem },
+        }),
+      );
       await deliver(pipe.session({ type: "done" }));
     } else {
       try {

@@ -53,17 +53,20 @@ describe("StandardStreamAccumulator", () => {
     accumulator.pushReasoning("I need the weather first.");
     accumulator.pushToolCall(toolCall("call_1", '{"city":"Paris"}'));
     const reconciled = accumulator.applyToResponse(response([toolCall("call_1", '{"city":"Paris"}')]));
-    expect(reconciled.parts).toEqual([
-      { type: "reasoning", text: "I need the weather first." },
-      toolCall("call_1", '{"city":"Paris"}'),
-    ]);
+    expect(reconciled.parts).toEqual([{ type: "reasoning", text: "I need the weather first." }, toolCall("call_1", '{"city":"Paris"}')]);
   });
 
   it("stream_accumulator_does_not_duplicate_complete_final_response: a complete final response is left as it is", () => {
     const accumulator = new StandardStreamAccumulator();
     accumulator.pushReasoning("Thinking it over.");
     accumulator.pushText("Done.");
-    const final = response([{ type: "reasoning", text: "Thinking it over." }, { type: "text", text: "Done." }], "Done.");
+    const final = response(
+      [
+        { type: "reasoning", text: "Thinking it over." },
+        { type: "text", text: "Done." },
+      ],
+      "Done.",
+    );
     const reconciled = accumulator.applyToResponse(final);
     expect(reconciled).toEqual(final);
     expect(reconciled.parts).toHaveLength(2);
@@ -160,7 +163,9 @@ describe("StandardStreamAccumulator reasoning", () => {
     const accumulator = new StandardStreamAccumulator();
     accumulator.pushReasoning("", replay({ encryptedContent: "enc", itemId: "rs_own" }));
     accumulator.pushReasoning("Visible.", replay({ itemId: "rs_other" }));
-    expect(accumulator.parts()).toEqual([{ type: "reasoning", text: "Visible.", replay: replay({ encryptedContent: "enc", itemId: "rs_own" }) }]);
+    expect(accumulator.parts()).toEqual([
+      { type: "reasoning", text: "Visible.", replay: replay({ encryptedContent: "enc", itemId: "rs_own" }) },
+    ]);
   });
 
   it("treats an empty replay as display-only and does not store it", () => {
@@ -302,7 +307,13 @@ describe("StandardStreamAccumulator.applyToResponse", () => {
     accumulator.pushReasoning("thinking", replay({ itemId: "rs_1" }));
     accumulator.pushText("A");
     const result = accumulator.applyToResponse(
-      response([{ type: "reasoning", text: "other words", replay: replay({ itemId: "rs_1" }) }, { type: "text", text: "B" }], "B"),
+      response(
+        [
+          { type: "reasoning", text: "other words", replay: replay({ itemId: "rs_1" }) },
+          { type: "text", text: "B" },
+        ],
+        "B",
+      ),
     );
     expect(result.parts).toEqual([
       { type: "reasoning", text: "thinking", replay: replay({ itemId: "rs_1" }) },

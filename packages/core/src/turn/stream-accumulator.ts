@@ -156,12 +156,7 @@ export class StandardStreamAccumulator {
         last.replay = { ...incoming };
         return;
       }
-      if (
-        incoming?.encryptedContent === undefined &&
-        lastReplay?.encryptedContent !== undefined &&
-        !isBlank(text) &&
-        isBlank(last.text)
-      ) {
+      if (incoming?.encryptedContent === undefined && lastReplay?.encryptedContent !== undefined && !isBlank(text) && isBlank(last.text)) {
         last.text = appendStreamPiece(last.text, text);
         // A new replay object: copies handed out earlier share the old one.
         const filled: ReasoningReplay = { ...lastReplay };
@@ -234,7 +229,10 @@ export class StandardStreamAccumulator {
           }
           break;
         case "text":
-          if (!isBlank(finalPart.text) && !parts.some((candidate) => candidate.type === "text" && candidate.text.includes(finalPart.text))) {
+          if (
+            !isBlank(finalPart.text) &&
+            !parts.some((candidate) => candidate.type === "text" && candidate.text.includes(finalPart.text))
+          ) {
             parts.push(copyPart(finalPart));
           }
           break;

@@ -38,7 +38,11 @@ function stateWith(messages: readonly Message[] = [], executionMode = "standard"
   const nodes: SessionNodeRecord[] = [];
   for (const entry of messages) {
     const parentNodeId = nodes.at(-1)?.nodeId;
-    const node: SessionNodeRecord = { nodeId: entry.id, timestamp: "2026-01-01T00:00:00.000Z", payload: { kind: "message", message: entry } };
+    const node: SessionNodeRecord = {
+      nodeId: entry.id,
+      timestamp: "2026-01-01T00:00:00.000Z",
+      payload: { kind: "message", message: entry },
+    };
     if (parentNodeId !== undefined) node.parentNodeId = parentNodeId;
     nodes.push(node);
   }
@@ -66,19 +70,32 @@ function usage(inputTokens: number, outputTokens: number, cachedInputTokens = 0,
 
 const SUCCESS: ToolCallOutput = { outcome: { status: "success", payload: "ok" } };
 const FAILURE: ToolCallOutput = {
-  outcome: { status: "failure", payload: { class: "internal", code: "boom", message: "tool exploded", source: "tool", retry: { type: "never" } } },
+  outcome: {
+    status: "failure",
+    payload: { class: "internal", code: "boom", message: "tool exploded", source: "tool", retry: { type: "never" } },
+  },
 };
 const CANCELLED: ToolCallOutput = { outcome: { status: "cancelled", payload: { message: "cancelled", source: "runtime" } } };
 
 function toolCallEvent(output: ToolCallOutput, callId?: string): SessionEvent {
-  const event: Extract<SessionEvent, { type: "tool_call" }> = { type: "tool_call", name: "echo_tool", args: { value: "x" }, output, durationMs: 3 };
+  const event: Extract<SessionEvent, { type: "tool_call" }> = {
+    type: "tool_call",
+    name: "echo_tool",
+    args: { value: "x" },
+    output,
+    durationMs: 3,
+  };
   if (callId !== undefined) event.callId = callId;
   return event;
 }
 
 const DONE: SessionEvent = { type: "done" };
 
-function assembler(events: readonly SessionEvent[] = [], activities: readonly TurnActivity[] = [], captureTextDeltas = true): TurnAssembler {
+function assembler(
+  events: readonly SessionEvent[] = [],
+  activities: readonly TurnActivity[] = [],
+  captureTextDeltas = true,
+): TurnAssembler {
   const result = new TurnAssembler({ captureTextDeltas });
   for (const activity of activities) result.pushTurnActivity(activity);
   for (const event of events) result.push(event);
@@ -99,7 +116,10 @@ describe("TurnAssembler", () => {
   });
 
   it("assembler_rewrites_assistant_message_outcome_to_last_semantic_prose_group: the outcome text becomes the last group", () => {
-    const outcome: SessionEvent = { type: "turn_outcome", outcome: { type: "finished", finish: { type: "assistant_message", text: "first\n\nsecond" } } };
+    const outcome: SessionEvent = {
+      type: "turn_outcome",
+      outcome: { type: "finished", finish: { type: "assistant_message", text: "first\n\nsecond" } },
+    };
     const turn = assembler([outcome, DONE], [proseDelta("A", "first"), proseDelta("B", "second")]).finish(finishInput(stateWith()));
     expect(turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "second" } });
     expect(turn.assistantOutput.safeText).toBe("second");
@@ -107,7 +127,9 @@ describe("TurnAssembler", () => {
 
   it("assembler_uses_submitted_value_for_assistant_output_when_semantic_prose_streamed: the value is the answer", () => {
     const finished = { type: "finished", finish: { type: "submitted_value", value: { ok: true } } } as const;
-    const turn = assembler([{ type: "turn_outcome", outcome: finished }, DONE], [proseDelta("A", "ignored prose")]).finish(finishInput(stateWith()));
+    const turn = assembler([{ type: "turn_outcome", outcome: finished }, DONE], [proseDelta("A", "ignored prose")]).finish(
+      finishInput(stateWith()),
+    );
     expect(turn.outcome).toEqual(finished);
     expect(turn.assistantOutput.safeText).toBe('{\n  "ok": true\n}');
     expect(turn.assistantOutput.rawText).toBe('{\n  "ok": true\n}');
@@ -115,7 +137,9 @@ describe("TurnAssembler", () => {
 
   it("assembler_keeps_tool_value_when_semantic_prose_streamed: a tool value outcome is not rewritten", () => {
     const finished = { type: "finished", finish: { type: "tool_value", toolName: "finish", value: "done" } } as const;
-    const turn = assembler([{ type: "turn_outcome", outcome: finished }, DONE], [proseDelta("A", "prose")]).finish(finishInput(stateWith()));
+    const turn = assembler([{ type: "turn_outcome", outcome: finished }, DONE], [proseDelta("A", "prose")]).finish(
+      finishInput(stateWith()),
+    );
     expect(turn.outcome).toEqual(finished);
     expect(turn.assistantOutput.safeText).toBe("prose");
   });
@@ -164,7 +188,9 @@ describe("TurnAssembler", () => {
   });
 
   it("assembler_marks_tool_failure: a failed call plus an error without an outcome is a tool failure", () => {
-    const turn = assembler([toolCallEvent(FAILURE, "call_1"), { type: "error", message: "tool problem" }, DONE]).finish(finishInput(stateWith()));
+    const turn = assembler([toolCallEvent(FAILURE, "call_1"), { type: "error", message: "tool problem" }, DONE]).finish(
+      finishInput(stateWith()),
+    );
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "tool_failure" } });
     expect(turn.toolCalls).toHaveLength(1);
     expect(turn.errors).toEqual([{ kind: "runtime", message: "tool problem" }]);
@@ -184,12 +210,16 @@ describe("TurnAssembler", () => {
 
 describe("TurnAssembler prose blocks", () => {
   it("keeps the earlier prose when the last model call produced none", () => {
-    const turn = assembler([toolCallEvent(SUCCESS, "call_1"), DONE], [proseDelta("A", "Here is the answer.")]).finish(finishInput(stateWith()));
+    const turn = assembler([toolCallEvent(SUCCESS, "call_1"), DONE], [proseDelta("A", "Here is the answer.")]).finish(
+      finishInput(stateWith()),
+    );
     expect(turn.assistantOutput.safeText).toBe("Here is the answer.");
   });
 
   it("restarts a block when an earlier correlation id comes back after another one", () => {
-    const turn = assembler([DONE], [proseDelta("A", "one"), proseDelta("B", "two"), proseDelta("A", "three")]).finish(finishInput(stateWith()));
+    const turn = assembler([DONE], [proseDelta("A", "one"), proseDelta("B", "two"), proseDelta("A", "three")]).finish(
+      finishInput(stateWith()),
+    );
     expect(turn.assistantOutput.safeText).toBe("three");
   });
 
@@ -200,7 +230,10 @@ describe("TurnAssembler prose blocks", () => {
   });
 
   it("sanitises the answer in the rewritten outcome but keeps the raw text", () => {
-    const outcome: SessionEvent = { type: "turn_outcome", outcome: { type: "finished", finish: { type: "assistant_message", text: "ignored" } } };
+    const outcome: SessionEvent = {
+      type: "turn_outcome",
+      outcome: { type: "finished", finish: { type: "assistant_message", text: "ignored" } },
+    };
     const turn = assembler([outcome, DONE], [proseDelta("A", "\n  Line one.  \r\nLine two.\t\r\n")]).finish(finishInput(stateWith()));
     expect(turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "Line one.\nLine two." } });
     expect(turn.assistantOutput.rawText).toBe("\n  Line one.  \r\nLine two.\t\r\n");
@@ -257,7 +290,9 @@ describe("TurnAssembler fallback text", () => {
 
 describe("TurnAssembler outcome rules", () => {
   it("stops with the interruption's own stop, such as a wall-time budget", () => {
-    const turn = assembler([DONE]).finish(finishInput(stateWith(), { interrupted: true, interruptionStop: { type: "budget_exhausted", budget: "wall_time" } }));
+    const turn = assembler([DONE]).finish(
+      finishInput(stateWith(), { interrupted: true, interruptionStop: { type: "budget_exhausted", budget: "wall_time" } }),
+    );
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "budget_exhausted", budget: "wall_time" } });
   });
 
@@ -270,13 +305,19 @@ describe("TurnAssembler outcome rules", () => {
     const providerError: SessionEvent = { type: "turn_outcome", outcome: { type: "stopped", stop: { type: "provider_error" } } };
     const turn = assembler([error, providerError, DONE]).finish(finishInput(stateWith(), { interrupted: true }));
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "cancelled" } });
-    expect(turn.errors).toEqual([{ kind: "llm_provider", code: "cancelled", terminalReason: "cancelled", message: "LLM error: cancelled" }]);
+    expect(turn.errors).toEqual([
+      { kind: "llm_provider", code: "cancelled", terminalReason: "cancelled", message: "LLM error: cancelled" },
+    ]);
   });
 
   it("keeps handoff and stopped outcomes from the event stream", () => {
-    const handoff = assembler([{ type: "turn_outcome", outcome: { type: "handoff", sessionId: "successor" } }, DONE]).finish(finishInput(stateWith()));
+    const handoff = assembler([{ type: "turn_outcome", outcome: { type: "handoff", sessionId: "successor" } }, DONE]).finish(
+      finishInput(stateWith()),
+    );
     expect(handoff.outcome).toEqual({ type: "handoff", sessionId: "successor" });
-    const incomplete = assembler([{ type: "turn_outcome", outcome: { type: "stopped", stop: { type: "incomplete" } } }, DONE]).finish(finishInput(stateWith()));
+    const incomplete = assembler([{ type: "turn_outcome", outcome: { type: "stopped", stop: { type: "incomplete" } } }, DONE]).finish(
+      finishInput(stateWith()),
+    );
     expect(incomplete.outcome).toEqual({ type: "stopped", stop: { type: "incomplete" } });
   });
 
@@ -325,13 +366,29 @@ describe("TurnAssembler issues", () => {
     const issue = issueFromErrorEvent({
       type: "error",
       message: "LLM error: overloaded",
-      envelope: { kind: "llm_provider", code: "http_529", terminalReason: "provider_error", userMessage: "LLM error: overloaded", raw: "{}" },
+      envelope: {
+        kind: "llm_provider",
+        code: "http_529",
+        terminalReason: "provider_error",
+        userMessage: "LLM error: overloaded",
+        raw: "{}",
+      },
     });
-    expect(issue).toEqual({ kind: "llm_provider", code: "http_529", terminalReason: "provider_error", message: "LLM error: overloaded", raw: "{}" });
+    expect(issue).toEqual({
+      kind: "llm_provider",
+      code: "http_529",
+      terminalReason: "provider_error",
+      message: "LLM error: overloaded",
+      raw: "{}",
+    });
   });
 
   it("adds a forced issue once when an error event already recorded it", () => {
-    const error: SessionEvent = { type: "error", message: "blocked by policy", envelope: { kind: "plugin", code: "blocked", userMessage: "blocked by policy" } };
+    const error: SessionEvent = {
+      type: "error",
+      message: "blocked by policy",
+      envelope: { kind: "plugin", code: "blocked", userMessage: "blocked by policy" },
+    };
     const abort: SessionEvent = { type: "turn_outcome", outcome: { type: "stopped", stop: { type: "plugin_abort" } } };
     const turn = assembler([error, abort, DONE]).finish(
       finishInput(stateWith(), { forcedIssue: { kind: "plugin", code: "blocked", message: "blocked by policy" } }),
@@ -351,9 +408,10 @@ describe("TurnAssembler issues", () => {
   });
 
   it("renders a null submitted value as an empty answer", () => {
-    const turn = assembler([{ type: "turn_outcome", outcome: { type: "finished", finish: { type: "submitted_value", value: null } } }, DONE]).finish(
-      finishInput(stateWith()),
-    );
+    const turn = assembler([
+      { type: "turn_outcome", outcome: { type: "finished", finish: { type: "submitted_value", value: null } } },
+      DONE,
+    ]).finish(finishInput(stateWith()));
     expect(turn.assistantOutput).toEqual({ safeText: "", rawText: "", state: "empty_output" });
   });
 });
@@ -399,7 +457,15 @@ describe("TurnAssembler usage, tool calls and execution", () => {
   });
 
   it("counts every turn of a child that ran twice during the parent turn", () => {
-    const firstTurn: SessionEvent = { type: "child_token_usage", sessionId: "child", source: "subagent", model: "m", modeIteration: 0, usage: usage(7, 2), cumulative: usage(7, 2) };
+    const firstTurn: SessionEvent = {
+      type: "child_token_usage",
+      sessionId: "child",
+      source: "subagent",
+      model: "m",
+      modeIteration: 0,
+      usage: usage(7, 2),
+      cumulative: usage(7, 2),
+    };
     const secondTurn: SessionEvent = { ...firstTurn, usage: usage(5, 1), cumulative: usage(5, 1) };
     const turn = assembler([firstTurn, secondTurn, DONE]).finish(finishInput(stateWith()));
     expect(turn.childrenUsage).toEqual([{ source: "subagent", model: "m", usage: usage(12, 3) }]);

@@ -62,9 +62,7 @@ function hasTurnLimitMessage(messages: readonly Message[]): boolean {
   return messages
     .slice(-TURN_LIMIT_WINDOW)
     .some(
-      (message) =>
-        message.role === "system" &&
-        message.parts.some((part) => "content" in part && part.content.includes(TURN_LIMIT_MARKER)),
+      (message) => message.role === "system" && message.parts.some((part) => "content" in part && part.content.includes(TURN_LIMIT_MARKER)),
     );
 }
 

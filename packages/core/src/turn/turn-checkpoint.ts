@@ -36,13 +36,29 @@ export async function runCheckpoint(
   if (!plugins.isEmpty) {
     let collected;
     try {
-      collected = await plugins.atCheckpoint({ sessionId: environment.sessionId, kind, modeIteration, messages, sessions: environment.sessions });
+      collected = await plugins.atCheckpoint({
+        sessionId: environment.sessionId,
+        kind,
+        modeIteration,
+        messages,
+        sessions: environment.sessions,
+      });
     } catch (error) {
-      return { ok: false, code: "plugin_checkpoint", message: `checkpoint hook failed: ${error instanceof Error ? error.message : String(error)}`, abort: false };
+      return {
+        ok: false,
+        code: "plugin_checkpoint",
+        message: `checkpoint hook failed: ${error instanceof Error ? error.message : String(error)}`,
+        abort: false,
+      };
     }
     if (collected.rejected.length > 0 || collected.toolDirectives.length > 0) {
       const { pluginId, directive } = collected.rejected[0] ?? collected.toolDirectives[0]!;
-      return { ok: false, code: "plugin_checkpoint", message: `plugin \`${pluginId}\` returned \`${directive.type}\`, which is not valid at a checkpoint`, abort: false };
+      return {
+        ok: false,
+        code: "plugin_checkpoint",
+        message: `plugin \`${pluginId}\` returned \`${directive.type}\`, which is not valid at a checkpoint`,
+        abort: false,
+      };
     }
     if (inputs.length > 0) await deliver(pipe.session({ type: "injected_turn_input_accepted", inputs, checkpoint: kind }));
     for (const { pluginId, event } of collected.events) await deliver(pipe.sessionOnly({ type: "plugin_event", pluginId, event }));

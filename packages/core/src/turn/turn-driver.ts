@@ -1,10 +1,4 @@
-import type {
-  JsonValue,
-  Message,
-  TerminationPolicy,
-  ToolCallRecord,
-  TurnOutcome,
-} from "@lash/protocol";
+import type { JsonValue, Message, TerminationPolicy, ToolCallRecord, TurnOutcome } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import type { EffectInvocation, EffectKind, RuntimeEffectHost } from "../runtime/effect-host.js";
 import { runToolBatch, type ToolBatchEnvironment } from "../tools/tool-batch.js";
@@ -32,7 +26,11 @@ export interface TurnDriverEnvironment {
   /** A resume-safe boundary (or the end): apply the messages to the graph, commit when possible. */
   readonly onBoundary: (messages: readonly Message[], modeEvents: readonly JsonValue[], final: boolean) => Promise<void>;
   readonly onToolRecords: (records: readonly ToolCallRecord[]) => void;
-  readonly checkpoint: (effect: Extract<TurnEffect, { type: "checkpoint" }>, modeIteration: number, messages: readonly Message[]) => Promise<CheckpointResult>;
+  readonly checkpoint: (
+    effect: Extract<TurnEffect, { type: "checkpoint" }>,
+    modeIteration: number,
+    messages: readonly Message[],
+  ) => Promise<CheckpointResult>;
   readonly syncSurface: (updateMachineConfig: boolean) => Promise<SurfaceSyncResult>;
   /** The turn's tracer, when a trace sink is configured. */
   readonly tracer?: TurnTracer | undefined;
@@ -108,9 +106,12 @@ async function handleLlmCall(effect: Extract<TurnEffect, { type: "llm_call" }>, 
   const modeIteration = machine.modeIteration;
   const trace = environment.tracer?.llmCall(modeIteration, effect.request);
   const llm = trace ? { ...environment.llm, onStreamEvent: trace.onStreamEvent } : environment.llm;
-  const result = await environment.effectHost.run(invocation(environment, "llm_call", effect.id), () => performLlmCall(effect, modeIteration, llm));
+  const result = await environment.effectHost.run(invocation(environment, "llm_call", effect.id), () =>
+    performLlmCall(effect, modeIteration, llm),
+  );
   trace?.finished(result);
-  if (result.ok && !result.textStreamed) await deliver(emitResponseParts(result.response, environment.pipe, { reasoningStreamed: result.reasoningStreamed === true }));
+  if (result.ok && !result.textStreamed)
+    await deliver(emitResponseParts(result.response, environment.pipe, { reasoningStreamed: result.reasoningStreamed === true }));
   machine.handleLlmComplete(effect.id, result);
 }
 
@@ -125,7 +126,12 @@ async function handleExec(effect: Extract<TurnEffect, { type: "exec_code" }>, en
     try {
       return await mode.executeCode(effect.code, { signal: environment.signal });
     } catch (error) {
-      return { output: "", error: error instanceof Error ? error.message : String(error), toolCalls: [], durationMs: Math.round(environment.now() - started) };
+      return {
+        output: "",
+        error: error instanceof Error ? error.message : String(error),
+        toolCalls: [],
+        durationMs: Math.round(environment.now() - started),
+      };
     }
   });
   environment.onToolRecords(result.toolCalls);
@@ -171,7 +177,11 @@ export async function driveTurn(environment: TurnDriverEnvironment): Promise<Tur
         // Wall time and stop conditions are nondeterministic: a durable host journals the answer.
         const result = await environment.effectHost.run(invocation(environment, "limit_check", effect.id), () => limitStop(environment));
         if (result.failure !== undefined) {
-          machine.failWith({ type: "error", message: result.failure, envelope: { kind: "runtime", code: "stop_condition_failed", userMessage: result.failure } });
+          machine.failWith({
+            type: "error",
+            message: result.failure,
+            envelope: { kind: "runtime", code: "stop_condition_failed", userMessage: result.failure },
+          });
         } else {
           machine.handleLimitCheck(effect.id, result.stop);
         }
@@ -201,7 +211,9 @@ export async function driveTurn(environment: TurnDriverEnvironment): Promise<Tur
         await handleExec(effect, environment);
         break;
       case "sync_execution_surface": {
-        const result = await environment.effectHost.run(invocation(environment, "sync_execution_surface", effect.id), () => environment.syncSurface(effect.updateMachineConfig));
+        const result = await environment.effectHost.run(invocation(environment, "sync_execution_surface", effect.id), () =>
+          environment.syncSurface(effect.updateMachineConfig),
+        );
         machine.handleSurfaceSynced(effect.id, result);
         break;
       }

@@ -49,7 +49,10 @@ describe("TurnMachine: terminal reasons", () => {
 
   it("context_overflow stops as a provider error", () => {
     const machine = newMachine();
-    const effects = answerFirstCall(machine, response({ terminalReason: "context_overflow", terminalDiagnostic: "context window exceeded" }));
+    const effects = answerFirstCall(
+      machine,
+      response({ terminalReason: "context_overflow", terminalDiagnostic: "context window exceeded" }),
+    );
     expect(outcomeOf(effects)).toEqual({ type: "stopped", stop: { type: "provider_error" } });
     expect(eventsOf(effects, "error")[0]?.envelope).toMatchObject({ kind: "llm_provider", terminalReason: "context_overflow" });
     expect(find(effects, "done")).toBeDefined();
@@ -78,7 +81,12 @@ describe("TurnMachine: terminal reasons", () => {
     const effects = drain(machine);
     const [error] = eventsOf(effects, "error");
     expect(error?.message).toBe("LLM error: provider unavailable");
-    expect(error?.envelope).toMatchObject({ kind: "llm_provider", code: "http_500", terminalReason: "provider_error", userMessage: "LLM error: provider unavailable" });
+    expect(error?.envelope).toMatchObject({
+      kind: "llm_provider",
+      code: "http_500",
+      terminalReason: "provider_error",
+      userMessage: "LLM error: provider unavailable",
+    });
     expect(error?.envelope?.raw).toBe(`${"a".repeat(2000)}\n\n... (2000 chars omitted) ...\n\n${"b".repeat(2000)}`);
     expect(eventsOf(effects, "token_usage")[0]?.cumulative).toEqual(usage(4, 1));
     expect(outcomeOf(effects)).toEqual({ type: "stopped", stop: { type: "provider_error" } });
@@ -123,7 +131,11 @@ describe("TurnMachine: checkpoints", () => {
     expect(outcomeOf(effects)).toBeUndefined();
     // The next call sees the previous answer and then the injected message.
     const request = find(effects, "llm_call").request;
-    expect(request.messages.slice(1).map((entry) => [entry.role, entry.blocks.map((block) => (block.type === "text" ? block.text : block.type)).join("")])).toEqual([
+    expect(
+      request.messages
+        .slice(1)
+        .map((entry) => [entry.role, entry.blocks.map((block) => (block.type === "text" ? block.text : block.type)).join("")]),
+    ).toEqual([
       ["user", "hello"],
       ["assistant", "Hello"],
       ["user", "one more thing"],
@@ -134,7 +146,10 @@ describe("TurnMachine: checkpoints", () => {
   it("transient checkpoint messages are sent to the model too", () => {
     const machine = newMachine();
     const checkpoint = find(answerFirstCall(machine, textResponse("Hello")), "checkpoint");
-    const transient: Message = { ...userMessage("typed meanwhile", "typed"), origin: { type: "plugin", pluginId: "plugin", transient: true } };
+    const transient: Message = {
+      ...userMessage("typed meanwhile", "typed"),
+      origin: { type: "plugin", pluginId: "plugin", transient: true },
+    };
     machine.handleCheckpoint(checkpoint.id, { ok: true, committed: [], transient: [transient] });
     const request = find(drain(machine), "llm_call").request;
     expect(request.messages.at(-1)).toEqual({ role: "user", blocks: [{ type: "text", text: "typed meanwhile" }] });
@@ -153,14 +168,24 @@ describe("TurnMachine: checkpoints", () => {
 
   it("a failed checkpoint ends the turn: an abort as plugin_abort, another failure as runtime_error", () => {
     const aborted = newMachine();
-    aborted.handleCheckpoint(find(answerFirstCall(aborted, textResponse("Hello")), "checkpoint").id, { ok: false, code: "blocked", message: "blocked by policy", abort: true });
+    aborted.handleCheckpoint(find(answerFirstCall(aborted, textResponse("Hello")), "checkpoint").id, {
+      ok: false,
+      code: "blocked",
+      message: "blocked by policy",
+      abort: true,
+    });
     const abortEffects = drain(aborted);
     expect(outcomeOf(abortEffects)).toEqual({ type: "stopped", stop: { type: "plugin_abort" } });
     expect(eventsOf(abortEffects, "error")).toHaveLength(1);
     expect(eventsOf(abortEffects, "error")[0]?.envelope).toMatchObject({ kind: "plugin", code: "blocked" });
 
     const failed = newMachine();
-    failed.handleCheckpoint(find(answerFirstCall(failed, textResponse("Hello")), "checkpoint").id, { ok: false, code: "plugin_checkpoint", message: "hook failed", abort: false });
+    failed.handleCheckpoint(find(answerFirstCall(failed, textResponse("Hello")), "checkpoint").id, {
+      ok: false,
+      code: "plugin_checkpoint",
+      message: "hook failed",
+      abort: false,
+    });
     expect(outcomeOf(drain(failed))).toEqual({ type: "stopped", stop: { type: "runtime_error" } });
   });
 
@@ -212,7 +237,10 @@ describe("TurnMachine: execution surface sync", () => {
     const sync = find(effects, "sync_execution_surface");
     expect(sync.updateMachineConfig).toBe(false);
     machine.handleSurfaceSynced(sync.id, { ok: true });
-    expect(find(drain(machine), "llm_call").request.messages[0]).toEqual({ role: "system", blocks: [{ type: "text", text: "You are a test." }] });
+    expect(find(drain(machine), "llm_call").request.messages[0]).toEqual({
+      role: "system",
+      blocks: [{ type: "text", text: "You are a test." }],
+    });
   });
 
   it("a sync at a new iteration can refresh the prompt and the tools", () => {
@@ -248,7 +276,10 @@ describe("TurnMachine: execution surface sync", () => {
 describe("TurnMachine: limits", () => {
   function runToolRound(machine: TurnMachine, effects: readonly TurnEffect[]): TurnEffect[] {
     const batch = find(effects, "tool_calls");
-    machine.handleToolResults(batch.id, batch.calls.map((call) => completed(call, SUCCESS("ok"), "ok")));
+    machine.handleToolResults(
+      batch.id,
+      batch.calls.map((call) => completed(call, SUCCESS("ok"), "ok")),
+    );
     return drain(machine);
   }
 
@@ -261,7 +292,9 @@ describe("TurnMachine: limits", () => {
     expect(outcomeOf(effects)).toEqual({ type: "stopped", stop: { type: "max_turns" } });
     const last = find(effects, "done").messages.at(-1);
     expect(last?.role).toBe("system");
-    expect(last?.parts).toEqual([{ kind: "error", id: `${last?.id}.p0`, content: "Turn limit reached (1) before a final assistant response." }]);
+    expect(last?.parts).toEqual([
+      { kind: "error", id: `${last?.id}.p0`, content: "Turn limit reached (1) before a final assistant response." },
+    ]);
   });
 
   it("maxModelCalls 2 allows exactly two model calls", () => {
@@ -288,7 +321,10 @@ describe("TurnMachine: limits", () => {
 
   it("maxTotalTokens stops before the next model call once the turn's usage reached it", () => {
     const machine = newMachine({ config: { maxTotalTokens: 100 } });
-    const effects = runToolRound(machine, answerFirstCall(machine, toolResponse([{ callId: "c1", toolName: "echo_tool" }], { usage: usage(80, 20) })));
+    const effects = runToolRound(
+      machine,
+      answerFirstCall(machine, toolResponse([{ callId: "c1", toolName: "echo_tool" }], { usage: usage(80, 20) })),
+    );
     machine.handleCheckpoint(find(effects, "checkpoint").id, emptyCheckpoint());
     const after = drain(machine);
     expect(all(after, "llm_call")).toEqual([]);
@@ -297,7 +333,10 @@ describe("TurnMachine: limits", () => {
 
   it("maxTotalTokens counts input, output and reasoning but not cached tokens", () => {
     const machine = newMachine({ config: { maxTotalTokens: 100 } });
-    const effects = runToolRound(machine, answerFirstCall(machine, toolResponse([{ callId: "c1", toolName: "echo_tool" }], { usage: usage(50, 10, 5000, 39) })));
+    const effects = runToolRound(
+      machine,
+      answerFirstCall(machine, toolResponse([{ callId: "c1", toolName: "echo_tool" }], { usage: usage(50, 10, 5000, 39) })),
+    );
     machine.handleCheckpoint(find(effects, "checkpoint").id, emptyCheckpoint());
     expect(find(drain(machine), "llm_call")).toBeDefined();
   });

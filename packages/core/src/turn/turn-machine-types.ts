@@ -22,7 +22,12 @@ export type TurnEffect =
   | { readonly type: "sync_execution_surface"; readonly id: number; readonly updateMachineConfig: boolean }
   | { readonly type: "llm_call"; readonly id: number; readonly request: LlmRequest; readonly attachmentRefs: readonly AttachmentRef[] }
   /** `nestedCallBudget`: how many calls container tools may run inside this batch (undefined = no limit). */
-  | { readonly type: "tool_calls"; readonly id: number; readonly calls: readonly PendingToolCall[]; readonly nestedCallBudget: number | undefined }
+  | {
+      readonly type: "tool_calls";
+      readonly id: number;
+      readonly calls: readonly PendingToolCall[];
+      readonly nestedCallBudget: number | undefined;
+    }
   /** Tool calls to record in the session (executed and skipped ones, in call order). */
   | { readonly type: "tool_records"; readonly records: readonly ToolCallRecord[] }
   /** Before a model call: the driver evaluates the limits the machine cannot see (wall time, stop conditions). */
@@ -30,9 +35,19 @@ export type TurnEffect =
   | { readonly type: "exec_code"; readonly id: number; readonly code: string }
   | { readonly type: "checkpoint"; readonly id: number; readonly kind: CheckpointKind }
   /** A resume-safe boundary: the messages so far may be committed. */
-  | { readonly type: "progress"; readonly messages: readonly Message[]; readonly modeEvents: readonly JsonValue[]; readonly modeIteration: number }
+  | {
+      readonly type: "progress";
+      readonly messages: readonly Message[];
+      readonly modeEvents: readonly JsonValue[];
+      readonly modeIteration: number;
+    }
   /** The turn's work is over; `messages` is the final conversation. */
-  | { readonly type: "done"; readonly messages: readonly Message[]; readonly modeEvents: readonly JsonValue[]; readonly modeIteration: number };
+  | {
+      readonly type: "done";
+      readonly messages: readonly Message[];
+      readonly modeEvents: readonly JsonValue[];
+      readonly modeIteration: number;
+    };
 
 export type TurnEffectType = TurnEffect["type"];
 

@@ -123,7 +123,13 @@ describe("TurnMachine: effects and progress", () => {
     expect(call.attachmentRefs).toEqual([attachment]);
     expect(call.request.attachments).toEqual([]);
     expect(call.request.messages).toEqual([
-      { role: "user", blocks: [{ type: "image", attachmentIndex: 0 }, { type: "text", text: "explain this" }] },
+      {
+        role: "user",
+        blocks: [
+          { type: "image", attachmentIndex: 0 },
+          { type: "text", text: "explain this" },
+        ],
+      },
     ]);
   });
 
@@ -181,13 +187,17 @@ describe("TurnMachine: effects and progress", () => {
   it("emits token usage for every response, cumulated over the turn (even zero usage)", () => {
     const machine = newMachine();
     let effects = answerFirstCall(machine, toolResponse([{ callId: "c1", toolName: "echo_tool" }], { usage: usage(10, 2, 1) }));
-    expect(eventsOf(effects, "token_usage")).toEqual([{ type: "token_usage", modeIteration: 0, usage: usage(10, 2, 1), cumulative: usage(10, 2, 1) }]);
+    expect(eventsOf(effects, "token_usage")).toEqual([
+      { type: "token_usage", modeIteration: 0, usage: usage(10, 2, 1), cumulative: usage(10, 2, 1) },
+    ]);
     const batch = find(effects, "tool_calls");
     machine.handleToolResults(batch.id, [completed(batch.calls[0]!, SUCCESS("ok"), "ok")]);
     machine.handleCheckpoint(find(drain(machine), "checkpoint").id, emptyCheckpoint());
     machine.handleLlmComplete(find(drain(machine), "llm_call").id, ok(textResponse("done", { usage: usage(5, 1, 0, 3) })));
     effects = drain(machine);
-    expect(eventsOf(effects, "token_usage")).toEqual([{ type: "token_usage", modeIteration: 1, usage: usage(5, 1, 0, 3), cumulative: usage(15, 3, 1, 3) }]);
+    expect(eventsOf(effects, "token_usage")).toEqual([
+      { type: "token_usage", modeIteration: 1, usage: usage(5, 1, 0, 3), cumulative: usage(15, 3, 1, 3) },
+    ]);
     expect(machine.cumulativeUsage).toEqual(usage(15, 3, 1, 3));
 
     const zero = newMachine();
@@ -252,7 +262,12 @@ describe("TurnMachine: snapshot and restore", () => {
       machine,
       toolResponse([
         { callId: "call-read", toolName: "read_file", args: { path: "a.txt" } },
-        { callId: "call-search", toolName: "search", args: { q: "needle" }, replay: { itemId: "provider-item-2", opaque: "opaque-provider-state" } },
+        {
+          callId: "call-search",
+          toolName: "search",
+          args: { q: "needle" },
+          replay: { itemId: "provider-item-2", opaque: "opaque-provider-state" },
+        },
       ]),
     );
     const batch = find(effects, "tool_calls");
@@ -287,10 +302,19 @@ describe("TurnMachine: snapshot and restore", () => {
       completed(read!, SUCCESS("contents"), "read_file result"),
       completed(
         search!,
-        { outcome: { status: "failure", payload: { class: "external", code: "search_failed", message: "index unavailable", source: "tool", retry: { type: "never" } } } },
+        {
+          outcome: {
+            status: "failure",
+            payload: { class: "external", code: "search_failed", message: "index unavailable", source: "tool", retry: { type: "never" } },
+          },
+        },
         "[Tool execution failed]\nindex unavailable",
       ),
-      completed(slow!, { outcome: { status: "cancelled", payload: { message: "cancelled by parent", source: "runtime" } } }, "[Tool execution cancelled]\ncancelled by parent"),
+      completed(
+        slow!,
+        { outcome: { status: "cancelled", payload: { message: "cancelled by parent", source: "runtime" } } },
+        "[Tool execution cancelled]\ncancelled by parent",
+      ),
     ]);
 
     const restored = restore(throughJson(machine.snapshot()));
@@ -315,7 +339,11 @@ describe("TurnMachine: snapshot and restore", () => {
     restored.handleCheckpoint(checkpoint.id, emptyCheckpoint());
     const next = find(drain(restored), "llm_call");
     const resultBlocks = next.request.messages.flatMap((entry) => entry.blocks).filter((block) => block.type === "tool_result");
-    expect(resultBlocks.map((block) => (block.type === "tool_result" ? block.callId : ""))).toEqual(["call-read", "call-search", "call-slow"]);
+    expect(resultBlocks.map((block) => (block.type === "tool_result" ? block.callId : ""))).toEqual([
+      "call-read",
+      "call-search",
+      "call-slow",
+    ]);
     const callBlocks = next.request.messages.flatMap((entry) => entry.blocks).filter((block) => block.type === "tool_call");
     expect(callBlocks).toHaveLength(3);
   });
@@ -348,7 +376,13 @@ describe("TurnMachine: snapshot and restore", () => {
   it("snapshot() output round-trips through JSON", () => {
     const machine = newMachine({ driver: recordingDriver() });
     const batch = find(
-      answerFirstCall(machine, toolResponse([{ callId: "c1", toolName: "echo_tool", args: { value: "x" }, replay: { itemId: "item-1", opaque: { nested: [1, null] } } }], { usage: usage(3, 4) })),
+      answerFirstCall(
+        machine,
+        toolResponse(
+          [{ callId: "c1", toolName: "echo_tool", args: { value: "x" }, replay: { itemId: "item-1", opaque: { nested: [1, null] } } }],
+          { usage: usage(3, 4) },
+        ),
+      ),
       "tool_calls",
     );
     machine.handleToolResults(batch.id, [completed(batch.calls[0]!, SUCCESS({ payload: "raw:x" }), '{"payload":"raw:x"}')]);

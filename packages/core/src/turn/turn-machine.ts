@@ -1,13 +1,4 @@
-import type {
-  CheckpointKind,
-  JsonValue,
-  LlmToolSpec,
-  Message,
-  SessionEvent,
-  TokenUsage,
-  TurnOutcome,
-  TurnStop,
-} from "@lash/protocol";
+import type { CheckpointKind, JsonValue, LlmToolSpec, Message, SessionEvent, TokenUsage, TurnOutcome, TurnStop } from "@lash/protocol";
 import { addTokenUsage, emptyTokenUsage, totalTokens } from "@lash/protocol";
 import type {
   CheckpointOnEmpty,
@@ -108,12 +99,14 @@ export class TurnMachine {
   constructor(
     config: TurnMachineConfig,
     driver: ProtocolDriver,
-    initial: {
-      readonly messages: readonly Message[];
-      readonly systemPrompt: string;
-      readonly toolSpecs: readonly LlmToolSpec[];
-      readonly modeRunOffset?: number;
-    } | { readonly snapshot: TurnMachineSnapshot },
+    initial:
+      | {
+          readonly messages: readonly Message[];
+          readonly systemPrompt: string;
+          readonly toolSpecs: readonly LlmToolSpec[];
+          readonly modeRunOffset?: number;
+        }
+      | { readonly snapshot: TurnMachineSnapshot },
   ) {
     this.#config = config;
     this.#driver = driver;
@@ -243,7 +236,11 @@ export class TurnMachine {
       this.#failTurn({
         type: "error",
         message: `Failed to refresh execution surface: ${result.message}`,
-        envelope: { kind: "execution_surface", code: "reconfigure_failed", userMessage: `Failed to refresh execution surface: ${result.message}` },
+        envelope: {
+          kind: "execution_surface",
+          code: "reconfigure_failed",
+          userMessage: `Failed to refresh execution surface: ${result.message}`,
+        },
       });
       return;
     }
@@ -315,7 +312,11 @@ export class TurnMachine {
     if (!this.#accept(id, "exec_code")) return;
     const handler = this.#driver.handleExecResult;
     if (!handler) {
-      this.#failTurn({ type: "error", message: "execution mode does not handle code results", envelope: { kind: "runtime", code: "exec_unsupported", userMessage: "execution mode does not handle code results" } });
+      this.#failTurn({
+        type: "error",
+        message: "execution mode does not handle code results",
+        envelope: { kind: "runtime", code: "exec_unsupported", userMessage: "execution mode does not handle code results" },
+      });
       return;
     }
     this.#apply(handler.call(this.#driver, result, this.#context()));
@@ -451,7 +452,11 @@ export class TurnMachine {
     }
     if (!waitAction) {
       // A driver that neither waits nor finishes would stall the turn: end it as a runtime error.
-      this.#failTurn({ type: "error", message: "execution mode returned no next step", envelope: { kind: "runtime", code: "driver_stalled", userMessage: "execution mode returned no next step" } });
+      this.#failTurn({
+        type: "error",
+        message: "execution mode returned no next step",
+        envelope: { kind: "runtime", code: "driver_stalled", userMessage: "execution mode returned no next step" },
+      });
       return;
     }
     switch (waitAction.type) {
@@ -539,12 +544,19 @@ export class TurnMachine {
     this.#toolCallsExecuted += results.length + nested.run;
     const skipped = this.#skippedToolCalls;
     this.#skippedToolCalls = [];
-    const all = skipped.length === 0 ? results : [...results, ...skipped.map(({ call }) => skippedToolCall(call, this.#config.maxToolCalls ?? 0))];
+    const all =
+      skipped.length === 0 ? results : [...results, ...skipped.map(({ call }) => skippedToolCall(call, this.#config.maxToolCalls ?? 0))];
     // Every call the model asked for is recorded, skipped ones included, so the session's records
     // match the tool results the model sees.
     if (all.length > 0) this.#queue.push({ type: "tool_records", records: all.map(({ record }) => record) });
     for (const { record } of all) {
-      const event: SessionEvent = { type: "tool_call", name: record.tool, args: record.args, output: record.output, durationMs: record.durationMs };
+      const event: SessionEvent = {
+        type: "tool_call",
+        name: record.tool,
+        args: record.args,
+        output: record.output,
+        durationMs: record.durationMs,
+      };
       if (record.callId !== undefined) event.callId = record.callId;
       this.#emit(event);
     }

@@ -1,11 +1,4 @@
-import type {
-  LlmToolSpec,
-  ModelProvider,
-  PromptContribution,
-  TerminationPolicy,
-  ToolProvider,
-  TurnInput,
-} from "@lash/protocol";
+import type { LlmToolSpec, ModelProvider, PromptContribution, TerminationPolicy, ToolProvider, TurnInput } from "@lash/protocol";
 import { DEFAULT_PROVIDER_RETRY_POLICY, RuntimeError, terminationPolicySchema } from "@lash/protocol";
 import type { ExecutionMode, ModePreamble } from "../modes/execution-mode.js";
 import { buildSystemPrompt, emptyPromptLayer } from "../prompt/prompt-builder.js";
@@ -68,7 +61,10 @@ export function turnTermination(core: SessionCore, input: Partial<TurnInput>): T
   const parsed = terminationPolicySchema.safeParse(limits);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new RuntimeError("invalid_argument", `invalid turn termination policy at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
+    throw new RuntimeError(
+      "invalid_argument",
+      `invalid turn termination policy at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`,
+    );
   }
   return stopWhen === undefined ? parsed.data : { ...parsed.data, stopWhen };
 }
@@ -99,7 +95,11 @@ export async function buildTurnSurface(
   core: SessionCore,
   mode: ExecutionMode,
   input: TurnInput,
-  prepared: { readonly promptContributions: readonly PromptContribution[]; readonly toolProviders: readonly ToolProvider[]; readonly includeBaseTools: boolean },
+  prepared: {
+    readonly promptContributions: readonly PromptContribution[];
+    readonly toolProviders: readonly ToolProvider[];
+    readonly includeBaseTools: boolean;
+  },
 ): Promise<TurnSurface> {
   const { environment } = core;
   const providers = prepared.includeBaseTools ? [...environment.toolProviders, ...prepared.toolProviders] : [...prepared.toolProviders];

@@ -158,13 +158,21 @@ export interface BackgroundTaskHost {
    * while `attempt.maxAttempts` allows. Same id rule as `register`. A host that cannot run in-process
    * work throws `BackgroundTaskUnsupportedError`.
    */
-  spawnManaged(scope: BackgroundTaskScope, registration: BackgroundTaskRegistration, work: BackgroundTaskWork): Promise<BackgroundTaskRecord>;
+  spawnManaged(
+    scope: BackgroundTaskScope,
+    registration: BackgroundTaskRegistration,
+    work: BackgroundTaskWork,
+  ): Promise<BackgroundTaskRecord>;
   /**
    * Registers a task whose work runs in this process but is driven by its owner (for example a
    * subagent's child turn): it starts `running`; the owner reports with `markLiveState` and
    * `markTerminal`; `cancel`, if given, is called at most once when the task is cancelled.
    */
-  registerExternal(scope: BackgroundTaskScope, registration: BackgroundTaskRegistration, cancel?: LocalBackgroundTaskCancel): Promise<BackgroundTaskRecord>;
+  registerExternal(
+    scope: BackgroundTaskScope,
+    registration: BackgroundTaskRegistration,
+    cancel?: LocalBackgroundTaskCancel,
+  ): Promise<BackgroundTaskRecord>;
   /** Forgets a task of `scope` without an event (unknown ids are ignored). */
   unregisterExternal(scope: BackgroundTaskScope, taskId: BackgroundTaskId): Promise<void>;
   /**
@@ -181,7 +189,11 @@ export interface BackgroundTaskHost {
    * Moves a live task of `scope` between `running` and `waiting` (a `state_changed` event when it
    * changed); ignored for ended tasks and tasks in `cancel_requested`. Returns the record, or `undefined`.
    */
-  markLiveState(scope: BackgroundTaskScope, taskId: BackgroundTaskId, state: BackgroundTaskLiveState): Promise<BackgroundTaskRecord | undefined>;
+  markLiveState(
+    scope: BackgroundTaskScope,
+    taskId: BackgroundTaskId,
+    state: BackgroundTaskLiveState,
+  ): Promise<BackgroundTaskRecord | undefined>;
   /** `requestCancel` for a task of `scope`; `undefined` (no error) for an unknown task. */
   cancelManaged(scope: BackgroundTaskScope, taskId: BackgroundTaskId, reason?: string): Promise<BackgroundTaskRecord | undefined>;
   /** Every task of `scope`, ended ones included, in `list` order. */
@@ -192,7 +204,11 @@ export interface BackgroundTaskHost {
    * Moves the listed tasks of `from` to `to` (ids not in `from` are ignored), rewriting their scope,
    * one `transferred` event each. Returns the moved records.
    */
-  transferManaged(from: BackgroundTaskScope, to: BackgroundTaskScope, taskIds: readonly BackgroundTaskId[]): Promise<readonly BackgroundTaskRecord[]>;
+  transferManaged(
+    from: BackgroundTaskScope,
+    to: BackgroundTaskScope,
+    taskIds: readonly BackgroundTaskId[],
+  ): Promise<readonly BackgroundTaskRecord[]>;
   /** Requests the cancellation of every live task of `scope`; returns their records after the requests. */
   cancelAllManaged(scope: BackgroundTaskScope, reason?: string): Promise<readonly BackgroundTaskRecord[]>;
   /**
@@ -200,7 +216,10 @@ export interface BackgroundTaskHost {
    * leaves it, `cancel` requests its cancellation (reason `"session closed"` unless given), `transfer`
    * moves it to `parent` (kept when there is none). Ended tasks are left alone.
    */
-  closeScope(scope: BackgroundTaskScope, options?: { readonly parent?: BackgroundTaskScope; readonly reason?: string }): Promise<BackgroundScopeCloseReport>;
+  closeScope(
+    scope: BackgroundTaskScope,
+    options?: { readonly parent?: BackgroundTaskScope; readonly reason?: string },
+  ): Promise<BackgroundScopeCloseReport>;
 
   /** Runs `work` in this process under `scope`, invisible to `list` and events. */
   spawnHidden(scope: BackgroundTaskScope, label: string, work: HiddenBackgroundWork): void;

@@ -29,7 +29,10 @@ describe("background task schemas", () => {
 
   it("an update cannot name a terminal state (endings go through complete)", () => {
     expect(backgroundTaskUpdateSchema.safeParse({ state: "completed" }).success).toBe(false);
-    expect(backgroundTaskUpdateSchema.parse({ state: "cancel_requested", progress: "x" })).toEqual({ state: "cancel_requested", progress: "x" });
+    expect(backgroundTaskUpdateSchema.parse({ state: "cancel_requested", progress: "x" })).toEqual({
+      state: "cancel_requested",
+      progress: "x",
+    });
   });
 
   it("events are a closed union keyed by type, each carrying the record", () => {
@@ -48,14 +51,20 @@ describe("background task errors", () => {
     expect(new UnknownBackgroundTaskError("t").code).toBe("invalid_argument");
     expect(new BackgroundTaskConflictError("t", "s1").message).toContain("session `s1`");
     expect(new BackgroundTaskHostClosedError("register a task").code).toBe("invalid_configuration");
-    expect(BackgroundTaskUnsupportedError.isInstance(new BackgroundTaskUnsupportedError("spawnManaged", "work runs in workers"))).toBe(true);
+    expect(BackgroundTaskUnsupportedError.isInstance(new BackgroundTaskUnsupportedError("spawnManaged", "work runs in workers"))).toBe(
+      true,
+    );
     expect(LashError.isInstance(new UnknownBackgroundTaskError("t"))).toBe(true);
   });
 
   it("parseBackgroundTaskArgument names the argument and every offending field", () => {
     let caught: unknown;
     try {
-      parseBackgroundTaskArgument(backgroundTaskRegisterRequestSchema, { id: "", kind: "bogus", producer: "p", scope: { sessionId: "s" } }, "register request");
+      parseBackgroundTaskArgument(
+        backgroundTaskRegisterRequestSchema,
+        { id: "", kind: "bogus", producer: "p", scope: { sessionId: "s" } },
+        "register request",
+      );
     } catch (error) {
       caught = error;
     }

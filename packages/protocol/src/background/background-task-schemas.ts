@@ -19,15 +19,7 @@ export type BackgroundTaskKind = z.infer<typeof backgroundTaskKindSchema>;
  * (final, never left again): `completed`, `failed`, `cancelled`. The legal moves are in
  * `isLegalBackgroundTaskTransition`.
  */
-export const backgroundTaskStateSchema = z.enum([
-  "pending",
-  "running",
-  "waiting",
-  "completed",
-  "failed",
-  "cancel_requested",
-  "cancelled",
-]);
+export const backgroundTaskStateSchema = z.enum(["pending", "running", "waiting", "completed", "failed", "cancel_requested", "cancelled"]);
 export type BackgroundTaskState = z.infer<typeof backgroundTaskStateSchema>;
 
 /** The live states a task can be moved between with `update` / `markLiveState`. */

@@ -91,10 +91,7 @@ export class LashError extends Error {
   /** True when `error` carries the brand registered under `marker` (used by subclasses). */
   protected static hasMarker(error: unknown, marker: string): boolean {
     const symbol = Symbol.for(marker);
-    return (
-      LashError.isInstance(error) &&
-      (error as unknown as Record<symbol, unknown>)[symbol] === true
-    );
+    return LashError.isInstance(error) && (error as unknown as Record<symbol, unknown>)[symbol] === true;
   }
 }
 

@@ -42,11 +42,7 @@ export class CommitIdConflictError extends LashError {
   readonly commitId: string;
 
   constructor(sessionId: string, commitId: string, options: LashErrorOptions = {}) {
-    super(
-      "commit_id_conflict",
-      `commit id \`${commitId}\` was already used for different content in session \`${sessionId}\``,
-      options,
-    );
+    super("commit_id_conflict", `commit id \`${commitId}\` was already used for different content in session \`${sessionId}\``, options);
     this.name = "CommitIdConflictError";
     this.sessionId = sessionId;
     this.commitId = commitId;

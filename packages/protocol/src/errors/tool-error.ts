@@ -14,10 +14,7 @@ export class ToolError extends LashError {
   readonly failureCode: string;
   readonly retry: ToolRetryHint;
 
-  constructor(
-    details: { class?: ToolFailureClass; code: string; message: string; retry?: ToolRetryHint },
-    options: LashErrorOptions = {},
-  ) {
+  constructor(details: { class?: ToolFailureClass; code: string; message: string; retry?: ToolRetryHint }, options: LashErrorOptions = {}) {
     super("tool_failure", details.message, options);
     this.name = "ToolError";
     this.failureClass = details.class ?? "internal";

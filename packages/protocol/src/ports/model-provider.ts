@@ -1,8 +1,4 @@
-import type {
-  LlmRequest,
-  LlmResponse,
-  LlmStreamEvent,
-} from "../provider-schemas.js";
+import type { LlmRequest, LlmResponse, LlmStreamEvent } from "../provider-schemas.js";
 
 /** The specification version this release of lash implements. */
 export const MODEL_PROVIDER_SPECIFICATION_VERSION = "lash.provider.v1";

@@ -3,12 +3,7 @@ import type { Message } from "../messages.js";
 import type { SessionPolicy, SessionRelation } from "../session.js";
 import type { AssembledTurn } from "../turn.js";
 import type { TurnInput } from "../turn-input.js";
-import type {
-  ToolCallOutput,
-  ToolExecutionMode,
-  ToolFailure,
-  ToolRetryPolicy,
-} from "../tools.js";
+import type { ToolCallOutput, ToolExecutionMode, ToolFailure, ToolRetryPolicy } from "../tools.js";
 
 /**
  * The Standard Schema interface (https://standardschema.dev), implemented by zod 4, valibot, arktype
@@ -18,9 +13,7 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
   readonly "~standard": {
     readonly version: 1;
     readonly vendor: string;
-    readonly validate: (
-      value: unknown,
-    ) => StandardSchemaV1Result<Output> | Promise<StandardSchemaV1Result<Output>>;
+    readonly validate: (value: unknown) => StandardSchemaV1Result<Output> | Promise<StandardSchemaV1Result<Output>>;
     readonly types?: { readonly input: Input; readonly output: Output } | undefined;
   };
 }
@@ -113,7 +106,9 @@ function envelope(output: ToolCallOutput): ToolResultEnvelope {
 export const toolResult = {
   /** A success with an optional terminal control. */
   success(payload: JsonValue, control?: ToolCallOutput["control"]): ToolResultEnvelope {
-    return envelope(control === undefined ? { outcome: { status: "success", payload } } : { outcome: { status: "success", payload }, control });
+    return envelope(
+      control === undefined ? { outcome: { status: "success", payload } } : { outcome: { status: "success", payload }, control },
+    );
   },
   /** Ends the turn with `finished { tool_value }` once the batch completes. */
   finish(value: JsonValue, payload: JsonValue = value): ToolResultEnvelope {

@@ -22,15 +22,48 @@ describe("trace records", () => {
     const records: TraceRecord[] = [
       { type: "turn_started", ...base, turnIndex: 1, provider: "scripted", model: "m" },
       { type: "prompt_built", ...base, systemPromptSha256: "ab", systemPromptChars: 10, messageCount: 1, toolCount: 0 },
-      { type: "llm_call_started", ...base, callId: "turn-1:llm:1", modeIteration: 0, request: { provider: "scripted", model: "m", messageCount: 1, toolCount: 0 } },
+      {
+        type: "llm_call_started",
+        ...base,
+        callId: "turn-1:llm:1",
+        modeIteration: 0,
+        request: { provider: "scripted", model: "m", messageCount: 1, toolCount: 0 },
+      },
       { type: "runtime_stream_event", ...base, callId: "turn-1:llm:1", event: "delta", raw: "Hello ", offsetMs: 0 },
       { type: "llm_retry", ...base, callId: "turn-1:llm:1", attempt: 1, maxAttempts: 2, waitSeconds: 0, reason: "busy" },
-      { type: "llm_call_completed", ...base, callId: "turn-1:llm:1", modeIteration: 0, model: "m", durationMs: 3, usage, terminalReason: "stop", streamSummary: summary },
-      { type: "llm_call_failed", ...base, callId: "turn-1:llm:2", modeIteration: 1, model: "m", durationMs: 3, error: { message: "boom", code: "builder", raw: "body" }, streamSummary: summary },
+      {
+        type: "llm_call_completed",
+        ...base,
+        callId: "turn-1:llm:1",
+        modeIteration: 0,
+        model: "m",
+        durationMs: 3,
+        usage,
+        terminalReason: "stop",
+        streamSummary: summary,
+      },
+      {
+        type: "llm_call_failed",
+        ...base,
+        callId: "turn-1:llm:2",
+        modeIteration: 1,
+        model: "m",
+        durationMs: 3,
+        error: { message: "boom", code: "builder", raw: "body" },
+        streamSummary: summary,
+      },
       { type: "tool_call_started", ...base, callId: "c1", toolName: "echo", args: { value: "x" } },
       { type: "tool_call_completed", ...base, callId: "c1", toolName: "echo", status: "success", durationMs: 1 },
       { type: "commit", ...base, commitId: "turn-1:final", ok: true, durationMs: 1 },
-      { type: "turn_completed", ...base, turnIndex: 1, model: "m", durationMs: 5, outcome: { type: "finished", finish: { type: "assistant_message", text: "hi" } }, usage },
+      {
+        type: "turn_completed",
+        ...base,
+        turnIndex: 1,
+        model: "m",
+        durationMs: 5,
+        outcome: { type: "finished", finish: { type: "assistant_message", text: "hi" } },
+        usage,
+      },
     ];
     for (const record of records) {
       expect(traceRecordSchema.parse(JSON.parse(JSON.stringify(record)))).toEqual(record);
@@ -39,7 +72,14 @@ describe("trace records", () => {
 
   it("rejects an unknown type and a negative count, naming the field", () => {
     expect(traceRecordSchema.safeParse({ type: "nope", ...base }).success).toBe(false);
-    const bad = traceRecordSchema.safeParse({ type: "prompt_built", ...base, systemPromptSha256: "", systemPromptChars: -1, messageCount: 0, toolCount: 0 });
+    const bad = traceRecordSchema.safeParse({
+      type: "prompt_built",
+      ...base,
+      systemPromptSha256: "",
+      systemPromptChars: -1,
+      messageCount: 0,
+      toolCount: 0,
+    });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(["systemPromptChars"]);
   });

@@ -3,7 +3,7 @@ import { truncateProviderRaw } from "./provider-raw-text.js";
 
 describe("truncateProviderRaw", () => {
   it("only trims a short body", () => {
-    expect(truncateProviderRaw("  {\"error\":1}\n")).toBe("{\"error\":1}");
+    expect(truncateProviderRaw('  {"error":1}\n')).toBe('{"error":1}');
   });
 
   it("keeps 2000 characters from each end of a long body", () => {

@@ -27,16 +27,11 @@ describe("resolveProviderTimeouts", () => {
     });
   });
 
-  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2_147_483_648, "100"])(
-    "rejects %s naming the field",
-    (value) => {
-      const error = configurationError(() =>
-        resolveProviderTimeouts({ requestTimeoutMs: value } as unknown as Partial<ProviderTimeouts>),
-      );
-      expect(error.code).toBe("invalid_configuration");
-      expect(error.message).toContain("requestTimeoutMs");
-    },
-  );
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2_147_483_648, "100"])("rejects %s naming the field", (value) => {
+    const error = configurationError(() => resolveProviderTimeouts({ requestTimeoutMs: value } as unknown as Partial<ProviderTimeouts>));
+    expect(error.code).toBe("invalid_configuration");
+    expect(error.message).toContain("requestTimeoutMs");
+  });
 
   it("names the chunk timeout when it is the bad one", () => {
     const error = configurationError(() => resolveProviderTimeouts({ chunkTimeoutMs: -5 }));
@@ -45,9 +40,7 @@ describe("resolveProviderTimeouts", () => {
   });
 
   it("rejects an unknown (misspelt) field", () => {
-    const error = configurationError(() =>
-      resolveProviderTimeouts({ requestTimeout: 10 } as unknown as Partial<ProviderTimeouts>),
-    );
+    const error = configurationError(() => resolveProviderTimeouts({ requestTimeout: 10 } as unknown as Partial<ProviderTimeouts>));
     expect(error.code).toBe("invalid_configuration");
     expect(error.message).toContain('"requestTimeout"');
   });

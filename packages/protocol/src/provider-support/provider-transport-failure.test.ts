@@ -51,7 +51,7 @@ describe("providerFailureFromTransport", () => {
     const baseUrl = await listen(
       createServer((request, response) => {
         response.writeHead(200, { "content-type": "text/event-stream" });
-        response.write("data: {\"partial\":", () => setImmediate(() => request.socket.destroy()));
+        response.write('data: {"partial":', () => setImmediate(() => request.socket.destroy()));
       }),
     );
     const response = await fetch(baseUrl);
@@ -116,7 +116,10 @@ describe("providerFailureFromTransport", () => {
 
   it("treats a malformed stream as non-retryable and anything else as unknown", () => {
     expect(providerFailureFromTransport(new SyntaxError("Unexpected token"))).toMatchObject({ kind: "stream", retryable: false });
-    expect(providerFailureFromTransport(new TypeError("Cannot read properties of undefined"))).toMatchObject({ kind: "unknown", retryable: false });
+    expect(providerFailureFromTransport(new TypeError("Cannot read properties of undefined"))).toMatchObject({
+      kind: "unknown",
+      retryable: false,
+    });
     expect(providerFailureFromTransport("a string was thrown")).toMatchObject({ kind: "unknown", message: "a string was thrown" });
     expect(providerFailureFromTransport(undefined).message).toBe("the provider request failed");
   });

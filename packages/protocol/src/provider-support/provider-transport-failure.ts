@@ -94,7 +94,9 @@ export function callerAbortError(signal: AbortSignal): unknown {
 }
 
 function classify(links: readonly ErrorLink[]): { kind: ProviderFailureKind; code?: string } {
-  const timeout = links.find((link) => (link.code !== undefined && TIMEOUT_CODES.has(link.code)) || (link.name !== undefined && TIMEOUT_NAMES.has(link.name)));
+  const timeout = links.find(
+    (link) => (link.code !== undefined && TIMEOUT_CODES.has(link.code)) || (link.name !== undefined && TIMEOUT_NAMES.has(link.name)),
+  );
   if (timeout !== undefined) return { kind: "timeout", code: timeout.code ?? "timeout" };
   const coded = links.find((link) => link.code !== undefined && TRANSPORT_CODES.has(link.code));
   if (coded?.code !== undefined) return { kind: "transport", code: coded.code };

@@ -96,17 +96,11 @@ export function startRequestDeadline(options: RequestDeadlineOptions): RequestDe
     controller.abort(callerSignal.reason);
   } else {
     callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
-    arm(
-      timeouts.requestTimeoutMs,
-      `the provider did not start its response within ${timeouts.requestTimeoutMs} ms (requestTimeoutMs)`,
-    );
+    arm(timeouts.requestTimeoutMs, `the provider did not start its response within ${timeouts.requestTimeoutMs} ms (requestTimeoutMs)`);
   }
 
   const armChunkTimer = (): void =>
-    arm(
-      timeouts.chunkTimeoutMs,
-      `the provider sent no stream chunk for ${timeouts.chunkTimeoutMs} ms (chunkTimeoutMs)`,
-    );
+    arm(timeouts.chunkTimeoutMs, `the provider sent no stream chunk for ${timeouts.chunkTimeoutMs} ms (chunkTimeoutMs)`);
 
   return {
     signal: controller.signal,

@@ -3,7 +3,12 @@ import { normalizeResponseHeaders } from "./response-headers.js";
 
 describe("normalizeResponseHeaders", () => {
   it("lower-cases names and joins repeated ones from pairs, records and Headers", () => {
-    expect(normalizeResponseHeaders([["X-Request-Id", "a"], ["x-request-id", "b"]])).toEqual({ "x-request-id": "a, b" });
+    expect(
+      normalizeResponseHeaders([
+        ["X-Request-Id", "a"],
+        ["x-request-id", "b"],
+      ]),
+    ).toEqual({ "x-request-id": "a, b" });
     expect(normalizeResponseHeaders({ "Retry-After": "7", "x-list": ["a", "b"], "content-length": 12, absent: undefined })).toEqual({
       "retry-after": "7",
       "x-list": "a, b",

@@ -18,12 +18,16 @@ describe("retryAfterMsFromHeaders", () => {
     expect(retryAfterMsFromHeaders(headers, { now })).toBe(expected);
   });
 
-  it.each<Record<string, string>>([{}, { "retry-after": "-1" }, { "retry-after": "9 apples" }, { "retry-after": "" }, { "retry-after": "1e400" }, { "retry-after": "x".repeat(100) }])(
-    "ignores %j",
-    (headers) => {
-      expect(retryAfterMsFromHeaders(headers, { now })).toBeUndefined();
-    },
-  );
+  it.each<Record<string, string>>([
+    {},
+    { "retry-after": "-1" },
+    { "retry-after": "9 apples" },
+    { "retry-after": "" },
+    { "retry-after": "1e400" },
+    { "retry-after": "x".repeat(100) },
+  ])("ignores %j", (headers) => {
+    expect(retryAfterMsFromHeaders(headers, { now })).toBeUndefined();
+  });
 });
 
 describe("durationMsFromProtobufJson", () => {

@@ -24,10 +24,7 @@ const DECIMAL = /^\d+(?:\.\d+)?$/;
  *
  * Returns `undefined` when neither header holds a usable value (negative, garbage, not finite).
  */
-export function retryAfterMsFromHeaders(
-  headers: Readonly<Record<string, string>>,
-  options: RetryAfterOptions = {},
-): number | undefined {
+export function retryAfterMsFromHeaders(headers: Readonly<Record<string, string>>, options: RetryAfterOptions = {}): number | undefined {
   const milliseconds = headers["retry-after-ms"]?.trim();
   if (milliseconds !== undefined && milliseconds.length <= LONGEST_HEADER_VALUE && DECIMAL.test(milliseconds)) {
     const parsed = nonNegativeMilliseconds(Number(milliseconds));

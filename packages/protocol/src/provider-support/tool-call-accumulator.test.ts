@@ -6,28 +6,28 @@ describe("createToolCallAccumulator", () => {
   it("joins Chat Completions fragments by index, in first-seen order", () => {
     const toolCalls = createToolCallAccumulator();
     toolCalls.add({ key: 1, callId: "call_b", toolName: "second", argumentsDelta: "{}" });
-    toolCalls.add({ key: 0, callId: "call_a", toolName: "lookup", argumentsDelta: "{\"q\":" });
-    toolCalls.add({ key: 0, callId: null, toolName: null, argumentsDelta: "\"x\"}" });
+    toolCalls.add({ key: 0, callId: "call_a", toolName: "lookup", argumentsDelta: '{"q":' });
+    toolCalls.add({ key: 0, callId: null, toolName: null, argumentsDelta: '"x"}' });
     toolCalls.add({ key: "0", callId: "call_a", toolName: "lookup" });
     expect(toolCalls.size).toBe(2);
     expect(toolCalls.has(0)).toBe(true);
     expect(toolCalls.parts()).toEqual([
       { type: "tool_call", callId: "call_b", toolName: "second", inputJson: "{}" },
-      { type: "tool_call", callId: "call_a", toolName: "lookup", inputJson: "{\"q\":\"x\"}" },
+      { type: "tool_call", callId: "call_a", toolName: "lookup", inputJson: '{"q":"x"}' },
     ]);
   });
 
   it("lets complete arguments replace the fragments and merges replay data", () => {
     const toolCalls = createToolCallAccumulator();
     toolCalls.add({ key: "fc_1", callId: "call_1", toolName: "lookup", replay: { itemId: "fc_1" } });
-    toolCalls.add({ key: "fc_1", argumentsDelta: "{\"q\":" });
-    toolCalls.add({ key: "fc_1", arguments: "{\"q\":\"x\"}", replay: { opaque: { status: "completed" } } });
+    toolCalls.add({ key: "fc_1", argumentsDelta: '{"q":' });
+    toolCalls.add({ key: "fc_1", arguments: '{"q":"x"}', replay: { opaque: { status: "completed" } } });
     expect(toolCalls.parts()).toEqual([
       {
         type: "tool_call",
         callId: "call_1",
         toolName: "lookup",
-        inputJson: "{\"q\":\"x\"}",
+        inputJson: '{"q":"x"}',
         replay: { itemId: "fc_1", opaque: { status: "completed" } },
       },
     ]);
@@ -35,8 +35,8 @@ describe("createToolCallAccumulator", () => {
 
   it("names a call without an id after its key and keeps invalid JSON as streamed", () => {
     const toolCalls = createToolCallAccumulator();
-    toolCalls.add({ key: 3, argumentsDelta: "{\"unterminated" });
-    expect(toolCalls.parts()).toEqual([{ type: "tool_call", callId: "call_3", toolName: "", inputJson: "{\"unterminated" }]);
+    toolCalls.add({ key: 3, argumentsDelta: '{"unterminated' });
+    expect(toolCalls.parts()).toEqual([{ type: "tool_call", callId: "call_3", toolName: "", inputJson: '{"unterminated' }]);
   });
 
   it("stops a call whose arguments grow past the limit", () => {

@@ -35,7 +35,9 @@ describe("the README's runtime examples", () => {
     const turn = await resumed.runTurn(textInput("Which colour?"));
     expect(turn.assistantOutput.safeText).toBe("You said blue.");
     // The second request carried the first turn, read back from SQLite.
-    const texts = provider.requests[1]?.messages.flatMap((message) => message.blocks.flatMap((block) => (block.type === "text" ? [block.text] : [])));
+    const texts = provider.requests[1]?.messages.flatMap((message) =>
+      message.blocks.flatMap((block) => (block.type === "text" ? [block.text] : [])),
+    );
     expect(texts).toEqual(expect.arrayContaining(["My colour is blue.", "Noted.", "Which colour?"]));
     const stored = await database.openSession("chat-7").loadSession({ type: "full_graph" });
     expect(stored?.checkpoint?.turnState.turnIndex).toBe(2);
@@ -58,7 +60,9 @@ describe("the README's runtime examples", () => {
     const reopened = createFileSessionDatabase({ root });
     const stored = await reopened.openSession("demo-session").loadSession({ type: "full_graph" });
     expect(stored?.headRevision).toBeGreaterThanOrEqual(1);
-    expect(stored?.tokenLedger).toEqual([{ source: "turn", model: "scripted-model", usage: { inputTokens: 12, outputTokens: 4, cachedInputTokens: 0, reasoningTokens: 0 } }]);
+    expect(stored?.tokenLedger).toEqual([
+      { source: "turn", model: "scripted-model", usage: { inputTokens: 12, outputTokens: 4, cachedInputTokens: 0, reasoningTokens: 0 } },
+    ]);
     expect((await reopened.listSessions({ limit: 20 })).sessions.map((session) => session.sessionId)).toEqual(["demo-session"]);
   });
 });

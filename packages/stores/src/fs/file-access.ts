@@ -38,7 +38,9 @@ export function isMissingFileError(error: unknown): boolean {
 export function asStoreError(error: unknown, operation: string, path: string): Error {
   if (LashError.isInstance(error)) return error;
   const code = errorCode(error);
-  return new StoreUnavailableError(`filesystem store could not ${operation} \`${path}\`${code === undefined ? "" : ` (${code})`}`, { cause: error });
+  return new StoreUnavailableError(`filesystem store could not ${operation} \`${path}\`${code === undefined ? "" : ` (${code})`}`, {
+    cause: error,
+  });
 }
 
 /** Random lowercase hex, for temporary names, lock tokens and lineages. */

@@ -32,7 +32,7 @@ const HOSTILE_IDS = [
   "aux.txt",
   " ",
   "trailing. ",
-  "*?<>|:\"",
+  '*?<>|:"',
   "~",
   "head.json",
 ];
@@ -107,7 +107,8 @@ describe("encodeIdAsFileName", () => {
   });
 
   it("does not take names that are not encoded ids for sessions", () => {
-    for (const name of [".tmp-0a1b", "0", "0A", "zz", "ab-cd", `${"ab".repeat(64)}-${"0".repeat(63)}`]) expect(encodedNameOrder(name)).toBeUndefined();
+    for (const name of [".tmp-0a1b", "0", "0A", "zz", "ab-cd", `${"ab".repeat(64)}-${"0".repeat(63)}`])
+      expect(encodedNameOrder(name)).toBeUndefined();
   });
 });
 
@@ -128,7 +129,13 @@ describe("hostile ids on a real root", () => {
       const store = database.openSession(id);
       // Node and commit ids are hostile too.
       await store.commit(commit({ sessionId: id, commitId: id, graph: append([node(id), node(`${id}/../child`, id)]) }));
-      await store.saveSessionMeta({ sessionId: id, sessionName: id, createdAt: "2025-01-01T00:00:00.000Z", model: "m", relation: { type: "root" } });
+      await store.saveSessionMeta({
+        sessionId: id,
+        sessionName: id,
+        createdAt: "2025-01-01T00:00:00.000Z",
+        model: "m",
+        relation: { type: "root" },
+      });
     }
     const paths = await walk(root.path);
     for (const path of paths) {
@@ -147,7 +154,13 @@ describe("hostile ids on a real root", () => {
       expect(read?.sessionId).toBe(id);
       expect(read?.graph.nodes.map((record) => record.nodeId)).toEqual([id, `${id}/../child`]);
       expect((await reopened.openSession(id).loadSessionMeta())?.sessionId).toBe(id);
-      expect((await reopened.openSession(id).commit(commit({ sessionId: id, commitId: id, graph: append([node(id), node(`${id}/../child`, id)]) }))).replayed).toBe(true);
+      expect(
+        (
+          await reopened
+            .openSession(id)
+            .commit(commit({ sessionId: id, commitId: id, graph: append([node(id), node(`${id}/../child`, id)]) }))
+        ).replayed,
+      ).toBe(true);
     }
   });
 

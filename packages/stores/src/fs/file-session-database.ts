@@ -72,7 +72,10 @@ export class FileSessionDatabase implements SessionStoreFactory {
    * store writes. Throws `LashError("invalid_argument")` for an empty id.
    */
   openSession(sessionId: string): FileSessionStore {
-    return new FileSessionStore({ root: this.root, access: this.#access, cache: this.#cache, lockTimeoutMs: this.#lockTimeoutMs }, sessionId);
+    return new FileSessionStore(
+      { root: this.root, access: this.#access, cache: this.#cache, lockTimeoutMs: this.#lockTimeoutMs },
+      sessionId,
+    );
   }
 
   /**
@@ -84,7 +87,10 @@ export class FileSessionDatabase implements SessionStoreFactory {
     const parsed = sessionStoreCreateRequestSchema.safeParse(request);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new LashError("invalid_argument", `invalid store request at \`${issue?.path.map((segment) => String(segment)).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
+      throw new LashError(
+        "invalid_argument",
+        `invalid store request at \`${issue?.path.map((segment) => String(segment)).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`,
+      );
     }
     const store = this.openSession(parsed.data.sessionId);
     const meta = defaultSessionMeta(parsed.data, { createdAt: new Date().toISOString(), cwd: process.cwd() });

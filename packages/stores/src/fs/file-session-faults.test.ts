@@ -26,7 +26,10 @@ function systemError(code: string): Error {
  * `node:fs/promises` with faults a test switches on: a full disk for data files, a failing rename of
  * the head (the commit point), unreadable files. A real disk cannot be filled or broken on demand.
  */
-function faultyFileSystem(): { fileSystem: FileSystemOperations; faults: { diskFull: boolean; headRenameFails: boolean; readsDenied: boolean } } {
+function faultyFileSystem(): {
+  fileSystem: FileSystemOperations;
+  faults: { diskFull: boolean; headRenameFails: boolean; readsDenied: boolean };
+} {
   const faults = { diskFull: false, headRenameFails: false, readsDenied: false };
   const fileSystem: FileSystemOperations = {
     ...nodeFileSystem,
@@ -46,7 +49,13 @@ function faultyFileSystem(): { fileSystem: FileSystemOperations; faults: { diskF
   return { fileSystem, faults };
 }
 
-const second = commit({ commitId: "t2", expectedHeadRevision: 1, graph: append([node("m2", "m1")]), checkpoint: { schemaVersion: 1, turnState: { turnIndex: 2, tokenUsage: usage(0, 0) } }, usageDeltas: [turnUsage(usage(5, 5))] });
+const second = commit({
+  commitId: "t2",
+  expectedHeadRevision: 1,
+  graph: append([node("m2", "m1")]),
+  checkpoint: { schemaVersion: 1, turnState: { turnIndex: 2, tokenUsage: usage(0, 0) } },
+  usageDeltas: [turnUsage(usage(5, 5))],
+});
 
 async function expectFirstCommitOnly(): Promise<void> {
   const read = await createFileSessionDatabase({ root: root.path }).openSession("s1").loadSession({ type: "full_graph" });
@@ -67,7 +76,15 @@ describe("I/O faults", () => {
     for (const folder of ["", "revisions", "commits", "blobs"]) {
       expect((await readdir(join(directory, folder))).filter((name) => name.startsWith(".tmp-"))).toEqual([]);
     }
-    const metaError = await thrown(store.saveSessionMeta({ sessionId: "s1", sessionName: "s1", createdAt: "2025-01-01T00:00:00.000Z", model: "m", relation: { type: "root" } }));
+    const metaError = await thrown(
+      store.saveSessionMeta({
+        sessionId: "s1",
+        sessionName: "s1",
+        createdAt: "2025-01-01T00:00:00.000Z",
+        model: "m",
+        relation: { type: "root" },
+      }),
+    );
     expect(StoreUnavailableError.isInstance(metaError)).toBe(true);
     expect(await store.loadSessionMeta()).toBeUndefined();
 
@@ -97,7 +114,11 @@ describe("I/O faults", () => {
     faults.readsDenied = true;
     const fresh = createFileSessionDatabase({ root: root.path, fileSystem });
     // One call at a time: a rejection must be awaited as soon as it exists, never left unhandled.
-    const attempts = [() => fresh.openSession("s1").loadSession({ type: "full_graph" }), () => fresh.openSession("s1").loadHeadRevision(), () => fresh.listSessions()];
+    const attempts = [
+      () => fresh.openSession("s1").loadSession({ type: "full_graph" }),
+      () => fresh.openSession("s1").loadHeadRevision(),
+      () => fresh.listSessions(),
+    ];
     for (const attempt of attempts) {
       const error = await thrown(attempt());
       expect(StoreUnavailableError.isInstance(error)).toBe(true);

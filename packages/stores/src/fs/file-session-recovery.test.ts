@@ -66,14 +66,23 @@ describe("an interrupted commit (files written, head not renamed)", () => {
     expect(read?.tokenLedger).toEqual([turnUsage(usage(10, 5))]);
     expect(await store.loadNode("lost")).toBeUndefined();
 
-    const other = commit({ commitId: "t2-other", expectedHeadRevision: 1, graph: append([node("m3", "m2")]), usageDeltas: [turnUsage(usage(1, 1))] });
+    const other = commit({
+      commitId: "t2-other",
+      expectedHeadRevision: 1,
+      graph: append([node("m3", "m2")]),
+      usageDeltas: [turnUsage(usage(1, 1))],
+    });
     expect(await store.commit(other)).toEqual({ headRevision: 2, commitId: "t2-other", replayed: false });
     const after = await createFileSessionDatabase({ root: root.path }).openSession("s1").loadSession({ type: "full_graph" });
     expect(after?.graph.nodes.map((record) => record.nodeId)).toEqual(["m1", "m2", "m3"]);
     expect(after?.tokenLedger).toEqual([turnUsage(usage(11, 6))]);
 
     // The interrupted commit never landed: retried on the new head it is applied, not replayed.
-    expect(await store.commit({ ...interruptedCommit, expectedHeadRevision: 2 })).toEqual({ headRevision: 3, commitId: "t2", replayed: false });
+    expect(await store.commit({ ...interruptedCommit, expectedHeadRevision: 2 })).toEqual({
+      headRevision: 3,
+      commitId: "t2",
+      replayed: false,
+    });
   });
 
   it("retried as it was, the interrupted commit is applied once", async () => {
@@ -87,11 +96,26 @@ describe("an interrupted commit (files written, head not renamed)", () => {
 
   it("an interrupted replace_full leaves its base unreferenced", async () => {
     await seed();
-    await leaveInterruptedCommit("s1", commit({ commitId: "t2", expectedHeadRevision: 1, graph: { type: "replace_full", graph: { nodes: [node("r1")], leafNodeId: "r1" } } }));
+    await leaveInterruptedCommit(
+      "s1",
+      commit({
+        commitId: "t2",
+        expectedHeadRevision: 1,
+        graph: { type: "replace_full", graph: { nodes: [node("r1")], leafNodeId: "r1" } },
+      }),
+    );
     const store = createFileSessionDatabase({ root: root.path }).openSession("s1");
     expect((await store.loadSession({ type: "full_graph" }))?.graph.nodes.map((record) => record.nodeId)).toEqual(["m1", "m2"]);
-    await store.commit(commit({ commitId: "t2b", expectedHeadRevision: 1, graph: { type: "replace_full", graph: { nodes: [node("q1")], leafNodeId: "q1" } } }));
-    expect((await createFileSessionDatabase({ root: root.path }).openSession("s1").loadSession({ type: "full_graph" }))?.graph.nodes).toEqual([node("q1")]);
+    await store.commit(
+      commit({
+        commitId: "t2b",
+        expectedHeadRevision: 1,
+        graph: { type: "replace_full", graph: { nodes: [node("q1")], leafNodeId: "q1" } },
+      }),
+    );
+    expect(
+      (await createFileSessionDatabase({ root: root.path }).openSession("s1").loadSession({ type: "full_graph" }))?.graph.nodes,
+    ).toEqual([node("q1")]);
   });
 
   it("an interrupted first commit leaves no session", async () => {
@@ -99,7 +123,11 @@ describe("an interrupted commit (files written, head not renamed)", () => {
     const database = createFileSessionDatabase({ root: root.path });
     expect(await database.openSession("s1").loadSession({ type: "full_graph" })).toBeUndefined();
     expect(await database.listSessions()).toEqual({ sessions: [] });
-    expect(await database.openSession("s1").commit(commit({ commitId: "t1", graph: append([node("m1")]) }))).toEqual({ headRevision: 1, commitId: "t1", replayed: false });
+    expect(await database.openSession("s1").commit(commit({ commitId: "t1", graph: append([node("m1")]) }))).toEqual({
+      headRevision: 1,
+      commitId: "t1",
+      replayed: false,
+    });
   });
 
   it("vacuum and gcUnreachable clean the leftovers", async () => {
@@ -134,7 +162,12 @@ describe("damaged files", () => {
     await writeFile(headPath, text.slice(0, Math.floor(text.length / 2)));
     const store = createFileSessionDatabase({ root: root.path }).openSession("s1");
     // One call at a time: a rejection must be awaited as soon as it exists, never left unhandled.
-    const attempts = [() => store.loadSession({ type: "full_graph" }), () => store.loadHeadRevision(), () => store.loadNode("m1"), () => store.commit(commit({ commitId: "t2", expectedHeadRevision: 1 }))];
+    const attempts = [
+      () => store.loadSession({ type: "full_graph" }),
+      () => store.loadHeadRevision(),
+      () => store.loadNode("m1"),
+      () => store.commit(commit({ commitId: "t2", expectedHeadRevision: 1 })),
+    ];
     for (const attempt of attempts) {
       const error = await thrown(attempt());
       expect(InvalidPersistedDataError.isInstance(error)).toBe(true);
@@ -163,7 +196,10 @@ describe("damaged files", () => {
     const blobs = join(sessionDirectory(root.path, "s1"), "blobs");
     const [blob] = await readdir(blobs);
     if (blob === undefined) throw new Error("the seed wrote a checkpoint");
-    await writeFile(join(blobs, blob), '{"schemaVersion":1,"turnState":{"turnIndex":99,"tokenUsage":{"inputTokens":0,"outputTokens":0,"cachedInputTokens":0,"reasoningTokens":0}}}');
+    await writeFile(
+      join(blobs, blob),
+      '{"schemaVersion":1,"turnState":{"turnIndex":99,"tokenUsage":{"inputTokens":0,"outputTokens":0,"cachedInputTokens":0,"reasoningTokens":0}}}',
+    );
     const error = await thrown(createFileSessionDatabase({ root: root.path }).openSession("s1").loadSession({ type: "full_graph" }));
     expect(error).toMatchObject({ code: "invalid_persisted_data", sessionId: "s1", path: `blobs/${blob}` });
     await expectHealthyStillLoads();
@@ -184,7 +220,10 @@ describe("damaged files", () => {
     const head = JSON.parse(await readFile(headPath, "utf8")) as Record<string, unknown>;
     await writeFile(headPath, JSON.stringify({ ...head, leafNodeId: "missing" }));
     const store = createFileSessionDatabase({ root: root.path }).openSession("s1");
-    expect(await thrown(store.loadSession({ type: "active_path" }))).toMatchObject({ code: "invalid_persisted_data", path: "head.json.leafNodeId" });
+    expect(await thrown(store.loadSession({ type: "active_path" }))).toMatchObject({
+      code: "invalid_persisted_data",
+      path: "head.json.leafNodeId",
+    });
     expect((await store.loadSession({ type: "full_graph" }))?.graph.leafNodeId).toBe("missing");
     expect(await thrown(store.loadSession({ type: "active_path", leafNodeId: "missing" }))).toMatchObject({ code: "invalid_argument" });
   });

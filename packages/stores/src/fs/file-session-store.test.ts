@@ -1,7 +1,14 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CommitIdConflictError, HeadRevisionConflictError, LashError, mergeTokenLedger, SessionBindingMismatchError, type SessionNodeRecord } from "@lash/protocol";
+import {
+  CommitIdConflictError,
+  HeadRevisionConflictError,
+  LashError,
+  mergeTokenLedger,
+  SessionBindingMismatchError,
+  type SessionNodeRecord,
+} from "@lash/protocol";
 import { encodeIdAsFileName } from "./file-name-encoding.js";
 import { createFileSessionDatabase, type FileSessionDatabase } from "./file-session-database.js";
 import { MAX_REVISIONS_PER_BASE } from "./session-commit.js";
@@ -50,15 +57,34 @@ describe("FileSessionStore: commits", () => {
     expect(CommitIdConflictError.isInstance(await thrown(store.commit({ ...first, usageDeltas: [] })))).toBe(true);
     expect(await thrown(store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 5 })))).toMatchObject({ expected: 5, actual: 1 });
     expect(HeadRevisionConflictError.isInstance(await thrown(store.commit(commit({ commitId: "t2:final" }))))).toBe(true);
-    expect(SessionBindingMismatchError.isInstance(await thrown(store.commit(commit({ sessionId: "s2", commitId: "t2:final", expectedHeadRevision: 1 }))))).toBe(true);
-    const duplicate = await thrown(store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m2", "m1")]) })));
+    expect(
+      SessionBindingMismatchError.isInstance(
+        await thrown(store.commit(commit({ sessionId: "s2", commitId: "t2:final", expectedHeadRevision: 1 }))),
+      ),
+    ).toBe(true);
+    const duplicate = await thrown(
+      store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m2", "m1")]) })),
+    );
     expect(LashError.isInstance(duplicate) && duplicate.code).toBe("invalid_argument");
-    const missingLeaf = await thrown(store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: { type: "unchanged", leafNodeId: "nope" } })));
+    const missingLeaf = await thrown(
+      store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: { type: "unchanged", leafNodeId: "nope" } })),
+    );
     expect(LashError.isInstance(missingLeaf) && missingLeaf.code).toBe("invalid_argument");
-    await store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m3", "m2")]), usageDeltas: [turnUsage(usage(1, 1)), turnUsage(usage(0, 0))] }));
+    await store.commit(
+      commit({
+        commitId: "t2:final",
+        expectedHeadRevision: 1,
+        graph: append([node("m3", "m2")]),
+        usageDeltas: [turnUsage(usage(1, 1)), turnUsage(usage(0, 0))],
+      }),
+    );
 
     const read = await reopened().openSession("s1").loadSession({ type: "full_graph" });
-    expect(read).toMatchObject({ sessionId: "s1", headRevision: 2, graph: { nodes: [node("m1"), node("m2", "m1"), node("m3", "m2")], leafNodeId: "m3" } });
+    expect(read).toMatchObject({
+      sessionId: "s1",
+      headRevision: 2,
+      graph: { nodes: [node("m1"), node("m2", "m1"), node("m3", "m2")], leafNodeId: "m3" },
+    });
     expect(read?.tokenLedger).toEqual([turnUsage(usage(11, 6))]);
     expect(read?.checkpoint).toEqual(first.checkpoint);
   });
@@ -78,7 +104,14 @@ describe("FileSessionStore: commits", () => {
     let parent: string | undefined;
     for (let turn = 1; turn <= total; turn += 1) {
       const id = `m${turn}`;
-      await store.commit(commit({ commitId: `t${turn}`, expectedHeadRevision: turn === 1 ? undefined : turn - 1, graph: append([node(id, parent)]), usageDeltas: [turnUsage(usage(1, 0))] }));
+      await store.commit(
+        commit({
+          commitId: `t${turn}`,
+          expectedHeadRevision: turn === 1 ? undefined : turn - 1,
+          graph: append([node(id, parent)]),
+          usageDeltas: [turnUsage(usage(1, 0))],
+        }),
+      );
       parent = id;
     }
     const revisionFiles = await readdir(join(sessionDirectory("s1"), "revisions"));
@@ -91,13 +124,24 @@ describe("FileSessionStore: commits", () => {
     expect(read?.graph.nodes.map((record) => record.nodeId)).toEqual(Array.from({ length: total }, (_, index) => `m${index + 1}`));
     expect(read?.tokenLedger).toEqual([turnUsage(usage(total, 0))]);
     // Every commit id is still known after its revision file was folded into a base.
-    expect(await fresh.commit(commit({ commitId: "t1", graph: append([node("m1")]), usageDeltas: [turnUsage(usage(1, 0))] }))).toEqual({ headRevision: 1, commitId: "t1", replayed: true });
+    expect(await fresh.commit(commit({ commitId: "t1", graph: append([node("m1")]), usageDeltas: [turnUsage(usage(1, 0))] }))).toEqual({
+      headRevision: 1,
+      commitId: "t1",
+      replayed: true,
+    });
   });
 
   it("replace_full, tombstones and vacuum work across reopens", async () => {
     const store = database.openSession("s1");
     await store.commit(commit({ commitId: "t1", graph: append([node("m1"), node("m2", "m1")]), usageDeltas: [turnUsage(usage(2, 2))] }));
-    await store.commit(commit({ commitId: "t2", expectedHeadRevision: 1, graph: { type: "replace_full", graph: { nodes: [node("r1"), node("r2", "r1"), node("b1", "r1")], leafNodeId: "r2" } }, usageDeltas: [turnUsage(usage(1, 1), "child")] }));
+    await store.commit(
+      commit({
+        commitId: "t2",
+        expectedHeadRevision: 1,
+        graph: { type: "replace_full", graph: { nodes: [node("r1"), node("r2", "r1"), node("b1", "r1")], leafNodeId: "r2" } },
+        usageDeltas: [turnUsage(usage(1, 1), "child")],
+      }),
+    );
     await store.commit(commit({ commitId: "t3", expectedHeadRevision: 2, graph: append([node("r3", "r2")]) }));
     await store.tombstoneNodes(["b1", "unknown"]);
     expect(await store.loadHeadRevision()).toBe(3);
@@ -119,7 +163,13 @@ describe("FileSessionStore: commits", () => {
   it("keeps only the head's checkpoint blob after gcUnreachable", async () => {
     const store = database.openSession("s1");
     for (let turn = 1; turn <= 3; turn += 1) {
-      await store.commit(commit({ commitId: `t${turn}`, expectedHeadRevision: turn === 1 ? undefined : turn - 1, checkpoint: { schemaVersion: 1, turnState: { turnIndex: turn, tokenUsage: usage(0, 0) } } }));
+      await store.commit(
+        commit({
+          commitId: `t${turn}`,
+          expectedHeadRevision: turn === 1 ? undefined : turn - 1,
+          checkpoint: { schemaVersion: 1, turnState: { turnIndex: turn, tokenUsage: usage(0, 0) } },
+        }),
+      );
     }
     expect(await store.gcUnreachable()).toEqual({ rootCount: 1, retainedBlobCount: 1, deletedBlobCount: 2 });
     expect(await readdir(join(sessionDirectory("s1"), "blobs"))).toHaveLength(1);
@@ -131,18 +181,53 @@ describe("FileSessionStore: commits", () => {
 describe("FileSessionDatabase: meta, listing and deletion", () => {
   it("createStore writes meta once, with the working directory, and keeps it on reopen", async () => {
     const policy = { sessionId: "child-1", providerId: "mock", model: "model-a", maxContextTokens: 1000, executionMode: "standard" };
-    const store = await database.createStore({ sessionId: "child-1", parentSessionId: "root-1", relation: { type: "child", parentSessionId: "root-1" }, policy });
+    const store = await database.createStore({
+      sessionId: "child-1",
+      parentSessionId: "root-1",
+      relation: { type: "child", parentSessionId: "root-1" },
+      policy,
+    });
     const meta = await store.loadSessionMeta();
-    expect(meta).toMatchObject({ sessionId: "child-1", sessionName: "child-1", model: "model-a", cwd: process.cwd(), parentSessionId: "root-1", relation: { type: "child", parentSessionId: "root-1" } });
+    expect(meta).toMatchObject({
+      sessionId: "child-1",
+      sessionName: "child-1",
+      model: "model-a",
+      cwd: process.cwd(),
+      parentSessionId: "root-1",
+      relation: { type: "child", parentSessionId: "root-1" },
+    });
     expect(Number.isNaN(Date.parse(meta?.createdAt ?? ""))).toBe(false);
-    const again = await reopened().createStore({ sessionId: "child-1", relation: { type: "root" }, policy: { ...policy, model: "model-b" } });
+    const again = await reopened().createStore({
+      sessionId: "child-1",
+      relation: { type: "root" },
+      policy: { ...policy, model: "model-b" },
+    });
     expect(await again.loadSessionMeta()).toEqual(meta);
   });
 
   it("lists sessions in code-point order with cursors and filters", async () => {
-    const ids = ["b", "a", "\u{1F600}", "\uFFFD", "A", "a".repeat(100), `${"a".repeat(100)}b`, `${"a".repeat(100)}\u{10000}`, "a".repeat(64)];
+    const ids = [
+      "b",
+      "a",
+      "\u{1F600}",
+      "\uFFFD",
+      "A",
+      "a".repeat(100),
+      `${"a".repeat(100)}b`,
+      `${"a".repeat(100)}\u{10000}`,
+      "a".repeat(64),
+    ];
     for (const id of ids) {
-      await database.openSession(id).saveSessionMeta({ sessionId: id, sessionName: id, createdAt: "2025-01-01T00:00:00.000Z", model: "m", relation: id === "b" ? { type: "child", parentSessionId: "a" } : { type: "root" }, ...(id === "b" ? { parentSessionId: "a" } : {}) });
+      await database
+        .openSession(id)
+        .saveSessionMeta({
+          sessionId: id,
+          sessionName: id,
+          createdAt: "2025-01-01T00:00:00.000Z",
+          model: "m",
+          relation: id === "b" ? { type: "child", parentSessionId: "a" } : { type: "root" },
+          ...(id === "b" ? { parentSessionId: "a" } : {}),
+        });
     }
     await database.openSession("c").commit(commit({ sessionId: "c", commitId: "t1" }));
     const expected = [...ids, "c"].sort((left, right) => {
@@ -173,14 +258,24 @@ describe("FileSessionDatabase: meta, listing and deletion", () => {
     await database.openSession("keep").commit(commit({ sessionId: "keep", commitId: "t1", graph: append([node("k1")]) }));
     const store = database.openSession("gone");
     await store.commit(commit({ sessionId: "gone", commitId: "t1", graph: append([node("g1")]) }));
-    await store.saveSessionMeta({ sessionId: "gone", sessionName: "gone", createdAt: "2025-01-01T00:00:00.000Z", model: "m", relation: { type: "root" } });
+    await store.saveSessionMeta({
+      sessionId: "gone",
+      sessionName: "gone",
+      createdAt: "2025-01-01T00:00:00.000Z",
+      model: "m",
+      relation: { type: "root" },
+    });
     await store.deleteSession();
     await store.deleteSession();
     expect(await store.loadSession({ type: "full_graph" })).toBeUndefined();
     expect(await store.loadSessionMeta()).toBeUndefined();
     expect((await database.listSessions()).sessions.map((summary) => summary.sessionId)).toEqual(["keep"]);
     expect(await readdir(join(root.path, "trash"))).toEqual([]);
-    expect(await store.commit(commit({ sessionId: "gone", commitId: "t1", graph: append([node("g2")]) }))).toEqual({ headRevision: 1, commitId: "t1", replayed: false });
+    expect(await store.commit(commit({ sessionId: "gone", commitId: "t1", graph: append([node("g2")]) }))).toEqual({
+      headRevision: 1,
+      commitId: "t1",
+      replayed: false,
+    });
     expect((await store.loadSession({ type: "full_graph" }))?.graph.nodes).toEqual([node("g2")]);
     expect((await database.openSession("keep").loadSession({ type: "full_graph" }))?.graph.nodes).toEqual([node("k1")]);
   });

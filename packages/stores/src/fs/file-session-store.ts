@@ -107,6 +107,11 @@ export class FileSessionStore implements SessionStore {
   }
 
   #withLock<T>(action: (lock: HeldLock) => Promise<T>): Promise<T> {
-    return withSessionLock(this.#files.access, this.#files.paths.lock, { sessionId: this.sessionId, timeoutMs: this.#context.lockTimeoutMs }, action);
+    return withSessionLock(
+      this.#files.access,
+      this.#files.paths.lock,
+      { sessionId: this.sessionId, timeoutMs: this.#context.lockTimeoutMs },
+      action,
+    );
   }
 }

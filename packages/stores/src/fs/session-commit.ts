@@ -28,7 +28,15 @@ import {
   type RevisionFile,
   revisionCommitIdSchema,
 } from "./session-files.js";
-import { appendToGraphState, emptyGraphState, type GraphState, graphStateFrom, isLiveNode, loadGraphState, type SessionFiles } from "./session-graph-state.js";
+import {
+  appendToGraphState,
+  emptyGraphState,
+  type GraphState,
+  graphStateFrom,
+  isLiveNode,
+  loadGraphState,
+  type SessionFiles,
+} from "./session-graph-state.js";
 import type { HeldLock } from "./session-lock.js";
 
 /**
@@ -164,7 +172,10 @@ function parseCommit(commit: SessionCommit): SessionCommit {
   const parsed = sessionCommitSchema.safeParse(commit);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LashError("invalid_argument", `invalid commit at \`${issue?.path.map((segment) => String(segment)).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
+    throw new LashError(
+      "invalid_argument",
+      `invalid commit at \`${issue?.path.map((segment) => String(segment)).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`,
+    );
   }
   return parsed.data;
 }
@@ -193,7 +204,10 @@ export async function applyCommit(files: SessionFiles, lock: HeldLock, commit: S
 
   const lineage = head?.lineage ?? randomHex(16);
   const state = head === undefined ? emptyGraphState(lineage) : await loadGraphState(files, head);
-  const nextLeaf = checkGraphCommitDelta(valid, head?.leafNodeId, { isTaken: (nodeId) => state.positions.has(nodeId), isLive: (nodeId) => isLiveNode(state, nodeId) });
+  const nextLeaf = checkGraphCommitDelta(valid, head?.leafNodeId, {
+    isTaken: (nodeId) => state.positions.has(nodeId),
+    isLive: (nodeId) => isLiveNode(state, nodeId),
+  });
   const usage: TokenLedgerEntry[] = valid.usageDeltas.filter((entry) => !isEmptyTokenUsage(entry.usage));
   const delta = valid.graph;
 

@@ -50,7 +50,11 @@ export const headFileSchema = z
   })
   .superRefine((head, context) => {
     if (head.baseRevision > head.revision) {
-      context.addIssue({ code: "custom", path: ["baseRevision"], message: `base revision ${head.baseRevision} is after the head revision ${head.revision}` });
+      context.addIssue({
+        code: "custom",
+        path: ["baseRevision"],
+        message: `base revision ${head.baseRevision} is after the head revision ${head.revision}`,
+      });
     }
     if (head.generation === 0 && head.baseRevision !== 0) {
       context.addIssue({ code: "custom", path: ["baseRevision"], message: "generation 0 (the empty graph) must have base revision 0" });
@@ -172,12 +176,22 @@ export const fileLabels = {
  * Parses stored JSON text against a schema. Every byte read is hostile: truncated JSON or a bad field
  * throws `InvalidPersistedDataError` naming the session and `<file label>.<dotted field path>`.
  */
-export function parseStoredJson<Schema extends z.ZodType>(sessionId: string | undefined, label: string, text: string, schema: Schema): z.infer<Schema> {
+export function parseStoredJson<Schema extends z.ZodType>(
+  sessionId: string | undefined,
+  label: string,
+  text: string,
+  schema: Schema,
+): z.infer<Schema> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new InvalidPersistedDataError(sessionId, label, `truncated or malformed JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new InvalidPersistedDataError(
+      sessionId,
+      label,
+      `truncated or malformed JSON (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -203,7 +217,11 @@ export async function readStoredFile<Schema extends z.ZodType>(
 /** Throws `InvalidPersistedDataError` when a stored file names another session than its directory. */
 export function expectSessionId(sessionId: string, label: string, storedSessionId: string): void {
   if (storedSessionId !== sessionId) {
-    throw new InvalidPersistedDataError(sessionId, `${label}.sessionId`, `the file belongs to session \`${storedSessionId}\`, not to the session of its directory`);
+    throw new InvalidPersistedDataError(
+      sessionId,
+      `${label}.sessionId`,
+      `the file belongs to session \`${storedSessionId}\`, not to the session of its directory`,
+    );
   }
 }
 

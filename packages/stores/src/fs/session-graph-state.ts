@@ -94,7 +94,13 @@ export class GraphStateCache {
   set(key: string, state: GraphState): void {
     const current = this.#entries.get(key);
     // Two loads racing may finish out of order; a newer state of the same lineage is never replaced by an older one.
-    if (current !== undefined && current.lineage === state.lineage && current.generation === state.generation && current.revision > state.revision) return;
+    if (
+      current !== undefined &&
+      current.lineage === state.lineage &&
+      current.generation === state.generation &&
+      current.revision > state.revision
+    )
+      return;
     this.#entries.delete(key);
     this.#entries.set(key, state);
     while (this.#entries.size > this.#capacity) {
@@ -167,7 +173,11 @@ async function readRevisions(files: SessionFiles, head: HeadFile, from: number, 
       if (segment === undefined) throw new ReferencedFileMissingError(label);
       expectSessionId(paths.sessionId, label, segment.sessionId);
       if (segment.lineage !== head.lineage || segment.revision !== revision) {
-        throw new InvalidPersistedDataError(paths.sessionId, `${label}.revision`, `the file holds revision ${segment.revision} of lineage ${segment.lineage}; the head expects revision ${revision} of lineage ${head.lineage}`);
+        throw new InvalidPersistedDataError(
+          paths.sessionId,
+          `${label}.revision`,
+          `the file holds revision ${segment.revision} of lineage ${segment.lineage}; the head expects revision ${revision} of lineage ${head.lineage}`,
+        );
       }
       return { label, segment };
     }),
@@ -194,7 +204,13 @@ export async function loadGraphState(files: SessionFiles, head: HeadFile): Promi
   const key = files.paths.directory;
   const cached = files.cache.get(key);
   let state: GraphState;
-  if (cached !== undefined && cached.lineage === head.lineage && cached.generation === head.generation && cached.revision <= head.revision && cached.revision >= head.baseRevision) {
+  if (
+    cached !== undefined &&
+    cached.lineage === head.lineage &&
+    cached.generation === head.generation &&
+    cached.revision <= head.revision &&
+    cached.revision >= head.baseRevision
+  ) {
     if (cached.revision === head.revision) return cached;
     state = await readRevisions(files, head, cached.revision + 1, cached);
   } else {

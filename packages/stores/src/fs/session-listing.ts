@@ -30,7 +30,10 @@ function parseQuery(query: SessionListQuery): SessionListQuery {
   const parsed = sessionListQuerySchema.safeParse(query);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LashError("invalid_argument", `invalid session list query at \`${issue?.path.map((segment) => String(segment)).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
+    throw new LashError(
+      "invalid_argument",
+      `invalid session list query at \`${issue?.path.map((segment) => String(segment)).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`,
+    );
   }
   return parsed.data;
 }
@@ -54,10 +57,16 @@ async function readListedSession(access: FileAccess, sessionsDirectory: string, 
     throw new InvalidPersistedDataError(sessionId, `${label}.sessionId`, `the id does not belong to the directory \`${name}\``);
   }
   if (head !== undefined && metaFile !== undefined && metaFile.meta.sessionId !== sessionId) {
-    throw new InvalidPersistedDataError(sessionId, `${labelOf(fileLabels.meta)}.meta.sessionId`, `the meta names session \`${metaFile.meta.sessionId}\``);
+    throw new InvalidPersistedDataError(
+      sessionId,
+      `${labelOf(fileLabels.meta)}.meta.sessionId`,
+      `the meta names session \`${metaFile.meta.sessionId}\``,
+    );
   }
   const summary: SessionSummary =
-    metaFile === undefined ? { sessionId, headRevision: head?.revision ?? 0 } : { sessionId, headRevision: head?.revision ?? 0, meta: metaFile.meta };
+    metaFile === undefined
+      ? { sessionId, headRevision: head?.revision ?? 0 }
+      : { sessionId, headRevision: head?.revision ?? 0, meta: metaFile.meta };
   return { summary };
 }
 
@@ -70,7 +79,14 @@ function nextBatch(entries: readonly NamedEntry[], start: number): readonly Name
   while (end < entries.length && end > start) {
     const last = entries[end - 1];
     const following = entries[end];
-    if (last === undefined || following === undefined || !last.order.isLong || !following.order.isLong || last.order.prefixHex !== following.order.prefixHex) break;
+    if (
+      last === undefined ||
+      following === undefined ||
+      !last.order.isLong ||
+      !following.order.isLong ||
+      last.order.prefixHex !== following.order.prefixHex
+    )
+      break;
     end += 1;
   }
   return entries.slice(start, end);

@@ -16,7 +16,12 @@ import { type GraphState, isLiveNode, loadGraphState, ReferencedFileMissingError
 const MAX_READ_ATTEMPTS = 5;
 
 function sameHead(left: HeadFile, right: HeadFile): boolean {
-  return left.lineage === right.lineage && left.revision === right.revision && left.generation === right.generation && left.checkpointRef === right.checkpointRef;
+  return (
+    left.lineage === right.lineage &&
+    left.revision === right.revision &&
+    left.generation === right.generation &&
+    left.checkpointRef === right.checkpointRef
+  );
 }
 
 /**
@@ -39,7 +44,8 @@ export async function readConsistently<T>(files: SessionFiles, read: (head: Head
         head = current;
         continue;
       }
-      if (missing) throw new InvalidPersistedDataError(files.paths.sessionId, error.label, "the head references this file, but it is missing");
+      if (missing)
+        throw new InvalidPersistedDataError(files.paths.sessionId, error.label, "the head references this file, but it is missing");
       throw error;
     }
   }
@@ -71,7 +77,13 @@ function activePath(state: GraphState, leafNodeId: string | undefined): SessionN
   return path.reverse();
 }
 
-function buildRead(sessionId: string, head: HeadFile, state: GraphState, checkpoint: SessionCheckpoint, scope: SessionReadScope): PersistedSessionRead {
+function buildRead(
+  sessionId: string,
+  head: HeadFile,
+  state: GraphState,
+  checkpoint: SessionCheckpoint,
+  scope: SessionReadScope,
+): PersistedSessionRead {
   let leafNodeId = head.leafNodeId;
   let nodes: SessionNodeRecord[];
   if (scope.type === "active_path") {
@@ -80,9 +92,16 @@ function buildRead(sessionId: string, head: HeadFile, state: GraphState, checkpo
     // write back as a wipe.
     if (leafNodeId !== undefined && !isLiveNode(state, leafNodeId)) {
       if (scope.leafNodeId !== undefined) {
-        throw new LashError("invalid_argument", `active_path load of session \`${sessionId}\` names leaf \`${leafNodeId}\`, which is not a live node`);
+        throw new LashError(
+          "invalid_argument",
+          `active_path load of session \`${sessionId}\` names leaf \`${leafNodeId}\`, which is not a live node`,
+        );
       }
-      throw new InvalidPersistedDataError(sessionId, `${fileLabels.head}.leafNodeId`, `the head's leaf \`${leafNodeId}\` is not a live node`);
+      throw new InvalidPersistedDataError(
+        sessionId,
+        `${fileLabels.head}.leafNodeId`,
+        `the head's leaf \`${leafNodeId}\` is not a live node`,
+      );
     }
     nodes = activePath(state, leafNodeId);
   } else {

@@ -39,7 +39,11 @@ describe("the session write lock", () => {
   it("breaks a lock file whose process is dead", async () => {
     await placeLock("s1", JSON.stringify({ pid: deadPid(), token: "dead-owner", acquiredAt: "2025-01-01T00:00:00.000Z" }));
     const store = createFileSessionDatabase({ root: root.path }).openSession("s1");
-    expect(await store.commit(commit({ commitId: "t1", graph: append([node("m1")]) }))).toEqual({ headRevision: 1, commitId: "t1", replayed: false });
+    expect(await store.commit(commit({ commitId: "t1", graph: append([node("m1")]) }))).toEqual({
+      headRevision: 1,
+      commitId: "t1",
+      replayed: false,
+    });
     expect(await readdir(join(root.path, "locks"))).toEqual([]);
   });
 
@@ -61,7 +65,14 @@ describe("the session write lock", () => {
     const writes = [
       () => store.commit(commit({ commitId: "t2", expectedHeadRevision: 1, graph: append([node("m2", "m1")]) })),
       () => store.tombstoneNodes(["m1"]),
-      () => store.saveSessionMeta({ sessionId: "s1", sessionName: "s1", createdAt: "2025-01-01T00:00:00.000Z", model: "m", relation: { type: "root" } }),
+      () =>
+        store.saveSessionMeta({
+          sessionId: "s1",
+          sessionName: "s1",
+          createdAt: "2025-01-01T00:00:00.000Z",
+          model: "m",
+          relation: { type: "root" },
+        }),
       () => store.deleteSession(),
     ];
     for (const write of writes) {
@@ -78,8 +89,22 @@ describe("the session write lock", () => {
     for (let round = 0; round < 10; round += 1) {
       const expectedHeadRevision = round === 0 ? undefined : round;
       const outcomes = await Promise.allSettled([
-        first.commit(commit({ commitId: `a${round}`, expectedHeadRevision, graph: append([node(`a${round}`)]), usageDeltas: [turnUsage(usage(1, 0), "a")] })),
-        second.commit(commit({ commitId: `b${round}`, expectedHeadRevision, graph: append([node(`b${round}`)]), usageDeltas: [turnUsage(usage(1, 0), "b")] })),
+        first.commit(
+          commit({
+            commitId: `a${round}`,
+            expectedHeadRevision,
+            graph: append([node(`a${round}`)]),
+            usageDeltas: [turnUsage(usage(1, 0), "a")],
+          }),
+        ),
+        second.commit(
+          commit({
+            commitId: `b${round}`,
+            expectedHeadRevision,
+            graph: append([node(`b${round}`)]),
+            usageDeltas: [turnUsage(usage(1, 0), "b")],
+          }),
+        ),
       ]);
       const landed = outcomes.filter((outcome) => outcome.status === "fulfilled");
       const refused = outcomes.flatMap((outcome) => (outcome.status === "rejected" ? [outcome.reason] : []));
@@ -138,7 +163,11 @@ describe("writers in separate processes", () => {
     const writers = ["w1", "w2", "w3"];
     const perWriter = 15;
     const children = writers.map((writer) => {
-      const child = spawn(process.execPath, ["--conditions=@lash/source", "--import", "tsx", script, storeModule, data, writer, String(perWriter)], { cwd: packageRoot, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(
+        process.execPath,
+        ["--conditions=@lash/source", "--import", "tsx", script, storeModule, data, writer, String(perWriter)],
+        { cwd: packageRoot, stdio: ["ignore", "pipe", "pipe"] },
+      );
       let stderr = "";
       child.stderr.setEncoding("utf8");
       child.stderr.on("data", (chunk: string) => {
@@ -151,7 +180,9 @@ describe("writers in separate processes", () => {
     const read = await createFileSessionDatabase({ root: data }).openSession("shared").loadSession({ type: "full_graph" });
     expect(read?.headRevision).toBe(writers.length * perWriter);
     expect(new Set(read?.graph.nodes.map((record) => record.nodeId)).size).toBe(writers.length * perWriter);
-    expect(read?.tokenLedger.map((entry) => [entry.source, entry.usage.inputTokens]).sort()).toEqual(writers.map((writer) => [writer, perWriter]));
+    expect(read?.tokenLedger.map((entry) => [entry.source, entry.usage.inputTokens]).sort()).toEqual(
+      writers.map((writer) => [writer, perWriter]),
+    );
     expect(await readdir(join(data, "locks"))).toEqual([]);
   });
 });

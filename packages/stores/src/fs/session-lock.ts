@@ -135,7 +135,9 @@ async function acquireLockFile(access: FileAccess, lockPath: string, deadline: n
   for (let attempt = 0; ; attempt += 1) {
     // Every way round the loop (a directory to create, a stale lock to break, a live holder) is bounded.
     if (attempt > 0 && Date.now() >= deadline) {
-      throw new StoreUnavailableError(`timed out waiting for the write lock of session \`${sessionId}\` (\`${lockPath}\` is held by another process)`);
+      throw new StoreUnavailableError(
+        `timed out waiting for the write lock of session \`${sessionId}\` (\`${lockPath}\` is held by another process)`,
+      );
     }
     try {
       await access.fileSystem.writeFile(lockPath, content, { encoding: "utf8", flag: "wx" });
@@ -157,7 +159,9 @@ async function acquireLockFile(access: FileAccess, lockPath: string, deadline: n
     async confirm(): Promise<void> {
       const current = await access.readTextIfExists(lockPath);
       if (current !== content) {
-        throw new StoreUnavailableError(`the write lock of session \`${sessionId}\` was taken over by another process; nothing was committed`);
+        throw new StoreUnavailableError(
+          `the write lock of session \`${sessionId}\` was taken over by another process; nothing was committed`,
+        );
       }
     },
   };

@@ -15,7 +15,10 @@ export function parseMeta(meta: SessionMeta): SessionMeta {
   const parsed = sessionMetaSchema.safeParse(meta);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LashError("invalid_argument", `invalid session meta at \`${issue?.path.map((segment) => String(segment)).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
+    throw new LashError(
+      "invalid_argument",
+      `invalid session meta at \`${issue?.path.map((segment) => String(segment)).join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`,
+    );
   }
   return parsed.data;
 }
@@ -46,13 +49,20 @@ export async function tombstoneNodes(files: SessionFiles, lock: HeldLock, nodeId
   if (head === undefined) return;
   await discardInterruptedCommit(files, head.revision);
   const state = await loadGraphState(files, head);
-  const hidden = new Set(nodeIds.filter((nodeId) => {
-    const position = state.positions.get(nodeId);
-    return position !== undefined && state.nodes[position]?.tombstoned === false;
-  }));
+  const hidden = new Set(
+    nodeIds.filter((nodeId) => {
+      const position = state.positions.get(nodeId);
+      return position !== undefined && state.nodes[position]?.tombstoned === false;
+    }),
+  );
   if (hidden.size === 0) return;
   const nodes = state.nodes.map((node) => (hidden.has(node.record.nodeId) ? { record: node.record, tombstoned: true } : node));
-  await rebase(files, lock, head, graphStateFrom({ lineage: head.lineage, generation: head.generation + 1, revision: head.revision }, nodes, state.ledger));
+  await rebase(
+    files,
+    lock,
+    head,
+    graphStateFrom({ lineage: head.lineage, generation: head.generation + 1, revision: head.revision }, nodes, state.ledger),
+  );
 }
 
 /**

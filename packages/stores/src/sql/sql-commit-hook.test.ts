@@ -3,7 +3,14 @@ import { sql, type Kysely } from "kysely";
 import { CommitIdConflictError, HeadRevisionConflictError, LashError, type SessionCommitResult } from "@lash/protocol";
 import { backendTitle, SQL_TEST_BACKENDS, type SqlTestStorage } from "../../test/backends.js";
 import { append, chain, commit, node, thrown, turnUsage, usage } from "../../test/fixtures.js";
-import { createSqlSessionDatabase, SqlCommitHookError, type LashSqlSchema, type SqlCommitContext, type SqlCommitHook, type SqlSessionDatabase } from "./index.js";
+import {
+  createSqlSessionDatabase,
+  SqlCommitHookError,
+  type LashSqlSchema,
+  type SqlCommitContext,
+  type SqlCommitHook,
+  type SqlSessionDatabase,
+} from "./index.js";
 
 interface OutboxRow {
   commit_id: string;
@@ -28,16 +35,18 @@ for (const backend of SQL_TEST_BACKENDS) {
     /** Writes one outbox row per commit it sees, in the commit's transaction. */
     const outboxHook: SqlCommitHook = async (context) => {
       calls.push(context);
-      const inserted = await context.query(`insert into ${table("app_outbox")} (commit_id, head_revision) values (${placeholder(1)}, ${placeholder(2)})`, [
-        context.commit.commitId,
-        context.headRevision,
-      ]);
+      const inserted = await context.query(
+        `insert into ${table("app_outbox")} (commit_id, head_revision) values (${placeholder(1)}, ${placeholder(2)})`,
+        [context.commit.commitId, context.headRevision],
+      );
       expect(inserted.rowCount).toBe(1);
       if (failWith !== undefined) throw failWith;
     };
 
     async function outbox(): Promise<OutboxRow[]> {
-      const result = await sql.raw<OutboxRow>(`select commit_id, head_revision from ${table("app_outbox")} order by head_revision, commit_id`).execute(reader);
+      const result = await sql
+        .raw<OutboxRow>(`select commit_id, head_revision from ${table("app_outbox")} order by head_revision, commit_id`)
+        .execute(reader);
       return result.rows.map((row) => ({ commit_id: row.commit_id, head_revision: Number(row.head_revision) }));
     }
 
@@ -61,13 +70,14 @@ for (const backend of SQL_TEST_BACKENDS) {
         onCommit: async (context) => {
           await outboxHook(context);
           // The commit's own rows are visible here, before anything is committed.
-          const head = await context.query<{ head_revision: number | string }>(`select head_revision from ${table("lash_heads")} where session_id = ${placeholder(1)}`, [
-            context.commit.sessionId,
-          ]);
-          const commits = await context.query(`select commit_id from ${table("lash_commits")} where session_id = ${placeholder(1)} and commit_id = ${placeholder(2)}`, [
-            context.commit.sessionId,
-            context.commit.commitId,
-          ]);
+          const head = await context.query<{ head_revision: number | string }>(
+            `select head_revision from ${table("lash_heads")} where session_id = ${placeholder(1)}`,
+            [context.commit.sessionId],
+          );
+          const commits = await context.query(
+            `select commit_id from ${table("lash_commits")} where session_id = ${placeholder(1)} and commit_id = ${placeholder(2)}`,
+            [context.commit.sessionId, context.commit.commitId],
+          );
           expect(commits.rowCount).toBe(commits.rows.length);
           seen.push({ head: Number(head.rows[0]?.head_revision), commits: commits.rows.length });
         },
@@ -75,7 +85,9 @@ for (const backend of SQL_TEST_BACKENDS) {
       const store = database.openSession("s1");
       const first = commit({ commitId: "t1:final", graph: append(chain(["m1", "m2"])), usageDeltas: [turnUsage(usage(3, 4))] });
       expect(await store.commit(first)).toEqual({ headRevision: 1, commitId: "t1:final", replayed: false });
-      expect(await store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m3", "m2")]) }))).toMatchObject({ headRevision: 2 });
+      expect(
+        await store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m3", "m2")]) })),
+      ).toMatchObject({ headRevision: 2 });
 
       expect(calls.map((context) => [context.commit.commitId, context.headRevision, context.dialect])).toEqual([
         ["t1:final", 1, backend.name],
@@ -100,7 +112,12 @@ for (const backend of SQL_TEST_BACKENDS) {
 
       const failure = new Error("the queue refused the task");
       failWith = failure;
-      const second = commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m2", "m1")]), usageDeltas: [turnUsage(usage(5, 5))] });
+      const second = commit({
+        commitId: "t2:final",
+        expectedHeadRevision: 1,
+        graph: append([node("m2", "m1")]),
+        usageDeltas: [turnUsage(usage(5, 5))],
+      });
       const error = await thrown(store.commit(second));
       expect(SqlCommitHookError.isInstance(error), String(error)).toBe(true);
       expect(error).toMatchObject({ code: "store_commit_failed", sessionId: "s1", commitId: "t2:final", cause: failure });
@@ -160,8 +177,12 @@ for (const backend of SQL_TEST_BACKENDS) {
 
       // Rejected commits write nothing, so they have nothing to announce.
       expect(CommitIdConflictError.isInstance(await thrown(store.commit({ ...first, usageDeltas: [turnUsage(usage(9, 9))] })))).toBe(true);
-      expect(HeadRevisionConflictError.isInstance(await thrown(store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 7 }))))).toBe(true);
-      expect(await thrown(store.commit(commit({ commitId: "t3:final", expectedHeadRevision: 1, graph: append([node("m1")]) })))).toMatchObject({ code: "invalid_argument" });
+      expect(
+        HeadRevisionConflictError.isInstance(await thrown(store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 7 })))),
+      ).toBe(true);
+      expect(
+        await thrown(store.commit(commit({ commitId: "t3:final", expectedHeadRevision: 1, graph: append([node("m1")]) }))),
+      ).toMatchObject({ code: "invalid_argument" });
       expect(calls).toHaveLength(1);
       expect(await outbox()).toEqual([{ commit_id: "t1:final", head_revision: 1 }]);
       expect((await store.loadSession({ type: "full_graph" }))?.tokenLedger).toEqual([turnUsage(usage(2, 2))]);
@@ -174,19 +195,31 @@ for (const backend of SQL_TEST_BACKENDS) {
       const rounds = 6;
       for (let round = 1; round <= rounds; round += 1) {
         // The same commit from every writer: it lands once, the others replay it.
-        const same = commit({ commitId: `same-${round}`, expectedHeadRevision: round === 1 ? undefined : 2 * round - 2, graph: append([node(`s${round}`)]) });
-        const replays: SessionCommitResult[] = await Promise.all(writers.map((writer) => writer.openSession("s1").commit(structuredClone(same))));
+        const same = commit({
+          commitId: `same-${round}`,
+          expectedHeadRevision: round === 1 ? undefined : 2 * round - 2,
+          graph: append([node(`s${round}`)]),
+        });
+        const replays: SessionCommitResult[] = await Promise.all(
+          writers.map((writer) => writer.openSession("s1").commit(structuredClone(same))),
+        );
         expect(replays.filter((result) => !result.replayed)).toHaveLength(1);
         // Different commits naming the same revision: one lands, the others conflict.
         const outcomes = await Promise.allSettled(
-          writers.map((writer, index) => writer.openSession("s1").commit(commit({ commitId: `r${round}:w${index}`, expectedHeadRevision: 2 * round - 1 }))),
+          writers.map((writer, index) =>
+            writer.openSession("s1").commit(commit({ commitId: `r${round}:w${index}`, expectedHeadRevision: 2 * round - 1 })),
+          ),
         );
         expect(outcomes.filter((outcome) => outcome.status === "fulfilled")).toHaveLength(1);
-        for (const outcome of outcomes) if (outcome.status === "rejected") expect(HeadRevisionConflictError.isInstance(outcome.reason), String(outcome.reason)).toBe(true);
+        for (const outcome of outcomes)
+          if (outcome.status === "rejected")
+            expect(HeadRevisionConflictError.isInstance(outcome.reason), String(outcome.reason)).toBe(true);
       }
       const rows = await outbox();
       expect(rows.map((row) => row.head_revision)).toEqual(Array.from({ length: 2 * rounds }, (_, index) => index + 1));
-      const stored = await sql.raw<{ commit_id: string }>(`select commit_id from ${table("lash_commits")} where session_id = 's1' order by head_revision`).execute(reader);
+      const stored = await sql
+        .raw<{ commit_id: string }>(`select commit_id from ${table("lash_commits")} where session_id = 's1' order by head_revision`)
+        .execute(reader);
       expect(rows.map((row) => row.commit_id)).toEqual(stored.rows.map((row) => row.commit_id));
       // Every call the hook saw either landed (its row is there) or was rolled back with its attempt.
       for (const row of rows) expect(calls.some((context) => context.commit.commitId === row.commit_id)).toBe(true);
@@ -195,7 +228,10 @@ for (const backend of SQL_TEST_BACKENDS) {
     it("works on a caller-built Kysely instance; the context refuses statements once the hook has returned", async () => {
       const database = createSqlSessionDatabase({ ...storage.kyselyOptions(), onCommit: outboxHook });
       const store = database.openSession("s1");
-      expect(await store.commit(commit({ commitId: "t1:final", graph: append([node("m1")]) }))).toMatchObject({ headRevision: 1, replayed: false });
+      expect(await store.commit(commit({ commitId: "t1:final", graph: append([node("m1")]) }))).toMatchObject({
+        headRevision: 1,
+        replayed: false,
+      });
       expect(await outbox()).toEqual([{ commit_id: "t1:final", head_revision: 1 }]);
       const late = await thrown(calls[0]?.query("select 1") ?? Promise.resolve());
       expect(LashError.isInstance(late)).toBe(true);

@@ -67,11 +67,19 @@ export async function runCommitHook(
         `the transaction of commit \`${commit.commitId}\` of session \`${commit.sessionId}\` has ended: \`query\` of an onCommit context works only while the hook runs`,
       );
     }
-    if (typeof text !== "string" || text.trim() === "") throw new LashError("invalid_argument", `an onCommit query needs SQL text, got ${JSON.stringify(text) ?? String(text)}`);
-    if (!Array.isArray(values)) throw new LashError("invalid_argument", `the values of an onCommit query must be an array, got ${JSON.stringify(values) ?? String(values)}`);
+    if (typeof text !== "string" || text.trim() === "")
+      throw new LashError("invalid_argument", `an onCommit query needs SQL text, got ${JSON.stringify(text) ?? String(text)}`);
+    if (!Array.isArray(values))
+      throw new LashError(
+        "invalid_argument",
+        `the values of an onCommit query must be an array, got ${JSON.stringify(values) ?? String(values)}`,
+      );
     try {
       const result = await raw.executeQuery<Row>(CompiledQuery.raw(text, [...values]));
-      return { rows: [...result.rows], rowCount: result.numAffectedRows === undefined ? result.rows.length : Number(result.numAffectedRows) };
+      return {
+        rows: [...result.rows],
+        rowCount: result.numAffectedRows === undefined ? result.rows.length : Number(result.numAffectedRows),
+      };
     } catch (error) {
       failedStatement ??= { error };
       throw error;
@@ -88,8 +96,13 @@ export async function runCommitHook(
   if (failedStatement !== undefined) {
     // PostgreSQL has aborted the transaction, and its COMMIT would silently roll back: a commit that
     // reports success must have been stored.
-    throw new SqlCommitHookError(commit.sessionId, commit.commitId, `a statement of the hook failed (the hook caught it and went on): ${messageOf(failedStatement.error)}`, {
-      cause: failedStatement.error,
-    });
+    throw new SqlCommitHookError(
+      commit.sessionId,
+      commit.commitId,
+      `a statement of the hook failed (the hook caught it and went on): ${messageOf(failedStatement.error)}`,
+      {
+        cause: failedStatement.error,
+      },
+    );
   }
 }

@@ -31,8 +31,16 @@ describe("the two SQLite commit paths", () => {
       const reader = new Database(join(folder?.path ?? "", file), { readonly: true });
       try {
         return {
-          heads: reader.prepare("select session_id, head_revision, leaf_node_id, config_json, checkpoint_ref, node_count from lash_heads order by session_id").all(),
-          nodes: reader.prepare("select session_id, node_id, seq, parent_node_id, node_json, tombstoned from lash_graph_nodes order by session_id, seq").all(),
+          heads: reader
+            .prepare(
+              "select session_id, head_revision, leaf_node_id, config_json, checkpoint_ref, node_count from lash_heads order by session_id",
+            )
+            .all(),
+          nodes: reader
+            .prepare(
+              "select session_id, node_id, seq, parent_node_id, node_json, tombstoned from lash_graph_nodes order by session_id, seq",
+            )
+            .all(),
           usage: reader.prepare("select * from lash_usage_deltas order by session_id, seq").all(),
           commits: reader.prepare("select * from lash_commits order by session_id, commit_id").all(),
           blobs: reader.prepare("select * from lash_blobs order by session_id, hash").all(),
@@ -46,9 +54,18 @@ describe("the two SQLite commit paths", () => {
 
   const commits: SessionCommit[] = [
     commit({ commitId: "t1", graph: append(chain(["m1", "m2"])), usageDeltas: [turnUsage(usage(10, 2, 3, 1))] }),
-    commit({ commitId: "t2", expectedHeadRevision: 1, graph: append([node("m3", "m2")]), usageDeltas: [turnUsage(usage(5, 1)), turnUsage(usage(0, 0, 0, 0), "child")] }),
+    commit({
+      commitId: "t2",
+      expectedHeadRevision: 1,
+      graph: append([node("m3", "m2")]),
+      usageDeltas: [turnUsage(usage(5, 1)), turnUsage(usage(0, 0, 0, 0), "child")],
+    }),
     commit({ commitId: "t3", expectedHeadRevision: 2, graph: { type: "unchanged", leafNodeId: "m2" } }),
-    commit({ commitId: "t4", expectedHeadRevision: 3, graph: { type: "replace_full", graph: { nodes: chain(["r1", "r2"]), leafNodeId: "r2" } } }),
+    commit({
+      commitId: "t4",
+      expectedHeadRevision: 3,
+      graph: { type: "replace_full", graph: { nodes: chain(["r1", "r2"]), leafNodeId: "r2" } },
+    }),
   ];
 
   it("store the same rows and load the same session", async () => {
@@ -56,7 +73,9 @@ describe("the two SQLite commit paths", () => {
     for (const entry of commits) {
       expect(await owned.openSession("s1").commit(entry)).toEqual(await built.openSession("s1").commit(entry));
     }
-    expect(await owned.openSession("s1").loadSession({ type: "full_graph" })).toEqual(await built.openSession("s1").loadSession({ type: "full_graph" }));
+    expect(await owned.openSession("s1").loadSession({ type: "full_graph" })).toEqual(
+      await built.openSession("s1").loadSession({ type: "full_graph" }),
+    );
     expect(readRows("owned.db")).toEqual(readRows("built.db"));
   });
 
@@ -79,6 +98,8 @@ describe("the two SQLite commit paths", () => {
       commit({ commitId: "leaf", expectedHeadRevision: 1, graph: { type: "unchanged", leafNodeId: "nowhere" } }),
     ];
     for (const entry of cases) expect(await outcome(owned, entry)).toEqual(await outcome(built, entry));
-    expect(await thrown(owned.openSession("s1").commit({ ...(commits[1] as SessionCommit), sessionId: "other" }))).toMatchObject({ code: "session_binding_mismatch" });
+    expect(await thrown(owned.openSession("s1").commit({ ...(commits[1] as SessionCommit), sessionId: "other" }))).toMatchObject({
+      code: "session_binding_mismatch",
+    });
   });
 });

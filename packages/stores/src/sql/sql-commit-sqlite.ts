@@ -1,6 +1,12 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { SessionCommit, SessionCommitResult, SessionNodeRecord } from "@lash/protocol";
-import { checkExpectedHeadRevision, checkGraphCommitDelta, CommitIdConflictError, isEmptyTokenUsage, stableStringify } from "@lash/protocol";
+import {
+  checkExpectedHeadRevision,
+  checkGraphCommitDelta,
+  CommitIdConflictError,
+  isEmptyTokenUsage,
+  stableStringify,
+} from "@lash/protocol";
 import { storedInteger } from "./sql-rows.js";
 
 /**
@@ -41,18 +47,24 @@ function statementsOf(database: Database): CommitStatements {
         'select (select max("seq") from "lash_graph_nodes" where "session_id" = ?) as "node_seq", (select max("seq") from "lash_usage_deltas" where "session_id" = ?) as "usage_seq"',
       ),
       deleteNodes: database.prepare('delete from "lash_graph_nodes" where "session_id" = ?'),
-      insertNode: database.prepare('insert into "lash_graph_nodes" ("session_id", "node_id", "seq", "parent_node_id", "node_json", "tombstoned") values (?, ?, ?, ?, ?, 0)'),
+      insertNode: database.prepare(
+        'insert into "lash_graph_nodes" ("session_id", "node_id", "seq", "parent_node_id", "node_json", "tombstoned") values (?, ?, ?, ?, ?, 0)',
+      ),
       insertUsage: database.prepare(
         'insert into "lash_usage_deltas" ("session_id", "seq", "source", "model", "input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens") values (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      insertBlob: database.prepare('insert into "lash_blobs" ("session_id", "hash", "content") values (?, ?, ?) on conflict ("session_id", "hash") do nothing'),
+      insertBlob: database.prepare(
+        'insert into "lash_blobs" ("session_id", "hash", "content") values (?, ?, ?) on conflict ("session_id", "hash") do nothing',
+      ),
       insertHead: database.prepare(
         'insert into "lash_heads" ("session_id", "head_revision", "leaf_node_id", "config_json", "checkpoint_ref", "node_count", "updated_at") values (?, ?, ?, ?, ?, ?, ?)',
       ),
       updateHead: database.prepare(
         'update "lash_heads" set "head_revision" = ?, "leaf_node_id" = ?, "config_json" = ?, "checkpoint_ref" = ?, "node_count" = ?, "updated_at" = ? where "session_id" = ? and "head_revision" = ?',
       ),
-      insertCommit: database.prepare('insert into "lash_commits" ("session_id", "commit_id", "content_hash", "head_revision") values (?, ?, ?, ?)'),
+      insertCommit: database.prepare(
+        'insert into "lash_commits" ("session_id", "commit_id", "content_hash", "head_revision") values (?, ?, ?, ?)',
+      ),
     };
     statementsByDatabase.set(database, statements);
   }
@@ -67,7 +79,12 @@ function nextAfter(max: unknown, sessionId: string, table: string): number {
  * Applies one commit; call it inside an IMMEDIATE transaction of `database` (it throws to roll back).
  * `sha256Hex` is passed in so both commit paths hash checkpoints the same way.
  */
-export function applyCommitSqlite(database: Database, commit: SessionCommit, contentHash: string, sha256Hex: (text: string) => string): SessionCommitResult {
+export function applyCommitSqlite(
+  database: Database,
+  commit: SessionCommit,
+  contentHash: string,
+  sha256Hex: (text: string) => string,
+): SessionCommitResult {
   const statements = statementsOf(database);
   const { sessionId, commitId } = commit;
   const head = statements.head.get(sessionId);
@@ -104,7 +121,16 @@ export function applyCommitSqlite(database: Database, commit: SessionCommit, con
   for (const entry of commit.usageDeltas) {
     if (isEmptyTokenUsage(entry.usage)) continue;
     const { inputTokens, outputTokens, cachedInputTokens, reasoningTokens } = entry.usage;
-    statements.insertUsage.run(sessionId, usageSeq, entry.source, entry.model, inputTokens, outputTokens, cachedInputTokens, reasoningTokens);
+    statements.insertUsage.run(
+      sessionId,
+      usageSeq,
+      entry.source,
+      entry.model,
+      inputTokens,
+      outputTokens,
+      cachedInputTokens,
+      reasoningTokens,
+    );
     usageSeq += 1;
   }
   const checkpoint = stableStringify(commit.checkpoint);
@@ -113,7 +139,8 @@ export function applyCommitSqlite(database: Database, commit: SessionCommit, con
 
   // Kept incrementally: counting the session's rows on every commit would grow with the session.
   const previousCount = head === undefined ? 0 : storedInteger(head.node_count, sessionId, "head.nodeCount");
-  const nodeCount = delta.type === "replace_full" ? delta.graph.nodes.length : delta.type === "append" ? previousCount + delta.nodes.length : previousCount;
+  const nodeCount =
+    delta.type === "replace_full" ? delta.graph.nodes.length : delta.type === "append" ? previousCount + delta.nodes.length : previousCount;
   const now = new Date().toISOString();
   const configJson = JSON.stringify(commit.config);
   if (head === undefined) {

@@ -74,7 +74,10 @@ export async function commitSession(context: SqlStoreContext, sessionId: string,
       // this commit waited): the commit is still valid, so it is applied from the start.
       if (settled === RETRY && attempt < MAX_ATTEMPTS) continue;
       if (settled === RETRY) {
-        throw new StoreUnavailableError(`session \`${commit.sessionId}\` kept changing while commit \`${commit.commitId}\` waited for it; try again`, { cause: error });
+        throw new StoreUnavailableError(
+          `session \`${commit.sessionId}\` kept changing while commit \`${commit.commitId}\` waited for it; try again`,
+          { cause: error },
+        );
       }
       return settled;
     }
@@ -116,7 +119,11 @@ async function settleLostRace(
   const database = await context.database();
   const previous = await findCommit(database, commit.sessionId, commit.commitId);
   if (previous !== undefined) return replayOrConflict(previous, commit, contentHash);
-  const head = await database.selectFrom("lash_heads").select("head_revision").where("session_id", "=", commit.sessionId).executeTakeFirst();
+  const head = await database
+    .selectFrom("lash_heads")
+    .select("head_revision")
+    .where("session_id", "=", commit.sessionId)
+    .executeTakeFirst();
   const actual = head === undefined ? 0 : storedInteger(head.head_revision, commit.sessionId, "head.headRevision");
   const stillExpected = head === undefined ? commit.expectedHeadRevision === undefined : commit.expectedHeadRevision === actual;
   if (!stillExpected) throw new HeadRevisionConflictError(commit.sessionId, commit.expectedHeadRevision, actual, { cause });
@@ -170,7 +177,12 @@ async function applyCommit(
   const checkpointRef = await insertCheckpoint(database, commit);
   // Kept incrementally: counting the session's rows on every commit would grow with the session.
   const previousCount = head === undefined ? 0 : storedInteger(head.node_count, sessionId, "head.nodeCount");
-  const nodeCount = commit.graph.type === "replace_full" ? commit.graph.graph.nodes.length : commit.graph.type === "append" ? previousCount + commit.graph.nodes.length : previousCount;
+  const nodeCount =
+    commit.graph.type === "replace_full"
+      ? commit.graph.graph.nodes.length
+      : commit.graph.type === "append"
+        ? previousCount + commit.graph.nodes.length
+        : previousCount;
 
   const headFields = {
     head_revision: revision,
@@ -181,22 +193,47 @@ async function applyCommit(
     updated_at: now,
   };
   if (claimHeadFirst || head !== undefined) {
-    const updated = await database.updateTable("lash_heads").set(headFields).where("session_id", "=", sessionId).where("head_revision", "=", claimHeadFirst ? revision : actual).executeTakeFirst();
+    const updated = await database
+      .updateTable("lash_heads")
+      .set(headFields)
+      .where("session_id", "=", sessionId)
+      .where("head_revision", "=", claimHeadFirst ? revision : actual)
+      .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) throw new HeadClaimLost();
   } else {
-    await database.insertInto("lash_heads").values({ session_id: sessionId, ...headFields }).execute();
+    await database
+      .insertInto("lash_heads")
+      .values({ session_id: sessionId, ...headFields })
+      .execute();
   }
-  await database.insertInto("lash_commits").values({ session_id: sessionId, commit_id: commitId, content_hash: contentHash, head_revision: revision }).execute();
+  await database
+    .insertInto("lash_commits")
+    .values({ session_id: sessionId, commit_id: commitId, content_hash: contentHash, head_revision: revision })
+    .execute();
   if (onCommit !== undefined) await runCommitHook(onCommit.hook, database, commit, revision, onCommit.dialect);
   return { headRevision: revision, commitId, replayed: false };
 }
 
 /** Takes the session's head row (PostgreSQL): a concurrent writer of the session waits on its lock. */
-async function claimHead(database: Kysely<LashSqlSchema>, sessionId: string, actual: number | undefined, revision: number, now: string): Promise<void> {
+async function claimHead(
+  database: Kysely<LashSqlSchema>,
+  sessionId: string,
+  actual: number | undefined,
+  revision: number,
+  now: string,
+): Promise<void> {
   if (actual === undefined) {
     const inserted = await database
       .insertInto("lash_heads")
-      .values({ session_id: sessionId, head_revision: revision, leaf_node_id: null, config_json: "{}", checkpoint_ref: "", node_count: 0, updated_at: now })
+      .values({
+        session_id: sessionId,
+        head_revision: revision,
+        leaf_node_id: null,
+        config_json: "{}",
+        checkpoint_ref: "",
+        node_count: 0,
+        updated_at: now,
+      })
       .onConflict((conflict) => conflict.column("session_id").doNothing())
       .executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new HeadClaimLost();
@@ -215,19 +252,32 @@ async function claimHead(database: Kysely<LashSqlSchema>, sessionId: string, act
  * Looks up what the commit rules need (the appended ids that are taken, whether the leaf candidate is
  * live) in two queries, then applies the rules shared by every store. Returns the head's next leaf.
  */
-async function checkGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionCommit, headLeafNodeId: string | undefined): Promise<string | undefined> {
+async function checkGraphDelta(
+  database: Kysely<LashSqlSchema>,
+  commit: SessionCommit,
+  headLeafNodeId: string | undefined,
+): Promise<string | undefined> {
   const { sessionId } = commit;
   const taken = new Set<string>();
   if (commit.graph.type === "append") {
     for (const ids of chunked(commit.graph.nodes.map((node) => node.nodeId))) {
       // Tombstoned rows count: a tombstoned id stays taken until `vacuum`.
-      const rows = await database.selectFrom("lash_graph_nodes").select("node_id").where("session_id", "=", sessionId).where("node_id", "in", ids).execute();
+      const rows = await database
+        .selectFrom("lash_graph_nodes")
+        .select("node_id")
+        .where("session_id", "=", sessionId)
+        .where("node_id", "in", ids)
+        .execute();
       for (const row of rows) taken.add(row.node_id);
     }
   }
   const candidate = commitLeafCandidate(commit, headLeafNodeId);
   let candidateLive = false;
-  if (candidate !== undefined && commit.graph.type !== "replace_full" && !(commit.graph.type === "append" && commit.graph.nodes.some((node) => node.nodeId === candidate))) {
+  if (
+    candidate !== undefined &&
+    commit.graph.type !== "replace_full" &&
+    !(commit.graph.type === "append" && commit.graph.nodes.some((node) => node.nodeId === candidate))
+  ) {
     const live = await database
       .selectFrom("lash_graph_nodes")
       .select("node_id")
@@ -237,18 +287,30 @@ async function checkGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionC
       .executeTakeFirst();
     candidateLive = live !== undefined;
   }
-  return checkGraphCommitDelta(commit, headLeafNodeId, { isTaken: (nodeId) => taken.has(nodeId), isLive: (nodeId) => nodeId === candidate && candidateLive });
+  return checkGraphCommitDelta(commit, headLeafNodeId, {
+    isTaken: (nodeId) => taken.has(nodeId),
+    isLive: (nodeId) => nodeId === candidate && candidateLive,
+  });
 }
 
 /** The next `seq` of the session's nodes and of its usage rows, read in one statement. */
 async function nextSeqs(database: Kysely<LashSqlSchema>, sessionId: string): Promise<{ node: number; usage: number }> {
   const row = await database
     .selectNoFrom((expression) => [
-      expression.selectFrom("lash_graph_nodes").select((inner) => inner.fn.max("seq").as("max_seq")).where("session_id", "=", sessionId).as("node_seq"),
-      expression.selectFrom("lash_usage_deltas").select((inner) => inner.fn.max("seq").as("max_seq")).where("session_id", "=", sessionId).as("usage_seq"),
+      expression
+        .selectFrom("lash_graph_nodes")
+        .select((inner) => inner.fn.max("seq").as("max_seq"))
+        .where("session_id", "=", sessionId)
+        .as("node_seq"),
+      expression
+        .selectFrom("lash_usage_deltas")
+        .select((inner) => inner.fn.max("seq").as("max_seq"))
+        .where("session_id", "=", sessionId)
+        .as("usage_seq"),
     ])
     .executeTakeFirstOrThrow();
-  const next = (max: unknown, table: string): number => (max === null || max === undefined ? 1 : storedInteger(max, sessionId, `${table}.seq`) + 1);
+  const next = (max: unknown, table: string): number =>
+    max === null || max === undefined ? 1 : storedInteger(max, sessionId, `${table}.seq`) + 1;
   return { node: next(row.node_seq, "lash_graph_nodes"), usage: next(row.usage_seq, "lash_usage_deltas") };
 }
 

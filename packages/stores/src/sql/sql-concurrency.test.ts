@@ -22,14 +22,21 @@ for (const backend of SQL_TEST_BACKENDS) {
 
     beforeEach(async () => {
       storage = await backend.createStorage();
-      writers = [await storage.open(), await storage.open({ migrate: false }), await storage.open({ migrate: false }), await storage.open({ migrate: false })];
+      writers = [
+        await storage.open(),
+        await storage.open({ migrate: false }),
+        await storage.open({ migrate: false }),
+        await storage.open({ migrate: false }),
+      ];
     });
     afterEach(async () => {
       await storage.remove();
     });
 
     it("commits naming the same revision: exactly one lands per round, the others conflict, nothing is lost", async () => {
-      await writers[0]?.openSession("s1").commit(commit({ commitId: "seed", graph: append([node("root")]), usageDeltas: [turnUsage(usage(1, 0))] }));
+      await writers[0]
+        ?.openSession("s1")
+        .commit(commit({ commitId: "seed", graph: append([node("root")]), usageDeltas: [turnUsage(usage(1, 0))] }));
       const rounds = 12;
       const winners: string[] = [];
       for (let round = 1; round <= rounds; round += 1) {
@@ -48,7 +55,11 @@ for (const backend of SQL_TEST_BACKENDS) {
         );
         const { values, errors } = await settle(attempts);
         expect(values).toHaveLength(1);
-        expect(values[0]?.result).toEqual({ headRevision: round + 1, commitId: expect.stringMatching(new RegExp(`^r${round}:`)), replayed: false });
+        expect(values[0]?.result).toEqual({
+          headRevision: round + 1,
+          commitId: expect.stringMatching(new RegExp(`^r${round}:`)),
+          replayed: false,
+        });
         expect(errors).toHaveLength(writers.length - 1);
         for (const error of errors) {
           expect(HeadRevisionConflictError.isInstance(error), String(error)).toBe(true);
@@ -66,7 +77,9 @@ for (const backend of SQL_TEST_BACKENDS) {
 
     it("first commits of one session at once: one lands at revision 1, the others conflict", async () => {
       const { values, errors } = await settle(
-        writers.map((writer, index) => writer.openSession("new").commit(commit({ sessionId: "new", commitId: `first:w${index}`, graph: append([node(`n${index}`)]) }))),
+        writers.map((writer, index) =>
+          writer.openSession("new").commit(commit({ sessionId: "new", commitId: `first:w${index}`, graph: append([node(`n${index}`)]) })),
+        ),
       );
       expect(values.map((result) => result.headRevision)).toEqual([1]);
       expect(errors).toHaveLength(writers.length - 1);
@@ -78,14 +91,33 @@ for (const backend of SQL_TEST_BACKENDS) {
       await writers[0]?.openSession("s1").commit(commit({ commitId: "seed" }));
       const rounds = 8;
       for (let round = 1; round <= rounds; round += 1) {
-        const same = commit({ commitId: `t${round}:final`, expectedHeadRevision: round, graph: append([node(`m${round}`)]), usageDeltas: [turnUsage(usage(5, 5))] });
-        const results: SessionCommitResult[] = await Promise.all(writers.map((writer) => writer.openSession("s1").commit(structuredClone(same))));
+        const same = commit({
+          commitId: `t${round}:final`,
+          expectedHeadRevision: round,
+          graph: append([node(`m${round}`)]),
+          usageDeltas: [turnUsage(usage(5, 5))],
+        });
+        const results: SessionCommitResult[] = await Promise.all(
+          writers.map((writer) => writer.openSession("s1").commit(structuredClone(same))),
+        );
         expect(results.filter((result) => !result.replayed)).toHaveLength(1);
         for (const result of results) expect(result).toMatchObject({ headRevision: round + 1, commitId: `t${round}:final` });
       }
-      expect((await writers[3]?.openSession("s1").loadSession({ type: "full_graph" }))?.tokenLedger).toEqual([turnUsage(usage(5 * rounds, 5 * rounds))]);
+      expect((await writers[3]?.openSession("s1").loadSession({ type: "full_graph" }))?.tokenLedger).toEqual([
+        turnUsage(usage(5 * rounds, 5 * rounds)),
+      ]);
 
-      const different = await settle(writers.map((writer, index) => writer.openSession("s1").commit({ ...commit({ commitId: "different" }), expectedHeadRevision: rounds + 1, usageDeltas: [turnUsage(usage(index + 1, 0))] })));
+      const different = await settle(
+        writers.map((writer, index) =>
+          writer
+            .openSession("s1")
+            .commit({
+              ...commit({ commitId: "different" }),
+              expectedHeadRevision: rounds + 1,
+              usageDeltas: [turnUsage(usage(index + 1, 0))],
+            }),
+        ),
+      );
       expect(different.values).toHaveLength(1);
       for (const error of different.errors) expect(CommitIdConflictError.isInstance(error), String(error)).toBe(true);
     });
@@ -104,7 +136,9 @@ for (const backend of SQL_TEST_BACKENDS) {
 
     it("sessions of one database do not contend: writers of different sessions all land", async () => {
       const results = await Promise.all(
-        writers.map((writer, index) => writer.openSession(`s${index}`).commit(commit({ sessionId: `s${index}`, commitId: "t1", graph: append([node("m1")]) }))),
+        writers.map((writer, index) =>
+          writer.openSession(`s${index}`).commit(commit({ sessionId: `s${index}`, commitId: "t1", graph: append([node("m1")]) })),
+        ),
       );
       expect(results.map((result) => result.headRevision)).toEqual([1, 1, 1, 1]);
       expect((await writers[0]?.listSessions())?.sessions.map((summary) => summary.sessionId)).toEqual(["s0", "s1", "s2", "s3"]);
@@ -115,9 +149,24 @@ for (const backend of SQL_TEST_BACKENDS) {
       const policy = { sessionId: "x", providerId: "mock", model: "mock-model", maxContextTokens: 1000, executionMode: "standard" };
       for (let turn = 1; turn <= 10; turn += 1) {
         await Promise.all([
-          writers[0]?.openSession("s1").commit(commit({ commitId: `t${turn}`, expectedHeadRevision: turn, usageDeltas: [turnUsage(usage(1, 0))] })),
-          writers[1]?.openSession("s1").saveSessionMeta({ sessionId: "s1", sessionName: `turn ${turn}`, createdAt: "2025-01-01T00:00:00.000Z", model: "m", relation: { type: "root" } }),
-          writers[2]?.createStore({ sessionId: `child-${turn}`, parentSessionId: "s1", relation: { type: "child", parentSessionId: "s1" }, policy }),
+          writers[0]
+            ?.openSession("s1")
+            .commit(commit({ commitId: `t${turn}`, expectedHeadRevision: turn, usageDeltas: [turnUsage(usage(1, 0))] })),
+          writers[1]
+            ?.openSession("s1")
+            .saveSessionMeta({
+              sessionId: "s1",
+              sessionName: `turn ${turn}`,
+              createdAt: "2025-01-01T00:00:00.000Z",
+              model: "m",
+              relation: { type: "root" },
+            }),
+          writers[2]?.createStore({
+            sessionId: `child-${turn}`,
+            parentSessionId: "s1",
+            relation: { type: "child", parentSessionId: "s1" },
+            policy,
+          }),
           writers[3]?.listSessions(),
         ]);
       }
@@ -131,7 +180,9 @@ for (const backend of SQL_TEST_BACKENDS) {
       for (let turn = 1; turn <= 10; turn += 1) {
         const checkpoint = { schemaVersion: 1 as const, turnState: { turnIndex: turn, tokenUsage: usage(turn, 0) } };
         await Promise.all([
-          writers[0]?.openSession(session).commit(commit({ sessionId: session, commitId: `t${turn}`, expectedHeadRevision: turn, checkpoint })),
+          writers[0]
+            ?.openSession(session)
+            .commit(commit({ sessionId: session, commitId: `t${turn}`, expectedHeadRevision: turn, checkpoint })),
           writers[1]?.openSession(session).gcUnreachable(),
           writers[2]?.openSession(session).vacuum(),
           writers[3]?.openSession(session).tombstoneNodes(["absent"]),

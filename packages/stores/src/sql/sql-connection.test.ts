@@ -5,10 +5,23 @@ import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import Database from "better-sqlite3";
 import { thrown } from "../../test/fixtures.js";
-import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason, runAdminStatement } from "@lash/testkit/postgres";
+import {
+  dropSchema,
+  freshSchemaName,
+  POSTGRES_REQUIRED,
+  POSTGRES_URL,
+  postgresUnavailableReason,
+  runAdminStatement,
+} from "@lash/testkit/postgres";
 import { createSqliteTestFolder } from "../../test/sqlite.js";
 import { importOptionalDriver } from "./sql-connection.js";
-import { createSqlSessionDatabase, parseSqlConnectionString, redactConnectionString, type LashSqlSchema, type SqlSessionDatabaseOptions } from "./index.js";
+import {
+  createSqlSessionDatabase,
+  parseSqlConnectionString,
+  redactConnectionString,
+  type LashSqlSchema,
+  type SqlSessionDatabaseOptions,
+} from "./index.js";
 
 function configurationError(run: () => unknown): LashError {
   let caught: unknown;
@@ -33,12 +46,17 @@ describe("parseSqlConnectionString", () => {
   });
 
   it("reads PostgreSQL URLs under both scheme spellings", () => {
-    expect(parseSqlConnectionString("postgres://user:secret@db:5432/lash")).toEqual({ dialect: "postgres", connectionString: "postgres://user:secret@db:5432/lash" });
+    expect(parseSqlConnectionString("postgres://user:secret@db:5432/lash")).toEqual({
+      dialect: "postgres",
+      connectionString: "postgres://user:secret@db:5432/lash",
+    });
     expect(parseSqlConnectionString("postgresql://db/lash")).toEqual({ dialect: "postgres", connectionString: "postgresql://db/lash" });
   });
 
   it("rejects unknown schemes, empty paths and malformed URLs, naming the value without its password", () => {
-    expect(configurationError(() => parseSqlConnectionString("mysql://root:hunter2@db/lash")).message).toContain("`mysql://root:***@db/lash`");
+    expect(configurationError(() => parseSqlConnectionString("mysql://root:hunter2@db/lash")).message).toContain(
+      "`mysql://root:***@db/lash`",
+    );
     expect(configurationError(() => parseSqlConnectionString("mysql://root:hunter2@db/lash")).message).not.toContain("hunter2");
     expect(configurationError(() => parseSqlConnectionString("./lash.db")).message).toContain("`./lash.db` (no scheme)");
     expect(configurationError(() => parseSqlConnectionString("sqlite:")).message).toContain("names no file");
@@ -47,7 +65,9 @@ describe("parseSqlConnectionString", () => {
   });
 
   it("redacts passwords in the user info and in parameters", () => {
-    expect(redactConnectionString("postgres://user:pa%40ss@host/db?sslmode=require&password=x")).toBe("postgres://user:***@host/db?sslmode=require&password=***");
+    expect(redactConnectionString("postgres://user:pa%40ss@host/db?sslmode=require&password=x")).toBe(
+      "postgres://user:***@host/db?sslmode=require&password=***",
+    );
     expect(redactConnectionString("postgres://user@host/db")).toBe("postgres://user@host/db");
   });
 });
@@ -175,7 +195,15 @@ describe("PostgreSQL availability", () => {
       await runAdminStatement(`create schema ${pg.escapeIdentifier(schema)}`);
       const database = createSqlSessionDatabase({ kysely, dialect: "postgres" });
       await database.migrateToLatest();
-      await database.openSession("s1").saveSessionMeta({ sessionId: "s1", sessionName: "s1", createdAt: "2025-01-01T00:00:00.000Z", model: "m", relation: { type: "root" } });
+      await database
+        .openSession("s1")
+        .saveSessionMeta({
+          sessionId: "s1",
+          sessionName: "s1",
+          createdAt: "2025-01-01T00:00:00.000Z",
+          model: "m",
+          relation: { type: "root" },
+        });
       const rows = await kysely.withSchema(schema).selectFrom("lash_session_meta").select("session_id").execute();
       expect(rows).toEqual([{ session_id: "s1" }]);
     } finally {

@@ -7,8 +7,7 @@ import type { LashSqlSchema } from "./sql-schema.js";
 /** Where a connection string points. */
 export type SqlConnectionTarget =
   /** `filename` is an absolute path, or `:memory:` for a private in-memory database. */
-  | { readonly dialect: "sqlite"; readonly filename: string }
-  | { readonly dialect: "postgres"; readonly connectionString: string };
+  { readonly dialect: "sqlite"; readonly filename: string } | { readonly dialect: "postgres"; readonly connectionString: string };
 
 /** The in-memory SQLite filename. */
 export const SQLITE_MEMORY = ":memory:";
@@ -31,7 +30,10 @@ export function redactConnectionString(connection: string): string {
  */
 export function parseSqlConnectionString(connection: string, cwd: string = process.cwd()): SqlConnectionTarget {
   if (typeof connection !== "string" || connection.trim() === "") {
-    throw new LashError("invalid_configuration", `the SQL connection string must be a non-empty string, got ${JSON.stringify(connection) ?? String(connection)}`);
+    throw new LashError(
+      "invalid_configuration",
+      `the SQL connection string must be a non-empty string, got ${JSON.stringify(connection) ?? String(connection)}`,
+    );
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(connection)?.[1]?.toLowerCase();
   if (scheme === "sqlite") {
@@ -40,13 +42,19 @@ export function parseSqlConnectionString(connection: string, cwd: string = proce
     if (path.startsWith("//")) path = path.slice(2);
     if (path === SQLITE_MEMORY) return { dialect: "sqlite", filename: SQLITE_MEMORY };
     if (path === "") {
-      throw new LashError("invalid_configuration", `the SQLite connection string \`${connection}\` names no file: use \`sqlite:./path/to/lash.db\`, \`sqlite:/absolute/path.db\` or \`sqlite::memory:\``);
+      throw new LashError(
+        "invalid_configuration",
+        `the SQLite connection string \`${connection}\` names no file: use \`sqlite:./path/to/lash.db\`, \`sqlite:/absolute/path.db\` or \`sqlite::memory:\``,
+      );
     }
     return { dialect: "sqlite", filename: isAbsolute(path) ? path : resolve(cwd, path) };
   }
   if (scheme === "postgres" || scheme === "postgresql") {
     if (!URL.canParse(connection)) {
-      throw new LashError("invalid_configuration", `the PostgreSQL connection string \`${redactConnectionString(connection)}\` is not a valid URL`);
+      throw new LashError(
+        "invalid_configuration",
+        `the PostgreSQL connection string \`${redactConnectionString(connection)}\` is not a valid URL`,
+      );
     }
     return { dialect: "postgres", connectionString: connection };
   }
@@ -97,13 +105,20 @@ export interface SqliteOpenOptions {
  * own busy wait would block the event loop, and a lock held by another connection of this process
  * could never be released while it waits; the store waits for locks asynchronously instead.
  */
-export async function openSqliteDatabase(filename: string, options: SqliteOpenOptions, onOpen?: (handle: import("better-sqlite3").Database) => void): Promise<SqliteDatabase> {
+export async function openSqliteDatabase(
+  filename: string,
+  options: SqliteOpenOptions,
+  onOpen?: (handle: import("better-sqlite3").Database) => void,
+): Promise<SqliteDatabase> {
   const { default: BetterSqlite3 } = await importOptionalDriver("better-sqlite3", "sqlite:", () => import("better-sqlite3"));
   let database: import("better-sqlite3").Database;
   try {
     database = new BetterSqlite3(filename);
   } catch (error) {
-    throw new StoreUnavailableError(`cannot open the SQLite database sqlite:${filename}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new StoreUnavailableError(
+      `cannot open the SQLite database sqlite:${filename}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   try {
     database.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
@@ -112,7 +127,10 @@ export async function openSqliteDatabase(filename: string, options: SqliteOpenOp
     database.pragma("busy_timeout = 0");
   } catch (error) {
     database.close();
-    throw new StoreUnavailableError(`cannot prepare the SQLite database sqlite:${filename}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new StoreUnavailableError(
+      `cannot prepare the SQLite database sqlite:${filename}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   onOpen?.(database);
   return withStatementCache(database);
@@ -189,12 +207,15 @@ export function createOwnedKysely(
 ): Kysely<LashSqlSchema> {
   if (target.dialect === "sqlite") {
     return new Kysely<LashSqlSchema>({
-      dialect: new SqliteDialect({ database: () => openSqliteDatabase(target.filename, { busyTimeoutMs: options.busyTimeoutMs }, onSqliteOpen) }),
+      dialect: new SqliteDialect({
+        database: () => openSqliteDatabase(target.filename, { busyTimeoutMs: options.busyTimeoutMs }, onSqliteOpen),
+      }),
     });
   }
   return new Kysely<LashSqlSchema>({
     dialect: new PostgresDialect({
-      pool: () => openPostgresPool(target.connectionString, { maxConnections: options.maxConnections, connectTimeoutMs: options.connectTimeoutMs }),
+      pool: () =>
+        openPostgresPool(target.connectionString, { maxConnections: options.maxConnections, connectTimeoutMs: options.connectTimeoutMs }),
     }),
   });
 }

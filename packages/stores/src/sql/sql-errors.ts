@@ -48,7 +48,11 @@ export class SqlCommitHookError extends LashError {
   readonly commitId: string;
 
   constructor(sessionId: string, commitId: string, detail: string, options: LashErrorOptions = {}) {
-    super("store_commit_failed", `the onCommit hook failed for commit \`${commitId}\` of session \`${sessionId}\`, so nothing of the commit was stored: ${detail}`, options);
+    super(
+      "store_commit_failed",
+      `the onCommit hook failed for commit \`${commitId}\` of session \`${sessionId}\`, so nothing of the commit was stored: ${detail}`,
+      options,
+    );
     this.name = "SqlCommitHookError";
     this.sessionId = sessionId;
     this.commitId = commitId;

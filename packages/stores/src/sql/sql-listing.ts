@@ -59,7 +59,12 @@ export async function loadSessionMeta(context: SqlStoreContext, sessionId: strin
  * can still remove).
  */
 export async function listSessions(context: SqlStoreContext, query: SessionListQuery = {}): Promise<SessionListPage> {
-  const { parentSessionId, relationType, cursor, limit: requestedLimit } = parseArgument(sessionListQuerySchema, query, "session list query");
+  const {
+    parentSessionId,
+    relationType,
+    cursor,
+    limit: requestedLimit,
+  } = parseArgument(sessionListQuerySchema, query, "session list query");
   const limit = requestedLimit ?? DEFAULT_PAGE_SIZE;
   return context.read(async (database) => {
     let ids: string[];
@@ -68,7 +73,12 @@ export async function listSessions(context: SqlStoreContext, query: SessionListQ
       if (parentSessionId !== undefined) filtered = filtered.where("parent_session_id", "=", parentSessionId);
       if (relationType !== undefined) filtered = filtered.where("relation_type", "=", relationType);
       if (cursor !== undefined) filtered = filtered.where("session_id", ">", cursor);
-      ids = (await filtered.orderBy("session_id").limit(limit + 1).execute()).map((row) => row.session_id);
+      ids = (
+        await filtered
+          .orderBy("session_id")
+          .limit(limit + 1)
+          .execute()
+      ).map((row) => row.session_id);
     } else {
       // One page from each table (each an index range scan), merged: never a scan of every session.
       let heads = database.selectFrom("lash_heads").select("session_id");
@@ -78,8 +88,14 @@ export async function listSessions(context: SqlStoreContext, query: SessionListQ
         metas = metas.where("session_id", ">", cursor);
       }
       const [headIds, metaIds] = await Promise.all([
-        heads.orderBy("session_id").limit(limit + 1).execute(),
-        metas.orderBy("session_id").limit(limit + 1).execute(),
+        heads
+          .orderBy("session_id")
+          .limit(limit + 1)
+          .execute(),
+        metas
+          .orderBy("session_id")
+          .limit(limit + 1)
+          .execute(),
       ]);
       ids = mergeSortedUnique(
         headIds.map((row) => row.session_id),
@@ -91,7 +107,11 @@ export async function listSessions(context: SqlStoreContext, query: SessionListQ
 
     const heads = new Map<string, number>();
     const metas = new Map<string, SessionMeta>();
-    const headRows = await database.selectFrom("lash_heads").select(["session_id", "head_revision"]).where("session_id", "in", page).execute();
+    const headRows = await database
+      .selectFrom("lash_heads")
+      .select(["session_id", "head_revision"])
+      .where("session_id", "in", page)
+      .execute();
     for (const row of headRows) heads.set(row.session_id, storedInteger(row.head_revision, row.session_id, "head.headRevision"));
     const metaRows = await database.selectFrom("lash_session_meta").selectAll().where("session_id", "in", page).execute();
     for (const row of metaRows) metas.set(row.session_id, parseMetaRow(row, row.session_id));

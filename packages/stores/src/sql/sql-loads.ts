@@ -16,7 +16,11 @@ import type { SqlStoreContext } from "./sql-store-context.js";
  * Loads a session in one read snapshot: head, config, the nodes of the scope, the checkpoint and
  * the merged ledger. `undefined` when the session has no head.
  */
-export async function loadSessionRead(context: SqlStoreContext, sessionId: string, scopeInput: SessionReadScope): Promise<PersistedSessionRead | undefined> {
+export async function loadSessionRead(
+  context: SqlStoreContext,
+  sessionId: string,
+  scopeInput: SessionReadScope,
+): Promise<PersistedSessionRead | undefined> {
   const scope = parseArgument(sessionReadScopeSchema, scopeInput, "read scope");
   return context.read(async (database) => {
     const head = await database
@@ -37,7 +41,10 @@ export async function loadSessionRead(context: SqlStoreContext, sessionId: strin
       // would write back as a wipe.
       if (leafNodeId !== undefined && nodes.length === 0) {
         if (scope.leafNodeId !== undefined) {
-          throw new LashError("invalid_argument", `active_path load of session \`${sessionId}\` names leaf \`${leafNodeId}\`, which is not a live node`);
+          throw new LashError(
+            "invalid_argument",
+            `active_path load of session \`${sessionId}\` names leaf \`${leafNodeId}\`, which is not a live node`,
+          );
         }
         throw new InvalidPersistedDataError(sessionId, "head.leafNodeId", `the head's leaf \`${leafNodeId}\` is not a live node`);
       }
@@ -58,8 +65,14 @@ export async function loadSessionRead(context: SqlStoreContext, sessionId: strin
       .where("session_id", "=", sessionId)
       .where("hash", "=", head.checkpoint_ref)
       .executeTakeFirst();
-    if (blob === undefined) throw new InvalidPersistedDataError(sessionId, "head.checkpointRef", `checkpoint \`${head.checkpoint_ref}\` is missing`);
-    const checkpoint = parseStored(sessionCheckpointSchema, parseStoredJson(blob.content, sessionId, "checkpoint"), sessionId, "checkpoint");
+    if (blob === undefined)
+      throw new InvalidPersistedDataError(sessionId, "head.checkpointRef", `checkpoint \`${head.checkpoint_ref}\` is missing`);
+    const checkpoint = parseStored(
+      sessionCheckpointSchema,
+      parseStoredJson(blob.content, sessionId, "checkpoint"),
+      sessionId,
+      "checkpoint",
+    );
 
     const usageRows = await database
       .selectFrom("lash_usage_deltas")

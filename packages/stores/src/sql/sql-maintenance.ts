@@ -55,7 +55,11 @@ export async function tombstoneNodes(context: SqlStoreContext, sessionId: string
 export async function vacuum(context: SqlStoreContext, sessionId: string): Promise<VacuumReport> {
   return context.write(async (database) => {
     await context.lockHead(database, sessionId);
-    const result = await database.deleteFrom("lash_graph_nodes").where("session_id", "=", sessionId).where("tombstoned", "=", 1).executeTakeFirst();
+    const result = await database
+      .deleteFrom("lash_graph_nodes")
+      .where("session_id", "=", sessionId)
+      .where("tombstoned", "=", 1)
+      .executeTakeFirst();
     return { removedNodeCount: Number(result.numDeletedRows) };
   });
 }

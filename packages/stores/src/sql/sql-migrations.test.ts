@@ -24,7 +24,17 @@ for (const backend of SQL_TEST_BACKENDS) {
         ["loadHeadRevision", () => store.loadHeadRevision()],
         ["loadNode", () => store.loadNode("m1")],
         ["commit", () => store.commit(commit({ commitId: "t1" }))],
-        ["saveSessionMeta", () => store.saveSessionMeta({ sessionId: "s1", sessionName: "s1", createdAt: "2025-01-01T00:00:00.000Z", model: "m", relation: { type: "root" } })],
+        [
+          "saveSessionMeta",
+          () =>
+            store.saveSessionMeta({
+              sessionId: "s1",
+              sessionName: "s1",
+              createdAt: "2025-01-01T00:00:00.000Z",
+              model: "m",
+              relation: { type: "root" },
+            }),
+        ],
         ["loadSessionMeta", () => store.loadSessionMeta()],
         ["listSessions", () => database.listSessions()],
         ["deleteSession", () => store.deleteSession()],
@@ -40,7 +50,9 @@ for (const backend of SQL_TEST_BACKENDS) {
       }
       // Nothing was created by those calls.
       const tables = await storage.kysely().introspection.getTables();
-      expect(tables.filter((table) => table.name.startsWith("lash_") && (storage.schema === undefined || table.schema === storage.schema))).toEqual([]);
+      expect(
+        tables.filter((table) => table.name.startsWith("lash_") && (storage.schema === undefined || table.schema === storage.schema)),
+      ).toEqual([]);
     });
 
     it("migrateToLatest is explicit and idempotent", async () => {

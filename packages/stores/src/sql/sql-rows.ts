@@ -33,7 +33,9 @@ export function parseStoredJson(text: unknown, sessionId: string, path: string):
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new InvalidPersistedDataError(sessionId, path, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new InvalidPersistedDataError(sessionId, path, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -52,7 +54,11 @@ export function parseStored<Output>(schema: z.ZodType<Output>, value: unknown, s
 export function storedInteger(value: unknown, sessionId: string, path: string): number {
   const number = typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : typeof value === "bigint" ? Number(value) : value;
   if (typeof number !== "number" || !Number.isSafeInteger(number)) {
-    throw new InvalidPersistedDataError(sessionId, path, `expected a safe integer, found ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+    throw new InvalidPersistedDataError(
+      sessionId,
+      path,
+      `expected a safe integer, found ${typeof value === "string" ? JSON.stringify(value) : String(value)}`,
+    );
   }
   return number;
 }
@@ -67,7 +73,11 @@ export type StoredNodeRow = Pick<LashGraphNodesTable, "node_id" | "parent_node_i
 export function parseNodeRow(row: StoredNodeRow, sessionId: string, path: string): SessionNodeRecord {
   const record = parseStored(sessionNodeRecordSchema, parseStoredJson(row.node_json, sessionId, path), sessionId, path);
   if (record.nodeId !== row.node_id) {
-    throw new InvalidPersistedDataError(sessionId, `${path}.nodeId`, `the node JSON names \`${record.nodeId}\` but its row is \`${String(row.node_id)}\``);
+    throw new InvalidPersistedDataError(
+      sessionId,
+      `${path}.nodeId`,
+      `the node JSON names \`${record.nodeId}\` but its row is \`${String(row.node_id)}\``,
+    );
   }
   if ((record.parentNodeId ?? null) !== row.parent_node_id) {
     throw new InvalidPersistedDataError(
@@ -113,7 +123,11 @@ export function parseMetaRow(row: LashSessionMetaTable, sessionId: string): Sess
   if (row.parent_session_id !== null) candidate["parentSessionId"] = row.parent_session_id;
   const meta = parseStored(sessionMetaSchema, candidate, sessionId, "meta");
   if (meta.relation.type !== row.relation_type) {
-    throw new InvalidPersistedDataError(sessionId, "meta.relation.type", `the relation JSON says \`${meta.relation.type}\` but the row says \`${row.relation_type}\``);
+    throw new InvalidPersistedDataError(
+      sessionId,
+      "meta.relation.type",
+      `the relation JSON says \`${meta.relation.type}\` but the row says \`${row.relation_type}\``,
+    );
   }
   return meta;
 }

@@ -90,7 +90,10 @@ export class SqlSessionDatabase implements SessionStoreFactory {
   /** A store bound to `sessionId`: its existing data when the session exists, else empty. */
   openSession(sessionId: string): SqlSessionStore {
     if (typeof sessionId !== "string" || sessionId === "") {
-      throw new LashError("invalid_argument", `a session id must be a non-empty string, got ${JSON.stringify(sessionId) ?? String(sessionId)}`);
+      throw new LashError(
+        "invalid_argument",
+        `a session id must be a non-empty string, got ${JSON.stringify(sessionId) ?? String(sessionId)}`,
+      );
     }
     return new SqlSessionStore(this.#context, sessionId);
   }
@@ -103,7 +106,9 @@ export class SqlSessionDatabase implements SessionStoreFactory {
   async createStore(request: SessionStoreCreateRequest): Promise<SqlSessionStore> {
     const store = this.openSession(request.sessionId);
     const meta = defaultSessionMeta(request, { createdAt: new Date().toISOString(), cwd: process.cwd() });
-    await this.#context.run(`creating session \`${request.sessionId}\``, () => insertSessionMetaIfMissing(this.#context, request.sessionId, meta));
+    await this.#context.run(`creating session \`${request.sessionId}\``, () =>
+      insertSessionMetaIfMissing(this.#context, request.sessionId, meta),
+    );
     return store;
   }
 
@@ -128,7 +133,9 @@ function invalid(message: string): LashError {
 function checkPositiveNumber(value: unknown, name: string, integer: boolean): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (integer && (!Number.isInteger(value) || value < 1))) {
-    throw invalid(`\`${name}\` must be a ${integer ? "positive integer" : "non-negative number"}, got ${JSON.stringify(value) ?? String(value)}`);
+    throw invalid(
+      `\`${name}\` must be a ${integer ? "positive integer" : "non-negative number"}, got ${JSON.stringify(value) ?? String(value)}`,
+    );
   }
   return value;
 }
@@ -144,29 +151,39 @@ function checkPositiveNumber(value: unknown, name: string, integer: boolean): nu
  * const store = database.openSession("session-1");
  */
 export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): SqlSessionDatabase {
-  if (typeof options !== "object" || options === null) throw invalid("createSqlSessionDatabase needs an options object: `{ connection }` or `{ kysely, dialect }`");
+  if (typeof options !== "object" || options === null)
+    throw invalid("createSqlSessionDatabase needs an options object: `{ connection }` or `{ kysely, dialect }`");
   const hasConnection = "connection" in options && options.connection !== undefined;
   const hasKysely = "kysely" in options && options.kysely !== undefined;
   if (hasConnection === hasKysely) {
-    throw invalid("createSqlSessionDatabase needs exactly one of `connection` (a connection string) and `kysely` (a caller-built instance with its `dialect`)");
+    throw invalid(
+      "createSqlSessionDatabase needs exactly one of `connection` (a connection string) and `kysely` (a caller-built instance with its `dialect`)",
+    );
   }
   const busyTimeoutMs = checkPositiveNumber(options.busyTimeoutMs, "busyTimeoutMs", false);
   const schema = options.schema;
-  if (schema !== undefined && (typeof schema !== "string" || schema === "")) throw invalid(`\`schema\` must be a non-empty string, got ${JSON.stringify(schema)}`);
+  if (schema !== undefined && (typeof schema !== "string" || schema === ""))
+    throw invalid(`\`schema\` must be a non-empty string, got ${JSON.stringify(schema)}`);
   const commitHook = options.onCommit;
   if (commitHook !== undefined && typeof commitHook !== "function") {
-    throw invalid(`\`onCommit\` must be a function \`(context) => Promise<void>\`, got ${JSON.stringify(commitHook) ?? String(commitHook)}`);
+    throw invalid(
+      `\`onCommit\` must be a function \`(context) => Promise<void>\`, got ${JSON.stringify(commitHook) ?? String(commitHook)}`,
+    );
   }
 
   let context: SqlStoreContext;
   if ("connection" in options && options.connection !== undefined) {
     const target = parseSqlConnectionString(options.connection);
-    if (target.dialect === "sqlite" && schema !== undefined) throw invalid(`\`schema\` is a PostgreSQL option; the SQLite database ${describeTarget(target)} has none`);
-    if (target.dialect === "postgres" && busyTimeoutMs !== undefined) throw invalid("`busyTimeoutMs` is a SQLite option; PostgreSQL writers wait on row locks");
+    if (target.dialect === "sqlite" && schema !== undefined)
+      throw invalid(`\`schema\` is a PostgreSQL option; the SQLite database ${describeTarget(target)} has none`);
+    if (target.dialect === "postgres" && busyTimeoutMs !== undefined)
+      throw invalid("`busyTimeoutMs` is a SQLite option; PostgreSQL writers wait on row locks");
     const maxConnections = checkPositiveNumber(options.maxConnections, "maxConnections", true);
     const connectTimeoutMs = checkPositiveNumber(options.connectTimeoutMs, "connectTimeoutMs", false);
     if (target.dialect === "sqlite" && (maxConnections !== undefined || connectTimeoutMs !== undefined)) {
-      throw invalid(`\`maxConnections\` and \`connectTimeoutMs\` are PostgreSQL options; the SQLite database ${describeTarget(target)} has one connection`);
+      throw invalid(
+        `\`maxConnections\` and \`connectTimeoutMs\` are PostgreSQL options; the SQLite database ${describeTarget(target)} has one connection`,
+      );
     }
     // The connection the store opens itself may take the synchronous commit path (sql-commit-sqlite.ts).
     let sqliteHandle: import("better-sqlite3").Database | undefined;
@@ -192,14 +209,20 @@ export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): Sq
     });
   } else {
     const { kysely, dialect } = options as SqlKyselyOptions;
-    if (typeof kysely !== "object" || kysely === null || typeof kysely.selectFrom !== "function" || typeof kysely.transaction !== "function") {
+    if (
+      typeof kysely !== "object" ||
+      kysely === null ||
+      typeof kysely.selectFrom !== "function" ||
+      typeof kysely.transaction !== "function"
+    ) {
       throw invalid("`kysely` must be a Kysely instance");
     }
     if (dialect !== "sqlite" && dialect !== "postgres") {
       throw invalid(`\`dialect\` must be "sqlite" or "postgres", got ${JSON.stringify(dialect) ?? String(dialect)}`);
     }
     if (dialect === "sqlite" && schema !== undefined) throw invalid("`schema` is a PostgreSQL option; a SQLite database has none");
-    if (dialect === "postgres" && busyTimeoutMs !== undefined) throw invalid("`busyTimeoutMs` is a SQLite option; PostgreSQL writers wait on row locks");
+    if (dialect === "postgres" && busyTimeoutMs !== undefined)
+      throw invalid("`busyTimeoutMs` is a SQLite option; PostgreSQL writers wait on row locks");
     context = new SqlStoreContext({
       kysely,
       dialect,

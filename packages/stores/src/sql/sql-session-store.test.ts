@@ -13,7 +13,14 @@ import { append, chain, commit, node, thrown, turnUsage, usage } from "../../tes
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "./index.js";
 
 function meta(sessionId: string, overrides: Partial<SessionMeta> = {}): SessionMeta {
-  return { sessionId, sessionName: sessionId, createdAt: "2025-01-01T00:00:00.000Z", model: "mock-model", relation: { type: "root" }, ...overrides };
+  return {
+    sessionId,
+    sessionName: sessionId,
+    createdAt: "2025-01-01T00:00:00.000Z",
+    model: "mock-model",
+    relation: { type: "root" },
+    ...overrides,
+  };
 }
 
 for (const backend of SQL_TEST_BACKENDS) {
@@ -39,7 +46,14 @@ for (const backend of SQL_TEST_BACKENDS) {
         usageDeltas: [turnUsage(usage(10, 5)), turnUsage(usage(0, 0)), turnUsage(usage(0, 0, 7), "child")],
       });
       expect(await store.commit(first)).toEqual({ headRevision: 1, commitId: "t1:final", replayed: false });
-      await store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m3", "m2")]), usageDeltas: [turnUsage(usage(1, 2, 0, 3))] }));
+      await store.commit(
+        commit({
+          commitId: "t2:final",
+          expectedHeadRevision: 1,
+          graph: append([node("m3", "m2")]),
+          usageDeltas: [turnUsage(usage(1, 2, 0, 3))],
+        }),
+      );
 
       const read = await store.loadSession({ type: "full_graph" });
       expect(read).toEqual({
@@ -111,27 +125,50 @@ for (const backend of SQL_TEST_BACKENDS) {
         commit({ commitId: "dup", expectedHeadRevision: 1, graph: append([node("m1")]), usageDeltas: [turnUsage(usage(5, 5))] }),
         commit({ commitId: "tomb", expectedHeadRevision: 1, graph: append([node("m2", "m1")]) }),
         commit({ commitId: "twice", expectedHeadRevision: 1, graph: append([node("x"), node("x")]) }),
-        commit({ commitId: "replace-twice", expectedHeadRevision: 1, graph: { type: "replace_full", graph: { nodes: [node("y"), node("y")] } } }),
+        commit({
+          commitId: "replace-twice",
+          expectedHeadRevision: 1,
+          graph: { type: "replace_full", graph: { nodes: [node("y"), node("y")] } },
+        }),
         commit({ commitId: "leaf", expectedHeadRevision: 1, graph: { type: "unchanged", leafNodeId: "nowhere" } }),
         commit({ commitId: "tombstoned-leaf", expectedHeadRevision: 1, graph: { type: "unchanged", leafNodeId: "m2" } }),
-        commit({ commitId: "replace-leaf", expectedHeadRevision: 1, graph: { type: "replace_full", graph: { nodes: [node("z")], leafNodeId: "m1" } } }),
+        commit({
+          commitId: "replace-leaf",
+          expectedHeadRevision: 1,
+          graph: { type: "replace_full", graph: { nodes: [node("z")], leafNodeId: "m1" } },
+        }),
       ];
       for (const rejected of cases) {
         const error = await thrown(store.commit(rejected));
         expect(LashError.isInstance(error) && error.code === "invalid_argument", `${rejected.commitId}: ${String(error)}`).toBe(true);
       }
       const read = await store.loadSession({ type: "full_graph" });
-      expect(read).toMatchObject({ headRevision: 1, graph: { nodes: [node("m1")], leafNodeId: "m2" }, tokenLedger: [turnUsage(usage(1, 1))] });
+      expect(read).toMatchObject({
+        headRevision: 1,
+        graph: { nodes: [node("m1")], leafNodeId: "m2" },
+        tokenLedger: [turnUsage(usage(1, 1))],
+      });
       // A rejected commit leaves its id unused.
-      expect(await store.commit(commit({ commitId: "dup", expectedHeadRevision: 1, graph: { type: "unchanged", leafNodeId: "m1" } }))).toMatchObject({ headRevision: 2, replayed: false });
+      expect(
+        await store.commit(commit({ commitId: "dup", expectedHeadRevision: 1, graph: { type: "unchanged", leafNodeId: "m1" } })),
+      ).toMatchObject({ headRevision: 2, replayed: false });
     });
 
     it("replaces the whole graph, tombstoned rows included", async () => {
       const store = database.openSession("s1");
       await store.commit(commit({ commitId: "t1", graph: append(chain(["m1", "m2"])) }));
       await store.tombstoneNodes(["m2"]);
-      await store.commit(commit({ commitId: "t2", expectedHeadRevision: 1, graph: { type: "replace_full", graph: { nodes: chain(["m2", "m1"]), leafNodeId: "m1" } } }));
-      expect(await store.loadSession({ type: "full_graph" })).toMatchObject({ headRevision: 2, graph: { nodes: chain(["m2", "m1"]), leafNodeId: "m1" } });
+      await store.commit(
+        commit({
+          commitId: "t2",
+          expectedHeadRevision: 1,
+          graph: { type: "replace_full", graph: { nodes: chain(["m2", "m1"]), leafNodeId: "m1" } },
+        }),
+      );
+      expect(await store.loadSession({ type: "full_graph" })).toMatchObject({
+        headRevision: 2,
+        graph: { nodes: chain(["m2", "m1"]), leafNodeId: "m1" },
+      });
       expect(await store.vacuum()).toEqual({ removedNodeCount: 0 });
     });
 
@@ -173,14 +210,24 @@ for (const backend of SQL_TEST_BACKENDS) {
       await bad.commit(commit({ sessionId: "bad", commitId: "t1", graph: append(chain(["m1", "m2"])) }));
       const raw = storage.kysely();
 
-      await raw.updateTable("lash_graph_nodes").set({ node_json: "{not json" }).where("session_id", "=", "bad").where("node_id", "=", "m2").execute();
+      await raw
+        .updateTable("lash_graph_nodes")
+        .set({ node_json: "{not json" })
+        .where("session_id", "=", "bad")
+        .where("node_id", "=", "m2")
+        .execute();
       const badJson = await thrown(bad.loadSession({ type: "full_graph" }));
       expect(InvalidPersistedDataError.isInstance(badJson)).toBe(true);
       expect(badJson).toMatchObject({ sessionId: "bad", path: "graph.nodes.1" });
       expect((badJson as Error).message).toContain("`bad`");
 
       const wrongRole = { ...node("m2", "m1"), payload: { kind: "message", message: { id: "m2", role: "wizard", parts: [] } } };
-      await raw.updateTable("lash_graph_nodes").set({ node_json: JSON.stringify(wrongRole) }).where("session_id", "=", "bad").where("node_id", "=", "m2").execute();
+      await raw
+        .updateTable("lash_graph_nodes")
+        .set({ node_json: JSON.stringify(wrongRole) })
+        .where("session_id", "=", "bad")
+        .where("node_id", "=", "m2")
+        .execute();
       for (const scope of [{ type: "full_graph" as const }, { type: "active_path" as const }]) {
         const badField = await thrown(bad.loadSession(scope));
         expect(InvalidPersistedDataError.isInstance(badField)).toBe(true);
@@ -188,11 +235,18 @@ for (const backend of SQL_TEST_BACKENDS) {
       }
       expect(await thrown(bad.loadNode("m2"))).toMatchObject({ code: "invalid_persisted_data", path: "node.payload.message.role" });
 
-      await raw.updateTable("lash_heads").set({ config_json: JSON.stringify({ providerId: "mock" }) }).where("session_id", "=", "bad").execute();
+      await raw
+        .updateTable("lash_heads")
+        .set({ config_json: JSON.stringify({ providerId: "mock" }) })
+        .where("session_id", "=", "bad")
+        .execute();
       expect(await thrown(bad.loadSession({ type: "full_graph" }))).toMatchObject({ code: "invalid_persisted_data", path: "config.model" });
 
       await raw.updateTable("lash_usage_deltas").set({ input_tokens: 1 }).where("session_id", "=", "bad").execute();
-      expect(await database.openSession("good").loadSession({ type: "full_graph" })).toMatchObject({ headRevision: 1, graph: { nodes: chain(["m1", "m2"]) } });
+      expect(await database.openSession("good").loadSession({ type: "full_graph" })).toMatchObject({
+        headRevision: 1,
+        graph: { nodes: chain(["m1", "m2"]) },
+      });
       expect(await database.openSession("good").loadNode("m2")).toEqual(node("m2", "m1"));
     });
 
@@ -202,10 +256,16 @@ for (const backend of SQL_TEST_BACKENDS) {
       const raw = storage.kysely();
       // Beyond 2^53: a number JavaScript cannot hold exactly is corrupt, not rounded.
       await raw.updateTable("lash_usage_deltas").set({ output_tokens: sql<number>`1152921504606846976` }).execute();
-      expect(await thrown(store.loadSession({ type: "full_graph" }))).toMatchObject({ code: "invalid_persisted_data", path: "tokenLedger.0.usage.outputTokens" });
+      expect(await thrown(store.loadSession({ type: "full_graph" }))).toMatchObject({
+        code: "invalid_persisted_data",
+        path: "tokenLedger.0.usage.outputTokens",
+      });
       await raw.updateTable("lash_usage_deltas").set({ output_tokens: 4 }).execute();
       await raw.deleteFrom("lash_blobs").execute();
-      expect(await thrown(store.loadSession({ type: "full_graph" }))).toMatchObject({ code: "invalid_persisted_data", path: "head.checkpointRef" });
+      expect(await thrown(store.loadSession({ type: "full_graph" }))).toMatchObject({
+        code: "invalid_persisted_data",
+        path: "head.checkpointRef",
+      });
     });
 
     it("saves, replaces and loads meta; createStore keeps existing meta", async () => {
@@ -218,9 +278,21 @@ for (const backend of SQL_TEST_BACKENDS) {
       expect(LashError.isInstance(invalid) && invalid.code === "invalid_argument").toBe(true);
 
       const policy = { sessionId: "child", providerId: "mock", model: "child-model", maxContextTokens: 1000, executionMode: "standard" };
-      const child = await database.createStore({ sessionId: "child", parentSessionId: "s1", relation: { type: "child", parentSessionId: "s1" }, policy });
+      const child = await database.createStore({
+        sessionId: "child",
+        parentSessionId: "s1",
+        relation: { type: "child", parentSessionId: "s1" },
+        policy,
+      });
       const created = await child.loadSessionMeta();
-      expect(created).toMatchObject({ sessionId: "child", sessionName: "child", model: "child-model", cwd: process.cwd(), parentSessionId: "s1", relation: { type: "child", parentSessionId: "s1" } });
+      expect(created).toMatchObject({
+        sessionId: "child",
+        sessionName: "child",
+        model: "child-model",
+        cwd: process.cwd(),
+        parentSessionId: "s1",
+        relation: { type: "child", parentSessionId: "s1" },
+      });
       expect(Number.isNaN(Date.parse(created?.createdAt ?? ""))).toBe(false);
       await database.createStore({ sessionId: "child", relation: { type: "root" }, policy: { ...policy, model: "other" } });
       expect(await child.loadSessionMeta()).toEqual(created);
@@ -230,8 +302,10 @@ for (const backend of SQL_TEST_BACKENDS) {
       // UTF-16 order puts U+1F600 before U+FFFD; code-point (and UTF-8 byte) order puts it after.
       const ids = ["b", "a", "Z", "é", "😀", "\uFFFD", "a-2", "ä"];
       for (const id of ids) await database.openSession(id).commit(commit({ sessionId: id, commitId: "t1" }));
-      await database.openSession("meta-only").saveSessionMeta(meta("meta-only", { parentSessionId: "a", relation: { type: "child", parentSessionId: "a" } }));
-      const expected = [...ids, "meta-only"].sort((left, right) => (Buffer.compare(Buffer.from(left), Buffer.from(right))));
+      await database
+        .openSession("meta-only")
+        .saveSessionMeta(meta("meta-only", { parentSessionId: "a", relation: { type: "child", parentSessionId: "a" } }));
+      const expected = [...ids, "meta-only"].sort((left, right) => Buffer.compare(Buffer.from(left), Buffer.from(right)));
       const listed: string[] = [];
       let cursor: string | undefined;
       do {
@@ -244,7 +318,11 @@ for (const backend of SQL_TEST_BACKENDS) {
 
       const all = await database.listSessions();
       expect(all.nextCursor).toBeUndefined();
-      expect(all.sessions.find((summary) => summary.sessionId === "meta-only")).toEqual({ sessionId: "meta-only", headRevision: 0, meta: meta("meta-only", { parentSessionId: "a", relation: { type: "child", parentSessionId: "a" } }) });
+      expect(all.sessions.find((summary) => summary.sessionId === "meta-only")).toEqual({
+        sessionId: "meta-only",
+        headRevision: 0,
+        meta: meta("meta-only", { parentSessionId: "a", relation: { type: "child", parentSessionId: "a" } }),
+      });
       expect(all.sessions.find((summary) => summary.sessionId === "b")).toEqual({ sessionId: "b", headRevision: 1 });
       expect(await database.listSessions({ parentSessionId: "a" })).toMatchObject({ sessions: [{ sessionId: "meta-only" }] });
       expect(await database.listSessions({ relationType: "child" })).toMatchObject({ sessions: [{ sessionId: "meta-only" }] });
@@ -258,17 +336,36 @@ for (const backend of SQL_TEST_BACKENDS) {
       for (const id of ids) {
         const store = database.openSession(id);
         await store.saveSessionMeta(meta(id, { sessionName: `name\u0000${id}`, cwd: "/tmp/\u0000" }));
-        await store.commit(commit({ sessionId: id, commitId: `t\u0000${id}`, graph: append([node(`node\u0000${id}`)]), usageDeltas: [turnUsage(usage(1, 0), "source\u0000", "model\u0001")] }));
+        await store.commit(
+          commit({
+            sessionId: id,
+            commitId: `t\u0000${id}`,
+            graph: append([node(`node\u0000${id}`)]),
+            usageDeltas: [turnUsage(usage(1, 0), "source\u0000", "model\u0001")],
+          }),
+        );
       }
       expect((await database.listSessions({ limit: 2 })).sessions.map((summary) => summary.sessionId)).toEqual(["nul", "nul\u0000a"]);
-      expect((await database.listSessions({ cursor: "nul\u0000a" })).sessions.map((summary) => summary.sessionId)).toEqual(["nul\u0000b", "nul\u0001"]);
+      expect((await database.listSessions({ cursor: "nul\u0000a" })).sessions.map((summary) => summary.sessionId)).toEqual([
+        "nul\u0000b",
+        "nul\u0001",
+      ]);
       const store = database.openSession("nul\u0000a");
       expect(await store.loadSessionMeta()).toEqual(meta("nul\u0000a", { sessionName: "name\u0000nul\u0000a", cwd: "/tmp/\u0000" }));
       expect(await store.loadSession({ type: "active_path" })).toMatchObject({
         graph: { nodes: [node("node\u0000nul\u0000a")], leafNodeId: "node\u0000nul\u0000a" },
         tokenLedger: [turnUsage(usage(1, 0), "source\u0000", "model\u0001")],
       });
-      expect(await store.commit(commit({ sessionId: "nul\u0000a", commitId: "t\u0000nul\u0000a", graph: append([node("node\u0000nul\u0000a")]), usageDeltas: [turnUsage(usage(1, 0), "source\u0000", "model\u0001")] }))).toMatchObject({ replayed: true });
+      expect(
+        await store.commit(
+          commit({
+            sessionId: "nul\u0000a",
+            commitId: "t\u0000nul\u0000a",
+            graph: append([node("node\u0000nul\u0000a")]),
+            usageDeltas: [turnUsage(usage(1, 0), "source\u0000", "model\u0001")],
+          }),
+        ),
+      ).toMatchObject({ replayed: true });
       expect(await database.openSession("nul").loadNode("node\u0000nul")).toEqual(node("node\u0000nul"));
     });
 
@@ -282,10 +379,21 @@ for (const backend of SQL_TEST_BACKENDS) {
       expect(await store.loadSession({ type: "full_graph" })).toBeUndefined();
       expect(await store.loadSessionMeta()).toBeUndefined();
       const raw = storage.kysely();
-      for (const table of ["lash_heads", "lash_graph_nodes", "lash_usage_deltas", "lash_commits", "lash_session_meta", "lash_blobs"] as const) {
+      for (const table of [
+        "lash_heads",
+        "lash_graph_nodes",
+        "lash_usage_deltas",
+        "lash_commits",
+        "lash_session_meta",
+        "lash_blobs",
+      ] as const) {
         expect(await raw.selectFrom(table).select("session_id").where("session_id", "=", "s1").execute(), table).toEqual([]);
       }
-      expect(await store.commit(commit({ commitId: "t1", graph: append([node("m1")]) }))).toEqual({ headRevision: 1, commitId: "t1", replayed: false });
+      expect(await store.commit(commit({ commitId: "t1", graph: append([node("m1")]) }))).toEqual({
+        headRevision: 1,
+        commitId: "t1",
+        replayed: false,
+      });
       expect((await database.listSessions()).sessions.map((summary) => summary.sessionId)).toEqual(["s1", "s2"]);
     });
 
@@ -310,7 +418,13 @@ for (const backend of SQL_TEST_BACKENDS) {
       const callerBuilt = createSqlSessionDatabase(options);
       await callerBuilt.openSession("s1").commit(commit({ commitId: "t1", graph: append([node("m1")]) }));
       await callerBuilt.destroy();
-      expect(await options.kysely.withSchema(options.schema ?? "main").selectFrom("lash_heads").select("head_revision").execute()).toEqual([{ head_revision: 1 }]);
+      expect(
+        await options.kysely
+          .withSchema(options.schema ?? "main")
+          .selectFrom("lash_heads")
+          .select("head_revision")
+          .execute(),
+      ).toEqual([{ head_revision: 1 }]);
       expect(await database.openSession("s1").loadHeadRevision()).toBe(1);
       expect(await thrown(callerBuilt.openSession("s1").loadHeadRevision())).toMatchObject({ code: "store_unavailable" });
     });

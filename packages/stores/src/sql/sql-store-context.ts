@@ -3,12 +3,7 @@ import { sql, type Kysely } from "kysely";
 import { Migrator } from "kysely/migration";
 import { LashError, StoreUnavailableError } from "@lash/protocol";
 import { isMissingTable, isSqliteBusy, isUnreachableError, SqlSchemaNotMigratedError, toStoreError } from "./sql-errors.js";
-import {
-  createLashMigrationProvider,
-  LASH_MIGRATION_LOCK_TABLE,
-  LASH_MIGRATION_TABLE,
-  lashMigrationNames,
-} from "./sql-migrations.js";
+import { createLashMigrationProvider, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE, lashMigrationNames } from "./sql-migrations.js";
 import { PostgresTextEscapePlugin } from "./postgres-text-escape-plugin.js";
 import type { SqlCommitHook } from "./sql-commit-hook.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
@@ -99,7 +94,9 @@ export class SqlStoreContext {
 
   #binding(): Promise<{ database: Kysely<LashSqlSchema>; schema: string | undefined }> {
     if (this.#destroyed) {
-      return Promise.reject(new StoreUnavailableError(`the session database ${this.target} was destroyed; create a new database object to use it again`));
+      return Promise.reject(
+        new StoreUnavailableError(`the session database ${this.target} was destroyed; create a new database object to use it again`),
+      );
     }
     if (this.#bound === undefined) {
       const bound = this.#resolveBinding();
@@ -260,7 +257,10 @@ export class SqlStoreContext {
       } catch (error) {
         if (!isSqliteBusy(error)) throw error;
         if (Date.now() >= deadline) {
-          throw new StoreUnavailableError(`the SQLite database ${this.target} stayed locked by another connection for more than ${this.#busyTimeoutMs} ms`, { cause: error });
+          throw new StoreUnavailableError(
+            `the SQLite database ${this.target} stayed locked by another connection for more than ${this.#busyTimeoutMs} ms`,
+            { cause: error },
+          );
         }
         await sleep(delayMs + Math.floor(Math.random() * delayMs));
         delayMs = Math.min(delayMs * 2, 50);
@@ -283,7 +283,11 @@ export class SqlStoreContext {
    * (`SQLITE_BUSY`) is waited out here, asynchronously with backoff, up to `busyTimeoutMs`;
    * retrying is safe because the failed attempt was rolled back whole.
    */
-  async #sqliteTransaction<Result>(database: Kysely<LashSqlSchema>, begin: "begin" | "begin immediate", work: Work<Result>): Promise<Result> {
+  async #sqliteTransaction<Result>(
+    database: Kysely<LashSqlSchema>,
+    begin: "begin" | "begin immediate",
+    work: Work<Result>,
+  ): Promise<Result> {
     const deadline = Date.now() + this.#busyTimeoutMs;
     let delayMs = 2;
     for (;;) {
@@ -296,7 +300,10 @@ export class SqlStoreContext {
             return result;
           } catch (error) {
             // SQLite rolls back by itself after some errors; then there is nothing left to roll back.
-            await sql.raw("rollback").execute(connection).catch(() => undefined);
+            await sql
+              .raw("rollback")
+              .execute(connection)
+              .catch(() => undefined);
             throw error;
           }
         });

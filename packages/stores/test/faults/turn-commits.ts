@@ -25,7 +25,14 @@ export function turnCommit(options: {
     nodeId: `${prefix}-user`,
     ...(parentNodeId === undefined ? {} : { parentNodeId }),
     timestamp,
-    payload: { kind: "message", message: { id: `${prefix}-user`, role: "user", parts: [{ kind: "text", id: `${prefix}-user.p0`, content: `question ${turn} from ${writer}` }] } },
+    payload: {
+      kind: "message",
+      message: {
+        id: `${prefix}-user`,
+        role: "user",
+        parts: [{ kind: "text", id: `${prefix}-user.p0`, content: `question ${turn} from ${writer}` }],
+      },
+    },
   };
   const call: SessionNodeRecord = {
     nodeId: `${prefix}-call`,
@@ -33,7 +40,11 @@ export function turnCommit(options: {
     timestamp,
     payload: {
       kind: "message",
-      message: { id: `${prefix}-call`, role: "assistant", parts: [{ kind: "tool_call", id: `${prefix}-call.p0`, callId: `${prefix}-c1`, toolName: "add", inputJson: '{"a":1,"b":2}' }] },
+      message: {
+        id: `${prefix}-call`,
+        role: "assistant",
+        parts: [{ kind: "tool_call", id: `${prefix}-call.p0`, callId: `${prefix}-c1`, toolName: "add", inputJson: '{"a":1,"b":2}' }],
+      },
     },
   };
   const tool: SessionNodeRecord = {
@@ -43,14 +54,27 @@ export function turnCommit(options: {
     payload: {
       kind: "tool_invocation",
       stableKey: `${prefix}-c1`,
-      record: { callId: `${prefix}-c1`, tool: "add", args: { a: 1, b: 2 }, output: { outcome: { status: "success", payload: 3 } }, durationMs: 1 },
+      record: {
+        callId: `${prefix}-c1`,
+        tool: "add",
+        args: { a: 1, b: 2 },
+        output: { outcome: { status: "success", payload: 3 } },
+        durationMs: 1,
+      },
     },
   };
   const answer: SessionNodeRecord = {
     nodeId: `${prefix}-answer`,
     parentNodeId: tool.nodeId,
     timestamp,
-    payload: { kind: "message", message: { id: `${prefix}-answer`, role: "assistant", parts: [{ kind: "prose", id: `${prefix}-answer.p0`, content: `the answer is 3 (turn ${turn})` }] } },
+    payload: {
+      kind: "message",
+      message: {
+        id: `${prefix}-answer`,
+        role: "assistant",
+        parts: [{ kind: "prose", id: `${prefix}-answer.p0`, content: `the answer is 3 (turn ${turn})` }],
+      },
+    },
   };
   return {
     sessionId,
@@ -68,7 +92,12 @@ export function turnCommit(options: {
  * the head): the way a runtime that refreshes from the store behaves. Returns the landed revision
  * and how many conflicts it met.
  */
-export async function commitTurnRebasing(store: SessionStore, sessionId: string, writer: string, turn: number): Promise<{ headRevision: number; conflicts: number }> {
+export async function commitTurnRebasing(
+  store: SessionStore,
+  sessionId: string,
+  writer: string,
+  turn: number,
+): Promise<{ headRevision: number; conflicts: number }> {
   let conflicts = 0;
   for (;;) {
     const read = await store.loadSession({ type: "full_graph" });

@@ -30,7 +30,13 @@ export interface WriterProcess {
 }
 
 /** Starts a crash-writer child committing turns to `sessionId` (forever, or `turns` times). */
-export async function startWriter(kind: FaultBackendKind, location: string, sessionId: string, writer: string, turns?: number): Promise<WriterProcess> {
+export async function startWriter(
+  kind: FaultBackendKind,
+  location: string,
+  sessionId: string,
+  writer: string,
+  turns?: number,
+): Promise<WriterProcess> {
   const args = [await writerBundle(), kind, location, sessionId, writer];
   if (turns !== undefined) args.push(String(turns));
   const child = spawn(process.execPath, args, { cwd: packageRoot, stdio: ["ignore", "pipe", "pipe"], env: process.env });
@@ -70,6 +76,8 @@ export async function startWriter(kind: FaultBackendKind, location: string, sess
     committed,
     exited,
     waitForCommits: (count) =>
-      committed.length >= count || child.exitCode !== null ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count, resolve })),
+      committed.length >= count || child.exitCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiters.push({ count, resolve })),
   };
 }

@@ -52,7 +52,9 @@ export interface Recording<Item> {
   stop(): void;
 }
 
-function record<Item>(subscribe: (observer: { next(item: Item): void; complete(): void; error(error: unknown): void }) => { unsubscribe(): void }): Recording<Item> {
+function record<Item>(
+  subscribe: (observer: { next(item: Item): void; complete(): void; error(error: unknown): void }) => { unsubscribe(): void },
+): Recording<Item> {
   const waiters: Array<{ predicate: (items: readonly Item[]) => boolean; resolve: () => void; reject: (error: unknown) => void }> = [];
   const recording: Recording<Item> = {
     items: [],

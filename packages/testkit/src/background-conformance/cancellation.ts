@@ -21,7 +21,13 @@ export const describeCancellation: BackgroundHarnessArea = (harness) => {
       const cancelled = await host.complete("t1", { state: "cancelled", summary: "user pressed stop" });
       expect(cancelled.failure?.summary).toBe("user pressed stop");
       await events.until(hasEvent("cancelled", "t1"));
-      expect(eventTrail(events.items, "t1")).toEqual(["registered", "state_changed:running", "state_changed:cancel_requested", "cancel_requested", "cancelled"]);
+      expect(eventTrail(events.items, "t1")).toEqual([
+        "registered",
+        "state_changed:running",
+        "state_changed:cancel_requested",
+        "cancel_requested",
+        "cancelled",
+      ]);
       const request = events.items.find((event) => event.type === "cancel_requested");
       expect(request?.type === "cancel_requested" && request.reason).toBe("user pressed stop");
       events.stop();
@@ -37,7 +43,13 @@ export const describeCancellation: BackgroundHarnessArea = (harness) => {
       expect(cancelled.failure?.summary).toBe("too slow");
       expect(typeof cancelled.completedAt).toBe("number");
       await events.until(hasEvent("cancelled", "t1"));
-      expect(eventTrail(events.items, "t1")).toEqual(["registered", "state_changed:running", "state_changed:cancel_requested", "cancel_requested", "cancelled"]);
+      expect(eventTrail(events.items, "t1")).toEqual([
+        "registered",
+        "state_changed:running",
+        "state_changed:cancel_requested",
+        "cancel_requested",
+        "cancelled",
+      ]);
       events.stop();
     });
 
@@ -85,7 +97,12 @@ export const describeCancellation: BackgroundHarnessArea = (harness) => {
       expect(ended.state).toBe("cancelled");
       expect(typeof ended.failure?.summary).toBe("string");
       await events.until(hasEvent("cancelled", "t2"));
-      expect(eventTrail(events.items, "t1")).toEqual(["registered", "state_changed:running", "state_changed:cancel_requested", "cancel_requested"]);
+      expect(eventTrail(events.items, "t1")).toEqual([
+        "registered",
+        "state_changed:running",
+        "state_changed:cancel_requested",
+        "cancel_requested",
+      ]);
       expect(eventTrail(events.items, "t2")).toEqual(["registered", "state_changed:cancel_requested", "cancel_requested", "cancelled"]);
       events.stop();
     });

@@ -107,10 +107,13 @@ export const describeEvents: BackgroundHarnessArea = (harness) => {
       expect(snapshot.records.map((record) => record.id)).toEqual(["old"]);
       const liveEvents = live.filter((item): item is BackgroundTaskEvent => item.type !== "snapshot");
       expect(liveEvents).toHaveLength(live.length);
-      const runningSeen = snapshot.records[0]?.state === "running" || liveEvents.some((event) => event.type === "state_changed" && event.state === "running");
+      const runningSeen =
+        snapshot.records[0]?.state === "running" || liveEvents.some((event) => event.type === "state_changed" && event.state === "running");
       expect(runningSeen).toBe(true);
       expect(liveEvents.filter((event) => event.type === "state_changed" && event.state === "running").length).toBeLessThanOrEqual(1);
-      expect(liveEvents.filter((event) => event.taskId !== "old").map((event) => `${event.type}:${event.taskId}`)).toEqual(["registered:new"]);
+      expect(liveEvents.filter((event) => event.taskId !== "old").map((event) => `${event.type}:${event.taskId}`)).toEqual([
+        "registered:new",
+      ]);
       watched.stop();
     });
 

@@ -19,7 +19,9 @@ export const describeFiltersAndTransfer: BackgroundHarnessArea = (harness) => {
       await host.complete("d", { state: "completed" });
       const ids = async (filter: Parameters<typeof host.list>[0]) => (await host.list(filter)).map((record) => record.id);
       const everything = await host.list({ includeTerminal: true });
-      const ordered = [...everything].sort((left, right) => left.createdAt - right.createdAt || (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
+      const ordered = [...everything].sort(
+        (left, right) => left.createdAt - right.createdAt || (left.id < right.id ? -1 : left.id > right.id ? 1 : 0),
+      );
       expect(everything.map((record) => record.id)).toEqual(ordered.map((record) => record.id));
       expect((await ids(undefined)).sort()).toEqual(["a", "b", "c"]);
       expect((await ids({ sessionId: "s1" })).sort()).toEqual(["a", "b"]);

@@ -72,7 +72,9 @@ export const describeManaged: BackgroundHarnessArea = (harness) => {
       const host = context.host();
       const release = gate();
       await host.spawnManaged(scope("s1"), registration("m1"), async () => release.promise);
-      await expect(host.spawnManaged(scope("s2"), registration("m1"), async () => undefined)).rejects.toSatisfy(BackgroundTaskConflictError.isInstance);
+      await expect(host.spawnManaged(scope("s2"), registration("m1"), async () => undefined)).rejects.toSatisfy(
+        BackgroundTaskConflictError.isInstance,
+      );
       release.open();
       await host.waitForTerminal("m1");
     });
@@ -146,9 +148,13 @@ export const describeManaged: BackgroundHarnessArea = (harness) => {
       const host = context.host();
       const events = recordEvents(host);
       let hookCalls = 0;
-      const record = await host.registerExternal(scope("s1"), registration("subagent:child", { kind: "subagent", childSessionId: "child" }), async () => {
-        hookCalls += 1;
-      });
+      const record = await host.registerExternal(
+        scope("s1"),
+        registration("subagent:child", { kind: "subagent", childSessionId: "child" }),
+        async () => {
+          hookCalls += 1;
+        },
+      );
       expect(record.state).toBe("running");
       expect(record.childSessionId).toBe("child");
       await host.cancelManaged(scope("s1"), "subagent:child", "stop child");

@@ -21,7 +21,9 @@ export const describeRecordApi: BackgroundHarnessArea = (harness) => {
     it("register creates a pending record with the request's identity, default policies and epoch-ms times", async () => {
       const host = context.host();
       const before = Date.now();
-      const record = await host.register(registerRequest("t1", { childSessionId: "child-1", parentTaskId: "parent-task", kind: "subagent" }));
+      const record = await host.register(
+        registerRequest("t1", { childSessionId: "child-1", parentTaskId: "parent-task", kind: "subagent" }),
+      );
       expect(backgroundTaskRecordSchema.parse(record)).toEqual(record);
       expect(record).toMatchObject({
         id: "t1",
@@ -46,7 +48,11 @@ export const describeRecordApi: BackgroundHarnessArea = (harness) => {
     it("register keeps the given policies and attempt settings", async () => {
       const host = context.host();
       const record = await host.register(
-        registerRequest("t1", { cancelPolicy: "external", closePolicy: "transfer", attempt: { attempt: 0, maxAttempts: 3, idempotencyKey: "key-1" } }),
+        registerRequest("t1", {
+          cancelPolicy: "external",
+          closePolicy: "transfer",
+          attempt: { attempt: 0, maxAttempts: 3, idempotencyKey: "key-1" },
+        }),
       );
       expect(record.cancelPolicy).toBe("external");
       expect(record.closePolicy).toBe("transfer");
@@ -112,7 +118,13 @@ export const describeRecordApi: BackgroundHarnessArea = (harness) => {
       await host.update("t1", { state: "running" });
       await events.until(hasEvent("state_changed", "t1"));
       await events.until((items) => eventTrail(items, "t1").length === 5);
-      expect(eventTrail(events.items, "t1")).toEqual(["registered", "state_changed:running", "progress", "state_changed:waiting", "state_changed:running"]);
+      expect(eventTrail(events.items, "t1")).toEqual([
+        "registered",
+        "state_changed:running",
+        "progress",
+        "state_changed:waiting",
+        "state_changed:running",
+      ]);
       const progress = events.items.find((event) => event.type === "progress");
       expect(progress?.type === "progress" && progress.message).toBe("half way");
       const move = events.items[3];

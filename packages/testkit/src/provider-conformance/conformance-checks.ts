@@ -115,7 +115,9 @@ function expectWellFormedCall(server: WireScriptServer, call: ProviderCallRecord
 function expectClassifiedFailure(call: ProviderCallRecord): ProviderFailure {
   const { expect } = providerConformanceVitestApi();
   expect(call.failed, "the call should fail").toBe(true);
-  expect(ProviderCallError.isInstance(call.error), `a failure is thrown as a ProviderCallError, got ${describeError(call.error)}`).toBe(true);
+  expect(ProviderCallError.isInstance(call.error), `a failure is thrown as a ProviderCallError, got ${describeError(call.error)}`).toBe(
+    true,
+  );
   const failure = (call.error as ProviderCallError).failure;
   const parsed = providerFailureSchema.safeParse(failure);
   expect(parsed.success, `the failure is a valid ProviderFailure: ${JSON.stringify(failure)}`).toBe(true);
@@ -150,12 +152,21 @@ export async function checkSuccessScript(harness: ModelProviderConformanceHarnes
     const finalText = response.fullText !== "" ? response.fullText : partsText !== "" ? partsText : streamed;
     if (response.fullText !== "" && partsText !== "") expect(partsText, "the text parts join to fullText").toBe(response.fullText);
     if (streamed !== "" && response.fullText !== "") expect(streamed, "the streamed text joins to fullText").toBe(response.fullText);
-    expect(finalText.includes("\uFFFD"), `the text ${JSON.stringify(finalText)} has a replacement character: a UTF-8 character split across chunks was decoded in pieces`).toBe(false);
+    expect(
+      finalText.includes("\uFFFD"),
+      `the text ${JSON.stringify(finalText)} has a replacement character: a UTF-8 character split across chunks was decoded in pieces`,
+    ).toBe(false);
     if (expectation.text !== undefined) {
       expect(finalText, "the response text").toBe(expectation.text);
       if (isStreamed(script) && expectation.text !== "") {
-        const firstText = call.items.findIndex((item) => item.type === "event" && (item.event.type === "delta" || (item.event.type === "part" && item.event.part.type === "text")));
-        expect(firstText, "a streamed script's text is streamed (delta or text part events) before the final response").toBeGreaterThanOrEqual(0);
+        const firstText = call.items.findIndex(
+          (item) =>
+            item.type === "event" && (item.event.type === "delta" || (item.event.type === "part" && item.event.part.type === "text")),
+        );
+        expect(
+          firstText,
+          "a streamed script's text is streamed (delta or text part events) before the final response",
+        ).toBeGreaterThanOrEqual(0);
       }
     }
     if (expectation.terminal_reason !== undefined) {
@@ -166,13 +177,22 @@ export async function checkSuccessScript(harness: ModelProviderConformanceHarnes
       (part): part is Extract<LlmOutputPart, { type: "tool_call" }> => part.type === "tool_call",
     );
     if (expectation.tool_names !== undefined) {
-      expect(toolCalls.map((part) => part.toolName), "the tool calls' names").toEqual(expectation.tool_names);
+      expect(
+        toolCalls.map((part) => part.toolName),
+        "the tool calls' names",
+      ).toEqual(expectation.tool_names);
       for (const part of toolCalls) {
         expect(part.callId, "a tool call has a call id").not.toBe("");
-        expect(() => JSON.parse(part.inputJson) as unknown, `the arguments of ${part.toolName} were joined into valid JSON: ${part.inputJson}`).not.toThrow();
+        expect(
+          () => JSON.parse(part.inputJson) as unknown,
+          `the arguments of ${part.toolName} were joined into valid JSON: ${part.inputJson}`,
+        ).not.toThrow();
       }
     }
-    const usage: LlmUsage = effectiveUsage(response.usage, call.events.flatMap((event) => (event.type === "usage" ? [event.usage] : [])));
+    const usage: LlmUsage = effectiveUsage(
+      response.usage,
+      call.events.flatMap((event) => (event.type === "usage" ? [event.usage] : [])),
+    );
     const expected = expectedUsage(script);
     expect(usage.inputTokens, "usage.inputTokens").toBe(expected.inputTokens);
     expect(expected.outputTokens, `usage.outputTokens (${usage.outputTokens})`).toContain(usage.outputTokens);
@@ -195,12 +215,17 @@ export async function checkHttpErrorScript(harness: ModelProviderConformanceHarn
     expectNoMismatch(server, script);
     const failure = expectClassifiedFailure(call);
     expectWellFormedCall(server, call, script);
-    const reference = providerFailureFromHttp({ status: errorEvent.status, headers: headerPairs(errorEvent.headers), body: errorEvent.body });
+    const reference = providerFailureFromHttp({
+      status: errorEvent.status,
+      headers: headerPairs(errorEvent.headers),
+      body: errorEvent.body,
+    });
     expect(failure.status, "failure.status").toBe(errorEvent.status);
     expect(failure.kind, "failure.kind (as providerFailureFromHttp classifies the response)").toBe(reference.kind);
     expect(failure.retryable, "failure.retryable (as providerFailureFromHttp classifies the response)").toBe(reference.retryable);
     expect(failure.terminalReason, "failure.terminalReason").toBe(reference.terminalReason);
-    if (reference.retryAfterMs !== undefined) expect(failure.retryAfterMs, "failure.retryAfterMs (from Retry-After)").toBe(reference.retryAfterMs);
+    if (reference.retryAfterMs !== undefined)
+      expect(failure.retryAfterMs, "failure.retryAfterMs (from Retry-After)").toBe(reference.retryAfterMs);
     const expectation = script.expected_provider ?? {};
     if (expectation.status !== undefined) expect(failure.status, "expected_provider.status").toBe(expectation.status);
     if (expectation.retryable_after_classification !== undefined) {
@@ -214,7 +239,8 @@ export async function checkDisconnectScript(harness: ModelProviderConformanceHar
   const { expect } = providerConformanceVitestApi();
   const disconnect = script.timeline.find((event) => event.event === "disconnect");
   const expectation = script.expected_provider ?? {};
-  const retryable = (disconnect?.event === "disconnect" ? disconnect.retryable : undefined) ?? expectation.retryable_after_classification ?? true;
+  const retryable =
+    (disconnect?.event === "disconnect" ? disconnect.retryable : undefined) ?? expectation.retryable_after_classification ?? true;
   await withServer(harness, script, GENEROUS_TIMEOUTS, async ({ server, provider }) => {
     const call = await callProvider(provider, requestFor(harness, script), new AbortController().signal);
     expectNoMismatch(server, script);
@@ -253,13 +279,21 @@ export async function checkTimeoutScript(harness: ModelProviderConformanceHarnes
       const committed = call.events.filter((event) => event.type !== "retry_status").length;
       expect(committed, "expected_provider.stream_events_committed").toBe(expectation.stream_events_committed);
     }
-    const settled: RecordedRequest = await within(server.exchangeSettled(0), PROMPTLY_MS, "the adapter left the connection open after its timeout fired");
+    const settled: RecordedRequest = await within(
+      server.exchangeSettled(0),
+      PROMPTLY_MS,
+      "the adapter left the connection open after its timeout fired",
+    );
     expect(settled.outcome, "the adapter closed the connection after its timeout").toBe("client_closed");
   });
 }
 
 function isAbortShaped(error: unknown, reason: unknown): boolean {
-  return error === reason || (error instanceof Error && error.name === "AbortError") || (typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError");
+  return (
+    error === reason ||
+    (error instanceof Error && error.name === "AbortError") ||
+    (typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError")
+  );
 }
 
 /** Aborting mid-stream rejects the call with the abort and closes the connection at once. */
@@ -270,12 +304,18 @@ export async function checkAbortMidStream(harness: ModelProviderConformanceHarne
     const controller = new AbortController();
     const reason = new DOMException("aborted by the conformance suite", "AbortError");
     const pending = callProvider(provider, requestFor(harness, script), controller.signal);
-    await untilTrue(() => server.requests[0]?.heldOpen === true || server.mismatches.length > 0, "the request never reached the point to abort at");
+    await untilTrue(
+      () => server.requests[0]?.heldOpen === true || server.mismatches.length > 0,
+      "the request never reached the point to abort at",
+    );
     expectNoMismatch(server, script);
     controller.abort(reason);
     const call = await within(pending, PROMPTLY_MS, "the call did not end after its signal aborted");
     expect(call.failed, "an aborted call rejects").toBe(true);
-    expect(isAbortShaped(call.error, reason), `an aborted call rejects with the signal's reason or an AbortError, got ${describeError(call.error)}`).toBe(true);
+    expect(
+      isAbortShaped(call.error, reason),
+      `an aborted call rejects with the signal's reason or an AbortError, got ${describeError(call.error)}`,
+    ).toBe(true);
     const settled = await within(server.exchangeSettled(0), PROMPTLY_MS, "the adapter kept the connection open after its signal aborted");
     expect(settled.outcome, "the adapter closed the connection when its signal aborted").toBe("client_closed");
     expect(call.lateEventCount(), "events emitted after the call settled").toBe(0);
@@ -289,9 +329,16 @@ export async function checkAbortBeforeCall(harness: ModelProviderConformanceHarn
     const controller = new AbortController();
     const reason = new DOMException("aborted before the call", "AbortError");
     controller.abort(reason);
-    const call = await within(callProvider(provider, requestFor(harness, script), controller.signal), PROMPTLY_MS, "the call did not end although its signal was aborted");
+    const call = await within(
+      callProvider(provider, requestFor(harness, script), controller.signal),
+      PROMPTLY_MS,
+      "the call did not end although its signal was aborted",
+    );
     expect(call.failed, "a call with an aborted signal rejects").toBe(true);
-    expect(isAbortShaped(call.error, reason), `a call with an aborted signal rejects with the signal's reason or an AbortError, got ${describeError(call.error)}`).toBe(true);
+    expect(
+      isAbortShaped(call.error, reason),
+      `a call with an aborted signal rejects with the signal's reason or an AbortError, got ${describeError(call.error)}`,
+    ).toBe(true);
     expect(server.requests.length, "a call with an aborted signal sends no request").toBe(0);
   });
 }

@@ -69,7 +69,10 @@ function createReferenceChatAdapter(options: ReferenceOptions): ModelProvider {
       model: request.model,
       stream: true,
       messages: chatMessages(request.messages),
-      tools: request.tools.map((tool) => ({ type: "function", function: { name: tool.name, description: tool.description, parameters: tool.inputSchema } })),
+      tools: request.tools.map((tool) => ({
+        type: "function",
+        function: { name: tool.name, description: tool.description, parameters: tool.inputSchema },
+      })),
     });
     const deadline = startRequestDeadline({ timeouts: options.timeouts, signal });
     const toolCalls = createToolCallAccumulator();
@@ -103,7 +106,10 @@ function createReferenceChatAdapter(options: ReferenceOptions): ModelProvider {
       if (typeof choice["finish_reason"] === "string") finishReason = choice["finish_reason"];
       const reported = record(chunk["usage"]);
       if (Object.keys(reported).length > 0) {
-        usage = usageFromCounts({ input: numberOrUndefined(reported["prompt_tokens"]), output: numberOrUndefined(reported["completion_tokens"]) });
+        usage = usageFromCounts({
+          input: numberOrUndefined(reported["prompt_tokens"]),
+          output: numberOrUndefined(reported["completion_tokens"]),
+        });
       }
     };
     try {
@@ -140,7 +146,11 @@ function createReferenceChatAdapter(options: ReferenceOptions): ModelProvider {
       deadline.dispose();
     }
     const parts: LlmOutputPart[] = [...(text === "" ? [] : [{ type: "text" as const, text }]), ...toolCalls.parts()];
-    const terminalReason = flaws.ignoresFinishReason ? "stop" : toolCalls.size > 0 ? "tool_use" : terminalReasonFromFinishReason(finishReason);
+    const terminalReason = flaws.ignoresFinishReason
+      ? "stop"
+      : toolCalls.size > 0
+        ? "tool_use"
+        : terminalReasonFromFinishReason(finishReason);
     return { fullText: text, parts, usage, terminalReason };
   }
 
@@ -159,13 +169,21 @@ function createReferenceChatAdapter(options: ReferenceOptions): ModelProvider {
 }
 
 /** The scripts recorded from non-streamed calls: this adapter always streams. */
-const NON_STREAMED_SCRIPTS = ["openai-compatible.chat-rate-limit-429", "openai-compatible.chat-validation-error", "openai.chat-per-minute-429"];
+const NON_STREAMED_SCRIPTS = [
+  "openai-compatible.chat-rate-limit-429",
+  "openai-compatible.chat-validation-error",
+  "openai.chat-per-minute-429",
+];
 
-function referenceHarness(flaws?: ReferenceFlaws, overrides: Partial<ModelProviderConformanceHarness> = {}): ModelProviderConformanceHarness {
+function referenceHarness(
+  flaws?: ReferenceFlaws,
+  overrides: Partial<ModelProviderConformanceHarness> = {},
+): ModelProviderConformanceHarness {
   return {
     name: "reference Chat Completions adapter (plain fetch)",
     providerKinds: ["openai-compatible"],
-    createProvider: ({ baseUrl, timeouts }) => createReferenceChatAdapter(flaws === undefined ? { baseUrl, timeouts } : { baseUrl, timeouts, flaws }),
+    createProvider: ({ baseUrl, timeouts }) =>
+      createReferenceChatAdapter(flaws === undefined ? { baseUrl, timeouts } : { baseUrl, timeouts, flaws }),
     ignoredRequestMatchers: Object.fromEntries(NON_STREAMED_SCRIPTS.map((name) => [name, ["body.stream"]])),
     ...overrides,
   };
@@ -183,9 +201,9 @@ function fixture(name: string): WireScript {
 
 describe("the model provider conformance suite catches a broken adapter", () => {
   it("that retries on its own", async () => {
-    await expect(checkHttpErrorScript(referenceHarness({ retriesInternally: true }), fixture("openai-compatible.chat-rate-limit-429"))).rejects.toThrow(
-      /exactly one HTTP attempt/,
-    );
+    await expect(
+      checkHttpErrorScript(referenceHarness({ retriesInternally: true }), fixture("openai-compatible.chat-rate-limit-429")),
+    ).rejects.toThrow(/exactly one HTTP attempt/);
   });
 
   it("that decodes a UTF-8 character split across chunks in pieces", async () => {
@@ -195,15 +213,15 @@ describe("the model provider conformance suite catches a broken adapter", () => 
   });
 
   it("that maps the terminal reason wrongly", async () => {
-    await expect(checkSuccessScript(referenceHarness({ ignoresFinishReason: true }), fixture("openai-compatible.chat-tool-call-split-stream"))).rejects.toThrow(
-      /terminal reason/,
-    );
+    await expect(
+      checkSuccessScript(referenceHarness({ ignoresFinishReason: true }), fixture("openai-compatible.chat-tool-call-split-stream")),
+    ).rejects.toThrow(/terminal reason/);
   });
 
   it("that lets its own timeout escape as an AbortError", async () => {
-    await expect(checkTimeoutScript(referenceHarness({ leaksTimeoutAsAbort: true }), fixture("openai-compatible.chat-stream-chunk-timeout"))).rejects.toThrow(
-      /ProviderCallError/,
-    );
+    await expect(
+      checkTimeoutScript(referenceHarness({ leaksTimeoutAsAbort: true }), fixture("openai-compatible.chat-stream-chunk-timeout")),
+    ).rejects.toThrow(/ProviderCallError/);
   });
 
   it("that reports the caller's abort as a retryable failure", async () => {
@@ -214,6 +232,8 @@ describe("the model provider conformance suite catches a broken adapter", () => 
 
   it("whose request does not match the script", async () => {
     const strict = referenceHarness(undefined, { ignoredRequestMatchers: {} });
-    await expect(checkHttpErrorScript(strict, fixture("openai-compatible.chat-rate-limit-429"))).rejects.toThrow(/body\.stream should equal false/);
+    await expect(checkHttpErrorScript(strict, fixture("openai-compatible.chat-rate-limit-429"))).rejects.toThrow(
+      /body\.stream should equal false/,
+    );
   });
 });

@@ -126,7 +126,11 @@ export function describeModelProviderConformance(harness: ModelProviderConforman
       }
       const any = streamed ?? first;
       if (any !== undefined) {
-        it(`a signal aborted before the call rejects with the abort and sends nothing (${any.name})`, () => checkAbortBeforeCall(harness, any), TEST_TIMEOUT_MS);
+        it(
+          `a signal aborted before the call rejects with the abort and sends nothing (${any.name})`,
+          () => checkAbortBeforeCall(harness, any),
+          TEST_TIMEOUT_MS,
+        );
       }
     });
   });

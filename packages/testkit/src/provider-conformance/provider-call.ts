@@ -47,7 +47,9 @@ export async function callProvider(provider: ModelProvider, request: LlmRequest,
   const hasComplete = typeof provider.doComplete === "function";
   const hasStream = typeof provider.doStream === "function";
   if (hasComplete === hasStream) {
-    contractProblems.push(hasComplete ? "the provider implements both doComplete and doStream" : "the provider implements neither doComplete nor doStream");
+    contractProblems.push(
+      hasComplete ? "the provider implements both doComplete and doStream" : "the provider implements neither doComplete nor doStream",
+    );
   }
   try {
     if (provider.doComplete !== undefined) {
@@ -63,7 +65,7 @@ export async function callProvider(provider: ModelProvider, request: LlmRequest,
           record(part);
         }
       }
-      if (response === undefined) contractProblems.push("doStream ended without a final { type: \"response\" } item");
+      if (response === undefined) contractProblems.push('doStream ended without a final { type: "response" } item');
     }
   } catch (thrown) {
     failed = true;

@@ -52,7 +52,8 @@ export function scriptPayloads(script: WireScript): unknown[] {
   };
   for (const event of script.timeline) {
     if (event.event === "sse") stream += `data: ${event.data}\n\n`;
-    else if (event.event === "chunk") stream += event.bytes === undefined ? (event.data ?? "") : decoder.decode(Uint8Array.from(event.bytes), { stream: true });
+    else if (event.event === "chunk")
+      stream += event.bytes === undefined ? (event.data ?? "") : decoder.decode(Uint8Array.from(event.bytes), { stream: true });
     else if (event.event === "body") parse(event.data);
   }
   for (const line of stream.split(/\r?\n/)) {

@@ -1,6 +1,17 @@
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
-import { createRequest, ledgerEntry, messageNode, appendDelta, sessionCommit, sessionMeta, turnCommit, turnNodeIds, turnNodes, usage } from "./fixtures.js";
+import {
+  createRequest,
+  ledgerEntry,
+  messageNode,
+  appendDelta,
+  sessionCommit,
+  sessionMeta,
+  turnCommit,
+  turnNodeIds,
+  turnNodes,
+  usage,
+} from "./fixtures.js";
 import { expectBindingMismatch, headRevisionOf, ledgerOf, listedIds, observeSession, rejectionOf } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
@@ -15,7 +26,16 @@ export const describeBinding: SessionHarnessArea = (harness) => {
       const store = await context.open("s1");
       await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
       const before = await observeSession(store, context.capabilities.activePathScope, ["intruder"]);
-      const error = await rejectionOf(store.commit(sessionCommit({ sessionId: "s2", commitId: "c1", graph: appendDelta([messageNode("intruder")]), usageDeltas: [ledgerEntry("turn", usage(3, 3))] })));
+      const error = await rejectionOf(
+        store.commit(
+          sessionCommit({
+            sessionId: "s2",
+            commitId: "c1",
+            graph: appendDelta([messageNode("intruder")]),
+            usageDeltas: [ledgerEntry("turn", usage(3, 3))],
+          }),
+        ),
+      );
       expectBindingMismatch(error, "s1", "s2");
       expect(await observeSession(store, context.capabilities.activePathScope, ["intruder"])).toEqual(before);
       const other = await context.open("s2");
@@ -72,7 +92,9 @@ export const describeBinding: SessionHarnessArea = (harness) => {
       await second.commit(turnCommit({ sessionId: "s1", turnKey: "t2", expectedHeadRevision: 1, parentNodeId: turnNodeIds("t1").answer }));
       const read = await first.loadSession({ type: "full_graph" });
       expect(read?.headRevision).toBe(2);
-      expect(read?.graph.nodes.map((node) => node.nodeId)).toEqual([...turnNodes("t1"), ...turnNodes("t2", turnNodeIds("t1").answer)].map((node) => node.nodeId));
+      expect(read?.graph.nodes.map((node) => node.nodeId)).toEqual(
+        [...turnNodes("t1"), ...turnNodes("t2", turnNodeIds("t1").answer)].map((node) => node.nodeId),
+      );
     });
 
     it("sessions on one backend are isolated: the same node ids, commit ids and usage sources stay apart", async () => {
@@ -80,7 +102,14 @@ export const describeBinding: SessionHarnessArea = (harness) => {
       const second = await context.open("s2");
       await first.commit(turnCommit({ sessionId: "s1", turnKey: "t1", usage: usage(10, 1) }));
       await second.commit(turnCommit({ sessionId: "s2", turnKey: "t1", usage: usage(20, 2) }));
-      await second.commit(sessionCommit({ sessionId: "s2", commitId: "c2", expectedHeadRevision: 1, graph: appendDelta([messageNode("only-in-s2", { parentNodeId: turnNodeIds("t1").answer })]) }));
+      await second.commit(
+        sessionCommit({
+          sessionId: "s2",
+          commitId: "c2",
+          expectedHeadRevision: 1,
+          graph: appendDelta([messageNode("only-in-s2", { parentNodeId: turnNodeIds("t1").answer })]),
+        }),
+      );
       expect(await headRevisionOf(first)).toBe(1);
       expect(await headRevisionOf(second)).toBe(2);
       expect(await ledgerOf(first)).toEqual([ledgerEntry("turn", usage(10, 1))]);

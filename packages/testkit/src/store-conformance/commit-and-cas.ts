@@ -12,7 +12,15 @@ import {
   turnNodes,
   usage,
 } from "./fixtures.js";
-import { applied, expectHeadRevisionConflict, headRevisionOf, listedIds, observeSession, rejectionOf, sortedLedger } from "./expectations.js";
+import {
+  applied,
+  expectHeadRevisionConflict,
+  headRevisionOf,
+  listedIds,
+  observeSession,
+  rejectionOf,
+  sortedLedger,
+} from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** Commits land whole, raise the head by one, and compare-and-set is strict both ways. */
@@ -56,8 +64,14 @@ export const describeCommitAndCas: SessionHarnessArea = (harness) => {
       const store = await context.open("s1");
       const results = [await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }))];
       results.push(await store.commit(sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1 })));
-      results.push(await store.commit(sessionCommit({ sessionId: "s1", commitId: "c3", expectedHeadRevision: 2, graph: appendDelta([messageNode("m3")], null) })));
-      results.push(await store.commit(turnCommit({ sessionId: "s1", turnKey: "t4", expectedHeadRevision: 3, parentNodeId: turnNodeIds("t1").answer })));
+      results.push(
+        await store.commit(
+          sessionCommit({ sessionId: "s1", commitId: "c3", expectedHeadRevision: 2, graph: appendDelta([messageNode("m3")], null) }),
+        ),
+      );
+      results.push(
+        await store.commit(turnCommit({ sessionId: "s1", turnKey: "t4", expectedHeadRevision: 3, parentNodeId: turnNodeIds("t1").answer })),
+      );
       expect(results.map((result) => result.headRevision)).toEqual([1, 2, 3, 4]);
       expect(results.every((result) => !result.replayed)).toBe(true);
       expect((await store.loadSession({ type: "full_graph" }))?.headRevision).toBe(4);
@@ -69,7 +83,14 @@ export const describeCommitAndCas: SessionHarnessArea = (harness) => {
       expect(await store.loadHeadRevision()).toBeUndefined();
       let parent: string | undefined;
       for (let turn = 1; turn <= 3; turn += 1) {
-        await store.commit(turnCommit({ sessionId: "s1", turnKey: `t${turn}`, ...(turn === 1 ? {} : { expectedHeadRevision: turn - 1 }), ...(parent === undefined ? {} : { parentNodeId: parent }) }));
+        await store.commit(
+          turnCommit({
+            sessionId: "s1",
+            turnKey: `t${turn}`,
+            ...(turn === 1 ? {} : { expectedHeadRevision: turn - 1 }),
+            ...(parent === undefined ? {} : { parentNodeId: parent }),
+          }),
+        );
         parent = turnNodeIds(`t${turn}`).answer;
         expect(await store.loadHeadRevision()).toBe(turn);
         expect((await store.loadSession({ type: "full_graph" }))?.headRevision).toBe(turn);
@@ -90,7 +111,14 @@ export const describeCommitAndCas: SessionHarnessArea = (harness) => {
       await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
       const before = await observeSession(store, context.capabilities.activePathScope, ["blind"]);
       const error = await rejectionOf(
-        store.commit(sessionCommit({ sessionId: "s1", commitId: "blind", graph: { type: "replace_full", graph: { nodes: [messageNode("blind")], leafNodeId: "blind" } }, usageDeltas: [ledgerEntry("turn", usage(5, 5))] })),
+        store.commit(
+          sessionCommit({
+            sessionId: "s1",
+            commitId: "blind",
+            graph: { type: "replace_full", graph: { nodes: [messageNode("blind")], leafNodeId: "blind" } },
+            usageDeltas: [ledgerEntry("turn", usage(5, 5))],
+          }),
+        ),
       );
       expectHeadRevisionConflict(error, "s1", undefined, 1);
       expect(await observeSession(store, context.capabilities.activePathScope, ["blind"])).toEqual(before);
@@ -99,11 +127,20 @@ export const describeCommitAndCas: SessionHarnessArea = (harness) => {
     it("a stale expected revision is rejected with { expected, actual } and nothing of the commit is written (nodes, usage, checkpoint, config)", async () => {
       const store = await context.open("s1");
       await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
-      await store.commit(sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, checkpoint: checkpoint({ turnIndex: 2 }) }));
+      await store.commit(
+        sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, checkpoint: checkpoint({ turnIndex: 2 }) }),
+      );
       const probe = Object.values(turnNodeIds("t3"));
       const before = await observeSession(store, context.capabilities.activePathScope, probe);
       const stale = {
-        ...turnCommit({ sessionId: "s1", turnKey: "t3", expectedHeadRevision: 1, parentNodeId: turnNodeIds("t1").answer, turnIndex: 3, usage: usage(999, 999, 999, 999) }),
+        ...turnCommit({
+          sessionId: "s1",
+          turnKey: "t3",
+          expectedHeadRevision: 1,
+          parentNodeId: turnNodeIds("t1").answer,
+          turnIndex: 3,
+          usage: usage(999, 999, 999, 999),
+        }),
         config: sessionConfig({ model: "other-model", modelVariant: "fast" }),
       };
       const error = await rejectionOf(store.commit(stale));
@@ -115,7 +152,11 @@ export const describeCommitAndCas: SessionHarnessArea = (harness) => {
       const store = await context.open("s1");
       await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
       const before = await observeSession(store, context.capabilities.activePathScope);
-      const error = await rejectionOf(store.commit(sessionCommit({ sessionId: "s1", commitId: "ahead", expectedHeadRevision: 7, usageDeltas: [ledgerEntry("turn", usage(1, 1))] })));
+      const error = await rejectionOf(
+        store.commit(
+          sessionCommit({ sessionId: "s1", commitId: "ahead", expectedHeadRevision: 7, usageDeltas: [ledgerEntry("turn", usage(1, 1))] }),
+        ),
+      );
       expectHeadRevisionConflict(error, "s1", 7, 1);
       expect(await observeSession(store, context.capabilities.activePathScope)).toEqual(before);
     });
@@ -124,7 +165,16 @@ export const describeCommitAndCas: SessionHarnessArea = (harness) => {
       const store = await context.open("s1");
       await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
       await store.commit(sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1 }));
-      const error = await rejectionOf(store.commit(sessionCommit({ sessionId: "s1", commitId: "c3", expectedHeadRevision: 1, graph: appendDelta([messageNode(turnNodeIds("t1").user)]) })));
+      const error = await rejectionOf(
+        store.commit(
+          sessionCommit({
+            sessionId: "s1",
+            commitId: "c3",
+            expectedHeadRevision: 1,
+            graph: appendDelta([messageNode(turnNodeIds("t1").user)]),
+          }),
+        ),
+      );
       expectHeadRevisionConflict(error, "s1", 1, 2);
     });
 
@@ -142,7 +192,13 @@ export const describeCommitAndCas: SessionHarnessArea = (harness) => {
       let read = await store.loadSession({ type: "full_graph" });
       expect(read?.config).toEqual(second.config);
       expect(read?.checkpoint).toEqual(second.checkpoint);
-      const third = sessionCommit({ sessionId: "s1", commitId: "c3", expectedHeadRevision: 2, config: sessionConfig(), checkpoint: checkpoint({ turnIndex: 3 }) });
+      const third = sessionCommit({
+        sessionId: "s1",
+        commitId: "c3",
+        expectedHeadRevision: 2,
+        config: sessionConfig(),
+        checkpoint: checkpoint({ turnIndex: 3 }),
+      });
       await store.commit(third);
       read = await store.loadSession({ type: "full_graph" });
       expect(read?.config).toEqual(sessionConfig());

@@ -14,7 +14,11 @@ const WRITER_COUNT = 8;
  * HeadRevisionConflictError (what a runtime does after another writer moved the head). The commit id
  * stays the same across attempts: a rejected commit leaves its id unused.
  */
-async function commitWithRetry(store: SessionStore, build: (expectedHeadRevision: number | undefined) => SessionCommit, maxAttempts = 200): Promise<SessionCommitResult> {
+async function commitWithRetry(
+  store: SessionStore,
+  build: (expectedHeadRevision: number | undefined) => SessionCommit,
+  maxAttempts = 200,
+): Promise<SessionCommitResult> {
   let lastConflict: unknown;
   for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
     const revision = await headRevisionOf(store);
@@ -39,8 +43,20 @@ export const describeConcurrency: SessionHarnessArea = (harness) => {
       const setup = await context.open("s1");
       await setup.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
       const [left, right] = [await context.open("s1"), await context.open("s1")];
-      const leftCommit = sessionCommit({ sessionId: "s1", commitId: "left", expectedHeadRevision: 1, graph: appendDelta([messageNode("left-node", { parentNodeId: turnNodeIds("t1").answer })]), usageDeltas: [ledgerEntry("left", usage(1, 1))] });
-      const rightCommit = sessionCommit({ sessionId: "s1", commitId: "right", expectedHeadRevision: 1, graph: appendDelta([messageNode("right-node", { parentNodeId: turnNodeIds("t1").answer })]), usageDeltas: [ledgerEntry("right", usage(2, 2))] });
+      const leftCommit = sessionCommit({
+        sessionId: "s1",
+        commitId: "left",
+        expectedHeadRevision: 1,
+        graph: appendDelta([messageNode("left-node", { parentNodeId: turnNodeIds("t1").answer })]),
+        usageDeltas: [ledgerEntry("left", usage(1, 1))],
+      });
+      const rightCommit = sessionCommit({
+        sessionId: "s1",
+        commitId: "right",
+        expectedHeadRevision: 1,
+        graph: appendDelta([messageNode("right-node", { parentNodeId: turnNodeIds("t1").answer })]),
+        usageDeltas: [ledgerEntry("right", usage(2, 2))],
+      });
       const outcomes = await Promise.allSettled([left.commit(leftCommit), right.commit(rightCommit)]);
       const landed = outcomes.filter((outcome) => outcome.status === "fulfilled");
       const refused = outcomes.filter((outcome) => outcome.status === "rejected");
@@ -60,7 +76,10 @@ export const describeConcurrency: SessionHarnessArea = (harness) => {
 
     it("two handles make the first commit of a session at once: one lands at revision 1, the other throws HeadRevisionConflictError { expected: undefined, actual: 1 }", async () => {
       const [left, right] = [await context.open("s1"), await context.open("s1")];
-      const outcomes = await Promise.allSettled([left.commit(turnCommit({ sessionId: "s1", turnKey: "left" })), right.commit(turnCommit({ sessionId: "s1", turnKey: "right" }))]);
+      const outcomes = await Promise.allSettled([
+        left.commit(turnCommit({ sessionId: "s1", turnKey: "left" })),
+        right.commit(turnCommit({ sessionId: "s1", turnKey: "right" })),
+      ]);
       const landed = outcomes.filter((outcome) => outcome.status === "fulfilled");
       const refused = outcomes.filter((outcome) => outcome.status === "rejected");
       expect(landed).toHaveLength(1);
@@ -99,12 +118,20 @@ export const describeConcurrency: SessionHarnessArea = (harness) => {
             ),
           ),
         );
-        expect(results.map((result) => result.headRevision).sort((left, right) => left - right)).toEqual(Array.from({ length: WRITER_COUNT }, (_, index) => index + 2));
+        expect(results.map((result) => result.headRevision).sort((left, right) => left - right)).toEqual(
+          Array.from({ length: WRITER_COUNT }, (_, index) => index + 2),
+        );
         expect(results.every((result) => !result.replayed)).toBe(true);
         const read = await setup.loadSession({ type: "full_graph" });
         expect(read?.headRevision).toBe(WRITER_COUNT + 1);
-        expect(nodeIdsOf(read)?.filter((nodeId) => nodeId.startsWith("writer-")).sort()).toEqual(Array.from({ length: WRITER_COUNT }, (_, writer) => `writer-${writer}`).sort());
-        expect(await ledgerOf(setup)).toContainEqual(ledgerEntry("writer", usage(WRITER_COUNT, WRITER_COUNT * 10, WRITER_COUNT * 100, WRITER_COUNT * 1000)));
+        expect(
+          nodeIdsOf(read)
+            ?.filter((nodeId) => nodeId.startsWith("writer-"))
+            .sort(),
+        ).toEqual(Array.from({ length: WRITER_COUNT }, (_, writer) => `writer-${writer}`).sort());
+        expect(await ledgerOf(setup)).toContainEqual(
+          ledgerEntry("writer", usage(WRITER_COUNT, WRITER_COUNT * 10, WRITER_COUNT * 100, WRITER_COUNT * 1000)),
+        );
       },
       SLOW_TEST_TIMEOUT_MS,
     );
@@ -118,7 +145,15 @@ export const describeConcurrency: SessionHarnessArea = (harness) => {
             const store = await context.open(sessionId);
             let parent: string | undefined;
             for (let turn = 1; turn <= 5; turn += 1) {
-              await store.commit(turnCommit({ sessionId, turnKey: `t${turn}`, usage: usage(1, 1), ...(turn === 1 ? {} : { expectedHeadRevision: turn - 1 }), ...(parent === undefined ? {} : { parentNodeId: parent }) }));
+              await store.commit(
+                turnCommit({
+                  sessionId,
+                  turnKey: `t${turn}`,
+                  usage: usage(1, 1),
+                  ...(turn === 1 ? {} : { expectedHeadRevision: turn - 1 }),
+                  ...(parent === undefined ? {} : { parentNodeId: parent }),
+                }),
+              );
               parent = turnNodeIds(`t${turn}`).answer;
             }
           }),
@@ -144,20 +179,40 @@ export const describeConcurrency: SessionHarnessArea = (harness) => {
         const reading = (async () => {
           while (writing) {
             const read = await reader.loadSession({ type: "full_graph" });
-            if (read !== undefined) seen.push({ revision: read.headRevision, nodes: read.graph.nodes.length, input: read.tokenLedger.reduce((sum, entry) => sum + entry.usage.inputTokens, 0) });
+            if (read !== undefined)
+              seen.push({
+                revision: read.headRevision,
+                nodes: read.graph.nodes.length,
+                input: read.tokenLedger.reduce((sum, entry) => sum + entry.usage.inputTokens, 0),
+              });
             await new Promise((resolve) => setImmediate(resolve));
           }
         })();
         let parent: string | undefined;
         for (let turn = 1; turn <= 20; turn += 1) {
-          await writer.commit(turnCommit({ sessionId: "s1", turnKey: `t${turn}`, usage: usage(10, 1), ...(turn === 1 ? {} : { expectedHeadRevision: turn - 1 }), ...(parent === undefined ? {} : { parentNodeId: parent }) }));
+          await writer.commit(
+            turnCommit({
+              sessionId: "s1",
+              turnKey: `t${turn}`,
+              usage: usage(10, 1),
+              ...(turn === 1 ? {} : { expectedHeadRevision: turn - 1 }),
+              ...(parent === undefined ? {} : { parentNodeId: parent }),
+            }),
+          );
           parent = turnNodeIds(`t${turn}`).answer;
         }
         writing = false;
         await reading;
         // Every commit adds 4 nodes and 10 input tokens: a read that mixes two revisions breaks the ratio.
-        for (const observation of seen) expect(observation).toEqual({ revision: observation.revision, nodes: observation.revision * 4, input: observation.revision * 10 });
-        expect(await observeSession(reader, context.capabilities.activePathScope)).toEqual(await observeSession(writer, context.capabilities.activePathScope));
+        for (const observation of seen)
+          expect(observation).toEqual({
+            revision: observation.revision,
+            nodes: observation.revision * 4,
+            input: observation.revision * 10,
+          });
+        expect(await observeSession(reader, context.capabilities.activePathScope)).toEqual(
+          await observeSession(writer, context.capabilities.activePathScope),
+        );
       },
       SLOW_TEST_TIMEOUT_MS,
     );

@@ -1,6 +1,17 @@
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
-import { appendDelta, checkpoint, createRequest, ledgerEntry, messageNode, sessionCommit, sessionMeta, turnCommit, turnNodeIds, usage } from "./fixtures.js";
+import {
+  appendDelta,
+  checkpoint,
+  createRequest,
+  ledgerEntry,
+  messageNode,
+  sessionCommit,
+  sessionMeta,
+  turnCommit,
+  turnNodeIds,
+  usage,
+} from "./fixtures.js";
 import { applied, headRevisionOf, ledgerOf, listAllSessions, listedIds, observeSession } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
@@ -31,7 +42,9 @@ export const describeDeletion: SessionHarnessArea = (harness) => {
       const store = await context.open("s");
       const first = turnCommit({ sessionId: "s", turnKey: "t1", usage: usage(100, 10) });
       await store.commit(first);
-      await store.commit(sessionCommit({ sessionId: "s", commitId: "c2", expectedHeadRevision: 1, usageDeltas: [ledgerEntry("child", usage(5, 5, 5, 5))] }));
+      await store.commit(
+        sessionCommit({ sessionId: "s", commitId: "c2", expectedHeadRevision: 1, usageDeltas: [ledgerEntry("child", usage(5, 5, 5, 5))] }),
+      );
       await store.tombstoneNodes([turnNodeIds("t1").user]);
       await store.deleteSession();
       // The very same first commit is a new commit now, not a replay, and its node ids are free.
@@ -48,12 +61,24 @@ export const describeDeletion: SessionHarnessArea = (harness) => {
         const store = await context.open(sessionId);
         await store.saveSessionMeta(sessionMeta(sessionId));
         await store.commit(turnCommit({ sessionId, turnKey: "t1" }));
-        await store.commit(sessionCommit({ sessionId, commitId: "c2", expectedHeadRevision: 1, graph: appendDelta([messageNode("off", { parentNodeId: turnNodeIds("t1").user })], null), checkpoint: checkpoint({ turnIndex: 2 }) }));
+        await store.commit(
+          sessionCommit({
+            sessionId,
+            commitId: "c2",
+            expectedHeadRevision: 1,
+            graph: appendDelta([messageNode("off", { parentNodeId: turnNodeIds("t1").user })], null),
+            checkpoint: checkpoint({ turnIndex: 2 }),
+          }),
+        );
         await store.tombstoneNodes(["off"]);
       }
-      const before = await Promise.all(neighbours.map(async (sessionId) => observeSession(await context.open(sessionId), context.capabilities.activePathScope, ["off"])));
+      const before = await Promise.all(
+        neighbours.map(async (sessionId) => observeSession(await context.open(sessionId), context.capabilities.activePathScope, ["off"])),
+      );
       await (await context.open("s")).deleteSession();
-      const after = await Promise.all(neighbours.map(async (sessionId) => observeSession(await context.open(sessionId), context.capabilities.activePathScope, ["off"])));
+      const after = await Promise.all(
+        neighbours.map(async (sessionId) => observeSession(await context.open(sessionId), context.capabilities.activePathScope, ["off"])),
+      );
       expect(after).toEqual(before);
       const remaining = await listAllSessions(await context.open("s1"));
       expect(remaining.map((summary) => summary.sessionId).sort()).toEqual([...neighbours].sort());
@@ -95,13 +120,22 @@ export const describeDeletion: SessionHarnessArea = (harness) => {
       await second.deleteSession();
       expect(await first.loadSession({ type: "full_graph" })).toBeUndefined();
       expect(await first.commit(turnCommit({ sessionId: "s", turnKey: "t2" }))).toEqual(applied("t2:final", 1));
-      expect((await second.loadSession({ type: "full_graph" }))?.graph.nodes.map((node) => node.nodeId)).toEqual(Object.values(turnNodeIds("t2")));
+      expect((await second.loadSession({ type: "full_graph" }))?.graph.nodes.map((node) => node.nodeId)).toEqual(
+        Object.values(turnNodeIds("t2")),
+      );
     });
 
     it("a deleted session's blobs are gone: gcUnreachable afterwards has nothing to keep or delete", async () => {
       const store = await context.open("s");
       await store.commit(sessionCommit({ sessionId: "s", commitId: "c1", checkpoint: checkpoint({ turnIndex: 1, withSnapshots: true }) }));
-      await store.commit(sessionCommit({ sessionId: "s", commitId: "c2", expectedHeadRevision: 1, checkpoint: checkpoint({ turnIndex: 2, withSnapshots: true }) }));
+      await store.commit(
+        sessionCommit({
+          sessionId: "s",
+          commitId: "c2",
+          expectedHeadRevision: 1,
+          checkpoint: checkpoint({ turnIndex: 2, withSnapshots: true }),
+        }),
+      );
       await store.deleteSession();
       expect(await store.gcUnreachable()).toEqual({ rootCount: 0, retainedBlobCount: 0, deletedBlobCount: 0 });
     });

@@ -1,7 +1,18 @@
 import type { SessionHarnessArea } from "./area.js";
 import type { ConformanceContext } from "./conformance-context.js";
 import { SLOW_TEST_TIMEOUT_MS, useBackend } from "./conformance-context.js";
-import { appendDelta, childRelation, createRequest, ledgerEntry, messageNode, sessionCommit, sessionMeta, turnCommit, turnNodeIds, usage } from "./fixtures.js";
+import {
+  appendDelta,
+  childRelation,
+  createRequest,
+  ledgerEntry,
+  messageNode,
+  sessionCommit,
+  sessionMeta,
+  turnCommit,
+  turnNodeIds,
+  usage,
+} from "./fixtures.js";
 import { applied, expectCommitIdConflict, expectInvalidArgument, listAllSessions, observeSession, rejectionOf } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
@@ -12,7 +23,15 @@ async function populate(context: ConformanceContext): Promise<void> {
   const root = await context.open("root");
   await root.saveSessionMeta(sessionMeta("root", { cwd: "/work" }));
   await root.commit(turnCommit({ sessionId: "root", turnKey: "t1", usage: usage(100, 20, 30, 4) }));
-  await root.commit(sessionCommit({ sessionId: "root", commitId: "side", expectedHeadRevision: 1, graph: appendDelta([messageNode("side-1", { parentNodeId: t1.user }), messageNode("side-2", { parentNodeId: t1.user })], null), usageDeltas: [ledgerEntry("helper", usage(0, 0, 7, 0))] }));
+  await root.commit(
+    sessionCommit({
+      sessionId: "root",
+      commitId: "side",
+      expectedHeadRevision: 1,
+      graph: appendDelta([messageNode("side-1", { parentNodeId: t1.user }), messageNode("side-2", { parentNodeId: t1.user })], null),
+      usageDeltas: [ledgerEntry("helper", usage(0, 0, 7, 0))],
+    }),
+  );
   await root.commit(turnCommit({ sessionId: "root", turnKey: "t2", expectedHeadRevision: 2, parentNodeId: t1.answer, turnIndex: 2 }));
   await root.tombstoneNodes(["side-2"]);
   const child = await context.backend().factory.createStore(createRequest("child", childRelation("root"), "child-model"));
@@ -38,7 +57,10 @@ export const describeDurability: SessionHarnessArea = (harness) => {
     }
 
     it("a durable backend offers reopen()", () => {
-      expect(typeof context.backend().reopen, `harness "${harness.name}" declares capabilities.durable, so its backend must implement reopen()`).toBe("function");
+      expect(
+        typeof context.backend().reopen,
+        `harness "${harness.name}" declares capabilities.durable, so its backend must implement reopen()`,
+      ).toBe("function");
     });
 
     it(
@@ -72,7 +94,9 @@ export const describeDurability: SessionHarnessArea = (harness) => {
         const first = turnCommit({ sessionId: "root", turnKey: "t1", usage: usage(100, 20, 30, 4) });
         expect(await root.commit(first)).toEqual({ ...applied("t1:final", 1), replayed: true });
         expectCommitIdConflict(await rejectionOf(root.commit({ ...first, usageDeltas: [] })), "root", "t1:final");
-        expect(await root.commit(sessionCommit({ sessionId: "root", commitId: "after-reopen", expectedHeadRevision: 3 }))).toEqual(applied("after-reopen", 4));
+        expect(await root.commit(sessionCommit({ sessionId: "root", commitId: "after-reopen", expectedHeadRevision: 3 }))).toEqual(
+          applied("after-reopen", 4),
+        );
       },
       SLOW_TEST_TIMEOUT_MS,
     );
@@ -83,14 +107,34 @@ export const describeDurability: SessionHarnessArea = (harness) => {
         await populate(context);
         await context.reopen();
         const root = await context.open("root");
-        expectInvalidArgument(await rejectionOf(root.commit(sessionCommit({ sessionId: "root", commitId: "reuse", expectedHeadRevision: 3, graph: appendDelta([messageNode("side-2")], null) }))));
+        expectInvalidArgument(
+          await rejectionOf(
+            root.commit(
+              sessionCommit({
+                sessionId: "root",
+                commitId: "reuse",
+                expectedHeadRevision: 3,
+                graph: appendDelta([messageNode("side-2")], null),
+              }),
+            ),
+          ),
+        );
         const checkpointBefore = (await root.loadSession({ type: "full_graph" }))?.checkpoint;
         expect(await root.vacuum()).toEqual({ removedNodeCount: 1 });
         expect((await root.gcUnreachable()).rootCount).toBe(1);
         await context.reopen();
         const reopened = await context.open("root");
         expect((await reopened.loadSession({ type: "full_graph" }))?.checkpoint).toEqual(checkpointBefore);
-        expect(await reopened.commit(sessionCommit({ sessionId: "root", commitId: "reuse", expectedHeadRevision: 3, graph: appendDelta([messageNode("side-2")], null) }))).toEqual(applied("reuse", 4));
+        expect(
+          await reopened.commit(
+            sessionCommit({
+              sessionId: "root",
+              commitId: "reuse",
+              expectedHeadRevision: 3,
+              graph: appendDelta([messageNode("side-2")], null),
+            }),
+          ),
+        ).toEqual(applied("reuse", 4));
       },
       SLOW_TEST_TIMEOUT_MS,
     );

@@ -61,7 +61,10 @@ export function expectBindingMismatch(error: unknown, boundSessionId: string, at
   expect(SessionBindingMismatchError.isInstance(error), `expected a SessionBindingMismatchError, got ${describeError(error)}`).toBe(true);
   if (!SessionBindingMismatchError.isInstance(error)) return;
   expect(error.code).toBe("session_binding_mismatch");
-  expect({ boundSessionId: error.boundSessionId, attemptedSessionId: error.attemptedSessionId }).toEqual({ boundSessionId, attemptedSessionId });
+  expect({ boundSessionId: error.boundSessionId, attemptedSessionId: error.attemptedSessionId }).toEqual({
+    boundSessionId,
+    attemptedSessionId,
+  });
 }
 
 /** `error` is a `LashError` with code `invalid_argument` (contract rule 4). */
@@ -135,14 +138,21 @@ export interface ObservedSession {
  * head revision, the meta, and `loadNode` of every id in `probeNodeIds` (ids a rejected commit
  * tried to write, so a test can see they did not land). Ledgers are sorted (their row order is free).
  */
-export async function observeSession(store: SessionStore, activePathScope: boolean, probeNodeIds: readonly string[] = []): Promise<ObservedSession> {
+export async function observeSession(
+  store: SessionStore,
+  activePathScope: boolean,
+  probeNodeIds: readonly string[] = [],
+): Promise<ObservedSession> {
   const fullGraph = await store.loadSession({ type: "full_graph" });
   const activePath = activePathScope ? await store.loadSession({ type: "active_path" }) : "not served";
   const nodes: Record<string, SessionNodeRecord | undefined> = {};
   for (const nodeId of probeNodeIds) nodes[nodeId] = await store.loadNode(nodeId);
   return {
     fullGraph: fullGraph === undefined ? undefined : { ...fullGraph, tokenLedger: sortedLedger(fullGraph.tokenLedger) },
-    activePath: activePath === undefined || activePath === "not served" ? activePath : { ...activePath, tokenLedger: sortedLedger(activePath.tokenLedger) },
+    activePath:
+      activePath === undefined || activePath === "not served"
+        ? activePath
+        : { ...activePath, tokenLedger: sortedLedger(activePath.tokenLedger) },
     headRevision: await headRevisionOf(store),
     meta: await store.loadSessionMeta(),
     nodes,
@@ -150,7 +160,11 @@ export async function observeSession(store: SessionStore, activePathScope: boole
 }
 
 /** Every session of the backend, following cursors (at most `maxPages` pages, to stop a cursor loop). */
-export async function listAllSessions(store: SessionStore, query: Omit<SessionListQuery, "cursor"> = {}, maxPages = 1_000): Promise<SessionSummary[]> {
+export async function listAllSessions(
+  store: SessionStore,
+  query: Omit<SessionListQuery, "cursor"> = {},
+  maxPages = 1_000,
+): Promise<SessionSummary[]> {
   const sessions: SessionSummary[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < maxPages; page += 1) {

@@ -22,7 +22,14 @@ import {
 // unchanged, so every fixture parses with the real schema and parsing adds no defaults.
 describe("conformance fixtures", () => {
   it("a turn commit has the four nodes of a tool round trip, chained, and validates as a SessionCommit unchanged", () => {
-    const commit = turnCommit({ sessionId: "s1", turnKey: "t2", expectedHeadRevision: 1, parentNodeId: "t1.answer", turnIndex: 2, usage: usage(1, 2, 3, 4) });
+    const commit = turnCommit({
+      sessionId: "s1",
+      turnKey: "t2",
+      expectedHeadRevision: 1,
+      parentNodeId: "t1.answer",
+      turnIndex: 2,
+      usage: usage(1, 2, 3, 4),
+    });
     expect(sessionCommitSchema.parse(commit)).toEqual(commit);
     const ids = turnNodeIds("t2");
     expect(commit.graph).toEqual({ type: "append", nodes: turnNodes("t2", "t1.answer"), leafNodeId: ids.answer });
@@ -37,12 +44,23 @@ describe("conformance fixtures", () => {
   });
 
   it("every node, delta, checkpoint and commit builder validates unchanged", () => {
-    for (const node of [...turnNodes("t1"), ...messageChain("m", 3, "root"), messageNode("a", { role: "assistant" }), messageNode("s", { role: "system" })]) {
+    for (const node of [
+      ...turnNodes("t1"),
+      ...messageChain("m", 3, "root"),
+      messageNode("a", { role: "assistant" }),
+      messageNode("s", { role: "system" }),
+    ]) {
       expect(sessionNodeRecordSchema.parse(node)).toEqual(node);
     }
     const commits = [
       sessionCommit({ sessionId: "s1", commitId: "c1" }),
-      sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 3, graph: appendDelta(messageChain("m", 2), null), checkpoint: checkpoint({ turnIndex: 4, withSnapshots: true }) }),
+      sessionCommit({
+        sessionId: "s1",
+        commitId: "c2",
+        expectedHeadRevision: 3,
+        graph: appendDelta(messageChain("m", 2), null),
+        checkpoint: checkpoint({ turnIndex: 4, withSnapshots: true }),
+      }),
       sessionCommit({ sessionId: "s1", commitId: "c3", expectedHeadRevision: 4, graph: replaceFullDelta([messageNode("r")]) }),
     ];
     for (const commit of commits) expect(sessionCommitSchema.parse(commit)).toEqual(commit);
@@ -50,7 +68,11 @@ describe("conformance fixtures", () => {
   });
 
   it("metas and create requests validate unchanged, with the parent taken from the relation", () => {
-    for (const meta of [sessionMeta("r"), sessionMeta("c", { relation: childRelation("r"), cwd: "/w" }), sessionMeta("h", { relation: handoffRelation("r") })]) {
+    for (const meta of [
+      sessionMeta("r"),
+      sessionMeta("c", { relation: childRelation("r"), cwd: "/w" }),
+      sessionMeta("h", { relation: handoffRelation("r") }),
+    ]) {
       expect(sessionMetaSchema.parse(meta)).toEqual(meta);
     }
     expect(sessionMeta("c", { relation: childRelation("r") }).parentSessionId).toBe("r");

@@ -60,8 +60,15 @@ export function checkpoint(options: CheckpointOptions = {}): SessionCheckpoint {
     },
   };
   if (options.withSnapshots === true) {
-    value.executionState = { bindings: { answer: 42, ratio: 0.25, negative: -7, name: "lash", flags: [true, false, null] }, history: [], empty: {} };
-    value.pluginSnapshots = { "plan-tracker": { steps: [{ title: "look up", done: true }], revision: turnIndex }, "memory": { notes: ["first", "second"] } };
+    value.executionState = {
+      bindings: { answer: 42, ratio: 0.25, negative: -7, name: "lash", flags: [true, false, null] },
+      history: [],
+      empty: {},
+    };
+    value.pluginSnapshots = {
+      "plan-tracker": { steps: [{ title: "look up", done: true }], revision: turnIndex },
+      memory: { notes: ["first", "second"] },
+    };
   }
   return value;
 }
@@ -112,7 +119,10 @@ export function turnNodes(turnKey: string, parentNodeId?: string): SessionNodeRe
     {
       nodeId: ids.user,
       timestamp: FIXED_TIMESTAMP,
-      payload: { kind: "message", message: { id: ids.user, role: "user", parts: [{ kind: "text", id: `${ids.user}.p0`, content: "What is the weather in Lisbon?" }] } },
+      payload: {
+        kind: "message",
+        message: { id: ids.user, role: "user", parts: [{ kind: "text", id: `${ids.user}.p0`, content: "What is the weather in Lisbon?" }] },
+      },
     },
     parentNodeId,
   );
@@ -126,7 +136,12 @@ export function turnNodes(turnKey: string, parentNodeId?: string): SessionNodeRe
         id: ids.call,
         role: "assistant",
         parts: [
-          { kind: "reasoning", id: `${ids.call}.p0`, content: "The user wants current weather.", replay: { redacted: false, summary: ["weather lookup"] } },
+          {
+            kind: "reasoning",
+            id: `${ids.call}.p0`,
+            content: "The user wants current weather.",
+            replay: { redacted: false, summary: ["weather lookup"] },
+          },
           { kind: "prose", id: `${ids.call}.p1`, content: "Let me look that up.", responseMeta: { id: "resp-1", phase: "commentary" } },
           { kind: "tool_call", id: `${ids.call}.p2`, callId, toolName: "weather", inputJson: '{"city":"Lisbon"}' },
         ],
@@ -155,7 +170,13 @@ export function turnNodes(turnKey: string, parentNodeId?: string): SessionNodeRe
     timestamp: FIXED_TIMESTAMP,
     payload: {
       kind: "message",
-      message: { id: ids.answer, role: "assistant", parts: [{ kind: "prose", id: `${ids.answer}.p0`, content: "It is 21.5 °C and clear in Lisbon.", responseMeta: { phase: "final_answer" } }] },
+      message: {
+        id: ids.answer,
+        role: "assistant",
+        parts: [
+          { kind: "prose", id: `${ids.answer}.p0`, content: "It is 21.5 °C and clear in Lisbon.", responseMeta: { phase: "final_answer" } },
+        ],
+      },
     },
   };
   return [user, call, tool, answer];
@@ -263,11 +284,20 @@ export function childRelation(parentSessionId: string): SessionRelation {
 
 /** A handoff relation (a successor that takes over the parent's future turns). */
 export function handoffRelation(parentSessionId: string): SessionRelation {
-  return { type: "handoff", parentSessionId, reason: "context window full", metadata: { summary: "handed over", turns: 12, nested: { ok: true } } };
+  return {
+    type: "handoff",
+    parentSessionId,
+    reason: "context window full",
+    metadata: { summary: "handed over", turns: 12, nested: { ok: true } },
+  };
 }
 
 /** A `factory.createStore` request for `sessionId`. */
-export function createRequest(sessionId: string, relation: SessionRelation = { type: "root" }, model = FIXTURE_MODEL): SessionStoreCreateRequest {
+export function createRequest(
+  sessionId: string,
+  relation: SessionRelation = { type: "root" },
+  model = FIXTURE_MODEL,
+): SessionStoreCreateRequest {
   const request: SessionStoreCreateRequest = {
     sessionId,
     relation,

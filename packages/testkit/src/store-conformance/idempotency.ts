@@ -2,7 +2,15 @@ import type { SessionCommit } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
 import { appendDelta, checkpoint, ledgerEntry, messageNode, sessionCommit, turnCommit, turnNodeIds, usage } from "./fixtures.js";
-import { applied, expectCommitIdConflict, expectHeadRevisionConflict, expectInvalidArgument, ledgerOf, observeSession, rejectionOf } from "./expectations.js";
+import {
+  applied,
+  expectCommitIdConflict,
+  expectHeadRevisionConflict,
+  expectInvalidArgument,
+  ledgerOf,
+  observeSession,
+  rejectionOf,
+} from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** Commit ids make commits idempotent: a replay returns the stored result and writes nothing. */
@@ -25,7 +33,13 @@ export const describeIdempotency: SessionHarnessArea = (harness) => {
     it("a commit re-sent after later commits returns its original result (its own revision), although its expected revision is stale now", async () => {
       const store = await context.open("s1");
       const first = turnCommit({ sessionId: "s1", turnKey: "t1" });
-      const second = turnCommit({ sessionId: "s1", turnKey: "t2", expectedHeadRevision: 1, parentNodeId: turnNodeIds("t1").answer, turnIndex: 2 });
+      const second = turnCommit({
+        sessionId: "s1",
+        turnKey: "t2",
+        expectedHeadRevision: 1,
+        parentNodeId: turnNodeIds("t1").answer,
+        turnIndex: 2,
+      });
       await store.commit(first);
       await store.commit(second);
       await store.commit(sessionCommit({ sessionId: "s1", commitId: "c3", expectedHeadRevision: 2 }));
@@ -40,7 +54,13 @@ export const describeIdempotency: SessionHarnessArea = (harness) => {
       const store = await context.open("s1");
       await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
       const before = await observeSession(store, context.capabilities.activePathScope, ["other-node"]);
-      const reused = sessionCommit({ sessionId: "s1", commitId: "t1:final", expectedHeadRevision: 1, graph: appendDelta([messageNode("other-node")]), usageDeltas: [ledgerEntry("turn", usage(7, 7))] });
+      const reused = sessionCommit({
+        sessionId: "s1",
+        commitId: "t1:final",
+        expectedHeadRevision: 1,
+        graph: appendDelta([messageNode("other-node")]),
+        usageDeltas: [ledgerEntry("turn", usage(7, 7))],
+      });
       expectCommitIdConflict(await rejectionOf(store.commit(reused)), "s1", "t1:final");
       expect(await observeSession(store, context.capabilities.activePathScope, ["other-node"])).toEqual(before);
     });
@@ -66,14 +86,24 @@ export const describeIdempotency: SessionHarnessArea = (harness) => {
       const store = await context.open("s1");
       const first = sessionCommit({ sessionId: "s1", commitId: "c1", checkpoint: checkpoint() });
       await store.commit(first);
-      const withUndefined: SessionCommit = { ...first, expectedHeadRevision: undefined, checkpoint: { ...first.checkpoint, executionState: undefined } };
+      const withUndefined: SessionCommit = {
+        ...first,
+        expectedHeadRevision: undefined,
+        checkpoint: { ...first.checkpoint, executionState: undefined },
+      };
       expect(await store.commit(withUndefined)).toEqual({ ...applied("c1", 1), replayed: true });
     });
 
     it("a commit rejected for a stale revision leaves its id unused: the corrected commit with the same id lands", async () => {
       const store = await context.open("s1");
       await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
-      const corrected = turnCommit({ sessionId: "s1", turnKey: "t2", expectedHeadRevision: 1, parentNodeId: turnNodeIds("t1").answer, turnIndex: 2 });
+      const corrected = turnCommit({
+        sessionId: "s1",
+        turnKey: "t2",
+        expectedHeadRevision: 1,
+        parentNodeId: turnNodeIds("t1").answer,
+        turnIndex: 2,
+      });
       expectHeadRevisionConflict(await rejectionOf(store.commit({ ...corrected, expectedHeadRevision: 5 })), "s1", 5, 1);
       expect(await store.commit(corrected)).toEqual(applied("t2:final", 2));
     });
@@ -81,7 +111,12 @@ export const describeIdempotency: SessionHarnessArea = (harness) => {
     it("a commit rejected for an invalid graph leaves its id unused too", async () => {
       const store = await context.open("s1");
       await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
-      const invalid = sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, graph: appendDelta([messageNode(turnNodeIds("t1").user)]) });
+      const invalid = sessionCommit({
+        sessionId: "s1",
+        commitId: "c2",
+        expectedHeadRevision: 1,
+        graph: appendDelta([messageNode(turnNodeIds("t1").user)]),
+      });
       expectInvalidArgument(await rejectionOf(store.commit(invalid)));
       const valid = sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, graph: appendDelta([messageNode("fresh")]) });
       expect(await store.commit(valid)).toEqual(applied("c2", 2));

@@ -1,12 +1,22 @@
 import type { SessionHarnessArea } from "./area.js";
 import { SLOW_TEST_TIMEOUT_MS, useBackend } from "./conformance-context.js";
-import { appendDelta, checkpoint, ledgerEntry, messageChain, messageNode, sessionCommit, turnCommit, turnNodeIds, usage } from "./fixtures.js";
+import {
+  appendDelta,
+  checkpoint,
+  ledgerEntry,
+  messageChain,
+  messageNode,
+  sessionCommit,
+  turnCommit,
+  turnNodeIds,
+  usage,
+} from "./fixtures.js";
 import { applied, ledgerOf, nodeIdsOf } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** About 5 MB of text with multi-byte characters, so byte and character lengths differ. */
 function largeText(): string {
-  const line = "lash stores every byte: ünïcödé, 中文, \u{1f600}, tabs\tand \"quotes\" \\ backslashes\n";
+  const line = 'lash stores every byte: ünïcödé, 中文, \u{1f600}, tabs\tand "quotes" \\ backslashes\n';
   return line.repeat(Math.ceil(5_000_000 / line.length));
 }
 
@@ -23,7 +33,12 @@ export const describeLargePayloads: SessionHarnessArea = (harness) => {
         const store = await context.open("s1");
         const text = largeText();
         const node = messageNode("big", { role: "assistant", text });
-        const commit = sessionCommit({ sessionId: "s1", commitId: "c1", graph: appendDelta([node]), usageDeltas: [ledgerEntry("turn", usage(1, 1))] });
+        const commit = sessionCommit({
+          sessionId: "s1",
+          commitId: "c1",
+          graph: appendDelta([node]),
+          usageDeltas: [ledgerEntry("turn", usage(1, 1))],
+        });
         await store.commit(commit);
         const loaded = await store.loadNode("big");
         const part = loaded?.payload.kind === "message" ? loaded.payload.message.parts[0] : undefined;
@@ -89,7 +104,11 @@ export const describeLargePayloads: SessionHarnessArea = (harness) => {
       "a 1 MB execution state in the checkpoint reads back whole",
       async () => {
         const store = await context.open("s1");
-        const rows = Array.from({ length: 10_000 }, (_, index) => ({ index, label: `row ${index} ${"x".repeat(80)}`, even: index % 2 === 0 }));
+        const rows = Array.from({ length: 10_000 }, (_, index) => ({
+          index,
+          label: `row ${index} ${"x".repeat(80)}`,
+          even: index % 2 === 0,
+        }));
         const withState = { ...checkpoint({ turnIndex: 1 }), executionState: { rows } };
         await store.commit(sessionCommit({ sessionId: "s1", commitId: "c1", checkpoint: withState }));
         expect((await store.loadSession({ type: "full_graph" }))?.checkpoint).toEqual(withState);

@@ -76,7 +76,12 @@ export const describeListing: SessionHarnessArea = (harness) => {
       await store.vacuum();
       await store.gcUnreachable();
       await store.deleteSession();
-      expectHeadRevisionConflict(await rejectionOf(store.commit({ ...turnCommit({ sessionId: "ghost", turnKey: "t1" }), expectedHeadRevision: 3 })), "ghost", 3, 0);
+      expectHeadRevisionConflict(
+        await rejectionOf(store.commit({ ...turnCommit({ sessionId: "ghost", turnKey: "t1" }), expectedHeadRevision: 3 })),
+        "ghost",
+        3,
+        0,
+      );
       expect(await store.listSessions()).toEqual({ sessions: [] });
     });
 
@@ -162,7 +167,10 @@ export const describeListing: SessionHarnessArea = (harness) => {
 
     it("filters combine, and paging works inside a filter", async () => {
       const store = await family(context);
-      expect((await listAllSessions(store, { parentSessionId: "r1", relationType: "child" })).map((summary) => summary.sessionId)).toEqual(["c1", "c2"]);
+      expect((await listAllSessions(store, { parentSessionId: "r1", relationType: "child" })).map((summary) => summary.sessionId)).toEqual([
+        "c1",
+        "c2",
+      ]);
       const first = await store.listSessions({ parentSessionId: "r1", limit: 2 });
       expect(first.sessions.map((summary) => summary.sessionId)).toEqual(["c1", "c2"]);
       expect(first.nextCursor).toBeDefined();
@@ -185,7 +193,9 @@ export const describeListing: SessionHarnessArea = (harness) => {
       await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
       await store.commit(sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1 }));
       await store.saveSessionMeta(sessionMeta("s1", { sessionName: "renamed" }));
-      expect(await listAllSessions(store)).toEqual([{ sessionId: "s1", headRevision: 2, meta: sessionMeta("s1", { sessionName: "renamed" }) }]);
+      expect(await listAllSessions(store)).toEqual([
+        { sessionId: "s1", headRevision: 2, meta: sessionMeta("s1", { sessionName: "renamed" }) },
+      ]);
     });
   });
 };

@@ -32,7 +32,12 @@ export const describeMeta: SessionHarnessArea = (harness) => {
 
     it("saved meta reads back exactly, optional fields and handoff metadata included", async () => {
       const store = await context.open("child");
-      const meta = sessionMeta("child", { relation: handoffRelation("parent"), sessionName: "Handed over", model: "other-model", cwd: "/home/user/project" });
+      const meta = sessionMeta("child", {
+        relation: handoffRelation("parent"),
+        sessionName: "Handed over",
+        model: "other-model",
+        cwd: "/home/user/project",
+      });
       await store.saveSessionMeta(meta);
       expect(await store.loadSessionMeta()).toEqual(meta);
       expect(await (await context.open("child")).loadSessionMeta()).toEqual(meta);
@@ -71,7 +76,9 @@ export const describeMeta: SessionHarnessArea = (harness) => {
       const factory = context.backend().factory;
       const child = await factory.createStore(createRequest("child-1", childRelation("root-1"), "child-model"));
       const meta = await child.loadSessionMeta();
-      expect(withoutCreationContext(meta)).toEqual(withoutCreationContext(sessionMeta("child-1", { relation: childRelation("root-1"), model: "child-model" })));
+      expect(withoutCreationContext(meta)).toEqual(
+        withoutCreationContext(sessionMeta("child-1", { relation: childRelation("root-1"), model: "child-model" })),
+      );
       expect(typeof meta?.createdAt).toBe("string");
       expect(meta?.cwd === undefined || typeof meta.cwd === "string").toBe(true);
       const root = await factory.createStore(createRequest("root-1"));
@@ -85,7 +92,9 @@ export const describeMeta: SessionHarnessArea = (harness) => {
       const factory = context.backend().factory;
       const hostMeta = sessionMeta("s1", { sessionName: "named by the host", cwd: "/srv" });
       await (await context.open("s1")).saveSessionMeta(hostMeta);
-      expect(await (await factory.createStore(createRequest("s1", childRelation("someone"), "another-model"))).loadSessionMeta()).toEqual(hostMeta);
+      expect(await (await factory.createStore(createRequest("s1", childRelation("someone"), "another-model"))).loadSessionMeta()).toEqual(
+        hostMeta,
+      );
       const first = await (await factory.createStore(createRequest("s2", { type: "root" }, "first-model"))).loadSessionMeta();
       const again = await (await factory.createStore(createRequest("s2", handoffRelation("x"), "second-model"))).loadSessionMeta();
       expect(again).toEqual(first);
@@ -105,13 +114,19 @@ export const describeMeta: SessionHarnessArea = (harness) => {
       await Promise.all([context.backend().factory.createStore(createRequest("s1")), store.saveSessionMeta(hostMeta)]);
       expect(await store.loadSessionMeta()).toEqual(hostMeta);
       const other = await context.open("s2");
-      await Promise.all([other.saveSessionMeta(sessionMeta("s2", { sessionName: "host meta" })), context.backend().factory.createStore(createRequest("s2"))]);
+      await Promise.all([
+        other.saveSessionMeta(sessionMeta("s2", { sessionName: "host meta" })),
+        context.backend().factory.createStore(createRequest("s2")),
+      ]);
       expect(await other.loadSessionMeta()).toEqual(sessionMeta("s2", { sessionName: "host meta" }));
     });
 
     it("two factory.createStore calls for one id at the same time leave one meta that both stores see", async () => {
       const factory = context.backend().factory;
-      const [first, second] = await Promise.all([factory.createStore(createRequest("s1", { type: "root" }, "model-a")), factory.createStore(createRequest("s1", { type: "root" }, "model-b"))]);
+      const [first, second] = await Promise.all([
+        factory.createStore(createRequest("s1", { type: "root" }, "model-a")),
+        factory.createStore(createRequest("s1", { type: "root" }, "model-b")),
+      ]);
       const seenByFirst = await first.loadSessionMeta();
       expect(seenByFirst).toBeDefined();
       expect(await second.loadSessionMeta()).toEqual(seenByFirst);

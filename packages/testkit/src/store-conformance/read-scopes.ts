@@ -1,7 +1,16 @@
 import type { SessionStore } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
-import { appendDelta, messageNode, replaceFullDelta, sessionCommit, turnCommit, turnNodeIds, turnNodes, unchangedDelta } from "./fixtures.js";
+import {
+  appendDelta,
+  messageNode,
+  replaceFullDelta,
+  sessionCommit,
+  turnCommit,
+  turnNodeIds,
+  turnNodes,
+  unchangedDelta,
+} from "./fixtures.js";
 import { expectLashError, expectUnsupportedReadScope, nodeIdsOf, rejectionOf, sortedLedger } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
@@ -12,7 +21,17 @@ import { vitestApi } from "./vitest-api.js";
 async function branchedSession(store: SessionStore): Promise<void> {
   const t1 = turnNodeIds("t1");
   await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));
-  await store.commit(sessionCommit({ sessionId: "s1", commitId: "branch", expectedHeadRevision: 1, graph: appendDelta([messageNode("b1", { parentNodeId: t1.user, role: "assistant" }), messageNode("b2", { parentNodeId: "b1" })], t1.answer) }));
+  await store.commit(
+    sessionCommit({
+      sessionId: "s1",
+      commitId: "branch",
+      expectedHeadRevision: 1,
+      graph: appendDelta(
+        [messageNode("b1", { parentNodeId: t1.user, role: "assistant" }), messageNode("b2", { parentNodeId: "b1" })],
+        t1.answer,
+      ),
+    }),
+  );
   await store.commit(turnCommit({ sessionId: "s1", turnKey: "t2", expectedHeadRevision: 2, parentNodeId: t1.answer, turnIndex: 2 }));
 }
 
@@ -93,7 +112,10 @@ export const describeReadScopes: SessionHarnessArea = (harness) => {
       const store = await context.open("s1");
       await branchedSession(store);
       const read = await store.loadSession({ type: "active_path" });
-      expect(read?.graph).toEqual({ nodes: [...turnNodes("t1"), ...turnNodes("t2", turnNodeIds("t1").answer)], leafNodeId: turnNodeIds("t2").answer });
+      expect(read?.graph).toEqual({
+        nodes: [...turnNodes("t1"), ...turnNodes("t2", turnNodeIds("t1").answer)],
+        leafNodeId: turnNodeIds("t2").answer,
+      });
     });
 
     it("active_path with a leafNodeId returns the path to that leaf (here an off-path branch) and names that leaf", async () => {

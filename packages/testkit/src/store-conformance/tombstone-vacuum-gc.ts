@@ -49,7 +49,11 @@ export const describeTombstoneVacuumGc: SessionHarnessArea = (harness) => {
       await store.tombstoneNodes(["no-such-node", "o1", "also-missing"]);
       await store.tombstoneNodes(["o1"]);
       await store.tombstoneNodes([]);
-      expect(nodeIdsOf(await store.loadSession({ type: "full_graph" }))).toEqual([...turnNodes("t1").map((node) => node.nodeId), "o2", "o3"]);
+      expect(nodeIdsOf(await store.loadSession({ type: "full_graph" }))).toEqual([
+        ...turnNodes("t1").map((node) => node.nodeId),
+        "o2",
+        "o3",
+      ]);
       expect(await store.vacuum()).toEqual({ removedNodeCount: 1 });
     });
 
@@ -58,7 +62,12 @@ export const describeTombstoneVacuumGc: SessionHarnessArea = (harness) => {
       await withOffPathNodes(store);
       await store.tombstoneNodes(["o1"]);
       const reuse = (commitId: string): SessionCommit =>
-        sessionCommit({ sessionId: "s1", commitId, expectedHeadRevision: 2, graph: appendDelta([messageNode("o1", { parentNodeId: t1.answer, text: "reborn" })]) });
+        sessionCommit({
+          sessionId: "s1",
+          commitId,
+          expectedHeadRevision: 2,
+          graph: appendDelta([messageNode("o1", { parentNodeId: t1.answer, text: "reborn" })]),
+        });
       expectInvalidArgument(await rejectionOf(store.commit(reuse("reuse-1"))));
       expect(await store.vacuum()).toEqual({ removedNodeCount: 1 });
       expect(await store.commit(reuse("reuse-2"))).toEqual(applied("reuse-2", 3));
@@ -93,9 +102,17 @@ export const describeTombstoneVacuumGc: SessionHarnessArea = (harness) => {
       expect(await second.loadNode("o1")).toEqual(messageNode("o1", { parentNodeId: t1.user }));
       expect(await second.vacuum()).toEqual({ removedNodeCount: 0 });
       // s2's vacuum did not free s1's tombstoned id.
-      expectInvalidArgument(await rejectionOf(first.commit(sessionCommit({ sessionId: "s1", commitId: "reuse", expectedHeadRevision: 2, graph: appendDelta([messageNode("o1")]) }))));
+      expectInvalidArgument(
+        await rejectionOf(
+          first.commit(
+            sessionCommit({ sessionId: "s1", commitId: "reuse", expectedHeadRevision: 2, graph: appendDelta([messageNode("o1")]) }),
+          ),
+        ),
+      );
       const secondCheckpoint = (await second.loadSession({ type: "full_graph" }))?.checkpoint;
-      await first.commit(sessionCommit({ sessionId: "s1", commitId: "c3", expectedHeadRevision: 2, checkpoint: checkpoint({ turnIndex: 3 }) }));
+      await first.commit(
+        sessionCommit({ sessionId: "s1", commitId: "c3", expectedHeadRevision: 2, checkpoint: checkpoint({ turnIndex: 3 }) }),
+      );
       await first.gcUnreachable();
       expect((await second.loadSession({ type: "full_graph" }))?.checkpoint).toEqual(secondCheckpoint);
       expect(await first.vacuum()).toEqual({ removedNodeCount: 1 });
@@ -120,7 +137,14 @@ export const describeTombstoneVacuumGc: SessionHarnessArea = (harness) => {
     it("commits with an identical checkpoint share it (content addressing): gc finds nothing to delete", async () => {
       const store = await context.open("s1");
       await store.commit(sessionCommit({ sessionId: "s1", commitId: "c1", checkpoint: checkpoint({ turnIndex: 4, withSnapshots: true }) }));
-      await store.commit(sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, checkpoint: checkpoint({ turnIndex: 4, withSnapshots: true }) }));
+      await store.commit(
+        sessionCommit({
+          sessionId: "s1",
+          commitId: "c2",
+          expectedHeadRevision: 1,
+          checkpoint: checkpoint({ turnIndex: 4, withSnapshots: true }),
+        }),
+      );
       const report = await store.gcUnreachable();
       expect(report.rootCount).toBe(1);
       expect(report.deletedBlobCount).toBe(0);
@@ -135,10 +159,19 @@ export const describeTombstoneVacuumGc: SessionHarnessArea = (harness) => {
       const store = await context.open("s1");
       const early = sessionCommit({ sessionId: "s1", commitId: "c1", checkpoint: checkpoint({ turnIndex: 1, withSnapshots: true }) });
       await store.commit(early);
-      await store.commit(sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, checkpoint: checkpoint({ turnIndex: 2 }) }));
+      await store.commit(
+        sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, checkpoint: checkpoint({ turnIndex: 2 }) }),
+      );
       await store.gcUnreachable();
       expect(await store.commit(early)).toEqual({ ...applied("c1", 1), replayed: true });
-      await store.commit(sessionCommit({ sessionId: "s1", commitId: "c3", expectedHeadRevision: 2, checkpoint: checkpoint({ turnIndex: 1, withSnapshots: true }) }));
+      await store.commit(
+        sessionCommit({
+          sessionId: "s1",
+          commitId: "c3",
+          expectedHeadRevision: 2,
+          checkpoint: checkpoint({ turnIndex: 1, withSnapshots: true }),
+        }),
+      );
       expect((await store.loadSession({ type: "full_graph" }))?.checkpoint).toEqual(checkpoint({ turnIndex: 1, withSnapshots: true }));
       expect((await store.gcUnreachable()).rootCount).toBe(1);
       expect((await store.loadSession({ type: "full_graph" }))?.checkpoint).toEqual(checkpoint({ turnIndex: 1, withSnapshots: true }));

@@ -2,7 +2,20 @@ import type { SessionNodeRecord } from "@lash/protocol";
 import { compareCodePoints } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import { SLOW_TEST_TIMEOUT_MS, useBackend } from "./conformance-context.js";
-import { appendDelta, checkpoint, FIXED_TIMESTAMP, ledgerEntry, messageNode, sessionCommit, sessionConfig, sessionMeta, turnCommit, turnNodeIds, turnNodes, usage } from "./fixtures.js";
+import {
+  appendDelta,
+  checkpoint,
+  FIXED_TIMESTAMP,
+  ledgerEntry,
+  messageNode,
+  sessionCommit,
+  sessionConfig,
+  sessionMeta,
+  turnCommit,
+  turnNodeIds,
+  turnNodes,
+  usage,
+} from "./fixtures.js";
 import { applied, expectInvalidArgument, ledgerOf, listAllSessions, nodeIdsOf, rejectionOf, sortedLedger } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
@@ -41,10 +54,23 @@ export const awkwardSessionIds: readonly string[] = [
 ];
 
 /** Node ids of the same kinds (node ids are data in every store too). */
-const awkwardNodeIds: readonly string[] = ["../x", "/abs", "tool:call/1", "\u{1f600}", "\u00e9", "e\u0301", "%2e%2e", "a\\b", `"'`, "\u202e", "x".repeat(300)];
+const awkwardNodeIds: readonly string[] = [
+  "../x",
+  "/abs",
+  "tool:call/1",
+  "\u{1f600}",
+  "\u00e9",
+  "e\u0301",
+  "%2e%2e",
+  "a\\b",
+  `"'`,
+  "\u202e",
+  "x".repeat(300),
+];
 
 /** Text that exercises encoders: NUL and other control characters, astral, combining, RTL, escapes. */
-const awkwardText = "NUL:\u0000 bell:\u0007 esc:\u001b tab:\t CRLF:\r\n astral:\u{1f600}\u{1d11e} combining:e\u0301 RTL:\u05e9\u05dc\u05d5\u05dd quotes:\"'` backslash:\\ path:../x /abs percent:%00 %2F %%";
+const awkwardText =
+  "NUL:\u0000 bell:\u0007 esc:\u001b tab:\t CRLF:\r\n astral:\u{1f600}\u{1d11e} combining:e\u0301 RTL:\u05e9\u05dc\u05d5\u05dd quotes:\"'` backslash:\\ path:../x /abs percent:%00 %2F %%";
 
 /** Unicode and path-like ids and content round-trip exactly. */
 export const describeUnicode: SessionHarnessArea = (harness) => {
@@ -84,7 +110,9 @@ export const describeUnicode: SessionHarnessArea = (harness) => {
         expect((await listAllSessions(store, { limit: 3 })).map((summary) => summary.sessionId)).toEqual(expected);
         await (await context.open("../x")).deleteSession();
         await (await context.open("cafe\u0301")).deleteSession();
-        expect((await listAllSessions(store)).map((summary) => summary.sessionId)).toEqual(expected.filter((sessionId) => sessionId !== "../x" && sessionId !== "cafe\u0301"));
+        expect((await listAllSessions(store)).map((summary) => summary.sessionId)).toEqual(
+          expected.filter((sessionId) => sessionId !== "../x" && sessionId !== "cafe\u0301"),
+        );
         expect(await (await context.open("x")).loadSessionMeta()).toEqual(sessionMeta("x"));
         expect(await (await context.open("caf\u00e9")).loadSessionMeta()).toEqual(sessionMeta("caf\u00e9"));
       },
@@ -103,15 +131,27 @@ export const describeUnicode: SessionHarnessArea = (harness) => {
       expect((await store.loadSession({ type: "full_graph" }))?.graph.nodes).toEqual(nodes);
       for (const node of nodes) expect(await store.loadNode(node.nodeId)).toEqual(node);
       if (context.capabilities.activePathScope) {
-        expect(nodeIdsOf(await store.loadSession({ type: "active_path", leafNodeId: "e\u0301" }))).toEqual(awkwardNodeIds.slice(0, awkwardNodeIds.indexOf("e\u0301") + 1));
+        expect(nodeIdsOf(await store.loadSession({ type: "active_path", leafNodeId: "e\u0301" }))).toEqual(
+          awkwardNodeIds.slice(0, awkwardNodeIds.indexOf("e\u0301") + 1),
+        );
       }
       // The composed and decomposed forms are two nodes: hiding one leaves the other.
       await store.tombstoneNodes(["\u00e9", "../x"]);
       expect(await store.loadNode("\u00e9")).toBeUndefined();
       expect(await store.loadNode("e\u0301")).toEqual(nodes[awkwardNodeIds.indexOf("e\u0301")]);
-      expectInvalidArgument(await rejectionOf(store.commit(sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, graph: appendDelta([messageNode("../x")], null) }))));
+      expectInvalidArgument(
+        await rejectionOf(
+          store.commit(
+            sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, graph: appendDelta([messageNode("../x")], null) }),
+          ),
+        ),
+      );
       expect(await store.vacuum()).toEqual({ removedNodeCount: 2 });
-      expect(await store.commit(sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, graph: appendDelta([messageNode("../x")], null) }))).toEqual(applied("c2", 2));
+      expect(
+        await store.commit(
+          sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, graph: appendDelta([messageNode("../x")], null) }),
+        ),
+      ).toEqual(applied("c2", 2));
     });
 
     it("content with NUL, control characters, astral characters, combining marks, RTL, quotes, backslashes and percent signs round-trips exactly", async () => {
@@ -122,11 +162,21 @@ export const describeUnicode: SessionHarnessArea = (harness) => {
         payload: {
           kind: "tool_invocation",
           stableKey: awkwardText,
-          record: { callId: awkwardText, tool: "echo", args: { [awkwardText]: awkwardText, nested: [awkwardText, { "\u0000key": "\u0000" }] }, output: { outcome: { status: "success", payload: awkwardText } }, durationMs: 0 },
+          record: {
+            callId: awkwardText,
+            tool: "echo",
+            args: { [awkwardText]: awkwardText, nested: [awkwardText, { "\u0000key": "\u0000" }] },
+            output: { outcome: { status: "success", payload: awkwardText } },
+            durationMs: 0,
+          },
         },
       };
       const text = messageNode("text", { parentNodeId: "content", text: awkwardText });
-      const state = { ...checkpoint({ turnIndex: 1 }), executionState: { [awkwardText]: awkwardText }, pluginSnapshots: { [awkwardText]: [awkwardText] } };
+      const state = {
+        ...checkpoint({ turnIndex: 1 }),
+        executionState: { [awkwardText]: awkwardText },
+        pluginSnapshots: { [awkwardText]: [awkwardText] },
+      };
       const commit = sessionCommit({
         sessionId: "s1",
         commitId: `commit ${awkwardText}`,
@@ -148,7 +198,12 @@ export const describeUnicode: SessionHarnessArea = (harness) => {
     it("meta with awkward names, working directories and parents round-trips and filters", async () => {
       const parentId = "../parent \u{1f600}";
       const store = await context.open("child \u05e9");
-      const meta = sessionMeta("child \u05e9", { sessionName: awkwardText, cwd: "C:\\Users\\\u00e9l\u00e8ve\\../x", model: awkwardText, relation: { type: "child", parentSessionId: parentId } });
+      const meta = sessionMeta("child \u05e9", {
+        sessionName: awkwardText,
+        cwd: "C:\\Users\\\u00e9l\u00e8ve\\../x",
+        model: awkwardText,
+        relation: { type: "child", parentSessionId: parentId },
+      });
       await store.saveSessionMeta(meta);
       expect(await store.loadSessionMeta()).toEqual(meta);
       expect(await listAllSessions(store, { parentSessionId: parentId })).toEqual([{ sessionId: "child \u05e9", headRevision: 0, meta }]);
@@ -160,7 +215,12 @@ export const describeUnicode: SessionHarnessArea = (harness) => {
       const first = { ...turnCommit({ sessionId: "s1", turnKey: "t1" }), commitId: "turn/../1:final \u{1f600} e\u0301 %2F" };
       await store.commit(first);
       expect((await store.commit(first)).replayed).toBe(true);
-      const next = sessionCommit({ sessionId: "s1", commitId: "turn/../1:final \u{1f600} \u00e9 %2F", expectedHeadRevision: 1, graph: appendDelta([messageNode("next", { parentNodeId: turnNodeIds("t1").answer })]) });
+      const next = sessionCommit({
+        sessionId: "s1",
+        commitId: "turn/../1:final \u{1f600} \u00e9 %2F",
+        expectedHeadRevision: 1,
+        graph: appendDelta([messageNode("next", { parentNodeId: turnNodeIds("t1").answer })]),
+      });
       expect(await store.commit(next)).toEqual(applied(next.commitId, 2));
     });
   });

@@ -104,27 +104,49 @@ describe("loadWireScripts", () => {
   });
 
   it.each([
-    ["events out of order", [{ at: 5, event: "response_start", status: 200 }, { at: 1, event: "end" }], "timeline[1].at"],
-    ["an event after the end", [{ at: 0, event: "response_start", status: 200 }, { at: 1, event: "end" }, { at: 2, event: "sse", data: "x" }], "timeline[2].event"],
+    [
+      "events out of order",
+      [
+        { at: 5, event: "response_start", status: 200 },
+        { at: 1, event: "end" },
+      ],
+      "timeline[1].at",
+    ],
+    [
+      "an event after the end",
+      [
+        { at: 0, event: "response_start", status: 200 },
+        { at: 1, event: "end" },
+        { at: 2, event: "sse", data: "x" },
+      ],
+      "timeline[2].event",
+    ],
     ["an sse event before the response started", [{ at: 0, event: "sse", data: "x" }], "timeline[0].event"],
-    ["an http_error after the response started", [{ at: 0, event: "response_start", status: 200 }, { at: 1, event: "http_error", status: 500 }], "timeline[1].event"],
+    [
+      "an http_error after the response started",
+      [
+        { at: 0, event: "response_start", status: 200 },
+        { at: 1, event: "http_error", status: 500 },
+      ],
+      "timeline[1].event",
+    ],
   ])("rejects a timeline with %s", (_title, timeline, field) => {
     expect(() => parseWireScript({ ...validScript("s"), timeline }, "s.json")).toThrow(expect.objectContaining({ field }));
   });
 
   it("rejects an unknown matcher and a malformed JSON path", () => {
-    expect(() =>
-      parseWireScript({ ...validScript("s"), request_match: { body: { model: { matches: "gpt" } } } }, "s.json"),
-    ).toThrow(expect.objectContaining({ field: "request_match.body.model" }));
-    expect(() =>
-      parseWireScript({ ...validScript("s"), request_match: { body: { "messages[x]": { equals: 1 } } } }, "s.json"),
-    ).toThrow(expect.objectContaining({ field: "request_match.body.messages[x]" }));
+    expect(() => parseWireScript({ ...validScript("s"), request_match: { body: { model: { matches: "gpt" } } } }, "s.json")).toThrow(
+      expect.objectContaining({ field: "request_match.body.model" }),
+    );
+    expect(() => parseWireScript({ ...validScript("s"), request_match: { body: { "messages[x]": { equals: 1 } } } }, "s.json")).toThrow(
+      expect.objectContaining({ field: "request_match.body.messages[x]" }),
+    );
   });
 
   it("rejects a script whose name differs from its file name", async () => {
     const error = await loadFailure(await directoryWith({ "one.json": validScript("two") }));
     expect(error.field).toBe("name");
-    expect(error.message).toContain("\"two\"");
+    expect(error.message).toContain('"two"');
   });
 
   it("rejects another format", () => {

@@ -70,12 +70,18 @@ export async function loadWireScripts(directory: string, options: LoadWireScript
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw new WireScriptError(fileName, "", `not valid JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+      throw new WireScriptError(fileName, "", `not valid JSON (${error instanceof Error ? error.message : String(error)})`, {
+        cause: error,
+      });
     }
     const script = parseWireScript(parsed, fileName);
     const expectedName = basename(fileName, ".json");
     if (script.name !== expectedName) {
-      throw new WireScriptError(fileName, "name", `${JSON.stringify(script.name)} differs from the file name ${JSON.stringify(expectedName)}`);
+      throw new WireScriptError(
+        fileName,
+        "name",
+        `${JSON.stringify(script.name)} differs from the file name ${JSON.stringify(expectedName)}`,
+      );
     }
     if (kinds === undefined || kinds.has(script.provider_kind)) scripts.push(script);
   }

@@ -21,7 +21,10 @@ const request = {
   body: {
     model: "openai/gpt-5.4",
     stream: true,
-    messages: [{ role: "system", content: "be brief" }, { role: "user", content: "answer directly please" }],
+    messages: [
+      { role: "system", content: "be brief" },
+      { role: "user", content: "answer directly please" },
+    ],
     tools: [{ type: "function", function: { name: "lookup" } }],
     tags: ["a", { b: 1 }],
   },

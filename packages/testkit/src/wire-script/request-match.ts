@@ -33,7 +33,14 @@ function jsonEqual(left: unknown, right: unknown): boolean {
   if (Array.isArray(left) && Array.isArray(right)) {
     return left.length === right.length && left.every((item, index) => jsonEqual(item, right[index]));
   }
-  if (typeof left === "object" && left !== null && typeof right === "object" && right !== null && !Array.isArray(left) && !Array.isArray(right)) {
+  if (
+    typeof left === "object" &&
+    left !== null &&
+    typeof right === "object" &&
+    right !== null &&
+    !Array.isArray(left) &&
+    !Array.isArray(right)
+  ) {
     const leftKeys = Object.keys(left);
     const rightRecord = right as Record<string, unknown>;
     return (
@@ -66,7 +73,9 @@ function matcherProblem(value: unknown, matcher: WireScriptMatcher): string | un
       return value.includes(expected) ? undefined : `should contain ${show(expected)} but is ${show(value)}`;
     }
     if (Array.isArray(value)) {
-      return value.some((item) => jsonEqual(item, expected)) ? undefined : `should contain the element ${show(expected)} but is ${show(value)}`;
+      return value.some((item) => jsonEqual(item, expected))
+        ? undefined
+        : `should contain the element ${show(expected)} but is ${show(value)}`;
     }
     return `should contain ${show(expected)} but is ${show(value)}`;
   }

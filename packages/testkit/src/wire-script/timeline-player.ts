@@ -78,7 +78,11 @@ function headerList(headers: readonly { readonly name: string; readonly value: s
   return headers.flatMap((header) => [header.name, header.value]);
 }
 
-function startResponse(response: ServerResponse, status: number, headers: readonly { readonly name: string; readonly value: string }[]): void {
+function startResponse(
+  response: ServerResponse,
+  status: number,
+  headers: readonly { readonly name: string; readonly value: string }[],
+): void {
   response.writeHead(status, headerList(headers));
   response.flushHeaders();
 }

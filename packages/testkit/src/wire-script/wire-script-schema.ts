@@ -100,7 +100,10 @@ export const wireScriptSchema = z
     name: z.string().min(1),
     provider_kind: z.string().min(1),
     endpoint: z.strictObject({
-      method: z.string().min(1).transform((method) => method.toUpperCase()),
+      method: z
+        .string()
+        .min(1)
+        .transform((method) => method.toUpperCase()),
       path: z.string().startsWith("/"),
     }),
     request_match: wireScriptRequestMatchSchema.default({}),
@@ -114,18 +117,30 @@ export const wireScriptSchema = z
     let terminalIndex: number | undefined;
     script.timeline.forEach((event, index) => {
       if (event.at < previousAt) {
-        context.addIssue({ code: "custom", path: ["timeline", index, "at"], message: `at ${event.at} is earlier than the previous event's ${previousAt}` });
+        context.addIssue({
+          code: "custom",
+          path: ["timeline", index, "at"],
+          message: `at ${event.at} is earlier than the previous event's ${previousAt}`,
+        });
       }
       previousAt = Math.max(previousAt, event.at);
       if (terminalIndex !== undefined) {
-        context.addIssue({ code: "custom", path: ["timeline", index, "event"], message: `nothing can follow the ${script.timeline[terminalIndex]?.event} at timeline[${terminalIndex}]` });
+        context.addIssue({
+          code: "custom",
+          path: ["timeline", index, "event"],
+          message: `nothing can follow the ${script.timeline[terminalIndex]?.event} at timeline[${terminalIndex}]`,
+        });
       }
       if (event.event === "response_start") {
         if (started) context.addIssue({ code: "custom", path: ["timeline", index, "event"], message: "the response already started" });
         started = true;
       }
       if (event.event === "http_error" && started) {
-        context.addIssue({ code: "custom", path: ["timeline", index, "event"], message: "http_error after response_start: the status was already sent" });
+        context.addIssue({
+          code: "custom",
+          path: ["timeline", index, "event"],
+          message: "http_error after response_start: the status was already sent",
+        });
       }
       if (BODY_EVENTS.has(event.event) && !started && event.event !== "body") {
         context.addIssue({ code: "custom", path: ["timeline", index, "event"], message: `${event.event} before response_start` });

@@ -27,7 +27,10 @@ const chatHeaders = { authorization: "Bearer test-key", "content-type": "applica
 
 const servers: WireScriptServer[] = [];
 
-async function serve(script: WireScript | readonly WireScript[], options: WireScriptServerOptions = { timeScale: 0 }): Promise<WireScriptServer> {
+async function serve(
+  script: WireScript | readonly WireScript[],
+  options: WireScriptServerOptions = { timeScale: 0 },
+): Promise<WireScriptServer> {
   const server = await startWireScriptServer(script, options);
   servers.push(server);
   return server;
@@ -57,8 +60,8 @@ function slowStream(): WireScript {
     endpoint: { method: "POST", path: "/chat/completions" },
     timeline: [
       { at: 0, event: "response_start", status: 200, headers: [{ name: "content-type", value: "text/event-stream" }] },
-      { at: 0, event: "sse", data: "{\"choices\":[{\"delta\":{\"content\":\"first\"}}]}" },
-      { at: 600_000, event: "sse", data: "{\"choices\":[{\"delta\":{\"content\":\"never\"}}]}" },
+      { at: 0, event: "sse", data: '{"choices":[{"delta":{"content":"first"}}]}' },
+      { at: 600_000, event: "sse", data: '{"choices":[{"delta":{"content":"never"}}]}' },
       { at: 600_000, event: "end" },
     ],
   });
@@ -78,12 +81,14 @@ describe("startWireScriptServer", () => {
     expect(response.headers.get("x-request-id")).toBe("req-stream-a, req-stream-b");
     const bytes = new Uint8Array(await response.arrayBuffer());
     const expected = Buffer.concat([
-      Buffer.from("data: {\"choices\":[{\"delta\":{\"content\":\"caf"),
+      Buffer.from('data: {"choices":[{"delta":{"content":"caf'),
       Buffer.from([195, 169]),
-      Buffer.from(" \"}}]}\n\n"),
-      Buffer.from("data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"lookup\",\"arguments\":\"{\\\"q\\\":\"}}]}}]}\n\n"),
-      Buffer.from("data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"x\\\"}\"}}]}}]}\n\n"),
-      Buffer.from("data: {\"choices\":[{\"finish_reason\":\"tool_calls\",\"delta\":{}}]}\n\n"),
+      Buffer.from(' "}}]}\n\n'),
+      Buffer.from(
+        'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"lookup","arguments":"{\\"q\\":"}}]}}]}\n\n',
+      ),
+      Buffer.from('data: {"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\\"x\\"}"}}]}}]}\n\n'),
+      Buffer.from('data: {"choices":[{"finish_reason":"tool_calls","delta":{}}]}\n\n'),
       Buffer.from("data: [DONE]\n\n"),
     ]);
     expect(Buffer.from(bytes).equals(expected)).toBe(true);
@@ -156,7 +161,7 @@ describe("startWireScriptServer", () => {
       }
     });
     expect(failure).toBeInstanceOf(TypeError);
-    expect(Buffer.from(received).toString("utf8")).toBe("data: {\"choices\":[{\"delta\":{\"content\":\"partial\"}}]}");
+    expect(Buffer.from(received).toString("utf8")).toBe('data: {"choices":[{"delta":{"content":"partial"}}]}');
     expect((await server.exchangeSettled(0)).outcome).toBe("server_disconnected");
   });
 
@@ -236,7 +241,10 @@ describe("startWireScriptServer", () => {
   });
 
   it("plays a sequence, one script per request, and rejects a request past its end", async () => {
-    const server = await serve([fixture("openai-compatible.chat-rate-limit-429"), fixture("openai-compatible.chat-tool-call-split-stream")]);
+    const server = await serve([
+      fixture("openai-compatible.chat-rate-limit-429"),
+      fixture("openai-compatible.chat-tool-call-split-stream"),
+    ]);
     expect((await postChat(server, false)).status).toBe(429);
     const second = await postChat(server, true);
     expect(second.status).toBe(200);

@@ -238,7 +238,11 @@ export async function startWireScriptServer(
   });
   const address = server.address() as AddressInfo;
 
-  const waitFor = (waiters: Map<number, ((request: RecordedRequest) => void)[]>, index: number, ready: boolean): Promise<RecordedRequest> => {
+  const waitFor = (
+    waiters: Map<number, ((request: RecordedRequest) => void)[]>,
+    index: number,
+    ready: boolean,
+  ): Promise<RecordedRequest> => {
     const existing = requests[index];
     if (existing !== undefined && ready) return Promise.resolve(existing);
     return new Promise((resolve) => waiters.set(index, [...(waiters.get(index) ?? []), resolve]));
