@@ -49,6 +49,13 @@ describe("README code that says it runs as is", () => {
     expect(stdout).toContain("path: '.'");
   });
 
+  it("@lash/adapter-scripted: the example plays a tool call and an answer", { timeout: 120_000 }, async () => {
+    const { stdout, workingDirectory } = await runSnippet(await snippetAfter("packages/adapters/scripted/README.md", "## Example"));
+    await rm(workingDirectory, { recursive: true, force: true });
+    expect(stdout).toContain("Order 7 has shipped.");
+    expect(stdout).toContain("tool_result");
+  });
+
   it("the CLI's embedding example runs a turn with a custom tool on a SQLite store", { timeout: 120_000 }, async () => {
     const { stdout, workingDirectory } = await runSnippet(
       await snippetAfter("apps/cli/README.md", "## Extension point: embedding lash in your own host"),

@@ -1,7 +1,8 @@
 // The library demo (`pnpm --filter @lash/examples demo`): one turn against a scripted model that calls a tool, then answers. It prints
 // every activity as it streams, then the assembled turn. No network, no API key.
-import { defineTool, InMemorySessionStore, LashRuntime, textInput, type TurnActivity } from "@lash/core";
-import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/testkit";
+
+import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-scripted";
+import { defineTool, InMemorySessionStore, LashRuntime, type TurnActivity, textInput } from "@lash/core";
 import { z } from "zod";
 
 const add = defineTool({

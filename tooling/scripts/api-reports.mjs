@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 // API reports: for every entry point (`exports` subpath) of every published package, API Extractor
-// reads the built declaration file (`dist/**/*.d.ts`, so run `pnpm build` first) and writes the
-// public surface to `<package>/api/<name>[.<subpath>].api.md`. The reports are committed, so every
-// change to a public signature shows up in review. `--update` rewrites them; without it, the script
-// fails when a report differs from what is committed and names the package and entry point.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+// reads the package's declarations and writes the public surface to
+// `<package>/api/<name>[.<subpath>].api.md`. The reports are committed, so every change to a public
+// signature shows up in review. `--update` rewrites them; without it, the script fails when a report
+// differs from what is committed and names the package and entry point.
+//
+// The declarations are emitted here with `tsc` (one program, files in sorted order), not taken from
+// the bundled `dist/*.d.ts`: the bundler resolves files asynchronously, and the order in which the
+// checker first meets a type decides how inferred types print (the members of a `z.ZodEnum<{...}>`),
+// so the same sources could print two ways. The other packages' types come from their `dist`, so
+// run `pnpm build` first.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,16 +19,18 @@ import { Extractor, ExtractorConfig } from "@microsoft/api-extractor";
 import { workspaceManifests } from "./check-layering.mjs";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
+/** Where a package's declarations are emitted for the report (ignored by git, removed afterwards). */
+const DECLARATIONS_FOLDER = ".api-declarations";
 
-/** The published packages and their entry points: `{ name, directory, entries: [{ subpath, types }] }`. */
+/** The published packages and their entry points: `{ name, directory, entries: [{ subpath, source }] }`. */
 export function publishedEntryPoints(repositoryRoot = root) {
   const packages = [];
   for (const { path, manifest } of workspaceManifests(repositoryRoot)) {
     if (manifest.private === true || manifest.exports === undefined) continue;
     const entries = [];
     for (const [subpath, target] of Object.entries(manifest.exports)) {
-      if (typeof target !== "object" || target === null || typeof target.types !== "string") continue;
-      entries.push({ subpath, types: target.types });
+      if (typeof target !== "object" || target === null || typeof target["@lash/source"] !== "string") continue;
+      entries.push({ subpath, source: target["@lash/source"] });
     }
     if (entries.length > 0) packages.push({ name: manifest.name, directory: join(repositoryRoot, dirname(path)), entries });
   }
@@ -35,7 +44,19 @@ export function reportName(packageName, subpath) {
   return `${unscoped}${suffix}`;
 }
 
-function extractorConfig(entryPackage, entry, temporaryFolder) {
+/** Emits the declarations of one package's `src` into `outDir` (the build's tsconfig, no bundling). */
+function emitDeclarations(entryPackage, outDir) {
+  const tsc = join(root, "node_modules", ".bin", "tsc");
+  const args = ["-p", "tsconfig.build.json", "--emitDeclarationOnly", "--declaration", "--declarationMap", "false", "--sourceMap", "false"];
+  execFileSync(tsc, [...args, "--rootDir", "src", "--outDir", outDir], { cwd: entryPackage.directory, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** `./src/sql/index.ts` -> `<declarations>/sql/index.d.ts`. */
+function declarationPath(declarations, source) {
+  return join(declarations, source.replace(/^\.\/src\//, "").replace(/\.ts$/, ".d.ts"));
+}
+
+function extractorConfig(entryPackage, entry, declarations, temporaryFolder) {
   const name = reportName(entryPackage.name, entry.subpath);
   const packageJsonFullPath = join(entryPackage.directory, "package.json");
   return ExtractorConfig.prepare({
@@ -43,7 +64,7 @@ function extractorConfig(entryPackage, entry, temporaryFolder) {
     configObjectFullPath: undefined,
     configObject: {
       projectFolder: entryPackage.directory,
-      mainEntryPointFilePath: join(entryPackage.directory, entry.types),
+      mainEntryPointFilePath: declarationPath(declarations, entry.source),
       bundledPackages: [],
       newlineKind: "lf",
       enumMemberOrder: "by-name",
@@ -94,14 +115,21 @@ export function runApiReports({ update = false, repositoryRoot = root } = {}) {
   try {
     for (const entryPackage of publishedEntryPoints(repositoryRoot)) {
       mkdirSync(join(entryPackage.directory, "api"), { recursive: true });
+      // Inside the package, so that notes in a report name the file relative to it, the same on every machine.
+      const declarations = join(entryPackage.directory, DECLARATIONS_FOLDER);
+      rmSync(declarations, { recursive: true, force: true });
+      try {
+        emitDeclarations(entryPackage, declarations);
+      } catch (error) {
+        const output = `${error.stdout ?? ""}${error.stderr ?? ""}`.trim().split("\n").slice(0, 5).join("; ");
+        problems.push(`${entryPackage.name}: its declarations do not compile: ${output || error.message}`);
+        rmSync(declarations, { recursive: true, force: true });
+        continue;
+      }
       for (const entry of entryPackage.entries) {
         const label = `${entryPackage.name}${entry.subpath === "." ? "" : entry.subpath.slice(1)}`;
-        if (!existsSync(join(entryPackage.directory, entry.types))) {
-          problems.push(`${label}: ${entry.types} does not exist (run \`pnpm build\` first)`);
-          continue;
-        }
         const messages = [];
-        const result = Extractor.invoke(extractorConfig(entryPackage, entry, temporaryFolder), {
+        const result = Extractor.invoke(extractorConfig(entryPackage, entry, declarations, temporaryFolder), {
           localBuild: update,
           messageCallback: (message) => {
             if (message.logLevel === "error") messages.push(message.formatMessageWithLocation(entryPackage.directory));
@@ -114,6 +142,7 @@ export function runApiReports({ update = false, repositoryRoot = root } = {}) {
           if (!update || messages.length > 0) problems.push(`${label}: ${detail}`);
         }
       }
+      rmSync(declarations, { recursive: true, force: true });
     }
   } finally {
     rmSync(temporaryFolder, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Checks that every in-repo dependency edge follows the table below (docs/architecture.md explains it).
-import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -9,13 +9,13 @@ export const ALLOWED_EDGES = {
   "@lash/protocol": [],
   "@lash/observability": ["@lash/protocol"],
   "@lash/stores": ["@lash/protocol"],
-  "@lash/testkit": ["@lash/protocol"],
+  "@lash/testkit": ["@lash/protocol", "@lash/adapter-scripted"],
   "@lash/core": ["@lash/protocol", "@lash/observability"],
   "@lash/background": ["@lash/protocol", "@lash/core", "@lash/observability"],
   "@lash/tools": ["@lash/protocol", "@lash/core"],
 };
 const ADAPTER_EDGES = ["@lash/protocol"];
-const TOOLING = new Set(["@lash/tsconfig", "@lash/vitest-config"]);
+const TOOLING = new Set(["@lash/tsconfig", "@lash/vitest-config", "@lash/test-infrastructure"]);
 /** Dev-only packages any library may use in its tests. */
 const DEV_ALLOWED = new Set(["@lash/testkit", ...TOOLING]);
 /**
@@ -127,4 +127,4 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log("dependency layering ok");
 }
 
-export { workspaceManifests, root as repositoryRoot };
+export { root as repositoryRoot, workspaceManifests };

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The repository's test command. Without arguments: the typecheck and build of every package, the
-// package checks (pack + publint + attw), the API reports, then
+// formatter and linter (Biome), the package checks (pack + publint + attw), the API reports, then
 // every test project in one vitest run (the layering and import-cycle checks are tests there). Each
 // check counts as one test in the plain `N passed, N failed, N skipped` line CI reads. Extra
 // arguments go to vitest and run only the typecheck and those tests, e.g.
@@ -58,6 +58,7 @@ check(fullRun ? "typecheck and build" : "typecheck", "pnpm", [
   "--output-logs=errors-only",
 ]);
 if (fullRun) {
+  check("format and lint (biome ci)", "pnpm", ["exec", "biome", "ci", "--error-on-warnings", "."]);
   check("package checks (pack, publint, attw)", "node", ["tooling/scripts/check-packages.mjs"]);
   check("API reports", "node", ["tooling/scripts/api-reports.mjs"]);
 }

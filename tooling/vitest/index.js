@@ -17,6 +17,10 @@ export function lashProject(name, overrides = {}) {
       name,
       environment: "node",
       restoreMocks: true,
+      // A timeout only catches a hang. Tests talk to a real PostgreSQL and start child processes on
+      // shared two-core machines, where a healthy test can take several seconds.
+      testTimeout: 20_000,
+      hookTimeout: 30_000,
       include: ["src/**/*.test.ts", "test/**/*.test.ts", "*.test.mjs", "scripts/**/*.test.mjs"],
       ...overrides.test,
     },

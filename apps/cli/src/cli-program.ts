@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import packageJson from "../package.json" with { type: "json" };
-import type { CliIo } from "./cli-io.js";
 import { describeError } from "./cli-error.js";
+import type { CliIo } from "./cli-io.js";
 import { chatCommand } from "./commands/chat-command.js";
 import { configCommand } from "./commands/config-command.js";
 import { dbMigrateCommand } from "./commands/db-command.js";
@@ -79,13 +79,13 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .addHelpText(
       "after",
-      examples([
+      `${examples([
         "lash demo                                   # offline: a scripted turn with a tool call",
         'lash run "What does this project do?"       # one turn, streamed',
         'git diff | lash run "Review this change"    # piped input is appended to the prompt',
         "lash chat                                   # interactive",
         "lash sessions list",
-      ]) + "\nExit codes: 0 finished, 1 stopped or failed, 2 bad usage or configuration, 130 cancelled.\n",
+      ])}\nExit codes: 0 finished, 1 stopped or failed, 2 bad usage or configuration, 130 cancelled.\n`,
     )
     .hook("preAction", (command) => {
       io.debug = command.opts<{ debug?: boolean }>().debug === true;

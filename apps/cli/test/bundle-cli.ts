@@ -17,7 +17,7 @@ const packageRoot = fileURLToPath(new URL("..", import.meta.url));
  * Bundles `src/cli.ts` once per test run: the tests start the command many times, and loading the
  * TypeScript sources of every workspace package through a transpiler each time would dominate.
  * The drivers stay external and resolve from this package's node_modules, as they would installed.
- * (The same build as `bundleForChildProcess` of `@lash/testkit/child-process`, written out here:
+ * (The same build as `bundleForChildProcess` of `@lash/test-infrastructure/child-process`, written out here:
  * a vitest global setup is loaded without the `@lash/source` condition, so it cannot import a
  * workspace package's sources.)
  */

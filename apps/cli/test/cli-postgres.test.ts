@@ -1,4 +1,4 @@
-import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled, runAdminStatement } from "@lash/testkit/postgres";
+import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled, runAdminStatement } from "@lash/test-infrastructure/postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newSessionId, runLash, startLash, temporaryDirectory, waitFor, writeScript } from "./run-lash.js";
 

@@ -180,6 +180,7 @@ describe("a reader that goes away", () => {
   it("ends the command quietly (exit 0, no EPIPE stack) when stdout's reader has closed", async () => {
     const home = await temporaryDirectory();
     // `true` exits at once, so by the time the command writes its help the pipe has no reader.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${PIPESTATUS[0]} is for bash, not JavaScript
     const shell = spawn("bash", ["-c", 'node "$0" run --help | true; echo "lash exit: ${PIPESTATUS[0]}" >&2', inject("cliBundle")], {
       cwd: home,
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,15 +1,15 @@
 import { execFile, execFileSync } from "node:child_process";
-import { promisify } from "node:util";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { firstValueFrom, last, toArray } from "rxjs";
+import { promisify } from "node:util";
+import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-scripted";
 import { defineTool, LashRuntime, observeTurn, textInput } from "@lash/core";
 import { createJsonlTraceSink, runningUsageTotals, timeToFirstToken, toolCallDurations } from "@lash/observability";
-import { traceRecordSchema, type TraceRecord } from "@lash/protocol";
-import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/testkit";
+import { type TraceRecord, traceRecordSchema } from "@lash/protocol";
+import { firstValueFrom, last, toArray } from "rxjs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 
 const examples = fileURLToPath(new URL("../..", import.meta.url));

@@ -2,10 +2,11 @@
 // exporter. Prints the finished spans as JSON (name, parent, kind, attributes, status), one per line.
 //
 //   pnpm exec tsx --conditions=@lash/source src/observability/opentelemetry-spans.ts
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+
+import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-scripted";
 import { defineTool, LashRuntime, textInput } from "@lash/core";
 import { createOpenTelemetryTraceSink } from "@lash/observability/opentelemetry";
-import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/testkit";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { z } from "zod";
 
 const exporter = new InMemorySpanExporter();

@@ -9,7 +9,7 @@ if (path === undefined || writer === undefined || countText === undefined)
   throw new Error("usage: trace-writer <file> <writer-id> <count>");
 const sink = createJsonlTraceSink(path);
 for (let index = 0; index < Number(countText); index += 1) {
-  sink.record({
+  void sink.record({
     type: "commit",
     timestamp: new Date().toISOString(),
     sessionId: writer,

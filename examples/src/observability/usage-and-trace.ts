@@ -7,9 +7,9 @@ import { mkdtempSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-scripted";
 import { defineTool, LashRuntime, textInput } from "@lash/core";
-import { computeCostReport, createJsonlTraceSink, formatUsageReportTable, usageReportToJson, type TraceRecord } from "@lash/observability";
-import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/testkit";
+import { computeCostReport, createJsonlTraceSink, formatUsageReportTable, type TraceRecord, usageReportToJson } from "@lash/observability";
 import { z } from "zod";
 
 const tracePath = process.argv[2] ?? join(mkdtempSync(join(tmpdir(), "lash-trace-")), "trace.jsonl");

@@ -1,9 +1,10 @@
 // The two benchmark workloads, for lash and for the AI SDK, doing the same model steps.
+
+import type { LanguageModelV3StreamPart } from "@ai-sdk/provider";
 import type { LlmStreamEvent, TurnActivity } from "@lash/protocol";
 import { ScriptedProvider, type ScriptedStep } from "@lash/testkit";
 import { generateText, stepCountIs, streamText, tool } from "ai";
-import { MockLanguageModelV3, convertArrayToReadableStream } from "ai/test";
-import type { LanguageModelV3StreamPart } from "@ai-sdk/provider";
+import { convertArrayToReadableStream, MockLanguageModelV3 } from "ai/test";
 import { z } from "zod";
 import { defineTool, LashRuntime, textInput } from "../src/index.js";
 

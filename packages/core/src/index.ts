@@ -1,111 +1,5 @@
 // Runtime
-export { LashRuntime, MAX_FOLLOWED_HANDOFFS } from "./runtime/lash-runtime.js";
-export type { SessionConfigUpdate } from "./runtime/lash-runtime.js";
-export { EmbeddedRuntimeBuilder } from "./runtime/runtime-builder.js";
-export { unconfiguredProvider } from "./runtime/session-assembly.js";
-export type { SessionPolicyInput } from "./runtime/session-assembly.js";
-export { RuntimeEnvironment, RuntimeEnvironmentBuilder } from "./runtime/runtime-environment.js";
-export type { Residency } from "./runtime/residency.js";
-export type { ParkedSession } from "./runtime/park-resume.js";
-export { createEmbeddedRuntimeHost, createRuntimeCoreConfig } from "./runtime/runtime-core-config.js";
-export type { EmbeddedRuntimeHost, RuntimeCoreConfig } from "./runtime/runtime-core-config.js";
-export { RuntimeHandle } from "./runtime/runtime-handle.js";
-export type { RuntimeObservation } from "./runtime/runtime-handle.js";
-export { observeTurn } from "./runtime/observe-turn.js";
-export type { ObservedTurn } from "./runtime/observe-turn.js";
-export { SessionManager } from "./runtime/session-manager.js";
-export type { ManagedSessionOptions, ManagedTurnHandle, ManagedTurnOptions } from "./runtime/session-manager.js";
-export { SessionBackgroundTasks } from "./runtime/background-session-tasks.js";
-export type { SessionBackgroundTaskQuery } from "./runtime/background-session-tasks.js";
-export { createBackgroundRuntimeHost } from "./runtime/background-task-access.js";
-export type { BackgroundRuntimeHost } from "./runtime/background-task-access.js";
-export { localEffectHost } from "./runtime/effect-host.js";
-export type { EffectInvocation, EffectKind, RuntimeEffectHost } from "./runtime/effect-host.js";
-export { NoopEventSink, NoopTurnActivitySink, RecordingEventSink, RecordingTurnActivitySink } from "./runtime/sinks.js";
-export type { TurnRunOptions } from "./turn/run-turn.js";
 
-// Turn engine pieces (for hosts that build their own loop, durable effect hosts and tests)
-export { TurnMachine } from "./turn/turn-machine.js";
-export { turnLimitMessage } from "./turn/turn-machine-messages.js";
-export type { TurnMachineConfig, TurnMachineSnapshot } from "./turn/turn-machine.js";
-export type { CheckpointResult, LlmCallError, LlmCallResult, SurfaceSyncResult, TurnEffect } from "./turn/turn-machine-types.js";
-export { TurnAssembler } from "./turn/turn-assembler.js";
-export { StandardStreamAccumulator } from "./turn/stream-accumulator.js";
-export { classifyOutputState, containsTracebackOnly, sanitizeAssistantText } from "./turn/output-classification.js";
-export { detectImageMediaType } from "./turn/normalize-input.js";
-export { itemsInput, textInput, withImage } from "./turn/turn-input-builders.js";
-export { projectSessionEvent } from "./turn/event-projection.js";
-
-// Modes
-export { createStandardMode, createStandardProtocolDriver } from "./modes/standard-mode.js";
-export { BATCH_TOOL_NAME } from "./modes/batch-tool.js";
-export { ModeSessionExtensionHandle, ModeTurnExtensionHandle } from "./modes/execution-mode.js";
-export type {
-  CheckpointOnEmpty,
-  CompletedToolCall,
-  DriverAction,
-  DriverContext,
-  ExecResult,
-  ExecutionMode,
-  ModeLlmCallAction,
-  ModePreamble,
-  ModePreambleInput,
-  PendingToolCall,
-  ProtocolDriver,
-} from "./modes/execution-mode.js";
-
-// Plugins
-export { PluginHost } from "./plugins/plugin-host.js";
-export type {
-  AfterToolHookRequest,
-  AssistantResponseContext,
-  AssistantStreamChunk,
-  AssistantStreamTransform,
-  BeforeTurnRequest,
-  CheckpointRequest,
-  LashPlugin,
-  PluginDirective,
-  PluginHookResult,
-  PluginLifecycleEvent,
-  PreparedContext,
-  PromptContributionContext,
-  ToolHookRequest,
-  TurnResultSummary,
-  TurnTransformContext,
-} from "./plugins/plugin.js";
-
-// Tools
-export { defineTool } from "./tools/define-tool.js";
-export { createToolProvider } from "./tools/tool-surface.js";
-export { validateJsonSchema } from "./tools/json-schema-validator.js";
-
-// Prompt
-export { buildSystemPrompt, DEFAULT_PROMPT_INTRO } from "./prompt/prompt-builder.js";
-export { projectRequest } from "./prompt/request-projection.js";
-
-// Sessions
-export { InMemorySessionStore } from "./session/in-memory-session-store.js";
-export type { InMemorySessionStoreOptions } from "./session/in-memory-session-store.js";
-export { InMemorySessionDatabase } from "./session/in-memory-session-database.js";
-export { InMemoryAttachmentStore } from "./session/in-memory-attachment-store.js";
-export { TurnInjectionBridge, TurnInputInjectionBridge } from "./session/injection-bridges.js";
-export { activeMessagesOf, activeToolCallsOf, SessionGraphEditor } from "./session/session-graph.js";
-export type { GraphEditorOptions } from "./session/session-graph.js";
-
-// The turn engine's public items, re-exported from the protocol so hosts need one import.
-export {
-  defaultTerminationPolicy,
-  finalTurn,
-  handoffCount,
-  LashError,
-  RuntimeError,
-  ProviderCallError,
-  ToolError,
-  toolResult,
-  HeadRevisionConflictError,
-  CommitIdConflictError,
-  SessionBindingMismatchError,
-} from "@lash/protocol";
 export type {
   AssembledTurn,
   AssistantOutput,
@@ -136,3 +30,104 @@ export type {
   TurnOutcome,
   TurnStop,
 } from "@lash/protocol";
+// The turn engine's public items, re-exported from the protocol so hosts need one import.
+export {
+  CommitIdConflictError,
+  defaultTerminationPolicy,
+  finalTurn,
+  HeadRevisionConflictError,
+  handoffCount,
+  LashError,
+  ProviderCallError,
+  RuntimeError,
+  SessionBindingMismatchError,
+  ToolError,
+  toolResult,
+} from "@lash/protocol";
+export { BATCH_TOOL_NAME } from "./modes/batch-tool.js";
+export type {
+  CheckpointOnEmpty,
+  CompletedToolCall,
+  DriverAction,
+  DriverContext,
+  ExecResult,
+  ExecutionMode,
+  ModeLlmCallAction,
+  ModePreamble,
+  ModePreambleInput,
+  PendingToolCall,
+  ProtocolDriver,
+} from "./modes/execution-mode.js";
+export { ModeSessionExtensionHandle, ModeTurnExtensionHandle } from "./modes/execution-mode.js";
+// Modes
+export { createStandardMode, createStandardProtocolDriver } from "./modes/standard-mode.js";
+export type {
+  AfterToolHookRequest,
+  AssistantResponseContext,
+  AssistantStreamChunk,
+  AssistantStreamTransform,
+  BeforeTurnRequest,
+  CheckpointRequest,
+  LashPlugin,
+  PluginDirective,
+  PluginHookResult,
+  PluginLifecycleEvent,
+  PreparedContext,
+  PromptContributionContext,
+  ToolHookRequest,
+  TurnResultSummary,
+  TurnTransformContext,
+} from "./plugins/plugin.js";
+// Plugins
+export { PluginHost } from "./plugins/plugin-host.js";
+// Prompt
+export { buildSystemPrompt, DEFAULT_PROMPT_INTRO } from "./prompt/prompt-builder.js";
+export { projectRequest } from "./prompt/request-projection.js";
+export type { SessionBackgroundTaskQuery } from "./runtime/background-session-tasks.js";
+export { SessionBackgroundTasks } from "./runtime/background-session-tasks.js";
+export type { BackgroundRuntimeHost } from "./runtime/background-task-access.js";
+export { createBackgroundRuntimeHost } from "./runtime/background-task-access.js";
+export type { EffectInvocation, EffectKind, RuntimeEffectHost } from "./runtime/effect-host.js";
+export { localEffectHost } from "./runtime/effect-host.js";
+export type { SessionConfigUpdate } from "./runtime/lash-runtime.js";
+export { LashRuntime, MAX_FOLLOWED_HANDOFFS } from "./runtime/lash-runtime.js";
+export type { ObservedTurn } from "./runtime/observe-turn.js";
+export { observeTurn } from "./runtime/observe-turn.js";
+export type { ParkedSession } from "./runtime/park-resume.js";
+export type { Residency } from "./runtime/residency.js";
+export { EmbeddedRuntimeBuilder } from "./runtime/runtime-builder.js";
+export type { EmbeddedRuntimeHost, RuntimeCoreConfig } from "./runtime/runtime-core-config.js";
+export { createEmbeddedRuntimeHost, createRuntimeCoreConfig } from "./runtime/runtime-core-config.js";
+export { RuntimeEnvironment, RuntimeEnvironmentBuilder } from "./runtime/runtime-environment.js";
+export type { RuntimeObservation } from "./runtime/runtime-handle.js";
+export { RuntimeHandle } from "./runtime/runtime-handle.js";
+export type { SessionPolicyInput } from "./runtime/session-assembly.js";
+export { unconfiguredProvider } from "./runtime/session-assembly.js";
+export type { ManagedSessionOptions, ManagedTurnHandle, ManagedTurnOptions } from "./runtime/session-manager.js";
+export { SessionManager } from "./runtime/session-manager.js";
+export { NoopEventSink, NoopTurnActivitySink, RecordingEventSink, RecordingTurnActivitySink } from "./runtime/sinks.js";
+export { InMemoryAttachmentStore } from "./session/in-memory-attachment-store.js";
+export { InMemorySessionDatabase } from "./session/in-memory-session-database.js";
+export type { InMemorySessionStoreOptions } from "./session/in-memory-session-store.js";
+// Sessions
+export { InMemorySessionStore } from "./session/in-memory-session-store.js";
+export { TurnInjectionBridge, TurnInputInjectionBridge } from "./session/injection-bridges.js";
+export type { GraphEditorOptions } from "./session/session-graph.js";
+export { activeMessagesOf, activeToolCallsOf, SessionGraphEditor } from "./session/session-graph.js";
+
+// Tools
+export { defineTool } from "./tools/define-tool.js";
+export { validateJsonSchema } from "./tools/json-schema-validator.js";
+export { createToolProvider } from "./tools/tool-surface.js";
+export { projectSessionEvent } from "./turn/event-projection.js";
+export { detectImageMediaType } from "./turn/normalize-input.js";
+export { classifyOutputState, containsTracebackOnly, sanitizeAssistantText } from "./turn/output-classification.js";
+export type { TurnRunOptions } from "./turn/run-turn.js";
+export { StandardStreamAccumulator } from "./turn/stream-accumulator.js";
+export { TurnAssembler } from "./turn/turn-assembler.js";
+export { itemsInput, textInput, withImage } from "./turn/turn-input-builders.js";
+export type { TurnMachineConfig, TurnMachineSnapshot } from "./turn/turn-machine.js";
+// Turn engine pieces (for hosts that build their own loop, durable effect hosts and tests)
+export { TurnMachine } from "./turn/turn-machine.js";
+export { turnLimitMessage } from "./turn/turn-machine-messages.js";
+export type { CheckpointResult, LlmCallError, LlmCallResult, SurfaceSyncResult, TurnEffect } from "./turn/turn-machine-types.js";

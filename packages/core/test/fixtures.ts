@@ -4,8 +4,11 @@ import type {
   JsonValue,
   LlmOutputPart,
   LlmUsage,
+  ProviderRetryPolicy,
   SessionEvent,
   SessionStore,
+  SessionStoreFactory,
+  TerminationPolicy,
   ToolControl,
   ToolDefinition,
   TurnActivity,
@@ -13,8 +16,7 @@ import type {
 } from "@lash/protocol";
 import { toolResult } from "@lash/protocol";
 import { ScriptedProvider, type ScriptedProviderOptions, type ScriptedStep } from "@lash/testkit";
-import { LashRuntime, type LashPlugin, type SessionPolicyInput } from "../src/index.js";
-import type { TerminationPolicy, ProviderRetryPolicy, SessionStoreFactory } from "@lash/protocol";
+import { type LashPlugin, LashRuntime, type SessionPolicyInput } from "../src/index.js";
 
 export const MODEL = "mock-model";
 

@@ -1,14 +1,14 @@
 // Helpers of the persistence tests (environment, residency, park and resume, crash resume).
-import type { SessionCommit, SessionCommitResult, SessionReadScope, PersistedSessionRead, ToolDefinition } from "@lash/protocol";
+import type { PersistedSessionRead, SessionCommit, SessionCommitResult, SessionReadScope, ToolDefinition } from "@lash/protocol";
 import { LashError, StoreUnavailableError } from "@lash/protocol";
 import { ScriptedProvider, type ScriptedStep } from "@lash/testkit";
 import {
   InMemorySessionDatabase,
   InMemorySessionStore,
-  LashRuntime,
-  RuntimeEnvironment,
   type LashPlugin,
+  LashRuntime,
   type Residency,
+  RuntimeEnvironment,
   type RuntimeEnvironmentBuilder,
 } from "../src/index.js";
 import { IMMEDIATE_RETRY, MODEL } from "./fixtures.js";

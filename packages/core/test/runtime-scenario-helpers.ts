@@ -10,7 +10,7 @@ import type {
   SessionStoreCreateRequest,
   SessionStoreFactory,
 } from "@lash/protocol";
-import { InMemorySessionStore, type EffectInvocation, type RuntimeEffectHost, type TurnMachineSnapshot } from "../src/index.js";
+import { type EffectInvocation, InMemorySessionStore, type RuntimeEffectHost, type TurnMachineSnapshot } from "../src/index.js";
 import { MODEL } from "./fixtures.js";
 
 /** A user message with one text part. */

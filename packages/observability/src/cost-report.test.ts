@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
 import type { TokenLedgerEntry } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import { computeCostReport, formatMicroUsd } from "./cost-report.js";
 import { DEFAULT_PRICE_TABLE } from "./default-price-table.js";
-import { definePriceTable, lookupModelPrice, priceTableSchema, withModelPrices, type PriceTable } from "./price-table.js";
+import { definePriceTable, lookupModelPrice, type PriceTable, priceTableSchema, withModelPrices } from "./price-table.js";
 import { SessionUsageReport } from "./usage-report.js";
 
 function entry(source: string, model: string, input: number, output: number, cached: number, reasoning: number): TokenLedgerEntry {

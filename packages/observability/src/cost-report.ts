@@ -1,5 +1,5 @@
 import type { TokenLedgerEntry } from "@lash/protocol";
-import { compareCodePoints, LashError } from "@lash/protocol";
+import { compareCodePoints } from "@lash/protocol";
 import { DEFAULT_PRICE_TABLE } from "./default-price-table.js";
 import { lookupModelPrice, type PriceTable } from "./price-table.js";
 import { entriesOfReport } from "./usage-diff.js";

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { TraceRecord } from "@lash/protocol";
 import { LashError, traceRecordSchema } from "@lash/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createJsonlTraceSink } from "./jsonl-trace-sink.js";
 
 let directory: string;
@@ -29,7 +29,7 @@ describe("createJsonlTraceSink", () => {
     const path = join(directory, "trace.jsonl");
     writeFileSync(path, `${JSON.stringify(commitRecord("old", "old"))}\n`);
     const sink = createJsonlTraceSink(path);
-    for (let index = 0; index < 5; index += 1) sink.record(commitRecord("t", `c${index}`));
+    for (let index = 0; index < 5; index += 1) void sink.record(commitRecord("t", `c${index}`));
     await sink.close();
     const parsed = lines(path).map((line) => traceRecordSchema.parse(JSON.parse(line)));
     expect(parsed.map((record) => (record.type === "commit" ? record.commitId : ""))).toEqual(["old", "c0", "c1", "c2", "c3", "c4"]);
@@ -39,7 +39,7 @@ describe("createJsonlTraceSink", () => {
     const path = join(directory, "trace.jsonl");
     writeFileSync(path, "garbage\n");
     const sink = createJsonlTraceSink(path, { truncate: true });
-    sink.record(commitRecord("t", "c"));
+    void sink.record(commitRecord("t", "c"));
     await sink.close();
     expect(lines(path)).toHaveLength(1);
   });
@@ -101,9 +101,9 @@ describe("createJsonlTraceSink", () => {
   it("drops records after close", async () => {
     const path = join(directory, "trace.jsonl");
     const sink = createJsonlTraceSink(path);
-    sink.record(commitRecord("t", "a"));
+    void sink.record(commitRecord("t", "a"));
     await sink.close();
-    sink.record(commitRecord("t", "b"));
+    void sink.record(commitRecord("t", "b"));
     await sink.close();
     expect(lines(path)).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { afterEach, describe, expect, it } from "vitest";
 import type { TraceRecord } from "@lash/protocol";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { afterEach, describe, expect, it } from "vitest";
 import { createOpenTelemetryTraceSink } from "./opentelemetry-trace-sink.js";
 
 const exporter = new InMemorySpanExporter();

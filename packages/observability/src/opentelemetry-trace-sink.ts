@@ -1,6 +1,6 @@
+import type { TokenUsage, TraceRecord, TraceSink } from "@lash/protocol";
 import type { Attributes, Span, Tracer } from "@opentelemetry/api";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import type { TraceRecord, TraceSink, TokenUsage } from "@lash/protocol";
 
 export interface OpenTelemetryTraceSinkOptions {
   /** The agent name put in `gen_ai.agent.name` and in the turn span's name (default `"lash"`). */
@@ -71,17 +71,15 @@ export function createOpenTelemetryTraceSink(tracer: Tracer, options: OpenTeleme
       turns.set(turnKey(record), { span, provider: record.provider, children: new Map() });
     },
     prompt_built: (record) => {
-      turns
-        .get(turnKey(record))
-        ?.span.addEvent(
-          "lash.prompt_built",
-          {
-            "lash.prompt.sha256": record.systemPromptSha256,
-            "lash.prompt.chars": record.systemPromptChars,
-            "lash.prompt.tool_count": record.toolCount,
-          },
-          time(record),
-        );
+      turns.get(turnKey(record))?.span.addEvent(
+        "lash.prompt_built",
+        {
+          "lash.prompt.sha256": record.systemPromptSha256,
+          "lash.prompt.chars": record.systemPromptChars,
+          "lash.prompt.tool_count": record.toolCount,
+        },
+        time(record),
+      );
     },
     llm_call_started: (record) =>
       child(

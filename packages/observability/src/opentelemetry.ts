@@ -1,2 +1,2 @@
-export { createOpenTelemetryTraceSink } from "./opentelemetry-trace-sink.js";
 export type { OpenTelemetryTraceSinkOptions } from "./opentelemetry-trace-sink.js";
+export { createOpenTelemetryTraceSink } from "./opentelemetry-trace-sink.js";

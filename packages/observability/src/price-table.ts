@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { LashError } from "@lash/protocol";
+import { z } from "zod";
 
 const microUsd = z.number().int().nonnegative();
 

@@ -1,6 +1,6 @@
+import type { ToolCallOutput, TurnActivity, TurnEvent } from "@lash/protocol";
 import { firstValueFrom, from, Subject, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
-import type { ToolCallOutput, TurnActivity, TurnEvent } from "@lash/protocol";
 import { runningUsageTotals, timeToFirstToken, toolCallDurations } from "./turn-activity-operators.js";
 
 let counter = 0;

@@ -1,7 +1,7 @@
+import type { TokenUsage, TurnActivity } from "@lash/protocol";
 import type { OperatorFunction } from "rxjs";
 import { Observable } from "rxjs";
-import type { TokenUsage, TurnActivity } from "@lash/protocol";
-import { usageTotalsOf, type UsageTotals } from "./usage-report.js";
+import { type UsageTotals, usageTotalsOf } from "./usage-report.js";
 
 /**
  * Running token totals over a stream of activities (one turn or many): after each `usage` activity

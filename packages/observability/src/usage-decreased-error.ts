@@ -1,4 +1,4 @@
-import { LashError, markerFor, type LashErrorOptions } from "@lash/protocol";
+import { LashError, type LashErrorOptions, markerFor } from "@lash/protocol";
 
 const marker = markerFor("UsageDecreasedError");
 const symbol = Symbol.for(marker);
@@ -9,7 +9,7 @@ const symbol = Symbol.for(marker);
  * Code `invalid_argument`.
  */
 export class UsageDecreasedError extends LashError {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
   readonly source: string;
   readonly model: string;
 

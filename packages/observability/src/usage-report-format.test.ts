@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
 import type { TokenLedgerEntry } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import { computeCostReport } from "./cost-report.js";
 import { definePriceTable } from "./price-table.js";
-import { formatUsageReportTable, usageReportToJson } from "./usage-report-format.js";
 import { SessionUsageReport } from "./usage-report.js";
+import { formatUsageReportTable, usageReportToJson } from "./usage-report-format.js";
 
 function entry(source: string, model: string, input: number, output: number, cached: number, reasoning: number): TokenLedgerEntry {
   return { source, model, usage: { inputTokens: input, outputTokens: output, cachedInputTokens: cached, reasoningTokens: reasoning } };

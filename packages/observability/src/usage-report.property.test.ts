@@ -1,7 +1,7 @@
-import fc from "fast-check";
-import { describe, expect, it } from "vitest";
 import type { TokenLedgerEntry, TokenUsage } from "@lash/protocol";
 import { addTokenUsage, isEmptyTokenUsage, mergeTokenLedger } from "@lash/protocol";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
 import { diffTokenLedger } from "./usage-diff.js";
 import { SessionUsageReport } from "./usage-report.js";
 

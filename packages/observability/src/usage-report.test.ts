@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
 import type { TokenLedgerEntry } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
-import { diffTokenLedger, diffUsageReports } from "./usage-diff.js";
+import { describe, expect, it } from "vitest";
 import { UsageDecreasedError } from "./usage-decreased-error.js";
+import { diffTokenLedger, diffUsageReports } from "./usage-diff.js";
 import { SessionUsageReport } from "./usage-report.js";
 
 function entry(source: string, model: string, input: number, output: number, cached: number, reasoning: number): TokenLedgerEntry {
@@ -73,7 +73,8 @@ describe("SessionUsageReport.fromEntries", () => {
   it("a source named __proto__ is a plain key", () => {
     const report = SessionUsageReport.fromEntries([entry("__proto__", "m", 1, 0, 0, 0)]);
     expect(Object.keys(report.bySource)).toEqual(["__proto__"]);
-    expect(report.bySource["__proto__"]?.inputTokens).toBe(1);
+    // biome-ignore lint/suspicious/noProto: the test reads a row keyed "__proto__", which must be plain data
+    expect(report.bySource.__proto__?.inputTokens).toBe(1);
   });
 
   it("rejects a malformed entry with a typed error naming the field", () => {

@@ -89,7 +89,10 @@ function fromEntries(entries: readonly TokenLedgerEntry[]): SessionUsageReport {
       [byModel, entry.model],
     ] as const) {
       let sum = map.get(key);
-      if (!sum) map.set(key, (sum = zero()));
+      if (!sum) {
+        sum = zero();
+        map.set(key, sum);
+      }
       addInto(sum, entry.usage);
     }
     rows.push({ source: entry.source, model: entry.model, usage: usageTotalsOf(entry.usage) });

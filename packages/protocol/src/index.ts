@@ -1,31 +1,43 @@
-export { compareCodePoints, jsonValueSchema, stableStringify } from "./json.js";
+export * from "./background/index.js";
+export type { LashErrorCode, LashErrorOptions } from "./errors/lash-error.js";
+export { LashError, markerFor } from "./errors/lash-error.js";
+export { ProviderCallError } from "./errors/provider-call-error.js";
+export { RuntimeError } from "./errors/runtime-error.js";
+export {
+  CommitIdConflictError,
+  HeadRevisionConflictError,
+  InvalidPersistedDataError,
+  SessionBindingMismatchError,
+  StoreUnavailableError,
+  UnsupportedReadScopeError,
+} from "./errors/store-errors.js";
+export { ToolError } from "./errors/tool-error.js";
+export type {
+  AcceptedInjectedTurnInput,
+  CheckpointKind,
+  ErrorEnvelope,
+  PluginRuntimeEvent,
+  SessionEvent,
+  SessionEventType,
+  TurnActivity,
+  TurnActivityId,
+  TurnEvent,
+  TurnEventType,
+} from "./events.js";
+export {
+  acceptedInjectedTurnInputSchema,
+  checkpointKindSchema,
+  errorEnvelopeSchema,
+  pluginRuntimeEventSchema,
+  sessionEventSchema,
+  turnActivityIdSchema,
+  turnActivitySchema,
+  turnEventSchema,
+} from "./events.js";
+export type { SessionGraph, SessionNodePayload, SessionNodeRecord } from "./graph.js";
+export { sessionGraphSchema, sessionNodePayloadSchema, sessionNodeRecordSchema } from "./graph.js";
 export type { JsonObject, JsonValue } from "./json.js";
-
-export {
-  addTokenUsage,
-  emptyTokenUsage,
-  isEmptyTokenUsage,
-  mergeTokenLedger,
-  normalizePromptUsage,
-  promptUsageSchema,
-  subtractTokenUsage,
-  tokenLedgerEntrySchema,
-  tokenUsageSchema,
-  totalTokens,
-} from "./usage.js";
-export type { PromptUsage, TokenLedgerEntry, TokenUsage } from "./usage.js";
-
-export {
-  attachmentRefSchema,
-  messageOriginSchema,
-  messagePartSchema,
-  messageRoleSchema,
-  messageSchema,
-  pluginMessageSchema,
-  reasoningReplaySchema,
-  responseMetaSchema,
-  toolCallReplaySchema,
-} from "./messages.js";
+export { compareCodePoints, jsonValueSchema, stableStringify } from "./json.js";
 export type {
   AttachmentRef,
   Message,
@@ -38,96 +50,65 @@ export type {
   ResponseMeta,
   ToolCallReplay,
 } from "./messages.js";
-
 export {
-  toolCallOutcomeSchema,
-  toolCallOutputSchema,
-  toolCallRecordSchema,
-  toolCancellationSchema,
-  toolControlSchema,
-  toolExecutionModeSchema,
-  toolFailureClassSchema,
-  toolFailureSchema,
-  toolFailureSourceSchema,
-  toolRetryHintSchema,
-  toolRetryPolicySchema,
-} from "./tools.js";
+  attachmentRefSchema,
+  messageOriginSchema,
+  messagePartSchema,
+  messageRoleSchema,
+  messageSchema,
+  pluginMessageSchema,
+  reasoningReplaySchema,
+  responseMetaSchema,
+  toolCallReplaySchema,
+} from "./messages.js";
+export type { AttachmentStore } from "./ports/attachment-store.js";
+export type { EventSink, TurnActivitySink } from "./ports/event-sinks.js";
 export type {
-  ToolCallOutcome,
-  ToolCallOutput,
-  ToolCallRecord,
-  ToolCancellation,
-  ToolControl,
-  ToolExecutionMode,
-  ToolFailure,
-  ToolFailureClass,
-  ToolFailureSource,
-  ToolRetryHint,
-  ToolRetryPolicy,
-} from "./tools.js";
-
-export { sessionGraphSchema, sessionNodePayloadSchema, sessionNodeRecordSchema } from "./graph.js";
-export type { SessionGraph, SessionNodePayload, SessionNodeRecord } from "./graph.js";
-
+  LlmStreamPart,
+  ModelProvider,
+  ProviderCallOptions,
+  ProviderRetryPolicy,
+} from "./ports/model-provider.js";
 export {
-  PERSISTED_SESSION_SCHEMA_VERSION,
-  modeTurnOptionsSchema,
-  persistedSessionConfigSchema,
-  persistedSessionStateSchema,
-  persistedTurnStateSchema,
-  promptContributionSchema,
-  promptLayerSchema,
-  promptSlotSchema,
-  sessionPolicySchema,
-  sessionRelationSchema,
-  sessionStateEnvelopeSchema,
-} from "./session.js";
+  DEFAULT_PROVIDER_RETRY_POLICY,
+  MODEL_PROVIDER_SPECIFICATION_VERSION,
+} from "./ports/model-provider.js";
+export type { ModeSessionExtension, ModeTurnExtension } from "./ports/modes.js";
+export type { SessionStore, SessionStoreFactory } from "./ports/session-store.js";
 export type {
-  ModeTurnOptions,
-  PersistedSessionConfig,
-  PersistedSessionState,
-  PersistedTurnState,
-  PromptContribution,
-  PromptLayer,
-  PromptSlot,
-  SessionPolicy,
-  SessionRelation,
-  SessionStateEnvelope,
-} from "./session.js";
-
-export {
-  assembledTurnSchema,
-  assistantOutputSchema,
-  codeOutputRecordSchema,
-  executionSummarySchema,
-  finalTurn,
-  followedTurnSchema,
-  handoffCount,
-  inputItemSchema,
-  outputStateSchema,
-  turnBudgetSchema,
-  turnFinishSchema,
-  turnInputSchema,
-  turnIssueSchema,
-  turnOutcomeSchema,
-  turnStopSchema,
-} from "./turn.js";
+  ChildSessionRequest,
+  FirstTurnInput,
+  JsonSchemaObject,
+  SessionAccess,
+  StandardSchemaV1,
+  StandardSchemaV1Result,
+  ToolContext,
+  ToolDefinition,
+  ToolExecuteResult,
+  ToolInputSchema,
+  ToolProvider,
+  ToolResultEnvelope,
+} from "./ports/tool-provider.js";
+export { toolResult } from "./ports/tool-provider.js";
+export type { TraceSink } from "./ports/trace-sink.js";
+export type { ProviderFailureInput } from "./provider-failure-classifier.js";
+export { classifyProviderFailure } from "./provider-failure-classifier.js";
 export type {
-  AssembledTurn,
-  AssistantOutput,
-  CodeOutputRecord,
-  ExecutionSummary,
-  FollowedTurn,
-  InputItem,
-  OutputState,
-  TurnBudget,
-  TurnFinish,
-  TurnIssue,
-  TurnOutcome,
-  TurnStop,
-} from "./turn.js";
-export type { TurnContext, TurnInput } from "./turn-input.js";
-
+  LlmAttachment,
+  LlmBlock,
+  LlmMessage,
+  LlmOutputPart,
+  LlmOutputSpec,
+  LlmRequest,
+  LlmResponse,
+  LlmStreamEvent,
+  LlmTerminalReason,
+  LlmToolChoice,
+  LlmToolSpec,
+  LlmUsage,
+  ProviderFailure,
+  ProviderFailureKind,
+} from "./provider-schemas.js";
 export {
   llmAttachmentSchema,
   llmBlockSchema,
@@ -145,40 +126,6 @@ export {
   providerFailureSchema,
 } from "./provider-schemas.js";
 export type {
-  LlmAttachment,
-  LlmBlock,
-  LlmMessage,
-  LlmOutputPart,
-  LlmOutputSpec,
-  LlmRequest,
-  LlmResponse,
-  LlmStreamEvent,
-  LlmTerminalReason,
-  LlmToolChoice,
-  LlmToolSpec,
-  LlmUsage,
-  ProviderFailure,
-  ProviderFailureKind,
-} from "./provider-schemas.js";
-export { classifyProviderFailure } from "./provider-failure-classifier.js";
-export type { ProviderFailureInput } from "./provider-failure-classifier.js";
-
-export {
-  DEFAULT_PROVIDER_TIMEOUTS,
-  callerAbortError,
-  createToolCallAccumulator,
-  durationMsFromProtobufJson,
-  normalizeResponseHeaders,
-  providerFailureFromHttp,
-  providerFailureFromTransport,
-  resolveProviderTimeouts,
-  retryAfterMsFromHeaders,
-  startRequestDeadline,
-  terminalReasonFromFinishReason,
-  truncateProviderRaw,
-  usageFromCounts,
-} from "./provider-support/index.js";
-export type {
   ProviderHttpFailureInput,
   ProviderTimeouts,
   RequestDeadline,
@@ -192,48 +139,48 @@ export type {
   TransportFailureOptions,
   UsageCounts,
 } from "./provider-support/index.js";
-
 export {
-  acceptedInjectedTurnInputSchema,
-  checkpointKindSchema,
-  errorEnvelopeSchema,
-  pluginRuntimeEventSchema,
-  sessionEventSchema,
-  turnActivityIdSchema,
-  turnActivitySchema,
-  turnEventSchema,
-} from "./events.js";
+  callerAbortError,
+  createToolCallAccumulator,
+  DEFAULT_PROVIDER_TIMEOUTS,
+  durationMsFromProtobufJson,
+  normalizeResponseHeaders,
+  providerFailureFromHttp,
+  providerFailureFromTransport,
+  resolveProviderTimeouts,
+  retryAfterMsFromHeaders,
+  startRequestDeadline,
+  terminalReasonFromFinishReason,
+  truncateProviderRaw,
+  usageFromCounts,
+} from "./provider-support/index.js";
 export type {
-  AcceptedInjectedTurnInput,
-  CheckpointKind,
-  ErrorEnvelope,
-  PluginRuntimeEvent,
-  SessionEvent,
-  SessionEventType,
-  TurnActivity,
-  TurnActivityId,
-  TurnEvent,
-  TurnEventType,
-} from "./events.js";
-
-export { defaultTerminationPolicy, terminationPolicySchema } from "./termination.js";
-export type { StopCondition, TerminationPolicy, TurnProgressSnapshot } from "./termination.js";
-
+  ModeTurnOptions,
+  PersistedSessionConfig,
+  PersistedSessionState,
+  PersistedTurnState,
+  PromptContribution,
+  PromptLayer,
+  PromptSlot,
+  SessionPolicy,
+  SessionRelation,
+  SessionStateEnvelope,
+} from "./session.js";
 export {
-  gcReportSchema,
-  graphCommitDeltaSchema,
-  persistedSessionReadSchema,
-  sessionCheckpointSchema,
-  sessionCommitResultSchema,
-  sessionCommitSchema,
-  sessionListPageSchema,
-  sessionListQuerySchema,
-  sessionMetaSchema,
-  sessionReadScopeSchema,
-  sessionStoreCreateRequestSchema,
-  sessionSummarySchema,
-  vacuumReportSchema,
-} from "./store-schemas.js";
+  modeTurnOptionsSchema,
+  PERSISTED_SESSION_SCHEMA_VERSION,
+  persistedSessionConfigSchema,
+  persistedSessionStateSchema,
+  persistedTurnStateSchema,
+  promptContributionSchema,
+  promptLayerSchema,
+  promptSlotSchema,
+  sessionPolicySchema,
+  sessionRelationSchema,
+  sessionStateEnvelopeSchema,
+} from "./session.js";
+export type { StoredGraphLookups } from "./store-commit-rules.js";
+export { checkExpectedHeadRevision, checkGraphCommitDelta, commitLeafCandidate, defaultSessionMeta } from "./store-commit-rules.js";
 export type {
   GcReport,
   GraphCommitDelta,
@@ -249,59 +196,98 @@ export type {
   SessionSummary,
   VacuumReport,
 } from "./store-schemas.js";
-
 export {
-  DEFAULT_PROVIDER_RETRY_POLICY,
-  MODEL_PROVIDER_SPECIFICATION_VERSION,
-} from "./ports/model-provider.js";
+  gcReportSchema,
+  graphCommitDeltaSchema,
+  persistedSessionReadSchema,
+  sessionCheckpointSchema,
+  sessionCommitResultSchema,
+  sessionCommitSchema,
+  sessionListPageSchema,
+  sessionListQuerySchema,
+  sessionMetaSchema,
+  sessionReadScopeSchema,
+  sessionStoreCreateRequestSchema,
+  sessionSummarySchema,
+  vacuumReportSchema,
+} from "./store-schemas.js";
+export type { StopCondition, TerminationPolicy, TurnProgressSnapshot } from "./termination.js";
+export { defaultTerminationPolicy, terminationPolicySchema } from "./termination.js";
 export type {
-  LlmStreamPart,
-  ModelProvider,
-  ProviderCallOptions,
-  ProviderRetryPolicy,
-} from "./ports/model-provider.js";
-export type { EventSink, TurnActivitySink } from "./ports/event-sinks.js";
-export type { TraceSink } from "./ports/trace-sink.js";
+  ToolCallOutcome,
+  ToolCallOutput,
+  ToolCallRecord,
+  ToolCancellation,
+  ToolControl,
+  ToolExecutionMode,
+  ToolFailure,
+  ToolFailureClass,
+  ToolFailureSource,
+  ToolRetryHint,
+  ToolRetryPolicy,
+} from "./tools.js";
+export {
+  toolCallOutcomeSchema,
+  toolCallOutputSchema,
+  toolCallRecordSchema,
+  toolCancellationSchema,
+  toolControlSchema,
+  toolExecutionModeSchema,
+  toolFailureClassSchema,
+  toolFailureSchema,
+  toolFailureSourceSchema,
+  toolRetryHintSchema,
+  toolRetryPolicySchema,
+} from "./tools.js";
+export type { TraceError, TraceLevel, TraceRecord, TraceRecordType, TraceStreamSummary } from "./trace-schemas.js";
 export {
   traceErrorSchema,
   traceLevelSchema,
   traceRecordSchema,
   traceStreamSummarySchema,
 } from "./trace-schemas.js";
-export type { TraceError, TraceLevel, TraceRecord, TraceRecordType, TraceStreamSummary } from "./trace-schemas.js";
-export type { AttachmentStore } from "./ports/attachment-store.js";
-export type { ModeSessionExtension, ModeTurnExtension } from "./ports/modes.js";
-export { toolResult } from "./ports/tool-provider.js";
 export type {
-  ChildSessionRequest,
-  FirstTurnInput,
-  JsonSchemaObject,
-  SessionAccess,
-  StandardSchemaV1,
-  StandardSchemaV1Result,
-  ToolContext,
-  ToolDefinition,
-  ToolExecuteResult,
-  ToolInputSchema,
-  ToolProvider,
-  ToolResultEnvelope,
-} from "./ports/tool-provider.js";
-export type { SessionStore, SessionStoreFactory } from "./ports/session-store.js";
-export { checkExpectedHeadRevision, checkGraphCommitDelta, commitLeafCandidate, defaultSessionMeta } from "./store-commit-rules.js";
-export type { StoredGraphLookups } from "./store-commit-rules.js";
-
-export { LashError, markerFor } from "./errors/lash-error.js";
-export type { LashErrorCode, LashErrorOptions } from "./errors/lash-error.js";
-export { RuntimeError } from "./errors/runtime-error.js";
-export { ProviderCallError } from "./errors/provider-call-error.js";
-export { ToolError } from "./errors/tool-error.js";
+  AssembledTurn,
+  AssistantOutput,
+  CodeOutputRecord,
+  ExecutionSummary,
+  FollowedTurn,
+  InputItem,
+  OutputState,
+  TurnBudget,
+  TurnFinish,
+  TurnIssue,
+  TurnOutcome,
+  TurnStop,
+} from "./turn.js";
 export {
-  CommitIdConflictError,
-  HeadRevisionConflictError,
-  InvalidPersistedDataError,
-  SessionBindingMismatchError,
-  StoreUnavailableError,
-  UnsupportedReadScopeError,
-} from "./errors/store-errors.js";
-
-export * from "./background/index.js";
+  assembledTurnSchema,
+  assistantOutputSchema,
+  codeOutputRecordSchema,
+  executionSummarySchema,
+  finalTurn,
+  followedTurnSchema,
+  handoffCount,
+  inputItemSchema,
+  outputStateSchema,
+  turnBudgetSchema,
+  turnFinishSchema,
+  turnInputSchema,
+  turnIssueSchema,
+  turnOutcomeSchema,
+  turnStopSchema,
+} from "./turn.js";
+export type { TurnContext, TurnInput } from "./turn-input.js";
+export type { PromptUsage, TokenLedgerEntry, TokenUsage } from "./usage.js";
+export {
+  addTokenUsage,
+  emptyTokenUsage,
+  isEmptyTokenUsage,
+  mergeTokenLedger,
+  normalizePromptUsage,
+  promptUsageSchema,
+  subtractTokenUsage,
+  tokenLedgerEntrySchema,
+  tokenUsageSchema,
+  totalTokens,
+} from "./usage.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { jsonValueSchema } from "./json.js";
 import { sessionGraphSchema } from "./graph.js";
+import { jsonValueSchema } from "./json.js";
 import { promptUsageSchema, tokenLedgerEntrySchema, tokenUsageSchema } from "./usage.js";
 
 /**

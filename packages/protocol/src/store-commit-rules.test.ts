@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HeadRevisionConflictError } from "./errors/store-errors.js";
-import type { SessionCommit } from "./store-schemas.js";
 import { checkExpectedHeadRevision, checkGraphCommitDelta } from "./store-commit-rules.js";
+import type { SessionCommit } from "./store-schemas.js";
 
 function node(nodeId: string, parentNodeId?: string) {
   return {

@@ -1,5 +1,5 @@
-import { HeadRevisionConflictError } from "./errors/store-errors.js";
 import { LashError } from "./errors/lash-error.js";
+import { HeadRevisionConflictError } from "./errors/store-errors.js";
 import type { SessionCommit, SessionMeta, SessionStoreCreateRequest } from "./store-schemas.js";
 
 /**

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { jsonValueSchema } from "./json.js";
 import { sessionGraphSchema, sessionNodeRecordSchema } from "./graph.js";
+import { jsonValueSchema } from "./json.js";
 import { persistedSessionConfigSchema, persistedTurnStateSchema, sessionPolicySchema, sessionRelationSchema } from "./session.js";
 import { tokenLedgerEntrySchema } from "./usage.js";
 

@@ -2,12 +2,12 @@ import { z } from "zod";
 import { jsonValueSchema } from "./json.js";
 import { llmTerminalReasonSchema } from "./provider-schemas.js";
 import { modeTurnOptionsSchema, sessionStateEnvelopeSchema } from "./session.js";
-import { tokenLedgerEntrySchema, tokenUsageSchema } from "./usage.js";
 import { toolCallRecordSchema } from "./tools.js";
 import { turnStopSchema } from "./turn-stop.js";
+import { tokenLedgerEntrySchema, tokenUsageSchema } from "./usage.js";
 
-export { turnBudgetSchema, turnStopSchema } from "./turn-stop.js";
 export type { TurnBudget, TurnStop } from "./turn-stop.js";
+export { turnBudgetSchema, turnStopSchema } from "./turn-stop.js";
 
 /** One item of user input: text, or a reference to an image blob carried in `TurnInput.imageBlobs`. */
 export const inputItemSchema = z.discriminatedUnion("type", [

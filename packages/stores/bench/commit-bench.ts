@@ -4,14 +4,14 @@ import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import { InMemorySessionDatabase } from "@lash/core";
 import type { SessionStore } from "@lash/protocol";
 import { stableStringify } from "@lash/protocol";
-import { InMemorySessionDatabase } from "@lash/core";
+import { dropSchema, freshSchemaName, POSTGRES_URL, postgresUnavailableReason } from "@lash/test-infrastructure/postgres";
+import Database from "better-sqlite3";
 import { createFileSessionDatabase } from "../src/fs/index.js";
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "../src/sql/index.js";
 import { turnCommit } from "../test/faults/turn-commits.js";
-import { postgresUnavailableReason, POSTGRES_URL, dropSchema, freshSchemaName } from "@lash/testkit/postgres";
 import { collectGarbage, measure, type Stats } from "./bench-stats.js";
 
 export interface CommitSide {
@@ -79,6 +79,10 @@ async function rawSqliteSide(folder: string): Promise<CommitSide> {
   const sessionId = "bench-session";
   let leaf: string | undefined;
   let seq = 0;
+  const nextSeq = (): number => {
+    seq += 1;
+    return seq;
+  };
   const write = database.transaction((index: number) => {
     const commit = turnCommit({
       sessionId,
@@ -89,11 +93,11 @@ async function rawSqliteSide(folder: string): Promise<CommitSide> {
     });
     if (commit.graph.type !== "append") throw new Error("expected an append");
     for (const node of commit.graph.nodes)
-      insertNode.run(sessionId, node.nodeId, (seq += 1), node.parentNodeId ?? null, JSON.stringify(node));
+      insertNode.run(sessionId, node.nodeId, nextSeq(), node.parentNodeId ?? null, JSON.stringify(node));
     for (const entry of commit.usageDeltas) {
       insertUsage.run(
         sessionId,
-        (seq += 1),
+        nextSeq(),
         entry.source,
         entry.model,
         entry.usage.inputTokens,

@@ -1,8 +1,8 @@
 // The heap held by parked sessions, and the time to resume a long session under each residency.
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { LashRuntime, type ParkedSession, type Residency, RuntimeEnvironment, textInput } from "@lash/core";
 import type { SessionNodeRecord } from "@lash/protocol";
-import { LashRuntime, RuntimeEnvironment, textInput, type ParkedSession, type Residency } from "@lash/core";
 import { ScriptedProvider, textStep } from "@lash/testkit";
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "../src/sql/index.js";
 import { collectGarbage, median } from "./bench-stats.js";

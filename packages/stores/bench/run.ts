@@ -3,14 +3,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCommitBench, type CommitBenchRow } from "./commit-bench.js";
 import { formatMicros, median } from "./bench-stats.js";
+import { type CommitBenchRow, runCommitBench } from "./commit-bench.js";
 import { measureParkedHeap, measureResume } from "./park-bench.js";
 
-const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 200);
-const ITERATIONS = Number(process.env["BENCH_ITERATIONS"] ?? 1_000);
-const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
-const PARKED_SESSIONS = Number(process.env["BENCH_PARKED"] ?? 10_000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 1_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PARKED_SESSIONS = Number(process.env.BENCH_PARKED ?? 10_000);
 const RESUME_MESSAGES = 1_000;
 
 async function main(): Promise<void> {

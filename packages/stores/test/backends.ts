@@ -1,9 +1,15 @@
 import { join } from "node:path";
+import {
+  dropSchema,
+  freshSchemaName,
+  POSTGRES_REQUIRED,
+  POSTGRES_URL,
+  postgresUnavailableReason,
+} from "@lash/test-infrastructure/postgres";
 import Database from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import { createSqlSessionDatabase, type LashSqlSchema, type SqlCommitHook, type SqlSessionDatabase } from "../src/sql/index.js";
-import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason } from "@lash/testkit/postgres";
 import { createSqliteTestFolder } from "./sqlite.js";
 
 /** Fresh, empty storage on one backend: a database file, or a PostgreSQL schema of its own. */

@@ -1,7 +1,7 @@
-export { createWorkspaceToolProvider, createWorkspaceTools } from "./workspace-tools.js";
-export { WORKSPACE_TOOL_NAMES } from "./workspace-tool-options.js";
-export type { ToolApprovalRequest, ToolApprover, WorkspaceToolName, WorkspaceToolsOptions } from "./workspace-tool-options.js";
-export { boundText, DEFAULT_OUTPUT_LIMITS, replaceControlCharacters } from "./output-bounds.js";
 export type { BoundedText, OutputLimits } from "./output-bounds.js";
-export { createPathGuard } from "./path-guard.js";
+export { boundText, DEFAULT_OUTPUT_LIMITS, replaceControlCharacters } from "./output-bounds.js";
 export type { PathGuard, PathGuardOptions } from "./path-guard.js";
+export { createPathGuard } from "./path-guard.js";
+export type { ToolApprovalRequest, ToolApprover, WorkspaceToolName, WorkspaceToolsOptions } from "./workspace-tool-options.js";
+export { WORKSPACE_TOOL_NAMES } from "./workspace-tool-options.js";
+export { createWorkspaceToolProvider, createWorkspaceTools } from "./workspace-tools.js";

@@ -1,8 +1,8 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { defineTool } from "@lash/core";
 import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
-import { defineTool } from "@lash/core";
 import { z } from "zod";
 import { replaceControlCharacters } from "./output-bounds.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";
@@ -47,7 +47,10 @@ export function createListDirectoryTool(context: WorkspaceToolContext): ToolDefi
       );
       // Names can be long (255 bytes each): the byte limit applies as well as the line limit.
       let bytes = 0;
-      const kept = lines.filter((line) => (bytes += Buffer.byteLength(line, "utf8") + 1) <= context.limits.maxBytes);
+      const kept = lines.filter((line) => {
+        bytes += Buffer.byteLength(line, "utf8") + 1;
+        return bytes <= context.limits.maxBytes;
+      });
       return {
         path: context.guard.display(absolute),
         entries: kept,

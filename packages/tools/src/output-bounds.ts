@@ -33,7 +33,7 @@ export function boundText(text: string, limits: OutputLimits = DEFAULT_OUTPUT_LI
   let kept = text;
   let truncated = false;
   if (totalLines > limits.maxLines) {
-    kept = limits.maxLines === 0 ? "" : lines.slice(0, limits.maxLines).join("\n") + "\n";
+    kept = limits.maxLines === 0 ? "" : `${lines.slice(0, limits.maxLines).join("\n")}\n`;
     truncated = true;
   }
   if (Buffer.byteLength(kept, "utf8") > limits.maxBytes) {
@@ -51,6 +51,7 @@ export function boundText(text: string, limits: OutputLimits = DEFAULT_OUTPUT_LI
  * byte budget counted on the raw text would not hold for what the model receives.
  */
 export function replaceControlCharacters(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces
   return text.replace(/\r\n/g, "\n").replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, "\uFFFD");
 }
 

@@ -1,6 +1,6 @@
+import { defineTool } from "@lash/core";
 import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
-import { defineTool } from "@lash/core";
 import { z } from "zod";
 import { readConfinedFile, writeConfinedFile } from "./confined-file-access.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";

@@ -1,6 +1,6 @@
+import { defineTool } from "@lash/core";
 import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
-import { defineTool } from "@lash/core";
 import { z } from "zod";
 import { readBoundedLines } from "./bounded-line-reader.js";
 import { openConfinedFile } from "./confined-file-access.js";

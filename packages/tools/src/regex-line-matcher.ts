@@ -43,8 +43,10 @@ export class RegexLineMatcher {
   /** The indexes of the lines that match, in order. */
   async match(lines: readonly string[]): Promise<number[]> {
     this.signal.throwIfAborted();
-    const worker = (this.worker ??= new Worker(WORKER_SOURCE, { eval: true, workerData: { source: this.source, flags: this.flags } }));
-    const id = (this.nextId += 1);
+    this.worker ??= new Worker(WORKER_SOURCE, { eval: true, workerData: { source: this.source, flags: this.flags } });
+    const worker = this.worker;
+    this.nextId += 1;
+    const id = this.nextId;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     let onMessage: ((answer: MatchAnswer) => void) | undefined;

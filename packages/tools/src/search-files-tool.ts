@@ -1,8 +1,8 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { defineTool } from "@lash/core";
 import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
-import { defineTool } from "@lash/core";
 import { z } from "zod";
 import { replaceControlCharacters } from "./output-bounds.js";
 import { RegexLineMatcher } from "./regex-line-matcher.js";

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import type { ToolDefinition } from "@lash/protocol";
 import { defineTool } from "@lash/core";
+import type { ToolDefinition } from "@lash/protocol";
 import { z } from "zod";
 import { boundTextPair, replaceControlCharacters } from "./output-bounds.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";

@@ -2,13 +2,12 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { JsonValue, ToolDefinition } from "@lash/protocol";
-import { ToolError } from "@lash/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { WorkspaceToolsOptions } from "./workspace-tool-options.js";
-import { createWorkspaceTools } from "./workspace-tools.js";
+import { failure, toolContext } from "../test/tool-context.js";
 import { readConfinedFile, writeConfinedFile } from "./confined-file-access.js";
 import { createPathGuard } from "./path-guard.js";
-import { failure, toolContext } from "../test/tool-context.js";
+import type { WorkspaceToolsOptions } from "./workspace-tool-options.js";
+import { createWorkspaceTools } from "./workspace-tools.js";
 
 let root: string;
 let outside: string;

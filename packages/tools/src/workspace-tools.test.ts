@@ -3,13 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LashRuntime, textInput } from "@lash/core";
 import type { JsonValue, ToolDefinition } from "@lash/protocol";
-import { ToolError } from "@lash/protocol";
 import { ScriptedProvider, textStep, toolCallStep } from "@lash/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { failure, toolContext } from "../test/tool-context.js";
 import { boundText } from "./output-bounds.js";
 import type { ToolApprovalRequest, WorkspaceToolsOptions } from "./workspace-tool-options.js";
 import { createWorkspaceTools } from "./workspace-tools.js";
-import { failure, toolContext } from "../test/tool-context.js";
 
 let root: string;
 let outside: string;

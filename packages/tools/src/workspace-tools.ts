@@ -1,14 +1,14 @@
-import type { ToolDefinition, ToolProvider } from "@lash/protocol";
 import { createToolProvider } from "@lash/core";
+import type { ToolDefinition, ToolProvider } from "@lash/protocol";
 import { createListDirectoryTool } from "./list-directory-tool.js";
 import { createPatchFileTool } from "./patch-file-tool.js";
 import { createPathGuard } from "./path-guard.js";
 import { createReadFileTool } from "./read-file-tool.js";
 import { createSearchFilesTool } from "./search-files-tool.js";
 import { createShellCommandTool } from "./shell-command-tool.js";
-import { createWriteFileTool } from "./write-file-tool.js";
 import type { WorkspaceToolContext, WorkspaceToolName, WorkspaceToolsOptions } from "./workspace-tool-options.js";
 import { createWorkspaceToolContext, WORKSPACE_TOOL_NAMES } from "./workspace-tool-options.js";
+import { createWriteFileTool } from "./write-file-tool.js";
 
 const FACTORIES: Record<WorkspaceToolName, (context: WorkspaceToolContext) => ToolDefinition<unknown>> = {
   read_file: createReadFileTool,

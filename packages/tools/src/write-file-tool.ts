@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
+import { defineTool } from "@lash/core";
 import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
-import { defineTool } from "@lash/core";
 import { z } from "zod";
 import { writeConfinedFile } from "./confined-file-access.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";

@@ -1,3 +1,4 @@
+import { redactConnectionString } from "@lash/stores/sql";
 import type { CliIo } from "../cli-io.js";
 import type { ConfigFlags, Sourced } from "../config/effective-config.js";
 import { describeSource, resolveEffectiveConfig } from "../config/effective-config.js";
@@ -5,7 +6,6 @@ import type { ExitCode } from "../exit-codes.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { styleFor } from "../render/terminal-style.js";
 import { formatTable } from "../render/text-table.js";
-import { redactConnectionString } from "@lash/stores/sql";
 
 function shown(value: unknown): string {
   if (value === undefined) return "(none)";

@@ -1,11 +1,11 @@
 import pg from "pg";
+import { usageError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
 import type { ConfigFlags } from "../config/effective-config.js";
 import { resolveEffectiveConfig } from "../config/effective-config.js";
 import type { ExitCode } from "../exit-codes.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { openCliStore, splitPostgresSchema } from "../store/open-store.js";
-import { usageError } from "../cli-error.js";
 
 /** Creates a PostgreSQL schema named in the store URL (`?schema=`) when it does not exist yet. */
 async function ensurePostgresSchema(location: string): Promise<void> {

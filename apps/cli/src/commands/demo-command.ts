@@ -1,15 +1,15 @@
+import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-scripted";
 import { createSubagentTools, LocalBackgroundTaskHost } from "@lash/background";
 import { defineTool, RuntimeEnvironment, textInput } from "@lash/core";
 import type { ModelProvider } from "@lash/protocol";
 import { MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
-import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/testkit/scripted";
 import { z } from "zod";
 import type { CliIo } from "../cli-io.js";
 import type { ConfigFlags } from "../config/effective-config.js";
 import { resolveEffectiveConfig } from "../config/effective-config.js";
 import type { ExitCode } from "../exit-codes.js";
-import { createTurnRenderer } from "../render/turn-renderer.js";
 import { styleFor } from "../render/terminal-style.js";
+import { createTurnRenderer } from "../render/turn-renderer.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
 import { openSessionRuntime } from "../sessions/session-runtime.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";

@@ -1,13 +1,13 @@
-import type { AssembledTurn } from "@lash/protocol";
 import { textInput } from "@lash/core";
-import type { CliIo } from "../cli-io.js";
+import type { AssembledTurn } from "@lash/protocol";
 import { usageError } from "../cli-error.js";
+import type { CliIo } from "../cli-io.js";
 import { resolveEffectiveConfig } from "../config/effective-config.js";
 import type { ExitCode } from "../exit-codes.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { createConfiguredProvider } from "../providers/create-provider.js";
-import { createTurnRenderer } from "../render/turn-renderer.js";
 import { styleFor } from "../render/terminal-style.js";
+import { createTurnRenderer } from "../render/turn-renderer.js";
 import { createTaskEnvironment, type TaskEnvironment } from "../sessions/background-tasks.js";
 import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";

@@ -3,12 +3,12 @@ import type { ConfigFlags } from "../config/effective-config.js";
 import type { ExitCode } from "../exit-codes.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { styleFor } from "../render/terminal-style.js";
-import { renderTranscript } from "../render/transcript.js";
 import { formatTable } from "../render/text-table.js";
+import { renderTranscript } from "../render/transcript.js";
 import { formatCount } from "../render/turn-text.js";
 import { renderUsageReport, usageReportJson } from "../render/usage-report-view.js";
-import { listSessionRows } from "../sessions/session-summaries.js";
 import { requireSession } from "../sessions/session-runtime.js";
+import { listSessionRows } from "../sessions/session-summaries.js";
 import type { CliStore } from "../store/open-store.js";
 import { withStore } from "./command-context.js";
 

@@ -1,10 +1,10 @@
 import { UnknownBackgroundTaskError } from "@lash/protocol";
-import type { CliIo } from "../cli-io.js";
 import { CliError } from "../cli-error.js";
+import type { CliIo } from "../cli-io.js";
 import type { ConfigFlags } from "../config/effective-config.js";
 import type { ExitCode } from "../exit-codes.js";
 import { EXIT_CODES } from "../exit-codes.js";
-import { formatTaskTable, openTaskHost, type CliTaskHost } from "../sessions/background-tasks.js";
+import { type CliTaskHost, formatTaskTable, openTaskHost } from "../sessions/background-tasks.js";
 import type { CliStore } from "../store/open-store.js";
 import { withStore } from "./command-context.js";
 

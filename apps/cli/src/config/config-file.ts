@@ -55,7 +55,7 @@ export async function readConfigFile(path: string, required: boolean): Promise<C
     });
     throw usageError(
       `the config file ${path} is invalid: ${problems.join("; ")}`,
-      "fields: " + Object.keys(configFileSchema.shape).join(", "),
+      `fields: ${Object.keys(configFileSchema.shape).join(", ")}`,
     );
   }
   return parsed.data;

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { CliIo } from "../cli-io.js";
 import { CliError } from "../cli-error.js";
+import type { CliIo } from "../cli-io.js";
 import { normalizeStoreLocation, resolveEffectiveConfig } from "./effective-config.js";
 
 async function ioWith(env: NodeJS.ProcessEnv, config?: unknown): Promise<{ io: CliIo; home: string; cwd: string }> {

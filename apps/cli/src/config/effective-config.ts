@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import type { CliIo } from "../cli-io.js";
 import { usageError } from "../cli-error.js";
+import type { CliIo } from "../cli-io.js";
 import type { ConfigFile, ProviderName } from "./config-file.js";
 import { PROVIDER_NAMES, readConfigFile } from "./config-file.js";
 

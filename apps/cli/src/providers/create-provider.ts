@@ -1,10 +1,10 @@
 import { createAnthropicProvider } from "@lash/adapter-anthropic";
 import { createOpenAIChatProvider } from "@lash/adapter-openai";
+import { createScriptedConversationProvider } from "@lash/adapter-scripted";
 import type { ModelProvider } from "@lash/protocol";
-import { ScriptedProvider } from "@lash/testkit/scripted";
 import { usageError } from "../cli-error.js";
 import type { EffectiveConfig } from "../config/effective-config.js";
-import { readScriptedConversation, scriptedRetryPolicy, scriptedSteps } from "./scripted-script.js";
+import { readScriptedConversation } from "./scripted-script.js";
 
 /** The provider a command talks to, and the model it names. */
 export interface ConfiguredProvider {
@@ -36,10 +36,7 @@ export async function createConfiguredProvider(config: EffectiveConfig): Promise
     const conversation = await readScriptedConversation(path);
     const model =
       config.model.source.type === "default" ? (conversation.model ?? "scripted-model") : (config.model.value ?? "scripted-model");
-    return {
-      provider: new ScriptedProvider(scriptedSteps(conversation), { defaultModel: model, retryPolicy: scriptedRetryPolicy(conversation) }),
-      model,
-    };
+    return { provider: createScriptedConversationProvider(conversation, { model }), model };
   }
   const model = config.model.value ?? "";
   const apiKey = config.apiKey.value;

@@ -53,6 +53,7 @@ describe("the turn renderer", () => {
     const { io, stdout, stderr } = ioFor(true);
     await play(createTurnRenderer(io, { streamAnswer: true, sessionId: "s-1" }));
     expect(stdout.text()).toBe("Hi there.\n");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test reads terminal escape sequences
     expect(stderr.text()).toMatch(/^\r⠋ thinking\r⠙ thinking\r⠹ thinking\r\u001b\[2K/);
     expect(stderr.text()).toContain("\r\u001b[2K");
     expect(stderr.text()).toContain("\u001b[2mlash:\u001b[22m finished · 1 model call · tokens 10 in, 3 out · session s-1\n");
@@ -62,6 +63,7 @@ describe("the turn renderer", () => {
     const { io, stderr } = ioFor(true, { NO_COLOR: "1" });
     await play(createTurnRenderer(io, { streamAnswer: true, sessionId: "s-1" }));
     expect(stderr.text()).toContain("⠋ thinking");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test reads terminal escape sequences
     expect(stderr.text()).not.toMatch(/\u001b\[\d+m/);
   });
 

@@ -63,7 +63,7 @@ export function createTurnRenderer(
       switch (activity.type) {
         case "model_request_started":
           modelCalls += 1;
-          spinner.start(modelCalls === 1 ? "thinking" : "thinking (model call " + String(modelCalls) + ")");
+          spinner.start(modelCalls === 1 ? "thinking" : `thinking (model call ${String(modelCalls)})`);
           break;
         case "assistant_prose_delta":
           spinner.stop();

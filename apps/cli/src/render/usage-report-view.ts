@@ -1,6 +1,6 @@
-import type { TokenLedgerEntry } from "@lash/protocol";
 import type { UsageReportJson } from "@lash/observability";
 import { computeCostReport, formatUsageReportTable, SessionUsageReport, usageReportToJson } from "@lash/observability";
+import type { TokenLedgerEntry } from "@lash/protocol";
 import type { TerminalStyle } from "./terminal-style.js";
 
 /**

@@ -2,8 +2,8 @@ import { createSubagentTools, LocalBackgroundTaskHost } from "@lash/background";
 import { PostgresBackgroundTaskHost } from "@lash/background/postgres";
 import { RuntimeEnvironment } from "@lash/core";
 import type { BackgroundTaskHost, BackgroundTaskRecord, ModelProvider } from "@lash/protocol";
-import type { CliStore } from "../store/open-store.js";
 import { formatTable } from "../render/text-table.js";
+import type { CliStore } from "../store/open-store.js";
 
 /** A command's background task host, and whether other processes can see its tasks. */
 export interface CliTaskHost {

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { ToolDefinition } from "@lash/protocol";
-import type { TerminationPolicy } from "@lash/protocol";
 import type { RuntimeEnvironment } from "@lash/core";
 import { LashRuntime } from "@lash/core";
+import type { TerminationPolicy, ToolDefinition } from "@lash/protocol";
 import { usageError } from "../cli-error.js";
 import type { EffectiveConfig } from "../config/effective-config.js";
 import type { ConfiguredProvider } from "../providers/create-provider.js";

@@ -9,10 +9,10 @@ import type {
 } from "@lash/protocol";
 import {
   callerAbortError,
+  classifyProviderFailure,
   LashError,
   MODEL_PROVIDER_SPECIFICATION_VERSION,
   ProviderCallError,
-  classifyProviderFailure,
   resolveProviderTimeouts,
   startRequestDeadline,
 } from "@lash/protocol";
@@ -22,7 +22,7 @@ import { assertLanguageModel } from "./language-model-check.js";
 import type { AiSdkCallSettings, AiSdkLanguageModel, AiSdkProviderOptionsRecord } from "./language-model-types.js";
 import type { AiSdkStreamPartLike } from "./model-output-types.js";
 import type { CallMappingOptions } from "./request-mapping.js";
-import { StreamTranslator, responseFromGenerateResult } from "./stream-translation.js";
+import { responseFromGenerateResult, StreamTranslator } from "./stream-translation.js";
 
 /** Options of `createAiSdkProvider`. Every field is optional. */
 export interface AiSdkProviderOptions {

@@ -33,7 +33,7 @@ function messageOf(error: unknown): string {
   if (error instanceof Error && error.message !== "") return error.message;
   if (typeof error === "string" && error !== "") return error;
   if (typeof error === "object" && error !== null) {
-    const message = (error as Record<string, unknown>)["message"];
+    const message = (error as Record<string, unknown>).message;
     if (typeof message === "string" && message !== "") return message;
     try {
       return JSON.stringify(error);
@@ -61,7 +61,7 @@ function findInChain<T>(error: unknown, matches: (candidate: unknown) => candida
 /** An HTTP status a wrapper error carries without being an `APICallError` (the AI Gateway's errors do). */
 function statusCodeOf(error: unknown): number | undefined {
   if (typeof error !== "object" || error === null) return undefined;
-  const status = (error as Record<string, unknown>)["statusCode"];
+  const status = (error as Record<string, unknown>).statusCode;
   return typeof status === "number" && Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined;
 }
 
@@ -174,7 +174,7 @@ export function failureFromStreamError(error: unknown): ProviderFailure {
   const input: ProviderFailureInput = { kind: "stream", message };
   if (typeof error === "object" && error !== null) {
     const record = error as Record<string, unknown>;
-    const code = [record["code"], record["type"]].find((value) => typeof value === "string" || typeof value === "number");
+    const code = [record.code, record.type].find((value) => typeof value === "string" || typeof value === "number");
     if (code !== undefined) input.code = String(code);
     const raw = safeJson(error);
     if (raw !== undefined) input.raw = raw;

@@ -49,7 +49,7 @@ export function assertLanguageModel(model: unknown, context: string): asserts mo
     throw new LashError("invalid_configuration", `${context}: expected an AI SDK LanguageModel object, got ${describe(model)}${hint}.`);
   }
   const record = model as Record<string, unknown>;
-  const version = record["specificationVersion"];
+  const version = record.specificationVersion;
   if (typeof version !== "string") {
     throw new LashError(
       "invalid_configuration",
@@ -57,7 +57,7 @@ export function assertLanguageModel(model: unknown, context: string): asserts mo
     );
   }
   if (!SUPPORTED_SPECIFICATION_VERSIONS.includes(version)) {
-    const name = typeof record["provider"] === "string" ? ` \`${record["provider"]}\`` : "";
+    const name = typeof record.provider === "string" ? ` \`${record.provider}\`` : "";
     throw new LashError(
       "unsupported_provider_version",
       `${context}: the AI SDK language model${name} implements specification "${version}"; @lash/adapter-ai-sdk supports ${SUPPORTED_SPECIFICATION_VERSIONS.map((supported) => `"${supported}"`).join(", ")}.${versionHint(version)}`,

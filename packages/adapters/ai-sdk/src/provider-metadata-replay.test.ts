@@ -40,7 +40,7 @@ describe("provider metadata ↔ lash replay records", () => {
     expect(cleanProviderMetadata({ a: { kept: 1, dropped: undefined }, empty: {} })).toEqual({ a: { kept: 1 } });
     expect(cleanProviderMetadata({ empty: {} })).toBeUndefined();
     const cyclic: Record<string, unknown> = {};
-    cyclic["self"] = cyclic;
+    cyclic.self = cyclic;
     expect(cleanProviderMetadata({ a: cyclic as never })).toBeUndefined();
     expect(reasoningReplayFromMetadata(undefined)).toBeUndefined();
   });

@@ -1,8 +1,8 @@
 import { ProviderCallError } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
 import { finishPart, type Generation, lashRequest, runStream, streamingModel, streamingModelV3, thrownBy } from "../test/model-fixtures.js";
-import { createAiSdkProvider } from "./create-ai-sdk-provider.js";
 import type { AiSdkProviderOptions } from "./create-ai-sdk-provider.js";
+import { createAiSdkProvider } from "./create-ai-sdk-provider.js";
 import { REASONING_METADATA_PREFIX } from "./provider-metadata-replay.js";
 
 const PNG_BYTES = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

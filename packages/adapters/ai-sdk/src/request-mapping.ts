@@ -9,7 +9,7 @@ import type {
   AiSdkPrompt,
   AiSdkProviderOptionsRecord,
 } from "./language-model-types.js";
-import { promptV3FromMessages, promptV4FromMessages, type PromptMappingOptions } from "./prompt-mapping.js";
+import { type PromptMappingOptions, promptV3FromMessages, promptV4FromMessages } from "./prompt-mapping.js";
 
 /** Everything besides the request that shapes the call options. */
 export interface CallMappingOptions extends PromptMappingOptions {

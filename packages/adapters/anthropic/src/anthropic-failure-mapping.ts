@@ -33,9 +33,9 @@ function truncateText(text: string, limit: number): string {
 
 function errorTypeOf(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null) return undefined;
-  const error = (body as Record<string, unknown>)["error"];
+  const error = (body as Record<string, unknown>).error;
   if (typeof error !== "object" || error === null) return undefined;
-  const type = (error as Record<string, unknown>)["type"];
+  const type = (error as Record<string, unknown>).type;
   return typeof type === "string" && type.length <= 200 ? type : undefined;
 }
 

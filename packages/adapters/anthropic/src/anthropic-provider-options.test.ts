@@ -1,7 +1,7 @@
 import { LashError } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
-import { type AnthropicProviderOptions, createAnthropicProvider, DEFAULT_MAX_OUTPUT_TOKENS } from "./index.js";
 import { resolveAnthropicOptions } from "./anthropic-provider-options.js";
+import { type AnthropicProviderOptions, createAnthropicProvider, DEFAULT_MAX_OUTPUT_TOKENS } from "./index.js";
 
 function configurationError(options: AnthropicProviderOptions): LashError {
   try {

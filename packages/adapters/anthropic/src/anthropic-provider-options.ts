@@ -1,5 +1,5 @@
 import type { ProviderRetryPolicy, ProviderTimeouts } from "@lash/protocol";
-import { resolveProviderTimeouts, RuntimeError } from "@lash/protocol";
+import { RuntimeError, resolveProviderTimeouts } from "@lash/protocol";
 
 /** How long prompt-cache entries written by a call live. */
 export type AnthropicCacheRetention = "none" | "short" | "long";

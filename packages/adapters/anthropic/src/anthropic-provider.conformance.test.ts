@@ -1,5 +1,4 @@
 import { type ConformanceProviderOptions, describeModelProviderConformance } from "@lash/testkit";
-import { createAnthropicProvider } from "./index.js";
 import {
   chunkScript,
   frame,
@@ -13,6 +12,7 @@ import {
   utf8,
   withExpectation,
 } from "../test/anthropic-wire-streams.js";
+import { createAnthropicProvider } from "./index.js";
 
 const createProvider = ({ baseUrl, timeouts }: ConformanceProviderOptions) =>
   createAnthropicProvider({ apiKey: "test-key", baseURL: baseUrl, timeouts, cacheRetention: "none" });

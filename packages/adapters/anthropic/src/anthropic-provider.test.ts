@@ -1,7 +1,6 @@
 import type { LlmStreamEvent } from "@lash/protocol";
 import { bundledWireScriptsDirectory, loadWireScripts, startWireScriptServer, type WireScript, type WireScriptServer } from "@lash/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AnthropicProviderOptions, createAnthropicProvider } from "./index.js";
 import {
   chunkScript,
   errorScript,
@@ -16,8 +15,9 @@ import {
   toolUseBlock,
   utf8,
 } from "../test/anthropic-wire-streams.js";
-import { expectationProblems } from "../test/wire-script-expectation.js";
 import { failureOf, runProvider, userRequest } from "../test/provider-run.js";
+import { expectationProblems } from "../test/wire-script-expectation.js";
+import { type AnthropicProviderOptions, createAnthropicProvider } from "./index.js";
 
 let server: WireScriptServer | undefined;
 afterEach(async () => {
@@ -67,7 +67,7 @@ describe("shared wire-script fixtures", () => {
     expect(run.response?.httpSummary).toBe("HTTP 200 request-id req-anthropic-text");
     const request = server.requests[0];
     expect(request?.headers["x-api-key"]).toBe("test-key");
-    expect(request?.headers["authorization"]).toBeUndefined();
+    expect(request?.headers.authorization).toBeUndefined();
   });
 
   it("anthropic.messages-hard-quota-400: a quota failure, not retried", async () => {

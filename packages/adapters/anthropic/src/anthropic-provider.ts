@@ -2,7 +2,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import type { LlmRequest, LlmStreamPart, ModelProvider } from "@lash/protocol";
 import { MODEL_PROVIDER_SPECIFICATION_VERSION, ProviderCallError, startRequestDeadline } from "@lash/protocol";
 import { providerErrorFrom, truncatedStreamFailure } from "./anthropic-failure-mapping.js";
-import { type AnthropicProviderOptions, resolveAnthropicOptions, type ResolvedAnthropicOptions } from "./anthropic-provider-options.js";
+import { type AnthropicProviderOptions, type ResolvedAnthropicOptions, resolveAnthropicOptions } from "./anthropic-provider-options.js";
 import { buildMessagesRequest } from "./anthropic-request-mapping.js";
 import { parseAnthropicStreamEvent } from "./anthropic-stream-events.js";
 import { AnthropicStreamMapping } from "./anthropic-stream-mapping.js";

@@ -3,7 +3,6 @@ import type { TurnActivity } from "@lash/protocol";
 import { startWireScriptServer, type WireScript, type WireScriptServer } from "@lash/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createAnthropicProvider } from "./index.js";
 import {
   errorScript,
   messageEnd,
@@ -13,6 +12,7 @@ import {
   thinkingBlock,
   toolUseBlock,
 } from "../test/anthropic-wire-streams.js";
+import { createAnthropicProvider } from "./index.js";
 
 /*
  * Full runtime turns over loopback HTTP: the runtime's request projection, the adapter, the SDK's
@@ -98,7 +98,7 @@ describe("a LashRuntime turn over the Anthropic adapter", () => {
     const results = second.messages.at(-1);
     expect(results?.role).toBe("user");
     expect(results?.content[0]).toMatchObject({ type: "tool_result", tool_use_id: "toolu_add" });
-    expect(String(results?.content[0]?.["content"])).toContain("5");
+    expect(String(results?.content[0]?.content)).toContain("5");
 
     // Usage: input counts cache writes, cached counts cache reads, thinking is reasoning.
     const first = { inputTokens: 350, outputTokens: 40, cachedInputTokens: 1000, reasoningTokens: 20 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { messageEnd, messageStart, textBlock, thinkingBlock } from "../test/anthropic-wire-streams.js";
 import { MalformedStreamEventError, parseAnthropicStreamEvent } from "./anthropic-stream-events.js";
 import { AnthropicStreamErrorEvent, AnthropicStreamMapping } from "./anthropic-stream-mapping.js";
-import { messageEnd, messageStart, textBlock, thinkingBlock } from "../test/anthropic-wire-streams.js";
 
 function feed(mapping: AnthropicStreamMapping, events: readonly Record<string, unknown>[]) {
   return events.flatMap((event) => mapping.accept(parseAnthropicStreamEvent(JSON.stringify(event), undefined)));

@@ -45,16 +45,16 @@ export function llmUsageFromAnthropic(counts: AnthropicUsageCounts): LlmUsage {
  */
 export function providerUsageFromAnthropic(counts: AnthropicUsageCounts): JsonObject {
   const usage: JsonObject = {};
-  if (counts.inputTokens !== undefined) usage["input_tokens"] = counts.inputTokens;
-  if (counts.outputTokens !== undefined) usage["output_tokens"] = counts.outputTokens;
-  if (counts.cacheCreationInputTokens !== undefined) usage["cache_creation_input_tokens"] = counts.cacheCreationInputTokens;
-  if (counts.cacheReadInputTokens !== undefined) usage["cache_read_input_tokens"] = counts.cacheReadInputTokens;
+  if (counts.inputTokens !== undefined) usage.input_tokens = counts.inputTokens;
+  if (counts.outputTokens !== undefined) usage.output_tokens = counts.outputTokens;
+  if (counts.cacheCreationInputTokens !== undefined) usage.cache_creation_input_tokens = counts.cacheCreationInputTokens;
+  if (counts.cacheReadInputTokens !== undefined) usage.cache_read_input_tokens = counts.cacheReadInputTokens;
   if (counts.cacheCreation5mInputTokens !== undefined || counts.cacheCreation1hInputTokens !== undefined) {
     const creation: JsonObject = {};
-    if (counts.cacheCreation5mInputTokens !== undefined) creation["ephemeral_5m_input_tokens"] = counts.cacheCreation5mInputTokens;
-    if (counts.cacheCreation1hInputTokens !== undefined) creation["ephemeral_1h_input_tokens"] = counts.cacheCreation1hInputTokens;
-    usage["cache_creation"] = creation;
+    if (counts.cacheCreation5mInputTokens !== undefined) creation.ephemeral_5m_input_tokens = counts.cacheCreation5mInputTokens;
+    if (counts.cacheCreation1hInputTokens !== undefined) creation.ephemeral_1h_input_tokens = counts.cacheCreation1hInputTokens;
+    usage.cache_creation = creation;
   }
-  if (counts.thinkingTokens !== undefined) usage["output_tokens_details"] = { thinking_tokens: counts.thinkingTokens };
+  if (counts.thinkingTokens !== undefined) usage.output_tokens_details = { thinking_tokens: counts.thinkingTokens };
   return usage;
 }

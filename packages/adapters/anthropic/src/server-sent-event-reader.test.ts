@@ -65,7 +65,7 @@ describe("readServerSentEvents", () => {
       retryable: false,
       message: "the stream is not valid UTF-8",
     });
-    expect((await failure(["data: " + "x".repeat(100)], 50)).failure.message).toMatch(/longer than 50/);
+    expect((await failure([`data: ${"x".repeat(100)}`], 50)).failure.message).toMatch(/longer than 50/);
     expect((await failure(["data: 1234567890\n".repeat(10)], 50)).failure.message).toMatch(/larger than 50/);
   });
 

@@ -28,7 +28,7 @@ export function withExpectation(script: WireScript, expected: Record<string, unk
 
 /** One stream event as the API sends it: `event: <type>` then `data: <json>`. */
 export function frame(event: Record<string, unknown>): string {
-  return `event: ${String(event["type"])}\ndata: ${JSON.stringify(event)}\n\n`;
+  return `event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
 export function messageStart(usage: Record<string, number> = { input_tokens: 10, output_tokens: 1 }): Record<string, unknown> {
@@ -77,7 +77,7 @@ export function messageEnd(stopReason: string, usage: Record<string, unknown> = 
 /** A 200 streaming response that sends `events` one by one, then ends the body. */
 export function streamScript(name: string, events: readonly Record<string, unknown>[]): WireScript {
   const timeline: unknown[] = [{ at: 0, event: "response_start", status: 200, headers: SSE_HEADERS }];
-  events.forEach((event, index) => timeline.push({ at: 1 + index, event: "chunk", data: frame(event) }));
+  for (const [index, event] of events.entries()) timeline.push({ at: 1 + index, event: "chunk", data: frame(event) });
   timeline.push({ at: 2 + events.length, event: "end" });
   return messagesScript(name, timeline);
 }
@@ -89,11 +89,11 @@ export function chunkScript(
   last: WireScriptEvent["event"] & ("end" | "disconnect" | "timeout") = "end",
 ): WireScript {
   const timeline: unknown[] = [{ at: 0, event: "response_start", status: 200, headers: SSE_HEADERS }];
-  chunks.forEach((chunk, index) =>
+  for (const [index, chunk] of chunks.entries()) {
     timeline.push(
       typeof chunk === "string" ? { at: 1 + index, event: "chunk", data: chunk } : { at: 1 + index, event: "chunk", bytes: chunk },
-    ),
-  );
+    );
+  }
   timeline.push({ at: 2 + chunks.length, event: last });
   return messagesScript(name, timeline);
 }

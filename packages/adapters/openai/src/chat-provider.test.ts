@@ -1,6 +1,6 @@
+import { createServer } from "node:net";
 import { ProviderCallError } from "@lash/protocol";
 import { startWireScriptServer, type WireScript } from "@lash/testkit";
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { type CallRecord, collectCall, failureOf, inlineScript, sseTimeline, userRequest } from "../test/provider-harness.js";
 import { createOpenAIChatProvider, type OpenAIChatProviderOptions } from "./chat-provider.js";

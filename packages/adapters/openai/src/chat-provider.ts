@@ -1,7 +1,7 @@
 import type { LlmRequest, LlmStreamPart, ModelProvider } from "@lash/protocol";
 import { MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
 import { runProviderCall } from "./call-runner.js";
-import { chatRequestBody, type ChatRequestSettings } from "./chat-request-mapping.js";
+import { type ChatRequestSettings, chatRequestBody } from "./chat-request-mapping.js";
 import { createChatStreamDecoder, decodeChatCompletion } from "./chat-response-mapping.js";
 import { type OpenAIProviderOptions, resolveProviderSettings } from "./provider-options.js";
 

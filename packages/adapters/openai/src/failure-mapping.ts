@@ -2,9 +2,9 @@ import type { ProviderFailure, RequestDeadline } from "@lash/protocol";
 import {
   callerAbortError,
   classifyProviderFailure,
+  ProviderCallError,
   providerFailureFromHttp,
   providerFailureFromTransport,
-  ProviderCallError,
   truncateProviderRaw,
 } from "@lash/protocol";
 import { APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
@@ -65,9 +65,9 @@ function jsonText(value: unknown): string | undefined {
  */
 export function failureFromBodyError(error: unknown, fallbackMessage: string): ProviderFailure {
   const record = isRecord(error) ? error : {};
-  const message = shortString(record["message"], LONGEST_MESSAGE) ?? fallbackMessage;
-  const code = shortString(record["code"], 200) ?? shortString(record["type"], 200);
-  const type = shortString(record["type"], 200);
+  const message = shortString(record.message, LONGEST_MESSAGE) ?? fallbackMessage;
+  const code = shortString(record.code, 200) ?? shortString(record.type, 200);
+  const type = shortString(record.type, 200);
   const retryable =
     (code !== undefined && RETRYABLE_BODY_ERROR_CODES.has(code.toLowerCase())) ||
     (type !== undefined && RETRYABLE_BODY_ERROR_CODES.has(type.toLowerCase()));

@@ -110,7 +110,7 @@ export function resolveProviderSettings(options: OpenAIProviderOptions, defaultP
   const timeouts = resolveProviderTimeouts(options.timeouts);
   const baseFetch = options.fetch ?? globalThis.fetch;
   const headers: Record<string, string | null> = { ...options.headers };
-  if (options.apiKey === undefined && !hasHeader(headers, "authorization")) headers["Authorization"] = null;
+  if (options.apiKey === undefined && !hasHeader(headers, "authorization")) headers.Authorization = null;
   const client = new OpenAI({
     apiKey: options.apiKey ?? UNUSED_API_KEY,
     baseURL: options.baseURL ?? "https://api.openai.com/v1",

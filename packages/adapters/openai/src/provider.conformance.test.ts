@@ -11,7 +11,7 @@ function apiRoot(script: WireScript, endpoint: string): string {
 
 /** Whether the script was recorded from a streamed call (`stream: false` scripts get a plain JSON request). */
 function streams(script: WireScript): boolean {
-  const matcher = script.request_match.body?.["stream"];
+  const matcher = script.request_match.body?.stream;
   return !(matcher !== undefined && "equals" in matcher && matcher.equals === false);
 }
 

@@ -2,8 +2,8 @@ import type { LlmRequest } from "@lash/protocol";
 import { ProviderCallError } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
 import { lookupTool } from "../test/provider-harness.js";
-import { chatRequestBody, type ChatRequestSettings } from "./chat-request-mapping.js";
-import { responsesRequestBody, type ResponsesRequestSettings } from "./responses-request-mapping.js";
+import { type ChatRequestSettings, chatRequestBody } from "./chat-request-mapping.js";
+import { type ResponsesRequestSettings, responsesRequestBody } from "./responses-request-mapping.js";
 
 const PNG_BYTES = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const JPEG_BYTES = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0]);

@@ -2,7 +2,7 @@ import type { LlmRequest, LlmStreamPart, ModelProvider } from "@lash/protocol";
 import { MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
 import { runProviderCall } from "./call-runner.js";
 import { type OpenAIProviderOptions, resolveProviderSettings } from "./provider-options.js";
-import { responsesRequestBody, type ResponsesRequestSettings } from "./responses-request-mapping.js";
+import { type ResponsesRequestSettings, responsesRequestBody } from "./responses-request-mapping.js";
 import { createResponsesStreamDecoder, decodeResponse } from "./responses-response-mapping.js";
 
 /** Options of `createOpenAIResponsesProvider`. */

@@ -12,8 +12,8 @@ import {
   functionCallItemSchema,
   itemEventSchema,
   messageItemSchema,
-  reasoningItemSchema,
   type ResponseObject,
+  reasoningItemSchema,
   responseEventSchema,
   responseObjectSchema,
 } from "./responses-wire-schemas.js";

@@ -105,7 +105,7 @@ describe("a full runtime turn over loopback HTTP", () => {
       expect(activities.filter((activity) => activity.type === "usage")).toHaveLength(2);
 
       // The second request carries the assistant's tool call and the tool's result.
-      const messages = (server.requests[1]?.body as { messages: Record<string, unknown>[] }).messages;
+      const messages = (server.requests[1]!.body as { messages: Record<string, unknown>[] }).messages;
       expect(messages.map((message) => message.role)).toEqual(["system", "user", "assistant", "tool"]);
       expect(messages[2]).toEqual({
         role: "assistant",

@@ -1,4 +1,4 @@
-import { BackgroundTaskHostClosedError, LashError, type BackgroundTaskEvent, type BackgroundTaskStream } from "@lash/protocol";
+import { type BackgroundTaskEvent, BackgroundTaskHostClosedError, type BackgroundTaskStream, LashError } from "@lash/protocol";
 import { lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { fromBackgroundTaskStream } from "./background-task-stream.js";

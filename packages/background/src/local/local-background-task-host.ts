@@ -1,25 +1,3 @@
-import {
-  BackgroundTaskConflictError,
-  BackgroundTaskHostClosedError,
-  BackgroundTaskTransitionError,
-  LashError,
-  UnknownBackgroundTaskError,
-  backgroundTaskCompletionSchema,
-  backgroundTaskEventMatches,
-  backgroundTaskFilterSchema,
-  backgroundTaskLiveStateSchema,
-  backgroundTaskOutcomeSchema,
-  backgroundTaskRecordMatches,
-  backgroundTaskRegisterRequestSchema,
-  backgroundTaskRegistrationSchema,
-  backgroundTaskScopeSchema,
-  backgroundTaskTerminalStateSchema,
-  backgroundTaskUpdateSchema,
-  compareBackgroundTaskRecords,
-  isLegalBackgroundTaskTransition,
-  isTerminalBackgroundTaskState,
-  parseBackgroundTaskArgument,
-} from "@lash/protocol";
 import type {
   BackgroundScopeCloseReport,
   BackgroundTaskCompletion,
@@ -40,19 +18,41 @@ import type {
   HiddenBackgroundWork,
   LocalBackgroundTaskCancel,
 } from "@lash/protocol";
-import { Observable, Subject, filter as filterEvents } from "rxjs";
+import {
+  BackgroundTaskConflictError,
+  BackgroundTaskHostClosedError,
+  BackgroundTaskTransitionError,
+  backgroundTaskCompletionSchema,
+  backgroundTaskEventMatches,
+  backgroundTaskFilterSchema,
+  backgroundTaskLiveStateSchema,
+  backgroundTaskOutcomeSchema,
+  backgroundTaskRecordMatches,
+  backgroundTaskRegisterRequestSchema,
+  backgroundTaskRegistrationSchema,
+  backgroundTaskScopeSchema,
+  backgroundTaskTerminalStateSchema,
+  backgroundTaskUpdateSchema,
+  compareBackgroundTaskRecords,
+  isLegalBackgroundTaskTransition,
+  isTerminalBackgroundTaskState,
+  LashError,
+  parseBackgroundTaskArgument,
+  UnknownBackgroundTaskError,
+} from "@lash/protocol";
+import { filter as filterEvents, Observable, Subject } from "rxjs";
 import { HiddenTaskPool } from "./hidden-task-pool.js";
 import {
   cancelledOutcome,
   copyRecord,
   DEFAULT_CANCEL_REASON,
-  newTaskRecord,
-  outcomeOf,
   type LocalTaskEntry,
   type LocalTaskOrigin,
+  newTaskRecord,
+  outcomeOf,
   type ParsedRegistration,
 } from "./local-task-entry.js";
-import { runTaskAttempts, type TaskAttemptHost } from "./local-task-attempts.js";
+import { DEFAULT_MAX_CONCURRENT_TASKS, LocalTaskSlots, type TaskSlotHost } from "./local-task-slots.js";
 
 /** Options of `LocalBackgroundTaskHost`. */
 export interface LocalBackgroundTaskHostOptions {
@@ -63,9 +63,6 @@ export interface LocalBackgroundTaskHostOptions {
    */
   readonly maxConcurrentTasks?: number;
 }
-
-/** The default of `maxConcurrentTasks`: enough for a handful of subagents per session, bounded for a server. */
-export const DEFAULT_MAX_CONCURRENT_TASKS = 16;
 
 const SESSION_CLOSED_REASON = "session closed";
 const HOST_CLOSED_REASON = "host closed";
@@ -80,27 +77,23 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
   readonly #tasks = new Map<string, LocalTaskEntry>();
   readonly #events = new Subject<BackgroundTaskEvent>();
   readonly #hidden = new HiddenTaskPool();
-  readonly #queue: LocalTaskEntry[] = [];
-  readonly #maxConcurrentTasks: number;
-  #runningCount = 0;
+  readonly #slots: LocalTaskSlots;
   #lastTime = 0;
   #closed = false;
-  /** What the attempt runner may do to this host's tasks. */
-  readonly #attemptHost: TaskAttemptHost = {
+  /** What the concurrency slots and the attempt runner may do to this host's tasks. */
+  readonly #slotHost: TaskSlotHost = {
     isCurrent: (entry) => this.#tasks.get(entry.record.id) === entry,
     now: () => this.#now(),
     emit: (event) => this.#emit(event),
     finish: (entry, state, outcome, result) => this.#finish(entry, state, outcome, result),
     progress: (entry, message) => this.#emitProgress(entry, message),
     setLiveState: (entry, state) => this.#setLiveState(entry, state),
+    moveLive: (entry, state) => this.#moveLive(entry, state),
+    cancel: (entry, reason) => this.#cancel(entry, reason),
   };
 
   constructor(options: LocalBackgroundTaskHostOptions = {}) {
-    const limit = options.maxConcurrentTasks ?? DEFAULT_MAX_CONCURRENT_TASKS;
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new LashError("invalid_configuration", `maxConcurrentTasks must be a positive integer, got ${String(limit)}`);
-    }
-    this.#maxConcurrentTasks = limit;
+    this.#slots = new LocalTaskSlots(options.maxConcurrentTasks ?? DEFAULT_MAX_CONCURRENT_TASKS, this.#slotHost);
   }
 
   // ---- record API -------------------------------------------------------------------------------
@@ -228,14 +221,7 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "background task scope");
     const parsed = parseBackgroundTaskArgument(backgroundTaskRegistrationSchema, registration, "background task registration");
     if (typeof work !== "function") throw new LashError("invalid_argument", "spawnManaged needs the task's work as a function");
-    const startsNow = this.#runningCount < this.#maxConcurrentTasks;
-    // A task that starts now is on its first attempt already in its `registered` event.
-    const attempt = parsed.attempt ?? { attempt: 0 };
-    const starting = startsNow ? { ...parsed, attempt: { ...attempt, attempt: attempt.attempt + 1 } } : parsed;
-    const entry = this.#insert(parsedScope, starting, "managed", startsNow ? "running" : "pending", undefined);
-    entry.work = work;
-    if (startsNow) this.#start(entry);
-    else this.#queue.push(entry);
+    const entry = this.#slots.admit(parsed, work, (starting, state) => this.#insert(parsedScope, starting, "managed", state, undefined));
     return copyRecord(entry.record);
   }
 
@@ -255,7 +241,7 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     if (entry === undefined) return;
     this.#tasks.delete(taskId);
     entry.controller.abort(new Error(`background task \`${taskId}\` was unregistered`));
-    this.#releaseSlot(entry);
+    this.#slots.release(entry);
     for (const waiter of entry.waiters) waiter.reject(new UnknownBackgroundTaskError(taskId));
     entry.waiters.clear();
   }
@@ -328,7 +314,7 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     this.#ensureOpen("cancel tasks");
     const parsed = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "background task scope");
     const live = this.#liveEntriesOf(parsed.sessionId);
-    const cancelling = this.#cancelQueuedFirst(live, () => reason);
+    const cancelling = this.#slots.cancelQueuedFirst(live, () => reason);
     return Promise.all(live.map((entry) => cancelling.get(entry) ?? this.#cancel(entry, reason)));
   }
 
@@ -345,7 +331,7 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     const cancelling: Promise<BackgroundTaskRecord>[] = [];
     const live = this.#liveEntriesOf(parsed.sessionId);
     const reason = options.reason ?? SESSION_CLOSED_REASON;
-    const queuedCancels = this.#cancelQueuedFirst(live, (entry) => (entry.record.closePolicy === "cancel" ? reason : null));
+    const queuedCancels = this.#slots.cancelQueuedFirst(live, (entry) => (entry.record.closePolicy === "cancel" ? reason : null));
     for (const entry of live) {
       const policy = entry.record.closePolicy;
       if (policy === "cancel") {
@@ -377,9 +363,8 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     this.#closed = true;
     const closing = new BackgroundTaskHostClosedError("wait for a task");
     const hooks: Promise<void>[] = [];
-    // Queued work must never start: ending a running task below frees its slot, and `#startQueued`
-    // refuses to start anything once the host is closed; the queued tasks end `cancelled` in the loop.
-    this.#queue.length = 0;
+    // Queued work must never start (see `LocalTaskSlots.close`); the queued tasks end `cancelled` in the loop.
+    this.#slots.close();
     for (const entry of [...this.#tasks.values()]) {
       if (isTerminalBackgroundTaskState(entry.record.state)) continue;
       if (entry.origin === "registered") {
@@ -525,7 +510,7 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     }
     entry.work = undefined;
     entry.controller.abort(new Error(`background task \`${record.id}\` ended (${state})`));
-    this.#releaseSlot(entry);
+    this.#slots.release(entry);
     const snapshot = copyRecord(record);
     for (const waiter of entry.waiters) waiter.resolve(copyRecord(record));
     entry.waiters.clear();
@@ -570,57 +555,5 @@ export class LocalBackgroundTaskHost implements BackgroundTaskHost {
     } catch {
       // The task is cancelled either way; a hook that failed to stop its work cannot undo that.
     }
-  }
-
-  #releaseSlot(entry: LocalTaskEntry): void {
-    if (!entry.holdsSlot) return;
-    entry.holdsSlot = false;
-    this.#runningCount -= 1;
-    this.#startQueued();
-  }
-
-  /**
-   * Cancels the entries still waiting for a slot first (those `reasonOf` gives a reason, `null`
-   * skips one), so that ending a running entry of the same batch cannot hand its slot to work that
-   * is about to be cancelled. Returns each started cancellation by entry.
-   */
-  #cancelQueuedFirst(
-    entries: readonly LocalTaskEntry[],
-    reasonOf: (entry: LocalTaskEntry) => string | undefined | null,
-  ): Map<LocalTaskEntry, Promise<BackgroundTaskRecord>> {
-    const started = new Map<LocalTaskEntry, Promise<BackgroundTaskRecord>>();
-    for (const entry of entries) {
-      if (entry.origin !== "managed" || entry.work === undefined) continue;
-      const reason = reasonOf(entry);
-      if (reason !== null) started.set(entry, this.#cancel(entry, reason));
-    }
-    return started;
-  }
-
-  #startQueued(): void {
-    // A closed host starts nothing: `close` ends every queued task itself.
-    if (this.#closed) return;
-    while (this.#runningCount < this.#maxConcurrentTasks && this.#queue.length > 0) {
-      const next = this.#queue.shift();
-      if (next === undefined || isTerminalBackgroundTaskState(next.record.state) || next.work === undefined) continue;
-      if (next.record.state === "cancel_requested") {
-        // Asked to stop while it waited for a slot: it never runs.
-        this.#finish(next, "cancelled", cancelledOutcome(next));
-        continue;
-      }
-      next.record.attempt.attempt += 1;
-      this.#moveLive(next, "running");
-      this.#start(next);
-    }
-  }
-
-  /** Takes a slot and runs the task's work, attempt after attempt (the caller counted the first attempt). */
-  #start(entry: LocalTaskEntry): void {
-    const work = entry.work;
-    entry.work = undefined;
-    if (work === undefined) return;
-    entry.holdsSlot = true;
-    this.#runningCount += 1;
-    void runTaskAttempts(entry, work, this.#attemptHost);
   }
 }

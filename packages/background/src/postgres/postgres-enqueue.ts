@@ -1,11 +1,11 @@
 import {
+  type BackgroundTaskAttempt,
+  type BackgroundTaskRegisterRequest,
   backgroundTaskRegisterRequestSchema,
+  type JsonValue,
   jsonValueSchema,
   LashError,
   parseBackgroundTaskArgument,
-  type BackgroundTaskAttempt,
-  type BackgroundTaskRegisterRequest,
-  type JsonValue,
 } from "@lash/protocol";
 import { z } from "zod";
 import type { ResolvedHostOptions } from "./postgres-host-options.js";

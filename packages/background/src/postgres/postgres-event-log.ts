@@ -1,8 +1,8 @@
-import { backgroundTaskEventSchema, type BackgroundTaskEvent } from "@lash/protocol";
+import { type BackgroundTaskEvent, backgroundTaskEventSchema } from "@lash/protocol";
 import pg from "pg";
-import { Subject, type Observable } from "rxjs";
-import type { DurableTableNames } from "./postgres-schema.js";
+import { type Observable, Subject } from "rxjs";
 import type { PostgresQueryable } from "./postgres-queryable.js";
+import type { DurableTableNames } from "./postgres-schema.js";
 
 /** One event as the log stores it: its position and the event. */
 export interface LoggedEvent {

@@ -1,7 +1,7 @@
 import { LashError } from "@lash/protocol";
 import { describe, expect, it, vi } from "vitest";
-import { resolveHostOptions } from "./postgres-host-options.js";
 import { parseEnqueueRequest } from "./postgres-enqueue.js";
+import { resolveHostOptions } from "./postgres-host-options.js";
 
 function configurationError(run: () => unknown): LashError {
   try {

@@ -1,4 +1,4 @@
-import { LashError, type BackgroundTaskOutcome, type BackgroundTaskWorkContext, type JsonValue } from "@lash/protocol";
+import { type BackgroundTaskOutcome, type BackgroundTaskWorkContext, type JsonValue, LashError } from "@lash/protocol";
 import type pg from "pg";
 
 /** What a named task's work receives: the managed-work context plus the JSON input it was enqueued with. */

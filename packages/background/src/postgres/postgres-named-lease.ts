@@ -3,7 +3,7 @@ import type { Db, JobAttempt, JobWithMetadata } from "pg-boss";
 import type { DurableHostCore } from "./postgres-host-core.js";
 import { asPgBossDatabase, type PostgresQueryable } from "./postgres-queryable.js";
 import { changeToRetry, changeToTerminal, outcomeOf, type TaskChange } from "./postgres-task-changes.js";
-import { readTaskRow, withoutLease, type TaskRow } from "./postgres-task-rows.js";
+import { readTaskRow, type TaskRow, withoutLease } from "./postgres-task-rows.js";
 
 /**
  * pg-boss ends any job that stays active longer than this (its largest `expireInSeconds`), heartbeat

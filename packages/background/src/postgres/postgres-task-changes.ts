@@ -1,18 +1,18 @@
 import {
-  BackgroundTaskTransitionError,
-  isLegalBackgroundTaskTransition,
-  isTerminalBackgroundTaskState,
-  LashError,
   type BackgroundTaskEvent,
   type BackgroundTaskOutcome,
   type BackgroundTaskRecord,
   type BackgroundTaskScope,
   type BackgroundTaskState,
   type BackgroundTaskTerminalState,
+  BackgroundTaskTransitionError,
   type BackgroundTaskUpdate,
+  isLegalBackgroundTaskTransition,
+  isTerminalBackgroundTaskState,
   type JsonValue,
+  LashError,
 } from "@lash/protocol";
-import { withoutLease, type TaskRow } from "./postgres-task-rows.js";
+import { type TaskRow, withoutLease } from "./postgres-task-rows.js";
 
 /** A task's row after a change, and the events the change emits (in order). */
 export interface TaskChange {

@@ -1,7 +1,23 @@
 import { randomUUID } from "node:crypto";
 import {
+  type BackgroundScopeCloseReport,
+  type BackgroundTaskCompletion,
+  type BackgroundTaskEvent,
+  type BackgroundTaskFilter,
+  type BackgroundTaskHost,
   BackgroundTaskHostClosedError,
+  type BackgroundTaskId,
+  type BackgroundTaskLiveState,
+  type BackgroundTaskOutcome,
+  type BackgroundTaskRecord,
+  type BackgroundTaskRegisterRequest,
+  type BackgroundTaskRegistration,
+  type BackgroundTaskScope,
+  type BackgroundTaskTerminalState,
   BackgroundTaskTransitionError,
+  type BackgroundTaskUpdate,
+  type BackgroundTaskWatchItem,
+  type BackgroundTaskWork,
   backgroundTaskCompletionSchema,
   backgroundTaskEventMatches,
   backgroundTaskFilterSchema,
@@ -15,56 +31,31 @@ import {
   backgroundTaskTerminalStateSchema,
   backgroundTaskUpdateSchema,
   compareBackgroundTaskRecords,
+  type HiddenBackgroundWork,
   isTerminalBackgroundTaskState,
   LashError,
+  type LocalBackgroundTaskCancel,
   parseBackgroundTaskArgument,
   StoreUnavailableError,
-  UnknownBackgroundTaskError,
-  type BackgroundScopeCloseReport,
-  type BackgroundTaskCompletion,
-  type BackgroundTaskEvent,
-  type BackgroundTaskFilter,
-  type BackgroundTaskHost,
-  type BackgroundTaskId,
-  type BackgroundTaskLiveState,
-  type BackgroundTaskOutcome,
-  type BackgroundTaskRecord,
-  type BackgroundTaskRegisterRequest,
-  type BackgroundTaskRegistration,
-  type BackgroundTaskScope,
-  type BackgroundTaskTerminalState,
-  type BackgroundTaskUpdate,
-  type BackgroundTaskWatchItem,
-  type BackgroundTaskWork,
-  type HiddenBackgroundWork,
-  type LocalBackgroundTaskCancel,
 } from "@lash/protocol";
 import pg from "pg";
 import { PgBoss } from "pg-boss";
-import { filter, map, Observable, Subject } from "rxjs";
+import { filter, map, type Observable, Subject } from "rxjs";
+import { newTaskRecord } from "../local/local-task-entry.js";
+import { type DurableTaskRequest, type EnqueueOptions, parseEnqueueRequest } from "./postgres-enqueue.js";
 import { appendEvents, DurableEventLog } from "./postgres-event-log.js";
+import { HiddenWorkTracker } from "./postgres-hidden-work.js";
 import { DurableHostCore } from "./postgres-host-core.js";
-import { resolveHostOptions, type PostgresBackgroundTaskHostOptions } from "./postgres-host-options.js";
-import { bossHeartbeatSeconds, cancelNamedJob, LONGEST_ATTEMPT_SECONDS, type NamedJobData } from "./postgres-named-lease.js";
+import { type PostgresBackgroundTaskHostOptions, resolveHostOptions } from "./postgres-host-options.js";
+import { bossHeartbeatSeconds, LONGEST_ATTEMPT_SECONDS, type NamedJobData } from "./postgres-named-lease.js";
 import { asPgBossDatabase, type PostgresQueryable } from "./postgres-queryable.js";
 import { durableTableNames, installDurableTables } from "./postgres-schema.js";
-import {
-  changeByCancelRequest,
-  changeByUpdate,
-  changeLiveState,
-  changeScope,
-  changeToTerminal,
-  outcomeOf,
-  unchanged,
-  type TaskChange,
-} from "./postgres-task-changes.js";
-import { deleteTaskRow, insertTaskRow, readTaskRow, readTaskRows, updateTaskRow, type TaskRow } from "./postgres-task-rows.js";
-import { DurableTaskWorker } from "./postgres-task-worker.js";
-import { parseEnqueueRequest, type DurableTaskRequest, type EnqueueOptions } from "./postgres-enqueue.js";
-import { HiddenWorkTracker } from "./postgres-hidden-work.js";
-import { waitForTerminalRecord } from "./postgres-terminal-wait.js";
+import { changeByUpdate, changeLiveState, changeScope, changeToTerminal, outcomeOf, unchanged } from "./postgres-task-changes.js";
 import { filterClause, watchStream } from "./postgres-task-queries.js";
-import { newTaskRecord } from "../local/local-task-entry.js";
+import { deleteTaskRow, insertTaskRow, readTaskRow, readTaskRows, type TaskRow } from "./postgres-task-rows.js";
+import { DurableTaskWorker } from "./postgres-task-worker.js";
+import { DurableTaskWrites } from "./postgres-task-writes.js";
+import { waitForTerminalRecord } from "./postgres-terminal-wait.js";
 
 /**
  * A `BackgroundTaskHost` whose records live in PostgreSQL and whose named work is claimed from
@@ -81,6 +72,7 @@ import { newTaskRecord } from "../local/local-task-entry.js";
 export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
   readonly #core: DurableHostCore;
   readonly #worker: DurableTaskWorker;
+  readonly #writes: DurableTaskWrites;
   readonly #hidden = new HiddenWorkTracker();
   readonly #ownsPool: boolean;
   readonly #readyQueues = new Set<string>();
@@ -93,6 +85,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     this.#core = core;
     this.#ownsPool = ownsPool;
     this.#worker = new DurableTaskWorker(core);
+    this.#writes = new DurableTaskWrites(core);
   }
 
   /**
@@ -216,7 +209,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
   async register(request: BackgroundTaskRegisterRequest): Promise<BackgroundTaskRecord> {
     this.#assertOpen("register a task");
     const parsed = parseBackgroundTaskArgument(backgroundTaskRegisterRequestSchema, request, "register request");
-    return this.#insert(this.#newRecord(parsed.scope, parsed, "pending"), {});
+    return this.#writes.insert(this.#newRecord(parsed.scope, parsed, "pending"), {}).then((row) => row.record);
   }
 
   async update(taskId: BackgroundTaskId, update: BackgroundTaskUpdate): Promise<BackgroundTaskRecord> {
@@ -227,25 +220,25 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
       // A move to `cancel_requested` is a cancel request (its event, its policy, the work's signal),
       // in the same transaction as the update's progress and attempt.
       const { state: _state, ...rest } = parsed;
-      return this.#cancel(id, undefined, (row) => {
+      return this.#writes.cancel(id, undefined, (row) => {
         if (!isTerminalBackgroundTaskState(row.record.state)) return changeByUpdate(row, rest, Date.now());
         throw new BackgroundTaskTransitionError(row.record.id, row.record.state, "cancel_requested");
       });
     }
-    return this.#change(id, (row) => changeByUpdate(row, parsed, Date.now()));
+    return this.#writes.change(id, (row) => changeByUpdate(row, parsed, Date.now()));
   }
 
   async complete(taskId: BackgroundTaskId, completion: BackgroundTaskCompletion): Promise<BackgroundTaskRecord> {
     this.#assertOpen("complete a task");
     const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
     const parsed = parseBackgroundTaskArgument(backgroundTaskCompletionSchema, completion, "completion");
-    return this.#change(id, (row) => changeToTerminal(row, parsed.state, outcomeOf(parsed.summary, parsed.value), Date.now()), true);
+    return this.#writes.change(id, (row) => changeToTerminal(row, parsed.state, outcomeOf(parsed.summary, parsed.value), Date.now()), true);
   }
 
   async requestCancel(taskId: BackgroundTaskId, reason?: string): Promise<BackgroundTaskRecord> {
     this.#assertOpen("cancel a task");
     const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
-    return this.#cancel(id, reason);
+    return this.#writes.cancel(id, reason);
   }
 
   async get(taskId: BackgroundTaskId): Promise<BackgroundTaskRecord | undefined> {
@@ -266,7 +259,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     this.#assertOpen("transfer a task");
     const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
     const to = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
-    return this.#change(id, (row) => changeScope(row, to, Date.now()));
+    return this.#writes.change(id, (row) => changeScope(row, to, Date.now()));
   }
 
   /**
@@ -319,7 +312,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     const base = this.#newRecord(parsedScope, parsed, "running");
     const record = { ...base, attempt: { ...base.attempt, attempt: Math.max(1, base.attempt.attempt) } };
     const lease = this.#worker.newInProcessLease();
-    const row = await this.#insertRow(record, lease);
+    const row = await this.#writes.insert(record, lease);
     this.#worker.runInProcess(row, work);
     return row.record;
   }
@@ -332,7 +325,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     this.#assertOpen("register a task");
     const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
     const parsed = parseBackgroundTaskArgument(backgroundTaskRegistrationSchema, registration, "registration");
-    const row = await this.#insertRow(this.#newRecord(parsedScope, parsed, "running"), this.#worker.newInProcessLease());
+    const row = await this.#writes.insert(this.#newRecord(parsedScope, parsed, "running"), this.#worker.newInProcessLease());
     this.#worker.keepHook(row.record.id, cancel);
     return row.record;
   }
@@ -360,7 +353,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
     const terminal = parseBackgroundTaskArgument(backgroundTaskTerminalStateSchema, state, "state");
     const parsedOutcome = outcome === undefined ? undefined : parseBackgroundTaskArgument(backgroundTaskOutcomeSchema, outcome, "outcome");
-    return this.#changeInScope(
+    return this.#writes.changeInScope(
       parsedScope,
       id,
       (row) =>
@@ -385,7 +378,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
     const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
     const live = parseBackgroundTaskArgument(backgroundTaskLiveStateSchema, state, "state");
-    return this.#changeInScope(parsedScope, id, (row) =>
+    return this.#writes.changeInScope(parsedScope, id, (row) =>
       isTerminalBackgroundTaskState(row.record.state) || row.record.state === "cancel_requested"
         ? unchanged(row)
         : changeLiveState(row, live, Date.now()),
@@ -398,7 +391,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     const id = parseBackgroundTaskArgument(backgroundTaskIdSchema, taskId, "task id");
     const row = await readTaskRow(this.#core.pool, this.#core.names, id);
     if (row === undefined || row.record.scope.sessionId !== parsedScope.sessionId) return undefined;
-    return this.#cancel(id, reason);
+    return this.#writes.cancel(id, reason);
   }
 
   async listManaged(scope: BackgroundTaskScope): Promise<readonly BackgroundTaskRecord[]> {
@@ -422,7 +415,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     const target = parseBackgroundTaskArgument(backgroundTaskScopeSchema, to, "to scope");
     const moved: BackgroundTaskRecord[] = [];
     for (const taskId of taskIds) {
-      const record = await this.#changeInScope(source, taskId, (row) => changeScope(row, target, Date.now()));
+      const record = await this.#writes.changeInScope(source, taskId, (row) => changeScope(row, target, Date.now()));
       if (record !== undefined && record.scope.sessionId === target.sessionId) moved.push(record);
     }
     return moved;
@@ -433,7 +426,7 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     const parsedScope = parseBackgroundTaskArgument(backgroundTaskScopeSchema, scope, "scope");
     const live = await this.list({ sessionId: parsedScope.sessionId });
     const records: BackgroundTaskRecord[] = [];
-    for (const record of live) records.push(await this.#cancel(record.id, reason));
+    for (const record of live) records.push(await this.#writes.cancel(record.id, reason));
     return records;
   }
 
@@ -449,9 +442,9 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     const cancelled: BackgroundTaskRecord[] = [];
     const transferred: BackgroundTaskRecord[] = [];
     for (const record of await this.list({ sessionId: parsedScope.sessionId })) {
-      if (record.closePolicy === "cancel") cancelled.push(await this.#cancel(record.id, options.reason ?? "session closed"));
+      if (record.closePolicy === "cancel") cancelled.push(await this.#writes.cancel(record.id, options.reason ?? "session closed"));
       else if (record.closePolicy === "transfer" && parent !== undefined && parent.sessionId !== parsedScope.sessionId) {
-        transferred.push(await this.#change(record.id, (row) => changeScope(row, parent, Date.now())));
+        transferred.push(await this.#writes.change(record.id, (row) => changeScope(row, parent, Date.now())));
       } else kept.push(record);
     }
     return { kept, cancelled, transferred };
@@ -512,100 +505,6 @@ export class PostgresBackgroundTaskHost implements BackgroundTaskHost {
     state: "pending" | "running",
   ): BackgroundTaskRecord {
     return backgroundTaskRecordSchema.parse(newTaskRecord(scope, registration, state, Date.now()));
-  }
-
-  #insert(
-    record: BackgroundTaskRecord,
-    lease: Partial<Pick<TaskRow, "leaseToken" | "leaseOwner" | "leaseExpiresAt">>,
-  ): Promise<BackgroundTaskRecord> {
-    return this.#insertRow(record, lease).then((row) => row.record);
-  }
-
-  async #insertRow(
-    record: BackgroundTaskRecord,
-    lease: Partial<Pick<TaskRow, "leaseToken" | "leaseOwner" | "leaseExpiresAt">>,
-  ): Promise<TaskRow> {
-    const row: TaskRow = {
-      record,
-      taskName: undefined,
-      input: undefined,
-      queue: undefined,
-      jobId: undefined,
-      leaseToken: lease.leaseToken,
-      leaseOwner: lease.leaseOwner,
-      leaseExpiresAt: lease.leaseExpiresAt,
-      cancelReason: undefined,
-    };
-    await this.#core.transact(async (client) => {
-      await insertTaskRow(client, this.#core.names, row);
-      return { events: [{ type: "registered", taskId: record.id, record }], result: undefined };
-    });
-    return row;
-  }
-
-  /** Changes one task in one transaction; an unknown id → `UnknownBackgroundTaskError`. */
-  async #change(taskId: string, change: (row: TaskRow) => TaskChange, endsWork = false): Promise<BackgroundTaskRecord> {
-    const record = await this.#changeWhere(taskId, () => true, change, endsWork);
-    if (record === undefined) throw new UnknownBackgroundTaskError(taskId);
-    return record;
-  }
-
-  /** Like `#change` for a task of `scope`; `undefined` when the task is unknown there. */
-  #changeInScope(
-    scope: BackgroundTaskScope,
-    taskId: string,
-    change: (row: TaskRow) => TaskChange,
-    endsWork = false,
-  ): Promise<BackgroundTaskRecord | undefined> {
-    return this.#changeWhere(taskId, (row) => row.record.scope.sessionId === scope.sessionId, change, endsWork);
-  }
-
-  async #changeWhere(
-    taskId: string,
-    applies: (row: TaskRow) => boolean,
-    change: (row: TaskRow) => TaskChange,
-    endsWork: boolean,
-  ): Promise<BackgroundTaskRecord | undefined> {
-    const { names } = this.#core;
-    return this.#core.transact(async (client) => {
-      const row = await readTaskRow(client, names, taskId, true);
-      if (row === undefined || !applies(row)) return { events: [], result: undefined };
-      const next = change(row);
-      // An attempt number alone changes the record without an event (the next event carries it).
-      if (next.events.length === 0 && JSON.stringify(next.row.record) === JSON.stringify(row.record))
-        return { events: [], result: row.record };
-      // A task ended from outside its work: its job must never be claimed (again).
-      if (endsWork && isTerminalBackgroundTaskState(next.row.record.state)) await cancelNamedJob(this.#core, client, row);
-      await updateTaskRow(client, names, next.row);
-      return { events: next.events, result: next.row.record };
-    });
-  }
-
-  /**
-   * `requestCancel` by the task's policy. A named task whose job was not claimed yet has no work that
-   * could stop by itself, so it ends `cancelled` at once (its job is cancelled in the same transaction).
-   */
-  async #cancel(taskId: string, reason: string | undefined, before?: (row: TaskRow) => TaskChange): Promise<BackgroundTaskRecord> {
-    const { names } = this.#core;
-    const record = await this.#core.transact(async (client) => {
-      const read = await readTaskRow(client, names, taskId, true);
-      if (read === undefined) return { events: [], result: undefined };
-      // `update` applies its progress and attempt first, in this transaction.
-      const prior = before === undefined ? unchanged(read) : before(read);
-      const row = prior.row;
-      const policy = row.record.cancelPolicy;
-      const unclaimedJob = row.jobId !== undefined && row.leaseToken === undefined;
-      const endNow = policy === "abort_local" || (policy === "cooperative" && unclaimedJob);
-      const change = changeByCancelRequest(row, reason ?? (endNow ? "cancel requested" : undefined), endNow, Date.now());
-      const events = [...prior.events, ...change.events];
-      if (events.length === 0 && JSON.stringify(change.row.record) === JSON.stringify(read.record))
-        return { events: [], result: read.record };
-      if (change.ended) await cancelNamedJob(this.#core, client, row);
-      await updateTaskRow(client, names, change.row);
-      return { events, result: change.row.record };
-    });
-    if (record === undefined) throw new UnknownBackgroundTaskError(taskId);
-    return record;
   }
 }
 

@@ -1,12 +1,12 @@
 import {
-  backgroundTaskEventMatches,
-  backgroundTaskRecordMatches,
-  backgroundTaskRecordSchema,
-  compareBackgroundTaskRecords,
-  type backgroundTaskFilterSchema,
   type BackgroundTaskEvent,
   type BackgroundTaskRecord,
   type BackgroundTaskWatchItem,
+  backgroundTaskEventMatches,
+  type backgroundTaskFilterSchema,
+  backgroundTaskRecordMatches,
+  backgroundTaskRecordSchema,
+  compareBackgroundTaskRecords,
 } from "@lash/protocol";
 import { Observable } from "rxjs";
 import type { z } from "zod";

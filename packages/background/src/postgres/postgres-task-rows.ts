@@ -1,10 +1,10 @@
 import {
   BackgroundTaskConflictError,
+  type BackgroundTaskRecord,
   backgroundTaskRecordSchema,
   isTerminalBackgroundTaskState,
-  LashError,
-  type BackgroundTaskRecord,
   type JsonValue,
+  LashError,
 } from "@lash/protocol";
 import type { PostgresQueryable } from "./postgres-queryable.js";
 import type { DurableTableNames } from "./postgres-schema.js";

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import {
-  isTerminalBackgroundTaskState,
   type BackgroundTaskEvent,
   type BackgroundTaskOutcome,
   type BackgroundTaskWork,
   type BackgroundTaskWorkContext,
+  isTerminalBackgroundTaskState,
   type LocalBackgroundTaskCancel,
 } from "@lash/protocol";
 import type { DurableHostCore } from "./postgres-host-core.js";
@@ -13,9 +13,9 @@ import {
   cancelNamedJob,
   completeNamedAttempt,
   failNamedAttempt,
+  type NamedJobData,
   NamedLeaseKeeper,
   reconcileExpiredLease,
-  type NamedJobData,
 } from "./postgres-named-lease.js";
 import { asPgBossDatabase } from "./postgres-queryable.js";
 import {
@@ -24,10 +24,10 @@ import {
   changeToRetry,
   changeToTerminal,
   outcomeOf,
-  unchanged,
   type TaskChange,
+  unchanged,
 } from "./postgres-task-changes.js";
-import { readTaskRow, readTaskRows, updateTaskRow, type TaskRow } from "./postgres-task-rows.js";
+import { readTaskRow, readTaskRows, type TaskRow, updateTaskRow } from "./postgres-task-rows.js";
 
 /** What a named attempt holds besides its task's lease token: the lease's length and its job's claim. */
 interface NamedClaim {

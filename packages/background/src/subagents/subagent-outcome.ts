@@ -34,7 +34,7 @@ export function subagentOutcome(turn: AssembledTurn, summaryLength: number): Bac
 /** The model-facing report of a subagent task. */
 export function subagentReport(record: BackgroundTaskRecord): SubagentReport {
   const value = record.result?.value;
-  const output = typeof value === "object" && value !== null && !Array.isArray(value) ? value["output"] : undefined;
+  const output = typeof value === "object" && value !== null && !Array.isArray(value) ? value.output : undefined;
   return {
     agent_id: record.childSessionId ?? record.id,
     state: record.state,

@@ -1,15 +1,15 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { LashRuntime, RecordingTurnActivitySink, RuntimeEnvironment, textInput } from "@lash/core";
 import type { LlmRequest, LlmResponse, ModelProvider, ProviderCallOptions, TokenLedgerEntry, TurnActivity } from "@lash/protocol";
 import { MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "@lash/stores/sql";
-import { ScriptedProvider, textStep, toolCallStep, type ScriptedStep } from "@lash/testkit";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { ScriptedProvider, type ScriptedStep, textStep, toolCallStep } from "@lash/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalBackgroundTaskHost } from "../local/local-background-task-host.js";
-import { createSubagentTools, PARENT_TURN_CANCELLED } from "./subagent-tools.js";
 import type { SubagentOptions } from "./subagent-options.js";
+import { createSubagentTools, PARENT_TURN_CANCELLED } from "./subagent-tools.js";
 
 const PARENT_MODEL = "parent-model";
 
@@ -136,7 +136,7 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
       expect(outcome).toMatchObject({ status: "success", payload: { agent_id: expect.stringMatching(/^subagent-/) } });
     const awaited = turn.toolCalls.find((call) => call.tool === "await_agent")?.output.outcome;
     expect(awaited?.status).toBe("success");
-    const agents = (awaited?.payload as { agents: { agent_id: string; state: string; output: string }[] }).agents;
+    const agents = (awaited!.payload as { agents: { agent_id: string; state: string; output: string }[] }).agents;
     expect(agents.map((agent) => [agent.state, agent.output]).sort()).toEqual([
       ["completed", "answer A"],
       ["completed", "answer B"],
@@ -196,7 +196,7 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
     const parent = dynamicModel(PARENT_MODEL, [
       () => toolCallStep([{ callId: "spawn", name: "spawn_agent", args: { task: "wait", model: "child-slow", tools: ["list_agents"] } }]),
       (request) => {
-        agentId = String(lastToolResult(request)["agent_id"]);
+        agentId = String(lastToolResult(request).agent_id);
         return toolCallStep([{ callId: "list", name: "list_agents", args: {} }]);
       },
       () => toolCallStep([{ callId: "cancel", name: "cancel_agent", args: { agent_id: agentId } }]),
@@ -216,12 +216,12 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
 
     expect(turn.assistantOutput.safeText).toBe("stopped it");
     const outputs = Object.fromEntries(turn.toolCalls.map((call) => [call.tool, call.output.outcome]));
-    expect(outputs["list_agents"]).toEqual({ status: "success", payload: { agents: [{ agent_id: agentId, state: "running" }] } });
-    expect(outputs["cancel_agent"]).toEqual({
+    expect(outputs.list_agents).toEqual({ status: "success", payload: { agents: [{ agent_id: agentId, state: "running" }] } });
+    expect(outputs.cancel_agent).toEqual({
       status: "success",
       payload: { agent_id: agentId, state: "cancelled", error: "cancelled by the parent agent" },
     });
-    expect(outputs["await_agent"]).toMatchObject({ status: "failure", payload: { code: "unknown_agent" } });
+    expect(outputs.await_agent).toMatchObject({ status: "failure", payload: { code: "unknown_agent" } });
     const childTools = child.requests[0]?.tools?.map((tool) => tool.name).filter((name) => name !== "batch");
     expect(childTools).toEqual(["list_agents"]);
   });

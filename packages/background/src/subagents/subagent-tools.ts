@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { defineTool, SessionManager, textInput, type SessionBackgroundTasks } from "@lash/core";
+import { defineTool, type SessionBackgroundTasks, SessionManager, textInput } from "@lash/core";
 import type { BackgroundTaskRecord, JsonValue, ToolContext, ToolDefinition, ToolProvider } from "@lash/protocol";
 import { isTerminalBackgroundTaskState, LashError, ToolError } from "@lash/protocol";
 import { z } from "zod";
-import { resolveSubagentOptions, type ResolvedSubagentOptions, type SubagentOptions } from "./subagent-options.js";
+import { type ResolvedSubagentOptions, resolveSubagentOptions, type SubagentOptions } from "./subagent-options.js";
 import { subagentOutcome, subagentReport } from "./subagent-outcome.js";
 
 /** The producer of subagent tasks, and the prefix of their task ids (`subagent:<child session id>`). */

@@ -10,7 +10,7 @@
  * `spawn`: claims nothing, but runs one in-process task `taskId` (`spawnManaged` in session `s1`)
  * that waits until its signal aborts, and prints `spawned <taskId>`.
  */
-import { PostgresBackgroundTaskHost, type DurableTaskWorkContext } from "../../src/postgres/index.js";
+import { type DurableTaskWorkContext, PostgresBackgroundTaskHost } from "../../src/postgres/index.js";
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);

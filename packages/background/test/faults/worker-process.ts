@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { bundleForChildProcess } from "@lash/testkit/child-process";
+import { bundleForChildProcess } from "@lash/test-infrastructure/child-process";
 
 const workerSource = fileURLToPath(new URL("./task-worker.ts", import.meta.url));
 const packageRoot = fileURLToPath(new URL("../..", import.meta.url));

@@ -1,12 +1,12 @@
 import { LashRuntime, textInput } from "@lash/core";
 import { LashError } from "@lash/protocol";
-import { createSqlSessionDatabase, SqlCommitHookError, type SqlCommitContext, type SqlSessionDatabase } from "@lash/stores/sql";
+import { createSqlSessionDatabase, type SqlCommitContext, SqlCommitHookError, type SqlSessionDatabase } from "@lash/stores/sql";
+import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "@lash/test-infrastructure/postgres";
 import { ScriptedProvider, textStep } from "@lash/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostgresBackgroundTaskHost } from "../../src/postgres/index.js";
 import { openTestHost } from "./durable-harness.js";
-import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "@lash/testkit/postgres";
 
 const enabled = await postgresTestsEnabled();
 

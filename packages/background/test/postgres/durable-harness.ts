@@ -1,6 +1,12 @@
+import {
+  dropSchema,
+  freshSchemaName,
+  POSTGRES_REQUIRED,
+  POSTGRES_URL,
+  postgresUnavailableReason,
+} from "@lash/test-infrastructure/postgres";
 import type { BackgroundTaskHostHarness, BackgroundTaskHostInstance } from "@lash/testkit";
 import { PostgresBackgroundTaskHost, type PostgresBackgroundTaskHostOptions } from "../../src/postgres/index.js";
-import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason } from "@lash/testkit/postgres";
 
 /** Short intervals so that tests do not wait on defaults meant for production. */
 export const FAST_TEST_OPTIONS = {

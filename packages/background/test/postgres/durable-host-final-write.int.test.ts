@@ -1,8 +1,8 @@
+import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "@lash/test-infrastructure/postgres";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { PostgresBackgroundTaskHost } from "../../src/postgres/index.js";
 import { FAST_TEST_OPTIONS } from "./durable-harness.js";
-import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "@lash/testkit/postgres";
 
 const enabled = await postgresTestsEnabled();
 

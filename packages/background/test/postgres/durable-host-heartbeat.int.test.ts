@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
+import type { BackgroundTaskEvent } from "@lash/protocol";
+import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "@lash/test-infrastructure/postgres";
 import pg from "pg";
 import { PgBoss } from "pg-boss";
-import type { BackgroundTaskEvent } from "@lash/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DurableTaskWorkContext, PostgresBackgroundTaskHost } from "../../src/postgres/index.js";
 import { openTestHost } from "./durable-harness.js";
-import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "@lash/testkit/postgres";
 
 const enabled = await postgresTestsEnabled();
 

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import pg from "pg";
 import type { BackgroundTaskEvent } from "@lash/protocol";
+import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "@lash/test-infrastructure/postgres";
+import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTaskWorker, type WorkerLine, type WorkerProcess } from "../faults/worker-process.js";
 import type { DurableTaskRequest, PostgresBackgroundTaskHost } from "../../src/postgres/index.js";
+import { startTaskWorker, type WorkerLine, type WorkerProcess } from "../faults/worker-process.js";
 import { openTestHost } from "./durable-harness.js";
-import { dropSchema, freshSchemaName, POSTGRES_URL, postgresTestsEnabled } from "@lash/testkit/postgres";
 
 const enabled = await postgresTestsEnabled();
 

@@ -1,6 +1,6 @@
 import type { JsonObject, JsonValue, ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
-import { nestedDispatcherOf, type NestedToolCall } from "../tools/nested-dispatch.js";
+import { type NestedToolCall, nestedDispatcherOf } from "../tools/nested-dispatch.js";
 
 const MAX_BATCH_CALLS = 25;
 export const BATCH_TOOL_NAME = "batch";
@@ -33,17 +33,17 @@ function readCalls(input: JsonValue): { index: number; tool: string; call?: Nest
   if (input === null || typeof input !== "object" || Array.isArray(input) || !("tool_calls" in input)) {
     throw invalid("Missing required parameter: tool_calls");
   }
-  const calls = input["tool_calls"];
+  const calls = input.tool_calls;
   if (!Array.isArray(calls)) throw invalid("Invalid tool_calls: expected an array of calls");
   if (calls.length === 0) throw invalid("Invalid tool_calls: expected at least one call");
   return calls.map((item, index) => {
-    if (item === null || typeof item !== "object" || Array.isArray(item) || typeof item["tool"] !== "string") {
+    if (item === null || typeof item !== "object" || Array.isArray(item) || typeof item.tool !== "string") {
       return { index, tool: "", error: "Invalid call: expected {tool: string, parameters: object}" };
     }
-    const tool = item["tool"];
+    const tool = item.tool;
     if (index >= MAX_BATCH_CALLS) return { index, tool, error: `Maximum of ${MAX_BATCH_CALLS} tool calls allowed in batch` };
     if (tool === BATCH_TOOL_NAME) return { index, tool, error: "Tool 'batch' is not allowed inside batch" };
-    const parameters = item["parameters"] ?? {};
+    const parameters = item.parameters ?? {};
     return { index, tool, call: { toolName: tool, args: parameters } };
   });
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import type { PromptContribution, PromptLayer, PromptSlot } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import { buildSystemPrompt, DEFAULT_PROMPT_INTRO, normalizeContributions, resolvePromptLayers } from "./prompt-builder.js";
 
 const ASK_BULLET = "Ask the user only when";

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
 import type { AttachmentRef, LlmToolSpec, Message, MessagePart } from "@lash/protocol";
-import { projectRequest, type ProjectionInput } from "./request-projection.js";
+import { describe, expect, it } from "vitest";
+import { type ProjectionInput, projectRequest } from "./request-projection.js";
 
 const TOOL: LlmToolSpec = { name: "echo_tool", description: "Echo.", inputSchema: { type: "object" } };
 const IMAGE: AttachmentRef = { id: "a".repeat(64), mediaType: "image/png", byteLength: 10 };

@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
 import { textStep } from "@lash/testkit";
-import { BATCH_TOOL_NAME, LashRuntime, RuntimeEnvironment, textInput } from "../index.js";
+import { describe, expect, it } from "vitest";
 import { createRuntime, echoTool } from "../../test/fixtures.js";
 import { expectLashError, failureOf } from "../../test/persistence-helpers.js";
+import { BATCH_TOOL_NAME, LashRuntime, RuntimeEnvironment, textInput } from "../index.js";
 
 describe("child sessions with a tool subset", () => {
   it("a child created with `tools` is offered only those tools", async () => {

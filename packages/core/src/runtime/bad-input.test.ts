@@ -1,4 +1,3 @@
-import { describe, expect, it } from "vitest";
 import type {
   EventSink,
   JsonValue,
@@ -12,9 +11,10 @@ import type {
   TurnInput,
 } from "@lash/protocol";
 import { MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
-import { textStep, toolCallStep, usage, type ScriptedEvent, type ScriptedStep } from "@lash/testkit";
+import { type ScriptedEvent, type ScriptedStep, textStep, toolCallStep, usage } from "@lash/testkit";
+import { describe, expect, it } from "vitest";
+import { countingTool, createRuntime, echoTool, MODEL, messageTexts, RecordingSink } from "../../test/fixtures.js";
 import { InMemorySessionStore, LashRuntime, textInput, withImage } from "../index.js";
-import { createRuntime, echoTool, MODEL, messageTexts, RecordingSink, countingTool } from "../../test/fixtures.js";
 
 const ascii = (text: string): number[] => [...text].map((character) => character.charCodeAt(0));
 
@@ -166,7 +166,13 @@ describe("malformed tool calls", () => {
 
   it("reports schema-invalid arguments with the path, without running the tool", async () => {
     let executions = 0;
-    const strict: ToolDefinition<{ value: string }> = { ...echoTool, execute: (input) => ((executions += 1), { payload: input.value }) };
+    const strict: ToolDefinition<{ value: string }> = {
+      ...echoTool,
+      execute: (input) => {
+        executions += 1;
+        return { payload: input.value };
+      },
+    };
     const { runtime, provider } = await createRuntime({
       steps: [toolCallStep([{ callId: "typed-1", name: "echo_tool", args: { value: 42 } }]), textStep("recovered")],
       tools: [strict],
@@ -234,7 +240,7 @@ describe("malformed tool calls", () => {
   });
 
   const cycle: Record<string, unknown> = { name: "loop" };
-  cycle["self"] = cycle;
+  cycle.self = cycle;
   it.each([
     ["a Date", () => new Date(0)],
     ["a function", () => () => "hi"],

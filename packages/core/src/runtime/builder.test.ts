@@ -1,10 +1,10 @@
-import { describe, expect, it } from "vitest";
-import { lastValueFrom, toArray } from "rxjs";
 import type { ModelProvider, TurnActivity } from "@lash/protocol";
 import { LashError, MODEL_PROVIDER_SPECIFICATION_VERSION, RuntimeError } from "@lash/protocol";
-import { ScriptedProvider, textStep, toolCallStep, usage, type ScriptedStep } from "@lash/testkit";
-import { InMemorySessionStore, LashRuntime, observeTurn, RuntimeHandle, textInput } from "../index.js";
+import { ScriptedProvider, type ScriptedStep, textStep, toolCallStep, usage } from "@lash/testkit";
+import { lastValueFrom, toArray } from "rxjs";
+import { describe, expect, it } from "vitest";
 import { createRuntime, echoTool, MODEL, messageTexts, RecordingActivities, RecordingSink } from "../../test/fixtures.js";
+import { InMemorySessionStore, LashRuntime, observeTurn, RuntimeHandle, textInput } from "../index.js";
 
 /** What a call threw or rejected with (`undefined` when it succeeded). */
 async function failureOf(work: () => unknown): Promise<unknown> {
@@ -153,7 +153,7 @@ describe("ScriptedProvider modes", () => {
       if (!ordinals.has(correlationId))
         ordinals.set(correlationId, correlationId.startsWith("tool:") ? correlationId : `c${ordinals.size}`);
       const event = { ...rest, correlationId: ordinals.get(correlationId) } as Record<string, unknown>;
-      if ("durationMs" in event) event["durationMs"] = "any";
+      if ("durationMs" in event) event.durationMs = "any";
       return event;
     });
   }

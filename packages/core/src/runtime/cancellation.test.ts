@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
 import type { JsonValue, LlmRequest, ModelProvider, ProviderRetryPolicy, ToolDefinition, TurnActivity } from "@lash/protocol";
 import { DEFAULT_PROVIDER_RETRY_POLICY, MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
 import { errorStep, textStep, toolCallStep, usage } from "@lash/testkit";
-import { InMemorySessionStore, LashRuntime, textInput } from "../index.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createRuntime, MODEL, messageTexts, RecordingActivities, RecordingSink, slowTool } from "../../test/fixtures.js";
+import { InMemorySessionStore, LashRuntime, textInput } from "../index.js";
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
 import type { SessionStore, SessionStoreCreateRequest, SessionStoreFactory } from "@lash/protocol";
 import { textStep } from "@lash/testkit";
-import { InMemorySessionDatabase, textInput } from "../index.js";
+import { describe, expect, it } from "vitest";
 import { MODEL } from "../../test/fixtures.js";
 import { environmentFixture, expectLashError, failureOf, runtimeOn, scriptedProvider } from "../../test/persistence-helpers.js";
+import { InMemorySessionDatabase, textInput } from "../index.js";
 
 const CREATED_AT = "2024-01-01T00:00:00.000Z";
 

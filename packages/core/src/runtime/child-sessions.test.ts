@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
 import type { JsonValue, ToolDefinition, ToolProvider } from "@lash/protocol";
 import { textStep, toolCallStep } from "@lash/testkit";
-import { BATCH_TOOL_NAME, createToolProvider, InMemorySessionStore, textInput, type LashPlugin } from "../index.js";
+import { describe, expect, it } from "vitest";
 import { createRuntime, echoTool, RecordingActivities, RecordingSink } from "../../test/fixtures.js";
+import { BATCH_TOOL_NAME, createToolProvider, InMemorySessionStore, type LashPlugin, textInput } from "../index.js";
 
 /** A tool that creates a child session with usage source `subagent` and runs one turn on it. */
 function spawnSubagentTool(

@@ -1,8 +1,7 @@
-import { describe, expect, it } from "vitest";
 import type { JsonValue, SessionPolicy, ToolDefinition } from "@lash/protocol";
 import { RuntimeError, SessionBindingMismatchError } from "@lash/protocol";
 import { textStep, toolCallStep } from "@lash/testkit";
-import { LashRuntime, textInput, type Residency } from "../index.js";
+import { describe, expect, it } from "vitest";
 import { echoTool, MODEL, messageTexts } from "../../test/fixtures.js";
 import {
   environmentFixture,
@@ -13,6 +12,7 @@ import {
   scriptedProvider,
 } from "../../test/persistence-helpers.js";
 import { assistantMessage, userMessage } from "../../test/runtime-scenario-helpers.js";
+import { LashRuntime, type Residency, textInput } from "../index.js";
 
 const FIRST_USAGE = { inputTokens: 10, outputTokens: 3, cachedInputTokens: 1, reasoningTokens: 0 };
 const SECOND_USAGE = { inputTokens: 20, outputTokens: 5, cachedInputTokens: 0, reasoningTokens: 2 };
@@ -201,15 +201,13 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
   it("prepared_checkpoint_propagates_store_errors: a store bound to another session fails the turn before any model call", async () => {
     const provider = scriptedProvider([textStep("never")]);
     const { environment, database } = environmentFixture({ provider });
-    await database
-      .openSession("other-session")
-      .saveSessionMeta({
-        sessionId: "other-session",
-        sessionName: "other",
-        createdAt: "2024-01-01T00:00:00.000Z",
-        model: MODEL,
-        relation: { type: "root" },
-      });
+    await database.openSession("other-session").saveSessionMeta({
+      sessionId: "other-session",
+      sessionName: "other",
+      createdAt: "2024-01-01T00:00:00.000Z",
+      model: MODEL,
+      relation: { type: "root" },
+    });
     const runtime = await runtimeOn(environment, "session-1", database.openSession("other-session"));
 
     const error = expectLashError(await failureOf(() => runtime.runTurn(textInput("hello"))), "store_commit_failed");

@@ -1,17 +1,17 @@
-import { describe, expect, it } from "vitest";
 import type { SessionEvent } from "@lash/protocol";
 import { errorStep, ScriptedProvider, textStep, toolCallStep } from "@lash/testkit";
+import { describe, expect, it } from "vitest";
+import { echoTool, MODEL, messageTexts } from "../../test/fixtures.js";
+import { JournalingEffectHost, RecordingEffectHost } from "../../test/runtime-scenario-helpers.js";
 import {
   createStandardProtocolDriver,
   LashRuntime,
-  textInput,
-  TurnMachine,
   type LlmCallResult,
   type RuntimeEffectHost,
   type TurnEffect,
+  TurnMachine,
+  textInput,
 } from "../index.js";
-import { echoTool, MODEL, messageTexts } from "../../test/fixtures.js";
-import { JournalingEffectHost, RecordingEffectHost } from "../../test/runtime-scenario-helpers.js";
 
 function runtimeWith(effectHost: RuntimeEffectHost, provider: ScriptedProvider, options: { readonly tools?: boolean } = {}): LashRuntime {
   let builder = LashRuntime.builder()
@@ -58,7 +58,19 @@ describe("effect host: every effect of a turn crosses the host once", () => {
 
     const turn = await runtime.runTurn({
       ...textInput("hello"),
-      turnContext: { termination: { stopWhen: [{ name: "never", predicate: (state) => (seen.push(state.modelCalls), false) }] } },
+      turnContext: {
+        termination: {
+          stopWhen: [
+            {
+              name: "never",
+              predicate: (state) => {
+                seen.push(state.modelCalls);
+                return false;
+              },
+            },
+          ],
+        },
+      },
     });
 
     expect(turn.outcome.type).toBe("finished");

@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
 import type { EventSink, JsonValue, SessionEvent, ToolDefinition, TurnActivity, TurnActivitySink } from "@lash/protocol";
-import { errorStep, textStep, toolCallStep, usage, type ScriptedStep } from "@lash/testkit";
-import { textInput } from "../index.js";
+import { errorStep, type ScriptedStep, textStep, toolCallStep, usage } from "@lash/testkit";
+import { describe, expect, it } from "vitest";
 import { createRuntime, echoTool } from "../../test/fixtures.js";
+import { textInput } from "../index.js";
 
 type Entry =
   | { readonly stream: "session"; readonly event: SessionEvent }
@@ -261,7 +261,7 @@ describe("the typical order of a standard turn with one tool round trip", () => 
     ]);
     const activities: TurnActivitySink = {
       emit: (activity) => {
-        recorder.activities.emit(activity);
+        void recorder.activities.emit(activity);
         if (activity.type === "tool_call_completed" && activity.callId) completed.get(activity.callId)?.resolve();
       },
     };
@@ -288,7 +288,7 @@ describe("asynchronous sinks", () => {
     const recorder = new CombinedRecorder();
     const activities: TurnActivitySink = {
       emit: (activity) => {
-        recorder.activities.emit(activity);
+        void recorder.activities.emit(activity);
         if (activity.type === "model_request_started" && activity.modeIteration === 0) {
           reached.resolve();
           return hold.promise;

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { SessionUsageReport } from "@lash/observability";
 import type {
   AssembledTurn,
   FirstTurnInput,
   FollowedTurn,
+  Message,
   ModelProvider,
   ModeSessionExtension,
   PersistedSessionState,
@@ -14,23 +16,21 @@ import type {
   TokenLedgerEntry,
   ToolCallRecord,
   TurnInput,
-  Message,
   VacuumReport,
 } from "@lash/protocol";
 import { LashError, mergeTokenLedger, RuntimeError } from "@lash/protocol";
-import { SessionUsageReport } from "@lash/observability";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
 import { runSessionTurn, type TurnRunOptions } from "../turn/run-turn.js";
+import type { SessionBackgroundTasks } from "./background-session-tasks.js";
+import { backgroundTasksUnavailable } from "./background-task-access.js";
 import { inputFromSeed, resolveHandoffLeaf, takeFirstTurnInput } from "./handoff-routing.js";
-import { parkSession, resumeSession, type ParkedSession } from "./park-resume.js";
+import { type ParkedSession, parkSession, resumeSession } from "./park-resume.js";
 import type { Residency } from "./residency.js";
+import { EmbeddedRuntimeBuilder } from "./runtime-builder.js";
 import type { RuntimeEnvironment } from "./runtime-environment.js";
 import type { SessionCore } from "./session-core.js";
 import * as maintenance from "./session-maintenance.js";
 import type { SessionManager } from "./session-manager.js";
-import { backgroundTasksUnavailable } from "./background-task-access.js";
-import type { SessionBackgroundTasks } from "./background-session-tasks.js";
-import { EmbeddedRuntimeBuilder } from "./runtime-builder.js";
 
 /** At most this many handoff hops are followed for one host turn (a model could hand off forever). */
 export const MAX_FOLLOWED_HANDOFFS = 16;

@@ -1,5 +1,5 @@
 import type { AssembledTurn, EventSink, TurnActivity, TurnInput } from "@lash/protocol";
-import { ReplaySubject, type Observable } from "rxjs";
+import { type Observable, ReplaySubject } from "rxjs";
 import type { LashRuntime } from "./lash-runtime.js";
 
 /** A running turn as an observable of activities plus the result. */

@@ -1,18 +1,7 @@
-import { describe, expect, it } from "vitest";
 import type { PersistedSessionRead, SessionPolicy, SessionReadScope } from "@lash/protocol";
 import { InvalidPersistedDataError, SessionBindingMismatchError, StoreUnavailableError } from "@lash/protocol";
 import { textStep, toolCallStep } from "@lash/testkit";
-import {
-  InMemorySessionDatabase,
-  InMemorySessionStore,
-  LashRuntime,
-  RuntimeHandle,
-  textInput,
-  type LashPlugin,
-  type ParkedSession,
-  type PluginLifecycleEvent,
-  type Residency,
-} from "../index.js";
+import { describe, expect, it } from "vitest";
 import { echoTool, MODEL, messageTexts, slowTool } from "../../test/fixtures.js";
 import {
   environmentFixture,
@@ -24,6 +13,17 @@ import {
   storedNodeIds,
 } from "../../test/persistence-helpers.js";
 import { userMessage } from "../../test/runtime-scenario-helpers.js";
+import {
+  InMemorySessionDatabase,
+  InMemorySessionStore,
+  type LashPlugin,
+  LashRuntime,
+  type ParkedSession,
+  type PluginLifecycleEvent,
+  type Residency,
+  RuntimeHandle,
+  textInput,
+} from "../index.js";
 
 const FIRST_USAGE = { inputTokens: 10, outputTokens: 3, cachedInputTokens: 1, reasoningTokens: 0 };
 const SECOND_USAGE = { inputTokens: 20, outputTokens: 5, cachedInputTokens: 0, reasoningTokens: 2 };
@@ -103,15 +103,13 @@ describe("park", () => {
     const provider = scriptedProvider([]);
     const { environment } = environmentFixture({ provider, database });
     // A store bound to another session: every commit of this runtime is refused.
-    await database
-      .openSession("other-session")
-      .saveSessionMeta({
-        sessionId: "other-session",
-        sessionName: "other",
-        createdAt: "2024-01-01T00:00:00.000Z",
-        model: MODEL,
-        relation: { type: "root" },
-      });
+    await database.openSession("other-session").saveSessionMeta({
+      sessionId: "other-session",
+      sessionName: "other",
+      createdAt: "2024-01-01T00:00:00.000Z",
+      model: MODEL,
+      relation: { type: "root" },
+    });
     const runtime = await runtimeOn(environment, "park-session", database.openSession("other-session"));
 
     const error = expectLashError(await failureOf(() => runtime.park()), "park_failed");

@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
 import type { AssembledTurn, LlmBlock } from "@lash/protocol";
 import { textStep, toolCallStep } from "@lash/testkit";
-import { textInput, type LashPlugin } from "../index.js";
+import { describe, expect, it } from "vitest";
 import { createRuntime, echoTool } from "../../test/fixtures.js";
 import { CapturingStore, graphMessages, textOf } from "../../test/runtime-scenario-helpers.js";
+import { type LashPlugin, textInput } from "../index.js";
 
 const RAW_RECORD = {
   callId: "tool-1",

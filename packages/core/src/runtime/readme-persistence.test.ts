@@ -1,6 +1,7 @@
 // The README's persistence example, run as written (keep the two in step).
-import { describe, expect, it } from "vitest";
+
 import { ScriptedProvider, textStep } from "@lash/testkit";
+import { describe, expect, it } from "vitest";
 import { InMemorySessionDatabase, LashRuntime, RuntimeEnvironment, textInput } from "../index.js";
 
 describe("README: Persistence: stores, residency, park and resume", () => {

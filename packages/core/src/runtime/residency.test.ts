@@ -1,7 +1,6 @@
-import { describe, expect, it } from "vitest";
 import type { Message, SessionNodeRecord } from "@lash/protocol";
 import { textStep, toolCallStep } from "@lash/testkit";
-import { LashRuntime, SessionGraphEditor, textInput, type LashPlugin } from "../index.js";
+import { describe, expect, it } from "vitest";
 import { echoTool, MODEL, messageTexts } from "../../test/fixtures.js";
 import {
   environmentFixture,
@@ -13,6 +12,7 @@ import {
   storedNodeIds,
 } from "../../test/persistence-helpers.js";
 import { assistantMessage, userMessage } from "../../test/runtime-scenario-helpers.js";
+import { type LashPlugin, LashRuntime, SessionGraphEditor, textInput } from "../index.js";
 
 /** Node ids of the active path of a runtime's in-memory graph, root first. */
 function residentNodeIds(runtime: LashRuntime): string[] {

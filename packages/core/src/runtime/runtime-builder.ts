@@ -4,12 +4,12 @@ import type { ExecutionMode } from "../modes/execution-mode.js";
 import { createStandardMode } from "../modes/standard-mode.js";
 import { PluginHost } from "../plugins/plugin-host.js";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
+import { type Residency, validateResidency } from "./residency.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
 import { configurationError } from "./runtime-core-draft.js";
-import { RuntimePartsSetters } from "./runtime-parts-setters.js";
-import { validateResidency, type Residency } from "./residency.js";
 import type { RuntimeEnvironment } from "./runtime-environment.js";
-import { assembleSessionCore, unconfiguredProvider, type SessionPolicyInput } from "./session-assembly.js";
+import { RuntimePartsSetters } from "./runtime-parts-setters.js";
+import { assembleSessionCore, type SessionPolicyInput, unconfiguredProvider } from "./session-assembly.js";
 import type { SessionCore, SessionEnvironment } from "./session-core.js";
 
 function errorMessage(error: unknown): string {

@@ -9,9 +9,9 @@ import type {
   TraceSink,
 } from "@lash/protocol";
 import { defaultTerminationPolicy, terminationPolicySchema } from "@lash/protocol";
+import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 import { InMemoryAttachmentStore } from "../session/in-memory-attachment-store.js";
 import { localEffectHost, type RuntimeEffectHost } from "./effect-host.js";
-import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 
 /** Configuration every runtime needs, with defaults. */
 export interface RuntimeCoreConfig {

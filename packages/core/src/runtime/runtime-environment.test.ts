@@ -1,22 +1,22 @@
-import { describe, expect, it } from "vitest";
 import type { ModelProvider } from "@lash/protocol";
 import { MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
 import { ScriptedProvider, textStep, toolCallStep } from "@lash/testkit";
+import { describe, expect, it } from "vitest";
+import { echoTool, MODEL, messageTexts } from "../../test/fixtures.js";
+import { environmentFixture, expectLashError, failureOf, runtimeOn, scriptedProvider } from "../../test/persistence-helpers.js";
+import { persistedState, userMessage } from "../../test/runtime-scenario-helpers.js";
 import {
   createRuntimeCoreConfig,
   InMemoryAttachmentStore,
   InMemorySessionDatabase,
+  type LashPlugin,
   LashRuntime,
   PluginHost,
-  RuntimeEnvironment,
-  textInput,
-  type LashPlugin,
   type Residency,
   type RuntimeEffectHost,
+  RuntimeEnvironment,
+  textInput,
 } from "../index.js";
-import { echoTool, MODEL, messageTexts } from "../../test/fixtures.js";
-import { environmentFixture, expectLashError, failureOf, runtimeOn, scriptedProvider } from "../../test/persistence-helpers.js";
-import { persistedState, userMessage } from "../../test/runtime-scenario-helpers.js";
 
 const effectHost: RuntimeEffectHost = { run: (_invocation, execute) => execute() };
 

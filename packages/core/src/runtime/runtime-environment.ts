@@ -4,10 +4,10 @@ import type { ExecutionMode } from "../modes/execution-mode.js";
 import { createStandardMode } from "../modes/standard-mode.js";
 import { PluginHost } from "../plugins/plugin-host.js";
 import type { BackgroundRuntimeHost } from "./background-task-access.js";
+import { type Residency, validateResidency } from "./residency.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
 import { RuntimePartsSetters } from "./runtime-parts-setters.js";
 import { checkProvider } from "./session-assembly.js";
-import { validateResidency, type Residency } from "./residency.js";
 
 /** The parts of a `RuntimeEnvironment` (what its builder assembles). */
 interface RuntimeEnvironmentParts {

@@ -38,11 +38,11 @@ import {
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import type { PluginHost } from "../plugins/plugin-host.js";
 import { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
-import { SessionGraphEditor, type GraphCommitMark } from "../session/session-graph.js";
+import { type GraphCommitMark, SessionGraphEditor } from "../session/session-graph.js";
 import type { TurnTracer } from "../tracing/turn-tracer.js";
-import type { RuntimeCoreConfig } from "./runtime-core-config.js";
-import type { Residency } from "./residency.js";
 import type { SessionBackgroundTasks } from "./background-session-tasks.js";
+import type { Residency } from "./residency.js";
+import type { RuntimeCoreConfig } from "./runtime-core-config.js";
 
 /** What a runtime shares with the child sessions it creates. */
 export interface SessionEnvironment {

@@ -4,7 +4,6 @@ import type {
   ChildSessionRequest,
   EventSink,
   FirstTurnInput,
-  SessionAccess,
   SessionEvent,
   SessionMeta,
   SessionReadScope,
@@ -16,10 +15,10 @@ import type {
   TurnInput,
 } from "@lash/protocol";
 import { emptyTokenUsage, isEmptyTokenUsage, LashError, mergeTokenLedger, subtractTokenUsage } from "@lash/protocol";
-import { SessionCore, type ChildSessionRegistry, type SessionCoreInit } from "./session-core.js";
 import { runSessionTurn } from "../turn/run-turn.js";
 import { closeChildBackgroundTasks, restrictToolProviders } from "./background-child-sessions.js";
 import { SessionBackgroundTasks } from "./background-session-tasks.js";
+import { type ChildSessionRegistry, SessionCore, type SessionCoreInit } from "./session-core.js";
 
 /** Options of a turn on a managed session. */
 export interface ManagedTurnOptions {

@@ -1,28 +1,28 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
 import type { JsonValue, PluginMessage, ToolDefinition } from "@lash/protocol";
 import { errorStep, ScriptedProvider, textStep, toolCallStep } from "@lash/testkit";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createRuntime, MODEL, messageTexts, RecordingActivities, RecordingSink } from "../../test/fixtures.js";
+import {
+  graphMessages,
+  persistedState,
+  RecordingEffectHost,
+  RecordingStoreFactory,
+  requestTexts,
+  textOf,
+  userMessage,
+} from "../../test/runtime-scenario-helpers.js";
 import {
   finalTurn,
   handoffCount,
   InMemoryAttachmentStore,
   InMemorySessionStore,
+  type LashPlugin,
   LashRuntime,
+  type PluginLifecycleEvent,
   RuntimeError,
   textInput,
   toolResult,
-  type LashPlugin,
-  type PluginLifecycleEvent,
 } from "../index.js";
-import { createRuntime, MODEL, messageTexts, RecordingActivities, RecordingSink } from "../../test/fixtures.js";
-import {
-  persistedState,
-  RecordingEffectHost,
-  RecordingStoreFactory,
-  graphMessages,
-  requestTexts,
-  textOf,
-  userMessage,
-} from "../../test/runtime-scenario-helpers.js";
 
 const PNG_BYTES = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]);
 
@@ -556,7 +556,7 @@ describe("streamTurnFollowingHandoffs", () => {
   });
 
   it("keeps a trace turn id given by the host for every hop", async () => {
-    const { provider, effects, runtime } = handoffRuntime();
+    const { effects, runtime } = handoffRuntime();
 
     await runtime.streamTurnFollowingHandoffs({ ...textInput("start"), traceTurnId: "host-turn-7" });
 

@@ -1,6 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { textStep } from "@lash/testkit";
-import { textInput } from "../index.js";
+import { describe, expect, it } from "vitest";
 import {
   createRuntime,
   echoTool,
@@ -12,6 +11,7 @@ import {
   terminalTool,
   toolCallPart,
 } from "../../test/fixtures.js";
+import { textInput } from "../index.js";
 
 describe("standard turns", () => {
   it("assembles a response that only streamed (a delta and a text part)", async () => {

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
-import type { JsonValue, Message, StopCondition, TerminationPolicy, ToolDefinition, TurnProgressSnapshot } from "@lash/protocol";
+import type { Message, StopCondition, TerminationPolicy, TurnProgressSnapshot } from "@lash/protocol";
 import { defaultTerminationPolicy, LashError, RuntimeError, terminationPolicySchema } from "@lash/protocol";
-import { errorStep, ScriptedProvider, textStep, toolCallStep, usage, type ScriptedStep } from "@lash/testkit";
-import { LashRuntime, TurnAssembler, textInput, type DriverAction, type ExecutionMode } from "../index.js";
-import { createRuntime, echoTool, MODEL, messageTexts, RecordingActivities, slowTool, countingTool } from "../../test/fixtures.js";
+import { errorStep, ScriptedProvider, type ScriptedStep, textStep, toolCallStep, usage } from "@lash/testkit";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { countingTool, createRuntime, echoTool, MODEL, messageTexts, RecordingActivities, slowTool } from "../../test/fixtures.js";
+import { type DriverAction, type ExecutionMode, LashRuntime, TurnAssembler, textInput } from "../index.js";
 
 /** A step whose response calls `count_tool` once per id. */
 function countStep(callIds: readonly string[], stepUsage = usage(0, 0)): ScriptedStep {
@@ -181,7 +181,7 @@ describe("maxToolCalls", () => {
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
     const batchOutput = turn.toolCalls[0]?.output.outcome;
     expect(batchOutput?.status).toBe("success");
-    const results = (batchOutput?.payload as { results: { success: boolean; error?: string }[] }).results;
+    const results = (batchOutput!.payload as { results: { success: boolean; error?: string }[] }).results;
     expect(results.map((result) => result.success)).toEqual([true, false, false, false]);
     expect(results[1]?.error).toMatch(/maxToolCalls/);
   });
@@ -398,9 +398,27 @@ describe("stopWhen", () => {
   it("OR-s several predicates: the first that holds names the stop", async () => {
     const calls: string[] = [];
     const conditions: StopCondition[] = [
-      { name: "never", predicate: () => (calls.push("never"), false) },
-      { name: "after_two_calls", predicate: async (progress) => (calls.push("after_two_calls"), progress.modelCalls >= 2) },
-      { name: "also_after_two_calls", predicate: (progress) => (calls.push("also_after_two_calls"), progress.modelCalls >= 2) },
+      {
+        name: "never",
+        predicate: () => {
+          calls.push("never");
+          return false;
+        },
+      },
+      {
+        name: "after_two_calls",
+        predicate: async (progress) => {
+          calls.push("after_two_calls");
+          return progress.modelCalls >= 2;
+        },
+      },
+      {
+        name: "also_after_two_calls",
+        predicate: (progress) => {
+          calls.push("also_after_two_calls");
+          return progress.modelCalls >= 2;
+        },
+      },
     ];
     const { tool, executions } = countingTool();
     const { runtime, provider } = await createRuntime({

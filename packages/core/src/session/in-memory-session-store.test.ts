@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
 import type { GraphCommitDelta, Message, SessionCommit, SessionNodeRecord, TokenLedgerEntry, TokenUsage } from "@lash/protocol";
 import { CommitIdConflictError, HeadRevisionConflictError, LashError, SessionBindingMismatchError } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import { InMemorySessionStore } from "./in-memory-session-store.js";
 
 function usage(inputTokens: number, outputTokens: number, cachedInputTokens = 0, reasoningTokens = 0): TokenUsage {

@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
 import type { Message, SessionGraph, ToolCallRecord } from "@lash/protocol";
+import { stableStringify } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import { sha256Hex } from "./ids.js";
 import { activeMessagesOf, activeToolCallsOf, SessionGraphEditor, toolCallStableKey } from "./session-graph.js";
-import { stableStringify } from "@lash/protocol";
 
 function message(id: string, role: Message["role"] = "user", content = id): Message {
   return { id, role, parts: [{ kind: role === "assistant" ? "prose" : "text", id: `${id}.p0`, content }] };

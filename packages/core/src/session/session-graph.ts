@@ -1,11 +1,11 @@
 import type {
-  TurnStop,
   GraphCommitDelta,
   Message,
   SessionGraph,
   SessionNodePayload,
   SessionNodeRecord,
   ToolCallRecord,
+  TurnStop,
 } from "@lash/protocol";
 import { LashError, stableStringify } from "@lash/protocol";
 import { freshHexId, freshMessageId, nowIso, sha256Hex } from "./ids.js";

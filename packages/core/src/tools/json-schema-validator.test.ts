@@ -394,7 +394,7 @@ describe("validateJsonSchemaDocument", () => {
   it("rejects a schema object that contains itself", () => {
     const properties: Record<string, unknown> = {};
     const schema = { type: "object", properties };
-    properties["self"] = schema;
+    properties.self = schema;
     expect(validateJsonSchemaDocument(schema)).toBe("#/properties/self: the schema nests too deeply or contains itself");
   });
 });

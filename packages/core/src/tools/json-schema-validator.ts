@@ -181,7 +181,7 @@ class Validator {
   }
 
   private reference(schema: SchemaRecord, value: unknown, at: PathNode | undefined, schemaDepth: number): Failure | undefined {
-    const reference = schema["$ref"];
+    const reference = schema.$ref;
     if (reference === undefined) return undefined;
     if (typeof reference !== "string") return { at, reason: "the schema's $ref is not a string" };
     const resolved = resolveReference(this.root, reference);
@@ -201,8 +201,8 @@ class Validator {
   }
 
   private combinations(schema: SchemaRecord, value: unknown, at: PathNode | undefined, schemaDepth: number): Failure | undefined {
-    if (Array.isArray(schema["allOf"])) {
-      for (const branch of schema["allOf"]) {
+    if (Array.isArray(schema.allOf)) {
+      for (const branch of schema.allOf) {
         const failure = this.check(branch, value, at, schemaDepth + 1);
         if (failure) return failure;
       }
@@ -222,7 +222,7 @@ class Validator {
       if (matched.length > 1)
         return { at, reason: `expected exactly one oneOf alternative to match, but alternatives ${matched.join(" and ")} match` };
     }
-    if (schema["not"] !== undefined && !this.check(schema["not"], value, at, schemaDepth + 1)) {
+    if (schema.not !== undefined && !this.check(schema.not, value, at, schemaDepth + 1)) {
       return { at, reason: 'expected the value not to match the schema under "not"' };
     }
     return undefined;
@@ -249,8 +249,8 @@ class Validator {
   }
 
   private members(schema: SchemaRecord, value: SchemaRecord, at: PathNode | undefined, schemaDepth: number): Failure | undefined {
-    const properties = isRecord(schema["properties"]) ? schema["properties"] : undefined;
-    const patterns = isRecord(schema["patternProperties"]) ? Object.entries(schema["patternProperties"]) : [];
+    const properties = isRecord(schema.properties) ? schema.properties : undefined;
+    const patterns = isRecord(schema.patternProperties) ? Object.entries(schema.patternProperties) : [];
     const { additionalProperties: additional, propertyNames } = schema;
     const additionalIsOpen = acceptsAnything(additional);
     const namesAreOpen = acceptsAnything(propertyNames);
@@ -281,7 +281,7 @@ class Validator {
 }
 
 function typeFailure(schema: SchemaRecord, value: unknown, at: PathNode | undefined): Failure | undefined {
-  const type = schema["type"];
+  const type = schema.type;
   if (type === undefined) return undefined;
   const expected =
     typeof type === "string" ? [type] : Array.isArray(type) ? type.filter((name): name is string => typeof name === "string") : [];
@@ -291,12 +291,12 @@ function typeFailure(schema: SchemaRecord, value: unknown, at: PathNode | undefi
 }
 
 function valueFailure(schema: SchemaRecord, value: unknown, at: PathNode | undefined): Failure | undefined {
-  const allowed = schema["enum"];
+  const allowed = schema.enum;
   if (Array.isArray(allowed) && !allowed.some((candidate) => jsonEqual(candidate, value))) {
     return { at, reason: `expected one of ${listValues(allowed)}, got ${preview(value)}` };
   }
-  if (Object.hasOwn(schema, "const") && !jsonEqual(schema["const"], value)) {
-    return { at, reason: `expected ${listValues([schema["const"]])}, got ${preview(value)}` };
+  if (Object.hasOwn(schema, "const") && !jsonEqual(schema.const, value)) {
+    return { at, reason: `expected ${listValues([schema.const])}, got ${preview(value)}` };
   }
   return undefined;
 }
@@ -307,12 +307,12 @@ function assertionFailure(schema: SchemaRecord, value: unknown, at: PathNode | u
   if (typeof value === "number") return numberFailure(schema, value, at);
   if (Array.isArray(value)) return countFailure(schema, "minItems", "maxItems", value.length, "items", at);
   if (!isRecord(value)) return undefined;
-  if (Array.isArray(schema["required"])) {
-    for (const key of schema["required"]) {
+  if (Array.isArray(schema.required)) {
+    for (const key of schema.required) {
       if (typeof key === "string" && !Object.hasOwn(value, key)) return { at, reason: `missing required property ${JSON.stringify(key)}` };
     }
   }
-  if (schema["minProperties"] === undefined && schema["maxProperties"] === undefined) return undefined;
+  if (schema.minProperties === undefined && schema.maxProperties === undefined) return undefined;
   return countFailure(schema, "minProperties", "maxProperties", Object.keys(value).length, "properties", at);
 }
 
@@ -357,7 +357,7 @@ function numberFailure(schema: SchemaRecord, value: number, at: PathNode | undef
     const bound = schema[keyword];
     if (typeof bound === "number" && !holds(value, bound)) return { at, reason: `expected a number ${operator} ${bound}, got ${value}` };
   }
-  const multipleOf = schema["multipleOf"];
+  const multipleOf = schema.multipleOf;
   if (typeof multipleOf !== "number" || !(multipleOf > 0)) return undefined;
   const quotient = value / multipleOf;
   // A tolerance, because 0.3 / 0.1 is 2.9999999999999996 in binary floating point.
@@ -448,14 +448,14 @@ function documentProblem(root: SchemaRecord, schema: unknown, pointer: string, a
     const child = schema[keyword];
     // `items` may also be a draft 7 tuple: a list of schemas.
     if (Array.isArray(child) && keyword === "items")
-      child.forEach((entry, index) => children.push([entry, pointerTo(`${pointer}/items`, index)]));
+      for (const [index, entry] of child.entries()) children.push([entry, pointerTo(`${pointer}/items`, index)]);
     else if (child !== undefined) children.push([child, pointerTo(pointer, keyword)]);
   }
   for (const keyword of SUBSCHEMA_LIST_KEYWORDS) {
     const list = schema[keyword];
     if (list === undefined) continue;
     if (!Array.isArray(list) || list.length === 0) return `${pointer}/${keyword}: expected a non-empty array of schemas`;
-    list.forEach((entry, index) => children.push([entry, pointerTo(pointerTo(pointer, keyword), index)]));
+    for (const [index, entry] of list.entries()) children.push([entry, pointerTo(pointerTo(pointer, keyword), index)]);
   }
   for (const keyword of SUBSCHEMA_MAP_KEYWORDS) {
     const map = schema[keyword];
@@ -486,7 +486,7 @@ function documentProblem(root: SchemaRecord, schema: unknown, pointer: string, a
  */
 export function validateJsonSchemaDocument(schema: unknown): string | undefined {
   if (!isRecord(schema)) return `the input schema must be a JSON Schema object, got ${describeType(schema)}`;
-  const type = schema["type"];
+  const type = schema.type;
   if (type !== undefined && type !== "object" && !(Array.isArray(type) && type.length === 1 && type[0] === "object")) {
     return `#/type: a tool's input schema must describe an object (type "object"), got ${JSON.stringify(type)}`;
   }

@@ -52,7 +52,12 @@ async function schedule<T, R>(
   const serial: number[] = [];
   items.forEach((item, index) => {
     if (isSerial(item)) serial.push(index);
-    else parallel.push(run(item, index).then((result) => void (results[index] = result)));
+    else
+      parallel.push(
+        run(item, index).then((result) => {
+          results[index] = result;
+        }),
+      );
   });
   await Promise.all(parallel);
   for (const index of serial) results[index] = await run(items[index] as T, index);
@@ -119,14 +124,14 @@ async function runCall(
       ? { type: "tool_call_start", name: call.toolName, args }
       : { type: "tool_call_start", callId, name: call.toolName, args };
   const startDelivery = pipe.session(start);
-  if (startDelivery) await startDelivery;
+  if (startDelivery !== undefined) await startDelivery;
   const startedDelivery = pipe.activity(
     callId === undefined
       ? { type: "tool_call_started", name: call.toolName, args }
       : { type: "tool_call_started", callId, name: call.toolName, args },
     correlationId,
   );
-  if (startedDelivery) await startedDelivery;
+  if (startedDelivery !== undefined) await startedDelivery;
 
   const dispatched = environment.signal.aborted
     ? CANCELLED
@@ -155,7 +160,7 @@ async function runCall(
     },
     correlationId,
   );
-  if (completed) await completed;
+  if (completed !== undefined) await completed;
   return { call, record, modelText };
 }
 

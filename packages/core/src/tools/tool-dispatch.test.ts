@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import type { JsonValue, LlmRequest, SessionAccess, ToolCallOutput, ToolDefinition, ToolRetryPolicy } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
-import { textStep, type ScriptedStep } from "@lash/testkit";
+import { type ScriptedStep, textStep } from "@lash/testkit";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createRuntime, echoTool, RecordingActivities, RecordingSink, toolCallPart } from "../../test/fixtures.js";
 import { createBatchTool } from "../modes/batch-tool.js";
 import type { PendingToolCall } from "../modes/execution-mode.js";
@@ -468,7 +468,7 @@ describe("zod input schemas", () => {
     expect(spec?.description).toBe("Add two numbers.");
     expect(spec?.inputSchema).toMatchObject({ type: "object", properties: { a: { type: "number" }, b: { type: "number" } } });
     // A field with a default is optional for the model.
-    expect(spec?.inputSchema["required"]).toEqual(["a"]);
+    expect(spec?.inputSchema.required).toEqual(["a"]);
     expect(spec?.inputSchema).not.toHaveProperty("$schema");
   });
 

@@ -12,10 +12,10 @@ import type {
 import { ToolError } from "@lash/protocol";
 import type { PluginDirective } from "../plugins/plugin.js";
 import type { CollectedDirectives, PluginHost } from "../plugins/plugin-host.js";
-import { withNestedDispatch, type NestedToolDispatcher } from "./nested-dispatch.js";
+import { type NestedToolDispatcher, withNestedDispatch } from "./nested-dispatch.js";
+import { validateToolInput } from "./tool-input-schema.js";
 import { outputFromReturn, runtimeFailure } from "./tool-output.js";
 import type { ResolvedTool, ToolSurface } from "./tool-surface.js";
-import { validateToolInput } from "./tool-input-schema.js";
 
 /** What dispatching a tool call needs from the turn. */
 export interface ToolDispatchEnvironment {

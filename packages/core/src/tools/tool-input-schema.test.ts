@@ -3,14 +3,14 @@ import { LashError } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { validateJsonSchemaDocument } from "./json-schema-validator.js";
-import { isStandardSchema, isZodSchema, toModelInputSchema, validateToolInput, type ToolInputValidation } from "./tool-input-schema.js";
+import { isStandardSchema, isZodSchema, type ToolInputValidation, toModelInputSchema, validateToolInput } from "./tool-input-schema.js";
 
 type StandardResult = ReturnType<StandardSchemaV1["~standard"]["validate"]>;
 
 /** A hand-made Standard Schema (no zod): accepts `{ city: string }`, reports issues with `{ key }` segments. */
 function citySchema(options: { readonly async?: boolean } = {}): StandardSchemaV1<unknown, { city: string }> {
   const check = (value: unknown): Awaited<StandardResult> => {
-    const city: unknown = typeof value === "object" && value !== null ? (value as Record<string, unknown>)["city"] : undefined;
+    const city: unknown = typeof value === "object" && value !== null ? (value as Record<string, unknown>).city : undefined;
     if (typeof city === "string") return { value: { city: city.trim() } };
     return { issues: [{ message: "city must be a string", path: [{ key: "city" }] }, { message: "second issue" }] };
   };
@@ -77,14 +77,14 @@ describe("toModelInputSchema", () => {
       }),
     });
     expect(schema).not.toHaveProperty("$schema");
-    expect(schema["type"]).toBe("object");
-    expect(schema["properties"]).toMatchObject({
+    expect(schema.type).toBe("object");
+    expect(schema.properties).toMatchObject({
       city: { type: "string", minLength: 1, description: "City name" },
       days: { type: "integer" },
       units: { enum: ["c", "f"] },
     });
     // The model writes the input side: fields with defaults are optional.
-    expect(schema["required"]).toEqual(["city"]);
+    expect(schema.required).toEqual(["city"]);
   });
 
   it("caches the conversion per zod schema and freezes the shared result", () => {
@@ -92,7 +92,7 @@ describe("toModelInputSchema", () => {
     const first = toModelInputSchema({ name: "search", inputSchema });
     expect(toModelInputSchema({ name: "search_again", inputSchema })).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
-    expect(Object.isFrozen(first["properties"])).toBe(true);
+    expect(Object.isFrozen(first.properties)).toBe(true);
   });
 
   it("keeps $defs for recursive zod schemas, and the result validates as JSON Schema", () => {
@@ -107,7 +107,7 @@ describe("toModelInputSchema", () => {
       },
     });
     const schema = toModelInputSchema({ name: "tree", inputSchema: z.object({ root: tree }) });
-    expect(schema["$defs"]).toBeDefined();
+    expect(schema.$defs).toBeDefined();
     expect(validateToolInput({ inputSchema: schema }, { root: { name: "a", children: [{ name: "b", children: [] }] } })).toEqual({
       ok: true,
       value: { root: { name: "a", children: [{ name: "b", children: [] }] } },
@@ -172,7 +172,7 @@ describe("toModelInputSchema", () => {
 
   it("turns unrepresentable zod types into unconstrained schemas instead of failing", () => {
     const schema = toModelInputSchema({ name: "dates", inputSchema: z.object({ when: z.date(), label: z.string() }) });
-    expect(schema["properties"]).toEqual({ when: {}, label: { type: "string" } });
+    expect(schema.properties).toEqual({ when: {}, label: { type: "string" } });
   });
 
   it("returns a plain JSON Schema as it is, and modelInputSchema before anything else", () => {

@@ -47,7 +47,7 @@ function deepFreeze<Value>(value: Value): Value {
 }
 
 function describeTopLevel(schema: JsonObject): string {
-  if (schema["type"] !== undefined) return `type ${JSON.stringify(schema["type"])}`;
+  if (schema.type !== undefined) return `type ${JSON.stringify(schema.type)}`;
   const keyword = ["anyOf", "oneOf", "allOf", "$ref", "enum", "const"].find((candidate) => schema[candidate] !== undefined);
   return keyword === undefined ? "a schema without a type" : `a top-level ${keyword}`;
 }
@@ -71,17 +71,17 @@ function convertZodSchema(schema: z.core.$ZodType): { readonly schema: JsonObjec
   let result: JsonObject = withoutDialect;
   // A root schema registered with `.meta({ id })` comes out as `{ $ref: "#/$defs/<id>", $defs }`; providers need
   // `type: "object"` at the top, so the definition is lifted (its `$defs` stay for references back to it).
-  const reference = result["$ref"];
-  const definitions = result["$defs"];
+  const reference = result.$ref;
+  const definitions = result.$defs;
   if (typeof reference === "string" && reference.startsWith("#/$defs/") && isPlainObject(definitions)) {
     const target = definitions[reference.slice("#/$defs/".length)];
     if (isPlainObject(target)) {
       const { $ref: _reference, $defs: _definitions, ...siblings } = result;
       result = { ...target, ...siblings };
-      if (JSON.stringify(result).includes('"$ref"')) result["$defs"] = definitions;
+      if (JSON.stringify(result).includes('"$ref"')) result.$defs = definitions;
     }
   }
-  if (result["type"] !== "object") {
+  if (result.type !== "object") {
     return {
       problem: `its input schema must describe an object (tools take a JSON object of named arguments), but it is ${describeTopLevel(result)}`,
     };

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import type { JsonValue, TraceLevel, TraceRecord, TraceSink, ToolDefinition } from "@lash/protocol";
-import { traceRecordSchema } from "@lash/protocol";
 import { InMemoryTraceSink, SessionUsageReport } from "@lash/observability";
-import { ScriptedProvider, textStep, toolCallStep, type ScriptedProviderOptions, type ScriptedStep } from "@lash/testkit";
-import { InMemorySessionStore, LashRuntime, textInput } from "../index.js";
+import type { JsonValue, ToolDefinition, TraceLevel, TraceRecord, TraceSink } from "@lash/protocol";
+import { traceRecordSchema } from "@lash/protocol";
+import { ScriptedProvider, type ScriptedProviderOptions, type ScriptedStep, textStep, toolCallStep } from "@lash/testkit";
+import { describe, expect, it } from "vitest";
 import { echoTool, IMMEDIATE_RETRY, llmUsage, MODEL, toolCallPart } from "../../test/fixtures.js";
+import { InMemorySessionStore, LashRuntime, textInput } from "../index.js";
 import { TurnTracer } from "./turn-tracer.js";
 
 interface TracedRuntimeOptions {

@@ -25,7 +25,7 @@ function errorMessage(error: unknown): string {
 }
 
 async function deliver(pending: void | Promise<void>): Promise<void> {
-  if (pending) await pending;
+  if (pending !== undefined) await pending;
 }
 
 /**

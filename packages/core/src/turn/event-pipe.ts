@@ -70,7 +70,7 @@ export class TurnEventPipe {
 
   #enqueue(deliver: () => Delivery): Delivery {
     const tail = this.#tail;
-    if (tail) {
+    if (tail !== undefined) {
       const next = tail.then(deliver);
       this.#track(next);
       return next;

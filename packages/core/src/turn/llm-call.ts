@@ -25,7 +25,7 @@ export interface LlmCallEnvironment {
 type Delivery = void | Promise<void>;
 
 function chain(first: Delivery, next: () => Delivery): Delivery {
-  return first ? first.then(next) : next();
+  return first !== undefined ? first.then(next) : next();
 }
 
 function toTokenUsage(usage: LlmUsage): TokenUsage {
@@ -172,7 +172,12 @@ export async function performLlmCall(
   let result;
   try {
     const observe = environment.onStreamEvent;
-    const handler = observe ? (event: LlmStreamEvent): Delivery => (observe(event), onEvent(event)) : onEvent;
+    const handler = observe
+      ? (event: LlmStreamEvent): Delivery => {
+          observe(event);
+          return onEvent(event);
+        }
+      : onEvent;
     result = await callProvider(environment.provider, request, callSignal, handler, environment.settings);
   } finally {
     if (streamAbort) environment.signal.removeEventListener("abort", onTurnAbort);

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
 import type { AttachmentRef, AttachmentStore, TurnInput } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import { InMemoryAttachmentStore } from "../session/in-memory-attachment-store.js";
-import { buildUserMessage, detectImageMediaType, normalizeTurnInput, type NormalizedInputItem } from "./normalize-input.js";
+import { buildUserMessage, detectImageMediaType, type NormalizedInputItem, normalizeTurnInput } from "./normalize-input.js";
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
 const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46]);

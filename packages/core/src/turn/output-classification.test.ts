@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import type { TurnIssue } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import { classifyOutputState, containsTracebackOnly, renderSubmittedValue, sanitizeAssistantText } from "./output-classification.js";
 
 const RUNTIME_ISSUE: TurnIssue = { kind: "runtime", message: "something went wrong" };

@@ -23,7 +23,7 @@ export interface FinishedEarly {
 }
 
 async function deliver(pending: void | Promise<void>): Promise<void> {
-  if (pending) await pending;
+  if (pending !== undefined) await pending;
 }
 
 function errorMessage(error: unknown): string {

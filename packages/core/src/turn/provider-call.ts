@@ -56,7 +56,7 @@ async function attempt(provider: ModelProvider, request: LlmRequest, signal: Abo
   const consume = (event: LlmStreamEvent): void | Promise<void> => {
     try {
       const pending = onEvent(event);
-      return pending
+      return pending !== undefined
         ? pending.catch((error: unknown) => {
             consumerFailure ??= new ConsumerError(error);
             throw consumerFailure;
@@ -93,7 +93,7 @@ async function attempt(provider: ModelProvider, request: LlmRequest, signal: Abo
       if (typeof part === "object" && part !== null && part.type === "response") response = validateResponse(part.response);
       else {
         const pending = emit(part);
-        if (pending) await pending;
+        if (pending !== undefined) await pending;
       }
     }
     if (signal.aborted) throw new Error("aborted");
@@ -170,7 +170,7 @@ export async function callProvider(
       maxAttempts: attempts,
       reason: failure.message,
     });
-    if (pending) await pending;
+    if (pending !== undefined) await pending;
     try {
       await settings.sleep(delay, signal);
     } catch {

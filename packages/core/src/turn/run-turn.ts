@@ -3,18 +3,18 @@ import { performance } from "node:perf_hooks";
 import type { AssembledTurn, EventSink, JsonValue, Message, PluginMessage, TurnActivitySink, TurnInput, TurnStop } from "@lash/protocol";
 import { LashError, RuntimeError } from "@lash/protocol";
 import type { SessionCore } from "../runtime/session-core.js";
-import { abortableSleep } from "./provider-call.js";
-import { completeTurn } from "./complete-turn.js";
 import { tracedActivitySink } from "../tracing/traced-activity-sink.js";
 import { TurnTracer } from "../tracing/turn-tracer.js";
+import { completeTurn } from "./complete-turn.js";
 import { TurnEventPipe } from "./event-pipe.js";
 import { prepareTurn } from "./prepare-turn.js";
+import { abortableSleep } from "./provider-call.js";
 import { TurnAssembler } from "./turn-assembler.js";
 import { runCheckpoint } from "./turn-checkpoint.js";
 import { driveTurn } from "./turn-driver.js";
 import { isResumeSafe, TurnGraphWriter } from "./turn-graph-writer.js";
 import { TurnMachine } from "./turn-machine.js";
-import { buildTurnSurface, providerSettings, selectTurnModel, turnTermination, variantProblem, type TurnSurface } from "./turn-setup.js";
+import { buildTurnSurface, providerSettings, selectTurnModel, type TurnSurface, turnTermination, variantProblem } from "./turn-setup.js";
 
 /** Sinks and cancellation of one turn. */
 export interface TurnRunOptions {
@@ -25,7 +25,7 @@ export interface TurnRunOptions {
 }
 
 async function deliver(pending: void | Promise<void>): Promise<void> {
-  if (pending) await pending;
+  if (pending !== undefined) await pending;
 }
 
 function errorMessage(error: unknown): string {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import type { LlmOutputPart, LlmResponse, ReasoningReplay } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import { StandardStreamAccumulator } from "./stream-accumulator.js";
 
 type ToolCallPart = Extract<LlmOutputPart, { type: "tool_call" }>;

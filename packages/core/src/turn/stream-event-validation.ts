@@ -16,17 +16,17 @@ function usageProblem(usage: unknown): string | undefined {
 function partProblem(part: unknown): string | undefined {
   if (typeof part !== "object" || part === null) return "part is not an object";
   const record = part as Record<string, unknown>;
-  switch (record["type"]) {
+  switch (record.type) {
     case "text":
     case "reasoning":
-      return typeof record["text"] === "string" ? undefined : `part.text of a ${record["type"]} part is not a string`;
+      return typeof record.text === "string" ? undefined : `part.text of a ${record.type} part is not a string`;
     case "tool_call":
-      if (typeof record["callId"] !== "string") return "part.callId of a tool_call part is not a string";
-      if (typeof record["toolName"] !== "string") return "part.toolName of a tool_call part is not a string";
-      if (typeof record["inputJson"] !== "string") return "part.inputJson of a tool_call part is not a string";
+      if (typeof record.callId !== "string") return "part.callId of a tool_call part is not a string";
+      if (typeof record.toolName !== "string") return "part.toolName of a tool_call part is not a string";
+      if (typeof record.inputJson !== "string") return "part.inputJson of a tool_call part is not a string";
       return undefined;
     default:
-      return `unknown part type ${JSON.stringify(record["type"])}`;
+      return `unknown part type ${JSON.stringify(record.type)}`;
   }
 }
 
@@ -37,21 +37,21 @@ function partProblem(part: unknown): string | undefined {
 export function streamEventProblem(event: unknown): string | undefined {
   if (typeof event !== "object" || event === null) return "event is not an object";
   const record = event as Record<string, unknown>;
-  switch (record["type"]) {
+  switch (record.type) {
     case "delta":
     case "reasoning_delta":
-      return typeof record["text"] === "string" ? undefined : `text of a ${record["type"]} event is not a string`;
+      return typeof record.text === "string" ? undefined : `text of a ${record.type} event is not a string`;
     case "part":
-      return partProblem(record["part"]);
+      return partProblem(record.part);
     case "usage":
-      return usageProblem(record["usage"]);
+      return usageProblem(record.usage);
     case "retry_status":
       for (const key of ["waitSeconds", "attempt", "maxAttempts"] as const) {
         if (!isInteger(record[key])) return `${key} of a retry_status event is not an integer`;
       }
-      return typeof record["reason"] === "string" ? undefined : "reason of a retry_status event is not a string";
+      return typeof record.reason === "string" ? undefined : "reason of a retry_status event is not a string";
     default:
-      return `unknown event type ${JSON.stringify(record["type"])}`;
+      return `unknown event type ${JSON.stringify(record.type)}`;
   }
 }
 

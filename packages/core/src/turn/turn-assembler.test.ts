@@ -1,4 +1,3 @@
-import { describe, expect, it } from "vitest";
 import type {
   Message,
   MessagePart,
@@ -12,6 +11,7 @@ import type {
   TurnIssue,
 } from "@lash/protocol";
 import { emptyTokenUsage } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import type { AssemblerFinishInput } from "./turn-assembler.js";
 import { issueFromErrorEvent, TurnAssembler } from "./turn-assembler.js";
 

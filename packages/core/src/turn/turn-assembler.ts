@@ -13,8 +13,8 @@ import type {
   TurnStop,
 } from "@lash/protocol";
 import { addTokenUsage, emptyTokenUsage } from "@lash/protocol";
-import { activeMessagesOf } from "../session/session-graph.js";
 import { renderMessageText } from "../session/message-text.js";
+import { activeMessagesOf } from "../session/session-graph.js";
 import { classifyOutputState, renderSubmittedValue, sanitizeAssistantText } from "./output-classification.js";
 
 // The system note the turn-limit logic leaves in the history; only recent messages are searched so

@@ -17,7 +17,7 @@ export interface CheckpointEnvironment {
 }
 
 async function deliver(pending: void | Promise<void>): Promise<void> {
-  if (pending) await pending;
+  if (pending !== undefined) await pending;
 }
 
 /**
@@ -51,8 +51,9 @@ export async function runCheckpoint(
         abort: false,
       };
     }
-    if (collected.rejected.length > 0 || collected.toolDirectives.length > 0) {
-      const { pluginId, directive } = collected.rejected[0] ?? collected.toolDirectives[0]!;
+    const invalid = collected.rejected[0] ?? collected.toolDirectives[0];
+    if (invalid !== undefined) {
+      const { pluginId, directive } = invalid;
       return {
         ok: false,
         code: "plugin_checkpoint",

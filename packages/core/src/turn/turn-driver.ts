@@ -4,7 +4,7 @@ import type { EffectInvocation, EffectKind, RuntimeEffectHost } from "../runtime
 import { runToolBatch, type ToolBatchEnvironment } from "../tools/tool-batch.js";
 import type { TurnTracer } from "../tracing/turn-tracer.js";
 import type { TurnEventPipe } from "./event-pipe.js";
-import { emitResponseParts, performLlmCall, type LlmCallEnvironment } from "./llm-call.js";
+import { emitResponseParts, type LlmCallEnvironment, performLlmCall } from "./llm-call.js";
 import type { TurnAssembler } from "./turn-assembler.js";
 import type { TurnMachine } from "./turn-machine.js";
 import type { CheckpointResult, SurfaceSyncResult, TurnEffect } from "./turn-machine-types.js";
@@ -89,7 +89,7 @@ async function limitStop(environment: TurnDriverEnvironment): Promise<LimitCheck
 }
 
 async function deliver(pending: void | Promise<void>): Promise<void> {
-  if (pending) await pending;
+  if (pending !== undefined) await pending;
 }
 
 async function handleLlmCall(effect: Extract<TurnEffect, { type: "llm_call" }>, environment: TurnDriverEnvironment): Promise<void> {
@@ -164,7 +164,7 @@ export async function driveTurn(environment: TurnDriverEnvironment): Promise<Tur
     switch (effect.type) {
       case "emit": {
         const pending = pipe.session(effect.event);
-        if (pending) await pending;
+        if (pending !== undefined) await pending;
         break;
       }
       case "progress":

@@ -1,27 +1,27 @@
-import { describe, expect, it } from "vitest";
 import type { Message } from "@lash/protocol";
-import { TurnMachine } from "./turn-machine.js";
-import type { TurnEffect } from "./turn-machine-types.js";
+import { describe, expect, it } from "vitest";
 import {
-  userMessage,
-  newMachine,
-  drain,
-  find,
   all,
+  answerFirstCall,
+  completed,
+  drain,
+  emptyCheckpoint,
   events,
   eventsOf,
+  find,
+  messageText,
+  newMachine,
+  ok,
   outcomeOf,
-  usage,
   response,
+  SUCCESS,
   textResponse,
   toolResponse,
-  ok,
-  SUCCESS,
-  completed,
-  answerFirstCall,
-  emptyCheckpoint,
-  messageText,
+  usage,
+  userMessage,
 } from "../../test/turn-machine-harness.js";
+import type { TurnMachine } from "./turn-machine.js";
+import type { TurnEffect } from "./turn-machine-types.js";
 
 describe("TurnMachine: terminal reasons", () => {
   it("output_limit stops as incomplete with no assistant message, a text delta and an error", () => {

@@ -1,31 +1,28 @@
-import { describe, expect, it } from "vitest";
 import type { AttachmentRef, Message } from "@lash/protocol";
-import type { ProtocolDriver } from "../modes/execution-mode.js";
-import { TurnMachine } from "./turn-machine.js";
+import { describe, expect, it } from "vitest";
 import {
-  ECHO_SPEC,
-  userMessage,
-  newMachine,
-  restore,
-  throughJson,
-  drain,
-  find,
   all,
-  events,
-  eventsOf,
-  outcomeOf,
-  usage,
-  response,
-  textResponse,
-  toolResponse,
-  ok,
-  SUCCESS,
-  completed,
   answerFirstCall,
+  completed,
+  drain,
+  ECHO_SPEC,
   emptyCheckpoint,
+  eventsOf,
+  find,
   messageText,
+  newMachine,
+  ok,
+  outcomeOf,
   recordingDriver,
+  restore,
+  SUCCESS,
+  textResponse,
+  throughJson,
+  toolResponse,
+  usage,
+  userMessage,
 } from "../../test/turn-machine-harness.js";
+import type { ProtocolDriver } from "../modes/execution-mode.js";
 
 // ---------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-import type { CheckpointKind, JsonValue, LlmToolSpec, Message, SessionEvent, TokenUsage, TurnOutcome, TurnStop } from "@lash/protocol";
+import type { CheckpointKind, JsonValue, LlmToolSpec, Message, SessionEvent, TokenUsage, TurnOutcome } from "@lash/protocol";
 import { addTokenUsage, emptyTokenUsage, totalTokens } from "@lash/protocol";
 import type {
   CheckpointOnEmpty,
@@ -13,10 +13,10 @@ import { projectRequest } from "../prompt/request-projection.js";
 import { truncateRaw } from "./raw-text.js";
 import { assistantProseMessage, skippedToolCall, terminalStopFor, turnLimitMessage } from "./turn-machine-messages.js";
 import {
-  NO_NESTED_CALLS,
-  type NestedCallCounts,
   type CheckpointResult,
   type LlmCallResult,
+  type NestedCallCounts,
+  NO_NESTED_CALLS,
   type SurfaceSyncResult,
   type TurnEffect,
 } from "./turn-machine-types.js";

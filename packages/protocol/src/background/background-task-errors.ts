@@ -11,7 +11,7 @@ const transitionSymbol = Symbol.for(transitionMarker);
  * Code `invalid_argument`.
  */
 export class BackgroundTaskTransitionError extends LashError {
-  private readonly [transitionSymbol] = true;
+  readonly [transitionSymbol] = true;
   readonly taskId: string;
   readonly from: BackgroundTaskState;
   readonly to: BackgroundTaskState;
@@ -34,7 +34,7 @@ const unknownSymbol = Symbol.for(unknownMarker);
 
 /** No task with this id is known to the host. Code `invalid_argument`. */
 export class UnknownBackgroundTaskError extends LashError {
-  private readonly [unknownSymbol] = true;
+  readonly [unknownSymbol] = true;
   readonly taskId: string;
 
   constructor(taskId: string, options: LashErrorOptions = {}) {
@@ -53,7 +53,7 @@ const conflictSymbol = Symbol.for(conflictMarker);
 
 /** A live task already has this id (ids are unique per host until the task ends). Code `invalid_argument`. */
 export class BackgroundTaskConflictError extends LashError {
-  private readonly [conflictSymbol] = true;
+  readonly [conflictSymbol] = true;
   readonly taskId: string;
   /** The session the live task with this id belongs to. */
   readonly existingSessionId: string;
@@ -79,7 +79,7 @@ const closedSymbol = Symbol.for(closedMarker);
 
 /** The host was closed; it accepts no new tasks or changes. Code `invalid_configuration`. */
 export class BackgroundTaskHostClosedError extends LashError {
-  private readonly [closedSymbol] = true;
+  readonly [closedSymbol] = true;
 
   constructor(operation: string, options: LashErrorOptions = {}) {
     super("invalid_configuration", `background task host is closed (cannot ${operation})`, options);
@@ -99,7 +99,7 @@ const unsupportedSymbol = Symbol.for(unsupportedMarker);
  * given an in-process function). Code `invalid_configuration`.
  */
 export class BackgroundTaskUnsupportedError extends LashError {
-  private readonly [unsupportedSymbol] = true;
+  readonly [unsupportedSymbol] = true;
   readonly operation: string;
 
   constructor(operation: string, why: string, options: LashErrorOptions = {}) {

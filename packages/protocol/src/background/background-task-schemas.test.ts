@@ -5,8 +5,8 @@ import {
   BackgroundTaskHostClosedError,
   BackgroundTaskTransitionError,
   BackgroundTaskUnsupportedError,
-  UnknownBackgroundTaskError,
   parseBackgroundTaskArgument,
+  UnknownBackgroundTaskError,
 } from "./background-task-errors.js";
 import {
   backgroundTaskEventSchema,

@@ -1,23 +1,21 @@
 export {
-  backgroundCancelPolicySchema,
-  backgroundClosePolicySchema,
-  backgroundTaskAttemptSchema,
-  backgroundTaskCompletionSchema,
-  backgroundTaskEventSchema,
-  backgroundTaskFilterSchema,
-  backgroundTaskIdSchema,
-  backgroundTaskKindSchema,
-  backgroundTaskLiveStateSchema,
-  backgroundTaskOutcomeSchema,
-  backgroundTaskRecordSchema,
-  backgroundTaskRegisterRequestSchema,
-  backgroundTaskRegistrationSchema,
-  backgroundTaskScopeSchema,
-  backgroundTaskStateSchema,
-  backgroundTaskTerminalStateSchema,
-  backgroundTaskUpdateSchema,
-  isTerminalBackgroundTaskState,
-} from "./background-task-schemas.js";
+  BackgroundTaskConflictError,
+  BackgroundTaskHostClosedError,
+  BackgroundTaskTransitionError,
+  BackgroundTaskUnsupportedError,
+  parseBackgroundTaskArgument,
+  UnknownBackgroundTaskError,
+} from "./background-task-errors.js";
+export type {
+  BackgroundScopeCloseReport,
+  BackgroundTaskHost,
+  BackgroundTaskStream,
+  BackgroundTaskStreamObserver,
+  BackgroundTaskWork,
+  BackgroundTaskWorkContext,
+  HiddenBackgroundWork,
+  LocalBackgroundTaskCancel,
+} from "./background-task-host.js";
 export type {
   BackgroundCancelPolicy,
   BackgroundClosePolicy,
@@ -40,26 +38,28 @@ export type {
   BackgroundTaskWatchItem,
 } from "./background-task-schemas.js";
 export {
+  backgroundCancelPolicySchema,
+  backgroundClosePolicySchema,
+  backgroundTaskAttemptSchema,
+  backgroundTaskCompletionSchema,
+  backgroundTaskEventSchema,
+  backgroundTaskFilterSchema,
+  backgroundTaskIdSchema,
+  backgroundTaskKindSchema,
+  backgroundTaskLiveStateSchema,
+  backgroundTaskOutcomeSchema,
+  backgroundTaskRecordSchema,
+  backgroundTaskRegisterRequestSchema,
+  backgroundTaskRegistrationSchema,
+  backgroundTaskScopeSchema,
+  backgroundTaskStateSchema,
+  backgroundTaskTerminalStateSchema,
+  backgroundTaskUpdateSchema,
+  isTerminalBackgroundTaskState,
+} from "./background-task-schemas.js";
+export {
   backgroundTaskEventMatches,
   backgroundTaskRecordMatches,
   compareBackgroundTaskRecords,
   isLegalBackgroundTaskTransition,
 } from "./background-task-transitions.js";
-export {
-  BackgroundTaskConflictError,
-  BackgroundTaskHostClosedError,
-  BackgroundTaskTransitionError,
-  BackgroundTaskUnsupportedError,
-  UnknownBackgroundTaskError,
-  parseBackgroundTaskArgument,
-} from "./background-task-errors.js";
-export type {
-  BackgroundScopeCloseReport,
-  BackgroundTaskHost,
-  BackgroundTaskStream,
-  BackgroundTaskStreamObserver,
-  BackgroundTaskWork,
-  BackgroundTaskWorkContext,
-  HiddenBackgroundWork,
-  LocalBackgroundTaskCancel,
-} from "./background-task-host.js";

@@ -69,7 +69,7 @@ export interface LashErrorOptions {
  * package in one process (a plugin and a host pinning different versions) still agree on brands.
  */
 export class LashError extends Error {
-  private readonly [baseSymbol] = true;
+  readonly [baseSymbol] = true;
   readonly code: LashErrorCode;
 
   constructor(code: LashErrorCode, message: string, options: LashErrorOptions = {}) {

@@ -10,7 +10,7 @@ const symbol = Symbol.for(marker);
  * throws anything else is treated as an `unknown` failure with the error's message.
  */
 export class ProviderCallError extends LashError {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
   readonly failure: ProviderFailure;
 
   constructor(failure: ProviderFailure, options: LashErrorOptions = {}) {

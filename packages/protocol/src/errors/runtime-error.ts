@@ -9,7 +9,7 @@ const symbol = Symbol.for(marker);
  * the turn with a `stopped` outcome instead.
  */
 export class RuntimeError extends LashError {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
 
   constructor(code: LashErrorCode, message: string, options: LashErrorOptions = {}) {
     super(code, message, options);

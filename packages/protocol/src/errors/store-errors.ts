@@ -8,7 +8,7 @@ const conflictSymbol = Symbol.for(conflictMarker);
  * writer should reload the session (or rebase) and try again.
  */
 export class HeadRevisionConflictError extends LashError {
-  private readonly [conflictSymbol] = true;
+  readonly [conflictSymbol] = true;
   /** The revision the commit expected; `undefined` means "the session must not exist yet". */
   readonly expected: number | undefined;
   /** The store's revision at the time of the commit (0 when the session does not exist). */
@@ -37,7 +37,7 @@ const commitIdSymbol = Symbol.for(commitIdMarker);
 
 /** A commit id was already used for a commit with different content. Nothing was written. */
 export class CommitIdConflictError extends LashError {
-  private readonly [commitIdSymbol] = true;
+  readonly [commitIdSymbol] = true;
   readonly sessionId: string;
   readonly commitId: string;
 
@@ -58,7 +58,7 @@ const bindingSymbol = Symbol.for(bindingMarker);
 
 /** A store bound to one session was asked to write another session. Nothing was written. */
 export class SessionBindingMismatchError extends LashError {
-  private readonly [bindingSymbol] = true;
+  readonly [bindingSymbol] = true;
   readonly boundSessionId: string;
   readonly attemptedSessionId: string;
 
@@ -83,7 +83,7 @@ const scopeSymbol = Symbol.for(scopeMarker);
 
 /** The store cannot serve the requested read scope; callers must not silently fall back. */
 export class UnsupportedReadScopeError extends LashError {
-  private readonly [scopeSymbol] = true;
+  readonly [scopeSymbol] = true;
   readonly scope: string;
 
   constructor(scope: string, options: LashErrorOptions = {}) {
@@ -102,7 +102,7 @@ const unavailableSymbol = Symbol.for(unavailableMarker);
 
 /** The store's backend could not be reached or failed; the operation may be retried. */
 export class StoreUnavailableError extends LashError {
-  private readonly [unavailableSymbol] = true;
+  readonly [unavailableSymbol] = true;
 
   constructor(message: string, options: LashErrorOptions = {}) {
     super("store_unavailable", message, options);
@@ -122,7 +122,7 @@ const persistedSymbol = Symbol.for(persistedMarker);
  * field; other sessions stay readable.
  */
 export class InvalidPersistedDataError extends LashError {
-  private readonly [persistedSymbol] = true;
+  readonly [persistedSymbol] = true;
   readonly sessionId: string | undefined;
   /** Dotted path of the first bad field, for example `graph.nodes.3.payload.message.role`. */
   readonly path: string;

@@ -9,7 +9,7 @@ const symbol = Symbol.for(marker);
  * model sees the message; the turn goes on.
  */
 export class ToolError extends LashError {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
   readonly failureClass: ToolFailureClass;
   readonly failureCode: string;
   readonly retry: ToolRetryHint;

@@ -1,9 +1,9 @@
 import type { JsonObject, JsonValue } from "../json.js";
 import type { Message } from "../messages.js";
 import type { SessionPolicy, SessionRelation } from "../session.js";
+import type { ToolCallOutput, ToolExecutionMode, ToolFailure, ToolRetryPolicy } from "../tools.js";
 import type { AssembledTurn } from "../turn.js";
 import type { TurnInput } from "../turn-input.js";
-import type { ToolCallOutput, ToolExecutionMode, ToolFailure, ToolRetryPolicy } from "../tools.js";
 
 /**
  * The Standard Schema interface (https://standardschema.dev), implemented by zod 4, valibot, arktype

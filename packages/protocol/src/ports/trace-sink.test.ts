@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { traceLevelSchema, traceRecordSchema } from "../trace-schemas.js";
 import type { TraceRecord } from "../trace-schemas.js";
+import { traceLevelSchema, traceRecordSchema } from "../trace-schemas.js";
 import type { TraceSink } from "./trace-sink.js";
 
 const base = { timestamp: "2026-01-01T00:00:00.000Z", sessionId: "root", turnId: "turn-1" };

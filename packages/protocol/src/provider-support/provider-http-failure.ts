@@ -1,7 +1,7 @@
 import { classifyProviderFailure, type ProviderFailureInput } from "../provider-failure-classifier.js";
 import type { ProviderFailure } from "../provider-schemas.js";
 import { truncateProviderRaw, truncateText } from "./provider-raw-text.js";
-import { type ResponseHeadersInput, normalizeResponseHeaders } from "./response-headers.js";
+import { normalizeResponseHeaders, type ResponseHeadersInput } from "./response-headers.js";
 import { durationMsFromProtobufJson, retryAfterMsFromHeaders } from "./retry-after.js";
 
 /** What an adapter knows about an HTTP error response. */
@@ -70,13 +70,13 @@ function parsedBody(body: unknown, text: string | undefined): unknown {
 
 /** Google puts the retry delay in `error.details[]` as a `google.rpc.RetryInfo`. */
 function googleRetryDelayMs(error: Record<string, unknown>): number | undefined {
-  const details = error["details"];
+  const details = error.details;
   if (!Array.isArray(details)) return undefined;
   for (const detail of details.slice(0, 50)) {
     if (!isRecord(detail)) continue;
     const type = detail["@type"];
     if (typeof type === "string" && type.endsWith("google.rpc.RetryInfo")) {
-      return durationMsFromProtobufJson(detail["retryDelay"]);
+      return durationMsFromProtobufJson(detail.retryDelay);
     }
   }
   return undefined;
@@ -94,10 +94,10 @@ function googleRetryDelayMs(error: Record<string, unknown>): number | undefined 
 function errorBodyDetails(parsed: unknown): ErrorBodyDetails {
   const root = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!isRecord(root)) return {};
-  const nested = root["error"];
+  const nested = root.error;
   if (typeof nested === "string") {
     const details: ErrorBodyDetails = {};
-    const message = nonEmptyString(root["error_description"], LONGEST_MESSAGE) ?? nonEmptyString(nested, LONGEST_MESSAGE);
+    const message = nonEmptyString(root.error_description, LONGEST_MESSAGE) ?? nonEmptyString(nested, LONGEST_MESSAGE);
     const code = nonEmptyString(nested, LONGEST_CODE);
     if (message !== undefined) details.message = message;
     if (code !== undefined) details.code = code;
@@ -106,15 +106,13 @@ function errorBodyDetails(parsed: unknown): ErrorBodyDetails {
   const error = isRecord(nested) ? nested : root;
   const details: ErrorBodyDetails = {};
   const message =
-    nonEmptyString(error["message"], LONGEST_MESSAGE) ??
-    nonEmptyString(root["message"], LONGEST_MESSAGE) ??
-    nonEmptyString(root["detail"], LONGEST_MESSAGE);
+    nonEmptyString(error.message, LONGEST_MESSAGE) ??
+    nonEmptyString(root.message, LONGEST_MESSAGE) ??
+    nonEmptyString(root.detail, LONGEST_MESSAGE);
   // A string `code` is the most specific identifier (OpenAI's `rate_limit_exceeded`); Google's
   // `status` (`RESOURCE_EXHAUSTED`) beats its numeric `code`, which only repeats the HTTP status.
   const code =
-    nonEmptyString(error["code"], LONGEST_CODE) ??
-    nonEmptyString(error["status"], LONGEST_CODE) ??
-    nonEmptyString(error["type"], LONGEST_CODE);
+    nonEmptyString(error.code, LONGEST_CODE) ?? nonEmptyString(error.status, LONGEST_CODE) ?? nonEmptyString(error.type, LONGEST_CODE);
   const retryAfterMs = googleRetryDelayMs(error);
   if (message !== undefined) details.message = message;
   if (code !== undefined) details.code = code;

@@ -76,11 +76,11 @@ function linksOf(error: unknown): ErrorLink[] {
     }
     const record = current as Record<string, unknown>;
     const link: { name?: string; message?: string; code?: string } = {};
-    if (typeof record["name"] === "string") link.name = record["name"];
-    if (typeof record["message"] === "string") link.message = record["message"];
-    if (typeof record["code"] === "string") link.code = record["code"];
+    if (typeof record.name === "string") link.name = record.name;
+    if (typeof record.message === "string") link.message = record.message;
+    if (typeof record.code === "string") link.code = record.code;
     links.push(link);
-    current = record["cause"];
+    current = record.cause;
   }
   return links;
 }

@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
 import { LashRuntime, RuntimeEnvironment, textInput } from "@lash/core";
 import { ScriptedProvider, textStep } from "@lash/testkit";
+import { afterEach, describe, expect, it } from "vitest";
 import { createFileSessionDatabase } from "../fs/index.js";
 import { createSqlSessionDatabase } from "../sql/index.js";
 

@@ -1,10 +1,10 @@
 import { readdir } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { compareCodePoints, LashError } from "@lash/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { append, commit, node, type TemporaryRoot, temporaryRoot, thrown } from "../../test/fixtures.js";
 import { encodedNameOrder, encodeIdAsFileName, idHex, sortsAtOrBeforeCursor } from "./file-name-encoding.js";
 import { createFileSessionDatabase } from "./file-session-database.js";
-import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown } from "../../test/fixtures.js";
 
 const HOSTILE_IDS = [
   "../x",

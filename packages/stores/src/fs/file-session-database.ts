@@ -5,8 +5,8 @@ import {
   type SessionListPage,
   type SessionListQuery,
   type SessionStoreCreateRequest,
-  sessionStoreCreateRequestSchema,
   type SessionStoreFactory,
+  sessionStoreCreateRequestSchema,
 } from "@lash/protocol";
 import { FileAccess, type FileSystemOperations } from "./file-access.js";
 import { FileSessionStore } from "./file-session-store.js";

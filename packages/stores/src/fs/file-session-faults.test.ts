@@ -1,12 +1,12 @@
 import * as nodeFileSystem from "node:fs/promises";
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreUnavailableError } from "@lash/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { append, commit, node, type TemporaryRoot, temporaryRoot, thrown, turnUsage, usage } from "../../test/fixtures.js";
 import type { FileSystemOperations } from "./file-access.js";
 import { encodeIdAsFileName } from "./file-name-encoding.js";
 import { createFileSessionDatabase } from "./file-session-database.js";
-import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown, turnUsage, usage } from "../../test/fixtures.js";
 
 let root: TemporaryRoot;
 

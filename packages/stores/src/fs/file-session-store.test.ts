@@ -1,6 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   CommitIdConflictError,
   HeadRevisionConflictError,
@@ -9,10 +8,11 @@ import {
   SessionBindingMismatchError,
   type SessionNodeRecord,
 } from "@lash/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { append, commit, node, type TemporaryRoot, temporaryRoot, thrown, turnUsage, usage } from "../../test/fixtures.js";
 import { encodeIdAsFileName } from "./file-name-encoding.js";
 import { createFileSessionDatabase, type FileSessionDatabase } from "./file-session-database.js";
 import { MAX_REVISIONS_PER_BASE } from "./session-commit.js";
-import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown, turnUsage, usage } from "../../test/fixtures.js";
 
 let root: TemporaryRoot;
 let database: FileSessionDatabase;
@@ -218,16 +218,14 @@ describe("FileSessionDatabase: meta, listing and deletion", () => {
       "a".repeat(64),
     ];
     for (const id of ids) {
-      await database
-        .openSession(id)
-        .saveSessionMeta({
-          sessionId: id,
-          sessionName: id,
-          createdAt: "2025-01-01T00:00:00.000Z",
-          model: "m",
-          relation: id === "b" ? { type: "child", parentSessionId: "a" } : { type: "root" },
-          ...(id === "b" ? { parentSessionId: "a" } : {}),
-        });
+      await database.openSession(id).saveSessionMeta({
+        sessionId: id,
+        sessionName: id,
+        createdAt: "2025-01-01T00:00:00.000Z",
+        model: "m",
+        relation: id === "b" ? { type: "child", parentSessionId: "a" } : { type: "root" },
+        ...(id === "b" ? { parentSessionId: "a" } : {}),
+      });
     }
     await database.openSession("c").commit(commit({ sessionId: "c", commitId: "t1" }));
     const expected = [...ids, "c"].sort((left, right) => {

@@ -1,9 +1,9 @@
 import {
   type GcReport,
   type PersistedSessionRead,
+  SessionBindingMismatchError,
   type SessionCommit,
   type SessionCommitResult,
-  SessionBindingMismatchError,
   type SessionListPage,
   type SessionListQuery,
   type SessionMeta,
@@ -18,7 +18,7 @@ import { readMeta, SessionPaths } from "./session-files.js";
 import type { GraphStateCache, SessionFiles } from "./session-graph-state.js";
 import { listSessions } from "./session-listing.js";
 import { loadHeadRevision, loadNode, loadSession } from "./session-loads.js";
-import { withSessionLock, type HeldLock } from "./session-lock.js";
+import { type HeldLock, withSessionLock } from "./session-lock.js";
 import { deleteSession, gcUnreachable, parseMeta, saveMeta, tombstoneNodes, vacuum } from "./session-maintenance.js";
 
 /** What a store shares with its database object. */

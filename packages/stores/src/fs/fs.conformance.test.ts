@@ -1,6 +1,6 @@
 import { describeSessionStoreConformance, type SessionStoreBackend } from "@lash/testkit";
+import { type TemporaryRoot, temporaryRoot } from "../../test/fixtures.js";
 import { createFileSessionDatabase, type FileSessionDatabase } from "./index.js";
-import { temporaryRoot, type TemporaryRoot } from "../../test/fixtures.js";
 
 /** A backend over one root; `reopen` drops the database object and opens a new one on the same root. */
 function fileBackend(root: TemporaryRoot, database: FileSessionDatabase): SessionStoreBackend {

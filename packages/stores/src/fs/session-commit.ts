@@ -22,10 +22,10 @@ import {
   fileLabels,
   type HeadFile,
   parseStoredJson,
+  type RevisionFile,
   readHead,
   readStoredFile,
   renderStoredJson,
-  type RevisionFile,
   revisionCommitIdSchema,
 } from "./session-files.js";
 import {

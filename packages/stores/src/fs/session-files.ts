@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { z } from "zod";
 import {
   InvalidPersistedDataError,
   persistedSessionConfigSchema,
@@ -8,8 +7,9 @@ import {
   sessionNodeRecordSchema,
   tokenLedgerEntrySchema,
 } from "@lash/protocol";
-import { encodeIdAsFileName } from "./file-name-encoding.js";
+import { z } from "zod";
 import type { FileAccess } from "./file-access.js";
+import { encodeIdAsFileName } from "./file-name-encoding.js";
 
 /**
  * The on-disk layout of one root (see docs/decisions/0015-filesystem-store.md):

@@ -64,7 +64,7 @@ export function graphStateFrom(
   ledger: readonly TokenLedgerEntry[],
 ): GraphState {
   const positions = new Map<string, number>();
-  nodes.forEach((node, index) => positions.set(node.record.nodeId, index));
+  for (const [index, node] of nodes.entries()) positions.set(node.record.nodeId, index);
   return { ...identity, nodes, positions, ledger };
 }
 

@@ -5,11 +5,11 @@ import {
   LashError,
   type SessionListPage,
   type SessionListQuery,
-  sessionListQuerySchema,
   type SessionSummary,
+  sessionListQuerySchema,
 } from "@lash/protocol";
 import type { FileAccess } from "./file-access.js";
-import { encodeIdAsFileName, encodedNameOrder, type EncodedNameOrder, idHex, sortsAtOrBeforeCursor } from "./file-name-encoding.js";
+import { type EncodedNameOrder, encodedNameOrder, encodeIdAsFileName, idHex, sortsAtOrBeforeCursor } from "./file-name-encoding.js";
 import { fileLabels, headFileSchema, metaFileSchema, readStoredFile, SESSIONS_DIRECTORY } from "./session-files.js";
 
 const DEFAULT_PAGE_SIZE = 100;

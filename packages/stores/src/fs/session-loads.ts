@@ -4,9 +4,9 @@ import {
   LashError,
   type PersistedSessionRead,
   type SessionCheckpoint,
-  sessionCheckpointSchema,
   type SessionNodeRecord,
   type SessionReadScope,
+  sessionCheckpointSchema,
   sessionReadScopeSchema,
 } from "@lash/protocol";
 import { fileLabels, type HeadFile, parseStoredJson, readHead } from "./session-files.js";

@@ -3,11 +3,11 @@ import { once } from "node:events";
 import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HeadRevisionConflictError, StoreUnavailableError } from "@lash/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { append, commit, node, type TemporaryRoot, temporaryRoot, thrown, turnUsage, usage } from "../../test/fixtures.js";
 import { encodeIdAsFileName } from "./file-name-encoding.js";
 import { createFileSessionDatabase } from "./file-session-database.js";
-import { append, commit, node, temporaryRoot, type TemporaryRoot, thrown, turnUsage, usage } from "../../test/fixtures.js";
 
 let root: TemporaryRoot;
 

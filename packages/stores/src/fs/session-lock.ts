@@ -1,6 +1,6 @@
 import { dirname } from "node:path";
-import { z } from "zod";
 import { StoreUnavailableError } from "@lash/protocol";
+import { z } from "zod";
 import { asStoreError, errorCode, type FileAccess, isMissingFileError, randomHex } from "./file-access.js";
 
 /**

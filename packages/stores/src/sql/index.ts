@@ -1,16 +1,8 @@
-export { createSqlSessionDatabase, SqlSessionDatabase } from "./sql-session-database.js";
-export type {
-  SqlConnectionStringOptions,
-  SqlKyselyOptions,
-  SqlSessionDatabaseOptions,
-} from "./sql-session-database.js";
-export { SqlSessionStore } from "./sql-session-store.js";
-export type { MigrationReport } from "./sql-store-context.js";
-export { SqlCommitHookError, SqlSchemaNotMigratedError } from "./sql-errors.js";
 export type { SqlCommitContext, SqlCommitHook, SqlQueryResult } from "./sql-commit-hook.js";
-export { parseSqlConnectionString, redactConnectionString } from "./sql-connection.js";
 export type { SqlConnectionTarget } from "./sql-connection.js";
-export { createLashMigrationProvider, lashMigrations, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE } from "./sql-migrations.js";
+export { parseSqlConnectionString, redactConnectionString } from "./sql-connection.js";
+export { SqlCommitHookError, SqlSchemaNotMigratedError } from "./sql-errors.js";
+export { createLashMigrationProvider, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE, lashMigrations } from "./sql-migrations.js";
 export type {
   BigIntegerColumn,
   LashBlobsTable,
@@ -22,3 +14,11 @@ export type {
   LashUsageDeltasTable,
   SqlDialectName,
 } from "./sql-schema.js";
+export type {
+  SqlConnectionStringOptions,
+  SqlKyselyOptions,
+  SqlSessionDatabaseOptions,
+} from "./sql-session-database.js";
+export { createSqlSessionDatabase, SqlSessionDatabase } from "./sql-session-database.js";
+export { SqlSessionStore } from "./sql-session-store.js";
+export type { MigrationReport } from "./sql-store-context.js";

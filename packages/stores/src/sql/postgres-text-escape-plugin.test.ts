@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { compareCodePoints } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import { escapePostgresText, unescapePostgresText } from "./postgres-text-escape-plugin.js";
 
 describe("the PostgreSQL text escape", () => {

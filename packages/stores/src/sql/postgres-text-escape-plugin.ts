@@ -1,6 +1,6 @@
 import {
-  OperationNodeTransformer,
   type KyselyPlugin,
+  OperationNodeTransformer,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
   type PrimitiveValueListNode,
@@ -17,17 +17,20 @@ import {
 // the original strings, and every string read back is unescaped. JSON columns are unaffected:
 // `JSON.stringify` already escapes both characters.
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 and U+0001 are the characters this escapes
 const ESCAPED = /[\u0000\u0001]/;
 
 /** Escapes one string (identity unless it holds U+0000 or U+0001). */
 export function escapePostgresText(text: string): string {
   if (!ESCAPED.test(text)) return text;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 and U+0001 are the characters this escapes
   return text.replace(/[\u0000\u0001]/g, (character) => (character === "\u0000" ? "\u0001\u0001" : "\u0001\u0002"));
 }
 
 /** The inverse of `escapePostgresText`. A U+0001 not followed by U+0001 or U+0002 is kept as is. */
 export function unescapePostgresText(text: string): string {
   if (!text.includes("\u0001")) return text;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences are made of U+0001 and U+0002
   return text.replace(/\u0001([\u0001\u0002])/g, (_match, code: string) => (code === "\u0001" ? "\u0000" : "\u0001"));
 }
 

@@ -1,5 +1,11 @@
+import {
+  dropSchema,
+  freshSchemaName,
+  POSTGRES_REQUIRED,
+  POSTGRES_URL,
+  postgresUnavailableReason,
+} from "@lash/test-infrastructure/postgres";
 import { describeSessionStoreConformance, type SessionStoreBackend } from "@lash/testkit";
-import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason } from "@lash/testkit/postgres";
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "./index.js";
 
 function open(schema: string): SqlSessionDatabase {

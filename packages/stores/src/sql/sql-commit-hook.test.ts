@@ -1,14 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { sql, type Kysely } from "kysely";
 import { CommitIdConflictError, HeadRevisionConflictError, LashError, type SessionCommitResult } from "@lash/protocol";
+import { type Kysely, sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { backendTitle, SQL_TEST_BACKENDS, type SqlTestStorage } from "../../test/backends.js";
 import { append, chain, commit, node, thrown, turnUsage, usage } from "../../test/fixtures.js";
 import {
   createSqlSessionDatabase,
-  SqlCommitHookError,
   type LashSqlSchema,
   type SqlCommitContext,
   type SqlCommitHook,
+  SqlCommitHookError,
   type SqlSessionDatabase,
 } from "./index.js";
 

@@ -1,5 +1,5 @@
-import { CompiledQuery, type Kysely } from "kysely";
 import { LashError, type SessionCommit } from "@lash/protocol";
+import { CompiledQuery, type Kysely } from "kysely";
 import { SqlCommitHookError } from "./sql-errors.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
 

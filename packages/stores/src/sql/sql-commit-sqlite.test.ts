@@ -1,8 +1,8 @@
 import { join } from "node:path";
+import type { SessionCommit } from "@lash/protocol";
 import Database from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import type { SessionCommit } from "@lash/protocol";
 import { append, chain, commit, node, thrown, turnUsage, usage } from "../../test/fixtures.js";
 import { createSqliteTestFolder, type SqliteTestFolder } from "../../test/sqlite.js";
 import { createSqlSessionDatabase, type LashSqlSchema, type SqlSessionDatabase } from "./index.js";

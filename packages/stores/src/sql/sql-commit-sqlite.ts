@@ -1,12 +1,12 @@
-import type { Database, Statement } from "better-sqlite3";
 import type { SessionCommit, SessionCommitResult, SessionNodeRecord } from "@lash/protocol";
 import {
+  CommitIdConflictError,
   checkExpectedHeadRevision,
   checkGraphCommitDelta,
-  CommitIdConflictError,
   isEmptyTokenUsage,
   stableStringify,
 } from "@lash/protocol";
+import type { Database, Statement } from "better-sqlite3";
 import { storedInteger } from "./sql-rows.js";
 
 /**

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { Insertable, Kysely } from "kysely";
 import type { SessionCommit, SessionCommitResult, SessionNodeRecord } from "@lash/protocol";
 import {
   CommitIdConflictError,
@@ -9,10 +8,11 @@ import {
   HeadRevisionConflictError,
   isEmptyTokenUsage,
   SessionBindingMismatchError,
+  StoreUnavailableError,
   sessionCommitSchema,
   stableStringify,
-  StoreUnavailableError,
 } from "@lash/protocol";
+import type { Insertable, Kysely } from "kysely";
 import { runCommitHook, type SqlCommitHook } from "./sql-commit-hook.js";
 import { applyCommitSqlite } from "./sql-commit-sqlite.js";
 import { isUniqueViolation } from "./sql-errors.js";

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CommitIdConflictError, HeadRevisionConflictError, type SessionCommitResult } from "@lash/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { backendTitle, SQL_TEST_BACKENDS, type SqlTestStorage } from "../../test/backends.js";
 import { append, commit, node, turnUsage, usage } from "../../test/fixtures.js";
 import type { SqlSessionDatabase } from "./index.js";
@@ -109,13 +109,11 @@ for (const backend of SQL_TEST_BACKENDS) {
 
       const different = await settle(
         writers.map((writer, index) =>
-          writer
-            .openSession("s1")
-            .commit({
-              ...commit({ commitId: "different" }),
-              expectedHeadRevision: rounds + 1,
-              usageDeltas: [turnUsage(usage(index + 1, 0))],
-            }),
+          writer.openSession("s1").commit({
+            ...commit({ commitId: "different" }),
+            expectedHeadRevision: rounds + 1,
+            usageDeltas: [turnUsage(usage(index + 1, 0))],
+          }),
         ),
       );
       expect(different.values).toHaveLength(1);
@@ -152,15 +150,13 @@ for (const backend of SQL_TEST_BACKENDS) {
           writers[0]
             ?.openSession("s1")
             .commit(commit({ commitId: `t${turn}`, expectedHeadRevision: turn, usageDeltas: [turnUsage(usage(1, 0))] })),
-          writers[1]
-            ?.openSession("s1")
-            .saveSessionMeta({
-              sessionId: "s1",
-              sessionName: `turn ${turn}`,
-              createdAt: "2025-01-01T00:00:00.000Z",
-              model: "m",
-              relation: { type: "root" },
-            }),
+          writers[1]?.openSession("s1").saveSessionMeta({
+            sessionId: "s1",
+            sessionName: `turn ${turn}`,
+            createdAt: "2025-01-01T00:00:00.000Z",
+            model: "m",
+            relation: { type: "root" },
+          }),
           writers[2]?.createStore({
             sessionId: `child-${turn}`,
             parentSessionId: "s1",

@@ -1,10 +1,5 @@
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
 import { LashError, StoreUnavailableError } from "@lash/protocol";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
-import pg from "pg";
-import Database from "better-sqlite3";
-import { thrown } from "../../test/fixtures.js";
 import {
   dropSchema,
   freshSchemaName,
@@ -12,16 +7,21 @@ import {
   POSTGRES_URL,
   postgresUnavailableReason,
   runAdminStatement,
-} from "@lash/testkit/postgres";
+} from "@lash/test-infrastructure/postgres";
+import Database from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { thrown } from "../../test/fixtures.js";
 import { createSqliteTestFolder } from "../../test/sqlite.js";
-import { importOptionalDriver } from "./sql-connection.js";
 import {
   createSqlSessionDatabase,
+  type LashSqlSchema,
   parseSqlConnectionString,
   redactConnectionString,
-  type LashSqlSchema,
   type SqlSessionDatabaseOptions,
 } from "./index.js";
+import { importOptionalDriver } from "./sql-connection.js";
 
 function configurationError(run: () => unknown): LashError {
   let caught: unknown;
@@ -195,15 +195,13 @@ describe("PostgreSQL availability", () => {
       await runAdminStatement(`create schema ${pg.escapeIdentifier(schema)}`);
       const database = createSqlSessionDatabase({ kysely, dialect: "postgres" });
       await database.migrateToLatest();
-      await database
-        .openSession("s1")
-        .saveSessionMeta({
-          sessionId: "s1",
-          sessionName: "s1",
-          createdAt: "2025-01-01T00:00:00.000Z",
-          model: "m",
-          relation: { type: "root" },
-        });
+      await database.openSession("s1").saveSessionMeta({
+        sessionId: "s1",
+        sessionName: "s1",
+        createdAt: "2025-01-01T00:00:00.000Z",
+        model: "m",
+        relation: { type: "root" },
+      });
       const rows = await kysely.withSchema(schema).selectFrom("lash_session_meta").select("session_id").execute();
       expect(rows).toEqual([{ session_id: "s1" }]);
     } finally {

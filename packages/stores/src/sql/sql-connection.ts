@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
-import type { Pool } from "pg";
 import { LashError, StoreUnavailableError } from "@lash/protocol";
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from "kysely";
+import type { Pool } from "pg";
 import type { LashSqlSchema } from "./sql-schema.js";
 
 /** Where a connection string points. */

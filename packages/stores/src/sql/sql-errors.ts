@@ -1,4 +1,4 @@
-import { LashError, markerFor, StoreUnavailableError, type LashErrorOptions } from "@lash/protocol";
+import { LashError, type LashErrorOptions, markerFor, StoreUnavailableError } from "@lash/protocol";
 
 const notMigratedMarker = markerFor("SqlSchemaNotMigratedError");
 const notMigratedSymbol = Symbol.for(notMigratedMarker);
@@ -9,7 +9,7 @@ const notMigratedSymbol = Symbol.for(notMigratedMarker);
  * Nothing was read or written. Code `invalid_configuration`: the host runs migrations, explicitly.
  */
 export class SqlSchemaNotMigratedError extends LashError {
-  private readonly [notMigratedSymbol] = true;
+  readonly [notMigratedSymbol] = true;
   /** Migrations this version knows that the database has not run. */
   readonly missingMigrations: readonly string[];
   /** Migrations the database has run that this version does not know (a newer version ran them). */
@@ -43,7 +43,7 @@ const commitHookSymbol = Symbol.for(commitHookMarker);
  * hook again. Code `store_commit_failed`.
  */
 export class SqlCommitHookError extends LashError {
-  private readonly [commitHookSymbol] = true;
+  readonly [commitHookSymbol] = true;
   readonly sessionId: string;
   readonly commitId: string;
 

@@ -1,4 +1,3 @@
-import { sql, type Kysely } from "kysely";
 import type { PersistedSessionRead, SessionNodeRecord, SessionReadScope } from "@lash/protocol";
 import {
   InvalidPersistedDataError,
@@ -8,7 +7,8 @@ import {
   sessionCheckpointSchema,
   sessionReadScopeSchema,
 } from "@lash/protocol";
-import { parseArgument, parseNodeRow, parseStored, parseStoredJson, parseUsageRow, storedInteger, type StoredNodeRow } from "./sql-rows.js";
+import { type Kysely, sql } from "kysely";
+import { parseArgument, parseNodeRow, parseStored, parseStoredJson, parseUsageRow, type StoredNodeRow, storedInteger } from "./sql-rows.js";
 import type { LashSqlSchema } from "./sql-schema.js";
 import type { SqlStoreContext } from "./sql-store-context.js";
 

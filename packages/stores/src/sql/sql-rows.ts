@@ -1,7 +1,7 @@
-import type { Selectable } from "kysely";
-import type { z } from "zod";
 import type { SessionMeta, SessionNodeRecord, TokenLedgerEntry } from "@lash/protocol";
 import { InvalidPersistedDataError, LashError, sessionMetaSchema, sessionNodeRecordSchema, tokenLedgerEntrySchema } from "@lash/protocol";
+import type { Selectable } from "kysely";
+import type { z } from "zod";
 import type { LashGraphNodesTable, LashSessionMetaTable, LashUsageDeltasTable } from "./sql-schema.js";
 
 // Every stored byte is read as hostile: a row that does not parse is an `InvalidPersistedDataError`
@@ -119,8 +119,8 @@ export function parseMetaRow(row: LashSessionMetaTable, sessionId: string): Sess
     model: row.model,
     relation: parseStoredJson(row.relation_json, sessionId, "meta.relation"),
   };
-  if (row.cwd !== null) candidate["cwd"] = row.cwd;
-  if (row.parent_session_id !== null) candidate["parentSessionId"] = row.parent_session_id;
+  if (row.cwd !== null) candidate.cwd = row.cwd;
+  if (row.parent_session_id !== null) candidate.parentSessionId = row.parent_session_id;
   const meta = parseStored(sessionMetaSchema, candidate, sessionId, "meta");
   if (meta.relation.type !== row.relation_type) {
     throw new InvalidPersistedDataError(

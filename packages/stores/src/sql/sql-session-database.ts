@@ -1,12 +1,12 @@
-import type { Kysely } from "kysely";
 import type { SessionListPage, SessionListQuery, SessionStoreCreateRequest, SessionStoreFactory } from "@lash/protocol";
 import { defaultSessionMeta, LashError } from "@lash/protocol";
-import { createOwnedKysely, describeTarget, parseSqlConnectionString } from "./sql-connection.js";
+import type { Kysely } from "kysely";
 import type { SqlCommitHook } from "./sql-commit-hook.js";
+import { createOwnedKysely, describeTarget, parseSqlConnectionString } from "./sql-connection.js";
 import { insertSessionMetaIfMissing, listSessions } from "./sql-listing.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
 import { SqlSessionStore } from "./sql-session-store.js";
-import { SqlStoreContext, type MigrationReport } from "./sql-store-context.js";
+import { type MigrationReport, SqlStoreContext } from "./sql-store-context.js";
 
 /** Options shared by both ways of reaching a database. */
 interface SqlSessionDatabaseCommonOptions {

@@ -1,5 +1,3 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { sql } from "kysely";
 import {
   CommitIdConflictError,
   HeadRevisionConflictError,
@@ -8,6 +6,8 @@ import {
   SessionBindingMismatchError,
   type SessionMeta,
 } from "@lash/protocol";
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { backendTitle, SQL_TEST_BACKENDS, type SqlTestStorage } from "../../test/backends.js";
 import { append, chain, commit, node, thrown, turnUsage, usage } from "../../test/fixtures.js";
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "./index.js";

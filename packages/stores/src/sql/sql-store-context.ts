@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { sql, type Kysely } from "kysely";
-import { Migrator } from "kysely/migration";
 import { LashError, StoreUnavailableError } from "@lash/protocol";
-import { isMissingTable, isSqliteBusy, isUnreachableError, SqlSchemaNotMigratedError, toStoreError } from "./sql-errors.js";
-import { createLashMigrationProvider, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE, lashMigrationNames } from "./sql-migrations.js";
+import { type Kysely, sql } from "kysely";
+import { Migrator } from "kysely/migration";
 import { PostgresTextEscapePlugin } from "./postgres-text-escape-plugin.js";
 import type { SqlCommitHook } from "./sql-commit-hook.js";
+import { isMissingTable, isSqliteBusy, isUnreachableError, SqlSchemaNotMigratedError, toStoreError } from "./sql-errors.js";
+import { createLashMigrationProvider, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE, lashMigrationNames } from "./sql-migrations.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
 
 /** What `migrateToLatest()` did. */

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mergeTokenLedger } from "@lash/protocol";
-import { openFaultBackend, type FaultBackendKind } from "./fault-backends.js";
-import { faultSkipReason, prepareFaultLocation, type FaultLocation } from "./fault-locations.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FaultBackendKind, openFaultBackend } from "./fault-backends.js";
+import { type FaultLocation, faultSkipReason, prepareFaultLocation } from "./fault-locations.js";
 import { NODES_PER_TURN, TURN_USAGE } from "./turn-commits.js";
 import { startWriter } from "./writer-process.js";
 

@@ -4,7 +4,7 @@
  *
  *   node --conditions=@lash/source --import tsx crash-writer.ts <backend> <location> <sessionId> <writer> [turns]
  */
-import { openFaultBackend, type FaultBackendKind } from "./fault-backends.js";
+import { type FaultBackendKind, openFaultBackend } from "./fault-backends.js";
 import { commitTurnRebasing } from "./turn-commits.js";
 
 async function main(): Promise<void> {

@@ -10,7 +10,7 @@ export interface FaultBackend {
 }
 
 /** The PostgreSQL server the fault tests use (`DATABASE_URL`, else the local test database). */
-export const FAULT_POSTGRES_URL = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
+export const FAULT_POSTGRES_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 /**
  * Opens the backend a writer process or a check uses (the location is already migrated). Each

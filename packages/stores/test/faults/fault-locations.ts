@@ -1,8 +1,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  dropSchema,
+  freshSchemaName,
+  POSTGRES_REQUIRED,
+  POSTGRES_URL,
+  postgresUnavailableReason,
+} from "@lash/test-infrastructure/postgres";
 import { createSqlSessionDatabase } from "../../src/sql/index.js";
-import { dropSchema, freshSchemaName, POSTGRES_REQUIRED, POSTGRES_URL, postgresUnavailableReason } from "@lash/testkit/postgres";
 import type { FaultBackendKind } from "./fault-backends.js";
 
 /** Storage for one fault test: `location` is what a writer process opens (a file, a folder, a schema). */

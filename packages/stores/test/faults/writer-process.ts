@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { bundleForChildProcess } from "@lash/testkit/child-process";
+import { bundleForChildProcess } from "@lash/test-infrastructure/child-process";
 import type { FaultBackendKind } from "./fault-backends.js";
 
 const writerSource = fileURLToPath(new URL("./crash-writer.ts", import.meta.url));

@@ -1,7 +1,7 @@
+import { vitestApi } from "../store-conformance/vitest-api.js";
 import type { BackgroundHarnessArea } from "./area.js";
 import { eventTrail, hasEvent, recordEvents, registerRequest } from "./background-fixtures.js";
 import { useHost } from "./host-context.js";
-import { vitestApi } from "../store-conformance/vitest-api.js";
 
 /** `requestCancel` by cancel policy, and cancelling tasks that already ended. */
 export const describeCancellation: BackgroundHarnessArea = (harness) => {

@@ -1,7 +1,7 @@
+import { vitestApi } from "../store-conformance/vitest-api.js";
 import type { BackgroundHarnessArea } from "./area.js";
 import { eventTrail, hasEvent, recordEvents, registerRequest, scope } from "./background-fixtures.js";
 import { useHost } from "./host-context.js";
-import { vitestApi } from "../store-conformance/vitest-api.js";
 
 /** `closeScope` enforces each live task's close policy. */
 export const describeClosePolicies: BackgroundHarnessArea = (harness) => {

@@ -1,3 +1,4 @@
+import { vitestApi } from "../store-conformance/vitest-api.js";
 import type { BackgroundHarnessArea } from "./area.js";
 import { describeCancellation } from "./cancellation.js";
 import { describeClosePolicies } from "./close-policies.js";
@@ -9,7 +10,6 @@ import { describeHiddenTasks } from "./hidden-tasks.js";
 import { describeManaged } from "./managed.js";
 import { describeRecordApi } from "./record-api.js";
 import { describeRetriesAndConcurrency } from "./retries-and-concurrency.js";
-import { vitestApi } from "../store-conformance/vitest-api.js";
 
 /** Every contract area, in the order the suite reports them. */
 const areas: readonly BackgroundHarnessArea[] = [

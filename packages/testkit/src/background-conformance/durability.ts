@@ -1,7 +1,7 @@
+import { vitestApi } from "../store-conformance/vitest-api.js";
 import type { BackgroundHarnessArea } from "./area.js";
 import { registerRequest } from "./background-fixtures.js";
 import { useHost } from "./host-context.js";
-import { vitestApi } from "../store-conformance/vitest-api.js";
 
 /** Records survive a new host over the same storage (behind `durable`). */
 export const describeDurability: BackgroundHarnessArea = (harness) => {

@@ -1,9 +1,9 @@
-import { BackgroundTaskHostClosedError, backgroundTaskEventSchema } from "@lash/protocol";
 import type { BackgroundTaskEvent } from "@lash/protocol";
+import { BackgroundTaskHostClosedError, backgroundTaskEventSchema } from "@lash/protocol";
+import { vitestApi } from "../store-conformance/vitest-api.js";
 import type { BackgroundHarnessArea } from "./area.js";
 import { eventTrail, hasEvent, recordEvents, recordWatch, registerRequest, scope } from "./background-fixtures.js";
 import { useHost } from "./host-context.js";
-import { vitestApi } from "../store-conformance/vitest-api.js";
 
 /** Event completeness and order, filtered subscriptions, `watch` without a gap, closing the host. */
 export const describeEvents: BackgroundHarnessArea = (harness) => {

@@ -1,7 +1,7 @@
+import { vitestApi } from "../store-conformance/vitest-api.js";
 import type { BackgroundHarnessArea } from "./area.js";
 import { hasEvent, recordEvents, registerRequest, scope } from "./background-fixtures.js";
 import { useHost } from "./host-context.js";
-import { vitestApi } from "../store-conformance/vitest-api.js";
 
 /** `list` filters and order, `transfer`. */
 export const describeFiltersAndTransfer: BackgroundHarnessArea = (harness) => {

@@ -1,7 +1,7 @@
+import { vitestApi } from "../store-conformance/vitest-api.js";
 import type { BackgroundHarnessArea } from "./area.js";
 import { gate, hasEvent, recordEvents, scope } from "./background-fixtures.js";
 import { useHost } from "./host-context.js";
-import { vitestApi } from "../store-conformance/vitest-api.js";
 
 /** `spawnHidden` / `awaitHidden` (needs in-process work). */
 export const describeHiddenTasks: BackgroundHarnessArea = (harness) => {

@@ -1,11 +1,11 @@
 import type { BackgroundTaskHost } from "@lash/protocol";
+import { vitestApi } from "../store-conformance/vitest-api.js";
 import type {
   BackgroundTaskHostCapabilities,
   BackgroundTaskHostCreateOptions,
   BackgroundTaskHostHarness,
   BackgroundTaskHostInstance,
 } from "./harness.js";
-import { vitestApi } from "../store-conformance/vitest-api.js";
 
 /** What every test of the suite works with: a fresh host per test, closed after it. */
 export interface HostTestContext {

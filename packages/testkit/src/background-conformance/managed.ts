@@ -1,8 +1,8 @@
 import { BackgroundTaskConflictError, BackgroundTaskUnsupportedError, UnknownBackgroundTaskError } from "@lash/protocol";
+import { vitestApi } from "../store-conformance/vitest-api.js";
 import type { BackgroundHarnessArea } from "./area.js";
 import { aborted, eventTrail, gate, hasEvent, recordEvents, registration, scope, settle } from "./background-fixtures.js";
 import { useHost } from "./host-context.js";
-import { vitestApi } from "../store-conformance/vitest-api.js";
 
 /** The session-scoped API with in-process work: `spawnManaged`, `registerExternal` and friends. */
 export const describeManaged: BackgroundHarnessArea = (harness) => {

@@ -2,14 +2,14 @@ import {
   BackgroundTaskConflictError,
   BackgroundTaskHostClosedError,
   BackgroundTaskTransitionError,
+  backgroundTaskRecordSchema,
   LashError,
   UnknownBackgroundTaskError,
-  backgroundTaskRecordSchema,
 } from "@lash/protocol";
+import { vitestApi } from "../store-conformance/vitest-api.js";
 import type { BackgroundHarnessArea } from "./area.js";
 import { eventTrail, hasEvent, recordEvents, registerRequest, scope } from "./background-fixtures.js";
 import { useHost } from "./host-context.js";
-import { vitestApi } from "../store-conformance/vitest-api.js";
 
 /** `register`, `update`, `complete`, `get`, `list`, `transfer`: the record API and its state machine. */
 export const describeRecordApi: BackgroundHarnessArea = (harness) => {

@@ -1,7 +1,7 @@
-import type { BackgroundHarnessArea } from "./area.js";
-import { aborted, gate, type Gate, hasEvent, recordEvents, registration, scope, settle } from "./background-fixtures.js";
-import { useHost } from "./host-context.js";
 import { vitestApi } from "../store-conformance/vitest-api.js";
+import type { BackgroundHarnessArea } from "./area.js";
+import { aborted, type Gate, gate, hasEvent, recordEvents, registration, scope, settle } from "./background-fixtures.js";
+import { useHost } from "./host-context.js";
 
 /** Attempts with retry, and bounded concurrency (each behind its capability). */
 export const describeRetriesAndConcurrency: BackgroundHarnessArea = (harness) => {

@@ -1,27 +1,27 @@
+// Node's own timers: a test may install fake timers, and these bounds must still run.
+import { clearTimeout, setTimeout } from "node:timers";
 import {
   type LlmOutputPart,
   type LlmRequest,
   type LlmStreamEvent,
   type LlmUsage,
-  type ModelProvider,
+  llmResponseSchema,
+  llmStreamEventSchema,
   MODEL_PROVIDER_SPECIFICATION_VERSION,
+  type ModelProvider,
   ProviderCallError,
   type ProviderFailure,
   type ProviderTimeouts,
-  llmResponseSchema,
-  llmStreamEventSchema,
   providerFailureFromHttp,
   providerFailureSchema,
   terminalReasonFromFinishReason,
 } from "@lash/protocol";
-// Node's own timers: a test may install fake timers, and these bounds must still run.
-import { clearTimeout, setTimeout } from "node:timers";
+import type { WireScript } from "../wire-script/wire-script-schema.js";
 import type { RecordedRequest, WireScriptServer } from "../wire-script/wire-script-server.js";
 import { startWireScriptServer } from "../wire-script/wire-script-server.js";
-import type { WireScript } from "../wire-script/wire-script-schema.js";
 import { conformanceRequestFor } from "./conformance-request.js";
 import type { ModelProviderConformanceHarness } from "./harness.js";
-import { type ProviderCallRecord, callProvider } from "./provider-call.js";
+import { callProvider, type ProviderCallRecord } from "./provider-call.js";
 import { effectiveUsage, expectedUsage, heldOpenScript, isStreamed, scriptCategory } from "./script-analysis.js";
 import { providerConformanceVitestApi } from "./vitest-api.js";
 

@@ -1,13 +1,13 @@
 import {
+  createToolCallAccumulator,
   type LlmMessage,
   type LlmOutputPart,
   type LlmRequest,
   type LlmResponse,
   type ModelProvider,
+  ProviderCallError,
   type ProviderCallOptions,
   type ProviderTimeouts,
-  ProviderCallError,
-  createToolCallAccumulator,
   providerFailureFromHttp,
   providerFailureFromTransport,
   startRequestDeadline,
@@ -87,28 +87,28 @@ function createReferenceChatAdapter(options: ReferenceOptions): ModelProvider {
         .join("\n");
       if (data === "" || data === "[DONE]") return;
       const chunk = record(JSON.parse(data));
-      const choice = record(Array.isArray(chunk["choices"]) ? chunk["choices"][0] : undefined);
-      const delta = record(choice["delta"]);
-      if (typeof delta["content"] === "string" && delta["content"] !== "") {
-        text += delta["content"];
-        await emit({ type: "delta", text: delta["content"] });
+      const choice = record(Array.isArray(chunk.choices) ? chunk.choices[0] : undefined);
+      const delta = record(choice.delta);
+      if (typeof delta.content === "string" && delta.content !== "") {
+        text += delta.content;
+        await emit({ type: "delta", text: delta.content });
       }
-      for (const call of Array.isArray(delta["tool_calls"]) ? delta["tool_calls"] : []) {
+      for (const call of Array.isArray(delta.tool_calls) ? delta.tool_calls : []) {
         const fields = record(call);
-        const fn = record(fields["function"]);
+        const fn = record(fields.function);
         toolCalls.add({
-          key: numberOrUndefined(fields["index"]) ?? 0,
-          callId: typeof fields["id"] === "string" ? fields["id"] : null,
-          toolName: typeof fn["name"] === "string" ? fn["name"] : null,
-          argumentsDelta: typeof fn["arguments"] === "string" ? fn["arguments"] : null,
+          key: numberOrUndefined(fields.index) ?? 0,
+          callId: typeof fields.id === "string" ? fields.id : null,
+          toolName: typeof fn.name === "string" ? fn.name : null,
+          argumentsDelta: typeof fn.arguments === "string" ? fn.arguments : null,
         });
       }
-      if (typeof choice["finish_reason"] === "string") finishReason = choice["finish_reason"];
-      const reported = record(chunk["usage"]);
+      if (typeof choice.finish_reason === "string") finishReason = choice.finish_reason;
+      const reported = record(chunk.usage);
       if (Object.keys(reported).length > 0) {
         usage = usageFromCounts({
-          input: numberOrUndefined(reported["prompt_tokens"]),
-          output: numberOrUndefined(reported["completion_tokens"]),
+          input: numberOrUndefined(reported.prompt_tokens),
+          output: numberOrUndefined(reported.completion_tokens),
         });
       }
     };

@@ -87,13 +87,13 @@ const ZERO_USAGE: ExpectedUsage = { inputTokens: 0, outputTokens: [0], cachedInp
 function chatCompletionsUsage(payloads: readonly unknown[]): ExpectedUsage | undefined {
   let found: ExpectedUsage | undefined;
   for (const payload of payloads) {
-    const usage = record(record(payload)?.["usage"]);
+    const usage = record(record(payload)?.usage);
     if (usage === undefined) continue;
-    const reasoningTokens = count(record(usage["completion_tokens_details"])?.["reasoning_tokens"]) ?? 0;
+    const reasoningTokens = count(record(usage.completion_tokens_details)?.reasoning_tokens) ?? 0;
     found = {
-      inputTokens: count(usage["prompt_tokens"]) ?? 0,
-      outputTokens: [Math.max(0, (count(usage["completion_tokens"]) ?? 0) - reasoningTokens)],
-      cachedInputTokens: count(record(usage["prompt_tokens_details"])?.["cached_tokens"]) ?? 0,
+      inputTokens: count(usage.prompt_tokens) ?? 0,
+      outputTokens: [Math.max(0, (count(usage.completion_tokens) ?? 0) - reasoningTokens)],
+      cachedInputTokens: count(record(usage.prompt_tokens_details)?.cached_tokens) ?? 0,
       reasoningTokens,
     };
   }
@@ -104,14 +104,14 @@ function responsesUsage(payloads: readonly unknown[]): ExpectedUsage | undefined
   let found: ExpectedUsage | undefined;
   for (const payload of payloads) {
     const event = record(payload);
-    if (event?.["type"] !== "response.completed" && event?.["type"] !== "response.incomplete") continue;
-    const usage = record(record(event["response"])?.["usage"]);
+    if (event?.type !== "response.completed" && event?.type !== "response.incomplete") continue;
+    const usage = record(record(event.response)?.usage);
     if (usage === undefined) continue;
-    const reasoningTokens = count(record(usage["output_tokens_details"])?.["reasoning_tokens"]) ?? 0;
+    const reasoningTokens = count(record(usage.output_tokens_details)?.reasoning_tokens) ?? 0;
     found = {
-      inputTokens: count(usage["input_tokens"]) ?? 0,
-      outputTokens: [Math.max(0, (count(usage["output_tokens"]) ?? 0) - reasoningTokens)],
-      cachedInputTokens: count(record(usage["input_tokens_details"])?.["cached_tokens"]) ?? 0,
+      inputTokens: count(usage.input_tokens) ?? 0,
+      outputTokens: [Math.max(0, (count(usage.output_tokens) ?? 0) - reasoningTokens)],
+      cachedInputTokens: count(record(usage.input_tokens_details)?.cached_tokens) ?? 0,
       reasoningTokens,
     };
   }
@@ -124,14 +124,14 @@ function anthropicUsage(payloads: readonly unknown[]): ExpectedUsage | undefined
   let output = 0;
   for (const payload of payloads) {
     const event = record(payload);
-    if (event?.["type"] === "message_start") {
-      const usage = record(record(event["message"])?.["usage"]);
+    if (event?.type === "message_start") {
+      const usage = record(record(event.message)?.usage);
       // Anthropic's input excludes cache reads (reported as cached) but not cache writes, which are input.
-      input = (count(usage?.["input_tokens"]) ?? 0) + (count(usage?.["cache_creation_input_tokens"]) ?? 0);
-      cached = count(usage?.["cache_read_input_tokens"]) ?? 0;
-      output = count(usage?.["output_tokens"]) ?? output;
-    } else if (event?.["type"] === "message_delta") {
-      output = count(record(event["usage"])?.["output_tokens"]) ?? output;
+      input = (count(usage?.input_tokens) ?? 0) + (count(usage?.cache_creation_input_tokens) ?? 0);
+      cached = count(usage?.cache_read_input_tokens) ?? 0;
+      output = count(usage?.output_tokens) ?? output;
+    } else if (event?.type === "message_delta") {
+      output = count(record(event.usage)?.output_tokens) ?? output;
     }
   }
   return input === undefined ? undefined : { inputTokens: input, outputTokens: [output], cachedInputTokens: cached, reasoningTokens: 0 };
@@ -141,15 +141,15 @@ function googleUsage(payloads: readonly unknown[]): ExpectedUsage | undefined {
   let found: ExpectedUsage | undefined;
   for (const payload of payloads) {
     const root = record(payload);
-    const metadata = record(root?.["usageMetadata"]) ?? record(record(root?.["response"])?.["usageMetadata"]);
+    const metadata = record(root?.usageMetadata) ?? record(record(root?.response)?.usageMetadata);
     if (metadata === undefined) continue;
-    const candidates = count(metadata["candidatesTokenCount"]) ?? 0;
-    const thoughts = count(metadata["thoughtsTokenCount"]) ?? 0;
+    const candidates = count(metadata.candidatesTokenCount) ?? 0;
+    const thoughts = count(metadata.thoughtsTokenCount) ?? 0;
     found = {
-      inputTokens: count(metadata["promptTokenCount"]) ?? 0,
+      inputTokens: count(metadata.promptTokenCount) ?? 0,
       // Gemini's candidate count already excludes the thoughts.
       outputTokens: [candidates],
-      cachedInputTokens: count(metadata["cachedContentTokenCount"]) ?? 0,
+      cachedInputTokens: count(metadata.cachedContentTokenCount) ?? 0,
       reasoningTokens: thoughts,
     };
   }

@@ -1,10 +1,11 @@
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
+import { expectBindingMismatch, headRevisionOf, ledgerOf, listedIds, observeSession, rejectionOf } from "./expectations.js";
 import {
+  appendDelta,
   createRequest,
   ledgerEntry,
   messageNode,
-  appendDelta,
   sessionCommit,
   sessionMeta,
   turnCommit,
@@ -12,7 +13,6 @@ import {
   turnNodes,
   usage,
 } from "./fixtures.js";
-import { expectBindingMismatch, headRevisionOf, ledgerOf, listedIds, observeSession, rejectionOf } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** A store is bound to one session id; sessions on one backend never see each other's data. */

@@ -1,6 +1,15 @@
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
 import {
+  applied,
+  expectHeadRevisionConflict,
+  headRevisionOf,
+  listedIds,
+  observeSession,
+  rejectionOf,
+  sortedLedger,
+} from "./expectations.js";
+import {
   appendDelta,
   checkpoint,
   ledgerEntry,
@@ -12,15 +21,6 @@ import {
   turnNodes,
   usage,
 } from "./fixtures.js";
-import {
-  applied,
-  expectHeadRevisionConflict,
-  headRevisionOf,
-  listedIds,
-  observeSession,
-  rejectionOf,
-  sortedLedger,
-} from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** Commits land whole, raise the head by one, and compare-and-set is strict both ways. */

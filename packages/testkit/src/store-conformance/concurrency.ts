@@ -2,8 +2,8 @@ import type { SessionCommit, SessionCommitResult, SessionStore } from "@lash/pro
 import { HeadRevisionConflictError } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import { SLOW_TEST_TIMEOUT_MS, useBackend } from "./conformance-context.js";
-import { appendDelta, ledgerEntry, messageNode, sessionCommit, turnCommit, turnNodeIds, usage } from "./fixtures.js";
 import { applied, describeError, expectHeadRevisionConflict, headRevisionOf, ledgerOf, nodeIdsOf, observeSession } from "./expectations.js";
+import { appendDelta, ledgerEntry, messageNode, sessionCommit, turnCommit, turnNodeIds, usage } from "./fixtures.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** How many writers race in the many-writers tests. */

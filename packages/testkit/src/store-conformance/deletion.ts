@@ -1,5 +1,6 @@
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
+import { applied, headRevisionOf, ledgerOf, listAllSessions, listedIds, observeSession } from "./expectations.js";
 import {
   appendDelta,
   checkpoint,
@@ -12,7 +13,6 @@ import {
   turnNodeIds,
   usage,
 } from "./fixtures.js";
-import { applied, headRevisionOf, ledgerOf, listAllSessions, listedIds, observeSession } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** Ids sharing a prefix with `s`, or that a path or LIKE pattern would confuse with it. */

@@ -1,6 +1,7 @@
 import type { SessionHarnessArea } from "./area.js";
 import type { ConformanceContext } from "./conformance-context.js";
 import { SLOW_TEST_TIMEOUT_MS, useBackend } from "./conformance-context.js";
+import { applied, expectCommitIdConflict, expectInvalidArgument, listAllSessions, observeSession, rejectionOf } from "./expectations.js";
 import {
   appendDelta,
   childRelation,
@@ -13,7 +14,6 @@ import {
   turnNodeIds,
   usage,
 } from "./fixtures.js";
-import { applied, expectCommitIdConflict, expectInvalidArgument, listAllSessions, observeSession, rejectionOf } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 const t1 = turnNodeIds("t1");

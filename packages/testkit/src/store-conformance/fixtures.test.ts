@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { sessionCommitSchema, sessionMetaSchema, sessionNodeRecordSchema, sessionStoreCreateRequestSchema } from "@lash/protocol";
+import { describe, expect, it } from "vitest";
 import {
   appendDelta,
   checkpoint,

@@ -1,6 +1,7 @@
 import type { GraphCommitDelta, SessionCommit, SessionStore } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
+import { applied, expectInvalidArgument, expectLashError, nodeIdsOf, observeSession, rejectionOf } from "./expectations.js";
 import {
   appendDelta,
   checkpoint,
@@ -16,7 +17,6 @@ import {
   unchangedDelta,
   usage,
 } from "./fixtures.js";
-import { applied, expectInvalidArgument, expectLashError, nodeIdsOf, observeSession, rejectionOf } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 const t1 = turnNodeIds("t1");

@@ -1,7 +1,6 @@
 import type { SessionCommit } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
-import { appendDelta, checkpoint, ledgerEntry, messageNode, sessionCommit, turnCommit, turnNodeIds, usage } from "./fixtures.js";
 import {
   applied,
   expectCommitIdConflict,
@@ -11,6 +10,7 @@ import {
   observeSession,
   rejectionOf,
 } from "./expectations.js";
+import { appendDelta, checkpoint, ledgerEntry, messageNode, sessionCommit, turnCommit, turnNodeIds, usage } from "./fixtures.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** Commit ids make commits idempotent: a replay returns the stored result and writes nothing. */

@@ -1,5 +1,6 @@
 import type { SessionHarnessArea } from "./area.js";
 import { SLOW_TEST_TIMEOUT_MS, useBackend } from "./conformance-context.js";
+import { applied, ledgerOf, nodeIdsOf } from "./expectations.js";
 import {
   appendDelta,
   checkpoint,
@@ -11,7 +12,6 @@ import {
   turnNodeIds,
   usage,
 } from "./fixtures.js";
-import { applied, ledgerOf, nodeIdsOf } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** About 5 MB of text with multi-byte characters, so byte and character lengths differ. */

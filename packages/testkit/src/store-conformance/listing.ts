@@ -2,8 +2,8 @@ import type { SessionStore } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import type { ConformanceContext } from "./conformance-context.js";
 import { SLOW_TEST_TIMEOUT_MS, useBackend } from "./conformance-context.js";
-import { childRelation, handoffRelation, sessionCommit, sessionMeta, turnCommit } from "./fixtures.js";
 import { expectHeadRevisionConflict, listAllSessions, listedIds, rejectionOf } from "./expectations.js";
+import { childRelation, handoffRelation, sessionCommit, sessionMeta, turnCommit } from "./fixtures.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** Gives each id a meta-only session (a meta is enough to be listed). */

@@ -1,8 +1,8 @@
 import type { SessionMeta } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
-import { childRelation, createRequest, handoffRelation, sessionMeta, turnCommit } from "./fixtures.js";
 import { headRevisionOf, listAllSessions, observeSession } from "./expectations.js";
+import { childRelation, createRequest, handoffRelation, sessionMeta, turnCommit } from "./fixtures.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** `saveSessionMeta`, `loadSessionMeta`, and the meta `factory.createStore` writes. */

@@ -1,6 +1,7 @@
 import type { SessionStore } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
+import { expectLashError, expectUnsupportedReadScope, nodeIdsOf, rejectionOf, sortedLedger } from "./expectations.js";
 import {
   appendDelta,
   messageNode,
@@ -11,7 +12,6 @@ import {
   turnNodes,
   unchangedDelta,
 } from "./fixtures.js";
-import { expectLashError, expectUnsupportedReadScope, nodeIdsOf, rejectionOf, sortedLedger } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 /**

@@ -1,8 +1,8 @@
 import type { SessionCommit, SessionStore } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
-import { appendDelta, checkpoint, messageNode, sessionCommit, turnCommit, turnNodeIds, turnNodes } from "./fixtures.js";
 import { applied, expectInvalidArgument, headRevisionOf, nodeIdsOf, rejectionOf } from "./expectations.js";
+import { appendDelta, checkpoint, messageNode, sessionCommit, turnCommit, turnNodeIds, turnNodes } from "./fixtures.js";
 import { vitestApi } from "./vitest-api.js";
 
 const t1 = turnNodeIds("t1");

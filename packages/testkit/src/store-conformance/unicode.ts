@@ -2,6 +2,7 @@ import type { SessionNodeRecord } from "@lash/protocol";
 import { compareCodePoints } from "@lash/protocol";
 import type { SessionHarnessArea } from "./area.js";
 import { SLOW_TEST_TIMEOUT_MS, useBackend } from "./conformance-context.js";
+import { applied, expectInvalidArgument, ledgerOf, listAllSessions, nodeIdsOf, rejectionOf, sortedLedger } from "./expectations.js";
 import {
   appendDelta,
   checkpoint,
@@ -16,7 +17,6 @@ import {
   turnNodes,
   usage,
 } from "./fixtures.js";
-import { applied, expectInvalidArgument, ledgerOf, listAllSessions, nodeIdsOf, rejectionOf, sortedLedger } from "./expectations.js";
 import { vitestApi } from "./vitest-api.js";
 
 /**

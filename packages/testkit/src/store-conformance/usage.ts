@@ -1,6 +1,5 @@
 import type { SessionHarnessArea } from "./area.js";
 import { useBackend } from "./conformance-context.js";
-import { appendDelta, ledgerEntry, messageNode, sessionCommit, turnCommit, turnNodeIds, usage } from "./fixtures.js";
 import {
   expectCommitIdConflict,
   expectHeadRevisionConflict,
@@ -9,6 +8,7 @@ import {
   rejectionOf,
   sortedLedger,
 } from "./expectations.js";
+import { appendDelta, ledgerEntry, messageNode, sessionCommit, turnCommit, turnNodeIds, usage } from "./fixtures.js";
 import { vitestApi } from "./vitest-api.js";
 
 /** The token ledger: merged per (source, model), one empty-usage rule, never counted twice. */

@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { bundledWireScriptsDirectory } from "./bundled-wire-scripts.js";
-import { WireScriptError, loadWireScripts, parseWireScript } from "./load-wire-scripts.js";
+import { loadWireScripts, parseWireScript, WireScriptError } from "./load-wire-scripts.js";
 
 /** Where the shared copy of the scripts lives on machines that have it. */
 const SHARED_SCRIPTS_DIRECTORY = "/work/shared/fixtures/provider-wire-scripts";
@@ -84,7 +84,7 @@ describe("loadWireScripts", () => {
 
   it("names the file and the field of an invalid script", async () => {
     const script = validScript("bad-status");
-    (script["timeline"] as Record<string, unknown>[])[0] = { at: 0, event: "response_start", status: 99 };
+    (script.timeline as Record<string, unknown>[])[0] = { at: 0, event: "response_start", status: 99 };
     const error = await loadFailure(await directoryWith({ "bad-status.json": script, "ok.json": validScript("ok") }));
     expect(error.source).toBe("bad-status.json");
     expect(error.field).toBe("timeline[0].status");
@@ -98,7 +98,7 @@ describe("loadWireScripts", () => {
     ["a negative offset", { at: -1, event: "end" }, "timeline[0].at"],
   ])("rejects %s", (_title, event, field) => {
     const script = validScript("s");
-    script["timeline"] = [{ at: 0, event: "response_start", status: 200 }, event];
+    script.timeline = [{ at: 0, event: "response_start", status: 200 }, event];
     const expectedField = field.replace("timeline[0]", "timeline[1]");
     expect(() => parseWireScript(script, "s.json")).toThrow(expect.objectContaining({ field: expectedField, source: "s.json" }));
   });

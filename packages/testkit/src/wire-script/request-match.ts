@@ -82,7 +82,7 @@ function matcherProblem(value: unknown, matcher: WireScriptMatcher): string | un
   const role = matcher.contains_role;
   const hasRole =
     Array.isArray(value) &&
-    value.some((item) => typeof item === "object" && item !== null && (item as Record<string, unknown>)["role"] === role);
+    value.some((item) => typeof item === "object" && item !== null && (item as Record<string, unknown>).role === role);
   return hasRole ? undefined : `should hold a message with role ${show(role)} but is ${show(value)}`;
 }
 

@@ -2,8 +2,8 @@ import { request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { bundledWireScriptsDirectory } from "./bundled-wire-scripts.js";
 import { loadWireScripts } from "./load-wire-scripts.js";
-import { type WireScriptServer, type WireScriptServerOptions, startWireScriptServer } from "./wire-script-server.js";
 import { type WireScript, wireScriptSchema } from "./wire-script-schema.js";
+import { startWireScriptServer, type WireScriptServer, type WireScriptServerOptions } from "./wire-script-server.js";
 
 const scripts = new Map((await loadWireScripts(bundledWireScriptsDirectory())).map((script) => [script.name, script]));
 
@@ -103,7 +103,7 @@ describe("startWireScriptServer", () => {
       outcome: "completed",
       eventsPlayed: 10,
     });
-    expect(settled.headers["authorization"]).toBe("Bearer test-key");
+    expect(settled.headers.authorization).toBe("Bearer test-key");
     expect(settled.body).toMatchObject({ model: "openai/gpt-5.4", stream: true });
     expect(server.mismatches).toEqual([]);
   });

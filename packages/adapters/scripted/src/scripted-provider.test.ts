@@ -1,6 +1,6 @@
+import { type LlmRequest, type LlmResponse, type LlmStreamEvent, type LlmStreamPart, ProviderCallError } from "@lash/protocol";
 import { describe, expect, it, vi } from "vitest";
-import { ProviderCallError, type LlmRequest, type LlmResponse, type LlmStreamEvent, type LlmStreamPart } from "@lash/protocol";
-import { ScriptedProvider, UnconsumedScriptError, UnexpectedModelCallError, type ScriptedStep } from "./scripted-provider.js";
+import { ScriptedProvider, type ScriptedStep, UnconsumedScriptError, UnexpectedModelCallError } from "./scripted-provider.js";
 
 function request(text: string): LlmRequest {
   return {

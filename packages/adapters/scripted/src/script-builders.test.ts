@@ -1,5 +1,5 @@
+import { type LlmRequest, type LlmStreamEvent, ProviderCallError } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
-import { ProviderCallError, type LlmRequest, type LlmStreamEvent } from "@lash/protocol";
 import { errorStep, textStep, toolCallStep, usage } from "./script-builders.js";
 import { ScriptedProvider } from "./scripted-provider.js";
 

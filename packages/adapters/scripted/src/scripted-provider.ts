@@ -199,6 +199,7 @@ function responseOf(step: PreparedStep): LlmResponse {
 }
 
 /** An iterator that fails on its first step. */
+// biome-ignore lint/correctness/useYield: a stream that fails on its first read, like a provider whose request fails
 async function* failing(error: unknown): AsyncGenerator<LlmStreamPart, void, undefined> {
   throw error;
 }
@@ -301,7 +302,7 @@ export class ScriptedProvider implements ModelProvider {
       }
       if (signal.aborted) throw abortError(signal);
       const pending = emit(event);
-      if (pending) await pending;
+      if (pending !== undefined) await pending;
     }
     if (signal.aborted) throw abortError(signal);
     if (step.error) throw errorOf(step.error);

@@ -7,10 +7,10 @@ import pg from "pg";
  * an unreachable server skips the tests with a message, except under `CI=true`, where it fails them.
  * `pg` is an optional peer of `@lash/testkit`, needed only by this entry.
  */
-export const POSTGRES_URL = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
+export const POSTGRES_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 /** Under CI an unreachable server fails the tests; elsewhere they skip and say why. */
-export const POSTGRES_REQUIRED = process.env["CI"] === "true";
+export const POSTGRES_REQUIRED = process.env.CI === "true";
 
 /** A connection string without its password, for messages. */
 export function redactedConnectionString(connection: string): string {
