@@ -29,7 +29,7 @@ const runtime = await LashRuntime.builder()
 
 function describe(activity: TurnActivity): string {
   switch (activity.type) {
-    case "assistant_prose_delta":
+    case "text_delta":
     case "reasoning_delta":
       return JSON.stringify(activity.text);
     case "tool_call_started":

@@ -19,9 +19,9 @@ const success: ToolCallOutput = { outcome: { status: "success", payload: "ok" } 
 describe("runningUsageTotals", () => {
   it("sums each call's usage and child deltas, emitting after each", async () => {
     const activities = [
-      activity({ type: "model_request_started", modeIteration: 0 }),
+      activity({ type: "model_request_started", modeIteration: 0, messageCount: 1, toolNames: [] }),
       activity({ type: "usage", modeIteration: 0, usage: usage(10, 2, 3), cumulative: usage(10, 2, 3) }),
-      activity({ type: "assistant_prose_delta", text: "hi" }),
+      activity({ type: "text_delta", text: "hi" }),
       activity({
         type: "child_usage",
         sessionId: "child",
@@ -74,18 +74,18 @@ describe("timeToFirstToken", () => {
     let clock = 100;
     const subject = new Subject<TurnActivity>();
     const result = firstValueFrom(subject.pipe(timeToFirstToken({ now: () => clock }), toArray()));
-    subject.next(activity({ type: "model_request_started", modeIteration: 0 }));
+    subject.next(activity({ type: "model_request_started", modeIteration: 0, messageCount: 1, toolNames: [] }));
     clock = 130;
-    subject.next(activity({ type: "assistant_prose_delta", text: "" }));
+    subject.next(activity({ type: "text_delta", text: "" }));
     clock = 145;
     subject.next(activity({ type: "reasoning_delta", text: "thinking" }));
     clock = 150;
-    subject.next(activity({ type: "assistant_prose_delta", text: "more" }));
-    subject.next(activity({ type: "model_request_started", modeIteration: 1 }));
+    subject.next(activity({ type: "text_delta", text: "more" }));
+    subject.next(activity({ type: "model_request_started", modeIteration: 1, messageCount: 1, toolNames: [] }));
     subject.next(activity({ type: "tool_call_started", name: "t", args: {} }));
-    subject.next(activity({ type: "model_request_started", modeIteration: 2 }));
+    subject.next(activity({ type: "model_request_started", modeIteration: 2, messageCount: 1, toolNames: [] }));
     clock = 160;
-    subject.next(activity({ type: "assistant_prose_delta", text: "answer" }));
+    subject.next(activity({ type: "text_delta", text: "answer" }));
     subject.complete();
     expect(await result).toEqual([
       { modeIteration: 0, ms: 45 },

@@ -83,7 +83,7 @@ export function timeToFirstToken(options: TimeToFirstTokenOptions = {}): Operato
             pending = { modeIteration: activity.modeIteration, startedAt: now() };
             return;
           }
-          if (pending && (activity.type === "assistant_prose_delta" || activity.type === "reasoning_delta") && activity.text !== "") {
+          if (pending && (activity.type === "text_delta" || activity.type === "reasoning_delta") && activity.text !== "") {
             const { modeIteration, startedAt } = pending;
             pending = undefined;
             subscriber.next({ modeIteration, ms: Math.max(0, now() - startedAt) });

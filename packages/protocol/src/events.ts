@@ -31,15 +31,113 @@ export type AcceptedInjectedTurnInput = z.infer<typeof acceptedInjectedTurnInput
 
 const modeIteration = z.number().int().nonnegative();
 
+/** Details of an error: which layer failed, a stable code, and the provider's raw body if any. */
+export const errorEnvelopeSchema = z.object({
+  kind: z.string(),
+  code: z.string().optional(),
+  terminalReason: llmTerminalReasonSchema.optional(),
+  userMessage: z.string(),
+  raw: z.string().optional(),
+});
+export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>;
+
+/*
+ * One vocabulary. Every event below has one name and one payload, whether it reaches a host as a
+ * low-level `SessionEvent` (an `events` sink) or as an app-facing `TurnActivity` (the turn stream,
+ * an `activities` sink). The few events that exist on one side only say so.
+ */
+
+/** The model streamed text: the answer's prose (in a code-running mode, the prose around the cells). */
+const textDelta = z.object({ type: z.literal("text_delta"), text: z.string() });
+/** The model streamed reasoning text (summaries or raw reasoning, as the provider exposes it). */
+const reasoningDelta = z.object({ type: z.literal("reasoning_delta"), text: z.string() });
+/** A model call is about to be made: the iteration of the turn, what it sends. */
+const modelRequestStarted = z.object({
+  type: z.literal("model_request_started"),
+  modeIteration,
+  messageCount: z.number().int().nonnegative(),
+  toolNames: z.array(z.string()),
+});
+/** A tool call starts (live, as soon as its arguments are complete). */
+const toolCallStarted = z.object({
+  type: z.literal("tool_call_started"),
+  callId: z.string().optional(),
+  name: z.string(),
+  args: jsonValueSchema,
+});
+/** A tool call ended, with its output (a failure is an output, never a thrown error). */
+const toolCallCompleted = z.object({
+  type: z.literal("tool_call_completed"),
+  callId: z.string().optional(),
+  name: z.string(),
+  args: jsonValueSchema,
+  output: toolCallOutputSchema,
+  durationMs: z.number().int().nonnegative(),
+});
+/** A model call's usage, and the turn's total so far. */
+const usage = z.object({ type: z.literal("usage"), modeIteration, usage: tokenUsageSchema, cumulative: tokenUsageSchema });
+/** A child session's model call usage (a subagent), as it happens. */
+const childUsage = z.object({
+  type: z.literal("child_usage"),
+  sessionId: z.string(),
+  source: z.string(),
+  model: z.string(),
+  modeIteration,
+  usage: tokenUsageSchema,
+  cumulative: tokenUsageSchema,
+});
+/** A provider call failed with a retryable error; the runtime waits `waitSeconds`, then tries again. */
+const retryStatus = z.object({
+  type: z.literal("retry_status"),
+  waitSeconds: z.number().int().nonnegative(),
+  attempt: z.number().int().positive(),
+  maxAttempts: z.number().int().positive(),
+  reason: z.string(),
+  envelope: errorEnvelopeSchema.optional(),
+});
+/** Inputs queued for the running turn were taken in at a checkpoint. */
+const queuedInputAccepted = z.object({
+  type: z.literal("queued_input_accepted"),
+  checkpoint: checkpointKindSchema,
+  inputs: z.array(acceptedInjectedTurnInputSchema),
+});
+/** Messages queued for the running turn were added to the conversation at a checkpoint. */
+const queuedMessagesCommitted = z.object({
+  type: z.literal("queued_messages_committed"),
+  messages: z.array(pluginMessageSchema),
+  checkpoint: checkpointKindSchema,
+});
+/** A plugin's own event (a status line or a custom payload). */
+const pluginEvent = z.object({ type: z.literal("plugin_event"), pluginId: z.string(), event: pluginRuntimeEventSchema });
+/** Something went wrong in the turn (the turn goes on or stops as its outcome says). */
+const error = z.object({ type: z.literal("error"), message: z.string(), envelope: errorEnvelopeSchema.optional() });
+
+/** The events both streams carry. */
+const sharedEvents = [
+  textDelta,
+  reasoningDelta,
+  modelRequestStarted,
+  toolCallStarted,
+  toolCallCompleted,
+  usage,
+  childUsage,
+  retryStatus,
+  queuedInputAccepted,
+  queuedMessagesCommitted,
+  pluginEvent,
+  error,
+] as const;
+
 /**
  * App-facing semantic event of a turn (the payload of a `TurnActivity`). `type` is the
  * discriminator. Prose and reasoning deltas share a correlation id per model call (or per provider
- * item); tool events use `tool:{callId}`; code blocks use `code:EffectId(n)`.
+ * item); tool events use `tool:{callId}`; code blocks use `code:EffectId(n)`. Besides the shared
+ * events: `code_block_started` / `code_block_completed` (a code cell of a code-running mode),
+ * `submitted_value` (the value a turn submitted) and `tool_value` (a value a tool produced for the
+ * host).
  */
 export const turnEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("model_request_started"), modeIteration }),
-  z.object({ type: z.literal("assistant_prose_delta"), text: z.string() }),
-  z.object({ type: z.literal("reasoning_delta"), text: z.string() }),
+  ...sharedEvents,
   z.object({ type: z.literal("code_block_started"), language: z.string(), code: z.string() }),
   z.object({
     type: z.literal("code_block_completed"),
@@ -50,51 +148,8 @@ export const turnEventSchema = z.discriminatedUnion("type", [
     durationMs: z.number().int().nonnegative(),
     toolCallIds: z.array(z.string()),
   }),
-  z.object({
-    type: z.literal("tool_call_started"),
-    callId: z.string().optional(),
-    name: z.string(),
-    args: jsonValueSchema,
-  }),
-  z.object({
-    type: z.literal("tool_call_completed"),
-    callId: z.string().optional(),
-    name: z.string(),
-    args: jsonValueSchema,
-    output: toolCallOutputSchema,
-    durationMs: z.number().int().nonnegative(),
-  }),
   z.object({ type: z.literal("submitted_value"), value: jsonValueSchema }),
   z.object({ type: z.literal("tool_value"), toolName: z.string(), value: jsonValueSchema }),
-  z.object({ type: z.literal("usage"), modeIteration, usage: tokenUsageSchema, cumulative: tokenUsageSchema }),
-  z.object({
-    type: z.literal("child_usage"),
-    sessionId: z.string(),
-    source: z.string(),
-    model: z.string(),
-    modeIteration,
-    usage: tokenUsageSchema,
-    cumulative: tokenUsageSchema,
-  }),
-  z.object({
-    type: z.literal("retry_status"),
-    waitSeconds: z.number().int().nonnegative(),
-    attempt: z.number().int().positive(),
-    maxAttempts: z.number().int().positive(),
-    reason: z.string(),
-  }),
-  z.object({ type: z.literal("plugin_runtime"), pluginId: z.string(), event: pluginRuntimeEventSchema }),
-  z.object({
-    type: z.literal("queued_input_accepted"),
-    checkpoint: checkpointKindSchema,
-    inputs: z.array(acceptedInjectedTurnInputSchema),
-  }),
-  z.object({
-    type: z.literal("queued_messages_committed"),
-    messages: z.array(pluginMessageSchema),
-    checkpoint: checkpointKindSchema,
-  }),
-  z.object({ type: z.literal("error"), message: z.string() }),
 ]);
 export type TurnEvent = z.infer<typeof turnEventSchema>;
 export type TurnEventType = TurnEvent["type"];
@@ -113,83 +168,24 @@ export const turnActivitySchema = z.intersection(
 );
 export type TurnActivity = { id: TurnActivityId; correlationId: TurnActivityId } & TurnEvent;
 
-/** Details of an error: which layer failed, a stable code, and the provider's raw body if any. */
-export const errorEnvelopeSchema = z.object({
-  kind: z.string(),
-  code: z.string().optional(),
-  terminalReason: llmTerminalReasonSchema.optional(),
-  userMessage: z.string(),
-  raw: z.string().optional(),
-});
-export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>;
-
 /**
- * Low-level streaming event of a turn (mode-specific preview and progress data). `tool_call` is a
- * completed call (emitted after the whole batch, in call order); `tool_call_start` is live.
+ * Low-level streaming event of a turn (mode-specific preview and progress data). Besides the shared
+ * events: `message` (a message the mode shows), `model_response_completed` (a model call's whole
+ * text and duration), `turn_outcome` (how the turn ended) and `done` (the last event of a turn).
+ * `tool_call_completed` arrives after the whole batch of calls, in call order; `tool_call_started`
+ * is live.
  */
 export const sessionEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("text_delta"), content: z.string() }),
-  z.object({ type: z.literal("reasoning_delta"), content: z.string() }),
-  z.object({
-    type: z.literal("tool_call"),
-    callId: z.string().optional(),
-    name: z.string(),
-    args: jsonValueSchema,
-    output: toolCallOutputSchema,
-    durationMs: z.number().int().nonnegative(),
-  }),
-  z.object({
-    type: z.literal("tool_call_start"),
-    callId: z.string().optional(),
-    name: z.string(),
-    args: jsonValueSchema,
-  }),
+  ...sharedEvents,
   z.object({ type: z.literal("message"), text: z.string(), kind: z.string() }),
   z.object({
-    type: z.literal("llm_request"),
+    type: z.literal("model_response_completed"),
     modeIteration,
-    messageCount: z.number().int().nonnegative(),
-    /** Tool names joined with `", "`. */
-    toolList: z.string(),
-  }),
-  z.object({
-    type: z.literal("llm_response"),
-    modeIteration,
-    content: z.string(),
+    text: z.string(),
     durationMs: z.number().int().nonnegative(),
   }),
-  z.object({ type: z.literal("token_usage"), modeIteration, usage: tokenUsageSchema, cumulative: tokenUsageSchema }),
-  z.object({
-    type: z.literal("child_token_usage"),
-    sessionId: z.string(),
-    source: z.string(),
-    model: z.string(),
-    modeIteration,
-    usage: tokenUsageSchema,
-    cumulative: tokenUsageSchema,
-  }),
-  z.object({
-    type: z.literal("retry_status"),
-    waitSeconds: z.number().int().nonnegative(),
-    attempt: z.number().int().positive(),
-    maxAttempts: z.number().int().positive(),
-    reason: z.string(),
-    envelope: errorEnvelopeSchema.optional(),
-  }),
-  z.object({
-    type: z.literal("injected_turn_input_accepted"),
-    inputs: z.array(acceptedInjectedTurnInputSchema),
-    checkpoint: checkpointKindSchema,
-  }),
-  z.object({
-    type: z.literal("injected_messages_committed"),
-    messages: z.array(pluginMessageSchema),
-    checkpoint: checkpointKindSchema,
-  }),
-  z.object({ type: z.literal("plugin_event"), pluginId: z.string(), event: pluginRuntimeEventSchema }),
   z.object({ type: z.literal("turn_outcome"), outcome: turnOutcomeSchema }),
   z.object({ type: z.literal("done") }),
-  z.object({ type: z.literal("error"), message: z.string(), envelope: errorEnvelopeSchema.optional() }),
 ]);
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
 export type SessionEventType = SessionEvent["type"];

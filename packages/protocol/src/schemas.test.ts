@@ -49,7 +49,7 @@ describe("wire shapes", () => {
     const unknown = sessionEventSchema.safeParse({ type: "nope" });
     expect(unknown.error?.issues[0]?.path).toEqual(["type"]);
     const badUsage = sessionEventSchema.safeParse({
-      type: "token_usage",
+      type: "usage",
       modeIteration: 0,
       usage: { inputTokens: "1", outputTokens: 0, cachedInputTokens: 0 },
       cumulative: { inputTokens: 1, outputTokens: 0, cachedInputTokens: 0 },
@@ -59,9 +59,9 @@ describe("wire shapes", () => {
   });
 
   it("parses a turn activity with the event fields flattened beside id and correlationId", () => {
-    const activity = { id: "a1", correlationId: "c1", type: "assistant_prose_delta", text: "hi" };
+    const activity = { id: "a1", correlationId: "c1", type: "text_delta", text: "hi" };
     expect(turnActivitySchema.parse(activity)).toEqual(activity);
-    expect(turnActivitySchema.safeParse({ id: "a1", type: "assistant_prose_delta", text: "hi" }).success).toBe(false);
+    expect(turnActivitySchema.safeParse({ id: "a1", type: "text_delta", text: "hi" }).success).toBe(false);
   });
 
   it("rejects a message part with an unknown kind at its path", () => {

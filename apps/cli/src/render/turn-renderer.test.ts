@@ -35,8 +35,8 @@ async function play(renderer: ReturnType<typeof createTurnRenderer>): Promise<vo
   await renderer.emit(activity({ type: "model_request_started", modeIteration: 0 }));
   // The spinner draws again every 80 ms while nothing arrives.
   vi.advanceTimersByTime(200);
-  await renderer.emit(activity({ type: "assistant_prose_delta", text: "Hi " }));
-  await renderer.emit(activity({ type: "assistant_prose_delta", text: "there." }));
+  await renderer.emit(activity({ type: "text_delta", text: "Hi " }));
+  await renderer.emit(activity({ type: "text_delta", text: "there." }));
   renderer.finish(finished);
 }
 

@@ -65,7 +65,7 @@ export function createTurnRenderer(
           modelCalls += 1;
           spinner.start(modelCalls === 1 ? "thinking" : `thinking (model call ${String(modelCalls)})`);
           break;
-        case "assistant_prose_delta":
+        case "text_delta":
           spinner.stop();
           if (options.streamAnswer && activity.text !== "") {
             // Prose of another model call is another paragraph.

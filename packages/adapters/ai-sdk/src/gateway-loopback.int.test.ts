@@ -86,8 +86,8 @@ describe.each<[Generation, string]>([
     ]);
     expect(
       activities
-        .filter((activity) => activity.type === "assistant_prose_delta")
-        .map((activity) => (activity.type === "assistant_prose_delta" ? activity.text : "")),
+        .filter((activity) => activity.type === "text_delta")
+        .map((activity) => (activity.type === "text_delta" ? activity.text : "")),
     ).toEqual(["Adding.", "It is ", "42."]);
 
     // What went over the wire: the tools on the first request, the tool result on the second.

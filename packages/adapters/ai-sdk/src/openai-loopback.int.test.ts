@@ -64,7 +64,7 @@ describe.each(GENERATIONS)('the "%s" OpenAI chat model (%s) over loopback HTTP',
 
     const prose: string[] = [];
     const turn = await runtime.streamTurn(textInput("What is a café?"), {
-      activities: { emit: (activity) => void (activity.type === "assistant_prose_delta" && prose.push(activity.text)) },
+      activities: { emit: (activity) => void (activity.type === "text_delta" && prose.push(activity.text)) },
     });
 
     expect(server.mismatches).toEqual([]);

@@ -99,10 +99,10 @@ describe("a lash turn through an AI SDK model", () => {
       ).toEqual(["I should use the tool."]);
       expect(
         activities
-          .filter((activity) => activity.type === "assistant_prose_delta")
-          .map((activity) => (activity.type === "assistant_prose_delta" ? activity.text : "")),
+          .filter((activity) => activity.type === "text_delta")
+          .map((activity) => (activity.type === "text_delta" ? activity.text : "")),
       ).toEqual(["Let me ", "add.", "2 + 3 ", "= 5."]);
-      expect(kinds.indexOf("tool_call_started")).toBeGreaterThan(kinds.indexOf("assistant_prose_delta"));
+      expect(kinds.indexOf("tool_call_started")).toBeGreaterThan(kinds.indexOf("text_delta"));
       expect(kinds.indexOf("tool_call_completed")).toBeGreaterThan(kinds.indexOf("tool_call_started"));
       const usages = activities.filter((activity) => activity.type === "usage");
       expect(usages.map((activity) => (activity.type === "usage" ? activity.cumulative.inputTokens : 0))).toEqual([120, 320]);
@@ -200,7 +200,7 @@ describe("a lash turn through an AI SDK model", () => {
       signal: controller.signal,
       activities: {
         emit: (activity) => {
-          if (activity.type === "assistant_prose_delta") controller.abort();
+          if (activity.type === "text_delta") controller.abort();
         },
       },
     });

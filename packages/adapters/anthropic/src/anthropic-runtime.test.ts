@@ -118,11 +118,11 @@ describe("a LashRuntime turn over the Anthropic adapter", () => {
     const reasoning = activities.flatMap((activity) => (activity.type === "reasoning_delta" ? [activity.text] : []));
     // The thinking streams live, and is shown once (the final response does not repeat it).
     expect(reasoning).toEqual(["Adding ", "two numbers."]);
-    const prose = activities.flatMap((activity) => (activity.type === "assistant_prose_delta" ? [activity.text] : []));
+    const prose = activities.flatMap((activity) => (activity.type === "text_delta" ? [activity.text] : []));
     expect(prose.join("")).toBe("2 + 3 = 5.");
     expect(types.indexOf("reasoning_delta")).toBeLessThan(types.indexOf("tool_call_started"));
     expect(types.indexOf("tool_call_started")).toBeLessThan(types.indexOf("tool_call_completed"));
-    expect(types.indexOf("tool_call_completed")).toBeLessThan(types.indexOf("assistant_prose_delta"));
+    expect(types.indexOf("tool_call_completed")).toBeLessThan(types.indexOf("text_delta"));
     const usage = activities.filter((activity) => activity.type === "usage");
     expect(usage.map((activity) => (activity.type === "usage" ? activity.usage : undefined))).toEqual([first, last]);
   });

@@ -98,9 +98,9 @@ describe("a full runtime turn over loopback HTTP", () => {
 
       const kinds = activities.map((activity) => activity.type);
       expect(kinds).toContain("reasoning_delta");
-      expect(kinds.indexOf("tool_call_started")).toBeGreaterThan(kinds.indexOf("assistant_prose_delta"));
+      expect(kinds.indexOf("tool_call_started")).toBeGreaterThan(kinds.indexOf("text_delta"));
       expect(kinds.indexOf("tool_call_completed")).toBeGreaterThan(kinds.indexOf("tool_call_started"));
-      const prose = activities.flatMap((activity) => (activity.type === "assistant_prose_delta" ? [activity.text] : []));
+      const prose = activities.flatMap((activity) => (activity.type === "text_delta" ? [activity.text] : []));
       expect(prose).toEqual(["Let me check.", "x is the letter ", "after w."]);
       expect(activities.filter((activity) => activity.type === "usage")).toHaveLength(2);
 
@@ -221,7 +221,7 @@ describe("a full runtime turn over loopback HTTP", () => {
       const reasoning = activities.flatMap((activity) => (activity.type === "reasoning_delta" ? [activity.text] : []));
       // Streamed once by the adapter, and shown once: the final response does not repeat it.
       expect(reasoning).toEqual(["Need a lookup."]);
-      const prose = activities.filter((activity) => activity.type === "assistant_prose_delta");
+      const prose = activities.filter((activity) => activity.type === "text_delta");
       // The message's item id correlates its deltas.
       expect(prose.map((activity) => activity.correlationId)).toEqual(["msg_2"]);
 

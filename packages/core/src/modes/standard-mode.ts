@@ -118,9 +118,12 @@ export function createStandardProtocolDriver(): ProtocolDriver {
       const { message, text, textSlices, calls, hasReasoning } = readResponse(response);
       const actions: DriverAction[] = [];
       if (!context.textStreamed) {
-        for (const slice of textSlices) actions.push({ type: "emit", event: { type: "text_delta", content: slice } });
+        for (const slice of textSlices) actions.push({ type: "emit", event: { type: "text_delta", text: slice } });
       }
-      actions.push({ type: "emit", event: { type: "llm_response", modeIteration: context.modeIteration, content: text, durationMs: 0 } });
+      actions.push({
+        type: "emit",
+        event: { type: "model_response_completed", modeIteration: context.modeIteration, text: text, durationMs: 0 },
+      });
       if (calls.length > 0) {
         actions.push({ type: "append_messages", messages: [message] }, { type: "start_tools", calls });
         return actions;

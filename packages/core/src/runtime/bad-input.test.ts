@@ -351,7 +351,7 @@ describe("sinks that throw", () => {
       name: "an event sink throwing on llm_request",
       events: (error) => ({
         emit: (event: SessionEvent) => {
-          if (event.type === "llm_request") throw error;
+          if (event.type === "model_request_started") throw error;
         },
       }),
     },

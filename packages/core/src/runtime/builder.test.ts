@@ -232,7 +232,7 @@ describe("observeTurn", () => {
     const observed = observeTurn(runtime, textInput("hello"), {
       events: {
         emit: (event) => {
-          if (event.type === "llm_request") throw failure;
+          if (event.type === "model_request_started") throw failure;
         },
       },
     });

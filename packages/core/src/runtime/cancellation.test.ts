@@ -93,7 +93,7 @@ describe("cancellation during streaming", () => {
       ],
     });
     const controller = new AbortController();
-    const { sink, seen } = watchingActivities((activity) => activity.type === "assistant_prose_delta" && activity.text === "answer");
+    const { sink, seen } = watchingActivities((activity) => activity.type === "text_delta" && activity.text === "answer");
     const events = new RecordingSink();
     const turnPromise = runtime.streamTurn(textInput("tell me"), { signal: controller.signal, activities: sink, events });
     await seen;
@@ -113,7 +113,7 @@ describe("cancellation during streaming", () => {
     expect(
       events
         .ofType("text_delta")
-        .map((event) => event.content)
+        .map((event) => event.text)
         .join(""),
     ).toBe("Partial answer");
 
@@ -148,7 +148,7 @@ describe("cancellation during streaming", () => {
       ],
     });
     const controller = new AbortController();
-    const { sink, seen } = watchingActivities((activity) => activity.type === "assistant_prose_delta");
+    const { sink, seen } = watchingActivities((activity) => activity.type === "text_delta");
     const turnPromise = runtime.streamTurn(textInput("tell me"), { signal: controller.signal, activities: sink });
     await seen;
     await vi.advanceTimersByTimeAsync(1_000);
@@ -212,7 +212,7 @@ describe("cancellation reaching tools", () => {
       expect(activity.output.outcome.status).toBe("cancelled");
       expect(activity.correlationId).toBe(`tool:${activity.callId}`);
     }
-    expect(events.ofType("tool_call").map((event) => event.callId)).toEqual(["b1", "b2"]);
+    expect(events.ofType("tool_call_completed").map((event) => event.callId)).toEqual(["b1", "b2"]);
     expect(provider.callCount).toBe(1);
     expect(turn.tokenUsage).toMatchObject({ inputTokens: 6, outputTokens: 2 });
     // The model would see a result for each call.
@@ -341,7 +341,7 @@ describe("after a cancelled turn", () => {
       ],
     });
     const controller = new AbortController();
-    const { sink, seen } = watchingActivities((activity) => activity.type === "assistant_prose_delta");
+    const { sink, seen } = watchingActivities((activity) => activity.type === "text_delta");
     const turnPromise = runtime.streamTurn(textInput("first"), { signal: controller.signal, activities: sink });
     await seen;
     await vi.advanceTimersByTimeAsync(1_000);

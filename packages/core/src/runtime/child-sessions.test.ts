@@ -52,7 +52,7 @@ describe("child sessions", () => {
 
     expect(turn.assistantOutput.safeText).toBe("parent done");
     expect(turn.toolCalls[0]?.output).toEqual({ outcome: { status: "success", payload: { answers: ["child result"] } } });
-    const childEvents = events.ofType("child_token_usage");
+    const childEvents = events.ofType("child_usage");
     expect(childEvents).toHaveLength(1);
     expect(childEvents[0]).toMatchObject({ sessionId: "subagent-child", source: "subagent", model: "mock-model", usage: CHILD_USAGE });
     expect(childEvents[0]?.cumulative.cachedInputTokens).toBe(4);
@@ -94,7 +94,7 @@ describe("child sessions", () => {
 
     const turn = await runtime.streamTurn(textInput("delegate"), { events, activities });
 
-    const childEvents = events.ofType("child_token_usage");
+    const childEvents = events.ofType("child_usage");
     expect(childEvents).toHaveLength(1);
     expect(childEvents[0]).toMatchObject({ sessionId: "subagent-child", source: "subagent", model: "mock-model", usage: cachedOnly });
     expect(childEvents[0]?.cumulative.cachedInputTokens).toBe(9);
@@ -118,7 +118,7 @@ describe("child sessions", () => {
     const turn = await runtime.streamTurn(textInput("delegate twice"), { events });
 
     const doubled = { inputTokens: 14, outputTokens: 4, cachedInputTokens: 8, reasoningTokens: 2 };
-    expect(events.ofType("child_token_usage").map((event) => event.usage)).toEqual([CHILD_USAGE, CHILD_USAGE]);
+    expect(events.ofType("child_usage").map((event) => event.usage)).toEqual([CHILD_USAGE, CHILD_USAGE]);
     expect(runtime.tokenLedger()).toEqual([{ source: "subagent", model: "mock-model", usage: doubled }]);
     // childrenUsage must agree with what the ledger recorded for the same turn.
     expect(turn.childrenUsage).toEqual([{ source: "subagent", model: "mock-model", usage: doubled }]);

@@ -112,8 +112,8 @@ describe("projection order", () => {
     const recorder = new CombinedRecorder();
     await runtime.streamTurn(textInput("hello"), recorder);
     const pairs = [
-      ["S:llm_request", "A:model_request_started"],
-      ["S:token_usage", "A:usage"],
+      ["S:model_request_started", "A:model_request_started"],
+      ["S:usage", "A:usage"],
     ] as const;
     for (const [sessionLabel, activityLabel] of pairs) {
       const sessionIndexes = recorder.indexesOf(sessionLabel);
@@ -121,11 +121,11 @@ describe("projection order", () => {
       for (const index of sessionIndexes) expect(recorder.labels()[index - 1]).toBe(activityLabel);
     }
     // The projected activity carries the session event's data.
-    const requests = recorder.sessionEventsOf("llm_request");
+    const requests = recorder.sessionEventsOf("model_request_started");
     expect(recorder.activitiesOf("model_request_started").map((activity) => activity.modeIteration)).toEqual(
       requests.map((event) => event.modeIteration),
     );
-    const usages = recorder.sessionEventsOf("token_usage");
+    const usages = recorder.sessionEventsOf("usage");
     expect(recorder.activitiesOf("usage").map((activity) => [activity.usage, activity.cumulative])).toEqual(
       usages.map((event) => [event.usage, event.cumulative]),
     );
@@ -164,26 +164,26 @@ describe("the typical order of a standard turn with one tool round trip", () => 
 
     expectInOrder(recorder, [
       ["A:model_request_started", 0],
-      ["S:llm_request", 0],
-      ["A:assistant_prose_delta", 0],
-      ["A:assistant_prose_delta", 1],
+      ["S:model_request_started", 0],
+      ["A:text_delta", 0],
+      ["A:text_delta", 1],
       ["A:usage", 0],
-      ["S:token_usage", 0],
-      ["S:llm_response", 0],
-      ["S:tool_call_start", 0],
+      ["S:usage", 0],
+      ["S:model_response_completed", 0],
+      ["S:tool_call_started", 0],
       ["A:tool_call_completed", 0],
-      ["S:tool_call", 0],
+      ["S:tool_call_completed", 0],
       ["A:model_request_started", 1],
-      ["S:llm_request", 1],
-      ["A:assistant_prose_delta", 2],
+      ["S:model_request_started", 1],
+      ["A:text_delta", 2],
       ["A:usage", 1],
-      ["S:token_usage", 1],
-      ["S:llm_response", 1],
+      ["S:usage", 1],
+      ["S:model_response_completed", 1],
       ["S:turn_outcome", 0],
       ["S:done", 0],
     ]);
     expectInOrder(recorder, [
-      ["S:llm_response", 0],
+      ["S:model_response_completed", 0],
       ["A:tool_call_started", 0],
       ["A:tool_call_completed", 0],
     ]);
@@ -200,7 +200,7 @@ describe("the typical order of a standard turn with one tool round trip", () => 
     const recorder = new CombinedRecorder();
     await runtime.streamTurn(textInput("hello"), recorder);
 
-    const prose = recorder.activitiesOf("assistant_prose_delta");
+    const prose = recorder.activitiesOf("text_delta");
     expect(prose).toHaveLength(4);
     expect(prose.map((activity) => activity.text).join("")).toBe("Let me check.All done.");
     const secondCallStart = recorder.indexOf("A:model_request_started", 1);
@@ -209,8 +209,7 @@ describe("the typical order of a standard turn with one tool round trip", () => 
         recorder.entries
           .map((entry, index) => ({ entry, index }))
           .filter(
-            ({ entry, index }) =>
-              entry.stream === "activity" && entry.activity.type === "assistant_prose_delta" && index < secondCallStart === first,
+            ({ entry, index }) => entry.stream === "activity" && entry.activity.type === "text_delta" && index < secondCallStart === first,
           )
           .map(({ entry }) => (entry.stream === "activity" ? entry.activity.correlationId : "")),
       );
@@ -269,14 +268,14 @@ describe("the typical order of a standard turn with one tool round trip", () => 
     await Promise.all([gates.gate("started:first").promise, gates.gate("started:second").promise]);
     gates.gate("release:second").resolve();
     await completed.get("second")?.promise;
-    expect(recorder.sessionEventsOf("tool_call")).toEqual([]);
+    expect(recorder.sessionEventsOf("tool_call_completed")).toEqual([]);
     gates.gate("release:first").resolve();
     await turnPromise;
 
     expect(recorder.activitiesOf("tool_call_completed").map((activity) => activity.callId)).toEqual(["second", "first"]);
-    expect(recorder.sessionEventsOf("tool_call").map((event) => event.callId)).toEqual(["first", "second"]);
+    expect(recorder.sessionEventsOf("tool_call_completed").map((event) => event.callId)).toEqual(["first", "second"]);
     const lastCompletion = Math.max(...recorder.indexesOf("A:tool_call_completed"));
-    for (const index of recorder.indexesOf("S:tool_call")) expect(index).toBeGreaterThan(lastCompletion);
+    for (const index of recorder.indexesOf("S:tool_call_completed")) expect(index).toBeGreaterThan(lastCompletion);
   });
 });
 
@@ -382,7 +381,7 @@ describe("tool scheduling", () => {
     expect(log.at(-1)).toBe("end s2");
     // Results come back in call order whatever the schedule.
     expect(turn.toolCalls.map((record) => record.callId)).toEqual(["s1", "p1", "s2", "p2"]);
-    expect(recorder.sessionEventsOf("tool_call").map((event) => event.callId)).toEqual(["s1", "p1", "s2", "p2"]);
+    expect(recorder.sessionEventsOf("tool_call_completed").map((event) => event.callId)).toEqual(["s1", "p1", "s2", "p2"]);
     expect(turn.toolCalls.map((record) => record.output.outcome)).toEqual(
       ["s1", "p1", "s2", "p2"].map((id) => ({ status: "success", payload: id })),
     );

@@ -266,13 +266,13 @@ export class SessionManager implements ChildSessionRegistry {
     const events: EventSink = {
       emit: (event) => {
         let relayed: void | Promise<void> = undefined;
-        if (event.type === "token_usage") {
+        if (event.type === "usage") {
           const delta = subtractTokenUsage(event.cumulative, reported);
           if (!isEmptyTokenUsage(delta)) {
             reported = event.cumulative;
             this.#sharedLedger = mergeTokenLedger(this.#sharedLedger, [{ source, model, usage: delta }]);
             relayed = this.#liveRelay?.({
-              type: "child_token_usage",
+              type: "child_usage",
               sessionId,
               source,
               model,

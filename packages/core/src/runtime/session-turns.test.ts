@@ -265,7 +265,7 @@ describe("session turns", () => {
     await runtime.streamTurn(textInput("hello"), { events, activities });
 
     expect(provider.callCount).toBe(2);
-    const accepted = events.ofType("injected_turn_input_accepted");
+    const accepted = events.ofType("queued_input_accepted");
     expect(accepted).toHaveLength(1);
     expect(accepted[0]?.inputs).toEqual([{ id: "follow-up-id", message: { role: "user", content: "follow up" } }]);
     expect(activities.ofType("queued_input_accepted").map((activity) => activity.inputs)).toEqual([
@@ -335,12 +335,12 @@ describe("session turns", () => {
 
     const types = events.events.map((event) => event.type);
     expect(types).toContain("text_delta");
-    expect(types).toContain("token_usage");
+    expect(types).toContain("usage");
     expect(types.at(-1)).toBe("done");
     expect(
       events
         .ofType("text_delta")
-        .map((event) => event.content)
+        .map((event) => event.text)
         .join(""),
     ).toBe("child answer");
     expect(turn.state.sessionId).toBe("child");

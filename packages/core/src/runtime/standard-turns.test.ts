@@ -34,7 +34,7 @@ describe("standard turns", () => {
     expect(
       events
         .ofType("text_delta")
-        .map((event) => event.content)
+        .map((event) => event.text)
         .join(""),
     ).toBe("What time is it?");
   });
@@ -49,7 +49,7 @@ describe("standard turns", () => {
     expect(
       events
         .ofType("text_delta")
-        .map((event) => event.content)
+        .map((event) => event.text)
         .join(""),
     ).toBe("Recovered answer.");
   });
@@ -162,7 +162,7 @@ describe("standard turns", () => {
     expect(
       events
         .ofType("text_delta")
-        .map((event) => event.content)
+        .map((event) => event.text)
         .join(""),
     ).toBe("Intro paragraph.\n\n## Heading");
     expect(messageTexts(runtime, "assistant")).toEqual(["Intro paragraph.\n\n## Heading"]);

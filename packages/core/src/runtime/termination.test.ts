@@ -286,7 +286,7 @@ describe("maxWallTimeMs", () => {
       activities: {
         emit: (activity) => {
           activities.emit(activity);
-          if (activity.type === "assistant_prose_delta") streaming();
+          if (activity.type === "text_delta") streaming();
         },
       },
     });
@@ -499,8 +499,8 @@ describe("treatMissingDoneAsFailure", () => {
     "an event stream without done assembles as $expected.type when the flag is $treatMissingDoneAsFailure",
     ({ treatMissingDoneAsFailure, expected }) => {
       const assembler = new TurnAssembler({ captureTextDeltas: true });
-      assembler.push({ type: "text_delta", content: "partial" });
-      assembler.pushTurnActivity({ id: "a1", correlationId: "prose-1", type: "assistant_prose_delta", text: "partial" });
+      assembler.push({ type: "text_delta", text: "partial" });
+      assembler.pushTurnActivity({ id: "a1", correlationId: "prose-1", type: "text_delta", text: "partial" });
       const state = LashRuntime.builder()
         .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
         .withProvider(new ScriptedProvider([]))

@@ -121,8 +121,8 @@ async function runCall(
   const correlationId = `tool:${callId ?? randomUUID()}`;
   const start: SessionEvent =
     callId === undefined
-      ? { type: "tool_call_start", name: call.toolName, args }
-      : { type: "tool_call_start", callId, name: call.toolName, args };
+      ? { type: "tool_call_started", name: call.toolName, args }
+      : { type: "tool_call_started", callId, name: call.toolName, args };
   const startDelivery = pipe.session(start);
   if (startDelivery !== undefined) await startDelivery;
   const startedDelivery = pipe.activity(

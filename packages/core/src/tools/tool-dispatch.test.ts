@@ -272,8 +272,8 @@ describe("the batch tool", () => {
     });
     expect(activities.ofType("tool_call_started").map((activity) => [activity.callId, activity.name])).toEqual([["call-1", "batch"]]);
     expect(activities.ofType("tool_call_completed").map((activity) => activity.name)).toEqual(["batch"]);
-    expect(events.ofType("tool_call_start").map((event) => event.name)).toEqual(["batch"]);
-    expect(events.ofType("tool_call").map((event) => event.name)).toEqual(["batch"]);
+    expect(events.ofType("tool_call_started").map((event) => event.name)).toEqual(["batch"]);
+    expect(events.ofType("tool_call_completed").map((event) => event.name)).toEqual(["batch"]);
     expect(turn.toolCalls.map((record) => record.tool)).toEqual(["batch"]);
     expect(runtime.activeToolCalls().map((record) => record.tool)).toEqual(["batch"]);
   });

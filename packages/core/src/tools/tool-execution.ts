@@ -26,7 +26,7 @@ export interface ToolDispatchEnvironment {
   readonly sessions: SessionAccess;
   /** Aborted when the turn is cancelled. */
   readonly signal: AbortSignal;
-  /** Emits a plugin's runtime event (projected to a `plugin_runtime` activity). */
+  /** Emits a plugin's runtime event (a `plugin_event` activity). */
   readonly emit: (event: SessionEvent) => void | Promise<void>;
   /** Queues messages an `afterToolCall` hook enqueued; they are committed at the next checkpoint. */
   readonly enqueueMessages: (messages: readonly PluginMessage[]) => void;

@@ -2,40 +2,21 @@ import type { SessionEvent, TurnEvent } from "@lash/protocol";
 
 /**
  * The app-facing activity a session event projects to, or `undefined` for events that reach only
- * the `EventSink` (deltas, tool calls, messages, responses, `done`, plain outcomes).
+ * the `EventSink` (messages, responses, `done`, plain outcomes) and for the deltas and tool calls,
+ * whose activities the turn emits itself with their correlation ids. The shared events keep their
+ * name and payload: the activity is the event.
  */
 export function projectSessionEvent(event: SessionEvent): TurnEvent | undefined {
   switch (event.type) {
-    case "llm_request":
-      return { type: "model_request_started", modeIteration: event.modeIteration };
-    case "token_usage":
-      return { type: "usage", modeIteration: event.modeIteration, usage: event.usage, cumulative: event.cumulative };
-    case "child_token_usage":
-      return {
-        type: "child_usage",
-        sessionId: event.sessionId,
-        source: event.source,
-        model: event.model,
-        modeIteration: event.modeIteration,
-        usage: event.usage,
-        cumulative: event.cumulative,
-      };
+    case "model_request_started":
+    case "usage":
+    case "child_usage":
     case "retry_status":
-      return {
-        type: "retry_status",
-        waitSeconds: event.waitSeconds,
-        attempt: event.attempt,
-        maxAttempts: event.maxAttempts,
-        reason: event.reason,
-      };
     case "plugin_event":
-      return { type: "plugin_runtime", pluginId: event.pluginId, event: event.event };
-    case "injected_turn_input_accepted":
-      return { type: "queued_input_accepted", checkpoint: event.checkpoint, inputs: event.inputs };
-    case "injected_messages_committed":
-      return { type: "queued_messages_committed", messages: event.messages, checkpoint: event.checkpoint };
+    case "queued_input_accepted":
+    case "queued_messages_committed":
     case "error":
-      return { type: "error", message: event.message };
+      return event;
     case "turn_outcome": {
       const { outcome } = event;
       if (outcome.type !== "finished") return undefined;

@@ -102,12 +102,10 @@ export async function performLlmCall(
   const callSignal = streamAbort?.signal ?? environment.signal;
 
   const emitProse = (text: string, correlationId: string): Delivery =>
-    chain(pipe.session({ type: "text_delta", content: text }), () => pipe.activity({ type: "assistant_prose_delta", text }, correlationId));
+    chain(pipe.session({ type: "text_delta", text }), () => pipe.activity({ type: "text_delta", text }, correlationId));
   const emitReasoning = (text: string, correlationId: string): Delivery => {
     stream.reasoningStreamed = true;
-    return chain(pipe.session({ type: "reasoning_delta", content: text }), () =>
-      pipe.activity({ type: "reasoning_delta", text }, correlationId),
-    );
+    return chain(pipe.session({ type: "reasoning_delta", text }), () => pipe.activity({ type: "reasoning_delta", text }, correlationId));
   };
 
   const onText = (text: string, correlationId: string, responseMeta: Parameters<StandardStreamAccumulator["pushText"]>[1]): Delivery => {
@@ -251,9 +249,7 @@ export function emitResponseParts(
     for (const part of textParts) {
       if (part.text === "") continue;
       emittedText = true;
-      delivery = chain(delivery, () =>
-        pipe.activity({ type: "assistant_prose_delta", text: part.text }, part.responseMeta?.id ?? randomUUID()),
-      );
+      delivery = chain(delivery, () => pipe.activity({ type: "text_delta", text: part.text }, part.responseMeta?.id ?? randomUUID()));
     }
   }
   for (const part of response.parts) {
@@ -266,7 +262,7 @@ export function emitResponseParts(
     if (text === "") {
       for (const part of textParts) text += assistantTextSeparator(text, part.text) + part.text;
     }
-    if (text !== "") delivery = chain(delivery, () => pipe.activity({ type: "assistant_prose_delta", text }));
+    if (text !== "") delivery = chain(delivery, () => pipe.activity({ type: "text_delta", text }));
   }
   return delivery;
 }

@@ -57,7 +57,7 @@ function stateWith(messages: readonly Message[] = [], executionMode = "standard"
 }
 
 function proseDelta(correlationId: string, content: string): TurnActivity {
-  return { id: freshId("activity"), correlationId, type: "assistant_prose_delta", text: content };
+  return { id: freshId("activity"), correlationId, type: "text_delta", text: content };
 }
 
 function finishInput(state: SessionStateEnvelope, overrides: Partial<AssemblerFinishInput> = {}): AssemblerFinishInput {
@@ -78,8 +78,8 @@ const FAILURE: ToolCallOutput = {
 const CANCELLED: ToolCallOutput = { outcome: { status: "cancelled", payload: { message: "cancelled", source: "runtime" } } };
 
 function toolCallEvent(output: ToolCallOutput, callId?: string): SessionEvent {
-  const event: Extract<SessionEvent, { type: "tool_call" }> = {
-    type: "tool_call",
+  const event: Extract<SessionEvent, { type: "tool_call_completed" }> = {
+    type: "tool_call_completed",
     name: "echo_tool",
     args: { value: "x" },
     output,
@@ -168,7 +168,7 @@ describe("TurnAssembler", () => {
   it("assembler_prefers_state_output_when_streamed_text_is_a_truncated_prefix: the complete stored text wins", () => {
     const full = "She holds a Master of Science in Business Administration.";
     const state = stateWith([message("user", text("degree?")), message("assistant", full)]);
-    const turn = assembler([{ type: "text_delta", content: "She holds a Master of Science in Business" }, DONE]).finish(finishInput(state));
+    const turn = assembler([{ type: "text_delta", text: "She holds a Master of Science in Business" }, DONE]).finish(finishInput(state));
     expect(turn.assistantOutput).toEqual({ safeText: full, rawText: full, state: "usable" });
   });
 
@@ -197,7 +197,7 @@ describe("TurnAssembler", () => {
   });
 
   it("assembler_marks_missing_done_as_failure: a stream without done is a runtime error", () => {
-    const turn = assembler([{ type: "text_delta", content: "partial" }]).finish(finishInput(stateWith()));
+    const turn = assembler([{ type: "text_delta", text: "partial" }]).finish(finishInput(stateWith()));
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "runtime_error" } });
   });
 
@@ -249,18 +249,18 @@ describe("TurnAssembler prose blocks", () => {
 describe("TurnAssembler fallback text", () => {
   it("uses the streamed text when the stored answer does not start with it", () => {
     const state = stateWith([message("user", text("q")), message("assistant", "a different stored answer")]);
-    const turn = assembler([{ type: "text_delta", content: "  streamed answer " }, DONE]).finish(finishInput(state));
+    const turn = assembler([{ type: "text_delta", text: "  streamed answer " }, DONE]).finish(finishInput(state));
     expect(turn.assistantOutput.rawText).toBe("streamed answer");
   });
 
   it("uses the streamed text when nothing is stored", () => {
-    const turn = assembler([{ type: "text_delta", content: "only streamed" }, DONE]).finish(finishInput(stateWith()));
+    const turn = assembler([{ type: "text_delta", text: "only streamed" }, DONE]).finish(finishInput(stateWith()));
     expect(turn.assistantOutput.safeText).toBe("only streamed");
   });
 
   it("ignores text deltas when they are not captured", () => {
     const state = stateWith([message("user", text("q")), message("assistant", "stored answer")]);
-    const turn = assembler([{ type: "text_delta", content: "streamed answer" }, DONE], [], false).finish(finishInput(state));
+    const turn = assembler([{ type: "text_delta", text: "streamed answer" }, DONE], [], false).finish(finishInput(state));
     expect(turn.assistantOutput.safeText).toBe("stored answer");
   });
 
@@ -421,10 +421,10 @@ describe("TurnAssembler usage, tool calls and execution", () => {
     const result = assembler();
     expect(result.tokenUsage).toEqual(emptyTokenUsage());
     expect(result.lastLlmUsage).toBeUndefined();
-    result.push({ type: "token_usage", modeIteration: 0, usage: usage(10, 2), cumulative: usage(10, 2) });
-    result.push({ type: "token_usage", modeIteration: 1, usage: usage(0, 0), cumulative: usage(10, 2) });
+    result.push({ type: "usage", modeIteration: 0, usage: usage(10, 2), cumulative: usage(10, 2) });
+    result.push({ type: "usage", modeIteration: 1, usage: usage(0, 0), cumulative: usage(10, 2) });
     // The cumulative is taken as reported, never recomputed from the per-call usage.
-    result.push({ type: "token_usage", modeIteration: 2, usage: usage(5, 1, 3), cumulative: usage(40, 9, 3) });
+    result.push({ type: "usage", modeIteration: 2, usage: usage(5, 1, 3), cumulative: usage(40, 9, 3) });
     result.push(DONE);
     expect(result.tokenUsage).toEqual(usage(40, 9, 3));
     expect(result.lastLlmUsage).toEqual(usage(5, 1, 3));
@@ -433,7 +433,7 @@ describe("TurnAssembler usage, tool calls and execution", () => {
 
   it("sums child usage per source and model across child sessions, sorted by source then model", () => {
     const child = (sessionId: string, source: string, model: string, delta: TokenUsage, cumulative: TokenUsage): SessionEvent => ({
-      type: "child_token_usage",
+      type: "child_usage",
       sessionId,
       source,
       model,
@@ -458,7 +458,7 @@ describe("TurnAssembler usage, tool calls and execution", () => {
 
   it("counts every turn of a child that ran twice during the parent turn", () => {
     const firstTurn: SessionEvent = {
-      type: "child_token_usage",
+      type: "child_usage",
       sessionId: "child",
       source: "subagent",
       model: "m",

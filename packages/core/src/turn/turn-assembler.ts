@@ -115,7 +115,7 @@ export class TurnAssembler {
     this.#captureTextDeltas = options.captureTextDeltas;
   }
 
-  /** The cumulative usage of the last `token_usage` event (zero before any). */
+  /** The cumulative usage of the last `usage` event (zero before any). */
   get tokenUsage(): TokenUsage {
     return this.#tokenUsage;
   }
@@ -151,20 +151,20 @@ export class TurnAssembler {
   push(event: SessionEvent): void {
     switch (event.type) {
       case "text_delta":
-        if (this.#captureTextDeltas) this.#textDeltas += event.content;
+        if (this.#captureTextDeltas) this.#textDeltas += event.text;
         return;
-      case "tool_call": {
+      case "tool_call_completed": {
         const record: ToolCallRecord = { tool: event.name, args: event.args, output: event.output, durationMs: event.durationMs };
         if (event.callId !== undefined) record.callId = event.callId;
         this.#toolCalls.push(record);
         if (event.output.outcome.status !== "success") this.#sawToolFailure = true;
         return;
       }
-      case "token_usage":
+      case "usage":
         this.#tokenUsage = { ...event.cumulative };
         this.#lastLlmUsage = { ...event.usage };
         return;
-      case "child_token_usage": {
+      case "child_usage": {
         const key = JSON.stringify([event.source, event.model]);
         const existing = this.#childUsage.get(key);
         this.#childUsage.set(key, {
@@ -190,7 +190,7 @@ export class TurnAssembler {
 
   /** Only assistant prose matters here; other activities are ignored. */
   pushTurnActivity(activity: TurnActivity): void {
-    if (activity.type !== "assistant_prose_delta") return;
+    if (activity.type !== "text_delta") return;
     if (this.#proseBlock?.correlationId === activity.correlationId) {
       this.#proseBlock.text += activity.text;
       return;

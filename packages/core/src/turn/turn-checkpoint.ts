@@ -61,7 +61,7 @@ export async function runCheckpoint(
         abort: false,
       };
     }
-    if (inputs.length > 0) await deliver(pipe.session({ type: "injected_turn_input_accepted", inputs, checkpoint: kind }));
+    if (inputs.length > 0) await deliver(pipe.session({ type: "queued_input_accepted", inputs, checkpoint: kind }));
     for (const { pluginId, event } of collected.events) await deliver(pipe.sessionOnly({ type: "plugin_event", pluginId, event }));
     for (const directive of collected.sessions) {
       if (directive.type === "create_session") await environment.sessions.createSession(directive.request);
@@ -69,9 +69,9 @@ export async function runCheckpoint(
     if (collected.abort) return { ok: false, code: collected.abort.code, message: collected.abort.message, abort: true };
     committed.push(...collected.messages);
   } else if (inputs.length > 0) {
-    await deliver(pipe.session({ type: "injected_turn_input_accepted", inputs, checkpoint: kind }));
+    await deliver(pipe.session({ type: "queued_input_accepted", inputs, checkpoint: kind }));
   }
-  if (committed.length > 0) await deliver(pipe.session({ type: "injected_messages_committed", messages: committed, checkpoint: kind }));
+  if (committed.length > 0) await deliver(pipe.session({ type: "queued_messages_committed", messages: committed, checkpoint: kind }));
   return {
     ok: true,
     committed: committed.map((message) => messageFromPluginMessage(message, { pluginId: "plugin", transient: false })),

@@ -32,7 +32,7 @@ describe("TurnMachine: terminal reasons", () => {
     );
     expect(machine.finished).toBe(true);
     expect(outcomeOf(effects)).toEqual({ type: "stopped", stop: { type: "incomplete" } });
-    expect(eventsOf(effects, "text_delta").map((event) => event.content)).toEqual(["partial"]);
+    expect(eventsOf(effects, "text_delta").map((event) => event.text)).toEqual(["partial"]);
     const [error] = eventsOf(effects, "error");
     expect(error?.message).toBe("hit output limit");
     expect(error?.envelope).toMatchObject({ kind: "llm_provider", terminalReason: "output_limit" });
@@ -88,7 +88,7 @@ describe("TurnMachine: terminal reasons", () => {
       userMessage: "LLM error: provider unavailable",
     });
     expect(error?.envelope?.raw).toBe(`${"a".repeat(2000)}\n\n... (2000 chars omitted) ...\n\n${"b".repeat(2000)}`);
-    expect(eventsOf(effects, "token_usage")[0]?.cumulative).toEqual(usage(4, 1));
+    expect(eventsOf(effects, "usage")[0]?.cumulative).toEqual(usage(4, 1));
     expect(outcomeOf(effects)).toEqual({ type: "stopped", stop: { type: "provider_error" } });
   });
 
@@ -140,7 +140,7 @@ describe("TurnMachine: checkpoints", () => {
       ["assistant", "Hello"],
       ["user", "one more thing"],
     ]);
-    expect(eventsOf(effects, "llm_request")[0]?.modeIteration).toBe(1);
+    expect(eventsOf(effects, "model_request_started")[0]?.modeIteration).toBe(1);
   });
 
   it("transient checkpoint messages are sent to the model too", () => {
@@ -211,7 +211,7 @@ describe("TurnMachine: redelivery", () => {
 
     machine.handleLlmComplete(call.id, ok(textResponse("right")));
     const effects = drain(machine);
-    expect(eventsOf(effects, "text_delta").map((event) => event.content)).toEqual(["right"]);
+    expect(eventsOf(effects, "text_delta").map((event) => event.text)).toEqual(["right"]);
 
     // Delivering the same result again does nothing.
     machine.handleLlmComplete(call.id, ok(textResponse("again")));
@@ -359,11 +359,11 @@ describe("TurnMachine: limits", () => {
     expect(batch.calls.map((call) => call.callId)).toEqual(["c1"]);
     machine.handleToolResults(batch.id, [completed(batch.calls[0]!, SUCCESS("ok"), "ok")]);
     const effects = drain(machine);
-    expect(eventsOf(effects, "tool_call").map((event) => [event.callId, event.output.outcome.status])).toEqual([
+    expect(eventsOf(effects, "tool_call_completed").map((event) => [event.callId, event.output.outcome.status])).toEqual([
       ["c1", "success"],
       ["c2", "cancelled"],
     ]);
-    const skipped = eventsOf(effects, "tool_call")[1];
+    const skipped = eventsOf(effects, "tool_call_completed")[1];
     expect(skipped?.args).toEqual({ value: "b" });
     expect(skipped?.durationMs).toBe(0);
     expect(outcomeOf(effects)).toEqual({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
@@ -384,7 +384,9 @@ describe("TurnMachine: limits", () => {
     machine.handleLlmComplete(find(drain(machine), "llm_call").id, ok(toolResponse([{ callId: "c2", toolName: "echo_tool" }])));
     effects = drain(machine);
     expect(all(effects, "tool_calls")).toEqual([]);
-    expect(eventsOf(effects, "tool_call").map((event) => [event.callId, event.output.outcome.status])).toEqual([["c2", "cancelled"]]);
+    expect(eventsOf(effects, "tool_call_completed").map((event) => [event.callId, event.output.outcome.status])).toEqual([
+      ["c2", "cancelled"],
+    ]);
     expect(outcomeOf(effects)).toEqual({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
   });
 });

@@ -27,11 +27,14 @@ import type { ProtocolDriver } from "../modes/execution-mode.js";
 // ---------------------------------------------------------------------------------------------
 
 describe("TurnMachine: effects and progress", () => {
-  it("issues effect ids from 1, increasing, and emits llm_request before llm_call", () => {
+  it("issues effect ids from 1, increasing, and emits model_request_started before llm_call", () => {
     const machine = newMachine();
     const effects = drain(machine);
     expect(effects.map((effect) => effect.type)).toEqual(["emit", "llm_call"]);
-    expect(effects[0]).toEqual({ type: "emit", event: { type: "llm_request", modeIteration: 0, messageCount: 2, toolList: "echo_tool" } });
+    expect(effects[0]).toEqual({
+      type: "emit",
+      event: { type: "model_request_started", modeIteration: 0, messageCount: 2, toolNames: ["echo_tool"] },
+    });
     const call = find(effects, "llm_call");
     expect(call.id).toBe(1);
     machine.handleLlmComplete(1, ok(toolResponse([{ callId: "c1", toolName: "echo_tool" }])));
@@ -156,7 +159,7 @@ describe("TurnMachine: effects and progress", () => {
   it("finishes through the before_completion checkpoint", () => {
     const machine = newMachine();
     const effects = answerFirstCall(machine, textResponse("Hello"));
-    expect(eventsOf(effects, "text_delta").map((event) => event.content)).toEqual(["Hello"]);
+    expect(eventsOf(effects, "text_delta").map((event) => event.text)).toEqual(["Hello"]);
     const checkpoint = find(effects, "checkpoint");
     expect(checkpoint.kind).toBe("before_completion");
     expect(outcomeOf(effects)).toBeUndefined();
@@ -184,21 +187,19 @@ describe("TurnMachine: effects and progress", () => {
   it("emits token usage for every response, cumulated over the turn (even zero usage)", () => {
     const machine = newMachine();
     let effects = answerFirstCall(machine, toolResponse([{ callId: "c1", toolName: "echo_tool" }], { usage: usage(10, 2, 1) }));
-    expect(eventsOf(effects, "token_usage")).toEqual([
-      { type: "token_usage", modeIteration: 0, usage: usage(10, 2, 1), cumulative: usage(10, 2, 1) },
-    ]);
+    expect(eventsOf(effects, "usage")).toEqual([{ type: "usage", modeIteration: 0, usage: usage(10, 2, 1), cumulative: usage(10, 2, 1) }]);
     const batch = find(effects, "tool_calls");
     machine.handleToolResults(batch.id, [completed(batch.calls[0]!, SUCCESS("ok"), "ok")]);
     machine.handleCheckpoint(find(drain(machine), "checkpoint").id, emptyCheckpoint());
     machine.handleLlmComplete(find(drain(machine), "llm_call").id, ok(textResponse("done", { usage: usage(5, 1, 0, 3) })));
     effects = drain(machine);
-    expect(eventsOf(effects, "token_usage")).toEqual([
-      { type: "token_usage", modeIteration: 1, usage: usage(5, 1, 0, 3), cumulative: usage(15, 3, 1, 3) },
+    expect(eventsOf(effects, "usage")).toEqual([
+      { type: "usage", modeIteration: 1, usage: usage(5, 1, 0, 3), cumulative: usage(15, 3, 1, 3) },
     ]);
     expect(machine.cumulativeUsage).toEqual(usage(15, 3, 1, 3));
 
     const zero = newMachine();
-    expect(eventsOf(answerFirstCall(zero, textResponse("x")), "token_usage")).toHaveLength(1);
+    expect(eventsOf(answerFirstCall(zero, textResponse("x")), "usage")).toHaveLength(1);
   });
 });
 
@@ -317,7 +318,7 @@ describe("TurnMachine: snapshot and restore", () => {
     const restored = restore(throughJson(machine.snapshot()));
     const effects = drain(restored);
     expect(all(effects, "llm_call")).toEqual([]);
-    expect(eventsOf(effects, "tool_call").map((event) => [event.callId, event.output.outcome.status])).toEqual([
+    expect(eventsOf(effects, "tool_call_completed").map((event) => [event.callId, event.output.outcome.status])).toEqual([
       ["call-read", "success"],
       ["call-search", "failure"],
       ["call-slow", "cancelled"],

@@ -278,8 +278,8 @@ export class TurnMachine {
     this.#recordUsage(response.usage);
     const terminalStop = terminalStopFor(response.terminalReason);
     if (terminalStop) {
-      if (!result.textStreamed && response.fullText !== "") this.#emit({ type: "text_delta", content: response.fullText });
-      this.#emit({ type: "llm_response", modeIteration: this.#modeIteration, content: response.fullText, durationMs: 0 });
+      if (!result.textStreamed && response.fullText !== "") this.#emit({ type: "text_delta", text: response.fullText });
+      this.#emit({ type: "model_response_completed", modeIteration: this.#modeIteration, text: response.fullText, durationMs: 0 });
       const message = response.terminalDiagnostic ?? `Model call ended with terminal reason ${response.terminalReason}.`;
       this.#emit({
         type: "error",
@@ -407,7 +407,7 @@ export class TurnMachine {
 
   #recordUsage(usage: TokenUsage): void {
     this.#cumulativeUsage = addTokenUsage(this.#cumulativeUsage, usage);
-    this.#emit({ type: "token_usage", modeIteration: this.#modeIteration, usage, cumulative: this.#cumulativeUsage });
+    this.#emit({ type: "usage", modeIteration: this.#modeIteration, usage, cumulative: this.#cumulativeUsage });
   }
 
   #limitReached(): boolean {
@@ -516,10 +516,10 @@ export class TurnMachine {
       sessionId: this.#config.sessionId,
     });
     this.#emit({
-      type: "llm_request",
+      type: "model_request_started",
       modeIteration: this.#modeIteration,
       messageCount: request.messages.length,
-      toolList: request.tools.map((tool) => tool.name).join(", "),
+      toolNames: request.tools.map((tool) => tool.name),
     });
     this.#phase = "waiting";
     this.#queue.push({ type: "llm_call", id: this.#takeEffectId(), request, attachmentRefs });
@@ -551,7 +551,7 @@ export class TurnMachine {
     if (all.length > 0) this.#queue.push({ type: "tool_records", records: all.map(({ record }) => record) });
     for (const { record } of all) {
       const event: SessionEvent = {
-        type: "tool_call",
+        type: "tool_call_completed",
         name: record.tool,
         args: record.args,
         output: record.output,
