@@ -7,14 +7,16 @@ import { fileURLToPath } from "node:url";
 /** Which in-repo packages each kind of package may depend on at run time. */
 export const ALLOWED_EDGES = {
   "@lash/protocol": [],
+  "@lash/provider-utils": ["@lash/protocol"],
   "@lash/observability": ["@lash/protocol"],
   "@lash/stores": ["@lash/protocol"],
-  "@lash/testkit": ["@lash/protocol", "@lash/adapter-scripted"],
-  "@lash/core": ["@lash/protocol", "@lash/observability"],
+  "@lash/testkit": ["@lash/protocol", "@lash/provider-utils", "@lash/adapter-scripted"],
+  "@lash/core": ["@lash/protocol", "@lash/provider-utils", "@lash/observability"],
   "@lash/background": ["@lash/protocol", "@lash/core", "@lash/observability"],
   "@lash/tools": ["@lash/protocol", "@lash/core"],
 };
-const ADAPTER_EDGES = ["@lash/protocol"];
+/** Adapters build on the contracts and on the run-time support every adapter shares. */
+const ADAPTER_EDGES = ["@lash/protocol", "@lash/provider-utils"];
 const TOOLING = new Set(["@lash/tsconfig", "@lash/vitest-config", "@lash/test-infrastructure"]);
 /** Dev-only packages any library may use in its tests. */
 const DEV_ALLOWED = new Set(["@lash/testkit", ...TOOLING]);

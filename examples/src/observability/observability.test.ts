@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-scripted";
-import { defineTool, LashRuntime, observeTurn, textInput } from "@lash/core";
+import { defineTool, LashRuntime, textInput } from "@lash/core";
+import { observeTurn } from "@lash/core/rxjs";
 import { createJsonlTraceSink, runningUsageTotals, timeToFirstToken, toolCallDurations } from "@lash/observability";
 import { type TraceRecord, traceRecordSchema } from "@lash/protocol";
 import { firstValueFrom, last, toArray } from "rxjs";
@@ -114,13 +115,15 @@ describe("a JSONL trace under concurrent turns", () => {
     const shared = createJsonlTraceSink(path);
     const own = Array.from({ length: 3 }, () => createJsonlTraceSink(path));
     const sinks = [shared, shared, shared, ...own];
-    const runtimes = sinks.map((sink, index) =>
-      LashRuntime.builder()
-        .withSessionId(`session-${index}`)
-        .withPolicy({ model: "mock-model", maxContextTokens: 200_000 })
-        .withProvider(new ScriptedProvider([textStep("x".repeat(5000), { chunks: 50 }), textStep("second answer", { chunks: 5 })]))
-        .withTraceSink(sink, "extended")
-        .buildEphemeral(),
+    const runtimes = await Promise.all(
+      sinks.map((sink, index) =>
+        LashRuntime.builder()
+          .withSessionId(`session-${index}`)
+          .withPolicy({ model: "mock-model", maxContextTokens: 200_000 })
+          .withProvider(new ScriptedProvider([textStep("x".repeat(5000), { chunks: 50 }), textStep("second answer", { chunks: 5 })]))
+          .withTraceSink(sink, "extended")
+          .build(),
+      ),
     );
     await Promise.all(
       runtimes.map(async (runtime) => {
@@ -181,7 +184,7 @@ describe("rxjs operators over a real turn", () => {
       inputSchema: z.object({ a: z.number(), b: z.number() }),
       execute: ({ a, b }) => ({ sum: a + b }),
     });
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withSessionId("operators")
       .withPolicy({ model: "mock-model", maxContextTokens: 200_000 })
       .withProvider(
@@ -191,7 +194,7 @@ describe("rxjs operators over a real turn", () => {
         ]),
       )
       .withTools([add])
-      .buildEphemeral();
+      .build();
     const observed = observeTurn(runtime, textInput("What is 2 + 3?"));
     const [totals, durations, firstTokens, turn] = await Promise.all([
       firstValueFrom(observed.activities$.pipe(runningUsageTotals(), last())),

@@ -19,7 +19,7 @@ const add = defineTool({
   execute: ({ a, b }) => ({ sum: a + b }),
 });
 
-const runtime = LashRuntime.builder()
+const runtime = await LashRuntime.builder()
   .withSessionId("otel-demo")
   .withPolicy({ model: "gpt-4o", maxContextTokens: 128_000 })
   .withProvider(
@@ -33,7 +33,7 @@ const runtime = LashRuntime.builder()
   )
   .withTools([add])
   .withTraceSink(createOpenTelemetryTraceSink(tracerProvider.getTracer("lash-example"), { agentName: "calculator" }))
-  .buildEphemeral();
+  .build();
 
 await runtime.streamTurn(textInput("What is 2 + 3?"));
 await tracerProvider.forceFlush();

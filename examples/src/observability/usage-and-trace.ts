@@ -29,13 +29,13 @@ const provider = new ScriptedProvider([
 ]);
 
 const trace = createJsonlTraceSink(tracePath, { truncate: true });
-const runtime = LashRuntime.builder()
+const runtime = await LashRuntime.builder()
   .withSessionId("usage-demo")
   .withPolicy({ model: "gpt-4o", maxContextTokens: 128_000 })
   .withProvider(provider)
   .withTools([add])
   .withTraceSink(trace)
-  .buildEphemeral();
+  .build();
 
 await runtime.streamTurn(textInput("What is 2 + 3?"));
 await runtime.streamTurn(textInput("Is 3 + 2 the same?"));

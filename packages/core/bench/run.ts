@@ -1,12 +1,30 @@
 // `pnpm bench` in packages/core: per-turn cost of lash vs the AI SDK on the same scripted steps,
 // in one process, side by side. Every side is verified before it is timed.
+//
+// LASH_BENCH_BASELINE=<folder of another checkout, built> adds that build's turn (its own API) as a
+// row, so a change is measured against the code before it in the same run.
 import { performance } from "node:perf_hooks";
-import { aiGenerateTurn, aiStreamTurn, bareLoopTurn, lashTurn, type TurnCheck, type WorkloadName } from "./workloads.js";
+import {
+  aiGenerateTurn,
+  aiStreamTurn,
+  bareLoopTurn,
+  baselineTurn,
+  lashIteratedTurn,
+  lashSinkTurn,
+  loadBaselineLash,
+  type TurnCheck,
+  type WorkloadName,
+} from "./workloads.js";
 
 type Runner = (workload: WorkloadName) => Promise<TurnCheck>;
 
+const baselineRoot = process.env.LASH_BENCH_BASELINE;
+const baseline = baselineRoot ? await loadBaselineLash(baselineRoot) : undefined;
+
 const RUNNERS: readonly { name: string; run: Runner }[] = [
-  { name: "lash streamTurn", run: lashTurn },
+  { name: "lash for-await", run: lashIteratedTurn },
+  { name: "lash sink", run: lashSinkTurn },
+  ...(baseline ? [{ name: "lash baseline (sink)", run: (workload: WorkloadName) => baselineTurn(baseline, workload) }] : []),
   { name: "AI SDK streamText", run: aiStreamTurn },
   { name: "AI SDK generateText", run: aiGenerateTurn },
   { name: "bare loop", run: bareLoopTurn },

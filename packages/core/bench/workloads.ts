@@ -1,7 +1,8 @@
 // The two benchmark workloads, for lash and for the AI SDK, doing the same model steps.
 
 import type { LanguageModelV3StreamPart } from "@ai-sdk/provider";
-import type { LlmStreamEvent, TurnActivity } from "@lash/protocol";
+import { join } from "node:path";
+import type { AssembledTurn, LlmStreamEvent, TurnActivity } from "@lash/protocol";
 import { ScriptedProvider, type ScriptedStep } from "@lash/testkit";
 import { generateText, stepCountIs, streamText, tool } from "ai";
 import { convertArrayToReadableStream, MockLanguageModelV3 } from "ai/test";
@@ -64,23 +65,18 @@ const lashAdd = defineTool({
   execute: ({ a, b }) => a + b,
 });
 
-/** One lash turn: a fresh in-memory runtime, streaming, every activity consumed. */
-export async function lashTurn(workload: WorkloadName): Promise<TurnCheck> {
+async function lashRuntime(workload: WorkloadName) {
   const provider = new ScriptedProvider(lashSteps(workload), { defaultModel: "bench-model", recordRequests: false });
-  const runtime = LashRuntime.builder()
+  const runtime = await LashRuntime.builder()
     .withSessionId("bench")
-    .withPolicy({ model: "bench-model", maxContextTokens: 200_000 })
+    .withModel("bench-model")
     .withProvider(provider)
     .withTools([lashAdd])
-    .buildEphemeral();
-  let consumed = 0;
-  const turn = await runtime.streamTurn(textInput("Please add 1 and 2."), {
-    activities: {
-      emit: (activity: TurnActivity) => {
-        consumed += activity.type.length;
-      },
-    },
-  });
+    .build();
+  return { runtime, provider };
+}
+
+function lashCheck(provider: { readonly callCount: number }, turn: AssembledTurn, consumed: number): TurnCheck {
   const payload = turn.toolCalls[0]?.output.outcome;
   return {
     modelCalls: provider.callCount,
@@ -88,6 +84,93 @@ export async function lashTurn(workload: WorkloadName): Promise<TurnCheck> {
     finalTextLength: turn.assistantOutput.rawText.length,
     consumed,
   };
+}
+
+/** One lash turn through the iterable API: `for await` over the activities, then the result. */
+export async function lashIteratedTurn(workload: WorkloadName): Promise<TurnCheck> {
+  const { runtime, provider } = await lashRuntime(workload);
+  let consumed = 0;
+  const turn = runtime.streamTurn("Please add 1 and 2.");
+  for await (const activity of turn) consumed += activity.type.length;
+  return lashCheck(provider, await turn.result, consumed);
+}
+
+/** One lash turn through a push sink (`activities: { emit }`), every activity consumed. */
+export async function lashSinkTurn(workload: WorkloadName): Promise<TurnCheck> {
+  const { runtime, provider } = await lashRuntime(workload);
+  let consumed = 0;
+  const turn = await runtime.runTurn(textInput("Please add 1 and 2."), {
+    activities: {
+      emit: (activity: TurnActivity) => {
+        consumed += activity.type.length;
+      },
+    },
+  });
+  return lashCheck(provider, turn, consumed);
+}
+
+/**
+ * The parts of an older build of lash the baseline runner uses: the builder, finished with
+ * `buildEphemeral()`, and `streamTurn` with a push sink, as lash offered them before the iterable turn.
+ */
+interface BaselineLash {
+  readonly core: {
+    readonly LashRuntime: {
+      builder(): {
+        withSessionId(id: string): BaselineBuilder;
+      };
+    };
+    readonly defineTool: (definition: unknown) => unknown;
+    readonly textInput: (text: string) => unknown;
+  };
+  readonly ScriptedProvider: new (steps: readonly ScriptedStep[], options: object) => { readonly callCount: number };
+}
+
+interface BaselineBuilder {
+  withSessionId(id: string): BaselineBuilder;
+  withPolicy(policy: object): BaselineBuilder;
+  withProvider(provider: unknown): BaselineBuilder;
+  withTools(tools: readonly unknown[]): BaselineBuilder;
+  buildEphemeral(): {
+    streamTurn(input: unknown, options: { activities: { emit: (activity: TurnActivity) => void } }): Promise<AssembledTurn>;
+  };
+}
+
+/**
+ * Loads the built packages of another checkout of this repository (`root`: its folder, built with
+ * `pnpm exec turbo run build --filter=@lash/core... --filter=@lash/adapter-scripted...`), for a
+ * before/after comparison in one process.
+ */
+export async function loadBaselineLash(root: string): Promise<BaselineLash> {
+  const core = (await import(join(root, "packages/core/dist/index.js"))) as BaselineLash["core"];
+  const scripted = (await import(join(root, "packages/adapters/scripted/dist/index.js"))) as Pick<BaselineLash, "ScriptedProvider">;
+  return { core, ScriptedProvider: scripted.ScriptedProvider };
+}
+
+/** One turn of the older build, streamed through its push sink. */
+export async function baselineTurn(lash: BaselineLash, workload: WorkloadName): Promise<TurnCheck> {
+  const provider = new lash.ScriptedProvider(lashSteps(workload), { defaultModel: "bench-model", recordRequests: false });
+  const add = lash.core.defineTool({
+    name: "add",
+    description: "Add two numbers.",
+    inputSchema: z.object({ a: z.number(), b: z.number() }),
+    execute: ({ a, b }: { a: number; b: number }) => a + b,
+  });
+  const runtime = lash.core.LashRuntime.builder()
+    .withSessionId("bench")
+    .withPolicy({ model: "bench-model", maxContextTokens: 200_000 })
+    .withProvider(provider)
+    .withTools([add])
+    .buildEphemeral();
+  let consumed = 0;
+  const turn = await runtime.streamTurn(lash.core.textInput("Please add 1 and 2."), {
+    activities: {
+      emit: (activity) => {
+        consumed += activity.type.length;
+      },
+    },
+  });
+  return lashCheck(provider, turn, consumed);
 }
 
 // ---- AI SDK ----

@@ -91,8 +91,7 @@ export type { EffectInvocation, EffectKind, RuntimeEffectHost } from "./runtime/
 export { localEffectHost } from "./runtime/effect-host.js";
 export type { SessionConfigUpdate } from "./runtime/lash-runtime.js";
 export { LashRuntime, MAX_FOLLOWED_HANDOFFS } from "./runtime/lash-runtime.js";
-export type { ObservedTurn } from "./runtime/observe-turn.js";
-export { observeTurn } from "./runtime/observe-turn.js";
+export { DEFAULT_MAX_CONTEXT_TOKENS, defaultContextWindow, knownContextWindow } from "./runtime/model-context-windows.js";
 export type { ParkedSession } from "./runtime/park-resume.js";
 export type { Residency } from "./runtime/residency.js";
 export { EmbeddedRuntimeBuilder } from "./runtime/runtime-builder.js";
@@ -106,6 +105,8 @@ export { unconfiguredProvider } from "./runtime/session-assembly.js";
 export type { ManagedSessionOptions, ManagedTurnHandle, ManagedTurnOptions } from "./runtime/session-manager.js";
 export { SessionManager } from "./runtime/session-manager.js";
 export { NoopEventSink, NoopTurnActivitySink, RecordingEventSink, RecordingTurnActivitySink } from "./runtime/sinks.js";
+export type { TurnResult, TurnStreamSource } from "./runtime/turn-stream.js";
+export { TurnStream } from "./runtime/turn-stream.js";
 export { InMemoryAttachmentStore } from "./session/in-memory-attachment-store.js";
 export { InMemorySessionDatabase } from "./session/in-memory-session-database.js";
 export type { InMemorySessionStoreOptions } from "./session/in-memory-session-store.js";
@@ -114,7 +115,6 @@ export { InMemorySessionStore } from "./session/in-memory-session-store.js";
 export { TurnInjectionBridge, TurnInputInjectionBridge } from "./session/injection-bridges.js";
 export type { GraphEditorOptions } from "./session/session-graph.js";
 export { activeMessagesOf, activeToolCallsOf, SessionGraphEditor } from "./session/session-graph.js";
-
 // Tools
 export { defineTool } from "./tools/define-tool.js";
 export { validateJsonSchema } from "./tools/json-schema-validator.js";
@@ -131,3 +131,4 @@ export type { TurnMachineConfig, TurnMachineSnapshot } from "./turn/turn-machine
 export { TurnMachine } from "./turn/turn-machine.js";
 export { turnLimitMessage } from "./turn/turn-machine-messages.js";
 export type { CheckpointResult, LlmCallError, LlmCallResult, SurfaceSyncResult, TurnEffect } from "./turn/turn-machine-types.js";
+export type { OutputSchema, TurnOutputOption } from "./turn/turn-output.js";

@@ -150,7 +150,7 @@ export async function createRuntime(options: RuntimeFixtureOptions): Promise<{ r
   if (options.plugins) builder = builder.withPlugins(options.plugins);
   if (options.termination) builder = builder.withTermination(options.termination);
   if (options.storeFactory) builder = builder.withSessionStoreFactory(options.storeFactory);
-  const runtime = options.store ? await builder.withStore(options.store).build() : builder.buildEphemeral();
+  const runtime = await (options.store ? builder.withStore(options.store) : builder).build();
   return { runtime, provider };
 }
 

@@ -1,5 +1,12 @@
 // Helpers of the persistence tests (environment, residency, park and resume, crash resume).
-import type { PersistedSessionRead, SessionCommit, SessionCommitResult, SessionReadScope, ToolDefinition } from "@lash/protocol";
+import type {
+  PersistedSessionRead,
+  SessionCommit,
+  SessionCommitResult,
+  SessionReadScope,
+  SessionStore,
+  ToolDefinition,
+} from "@lash/protocol";
 import { LashError, StoreUnavailableError } from "@lash/protocol";
 import { ScriptedProvider, type ScriptedStep } from "@lash/testkit";
 import {
@@ -100,7 +107,7 @@ export function environmentFixture(options: EnvironmentFixtureOptions): {
 }
 
 /** A runtime for `sessionId` built from `environment` on `store` (model "mock-model"). */
-export function runtimeOn(environment: RuntimeEnvironment, sessionId: string, store: InMemorySessionStore): Promise<LashRuntime> {
+export function runtimeOn(environment: RuntimeEnvironment, sessionId: string, store: SessionStore): Promise<LashRuntime> {
   return LashRuntime.builder()
     .withEnvironment(environment)
     .withSessionId(sessionId)
@@ -130,4 +137,19 @@ export function expectLashError(error: unknown, code: string): LashError {
 export async function storedNodeIds(store: InMemorySessionStore): Promise<string[]> {
   const read = await store.loadSession({ type: "full_graph" });
   return (read?.graph.nodes ?? []).map((node) => node.nodeId);
+}
+
+/**
+ * The store without its `sessionId`: a store that does not say which session it is bound to, so the
+ * builder cannot refuse the mismatch and the store refuses the first commit instead (the commit
+ * failure paths are what such tests exercise).
+ */
+export function withoutBinding(store: InMemorySessionStore): SessionStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === "sessionId") return undefined;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

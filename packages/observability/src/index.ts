@@ -11,7 +11,7 @@ export type { TimeToFirstToken, TimeToFirstTokenOptions, ToolCallDuration } from
 export { runningUsageTotals, timeToFirstToken, toolCallDurations } from "./turn-activity-operators.js";
 export { UsageDecreasedError } from "./usage-decreased-error.js";
 export { diffTokenLedger, diffUsageReports } from "./usage-diff.js";
-export type { UsageReportRow, UsageTotals } from "./usage-report.js";
+export type { SessionUsageReportJson, UsageReportModelRow, UsageReportRow, UsageReportSourceRow, UsageTotals } from "./usage-report.js";
 export { SessionUsageReport, usageTotalsOf } from "./usage-report.js";
 export type { UsageReportJson, UsageTableOptions } from "./usage-report-format.js";
 export { formatUsageReportTable, usageReportToJson } from "./usage-report-format.js";

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { computeCostReport } from "./cost-report.js";
 import { definePriceTable } from "./price-table.js";
 import { SessionUsageReport } from "./usage-report.js";
+import type { UsageReportJson } from "./usage-report-format.js";
 import { formatUsageReportTable, usageReportToJson } from "./usage-report-format.js";
 
 function entry(source: string, model: string, input: number, output: number, cached: number, reasoning: number): TokenLedgerEntry {
@@ -76,7 +77,23 @@ describe("usageReportToJson", () => {
       ["turn", 1500, undefined],
       ["observer", 8, undefined],
     ]);
-    expect(Object.keys(json.bySource)).toEqual(["observer", "turn"]);
+    expect(json.bySource.map((row) => row.source)).toEqual(["observer", "turn"]);
+    expect(json.byModel.map((row) => [row.model, row.usage.totalTokens])).toEqual([
+      ["priced", 1500],
+      ["unknown-model", 8],
+    ]);
+  });
+
+  it("lists the keyed sums in code-point order, number-like keys included", () => {
+    const keys = ["9", "10", "b", "a", "é", "Z"];
+    const codePointOrder = ["10", "9", "Z", "a", "b", "é"];
+    const json = usageReportToJson(SessionUsageReport.fromEntries(keys.map((key) => entry(key, key, 1, 0, 0, 0))));
+    expect(json.bySource.map((row) => row.source)).toEqual(codePointOrder);
+    expect(json.byModel.map((row) => row.model)).toEqual(codePointOrder);
+    const parsed = JSON.parse(JSON.stringify(json)) as UsageReportJson;
+    expect(parsed.bySource.map((row) => row.source)).toEqual(codePointOrder);
+    expect(parsed.byModel.map((row) => row.model)).toEqual(codePointOrder);
+    expect(parsed.rows.map((row) => row.source)).toEqual(keys);
   });
 
   it("carries each row's cost and the exact total when given a cost report", () => {

@@ -1,6 +1,7 @@
 import type { CostReport, CostReportRow } from "./cost-report.js";
 import { formatMicroUsd } from "./cost-report.js";
-import type { SessionUsageReport, UsageTotals } from "./usage-report.js";
+import type { SessionUsageReport, UsageReportModelRow, UsageReportSourceRow, UsageTotals } from "./usage-report.js";
+import { modelRowsOf, sourceRowsOf } from "./usage-report.js";
 
 export interface UsageTableOptions {
   /** Adds a cost column and a cost footer (build it from the same report or ledger). */
@@ -65,8 +66,10 @@ export function formatUsageReportTable(report: SessionUsageReport, options: Usag
 export interface UsageReportJson {
   readonly entryCount: number;
   readonly usage: UsageTotals;
-  readonly bySource: Readonly<Record<string, UsageTotals>>;
-  readonly byModel: Readonly<Record<string, UsageTotals>>;
+  /** The sum per source, in code-point order of the source (an array, as JSON objects lose that order). */
+  readonly bySource: readonly UsageReportSourceRow[];
+  /** The sum per model, in code-point order of the model. */
+  readonly byModel: readonly UsageReportModelRow[];
   /** The ledger rows in ledger order; `cost` present only when a cost report was given. */
   readonly rows: readonly {
     readonly source: string;
@@ -85,9 +88,10 @@ export interface UsageReportJson {
 }
 
 /**
- * A plain JSON-able object: the report's totals, per-source and per-model sums, its rows and, when
- * `cost` is given, each row's cost and the total (integer micro-dollars plus an exact dollar
- * string). `JSON.stringify` of it is stable for equal inputs.
+ * A plain JSON-able object: the report's totals, per-source and per-model sums (arrays of rows in
+ * code-point order of their key), its rows and, when `cost` is given, each row's cost and the total
+ * (integer micro-dollars plus an exact dollar string). `JSON.stringify` of it is stable for equal
+ * inputs.
  */
 export function usageReportToJson(report: SessionUsageReport, cost?: CostReport): UsageReportJson {
   const rows = report.bySourceModel.map((row, index) => {
@@ -102,8 +106,8 @@ export function usageReportToJson(report: SessionUsageReport, cost?: CostReport)
   return {
     entryCount: report.entryCount,
     usage: { ...report.usage },
-    bySource: { ...report.bySource },
-    byModel: { ...report.byModel },
+    bySource: sourceRowsOf(report.bySource),
+    byModel: modelRowsOf(report.byModel),
     rows,
     ...(cost
       ? {

@@ -1,8 +1,9 @@
 import type { TokenLedgerEntry, TokenUsage } from "@lash/protocol";
-import { addTokenUsage, isEmptyTokenUsage, mergeTokenLedger } from "@lash/protocol";
+import { addTokenUsage, compareCodePoints, isEmptyTokenUsage, mergeTokenLedger } from "@lash/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { diffTokenLedger } from "./usage-diff.js";
+import type { SessionUsageReportJson } from "./usage-report.js";
 import { SessionUsageReport } from "./usage-report.js";
 
 const count = fc.integer({ min: 0, max: 1_000_000 });
@@ -56,8 +57,8 @@ describe("usage properties", () => {
         ] as const;
         for (const field of fields) {
           const rows = report.bySourceModel.reduce((sum, row) => sum + row.usage[field], 0);
-          const sources = Object.values(report.bySource).reduce((sum, totals) => sum + totals[field], 0);
-          const models = Object.values(report.byModel).reduce((sum, totals) => sum + totals[field], 0);
+          const sources = [...report.bySource.values()].reduce((sum, totals) => sum + totals[field], 0);
+          const models = [...report.byModel.values()].reduce((sum, totals) => sum + totals[field], 0);
           expect([rows, sources, models]).toEqual([report.usage[field], report.usage[field], report.usage[field]]);
         }
         expect(report.usage.contextTotalTokens).toBe(report.usage.totalTokens + report.usage.cachedInputTokens);
@@ -79,9 +80,33 @@ describe("usage properties", () => {
           expect(right.usage).toEqual(left.usage);
           expect(right.bySource).toEqual(left.bySource);
           expect(right.byModel).toEqual(left.byModel);
-          expect(JSON.stringify(Object.keys(right.bySource))).toBe(JSON.stringify(Object.keys(left.bySource)));
+          // Map equality ignores order, so the order is compared on its own.
+          expect([...right.bySource.keys()]).toEqual([...left.bySource.keys()]);
+          expect([...right.byModel.keys()]).toEqual([...left.byModel.keys()]);
+          // The JSON form too, minus the ledger rows, which follow the input's order on purpose.
+          const { bySourceModel: _rightRows, ...rightJson } = right.toJSON();
+          const { bySourceModel: _leftRows, ...leftJson } = left.toJSON();
+          expect(JSON.stringify(rightJson)).toBe(JSON.stringify(leftJson));
         },
       ),
+    );
+  });
+
+  it("the keyed sums iterate, and serialise, in code-point order of any keys", () => {
+    // Integer-like strings are the keys a plain object would have reordered.
+    const key = fc.oneof(fc.string({ unit: "grapheme", maxLength: 4 }), fc.nat({ max: 200 }).map(String));
+    const anyEntry: fc.Arbitrary<TokenLedgerEntry> = fc.record({ source: key, model: key, usage });
+    fc.assert(
+      fc.property(fc.array(anyEntry, { maxLength: 15 }), (entries) => {
+        const report = SessionUsageReport.fromEntries(entries);
+        const sources = [...new Set(entries.map((row) => row.source))].sort(compareCodePoints);
+        const models = [...new Set(entries.map((row) => row.model))].sort(compareCodePoints);
+        expect([...report.bySource.keys()]).toEqual(sources);
+        expect([...report.byModel.keys()]).toEqual(models);
+        const json = JSON.parse(JSON.stringify(report)) as SessionUsageReportJson;
+        expect(json.bySource.map((row) => row.source)).toEqual(sources);
+        expect(json.byModel.map((row) => row.model)).toEqual(models);
+      }),
     );
   });
 

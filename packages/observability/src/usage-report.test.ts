@@ -3,6 +3,7 @@ import { LashError } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
 import { UsageDecreasedError } from "./usage-decreased-error.js";
 import { diffTokenLedger, diffUsageReports } from "./usage-diff.js";
+import type { SessionUsageReportJson } from "./usage-report.js";
 import { SessionUsageReport } from "./usage-report.js";
 
 function entry(source: string, model: string, input: number, output: number, cached: number, reasoning: number): TokenLedgerEntry {
@@ -26,10 +27,10 @@ describe("SessionUsageReport.fromEntries", () => {
       totalTokens: 47,
       contextTotalTokens: 55,
     });
-    expect(report.bySource.turn?.inputTokens).toBe(30);
-    expect(report.bySource.observer?.outputTokens).toBe(1);
-    expect(report.byModel["gpt-5.4-mini"]?.inputTokens).toBe(17);
-    expect(report.byModel["gpt-5.4"]?.reasoningTokens).toBe(2);
+    expect(report.bySource.get("turn")?.inputTokens).toBe(30);
+    expect(report.bySource.get("observer")?.outputTokens).toBe(1);
+    expect(report.byModel.get("gpt-5.4-mini")?.inputTokens).toBe(17);
+    expect(report.byModel.get("gpt-5.4")?.reasoningTokens).toBe(2);
 
     const diff = diffTokenLedger([entry("turn", "gpt-5.4-mini", 10, 2, 3, 1)], entries);
     expect(diff).toHaveLength(2);
@@ -48,9 +49,9 @@ describe("SessionUsageReport.fromEntries", () => {
       ["a", 2],
       ["z", 3],
     ]);
-    expect(Object.keys(report.bySource)).toEqual(["a", "z"]);
-    expect(report.bySource.z?.inputTokens).toBe(4);
-    expect(Object.keys(report.byModel)).toEqual(["m1", "m2"]);
+    expect([...report.bySource.keys()]).toEqual(["a", "z"]);
+    expect(report.bySource.get("z")?.inputTokens).toBe(4);
+    expect([...report.byModel.keys()]).toEqual(["m1", "m2"]);
   });
 
   it("counts cached tokens in the context total only", () => {
@@ -64,17 +65,60 @@ describe("SessionUsageReport.fromEntries", () => {
     expect(report).toEqual({
       entryCount: 0,
       usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, totalTokens: 0, contextTotalTokens: 0 },
-      bySource: {},
-      byModel: {},
+      bySource: new Map(),
+      byModel: new Map(),
       bySourceModel: [],
+    });
+    expect(JSON.parse(JSON.stringify(report))).toEqual({
+      entryCount: 0,
+      usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0, totalTokens: 0, contextTotalTokens: 0 },
+      bySource: [],
+      byModel: [],
+      bySourceModel: [],
+    });
+  });
+
+  describe("keeps code-point order for every key, number-like ones included", () => {
+    // Deliberately shuffled, with keys an object would reorder ("9" and "10" ahead of the rest).
+    const keys = ["9", "10", "b", "a", "é", "Z"];
+    const codePointOrder = ["10", "9", "Z", "a", "b", "é"];
+    const report = SessionUsageReport.fromEntries(keys.map((key, index) => entry(key, key, index + 1, 0, 0, 0)));
+
+    it("iterates bySource and byModel in code-point order", () => {
+      expect([...report.bySource.keys()]).toEqual(codePointOrder);
+      expect([...report.byModel.keys()]).toEqual(codePointOrder);
+      const visited: string[] = [];
+      for (const [source, totals] of report.bySource) visited.push(`${source}=${totals.inputTokens}`);
+      expect(visited).toEqual(["10=2", "9=1", "Z=6", "a=4", "b=3", "é=5"]);
+      expect([...report.byModel.values()].map((totals) => totals.inputTokens)).toEqual([2, 1, 6, 4, 3, 5]);
+    });
+
+    it("writes the same order to JSON, as arrays of rows", () => {
+      const text = JSON.stringify(report);
+      const json = JSON.parse(text) as SessionUsageReportJson;
+      expect(json.bySource.map((row) => row.source)).toEqual(codePointOrder);
+      expect(json.byModel.map((row) => row.model)).toEqual(codePointOrder);
+      expect(json.bySource[0]).toEqual({ source: "10", usage: report.bySource.get("10") });
+      // The text itself, not only the parsed value, lists "10" before "9".
+      expect(text.indexOf('"source":"10"')).toBeLessThan(text.indexOf('"source":"9"'));
+      expect(json).toEqual(report.toJSON());
+      // The ledger rows stay in ledger order.
+      expect(json.bySourceModel.map((row) => row.source)).toEqual(keys);
     });
   });
 
   it("a source named __proto__ is a plain key", () => {
     const report = SessionUsageReport.fromEntries([entry("__proto__", "m", 1, 0, 0, 0)]);
-    expect(Object.keys(report.bySource)).toEqual(["__proto__"]);
-    // biome-ignore lint/suspicious/noProto: the test reads a row keyed "__proto__", which must be plain data
-    expect(report.bySource.__proto__?.inputTokens).toBe(1);
+    expect([...report.bySource.keys()]).toEqual(["__proto__"]);
+    expect(report.bySource.get("__proto__")?.inputTokens).toBe(1);
+    const json = JSON.parse(JSON.stringify(report)) as SessionUsageReportJson;
+    expect(json.bySource.map((row) => [row.source, row.usage.inputTokens])).toEqual([["__proto__", 1]]);
+  });
+
+  it("keeps toJSON out of the report's own keys", () => {
+    const report = SessionUsageReport.fromEntries([entry("turn", "m", 1, 0, 0, 0)]);
+    expect(Object.keys(report)).toEqual(["entryCount", "usage", "bySource", "byModel", "bySourceModel"]);
+    expect(typeof report.toJSON).toBe("function");
   });
 
   it("rejects a malformed entry with a typed error naming the field", () => {

@@ -21,16 +21,46 @@ export interface UsageReportRow {
   readonly usage: UsageTotals;
 }
 
+/** The sum of one source in the JSON form of a report. */
+export interface UsageReportSourceRow {
+  readonly source: string;
+  readonly usage: UsageTotals;
+}
+
+/** The sum of one model in the JSON form of a report. */
+export interface UsageReportModelRow {
+  readonly model: string;
+  readonly usage: UsageTotals;
+}
+
 /**
- * A session's usage: the sum of its ledger, the sums per source and per model (keys in code-point
- * order), and one row per ledger entry in ledger order (rows are not merged).
+ * What `JSON.stringify(report)` writes: the keyed sums become arrays of rows in code-point order of
+ * their key, because a JSON object read back into JavaScript puts integer-like keys ("9", "10")
+ * first whatever order the text had.
+ */
+export interface SessionUsageReportJson {
+  readonly entryCount: number;
+  readonly usage: UsageTotals;
+  readonly bySource: readonly UsageReportSourceRow[];
+  readonly byModel: readonly UsageReportModelRow[];
+  readonly bySourceModel: readonly UsageReportRow[];
+}
+
+/**
+ * A session's usage: the sum of its ledger, the sums per source and per model (maps that iterate in
+ * code-point order of their keys), and one row per ledger entry in ledger order (rows are not
+ * merged).
  */
 export interface SessionUsageReport {
   readonly entryCount: number;
   readonly usage: UsageTotals;
-  readonly bySource: Readonly<Record<string, UsageTotals>>;
-  readonly byModel: Readonly<Record<string, UsageTotals>>;
+  /** The sum per source, iterated in code-point order of the source. */
+  readonly bySource: ReadonlyMap<string, UsageTotals>;
+  /** The sum per model, iterated in code-point order of the model. */
+  readonly byModel: ReadonlyMap<string, UsageTotals>;
   readonly bySourceModel: readonly UsageReportRow[];
+  /** The plain form `JSON.stringify` uses (a `Map` would otherwise be written as `{}`). */
+  toJSON(): SessionUsageReportJson;
 }
 
 /** The totals of one usage. */
@@ -57,10 +87,32 @@ function zero(): TokenUsage {
   return { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
 }
 
-function sortedTotals(sums: Map<string, TokenUsage>): Record<string, UsageTotals> {
+function sortedTotals(sums: Map<string, TokenUsage>): ReadonlyMap<string, UsageTotals> {
+  // A Map iterates in insertion order whatever its keys look like (an object would move "9" and "10"
+  // ahead of "a"), so inserting the keys sorted is what keeps code-point order.
   const keys = [...sums.keys()].sort(compareCodePoints);
-  // `Object.fromEntries` defines own properties, so a source named `__proto__` stays a plain key.
-  return Object.fromEntries(keys.map((key) => [key, usageTotalsOf(sums.get(key) ?? zero())]));
+  return new Map(keys.map((key) => [key, usageTotalsOf(sums.get(key) ?? zero())]));
+}
+
+/** The per-source sums as JSON rows, in the map's (code-point) order. */
+export function sourceRowsOf(bySource: ReadonlyMap<string, UsageTotals>): UsageReportSourceRow[] {
+  return [...bySource].map(([source, usage]) => ({ source, usage: { ...usage } }));
+}
+
+/** The per-model sums as JSON rows, in the map's (code-point) order. */
+export function modelRowsOf(byModel: ReadonlyMap<string, UsageTotals>): UsageReportModelRow[] {
+  return [...byModel].map(([model, usage]) => ({ model, usage: { ...usage } }));
+}
+
+/** The plain form of a report; every array and totals object is a copy. */
+function jsonOf(report: SessionUsageReport): SessionUsageReportJson {
+  return {
+    entryCount: report.entryCount,
+    usage: { ...report.usage },
+    bySource: sourceRowsOf(report.bySource),
+    byModel: modelRowsOf(report.byModel),
+    bySourceModel: report.bySourceModel.map((row) => ({ ...row, usage: { ...row.usage } })),
+  };
 }
 
 /** Validates hostile input: every entry must be a `TokenLedgerEntry` with integer counts. */
@@ -97,13 +149,18 @@ function fromEntries(entries: readonly TokenLedgerEntry[]): SessionUsageReport {
     }
     rows.push({ source: entry.source, model: entry.model, usage: usageTotalsOf(entry.usage) });
   }
-  return {
+  const report: SessionUsageReport = {
     entryCount: ledger.length,
     usage: usageTotalsOf(total),
     bySource: sortedTotals(bySource),
     byModel: sortedTotals(byModel),
     bySourceModel: rows,
+    toJSON: () => jsonOf(report),
   };
+  // Not enumerable, so the report's own keys stay its data: spreading it, `toEqual` and
+  // `Object.keys` see only the fields above.
+  Object.defineProperty(report, "toJSON", { enumerable: false });
+  return report;
 }
 
 /** Builds reports; `SessionUsageReport.fromEntries(runtime.tokenLedger())` is `runtime.usageReport()`. */

@@ -91,8 +91,6 @@ export type {
 } from "./ports/tool-provider.js";
 export { toolResult } from "./ports/tool-provider.js";
 export type { TraceSink } from "./ports/trace-sink.js";
-export type { ProviderFailureInput } from "./provider-failure-classifier.js";
-export { classifyProviderFailure } from "./provider-failure-classifier.js";
 export type {
   LlmAttachment,
   LlmBlock,
@@ -125,35 +123,6 @@ export {
   providerFailureKindSchema,
   providerFailureSchema,
 } from "./provider-schemas.js";
-export type {
-  ProviderHttpFailureInput,
-  ProviderTimeouts,
-  RequestDeadline,
-  RequestDeadlineOptions,
-  ResponseHeadersInput,
-  RetryAfterOptions,
-  ToolCallAccumulator,
-  ToolCallAccumulatorOptions,
-  ToolCallDelta,
-  ToolCallPart,
-  TransportFailureOptions,
-  UsageCounts,
-} from "./provider-support/index.js";
-export {
-  callerAbortError,
-  createToolCallAccumulator,
-  DEFAULT_PROVIDER_TIMEOUTS,
-  durationMsFromProtobufJson,
-  normalizeResponseHeaders,
-  providerFailureFromHttp,
-  providerFailureFromTransport,
-  resolveProviderTimeouts,
-  retryAfterMsFromHeaders,
-  startRequestDeadline,
-  terminalReasonFromFinishReason,
-  truncateProviderRaw,
-  usageFromCounts,
-} from "./provider-support/index.js";
 export type {
   ModeTurnOptions,
   PersistedSessionConfig,

@@ -11,9 +11,13 @@ export type PromptSlot = z.infer<typeof promptSlotSchema>;
 
 /** A piece of system prompt. A titled contribution renders as `### {title}\n\n{content}`. */
 export const promptContributionSchema = z.object({
+  /** The section it renders in. */
   slot: promptSlotSchema,
+  /** Order within the slot: lower renders first (default 0; ties sort by title, then content). */
   priority: z.number().int().default(0),
+  /** A heading; absent renders the content alone. */
   title: z.string().optional(),
+  /** The text. */
   content: z.string(),
 });
 export type PromptContribution = z.infer<typeof promptContributionSchema>;
@@ -24,15 +28,20 @@ export type PromptContribution = z.infer<typeof promptContributionSchema>;
  * contributions earlier layers made to it.
  */
 export const promptLayerSchema = z.object({
+  /** A layout for the whole prompt, with `{{slot}}` placeholders; absent keeps the earlier layers' (or the default layout). */
   template: z.string().optional(),
+  /** This layer's pieces. */
   contributions: z.array(promptContributionSchema).default([]),
+  /** Slots whose earlier contributions this layer drops. */
   resetSlots: z.array(promptSlotSchema).default([]),
 });
 export type PromptLayer = z.infer<typeof promptLayerSchema>;
 
 /** Per-turn options of an execution mode (for example a code mode's termination), opaque to core. */
 export const modeTurnOptionsSchema = z.object({
+  /** The execution mode the options are for. */
   modeId: z.string(),
+  /** The options, as that mode defines them (default `{}`). */
   payload: jsonValueSchema.default({}),
 });
 export type ModeTurnOptions = z.infer<typeof modeTurnOptionsSchema>;
@@ -43,12 +52,19 @@ export type ModeTurnOptions = z.infer<typeof modeTurnOptionsSchema>;
  * persisted).
  */
 export const sessionPolicySchema = z.object({
+  /** The session's id. */
   sessionId: z.string().min(1),
+  /** The provider kind (`ModelProvider.providerId`); `unconfigured` until a provider is set. */
   providerId: z.string().default("unconfigured"),
+  /** The model every call uses unless a turn names another. */
   model: z.string(),
+  /** The model variant (a reasoning effort, ...); absent = the model's default. */
   modelVariant: z.string().optional(),
+  /** The model's context window, in tokens: prompts are kept within it. */
   maxContextTokens: z.number().int().positive(),
+  /** The id of the session's execution mode (default `standard`). */
   executionMode: z.string().default("standard"),
+  /** The session's own prompt layer; absent = none. */
   prompt: promptLayerSchema.optional(),
 });
 export type SessionPolicy = z.infer<typeof sessionPolicySchema>;
@@ -58,12 +74,19 @@ export type SessionPolicy = z.infer<typeof sessionPolicySchema>;
  * over that turn's model calls), not a lifetime total: lifetime totals are in the token ledger.
  */
 export const sessionStateEnvelopeSchema = z.object({
+  /** The session's id. */
   sessionId: z.string(),
+  /** The session's configuration. */
   policy: sessionPolicySchema,
+  /** The conversation and its records. */
   sessionGraph: sessionGraphSchema,
+  /** Turns the session has run (0 before the first; the first turn has index 1). */
   turnIndex: z.number().int().nonnegative(),
+  /** The last turn's usage (see above). */
   tokenUsage: tokenUsageSchema,
+  /** The prompt size of the last model call; absent before any call reported usage. */
   lastPromptUsage: promptUsageSchema.optional(),
+  /** The last turn's mode options; absent when it had none. */
   modeTurnOptions: modeTurnOptionsSchema.optional(),
 });
 export type SessionStateEnvelope = z.infer<typeof sessionStateEnvelopeSchema>;
@@ -76,30 +99,41 @@ export const PERSISTED_SESSION_SCHEMA_VERSION = 1;
  * ledger and opaque snapshots owned by the execution mode and by plugins.
  */
 export const persistedSessionStateSchema = sessionStateEnvelopeSchema.extend({
+  /** `PERSISTED_SESSION_SCHEMA_VERSION`. */
   schemaVersion: z.literal(PERSISTED_SESSION_SCHEMA_VERSION),
+  /** The session's lifetime usage, one row per `(source, model)`. */
   tokenLedger: z.array(tokenLedgerEntrySchema).default([]),
-  /** Mode-owned state (for example a code interpreter's bindings), opaque to core. */
+  /** Mode-owned state (for example a code interpreter's bindings), opaque to core; absent when the mode keeps none. */
   executionState: jsonValueSchema.optional(),
-  /** Plugin-owned snapshots keyed by plugin id. */
+  /** Plugin-owned snapshots keyed by plugin id; absent when no plugin keeps one. */
   pluginSnapshots: z.record(z.string(), jsonValueSchema).optional(),
 });
 export type PersistedSessionState = z.infer<typeof persistedSessionStateSchema>;
 
 /** The slice of the policy a store keeps with the head (for listings and reloads). */
 export const persistedSessionConfigSchema = z.object({
+  /** `SessionPolicy.providerId`. */
   providerId: z.string(),
+  /** `SessionPolicy.model`. */
   model: z.string(),
+  /** `SessionPolicy.maxContextTokens`, in tokens. */
   contextWindow: z.number().int().nonnegative(),
+  /** `SessionPolicy.executionMode`. */
   executionMode: z.string(),
+  /** `SessionPolicy.modelVariant`; absent = the model's default. */
   modelVariant: z.string().optional(),
 });
 export type PersistedSessionConfig = z.infer<typeof persistedSessionConfigSchema>;
 
 /** Per-turn counters persisted in every checkpoint. */
 export const persistedTurnStateSchema = z.object({
+  /** As `SessionStateEnvelope.turnIndex`. */
   turnIndex: z.number().int().nonnegative(),
+  /** As `SessionStateEnvelope.tokenUsage`. */
   tokenUsage: tokenUsageSchema,
+  /** As `SessionStateEnvelope.lastPromptUsage`; absent before any call reported usage. */
   lastPromptUsage: promptUsageSchema.optional(),
+  /** As `SessionStateEnvelope.modeTurnOptions`; absent when the last turn had none. */
   modeTurnOptions: modeTurnOptionsSchema.optional(),
 });
 export type PersistedTurnState = z.infer<typeof persistedTurnStateSchema>;
@@ -112,13 +146,18 @@ export const sessionRelationSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("root") }),
   z.object({
     type: z.literal("child"),
+    /** The session that created it. */
     parentSessionId: z.string(),
+    /** The tool call that created it; absent when no tool did. */
     originatingToolCallId: z.string().optional(),
   }),
   z.object({
     type: z.literal("handoff"),
+    /** The session it takes over from. */
     parentSessionId: z.string(),
+    /** Why the conversation was handed off, as the tool that did it says. */
     reason: z.string(),
+    /** Data the handing-off tool attached (default `{}`). */
     metadata: z.record(z.string(), jsonValueSchema).default({}),
   }),
 ]);

@@ -7,16 +7,23 @@ import { tokenLedgerEntrySchema } from "./usage.js";
 /** Which part of the graph a load returns: every node, or only the active path to a leaf. */
 export const sessionReadScopeSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("full_graph") }),
-  /** `leafNodeId` absent = the head's leaf. */
-  z.object({ type: z.literal("active_path"), leafNodeId: z.string().optional() }),
+  z.object({
+    type: z.literal("active_path"),
+    /** The leaf whose path to load; absent = the head's leaf. */
+    leafNodeId: z.string().optional(),
+  }),
 ]);
 export type SessionReadScope = z.infer<typeof sessionReadScopeSchema>;
 
 /** The turn counters and opaque snapshots written with every commit. */
 export const sessionCheckpointSchema = z.object({
+  /** The checkpoint format's version (1). */
   schemaVersion: z.literal(1),
+  /** The turn counters and usage. */
   turnState: persistedTurnStateSchema,
+  /** The execution mode's state, opaque to the store; absent when the mode keeps none. */
   executionState: jsonValueSchema.optional(),
+  /** Plugin snapshots keyed by plugin id, opaque to the store; absent when no plugin keeps one. */
   pluginSnapshots: z.record(z.string(), jsonValueSchema).optional(),
 });
 export type SessionCheckpoint = z.infer<typeof sessionCheckpointSchema>;
@@ -26,13 +33,23 @@ export type SessionCheckpoint = z.infer<typeof sessionCheckpointSchema>;
  * nodes; an id that already exists is an error), `replace_full` (replaces every node of the session).
  */
 export const graphCommitDeltaSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("unchanged"), leafNodeId: z.string().optional() }),
   z.object({
-    type: z.literal("append"),
-    nodes: z.array(sessionNodeRecordSchema),
+    type: z.literal("unchanged"),
+    /** The new leaf (an existing live node); absent keeps the head's leaf. */
     leafNodeId: z.string().optional(),
   }),
-  z.object({ type: z.literal("replace_full"), graph: sessionGraphSchema }),
+  z.object({
+    type: z.literal("append"),
+    /** The new nodes, in append order (parents before children). */
+    nodes: z.array(sessionNodeRecordSchema),
+    /** The new leaf (a live node after the append); absent keeps the head's leaf. */
+    leafNodeId: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal("replace_full"),
+    /** The whole new graph, leaf included. */
+    graph: sessionGraphSchema,
+  }),
 ]);
 export type GraphCommitDelta = z.infer<typeof graphCommitDeltaSchema>;
 
@@ -41,6 +58,7 @@ export type GraphCommitDelta = z.infer<typeof graphCommitDeltaSchema>;
  * not at all.
  */
 export const sessionCommitSchema = z.object({
+  /** The session written; must be the store's bound session. */
   sessionId: z.string().min(1),
   /**
    * The head revision the writer last saw. `undefined` means "this session must not exist yet".
@@ -53,8 +71,11 @@ export const sessionCommitSchema = z.object({
    * throws `CommitIdConflictError`.
    */
   commitId: z.string().min(1),
+  /** The session's configuration; it replaces the head's. */
   config: persistedSessionConfigSchema,
+  /** How the graph changes. */
   graph: graphCommitDeltaSchema,
+  /** The checkpoint; it replaces the head's. */
   checkpoint: sessionCheckpointSchema,
   /** Usage to add to the session's ledger; empty usages (all four counts zero) are dropped. */
   usageDeltas: z.array(tokenLedgerEntrySchema),
@@ -65,6 +86,7 @@ export type SessionCommit = z.infer<typeof sessionCommitSchema>;
 export const sessionCommitResultSchema = z.object({
   /** The new head revision (the first commit of a session gets 1). */
   headRevision: z.number().int().positive(),
+  /** The commit's id. */
   commitId: z.string(),
   /** True when the commit id had already been applied and nothing was written this time. */
   replayed: z.boolean(),
@@ -73,10 +95,15 @@ export type SessionCommitResult = z.infer<typeof sessionCommitResultSchema>;
 
 /** What a store returns for a session. */
 export const persistedSessionReadSchema = z.object({
+  /** The session's id. */
   sessionId: z.string(),
+  /** The head revision the read reflects (1 after the first commit). */
   headRevision: z.number().int().nonnegative(),
+  /** The configuration of the last commit. */
   config: persistedSessionConfigSchema,
+  /** The nodes the read scope selects, and the leaf. */
   graph: sessionGraphSchema,
+  /** The checkpoint of the last commit; absent for a store that keeps none. */
   checkpoint: sessionCheckpointSchema.optional(),
   /** The merged ledger: one row per `(source, model)`. */
   tokenLedger: z.array(tokenLedgerEntrySchema),
@@ -85,9 +112,13 @@ export type PersistedSessionRead = z.infer<typeof persistedSessionReadSchema>;
 
 /** Parameters of `SessionStoreFactory.createStore`. */
 export const sessionStoreCreateRequestSchema = z.object({
+  /** The session the store is bound to. */
   sessionId: z.string().min(1),
+  /** The session that created it; absent for a root session. */
   parentSessionId: z.string().optional(),
+  /** How it relates to its parent. */
   relation: sessionRelationSchema,
+  /** Its configuration (the meta takes the model from it). */
   policy: sessionPolicySchema,
 });
 export type SessionStoreCreateRequest = z.infer<typeof sessionStoreCreateRequestSchema>;
@@ -97,14 +128,19 @@ export type SessionStoreCreateRequest = z.infer<typeof sessionStoreCreateRequest
  * session (or by the host); reopening keeps the existing meta.
  */
 export const sessionMetaSchema = z.object({
+  /** The session's id. */
   sessionId: z.string().min(1),
   /** A display name; the session id when the host gives none. */
   sessionName: z.string(),
   /** ISO 8601 UTC timestamp of the session's creation. */
   createdAt: z.string(),
+  /** The model the session was created with. */
   model: z.string(),
+  /** The working directory the host ran in; absent when it gave none. */
   cwd: z.string().optional(),
+  /** The session that created it; absent for a root session. */
   parentSessionId: z.string().optional(),
+  /** How it relates to its parent. */
   relation: sessionRelationSchema,
 });
 export type SessionMeta = z.infer<typeof sessionMetaSchema>;
@@ -120,20 +156,25 @@ export const sessionListQuerySchema = z.object({
   relationType: z.enum(["root", "child", "handoff"]).optional(),
   /** Page size, 1 to 1000 (default 100). */
   limit: z.number().int().min(1).max(1000).optional(),
+  /** Where the page starts: the previous page's `nextCursor`; absent = the first page. */
   cursor: z.string().optional(),
 });
 export type SessionListQuery = z.infer<typeof sessionListQuerySchema>;
 
 /** One listed session: every session that has a head or a meta. */
 export const sessionSummarySchema = z.object({
+  /** The session's id. */
   sessionId: z.string(),
   /** 0 when the session has a meta but no commit yet. */
   headRevision: z.number().int().nonnegative(),
+  /** Its listing data; absent when none was saved. */
   meta: sessionMetaSchema.optional(),
 });
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 
+/** One page of `SessionStore.listSessions`. */
 export const sessionListPageSchema = z.object({
+  /** The page's sessions, in ascending code-point order of id. */
   sessions: z.array(sessionSummarySchema),
   /** Present when more sessions follow; pass it as `cursor` to get the next page. */
   nextCursor: z.string().optional(),
@@ -141,7 +182,10 @@ export const sessionListPageSchema = z.object({
 export type SessionListPage = z.infer<typeof sessionListPageSchema>;
 
 /** What `vacuum` removed: tombstoned nodes deleted for good. */
-export const vacuumReportSchema = z.object({ removedNodeCount: z.number().int().nonnegative() });
+export const vacuumReportSchema = z.object({
+  /** Tombstoned nodes deleted. */
+  removedNodeCount: z.number().int().nonnegative(),
+});
 export type VacuumReport = z.infer<typeof vacuumReportSchema>;
 
 /**
@@ -149,8 +193,11 @@ export type VacuumReport = z.infer<typeof vacuumReportSchema>;
  * (0 or 1), retained blobs are reachable from it, every other blob of the session was deleted.
  */
 export const gcReportSchema = z.object({
+  /** Checkpoints the walk started from (0 or 1). */
   rootCount: z.number().int().nonnegative(),
+  /** Blobs reachable from them, kept. */
   retainedBlobCount: z.number().int().nonnegative(),
+  /** Blobs deleted. */
   deletedBlobCount: z.number().int().nonnegative(),
 });
 export type GcReport = z.infer<typeof gcReportSchema>;

@@ -20,10 +20,15 @@ const positiveInt = z.number().int().positive();
  * event stream ended without a terminal event a `runtime_error`.
  */
 export const terminationPolicySchema = z.object({
+  /** A turn whose event stream ended without its terminal event is a `runtime_error` (default `true`). */
   treatMissingDoneAsFailure: z.boolean().default(true),
+  /** Most model calls in one turn; absent = no limit. */
   maxModelCalls: positiveInt.optional(),
+  /** Most tool calls in one turn; absent = no limit. */
   maxToolCalls: positiveInt.optional(),
+  /** Most tokens (`input + output + reasoning`) in one turn; absent = no limit. */
   maxTotalTokens: positiveInt.optional(),
+  /** Longest a turn may run, in milliseconds; absent = no limit. */
   maxWallTimeMs: positiveInt.optional(),
 });
 
@@ -49,7 +54,9 @@ export interface TurnProgressSnapshot {
  * `runtime_error` with the error recorded.
  */
 export interface StopCondition {
+  /** Reported in `stop_condition { name }`. */
   readonly name: string;
+  /** Returns (or resolves to) true to stop the turn. */
   readonly predicate: (progress: TurnProgressSnapshot) => boolean | Promise<boolean>;
 }
 

@@ -25,35 +25,64 @@ export type ToolFailureSource = z.infer<typeof toolFailureSourceSchema>;
  */
 export const toolRetryHintSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("never") }),
-  z.object({ type: z.literal("safe"), afterMs: z.number().int().nonnegative().optional() }),
-  z.object({ type: z.literal("exhausted"), attempts: z.number().int().positive() }),
+  z.object({
+    type: z.literal("safe"),
+    /** Milliseconds to wait before the retry; absent = the policy's backoff. */
+    afterMs: z.number().int().nonnegative().optional(),
+  }),
+  z.object({
+    type: z.literal("exhausted"),
+    /** Attempts made, the first included. */
+    attempts: z.number().int().positive(),
+  }),
 ]);
 export type ToolRetryHint = z.infer<typeof toolRetryHintSchema>;
 
 /** A structured tool failure; the model sees `"[Tool execution failed]\n{message}"`. */
 export const toolFailureSchema = z.object({
+  /** The kind of failure. */
   class: toolFailureClassSchema,
+  /** A stable identifier (`invalid_tool_args`, `tool_unavailable`, `tool_execution_failed`, a tool's own code). */
   code: z.string(),
+  /** What went wrong, written for the model. */
   message: z.string(),
+  /** Who produced the failure. */
   source: toolFailureSourceSchema,
+  /** Whether the tool's retry policy may try again. */
   retry: toolRetryHintSchema,
+  /** Raw details (an exception's text, a server's body) for people, not for the model; absent when none. */
   raw: z.string().optional(),
 });
 export type ToolFailure = z.infer<typeof toolFailureSchema>;
 
 /** A tool call that was cancelled (turn cancellation, or a budget that stopped it from running). */
 export const toolCancellationSchema = z.object({
+  /** Why the call was cancelled, written for the model. */
   message: z.string(),
+  /** Who cancelled it. */
   source: toolFailureSourceSchema,
+  /** Raw details for people; absent when none. */
   raw: z.string().optional(),
 });
 export type ToolCancellation = z.infer<typeof toolCancellationSchema>;
 
 /** How a tool call ended. `payload` is the tool's JSON value on success. */
 export const toolCallOutcomeSchema = z.discriminatedUnion("status", [
-  z.object({ status: z.literal("success"), payload: jsonValueSchema }),
-  z.object({ status: z.literal("failure"), payload: toolFailureSchema }),
-  z.object({ status: z.literal("cancelled"), payload: toolCancellationSchema }),
+  z.object({
+    status: z.literal("success"),
+    /** The tool's value, as the model sees it. */
+    payload: jsonValueSchema,
+  }),
+  z.object({
+    status: z.literal("failure"),
+    /** The failure. */
+    payload: toolFailureSchema,
+  }),
+  z.object({
+    status: z.literal("cancelled"),
+    /** The cancellation. */
+    payload: toolCancellationSchema,
+  }),
 ]);
 export type ToolCallOutcome = z.infer<typeof toolCallOutcomeSchema>;
 
@@ -63,24 +92,42 @@ export type ToolCallOutcome = z.infer<typeof toolCallOutcomeSchema>;
  * the turn with the tool's value, `fail` stops it with a tool error. All calls of the batch still run.
  */
 export const toolControlSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("handoff"), sessionId: z.string() }),
-  z.object({ type: z.literal("finish"), value: jsonValueSchema }),
-  z.object({ type: z.literal("fail"), failure: toolFailureSchema }),
+  z.object({
+    type: z.literal("handoff"),
+    /** The successor session (created through `ToolContext.sessions`). */
+    sessionId: z.string(),
+  }),
+  z.object({
+    type: z.literal("finish"),
+    /** The turn's result (`finished { tool_value }`). */
+    value: jsonValueSchema,
+  }),
+  z.object({
+    type: z.literal("fail"),
+    /** The failure the turn stops with (`stopped { tool_error }`). */
+    failure: toolFailureSchema,
+  }),
 ]);
 export type ToolControl = z.infer<typeof toolControlSchema>;
 
 /** The output of one tool call. */
 export const toolCallOutputSchema = z.object({
+  /** How the call ended. */
   outcome: toolCallOutcomeSchema,
+  /** A terminal control (success outcomes only); absent = the turn goes on. */
   control: toolControlSchema.optional(),
 });
 export type ToolCallOutput = z.infer<typeof toolCallOutputSchema>;
 
 /** A completed tool call as it appears in `AssembledTurn.toolCalls` and in the session graph. */
 export const toolCallRecordSchema = z.object({
+  /** The provider's call id; absent for a call without one (a code-running mode's call). */
   callId: z.string().optional(),
+  /** The tool's name. */
   tool: z.string(),
+  /** The arguments, parsed (the raw text as a string when it was not valid JSON). */
   args: jsonValueSchema,
+  /** The call's output. */
   output: toolCallOutputSchema,
   /** Time spent executing the tool (0 when validation failed and it never ran). */
   durationMs: z.number().int().nonnegative(),
@@ -103,14 +150,20 @@ export const toolRetryPolicySchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("never") }),
   z.object({
     type: z.literal("safe"),
+    /** Attempts in all, the first included. */
     maxAttempts: z.number().int().positive(),
+    /** The first backoff, in milliseconds; it doubles with each retry. */
     baseDelayMs: z.number().int().nonnegative(),
+    /** The longest backoff, in milliseconds (0 = no cap). */
     maxDelayMs: z.number().int().nonnegative(),
   }),
   z.object({
     type: z.literal("idempotent"),
+    /** Attempts in all, the first included. */
     maxAttempts: z.number().int().positive(),
+    /** The first backoff, in milliseconds; it doubles with each retry. */
     baseDelayMs: z.number().int().nonnegative(),
+    /** The longest backoff, in milliseconds (0 = no cap). */
     maxDelayMs: z.number().int().nonnegative(),
   }),
 ]);

@@ -8,9 +8,13 @@ const tokenCount = z.number().int();
  * `ModelProvider.inputUsageExcludesCachedTokens`).
  */
 export const tokenUsageSchema = z.object({
+  /** Prompt tokens. */
   inputTokens: tokenCount,
+  /** Generated tokens, reasoning left out. */
   outputTokens: tokenCount,
+  /** Prompt tokens served from the prompt cache. */
   cachedInputTokens: tokenCount,
+  /** Reasoning tokens (default 0: older documents have none). */
   reasoningTokens: tokenCount.default(0),
 });
 export type TokenUsage = z.infer<typeof tokenUsageSchema>;
@@ -20,9 +24,13 @@ export type TokenUsage = z.infer<typeof tokenUsageSchema>;
  * `promptContextTokens` always counts the cached tokens once.
  */
 export const promptUsageSchema = z.object({
+  /** The prompt's size in tokens, cached tokens counted once: what the context window holds before the answer. */
   promptContextTokens: tokenCount,
+  /** The call's input count as the provider reported it. */
   inputTokens: tokenCount,
+  /** The call's cached input count. */
   cachedInputTokens: tokenCount,
+  /** Prompt and answer together, in tokens: what the next call's prompt starts from (default 0). */
   contextBudgetTokens: tokenCount.default(0),
 });
 export type PromptUsage = z.infer<typeof promptUsageSchema>;
@@ -33,8 +41,11 @@ export type PromptUsage = z.infer<typeof promptUsageSchema>;
  * id, ...); lash never interprets them.
  */
 export const tokenLedgerEntrySchema = z.object({
+  /** Who spent the tokens. */
   source: z.string(),
+  /** The model that spent them. */
   model: z.string(),
+  /** The tokens, summed. */
   usage: tokenUsageSchema,
 });
 export type TokenLedgerEntry = z.infer<typeof tokenLedgerEntrySchema>;

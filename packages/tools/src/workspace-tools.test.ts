@@ -242,12 +242,12 @@ describe("with the runtime", () => {
       ]),
       textStep("The answer is 42; I could not write x.txt."),
     ]);
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withSessionId("tools")
       .withPolicy({ model: "scripted-model", maxContextTokens: 100_000 })
       .withProvider(provider)
       .withTools(await createWorkspaceTools({ root }))
-      .buildEphemeral();
+      .build();
     const turn = await runtime.runTurn(textInput("What is the answer?"));
     expect(turn.outcome.type).toBe("finished");
     expect(turn.toolCalls.map((record) => [record.tool, record.output.outcome.status])).toEqual([

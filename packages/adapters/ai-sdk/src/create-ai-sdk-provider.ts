@@ -1,21 +1,7 @@
-import type {
-  LlmRequest,
-  LlmResponse,
-  LlmStreamPart,
-  ModelProvider,
-  ProviderRetryPolicy,
-  ProviderTimeouts,
-  RequestDeadline,
-} from "@lash/protocol";
-import {
-  callerAbortError,
-  classifyProviderFailure,
-  LashError,
-  MODEL_PROVIDER_SPECIFICATION_VERSION,
-  ProviderCallError,
-  resolveProviderTimeouts,
-  startRequestDeadline,
-} from "@lash/protocol";
+import type { LlmRequest, LlmResponse, LlmStreamPart, ModelProvider, ProviderRetryPolicy } from "@lash/protocol";
+import { LashError, MODEL_PROVIDER_SPECIFICATION_VERSION, ProviderCallError } from "@lash/protocol";
+import type { ProviderTimeouts, RequestDeadline } from "@lash/provider-utils";
+import { callerAbortError, classifyProviderFailure, resolveProviderTimeouts, startRequestDeadline } from "@lash/provider-utils";
 import { failureFromModelError, providerCallError } from "./failure-mapping.js";
 import { generateFromModel, streamFromModel } from "./language-model-calls.js";
 import { assertLanguageModel } from "./language-model-check.js";
@@ -119,7 +105,7 @@ function untilAborted<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<
  * @example
  * import { openai } from "@ai-sdk/openai";
  * const provider = createAiSdkProvider(openai("gpt-4o-mini"));
- * const runtime = LashRuntime.builder().withProvider(provider).withPolicy({ maxContextTokens: 128_000 }).buildEphemeral();
+ * const runtime = await LashRuntime.builder().withProvider(provider).withPolicy({ maxContextTokens: 128_000 }).build();
  *
  * @throws LashError `unsupported_provider_version` when the model implements another specification
  *   version; `invalid_configuration` when `model` is not an AI SDK language model or an option is

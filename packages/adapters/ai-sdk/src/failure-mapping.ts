@@ -12,15 +12,16 @@ import {
   TypeValidationError,
   UnsupportedFunctionalityError,
 } from "@ai-sdk/provider";
-import type { ProviderFailure, ProviderFailureInput, ProviderFailureKind, RequestDeadline } from "@lash/protocol";
+import type { ProviderFailure, ProviderFailureKind } from "@lash/protocol";
+import { ProviderCallError } from "@lash/protocol";
+import type { ProviderFailureInput, RequestDeadline } from "@lash/provider-utils";
 import {
   callerAbortError,
   classifyProviderFailure,
-  ProviderCallError,
   providerFailureFromHttp,
   providerFailureFromTransport,
   truncateProviderRaw,
-} from "@lash/protocol";
+} from "@lash/provider-utils";
 
 /** How deep to look through `cause` chains (wrappers such as the AI Gateway's keep the HTTP error as the cause). */
 const MOST_CAUSES = 8;

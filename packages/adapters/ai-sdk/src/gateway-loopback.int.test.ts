@@ -60,11 +60,7 @@ describe.each<[Generation, string]>([
     expect(model.specificationVersion).toBe(generation);
     const provider = createAiSdkProvider(model);
     expect(provider.providerId).toBe("gateway");
-    const runtime = LashRuntime.builder()
-      .withPolicy({ maxContextTokens: 128_000 })
-      .withProvider(provider)
-      .withTools([add])
-      .buildEphemeral();
+    const runtime = await LashRuntime.builder().withPolicy({ maxContextTokens: 128_000 }).withProvider(provider).withTools([add]).build();
     const activities: TurnActivity[] = [];
     const turn = await runtime.streamTurn(textInput("What is 20 + 22?"), {
       activities: { emit: (activity) => void activities.push(activity) },
@@ -116,14 +112,14 @@ describe.each<[Generation, string]>([
       ),
       streamScript("answer", [...textParts("t", ["Hello."]), finishPart("stop")], { generation }),
     ]);
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withPolicy({ maxContextTokens: 128_000 })
       .withProvider(
         createAiSdkProvider(gatewayModel(server.baseUrl, generation), {
           retryPolicy: { ...DEFAULT_PROVIDER_RETRY_POLICY, baseDelayMs: 0 },
         }),
       )
-      .buildEphemeral();
+      .build();
     const activities: TurnActivity[] = [];
     const turn = await runtime.streamTurn(textInput("Hi"), { activities: { emit: (activity) => void activities.push(activity) } });
     expect(server.mismatches).toEqual([]);

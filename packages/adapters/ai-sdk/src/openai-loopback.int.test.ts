@@ -55,12 +55,12 @@ describe.each(GENERATIONS)('the "%s" OpenAI chat model (%s) over loopback HTTP',
     ]);
     const model = openaiChatModel(server.baseUrl, generation);
     expect(model.specificationVersion).toBe(generation);
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withPolicy({ maxContextTokens: 128_000 })
       // One attempt: a request the script does not expect fails the test at once instead of being retried.
       .withProvider(createAiSdkProvider(model, { retryPolicy: { ...DEFAULT_PROVIDER_RETRY_POLICY, maxAttempts: 1 } }))
       .withTools([lookup])
-      .buildEphemeral();
+      .build();
 
     const prose: string[] = [];
     const turn = await runtime.streamTurn(textInput("What is a café?"), {

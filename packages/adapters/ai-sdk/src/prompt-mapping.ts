@@ -1,5 +1,6 @@
 import type { LlmAttachment, LlmBlock, LlmMessage } from "@lash/protocol";
-import { classifyProviderFailure, ProviderCallError } from "@lash/protocol";
+import { ProviderCallError } from "@lash/protocol";
+import { classifyProviderFailure } from "@lash/provider-utils";
 import type {
   AiSdkFilePart,
   AiSdkFilePartV3,

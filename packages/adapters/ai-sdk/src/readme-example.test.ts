@@ -35,11 +35,11 @@ describe("README: Example", () => {
       execute: ({ a, b }) => ({ sum: a + b }),
     });
 
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withPolicy({ maxContextTokens: 128_000 }) // the model defaults to model.modelId
       .withProvider(createAiSdkProvider(model))
       .withTools([add])
-      .buildEphemeral();
+      .build();
 
     const kinds: string[] = [];
     const turn = await runtime.streamTurn(textInput("What is 2 + 3?"), {

@@ -147,10 +147,10 @@ describe("a lash turn through an AI SDK model", () => {
         return { stream: convertArrayToReadableStream([...textParts("t", ["Hi."]), finishPart("stop", usageOf(5, 1))]) };
       },
     });
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withPolicy({ maxContextTokens: 128_000 })
       .withProvider(createAiSdkProvider(model, { retryPolicy: { ...DEFAULT_PROVIDER_RETRY_POLICY, baseDelayMs: 0 } }))
-      .buildEphemeral();
+      .build();
     const activities: TurnActivity[] = [];
     const turn = await runtime.streamTurn(textInput("Hello"), { activities: { emit: (activity) => void activities.push(activity) } });
     expect(calls).toBe(2);
@@ -170,10 +170,7 @@ describe("a lash turn through an AI SDK model", () => {
         });
       },
     });
-    const runtime = LashRuntime.builder()
-      .withPolicy({ maxContextTokens: 128_000 })
-      .withProvider(createAiSdkProvider(model))
-      .buildEphemeral();
+    const runtime = await LashRuntime.builder().withPolicy({ maxContextTokens: 128_000 }).withProvider(createAiSdkProvider(model)).build();
     const turn = await runtime.streamTurn(textInput("Hello"));
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "provider_error" } });
     expect(turn.errors[0]).toMatchObject({ code: "invalid_api_key" });
@@ -192,10 +189,7 @@ describe("a lash turn through an AI SDK model", () => {
         }),
       }),
     });
-    const runtime = LashRuntime.builder()
-      .withPolicy({ maxContextTokens: 128_000 })
-      .withProvider(createAiSdkProvider(model))
-      .buildEphemeral();
+    const runtime = await LashRuntime.builder().withPolicy({ maxContextTokens: 128_000 }).withProvider(createAiSdkProvider(model)).build();
     const turn = await runtime.streamTurn(textInput("Hello"), {
       signal: controller.signal,
       activities: {

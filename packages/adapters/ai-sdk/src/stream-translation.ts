@@ -1,5 +1,5 @@
-import type { JsonValue, LlmOutputPart, LlmResponse, LlmStreamEvent, LlmTerminalReason } from "@lash/protocol";
-import { classifyProviderFailure, createToolCallAccumulator, type ProviderCallError } from "@lash/protocol";
+import type { JsonValue, LlmOutputPart, LlmResponse, LlmStreamEvent, LlmTerminalReason, ProviderCallError } from "@lash/protocol";
+import { classifyProviderFailure, createToolCallAccumulator } from "@lash/provider-utils";
 import { failureFromStreamError, providerCallError } from "./failure-mapping.js";
 import {
   type AiSdkFinishReason,

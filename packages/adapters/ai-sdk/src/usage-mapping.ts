@@ -1,5 +1,5 @@
 import type { JsonValue, LlmTerminalReason, LlmUsage } from "@lash/protocol";
-import { terminalReasonFromFinishReason, usageFromCounts } from "@lash/protocol";
+import { terminalReasonFromFinishReason, usageFromCounts } from "@lash/provider-utils";
 import type { AiSdkFinishReason, AiSdkUsage } from "./model-output-types.js";
 
 /** A count the provider reported, or `undefined` when it sent none (or nonsense). */

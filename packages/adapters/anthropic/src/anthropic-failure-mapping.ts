@@ -1,12 +1,15 @@
 import { APIError } from "@anthropic-ai/sdk";
-import type { ProviderFailure, RequestDeadline } from "@lash/protocol";
+import type { ProviderFailure } from "@lash/protocol";
+import { ProviderCallError } from "@lash/protocol";
+import type { RequestDeadline } from "@lash/provider-utils";
 import {
   classifyProviderFailure,
-  ProviderCallError,
+  malformedStreamFailure,
   providerFailureFromHttp,
   providerFailureFromTransport,
   truncateProviderRaw,
-} from "@lash/protocol";
+  truncateText,
+} from "@lash/provider-utils";
 import { MalformedStreamEventError } from "./anthropic-stream-events.js";
 import { AnthropicStreamErrorEvent } from "./anthropic-stream-mapping.js";
 
@@ -21,15 +24,6 @@ const LONGEST_MESSAGE = 1_000;
 
 /** The labels the SDK appends to an error's message: ` (request_id: ..., path: /v1/messages)`. */
 const SDK_MESSAGE_LABELS = / \((?:(?:error_code|request_id|path|type): [^,()]*(?:, )?)+\)$/;
-
-/** Cuts text from the network to `limit` characters, never inside a surrogate pair. */
-function truncateText(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  let end = limit - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
 
 function errorTypeOf(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null) return undefined;
@@ -90,16 +84,6 @@ export function failureFromStreamErrorEvent(event: AnthropicStreamErrorEvent): P
     raw: truncateProviderRaw(JSON.stringify({ type: "error", error: { type: errorType, message: detail } })),
   });
   return refine(failure, errorType);
-}
-
-/** A stream whose data broke the protocol: never retried (the same server would send the same). */
-export function malformedStreamFailure(message: string): ProviderFailure {
-  return classifyProviderFailure({ kind: "stream", code: "malformed_stream", message, retryable: false });
-}
-
-/** A body that ended before `message_stop`: like a dropped connection, worth another attempt. */
-export function truncatedStreamFailure(message: string): ProviderFailure {
-  return classifyProviderFailure({ kind: "stream", code: "stream_truncated", message, retryable: true });
 }
 
 export interface FailureContext {

@@ -1,5 +1,7 @@
-import type { ProviderRetryPolicy, ProviderTimeouts } from "@lash/protocol";
-import { RuntimeError, resolveProviderTimeouts } from "@lash/protocol";
+import type { ProviderRetryPolicy } from "@lash/protocol";
+import { RuntimeError } from "@lash/protocol";
+import type { ProviderTimeouts } from "@lash/provider-utils";
+import { resolveProviderTimeouts } from "@lash/provider-utils";
 
 /** How long prompt-cache entries written by a call live. */
 export type AnthropicCacheRetention = "none" | "short" | "long";

@@ -1,12 +1,12 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { LlmRequest, LlmStreamPart, ModelProvider } from "@lash/protocol";
-import { MODEL_PROVIDER_SPECIFICATION_VERSION, ProviderCallError, startRequestDeadline } from "@lash/protocol";
-import { providerErrorFrom, truncatedStreamFailure } from "./anthropic-failure-mapping.js";
+import { MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
+import { readServerSentEvents, startRequestDeadline } from "@lash/provider-utils";
+import { providerErrorFrom } from "./anthropic-failure-mapping.js";
 import { type AnthropicProviderOptions, type ResolvedAnthropicOptions, resolveAnthropicOptions } from "./anthropic-provider-options.js";
 import { buildMessagesRequest } from "./anthropic-request-mapping.js";
 import { parseAnthropicStreamEvent } from "./anthropic-stream-events.js";
 import { AnthropicStreamMapping } from "./anthropic-stream-mapping.js";
-import { readServerSentEvents } from "./server-sent-event-reader.js";
 
 /**
  * Sent with every request: tool arguments stream as they are generated instead of arriving in one
@@ -112,25 +112,18 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Anth
       } catch (error) {
         throw providerErrorFrom(error, context);
       }
-      deadline.responseStarted();
-      // The body is read here rather than through the SDK's `Stream`: that one drops frames without
-      // an `event:` line (servers and the shared fixtures send data-only frames), and reading the
-      // bytes ourselves restarts the chunk timeout per chunk and bounds what a hostile server sends.
+      // The SDK sent the request; the body is read by the shared reader (the SDK's own `Stream` drops
+      // frames without an `event:` line, which servers and the shared fixtures send).
       const mapping = new AnthropicStreamMapping();
+      const completion = { name: "message_stop", isReached: () => mapping.finished };
       try {
-        if (response.body === null) throw new ProviderCallError(truncatedStreamFailure("the response has no body"));
-        for await (const serverEvent of readServerSentEvents(response.body, { onChunk: () => deadline.chunkReceived() })) {
+        for await (const serverEvent of readServerSentEvents(response, { deadline, signal, completion })) {
           const events = mapping.accept(parseAnthropicStreamEvent(serverEvent.data, serverEvent.event));
           for (const event of events) yield event;
           if (mapping.finished) break;
         }
       } catch (error) {
         throw providerErrorFrom(error, context);
-      }
-      if (!mapping.finished) {
-        const contentType = response.headers.get("content-type") ?? "none";
-        const where = mapping.started ? "before message_stop" : `before message_start (content-type ${contentType.slice(0, 100)})`;
-        throw new ProviderCallError(truncatedStreamFailure(`the stream ended ${where}`));
       }
       yield { type: "response", response: { ...mapping.response(), httpSummary: responseSummary(response) } };
     } finally {

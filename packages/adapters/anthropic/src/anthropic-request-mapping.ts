@@ -8,7 +8,8 @@ import type {
   ToolChoice,
 } from "@anthropic-ai/sdk/resources/messages";
 import type { LlmAttachment, LlmBlock, LlmRequest } from "@lash/protocol";
-import { classifyProviderFailure, ProviderCallError } from "@lash/protocol";
+import { ProviderCallError } from "@lash/protocol";
+import { classifyProviderFailure } from "@lash/provider-utils";
 import type { AnthropicCacheRetention } from "./anthropic-provider-options.js";
 
 /** What the request mapping needs from the provider's options. */

@@ -1,5 +1,5 @@
 import type { LlmOutputPart, LlmResponse, LlmStreamEvent, LlmTerminalReason } from "@lash/protocol";
-import { terminalReasonFromFinishReason } from "@lash/protocol";
+import { terminalReasonFromFinishReason } from "@lash/provider-utils";
 import type { AnthropicBlockDelta, AnthropicBlockStart, AnthropicStreamEvent } from "./anthropic-stream-events.js";
 import { MalformedStreamEventError } from "./anthropic-stream-events.js";
 import { type AnthropicUsageCounts, llmUsageFromAnthropic, providerUsageFromAnthropic } from "./anthropic-usage.js";
@@ -132,11 +132,6 @@ export class AnthropicStreamMapping {
   /** True once `message_stop` arrived: the rest of the body is not read. */
   get finished(): boolean {
     return this.#finished;
-  }
-
-  /** True once `message_start` arrived. */
-  get started(): boolean {
-    return this.#started;
   }
 
   /** The id the server gave the message, once known. */

@@ -1,5 +1,5 @@
 import type { JsonObject, LlmUsage } from "@lash/protocol";
-import { usageFromCounts } from "@lash/protocol";
+import { usageFromCounts } from "@lash/provider-utils";
 
 /**
  * The token counts of a Messages response, as far as they arrived. `message_start` carries the

@@ -226,6 +226,55 @@ describe("Chat Completions failures", () => {
     expect(failureOf(call)).toMatchObject({ kind: "http", status: 502, retryable: true, message: "Upstream overloaded" });
   });
 
+  it("a named error event is classified by its code", async () => {
+    const { call } = await callWith(
+      chatScript("named-error-event", [
+        { at: 0, event: "response_start", status: 200, headers: [{ name: "content-type", value: "text/event-stream" }] },
+        { at: 0, event: "sse", data: '{"choices":[{"index":0,"delta":{"content":"a"}}]}' },
+        { at: 0, event: "chunk", data: 'event: error\ndata: {"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}\n\n' },
+        { at: 0, event: "end" },
+      ]),
+    );
+    expect(failureOf(call)).toMatchObject({ retryable: true, code: "rate_limit_exceeded", message: "Rate limit reached" });
+  });
+
+  it("stops reading at [DONE], even when the server keeps the connection open", async () => {
+    const { call, request } = await callWith(
+      chatScript("held-after-done", [
+        { at: 0, event: "response_start", status: 200, headers: [{ name: "content-type", value: "text/event-stream" }] },
+        { at: 0, event: "sse", data: '{"choices":[{"index":0,"delta":{"content":"done"},"finish_reason":"stop"}]}' },
+        { at: 0, event: "sse", data: "[DONE]" },
+        { at: 0, event: "timeout" },
+      ]),
+    );
+    expect(call.response).toMatchObject({ fullText: "done", terminalReason: "stop" });
+    expect(request.outcome).toBe("client_closed");
+  });
+
+  it("a server-sent event past 16 MiB ends the call instead of filling the memory", async () => {
+    const mebibyte = new TextEncoder().encode("x".repeat(1024 * 1024));
+    let sent = 0;
+    const hostile: typeof globalThis.fetch = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            sent += 1;
+            if (sent === 1) controller.enqueue(new TextEncoder().encode("data: "));
+            else if (sent <= 64) controller.enqueue(mebibyte);
+            else controller.close();
+          },
+        }),
+        { status: 200, headers: { "content-type": "text/event-stream" } },
+      );
+    const provider = createOpenAIChatProvider({ baseURL: "http://127.0.0.1:9/v1", apiKey: "test-key", fetch: hostile });
+    expect(failureOf(await collectCall(provider, userRequest("gpt-5.4")))).toMatchObject({
+      kind: "stream",
+      code: "stream_event_too_large",
+      retryable: false,
+    });
+    expect(sent).toBeLessThan(64);
+  });
+
   it("a context overflow is a validation failure with terminal reason context_overflow", async () => {
     const { call } = await callWith(
       chatScript("overflow", [

@@ -57,7 +57,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
         const streamingBody = body;
         yield* runProviderCall(settings, callOptions.signal, {
           streaming: true,
-          send: (client, signal) => client.chat.completions.create(streamingBody, { signal }),
+          send: (client, signal) => client.chat.completions.create(streamingBody, { signal }).asResponse(),
           decoder: createChatStreamDecoder(),
         });
         return;
@@ -65,7 +65,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
       const wholeBody = { ...body, stream: false as const };
       yield* runProviderCall(settings, callOptions.signal, {
         streaming: false,
-        send: (client, signal) => client.chat.completions.create(wholeBody, { signal }),
+        send: (client, signal) => client.chat.completions.create(wholeBody, { signal }).asResponse(),
         decode: decodeChatCompletion,
       });
     },

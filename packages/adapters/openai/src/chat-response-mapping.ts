@@ -1,9 +1,10 @@
-import type { LlmOutputPart, LlmResponse, LlmStreamEvent, LlmTerminalReason, ToolCallAccumulator } from "@lash/protocol";
-import { createToolCallAccumulator, ProviderCallError, terminalReasonFromFinishReason } from "@lash/protocol";
+import type { LlmOutputPart, LlmResponse, LlmStreamEvent, LlmTerminalReason } from "@lash/protocol";
+import { ProviderCallError } from "@lash/protocol";
+import type { ToolCallAccumulator } from "@lash/provider-utils";
+import { createToolCallAccumulator, terminalReasonFromFinishReason } from "@lash/provider-utils";
 import { z } from "zod";
-import type { CallObservation } from "./call-fetch.js";
 import type { StreamDecoder } from "./call-runner.js";
-import { failureFromBodyError, malformedStream, truncatedStream } from "./failure-mapping.js";
+import { failureFromBodyError, malformedStream } from "./failure-mapping.js";
 import { chatUsage, emptyUsage, type MappedUsage } from "./usage-mapping.js";
 import { parseWire } from "./wire-parsing.js";
 
@@ -204,12 +205,15 @@ function firstChoice<Choice extends { index?: number | null | undefined }>(
 /**
  * Decodes a Chat Completions event stream: text and reasoning deltas as they arrive, tool calls
  * assembled from their argument fragments (emitted as `part` events when the stream ends, once
- * whole), the final usage chunk, and the response. A stream that ends without a `finish_reason`
- * was cut short and fails (retryable).
+ * whole), the final usage chunk, and the response. Its completion signal is the `finish_reason`:
+ * a stream that ends without one was cut short.
  */
 export function createChatStreamDecoder(): StreamDecoder {
   const state = new ChatResponseState();
   return {
+    completion: { name: "a finish_reason", isReached: () => state.finishReason !== undefined },
+    // The usage chunk follows the finish reason: the stream ends at `[DONE]` or with the body.
+    ended: () => false,
     accept(event: unknown): readonly LlmStreamEvent[] {
       const chunk = parseWire(chatChunkSchema, event, "chat completion chunk");
       const events: LlmStreamEvent[] = [];
@@ -225,10 +229,7 @@ export function createChatStreamDecoder(): StreamDecoder {
       state.recordFinish(choice.finish_reason);
       return events;
     },
-    finish(observation: CallObservation) {
-      if (state.finishReason === undefined) {
-        throw truncatedStream("the chat completion stream ended before a finish_reason", observation);
-      }
+    finish() {
       const response = state.response();
       const events: LlmStreamEvent[] = [];
       for (const part of response.parts) if (part.type === "tool_call") events.push({ type: "part", part });

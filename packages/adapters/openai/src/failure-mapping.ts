@@ -1,12 +1,14 @@
-import type { ProviderFailure, RequestDeadline } from "@lash/protocol";
+import type { ProviderFailure } from "@lash/protocol";
+import { ProviderCallError } from "@lash/protocol";
+import type { RequestDeadline } from "@lash/provider-utils";
 import {
   callerAbortError,
   classifyProviderFailure,
-  ProviderCallError,
+  malformedStreamFailure,
   providerFailureFromHttp,
   providerFailureFromTransport,
   truncateProviderRaw,
-} from "@lash/protocol";
+} from "@lash/provider-utils";
 import { APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { CallObservation } from "./call-fetch.js";
 
@@ -81,27 +83,9 @@ export function failureFromBodyError(error: unknown, fallbackMessage: string): P
   });
 }
 
-/** A `stream` failure naming what was wrong with the data the server sent. */
-export function malformedStream(problem: string, retryable = false): ProviderCallError {
-  return new ProviderCallError(
-    classifyProviderFailure({ kind: "stream", code: "malformed_stream", message: `malformed stream: ${problem}`, retryable }),
-  );
-}
-
-/** The stream stopped before its terminal event: the server (or a proxy) cut it short. */
-export function truncatedStream(problem: string, observation: CallObservation): ProviderCallError {
-  const contentType = observation.contentType;
-  const notAStream = contentType !== undefined && !contentType.toLowerCase().includes("text/event-stream");
-  const detail = notAStream ? ` (the response was ${JSON.stringify(contentType)}, not a server-sent event stream)` : "";
-  return new ProviderCallError(
-    classifyProviderFailure({
-      kind: "stream",
-      code: notAStream ? "not_an_event_stream" : "stream_truncated",
-      message: `${problem}${detail}`,
-      // A cut stream is a network accident worth another attempt; a server that does not stream is not.
-      retryable: !notAStream,
-    }),
-  );
+/** A `stream` failure naming what was wrong with the data the server sent; never retryable. */
+export function malformedStream(problem: string): ProviderCallError {
+  return new ProviderCallError(malformedStreamFailure(`malformed stream: ${problem}`));
 }
 
 /** OpenAI's rate-limit messages say how long to wait: "Please try again in 3.646s" (or "in 20ms"). */
@@ -136,7 +120,7 @@ function httpFailure(error: APIError, observation: CallObservation): ProviderFai
  * - the adapter's own request and chunk timeouts (`timeout`, retryable);
  * - connection failures before the response (`transport`, retryable) and a connection dropped
  *   while the body streamed (`stream`, retryable);
- * - malformed data (`stream`, not retryable).
+ * - malformed data (`stream`, not retryable), which the reading side throws as `ProviderCallError`s.
  */
 export function toProviderError(error: unknown, context: FailureContext): unknown {
   const { signal, deadline, observation } = context;
@@ -158,21 +142,6 @@ export function toProviderError(error: unknown, context: FailureContext): unknow
         { cause: error },
       );
     }
-    // The SDK raises an `{"error": ...}` stream event as an `APIError` without a status.
-    if (error.error !== undefined) {
-      return new ProviderCallError(failureFromBodyError(error.error, "the server reported an error in the stream"), { cause: error });
-    }
-  }
-  if (error instanceof SyntaxError) {
-    return new ProviderCallError(
-      classifyProviderFailure({
-        kind: "stream",
-        code: "malformed_stream",
-        message: `malformed stream: the server sent data that is not valid JSON (${error.message})`,
-        retryable: false,
-      }),
-      { cause: error },
-    );
   }
   const cause = error instanceof APIError && "cause" in error && error.cause !== undefined ? error.cause : error;
   const failure = providerFailureFromTransport(cause, { signal, deadline });

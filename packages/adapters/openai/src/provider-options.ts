@@ -1,5 +1,7 @@
-import type { JsonValue, ProviderRetryPolicy, ProviderTimeouts } from "@lash/protocol";
-import { LashError, resolveProviderTimeouts } from "@lash/protocol";
+import type { JsonValue, ProviderRetryPolicy } from "@lash/protocol";
+import { LashError } from "@lash/protocol";
+import type { ProviderTimeouts } from "@lash/provider-utils";
+import { resolveProviderTimeouts } from "@lash/provider-utils";
 import OpenAI from "openai";
 
 /** Options shared by the Chat Completions and the Responses providers. */

@@ -1,5 +1,6 @@
 import type { LlmAttachment, LlmRequest } from "@lash/protocol";
-import { classifyProviderFailure, ProviderCallError } from "@lash/protocol";
+import { ProviderCallError } from "@lash/protocol";
+import { classifyProviderFailure } from "@lash/provider-utils";
 
 /** A request the adapter cannot send: the caller's mistake, never worth another attempt. */
 export function invalidRequest(message: string): ProviderCallError {

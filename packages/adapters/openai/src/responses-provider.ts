@@ -64,7 +64,7 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
         const streamingBody = body;
         yield* runProviderCall(settings, callOptions.signal, {
           streaming: true,
-          send: (client, signal) => client.responses.create(streamingBody, { signal }),
+          send: (client, signal) => client.responses.create(streamingBody, { signal }).asResponse(),
           decoder: createResponsesStreamDecoder(),
         });
         return;
@@ -72,7 +72,7 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
       const wholeBody = { ...body, stream: false as const };
       yield* runProviderCall(settings, callOptions.signal, {
         streaming: false,
-        send: (client, signal) => client.responses.create(wholeBody, { signal }),
+        send: (client, signal) => client.responses.create(wholeBody, { signal }).asResponse(),
         decode: decodeResponse,
       });
     },

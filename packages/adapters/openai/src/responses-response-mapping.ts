@@ -1,8 +1,8 @@
 import type { LlmOutputPart, LlmResponse, LlmStreamEvent, LlmTerminalReason, ReasoningReplay, ResponseMeta } from "@lash/protocol";
-import { classifyProviderFailure, ProviderCallError, terminalReasonFromFinishReason } from "@lash/protocol";
-import type { CallObservation } from "./call-fetch.js";
+import { ProviderCallError } from "@lash/protocol";
+import { classifyProviderFailure, terminalReasonFromFinishReason } from "@lash/provider-utils";
 import type { StreamDecoder } from "./call-runner.js";
-import { failureFromBodyError, malformedStream, truncatedStream } from "./failure-mapping.js";
+import { failureFromBodyError, malformedStream } from "./failure-mapping.js";
 import { joinTexts } from "./request-common.js";
 import {
   argumentsDoneEventSchema,
@@ -366,15 +366,17 @@ const FAILED_STATUSES = new Set(["failed", "cancelled"]);
  * Decodes a Responses API event stream: text deltas (as `part` events carrying the message's item
  * id and phase), reasoning summary and reasoning text deltas, reasoning items with their encrypted
  * content and function calls as `part` events once each item is done, the usage, and the final
- * response. `response.failed` and `error` events fail the call with the server's error; a stream
- * that ends before `response.completed` / `response.incomplete` was cut short (retryable).
+ * response. `response.failed` and `error` events fail the call with the server's error; the
+ * completion signal is `response.completed` / `response.incomplete`, and the body is not read past it.
  */
 export function createResponsesStreamDecoder(): StreamDecoder {
   const state = new ResponsesState();
   return {
+    completion: { name: "response.completed", isReached: () => state.conclusion !== undefined },
+    // Anything after the conclusion is not part of this response.
+    ended: () => state.conclusion !== undefined,
     accept(event: unknown): readonly LlmStreamEvent[] {
       const { type } = parseWire(eventTypeSchema, event, "response stream event");
-      // Anything after the conclusion is not part of this response.
       if (state.conclusion !== undefined) return [];
       switch (type) {
         case "response.output_item.added": {
@@ -423,10 +425,7 @@ export function createResponsesStreamDecoder(): StreamDecoder {
           return [];
       }
     },
-    finish(observation: CallObservation) {
-      if (state.conclusion === undefined) {
-        throw truncatedStream("the response stream ended before response.completed", observation);
-      }
+    finish() {
       return { events: [], response: state.response() };
     },
   };

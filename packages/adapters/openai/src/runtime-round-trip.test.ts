@@ -17,13 +17,13 @@ const lookup = defineTool({
 /** A request that does not match its script fails the turn at once instead of being retried. */
 const NO_RETRIES = { enabled: false, maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, jitterMs: 0, retryAfterCapMs: 0 } as const;
 
-function runtimeFor(provider: ModelProvider, model: string): LashRuntime {
+function runtimeFor(provider: ModelProvider, model: string): Promise<LashRuntime> {
   return LashRuntime.builder()
     .withSessionId("session-1")
     .withPolicy({ model, maxContextTokens: 200_000 })
     .withProvider(provider)
     .withTools([lookup])
-    .buildEphemeral();
+    .build();
 }
 
 async function runTurn(
@@ -83,7 +83,7 @@ describe("a full runtime turn over loopback HTTP", () => {
     const server = await startWireScriptServer([chatToolCall, chatFinalAnswer], { timeScale: 0 });
     try {
       const provider = createOpenAIChatProvider({ baseURL: `${server.baseUrl}/v1`, apiKey: "test-key", retryPolicy: NO_RETRIES });
-      const runtime = runtimeFor(provider, "gpt-5.4");
+      const runtime = await runtimeFor(provider, "gpt-5.4");
       const { turn, activities } = await runTurn(runtime, "What does x mean?");
 
       expect(server.mismatches).toEqual([]);
@@ -208,7 +208,7 @@ describe("a full runtime turn over loopback HTTP", () => {
     const server = await startWireScriptServer([toolCall, finalAnswer], { timeScale: 0 });
     try {
       const provider = createOpenAIResponsesProvider({ baseURL: `${server.baseUrl}/v1`, apiKey: "test-key", retryPolicy: NO_RETRIES });
-      const runtime = runtimeFor(provider, "gpt-5.4");
+      const runtime = await runtimeFor(provider, "gpt-5.4");
       const { turn, activities } = await runTurn(runtime, "What does x mean?");
 
       expect(server.mismatches).toEqual([]);
@@ -274,7 +274,7 @@ describe("a full runtime turn over loopback HTTP", () => {
         // The server asks for 7 s; the cap keeps the test's wait at a millisecond.
         retryPolicy: { enabled: true, maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, jitterMs: 0, retryAfterCapMs: 1 },
       });
-      const { turn, activities } = await runTurn(runtimeFor(provider, "gpt-5.4"), "Hello");
+      const { turn, activities } = await runTurn(await runtimeFor(provider, "gpt-5.4"), "Hello");
 
       expect(server.mismatches).toEqual([]);
       expect(server.requests).toHaveLength(2);

@@ -1,5 +1,6 @@
 import type { JsonValue, LlmUsage } from "@lash/protocol";
-import { jsonValueSchema, usageFromCounts } from "@lash/protocol";
+import { jsonValueSchema } from "@lash/protocol";
+import { usageFromCounts } from "@lash/provider-utils";
 
 /** The usage of one call, and the provider's own object for audits. */
 export interface MappedUsage {

@@ -1,4 +1,5 @@
-import type { ModelProvider, ProviderTimeouts } from "@lash/protocol";
+import type { ModelProvider } from "@lash/protocol";
+import type { ProviderTimeouts } from "@lash/provider-utils";
 import { bundledWireScriptsDirectory, loadWireScripts, startWireScriptServer, type WireScript } from "@lash/testkit";
 import { describe, expect, it } from "vitest";
 import { collectCall, failureOf, userRequest } from "../test/provider-harness.js";

@@ -1,5 +1,6 @@
-import type { LlmOutputPart, LlmUsage, ProviderFailureInput } from "@lash/protocol";
-import { classifyProviderFailure } from "@lash/protocol";
+import type { LlmOutputPart, LlmUsage } from "@lash/protocol";
+import type { ProviderFailureInput } from "@lash/provider-utils";
+import { classifyProviderFailure } from "@lash/provider-utils";
 import type { ScriptedEvent, ScriptedStep } from "./scripted-provider.js";
 
 /** Token usage for a scripted step. */

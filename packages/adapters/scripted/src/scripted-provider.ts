@@ -6,10 +6,11 @@ import type {
   ModelProvider,
   ProviderCallOptions,
   ProviderFailure,
-  ProviderFailureInput,
   ProviderRetryPolicy,
 } from "@lash/protocol";
-import { classifyProviderFailure, MODEL_PROVIDER_SPECIFICATION_VERSION, ProviderCallError } from "@lash/protocol";
+import { MODEL_PROVIDER_SPECIFICATION_VERSION, ProviderCallError } from "@lash/protocol";
+import type { ProviderFailureInput } from "@lash/provider-utils";
+import { classifyProviderFailure } from "@lash/provider-utils";
 
 /** A pause between scripted stream events (honours the abort signal; fake timers control it). */
 export interface ScriptedSleep {

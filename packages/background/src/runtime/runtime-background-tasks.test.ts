@@ -141,7 +141,8 @@ describe("background tasks in the runtime", () => {
       .withEnvironment(paired)
       .withSessionId("solo")
       .withPolicy({ model: "m", maxContextTokens: 1_000 })
-      .buildEphemeral();
+      .withProvider(new ScriptedProvider([], { providerId: "scripted", defaultModel: "m" }))
+      .build();
     await host.registerExternal({ sessionId: "solo" }, { id: "moving", kind: "other", producer: "test", closePolicy: "transfer" });
     await host.registerExternal({ sessionId: "solo" }, { id: "stopping", kind: "other", producer: "test", closePolicy: "cancel" });
     const report = await runtime.backgroundTasks().close();

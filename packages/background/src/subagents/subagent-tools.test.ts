@@ -278,7 +278,7 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
     const plain = await LashRuntime.builder()
       .withEnvironment(noHost)
       .withPolicy({ model: PARENT_MODEL, maxContextTokens: 100_000 })
-      .buildEphemeral();
+      .build();
     const plainTurn = await plain.runTurn(textInput("list"));
     expect(plainTurn.toolCalls[0]?.output.outcome).toMatchObject({ status: "failure", payload: { code: "subagents_unavailable" } });
     expect(() => plain.backgroundTasks()).toThrow(/withBackgroundTaskHost/);

@@ -1,6 +1,6 @@
-import { textStep } from "@lash/testkit";
+import { ScriptedProvider, textStep } from "@lash/testkit";
 import { describe, expect, it } from "vitest";
-import { createRuntime, echoTool } from "../../test/fixtures.js";
+import { createRuntime, echoTool, MODEL } from "../../test/fixtures.js";
 import { expectLashError, failureOf } from "../../test/persistence-helpers.js";
 import { BATCH_TOOL_NAME, LashRuntime, RuntimeEnvironment, textInput } from "../index.js";
 
@@ -65,15 +65,17 @@ describe("background task host wiring without a host", () => {
     const environment = RuntimeEnvironment.builder().withBackgroundTaskHost(environmentHost).build();
     expect(environment.backgroundTaskHost).toBe(environmentHost);
     const shared = await LashRuntime.builder()
+      .withProvider(new ScriptedProvider([], { defaultModel: MODEL }))
       .withEnvironment(environment)
       .withPolicy({ model: "m", maxContextTokens: 1000 })
-      .buildEphemeral();
+      .build();
     expect(shared.sessions.backgroundTasks).toBeDefined();
     const own = await LashRuntime.builder()
+      .withProvider(new ScriptedProvider([], { defaultModel: MODEL }))
       .withEnvironment(environment)
       .withBackgroundTaskHost(runtimeHost)
       .withPolicy({ model: "m", maxContextTokens: 1000 })
-      .buildEphemeral();
+      .build();
     const childId = await own.sessions.createSession(
       { sessionId: "child", relation: { type: "child", parentSessionId: "root" } },
       { tools: [] },

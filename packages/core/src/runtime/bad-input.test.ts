@@ -69,7 +69,7 @@ describe("invalid turn input", () => {
     },
     { name: "an item that is null", input: { items: [null] } as unknown as TurnInput, message: /Invalid input item 0/ },
     { name: "an input that is null", input: null as unknown as TurnInput, message: /expected an object/ },
-    { name: "an input that is a string", input: "hello" as unknown as TurnInput, message: /expected an object/ },
+    { name: "an input that is a number", input: 42 as unknown as TurnInput, message: /expected an object/ },
   ];
 
   it.each(cases)("$name: stops invalid_input, records the issue, commits nothing and calls no model", async ({ input, message }) => {
@@ -284,7 +284,7 @@ describe("misbehaving providers", () => {
       defaultModel: MODEL,
       doComplete: () => Promise.reject("a bare string"),
     };
-    const runtime = LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withProvider(odd).buildEphemeral();
+    const runtime = await LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withProvider(odd).build();
     const turn = await runtime.runTurn(textInput("hello"));
     expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "provider_error" } });
     expect(turn.errors.some((issue) => issue.message.includes("a bare string"))).toBe(true);

@@ -1,10 +1,11 @@
 import type { ModelProvider, TurnActivity } from "@lash/protocol";
-import { LashError, MODEL_PROVIDER_SPECIFICATION_VERSION, RuntimeError } from "@lash/protocol";
+import { LashError, MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
 import { ScriptedProvider, type ScriptedStep, textStep, toolCallStep, usage } from "@lash/testkit";
 import { lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { createRuntime, echoTool, MODEL, messageTexts, RecordingActivities, RecordingSink } from "../../test/fixtures.js";
-import { InMemorySessionStore, LashRuntime, observeTurn, RuntimeHandle, textInput } from "../index.js";
+import { InMemorySessionStore, LashRuntime, RuntimeHandle, textInput } from "../index.js";
+import { observeTurn } from "../rxjs/index.js";
 
 /** What a call threw or rejected with (`undefined` when it succeeded). */
 async function failureOf(work: () => unknown): Promise<unknown> {
@@ -25,15 +26,19 @@ function expectLashError(error: unknown, code: string, message?: RegExp): void {
 const provider = (): ScriptedProvider => new ScriptedProvider([textStep("hi")], { defaultModel: MODEL });
 
 describe("builder validation", () => {
-  it("requires maxContextTokens", async () => {
-    const builder = () => LashRuntime.builder().withPolicy({ model: MODEL }).withProvider(provider());
-    expectLashError(await failureOf(() => builder().buildEphemeral()), "invalid_configuration", /maxContextTokens/);
-    expectLashError(await failureOf(() => builder().build()), "invalid_configuration", /maxContextTokens/);
+  it("defaults maxContextTokens to the model's known window, else to 128,000", async () => {
+    const build = (model: string) => LashRuntime.builder().withModel(model).withProvider(provider()).build();
+    expect((await build("gpt-5-mini-2025-08-07")).policy.maxContextTokens).toBe(400_000);
+    expect((await build("openai/gpt-4.1-nano")).policy.maxContextTokens).toBe(1_047_576);
+    expect((await build("claude-sonnet-4-5")).policy.maxContextTokens).toBe(200_000);
+    expect((await build("my-local-model")).policy.maxContextTokens).toBe(128_000);
+    const explicit = await LashRuntime.builder().withPolicy({ model: "gpt-5", maxContextTokens: 32_000 }).withProvider(provider()).build();
+    expect(explicit.policy.maxContextTokens).toBe(32_000);
   });
 
   it.each([0, -5, 1.5])("rejects maxContextTokens %s", async (maxContextTokens) => {
     const error = await failureOf(() =>
-      LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens }).withProvider(provider()).buildEphemeral(),
+      LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens }).withProvider(provider()).build(),
     );
     expectLashError(error, "invalid_configuration", /maxContextTokens/);
   });
@@ -45,15 +50,13 @@ describe("builder validation", () => {
       defaultModel: MODEL,
       doComplete: async () => ({}),
     } as unknown as ModelProvider;
-    const error = await failureOf(() =>
-      LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(foreign).buildEphemeral(),
-    );
+    const error = await failureOf(() => LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(foreign).build());
     expectLashError(error, "unsupported_provider_version");
   });
 
   it("rejects a provider with neither doComplete nor doStream", async () => {
     const empty: ModelProvider = { specificationVersion: MODEL_PROVIDER_SPECIFICATION_VERSION, providerId: "empty", defaultModel: MODEL };
-    const error = await failureOf(() => LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(empty).buildEphemeral());
+    const error = await failureOf(() => LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(empty).build());
     expectLashError(error, "invalid_configuration", /doComplete|doStream/);
   });
 
@@ -63,17 +66,15 @@ describe("builder validation", () => {
       providerId: "nameless",
       doComplete: async () => ({ fullText: "", parts: [], usage: usage(0, 0), terminalReason: "stop" }),
     };
-    const error = await failureOf(() =>
-      LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(nameless).buildEphemeral(),
-    );
+    const error = await failureOf(() => LashRuntime.builder().withPolicy({ maxContextTokens: 1_000 }).withProvider(nameless).build());
     expectLashError(error, "invalid_configuration", /model/);
   });
 
-  it("uses the provider's default model when the policy names none", () => {
-    const runtime = LashRuntime.builder()
+  it("uses the provider's default model when the policy names none", async () => {
+    const runtime = await LashRuntime.builder()
       .withPolicy({ maxContextTokens: 1_000 })
       .withProvider(new ScriptedProvider([], { defaultModel: "their-default" }))
-      .buildEphemeral();
+      .build();
     expect(runtime.policy.model).toBe("their-default");
   });
 
@@ -82,18 +83,19 @@ describe("builder validation", () => {
       LashRuntime.builder()
         .withPolicy({ model: MODEL, maxContextTokens: 1_000, executionMode: "no_such_mode" })
         .withProvider(provider())
-        .buildEphemeral(),
+        .build(),
     );
     expectLashError(error, "invalid_configuration", /no_such_mode/);
   });
 
-  it("makes a turn reject with a RuntimeError invalid_configuration when two tools share a name", async () => {
-    const { runtime, provider: scripted } = await createRuntime({
-      steps: [textStep("never")],
-      tools: [echoTool, { ...echoTool, description: "Another echo." }],
-    });
-    const error = await failureOf(() => runtime.runTurn(textInput("hello")));
-    expect(RuntimeError.isInstance(error)).toBe(true);
+  it("refuses at build() two tools that share a name, before any model call", async () => {
+    const scripted = new ScriptedProvider([textStep("never")], { defaultModel: MODEL });
+    const error = await failureOf(() =>
+      LashRuntime.builder()
+        .withProvider(scripted)
+        .withTools([echoTool, { ...echoTool, description: "Another echo." }])
+        .build(),
+    );
     expectLashError(error, "invalid_configuration", /echo_tool/);
     expect(scripted.callCount).toBe(0);
   });
@@ -103,7 +105,7 @@ describe("builder validation", () => {
     expectLashError(await failureOf(() => runtime.runTurn(textInput("hello"))), "invalid_configuration", /batch/);
   });
 
-  it("refuses a store bound to another session with session_binding_mismatch", async () => {
+  it("refuses at build() a store bound to another session", async () => {
     const store = new InMemorySessionStore();
     const { runtime } = await createRuntime({ store, sessionId: "other", steps: [textStep("hi")] });
     await runtime.runTurn(textInput("claim the store"));
@@ -115,7 +117,7 @@ describe("builder validation", () => {
         .withStore(store)
         .build(),
     );
-    expectLashError(error, "session_binding_mismatch");
+    expectLashError(error, "invalid_configuration", /bound to session `other`/);
   });
 
   it("loads the session from its own store", async () => {
@@ -123,6 +125,7 @@ describe("builder validation", () => {
     const { runtime } = await createRuntime({ store, steps: [textStep("remembered")] });
     await runtime.runTurn(textInput("remember this"));
     const reopened = await LashRuntime.builder()
+      .withProvider(new ScriptedProvider([], { defaultModel: MODEL }))
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
       .withStore(store)
@@ -132,11 +135,38 @@ describe("builder validation", () => {
     expect(reopened.exportState().turnIndex).toBe(1);
   });
 
-  it("ends a turn with provider_error when no provider was configured", async () => {
-    const runtime = LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 1_000 }).buildEphemeral();
-    const turn = await runtime.runTurn(textInput("hello"));
-    expect(turn.outcome).toEqual({ type: "stopped", stop: { type: "provider_error" } });
-    expect(turn.errors.some((issue) => issue.kind === "llm_provider" && issue.message.includes("no provider configured"))).toBe(true);
+  it("refuses at build() a runtime with no provider, instead of failing its first turn", async () => {
+    const error = await failureOf(() => LashRuntime.builder().withModel(MODEL).build());
+    expectLashError(error, "invalid_configuration", /withProvider/);
+  });
+
+  it("takes the session id from a bound store, and refuses at build() one that disagrees with it", async () => {
+    const store = new InMemorySessionStore({ sessionId: "from-the-store" });
+    const runtime = await LashRuntime.builder().withProvider(provider()).withStore(store).build();
+    expect(runtime.sessionId).toBe("from-the-store");
+    const error = await failureOf(() => LashRuntime.builder().withSessionId("other").withProvider(provider()).withStore(store).build());
+    expectLashError(error, "invalid_configuration", /from-the-store/);
+    // An unbound store takes the builder's id with its first commit.
+    const unbound = await LashRuntime.builder()
+      .withSessionId("chosen")
+      .withProvider(provider())
+      .withStore(new InMemorySessionStore())
+      .build();
+    expect(unbound.sessionId).toBe("chosen");
+  });
+
+  it("refuses at build() tools with duplicate or invalid names", async () => {
+    const duplicate = await failureOf(() =>
+      LashRuntime.builder().withProvider(provider()).withTools([echoTool]).withTools([echoTool]).build(),
+    );
+    expectLashError(duplicate, "invalid_configuration", /echo_tool/);
+    const badName = await failureOf(() =>
+      LashRuntime.builder()
+        .withProvider(provider())
+        .withTools([{ ...echoTool, name: "no spaces allowed" }])
+        .build(),
+    );
+    expectLashError(badName, "invalid_configuration", /no spaces allowed/);
   });
 });
 

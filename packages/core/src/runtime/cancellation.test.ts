@@ -1,6 +1,6 @@
 import type { JsonValue, LlmRequest, ModelProvider, ProviderRetryPolicy, ToolDefinition, TurnActivity } from "@lash/protocol";
 import { DEFAULT_PROVIDER_RETRY_POLICY, MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
-import { errorStep, textStep, toolCallStep, usage } from "@lash/testkit";
+import { errorStep, ScriptedProvider, textStep, toolCallStep, usage } from "@lash/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createRuntime, MODEL, messageTexts, RecordingActivities, RecordingSink, slowTool } from "../../test/fixtures.js";
 import { InMemorySessionStore, LashRuntime, textInput } from "../index.js";
@@ -65,6 +65,7 @@ describe("cancellation before the turn", () => {
     controller.abort();
     await runtime.streamTurn(textInput("hello"), { signal: controller.signal });
     const reloaded = await LashRuntime.builder()
+      .withProvider(new ScriptedProvider([], { defaultModel: MODEL }))
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withStore(store)
@@ -119,6 +120,7 @@ describe("cancellation during streaming", () => {
 
     // What was produced before the abort is committed, not lost.
     const reloaded = await LashRuntime.builder()
+      .withProvider(new ScriptedProvider([], { defaultModel: MODEL }))
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withStore(store)
@@ -400,7 +402,7 @@ describe("a provider that ignores its signal", () => {
         return new Promise(() => {});
       },
     };
-    const runtime = LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withProvider(hanging).buildEphemeral();
+    const runtime = await LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withProvider(hanging).build();
     const controller = new AbortController();
     const turnPromise = runtime.streamTurn(textInput("hello?"), { signal: controller.signal });
     await calledOnce;
@@ -426,7 +428,7 @@ describe("a provider that ignores its signal", () => {
         }),
       }),
     };
-    const runtime = LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withProvider(hanging).buildEphemeral();
+    const runtime = await LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 200_000 }).withProvider(hanging).build();
     const controller = new AbortController();
     const turnPromise = runtime.streamTurn(textInput("hello?"), { signal: controller.signal });
     await calledOnce;

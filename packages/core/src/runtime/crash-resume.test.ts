@@ -10,6 +10,7 @@ import {
   InstrumentedStore,
   runtimeOn,
   scriptedProvider,
+  withoutBinding,
 } from "../../test/persistence-helpers.js";
 import { assistantMessage, userMessage } from "../../test/runtime-scenario-helpers.js";
 import { LashRuntime, type Residency, textInput } from "../index.js";
@@ -208,7 +209,7 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
       model: MODEL,
       relation: { type: "root" },
     });
-    const runtime = await runtimeOn(environment, "session-1", database.openSession("other-session"));
+    const runtime = await runtimeOn(environment, "session-1", withoutBinding(database.openSession("other-session")));
 
     const error = expectLashError(await failureOf(() => runtime.runTurn(textInput("hello"))), "store_commit_failed");
 
@@ -307,10 +308,10 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
   });
 
   it("no_store_final_commit_discards_snapshots_without_touching_graph_or_usage (adapted): without a store, graph and ledger stay in memory", async () => {
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withProvider(scriptedProvider([textStep("kept", { usage: FIRST_USAGE })]))
-      .buildEphemeral();
+      .build();
 
     await runtime.runTurn(textInput("hello"));
 

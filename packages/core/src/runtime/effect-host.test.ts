@@ -13,14 +13,18 @@ import {
   textInput,
 } from "../index.js";
 
-function runtimeWith(effectHost: RuntimeEffectHost, provider: ScriptedProvider, options: { readonly tools?: boolean } = {}): LashRuntime {
+function runtimeWith(
+  effectHost: RuntimeEffectHost,
+  provider: ScriptedProvider,
+  options: { readonly tools?: boolean } = {},
+): Promise<LashRuntime> {
   let builder = LashRuntime.builder()
     .withSessionId("root")
     .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
     .withProvider(provider)
     .withEffectHost(effectHost);
   if (options.tools) builder = builder.withTools([echoTool]);
-  return builder.buildEphemeral();
+  return builder.build();
 }
 
 function scripted(steps: ConstructorParameters<typeof ScriptedProvider>[0]): ScriptedProvider {
@@ -30,7 +34,7 @@ function scripted(steps: ConstructorParameters<typeof ScriptedProvider>[0]): Scr
 describe("effect host: every effect of a turn crosses the host once", () => {
   it("standard_turn_llm_and_checkpoint_effects_cross_host_once", async () => {
     const host = new RecordingEffectHost();
-    const runtime = runtimeWith(host, scripted([textStep("plain answer")]));
+    const runtime = await runtimeWith(host, scripted([textStep("plain answer")]));
 
     const turn = await runtime.runTurn({ ...textInput("hello"), traceTurnId: "turn-abc" });
 
@@ -53,7 +57,7 @@ describe("effect host: every effect of a turn crosses the host once", () => {
   it("a turn with stop conditions asks the host before every model call after the first (limit_check)", async () => {
     const host = new RecordingEffectHost();
     const provider = scripted([toolCallStep([{ callId: "c1", name: "echo_tool", args: { value: "x" } }]), textStep("done")]);
-    const runtime = runtimeWith(host, provider, { tools: true });
+    const runtime = await runtimeWith(host, provider, { tools: true });
     const seen: number[] = [];
 
     const turn = await runtime.runTurn({
@@ -88,7 +92,7 @@ describe("effect host: every effect of a turn crosses the host once", () => {
 
   it("idempotency keys carry the generated turn id when the host gives none", async () => {
     const host = new RecordingEffectHost();
-    const runtime = runtimeWith(host, scripted([textStep("plain answer")]));
+    const runtime = await runtimeWith(host, scripted([textStep("plain answer")]));
 
     await runtime.runTurn(textInput("hello"));
 
@@ -101,7 +105,7 @@ describe("effect host: every effect of a turn crosses the host once", () => {
 
   it("tool_batch_effect_crosses_host_once_and_runs_local_tools", async () => {
     const host = new RecordingEffectHost();
-    const runtime = runtimeWith(
+    const runtime = await runtimeWith(
       host,
       scripted([toolCallStep([{ callId: "echo-1", name: "echo_tool", args: { value: "sample" } }]), textStep("echoed")]),
       {
@@ -128,7 +132,7 @@ describe("effect host: every effect of a turn crosses the host once", () => {
 
   it("machine snapshots given to the host are JSON-serializable", async () => {
     const host = new RecordingEffectHost();
-    const runtime = runtimeWith(
+    const runtime = await runtimeWith(
       host,
       scripted([toolCallStep([{ callId: "echo-1", name: "echo_tool", args: { value: "sample" } }]), textStep("echoed")]),
       {
@@ -151,14 +155,14 @@ describe("effect host: every effect of a turn crosses the host once", () => {
 
   it("a journaling host replays recorded results for the same turn id without calling the provider", async () => {
     const host = new JournalingEffectHost();
-    const first = runtimeWith(host, scripted([textStep("Recorded answer.")]));
+    const first = await runtimeWith(host, scripted([textStep("Recorded answer.")]));
     const firstTurn = await first.runTurn({ ...textInput("hello"), traceTurnId: "durable-turn" });
     expect(firstTurn.assistantOutput.safeText).toBe("Recorded answer.");
     expect(host.executed).toEqual(["root:durable-turn:1:0:llm_call:1", "root:durable-turn:1:0:checkpoint:2"]);
 
     // A second process resumes the same turn: this provider would fail if it were called.
     const failing = scripted([errorStep({ status: 400, message: "the replayed turn must not call the model" })]);
-    const second = runtimeWith(host, failing);
+    const second = await runtimeWith(host, failing);
     const replayed = await second.runTurn({ ...textInput("hello"), traceTurnId: "durable-turn" });
 
     expect(failing.callCount).toBe(0);
@@ -171,7 +175,7 @@ describe("effect host: every effect of a turn crosses the host once", () => {
 
   it("a machine restored from a host snapshot redelivers the outstanding effect once and finishes from journaled results", async () => {
     const host = new RecordingEffectHost();
-    const runtime = runtimeWith(host, scripted([textStep("plain answer")]));
+    const runtime = await runtimeWith(host, scripted([textStep("plain answer")]));
     await runtime.runTurn({ ...textInput("hello"), traceTurnId: "turn-restore" });
     const llm = host.ofKind("llm_call")[0];
     if (!llm) throw new Error("no llm_call invocation recorded");

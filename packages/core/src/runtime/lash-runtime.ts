@@ -15,12 +15,15 @@ import type {
   SessionStore,
   TokenLedgerEntry,
   ToolCallRecord,
+  TurnActivity,
+  TurnActivitySink,
   TurnInput,
   VacuumReport,
 } from "@lash/protocol";
 import { LashError, mergeTokenLedger, RuntimeError } from "@lash/protocol";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
 import { runSessionTurn, type TurnRunOptions } from "../turn/run-turn.js";
+import { textInput } from "../turn/turn-input-builders.js";
 import type { SessionBackgroundTasks } from "./background-session-tasks.js";
 import { backgroundTasksUnavailable } from "./background-task-access.js";
 import { inputFromSeed, resolveHandoffLeaf, takeFirstTurnInput } from "./handoff-routing.js";
@@ -31,6 +34,17 @@ import type { RuntimeEnvironment } from "./runtime-environment.js";
 import type { SessionCore } from "./session-core.js";
 import * as maintenance from "./session-maintenance.js";
 import type { SessionManager } from "./session-manager.js";
+import { type TurnResult, TurnStream } from "./turn-stream.js";
+
+function turnInputOf(input: TurnInput | string): TurnInput {
+  return typeof input === "string" ? textInput(input) : input;
+}
+
+/** Records an activity for the turn stream, then hands it to the host's sink (whose promise the turn awaits). */
+function teeActivity(recorder: TurnActivitySink, sink: TurnActivitySink, activity: TurnActivity): void | Promise<void> {
+  void recorder.emit(activity);
+  return sink.emit(activity);
+}
 
 /** At most this many handoff hops are followed for one host turn (a model could hand off forever). */
 export const MAX_FOLLOWED_HANDOFFS = 16;
@@ -165,11 +179,34 @@ export class LashRuntime {
   }
 
   /**
-   * Runs one turn and streams its events: `events` gets low-level `SessionEvent`s, `activities`
-   * the app-facing `TurnActivity`s, in one global order. When this session handed off, the turn
-   * runs on the last successor (and the result's `state.sessionId` is the successor's).
+   * Starts one turn and returns it at once as a `TurnStream`: iterate it (`for await`) for its
+   * activities, read `textStream` for the text, `await` it (or its `result`) for the assembled turn,
+   * `cancel()` it. `input` is a `TurnInput`, or a string for a turn with one text item.
+   * `options.events` receives the low-level `SessionEvent`s and `options.activities` the
+   * `TurnActivity`s as they happen (a sink's returned promise is awaited: back-pressure), in one
+   * global order. When this session handed off, the turn runs on the last successor (and the
+   * result's `state.sessionId` is the successor's).
    */
-  async streamTurn(input: TurnInput, options: TurnRunOptions = {}): Promise<AssembledTurn> {
+  streamTurn<Output = unknown>(input: TurnInput | string, options: TurnRunOptions<Output> = {}): TurnStream<Output> {
+    return new TurnStream<Output>((recorder) => {
+      const controller = new AbortController();
+      const host = options.signal;
+      if (host?.aborted) controller.abort(host.reason);
+      else host?.addEventListener("abort", () => controller.abort(host.reason), { once: true });
+      const sink = options.activities;
+      const activities =
+        sink === undefined || sink.isNoop ? recorder : { emit: (activity: TurnActivity) => teeActivity(recorder, sink, activity) };
+      const result = this.#runTurn(turnInputOf(input), { ...options, activities, signal: controller.signal });
+      return { result, cancel: (reason) => controller.abort(reason) };
+    });
+  }
+
+  /** Runs one turn to its end and returns the assembled turn (`streamTurn` without the stream). */
+  async runTurn<Output = unknown>(input: TurnInput | string, options: TurnRunOptions<Output> = {}): Promise<TurnResult<Output>> {
+    return (await this.#runTurn(turnInputOf(input), options)) as TurnResult<Output>;
+  }
+
+  async #runTurn<Output>(input: TurnInput, options: TurnRunOptions<Output>): Promise<AssembledTurn> {
     const leaf = resolveHandoffLeaf(this.#core);
     if (leaf === "missing") {
       const successor = this.#core.sessions.successorOf(this.#core.sessionId);
@@ -185,11 +222,6 @@ export class LashRuntime {
     return turn;
   }
 
-  /** Runs one turn without streaming. */
-  async runTurn(input: TurnInput, options: { readonly signal?: AbortSignal } = {}): Promise<AssembledTurn> {
-    return this.streamTurn(input, options);
-  }
-
   /**
    * Drives one logical host turn through any handoffs: after a turn that hands off, the successor's
    * first turn runs with its seed input (same trace turn id), until a turn ends otherwise.
@@ -199,7 +231,7 @@ export class LashRuntime {
     const turns: AssembledTurn[] = [];
     let next: TurnInput = { ...input, traceTurnId };
     for (let hop = 0; ; hop += 1) {
-      const turn = await this.streamTurn(next, options);
+      const turn = await this.#runTurn(next, options);
       turns.push(turn);
       if (turn.outcome.type !== "handoff" || hop >= MAX_FOLLOWED_HANDOFFS) return { turns };
       const successorId = turn.outcome.sessionId;

@@ -11,6 +11,7 @@ import {
   runtimeOn,
   scriptedProvider,
   storedNodeIds,
+  withoutBinding,
 } from "../../test/persistence-helpers.js";
 import { userMessage } from "../../test/runtime-scenario-helpers.js";
 import {
@@ -110,7 +111,7 @@ describe("park", () => {
       model: MODEL,
       relation: { type: "root" },
     });
-    const runtime = await runtimeOn(environment, "park-session", database.openSession("other-session"));
+    const runtime = await runtimeOn(environment, "park-session", withoutBinding(database.openSession("other-session")));
 
     const error = expectLashError(await failureOf(() => runtime.park()), "park_failed");
 
@@ -190,10 +191,10 @@ describe("park", () => {
   });
 
   it("requires a store: invalid_configuration, and the ephemeral runtime stays usable", async () => {
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
       .withProvider(scriptedProvider([textStep("still here")]))
-      .buildEphemeral();
+      .build();
     const error = expectLashError(await failureOf(() => runtime.park()), "invalid_configuration");
     expect(error.message).toMatch(/park\(\) requires a persistent runtime/);
     expect((await runtime.runTurn(textInput("hello"))).assistantOutput.safeText).toBe("still here");

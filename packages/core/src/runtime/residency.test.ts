@@ -1,5 +1,5 @@
 import type { Message, SessionNodeRecord } from "@lash/protocol";
-import { textStep, toolCallStep } from "@lash/testkit";
+import { ScriptedProvider, textStep, toolCallStep } from "@lash/testkit";
 import { describe, expect, it } from "vitest";
 import { echoTool, MODEL, messageTexts } from "../../test/fixtures.js";
 import {
@@ -145,7 +145,8 @@ describe("active_path_only residency", () => {
     expect(textOfNode(await runtime.getHistoricNode(leaf))).toBe("one");
     expect(await runtime.getHistoricNode("no-such-node")).toBeUndefined();
 
-    const ephemeral = LashRuntime.builder()
+    const ephemeral = await LashRuntime.builder()
+      .withProvider(new ScriptedProvider([], { defaultModel: MODEL }))
       .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
       .withInitialState({
         schemaVersion: 1,
@@ -159,7 +160,7 @@ describe("active_path_only residency", () => {
         tokenUsage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
         tokenLedger: [],
       })
-      .buildEphemeral();
+      .build();
     expect((await ephemeral.getHistoricNode("m1"))?.nodeId).toBe("m1");
     const error = expectLashError(await failureOf(() => ephemeral.getHistoricNode("elsewhere")), "invalid_configuration");
     expect(error.message).toMatch(/getHistoricNode\(\) requires a persistent runtime/);
@@ -234,7 +235,7 @@ describe("host-driven tombstones and vacuum", () => {
   });
 
   it("without a store: tombstones and vacuum are invalid_configuration, orphans come from memory", async () => {
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
       .withProvider(scriptedProvider([]))
       .withInitialState({
@@ -257,7 +258,7 @@ describe("host-driven tombstones and vacuum", () => {
         tokenUsage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
         tokenLedger: [],
       })
-      .buildEphemeral();
+      .build();
     expect(await runtime.orphanedNodeIds()).toEqual(["m2"]);
     expectLashError(await failureOf(() => runtime.tombstoneNodes(["m2"])), "invalid_configuration");
     expectLashError(await failureOf(() => runtime.tombstoneOrphanedNodes()), "invalid_configuration");

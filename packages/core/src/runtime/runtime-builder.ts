@@ -4,12 +4,13 @@ import type { ExecutionMode } from "../modes/execution-mode.js";
 import { createStandardMode } from "../modes/standard-mode.js";
 import { PluginHost } from "../plugins/plugin-host.js";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
+import { ToolSurface } from "../tools/tool-surface.js";
 import { type Residency, validateResidency } from "./residency.js";
 import type { RuntimeCoreConfig } from "./runtime-core-config.js";
 import { configurationError } from "./runtime-core-draft.js";
 import type { RuntimeEnvironment } from "./runtime-environment.js";
 import { RuntimePartsSetters } from "./runtime-parts-setters.js";
-import { assembleSessionCore, type SessionPolicyInput, unconfiguredProvider } from "./session-assembly.js";
+import { assembleSessionCore, type SessionPolicyInput } from "./session-assembly.js";
 import type { SessionCore, SessionEnvironment } from "./session-core.js";
 
 function errorMessage(error: unknown): string {
@@ -50,10 +51,10 @@ export function applyLoadedSession(core: SessionCore, read: PersistedSessionRead
 }
 
 /**
- * Builds an embedded `LashRuntime`. Every setter returns the builder. `build()` loads the session
- * from the store when one is set; `buildEphemeral()` builds a runtime that keeps everything in
- * memory. `withEnvironment` starts from a shared `RuntimeEnvironment`; setters called after it
- * change only this runtime.
+ * Builds an embedded `LashRuntime`. Every setter returns the builder; `build()` checks the whole
+ * configuration and loads the session from the store when one is set (without a store, everything
+ * stays in memory). `withEnvironment` starts from a shared `RuntimeEnvironment`; setters called
+ * after it change only this runtime.
  */
 export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSetters {
   readonly #create: (core: SessionCore) => Runtime;
@@ -85,12 +86,22 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSette
     return this;
   }
 
+  /** The session this runtime runs (default: the store's, else a fresh UUID). */
   withSessionId(sessionId: string): this {
     this.#sessionId = sessionId;
     return this;
   }
 
-  /** Session policy: `model`, `maxContextTokens` (required), `modelVariant`, `executionMode`, `prompt`. */
+  /** The model of the session (default: the provider's default model). */
+  withModel(model: string): this {
+    this.#policy = { ...this.#policy, model };
+    return this;
+  }
+
+  /**
+   * Session policy: `model` (default: the provider's), `maxContextTokens` (default: the model's known
+   * context window, see `defaultContextWindow`), `modelVariant`, `executionMode`, `prompt`.
+   */
   withPolicy(policy: SessionPolicyInput): this {
     this.#policy = { ...this.#policy, ...policy };
     return this;
@@ -121,7 +132,10 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSette
     return this.withRuntimeCoreConfig(core);
   }
 
-  /** The store this session commits to (`build()` loads the session from it). */
+  /**
+   * The store this session commits to: `build()` loads the session from it, and takes the session id
+   * from it when the store is bound to one.
+   */
   withStore(store: SessionStore): this {
     this.#store = store;
     return this;
@@ -143,12 +157,21 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSette
     return this;
   }
 
-  /** Builds the runtime, loading the session from the store when one is set. */
+  /**
+   * Builds the runtime: checks the whole configuration, then loads the session from the store when
+   * one is set (without a store everything stays in memory). Every configuration problem is an
+   * `invalid_configuration` `LashError` naming the field, thrown here rather than at the first turn:
+   * no provider, no model, a session id that disagrees with the store's, tools with bad or
+   * duplicate names or unusable schemas, a mode that is not registered.
+   */
   async build(): Promise<Runtime> {
-    const core = this.#createCore(this.#store);
+    const store = this.#store;
+    const core = this.#createCore(store, this.#resolvedSessionId(store));
+    // The tools as the first turn will see them: bad or duplicate names and unusable schemas fail here.
+    await ToolSurface.build({ nativeTools: [], providers: core.environment.toolProviders });
     if (this.#initialState) {
       const state = this.#validatedInitialState();
-      if (this.#store) {
+      if (store) {
         const existing = await loadSessionForRuntime(core);
         if (existing) {
           throw new LashError(
@@ -157,7 +180,7 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSette
           );
         }
       }
-      core.applyPersisted(state, { uncommitted: this.#store !== undefined });
+      core.applyPersisted(state, { uncommitted: store !== undefined });
     } else {
       const read = await loadSessionForRuntime(core);
       if (read) applyLoadedSession(core, read);
@@ -165,16 +188,20 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSette
     return this.#create(core);
   }
 
-  /** Builds a runtime with no store: everything stays in memory. */
-  buildEphemeral(): Runtime {
-    const core = this.#createCore(undefined);
-    if (this.#initialState) core.applyPersisted(this.#validatedInitialState());
-    return this.#create(core);
-  }
-
-  /** Builds a runtime that commits to `store`. */
-  buildPersistent(store: SessionStore): Promise<Runtime> {
-    return this.withStore(store).build();
+  /**
+   * The session id: the builder's, else the store's binding, else the initial state's, else a fresh
+   * one. A builder id that disagrees with the store's binding is a configuration error now, not a
+   * failed commit at the end of the first turn.
+   */
+  #resolvedSessionId(store: SessionStore | undefined): string | undefined {
+    const bound = store?.sessionId;
+    if (this.#sessionId !== undefined && bound !== undefined && bound !== this.#sessionId) {
+      throw new LashError(
+        "invalid_configuration",
+        `withSessionId("${this.#sessionId}") disagrees with the store, which is bound to session \`${bound}\`: leave withSessionId out (the store's session is used) or open the store for that session`,
+      );
+    }
+    return this.#sessionId ?? bound ?? this.#initialState?.sessionId;
   }
 
   #validatedInitialState(): PersistedSessionState {
@@ -183,11 +210,18 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSette
     return parsed.data;
   }
 
-  #createCore(store: SessionStore | undefined): SessionCore {
+  #createCore(store: SessionStore | undefined, sessionId: string | undefined): SessionCore {
+    const provider = this.#provider ?? this.#environment?.defaultProvider;
+    if (provider === undefined) {
+      throw new LashError(
+        "invalid_configuration",
+        "no model provider: pass one with withProvider(provider) (an adapter such as createOpenAIChatProvider, or a ScriptedProvider offline)",
+      );
+    }
     return assembleSessionCore({
-      sessionId: this.#sessionId ?? this.#initialState?.sessionId,
+      sessionId,
       policy: this.#policy,
-      provider: this.#provider ?? this.#environment?.defaultProvider ?? unconfiguredProvider,
+      provider,
       environment: this.#sessionEnvironment(),
       store,
       turnInjection: this.#turnInjection,

@@ -154,15 +154,15 @@ describe("one environment, many runtimes", () => {
       textStep("unlimited answer"),
     ]);
     const { environment } = environmentFixture({ provider, tools: [echoTool] });
-    const limited = LashRuntime.builder()
+    const limited = await LashRuntime.builder()
       .withEnvironment(environment)
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withTermination({ treatMissingDoneAsFailure: true, maxModelCalls: 1 })
-      .buildEphemeral();
-    const unlimited = LashRuntime.builder()
+      .build();
+    const unlimited = await LashRuntime.builder()
       .withEnvironment(environment)
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
-      .buildEphemeral();
+      .build();
 
     const limitedTurn = await limited.runTurn(textInput("go"));
     const unlimitedTurn = await unlimited.runTurn(textInput("go"));
@@ -180,12 +180,12 @@ describe("one environment, many runtimes", () => {
       tools: [echoTool],
       plugins: [{ id: "from-environment", beforeTurn: () => void seen.push("environment") }],
     });
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withEnvironment(environment)
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withPlugin({ id: "from-builder", beforeTurn: () => void seen.push("builder") })
       .withTools([{ ...echoTool, name: "second_echo" }])
-      .buildEphemeral();
+      .build();
 
     await runtime.runTurn(textInput("hello"));
 
@@ -198,14 +198,17 @@ describe("builder validation", () => {
   it("active_path_only without a store is invalid_configuration, from the environment or the builder", async () => {
     const { environment } = environmentFixture({ provider: scriptedProvider([]), residency: "active_path_only" });
     const fromEnvironment = () => LashRuntime.builder().withEnvironment(environment).withPolicy({ model: MODEL, maxContextTokens: 1_000 });
-    expect(expectLashError(await failureOf(() => fromEnvironment().buildEphemeral()), "invalid_configuration").message).toMatch(
+    expect(expectLashError(await failureOf(() => fromEnvironment().build()), "invalid_configuration").message).toMatch(
       /active_path_only.*store/,
     );
     expectLashError(await failureOf(() => fromEnvironment().build()), "invalid_configuration");
-    const direct = LashRuntime.builder().withPolicy({ model: MODEL, maxContextTokens: 1_000 }).withResidency("active_path_only");
-    expectLashError(await failureOf(() => direct.buildEphemeral()), "invalid_configuration");
+    const direct = LashRuntime.builder()
+      .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
+      .withProvider(scriptedProvider([]))
+      .withResidency("active_path_only");
+    expectLashError(await failureOf(() => direct.build()), "invalid_configuration");
     // A builder may override the environment's residency.
-    const relaxed = fromEnvironment().withResidency("keep_all").buildEphemeral();
+    const relaxed = await fromEnvironment().withResidency("keep_all").build();
     expect(relaxed.residency).toBe("keep_all");
   });
 
@@ -242,6 +245,7 @@ describe("builder validation", () => {
   it("withInitialState seeds only a new session: a store that already holds one is invalid_configuration", async () => {
     const database = new InMemorySessionDatabase();
     const seeded = await LashRuntime.builder()
+      .withProvider(new ScriptedProvider([], { defaultModel: MODEL }))
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
       .withInitialState(persistedState({ turnIndex: 2, messages: [userMessage("m1", "seeded")] }))
@@ -255,6 +259,7 @@ describe("builder validation", () => {
 
     const error = await failureOf(() =>
       LashRuntime.builder()
+        .withProvider(new ScriptedProvider([], { defaultModel: MODEL }))
         .withSessionId("root")
         .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
         .withInitialState(persistedState({ messages: [userMessage("m9", "other")] }))

@@ -2,11 +2,15 @@ import { randomUUID } from "node:crypto";
 import type { ModelProvider, SessionPolicy, SessionStore } from "@lash/protocol";
 import { LashError, MODEL_PROVIDER_SPECIFICATION_VERSION, ProviderCallError, sessionPolicySchema } from "@lash/protocol";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
+import { defaultContextWindow } from "./model-context-windows.js";
 import { configurationError } from "./runtime-core-draft.js";
 import type { SessionCore, SessionEnvironment } from "./session-core.js";
 import { createSessionCore } from "./session-manager.js";
 
-/** The policy fields a builder accepts; `maxContextTokens` is required by `build()`. */
+/**
+ * The policy fields a builder accepts. `model` defaults to the provider's default model;
+ * `maxContextTokens` to the model's known context window (`defaultContextWindow`).
+ */
 export type SessionPolicyInput = Partial<Omit<SessionPolicy, "sessionId">>;
 
 /** A provider that fails every call: the default when the host configured none. */
@@ -59,20 +63,15 @@ export function assembleSessionCore(assembly: SessionAssembly): SessionCore {
   const sessionId = assembly.sessionId ?? randomUUID();
   if (sessionId === "") throw new LashError("invalid_configuration", "session id must not be empty");
   const input = assembly.policy;
-  if (input.maxContextTokens === undefined) {
-    throw new LashError(
-      "invalid_configuration",
-      "session policy is missing maxContextTokens (max_context_tokens): set it with withPolicy({ maxContextTokens })",
-    );
-  }
   const model = input.model ?? provider.defaultModel;
   if (model === undefined || model === "") {
     throw new LashError(
       "invalid_configuration",
-      "session policy has no model and the provider has no default model: set it with withPolicy({ model })",
+      `no model: the provider \`${provider.providerId}\` has no default model; name one with withModel("...") or withPolicy({ model })`,
     );
   }
-  const parsed = sessionPolicySchema.safeParse({ ...input, sessionId, model, providerId: provider.providerId });
+  const maxContextTokens = input.maxContextTokens ?? defaultContextWindow(model);
+  const parsed = sessionPolicySchema.safeParse({ ...input, maxContextTokens, sessionId, model, providerId: provider.providerId });
   if (!parsed.success) throw configurationError("session policy", parsed.error);
   const policy = parsed.data;
   if (!environment.modes.has(policy.executionMode)) {

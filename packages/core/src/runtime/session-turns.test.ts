@@ -124,11 +124,11 @@ describe("session turns", () => {
       providerId: "mock",
       defaultModel: MODEL,
     });
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withProvider(provider)
-      .buildEphemeral();
+      .build();
     const activities = new RecordingActivities();
 
     const pending = runtime.streamTurn(textInput("hello"), { activities });
@@ -191,12 +191,12 @@ describe("session turns", () => {
       providerId: "mock",
       defaultModel: MODEL,
     });
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withProvider(provider)
       .withAttachmentStore(attachments)
-      .buildEphemeral();
+      .build();
     const injected: PluginMessage = {
       role: "user",
       content: "see image",
@@ -296,12 +296,12 @@ describe("session turns", () => {
   it("external_invoke_can_create_session_from_current_snapshot: the child starts with the parent's messages plus the seed", async () => {
     const parentMessage = userMessage("m-parent", "parent question");
     const provider = new ScriptedProvider([], { providerId: "mock", defaultModel: MODEL });
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withProvider(provider)
       .withInitialState(persistedState({ messages: [parentMessage] }))
-      .buildEphemeral();
+      .build();
 
     const sessionId = await runtime.sessions.createSession({
       sessionId: "branched",
@@ -357,13 +357,13 @@ describe("session turns", () => {
   it("session_manager_persists_child_sessions_in_separate_store: the factory's store holds the copied history and turn index", async () => {
     const factory = new RecordingStoreFactory();
     const provider = new ScriptedProvider([], { providerId: "mock", defaultModel: MODEL });
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withProvider(provider)
       .withSessionStoreFactory(factory)
       .withInitialState(persistedState({ turnIndex: 3, messages: [userMessage("m-parent", "parent message")] }))
-      .buildEphemeral();
+      .build();
 
     await runtime.sessions.createSession({
       sessionId: "child",
@@ -426,12 +426,12 @@ describe("session turns", () => {
       providerId: "mock",
       defaultModel: MODEL,
     });
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withProvider(provider)
       .withInitialState(persistedState({ turnIndex: 31 }))
-      .buildEphemeral();
+      .build();
     await runtime.sessions.createSession({
       sessionId: "handoff-child",
       relation: { type: "handoff", parentSessionId: "root", reason: "context budget", metadata: {} },
@@ -509,25 +509,25 @@ function handoffTool(options: { readonly successorId: string; readonly seed?: st
 }
 
 /** A root session whose first model call hands off to "successor" (seeded), which then answers. */
-function handoffRuntime(): { provider: ScriptedProvider; effects: RecordingEffectHost; runtime: LashRuntime } {
+async function handoffRuntime(): Promise<{ provider: ScriptedProvider; effects: RecordingEffectHost; runtime: LashRuntime }> {
   const provider = new ScriptedProvider(
     [toolCallStep([{ callId: "handoff-1", name: "handoff_tool", args: {} }]), textStep("successor answer")],
     { providerId: "mock", defaultModel: MODEL },
   );
   const effects = new RecordingEffectHost();
-  const runtime = LashRuntime.builder()
+  const runtime = await LashRuntime.builder()
     .withSessionId("root")
     .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
     .withProvider(provider)
     .withTools([handoffTool({ successorId: "successor", seed: "continue here" })])
     .withEffectHost(effects)
-    .buildEphemeral();
+    .build();
   return { provider, effects, runtime };
 }
 
 describe("streamTurnFollowingHandoffs", () => {
   it("follows a tool handoff into the successor's seeded first turn, reusing the trace turn id", async () => {
-    const { provider, effects, runtime } = handoffRuntime();
+    const { provider, effects, runtime } = await handoffRuntime();
 
     const followed = await runtime.streamTurnFollowingHandoffs(textInput("start"));
 
@@ -556,7 +556,7 @@ describe("streamTurnFollowingHandoffs", () => {
   });
 
   it("keeps a trace turn id given by the host for every hop", async () => {
-    const { effects, runtime } = handoffRuntime();
+    const { effects, runtime } = await handoffRuntime();
 
     await runtime.streamTurnFollowingHandoffs({ ...textInput("start"), traceTurnId: "host-turn-7" });
 
@@ -568,12 +568,12 @@ describe("streamTurnFollowingHandoffs", () => {
       providerId: "mock",
       defaultModel: MODEL,
     });
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withSessionId("root")
       .withPolicy({ model: MODEL, maxContextTokens: 200_000 })
       .withProvider(provider)
       .withTools([handoffTool({ successorId: "seedless" })])
-      .buildEphemeral();
+      .build();
 
     const error: unknown = await runtime.streamTurnFollowingHandoffs(textInput("start")).then(
       () => undefined,

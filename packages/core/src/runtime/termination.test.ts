@@ -497,15 +497,15 @@ describe("treatMissingDoneAsFailure", () => {
     { treatMissingDoneAsFailure: false, expected: { type: "finished", finish: { type: "assistant_message", text: "partial" } } },
   ] as const)(
     "an event stream without done assembles as $expected.type when the flag is $treatMissingDoneAsFailure",
-    ({ treatMissingDoneAsFailure, expected }) => {
+    async ({ treatMissingDoneAsFailure, expected }) => {
       const assembler = new TurnAssembler({ captureTextDeltas: true });
       assembler.push({ type: "text_delta", text: "partial" });
       assembler.pushTurnActivity({ id: "a1", correlationId: "prose-1", type: "text_delta", text: "partial" });
-      const state = LashRuntime.builder()
+      const runtime = await LashRuntime.builder()
         .withPolicy({ model: MODEL, maxContextTokens: 1_000 })
         .withProvider(new ScriptedProvider([]))
-        .buildEphemeral()
-        .exportState();
+        .build();
+      const state = runtime.exportState();
       const turn = assembler.finish({ state, interrupted: false, treatMissingDoneAsFailure });
       expect(turn.outcome).toEqual(expected);
     },
@@ -523,11 +523,11 @@ describe("treatMissingDoneAsFailure", () => {
       }),
     };
     const provider = new ScriptedProvider([textStep("stalled"), textStep("stalled again")], { defaultModel: MODEL });
-    const runtime = LashRuntime.builder()
+    const runtime = await LashRuntime.builder()
       .withPolicy({ model: MODEL, maxContextTokens: 200_000, executionMode: "stalling" })
       .withMode(stallingMode)
       .withProvider(provider)
-      .buildEphemeral();
+      .build();
     const failing = await runtime.runTurn(textInput("one"));
     expect(failing.outcome).toEqual({ type: "stopped", stop: { type: "runtime_error" } });
     const lenient = await runtime.runTurn({ ...textInput("two"), turnContext: { termination: { treatMissingDoneAsFailure: false } } });

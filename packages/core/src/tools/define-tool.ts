@@ -1,19 +1,31 @@
 import type {
   JsonSchemaObject,
   JsonValue,
-  StandardSchemaV1,
   ToolContext,
   ToolDefinition,
   ToolExecuteResult,
   ToolExecutionMode,
   ToolRetryPolicy,
 } from "@lash/protocol";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { checkedModelInputSchema } from "./model-input-schema.js";
 
-type InferOutput<Schema> = Schema extends StandardSchemaV1<unknown, infer Output> ? Output : JsonValue;
+/** What `execute` receives: a Standard Schema's output type, or the JSON arguments for a plain JSON Schema. */
+export type ToolInputOf<Schema> = Schema extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<Schema> : JsonValue;
 
 /**
- * Defines a tool with typed input: pass a zod (or any Standard Schema) object schema and `execute`
- * receives the parsed value; pass a JSON Schema object and it receives the JSON arguments.
+ * Defines a tool with typed input. `inputSchema` is any Standard Schema (https://standardschema.dev)
+ * that also implements Standard JSON Schema (`~standard.jsonSchema`): zod 4, arktype 2.2, valibot
+ * through `toStandardJsonSchema` from `@valibot/to-json-schema`, and others. The model sees the
+ * schema's JSON Schema, the schema itself validates the arguments, and `execute` receives its output
+ * (defaults applied, values coerced or transformed). A Standard Schema without JSON Schema needs
+ * `modelInputSchema`, the JSON Schema to show the model. `inputSchema` may also be a plain JSON
+ * Schema object: the runtime validates the arguments against it and `execute` receives them as sent.
+ *
+ * The schema is converted and checked here, so a schema that cannot work fails where the tool is
+ * defined (the result is cached: the runtime does not convert it again).
+ *
+ * @throws LashError `invalid_configuration` naming the tool when no usable JSON Schema can be made.
  *
  * @example
  * const add = defineTool({
@@ -30,7 +42,8 @@ export function defineTool<Schema extends StandardSchemaV1 | JsonSchemaObject>(d
   readonly modelInputSchema?: JsonSchemaObject;
   readonly executionMode?: ToolExecutionMode;
   readonly retryPolicy?: ToolRetryPolicy;
-  readonly execute: (input: InferOutput<Schema>, context: ToolContext) => ToolExecuteResult | Promise<ToolExecuteResult>;
-}): ToolDefinition<InferOutput<Schema>> {
-  return definition as ToolDefinition<InferOutput<Schema>>;
+  readonly execute: (input: ToolInputOf<Schema>, context: ToolContext) => ToolExecuteResult | Promise<ToolExecuteResult>;
+}): ToolDefinition<ToolInputOf<Schema>> {
+  checkedModelInputSchema(definition);
+  return definition as ToolDefinition<ToolInputOf<Schema>>;
 }

@@ -1,9 +1,7 @@
 import type { JsonObject, StandardSchemaV1 } from "@lash/protocol";
-import { LashError } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { validateJsonSchemaDocument } from "./json-schema-validator.js";
-import { isStandardSchema, isZodSchema, type ToolInputValidation, toModelInputSchema, validateToolInput } from "./tool-input-schema.js";
+import { isStandardSchema, isZodSchema, type ToolInputValidation, validateToolInput } from "./tool-input-schema.js";
 
 type StandardResult = ReturnType<StandardSchemaV1["~standard"]["validate"]>;
 
@@ -66,140 +64,6 @@ describe("isStandardSchema and isZodSchema", () => {
   });
 });
 
-describe("toModelInputSchema", () => {
-  it("converts a zod object schema to JSON Schema without $schema", () => {
-    const schema = toModelInputSchema({
-      name: "weather",
-      inputSchema: z.object({
-        city: z.string().min(1).describe("City name"),
-        days: z.number().int().optional(),
-        units: z.enum(["c", "f"]).default("c"),
-      }),
-    });
-    expect(schema).not.toHaveProperty("$schema");
-    expect(schema.type).toBe("object");
-    expect(schema.properties).toMatchObject({
-      city: { type: "string", minLength: 1, description: "City name" },
-      days: { type: "integer" },
-      units: { enum: ["c", "f"] },
-    });
-    // The model writes the input side: fields with defaults are optional.
-    expect(schema.required).toEqual(["city"]);
-  });
-
-  it("caches the conversion per zod schema and freezes the shared result", () => {
-    const inputSchema = z.object({ query: z.string() });
-    const first = toModelInputSchema({ name: "search", inputSchema });
-    expect(toModelInputSchema({ name: "search_again", inputSchema })).toBe(first);
-    expect(Object.isFrozen(first)).toBe(true);
-    expect(Object.isFrozen(first.properties)).toBe(true);
-  });
-
-  it("keeps $defs for recursive zod schemas, and the result validates as JSON Schema", () => {
-    interface Tree {
-      name: string;
-      children: Tree[];
-    }
-    const tree: z.ZodType<Tree> = z.object({
-      name: z.string(),
-      get children() {
-        return z.array(tree);
-      },
-    });
-    const schema = toModelInputSchema({ name: "tree", inputSchema: z.object({ root: tree }) });
-    expect(schema.$defs).toBeDefined();
-    expect(validateToolInput({ inputSchema: schema }, { root: { name: "a", children: [{ name: "b", children: [] }] } })).toEqual({
-      ok: true,
-      value: { root: { name: "a", children: [{ name: "b", children: [] }] } },
-    });
-  });
-
-  it("lifts a root registered with an id to a top-level object", () => {
-    const inputSchema = z.object({ query: z.string() }).meta({ id: "lash_test_lifted_root", description: "Search input" });
-    const schema = toModelInputSchema({ name: "lifted", inputSchema });
-    expect(schema).toMatchObject({
-      type: "object",
-      description: "Search input",
-      properties: { query: { type: "string" } },
-      required: ["query"],
-    });
-    expect(schema).not.toHaveProperty("$ref");
-    expect(schema).not.toHaveProperty("$defs");
-  });
-
-  it("rejects a zod schema whose top level is not an object", () => {
-    const convert = (): JsonObject => toModelInputSchema({ name: "scalar", inputSchema: z.string() });
-    expect(convert).toThrow(LashError);
-    expect(convert).toThrow(
-      'tool `scalar`: its input schema must describe an object (tools take a JSON object of named arguments), but it is type "string"',
-    );
-    try {
-      convert();
-    } catch (error) {
-      expect(LashError.isInstance(error) && error.code).toBe("invalid_configuration");
-    }
-    const union = z.discriminatedUnion("kind", [z.object({ kind: z.literal("a") }), z.object({ kind: z.literal("b") })]);
-    expect(() => toModelInputSchema({ name: "union", inputSchema: union })).toThrow("but it is a top-level oneOf");
-  });
-
-  it("produces schemas that pass the registration check and agree with zod on sample arguments", () => {
-    const inputSchema = z.object({
-      email: z.email(),
-      id: z.uuid(),
-      when: z.iso.datetime(),
-      pair: z.tuple([z.string(), z.number().min(0)]),
-      scores: z.record(z.string(), z.number().int()),
-      payload: z.json(),
-      choice: z.union([z.literal("a"), z.number()]).nullable(),
-    });
-    const schema = toModelInputSchema({ name: "rich", inputSchema });
-    expect(validateJsonSchemaDocument(schema)).toBeUndefined();
-    const good = {
-      email: "ada@example.com",
-      id: "123e4567-e89b-42d3-a456-426614174000",
-      when: "2024-01-02T03:04:05Z",
-      pair: ["x", 1],
-      scores: { a: 1 },
-      payload: [{ deep: [null] }],
-      choice: null,
-    };
-    expect(validateToolInput({ inputSchema: schema }, good)).toEqual({ ok: true, value: good });
-    expect(validateToolInput({ inputSchema }, good)).toMatchObject({ ok: true });
-    const bad = { ...good, pair: ["x", -1] };
-    expect(validateToolInput({ inputSchema: schema }, bad)).toEqual({ ok: false, message: "$.pair[1]: expected a number >= 0, got -1" });
-    expect(validateToolInput({ inputSchema }, bad)).toMatchObject({ ok: false, message: expect.stringMatching(/^\$\.pair\[1\]: /) });
-  });
-
-  it("turns unrepresentable zod types into unconstrained schemas instead of failing", () => {
-    const schema = toModelInputSchema({ name: "dates", inputSchema: z.object({ when: z.date(), label: z.string() }) });
-    expect(schema.properties).toEqual({ when: {}, label: { type: "string" } });
-  });
-
-  it("returns a plain JSON Schema as it is, and modelInputSchema before anything else", () => {
-    const jsonSchema: JsonObject = { type: "object", properties: { a: { type: "string" } } };
-    expect(toModelInputSchema({ name: "plain", inputSchema: jsonSchema })).toBe(jsonSchema);
-    const modelInputSchema: JsonObject = { type: "object", properties: { b: { type: "number" } } };
-    expect(toModelInputSchema({ name: "override", inputSchema: z.object({ a: z.string() }), modelInputSchema })).toBe(modelInputSchema);
-  });
-
-  it("needs modelInputSchema for a Standard Schema that is not zod", () => {
-    const modelInputSchema: JsonObject = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
-    expect(toModelInputSchema({ name: "city", inputSchema: citySchema(), modelInputSchema })).toBe(modelInputSchema);
-    const convert = (): JsonObject => toModelInputSchema({ name: "city", inputSchema: citySchema() });
-    expect(convert).toThrow(LashError);
-    expect(convert).toThrow(
-      'tool `city`: its input schema (a Standard Schema from "hand-made") cannot be converted to JSON Schema: give the tool a modelInputSchema',
-    );
-  });
-
-  it("rejects an input schema that is neither JSON Schema nor a Standard Schema", () => {
-    const definition = { name: "broken", inputSchema: "string" } as unknown as Parameters<typeof toModelInputSchema>[0];
-    expect(() => toModelInputSchema(definition)).toThrow(
-      "tool `broken`: its inputSchema must be a JSON Schema object or a Standard Schema",
-    );
-  });
-});
-
 describe("validateToolInput", () => {
   it("returns zod's parsed value synchronously", () => {
     const inputSchema = z.object({ count: z.coerce.number(), label: z.string().default("none") });
@@ -246,8 +110,11 @@ describe("validateToolInput", () => {
     expect(isPromise(accepted)).toBe(false);
     expect(accepted).toEqual({ ok: true, value: args });
     expect((accepted as Extract<ToolInputValidation, { ok: true }>).value).toBe(args);
-    expect(validateToolInput({ inputSchema }, { n: "2" })).toEqual({ ok: false, message: "$.n: expected integer, got string" });
-    expect(validateToolInput({ inputSchema }, {})).toEqual({ ok: false, message: '$: missing required property "n"' });
+    expect(validateToolInput({ inputSchema }, { n: "2" })).toEqual({
+      ok: false,
+      message: '$.n: Instance type "string" is invalid. Expected "integer".',
+    });
+    expect(validateToolInput({ inputSchema }, {})).toEqual({ ok: false, message: '$: Instance does not have required property "n".' });
   });
 
   it("reports a validator that throws or rejects as a failure instead of propagating it", async () => {

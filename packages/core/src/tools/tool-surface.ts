@@ -1,7 +1,6 @@
 import type { LlmToolSpec, ToolDefinition, ToolExecutionMode, ToolProvider } from "@lash/protocol";
 import { RuntimeError } from "@lash/protocol";
-import { validateJsonSchemaDocument } from "./json-schema-validator.js";
-import { isStandardSchema, toModelInputSchema } from "./tool-input-schema.js";
+import { checkedModelInputSchema } from "./model-input-schema.js";
 
 /** A tool as the turn sees it. */
 export interface ResolvedTool {
@@ -15,20 +14,14 @@ export interface ResolvedTool {
 const specCache = new WeakMap<ToolDefinition<unknown>, LlmToolSpec>();
 
 /**
- * The spec the model sees. A JSON Schema is checked once, when the tool is first registered: a
- * broken schema fails the build with the tool's name and the schema location, instead of failing
- * every call later (or being rejected by the provider mid-turn).
+ * The spec the model sees. Its JSON Schema is checked once, when the tool is first registered (or
+ * already by `defineTool`): a broken schema fails the build with the tool's name and the schema
+ * location, instead of failing every call later (or being rejected by the provider mid-turn).
  */
 function specFor(definition: ToolDefinition<unknown>): LlmToolSpec {
   let spec = specCache.get(definition);
   if (!spec) {
-    const inputSchema = toModelInputSchema(definition);
-    const problem =
-      validateJsonSchemaDocument(inputSchema) ??
-      (isStandardSchema(definition.inputSchema) ? undefined : validateJsonSchemaDocument(definition.inputSchema));
-    if (problem !== undefined)
-      throw new RuntimeError("invalid_configuration", `tool \`${definition.name}\` has an unusable input schema: ${problem}`);
-    spec = { name: definition.name, description: definition.description, inputSchema };
+    spec = { name: definition.name, description: definition.description, inputSchema: checkedModelInputSchema(definition) };
     specCache.set(definition, spec);
   }
   return spec;

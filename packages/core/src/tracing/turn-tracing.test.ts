@@ -16,7 +16,7 @@ interface TracedRuntimeOptions {
   readonly providerOptions?: ScriptedProviderOptions;
 }
 
-function tracedRuntime(options: TracedRuntimeOptions): LashRuntime {
+function tracedRuntime(options: TracedRuntimeOptions): Promise<LashRuntime> {
   const provider = new ScriptedProvider(options.steps, { defaultModel: MODEL, providerId: "mock", ...options.providerOptions });
   let builder = LashRuntime.builder()
     .withSessionId("root")
@@ -25,7 +25,7 @@ function tracedRuntime(options: TracedRuntimeOptions): LashRuntime {
     .withProviderRetryPolicy(IMMEDIATE_RETRY)
     .withTraceSink(options.sink, options.level);
   if (options.tools) builder = builder.withTools(options.tools);
-  return builder.buildEphemeral();
+  return builder.build();
 }
 
 const helloWorld: ScriptedStep = {
@@ -39,7 +39,7 @@ const helloWorld: ScriptedStep = {
 describe("turn tracing", () => {
   it("records stream events at the extended level and a stream summary of the call", async () => {
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({ steps: [helloWorld], sink, level: "extended" });
+    const runtime = await tracedRuntime({ steps: [helloWorld], sink, level: "extended" });
     await runtime.streamTurn(textInput("hi"));
     const streamed = sink.ofType("runtime_stream_event");
     expect(streamed.map((record) => [record.event, record.raw])).toEqual([
@@ -64,7 +64,7 @@ describe("turn tracing", () => {
     // Far past the argument limit of Math.max(...sizes): the summary keeps running figures instead.
     const events = Array.from({ length: 200_000 }, (_, index) => ({ type: "delta" as const, text: index === 7 ? "longest chunk" : "x" }));
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({ steps: [{ events, response: { usage: llmUsage(10, 2) } }], sink });
+    const runtime = await tracedRuntime({ steps: [{ events, response: { usage: llmUsage(10, 2) } }], sink });
     const turn = await runtime.streamTurn(textInput("hi"));
     expect(turn.outcome.type).toBe("finished");
     const [completed] = sink.ofType("llm_call_completed");
@@ -76,7 +76,7 @@ describe("turn tracing", () => {
 
   it("omits stream event entries at the standard level but keeps the stream summary", async () => {
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({ steps: [helloWorld], sink });
+    const runtime = await tracedRuntime({ steps: [helloWorld], sink });
     await runtime.streamTurn(textInput("hi"));
     expect(sink.ofType("runtime_stream_event")).toEqual([]);
     expect(sink.ofType("llm_call_completed")[0]?.streamSummary.visibleChunkCount).toBe(2);
@@ -84,7 +84,7 @@ describe("turn tracing", () => {
 
   it("records a failed model call with its message, code and raw body", async () => {
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({
+    const runtime = await tracedRuntime({
       steps: [
         { error: { kind: "unknown", message: "request builder failed", code: "builder", raw: "transport raw body", retryable: false } },
       ],
@@ -109,7 +109,7 @@ describe("turn tracing", () => {
 describe("turn tracing", () => {
   it("records a tool turn in order: turn, prompt, calls, tools, commits, end", async () => {
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({
+    const runtime = await tracedRuntime({
       steps: [
         { response: { parts: [toolCallPart("call-1", "echo_tool", { value: "x" })], terminalReason: "tool_use", usage: llmUsage(5, 2) } },
         { response: { fullText: "done", parts: [{ type: "text", text: "done" }], usage: llmUsage(7, 1, 3) } },
@@ -149,7 +149,7 @@ describe("turn tracing", () => {
 
   it("hashes the system prompt: the same prompt twice gives the same hash", async () => {
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({ steps: [helloWorld, helloWorld], sink, providerOptions: { recordRequests: true } });
+    const runtime = await tracedRuntime({ steps: [helloWorld, helloWorld], sink, providerOptions: { recordRequests: true } });
     await runtime.streamTurn(textInput("one"));
     await runtime.streamTurn(textInput("two"));
     const [first, second] = sink.ofType("prompt_built");
@@ -160,7 +160,7 @@ describe("turn tracing", () => {
 
   it("records retries of a model call", async () => {
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({
+    const runtime = await tracedRuntime({
       steps: [{ error: { kind: "http", message: "provider unavailable", code: "http_500", retryable: true } }, helloWorld],
       sink,
     });
@@ -174,7 +174,7 @@ describe("turn tracing", () => {
 
   it("arguments of tool calls are traced only at the extended level", async () => {
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({
+    const runtime = await tracedRuntime({
       steps: [
         { response: { parts: [toolCallPart("call-1", "echo_tool", { value: "secret" })], terminalReason: "tool_use" } },
         { response: { fullText: "ok", parts: [{ type: "text", text: "ok" }] } },
@@ -195,7 +195,7 @@ describe("turn tracing", () => {
     };
     const rejecting: TraceSink = { record: () => Promise.reject(new Error("write failed")) };
     for (const sink of [throwing, rejecting]) {
-      const runtime = tracedRuntime({ steps: [helloWorld], sink });
+      const runtime = await tracedRuntime({ steps: [helloWorld], sink });
       const turn = await runtime.streamTurn(textInput("hi"));
       expect(turn.outcome).toEqual({ type: "finished", finish: { type: "assistant_message", text: "Hello world" } });
       expect(turn.errors).toEqual([]);
@@ -218,11 +218,11 @@ describe("turn tracing", () => {
 
 describe("LashRuntime.usageReport", () => {
   it("is the report of the token ledger", async () => {
-    const runtime = tracedRuntime({ steps: [helloWorld], sink: new InMemoryTraceSink() });
+    const runtime = await tracedRuntime({ steps: [helloWorld], sink: new InMemoryTraceSink() });
     await runtime.streamTurn(textInput("hi"));
     const report = runtime.usageReport();
     expect(report).toEqual(SessionUsageReport.fromEntries(runtime.tokenLedger()));
-    expect(report.bySource.turn).toMatchObject({ inputTokens: 10, outputTokens: 2, totalTokens: 12 });
+    expect(report.bySource.get("turn")).toMatchObject({ inputTokens: 10, outputTokens: 2, totalTokens: 12 });
   });
 
   it("reports child usage under its source, and traces the child's turn as its own session", async () => {
@@ -242,7 +242,7 @@ describe("LashRuntime.usageReport", () => {
       },
     };
     const sink = new InMemoryTraceSink();
-    const runtime = tracedRuntime({
+    const runtime = await tracedRuntime({
       steps: [
         toolCallStep([{ callId: "spawn-1", name: "spawn_subagent", args: {} }], { usage: { inputTokens: 10, outputTokens: 3 } }),
         textStep("child result", { usage: childUsage }),
@@ -253,7 +253,7 @@ describe("LashRuntime.usageReport", () => {
     });
     await runtime.streamTurn(textInput("delegate"));
     const report = runtime.usageReport();
-    expect(report.bySource.subagent).toEqual({
+    expect(report.bySource.get("subagent")).toEqual({
       inputTokens: 0,
       outputTokens: 0,
       cachedInputTokens: 9,
@@ -261,7 +261,7 @@ describe("LashRuntime.usageReport", () => {
       totalTokens: 0,
       contextTotalTokens: 9,
     });
-    expect(report.bySource.turn).toMatchObject({ inputTokens: 30, outputTokens: 8 });
+    expect(report.bySource.get("turn")).toMatchObject({ inputTokens: 30, outputTokens: 8 });
     expect(report.usage.contextTotalTokens).toBe(47);
     const started = sink.ofType("turn_started").map((record) => record.sessionId);
     expect(started).toEqual(["root", "subagent-child"]);

@@ -1,24 +1,11 @@
-import type { AssembledTurn, Message, PluginRuntimeEvent, TerminationPolicy, TokenLedgerEntry, TurnStop } from "@lash/protocol";
+import type { AssembledTurn, Message, PluginRuntimeEvent, TokenLedgerEntry } from "@lash/protocol";
 import { isEmptyTokenUsage, mergeTokenLedger, normalizePromptUsage, RuntimeError } from "@lash/protocol";
 import type { SessionCore } from "../runtime/session-core.js";
 import { freshMessageId, partId } from "../session/ids.js";
 import { isTransientMessage, renderMessageText } from "../session/message-text.js";
 import { messageFromPluginMessage } from "../session/plugin-messages.js";
-import type { TurnEventPipe } from "./event-pipe.js";
 import { sanitizeAssistantText } from "./output-classification.js";
-import type { TurnAssembler } from "./turn-assembler.js";
-import type { TurnModelSelection } from "./turn-setup.js";
-
-export interface TurnCompletion {
-  readonly turnId: string;
-  readonly turnIndex: number;
-  readonly selection: TurnModelSelection;
-  readonly assembler: TurnAssembler;
-  readonly pipe: TurnEventPipe;
-  readonly termination: TerminationPolicy;
-  /** Set when the host cancelled the turn or its wall-time budget ran out. */
-  readonly interruption: TurnStop | undefined;
-}
+import type { TurnContext } from "./turn-context.js";
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -51,7 +38,8 @@ function materializeTerminalOutput(core: SessionCore, turn: AssembledTurn): void
  * The phases after the effect loop: usage accounting, assembly, `afterTurn` hooks, the final commit
  * (graph, checkpoint and usage in one idempotent commit) and the lifecycle notifications.
  */
-export async function completeTurn(core: SessionCore, completion: TurnCompletion): Promise<AssembledTurn> {
+export async function completeTurn(completion: TurnContext): Promise<AssembledTurn> {
+  const { core } = completion;
   const { assembler, pipe, selection } = completion;
   const { plugins } = core.environment;
 

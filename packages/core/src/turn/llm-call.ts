@@ -1,5 +1,14 @@
 import { randomUUID } from "node:crypto";
-import type { AttachmentStore, LlmAttachment, LlmResponse, LlmStreamEvent, LlmUsage, ModelProvider, TokenUsage } from "@lash/protocol";
+import type {
+  AttachmentStore,
+  LlmAttachment,
+  LlmOutputSpec,
+  LlmResponse,
+  LlmStreamEvent,
+  LlmUsage,
+  ModelProvider,
+  TokenUsage,
+} from "@lash/protocol";
 import { isEmptyTokenUsage } from "@lash/protocol";
 import { assistantTextSeparator } from "../modes/assistant-text.js";
 import type { PluginHost } from "../plugins/plugin-host.js";
@@ -20,6 +29,8 @@ export interface LlmCallEnvironment {
   readonly signal: AbortSignal;
   /** Sees every provider stream event first (the call's trace), when tracing is on. */
   readonly onStreamEvent?: ((event: LlmStreamEvent) => void) | undefined;
+  /** The structured output every model call of the turn asks for (the turn's `output` option). */
+  readonly outputSpec?: LlmOutputSpec | undefined;
 }
 
 type Delivery = void | Promise<void>;
@@ -89,7 +100,8 @@ export async function performLlmCall(
       error: { message: attachments, code: "attachment_resolution_failed", terminalReason: "provider_error", retryable: false },
     };
   }
-  const request = attachments.length === 0 ? effect.request : { ...effect.request, attachments };
+  const withAttachments = attachments.length === 0 ? effect.request : { ...effect.request, attachments };
+  const request = environment.outputSpec === undefined ? withAttachments : { ...withAttachments, outputSpec: environment.outputSpec };
   const stream = new StreamState();
   // A stream hook may end the call early (it saw everything it needs); only then does the call
   // need a signal of its own.

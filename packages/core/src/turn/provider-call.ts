@@ -1,5 +1,6 @@
 import type { LlmRequest, LlmResponse, LlmStreamEvent, ModelProvider, ProviderFailure, ProviderRetryPolicy } from "@lash/protocol";
-import { classifyProviderFailure, llmResponseSchema, ProviderCallError } from "@lash/protocol";
+import { llmResponseSchema, ProviderCallError } from "@lash/protocol";
+import { classifyProviderFailure } from "@lash/provider-utils";
 import { streamEventProblem } from "./stream-event-validation.js";
 
 /** How the runtime calls providers: retry policy, and the clock (so tests can use fake timers). */

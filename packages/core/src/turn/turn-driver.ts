@@ -1,39 +1,17 @@
-import type { JsonValue, Message, TerminationPolicy, ToolCallRecord, TurnOutcome } from "@lash/protocol";
-import type { ExecutionMode } from "../modes/execution-mode.js";
-import type { EffectInvocation, EffectKind, RuntimeEffectHost } from "../runtime/effect-host.js";
-import { runToolBatch, type ToolBatchEnvironment } from "../tools/tool-batch.js";
-import type { TurnTracer } from "../tracing/turn-tracer.js";
-import type { TurnEventPipe } from "./event-pipe.js";
-import { emitResponseParts, type LlmCallEnvironment, performLlmCall } from "./llm-call.js";
-import type { TurnAssembler } from "./turn-assembler.js";
+import type { Message, TurnOutcome } from "@lash/protocol";
+import type { EffectInvocation, EffectKind } from "../runtime/effect-host.js";
+import { runToolBatch } from "../tools/tool-batch.js";
+import type { ToolSurface } from "../tools/tool-surface.js";
+import { emitResponseParts, performLlmCall } from "./llm-call.js";
+import type { TurnContext } from "./turn-context.js";
 import type { TurnMachine } from "./turn-machine.js";
-import type { CheckpointResult, SurfaceSyncResult, TurnEffect } from "./turn-machine-types.js";
+import type { TurnEffect } from "./turn-machine-types.js";
 
-/** Everything the effect loop needs; built by the turn pipeline. */
-export interface TurnDriverEnvironment {
+/** What the effect loop drives: the turn (its context) and its machine. */
+interface TurnDriver {
+  readonly context: TurnContext;
   readonly machine: TurnMachine;
-  readonly pipe: TurnEventPipe;
-  readonly assembler: TurnAssembler;
-  readonly mode: ExecutionMode;
-  readonly effectHost: RuntimeEffectHost;
-  readonly identity: { readonly sessionId: string; readonly turnId: string; readonly turnIndex: number };
-  readonly llm: LlmCallEnvironment;
-  readonly tools: ToolBatchEnvironment;
-  readonly termination: TerminationPolicy;
-  readonly signal: AbortSignal;
-  readonly startedAt: number;
-  readonly now: () => number;
-  /** A resume-safe boundary (or the end): apply the messages to the graph, commit when possible. */
-  readonly onBoundary: (messages: readonly Message[], modeEvents: readonly JsonValue[], final: boolean) => Promise<void>;
-  readonly onToolRecords: (records: readonly ToolCallRecord[]) => void;
-  readonly checkpoint: (
-    effect: Extract<TurnEffect, { type: "checkpoint" }>,
-    modeIteration: number,
-    messages: readonly Message[],
-  ) => Promise<CheckpointResult>;
-  readonly syncSurface: (updateMachineConfig: boolean) => Promise<SurfaceSyncResult>;
-  /** The turn's tracer, when a trace sink is configured. */
-  readonly tracer?: TurnTracer | undefined;
+  readonly surface: ToolSurface;
 }
 
 /** What the effect loop ends with: the final conversation, or nothing when the machine stalled. */
@@ -41,9 +19,9 @@ export interface TurnDriverResult {
   readonly messages: readonly Message[] | undefined;
 }
 
-function invocation(environment: TurnDriverEnvironment, kind: EffectKind, effectId: number): EffectInvocation {
-  const { sessionId, turnId, turnIndex } = environment.identity;
-  const modeIteration = environment.machine.modeIteration;
+function invocation(driver: TurnDriver, kind: EffectKind, effectId: number): EffectInvocation {
+  const { sessionId, turnId, turnIndex } = driver.context;
+  const modeIteration = driver.machine.modeIteration;
   return {
     kind,
     effectId,
@@ -52,7 +30,7 @@ function invocation(environment: TurnDriverEnvironment, kind: EffectKind, effect
     turnId,
     turnIndex,
     modeIteration,
-    machineSnapshot: () => environment.machine.snapshot(),
+    machineSnapshot: () => driver.machine.snapshot(),
   };
 }
 
@@ -64,9 +42,9 @@ interface LimitCheckResult {
 }
 
 /** Limits checked before every model call after the first: wall time, then the stop conditions. */
-async function limitStop(environment: TurnDriverEnvironment): Promise<LimitCheckResult> {
-  const { termination, machine } = environment;
-  if (termination.maxWallTimeMs !== undefined && environment.now() - environment.startedAt >= termination.maxWallTimeMs) {
+async function limitStop({ context, machine }: TurnDriver): Promise<LimitCheckResult> {
+  const { termination } = context;
+  if (termination.maxWallTimeMs !== undefined && context.now() - context.startedAt >= termination.maxWallTimeMs) {
     return { stop: { type: "stopped", stop: { type: "budget_exhausted", budget: "wall_time" } } };
   }
   for (const condition of termination.stopWhen ?? []) {
@@ -76,8 +54,8 @@ async function limitStop(environment: TurnDriverEnvironment): Promise<LimitCheck
         modelCalls: machine.modelCalls,
         toolCalls: machine.toolCallsExecuted,
         usage: machine.cumulativeUsage,
-        elapsedMs: environment.now() - environment.startedAt,
-        toolCallRecords: environment.assembler.toolCalls,
+        elapsedMs: context.now() - context.startedAt,
+        toolCallRecords: context.assembler.toolCalls,
         lastResponseText: machine.lastResponseText,
       });
     } catch (error) {
@@ -92,49 +70,48 @@ async function deliver(pending: void | Promise<void>): Promise<void> {
   if (pending !== undefined) await pending;
 }
 
-async function handleLlmCall(effect: Extract<TurnEffect, { type: "llm_call" }>, environment: TurnDriverEnvironment): Promise<void> {
-  const { machine, signal } = environment;
-  if (signal.aborted) {
+async function handleLlmCall(effect: Extract<TurnEffect, { type: "llm_call" }>, driver: TurnDriver): Promise<void> {
+  const { machine, context } = driver;
+  if (context.signal.aborted) {
     machine.interrupt();
     return;
   }
-  const action = environment.mode.beforeLlmCall?.({ modeIteration: machine.modeIteration });
+  const action = context.mode.beforeLlmCall?.({ modeIteration: machine.modeIteration });
   if (action?.type === "handoff") {
     machine.stop({ type: "handoff", sessionId: action.sessionId });
     return;
   }
   const modeIteration = machine.modeIteration;
-  const trace = environment.tracer?.llmCall(modeIteration, effect.request);
-  const llm = trace ? { ...environment.llm, onStreamEvent: trace.onStreamEvent } : environment.llm;
-  const result = await environment.effectHost.run(invocation(environment, "llm_call", effect.id), () =>
-    performLlmCall(effect, modeIteration, llm),
-  );
+  const trace = context.tracer?.llmCall(modeIteration, effect.request);
+  const llm = trace ? { ...context.llm, onStreamEvent: trace.onStreamEvent } : context.llm;
+  const result = await context.effectHost.run(invocation(driver, "llm_call", effect.id), () => performLlmCall(effect, modeIteration, llm));
   trace?.finished(result);
   if (result.ok && !result.textStreamed)
-    await deliver(emitResponseParts(result.response, environment.pipe, { reasoningStreamed: result.reasoningStreamed === true }));
+    await deliver(emitResponseParts(result.response, context.pipe, { reasoningStreamed: result.reasoningStreamed === true }));
   machine.handleLlmComplete(effect.id, result);
 }
 
-async function handleExec(effect: Extract<TurnEffect, { type: "exec_code" }>, environment: TurnDriverEnvironment): Promise<void> {
-  const { machine, mode, pipe } = environment;
+async function handleExec(effect: Extract<TurnEffect, { type: "exec_code" }>, driver: TurnDriver): Promise<void> {
+  const { machine, context } = driver;
+  const { mode, pipe } = context;
   const correlationId = `code:EffectId(${effect.id})`;
   await deliver(pipe.activity({ type: "code_block_started", language: mode.id, code: effect.code }, correlationId));
-  environment.assembler.markCodeExecution();
-  const started = environment.now();
-  const result = await environment.effectHost.run(invocation(environment, "exec_code", effect.id), async () => {
+  context.assembler.markCodeExecution();
+  const started = context.now();
+  const result = await context.effectHost.run(invocation(driver, "exec_code", effect.id), async () => {
     if (!mode.executeCode) return { output: "", error: `execution mode \`${mode.id}\` cannot run code`, toolCalls: [], durationMs: 0 };
     try {
-      return await mode.executeCode(effect.code, { signal: environment.signal });
+      return await mode.executeCode(effect.code, { signal: context.signal });
     } catch (error) {
       return {
         output: "",
         error: error instanceof Error ? error.message : String(error),
         toolCalls: [],
-        durationMs: Math.round(environment.now() - started),
+        durationMs: Math.round(context.now() - started),
       };
     }
   });
-  environment.onToolRecords(result.toolCalls);
+  context.recordToolCalls(result.toolCalls);
   await deliver(
     pipe.activity(
       {
@@ -154,10 +131,11 @@ async function handleExec(effect: Extract<TurnEffect, { type: "exec_code" }>, en
 
 /**
  * The effect loop: polls the turn machine and fulfils each effect through the effect host, feeding
- * results back, until the machine reports `done` (or stalls).
+ * results back, until the machine reports `done` (or stalls). Tool batches run on `surface`.
  */
-export async function driveTurn(environment: TurnDriverEnvironment): Promise<TurnDriverResult> {
-  const { machine, pipe } = environment;
+export async function driveTurn(context: TurnContext, machine: TurnMachine, surface: ToolSurface): Promise<TurnDriverResult> {
+  const driver: TurnDriver = { context, machine, surface };
+  const { pipe, effectHost } = context;
   for (;;) {
     const effect = machine.pollEffect();
     if (!effect) return { messages: undefined };
@@ -168,14 +146,14 @@ export async function driveTurn(environment: TurnDriverEnvironment): Promise<Tur
         break;
       }
       case "progress":
-        await environment.onBoundary(effect.messages, effect.modeEvents, false);
+        await context.boundary(effect.messages, effect.modeEvents, false);
         break;
       case "done":
-        await environment.onBoundary(effect.messages, effect.modeEvents, true);
+        await context.boundary(effect.messages, effect.modeEvents, true);
         return { messages: effect.messages };
       case "limit_check": {
         // Wall time and stop conditions are nondeterministic: a durable host journals the answer.
-        const result = await environment.effectHost.run(invocation(environment, "limit_check", effect.id), () => limitStop(environment));
+        const result = await effectHost.run(invocation(driver, "limit_check", effect.id), () => limitStop(driver));
         if (result.failure !== undefined) {
           machine.failWith({
             type: "error",
@@ -188,32 +166,30 @@ export async function driveTurn(environment: TurnDriverEnvironment): Promise<Tur
         break;
       }
       case "llm_call":
-        await handleLlmCall(effect, environment);
+        await handleLlmCall(effect, driver);
         break;
       case "tool_calls": {
-        const batch = await environment.effectHost.run(invocation(environment, "tool_batch", effect.id), () =>
-          runToolBatch(effect.calls, environment.tools, { nestedCallBudget: effect.nestedCallBudget }),
+        const batch = await effectHost.run(invocation(driver, "tool_batch", effect.id), () =>
+          runToolBatch(effect.calls, context.toolEnvironment(surface), { nestedCallBudget: effect.nestedCallBudget }),
         );
         machine.handleToolResults(effect.id, batch.completed, batch.nested);
         break;
       }
       case "tool_records":
-        environment.onToolRecords(effect.records);
+        context.recordToolCalls(effect.records);
         break;
       case "checkpoint": {
-        const result = await environment.effectHost.run(invocation(environment, "checkpoint", effect.id), () =>
-          environment.checkpoint(effect, machine.modeIteration, machine.messages),
+        const result = await effectHost.run(invocation(driver, "checkpoint", effect.id), () =>
+          context.checkpoint(effect, machine.modeIteration, machine.messages),
         );
         machine.handleCheckpoint(effect.id, result);
         break;
       }
       case "exec_code":
-        await handleExec(effect, environment);
+        await handleExec(effect, driver);
         break;
       case "sync_execution_surface": {
-        const result = await environment.effectHost.run(invocation(environment, "sync_execution_surface", effect.id), () =>
-          environment.syncSurface(effect.updateMachineConfig),
-        );
+        const result = await effectHost.run(invocation(driver, "sync_execution_surface", effect.id), () => context.syncSurface());
         machine.handleSurfaceSynced(effect.id, result);
         break;
       }

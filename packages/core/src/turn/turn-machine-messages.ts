@@ -14,6 +14,9 @@ export function terminalStopFor(reason: string): TurnStop | undefined {
     case "context_overflow":
     case "content_filter":
     case "provider_error":
+    // A finish reason the adapter did not recognise: the call may have been cut off (a network
+    // error, a provider-side failure), so its text is not taken as a finished answer.
+    case "unknown":
       return { type: "provider_error" };
     case "cancelled":
       return { type: "cancelled" };

@@ -10,6 +10,7 @@ import type {
   SessionEvent,
   TokenUsage,
   ToolCallRecord,
+  TurnStop,
 } from "@lash/protocol";
 import type { CompletedToolCall, ExecResult, PendingToolCall } from "../modes/execution-mode.js";
 
@@ -83,7 +84,16 @@ export type LlmCallResult =
 /** The driver's answer to a `checkpoint` effect. */
 export type CheckpointResult =
   | { readonly ok: true; readonly committed: readonly Message[]; readonly transient: readonly Message[] }
-  | { readonly ok: false; readonly code: string; readonly message: string; readonly abort: boolean };
+  | {
+      readonly ok: false;
+      readonly code: string;
+      readonly message: string;
+      readonly abort: boolean;
+      /** The layer that failed, for the error envelope (default `plugin`). */
+      readonly kind?: string;
+      /** How the turn stops (default: `plugin_abort` when `abort`, else `runtime_error`). */
+      readonly stop?: TurnStop;
+    };
 
 /** The driver's answer to a `sync_execution_surface` effect. */
 export type SurfaceSyncResult =

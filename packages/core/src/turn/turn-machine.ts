@@ -329,8 +329,12 @@ export class TurnMachine {
     this.#checkpointOnEmpty = undefined;
     this.#checkpointKind = undefined;
     if (!result.ok) {
-      this.#emit({ type: "error", message: result.message, envelope: { kind: "plugin", code: result.code, userMessage: result.message } });
-      this.#finish({ type: "stopped", stop: { type: result.abort ? "plugin_abort" : "runtime_error" } });
+      this.#emit({
+        type: "error",
+        message: result.message,
+        envelope: { kind: result.kind ?? "plugin", code: result.code, userMessage: result.message },
+      });
+      this.#finish({ type: "stopped", stop: result.stop ?? { type: result.abort ? "plugin_abort" : "runtime_error" } });
       return;
     }
     const injected = [...result.committed, ...result.transient].filter((message) => message.role !== "assistant");

@@ -16,8 +16,11 @@ import type {
 
 /** The receiving side of a stream (the shape of an rxjs `Observer`). */
 export interface BackgroundTaskStreamObserver<Item> {
+  /** Receives each item, in order. */
   next?(item: Item): void;
+  /** The stream failed; nothing follows. */
   error?(error: unknown): void;
+  /** The stream ended (the host closed); nothing follows. */
   complete?(): void;
 }
 
@@ -27,6 +30,7 @@ export interface BackgroundTaskStreamObserver<Item> {
  *, which callers pipe as usual. Subscribing starts delivery; `unsubscribe` stops it.
  */
 export interface BackgroundTaskStream<Item> {
+  /** Starts delivery to `observer`; the returned `unsubscribe` stops it (idempotent). */
   subscribe(observer: BackgroundTaskStreamObserver<Item>): { unsubscribe(): void };
 }
 

@@ -40,7 +40,10 @@ export function isTerminalBackgroundTaskState(state: BackgroundTaskState): state
  * resumed session (a new runtime) sees the tasks it started before, where a per-runtime key would
  * orphan them. Two runtimes that load the same session id on one host therefore share its tasks.
  */
-export const backgroundTaskScopeSchema = z.object({ sessionId: z.string().min(1) });
+export const backgroundTaskScopeSchema = z.object({
+  /** The session the task belongs to. */
+  sessionId: z.string().min(1),
+});
 export type BackgroundTaskScope = z.infer<typeof backgroundTaskScopeSchema>;
 
 /**
@@ -69,15 +72,20 @@ export type BackgroundClosePolicy = z.infer<typeof backgroundClosePolicySchema>;
  * before the task fails; `idempotencyKey` lets a durable worker recognise a re-delivered attempt.
  */
 export const backgroundTaskAttemptSchema = z.object({
+  /** The 1-based number of the current (or last) attempt; 0 before the first (default). */
   attempt: z.number().int().nonnegative().default(0),
+  /** Attempts allowed before the task fails; absent = 1. */
   maxAttempts: z.number().int().positive().optional(),
+  /** A key a durable worker recognises a re-delivered attempt by; absent when none. */
   idempotencyKey: z.string().min(1).optional(),
 });
 export type BackgroundTaskAttempt = z.infer<typeof backgroundTaskAttemptSchema>;
 
 /** A result or failure: a human-readable `summary` and an optional JSON `value` (for example a child's final answer). */
 export const backgroundTaskOutcomeSchema = z.object({
+  /** What happened, for people; absent when the task gave none. */
   summary: z.string().optional(),
+  /** The result or error as JSON; absent when the task gave none. */
   value: jsonValueSchema.optional(),
 });
 export type BackgroundTaskOutcome = z.infer<typeof backgroundTaskOutcomeSchema>;
@@ -90,20 +98,35 @@ export type BackgroundTaskOutcome = z.infer<typeof backgroundTaskOutcomeSchema>;
  * `cancelled` one.
  */
 export const backgroundTaskRecordSchema = z.object({
+  /** The task's id. */
   id: backgroundTaskIdSchema,
+  /** What produced it. */
   kind: backgroundTaskKindSchema,
+  /** Who registered it (a tool name, a plugin id), for people. */
   producer: z.string().min(1),
+  /** The session it belongs to. */
   scope: backgroundTaskScopeSchema,
+  /** The task that started it; absent for a task started by a session directly. */
   parentTaskId: backgroundTaskIdSchema.optional(),
+  /** The child session whose turn the task runs (subagents); absent for other tasks. */
   childSessionId: z.string().min(1).optional(),
+  /** Its lifecycle state. */
   state: backgroundTaskStateSchema,
+  /** What a cancel request does to it. */
   cancelPolicy: backgroundCancelPolicySchema,
+  /** What closing its session does to it. */
   closePolicy: backgroundClosePolicySchema,
+  /** Its attempts. */
   attempt: backgroundTaskAttemptSchema,
+  /** The outcome of a completed task; absent otherwise (a cancelled task may keep its work's result). */
   result: backgroundTaskOutcomeSchema.optional(),
+  /** The error of a failed task or the reason of a cancelled one; absent otherwise. */
   failure: backgroundTaskOutcomeSchema.optional(),
+  /** When it was registered, epoch milliseconds. */
   createdAt: z.number().int().nonnegative(),
+  /** When it last changed, epoch milliseconds. */
   updatedAt: z.number().int().nonnegative(),
+  /** When it entered a terminal state, epoch milliseconds; absent while it is live. */
   completedAt: z.number().int().nonnegative().optional(),
 });
 export type BackgroundTaskRecord = z.infer<typeof backgroundTaskRecordSchema>;
@@ -113,19 +136,28 @@ export type BackgroundTaskRecord = z.infer<typeof backgroundTaskRecordSchema>;
  * separate argument). Policies default to `cooperative` / `keep`, the attempt to `{ attempt: 0 }`.
  */
 export const backgroundTaskRegistrationSchema = z.object({
+  /** The task's id (see `backgroundTaskIdSchema` for the reuse rule). */
   id: backgroundTaskIdSchema,
+  /** What produces it. */
   kind: backgroundTaskKindSchema,
+  /** Who registers it, for people. */
   producer: z.string().min(1),
+  /** The child session whose turn it runs; absent for other tasks. */
   childSessionId: z.string().min(1).optional(),
+  /** The task that starts it; absent when a session starts it directly. */
   parentTaskId: backgroundTaskIdSchema.optional(),
+  /** Default `cooperative`. */
   cancelPolicy: backgroundCancelPolicySchema.default("cooperative"),
+  /** Default `keep`. */
   closePolicy: backgroundClosePolicySchema.default("keep"),
+  /** Its attempts; absent = `{ attempt: 0 }`. */
   attempt: backgroundTaskAttemptSchema.optional(),
 });
 export type BackgroundTaskRegistration = z.input<typeof backgroundTaskRegistrationSchema>;
 
 /** What `register` takes. The task starts `pending`. */
 export const backgroundTaskRegisterRequestSchema = backgroundTaskRegistrationSchema.extend({
+  /** The session the task belongs to. */
   scope: backgroundTaskScopeSchema,
 });
 export type BackgroundTaskRegisterRequest = z.input<typeof backgroundTaskRegisterRequestSchema>;
@@ -135,16 +167,22 @@ export type BackgroundTaskRegisterRequest = z.input<typeof backgroundTaskRegiste
  * `progress` message, and/or the number of the `attempt` now running (never lower than the current).
  */
 export const backgroundTaskUpdateSchema = z.object({
+  /** The live state to move to; absent = no move. */
   state: z.enum(["pending", "running", "waiting", "cancel_requested"]).optional(),
+  /** A progress message (a `progress` event); absent = none. */
   progress: z.string().optional(),
+  /** The 1-based number of the attempt now running; absent = unchanged. */
   attempt: z.number().int().positive().optional(),
 });
 export type BackgroundTaskUpdate = z.infer<typeof backgroundTaskUpdateSchema>;
 
 /** What `complete` takes: the terminal state and an optional outcome (`result` or `failure`, see the record). */
 export const backgroundTaskCompletionSchema = z.object({
+  /** The state the task ends in. */
   state: backgroundTaskTerminalStateSchema,
+  /** The outcome's text, for people; absent when none. */
   summary: z.string().optional(),
+  /** The outcome's value; absent when none. */
   value: jsonValueSchema.optional(),
 });
 export type BackgroundTaskCompletion = z.infer<typeof backgroundTaskCompletionSchema>;
@@ -155,14 +193,23 @@ export type BackgroundTaskCompletion = z.infer<typeof backgroundTaskCompletionSc
  * `includeTerminal`: a subscriber gets every event of the tasks that match, their endings included.
  */
 export const backgroundTaskFilterSchema = z.object({
+  /** Only tasks of this session; absent = every session. */
   sessionId: z.string().min(1).optional(),
+  /** Only tasks of this kind; absent = every kind. */
   kind: backgroundTaskKindSchema.optional(),
+  /** Also list ended tasks (default `false`). */
   includeTerminal: z.boolean().default(false),
 });
 export type BackgroundTaskFilter = z.input<typeof backgroundTaskFilterSchema>;
 
 const recordEvent = <Type extends string>(type: Type) =>
-  z.object({ type: z.literal(type), taskId: backgroundTaskIdSchema, record: backgroundTaskRecordSchema });
+  z.object({
+    type: z.literal(type),
+    /** The task that changed. */
+    taskId: backgroundTaskIdSchema,
+    /** The task's record after the change. */
+    record: backgroundTaskRecordSchema,
+  });
 
 /**
  * One change of one task. Every event carries the task's record as it is after the change. A host
@@ -179,14 +226,35 @@ const recordEvent = <Type extends string>(type: Type) =>
  */
 export const backgroundTaskEventSchema = z.discriminatedUnion("type", [
   recordEvent("registered"),
-  recordEvent("state_changed").extend({ state: backgroundTaskStateSchema, previousState: backgroundTaskStateSchema }),
-  recordEvent("progress").extend({ message: z.string() }),
-  recordEvent("retrying").extend({ attempt: z.number().int().positive(), error: z.string() }),
-  recordEvent("cancel_requested").extend({ reason: z.string().optional() }),
+  recordEvent("state_changed").extend({
+    /** The state after the change. */
+    state: backgroundTaskStateSchema,
+    /** The state before it. */
+    previousState: backgroundTaskStateSchema,
+  }),
+  recordEvent("progress").extend({
+    /** The task's message. */
+    message: z.string(),
+  }),
+  recordEvent("retrying").extend({
+    /** The 1-based number of the attempt starting. */
+    attempt: z.number().int().positive(),
+    /** Why the last attempt failed. */
+    error: z.string(),
+  }),
+  recordEvent("cancel_requested").extend({
+    /** The caller's reason; absent when it gave none. */
+    reason: z.string().optional(),
+  }),
   recordEvent("completed"),
   recordEvent("failed"),
   recordEvent("cancelled"),
-  recordEvent("transferred").extend({ scope: backgroundTaskScopeSchema, previousScope: backgroundTaskScopeSchema }),
+  recordEvent("transferred").extend({
+    /** The scope the task moved to. */
+    scope: backgroundTaskScopeSchema,
+    /** The scope it left. */
+    previousScope: backgroundTaskScopeSchema,
+  }),
 ]);
 export type BackgroundTaskEvent = z.infer<typeof backgroundTaskEventSchema>;
 export type BackgroundTaskEventType = BackgroundTaskEvent["type"];

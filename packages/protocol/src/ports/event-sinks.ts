@@ -8,6 +8,7 @@ import type { SessionEvent, TurnActivity } from "../events.js";
 export interface EventSink {
   /** True when the sink discards everything; the runtime then skips building events for it. */
   readonly isNoop?: boolean;
+  /** Receives one event, in order; a returned promise is awaited before the turn goes on. Must not throw. */
   emit(event: SessionEvent): void | Promise<void>;
 }
 
@@ -16,6 +17,8 @@ export interface EventSink {
  * `EventSink` as they were produced (a projected activity precedes its session event).
  */
 export interface TurnActivitySink {
+  /** True when the sink discards everything; the runtime then skips projecting activities for it. */
   readonly isNoop?: boolean;
+  /** Receives one activity, in order; a returned promise is awaited (back-pressure). Must not throw. */
   emit(activity: TurnActivity): void | Promise<void>;
 }

@@ -7,11 +7,14 @@ import type { PromptContribution } from "../session.js";
  * type so a mode can recognise its own extensions.
  */
 export interface ModeTurnExtension {
+  /** The payload's type, as the mode that owns it names it. */
   readonly kind: string;
+  /** Prompt pieces this turn adds; called once at turn start. Absent = none. */
   promptContributions?(): readonly PromptContribution[];
 }
 
 /** A per-session, mode-owned payload applied with `runtime.applyModeSessionExtension()`. */
 export interface ModeSessionExtension {
+  /** The payload's type, as the mode that owns it names it. */
   readonly kind: string;
 }

@@ -38,6 +38,12 @@ import type {
  */
 export interface SessionStore {
   /**
+   * The session id this store is bound to, or `undefined` while it is not bound yet (a store bound
+   * by its first commit). Optional: a runtime built on a store takes its session id from here and
+   * refuses, at `build()`, a session id that disagrees with it.
+   */
+  readonly sessionId?: string | undefined;
+  /**
    * Loads the session, or `undefined` when nothing was ever committed. `full_graph`: every live node
    * in insertion order. `active_path`: the path from the root to `leafNodeId` (default: the head's
    * leaf); a leaf that is not a live node is an error (never an empty graph that a later
@@ -93,5 +99,6 @@ export interface SessionStore {
  * request: name = session id, model = policy model, parent and relation) and keeps existing meta.
  */
 export interface SessionStoreFactory {
+  /** Opens (creating when needed) the store of `request.sessionId`, bound to it, with its meta written (see above). */
   createStore(request: SessionStoreCreateRequest): Promise<SessionStore>;
 }

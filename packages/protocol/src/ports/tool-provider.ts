@@ -39,7 +39,9 @@ export type ToolInputSchema<Input> = JsonSchemaObject | StandardSchemaV1<unknown
 
 /** A seed message for the first turn of a handoff successor or child session. */
 export interface FirstTurnInput {
+  /** The text of the first turn's input. */
   readonly content: string;
+  /** Images sent with it (raw bytes); absent = none. */
   readonly images?: readonly Uint8Array[];
 }
 
@@ -78,12 +80,17 @@ export interface SessionAccess {
 
 /** What a tool sees while it runs. */
 export interface ToolContext {
+  /** The provider's call id; `undefined` for a call without one (a code-running mode's call). */
   readonly callId: string | undefined;
+  /** The name the tool was called by. */
   readonly toolName: string;
+  /** The session the turn runs on. */
   readonly sessionId: string;
+  /** The turn's index in the session (1 for the first). */
   readonly turnIndex: number;
   /** Aborted when the turn is cancelled or a wall-time budget runs out: stop promptly. */
   readonly signal: AbortSignal;
+  /** Child sessions and handoff successors of the current session. */
   readonly sessions: SessionAccess;
 }
 
@@ -92,6 +99,7 @@ const toolResultBrand = Symbol.for("lash.tool-result");
 /** A branded tool result: a full `ToolCallOutput` (failure, control) instead of a plain value. */
 export interface ToolResultEnvelope {
   readonly [toolResultBrand]: true;
+  /** The output the call records. */
   readonly output: ToolCallOutput;
 }
 
@@ -134,8 +142,11 @@ export const toolResult = {
 
 /** A tool the model can call. */
 export interface ToolDefinition<Input = JsonValue> {
+  /** The name the model calls it by: unique across every tool of a turn. */
   readonly name: string;
+  /** What it does and when to use it, for the model. */
   readonly description: string;
+  /** Validates the arguments (and describes them to the model, see `ToolInputSchema`). */
   readonly inputSchema: ToolInputSchema<Input>;
   /** The JSON Schema the model sees, when `inputSchema` cannot be converted (non-zod Standard Schemas). */
   readonly modelInputSchema?: JsonSchemaObject;
@@ -155,5 +166,6 @@ export interface ToolDefinition<Input = JsonValue> {
  * names must be unique across providers (a duplicate name is a configuration error).
  */
 export interface ToolProvider {
+  /** The tools offered for the coming turn. A `LashError` thrown here propagates from the turn; any other error ends the turn before its first model call. */
   listTools(): readonly ToolDefinition<unknown>[] | Promise<readonly ToolDefinition<unknown>[]>;
 }

@@ -15,8 +15,11 @@ import type { TraceLevel, TraceRecord } from "../trace-schemas.js";
  * - `close` flushes and releases resources; records after `close` are dropped.
  */
 export interface TraceSink {
+  /** Takes one record; cheap and synchronous in effect (a returned promise is not awaited). */
   record(record: TraceRecord): void | Promise<void>;
+  /** Resolves once every record so far is durable; rejects with a `LashError` when some could not be. */
   flush?(): Promise<void>;
+  /** Flushes, then releases resources; later records are dropped. */
   close?(): Promise<void>;
 }
 

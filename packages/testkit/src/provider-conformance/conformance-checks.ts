@@ -11,11 +11,9 @@ import {
   type ModelProvider,
   ProviderCallError,
   type ProviderFailure,
-  type ProviderTimeouts,
-  providerFailureFromHttp,
   providerFailureSchema,
-  terminalReasonFromFinishReason,
 } from "@lash/protocol";
+import { type ProviderTimeouts, providerFailureFromHttp, terminalReasonFromFinishReason } from "@lash/provider-utils";
 import type { WireScript } from "../wire-script/wire-script-schema.js";
 import type { RecordedRequest, WireScriptServer } from "../wire-script/wire-script-server.js";
 import { startWireScriptServer } from "../wire-script/wire-script-server.js";

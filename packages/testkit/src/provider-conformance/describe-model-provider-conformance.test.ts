@@ -1,5 +1,4 @@
 import {
-  createToolCallAccumulator,
   type LlmMessage,
   type LlmOutputPart,
   type LlmRequest,
@@ -7,13 +6,16 @@ import {
   type ModelProvider,
   ProviderCallError,
   type ProviderCallOptions,
+} from "@lash/protocol";
+import {
+  createToolCallAccumulator,
   type ProviderTimeouts,
   providerFailureFromHttp,
   providerFailureFromTransport,
   startRequestDeadline,
   terminalReasonFromFinishReason,
   usageFromCounts,
-} from "@lash/protocol";
+} from "@lash/provider-utils";
 import { describe, expect, it } from "vitest";
 import { bundledWireScriptsDirectory } from "../wire-script/bundled-wire-scripts.js";
 import { loadWireScripts } from "../wire-script/load-wire-scripts.js";
@@ -59,7 +61,8 @@ function numberOrUndefined(value: unknown): number | undefined {
 
 /**
  * A small OpenAI-compatible Chat Completions adapter over plain `fetch`, built on the shared
- * provider support of `@lash/protocol`: it always streams, and reads the SSE frames itself.
+ * run-time support of `@lash/provider-utils`: it always streams, and splits the SSE frames itself so that
+ * a flaw can break the decoding.
  */
 function createReferenceChatAdapter(options: ReferenceOptions): ModelProvider {
   const flaws = options.flaws ?? {};

@@ -1,4 +1,5 @@
-import type { LlmRequest, ModelProvider, ProviderTimeouts } from "@lash/protocol";
+import type { LlmRequest, ModelProvider } from "@lash/protocol";
+import type { ProviderTimeouts } from "@lash/provider-utils";
 import type { WireScript } from "../wire-script/wire-script-schema.js";
 
 /** What the suite hands the harness to build one adapter instance. */

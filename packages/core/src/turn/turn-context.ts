@@ -1,0 +1,250 @@
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type { JsonValue, Message, PluginMessage, TerminationPolicy, ToolCallRecord, TurnInput, TurnStop } from "@lash/protocol";
+import type { ExecutionMode } from "../modes/execution-mode.js";
+import type { RuntimeEffectHost } from "../runtime/effect-host.js";
+import type { SessionCore } from "../runtime/session-core.js";
+import type { ToolBatchEnvironment } from "../tools/tool-batch.js";
+import type { ToolSurface } from "../tools/tool-surface.js";
+import { TurnTracer } from "../tracing/turn-tracer.js";
+import type { TurnEventPipe } from "./event-pipe.js";
+import type { LlmCallEnvironment } from "./llm-call.js";
+import type { PreparedTurn } from "./prepare-turn.js";
+import { abortableSleep } from "./provider-call.js";
+import type { TurnAssembler } from "./turn-assembler.js";
+import { runCheckpoint } from "./turn-checkpoint.js";
+import { isResumeSafe, TurnGraphWriter } from "./turn-graph-writer.js";
+import type { CheckpointResult, SurfaceSyncResult, TurnEffect } from "./turn-machine-types.js";
+import { answerText, checkOutput, repairMessage, type TurnOutputRequest } from "./turn-output.js";
+import { buildTurnSurface, providerSettings, type TurnModelSelection } from "./turn-setup.js";
+
+async function deliver(pending: void | Promise<void>): Promise<void> {
+  if (pending !== undefined) await pending;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** What a turn context is made from, once the turn is prepared. */
+export interface TurnContextInit {
+  readonly core: SessionCore;
+  readonly input: TurnInput;
+  readonly prepared: PreparedTurn;
+  readonly mode: ExecutionMode;
+  readonly pipe: TurnEventPipe;
+  readonly assembler: TurnAssembler;
+  readonly termination: TerminationPolicy;
+  readonly selection: TurnModelSelection;
+  readonly output: TurnOutputRequest | undefined;
+  /** The host's signal: aborting it cancels the turn. */
+  readonly hostSignal: AbortSignal | undefined;
+}
+
+/**
+ * One turn, from the moment it is prepared to its commit: its identity, its event pipe, its one
+ * abort controller, its limits and the writer of its graph, built once and handed to every step
+ * (the effect loop, the model calls, the tool batches, the checkpoints, the completion) instead of
+ * each step receiving the same pieces again. It owns the turn's state while the turn runs: the
+ * conversation reaches the session graph only through its writer, and the structured output only
+ * through its checkpoint.
+ */
+export class TurnContext {
+  readonly core: SessionCore;
+  readonly input: TurnInput;
+  readonly prepared: PreparedTurn;
+  readonly mode: ExecutionMode;
+  readonly pipe: TurnEventPipe;
+  readonly assembler: TurnAssembler;
+  readonly termination: TerminationPolicy;
+  readonly selection: TurnModelSelection;
+  readonly sessionId: string;
+  readonly turnId: string;
+  readonly turnIndex: number;
+  readonly startedAt = performance.now();
+  readonly tracer: TurnTracer | undefined;
+  readonly writer: TurnGraphWriter;
+  readonly effectHost: RuntimeEffectHost;
+  /** The structured output the turn asks for, and what it got (see `checkpoint`). */
+  readonly output: TurnOutputRequest | undefined;
+  outputValue: { readonly value: unknown } | undefined;
+  /** Set when the host cancelled the turn or its wall-time budget ran out. */
+  interruption: TurnStop | undefined;
+  readonly #controller = new AbortController();
+  readonly #hostSignal: AbortSignal | undefined;
+  readonly #onHostAbort = (): void => {
+    this.interruption ??= { type: "cancelled" };
+    this.#controller.abort(this.#hostSignal?.reason);
+  };
+  readonly #wallTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Messages `afterToolCall` hooks enqueued, delivered at the next checkpoint. */
+  readonly #toolHookMessages: PluginMessage[] = [];
+  #progressCount = 0;
+  #outputRepairs = 0;
+  #llm: LlmCallEnvironment | undefined;
+  #tools: { readonly surface: ToolSurface; readonly environment: ToolBatchEnvironment } | undefined;
+
+  constructor(init: TurnContextInit) {
+    this.core = init.core;
+    this.input = init.input;
+    this.prepared = init.prepared;
+    this.mode = init.mode;
+    this.pipe = init.pipe;
+    this.assembler = init.assembler;
+    this.termination = init.termination;
+    this.selection = init.selection;
+    this.output = init.output;
+    this.sessionId = init.core.sessionId;
+    this.turnIndex = init.core.turnIndex + 1;
+    this.turnId = init.input.traceTurnId ?? randomUUID();
+    this.effectHost = init.core.environment.core.effectHost;
+    init.core.lastPromptUsage = undefined;
+    this.tracer = TurnTracer.start(init.core.environment.core.traceSink, init.core.environment.core.traceLevel ?? "standard", {
+      sessionId: this.sessionId,
+      turnId: this.turnId,
+      turnIndex: this.turnIndex,
+      provider: init.selection.provider.providerId,
+      model: init.selection.model,
+    });
+    // One controller for the turn: the host's signal and the wall-time budget both abort it.
+    this.#hostSignal = init.hostSignal;
+    init.hostSignal?.addEventListener("abort", this.#onHostAbort, { once: true });
+    if (init.hostSignal?.aborted) this.#onHostAbort();
+    const wallTime = init.termination.maxWallTimeMs;
+    this.#wallTimer =
+      wallTime === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.interruption ??= { type: "budget_exhausted", budget: "wall_time" };
+            this.#controller.abort();
+          }, wallTime);
+    this.writer = new TurnGraphWriter(init.core.graph);
+    this.writer.sync(init.prepared.messages, false);
+  }
+
+  /** The turn's signal: running tools and the provider call see it abort. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  readonly now = (): number => performance.now();
+
+  /** Ends the turn's timers and listeners; a turn that did not complete aborts its signal for the work still in flight. */
+  dispose(completed: boolean): void {
+    if (this.#wallTimer !== undefined) clearTimeout(this.#wallTimer);
+    // A turn that ends by a thrown failure (a sink, a store) must not leave tools running detached:
+    // aborting the controller lets every in-flight tool and provider call see the end. A turn that
+    // completed leaves the signal alone (work a tool started on purpose may outlive the turn).
+    if (!completed && !this.#controller.signal.aborted) this.#controller.abort(new Error("the turn failed"));
+    this.#hostSignal?.removeEventListener("abort", this.#onHostAbort);
+  }
+
+  /** What a model call of this turn needs (built once per turn). */
+  get llm(): LlmCallEnvironment {
+    this.#llm ??= {
+      provider: this.selection.provider,
+      settings: providerSettings(this.core, this.selection.provider),
+      attachmentStore: this.core.environment.core.attachmentStore,
+      pipe: this.pipe,
+      plugins: this.core.environment.plugins,
+      sessionId: this.sessionId,
+      maxContextTokens: this.core.policy.maxContextTokens,
+      signal: this.signal,
+      outputSpec: this.output?.spec,
+    };
+    return this.#llm;
+  }
+
+  /** What a tool batch of this turn needs, on the turn's tool surface (built once per surface). */
+  toolEnvironment(surface: ToolSurface): ToolBatchEnvironment {
+    if (this.#tools?.surface !== surface) {
+      this.#tools = {
+        surface,
+        environment: {
+          surface,
+          plugins: this.core.environment.plugins,
+          sessionId: this.sessionId,
+          turnIndex: this.turnIndex,
+          sessions: this.core.sessions,
+          signal: this.signal,
+          emit: (event) => this.pipe.session(event),
+          enqueueMessages: (messages) => this.#toolHookMessages.push(...messages),
+          sleep: abortableSleep,
+          now: this.now,
+          pipe: this.pipe,
+        },
+      };
+    }
+    return this.#tools.environment;
+  }
+
+  /**
+   * A resume-safe boundary (or the end): the messages reach the session graph, and a boundary
+   * before the end is committed as a progress checkpoint when a store is set.
+   */
+  async boundary(messages: readonly Message[], modeEvents: readonly JsonValue[], final: boolean): Promise<void> {
+    this.writer.sync(messages, final);
+    for (const event of modeEvents) this.core.graph.appendRecord({ kind: "mode_event", event });
+    if (final || !this.core.store || !isResumeSafe(messages)) return;
+    this.#progressCount += 1;
+    try {
+      await this.core.commit(`${this.turnId}:progress:${this.#progressCount}`);
+    } catch {
+      // A failed progress boundary is not fatal: the final commit carries everything.
+    }
+  }
+
+  recordToolCalls(records: readonly ToolCallRecord[]): void {
+    this.writer.recordToolCalls(records);
+  }
+
+  /**
+   * A checkpoint: queued input and plugin hooks first. When nothing continues the turn at a
+   * `before_completion` checkpoint, the answer is final, and a turn that asked for structured
+   * output checks it here: a valid one becomes the turn's output; one the schema refuses goes back
+   * to the model with the problem while repairs remain, else the turn stops `invalid_output`.
+   */
+  async checkpoint(
+    effect: Extract<TurnEffect, { type: "checkpoint" }>,
+    modeIteration: number,
+    messages: readonly Message[],
+  ): Promise<CheckpointResult> {
+    const result = await runCheckpoint(effect.kind, modeIteration, messages, {
+      sessionId: this.sessionId,
+      plugins: this.core.environment.plugins,
+      pipe: this.pipe,
+      sessions: this.core.sessions,
+      turnInjection: this.core.turnInjection,
+      inputInjection: this.core.inputInjection,
+      takeToolHookMessages: () => this.#toolHookMessages.splice(0),
+    });
+    const continues = !result.ok || result.committed.length > 0 || result.transient.length > 0;
+    const output = this.output;
+    if (output === undefined || effect.kind !== "before_completion" || continues) return result;
+    const check = await checkOutput(output, answerText(messages.at(-1)));
+    if (check.ok) {
+      this.outputValue = { value: check.value };
+      return result;
+    }
+    if (this.#outputRepairs >= output.repairAttempts) {
+      const message = `The final answer does not match the output schema: ${check.problem}`;
+      return { ok: false, code: "invalid_output", message, abort: false, kind: "output_validation", stop: { type: "invalid_output" } };
+    }
+    this.#outputRepairs += 1;
+    const message = `The answer did not match the output schema (asking the model to fix it): ${check.problem}`;
+    await deliver(
+      this.pipe.session({ type: "error", message, envelope: { kind: "output_validation", code: "invalid_output", userMessage: message } }),
+    );
+    return { ok: true, committed: [repairMessage(check.problem)], transient: [] };
+  }
+
+  /** Rebuilds the prompt and tool specs (a mode that changes its surface between iterations). */
+  async syncSurface(): Promise<SurfaceSyncResult> {
+    try {
+      const rebuilt = await buildTurnSurface(this.core, this.mode, this.input, this.prepared);
+      return { ok: true, systemPrompt: rebuilt.systemPrompt, toolSpecs: rebuilt.toolSpecs };
+    } catch (error) {
+      return { ok: false, message: errorMessage(error) };
+    }
+  }
+}
