@@ -1,44 +1,7 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-
-const run = promisify(execFile);
-const repository = fileURLToPath(new URL("../..", import.meta.url));
-const examples = fileURLToPath(new URL("..", import.meta.url));
-
-/** The first ```ts block after `heading` in a README: what a reader copies. */
-async function snippetAfter(readme: string, heading: string): Promise<string> {
-  const text = await readFile(join(repository, readme), "utf8");
-  const from = text.indexOf(heading);
-  if (from < 0) throw new Error(`${readme} has no heading ${heading}`);
-  const match = /```ts\n([\s\S]*?)```/.exec(text.slice(from));
-  if (!match?.[1]) throw new Error(`${readme} has no ts block after ${heading}`);
-  return match[1];
-}
-
-/**
- * Runs a snippet as a reader would: as a file of its own (placed under `examples/` so that it
- * resolves the packages), from an empty working directory.
- */
-async function runSnippet(code: string): Promise<{ stdout: string; workingDirectory: string }> {
-  const folder = await mkdtemp(join(examples, ".readme-snippet-"));
-  const workingDirectory = await mkdtemp(join(tmpdir(), "lash-readme-snippet-"));
-  try {
-    const file = join(folder, "snippet.ts");
-    await writeFile(file, code);
-    const { stdout } = await run(join(repository, "node_modules", ".bin", "tsx"), ["--conditions=@lash/source", file], {
-      cwd: workingDirectory,
-      encoding: "utf8",
-    });
-    return { stdout, workingDirectory };
-  } finally {
-    await rm(folder, { recursive: true, force: true });
-  }
-}
+import { runSnippet, snippetAfter } from "./readme-snippet-runner.js";
 
 describe("README code that says it runs as is", () => {
   // Child processes that load TypeScript through tsx: generous on a loaded machine (no time is asserted).
@@ -62,8 +25,37 @@ describe("README code that says it runs as is", () => {
     );
     const stored = await readFile(join(workingDirectory, "support.db")).then((bytes) => bytes.length);
     await rm(workingDirectory, { recursive: true, force: true });
+    expect(stdout).toContain("[ticket_status: success]");
     expect(stdout).toContain("Ticket 42 is open.");
     expect(stdout).toContain("finished");
     expect(stored).toBeGreaterThan(0);
+  });
+
+  it("@lash/core: the example streams a tool turn with for await and prints the typed result", { timeout: 120_000 }, async () => {
+    const { stdout, workingDirectory } = await runSnippet(await snippetAfter("packages/core/README.md", "## Example"));
+    await rm(workingDirectory, { recursive: true, force: true });
+    expect(stdout).toContain("tool_call_started");
+    expect(stdout).toContain("type: 'finished'");
+    expect(stdout).toContain("2 + 3 = 5.");
+  });
+
+  it("@lash/core: the persistence example parks a session and resumes it", { timeout: 120_000 }, async () => {
+    const { stdout, workingDirectory } = await runSnippet(
+      await snippetAfter("packages/core/README.md", "## Persistence: stores, residency, park and resume"),
+    );
+    await rm(workingDirectory, { recursive: true, force: true });
+    expect(stdout).toBe("Blue.\n2\n");
+  });
+
+  it("@lash/stores: park and resume on SQLite, and the filesystem store read back by another database object", {
+    timeout: 120_000,
+  }, async () => {
+    const parked = await runSnippet(await snippetAfter("packages/stores/README.md", "## With the runtime: park and resume"));
+    await rm(parked.workingDirectory, { recursive: true, force: true });
+    expect(parked.stdout).toBe("You said blue.\n");
+    const files = await runSnippet(await snippetAfter("packages/stores/README.md", "## Filesystem store (`@lash/stores/fs`)"));
+    await rm(files.workingDirectory, { recursive: true, force: true });
+    expect(files.stdout).toContain("inputTokens: 12");
+    expect(files.stdout).toContain("[ 'demo-session' ]");
   });
 });

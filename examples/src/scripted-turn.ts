@@ -2,7 +2,7 @@
 // every activity as it streams, then the assembled turn. No network, no API key.
 
 import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-scripted";
-import { defineTool, InMemorySessionStore, LashRuntime, type TurnActivity, textInput } from "@lash/core";
+import { defineTool, InMemorySessionStore, LashRuntime, type TurnActivity } from "@lash/core";
 import { z } from "zod";
 
 const add = defineTool({
@@ -21,7 +21,7 @@ const provider = new ScriptedProvider([
 const store = new InMemorySessionStore();
 const runtime = await LashRuntime.builder()
   .withSessionId("demo-session")
-  .withPolicy({ model: "scripted-model", maxContextTokens: 200_000 })
+  .withModel("scripted-model")
   .withProvider(provider)
   .withTools([add])
   .withStore(store)
@@ -46,9 +46,9 @@ function describe(activity: TurnActivity): string {
 }
 
 console.log("== activities");
-const turn = await runtime.streamTurn(textInput("What is 2 + 3?"), {
-  activities: { emit: (activity) => console.log(`${activity.type.padEnd(22)} ${describe(activity)}`) },
-});
+const running = runtime.streamTurn("What is 2 + 3?");
+for await (const activity of running) console.log(`${activity.type.padEnd(22)} ${describe(activity)}`);
+const turn = await running;
 
 console.log("\n== assembled turn");
 console.log(JSON.stringify(turn, null, 2));

@@ -31,7 +31,7 @@ function withConfigOptions(command: Command, options: { readonly provider?: bool
       .option("--model <name>", "model name (env LASH_MODEL)")
       .option("--base-url <url>", "API root of an OpenAI-compatible server (env LASH_BASE_URL)")
       .option("--script <file>", "scripted conversation for --provider scripted (env LASH_SCRIPT)")
-      .option("--max-context-tokens <n>", "context window of the model (default 128000)");
+      .option("--max-context-tokens <n>", "context window of the model (default: the window of a known model, else 128000)");
   }
   return command
     .option("--store <location>", "sqlite:<file>, postgres://... or fs:<dir> (env LASH_STORE; default $LASH_HOME/lash.db)")

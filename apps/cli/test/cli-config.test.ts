@@ -41,6 +41,11 @@ describe("configuration", () => {
     const fromFlag = await effective(["--model", "from-flag", "--store", "fs:sessions"], { LASH_MODEL: "from-env" });
     expect(fromFlag.model).toEqual({ value: "from-flag", source: "flag --model" });
     expect(fromFlag.store).toEqual({ value: `fs:${join(home, "sessions")}`, source: "flag --store" });
+    // A model lash knows gets its own context window by default; a set value wins.
+    const known = await effective(["--model", "gpt-5-mini"]);
+    expect(known.maxContextTokens).toEqual({ value: 400000, source: "default" });
+    const set = await effective(["--model", "gpt-5-mini", "--max-context-tokens", "64000"]);
+    expect(set.maxContextTokens).toEqual({ value: 64000, source: "flag --max-context-tokens" });
   });
 
   it("prints a table with the source of each value", async () => {

@@ -127,8 +127,8 @@ describe("a JSONL trace under concurrent turns", () => {
     );
     await Promise.all(
       runtimes.map(async (runtime) => {
-        await runtime.streamTurn(textInput("first"));
-        await runtime.streamTurn(textInput("second"));
+        await runtime.runTurn("first");
+        await runtime.runTurn("second");
       }),
     );
     await Promise.all([shared, ...own].map((sink) => sink.close()));

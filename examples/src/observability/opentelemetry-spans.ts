@@ -4,7 +4,7 @@
 //   pnpm exec tsx --conditions=@lash/source src/observability/opentelemetry-spans.ts
 
 import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-scripted";
-import { defineTool, LashRuntime, textInput } from "@lash/core";
+import { defineTool, LashRuntime } from "@lash/core";
 import { createOpenTelemetryTraceSink } from "@lash/observability/opentelemetry";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { z } from "zod";
@@ -21,7 +21,7 @@ const add = defineTool({
 
 const runtime = await LashRuntime.builder()
   .withSessionId("otel-demo")
-  .withPolicy({ model: "gpt-4o", maxContextTokens: 128_000 })
+  .withModel("gpt-4o")
   .withProvider(
     new ScriptedProvider(
       [
@@ -35,7 +35,7 @@ const runtime = await LashRuntime.builder()
   .withTraceSink(createOpenTelemetryTraceSink(tracerProvider.getTracer("lash-example"), { agentName: "calculator" }))
   .build();
 
-await runtime.streamTurn(textInput("What is 2 + 3?"));
+await runtime.runTurn("What is 2 + 3?");
 await tracerProvider.forceFlush();
 
 for (const span of exporter.getFinishedSpans()) {

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-scripted";
-import { defineTool, LashRuntime, textInput } from "@lash/core";
+import { defineTool, LashRuntime } from "@lash/core";
 import { computeCostReport, createJsonlTraceSink, formatUsageReportTable, type TraceRecord, usageReportToJson } from "@lash/observability";
 import { z } from "zod";
 
@@ -31,14 +31,14 @@ const provider = new ScriptedProvider([
 const trace = createJsonlTraceSink(tracePath, { truncate: true });
 const runtime = await LashRuntime.builder()
   .withSessionId("usage-demo")
-  .withPolicy({ model: "gpt-4o", maxContextTokens: 128_000 })
+  .withModel("gpt-4o")
   .withProvider(provider)
   .withTools([add])
   .withTraceSink(trace)
   .build();
 
-await runtime.streamTurn(textInput("What is 2 + 3?"));
-await runtime.streamTurn(textInput("Is 3 + 2 the same?"));
+await runtime.runTurn("What is 2 + 3?");
+await runtime.runTurn("Is 3 + 2 the same?");
 await trace.close();
 
 const report = runtime.usageReport();

@@ -31,12 +31,7 @@ describe("README examples", () => {
     const store = new InMemorySessionDatabase().openSession("session-1");
     const host = new LocalBackgroundTaskHost();
     const environment = RuntimeEnvironment.builder().withProvider(provider).withBackgroundTaskHost(host).build();
-    const runtime = await LashRuntime.builder()
-      .withEnvironment(environment)
-      .withSessionId("session-1")
-      .withPolicy({ model: "my-model", maxContextTokens: 128_000 })
-      .withStore(store)
-      .build();
+    const runtime = await LashRuntime.builder().withEnvironment(environment).withModel("my-model").withStore(store).build();
     await runtime.backgroundTasks().spawn({ id: "monitor:inbox", kind: "monitor", producer: "app" }, async ({ signal }) => {
       await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
     });

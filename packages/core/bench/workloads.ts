@@ -1,7 +1,7 @@
 // The two benchmark workloads, for lash and for the AI SDK, doing the same model steps.
 
-import type { LanguageModelV3StreamPart } from "@ai-sdk/provider";
 import { join } from "node:path";
+import type { LanguageModelV3StreamPart } from "@ai-sdk/provider";
 import type { AssembledTurn, LlmStreamEvent, TurnActivity } from "@lash/protocol";
 import { ScriptedProvider, type ScriptedStep } from "@lash/testkit";
 import { generateText, stepCountIs, streamText, tool } from "ai";

@@ -2,7 +2,6 @@ import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { LashRuntime } from "@lash/core";
-import { textInput } from "@lash/core";
 import type { BackgroundTaskHost } from "@lash/protocol";
 import type { ToolApprovalRequest } from "@lash/tools";
 import { describeError } from "../cli-error.js";
@@ -12,7 +11,7 @@ import type { ExitCode } from "../exit-codes.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { createConfiguredProvider } from "../providers/create-provider.js";
 import { styleFor } from "../render/terminal-style.js";
-import { createTurnRenderer } from "../render/turn-renderer.js";
+import { createTurnRenderer, renderTurn } from "../render/turn-renderer.js";
 import { printable } from "../render/turn-text.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
 import { createTaskEnvironment, formatTaskTable, type TaskEnvironment } from "../sessions/background-tasks.js";
@@ -259,8 +258,7 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
       turnController = controller;
       const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId: sessionId ?? "", signal: controller.signal });
       try {
-        const turn = await runtime.streamTurn(textInput(text), { activities: renderer, signal: controller.signal });
-        renderer.finish(turn);
+        await renderTurn(renderer, runtime.streamTurn(text, { signal: controller.signal }));
       } catch (error) {
         // A failed turn (the store went away, say) is reported; the chat goes on.
         renderer.pause();

@@ -1,6 +1,6 @@
 import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-scripted";
 import { createSubagentTools, LocalBackgroundTaskHost } from "@lash/background";
-import { defineTool, RuntimeEnvironment, textInput } from "@lash/core";
+import { defineTool, RuntimeEnvironment } from "@lash/core";
 import type { ModelProvider } from "@lash/protocol";
 import { MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
 import { z } from "zod";
@@ -9,7 +9,7 @@ import type { ConfigFlags } from "../config/effective-config.js";
 import { resolveEffectiveConfig } from "../config/effective-config.js";
 import type { ExitCode } from "../exit-codes.js";
 import { styleFor } from "../render/terminal-style.js";
-import { createTurnRenderer } from "../render/turn-renderer.js";
+import { createTurnRenderer, renderTurn } from "../render/turn-renderer.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
 import { openSessionRuntime } from "../sessions/session-runtime.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";
@@ -106,8 +106,7 @@ export async function demoCommand(flags: ConfigFlags, io: CliIo): Promise<ExitCo
     io.stderr.write(`${err.dim("lash demo: an offline turn with a scripted model, a tool and a subagent (no network, no API key)")}\n`);
     io.stderr.write(`${err.bold("you:")} ${DEMO_PROMPT}\n`);
     const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId });
-    const turn = await runtime.streamTurn(textInput(DEMO_PROMPT), { activities: renderer });
-    renderer.finish(turn);
+    const turn = await renderTurn(renderer, runtime.streamTurn(DEMO_PROMPT));
     io.stdout.write(`\n${out.bold("usage")}\n${renderUsageReport(runtime.tokenLedger(), out)}\n`);
     io.stderr.write(`\n${err.dim(`stored in ${store.description} as session ${sessionId}`)}\n`);
     // `pnpm lash` in a clone of the repository (its root script sets LASH_COMMAND_NAME), `lash` once installed.

@@ -1,4 +1,3 @@
-import { textInput } from "@lash/core";
 import type { AssembledTurn } from "@lash/protocol";
 import { usageError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
@@ -7,7 +6,7 @@ import type { ExitCode } from "../exit-codes.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { createConfiguredProvider } from "../providers/create-provider.js";
 import { styleFor } from "../render/terminal-style.js";
-import { createTurnRenderer } from "../render/turn-renderer.js";
+import { createTurnRenderer, renderTurn } from "../render/turn-renderer.js";
 import { createTaskEnvironment, type TaskEnvironment } from "../sessions/background-tasks.js";
 import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";
@@ -75,8 +74,7 @@ export async function runCommand(promptArgument: string | undefined, flags: RunF
     });
     if (created) io.stderr.write(`${styleFor(io.stderr, io.env).dim("lash:")} new session ${sessionId}\n`);
     const renderer = createTurnRenderer(io, { streamAnswer: flags.json !== true, sessionId, signal: controller.signal });
-    const turn = await runtime.streamTurn(textInput(prompt), { activities: renderer, signal: controller.signal });
-    renderer.finish(turn);
+    const turn = await renderTurn(renderer, runtime.streamTurn(prompt, { signal: controller.signal }));
     if (flags.json === true) io.stdout.write(`${JSON.stringify(turn, null, 2)}\n`);
     return exitCodeOf(turn);
   } catch (error) {

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { DEFAULT_MAX_CONTEXT_TOKENS, defaultContextWindow } from "@lash/core";
 import { usageError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
 import type { ConfigFile, ProviderName } from "./config-file.js";
@@ -54,7 +55,6 @@ export interface EffectiveConfig {
   readonly apiKey: Sourced<string | undefined>;
 }
 
-const DEFAULT_MAX_CONTEXT_TOKENS = 128_000;
 const DEFAULT_MAX_MODEL_CALLS = 25;
 
 /** The default model of each provider when none is configured. */
@@ -201,11 +201,12 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
         : { value: [], source: { type: "default" } };
 
   const model = pick({ flag: flags.model, flagName: "model", envName: "LASH_MODEL", fileValue: file?.model, parse: text });
+  const modelName = model?.value ?? (provider === undefined ? undefined : DEFAULT_MODELS[provider.value]);
   return {
     home,
     configFile: { path: configPath, loaded: file !== undefined },
     provider: orDefault(provider, undefined),
-    model: model ?? { value: provider === undefined ? undefined : DEFAULT_MODELS[provider.value], source: { type: "default" } },
+    model: model ?? { value: modelName, source: { type: "default" } },
     baseUrl: orDefault(
       pick({ flag: flags.baseUrl, flagName: "base-url", envName: "LASH_BASE_URL", fileValue: file?.baseUrl, parse: url }),
       undefined,
@@ -220,7 +221,8 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
         fileValue: file?.maxContextTokens,
         parse: positiveNumber(true),
       }),
-      DEFAULT_MAX_CONTEXT_TOKENS,
+      // The model's own window when lash knows the model, else the runtime's documented default.
+      modelName === undefined ? DEFAULT_MAX_CONTEXT_TOKENS : defaultContextWindow(modelName),
     ),
     maxModelCalls: orDefault(
       pick({

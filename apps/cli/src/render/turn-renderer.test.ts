@@ -32,11 +32,11 @@ const finished = {
 } as unknown as AssembledTurn;
 
 async function play(renderer: ReturnType<typeof createTurnRenderer>): Promise<void> {
-  await renderer.emit(activity({ type: "model_request_started", modeIteration: 0 }));
+  renderer.emit(activity({ type: "model_request_started", modeIteration: 0 }));
   // The spinner draws again every 80 ms while nothing arrives.
   vi.advanceTimersByTime(200);
-  await renderer.emit(activity({ type: "text_delta", text: "Hi " }));
-  await renderer.emit(activity({ type: "text_delta", text: "there." }));
+  renderer.emit(activity({ type: "text_delta", text: "Hi " }));
+  renderer.emit(activity({ type: "text_delta", text: "there." }));
   renderer.finish(finished);
 }
 

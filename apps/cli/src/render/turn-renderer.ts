@@ -1,12 +1,15 @@
 import { fstatSync } from "node:fs";
-import type { AssembledTurn, TurnActivity, TurnActivitySink } from "@lash/protocol";
+import type { TurnStream } from "@lash/core";
+import type { AssembledTurn, TurnActivity } from "@lash/protocol";
 import type { CliIo } from "../cli-io.js";
 import { createSpinner } from "./spinner.js";
 import { styleFor } from "./terminal-style.js";
 import { compactJson, describeOutcome, describeUsage } from "./turn-text.js";
 
 /** Shows a running turn: the answer on stdout as it streams, everything else on stderr. */
-export interface TurnRenderer extends TurnActivitySink {
+export interface TurnRenderer {
+  /** Shows one activity of the running turn. */
+  emit(activity: TurnActivity): void;
   /** Ends the output of a turn: a final newline on stdout, the one-line summary on stderr. */
   finish(turn: AssembledTurn): void;
   /** Stops the spinner (before a question to the user, or on an error). */
@@ -123,4 +126,15 @@ export function createTurnRenderer(
       );
     },
   };
+}
+
+/**
+ * Shows a running turn as its activities arrive, then its one-line summary; returns the committed
+ * turn. A turn that fails throws its error after the activities it produced were shown.
+ */
+export async function renderTurn(renderer: TurnRenderer, turn: TurnStream): Promise<AssembledTurn> {
+  for await (const activity of turn) renderer.emit(activity);
+  const result = await turn;
+  renderer.finish(result);
+  return result;
 }

@@ -32,6 +32,11 @@ class ActivityLog {
     for (const wake of waiting) wake();
   }
 
+  /** Activity `index` when it is already logged, else `undefined`. */
+  ready(index: number): TurnActivity | undefined {
+    return this.#activities[index];
+  }
+
   /** Activity `index`, or `undefined` once the turn ended before it (a failed turn throws its error). */
   async at(index: number): Promise<TurnActivity | undefined> {
     for (;;) {
@@ -116,20 +121,26 @@ export class TurnStream<Output = unknown> implements AsyncIterable<TurnActivity>
     const log = this.#log;
     let index = 0;
     let done = false;
-    return {
-      async next(): Promise<IteratorResult<TurnActivity>> {
-        if (done) return { done: true, value: undefined };
-        const activity = await log.at(index);
-        if (activity === undefined) {
-          done = true;
-          return { done: true, value: undefined };
-        }
-        index += 1;
-        return { done: false, value: activity };
-      },
-      async return(): Promise<IteratorResult<TurnActivity>> {
+    const step = (activity: TurnActivity | undefined): IteratorResult<TurnActivity> => {
+      if (activity === undefined) {
         done = true;
         return { done: true, value: undefined };
+      }
+      index += 1;
+      return { done: false, value: activity };
+    };
+    return {
+      next(): Promise<IteratorResult<TurnActivity>> {
+        if (done) return Promise.resolve({ done: true, value: undefined });
+        // An activity already logged is handed over without waiting: a reader that keeps up pays
+        // one resolved promise per activity, the least an async iterator can cost.
+        const ready = log.ready(index);
+        if (ready !== undefined) return Promise.resolve(step(ready));
+        return log.at(index).then(step);
+      },
+      return(): Promise<IteratorResult<TurnActivity>> {
+        done = true;
+        return Promise.resolve({ done: true, value: undefined });
       },
     };
   }

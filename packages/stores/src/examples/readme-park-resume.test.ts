@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LashRuntime, RuntimeEnvironment, textInput } from "@lash/core";
+import { LashRuntime, RuntimeEnvironment } from "@lash/core";
 import { ScriptedProvider, textStep } from "@lash/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFileSessionDatabase } from "../fs/index.js";
@@ -21,18 +21,13 @@ describe("the README's runtime examples", () => {
     const provider = new ScriptedProvider([textStep("Noted."), textStep("You said blue.")]);
     const environment = RuntimeEnvironment.builder().withProvider(provider).withSessionStoreFactory(database).build();
 
-    const runtime = await LashRuntime.builder()
-      .withEnvironment(environment)
-      .withSessionId("chat-7")
-      .withPolicy({ maxContextTokens: 200_000 })
-      .withStore(database.openSession("chat-7"))
-      .build();
-    await runtime.runTurn(textInput("My colour is blue."));
+    const runtime = await LashRuntime.builder().withEnvironment(environment).withStore(database.openSession("chat-7")).build();
+    await runtime.runTurn("My colour is blue.");
     const parked = await runtime.park();
     expect(Object.keys(parked).sort()).toEqual(["policy", "sessionId", "store"]);
 
     const resumed = await LashRuntime.resume(parked, environment);
-    const turn = await resumed.runTurn(textInput("Which colour?"));
+    const turn = await resumed.runTurn("Which colour?");
     expect(turn.assistantOutput.safeText).toBe("You said blue.");
     // The second request carried the first turn, read back from SQLite.
     const texts = provider.requests[1]?.messages.flatMap((message) =>
@@ -49,13 +44,12 @@ describe("the README's runtime examples", () => {
     const root = join(folder, "lash-sessions");
     const database = createFileSessionDatabase({ root });
     const runtime = await LashRuntime.builder()
-      .withSessionId("demo-session")
-      .withPolicy({ model: "scripted-model", maxContextTokens: 200_000 })
+      .withModel("scripted-model")
       .withProvider(new ScriptedProvider([textStep("Hello from disk.", { usage: { inputTokens: 12, outputTokens: 4 } })]))
       .withStore(database.openSession("demo-session"))
       .withSessionStoreFactory(database)
       .build();
-    await runtime.streamTurn(textInput("Say hello."));
+    await runtime.runTurn("Say hello.");
 
     const reopened = createFileSessionDatabase({ root });
     const stored = await reopened.openSession("demo-session").loadSession({ type: "full_graph" });
