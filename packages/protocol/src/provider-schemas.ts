@@ -3,8 +3,11 @@ import { jsonValueSchema } from "./json.js";
 import { reasoningReplaySchema, responseMetaSchema, toolCallReplaySchema } from "./messages.js";
 
 /**
- * Why a model call ended. `stop`, `tool_use` and `unknown` let the mode go on; the others end the
- * turn (`output_limit` → `incomplete`, `cancelled` → `cancelled`, the rest → `provider_error`).
+ * Why a model call ended. `stop` and `tool_use` let the mode go on; the others end the turn
+ * (`output_limit` → `incomplete`, `cancelled` → `cancelled`, the rest → `provider_error`). `unknown`
+ * is a finish reason the adapter did not recognise: the call may have been cut off, so its text is
+ * never taken as a finished answer. `content_filter` covers refusals too (the refusal text goes in
+ * `terminalDiagnostic`).
  */
 export const llmTerminalReasonSchema = z.enum([
   "stop",
@@ -193,7 +196,7 @@ export const llmResponseSchema = z.object({
   parts: z.array(llmOutputPartSchema).default([]),
   /** The call's usage; all zero lets the runtime use the last streamed `usage` event. */
   usage: llmUsageSchema.default({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 }),
-  /** Why the call ended (default `unknown`). */
+  /** Why the call ended. Absent reads as `unknown`, which ends the turn: an adapter always sets it. */
   terminalReason: llmTerminalReasonSchema.default("unknown"),
   /** A human-readable note on the terminal reason (`"The response reached max_tokens."`); absent when there is nothing to add. */
   terminalDiagnostic: z.string().optional(),

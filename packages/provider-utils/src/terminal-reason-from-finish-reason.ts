@@ -36,9 +36,12 @@ const FINISH_REASONS: Readonly<Record<string, LlmTerminalReason>> = {
 
 /**
  * Maps a provider's finish (stop) reason to lash's terminal reason; see the list above. Anything
- * else, including `null`, `undefined`, `other` and Anthropic's `pause_turn`, is `unknown`, which lets
- * the mode go on. A response that carries tool calls should be `tool_use` whatever the provider
- * said (some servers answer `stop` with tool calls): the adapter decides that, not this table.
+ * else, including `null`, `undefined`, `other` and Anthropic's `pause_turn`, is `unknown`, which
+ * ends the turn `stopped` with a provider error: the response may have been cut off, so its text is
+ * not taken as an answer. Adapters should give such a response a `terminalDiagnostic` naming the
+ * reason. A response that carries tool calls and a stop-like reason should be `tool_use` (some
+ * servers answer `stop` with tool calls); one with an unknown reason should stay `unknown`, since
+ * its calls may be incomplete. The adapter decides that, not this table.
  */
 export function terminalReasonFromFinishReason(reason: string | null | undefined): LlmTerminalReason {
   if (typeof reason !== "string") return "unknown";

@@ -239,14 +239,14 @@ export class StreamTranslator {
 
   #response(finish: Finish): LlmResponse {
     const parts = this.#parts();
-    const mapping = terminalReasonFromAiSdk(finish.finishReason);
+    const fullText = parts.map((part) => (part.type === "text" ? part.text : "")).join("");
+    const mapping = terminalReasonFromAiSdk(finish.finishReason, fullText);
     let terminalReason: LlmTerminalReason = mapping.terminalReason;
-    // Some servers answer `stop` (or nothing) with tool calls: the calls are what the model wants.
-    if ((terminalReason === "stop" || terminalReason === "unknown") && parts.some((part) => part.type === "tool_call")) {
-      terminalReason = "tool_use";
-    }
+    // Some servers answer `stop` with tool calls: the calls are what the model wants. An unknown
+    // reason stays unknown, calls or not: the response may have been cut off mid-call.
+    if (terminalReason === "stop" && parts.some((part) => part.type === "tool_call")) terminalReason = "tool_use";
     const response: LlmResponse = {
-      fullText: parts.map((part) => (part.type === "text" ? part.text : "")).join(""),
+      fullText,
       parts,
       usage: usageFromAiSdk(finish.usage, this.#options.inputExcludesCached),
       terminalReason,

@@ -75,6 +75,37 @@ describe("terminalReasonFromAiSdk", () => {
     expect(terminalReasonFromAiSdk(finishReason("other", "pause_turn")).terminalReason).toBe("unknown");
   });
 
+  it("names the reason the provider gave in the diagnostic of an unknown finish", () => {
+    expect(terminalReasonFromAiSdk(finishReason("other", "network_error"))).toEqual({
+      terminalReason: "unknown",
+      diagnostic: 'The provider ended the response with an unknown finish reason "network_error".',
+    });
+    expect(terminalReasonFromAiSdk(finishReason("other")).diagnostic).toBe(
+      'The provider ended the response with an unknown finish reason "other".',
+    );
+    expect(terminalReasonFromAiSdk(undefined).diagnostic).toBe("The provider ended the response without a finish reason.");
+    expect(terminalReasonFromAiSdk("unknown").diagnostic).toBe("The provider ended the response without a finish reason.");
+    expect(terminalReasonFromAiSdk("something-new").diagnostic).toBe(
+      'The provider ended the response with an unknown finish reason "something-new".',
+    );
+  });
+
+  it("quotes the text the model produced in the diagnostic of a content-filter stop", () => {
+    expect(terminalReasonFromAiSdk({ unified: "content-filter", raw: "refusal" }, " I'm sorry, I cannot assist with that. ")).toEqual({
+      terminalReason: "content_filter",
+      diagnostic: "The provider's content filter stopped the model (provider reason: refusal): I'm sorry, I cannot assist with that.",
+    });
+    expect(terminalReasonFromAiSdk("content-filter", "Sure")).toEqual({
+      terminalReason: "content_filter",
+      diagnostic: "The provider's content filter stopped the model: Sure",
+    });
+    const long = terminalReasonFromAiSdk("content-filter", "x".repeat(5_000)).diagnostic ?? "";
+    expect(long.length).toBeLessThan(2_100);
+    expect(long.endsWith("…")).toBe(true);
+    // Text is quoted only for a content-filter stop.
+    expect(terminalReasonFromAiSdk("length", "partial").diagnostic).toBe("The model reached its output token limit.");
+  });
+
   it("names the raw reason in the diagnostic of a reason that ends the turn", () => {
     expect(terminalReasonFromAiSdk(finishReason("content-filter", "SAFETY")).diagnostic).toBe(
       "The provider's content filter stopped the model (provider reason: SAFETY).",

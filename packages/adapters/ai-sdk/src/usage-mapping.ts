@@ -58,6 +58,13 @@ const DIAGNOSTICS: Partial<Record<LlmTerminalReason, string>> = {
   provider_error: "The model stopped because of a provider error",
 };
 
+/** How many characters of the model's text a content-filter diagnostic quotes (it ends up in an issue message). */
+const LONGEST_QUOTED_TEXT = 2_000;
+
+function shortened(value: string, longest: number): string {
+  return value.length > longest ? `${value.slice(0, longest)}…` : value;
+}
+
 /**
  * Maps an AI SDK finish reason with `terminalReasonFromFinishReason`: `stop` → `stop`, `length` →
  * `output_limit`, `content-filter` → `content_filter`, `tool-calls` → `tool_use`, `error` →
@@ -65,17 +72,31 @@ const DIAGNOSTICS: Partial<Record<LlmTerminalReason, string>> = {
  * here: the stream translator fails such a call as cut short.) When the unified reason says nothing
  * (`other`), the provider's raw reason is tried (Anthropic's `model_context_window_exceeded` is a
  * context overflow). Every reason that ends the turn gets a diagnostic naming the raw reason, so a
- * host can tell a safety stop from a recitation stop without reading traces.
+ * host can tell a safety stop from a recitation stop without reading traces; `unknown` ends the
+ * turn too (the response may have been cut off), and its diagnostic names the reason the provider
+ * gave. A content-filter stop quotes `text`, what the model produced before it: a provider's
+ * refusal often arrives as the model's own words ("I'm sorry, I cannot ...").
  *
  * A bare string is accepted too: V2-era models report the unified reason as a string, `"unknown"`
  * when the provider sent none.
  */
-export function terminalReasonFromAiSdk(finishReason: AiSdkFinishReason | string | undefined): TerminalReasonMapping {
+export function terminalReasonFromAiSdk(finishReason: AiSdkFinishReason | string | undefined, text = ""): TerminalReasonMapping {
   const unified = typeof finishReason === "string" ? finishReason : finishReason?.unified;
   const raw = typeof finishReason === "object" && typeof finishReason.raw === "string" ? finishReason.raw : undefined;
   let terminalReason = terminalReasonFromFinishReason(unified);
   if (terminalReason === "unknown" && raw !== undefined) terminalReason = terminalReasonFromFinishReason(raw);
-  const text = DIAGNOSTICS[terminalReason];
-  if (text === undefined) return { terminalReason };
-  return { terminalReason, diagnostic: raw === undefined ? `${text}.` : `${text} (provider reason: ${raw}).` };
+  if (terminalReason === "unknown") {
+    const given = raw ?? unified;
+    // V2-era models say `"unknown"` when the provider sent no reason at all.
+    const diagnostic =
+      given === undefined || given === "" || (raw === undefined && unified === "unknown")
+        ? "The provider ended the response without a finish reason."
+        : `The provider ended the response with an unknown finish reason ${JSON.stringify(shortened(given, 64))}.`;
+    return { terminalReason, diagnostic };
+  }
+  const base = DIAGNOSTICS[terminalReason];
+  if (base === undefined) return { terminalReason };
+  const diagnostic = raw === undefined ? base : `${base} (provider reason: ${raw})`;
+  const said = terminalReason === "content_filter" ? text.trim() : "";
+  return { terminalReason, diagnostic: said === "" ? `${diagnostic}.` : `${diagnostic}: ${shortened(said, LONGEST_QUOTED_TEXT)}` };
 }

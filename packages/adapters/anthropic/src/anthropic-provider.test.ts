@@ -142,16 +142,46 @@ describe("streams", () => {
   });
 
   it.each([
-    ["max_tokens", "output_limit"],
-    ["stop_sequence", "stop"],
-    ["refusal", "content_filter"],
-    ["model_context_window_exceeded", "context_overflow"],
-    ["pause_turn", "unknown"],
-    ["something_new", "unknown"],
-  ])("maps stop_reason %s to %s", async (stopReason, terminalReason) => {
+    ["max_tokens", "output_limit", "The response reached max_tokens."],
+    ["stop_sequence", "stop", undefined],
+    ["refusal", "content_filter", "The model refused: partial"],
+    ["model_context_window_exceeded", "context_overflow", "The response stopped because the context window is full."],
+    ["pause_turn", "unknown", "The server paused a long-running turn (stop_reason pause_turn)."],
+    ["something_new", "unknown", 'The provider ended the response with an unknown stop_reason "something_new".'],
+  ])("maps stop_reason %s to %s", async (stopReason, terminalReason, terminalDiagnostic) => {
     const { provider } = await serve([streamScript(stopReason, [messageStart(), ...textBlock(0, ["partial"]), ...messageEnd(stopReason)])]);
     const run = await runProvider(provider, userRequest("Go"));
     expect(run.response).toMatchObject({ terminalReason, fullText: "partial" });
+    expect(run.response?.terminalDiagnostic).toBe(terminalDiagnostic);
+  });
+
+  it("explains a refusal with its stop_details, and one without any text", async () => {
+    const refusal = (details: unknown, pieces: readonly string[]) => [
+      messageStart(),
+      ...(pieces.length === 0 ? [] : textBlock(0, pieces)),
+      { type: "message_delta", delta: { stop_reason: "refusal", stop_sequence: null, stop_details: details }, usage: { output_tokens: 3 } },
+      { type: "message_stop" },
+    ];
+    const { provider } = await serve([
+      streamScript("detailed", refusal({ type: "refusal", category: "cyber", explanation: "This could enable malware." }, ["Sure, "])),
+      streamScript("bare", refusal(null, [])),
+      streamScript("odd-details", refusal("not an object", ["I won't."])),
+    ]);
+    const detailed = await runProvider(provider, userRequest("Go"));
+    expect(detailed.response).toMatchObject({
+      terminalReason: "content_filter",
+      fullText: "Sure, ",
+      terminalDiagnostic: "The model refused (category cyber): This could enable malware. Its text before the refusal: Sure,",
+    });
+    const bare = await runProvider(provider, userRequest("Go"));
+    expect(bare.response).toMatchObject({
+      terminalReason: "content_filter",
+      terminalDiagnostic: "The model refused (stop_reason refusal).",
+    });
+    // Details of an odd shape only explain: they do not fail a response that is otherwise whole.
+    const odd = await runProvider(provider, userRequest("Go"));
+    expect(odd.error).toBeUndefined();
+    expect(odd.response).toMatchObject({ terminalReason: "content_filter", terminalDiagnostic: "The model refused: I won't." });
   });
 
   it("ignores ping, unknown events and server-tool blocks", async () => {

@@ -175,11 +175,53 @@ describe("buildMessagesRequest", () => {
     ]);
     expect(body.tool_choice).toEqual({ type: "any" });
     expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 2048 });
-    expect(body.output_config).toEqual({ format: { type: "json_schema", schema: { type: "object" } } });
+    // The SDK's structured-output transform closes every object (the API requires it).
+    expect(body.output_config).toEqual({
+      format: { type: "json_schema", schema: { type: "object", properties: {}, additionalProperties: false } },
+    });
 
     expect(buildMessagesRequest(request({ tools, toolChoice: "none" }), settings).tool_choice).toEqual({ type: "none" });
     expect(buildMessagesRequest(request({ tools, toolChoice: "auto" }), settings).tool_choice).toEqual({ type: "auto" });
     expect(buildMessagesRequest(request({ outputSpec: { type: "json_object" } }), settings).output_config).toBeUndefined();
+  });
+
+  it("sends an output schema in the subset the Messages API accepts, and one the transform cannot read as it is", () => {
+    const schema = {
+      type: "object",
+      properties: {
+        city: { type: "string", minLength: 1 },
+        celsius: { type: "number", minimum: -90 },
+        tags: { type: "array", items: { type: "object", properties: { name: { type: "string" } } } },
+      },
+      required: ["city", "celsius"],
+    };
+    const body = buildMessagesRequest(request({ outputSpec: { type: "json_schema", name: "forecast", schema, strict: false } }), settings);
+    expect(body.output_config?.format).toEqual({
+      type: "json_schema",
+      schema: {
+        type: "object",
+        properties: {
+          // Constraints the API rejects become descriptions: the runtime still validates them.
+          city: { type: "string", description: "{minLength: 1}" },
+          celsius: { type: "number", description: "{minimum: -90}" },
+          tags: {
+            type: "array",
+            items: { type: "object", properties: { name: { type: "string" } }, additionalProperties: false },
+          },
+        },
+        additionalProperties: false,
+        required: ["city", "celsius"],
+      },
+    });
+    // The caller's schema is not changed.
+    expect(schema.properties.city).toEqual({ type: "string", minLength: 1 });
+
+    const untyped = { type: "object", properties: { anything: {} } };
+    const sentAsIs = buildMessagesRequest(
+      request({ outputSpec: { type: "json_schema", name: "x", schema: untyped, strict: false } }),
+      settings,
+    );
+    expect(sentAsIs.output_config?.format?.schema).toEqual(untyped);
   });
 
   it("uses the default model when the request names none, and fails without one", () => {

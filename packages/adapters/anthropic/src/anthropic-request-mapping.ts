@@ -1,3 +1,4 @@
+import { transformJSONSchema } from "@anthropic-ai/sdk/lib/transform-json-schema";
 import type {
   CacheControlEphemeral,
   ContentBlockParam,
@@ -7,7 +8,7 @@ import type {
   Tool,
   ToolChoice,
 } from "@anthropic-ai/sdk/resources/messages";
-import type { LlmAttachment, LlmBlock, LlmRequest } from "@lash/protocol";
+import type { JsonObject, LlmAttachment, LlmBlock, LlmRequest } from "@lash/protocol";
 import { ProviderCallError } from "@lash/protocol";
 import { classifyProviderFailure } from "@lash/provider-utils";
 import type { AnthropicCacheRetention } from "./anthropic-provider-options.js";
@@ -234,6 +235,23 @@ function applyCacheControl(retention: AnthropicCacheRetention, tools: Tool[], sy
 }
 
 /**
+ * The schema of `output_config.format`. The Messages API accepts a subset of JSON Schema for
+ * structured outputs (every object closed with `additionalProperties: false`; no numeric, length or
+ * most array constraints) and rejects a request whose schema steps outside it. The SDK's own
+ * transform (the one its `jsonSchemaOutputFormat` and `zodOutputFormat` helpers apply) closes the
+ * objects and moves the constraints it cannot send into descriptions; that loses nothing, since
+ * the runtime validates the answer against the full schema. A schema the transform cannot read (a
+ * node with no type, such as `z.unknown()`) is sent as it is, for the API to judge.
+ */
+function outputFormatSchema(schema: JsonObject): Record<string, unknown> {
+  try {
+    return transformJSONSchema(schema);
+  } catch {
+    return schema;
+  }
+}
+
+/**
  * Builds the Messages API request body for one call (always streaming).
  *
  * @throws ProviderCallError (`validation`, not retryable) when the request cannot be expressed:
@@ -256,9 +274,11 @@ export function buildMessagesRequest(request: LlmRequest, settings: MessagesRequ
   if (settings.thinkingBudgetTokens !== undefined) {
     body.thinking = { type: "enabled", budget_tokens: settings.thinkingBudgetTokens };
   }
+  // Structured outputs: `output_config.format` (generally available; the beta's `output_format` is
+  // its former name). It has no name and no strict switch: decoding always follows the schema.
   // `json_object` has no Messages equivalent (structured output always needs a schema): left out.
   if (request.outputSpec?.type === "json_schema") {
-    body.output_config = { format: { type: "json_schema", schema: request.outputSpec.schema } };
+    body.output_config = { format: { type: "json_schema", schema: outputFormatSchema(request.outputSpec.schema) } };
   }
   return body;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AnthropicStopDetails } from "./anthropic-terminal-reason.js";
 import type { AnthropicUsageCounts } from "./anthropic-usage.js";
 
 /*
@@ -55,8 +56,16 @@ const signatureDeltaSchema = z.looseObject({ signature: z.string() });
 
 const contentBlockStopSchema = z.looseObject({ index: blockIndex });
 
+/**
+ * `stop_details` only explains a stop (a refusal's category and explanation): details of an odd
+ * shape are dropped rather than failing a response that is otherwise whole.
+ */
+const stopDetailsSchema = z.looseObject({ category: z.string().nullish(), explanation: z.string().nullish() }).nullish().catch(undefined);
+
 const messageDeltaSchema = z.looseObject({
-  delta: z.looseObject({ stop_reason: z.string().nullish(), stop_sequence: z.string().nullish() }).optional(),
+  delta: z
+    .looseObject({ stop_reason: z.string().nullish(), stop_sequence: z.string().nullish(), stop_details: stopDetailsSchema })
+    .optional(),
   usage: usageSchema.nullish(),
 });
 
@@ -92,7 +101,13 @@ export type AnthropicStreamEvent =
   | { readonly type: "content_block_start"; readonly index: number; readonly block: AnthropicBlockStart }
   | { readonly type: "content_block_delta"; readonly index: number; readonly delta: AnthropicBlockDelta }
   | { readonly type: "content_block_stop"; readonly index: number }
-  | { readonly type: "message_delta"; readonly stopReason: string | undefined; readonly usage: AnthropicUsageCounts }
+  | {
+      readonly type: "message_delta";
+      readonly stopReason: string | undefined;
+      /** Present when the API explained the stop (a refusal's `stop_details`). */
+      readonly stopDetails: AnthropicStopDetails | undefined;
+      readonly usage: AnthropicUsageCounts;
+    }
   | { readonly type: "message_stop" }
   | { readonly type: "ping" }
   | { readonly type: "error"; readonly errorType: string | undefined; readonly message: string | undefined }
@@ -211,7 +226,10 @@ export function parseAnthropicStreamEvent(data: string, eventName: string | unde
       return { type, index: parseWith(contentBlockStopSchema, value, type).index };
     case "message_delta": {
       const delta = parseWith(messageDeltaSchema, value, type);
-      return { type, stopReason: delta.delta?.stop_reason ?? undefined, usage: usageCounts(delta.usage) };
+      const details = delta.delta?.stop_details ?? undefined;
+      const stopDetails =
+        details === undefined ? undefined : { category: details.category ?? undefined, explanation: details.explanation ?? undefined };
+      return { type, stopReason: delta.delta?.stop_reason ?? undefined, stopDetails, usage: usageCounts(delta.usage) };
     }
     case "message_stop":
       return { type };

@@ -1,7 +1,7 @@
-import type { LlmOutputPart, LlmResponse, LlmStreamEvent, LlmTerminalReason } from "@lash/protocol";
-import { terminalReasonFromFinishReason } from "@lash/provider-utils";
+import type { LlmOutputPart, LlmResponse, LlmStreamEvent } from "@lash/protocol";
 import type { AnthropicBlockDelta, AnthropicBlockStart, AnthropicStreamEvent } from "./anthropic-stream-events.js";
 import { MalformedStreamEventError } from "./anthropic-stream-events.js";
+import { type AnthropicStopDetails, terminalReasonOf } from "./anthropic-terminal-reason.js";
 import { type AnthropicUsageCounts, llmUsageFromAnthropic, providerUsageFromAnthropic } from "./anthropic-usage.js";
 
 /** A content block while it streams. */
@@ -34,28 +34,6 @@ export class AnthropicStreamErrorEvent extends Error {
     this.errorType = error.errorType;
     this.apiMessage = error.message;
   }
-}
-
-/** Stop reasons the shared table maps to `unknown` on purpose (not "unrecognised"). */
-const KNOWN_UNKNOWN_REASONS = new Set(["pause_turn"]);
-
-const TERMINAL_DIAGNOSTICS: Readonly<Record<string, string>> = {
-  max_tokens: "The response reached max_tokens.",
-  model_context_window_exceeded: "The response stopped because the context window is full.",
-  refusal: "The model declined to continue (stop_reason refusal).",
-  pause_turn: "The server paused a long-running turn (stop_reason pause_turn).",
-};
-
-/** Maps a `stop_reason` to the terminal reason and an optional diagnostic. */
-export function terminalReasonOf(stopReason: string | undefined): { reason: LlmTerminalReason; diagnostic?: string } {
-  if (stopReason === undefined) return { reason: "unknown", diagnostic: "The stream reported no stop_reason." };
-  const reason = terminalReasonFromFinishReason(stopReason);
-  if (reason === "unknown" && !KNOWN_UNKNOWN_REASONS.has(stopReason)) {
-    const shown = stopReason.length > 64 ? `${stopReason.slice(0, 64)}…` : stopReason;
-    return { reason: "unknown", diagnostic: `Unrecognised stop_reason ${JSON.stringify(shown)}.` };
-  }
-  const diagnostic = Object.hasOwn(TERMINAL_DIAGNOSTICS, stopReason) ? TERMINAL_DIAGNOSTICS[stopReason] : undefined;
-  return diagnostic === undefined ? { reason } : { reason, diagnostic };
 }
 
 function startState(block: AnthropicBlockStart): BlockState {
@@ -127,6 +105,7 @@ export class AnthropicStreamMapping {
   #messageId: string | undefined;
   #usage: AnthropicUsageCounts = {};
   #stopReason: string | undefined;
+  #stopDetails: AnthropicStopDetails | undefined;
   #characters = 0;
 
   /** True once `message_stop` arrived: the rest of the body is not read. */
@@ -160,6 +139,7 @@ export class AnthropicStreamMapping {
         return this.#stopBlock(event.index);
       case "message_delta":
         if (event.stopReason !== undefined) this.#stopReason = event.stopReason;
+        if (event.stopDetails !== undefined) this.#stopDetails = event.stopDetails;
         // Counts are cumulative: a count present here replaces the earlier one.
         this.#usage = { ...this.#usage, ...event.usage };
         return [this.#usageEvent()];
@@ -180,7 +160,8 @@ export class AnthropicStreamMapping {
     let fullText = "";
     // Text blocks are pieces of one answer (citations split it): they join without separators.
     for (const part of parts) if (part.type === "text") fullText += part.text;
-    const terminal = terminalReasonOf(this.#stopReason);
+    // Text a refused response produced stays the answer text it streamed as; the diagnostic quotes it too.
+    const terminal = terminalReasonOf({ stopReason: this.#stopReason, stopDetails: this.#stopDetails, text: fullText });
     const response: LlmResponse = {
       fullText,
       parts,

@@ -86,7 +86,12 @@ class ChatResponseState {
   #lastToolKey: string | undefined;
   #toolCallCount = 0;
 
-  /** Applies one delta; returns the stream events it produces. */
+  /**
+   * Applies one delta; returns the stream events it produces. A refusal is not an answer: its text
+   * is kept apart (no `delta` event, not in `fullText` or the parts) and reported only as the
+   * terminal diagnostic of a `content_filter` response, so a host never shows or parses it as the
+   * model's output (a structured-output turn would otherwise try to read it as JSON).
+   */
   applyDelta(delta: ChatDelta): LlmStreamEvent[] {
     const events: LlmStreamEvent[] = [];
     // Servers that send both fields repeat the same text in them: take one.
@@ -96,8 +101,8 @@ class ChatResponseState {
       this.reasoning += reasoning;
       events.push({ type: "reasoning_delta", text: reasoning });
     }
-    for (const text of [delta.content ?? "", delta.refusal ?? ""]) {
-      if (text === "") continue;
+    const text = delta.content ?? "";
+    if (text !== "") {
       this.#markText();
       this.text += text;
       events.push({ type: "delta", text });
@@ -175,24 +180,52 @@ class ChatResponseState {
     return parts;
   }
 
-  terminalReason(): LlmTerminalReason {
+  /**
+   * Why the response ended. A refusal is `content_filter` whatever the finish reason says (OpenAI
+   * sends `stop` with it). Tool calls make a stop-like reason `tool_use`: some servers (Ollama among
+   * them) answer `stop` when the model called tools. A reason the table does not know stays
+   * `unknown` even with tool calls: the response may have been cut off (`network_error`), and its
+   * calls may be incomplete.
+   */
+  terminal(): { readonly reason: LlmTerminalReason; readonly diagnostic?: string } {
+    if (this.refusal !== "") return { reason: "content_filter", diagnostic: `The model refused: ${this.refusal}` };
     const reason = terminalReasonFromFinishReason(this.finishReason);
-    // Some servers (Ollama among them) answer `stop` when the model called tools.
-    if (this.toolCalls.size > 0 && (reason === "stop" || reason === "unknown")) return "tool_use";
-    return reason;
+    if (reason === "stop" && this.toolCalls.size > 0) return { reason: "tool_use" };
+    if (reason === "content_filter") {
+      return {
+        reason,
+        diagnostic: `The provider's content filter stopped the response (finish_reason ${JSON.stringify(this.finishReason)}).`,
+      };
+    }
+    if (reason === "unknown") {
+      return {
+        reason,
+        diagnostic:
+          this.finishReason === undefined
+            ? "The provider ended the response without a finish reason."
+            : `The provider ended the response with an unknown finish reason ${JSON.stringify(shortened(this.finishReason))}.`,
+      };
+    }
+    return { reason };
   }
 
   response(): LlmResponse {
+    const terminal = this.terminal();
     const response: LlmResponse = {
       fullText: this.text,
       parts: this.parts(),
       usage: this.usage?.usage ?? emptyUsage(),
-      terminalReason: this.terminalReason(),
+      terminalReason: terminal.reason,
     };
     if (this.usage?.providerUsage !== undefined) response.providerUsage = this.usage.providerUsage;
-    if (this.refusal !== "") response.terminalDiagnostic = `The model refused: ${this.refusal}`;
+    if (terminal.diagnostic !== undefined) response.terminalDiagnostic = terminal.diagnostic;
     return response;
   }
+}
+
+/** A server-chosen string shown in a diagnostic, cut to a length a message can carry. */
+function shortened(value: string): string {
+  return value.length > 64 ? `${value.slice(0, 64)}…` : value;
 }
 
 /** Choice 0 (a server that omits `index` sends only one choice). */

@@ -14,6 +14,7 @@ import {
   messageItemSchema,
   type ResponseObject,
   reasoningItemSchema,
+  refusalDoneEventSchema,
   responseEventSchema,
   responseObjectSchema,
 } from "./responses-wire-schemas.js";
@@ -26,6 +27,11 @@ interface MessageState {
   status: string | undefined;
   phase: ResponseMeta["phase"];
   text: string;
+  /**
+   * The text of the item's `refusal` content parts. A refusal is not an answer: it stays out of the
+   * text, the parts and the stream, and ends the response `content_filter` with it as the diagnostic.
+   */
+  refusal: string;
   /** Text of this item reached the stream (then `done` adds nothing). */
   streamed: boolean;
 }
@@ -62,7 +68,7 @@ const LONGEST_ARGUMENTS = 10_000_000;
 function newItem(kind: ItemKind): ItemState {
   switch (kind) {
     case "message":
-      return { kind, itemId: undefined, status: undefined, phase: undefined, text: "", streamed: false };
+      return { kind, itemId: undefined, status: undefined, phase: undefined, text: "", refusal: "", streamed: false };
     case "reasoning":
       return { kind, itemId: undefined, summary: [], content: "", encryptedContent: undefined, streamed: false };
     case "function_call":
@@ -86,13 +92,20 @@ function parseOutputItem(value: unknown, what: string): ItemState {
     case "message": {
       const item = parseWire(messageItemSchema, value, what);
       let text = "";
-      for (const content of item.content ?? []) text += content.text ?? content.refusal ?? "";
+      let refusal = "";
+      for (const content of item.content ?? []) {
+        // A `refusal` part carries its text in `refusal`; a part without a type is read by its fields.
+        if (content.type === "refusal") refusal += content.refusal ?? "";
+        else if (typeof content.text === "string") text += content.text;
+        else if (typeof content.refusal === "string") refusal += content.refusal;
+      }
       return {
         kind: "message",
         itemId: item.id ?? undefined,
         status: item.status ?? undefined,
         phase: phaseOf(item.phase),
         text,
+        refusal,
         streamed: false,
       };
     }
@@ -244,6 +257,16 @@ class ResponsesState {
     return [{ type: "reasoning_delta", text: delta }];
   }
 
+  /**
+   * Refusal text of a message item: kept for the diagnostic, never streamed. `replace` takes the
+   * whole text (`response.refusal.done`) instead of a piece.
+   */
+  refusalText(outputIndex: number | null | undefined, itemId: string | null | undefined, text: string, replace: boolean): void {
+    const { item } = this.#itemFor(outputIndex, itemId, "message");
+    if (item.kind !== "message") return;
+    item.refusal = replace ? text : item.refusal + text;
+  }
+
   argumentsDelta(outputIndex: number | null | undefined, itemId: string | null | undefined, delta: string, replace: boolean): void {
     const { item } = this.#itemFor(outputIndex, itemId, "function_call");
     if (item.kind !== "function_call") return;
@@ -261,6 +284,7 @@ class ResponsesState {
       final.streamed = streamed.streamed;
       // A done item without content (some servers) keeps what streamed.
       if (final.text === "") final.text = streamed.text;
+      if (final.refusal === "") final.refusal = streamed.refusal;
     }
     if (final.kind === "reasoning" && streamed.kind === "reasoning") {
       if (final.summary.every((text) => text === "")) final.summary = streamed.summary;
@@ -317,33 +341,72 @@ class ResponsesState {
     return parts;
   }
 
+  /** The refusal text of every message item, in output order. */
+  #refusal(): string {
+    const refusals: string[] = [];
+    for (const index of [...this.#items.keys()].sort((left, right) => left - right)) {
+      const item = this.#items.get(index);
+      if (item?.kind === "message" && item.refusal !== "") refusals.push(item.refusal);
+    }
+    return joinTexts(refusals);
+  }
+
   response(): LlmResponse {
     const parts = this.parts();
     let fullText = "";
     // The text parts joined as they streamed (no separator), so the deltas add up to `fullText`.
     for (const part of parts) if (part.type === "text") fullText += part.text;
+    const terminal = this.#terminal(parts);
     const response: LlmResponse = {
       fullText,
       parts,
       usage: this.usage?.usage ?? emptyUsage(),
-      terminalReason: this.#terminalReason(parts),
+      terminalReason: terminal.reason,
     };
     if (this.usage?.providerUsage !== undefined) response.providerUsage = this.usage.providerUsage;
-    const reason = this.conclusion?.incompleteReason;
-    if (this.conclusion?.status === "incomplete")
-      response.terminalDiagnostic = `The response is incomplete${reason ? ` (${reason})` : ""}.`;
+    if (terminal.diagnostic !== undefined) response.terminalDiagnostic = terminal.diagnostic;
     return response;
   }
 
-  #terminalReason(parts: readonly LlmOutputPart[]): LlmTerminalReason {
+  /**
+   * Why the response ended: a refusal is `content_filter` (the response itself is `completed`); an
+   * `incomplete` response by its reason, `unknown` when the reason is missing, stop-like or one the
+   * table does not know; a `completed` one `tool_use` with function calls, else `stop`. Any other
+   * status (`in_progress`, `queued`, a new one) is `unknown`, calls or not: the output may be partial.
+   */
+  #terminal(parts: readonly LlmOutputPart[]): { readonly reason: LlmTerminalReason; readonly diagnostic?: string } {
+    const refusal = this.#refusal();
+    if (refusal !== "") return { reason: "content_filter", diagnostic: `The model refused: ${refusal}` };
     const conclusion = this.conclusion;
     if (conclusion?.status === "incomplete") {
-      const reason = terminalReasonFromFinishReason(conclusion.incompleteReason);
-      return reason === "stop" ? "unknown" : reason;
+      const incompleteReason = conclusion.incompleteReason;
+      const reason = terminalReasonFromFinishReason(incompleteReason);
+      if (reason !== "stop" && reason !== "unknown") return { reason, diagnostic: `The response is incomplete (${incompleteReason}).` };
+      return {
+        reason: "unknown",
+        diagnostic:
+          incompleteReason === undefined
+            ? "The response is incomplete, for no reason given."
+            : `The response is incomplete, for an unknown reason ${JSON.stringify(shortened(incompleteReason))}.`,
+      };
     }
-    if (parts.some((part) => part.type === "tool_call")) return "tool_use";
-    return conclusion?.status === "completed" ? "stop" : "unknown";
+    if (conclusion?.status !== "completed") {
+      const status = conclusion?.status;
+      return {
+        reason: "unknown",
+        diagnostic:
+          status === undefined
+            ? "The provider ended the response without a status."
+            : `The provider ended the response with an unknown status ${JSON.stringify(shortened(status))}.`,
+      };
+    }
+    return { reason: parts.some((part) => part.type === "tool_call") ? "tool_use" : "stop" };
   }
+}
+
+/** A server-chosen string shown in a diagnostic, cut to a length a message can carry. */
+function shortened(value: string): string {
+  return value.length > 64 ? `${value.slice(0, 64)}…` : value;
 }
 
 function failedResponse(response: ResponseObject): ProviderCallError {
@@ -388,10 +451,19 @@ export function createResponsesStreamDecoder(): StreamDecoder {
           const done = parseWire(itemEventSchema, event, type);
           return state.done(done.output_index, done.item);
         }
-        case "response.output_text.delta":
-        case "response.refusal.delta": {
+        case "response.output_text.delta": {
           const delta = parseWire(deltaEventSchema, event, type);
           return state.textDelta(delta.output_index, delta.item_id, delta.delta);
+        }
+        case "response.refusal.delta": {
+          const delta = parseWire(deltaEventSchema, event, type);
+          state.refusalText(delta.output_index, delta.item_id, delta.delta, false);
+          return [];
+        }
+        case "response.refusal.done": {
+          const done = parseWire(refusalDoneEventSchema, event, type);
+          state.refusalText(done.output_index, done.item_id, done.refusal, true);
+          return [];
         }
         case "response.reasoning_summary_text.delta": {
           const delta = parseWire(deltaEventSchema, event, type);

@@ -54,6 +54,12 @@ export const deltaEventSchema = z.looseObject({
   delta: z.string(),
 });
 
+export const refusalDoneEventSchema = z.looseObject({
+  output_index: outputIndexSchema,
+  item_id: z.string().nullish(),
+  refusal: z.string(),
+});
+
 export const argumentsDoneEventSchema = z.looseObject({
   output_index: outputIndexSchema,
   item_id: z.string().nullish(),

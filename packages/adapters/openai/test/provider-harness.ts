@@ -71,3 +71,12 @@ export function sseTimeline(data: readonly unknown[]): WireScript["timeline"] {
   timeline.push({ at: 0, event: "sse", data: "[DONE]" }, { at: 0, event: "end" });
   return timeline;
 }
+
+/** Timeline events of a whole (not streamed) JSON answer. */
+export function jsonTimeline(body: unknown): WireScript["timeline"] {
+  return [
+    { at: 0, event: "response_start", status: 200, headers: [{ name: "content-type", value: "application/json" }] },
+    { at: 0, event: "body", data: JSON.stringify(body) },
+    { at: 0, event: "end" },
+  ];
+}
