@@ -1,67 +1,104 @@
-import { constants } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import type { Stats } from "node:fs";
+import { lstat } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import { ToolError } from "@lash/protocol";
-import type { PathGuard } from "./path-guard.js";
-
-/** Not defined on Windows, where `open` has no such flag: the check after opening still applies. */
-const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
-
-function changedError(display: string): ToolError {
-  return new ToolError({
-    class: "permission_denied",
-    code: "path_outside_workspace",
-    message: `${display} changed while it was being opened (it is now, or passes through, a symbolic link); nothing was written`,
-  });
-}
+import type { OpenedFile } from "./confined-directory.js";
+import { openConfinedDirectory } from "./confined-directory.js";
+import { fileSystemError, notFoundError } from "./confinement-errors.js";
+import type { ConfiningPathGuard } from "./path-guard.js";
 
 /**
- * Opens a path the guard resolved, without following a final symbolic link, then checks the open
- * file is still the one at that path (the guard resolves to the same path, with the same device and
- * inode). This narrows the window in which another process could swap a component for a link
- * between the check and the open; it cannot close it for the folders above the file.
+ * Opens the regular file `absolute` (a path `guard.resolve` answered) for reading or writing, with
+ * the guarantees of `ConfinedDirectory.openFile`: reached from the allowed directory one folder at a
+ * time without following links, refused unless a regular file, and (Linux) refused unless its
+ * real path, read from the open descriptor, is inside the allowed directories. `create` (writing
+ * only) creates it, and missing folders on the way, when it does not exist. Every failure is a
+ * `ToolError`. The caller closes `handle`.
  */
-export async function openConfinedFile(guard: PathGuard, absolute: string, mode: "read" | "write"): Promise<FileHandle> {
-  const flags = mode === "read" ? constants.O_RDONLY | NO_FOLLOW : constants.O_WRONLY | constants.O_CREAT | NO_FOLLOW;
-  let handle: FileHandle;
+export async function openConfinedFile(
+  guard: ConfiningPathGuard,
+  absolute: string,
+  access: "read" | "write",
+  options: { readonly create?: boolean } = {},
+): Promise<OpenedFile> {
+  const display = guard.display(absolute);
+  const create = access === "write" && options.create === true;
+  if (guard.baseOf(absolute) === absolute)
+    throw new ToolError({ class: "invalid_request", code: "not_a_file", message: `${display} is a directory` });
   try {
-    handle = await open(absolute, flags, 0o666);
+    const directory = await openConfinedDirectory(guard, dirname(absolute), { create });
+    try {
+      return await directory.openFile(basename(absolute), access, create);
+    } finally {
+      await directory.close();
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw changedError(guard.display(absolute));
-    throw error;
+    // A missing folder on the way is a missing file, named as the model wrote it.
+    if (ToolError.isInstance(error) && error.failureCode === "file_not_found") throw notFoundError(display, access);
+    throw fileSystemError(display, access, error);
   }
+}
+
+/** The whole content of a confined regular file as UTF-8 text. */
+export async function readConfinedFile(guard: ConfiningPathGuard, absolute: string): Promise<string> {
+  const { handle } = await openConfinedFile(guard, absolute, "read");
   try {
-    const [again, opened, named] = await Promise.all([guard.resolve(absolute), handle.stat(), stat(absolute)]);
-    if (again !== absolute || opened.ino !== named.ino || opened.dev !== named.dev) throw changedError(guard.display(absolute));
-    return handle;
+    return await handle.readFile("utf8");
   } catch (error) {
+    throw fileSystemError(guard.display(absolute), "read", error);
+  } finally {
     await handle.close();
-    throw error;
   }
 }
 
 /**
- * Replaces the content of a confined file, creating it and its folders when missing. The file is
- * truncated only after the check of `openConfinedFile`, so a refused path is never emptied.
+ * Replaces the content of a confined regular file; `create` (default true) creates it and its
+ * folders when missing. Answers whether it was created.
+ *
+ * The content goes through the very descriptor that was checked, never through the path again:
+ * the file is truncated only once checked, so a refused file is never emptied. Deliberately not a
+ * temporary file renamed into place: `rename` resolves its destination path afresh, which is the
+ * resolution a concurrent swap subverts (it could replace a file outside), and it would also give
+ * the file a new inode, losing its owner, mode and hard links. The price is the one of any
+ * in-place write: a crash halfway leaves the file partly written.
  */
-export async function writeConfinedFile(guard: PathGuard, absolute: string, content: string): Promise<void> {
-  await mkdir(dirname(absolute), { recursive: true });
-  const handle = await openConfinedFile(guard, absolute, "write");
+export async function writeConfinedFile(
+  guard: ConfiningPathGuard,
+  absolute: string,
+  content: string,
+  options: { readonly create?: boolean } = {},
+): Promise<{ readonly created: boolean }> {
+  const { handle, created } = await openConfinedFile(guard, absolute, "write", { create: options.create ?? true });
   try {
     await handle.truncate(0);
     await handle.writeFile(content, "utf8");
+    return { created };
+  } catch (error) {
+    throw fileSystemError(guard.display(absolute), "write", error);
   } finally {
     await handle.close();
   }
 }
 
-/** The whole content of a confined file as UTF-8 text. */
-export async function readConfinedFile(guard: PathGuard, absolute: string): Promise<string> {
-  const handle = await openConfinedFile(guard, absolute, "read");
+/**
+ * What is at `absolute` (a path `guard.resolve` answered), without following a final link, looked
+ * up from a folder reached like `openConfinedFile` does; `undefined` when it or a folder on the way
+ * is missing. For answers and early refusals only: the open that follows does its own checks.
+ */
+export async function inspectConfinedPath(guard: ConfiningPathGuard, absolute: string): Promise<Stats | undefined> {
+  const display = guard.display(absolute);
   try {
-    return await handle.readFile("utf8");
-  } finally {
-    await handle.close();
+    // The allowed directory itself: no folder above it to look it up from.
+    if (guard.baseOf(absolute) === absolute) return await lstat(absolute);
+    const directory = await openConfinedDirectory(guard, dirname(absolute), { create: false });
+    try {
+      return await directory.lstat(basename(absolute));
+    } finally {
+      await directory.close();
+    }
+  } catch (error) {
+    const typed = fileSystemError(display, "inspect", error);
+    if (typed.failureCode === "file_not_found") return undefined;
+    throw typed;
   }
 }

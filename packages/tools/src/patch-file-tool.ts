@@ -30,10 +30,7 @@ export function createPatchFileTool(context: WorkspaceToolContext): ToolDefiniti
     executionMode: "serial",
     async execute({ path, oldText, newText, replaceAll = false }, toolContext) {
       const absolute = await context.guard.resolve(path);
-      const content = await readConfinedFile(context.guard, absolute).catch((error: unknown) => {
-        if (ToolError.isInstance(error)) throw error;
-        throw new ToolError({ class: "not_found", code: "file_not_found", message: `cannot read ${path}: ${(error as Error).message}` });
-      });
+      const content = await readConfinedFile(context.guard, absolute);
       const occurrences = countOccurrences(content, oldText);
       if (occurrences === 0)
         throw new ToolError({ class: "invalid_request", code: "text_not_found", message: `the text to replace does not occur in ${path}` });
@@ -52,7 +49,8 @@ export function createPatchFileTool(context: WorkspaceToolContext): ToolDefiniti
         signal: toolContext.signal,
       });
       const patched = replaceAll ? content.split(oldText).join(newText) : content.replace(oldText, () => newText);
-      await writeConfinedFile(context.guard, absolute, patched);
+      // Not created again if it was removed meanwhile: a patch applies to the file that was read.
+      await writeConfinedFile(context.guard, absolute, patched, { create: false });
       return { path: context.guard.display(absolute), replacements: occurrences };
     },
   });

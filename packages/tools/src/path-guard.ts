@@ -35,6 +35,9 @@ function isInside(directory: string, path: string): boolean {
 /** The most symbolic links one path may pass through, like the kernel's own limit (ELOOP). */
 const MAX_SYMBOLIC_LINKS = 40;
 
+/** How often one resolution looks again at a link that changed under it before giving up. */
+const MAX_CHANGES = 8;
+
 /** Windows accepts both separators; elsewhere a backslash is an ordinary character of a name. */
 const SEPARATORS = sep === "\\" ? /[\\/]+/ : /\/+/;
 
@@ -55,6 +58,7 @@ async function resolveSymbolicLinks(path: string, original: string): Promise<str
   let current = parsed.root;
   const pending = path.slice(parsed.root.length).split(SEPARATORS);
   let links = 0;
+  let changes = 0;
   while (pending.length > 0) {
     const name = pending.shift() ?? "";
     if (name === "" || name === ".") continue;
@@ -89,15 +93,49 @@ async function resolveSymbolicLinks(path: string, original: string): Promise<str
         message: `cannot resolve ${original}: more than ${MAX_SYMBOLIC_LINKS} symbolic links (a loop?)`,
       });
     }
-    const target = await readlink(candidate);
+    let target: string;
+    try {
+      target = await readlink(candidate);
+    } catch (error) {
+      // The link was replaced (EINVAL: it is no longer a link) or removed (ENOENT) since `lstat`:
+      // another process is changing the path. Look at this name again, a bounded number of times.
+      const code = errorCode(error);
+      if ((code === "EINVAL" || code === "ENOENT") && changes < MAX_CHANGES) {
+        changes += 1;
+        links -= 1;
+        pending.unshift(name);
+        continue;
+      }
+      throw new ToolError({
+        class: "invalid_request",
+        code: "invalid_path",
+        message: `cannot resolve ${original}: it kept changing while it was being resolved`,
+      });
+    }
     if (isAbsolute(target)) current = parse(target).root;
     pending.unshift(...target.slice(isAbsolute(target) ? parse(target).root.length : 0).split(SEPARATORS));
   }
   return current;
 }
 
-/** Creates the guard of one tool set. */
-export async function createPathGuard(options: PathGuardOptions): Promise<PathGuard> {
+/**
+ * The guard the workspace tools use: the public `PathGuard` plus what checking an *opened* file
+ * needs. The real path of an open file (read back from the kernel) is checked with `allows`, a
+ * pure comparison: resolving the path a second time would ask the filesystem again, which is
+ * exactly what a concurrent swap makes unreliable.
+ */
+export interface ConfiningPathGuard extends PathGuard {
+  /** Whether `absolute`, a path without links or `..` (such as an open file's real path), is allowed. No I/O. */
+  allows(absolute: string): boolean;
+  /**
+   * Where a confined walk to `absolute` (a path `resolve` answered) starts: the allowed directory
+   * holding it, or the filesystem root when any path is allowed; `undefined` when none holds it.
+   */
+  baseOf(absolute: string): string | undefined;
+}
+
+/** Creates the guard of one tool set, with the checks the confined file access needs. */
+export async function createConfiningPathGuard(options: PathGuardOptions): Promise<ConfiningPathGuard> {
   const root = await resolveSymbolicLinks(resolve(options.root), options.root);
   const allowed = [
     root,
@@ -105,15 +143,22 @@ export async function createPathGuard(options: PathGuardOptions): Promise<PathGu
       (options.allowedDirectories ?? []).map((directory) => resolveSymbolicLinks(resolve(root, directory), directory)),
     )),
   ];
+  const allows = (absolute: string): boolean => options.allowAnyPath === true || allowed.some((directory) => isInside(directory, absolute));
   return {
     root,
+    allows,
+    baseOf(absolute: string): string | undefined {
+      const directory = allowed.find((candidate) => isInside(candidate, absolute));
+      if (directory !== undefined) return directory;
+      return options.allowAnyPath === true ? parse(absolute).root : undefined;
+    },
     async resolve(path: string): Promise<string> {
       if (typeof path !== "string" || path === "" || path.includes("\0")) {
         throw new ToolError({ class: "invalid_request", code: "invalid_path", message: `not a usable path: ${JSON.stringify(path)}` });
       }
       // Links are resolved before `..` is applied, as the kernel does: `link/..` is the target's parent.
       const absolute = await resolveSymbolicLinks(isAbsolute(path) ? path : `${root}${sep}${path}`, path);
-      if (options.allowAnyPath !== true && !allowed.some((directory) => isInside(directory, absolute))) {
+      if (!allows(absolute)) {
         throw new ToolError({
           class: "permission_denied",
           code: "path_outside_workspace",
@@ -127,4 +172,9 @@ export async function createPathGuard(options: PathGuardOptions): Promise<PathGu
       return relative(root, absolute) || ".";
     },
   };
+}
+
+/** Creates the guard of one tool set. */
+export async function createPathGuard(options: PathGuardOptions): Promise<PathGuard> {
+  return createConfiningPathGuard(options);
 }

@@ -36,14 +36,10 @@ export function createReadFileTool(context: WorkspaceToolContext): ToolDefinitio
     inputSchema,
     async execute({ path, offset = 1, limit }, toolContext) {
       const absolute = await context.guard.resolve(path);
-      const handle = await openConfinedFile(context.guard, absolute, "read").catch((error: unknown) => {
-        if (ToolError.isInstance(error)) throw error;
-        throw new ToolError({ class: "not_found", code: "file_not_found", message: `cannot read ${path}: ${(error as Error).message}` });
-      });
+      // A regular file only (a pipe or device is refused without blocking), checked once open.
+      const { handle } = await openConfinedFile(context.guard, absolute, "read");
       let stream: ReturnType<typeof handle.createReadStream> | undefined;
       try {
-        const info = await handle.stat();
-        if (!info.isFile()) throw new ToolError({ class: "invalid_request", code: "not_a_file", message: `${path} is not a file` });
         stream = handle.createReadStream({ signal: toolContext.signal });
         const { maxBytes } = context.limits;
         const maxLines = Math.min(limit ?? context.limits.maxLines, context.limits.maxLines);

@@ -1,9 +1,11 @@
-import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { defineTool } from "@lash/core";
 import type { ToolDefinition } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
 import { z } from "zod";
+import type { ConfinedDirectory, OpenedFile } from "./confined-directory.js";
+import { openConfinedDirectory } from "./confined-directory.js";
+import { inspectConfinedPath, openConfinedFile } from "./confined-file-access.js";
 import { replaceControlCharacters } from "./output-bounds.js";
 import { RegexLineMatcher } from "./regex-line-matcher.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";
@@ -58,11 +60,19 @@ export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefini
       let filesSearched = 0;
       let linesCut = 0;
       let stoppedEarly = false;
-      const searchFile = async (file: string): Promise<void> => {
-        const info = await stat(file).catch(() => undefined);
-        if (info === undefined || !info.isFile() || info.size > MAX_SEARCHED_FILE_BYTES) return;
-        filesSearched += 1;
-        const content = await readFile(file, "utf8").catch(() => undefined);
+      // Files are opened like read_file opens them (checked, regular files only, never blocking on a
+      // pipe); one that cannot be opened or read is skipped, as an unreadable file always was.
+      const searchFile = async (file: string, open: () => Promise<OpenedFile>): Promise<void> => {
+        const opened = await open().catch(() => undefined);
+        if (opened === undefined) return;
+        let content: string | undefined;
+        try {
+          if (opened.info.size > MAX_SEARCHED_FILE_BYTES) return;
+          filesSearched += 1;
+          content = await opened.handle.readFile("utf8").catch(() => undefined);
+        } finally {
+          await opened.handle.close();
+        }
         if (content === undefined || content.includes("\0")) return;
         const lines = content.split("\n").map((line) => {
           if (line.length <= MAX_SEARCHED_LINE_CHARACTERS) return line;
@@ -83,8 +93,10 @@ export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefini
           bytes += lineBytes;
         }
       };
-      const walk = async (directory: string): Promise<void> => {
-        const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
+      // Each folder is opened from its parent without following links and checked, so the walk
+      // cannot be led out of the workspace by a folder swapped for a link while it runs.
+      const walk = async (directory: ConfinedDirectory): Promise<void> => {
+        const entries = await directory.list().catch(() => []);
         entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
         for (const entry of entries) {
           if (stoppedEarly || toolContext.signal.aborted) return;
@@ -92,19 +104,34 @@ export function createSearchFilesTool(context: WorkspaceToolContext): ToolDefini
             stoppedEarly = true;
             return;
           }
-          const child = join(directory, entry.name);
           if (entry.isDirectory()) {
-            if (!SKIPPED_DIRECTORIES.has(entry.name)) await walk(child);
+            if (SKIPPED_DIRECTORIES.has(entry.name)) continue;
+            const child = await directory.openDirectory(entry.name, false).catch(() => undefined);
+            if (child === undefined) continue;
+            try {
+              await walk(child);
+            } finally {
+              await child.close();
+            }
           } else if (entry.isFile()) {
-            await searchFile(child);
+            await searchFile(join(directory.path, entry.name), () => directory.openFile(entry.name, "read"));
           }
         }
       };
-      const info = await stat(start).catch(() => undefined);
-      if (info === undefined) throw new ToolError({ class: "not_found", code: "path_not_found", message: `${path} does not exist` });
       try {
-        if (info.isDirectory()) await walk(start);
-        else await searchFile(start);
+        // Inside the `try`: the matcher's worker is closed however this ends.
+        const info = await inspectConfinedPath(context.guard, start);
+        if (info === undefined) throw new ToolError({ class: "not_found", code: "path_not_found", message: `${path} does not exist` });
+        if (info.isDirectory()) {
+          const directory = await openConfinedDirectory(context.guard, start, { create: false });
+          try {
+            await walk(directory);
+          } finally {
+            await directory.close();
+          }
+        } else {
+          await searchFile(start, () => openConfinedFile(context.guard, start, "read"));
+        }
       } finally {
         await matcher?.close();
       }

@@ -2,7 +2,7 @@ import type { JsonValue } from "@lash/protocol";
 import { ToolError } from "@lash/protocol";
 import type { OutputLimits } from "./output-bounds.js";
 import { DEFAULT_OUTPUT_LIMITS } from "./output-bounds.js";
-import type { PathGuard, PathGuardOptions } from "./path-guard.js";
+import type { ConfiningPathGuard, PathGuardOptions } from "./path-guard.js";
 
 /** The names of the built-in tools. */
 export type WorkspaceToolName = "read_file" | "list_directory" | "search_files" | "write_file" | "patch_file" | "run_shell";
@@ -53,7 +53,7 @@ export interface WorkspaceToolsOptions extends PathGuardOptions {
 
 /** What each tool gets: the guard, the limits and the approval step. */
 export interface WorkspaceToolContext {
-  readonly guard: PathGuard;
+  readonly guard: ConfiningPathGuard;
   readonly limits: OutputLimits;
   readonly shellTimeoutMs: number;
   readonly searchTimeoutMs: number;
@@ -62,7 +62,7 @@ export interface WorkspaceToolContext {
 }
 
 /** The context of one tool set. */
-export function createWorkspaceToolContext(guard: PathGuard, options: WorkspaceToolsOptions): WorkspaceToolContext {
+export function createWorkspaceToolContext(guard: ConfiningPathGuard, options: WorkspaceToolsOptions): WorkspaceToolContext {
   const limits: OutputLimits = { ...DEFAULT_OUTPUT_LIMITS, ...options.limits };
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isInteger(value) || value < 1) throw new TypeError(`limits.${name} must be a positive integer, got ${String(value)}`);

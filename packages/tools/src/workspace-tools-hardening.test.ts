@@ -5,7 +5,7 @@ import type { JsonValue, ToolDefinition } from "@lash/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { failure, toolContext } from "../test/tool-context.js";
 import { readConfinedFile, writeConfinedFile } from "./confined-file-access.js";
-import { createPathGuard } from "./path-guard.js";
+import { createConfiningPathGuard } from "./path-guard.js";
 import type { WorkspaceToolsOptions } from "./workspace-tool-options.js";
 import { createWorkspaceTools } from "./workspace-tools.js";
 
@@ -114,7 +114,7 @@ describe("dangling and chained symbolic links", () => {
   });
 
   it("refuses to open a file that became a link after the check, and never follows it", async () => {
-    const guard = await createPathGuard({ root });
+    const guard = await createConfiningPathGuard({ root });
     const absolute = await guard.resolve("swapped.txt");
     await symlink(join(outside, "swapped.txt"), absolute);
     expect((await failure(writeConfinedFile(guard, absolute, "owned"))).failureCode).toBe("path_outside_workspace");

@@ -2,7 +2,7 @@ import { createToolProvider } from "@lash/core";
 import type { ToolDefinition, ToolProvider } from "@lash/protocol";
 import { createListDirectoryTool } from "./list-directory-tool.js";
 import { createPatchFileTool } from "./patch-file-tool.js";
-import { createPathGuard } from "./path-guard.js";
+import { createConfiningPathGuard } from "./path-guard.js";
 import { createReadFileTool } from "./read-file-tool.js";
 import { createSearchFilesTool } from "./search-files-tool.js";
 import { createShellCommandTool } from "./shell-command-tool.js";
@@ -34,7 +34,7 @@ export async function createWorkspaceTools(options: WorkspaceToolsOptions): Prom
   for (const name of names) {
     if (!(name in FACTORIES)) throw new TypeError(`unknown workspace tool \`${String(name)}\`; known: ${WORKSPACE_TOOL_NAMES.join(", ")}`);
   }
-  const context = createWorkspaceToolContext(await createPathGuard(options), options);
+  const context = createWorkspaceToolContext(await createConfiningPathGuard(options), options);
   return names.map((name) => FACTORIES[name](context));
 }
 

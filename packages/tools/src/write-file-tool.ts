@@ -1,9 +1,8 @@
-import { stat } from "node:fs/promises";
 import { defineTool } from "@lash/core";
 import type { ToolDefinition } from "@lash/protocol";
-import { ToolError } from "@lash/protocol";
 import { z } from "zod";
-import { writeConfinedFile } from "./confined-file-access.js";
+import { inspectConfinedPath, writeConfinedFile } from "./confined-file-access.js";
+import { changedError, notRegularFileError } from "./confinement-errors.js";
 import type { WorkspaceToolContext } from "./workspace-tool-options.js";
 
 const inputSchema = z.object({
@@ -20,19 +19,22 @@ export function createWriteFileTool(context: WorkspaceToolContext): ToolDefiniti
     executionMode: "serial",
     async execute({ path, content }, toolContext) {
       const absolute = await context.guard.resolve(path);
-      const existing = await stat(absolute).catch(() => undefined);
-      if (existing?.isDirectory() === true)
-        throw new ToolError({ class: "invalid_request", code: "not_a_file", message: `${path} is a directory` });
+      const display = context.guard.display(absolute);
+      // Looked up through checked folders, never by following the path: what is there decides the
+      // question to the user, and a directory, pipe or device is refused before anyone is asked.
+      const existing = await inspectConfinedPath(context.guard, absolute);
+      if (existing?.isSymbolicLink() === true) throw changedError(display);
+      if (existing !== undefined && !existing.isFile()) throw notRegularFileError(display, existing);
       const bytes = Buffer.byteLength(content, "utf8");
       await context.requireApproval({
         toolName: "write_file",
         kind: "write",
-        summary: `${existing === undefined ? "create" : "overwrite"} ${context.guard.display(absolute)} (${bytes} byte${bytes === 1 ? "" : "s"})`,
+        summary: `${existing === undefined ? "create" : "overwrite"} ${display} (${bytes} byte${bytes === 1 ? "" : "s"})`,
         args: { path, bytes },
         signal: toolContext.signal,
       });
-      await writeConfinedFile(context.guard, absolute, content);
-      return { path: context.guard.display(absolute), bytesWritten: bytes, created: existing === undefined };
+      const { created } = await writeConfinedFile(context.guard, absolute, content);
+      return { path: display, bytesWritten: bytes, created };
     },
   });
 }
