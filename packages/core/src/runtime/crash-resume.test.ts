@@ -1,5 +1,5 @@
 import type { JsonValue, SessionPolicy, ToolDefinition } from "@lash/protocol";
-import { RuntimeError, SessionBindingMismatchError } from "@lash/protocol";
+import { addTokenUsage, RuntimeError, SessionBindingMismatchError } from "@lash/protocol";
 import { textStep, toolCallStep } from "@lash/testkit";
 import { describe, expect, it } from "vitest";
 import { echoTool, MODEL, messageTexts } from "../../test/fixtures.js";
@@ -64,8 +64,9 @@ describe.each<Residency>(["keep_all", "active_path_only"])("crash resume (%s)", 
     expect(resumed.activeMessages().map((message) => message.role)).toEqual(["user", "assistant", "user"]);
     expect(resumed.activeToolCalls().map((call) => call.callId)).toEqual(["call-1"]);
     expect(resumed.exportState().turnIndex).toBe(0);
-    // The crashed turn's usage was only in the dead process; nothing of it is in the store.
-    expect(resumed.tokenLedger()).toEqual([]);
+    // The progress commit carried the usage of the call whose output it stored (the tool call); the
+    // lost answer's usage died with the answer.
+    expect(resumed.tokenLedger()).toEqual([{ source: "turn", model: MODEL, usage: FIRST_USAGE }]);
 
     const turn = await resumed.runTurn({ ...textInput("go on"), traceTurnId: "turn-2" });
 
@@ -75,7 +76,7 @@ describe.each<Residency>(["keep_all", "active_path_only"])("crash resume (%s)", 
     expect(provider.requests.at(-1)?.messages.map((message) => message.role)).toEqual(["system", "user", "assistant", "user", "user"]);
     const read = await database.openSession("session").loadSession({ type: "full_graph" });
     expect(read?.checkpoint?.turnState.turnIndex).toBe(1);
-    expect(read?.tokenLedger).toEqual([{ source: "turn", model: MODEL, usage: THIRD_USAGE }]);
+    expect(read?.tokenLedger).toEqual([{ source: "turn", model: MODEL, usage: addTokenUsage(FIRST_USAGE, THIRD_USAGE) }]);
   });
 
   it("a final commit whose answer was lost is re-sent as a replay: usage is never counted twice", async () => {
@@ -265,7 +266,7 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
     expect(read?.checkpoint?.turnState.turnIndex).toBe(1);
   });
 
-  it("final_commit_merges_usage_and_updates_persisted_graph_count: turn and child usage reach the store and the ledger in one commit", async () => {
+  it("final_commit_merges_usage_and_updates_persisted_graph_count (adapted): turn and child usage reach the store with the commit that stores their output", async () => {
     const spawn: ToolDefinition<JsonValue> = {
       name: "spawn_helper",
       description: "Runs a helper session.",
@@ -291,11 +292,20 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
     await runtime.runTurn({ ...textInput("delegate"), traceTurnId: "turn-1" });
 
     const final = store.commits.find(({ commit }) => commit.commitId === "turn-1:final");
+    const progress = store.commits.find(({ commit }) => commit.commitId === "turn-1:progress:1");
+    // The tool boundary stores the tool call and the child's answer: their usage goes with it.
+    expect(progress?.commit.usageDeltas).toEqual([
+      { source: "subagent", model: MODEL, usage: CHILD_USAGE },
+      { source: "turn", model: MODEL, usage: FIRST_USAGE },
+    ]);
+    // The answer's boundary stores the answer with its usage; the final commit has none left to add.
+    const answer = store.commits.find(({ commit }) => commit.commitId === "turn-1:progress:2");
+    expect(answer?.commit.usageDeltas).toEqual([{ source: "turn", model: MODEL, usage: SECOND_USAGE }]);
+    expect(final?.commit.usageDeltas).toEqual([]);
     const expected = [
       { source: "subagent", model: MODEL, usage: CHILD_USAGE },
       { source: "turn", model: MODEL, usage: sum(FIRST_USAGE, SECOND_USAGE) },
     ];
-    expect(final?.commit.usageDeltas).toEqual(expected);
     expect(runtime.tokenLedger()).toEqual(expected);
     const read = await database.openSession("root").loadSession({ type: "full_graph" });
     expect(read?.tokenLedger).toEqual(expected);

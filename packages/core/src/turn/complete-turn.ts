@@ -1,5 +1,5 @@
 import type { AssembledTurn, Message, PluginRuntimeEvent, TokenLedgerEntry } from "@lash/protocol";
-import { isEmptyTokenUsage, mergeTokenLedger, normalizePromptUsage, RuntimeError } from "@lash/protocol";
+import { isEmptyTokenUsage, normalizePromptUsage, RuntimeError } from "@lash/protocol";
 import type { SessionCore } from "../runtime/session-core.js";
 import { freshMessageId, partId } from "../session/ids.js";
 import { isTransientMessage, renderMessageText } from "../session/message-text.js";
@@ -44,10 +44,8 @@ export async function completeTurn(completion: TurnContext): Promise<AssembledTu
   const { plugins } = core.environment;
 
   const turnUsage = assembler.tokenUsage;
-  const usageDeltas: TokenLedgerEntry[] = mergeTokenLedger(
-    core.sessions.drainSharedLedger(),
-    isEmptyTokenUsage(turnUsage) ? [] : [{ source: "turn", model: selection.model, usage: turnUsage }],
-  );
+  // What progress commits did not carry yet.
+  const usageDeltas: TokenLedgerEntry[] = completion.usageSinceLastCommit();
   core.turnIndex = completion.turnIndex;
   if (!isEmptyTokenUsage(turnUsage)) core.tokenUsage = turnUsage;
   const lastUsage = assembler.lastLlmUsage;

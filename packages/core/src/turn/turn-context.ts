@@ -1,6 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type { JsonValue, Message, PluginMessage, TerminationPolicy, ToolCallRecord, TurnInput, TurnStop } from "@lash/protocol";
+import type {
+  JsonValue,
+  Message,
+  PluginMessage,
+  TerminationPolicy,
+  TokenLedgerEntry,
+  TokenUsage,
+  ToolCallRecord,
+  TurnInput,
+  TurnStop,
+} from "@lash/protocol";
+import { emptyTokenUsage, isEmptyTokenUsage, mergeTokenLedger, subtractTokenUsage } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import type { RuntimeEffectHost } from "../runtime/effect-host.js";
 import type { SessionCore } from "../runtime/session-core.js";
@@ -80,6 +91,8 @@ export class TurnContext {
   /** Messages `afterToolCall` hooks enqueued, delivered at the next checkpoint. */
   readonly #toolHookMessages: PluginMessage[] = [];
   #progressCount = 0;
+  /** The turn's usage already handed to a commit (see `usageSinceLastCommit`). */
+  #usageHanded: TokenUsage = emptyTokenUsage();
   #outputRepairs = 0;
   #llm: LlmCallEnvironment | undefined;
   #tools: { readonly surface: ToolSurface; readonly environment: ToolBatchEnvironment } | undefined;
@@ -188,10 +201,27 @@ export class TurnContext {
     if (final || !this.core.store || !isResumeSafe(messages)) return;
     this.#progressCount += 1;
     try {
-      await this.core.commit(`${this.turnId}:progress:${this.#progressCount}`);
+      // The usage of the model calls behind these messages goes in the same commit: a process
+      // killed before the final commit leaves no stored answer whose tokens the ledger lacks.
+      await this.core.commit(`${this.turnId}:progress:${this.#progressCount}`, this.usageSinceLastCommit());
     } catch {
       // A failed progress boundary is not fatal: the final commit carries everything.
     }
+  }
+
+  /**
+   * The usage deltas not yet handed to a commit: the turn's model calls since the last one, and
+   * the usage child sessions reported meanwhile. Once handed over, the session core keeps them
+   * pending until a commit lands (a failed commit leaves them for the next one).
+   */
+  usageSinceLastCommit(): TokenLedgerEntry[] {
+    const turnUsage = this.assembler.tokenUsage;
+    const fresh = subtractTokenUsage(turnUsage, this.#usageHanded);
+    this.#usageHanded = turnUsage;
+    return mergeTokenLedger(
+      this.core.sessions.drainSharedLedger(),
+      isEmptyTokenUsage(fresh) ? [] : [{ source: "turn", model: this.selection.model, usage: fresh }],
+    );
   }
 
   recordToolCalls(records: readonly ToolCallRecord[]): void {

@@ -1,0 +1,3 @@
+import { describeRuntimeKills } from "./runtime-kill-suite.js";
+
+await describeRuntimeKills("sqlite");
