@@ -15,6 +15,8 @@ import {
   sessionsUsageCommand,
 } from "./commands/sessions-command.js";
 import { tasksCancelCommand, tasksListCommand } from "./commands/tasks-command.js";
+import { DEFAULT_CHUNK_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS } from "./config/effective-config.js";
+import { NUMERIC_LIMITS } from "./config/numeric-limits.js";
 import type { ExitCode } from "./exit-codes.js";
 import { EXIT_CODES } from "./exit-codes.js";
 import { styleFor } from "./render/terminal-style.js";
@@ -31,7 +33,15 @@ function withConfigOptions(command: Command, options: { readonly provider?: bool
       .option("--model <name>", "model name (env LASH_MODEL)")
       .option("--base-url <url>", "API root of an OpenAI-compatible server (env LASH_BASE_URL)")
       .option("--script <file>", "scripted conversation for --provider scripted (env LASH_SCRIPT)")
-      .option("--max-context-tokens <n>", "context window of the model (default: the window of a known model, else 128000)");
+      .option("--max-context-tokens <n>", "context window of the model (default: the window of a known model, else 128000)")
+      .option(
+        "--request-timeout <seconds>",
+        `give up on a model call whose response has not started after this long; 0 = never (default ${DEFAULT_REQUEST_TIMEOUT_SECONDS}; env LASH_REQUEST_TIMEOUT)`,
+      )
+      .option(
+        "--chunk-timeout <seconds>",
+        `give up on a streamed response that stays silent this long; 0 = never (default ${DEFAULT_CHUNK_TIMEOUT_SECONDS}; env LASH_CHUNK_TIMEOUT)`,
+      );
   }
   return command
     .option("--store <location>", "sqlite:<file>, postgres://... or fs:<dir> (env LASH_STORE; default $LASH_HOME/lash.db)")
@@ -43,7 +53,7 @@ function withLimitOptions(command: Command): Command {
   return command
     .option("--max-model-calls <n>", "stop after this many model calls (default 25)")
     .option("--max-tokens <n>", "stop when the turn has used this many tokens")
-    .option("--timeout <seconds>", "stop the turn after this many seconds")
+    .option("--timeout <seconds>", `stop the turn after this many seconds (at most ${NUMERIC_LIMITS.timeoutSeconds.max})`)
     .option("--allow-path <dir>", "let the tools use this directory too (repeatable)", collect);
 }
 
@@ -52,6 +62,11 @@ function withTurnOptions(command: Command): Command {
   return withLimitOptions(withConfigOptions(command).option("--session <id>", "continue this session (default: a new one)"))
     .option("-y, --yes", "allow file writes and shell commands without asking")
     .option("--allow-any-path", "let the tools use any path");
+}
+
+/** `error: unknown option '--x'` as `lash: error: unknown option '--x'`. */
+function commanderErrorText(text: string, prefix: string): string {
+  return text.startsWith("error: ") ? `${prefix} ${text.slice("error: ".length)}` : `${prefix} ${text}`;
 }
 
 function examples(lines: readonly string[]): string {
@@ -76,7 +91,12 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     .option("-p, --prompt <prompt>", "shorthand for `lash run <prompt>`")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Commander's own usage errors (`error: unknown option '--bogus'`) read like every other error.
+      outputError: (text, write) => write(commanderErrorText(text, styleFor(io.stderr, io.env).red("lash: error:"))),
+    })
     .addHelpText(
       "after",
       `${examples([

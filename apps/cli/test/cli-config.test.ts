@@ -78,10 +78,10 @@ describe("configuration", () => {
     const script = await writeScript(home, "s", [{ text: "x" }]);
     const badNumber = await runLash(["run", "--max-model-calls", "zero", "--script", script, "hi"], home);
     expect(badNumber.code).toBe(2);
-    expect(badNumber.stderr).toContain('--max-model-calls must be a positive integer, got "zero"');
+    expect(badNumber.stderr).toContain('--max-model-calls must be a whole number from 1 to 100000, got "zero"');
     const badEnv = await runLash(["run", "--script", script, "hi"], home, { env: { LASH_MAX_TOKENS: "lots" } });
     expect(badEnv.code).toBe(2);
-    expect(badEnv.stderr).toContain("LASH_MAX_TOKENS must be a positive integer");
+    expect(badEnv.stderr).toContain('LASH_MAX_TOKENS must be a whole number from 1 to 1000000000, got "lots"');
     const badChoice = await runLash(["run", "--provider", "gemini", "hi"], home);
     expect(badChoice.code).toBe(2);
     expect(badChoice.stderr).toContain("Allowed choices are openai, anthropic, scripted");
@@ -129,5 +129,77 @@ describe("configuration", () => {
     const help = await runLash(["--help"], home);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Exit codes: 0 finished, 1 stopped or failed, 2 bad usage or configuration, 130 cancelled.");
+  });
+});
+
+describe("numeric limits", () => {
+  it("a --timeout beyond what a timer can hold is a usage error naming the flag, variable or field and the range", async () => {
+    const script = await writeScript(home, "slow", [{ text: "in time", delayMs: 200 }]);
+    const range = "must be a number of seconds from 0.001 to 2147483";
+    // 3000000 s is more than 2^31-1 ms: a timer would fire at once (TimeoutOverflowWarning) and stop the turn.
+    const flag = await runLash(["run", "--timeout", "3000000", "--script", script, "hi"], home);
+    expect(flag.stderr).not.toContain("TimeoutOverflowWarning");
+    expect(flag.stderr).toContain(`lash: error: --timeout ${range}, got "3000000"`);
+    expect(flag.code).toBe(2);
+    const env = await runLash(["run", "--script", script, "hi"], home, { env: { LASH_TIMEOUT: "2147484" } });
+    expect(env.stderr).toContain(`lash: error: LASH_TIMEOUT ${range}, got "2147484"`);
+    expect(env.code).toBe(2);
+    await writeConfig({ timeoutSeconds: 1e10 });
+    const file = await runLash(["run", "--script", script, "hi"], home);
+    expect(file.stderr).toContain(
+      `the config file ${join(home, ".lash", "config.json")} is invalid: \`timeoutSeconds\`: ${range}, got 10000000000`,
+    );
+    expect(file.code).toBe(2);
+    // The largest accepted value works: the turn finishes in time.
+    await writeConfig({});
+    const largest = await runLash(["run", "--timeout", "2147483", "--script", script, "hi"], home);
+    expect(largest.stderr).not.toContain("TimeoutOverflowWarning");
+    expect(largest.stdout).toBe("in time\n");
+    expect(largest.code).toBe(0);
+  });
+
+  it("every other numeric limit is checked against its range, from a flag, a variable or the file", async () => {
+    const cases: [readonly string[], Record<string, string>, string][] = [
+      [["--max-model-calls", "1e20"], {}, '--max-model-calls must be a whole number from 1 to 100000, got "1e20"'],
+      [["--max-tokens", "0"], {}, '--max-tokens must be a whole number from 1 to 1000000000, got "0"'],
+      [[], { LASH_MAX_CONTEXT_TOKENS: "1e9" }, 'LASH_MAX_CONTEXT_TOKENS must be a whole number from 1 to 100000000, got "1e9"'],
+      [["--timeout", "0.0001"], {}, '--timeout must be a number of seconds from 0.001 to 2147483, got "0.0001"'],
+      [["--request-timeout", "-1"], {}, '--request-timeout must be 0 (no limit) or a number of seconds from 0.001 to 2147483, got "-1"'],
+      [
+        [],
+        { LASH_CHUNK_TIMEOUT: "3e9" },
+        'LASH_CHUNK_TIMEOUT must be 0 (no limit) or a number of seconds from 0.001 to 2147483, got "3e9"',
+      ],
+    ];
+    for (const [args, env, message] of cases) {
+      const result = await runLash(["config", ...args], home, { env });
+      expect(result.stderr, message).toContain(`lash: error: ${message}`);
+      expect(result.code, message).toBe(2);
+    }
+    await writeConfig({ maxModelCalls: 2.5, maxContextTokens: 1e12 });
+    const file = await runLash(["config"], home);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toContain("`maxModelCalls`: must be a whole number from 1 to 100000, got 2.5");
+    expect(file.stderr).toContain("`maxContextTokens`: must be a whole number from 1 to 100000000, got 1000000000000");
+  });
+});
+
+describe("commander's own errors", () => {
+  it("read `lash: error: ...` and exit with 2, like every other usage error", async () => {
+    const cases: [readonly string[], string][] = [
+      [["run", "--bogus", "hi"], "lash: error: unknown option '--bogus'"],
+      [["sessoins", "list"], "lash: error: unknown command 'sessoins'"],
+      [["sessions", "show"], "lash: error: missing required argument 'id'"],
+      [["sessions", "list", "extra"], "lash: error: too many arguments for 'list'"],
+      [["run", "--timeout"], "lash: error: option '--timeout <seconds>' argument missing"],
+      [["run", "--provider", "gemini", "hi"], "lash: error: option '--provider <name>' argument 'gemini' is invalid"],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runLash(args, home);
+      // The first line of stderr is the error, with the prefix of every other error.
+      expect(result.stderr.split("\n")[0], args.join(" ")).toContain(message);
+      expect(result.stderr.startsWith("lash: error: "), args.join(" ")).toBe(true);
+      expect(result.code, args.join(" ")).toBe(2);
+    }
   });
 });

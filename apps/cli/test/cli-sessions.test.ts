@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { newSessionId, runLash, temporaryDirectory, writeScript } from "./run-lash.js";
+import { newSessionId, runLash, startLash, temporaryDirectory, waitFor, writeScript } from "./run-lash.js";
 
 let home: string;
 let first: string;
@@ -89,5 +89,31 @@ describe("lash sessions", () => {
     expect(removed.stderr).toContain(`removed session ${first}`);
     const listed = JSON.parse((await runLash(["sessions", "list", "--json"], home)).stdout) as { sessionId: string }[];
     expect(listed.map((row) => row.sessionId)).toEqual([second]);
+  });
+});
+
+describe("lash sessions list after a killed turn", () => {
+  it("TURNS counts completed turns: a prompt whose process was killed mid-turn is not one", async () => {
+    const home = await temporaryDirectory();
+    const words = Array.from({ length: 40 }, (_, index) => `w${index + 1}`).join(" ");
+    const slow = await writeScript(home, "slow", [{ text: words, chunks: 40, chunkDelayMs: 100 }]);
+    const quick = await writeScript(home, "quick", [{ text: "Done." }]);
+    // The prompt is stored when the turn starts; the process dies before the turn completes.
+    const killed = startLash(["run", "--script", slow, "Count slowly"], home);
+    await waitFor(killed.stdout, (text) => text.includes("w2"));
+    killed.child.kill("SIGKILL");
+    const sessionId = newSessionId((await killed.result).stderr);
+    const afterKill = JSON.parse((await runLash(["sessions", "list", "--json"], home)).stdout) as { sessionId: string; turns: number }[];
+    expect(afterKill).toMatchObject([{ sessionId, turns: 0 }]);
+    const table = await runLash(["sessions", "list"], home);
+    expect(table.stdout).toMatch(new RegExp(`^${sessionId}\\s+Count slowly\\s+scripted-model\\s+0\\s`, "m"));
+    // A turn that completes counts, a cancelled (Ctrl-C) one too: it ran to its end and was stored.
+    expect((await runLash(["run", "--session", sessionId, "--script", quick, "Again"], home)).code).toBe(0);
+    const cancelled = startLash(["run", "--session", sessionId, "--script", slow, "Once more"], home);
+    await waitFor(cancelled.stdout, (text) => text.includes("w2"));
+    cancelled.child.kill("SIGINT");
+    expect((await cancelled.result).code).toBe(130);
+    const final = JSON.parse((await runLash(["sessions", "list", "--json"], home)).stdout) as { sessionId: string; turns: number }[];
+    expect(final).toMatchObject([{ sessionId, turns: 2 }]);
   });
 });

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { appendFile, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { LashRuntime } from "@lash/core";
@@ -16,8 +16,9 @@ import { printable } from "../render/turn-text.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
 import { createTaskEnvironment, formatTaskTable, type TaskEnvironment } from "../sessions/background-tasks.js";
 import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
-import { countTurns } from "../sessions/session-summaries.js";
+import { unstoredTurnError } from "../sessions/unstored-turn.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";
+import { prepareDirectory } from "../store/prepare-directory.js";
 import type { TurnFlags } from "./command-context.js";
 import { cliTools } from "./command-context.js";
 
@@ -91,7 +92,8 @@ async function runSlashCommand(command: string, argument: string | undefined, co
         io.stdout.write("no session yet: the first prompt starts one\n");
         return;
       }
-      const turns = context.runtime === undefined ? 0 : countTurns(context.runtime.exportState().sessionGraph.nodes);
+      // The runtime's counter, as `lash sessions list` shows it: completed turns, not prompts.
+      const turns = context.runtime === undefined ? 0 : context.runtime.exportState().turnIndex;
       io.stdout.write(
         `session ${context.sessionId} · ${turns} turn${turns === 1 ? "" : "s"} · model ${context.model} · ${context.store}\n`,
       );
@@ -149,7 +151,8 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
   const readline = createInterface({ input: io.stdin, output: io.stdout, terminal: interactive, historySize: HISTORY_SIZE, history });
   readline.on("line", (line) => {
     if (interactive && line.trim() !== "") {
-      void mkdir(dirname(historyPath), { recursive: true })
+      // Checked like the store's folder: a LASH_HOME under /proc must not make mkdir spin.
+      void prepareDirectory(dirname(historyPath))
         .then(() => appendFile(historyPath, `${line.replaceAll("\n", " ")}\n`))
         .catch(() => undefined);
     }
@@ -260,9 +263,14 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
       try {
         await renderTurn(renderer, runtime.streamTurn(text, { signal: controller.signal }));
       } catch (error) {
-        // A failed turn (the store went away, say) is reported; the chat goes on.
+        // A failed turn (the store went away, another process wrote to the session) is reported; the chat goes on.
         renderer.pause();
-        const described = describeError(explainStoreError(error));
+        const unstored = unstoredTurnError(error, {
+          sessionId: sessionId ?? "",
+          shown: renderer.modelCalls > 0,
+          hint: "the session keeps the other process's turn, and this chat goes on from it: send the prompt again to store it",
+        });
+        const described = describeError(unstored ?? explainStoreError(error));
         io.stderr.write(`${err.red("lash: error:")} ${described.message}\n${described.hint === undefined ? "" : `  ${described.hint}\n`}`);
       } finally {
         turnController = undefined;

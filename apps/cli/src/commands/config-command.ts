@@ -32,6 +32,8 @@ export async function configCommand(flags: ConfigFlags & { readonly json?: boole
     ["maxModelCalls", config.maxModelCalls],
     ["maxTokens", config.maxTokens],
     ["timeoutSeconds", config.timeoutSeconds],
+    ["requestTimeoutSeconds", config.requestTimeoutSeconds],
+    ["chunkTimeoutSeconds", config.chunkTimeoutSeconds],
     ["allowedDirectories", config.allowedDirectories],
     ["systemPrompt", config.systemPrompt],
   ];

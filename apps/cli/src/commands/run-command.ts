@@ -9,6 +9,7 @@ import { styleFor } from "../render/terminal-style.js";
 import { createTurnRenderer, renderTurn } from "../render/turn-renderer.js";
 import { createTaskEnvironment, type TaskEnvironment } from "../sessions/background-tasks.js";
 import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
+import { unstoredTurnError } from "../sessions/unstored-turn.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";
 import type { TurnFlags } from "./command-context.js";
 import { cliTools, readAllStdin, stdinHasInput } from "./command-context.js";
@@ -74,7 +75,19 @@ export async function runCommand(promptArgument: string | undefined, flags: RunF
     });
     if (created) io.stderr.write(`${styleFor(io.stderr, io.env).dim("lash:")} new session ${sessionId}\n`);
     const renderer = createTurnRenderer(io, { streamAnswer: flags.json !== true, sessionId, signal: controller.signal });
-    const turn = await renderTurn(renderer, runtime.streamTurn(prompt, { signal: controller.signal }));
+    let turn: AssembledTurn;
+    try {
+      turn = await renderTurn(renderer, runtime.streamTurn(prompt, { signal: controller.signal }));
+    } catch (error) {
+      // Another writer committed to the session first: say that the answer is not in the store.
+      throw (
+        unstoredTurnError(error, {
+          sessionId,
+          shown: renderer.modelCalls > 0,
+          hint: `the session keeps the other process's turn; to store this one, run it again: lash run --session ${sessionId} "<prompt>"`,
+        }) ?? error
+      );
+    }
     if (flags.json === true) io.stdout.write(`${JSON.stringify(turn, null, 2)}\n`);
     return exitCodeOf(turn);
   } catch (error) {

@@ -5,7 +5,8 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { CliError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
-import { normalizeStoreLocation, resolveEffectiveConfig } from "./effective-config.js";
+import { resolveEffectiveConfig } from "./effective-config.js";
+import { normalizeStoreLocation } from "./store-location.js";
 
 async function ioWith(env: NodeJS.ProcessEnv, config?: unknown): Promise<{ io: CliIo; home: string; cwd: string }> {
   const base = await mkdtemp(join(tmpdir(), "lash-config-"));
@@ -49,7 +50,7 @@ describe("resolveEffectiveConfig", () => {
     const { io } = await ioWith({ LASH_TIMEOUT: "-3" });
     const error = await resolveEffectiveConfig({}, io).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CliError);
-    expect((error as CliError).message).toBe('LASH_TIMEOUT must be a positive number, got "-3"');
+    expect((error as CliError).message).toBe('LASH_TIMEOUT must be a number of seconds from 0.001 to 2147483, got "-3"');
     expect((error as CliError).exitCode).toBe(2);
     const badUrl = await resolveEffectiveConfig({ baseUrl: "not a url" }, io).catch((caught: unknown) => caught);
     expect((badUrl as CliError).message).toBe('--base-url must be a URL, got "not a url"');
@@ -63,5 +64,27 @@ describe("normalizeStoreLocation", () => {
     expect(normalizeStoreLocation("sqlite:///abs/x.db", "/w")).toBe("sqlite:/abs/x.db");
     expect(normalizeStoreLocation("plain.db", "/w")).toBe("sqlite:/w/plain.db");
     expect(normalizeStoreLocation("fs:dir", "/w")).toBe("fs:/w/dir");
+  });
+
+  it("reads schemes case-insensitively, and refuses unknown or malformed ones instead of making them file names", () => {
+    expect(normalizeStoreLocation("PostgreSQL://u@h/db", "/w")).toBe("postgresql://u@h/db");
+    expect(normalizeStoreLocation("SQLITE:x.db", "/w")).toBe("sqlite:/w/x.db");
+    expect(normalizeStoreLocation("./odd:name.db", "/w")).toBe("sqlite:/w/odd:name.db");
+    expect(normalizeStoreLocation("C:\\lash.db", "/w")).toBe(`sqlite:${join("/w", "C:\\lash.db")}`);
+    const failure = (raw: string): CliError => {
+      try {
+        normalizeStoreLocation(raw, "/w", "--store");
+      } catch (error) {
+        return error as CliError;
+      }
+      throw new Error(`${raw} was accepted`);
+    };
+    expect(failure("postgress://db/lash").message).toContain('--store "postgress://db/lash" has an unknown scheme "postgress:"');
+    expect(failure("postgress://db/lash").hint).toBe("did you mean postgres://?");
+    expect(failure("sqllite:x").hint).toBe("did you mean sqlite:?");
+    expect(failure("postgres:/db").message).toBe('--store "postgres:/db" is malformed: a PostgreSQL URL starts with postgres://');
+    expect(failure("sqlite://host/x.db").message).toContain("is malformed: a file location has no host");
+    expect(failure("fs:").message).toBe('--store "fs:" names no file');
+    expect(failure("sqllite:x").exitCode).toBe(2);
   });
 });

@@ -1,10 +1,13 @@
 import { homedir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { DEFAULT_MAX_CONTEXT_TOKENS, defaultContextWindow } from "@lash/core";
 import { usageError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
 import type { ConfigFile, ProviderName } from "./config-file.js";
 import { PROVIDER_NAMES, readConfigFile } from "./config-file.js";
+import type { NumericLimitName } from "./numeric-limits.js";
+import { NUMERIC_LIMITS, parseLimit } from "./numeric-limits.js";
+import { normalizeStoreLocation } from "./store-location.js";
 
 /** Where a setting's value came from, for `lash config` and for error messages. */
 export type ConfigSource =
@@ -31,6 +34,8 @@ export interface ConfigFlags {
   readonly maxModelCalls?: string;
   readonly maxTokens?: string;
   readonly timeout?: string;
+  readonly requestTimeout?: string;
+  readonly chunkTimeout?: string;
   readonly allowPath?: readonly string[];
 }
 
@@ -49,6 +54,10 @@ export interface EffectiveConfig {
   readonly maxModelCalls: Sourced<number>;
   readonly maxTokens: Sourced<number | undefined>;
   readonly timeoutSeconds: Sourced<number | undefined>;
+  /** How long a provider's response may take to start; `0` means no limit. */
+  readonly requestTimeoutSeconds: Sourced<number>;
+  /** The longest silence between two chunks of a streamed response; `0` means no limit. */
+  readonly chunkTimeoutSeconds: Sourced<number>;
   readonly allowedDirectories: Sourced<readonly string[]>;
   readonly systemPrompt: Sourced<string | undefined>;
   /** The API key of the chosen provider, from the environment only. */
@@ -56,6 +65,14 @@ export interface EffectiveConfig {
 }
 
 const DEFAULT_MAX_MODEL_CALLS = 25;
+
+/**
+ * The adapters' own defaults (`DEFAULT_PROVIDER_TIMEOUTS` of `@lash/provider-utils`, which the
+ * command does not depend on), written out so that `--help`, `lash config` and the README can
+ * state them.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 300;
+export const DEFAULT_CHUNK_TIMEOUT_SECONDS = 120;
 
 /** The default model of each provider when none is configured. */
 export const DEFAULT_MODELS: Record<ProviderName, string> = {
@@ -77,16 +94,6 @@ const text: Parser<string> = (raw, where) => {
   return raw;
 };
 
-function positiveNumber(integer: boolean): Parser<number> {
-  return (raw, where) => {
-    const value = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-      throw usageError(`${where} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(raw)}`);
-    }
-    return value;
-  };
-}
-
 const providerName: Parser<ProviderName> = (raw, where) => {
   if (!(PROVIDER_NAMES as readonly string[]).includes(raw))
     throw usageError(`${where} must be one of ${PROVIDER_NAMES.join(", ")}, got ${JSON.stringify(raw)}`);
@@ -101,29 +108,6 @@ const url: Parser<string> = (raw, where) => {
   }
   return raw;
 };
-
-/** A store location; a `postgres://` one must parse as a URL (the driver's own error names no setting). */
-const storeLocation: Parser<string> = (raw, where) => {
-  text(raw, where);
-  if (/^postgres(ql)?:\/\//.test(raw)) {
-    try {
-      new URL(raw);
-    } catch {
-      throw usageError(`${where} is not a valid PostgreSQL URL: ${JSON.stringify(raw)}`);
-    }
-  }
-  return raw;
-};
-
-/** Resolves a store location against `base`: a bare path is a SQLite file. */
-export function normalizeStoreLocation(raw: string, base: string): string {
-  if (/^postgres(ql)?:\/\//.test(raw)) return raw;
-  if (raw.startsWith("fs:")) return `fs:${resolve(base, raw.slice(3))}`;
-  if (raw === "sqlite::memory:") return raw;
-  const path = raw.startsWith("sqlite:") ? raw.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "") : raw;
-  if (path === "") throw usageError(`the store ${JSON.stringify(raw)} names no file`);
-  return `sqlite:${isAbsolute(path) ? path : resolve(base, path)}`;
-}
 
 /**
  * Reads the configuration of one command: each setting from the first of flag, environment
@@ -186,11 +170,30 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
       ? { value: keyValue, source: { type: "env", name: keyVariable } }
       : { value: undefined, source: { type: "default" } };
 
-  const storePicked = pick({ flag: flags.store, flagName: "store", envName: "LASH_STORE", fileValue: file?.store, parse: storeLocation });
+  const storePicked = pick({ flag: flags.store, flagName: "store", envName: "LASH_STORE", fileValue: file?.store, parse: text });
   const store: Sourced<string> =
     storePicked === undefined
       ? { value: `sqlite:${join(home.value, "lash.db")}`, source: home.source.type === "env" ? home.source : { type: "default" } }
-      : { ...storePicked, value: normalizeStoreLocation(storePicked.value, storePicked.source.type === "file" ? fileDirectory : io.cwd) };
+      : {
+          ...storePicked,
+          value: normalizeStoreLocation(
+            storePicked.value,
+            storePicked.source.type === "file" ? fileDirectory : io.cwd,
+            storePicked.source.type === "file" ? `the config file ${configPath}: \`store\`` : describeWhere(storePicked.source),
+          ),
+        };
+
+  /** A numeric setting: the flag's or the variable's text parsed and checked against its range (the file's was checked by its schema). */
+  const limit = (name: NumericLimitName, flag: string | undefined, fileValue: number | undefined): Sourced<number> | undefined => {
+    const spec = NUMERIC_LIMITS[name];
+    return pick({
+      flag,
+      flagName: spec.flag,
+      envName: spec.env,
+      fileValue,
+      parse: (raw, where) => parseLimit(spec, raw, where),
+    });
+  };
 
   const allowedFromFile = file?.allowedDirectories?.map((directory) => resolve(fileDirectory, directory));
   const allowedDirectories: Sourced<readonly string[]> =
@@ -214,45 +217,20 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
     store,
     script: orDefault(script, undefined),
     maxContextTokens: orDefault(
-      pick({
-        flag: flags.maxContextTokens,
-        flagName: "max-context-tokens",
-        envName: "LASH_MAX_CONTEXT_TOKENS",
-        fileValue: file?.maxContextTokens,
-        parse: positiveNumber(true),
-      }),
+      limit("maxContextTokens", flags.maxContextTokens, file?.maxContextTokens),
       // The model's own window when lash knows the model, else the runtime's documented default.
       modelName === undefined ? DEFAULT_MAX_CONTEXT_TOKENS : defaultContextWindow(modelName),
     ),
-    maxModelCalls: orDefault(
-      pick({
-        flag: flags.maxModelCalls,
-        flagName: "max-model-calls",
-        envName: "LASH_MAX_MODEL_CALLS",
-        fileValue: file?.maxModelCalls,
-        parse: positiveNumber(true),
-      }),
-      DEFAULT_MAX_MODEL_CALLS,
+    maxModelCalls: orDefault(limit("maxModelCalls", flags.maxModelCalls, file?.maxModelCalls), DEFAULT_MAX_MODEL_CALLS),
+    maxTokens: orDefault(limit("maxTokens", flags.maxTokens, file?.maxTokens), undefined),
+    timeoutSeconds: orDefault(limit("timeoutSeconds", flags.timeout, file?.timeoutSeconds), undefined),
+    requestTimeoutSeconds: orDefault(
+      limit("requestTimeoutSeconds", flags.requestTimeout, file?.requestTimeoutSeconds),
+      DEFAULT_REQUEST_TIMEOUT_SECONDS,
     ),
-    maxTokens: orDefault(
-      pick({
-        flag: flags.maxTokens,
-        flagName: "max-tokens",
-        envName: "LASH_MAX_TOKENS",
-        fileValue: file?.maxTokens,
-        parse: positiveNumber(true),
-      }),
-      undefined,
-    ),
-    timeoutSeconds: orDefault(
-      pick({
-        flag: flags.timeout,
-        flagName: "timeout",
-        envName: "LASH_TIMEOUT",
-        fileValue: file?.timeoutSeconds,
-        parse: positiveNumber(false),
-      }),
-      undefined,
+    chunkTimeoutSeconds: orDefault(
+      limit("chunkTimeoutSeconds", flags.chunkTimeout, file?.chunkTimeoutSeconds),
+      DEFAULT_CHUNK_TIMEOUT_SECONDS,
     ),
     allowedDirectories,
     systemPrompt: orDefault(
@@ -261,6 +239,11 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
     ),
     apiKey,
   };
+}
+
+/** `--store`, `LASH_STORE`: a flag's or a variable's name, for messages. */
+function describeWhere(source: ConfigSource): string {
+  return source.type === "flag" || source.type === "env" ? source.name : describeSource(source);
 }
 
 /** `flag --model`, `env LASH_MODEL`, `file /home/me/.lash/config.json`, `default`. */

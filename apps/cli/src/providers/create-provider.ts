@@ -4,6 +4,7 @@ import { createScriptedConversationProvider } from "@lash/adapter-scripted";
 import type { ModelProvider } from "@lash/protocol";
 import { usageError } from "../cli-error.js";
 import type { EffectiveConfig } from "../config/effective-config.js";
+import { secondsToMs } from "../config/numeric-limits.js";
 import { readScriptedConversation } from "./scripted-script.js";
 
 /** The provider a command talks to, and the model it names. */
@@ -18,6 +19,16 @@ const HOW_TO_CONFIGURE = [
   "or run offline: --provider scripted --script <file.json> (or `lash demo`);",
   "the same settings go in LASH_PROVIDER / LASH_BASE_URL / LASH_SCRIPT or ~/.lash/config.json",
 ].join("\n  ");
+
+/**
+ * The adapters' network timeouts from `--request-timeout` and `--chunk-timeout` (seconds; `0` turns
+ * one off). The adapters' defaults of 300 s and 120 s, with the runtime's four attempts, could hold a
+ * stalled server for many minutes; a caller who knows its server can cut that short.
+ */
+export function providerTimeouts(config: EffectiveConfig): { requestTimeoutMs: number | null; chunkTimeoutMs: number | null } {
+  const toMs = (seconds: number): number | null => (seconds === 0 ? null : secondsToMs(seconds));
+  return { requestTimeoutMs: toMs(config.requestTimeoutSeconds.value), chunkTimeoutMs: toMs(config.chunkTimeoutSeconds.value) };
+}
 
 /**
  * Builds the configured provider. No provider, or one without its key (OpenAI at its own URL,
@@ -49,6 +60,7 @@ export async function createConfiguredProvider(config: EffectiveConfig): Promise
         ...(apiKey === undefined ? {} : { apiKey }),
         ...(config.baseUrl.value === undefined ? {} : { baseURL: config.baseUrl.value }),
         defaultModel: model,
+        timeouts: providerTimeouts(config),
       }),
       model,
     };
@@ -59,6 +71,7 @@ export async function createConfiguredProvider(config: EffectiveConfig): Promise
       apiKey,
       ...(config.baseUrl.value === undefined ? {} : { baseURL: config.baseUrl.value }),
       defaultModel: model,
+      timeouts: providerTimeouts(config),
     }),
     model,
   };

@@ -14,6 +14,8 @@ export interface TurnRenderer {
   finish(turn: AssembledTurn): void;
   /** Stops the spinner (before a question to the user, or on an error). */
   pause(): void;
+  /** Ends the output of a turn that failed: the spinner stops and a streamed answer ends its line. */
+  fail(): void;
   /** Model calls seen so far. */
   readonly modelCalls: number;
 }
@@ -108,6 +110,12 @@ export function createTurnRenderer(
       spinner.stop();
       breakAnswerLine();
     },
+    fail() {
+      spinner.stop();
+      // What was streamed stays a complete line on stdout, whatever the error printed after it.
+      if (options.streamAnswer && !atLineStart) io.stdout.write("\n");
+      atLineStart = true;
+    },
     finish(turn) {
       spinner.stop();
       if (options.streamAnswer) {
@@ -133,8 +141,14 @@ export function createTurnRenderer(
  * turn. A turn that fails throws its error after the activities it produced were shown.
  */
 export async function renderTurn(renderer: TurnRenderer, turn: TurnStream): Promise<AssembledTurn> {
-  for await (const activity of turn) renderer.emit(activity);
-  const result = await turn;
+  let result: AssembledTurn;
+  try {
+    for await (const activity of turn) renderer.emit(activity);
+    result = await turn;
+  } catch (error) {
+    renderer.fail();
+    throw error;
+  }
   renderer.finish(result);
   return result;
 }

@@ -1,4 +1,4 @@
-import type { PersistedSessionRead, SessionMeta, SessionNodeRecord, SessionSummary } from "@lash/protocol";
+import type { PersistedSessionRead, SessionMeta, SessionSummary } from "@lash/protocol";
 import { totalTokens } from "@lash/protocol";
 import type { CliStore } from "../store/open-store.js";
 
@@ -7,6 +7,7 @@ export interface SessionRow {
   readonly sessionId: string;
   readonly title: string;
   readonly model: string;
+  /** Completed turns (finished, stopped or cancelled), see `completedTurns`. */
   readonly turns: number;
   /** ISO timestamp of the newest node (or the creation time of a session without turns). */
   readonly lastActivity: string | undefined;
@@ -15,15 +16,13 @@ export interface SessionRow {
   readonly parentSessionId: string | undefined;
 }
 
-/** Completed turns: user messages typed by a person (plugin messages and tool results excluded). */
-export function countTurns(nodes: readonly SessionNodeRecord[]): number {
-  return nodes.filter(
-    (node) =>
-      node.payload.kind === "message" &&
-      node.payload.message.role === "user" &&
-      node.payload.message.origin === undefined &&
-      node.payload.message.parts.some((part) => part.kind === "text" || part.kind === "image"),
-  ).length;
+/**
+ * The turns a session completed: the turn counter of its checkpoint, which a turn advances in its
+ * final commit. Counting the prompts in the graph would also count a turn whose process was killed
+ * (its prompt is committed when the turn starts, its end never is).
+ */
+export function completedTurns(read: Pick<PersistedSessionRead, "checkpoint"> | undefined): number {
+  return read?.checkpoint?.turnState.turnIndex ?? 0;
 }
 
 function rowOf(summary: SessionSummary, read: PersistedSessionRead | undefined): SessionRow {
@@ -37,7 +36,7 @@ function rowOf(summary: SessionSummary, read: PersistedSessionRead | undefined):
     sessionId: summary.sessionId,
     title: meta?.sessionName ?? summary.sessionId,
     model: read?.config.model ?? meta?.model ?? "",
-    turns: countTurns(nodes),
+    turns: completedTurns(read),
     lastActivity: newest ?? meta?.createdAt,
     tokens: (read?.tokenLedger ?? []).reduce((sum, entry) => sum + totalTokens(entry.usage), 0),
     parentSessionId: meta?.parentSessionId,

@@ -1,4 +1,3 @@
-import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { SessionListPage, SessionListQuery, SessionStore, SessionStoreFactory } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
@@ -7,6 +6,7 @@ import type { MigrationReport } from "@lash/stores/sql";
 import { createSqlSessionDatabase, redactConnectionString, SqlSchemaNotMigratedError } from "@lash/stores/sql";
 import { CliError, usageError } from "../cli-error.js";
 import { EXIT_CODES } from "../exit-codes.js";
+import { prepareDirectory } from "./prepare-directory.js";
 
 /** The session database a command works on, whatever its backend. */
 export interface CliStore {
@@ -48,7 +48,7 @@ function unwritable(description: string, error: unknown): CliError {
 export async function openCliStore(location: string, options: { readonly migrateSqlite?: boolean } = {}): Promise<CliStore> {
   if (location.startsWith("fs:")) {
     const root = location.slice(3);
-    await mkdir(root, { recursive: true }).catch((error: unknown) => {
+    await prepareDirectory(root).catch((error: unknown) => {
       throw unwritable(location, error);
     });
     const database = createFileSessionDatabase({ root });
@@ -71,7 +71,7 @@ export async function openCliStore(location: string, options: { readonly migrate
     throw usageError(`unknown store ${JSON.stringify(location)}`, "use sqlite:<file>, postgres://... or fs:<dir>");
   const file = location.slice("sqlite:".length);
   if (file !== ":memory:") {
-    await mkdir(dirname(file), { recursive: true }).catch((error: unknown) => {
+    await prepareDirectory(dirname(file)).catch((error: unknown) => {
       throw unwritable(location, error);
     });
   }
@@ -101,7 +101,7 @@ function sqlStore(kind: "sqlite" | "postgres", description: string, database: Re
 }
 
 /** The error and its causes, outermost first. */
-function causeChain(error: unknown): unknown[] {
+export function causeChain(error: unknown): unknown[] {
   const chain: unknown[] = [];
   for (
     let current: unknown = error;
