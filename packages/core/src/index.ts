@@ -117,9 +117,11 @@ export type { GraphEditorOptions } from "./session/session-graph.js";
 export { activeMessagesOf, activeToolCallsOf, SessionGraphEditor } from "./session/session-graph.js";
 // Tools
 export { defineTool } from "./tools/define-tool.js";
+export { MAX_MODEL_JSON_DEPTH } from "./tools/json-depth.js";
 export { validateJsonSchema } from "./tools/json-schema-validator.js";
 export { createToolProvider } from "./tools/tool-surface.js";
 export { projectSessionEvent } from "./turn/event-projection.js";
+export { DEFAULT_MAX_OUTPUT_CHARACTERS } from "./turn/llm-call.js";
 export { detectImageMediaType } from "./turn/normalize-input.js";
 export { classifyOutputState, containsTracebackOnly, sanitizeAssistantText } from "./turn/output-classification.js";
 export type { TurnRunOptions } from "./turn/run-turn.js";

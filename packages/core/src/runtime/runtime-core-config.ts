@@ -8,7 +8,7 @@ import type {
   TraceLevel,
   TraceSink,
 } from "@lash/protocol";
-import { defaultTerminationPolicy, terminationPolicySchema } from "@lash/protocol";
+import { defaultTerminationPolicy, LashError, terminationPolicySchema } from "@lash/protocol";
 import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 import { InMemoryAttachmentStore } from "../session/in-memory-attachment-store.js";
 import { localEffectHost, type RuntimeEffectHost } from "./effect-host.js";
@@ -26,6 +26,12 @@ export interface RuntimeCoreConfig {
   readonly traceSink?: TraceSink | undefined;
   /** How much the trace sink receives (default `standard`). */
   readonly traceLevel?: TraceLevel | undefined;
+  /**
+   * The most characters of text and reasoning one model call may produce (default 4 MiB,
+   * `DEFAULT_MAX_OUTPUT_CHARACTERS`): past it the call is ended and the turn stops `incomplete`
+   * with what arrived, so an endless or enormous response cannot exhaust memory or the store.
+   */
+  readonly maxOutputCharacters?: number | undefined;
 }
 
 /** A config with the defaults: in-memory attachments, empty prompt layer, default termination, local effects. */
@@ -36,9 +42,17 @@ export function createRuntimeCoreConfig(overrides: Partial<RuntimeCoreConfig> = 
     termination: overrides.termination ? validateTermination(overrides.termination) : defaultTerminationPolicy(),
     effectHost: overrides.effectHost ?? localEffectHost,
     providerRetryPolicy: overrides.providerRetryPolicy,
+    ...(overrides.maxOutputCharacters === undefined ? {} : { maxOutputCharacters: validOutputCap(overrides.maxOutputCharacters) }),
     // Present only when configured: a runtime without tracing carries no tracing fields at all.
     ...(overrides.traceSink ? { traceSink: overrides.traceSink, traceLevel: overrides.traceLevel ?? "standard" } : {}),
   };
+}
+
+function validOutputCap(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new LashError("invalid_configuration", `maxOutputCharacters must be a positive integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 /** Checks the serializable limits of a policy (a bad value is a configuration error, not a late surprise). */

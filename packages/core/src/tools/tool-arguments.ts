@@ -1,4 +1,5 @@
 import type { JsonValue } from "@lash/protocol";
+import { excessiveNestingProblem } from "./json-depth.js";
 
 /** The arguments of a tool call, parsed from the model's JSON text. */
 export type ParsedToolArguments =
@@ -8,10 +9,14 @@ export type ParsedToolArguments =
 /**
  * Parses a tool call's argument text. Blank text means "no arguments" (`{}`): several providers send
  * an empty string for tools without parameters. Invalid JSON is reported, never guessed: a tool
- * must not run with arguments the model did not mean.
+ * must not run with arguments the model did not mean. Arguments nested past `MAX_MODEL_JSON_DEPTH`
+ * are refused before parsing: the call is then recorded with its raw text (a string), so nothing
+ * deeply nested ever reaches the session graph or a store.
  */
 export function parseToolArguments(inputJson: string): ParsedToolArguments {
   if (inputJson.trim() === "") return { ok: true, args: {} };
+  const nesting = excessiveNestingProblem(inputJson);
+  if (nesting !== undefined) return { ok: false, message: `arguments are refused: ${nesting}`, raw: inputJson };
   try {
     return { ok: true, args: JSON.parse(inputJson) as JsonValue };
   } catch (error) {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type {
   AttachmentStore,
   LlmAttachment,
+  LlmOutputPart,
   LlmOutputSpec,
   LlmResponse,
   LlmStreamEvent,
@@ -31,6 +32,31 @@ export interface LlmCallEnvironment {
   readonly onStreamEvent?: ((event: LlmStreamEvent) => void) | undefined;
   /** The structured output every model call of the turn asks for (the turn's `output` option). */
   readonly outputSpec?: LlmOutputSpec | undefined;
+  /**
+   * The most characters of text and reasoning one call may produce; past it the call is ended and
+   * the turn stops `incomplete` with what arrived (default `DEFAULT_MAX_OUTPUT_CHARACTERS`).
+   */
+  readonly maxOutputCharacters?: number | undefined;
+}
+
+/** 4 MiB of ASCII text: far beyond any real answer, far below what exhausts a process. */
+export const DEFAULT_MAX_OUTPUT_CHARACTERS = 4 * 1024 * 1024;
+
+const USAGE_FIELDS = ["inputTokens", "outputTokens", "cachedInputTokens", "reasoningTokens"] as const;
+
+/**
+ * Why a provider's usage cannot be counted, or undefined: token counts are non-negative safe
+ * integers. A negative count would lower every later total; one past 2^53 loses precision in sums.
+ */
+export function usageViolation(usage: Partial<Record<(typeof USAGE_FIELDS)[number], unknown>>): string | undefined {
+  for (const field of USAGE_FIELDS) {
+    const value = usage[field];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+      return `the provider reported usage.${field} = ${String(value)}; token counts must be non-negative safe integers`;
+    }
+  }
+  return undefined;
 }
 
 type Delivery = void | Promise<void>;
@@ -57,6 +83,12 @@ class StreamState {
   /** Reasoning already reached the sinks from the stream: the final response must not repeat it. */
   reasoningStreamed = false;
   streamedUsage: TokenUsage | undefined;
+  /** Set when a streamed usage report could not be counted (see `usageViolation`). */
+  usageProblem: string | undefined;
+  /** Text and reasoning characters this attempt produced, against the per-call cap. */
+  outputCharacters = 0;
+  /** Set once the attempt passed the per-call cap: the call was ended, the rest dropped. */
+  capped = false;
 
   /** A retried attempt starts over: new blocks, nothing accumulated. */
   reset(): void {
@@ -66,6 +98,25 @@ class StreamState {
     this.textStreamed = false;
     this.reasoningStreamed = false;
     this.streamedUsage = undefined;
+    this.usageProblem = undefined;
+    this.outputCharacters = 0;
+    this.capped = false;
+  }
+
+  /**
+   * Counts `text` against the cap: returns what of it fits (all of it, usually), and marks the
+   * attempt capped once the cap is reached.
+   */
+  admit(text: string, cap: number): string {
+    if (this.capped) return "";
+    const room = cap - this.outputCharacters;
+    if (text.length < room) {
+      this.outputCharacters += text.length;
+      return text;
+    }
+    this.outputCharacters = cap;
+    this.capped = true;
+    return text.slice(0, Math.max(0, room));
   }
 }
 
@@ -103,15 +154,20 @@ export async function performLlmCall(
   const withAttachments = attachments.length === 0 ? effect.request : { ...effect.request, attachments };
   const request = environment.outputSpec === undefined ? withAttachments : { ...withAttachments, outputSpec: environment.outputSpec };
   const stream = new StreamState();
-  // A stream hook may end the call early (it saw everything it needs); only then does the call
-  // need a signal of its own.
-  const streamAbort = plugins.hasStreamHooks ? new AbortController() : undefined;
-  const onTurnAbort = (): void => streamAbort?.abort();
-  if (streamAbort) {
-    environment.signal.addEventListener("abort", onTurnAbort, { once: true });
-    if (environment.signal.aborted) streamAbort.abort();
-  }
-  const callSignal = streamAbort?.signal ?? environment.signal;
+  const cap = environment.maxOutputCharacters ?? DEFAULT_MAX_OUTPUT_CHARACTERS;
+  // The call has a signal of its own: a stream hook may end it early (it saw everything it needs),
+  // and so does the output cap.
+  const streamAbort = new AbortController();
+  const onTurnAbort = (): void => streamAbort.abort();
+  environment.signal.addEventListener("abort", onTurnAbort, { once: true });
+  if (environment.signal.aborted) streamAbort.abort();
+  const callSignal = streamAbort.signal;
+  /** What of `text` fits under the cap; reaching the cap ends the call. */
+  const admit = (text: string): string => {
+    const admitted = stream.admit(text, cap);
+    if (stream.capped) streamAbort.abort();
+    return admitted;
+  };
 
   const emitProse = (text: string, correlationId: string): Delivery =>
     chain(pipe.session({ type: "text_delta", text }), () => pipe.activity({ type: "text_delta", text }, correlationId));
@@ -120,7 +176,8 @@ export async function performLlmCall(
     return chain(pipe.session({ type: "reasoning_delta", text }), () => pipe.activity({ type: "reasoning_delta", text }, correlationId));
   };
 
-  const onText = (text: string, correlationId: string, responseMeta: Parameters<StandardStreamAccumulator["pushText"]>[1]): Delivery => {
+  const onText = (whole: string, correlationId: string, responseMeta: Parameters<StandardStreamAccumulator["pushText"]>[1]): Delivery => {
+    const text = admit(whole);
     if (text === "") return undefined;
     stream.textStreamed = true;
     if (!plugins.hasStreamHooks) {
@@ -147,26 +204,37 @@ export async function performLlmCall(
     switch (event.type) {
       case "delta":
         return onText(event.text, stream.proseCorrelation, undefined);
-      case "reasoning_delta":
-        if (event.text === "") return undefined;
-        stream.accumulator.pushReasoning(event.text);
-        return emitReasoning(event.text, stream.reasoningCorrelation);
+      case "reasoning_delta": {
+        const text = admit(event.text);
+        if (text === "") return undefined;
+        stream.accumulator.pushReasoning(text);
+        return emitReasoning(text, stream.reasoningCorrelation);
+      }
       case "part": {
         const { part } = event;
         if (part.type === "text") return onText(part.text, part.responseMeta?.id ?? stream.proseCorrelation, part.responseMeta);
         if (part.type === "reasoning") {
-          stream.accumulator.pushReasoning(part.text, part.replay);
-          return part.text === "" ? undefined : emitReasoning(part.text, part.replay?.itemId ?? stream.reasoningCorrelation);
+          const text = admit(part.text);
+          if (stream.capped && text === "") return undefined;
+          stream.accumulator.pushReasoning(text, part.replay);
+          return text === "" ? undefined : emitReasoning(text, part.replay?.itemId ?? stream.reasoningCorrelation);
         }
+        if (stream.capped) return undefined;
         stream.accumulator.pushToolCall(part);
         return undefined;
       }
-      case "usage":
+      case "usage": {
+        const problem = usageViolation(event.usage);
+        if (problem !== undefined) {
+          stream.usageProblem ??= problem;
+          return undefined;
+        }
         stream.streamedUsage = toTokenUsage({
           ...{ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
           ...event.usage,
         });
         return undefined;
+      }
       case "retry_status":
         stream.reset();
         return pipe.session({
@@ -190,11 +258,12 @@ export async function performLlmCall(
       : onEvent;
     result = await callProvider(environment.provider, request, callSignal, handler, environment.settings);
   } finally {
-    if (streamAbort) environment.signal.removeEventListener("abort", onTurnAbort);
+    environment.signal.removeEventListener("abort", onTurnAbort);
   }
   const partialUsage = stream.streamedUsage;
   if (!result.ok) {
-    const stoppedByHook = result.cancelled && !environment.signal.aborted && streamAbort?.signal.aborted === true;
+    // Ended from inside (a stream hook, or the output cap), not by the turn or the provider.
+    const stoppedByHook = result.cancelled && !environment.signal.aborted && streamAbort.signal.aborted;
     if (!stoppedByHook) {
       const partialText = stream.accumulator.text();
       const base = result.cancelled
@@ -212,21 +281,64 @@ export async function performLlmCall(
     }
   }
   let response: LlmResponse = result.ok
-    ? result.response
+    ? capResponse(result.response, stream, cap)
     : {
-        // A stream hook ended the call: what streamed is the response.
+        // A stream hook or the cap ended the call: what streamed is the response.
         fullText: stream.accumulator.text(),
         parts: stream.accumulator.parts(),
         usage: partialUsage ?? { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
         terminalReason: "stop",
       };
+  const usageProblem = stream.usageProblem ?? usageViolation(response.usage);
+  if (usageProblem !== undefined) {
+    // The output is kept (the turn shows it), the numbers are not counted: a typed provider error.
+    const text = response.fullText !== "" ? response.fullText : stream.accumulator.text();
+    return {
+      ok: false,
+      error: { message: usageProblem, code: "invalid_usage", terminalReason: "provider_error", retryable: false },
+      keepPartialText: true,
+      ...(text === "" ? {} : { partialText: text }),
+      ...(partialUsage ? { partialUsage } : {}),
+    };
+  }
   if (isEmptyTokenUsage(response.usage) && partialUsage) response = { ...response, usage: partialUsage };
   response = stream.accumulator.applyToResponse(response);
+  if (stream.capped) {
+    response = {
+      ...response,
+      terminalReason: "output_limit",
+      terminalDiagnostic: `The response passed the output cap of ${cap} characters per model call; the rest was dropped.`,
+    };
+  }
   if (plugins.hasResponseHooks) {
     response = await plugins.transformAssistantResponse(response, { sessionId: environment.sessionId, modeIteration });
   }
   response = refineTerminalReason(response, environment.maxContextTokens);
   return { ok: true, response, textStreamed: stream.textStreamed, reasoningStreamed: stream.reasoningStreamed };
+}
+
+/**
+ * A whole response (not streamed) whose text or reasoning passes the cap: cut to the cap, and
+ * marked so the call ends as an output limit. A streamed one was cut while it arrived.
+ */
+function capResponse(response: LlmResponse, stream: StreamState, cap: number): LlmResponse {
+  if (stream.capped) return response;
+  let length = 0;
+  for (const part of response.parts) if (part.type === "text" || part.type === "reasoning") length += part.text.length;
+  if (length <= cap && response.fullText.length <= cap) return response;
+  let room = cap;
+  const parts: LlmOutputPart[] = [];
+  for (const part of response.parts) {
+    if (part.type !== "text" && part.type !== "reasoning") {
+      parts.push(part);
+      continue;
+    }
+    const text = part.text.slice(0, Math.max(0, room));
+    room -= text.length;
+    if (text !== "") parts.push({ ...part, text });
+  }
+  stream.capped = true;
+  return { ...response, fullText: response.fullText.slice(0, cap), parts };
 }
 
 /**

@@ -164,6 +164,7 @@ export class TurnContext {
       maxContextTokens: this.core.policy.maxContextTokens,
       signal: this.signal,
       outputSpec: this.output?.spec,
+      maxOutputCharacters: this.core.environment.core.maxOutputCharacters,
     };
     return this.#llm;
   }

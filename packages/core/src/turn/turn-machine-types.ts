@@ -77,6 +77,8 @@ export type LlmCallResult =
       readonly error: LlmCallError;
       /** Prose that streamed before the failure (kept in history when the call was cancelled). */
       readonly partialText?: string;
+      /** Keep `partialText` in history whatever the failure (the output was whole; its usage was not). */
+      readonly keepPartialText?: boolean;
       /** Usage that streamed before the failure (never lost). */
       readonly partialUsage?: TokenUsage;
     };

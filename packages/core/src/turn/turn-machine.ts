@@ -253,7 +253,8 @@ export class TurnMachine {
     if (!this.#accept(id, "llm_call")) return;
     if (!result.ok) {
       if (result.partialUsage) this.#recordUsage(result.partialUsage);
-      if (result.error.terminalReason === "cancelled" && result.partialText && result.partialText.trim() !== "") {
+      const keep = result.error.terminalReason === "cancelled" || result.keepPartialText === true;
+      if (keep && result.partialText && result.partialText.trim() !== "") {
         this.#messages.push(assistantProseMessage(result.partialText));
       }
       const message = `LLM error: ${result.error.message}`;

@@ -1,6 +1,7 @@
 import type { JsonObject, LlmOutputSpec, Message, StandardSchemaV1 } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
 import { freshMessageId, partId } from "../session/ids.js";
+import { excessiveNestingProblem } from "../tools/json-depth.js";
 import { toModelInputSchema } from "../tools/model-input-schema.js";
 import { validateToolInput } from "../tools/tool-input-schema.js";
 
@@ -82,6 +83,8 @@ export function answerText(message: Message | undefined): string {
 export async function checkOutput(request: TurnOutputRequest, text: string): Promise<OutputCheck> {
   const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n\s*```\s*$/.exec(text);
   const source = fenced?.[1] ?? text;
+  const nesting = excessiveNestingProblem(source);
+  if (nesting !== undefined) return { ok: false, problem: `the answer is refused: ${nesting}` };
   let parsed: unknown;
   try {
     parsed = JSON.parse(source);
