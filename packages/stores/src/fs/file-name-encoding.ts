@@ -15,7 +15,8 @@ import { LashError } from "@lash/protocol";
  * instead of being replaced by U+FFFD, which would make `"\uD800"` and `"\uFFFD"` collide. Byte order
  * of that encoding is code-point order, and hex keeps byte order, so sorting short names sorts ids the
  * way `compareCodePoints` does; only long names sharing their prefix need their stored ids to be
- * ordered. Names are never decoded back into ids: the stored files carry the exact id.
+ * ordered. Names are decoded back into ids only to name a listed session whose files are all
+ * unreadable (see {@link decodeShortFileName}): otherwise the stored files carry the exact id.
  */
 export const SHORT_FORM_MAX_BYTES = 64;
 
@@ -67,6 +68,31 @@ export function encodeIdAsFileName(id: string, kind: string): string {
   if (bytes.length <= SHORT_FORM_MAX_BYTES) return hexOf(bytes);
   const digest = createHash("sha256").update(bytes).digest("hex");
   return `${hexOf(bytes.subarray(0, SHORT_FORM_MAX_BYTES))}-${digest}`;
+}
+
+/**
+ * The id behind a short-form name (the inverse of {@link encodeIdAsFileName} for ids of at most
+ * {@link SHORT_FORM_MAX_BYTES} bytes), or `undefined` for a long-form name or one that no id encodes
+ * to. Listing uses it to name a session whose files cannot be read; the answer is checked by
+ * encoding it again, so a malformed name never yields a wrong id.
+ */
+export function decodeShortFileName(name: string): string | undefined {
+  if (!SHORT_NAME.test(name) || name.length > SHORT_FORM_MAX_BYTES * 2) return undefined;
+  const bytes: number[] = [];
+  for (let index = 0; index < name.length; index += 2) bytes.push(Number.parseInt(name.slice(index, index + 2), 16));
+  let id = "";
+  for (let index = 0; index < bytes.length; ) {
+    const lead = bytes[index] ?? 0;
+    // Generalised UTF-8: the lead byte says how many continuation bytes follow.
+    const length = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+    if (length === 0 || index + length > bytes.length) return undefined;
+    let point = length === 1 ? lead : lead & (0xff >> (length + 1));
+    for (let offset = 1; offset < length; offset += 1) point = (point << 6) | ((bytes[index + offset] ?? 0) & 0x3f);
+    if (point > 0x10ffff) return undefined;
+    id += String.fromCodePoint(point);
+    index += length;
+  }
+  return id !== "" && encodeIdAsFileName(id, "session id") === name ? id : undefined;
 }
 
 /** What a directory entry's name says about where its id sorts, for listing without reading it. */

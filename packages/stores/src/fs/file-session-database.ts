@@ -2,12 +2,12 @@ import { resolve } from "node:path";
 import {
   defaultSessionMeta,
   LashError,
-  type SessionListPage,
   type SessionListQuery,
   type SessionStoreCreateRequest,
   type SessionStoreFactory,
   sessionStoreCreateRequestSchema,
 } from "@lash/protocol";
+import type { ListedSessionPage } from "../shared/session-listing.js";
 import { FileAccess, type FileSystemOperations } from "./file-access.js";
 import { FileSessionStore } from "./file-session-store.js";
 import { GraphStateCache } from "./session-graph-state.js";
@@ -99,7 +99,7 @@ export class FileSessionDatabase implements SessionStoreFactory {
   }
 
   /** Lists the sessions under the root (see `SessionStore.listSessions`). */
-  async listSessions(query?: SessionListQuery): Promise<SessionListPage> {
+  async listSessions(query?: SessionListQuery): Promise<ListedSessionPage> {
     return listSessions(this.#access, this.root, query);
   }
 

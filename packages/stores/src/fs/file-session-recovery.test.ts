@@ -210,8 +210,12 @@ describe("damaged files", () => {
     await cp(join(sessionDirectory(root.path, "s1"), "head.json"), join(sessionDirectory(root.path, "healthy"), "head.json"));
     const error = await thrown(createFileSessionDatabase({ root: root.path }).openSession("healthy").loadSession({ type: "full_graph" }));
     expect(error).toMatchObject({ code: "invalid_persisted_data", sessionId: "healthy", path: "head.json.sessionId" });
-    const listing = await thrown(createFileSessionDatabase({ root: root.path }).listSessions());
-    expect(InvalidPersistedDataError.isInstance(listing)).toBe(true);
+    // The listing does not fail: it lists the session and names the damage.
+    const listing = await createFileSessionDatabase({ root: root.path }).listSessions();
+    expect(listing.sessions.find((session) => session.sessionId === "healthy")).toMatchObject({
+      headRevision: 0,
+      problem: { field: "head.json.sessionId" },
+    });
   });
 
   it("a head whose leaf is gone fails an active_path load, not a full_graph load", async () => {

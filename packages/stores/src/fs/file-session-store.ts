@@ -4,7 +4,6 @@ import {
   SessionBindingMismatchError,
   type SessionCommit,
   type SessionCommitResult,
-  type SessionListPage,
   type SessionListQuery,
   type SessionMeta,
   type SessionNodeRecord,
@@ -12,6 +11,7 @@ import {
   type SessionStore,
   type VacuumReport,
 } from "@lash/protocol";
+import type { ListedSessionPage } from "../shared/session-listing.js";
 import type { FileAccess } from "./file-access.js";
 import { applyCommit } from "./session-commit.js";
 import { readMeta, SessionPaths } from "./session-files.js";
@@ -82,7 +82,7 @@ export class FileSessionStore implements SessionStore {
     return (await readMeta(this.#files.access, this.#files.paths))?.meta;
   }
 
-  async listSessions(query?: SessionListQuery): Promise<SessionListPage> {
+  async listSessions(query?: SessionListQuery): Promise<ListedSessionPage> {
     return listSessions(this.#context.access, this.#context.root, query);
   }
 

@@ -12,6 +12,7 @@ import {
   stableStringify,
   type TokenLedgerEntry,
 } from "@lash/protocol";
+import { checkCommitDepth, parseJsonWithinDepth } from "../shared/json-depth.js";
 import { randomHex } from "./file-access.js";
 import {
   type BaseFile,
@@ -76,13 +77,11 @@ export async function discardInterruptedCommit(files: SessionFiles, headRevision
   const leftoverPath = paths.revision(leftoverRevision);
   const text = await access.readTextIfExists(leftoverPath);
   if (text === undefined) return;
-  let commitId: string | undefined;
-  try {
-    const parsed = revisionCommitIdSchema.safeParse(JSON.parse(text));
-    commitId = parsed.success ? parsed.data.commitId : undefined;
-  } catch {
-    // A damaged leftover names no record; nothing trusts it either way.
-  }
+  // A damaged leftover (malformed, or nested too deeply to read) names no record; nothing trusts it
+  // either way.
+  const reading = parseJsonWithinDepth(text);
+  const parsed = reading.ok ? revisionCommitIdSchema.safeParse(reading.value) : undefined;
+  const commitId = parsed?.success === true ? parsed.data.commitId : undefined;
   if (commitId !== undefined) {
     const recordPath = paths.commitRecord(commitId);
     const record = await readRecordQuietly(files, recordPath);
@@ -98,12 +97,10 @@ export async function discardInterruptedCommit(files: SessionFiles, headRevision
 async function readRecordQuietly(files: SessionFiles, recordPath: string): Promise<CommitRecordFile | undefined> {
   const text = await files.access.readTextIfExists(recordPath);
   if (text === undefined) return undefined;
-  try {
-    const parsed = commitRecordFileSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  const reading = parseJsonWithinDepth(text);
+  if (!reading.ok) return undefined;
+  const parsed = commitRecordFileSchema.safeParse(reading.value);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** The applied commit `commitId`, or `undefined` when it was never applied to this session's head. */
@@ -169,6 +166,9 @@ export async function writeHead(files: SessionFiles, lock: HeldLock, head: HeadF
 }
 
 function parseCommit(commit: SessionCommit): SessionCommit {
+  // Before validation, which would exhaust the stack on a hostile value; and never store what the
+  // store could not read back.
+  checkCommitDepth(commit);
   const parsed = sessionCommitSchema.safeParse(commit);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

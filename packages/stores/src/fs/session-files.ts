@@ -8,6 +8,7 @@ import {
   tokenLedgerEntrySchema,
 } from "@lash/protocol";
 import { z } from "zod";
+import { isStackExhaustion, parseJsonWithinDepth } from "../shared/json-depth.js";
 import type { FileAccess } from "./file-access.js";
 import { encodeIdAsFileName } from "./file-name-encoding.js";
 
@@ -173,8 +174,10 @@ export const fileLabels = {
 };
 
 /**
- * Parses stored JSON text against a schema. Every byte read is hostile: truncated JSON or a bad field
- * throws `InvalidPersistedDataError` naming the session and `<file label>.<dotted field path>`.
+ * Parses stored JSON text against a schema. Every byte read is hostile: truncated JSON, JSON nested
+ * deeper than `MAX_STORED_JSON_DEPTH` (refused before parsing, so that validating and copying it
+ * cannot exhaust the stack) or a bad field throws `InvalidPersistedDataError` naming the session and
+ * `<file label>.<dotted field path>`.
  */
 export function parseStoredJson<Schema extends z.ZodType>(
   sessionId: string | undefined,
@@ -182,18 +185,15 @@ export function parseStoredJson<Schema extends z.ZodType>(
   text: string,
   schema: Schema,
 ): z.infer<Schema> {
-  let raw: unknown;
+  const reading = parseJsonWithinDepth(text);
+  if (!reading.ok) throw new InvalidPersistedDataError(sessionId, label, reading.problem, { cause: reading.cause });
+  let parsed: z.ZodSafeParseResult<z.infer<Schema>>;
   try {
-    raw = JSON.parse(text);
+    parsed = schema.safeParse(reading.value);
   } catch (error) {
-    throw new InvalidPersistedDataError(
-      sessionId,
-      label,
-      `truncated or malformed JSON (${error instanceof Error ? error.message : String(error)})`,
-      { cause: error },
-    );
+    if (!isStackExhaustion(error)) throw error;
+    throw new InvalidPersistedDataError(sessionId, label, "nested too deeply to validate", { cause: error });
   }
-  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const fieldPath = issue?.path.map((segment) => String(segment)).join(".") ?? "";

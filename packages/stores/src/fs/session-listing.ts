@@ -1,16 +1,17 @@
 import { join } from "node:path";
-import {
-  compareCodePoints,
-  InvalidPersistedDataError,
-  LashError,
-  type SessionListPage,
-  type SessionListQuery,
-  type SessionSummary,
-  sessionListQuerySchema,
-} from "@lash/protocol";
+import { compareCodePoints, InvalidPersistedDataError, LashError, type SessionListQuery, sessionListQuerySchema } from "@lash/protocol";
+import { parseJsonWithinDepth } from "../shared/json-depth.js";
+import { type ListedSession, type ListedSessionPage, listingProblem, type SessionListingProblem } from "../shared/session-listing.js";
 import type { FileAccess } from "./file-access.js";
-import { type EncodedNameOrder, encodedNameOrder, encodeIdAsFileName, idHex, sortsAtOrBeforeCursor } from "./file-name-encoding.js";
-import { fileLabels, headFileSchema, metaFileSchema, readStoredFile, SESSIONS_DIRECTORY } from "./session-files.js";
+import {
+  decodeShortFileName,
+  type EncodedNameOrder,
+  encodedNameOrder,
+  encodeIdAsFileName,
+  idHex,
+  sortsAtOrBeforeCursor,
+} from "./file-name-encoding.js";
+import { expectSessionId, fileLabels, headFileSchema, metaFileSchema, parseStoredJson, SESSIONS_DIRECTORY } from "./session-files.js";
 
 const DEFAULT_PAGE_SIZE = 100;
 /** Sessions whose files are read at once while filling a page. */
@@ -19,11 +20,6 @@ const READ_BATCH_SIZE = 32;
 interface NamedEntry {
   readonly name: string;
   readonly order: EncodedNameOrder;
-}
-
-/** A listed session as read from its files, before filtering. */
-interface ListedSession {
-  readonly summary: SessionSummary;
 }
 
 function parseQuery(query: SessionListQuery): SessionListQuery {
@@ -39,35 +35,83 @@ function parseQuery(query: SessionListQuery): SessionListQuery {
 }
 
 /**
- * Reads what listing shows of one session directory: its id (from its files, checked against the
- * directory name), head revision and meta. `undefined` for a directory with neither head nor meta
- * (created by a write that never finished).
+ * The session ids a stored file's text names (`sessionId`, or `meta.sessionId`), read leniently: the
+ * file may be damaged, so the caller keeps only an id that encodes to the directory's name.
+ */
+function namedSessionIds(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const reading = parseJsonWithinDepth(text);
+  if (reading.ok && typeof reading.value === "object" && reading.value !== null) {
+    const value = reading.value as { sessionId?: unknown; meta?: { sessionId?: unknown } };
+    return [value.sessionId, value.meta?.sessionId].filter((id): id is string => typeof id === "string" && id !== "");
+  }
+  // Unparseable text: any `"sessionId":"..."` it still holds.
+  const ids: string[] = [];
+  for (const match of text.matchAll(/"sessionId"\s*:\s*("(?:[^"\\]|\\.)*")/g)) {
+    const literal = match[1];
+    if (literal === undefined) continue;
+    const reading = parseJsonWithinDepth(literal);
+    if (reading.ok && typeof reading.value === "string" && reading.value !== "") ids.push(reading.value);
+  }
+  return ids;
+}
+
+/** `read()`, or `undefined` with the damage recorded (the first one) when it throws `InvalidPersistedDataError`. */
+function readable<Value>(problems: SessionListingProblem[], read: () => Value): Value | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!InvalidPersistedDataError.isInstance(error)) throw error;
+    problems.push(listingProblem(error));
+    return undefined;
+  }
+}
+
+/**
+ * Reads what listing shows of one session directory: its id, head revision and meta. The id comes
+ * from the files, or from the directory's name when no file names it (checked against the name
+ * either way). Damage (a file that does not parse, a file of another session) does not fail the
+ * listing: the session is listed without what could not be read and with `problem`. `undefined` for
+ * a directory with neither head nor meta (created by a write that never finished), and for a damaged
+ * one whose id nothing tells (a long id whose files are all unreadable).
  */
 async function readListedSession(access: FileAccess, sessionsDirectory: string, name: string): Promise<ListedSession | undefined> {
   const directory = join(sessionsDirectory, name);
-  const labelOf = (file: string): string => `${SESSIONS_DIRECTORY}/${name}/${file}`;
-  const [head, metaFile] = await Promise.all([
-    readStoredFile(access, undefined, join(directory, fileLabels.head), labelOf(fileLabels.head), headFileSchema),
-    readStoredFile(access, undefined, join(directory, fileLabels.meta), labelOf(fileLabels.meta), metaFileSchema),
+  const [headText, metaText] = await Promise.all([
+    access.readTextIfExists(join(directory, fileLabels.head)),
+    access.readTextIfExists(join(directory, fileLabels.meta)),
   ]);
-  if (head === undefined && metaFile === undefined) return undefined;
-  const sessionId = head?.sessionId ?? metaFile?.meta.sessionId ?? "";
-  const label = labelOf(head === undefined ? `${fileLabels.meta}.meta` : fileLabels.head);
-  if (encodeIdAsFileName(sessionId, "session id") !== name) {
-    throw new InvalidPersistedDataError(sessionId, `${label}.sessionId`, `the id does not belong to the directory \`${name}\``);
-  }
-  if (head !== undefined && metaFile !== undefined && metaFile.meta.sessionId !== sessionId) {
-    throw new InvalidPersistedDataError(
-      sessionId,
-      `${labelOf(fileLabels.meta)}.meta.sessionId`,
-      `the meta names session \`${metaFile.meta.sessionId}\``,
-    );
-  }
-  const summary: SessionSummary =
-    metaFile === undefined
-      ? { sessionId, headRevision: head?.revision ?? 0 }
-      : { sessionId, headRevision: head?.revision ?? 0, meta: metaFile.meta };
-  return { summary };
+  if (headText === undefined && metaText === undefined) return undefined;
+  const belongs = (id: string): boolean => encodeIdAsFileName(id, "session id") === name;
+  const sessionId = [...namedSessionIds(headText), ...namedSessionIds(metaText), decodeShortFileName(name)].find(
+    (id): id is string => id !== undefined && belongs(id),
+  );
+  if (sessionId === undefined) return undefined;
+
+  const problems: SessionListingProblem[] = [];
+  const head =
+    headText === undefined
+      ? undefined
+      : readable(problems, () => {
+          const parsed = parseStoredJson(sessionId, fileLabels.head, headText, headFileSchema);
+          expectSessionId(sessionId, fileLabels.head, parsed.sessionId);
+          return parsed;
+        });
+  const metaFile =
+    metaText === undefined
+      ? undefined
+      : readable(problems, () => {
+          const parsed = parseStoredJson(sessionId, fileLabels.meta, metaText, metaFileSchema);
+          expectSessionId(sessionId, `${fileLabels.meta}.meta`, parsed.meta.sessionId);
+          return parsed;
+        });
+  const problem = problems[0];
+  return {
+    sessionId,
+    headRevision: head?.revision ?? 0,
+    ...(metaFile === undefined ? {} : { meta: metaFile.meta }),
+    ...(problem === undefined ? {} : { problem }),
+  };
 }
 
 /**
@@ -97,9 +141,10 @@ function nextBatch(entries: readonly NamedEntry[], start: number): readonly Name
  * head or a meta, in code-point order of id, filtered by the meta's parent and relation type, one
  * page at a time. Directory names order the sessions without reading them (see
  * `file-name-encoding.ts`), so a page reads the files of the sessions after the cursor until the
- * page is full; with a filter, that may be every later session.
+ * page is full; with a filter, that may be every later session. A damaged session is listed with
+ * `problem` (a filter reads its meta, so a session whose meta is damaged matches no filter).
  */
-export async function listSessions(access: FileAccess, root: string, query: SessionListQuery = {}): Promise<SessionListPage> {
+export async function listSessions(access: FileAccess, root: string, query: SessionListQuery = {}): Promise<ListedSessionPage> {
   const { parentSessionId, relationType, cursor, limit = DEFAULT_PAGE_SIZE } = parseQuery(query);
   const sessionsDirectory = join(root, SESSIONS_DIRECTORY);
   const cursorHex = cursor === undefined ? undefined : idHex(cursor);
@@ -113,13 +158,13 @@ export async function listSessions(access: FileAccess, root: string, query: Sess
   // Names are lowercase hex and `-`: plain comparison is byte order, and byte order is id order.
   entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
 
-  const matching: SessionSummary[] = [];
+  const matching: ListedSession[] = [];
   for (let start = 0; start < entries.length && matching.length <= limit; ) {
     const batch = nextBatch(entries, start);
     start += batch.length;
     const listed = await Promise.all(batch.map((entry) => readListedSession(access, sessionsDirectory, entry.name)));
     const summaries = listed
-      .flatMap((session) => (session === undefined ? [] : [session.summary]))
+      .flatMap((session) => (session === undefined ? [] : [session]))
       .filter((summary) => cursor === undefined || compareCodePoints(summary.sessionId, cursor) > 0)
       .filter((summary) => parentSessionId === undefined || summary.meta?.parentSessionId === parentSessionId)
       .filter((summary) => relationType === undefined || summary.meta?.relation.type === relationType)

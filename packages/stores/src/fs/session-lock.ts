@@ -1,6 +1,7 @@
 import { dirname } from "node:path";
 import { StoreUnavailableError } from "@lash/protocol";
 import { z } from "zod";
+import { parseJsonWithinDepth } from "../shared/json-depth.js";
 import { asStoreError, errorCode, type FileAccess, isMissingFileError, randomHex } from "./file-access.js";
 
 /**
@@ -103,12 +104,11 @@ async function lockFileAge(access: FileAccess, lockPath: string): Promise<number
 }
 
 function parseOwner(content: string): LockOwner | undefined {
-  try {
-    const parsed = lockOwnerSchema.safeParse(JSON.parse(content));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  // A lock file that cannot be read (malformed, nested too deeply) names no owner: it is judged by age.
+  const reading = parseJsonWithinDepth(content);
+  if (!reading.ok) return undefined;
+  const parsed = lockOwnerSchema.safeParse(reading.value);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Tries once to make the lock file go away when its owner is dead; true when it may be retried now. */

@@ -1,7 +1,10 @@
+export { MAX_STORED_JSON_DEPTH, MAX_VALUE_DEPTH } from "../shared/json-depth.js";
+export type { ListedSession, ListedSessionPage, SessionListingProblem } from "../shared/session-listing.js";
 export type { SqlCommitContext, SqlCommitHook, SqlQueryResult } from "./sql-commit-hook.js";
 export type { SqlConnectionTarget } from "./sql-connection.js";
 export { parseSqlConnectionString, redactConnectionString } from "./sql-connection.js";
-export { SqlCommitHookError, SqlSchemaNotMigratedError } from "./sql-errors.js";
+export { SqlCommitHookError, SqliteDatabaseBusyError, SqlSchemaNotMigratedError } from "./sql-errors.js";
+export type { MigrationReport } from "./sql-migration-runner.js";
 export { createLashMigrationProvider, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE, lashMigrations } from "./sql-migrations.js";
 export type {
   BigIntegerColumn,
@@ -21,4 +24,3 @@ export type {
 } from "./sql-session-database.js";
 export { createSqlSessionDatabase, SqlSessionDatabase } from "./sql-session-database.js";
 export { SqlSessionStore } from "./sql-session-store.js";
-export type { MigrationReport } from "./sql-store-context.js";

@@ -13,6 +13,7 @@ import {
   stableStringify,
 } from "@lash/protocol";
 import type { Insertable, Kysely } from "kysely";
+import { checkCommitDepth } from "../shared/json-depth.js";
 import { runCommitHook, type SqlCommitHook } from "./sql-commit-hook.js";
 import { applyCommitSqlite } from "./sql-commit-sqlite.js";
 import { isUniqueViolation } from "./sql-errors.js";
@@ -53,6 +54,9 @@ class HeadClaimLost extends Error {
 export async function commitSession(context: SqlStoreContext, sessionId: string, input: SessionCommit): Promise<SessionCommitResult> {
   const attempted: unknown = (input as { sessionId?: unknown } | undefined)?.sessionId;
   if (typeof attempted === "string" && attempted !== sessionId) throw new SessionBindingMismatchError(sessionId, attempted);
+  // Before validation, which would exhaust the stack on a hostile value; and never store what the
+  // store could not read back.
+  checkCommitDepth(input);
   const commit = parseArgument(sessionCommitSchema, input, "commit");
   const contentHash = sha256Hex(stableStringify(commit));
   const hook = context.commitHook;

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { LashError, StoreUnavailableError } from "@lash/protocol";
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from "kysely";
 import type { Pool } from "pg";
+import { isSqliteBusy } from "./sql-errors.js";
 import type { LashSqlSchema } from "./sql-schema.js";
 
 /** Where a connection string points. */
@@ -127,6 +128,10 @@ export async function openSqliteDatabase(
     database.pragma("busy_timeout = 0");
   } catch (error) {
     database.close();
+    // Another process holding the file's lock (creating or migrating it) is not a broken file: the
+    // driver's SQLITE_BUSY goes on as it is, so that the store waits and retries the open, and names
+    // the lock if it never ends (`SqliteDatabaseBusyError`).
+    if (isSqliteBusy(error)) throw error;
     throw new StoreUnavailableError(
       `cannot prepare the SQLite database sqlite:${filename}: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },

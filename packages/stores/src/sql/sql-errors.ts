@@ -63,6 +63,42 @@ export class SqlCommitHookError extends LashError {
   }
 }
 
+const busyMarker = markerFor("SqliteDatabaseBusyError");
+const busySymbol = Symbol.for(busyMarker);
+
+/**
+ * Another connection (usually another process: a writer, or one migrating a new file) held the
+ * SQLite database's lock for longer than the store waits (`busyTimeoutMs`). Nothing was written.
+ * The file exists and is writable: the operation may simply be retried. A `StoreUnavailableError`
+ * (code `store_unavailable`) whose message says "database is locked", so that no caller mistakes it
+ * for a missing or unwritable folder; the driver's `SQLITE_BUSY` error is the `cause`.
+ */
+export class SqliteDatabaseBusyError extends StoreUnavailableError {
+  readonly [busySymbol] = true;
+  /** The database, as named in messages (`sqlite:/path/to/lash.db`). */
+  readonly target: string;
+  /** What the store was doing (`migrating`, `committing`, ...), when known. */
+  readonly operation: string | undefined;
+  /** How long the store waited for the lock, in milliseconds. */
+  readonly waitedMs: number;
+
+  constructor(target: string, operation: string | undefined, waitedMs: number, options: LashErrorOptions = {}) {
+    const held = waitedMs > 0 ? `held by another connection for more than ${waitedMs} ms` : "held by another connection";
+    super(
+      `database is locked (SQLITE_BUSY): the lock of the SQLite database ${target} was ${held}${operation === undefined ? "" : ` while ${operation}`}; nothing was written, and the operation may be retried`,
+      options,
+    );
+    this.name = "SqliteDatabaseBusyError";
+    this.target = target;
+    this.operation = operation;
+    this.waitedMs = waitedMs;
+  }
+
+  static override isInstance(error: unknown): error is SqliteDatabaseBusyError {
+    return LashError.hasMarker(error, busyMarker);
+  }
+}
+
 /** The driver error code (`pg`: SQLSTATE or a Node socket code; better-sqlite3: `SQLITE_*`). */
 export function driverErrorCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;
@@ -79,10 +115,19 @@ export function driverErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** SQLite ran out of patience for another connection's lock. */
+/** SQLite refused a lock another connection holds (`SQLITE_BUSY` and its extended codes): wait and retry. */
 export function isSqliteBusy(error: unknown): boolean {
   const code = driverErrorCode(error);
   return code === "SQLITE_BUSY" || code?.startsWith("SQLITE_BUSY_") === true;
+}
+
+/**
+ * A lock refused the statement: `SQLITE_BUSY` (another connection) or `SQLITE_LOCKED` (a conflict
+ * within one connection). Either means "the database is locked", never "the file cannot be written".
+ */
+export function isSqliteLockError(error: unknown): boolean {
+  const code = driverErrorCode(error);
+  return isSqliteBusy(error) || code === "SQLITE_LOCKED" || code?.startsWith("SQLITE_LOCKED_") === true;
 }
 
 /** A primary key or unique constraint rejected a row. */
@@ -119,8 +164,6 @@ const UNREACHABLE_CODES = new Set([
   "57P02",
   "57P03",
   "SQLITE_CANTOPEN",
-  "SQLITE_BUSY",
-  "SQLITE_LOCKED",
   "SQLITE_FULL",
   "SQLITE_READONLY",
   "SQLITE_IOERR",
@@ -148,15 +191,18 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * Turns anything a driver throws into a `LashError`: lash errors pass through; everything else is a
- * `StoreUnavailableError` (the contract's "the backend cannot be reached or failed") that keeps the
- * driver error as its `cause`.
+ * Turns anything a driver throws into a `LashError`: lash errors pass through; a SQLite lock is a
+ * `SqliteDatabaseBusyError`; everything else is a `StoreUnavailableError` (the contract's "the
+ * backend cannot be reached or failed") that keeps the driver error as its `cause`.
  *
  * @param target - what the database is, for the message (a redacted URL or a file path).
  * @param operation - what the store was doing, for the message.
  */
 export function toStoreError(error: unknown, target: string, operation: string): LashError {
   if (LashError.isInstance(error)) return error;
+  // A lock that was not waited out (the store waits for locks in its transactions; this one came
+  // from elsewhere, such as opening the file) is named as such, not as an unreachable database.
+  if (isSqliteLockError(error)) return new SqliteDatabaseBusyError(target, operation, 0, { cause: error });
   const code = driverErrorCode(error);
   const detail = `${messageOf(error)}${code === undefined ? "" : ` (${code})`}`;
   const message = isUnreachable(code)

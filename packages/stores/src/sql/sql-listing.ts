@@ -1,6 +1,14 @@
-import type { SessionListPage, SessionListQuery, SessionMeta, SessionSummary } from "@lash/protocol";
-import { compareCodePoints, SessionBindingMismatchError, sessionListQuerySchema, sessionMetaSchema } from "@lash/protocol";
-import { metaRow, parseArgument, parseMetaRow, storedInteger } from "./sql-rows.js";
+import type { SessionListQuery, SessionMeta } from "@lash/protocol";
+import {
+  compareCodePoints,
+  InvalidPersistedDataError,
+  SessionBindingMismatchError,
+  sessionListQuerySchema,
+  sessionMetaSchema,
+} from "@lash/protocol";
+import { type ListedSession, type ListedSessionPage, listingProblem, type SessionListingProblem } from "../shared/session-listing.js";
+import { metaRow, parseArgument, parseHeadConfig, parseMetaRow, storedInteger } from "./sql-rows.js";
+import type { LashHeadsTable, LashSessionMetaTable } from "./sql-schema.js";
 import type { SqlStoreContext } from "./sql-store-context.js";
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -54,11 +62,11 @@ export async function loadSessionMeta(context: SqlStoreContext, sessionId: strin
 /**
  * One page of the database's sessions (those with a head or a meta) in code-point order of id:
  * SQLite's BINARY collation and the `"C"` collation of PostgreSQL's id columns both compare UTF-8
- * bytes. A filter reads the meta, so a session without meta matches none. A meta row that does not
- * parse fails the page with `InvalidPersistedDataError` naming that session (which `deleteSession`
- * can still remove).
+ * bytes. A filter reads the meta's columns, so a session without meta matches none. A session whose
+ * head revision, config or meta does not parse is listed all the same, with `problem` naming the
+ * damage (one damaged session never hides the others); `deleteSession` can still remove it.
  */
-export async function listSessions(context: SqlStoreContext, query: SessionListQuery = {}): Promise<SessionListPage> {
+export async function listSessions(context: SqlStoreContext, query: SessionListQuery = {}): Promise<ListedSessionPage> {
   const {
     parentSessionId,
     relationType,
@@ -105,25 +113,52 @@ export async function listSessions(context: SqlStoreContext, query: SessionListQ
     const page = ids.slice(0, limit);
     if (page.length === 0) return { sessions: [] };
 
-    const heads = new Map<string, number>();
-    const metas = new Map<string, SessionMeta>();
     const headRows = await database
       .selectFrom("lash_heads")
-      .select(["session_id", "head_revision"])
+      .select(["session_id", "head_revision", "config_json"])
       .where("session_id", "in", page)
       .execute();
-    for (const row of headRows) heads.set(row.session_id, storedInteger(row.head_revision, row.session_id, "head.headRevision"));
     const metaRows = await database.selectFrom("lash_session_meta").selectAll().where("session_id", "in", page).execute();
-    for (const row of metaRows) metas.set(row.session_id, parseMetaRow(row, row.session_id));
-
-    const sessions = page.map((sessionId): SessionSummary => {
-      const meta = metas.get(sessionId);
-      const headRevision = heads.get(sessionId) ?? 0;
-      return meta === undefined ? { sessionId, headRevision } : { sessionId, headRevision, meta };
-    });
+    const heads = new Map(headRows.map((row) => [row.session_id, row]));
+    const metas = new Map(metaRows.map((row) => [row.session_id, row]));
+    const sessions = page.map((sessionId) => listedSession(sessionId, heads.get(sessionId), metas.get(sessionId)));
     const last = page.at(-1);
     return ids.length > limit && last !== undefined ? { sessions, nextCursor: last } : { sessions };
   });
+}
+
+/**
+ * One listing entry from the session's head and meta rows. What the listing shows is validated (the
+ * head revision, the config, the meta); a damaged value does not fail the page: the session is listed
+ * without it and with `problem` (the first damage found), and loading it throws the same error.
+ */
+function listedSession(
+  sessionId: string,
+  head: Pick<LashHeadsTable, "head_revision" | "config_json"> | undefined,
+  metaRow: LashSessionMetaTable | undefined,
+): ListedSession {
+  let problem: SessionListingProblem | undefined;
+  const readable = <Value>(read: () => Value): Value | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (!InvalidPersistedDataError.isInstance(error)) throw error;
+      problem ??= listingProblem(error);
+      return undefined;
+    }
+  };
+  const headRevision =
+    head === undefined
+      ? 0
+      : (readable(() => storedInteger(head.head_revision, sessionId, "head.headRevision", "lash_heads.head_revision")) ?? 0);
+  if (head !== undefined) readable(() => parseHeadConfig(head.config_json, sessionId));
+  const meta = metaRow === undefined ? undefined : readable(() => parseMetaRow(metaRow, sessionId));
+  return {
+    sessionId,
+    headRevision,
+    ...(meta === undefined ? {} : { meta }),
+    ...(problem === undefined ? {} : { problem }),
+  };
 }
 
 /**

@@ -1,14 +1,16 @@
 import type { PersistedSessionRead, SessionNodeRecord, SessionReadScope } from "@lash/protocol";
-import {
-  InvalidPersistedDataError,
-  LashError,
-  mergeTokenLedger,
-  persistedSessionConfigSchema,
-  sessionCheckpointSchema,
-  sessionReadScopeSchema,
-} from "@lash/protocol";
+import { InvalidPersistedDataError, LashError, mergeTokenLedger, sessionCheckpointSchema, sessionReadScopeSchema } from "@lash/protocol";
 import { type Kysely, sql } from "kysely";
-import { parseArgument, parseNodeRow, parseStored, parseStoredJson, parseUsageRow, type StoredNodeRow, storedInteger } from "./sql-rows.js";
+import {
+  parseArgument,
+  parseHeadConfig,
+  parseNodeRow,
+  parseStored,
+  parseStoredJson,
+  parseUsageRow,
+  type StoredNodeRow,
+  storedInteger,
+} from "./sql-rows.js";
 import type { LashSqlSchema } from "./sql-schema.js";
 import type { SqlStoreContext } from "./sql-store-context.js";
 
@@ -29,8 +31,8 @@ export async function loadSessionRead(
       .where("session_id", "=", sessionId)
       .executeTakeFirst();
     if (head === undefined) return undefined;
-    const headRevision = storedInteger(head.head_revision, sessionId, "head.headRevision");
-    const config = parseStored(persistedSessionConfigSchema, parseStoredJson(head.config_json, sessionId, "config"), sessionId, "config");
+    const headRevision = storedInteger(head.head_revision, sessionId, "head.headRevision", "lash_heads.head_revision");
+    const config = parseHeadConfig(head.config_json, sessionId);
 
     let leafNodeId = head.leaf_node_id ?? undefined;
     let nodes: SessionNodeRecord[];
@@ -67,11 +69,13 @@ export async function loadSessionRead(
       .executeTakeFirst();
     if (blob === undefined)
       throw new InvalidPersistedDataError(sessionId, "head.checkpointRef", `checkpoint \`${head.checkpoint_ref}\` is missing`);
+    const source = `lash_blobs.content of checkpoint \`${head.checkpoint_ref}\``;
     const checkpoint = parseStored(
       sessionCheckpointSchema,
-      parseStoredJson(blob.content, sessionId, "checkpoint"),
+      parseStoredJson(blob.content, sessionId, "checkpoint", source),
       sessionId,
       "checkpoint",
+      source,
     );
 
     const usageRows = await database
@@ -157,6 +161,6 @@ export async function loadNodeRecord(context: SqlStoreContext, sessionId: string
 export async function loadHeadRevision(context: SqlStoreContext, sessionId: string): Promise<number | undefined> {
   return context.query(async (database) => {
     const head = await database.selectFrom("lash_heads").select("head_revision").where("session_id", "=", sessionId).executeTakeFirst();
-    return head === undefined ? undefined : storedInteger(head.head_revision, sessionId, "head.headRevision");
+    return head === undefined ? undefined : storedInteger(head.head_revision, sessionId, "head.headRevision", "lash_heads.head_revision");
   });
 }

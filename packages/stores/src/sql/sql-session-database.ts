@@ -1,12 +1,14 @@
-import type { SessionListPage, SessionListQuery, SessionStoreCreateRequest, SessionStoreFactory } from "@lash/protocol";
+import type { SessionListQuery, SessionStoreCreateRequest, SessionStoreFactory } from "@lash/protocol";
 import { defaultSessionMeta, LashError } from "@lash/protocol";
 import type { Kysely } from "kysely";
+import type { ListedSessionPage } from "../shared/session-listing.js";
 import type { SqlCommitHook } from "./sql-commit-hook.js";
 import { createOwnedKysely, describeTarget, parseSqlConnectionString } from "./sql-connection.js";
 import { insertSessionMetaIfMissing, listSessions } from "./sql-listing.js";
+import type { MigrationReport } from "./sql-migration-runner.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
 import { SqlSessionStore } from "./sql-session-store.js";
-import { type MigrationReport, SqlStoreContext } from "./sql-store-context.js";
+import { SqlStoreContext } from "./sql-store-context.js";
 
 /** Options shared by both ways of reaching a database. */
 interface SqlSessionDatabaseCommonOptions {
@@ -112,8 +114,11 @@ export class SqlSessionDatabase implements SessionStoreFactory {
     return store;
   }
 
-  /** Lists the database's sessions (see `SessionStore.listSessions`). */
-  listSessions(query?: SessionListQuery): Promise<SessionListPage> {
+  /**
+   * Lists the database's sessions (see `SessionStore.listSessions`). A session whose listing data
+   * (head revision, config, meta) is damaged is listed with `problem` instead of failing the page.
+   */
+  listSessions(query?: SessionListQuery): Promise<ListedSessionPage> {
     return this.#context.run("listing sessions", () => listSessions(this.#context, query));
   }
 

@@ -3,7 +3,6 @@ import type {
   PersistedSessionRead,
   SessionCommit,
   SessionCommitResult,
-  SessionListPage,
   SessionListQuery,
   SessionMeta,
   SessionNodeRecord,
@@ -11,6 +10,7 @@ import type {
   SessionStore,
   VacuumReport,
 } from "@lash/protocol";
+import type { ListedSessionPage } from "../shared/session-listing.js";
 import { commitSession } from "./sql-commit.js";
 import { listSessions, loadSessionMeta, saveSessionMeta } from "./sql-listing.js";
 import { loadHeadRevision, loadNodeRecord, loadSessionRead } from "./sql-loads.js";
@@ -61,7 +61,7 @@ export class SqlSessionStore implements SessionStore {
     return this.#run("loading the meta of", () => loadSessionMeta(this.#context, this.#sessionId));
   }
 
-  listSessions(query?: SessionListQuery): Promise<SessionListPage> {
+  listSessions(query?: SessionListQuery): Promise<ListedSessionPage> {
     return this.#context.run("listing sessions", () => listSessions(this.#context, query));
   }
 

@@ -1,20 +1,11 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { LashError, StoreUnavailableError } from "@lash/protocol";
 import { type Kysely, sql } from "kysely";
-import { Migrator } from "kysely/migration";
 import { PostgresTextEscapePlugin } from "./postgres-text-escape-plugin.js";
 import type { SqlCommitHook } from "./sql-commit-hook.js";
-import { isMissingTable, isSqliteBusy, isUnreachableError, SqlSchemaNotMigratedError, toStoreError } from "./sql-errors.js";
-import { createLashMigrationProvider, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE, lashMigrationNames } from "./sql-migrations.js";
+import { SqlSchemaNotMigratedError, toStoreError } from "./sql-errors.js";
+import { type MigrationReport, migrateToLatest, readMigrationState } from "./sql-migration-runner.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
-
-/** What `migrateToLatest()` did. */
-export interface MigrationReport {
-  /** The migrations this call ran, oldest first (empty when the database was already up to date). */
-  readonly appliedMigrations: readonly string[];
-  /** The latest migration this version of `@lash/stores` knows; the database is now at it. */
-  readonly latestMigration: string;
-}
+import { retryWhileSqliteBusy, type SqliteBusyWait, sqliteTransaction } from "./sqlite-busy-wait.js";
 
 export interface SqlStoreContextOptions {
   readonly kysely: Kysely<LashSqlSchema>;
@@ -34,11 +25,6 @@ export interface SqlStoreContextOptions {
 }
 
 type Work<Result> = (database: Kysely<LashSqlSchema>) => Promise<Result>;
-
-interface MigrationState {
-  readonly missing: string[];
-  readonly unknown: string[];
-}
 
 /**
  * The state every store of one database shares: the Kysely instance (bound to the lash schema in
@@ -132,75 +118,39 @@ export class SqlStoreContext {
    */
   async ensureReady(): Promise<void> {
     if (this.#ready) return;
-    const state = await this.#migrationState(await this.database());
+    const database = await this.database();
+    // SQLite: in a read transaction, so that a lock (another process creating the file) is waited out.
+    const state =
+      this.dialect === "sqlite"
+        ? await sqliteTransaction(database, "begin", this.#busyWait, readMigrationState)
+        : await readMigrationState(database);
     if (state.missing.length > 0 || state.unknown.length > 0) throw new SqlSchemaNotMigratedError(state.missing, state.unknown);
     this.#ready = true;
   }
 
-  async #migrationState(database: Kysely<LashSqlSchema>): Promise<MigrationState> {
-    let applied: string[];
-    try {
-      const rows = await database
-        .withTables<{ [LASH_MIGRATION_TABLE]: { name: string } }>()
-        .selectFrom(LASH_MIGRATION_TABLE)
-        .select("name")
-        .execute();
-      applied = rows.map((row) => row.name);
-    } catch (error) {
-      if (!isMissingTable(error)) throw error;
-      applied = [];
-    }
-    const known = lashMigrationNames();
-    return {
-      missing: known.filter((name) => !applied.includes(name)),
-      unknown: applied.filter((name) => !known.includes(name)),
-    };
-  }
-
   /**
-   * Runs the lash migrations that have not run yet (Kysely's `Migrator`, in-code provider, lash's
-   * own bookkeeping tables). Idempotent; safe to call from several processes in PostgreSQL (the
-   * migrator takes an advisory lock), and from one process at a time in SQLite.
+   * Runs the lash migrations that have not run yet. Idempotent, and safe when several processes
+   * call it at once on one database, in both dialects (see `migrateToLatest` in
+   * sql-migration-runner.ts).
    */
   async migrateToLatest(): Promise<MigrationReport> {
     return this.run("migrating", async () => {
       const { database, schema } = await this.#binding();
-      const state = await this.#migrationState(database);
-      if (state.unknown.length > 0) throw new SqlSchemaNotMigratedError(state.missing, state.unknown);
-      const migrator = new Migrator({
-        db: database,
-        provider: createLashMigrationProvider(this.dialect),
-        migrationTableName: LASH_MIGRATION_TABLE,
-        migrationLockTableName: LASH_MIGRATION_LOCK_TABLE,
-        // Without it, Kysely looks for its bookkeeping table in every schema and can find another
-        // schema's copy.
-        ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+      const report = await migrateToLatest({
+        database,
+        dialect: this.dialect,
+        schema,
+        target: this.target,
+        busyTimeoutMs: this.#busyTimeoutMs,
       });
-      let outcome = await migrator.migrateToLatest();
-      // Kysely's PostgreSQL introspector scans the tables of every schema of the database; a schema
-      // another client drops during that scan fails it with `invalid_schema_name` (3F000) naming that
-      // other schema. Nothing was migrated then, so the run is simply repeated.
-      for (let attempt = 1; attempt < MIGRATION_ATTEMPTS && isInvalidSchemaName(outcome.error); attempt += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
-        outcome = await migrator.migrateToLatest();
-      }
-      const { error, results } = outcome;
-      if (error !== undefined) {
-        if (LashError.isInstance(error) || isUnreachableError(error)) throw error;
-        const failed = results?.find((result) => result.status === "Error")?.migrationName;
-        throw new LashError(
-          "invalid_configuration",
-          `the lash SQL migration${failed === undefined ? "" : ` \`${failed}\``} failed on ${this.target}: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
-      }
       this.#ready = true;
-      const known = lashMigrationNames();
-      return {
-        appliedMigrations: (results ?? []).filter((result) => result.status === "Success").map((result) => result.migrationName),
-        latestMigration: known[known.length - 1] ?? "",
-      };
+      return report;
     });
+  }
+
+  /** How SQLite operations wait for another connection's lock. */
+  get #busyWait(): SqliteBusyWait {
+    return { busyTimeoutMs: this.#busyTimeoutMs, target: this.target };
   }
 
   /**
@@ -218,7 +168,7 @@ export class SqlStoreContext {
   async read<Result>(work: Work<Result>): Promise<Result> {
     await this.ensureReady();
     const database = await this.database();
-    if (this.dialect === "sqlite") return this.#sqliteTransaction(database, "begin", work);
+    if (this.dialect === "sqlite") return sqliteTransaction(database, "begin", this.#busyWait, work);
     return database.transaction().setIsolationLevel("repeatable read").setAccessMode("read only").execute(work);
   }
 
@@ -230,7 +180,7 @@ export class SqlStoreContext {
   async write<Result>(work: Work<Result>): Promise<Result> {
     await this.ensureReady();
     const database = await this.database();
-    if (this.dialect === "sqlite") return this.#sqliteTransaction(database, "begin immediate", work);
+    if (this.dialect === "sqlite") return sqliteTransaction(database, "begin immediate", this.#busyWait, work);
     return database.transaction().execute(work);
   }
 
@@ -245,27 +195,13 @@ export class SqlStoreContext {
     if (this.dialect !== "sqlite" || this.#sqliteHandle === undefined) return undefined;
     await this.ensureReady();
     const database = await this.database();
-    const deadline = Date.now() + this.#busyTimeoutMs;
-    let delayMs = 2;
-    for (;;) {
-      try {
-        return await database.connection().execute(async () => {
-          const handle = this.#sqliteHandle?.();
-          if (handle === undefined) return undefined;
-          return { result: handle.transaction(() => work(handle)).immediate() };
-        });
-      } catch (error) {
-        if (!isSqliteBusy(error)) throw error;
-        if (Date.now() >= deadline) {
-          throw new StoreUnavailableError(
-            `the SQLite database ${this.target} stayed locked by another connection for more than ${this.#busyTimeoutMs} ms`,
-            { cause: error },
-          );
-        }
-        await sleep(delayMs + Math.floor(Math.random() * delayMs));
-        delayMs = Math.min(delayMs * 2, 50);
-      }
-    }
+    return retryWhileSqliteBusy(this.#busyWait, () =>
+      database.connection().execute(async () => {
+        const handle = this.#sqliteHandle?.();
+        if (handle === undefined) return undefined;
+        return { result: handle.transaction(() => work(handle)).immediate() };
+      }),
+    );
   }
 
   /**
@@ -278,61 +214,10 @@ export class SqlStoreContext {
     await database.selectFrom("lash_heads").select("session_id").where("session_id", "=", sessionId).forUpdate().execute();
   }
 
-  /**
-   * A SQLite transaction on the instance's single connection. A lock held by another connection
-   * (`SQLITE_BUSY`) is waited out here, asynchronously with backoff, up to `busyTimeoutMs`;
-   * retrying is safe because the failed attempt was rolled back whole.
-   */
-  async #sqliteTransaction<Result>(
-    database: Kysely<LashSqlSchema>,
-    begin: "begin" | "begin immediate",
-    work: Work<Result>,
-  ): Promise<Result> {
-    const deadline = Date.now() + this.#busyTimeoutMs;
-    let delayMs = 2;
-    for (;;) {
-      try {
-        return await database.connection().execute(async (connection) => {
-          await sql.raw(begin).execute(connection);
-          try {
-            const result = await work(connection);
-            await sql.raw("commit").execute(connection);
-            return result;
-          } catch (error) {
-            // SQLite rolls back by itself after some errors; then there is nothing left to roll back.
-            await sql
-              .raw("rollback")
-              .execute(connection)
-              .catch(() => undefined);
-            throw error;
-          }
-        });
-      } catch (error) {
-        if (!isSqliteBusy(error)) throw error;
-        if (Date.now() >= deadline) {
-          throw new StoreUnavailableError(
-            `the SQLite database ${this.target} stayed locked by another connection for more than ${this.#busyTimeoutMs} ms`,
-            { cause: error },
-          );
-        }
-        await sleep(delayMs + Math.floor(Math.random() * delayMs));
-        delayMs = Math.min(delayMs * 2, 50);
-      }
-    }
-  }
-
   /** Closes the connections this object opened; a caller-built Kysely instance stays open. */
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
     if (this.#ownsKysely) await this.#root.destroy();
   }
-}
-
-/** How often `migrateToLatest` runs the migrator when a concurrent schema drop disturbed it. */
-const MIGRATION_ATTEMPTS = 5;
-
-/** PostgreSQL's `invalid_schema_name`: a schema named by the statement does not exist (any more). */
-function isInvalidSchemaName(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "3F000";
 }
