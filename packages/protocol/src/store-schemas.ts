@@ -167,8 +167,13 @@ export const sessionSummarySchema = z.object({
   sessionId: z.string(),
   /** 0 when the session has a meta but no commit yet. */
   headRevision: z.number().int().nonnegative(),
-  /** Its listing data; absent when none was saved. */
+  /** Its listing data; absent when none was saved (or when it could not be read: see `problem`). */
   meta: sessionMetaSchema.optional(),
+  /**
+   * Present when part of the stored session could not be read (a damaged row or file): which field,
+   * and what is wrong. The session is still listed, with what could be read; loading it throws.
+   */
+  problem: z.object({ field: z.string(), message: z.string() }).optional(),
 });
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 

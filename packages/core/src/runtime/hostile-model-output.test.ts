@@ -1,6 +1,6 @@
 // What a model (or a provider) can send that must not hurt the session: JSON nested thousands of
 // levels deep, impossible token counts, endless or enormous answers.
-import type { LlmRequest, LlmResponse, LlmStreamEvent, ModelProvider, ProviderStreamPart } from "@lash/protocol";
+import type { LlmRequest, LlmResponse, LlmStreamEvent, LlmStreamPart, ModelProvider } from "@lash/protocol";
 import { ScriptedProvider, textStep } from "@lash/testkit";
 import { describe, expect, it } from "vitest";
 import { echoTool, MODEL } from "../../test/fixtures.js";
@@ -30,7 +30,7 @@ function depthOf(value: unknown): number {
 
 function providerFrom(handlers: {
   complete?: (request: LlmRequest) => LlmResponse;
-  stream?: (request: LlmRequest, signal: AbortSignal) => AsyncIterable<ProviderStreamPart>;
+  stream?: (request: LlmRequest, signal: AbortSignal) => AsyncIterable<LlmStreamPart>;
 }): ModelProvider & { calls: number; streamClosed: boolean } {
   const provider = {
     specificationVersion: "lash.provider.v1" as const,
@@ -48,9 +48,9 @@ function providerFrom(handlers: {
       : {}),
     ...(handlers.stream
       ? {
-          doStream: (request: LlmRequest, options: { signal: AbortSignal }): AsyncIterable<ProviderStreamPart> => {
+          doStream: (request: LlmRequest, options: { signal: AbortSignal }): AsyncIterable<LlmStreamPart> => {
             provider.calls += 1;
-            return handlers.stream?.(request, options.signal) as AsyncIterable<ProviderStreamPart>;
+            return handlers.stream?.(request, options.signal) as AsyncIterable<LlmStreamPart>;
           },
         }
       : {}),
@@ -137,9 +137,9 @@ describe("impossible token counts", () => {
 
   it("a streamed count past 2^53 is refused the same way", async () => {
     const provider = providerFrom({
-      stream: async function* () {
+      stream: async function* (): AsyncGenerator<LlmStreamPart> {
         yield { type: "delta", text: "Streamed answer." };
-        yield { type: "usage", usage: { inputTokens: 2 ** 53 + 2, outputTokens: 3 } };
+        yield { type: "usage", usage: { ...usage(0, 3), inputTokens: 2 ** 53 + 2 } };
         yield {
           type: "response",
           response: {
