@@ -154,7 +154,7 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     );
   withConfigOptions(sessions.command("list").description("sessions, newest first"), { provider: false })
     .option("--json", "print JSON")
-    .option("--all", "include child sessions (subagents)")
+    .option("--all", "include child sessions (subagents) and empty sessions (never committed)")
     .addHelpText("after", examples(["lash sessions list", "lash sessions list --all --json"]))
     .action(act((flags) => sessionsListCommand(flags, io)));
   withConfigOptions(sessions.command("show").description("the transcript of a session's active path").argument("<id>"), { provider: false })

@@ -141,7 +141,7 @@ async function runSlashCommand(command: string, argument: string | undefined, co
 export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode> {
   const config = await resolveEffectiveConfig(flags, io);
   const provider = await createConfiguredProvider(config);
-  const store = await openCliStore(config.store.value);
+  const store = await openCliStore(config.store.value, { env: io.env });
   const err = styleFor(io.stderr, io.env);
   const interactive = io.stdin.isTTY === true;
   const lines = new LineQueue();

@@ -23,7 +23,7 @@ export async function withStore<Result>(
   use: (store: CliStore, config: EffectiveConfig) => Promise<Result>,
 ): Promise<Result> {
   const config = await resolveEffectiveConfig(flags, io);
-  const store = await openCliStore(config.store.value);
+  const store = await openCliStore(config.store.value, { env: io.env });
   try {
     return await use(store, config);
   } catch (error) {

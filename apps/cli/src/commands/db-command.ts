@@ -27,7 +27,7 @@ export async function dbMigrateCommand(flags: ConfigFlags, io: CliIo): Promise<E
   if (config.store.value.startsWith("fs:")) throw usageError("a filesystem store has no tables to migrate");
   const isPostgres = /^postgres(ql)?:\/\//.test(config.store.value);
   if (isPostgres) await ensurePostgresSchema(config.store.value);
-  const store = await openCliStore(config.store.value, { migrateSqlite: false });
+  const store = await openCliStore(config.store.value, { migrateSqlite: false, env: io.env });
   try {
     const report = await store.migrate();
     const applied = report?.appliedMigrations ?? [];

@@ -84,7 +84,7 @@ export async function demoCommand(flags: ConfigFlags, io: CliIo): Promise<ExitCo
   const config = await resolveEffectiveConfig(flags, io);
   const err = styleFor(io.stderr, io.env);
   const out = styleFor(io.stdout, io.env);
-  const store = await openCliStore(config.store.value);
+  const store = await openCliStore(config.store.value, { env: io.env });
   const tasks = new LocalBackgroundTaskHost();
   try {
     const provider = { provider: demoProvider(), model: "scripted-model" };

@@ -50,7 +50,7 @@ export async function runCommand(promptArgument: string | undefined, flags: RunF
   const config = await resolveEffectiveConfig(flags, io);
   const prompt = await readPrompt(promptArgument, io);
   const provider = await createConfiguredProvider(config);
-  const store = await openCliStore(config.store.value);
+  const store = await openCliStore(config.store.value, { env: io.env });
   const controller = new AbortController();
   const onSignal = (): void => {
     if (controller.signal.aborted) process.exit(EXIT_CODES.cancelled);

@@ -8,8 +8,8 @@ import { renderTranscript } from "../render/transcript.js";
 import { formatCount } from "../render/turn-text.js";
 import { renderUsageReport, usageReportJson } from "../render/usage-report-view.js";
 import { requireSession } from "../sessions/session-runtime.js";
-import { listSessionRows } from "../sessions/session-summaries.js";
-import type { CliStore } from "../store/open-store.js";
+import { listSessionRows, type SessionRow } from "../sessions/session-summaries.js";
+import { type CliStore, damageDetail } from "../store/open-store.js";
 import { withStore } from "./command-context.js";
 
 /** `2026-11-29 15:02` in UTC: short, sortable, the same on every machine. */
@@ -21,34 +21,64 @@ function cut(text: string, width: number): string {
   return text.length > width ? `${text.slice(0, width - 1)}…` : text;
 }
 
-/** `lash sessions list`: id, title, model, turns, last activity, tokens; newest first. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/** The TITLE cell: the title, or what is wrong with the session. */
+function titleCell(row: SessionRow): string {
+  if (row.problem !== undefined) return `damaged: ${row.problem.field}`;
+  const title = row.parentSessionId === undefined ? row.title : `↳ child of ${row.parentSessionId.slice(0, 8)}`;
+  return cut(row.empty === true ? `(empty) ${title}` : title, 40);
+}
+
+/**
+ * `lash sessions list`: id, title, model, turns, last activity, tokens; newest first. A damaged
+ * session is a row marked damaged (and explained on stderr); an empty one (a meta and no commit)
+ * is shown only with `--all`, which also adds the child sessions.
+ */
 export function sessionsListCommand(
   flags: ConfigFlags & { readonly json?: boolean; readonly all?: boolean },
   io: CliIo,
 ): Promise<ExitCode> {
   return withStore(flags, io, async (store) => {
-    const rows = await listSessionRows(store, { includeChildren: flags.all === true });
+    const all = flags.all === true;
+    const { rows, hiddenEmpty } = await listSessionRows(store, { includeChildren: all, includeEmpty: all });
     if (flags.json === true) {
       io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return EXIT_CODES.finished;
     }
+    const note = styleFor(io.stderr, io.env).dim("lash:");
     if (rows.length === 0) {
       io.stderr.write(`no sessions in ${store.description} (try \`lash demo\`)\n`);
-      return EXIT_CODES.finished;
+    } else {
+      const table = formatTable(
+        ["ID", "TITLE", "MODEL", "TURNS", "LAST ACTIVITY (UTC)", "TOKENS"],
+        rows.map((row) => [
+          row.sessionId,
+          titleCell(row),
+          row.model,
+          row.turns === null ? "?" : String(row.turns),
+          shortTime(row.lastActivity),
+          row.tokens === null ? "?" : formatCount(row.tokens),
+        ]),
+        new Set([3, 5]),
+      );
+      io.stdout.write(`${table}\n`);
     }
-    const table = formatTable(
-      ["ID", "TITLE", "MODEL", "TURNS", "LAST ACTIVITY (UTC)", "TOKENS"],
-      rows.map((row) => [
-        row.sessionId,
-        cut(row.parentSessionId === undefined ? row.title : `↳ child of ${row.parentSessionId.slice(0, 8)}`, 40),
-        row.model,
-        String(row.turns),
-        shortTime(row.lastActivity),
-        formatCount(row.tokens),
-      ]),
-      new Set([3, 5]),
-    );
-    io.stdout.write(`${table}\n`);
+    const damaged = rows.filter((row) => row.problem !== undefined);
+    if (damaged.length > 0) {
+      io.stderr.write(
+        `${note} ${plural(damaged.length, "session")} cannot be read (damaged stored data):\n${damaged
+          .map((row) => `  ${row.sessionId} (${row.problem?.field ?? ""}): ${damageDetail(row.problem?.message ?? "")}\n`)
+          .join("")}  the other sessions are not affected; \`lash sessions rm <id>\` removes a damaged one\n`,
+      );
+    }
+    if (hiddenEmpty > 0) {
+      io.stderr.write(
+        `${note} ${plural(hiddenEmpty, "empty session")} (never committed) not shown; \`lash sessions list --all\` shows ${hiddenEmpty === 1 ? "it" : "them"}\n`,
+      );
+    }
     return EXIT_CODES.finished;
   });
 }
@@ -120,7 +150,7 @@ async function descendantsOf(store: CliStore, sessionId: string): Promise<string
 /** `lash sessions rm <id>`: the session and the child sessions it created. */
 export function sessionsRemoveCommand(sessionId: string, flags: ConfigFlags, io: CliIo): Promise<ExitCode> {
   return withStore(flags, io, async (store) => {
-    await requireSession(store, sessionId);
+    await requireSession(store, sessionId, { allowDamaged: true });
     const children = await descendantsOf(store, sessionId);
     for (const child of children) await store.openSession(child).deleteSession();
     await store.openSession(sessionId).deleteSession();

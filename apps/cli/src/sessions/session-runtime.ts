@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RuntimeEnvironment } from "@lash/core";
 import { LashRuntime } from "@lash/core";
 import type { TerminationPolicy, ToolDefinition } from "@lash/protocol";
+import { InvalidPersistedDataError } from "@lash/protocol";
 import { usageError } from "../cli-error.js";
 import type { EffectiveConfig } from "../config/effective-config.js";
 import type { ConfiguredProvider } from "../providers/create-provider.js";
@@ -27,18 +28,31 @@ export function titleFrom(prompt: string): string {
   return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
-/** Fails with a usage error (exit 2) when the store has no session `sessionId`. */
-export async function requireSession(store: CliStore, sessionId: string): Promise<void> {
+/**
+ * Fails with a usage error (exit 2) when the store has no session `sessionId`. A damaged session
+ * (its meta or its head cannot be read) fails with the store's `InvalidPersistedDataError`, unless
+ * `allowDamaged`: a command that only deletes it needs nothing of what cannot be read.
+ */
+export async function requireSession(store: CliStore, sessionId: string, options: { readonly allowDamaged?: boolean } = {}): Promise<void> {
   const session = store.openSession(sessionId);
-  const meta = await session.loadSessionMeta();
-  if (meta !== undefined) return;
-  const head = await session.loadSession({ type: "active_path" });
-  if (head === undefined) throw usageError(`no session ${sessionId} in ${store.description}`, "`lash sessions list` shows the sessions");
+  try {
+    const meta = await session.loadSessionMeta();
+    if (meta !== undefined) return;
+    const head = await session.loadSession({ type: "active_path" });
+    if (head !== undefined) return;
+  } catch (error) {
+    // Stored data that cannot be read is a session all the same.
+    if (options.allowDamaged === true && InvalidPersistedDataError.isInstance(error)) return;
+    throw error;
+  }
+  throw usageError(`no session ${sessionId} in ${store.description}`, "`lash sessions list` shows the sessions");
 }
 
 /**
  * Builds the runtime of one session: an existing one (loaded from the store) or a new one, whose
- * meta (title, model, working directory) is written before its first turn.
+ * meta (title, model, working directory) is written before its first turn. A process that ends
+ * between that write and the turn's first commit (killed, or a commit that failed) leaves an empty
+ * session (a meta, head revision 0): `lash sessions list` hides those unless `--all`.
  */
 export async function openSessionRuntime(options: {
   readonly store: CliStore;

@@ -1,19 +1,39 @@
 import type { PersistedSessionRead, SessionMeta, SessionSummary } from "@lash/protocol";
-import { totalTokens } from "@lash/protocol";
+import { InvalidPersistedDataError, totalTokens } from "@lash/protocol";
 import type { CliStore } from "../store/open-store.js";
+
+/** What is wrong with a session whose stored data cannot be read. */
+export interface SessionProblem {
+  /** The damaged field (`graph.nodes.3`, `meta.relation`, `config`): the path of the store's `InvalidPersistedDataError`. */
+  readonly field: string;
+  /** The store's message: the session, the field and where it is stored (table and column, or file). */
+  readonly message: string;
+}
 
 /** One row of `lash sessions list`. */
 export interface SessionRow {
   readonly sessionId: string;
   readonly title: string;
   readonly model: string;
-  /** Completed turns (finished, stopped or cancelled), see `completedTurns`. */
-  readonly turns: number;
+  /** Completed turns (finished, stopped or cancelled), see `completedTurns`; `null` when the session cannot be read. */
+  readonly turns: number | null;
   /** ISO timestamp of the newest node (or the creation time of a session without turns). */
   readonly lastActivity: string | undefined;
-  /** Lifetime tokens of the ledger (input + output + reasoning). */
-  readonly tokens: number;
+  /** Lifetime tokens of the ledger (input + output + reasoning); `null` when the session cannot be read. */
+  readonly tokens: number | null;
   readonly parentSessionId: string | undefined;
+  /** Present when the session is damaged: its stored data cannot be read (`lash sessions rm` still removes it). */
+  readonly problem?: SessionProblem;
+  /** `true` for a session with a meta but no commit: its process ended before its first turn was stored. */
+  readonly empty?: true;
+}
+
+/** What `listSessionRows` lists. */
+export interface SessionListing {
+  /** The rows asked for, newest activity first. */
+  readonly rows: SessionRow[];
+  /** Empty sessions left out (without `includeEmpty`). */
+  readonly hiddenEmpty: number;
 }
 
 /**
@@ -43,11 +63,45 @@ function rowOf(summary: SessionSummary, read: PersistedSessionRead | undefined):
   };
 }
 
+/** The row of a damaged session: what its listing data says (when readable), no figures, and the problem. */
+function damagedRow(summary: SessionSummary, problem: SessionProblem): SessionRow {
+  return {
+    sessionId: summary.sessionId,
+    title: summary.meta?.sessionName ?? summary.sessionId,
+    model: summary.meta?.model ?? "",
+    turns: null,
+    lastActivity: summary.meta?.createdAt,
+    tokens: null,
+    parentSessionId: summary.meta?.parentSessionId,
+    problem,
+  };
+}
+
+/** The row of one listed session: loaded for its figures, or marked damaged or empty without loading. */
+async function rowFor(store: CliStore, summary: SessionSummary): Promise<SessionRow> {
+  if (summary.problem !== undefined) return damagedRow(summary, summary.problem);
+  // Head revision 0 without a problem: a meta and no commit. Nothing to load.
+  if (summary.headRevision === 0) return { ...rowOf(summary, undefined), empty: true };
+  try {
+    return rowOf(summary, await store.openSession(summary.sessionId).loadSession({ type: "active_path" }));
+  } catch (error) {
+    // A damaged node, checkpoint or ledger row: the listing data was readable, the session is not.
+    if (InvalidPersistedDataError.isInstance(error)) return damagedRow(summary, { field: error.path, message: error.message });
+    throw error;
+  }
+}
+
 /**
  * The sessions of the store with their figures, newest activity first: the sessions a person
- * started, and with `includeChildren` also the child sessions (subagents) they created.
+ * started, and with `includeChildren` also the child sessions (subagents) they created. A damaged
+ * session is a row with `problem` (and its parent, when its meta cannot be read, unknown: it is
+ * listed with the sessions a person started); an empty one (a meta, no commit) is left out unless
+ * `includeEmpty`, and counted in `hiddenEmpty`.
  */
-export async function listSessionRows(store: CliStore, options: { readonly includeChildren?: boolean } = {}): Promise<SessionRow[]> {
+export async function listSessionRows(
+  store: CliStore,
+  options: { readonly includeChildren?: boolean; readonly includeEmpty?: boolean } = {},
+): Promise<SessionListing> {
   const summaries: SessionSummary[] = [];
   let cursor: string | undefined;
   do {
@@ -56,10 +110,10 @@ export async function listSessionRows(store: CliStore, options: { readonly inclu
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   const listed = options.includeChildren === true ? summaries : summaries.filter((summary) => summary.meta?.parentSessionId === undefined);
-  const rows = await Promise.all(
-    listed.map(async (summary) => rowOf(summary, await store.openSession(summary.sessionId).loadSession({ type: "active_path" }))),
-  );
-  return rows.sort(
+  const all = await Promise.all(listed.map((summary) => rowFor(store, summary)));
+  const rows = options.includeEmpty === true ? all : all.filter((row) => row.empty !== true);
+  rows.sort(
     (left, right) => (right.lastActivity ?? "").localeCompare(left.lastActivity ?? "") || left.sessionId.localeCompare(right.sessionId),
   );
+  return { rows, hiddenEmpty: all.length - rows.length };
 }
