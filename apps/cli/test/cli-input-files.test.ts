@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { LashOptions, LashResult } from "./run-lash.js";
-import { startLash, temporaryDirectory } from "./run-lash.js";
+import { startLash, temporaryDirectory, writeScript } from "./run-lash.js";
 
 let home: string;
 
@@ -93,5 +93,19 @@ describe("input files that are not small regular files", () => {
     const ok = await runGuarded(["run", "--script", fits, "hi"]);
     expect(ok.stdout).toBe("fits\n");
     expect(ok.code).toBe(0);
+  });
+});
+
+describe("a prompt read from stdin", () => {
+  it("over 4 MiB is refused as a usage error instead of being read without end", { timeout: 90_000 }, async () => {
+    const script = await writeScript(home, "never", [{ text: "never reached" }]);
+    const started = startLash(["run", "--provider", "scripted", "--script", script, "-"], home, { input: "" });
+    // The command stops reading and closes its stdin: the rest of this write fails, as a pipe does.
+    started.child.stdin?.on("error", () => undefined);
+    started.child.stdin?.end("x".repeat(5 * 1024 * 1024));
+    const guard = setTimeout(() => started.child.kill("SIGKILL"), 40_000);
+    const result = await started.result.finally(() => clearTimeout(guard));
+    expect(result.stderr).toContain("lash: error: the prompt read from stdin is larger than 4 MiB");
+    expect(result.code).toBe(2);
   });
 });

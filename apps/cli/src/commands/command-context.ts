@@ -3,9 +3,11 @@ import { Socket } from "node:net";
 import type { ToolDefinition } from "@lash/protocol";
 import type { ToolApprover } from "@lash/tools";
 import { createWorkspaceTools } from "@lash/tools";
+import { usageError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
 import type { ConfigFlags, EffectiveConfig } from "../config/effective-config.js";
 import { resolveEffectiveConfig } from "../config/effective-config.js";
+import { MAX_INPUT_FILE_BYTES } from "../config/input-file.js";
 import type { CliStore } from "../store/open-store.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";
 
@@ -67,6 +69,16 @@ export async function stdinHasInput(io: CliIo, options: { readonly includeSocket
 /** Everything on stdin, as text. */
 export async function readAllStdin(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+  let length = 0;
+  for await (const chunk of io.stdin) {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    length += bytes.length;
+    // The same cap as a config file or a script: `lash run - < /dev/zero` must not read forever.
+    if (length > MAX_INPUT_FILE_BYTES) {
+      io.stdin.destroy();
+      throw usageError(`the prompt read from stdin is larger than ${MAX_INPUT_FILE_BYTES / 1024 / 1024} MiB`);
+    }
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks).toString("utf8");
 }

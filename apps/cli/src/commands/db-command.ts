@@ -5,7 +5,7 @@ import type { ConfigFlags } from "../config/effective-config.js";
 import { resolveEffectiveConfig } from "../config/effective-config.js";
 import type { ExitCode } from "../exit-codes.js";
 import { EXIT_CODES } from "../exit-codes.js";
-import { openCliStore, splitPostgresSchema } from "../store/open-store.js";
+import { explainStoreError, openCliStore, splitPostgresSchema } from "../store/open-store.js";
 
 /** Creates a PostgreSQL schema named in the store URL (`?schema=`) when it does not exist yet. */
 async function ensurePostgresSchema(location: string): Promise<void> {
@@ -29,7 +29,10 @@ export async function dbMigrateCommand(flags: ConfigFlags, io: CliIo): Promise<E
   if (isPostgres) await ensurePostgresSchema(config.store.value);
   const store = await openCliStore(config.store.value, { migrateSqlite: false, env: io.env });
   try {
-    const report = await store.migrate();
+    // A locked or damaged store is explained as every other command explains it.
+    const report = await store.migrate().catch((error: unknown) => {
+      throw explainStoreError(error);
+    });
     const applied = report?.appliedMigrations ?? [];
     io.stdout.write(
       applied.length === 0
