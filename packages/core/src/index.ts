@@ -95,7 +95,7 @@ export { DEFAULT_MAX_CONTEXT_TOKENS, defaultContextWindow, knownContextWindow } 
 export type { ParkedSession } from "./runtime/park-resume.js";
 export type { Residency } from "./runtime/residency.js";
 export { EmbeddedRuntimeBuilder } from "./runtime/runtime-builder.js";
-export type { EmbeddedRuntimeHost, RuntimeCoreConfig } from "./runtime/runtime-core-config.js";
+export type { EmbeddedRuntimeHost, RuntimeApprovals, RuntimeCoreConfig } from "./runtime/runtime-core-config.js";
 export { createEmbeddedRuntimeHost, createRuntimeCoreConfig } from "./runtime/runtime-core-config.js";
 export { RuntimeEnvironment, RuntimeEnvironmentBuilder } from "./runtime/runtime-environment.js";
 export type { RuntimeObservation } from "./runtime/runtime-handle.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { approvalRequestSchema, approvalResolutionSchema, toolCallApprovalSchema } from "./approvals.js";
 import { jsonValueSchema } from "./json.js";
 import { pluginMessageSchema } from "./messages.js";
 import { llmTerminalReasonSchema } from "./provider-schemas.js";
@@ -108,6 +109,31 @@ const toolCallCompleted = z.object({
   output: toolCallOutputSchema,
   /** Milliseconds the tool ran (0 when it never ran: invalid arguments, an unknown tool). */
   durationMs: z.number().int().nonnegative(),
+  /** The approval decision, for a call whose tool needed one and got it; absent otherwise. */
+  approval: toolCallApprovalSchema.optional(),
+});
+/**
+ * A tool call needs approval and the runtime is about to ask (after `tool_call_started`, before the
+ * call runs). Correlated with the call's other activities (`tool:{callId}`).
+ */
+const approvalRequested = z.object({
+  type: z.literal("approval_requested"),
+  /** The question, as the decider sees it. */
+  request: approvalRequestSchema,
+});
+/** An approval request was decided: an approved call runs next, a rejected one never runs. */
+const approvalResolved = z.object({
+  type: z.literal("approval_resolved"),
+  /** The request's id. */
+  id: z.string(),
+  /** The session whose turn asked. */
+  sessionId: z.string(),
+  /** The provider's call id; absent for a call nested in a container tool. */
+  callId: z.string().optional(),
+  /** The tool's name. */
+  tool: z.string(),
+  /** The decision, who made it and why. */
+  resolution: approvalResolutionSchema,
 });
 /** A model call's usage, and the turn's total so far. */
 const usage = z.object({
@@ -188,6 +214,8 @@ const sharedEvents = [
   modelRequestStarted,
   toolCallStarted,
   toolCallCompleted,
+  approvalRequested,
+  approvalResolved,
   usage,
   childUsage,
   retryStatus,

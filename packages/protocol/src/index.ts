@@ -1,3 +1,22 @@
+export type {
+  ApprovalAnswer,
+  ApprovalDecisionKind,
+  ApprovalHandler,
+  ApprovalRequest,
+  ApprovalResolution,
+  ApprovalSource,
+  ToolCallApproval,
+} from "./approvals.js";
+export {
+  APPROVAL_REJECTED_CODE,
+  APPROVAL_REQUIRED_CODE,
+  approvalAnswerSchema,
+  approvalDecisionKindSchema,
+  approvalRequestSchema,
+  approvalResolutionSchema,
+  approvalSourceSchema,
+  toolCallApprovalSchema,
+} from "./approvals.js";
 export * from "./background/index.js";
 export type { LashErrorCode, LashErrorOptions } from "./errors/lash-error.js";
 export { LashError, markerFor } from "./errors/lash-error.js";
@@ -82,6 +101,8 @@ export type {
   SessionAccess,
   StandardSchemaV1,
   StandardSchemaV1Result,
+  ToolApprovalDescriber,
+  ToolApprovalPredicate,
   ToolContext,
   ToolDefinition,
   ToolExecuteResult,

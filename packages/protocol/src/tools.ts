@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { toolCallApprovalSchema } from "./approvals.js";
 import { jsonValueSchema } from "./json.js";
 
 /** What kind of failure a tool call ended with (decides nothing by itself; tools never end a turn). */
@@ -131,6 +132,8 @@ export const toolCallRecordSchema = z.object({
   output: toolCallOutputSchema,
   /** Time spent executing the tool (0 when validation failed and it never ran). */
   durationMs: z.number().int().nonnegative(),
+  /** What was decided, for a call whose tool needed approval and got a decision; absent otherwise. */
+  approval: toolCallApprovalSchema.optional(),
 });
 export type ToolCallRecord = z.infer<typeof toolCallRecordSchema>;
 

@@ -1,4 +1,5 @@
 import type {
+  ApprovalHandler,
   AttachmentStore,
   PromptContribution,
   PromptLayer,
@@ -12,6 +13,17 @@ import { defaultTerminationPolicy, LashError, terminationPolicySchema } from "@l
 import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 import { InMemoryAttachmentStore } from "../session/in-memory-attachment-store.js";
 import { localEffectHost, type RuntimeEffectHost } from "./effect-host.js";
+
+/** The runtime's approver: answers approval requests of every turn that has none of its own. */
+export interface RuntimeApprovals {
+  /** Answers each request: `approve`, `reject` (the model sees the reason) or `defer`. */
+  readonly approve: ApprovalHandler;
+  /**
+   * How long a deferred request stays open, in milliseconds, unless the answer says otherwise.
+   * Kept for the durable suspension of ADR 0029; until then a deferred call fails `approval_required`.
+   */
+  readonly expiresInMs?: number | undefined;
+}
 
 /** Configuration every runtime needs, with defaults. */
 export interface RuntimeCoreConfig {
@@ -32,6 +44,8 @@ export interface RuntimeCoreConfig {
    * with what arrived, so an endless or enormous response cannot exhaust memory or the store.
    */
   readonly maxOutputCharacters?: number | undefined;
+  /** The runtime's approver (`withApprovals`); child sessions share it. Absent = none. */
+  readonly approvals?: RuntimeApprovals | undefined;
 }
 
 /** A config with the defaults: in-memory attachments, empty prompt layer, default termination, local effects. */
@@ -43,9 +57,21 @@ export function createRuntimeCoreConfig(overrides: Partial<RuntimeCoreConfig> = 
     effectHost: overrides.effectHost ?? localEffectHost,
     providerRetryPolicy: overrides.providerRetryPolicy,
     ...(overrides.maxOutputCharacters === undefined ? {} : { maxOutputCharacters: validOutputCap(overrides.maxOutputCharacters) }),
+    ...(overrides.approvals === undefined ? {} : { approvals: validApprovals(overrides.approvals) }),
     // Present only when configured: a runtime without tracing carries no tracing fields at all.
     ...(overrides.traceSink ? { traceSink: overrides.traceSink, traceLevel: overrides.traceLevel ?? "standard" } : {}),
   };
+}
+
+function validApprovals(approvals: RuntimeApprovals): RuntimeApprovals {
+  if (typeof approvals !== "object" || approvals === null || typeof approvals.approve !== "function") {
+    throw new LashError("invalid_configuration", "withApprovals needs an `approve(request, { signal })` function");
+  }
+  const { expiresInMs } = approvals;
+  if (expiresInMs !== undefined && (!Number.isSafeInteger(expiresInMs) || expiresInMs < 1)) {
+    throw new LashError("invalid_configuration", `approvals.expiresInMs must be a positive integer, got ${String(expiresInMs)}`);
+  }
+  return expiresInMs === undefined ? { approve: approvals.approve } : { approve: approvals.approve, expiresInMs };
 }
 
 function validOutputCap(value: number): number {

@@ -11,7 +11,7 @@ import type {
 import { LashError, promptLayerSchema, terminationPolicySchema, traceLevelSchema } from "@lash/protocol";
 import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 import type { RuntimeEffectHost } from "./effect-host.js";
-import { createRuntimeCoreConfig, type RuntimeCoreConfig } from "./runtime-core-config.js";
+import { createRuntimeCoreConfig, type RuntimeApprovals, type RuntimeCoreConfig } from "./runtime-core-config.js";
 
 /** A builder-time configuration error naming the first bad field. */
 export function configurationError(
@@ -63,6 +63,10 @@ export class RuntimeCoreConfigDraft {
     const level = traceLevelSchema.safeParse(traceLevel);
     if (!level.success) throw configurationError("trace level", level.error);
     this.#fields = { ...this.#fields, traceSink, traceLevel: level.data };
+  }
+
+  setApprovals(approvals: RuntimeApprovals): void {
+    this.#fields = { ...this.#fields, approvals };
   }
 
   setPromptLayer(layer: PromptLayer): void {
@@ -144,6 +148,17 @@ export abstract class RuntimeCoreSetters {
    */
   withTraceSink(sink: TraceSink, level: TraceLevel = "standard"): this {
     this.core.setTraceSink(sink, level);
+    return this;
+  }
+
+  /**
+   * The runtime's approver: answers the approval requests of tools with `needsApproval` in every
+   * turn without its own `approve` option (child sessions included). `approve` answers `approve`,
+   * `reject` (the model sees the reason) or `defer`; a deferred call fails `approval_required`
+   * until turns can wait durably for a decision.
+   */
+  withApprovals(approvals: RuntimeApprovals): this {
+    this.core.setApprovals(approvals);
     return this;
   }
 

@@ -25,6 +25,9 @@ export type ToolInputOf<Schema> = Schema extends StandardSchemaV1 ? StandardSche
  * The schema is converted and checked here, so a schema that cannot work fails where the tool is
  * defined (the result is cached: the runtime does not convert it again).
  *
+ * `needsApproval` (a boolean, or a function of the validated input) makes every call, or the calls
+ * it picks, wait for a decision before running; `describeApproval` gives the line the decider sees.
+ *
  * @throws LashError `invalid_configuration` naming the tool when no usable JSON Schema can be made.
  *
  * @example
@@ -42,6 +45,10 @@ export function defineTool<Schema extends StandardSchemaV1 | JsonSchemaObject>(d
   readonly modelInputSchema?: JsonSchemaObject;
   readonly executionMode?: ToolExecutionMode;
   readonly retryPolicy?: ToolRetryPolicy;
+  /** Whether a call must be approved before it runs; a function sees the validated input. */
+  readonly needsApproval?: boolean | ((input: ToolInputOf<Schema>, context: ToolContext) => boolean | Promise<boolean>);
+  /** The line a person sees when asked to approve a call. */
+  readonly describeApproval?: (input: ToolInputOf<Schema>, context: ToolContext) => string | Promise<string>;
   readonly execute: (input: ToolInputOf<Schema>, context: ToolContext) => ToolExecuteResult | Promise<ToolExecuteResult>;
 }): ToolDefinition<ToolInputOf<Schema>> {
   checkedModelInputSchema(definition);

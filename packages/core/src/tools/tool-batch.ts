@@ -1,16 +1,21 @@
 import { randomUUID } from "node:crypto";
-import type { JsonValue, SessionEvent, ToolCallRecord } from "@lash/protocol";
+import type { ApprovalHandler, JsonValue, SessionEvent, ToolCallRecord } from "@lash/protocol";
 import type { CompletedToolCall, PendingToolCall } from "../modes/execution-mode.js";
 import type { TurnEventPipe } from "../turn/event-pipe.js";
 import type { NestedCallCounts } from "../turn/turn-machine-types.js";
+import { type ApprovalGateResult, type ApprovalOrigin, passApprovalGate } from "./approval-gate.js";
 import type { NestedToolCall, NestedToolResult } from "./nested-dispatch.js";
 import { parseToolArguments } from "./tool-arguments.js";
-import { dispatchToolCall, type ToolDispatchEnvironment } from "./tool-execution.js";
+import { type DispatchedToolCall, dispatchToolCall, type ToolDispatchEnvironment } from "./tool-execution.js";
 import { cancelledOutput, renderToolOutputForModel } from "./tool-output.js";
 
 /** Everything a batch needs: the dispatch environment without the nested dispatcher, plus the pipe. */
 export type ToolBatchEnvironment = Omit<ToolDispatchEnvironment, "nestedDispatcher"> & {
   readonly pipe: TurnEventPipe;
+  /** The turn's trace id (approval requests name it). */
+  readonly turnId: string;
+  /** Who answers approval requests: the turn's callback, else the runtime's; undefined = nobody. */
+  readonly approve: ApprovalHandler | undefined;
 };
 
 const CANCELLED = Symbol("cancelled");
@@ -73,7 +78,11 @@ export interface ToolBatchResult {
 export interface ToolBatchOptions {
   /** How many calls container tools may run inside this batch; undefined = no limit. */
   readonly nestedCallBudget?: number | undefined;
+  /** The model call that asked for the batch (approval requests name it). */
+  readonly origin?: ApprovalOrigin | undefined;
 }
+
+const NO_ORIGIN: ApprovalOrigin = { messageId: "", modeIteration: 0 };
 
 interface NestedCallCounter {
   remaining: number | undefined;
@@ -81,9 +90,15 @@ interface NestedCallCounter {
   refused: number;
 }
 
+/**
+ * The dispatcher a container tool (`batch`) of one top-level call uses. Nested calls pass the same
+ * approval gate as top-level ones; their approval events share the container call's correlation id.
+ */
 function createNestedDispatcher(
   environment: ToolBatchEnvironment,
   counter: NestedCallCounter,
+  origin: ApprovalOrigin,
+  correlationId: string,
 ): (calls: readonly NestedToolCall[], signal: AbortSignal) => Promise<NestedToolResult[]> {
   const nested = async (calls: readonly NestedToolCall[]): Promise<NestedToolResult[]> =>
     schedule(
@@ -99,20 +114,40 @@ function createNestedDispatcher(
           counter.remaining -= 1;
         }
         counter.run += 1;
-        const dispatched = await dispatchToolCall(
-          { callId: undefined, toolName: call.toolName, args: call.args },
-          { ...environment, nestedDispatcher: nested },
-        );
+        const gated = { callId: undefined, toolName: call.toolName, args: call.args };
+        const gate = await passApprovalGate(gated, environment, origin, correlationId);
+        if (gate.type === "refused") return { output: gate.output, durationMs: 0 };
+        if (environment.signal.aborted) return { output: cancelledOutput(), durationMs: 0 };
+        const dispatched = await dispatchToolCall(gated, { ...environment, nestedDispatcher: nested });
         return { output: dispatched.output, durationMs: dispatched.durationMs };
       },
     );
   return nested;
 }
 
+/** The gate, then (unless it refused) the dispatch; one unit, so cancellation can win over either. */
+async function gateAndDispatch(
+  call: { readonly callId: string | undefined; readonly toolName: string; readonly args: JsonValue; readonly argumentsError?: string },
+  environment: ToolBatchEnvironment,
+  counter: NestedCallCounter,
+  origin: ApprovalOrigin,
+  correlationId: string,
+): Promise<DispatchedToolCall & { readonly gate: ApprovalGateResult }> {
+  const gate = await passApprovalGate(call, environment, origin, correlationId);
+  if (gate.type === "refused") return { args: call.args, output: gate.output, durationMs: 0, gate };
+  // The turn may have been cancelled while the approver thought: the call's result is already the
+  // cancellation, so an approval arriving afterwards must not start the tool behind the turn's back.
+  if (environment.signal.aborted) return { args: call.args, output: cancelledOutput(), durationMs: 0, gate };
+  const nestedDispatcher = createNestedDispatcher(environment, counter, origin, correlationId);
+  const dispatched = await dispatchToolCall(call, { ...environment, nestedDispatcher });
+  return { ...dispatched, gate };
+}
+
 async function runCall(
   call: PendingToolCall,
   environment: ToolBatchEnvironment,
-  nestedDispatcher: ReturnType<typeof createNestedDispatcher>,
+  counter: NestedCallCounter,
+  origin: ApprovalOrigin,
 ): Promise<CompletedToolCall> {
   const { pipe } = environment;
   const parsed = parseToolArguments(call.inputJson);
@@ -136,9 +171,12 @@ async function runCall(
   const dispatched = environment.signal.aborted
     ? CANCELLED
     : await raceCancellation(
-        dispatchToolCall(
+        gateAndDispatch(
           parsed.ok ? { callId, toolName: call.toolName, args } : { callId, toolName: call.toolName, args, argumentsError: parsed.message },
-          { ...environment, nestedDispatcher },
+          environment,
+          counter,
+          origin,
+          correlationId,
         ),
         environment.signal,
       );
@@ -147,6 +185,7 @@ async function runCall(
       ? { tool: call.toolName, args, output: cancelledOutput(), durationMs: 0 }
       : { tool: call.toolName, args: dispatched.args, output: dispatched.output, durationMs: dispatched.durationMs };
   if (callId !== undefined) record.callId = callId;
+  if (dispatched !== CANCELLED && dispatched.gate.approval !== undefined) record.approval = dispatched.gate.approval;
   const projected = dispatched === CANCELLED ? undefined : await environment.plugins.projectToolResult(record);
   const modelText = projected ?? renderToolOutputForModel(record.output);
   const completed = pipe.activity(
@@ -157,6 +196,7 @@ async function runCall(
       args: record.args,
       output: record.output,
       durationMs: record.durationMs,
+      ...(record.approval === undefined ? {} : { approval: record.approval }),
     },
     correlationId,
   );
@@ -175,11 +215,11 @@ export async function runToolBatch(
   options: ToolBatchOptions = {},
 ): Promise<ToolBatchResult> {
   const counter: NestedCallCounter = { remaining: options.nestedCallBudget, run: 0, refused: 0 };
-  const nestedDispatcher = createNestedDispatcher(environment, counter);
+  const origin = options.origin ?? NO_ORIGIN;
   const completed = await schedule(
     calls,
     (call) => environment.surface.get(call.toolName)?.executionMode === "serial",
-    (call) => runCall(call, environment, nestedDispatcher),
+    (call) => runCall(call, environment, counter, origin),
   );
   return { completed, nested: { run: counter.run, refused: counter.refused } };
 }

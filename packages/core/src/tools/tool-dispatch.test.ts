@@ -144,6 +144,8 @@ async function runDirect(
     },
     now: () => 0,
     pipe,
+    turnId: "t",
+    approve: undefined,
   });
   return { results, sleeps, events, activities };
 }

@@ -1,4 +1,4 @@
-import type { AssembledTurn, EventSink, TurnActivitySink, TurnInput } from "@lash/protocol";
+import type { ApprovalHandler, AssembledTurn, EventSink, TurnActivitySink, TurnInput } from "@lash/protocol";
 import { LashError, RuntimeError } from "@lash/protocol";
 import type { SessionCore } from "../runtime/session-core.js";
 import { tracedActivitySink } from "../tracing/traced-activity-sink.js";
@@ -26,6 +26,11 @@ export interface TurnRunOptions<Output = unknown> {
    * problem (`repairAttempts`, default 1), then the turn ends `stopped { invalid_output }`.
    */
   readonly output?: TurnOutputOption<Output> | undefined;
+  /**
+   * Answers this turn's approval requests (tools with `needsApproval`), instead of the runtime's
+   * approver (`withApprovals`). Without either, a call that needs approval fails `approval_required`.
+   */
+  readonly approve?: ApprovalHandler | undefined;
 }
 
 async function deliver(pending: void | Promise<void>): Promise<void> {
@@ -88,6 +93,7 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
     selection,
     output,
     hostSignal: options.signal,
+    approve: options.approve,
   });
   context = turn;
   core.sessions.setLiveRelay((event) => pipe.session(event));

@@ -156,6 +156,7 @@ export class TurnAssembler {
       case "tool_call_completed": {
         const record: ToolCallRecord = { tool: event.name, args: event.args, output: event.output, durationMs: event.durationMs };
         if (event.callId !== undefined) record.callId = event.callId;
+        if (event.approval !== undefined) record.approval = event.approval;
         this.#toolCalls.push(record);
         if (event.output.outcome.status !== "success") this.#sawToolFailure = true;
         return;

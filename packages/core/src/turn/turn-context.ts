@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type {
+  ApprovalHandler,
   JsonValue,
   Message,
   PluginMessage,
@@ -50,6 +51,8 @@ export interface TurnContextInit {
   readonly output: TurnOutputRequest | undefined;
   /** The host's signal: aborting it cancels the turn. */
   readonly hostSignal: AbortSignal | undefined;
+  /** The turn's own approver (`TurnRunOptions.approve`); the runtime's answers when absent. */
+  readonly approve?: ApprovalHandler | undefined;
 }
 
 /**
@@ -78,6 +81,8 @@ export class TurnContext {
   readonly effectHost: RuntimeEffectHost;
   /** The structured output the turn asks for, and what it got (see `checkpoint`). */
   readonly output: TurnOutputRequest | undefined;
+  /** Who answers the turn's approval requests: its own callback, else the runtime's, else nobody. */
+  readonly approve: ApprovalHandler | undefined;
   outputValue: { readonly value: unknown } | undefined;
   /** Set when the host cancelled the turn or its wall-time budget ran out. */
   interruption: TurnStop | undefined;
@@ -107,6 +112,7 @@ export class TurnContext {
     this.termination = init.termination;
     this.selection = init.selection;
     this.output = init.output;
+    this.approve = init.approve ?? init.core.environment.core.approvals?.approve;
     this.sessionId = init.core.sessionId;
     this.turnIndex = init.core.turnIndex + 1;
     this.turnId = init.input.traceTurnId ?? randomUUID();
@@ -186,6 +192,8 @@ export class TurnContext {
           sleep: abortableSleep,
           now: this.now,
           pipe: this.pipe,
+          turnId: this.turnId,
+          approve: this.approve,
         },
       };
     }

@@ -66,6 +66,14 @@ async function limitStop({ context, machine }: TurnDriver): Promise<LimitCheckRe
   return {};
 }
 
+function lastAssistantMessageId(messages: readonly Message[]): string {
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const message = messages[index];
+    if (message?.role === "assistant") return message.id;
+  }
+  return "";
+}
+
 async function deliver(pending: void | Promise<void>): Promise<void> {
   if (pending !== undefined) await pending;
 }
@@ -169,8 +177,10 @@ export async function driveTurn(context: TurnContext, machine: TurnMachine, surf
         await handleLlmCall(effect, driver);
         break;
       case "tool_calls": {
+        // The model call that asked: the assistant message holding the calls, and its round.
+        const origin = { messageId: lastAssistantMessageId(machine.messages), modeIteration: machine.modeIteration };
         const batch = await effectHost.run(invocation(driver, "tool_batch", effect.id), () =>
-          runToolBatch(effect.calls, context.toolEnvironment(surface), { nestedCallBudget: effect.nestedCallBudget }),
+          runToolBatch(effect.calls, context.toolEnvironment(surface), { nestedCallBudget: effect.nestedCallBudget, origin }),
         );
         machine.handleToolResults(effect.id, batch.completed, batch.nested);
         break;

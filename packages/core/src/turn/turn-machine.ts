@@ -563,6 +563,7 @@ export class TurnMachine {
         durationMs: record.durationMs,
       };
       if (record.callId !== undefined) event.callId = record.callId;
+      if (record.approval !== undefined) event.approval = record.approval;
       this.#emit(event);
     }
     this.#apply(this.#driver.handleToolResults(all, this.#context()));

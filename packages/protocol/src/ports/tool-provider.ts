@@ -140,6 +140,20 @@ export const toolResult = {
   },
 };
 
+/**
+ * Whether a call needs approval, from its validated input. Declared in method form so that a
+ * `ToolDefinition<{ path: string }>` stays assignable to `ToolDefinition<unknown>` (method
+ * parameters are bivariant; a plain function-typed property would make the input contravariant).
+ */
+export type ToolApprovalPredicate<Input> = {
+  check(input: Input, context: ToolContext): boolean | Promise<boolean>;
+}["check"];
+
+/** The line a person sees when asked to approve a call (bivariant, as `ToolApprovalPredicate`). */
+export type ToolApprovalDescriber<Input> = {
+  describe(input: Input, context: ToolContext): string | Promise<string>;
+}["describe"];
+
 /** A tool the model can call. */
 export interface ToolDefinition<Input = JsonValue> {
   /** The name the model calls it by: unique across every tool of a turn. */
@@ -154,6 +168,15 @@ export interface ToolDefinition<Input = JsonValue> {
   readonly executionMode?: ToolExecutionMode;
   /** Default `never`. */
   readonly retryPolicy?: ToolRetryPolicy;
+  /**
+   * Whether a call must be approved before it runs (default: no). A function receives the validated
+   * input; if it throws, the call fails with that error (a `ToolError` keeps its failure) and nobody
+   * is asked. The answer comes from the turn's `approve` callback, else the runtime's
+   * (`withApprovals`).
+   */
+  readonly needsApproval?: boolean | ToolApprovalPredicate<Input>;
+  /** The line a person sees when asked (`overwrite src/a.ts (120 bytes)`); stored with the request. */
+  readonly describeApproval?: ToolApprovalDescriber<Input>;
   /**
    * Runs the tool. Return a JSON value, or a `toolResult.*` envelope; throw a `ToolError` for a
    * structured failure (any other exception becomes an `internal` failure with its message).

@@ -1,0 +1,216 @@
+import { randomUUID } from "node:crypto";
+import type {
+  ApprovalAnswer,
+  ApprovalHandler,
+  ApprovalRequest,
+  JsonValue,
+  SessionAccess,
+  SessionEvent,
+  ToolCallApproval,
+  ToolCallOutput,
+  ToolContext,
+  ToolDefinition,
+} from "@lash/protocol";
+import { APPROVAL_REJECTED_CODE, APPROVAL_REQUIRED_CODE, approvalAnswerSchema, ToolError } from "@lash/protocol";
+import type { TurnEventPipe } from "../turn/event-pipe.js";
+import { validateToolInput } from "./tool-input-schema.js";
+import type { ToolSurface } from "./tool-surface.js";
+
+/** What the gate needs from the turn: who asks, and who answers. */
+export interface ApprovalGateEnvironment {
+  readonly surface: ToolSurface;
+  readonly sessionId: string;
+  readonly turnId: string;
+  readonly turnIndex: number;
+  readonly sessions: SessionAccess;
+  readonly signal: AbortSignal;
+  readonly pipe: TurnEventPipe;
+  /** The turn's `approve` callback, else the runtime's (`withApprovals`); undefined = nobody answers. */
+  readonly approve: ApprovalHandler | undefined;
+}
+
+/** The model call that asked for a batch of calls: its assistant message and its round. */
+export interface ApprovalOrigin {
+  readonly messageId: string;
+  readonly modeIteration: number;
+}
+
+/** One call as the gate sees it; `callId` is undefined for a call nested in a container tool. */
+export interface GatedCall {
+  readonly callId: string | undefined;
+  readonly toolName: string;
+  readonly args: JsonValue;
+  /** Set when the arguments were not valid JSON (the call goes to dispatch, which refuses it). */
+  readonly argumentsError?: string | undefined;
+}
+
+/**
+ * The gate's verdict: `run` the call (through the usual dispatch, hooks and validation included),
+ * or record `output` instead of running it. `approval` is the decision, when one was made.
+ */
+export type ApprovalGateResult =
+  | { readonly type: "run"; readonly approval?: ToolCallApproval }
+  | { readonly type: "refused"; readonly output: ToolCallOutput; readonly approval?: ToolCallApproval };
+
+const RUN: ApprovalGateResult = { type: "run" };
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function failure(
+  failureClass: "internal" | "permission_denied",
+  code: string,
+  message: string,
+  source: "runtime" | "tool",
+): ToolCallOutput {
+  return { outcome: { status: "failure", payload: { class: failureClass, code, message, source, retry: { type: "never" } } } };
+}
+
+/** A throwing `needsApproval` / `describeApproval`: the call fails with that error, nobody is asked. */
+function declarationFailed(error: unknown, what: string): ToolCallOutput {
+  if (ToolError.isInstance(error)) return { outcome: { status: "failure", payload: error.toFailure() } };
+  return failure("internal", "approval_check_failed", `${what} failed: ${errorMessage(error)}`, "tool");
+}
+
+/**
+ * Until a turn can suspend and wait durably for a decision (the next step of ADR 0029), a call that
+ * nobody decided in process cannot run: it fails with `approval_required`, and the model can tell
+ * the user so. A nested call can never wait (it has no call id to answer), hence its own advice.
+ */
+function approvalRequired(nested: boolean, deferred: boolean): ToolCallOutput {
+  const message = nested
+    ? "This call needs approval and was not approved: call this tool directly so it can be approved."
+    : deferred
+      ? "This call needs approval and the approver deferred the decision; waiting for a later decision is not supported yet."
+      : "This call needs approval and no approver is configured (no `approve` callback for the turn or the runtime).";
+  return failure("permission_denied", APPROVAL_REQUIRED_CODE, message, "runtime");
+}
+
+function rejected(reason: string | undefined): ToolCallOutput {
+  const message = reason === undefined || reason === "" ? "The user rejected this call." : `The user rejected this call: ${reason}`;
+  return failure("permission_denied", APPROVAL_REJECTED_CODE, message, "runtime");
+}
+
+async function needsApproval(definition: ToolDefinition<unknown>, input: unknown, context: ToolContext): Promise<boolean> {
+  const declared = definition.needsApproval;
+  if (typeof declared === "function") return (await declared(input, context)) === true;
+  return declared === true;
+}
+
+async function deliver(pending: void | Promise<void>): Promise<void> {
+  if (pending !== undefined) await pending;
+}
+
+/** Emits an approval event to both streams, the activity correlated with the call's own. */
+async function emitBoth(
+  pipe: TurnEventPipe,
+  event: Extract<SessionEvent, { type: "approval_requested" | "approval_resolved" }>,
+  correlationId: string,
+): Promise<void> {
+  await deliver(pipe.session(event));
+  await deliver(pipe.activity(event, correlationId));
+}
+
+/** Asks the handler; a throwing handler or a malformed answer fails the call rather than the turn. */
+async function ask(
+  approve: ApprovalHandler,
+  request: ApprovalRequest,
+  signal: AbortSignal,
+): Promise<{ ok: true; answer: ApprovalAnswer } | { ok: false; output: ToolCallOutput }> {
+  let raw: unknown;
+  try {
+    raw = await approve(request, { signal });
+  } catch (error) {
+    return { ok: false, output: failure("internal", "approval_handler_failed", `The approver failed: ${errorMessage(error)}`, "runtime") };
+  }
+  const parsed = approvalAnswerSchema.safeParse(raw);
+  if (!parsed.success) {
+    const message = "The approver gave an invalid answer (expected { type: 'approve' | 'reject' | 'defer' })";
+    return { ok: false, output: failure("internal", "invalid_approval_answer", message, "runtime") };
+  }
+  return { ok: true, answer: parsed.data };
+}
+
+/**
+ * The approval gate, run before a call is dispatched. Unknown tools, unparsable or invalid
+ * arguments and tools that need no approval pass straight through (dispatch reports the first
+ * three as usual). Otherwise the gate asks `needsApproval` on the validated input, then the
+ * approver: `approve` runs the call, `reject` gives the model `approval_rejected` with the reason,
+ * `defer` (or no approver at all) fails the call with `approval_required` for now.
+ */
+export async function passApprovalGate(
+  call: GatedCall,
+  environment: ApprovalGateEnvironment,
+  origin: ApprovalOrigin,
+  correlationId: string,
+): Promise<ApprovalGateResult> {
+  const tool = environment.surface.get(call.toolName);
+  const definition = tool?.definition;
+  if (definition === undefined || definition.needsApproval === undefined || definition.needsApproval === false) return RUN;
+  if (call.argumentsError !== undefined) return RUN;
+  const validation = await validateToolInput(definition, call.args);
+  if (!validation.ok) return RUN;
+  const context: ToolContext = {
+    callId: call.callId,
+    toolName: call.toolName,
+    sessionId: environment.sessionId,
+    turnIndex: environment.turnIndex,
+    signal: environment.signal,
+    sessions: environment.sessions,
+  };
+  try {
+    if (!(await needsApproval(definition, validation.value, context))) return RUN;
+  } catch (error) {
+    return { type: "refused", output: declarationFailed(error, "needsApproval") };
+  }
+  let summary: string | undefined;
+  try {
+    summary = definition.describeApproval ? await definition.describeApproval(validation.value, context) : undefined;
+  } catch (error) {
+    return { type: "refused", output: declarationFailed(error, "describeApproval") };
+  }
+  const nested = call.callId === undefined;
+  // Nobody to ask: no request is announced, since no decision can follow it in this process.
+  if (environment.approve === undefined) return { type: "refused", output: approvalRequired(nested, false) };
+  const request: ApprovalRequest = {
+    id: randomUUID(),
+    sessionId: environment.sessionId,
+    turnId: environment.turnId,
+    turnIndex: environment.turnIndex,
+    ...(call.callId === undefined ? {} : { callId: call.callId }),
+    tool: call.toolName,
+    args: call.args,
+    ...(typeof summary === "string" ? { summary } : {}),
+    messageId: origin.messageId,
+    modeIteration: origin.modeIteration,
+    requestedAt: new Date().toISOString(),
+  };
+  await emitBoth(environment.pipe, { type: "approval_requested", request }, correlationId);
+  const asked = await ask(environment.approve, request, environment.signal);
+  if (!asked.ok) return { type: "refused", output: asked.output };
+  const { answer } = asked;
+  if (answer.type === "defer") return { type: "refused", output: approvalRequired(nested, true) };
+  const approval: ToolCallApproval = {
+    id: request.id,
+    decision: answer.type === "approve" ? "approved" : "rejected",
+    ...(answer.reason === undefined ? {} : { reason: answer.reason }),
+    ...(answer.decidedBy === undefined ? {} : { decidedBy: answer.decidedBy }),
+    decidedAt: new Date().toISOString(),
+    source: "handler",
+  };
+  const { id, ...resolution } = approval;
+  await emitBoth(
+    environment.pipe,
+    {
+      type: "approval_resolved",
+      id,
+      sessionId: environment.sessionId,
+      ...(call.callId === undefined ? {} : { callId: call.callId }),
+      tool: call.toolName,
+      resolution,
+    },
+    correlationId,
+  );
+  return answer.type === "approve" ? { type: "run", approval } : { type: "refused", output: rejected(answer.reason), approval };
+}
