@@ -10,12 +10,13 @@ import type {
   ModelProvider,
   TokenUsage,
 } from "@lash/protocol";
-import { isEmptyTokenUsage } from "@lash/protocol";
+import { emptyTokenUsage, isEmptyTokenUsage } from "@lash/protocol";
 import { assistantTextSeparator } from "../modes/assistant-text.js";
 import type { PluginHost } from "../plugins/plugin-host.js";
 import type { TurnEventPipe } from "./event-pipe.js";
 import { callProvider, type ProviderCallSettings } from "./provider-call.js";
 import { StandardStreamAccumulator } from "./stream-accumulator.js";
+import { usageViolation } from "./stream-event-validation.js";
 import type { LlmCallResult, TurnEffect } from "./turn-machine-types.js";
 
 /** What one model call needs from the turn. */
@@ -41,23 +42,6 @@ export interface LlmCallEnvironment {
 
 /** 4 MiB of ASCII text: far beyond any real answer, far below what exhausts a process. */
 export const DEFAULT_MAX_OUTPUT_CHARACTERS = 4 * 1024 * 1024;
-
-const USAGE_FIELDS = ["inputTokens", "outputTokens", "cachedInputTokens", "reasoningTokens"] as const;
-
-/**
- * Why a provider's usage cannot be counted, or undefined: token counts are non-negative safe
- * integers. A negative count would lower every later total; one past 2^53 loses precision in sums.
- */
-export function usageViolation(usage: Partial<Record<(typeof USAGE_FIELDS)[number], unknown>>): string | undefined {
-  for (const field of USAGE_FIELDS) {
-    const value = usage[field];
-    if (value === undefined) continue;
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-      return `the provider reported usage.${field} = ${String(value)}; token counts must be non-negative safe integers`;
-    }
-  }
-  return undefined;
-}
 
 type Delivery = void | Promise<void>;
 
@@ -265,7 +249,8 @@ export async function performLlmCall(
     // Ended from inside (a stream hook, or the output cap), not by the turn or the provider.
     const stoppedByHook = result.cancelled && !environment.signal.aborted && streamAbort.signal.aborted;
     if (!stoppedByHook) {
-      const partialText = stream.accumulator.text();
+      // A cancelled call's streamed prose stays in the history; a failed call's does not.
+      const partialText = result.cancelled ? stream.accumulator.text() : "";
       const base = result.cancelled
         ? { error: { message: "cancelled", code: "cancelled", terminalReason: "cancelled" as const, retryable: false } }
         : {
@@ -286,7 +271,7 @@ export async function performLlmCall(
         // A stream hook or the cap ended the call: what streamed is the response.
         fullText: stream.accumulator.text(),
         parts: stream.accumulator.parts(),
-        usage: partialUsage ?? { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 },
+        usage: partialUsage ?? emptyTokenUsage(),
         terminalReason: "stop",
       };
   const usageProblem = stream.usageProblem ?? usageViolation(response.usage);
@@ -296,7 +281,6 @@ export async function performLlmCall(
     return {
       ok: false,
       error: { message: usageProblem, code: "invalid_usage", terminalReason: "provider_error", retryable: false },
-      keepPartialText: true,
       ...(text === "" ? {} : { partialText: text }),
       ...(partialUsage ? { partialUsage } : {}),
     };

@@ -4,10 +4,27 @@ function isInteger(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value);
 }
 
+const USAGE_FIELDS = ["inputTokens", "outputTokens", "cachedInputTokens", "reasoningTokens"] as const;
+
+/**
+ * Why a provider's usage cannot be counted, or undefined: token counts are non-negative safe
+ * integers. A negative count would lower every later total; one past 2^53 loses precision in sums.
+ */
+export function usageViolation(usage: Partial<Record<(typeof USAGE_FIELDS)[number], unknown>>): string | undefined {
+  for (const field of USAGE_FIELDS) {
+    const value = usage[field];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+      return `the provider reported usage.${field} = ${String(value)}; token counts must be non-negative safe integers`;
+    }
+  }
+  return undefined;
+}
+
 function usageProblem(usage: unknown): string | undefined {
   if (typeof usage !== "object" || usage === null) return "usage is not an object";
   const record = usage as Record<string, unknown>;
-  for (const key of ["inputTokens", "outputTokens", "cachedInputTokens", "reasoningTokens"] as const) {
+  for (const key of USAGE_FIELDS) {
     if (record[key] !== undefined && !isInteger(record[key])) return `usage.${key} is not an integer`;
   }
   return undefined;

@@ -1,7 +1,9 @@
-import type { Message, TurnStop } from "@lash/protocol";
+import type { LlmResponse, Message, SessionEvent, TurnStop } from "@lash/protocol";
 import type { CompletedToolCall, PendingToolCall } from "../modes/execution-mode.js";
 import { freshMessageId, partId } from "../session/ids.js";
 import { recordedToolArguments } from "../tools/tool-arguments.js";
+import { truncateRaw } from "./raw-text.js";
+import type { LlmCallError } from "./turn-machine-types.js";
 
 /** The prefix of the system message that records a turn limit (the assembler recognises it). */
 const TURN_LIMIT_PREFIX = "Turn limit reached (";
@@ -23,6 +25,33 @@ export function terminalStopFor(reason: string): TurnStop | undefined {
     default:
       return undefined;
   }
+}
+
+/** The `error` event of a failed model call (the turn stops `provider_error`). */
+export function llmFailureEvent(error: LlmCallError): Extract<SessionEvent, { type: "error" }> {
+  const message = `LLM error: ${error.message}`;
+  const raw = error.raw === undefined ? undefined : truncateRaw(error.raw);
+  return {
+    type: "error",
+    message,
+    envelope: {
+      kind: "llm_provider",
+      ...(error.code === undefined ? {} : { code: error.code }),
+      terminalReason: error.terminalReason,
+      userMessage: message,
+      ...(raw === undefined ? {} : { raw }),
+    },
+  };
+}
+
+/** The `error` event of a model call whose terminal reason ends the turn (a refusal, an output limit, ...). */
+export function terminalReasonEvent(response: LlmResponse): Extract<SessionEvent, { type: "error" }> {
+  const message = response.terminalDiagnostic ?? `Model call ended with terminal reason ${response.terminalReason}.`;
+  return {
+    type: "error",
+    message,
+    envelope: { kind: "llm_provider", code: response.terminalReason, terminalReason: response.terminalReason, userMessage: message },
+  };
 }
 
 export function assistantProseMessage(text: string): Message {

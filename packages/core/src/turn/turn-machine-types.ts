@@ -75,10 +75,11 @@ export type LlmCallResult =
   | {
       readonly ok: false;
       readonly error: LlmCallError;
-      /** Prose that streamed before the failure (kept in history when the call was cancelled). */
+      /**
+       * Prose the history keeps although the call failed: what a cancelled call streamed, or a whole
+       * answer whose usage could not be counted. Absent for other failures.
+       */
       readonly partialText?: string;
-      /** Keep `partialText` in history whatever the failure (the output was whole; its usage was not). */
-      readonly keepPartialText?: boolean;
       /** Usage that streamed before the failure (never lost). */
       readonly partialUsage?: TokenUsage;
     };

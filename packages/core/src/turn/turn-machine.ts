@@ -10,8 +10,14 @@ import type {
   ProtocolDriver,
 } from "../modes/execution-mode.js";
 import { projectRequest } from "../prompt/request-projection.js";
-import { truncateRaw } from "./raw-text.js";
-import { assistantProseMessage, skippedToolCall, terminalStopFor, turnLimitMessage } from "./turn-machine-messages.js";
+import {
+  assistantProseMessage,
+  llmFailureEvent,
+  skippedToolCall,
+  terminalReasonEvent,
+  terminalStopFor,
+  turnLimitMessage,
+} from "./turn-machine-messages.js";
 import {
   type CheckpointResult,
   type LlmCallResult,
@@ -253,23 +259,8 @@ export class TurnMachine {
     if (!this.#accept(id, "llm_call")) return;
     if (!result.ok) {
       if (result.partialUsage) this.#recordUsage(result.partialUsage);
-      const keep = result.error.terminalReason === "cancelled" || result.keepPartialText === true;
-      if (keep && result.partialText && result.partialText.trim() !== "") {
-        this.#messages.push(assistantProseMessage(result.partialText));
-      }
-      const message = `LLM error: ${result.error.message}`;
-      const raw = result.error.raw === undefined ? undefined : truncateRaw(result.error.raw);
-      this.#emit({
-        type: "error",
-        message,
-        envelope: {
-          kind: "llm_provider",
-          ...(result.error.code === undefined ? {} : { code: result.error.code }),
-          terminalReason: result.error.terminalReason,
-          userMessage: message,
-          ...(raw === undefined ? {} : { raw }),
-        },
-      });
+      if (result.partialText && result.partialText.trim() !== "") this.#messages.push(assistantProseMessage(result.partialText));
+      this.#emit(llmFailureEvent(result.error));
       this.#finish({ type: "stopped", stop: { type: "provider_error" } });
       return;
     }
@@ -281,12 +272,7 @@ export class TurnMachine {
     if (terminalStop) {
       if (!result.textStreamed && response.fullText !== "") this.#emit({ type: "text_delta", text: response.fullText });
       this.#emit({ type: "model_response_completed", modeIteration: this.#modeIteration, text: response.fullText, durationMs: 0 });
-      const message = response.terminalDiagnostic ?? `Model call ended with terminal reason ${response.terminalReason}.`;
-      this.#emit({
-        type: "error",
-        message,
-        envelope: { kind: "llm_provider", code: response.terminalReason, terminalReason: response.terminalReason, userMessage: message },
-      });
+      this.#emit(terminalReasonEvent(response));
       this.#finish({ type: "stopped", stop: terminalStop });
       return;
     }
