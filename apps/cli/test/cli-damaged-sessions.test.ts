@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { holdSqliteWriteLock } from "@lash/test-infrastructure/sqlite-lock";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { newSessionId, runLash, startLash, temporaryDirectory, waitFor, writeScript } from "./run-lash.js";
@@ -192,43 +191,11 @@ describe("empty sessions: a meta saved, no commit", () => {
   });
 });
 
-/**
- * A child process that opens the SQLite `file` with better-sqlite3, takes its write lock (`BEGIN
- * EXCLUSIVE`), prints `locked`, and holds it until its stdin closes.
- */
-async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }> {
-  const script = [
-    "const Database = require('better-sqlite3');",
-    `const database = new Database(${JSON.stringify(file)});`,
-    "database.pragma('journal_mode = WAL');",
-    "database.exec('begin exclusive');",
-    "process.stdout.write('locked\\n');",
-    "process.stdin.resume();",
-    "process.stdin.on('end', () => { database.exec('rollback'); database.close(); });",
-  ].join("\n");
-  const child: ChildProcess = spawn(process.execPath, ["-e", script], { cwd: packageRoot, stdio: ["pipe", "pipe", "inherit"] });
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-      output += chunk;
-      if (output.includes("locked")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`the lock holder exited early (${code})`)));
-  });
-  return {
-    async release() {
-      const exited = once(child, "exit");
-      child.stdin?.end();
-      await exited;
-    },
-  };
-}
-
 describe("a SQLite store locked by another process, and one that cannot be used", () => {
   it("a new store whose first migration waits on the lock: says it is locked by another process and to retry, not to set LASH_HOME (exit 1)", async () => {
     const home = await temporaryDirectory();
     const file = join(home, "locked.db");
-    const lock = await holdWriteLock(file);
+    const lock = await holdSqliteWriteLock(file, packageRoot);
     try {
       const result = await runLash(["sessions", "list", "--store", `sqlite:${file}`], home, { env: { LASH_SQLITE_BUSY_TIMEOUT: "0.3" } });
       expect(result.stderr).toContain(`lash: error: the store sqlite:${file} is locked by another process`);
@@ -252,7 +219,7 @@ describe("a SQLite store locked by another process, and one that cannot be used"
     const file = join(home, ".lash", "lash.db");
     const script = await writeScript(home, "text", [{ text: "Hi!" }]);
     expect((await runLash(["sessions", "list"], home)).code).toBe(0);
-    const lock = await holdWriteLock(file);
+    const lock = await holdSqliteWriteLock(file, packageRoot);
     try {
       const result = await runLash(["run", "--script", script, "hi"], home, { env: { LASH_SQLITE_BUSY_TIMEOUT: "0.3" } });
       expect(result.stderr).toContain(`lash: error: the store sqlite:${file} is locked by another process`);
@@ -268,7 +235,7 @@ describe("a SQLite store locked by another process, and one that cannot be used"
   it("lash db migrate on a locked store says the same, not the store's bare error", async () => {
     const home = await temporaryDirectory();
     const file = join(home, "migrate.db");
-    const lock = await holdWriteLock(file);
+    const lock = await holdSqliteWriteLock(file, packageRoot);
     try {
       const result = await runLash(["db", "migrate", "--store", `sqlite:${file}`], home, { env: { LASH_SQLITE_BUSY_TIMEOUT: "0.3" } });
       expect(result.stderr).toContain(`lash: error: the store sqlite:${file} is locked by another process`);

@@ -56,7 +56,7 @@ export {
 export type { SessionGraph, SessionNodePayload, SessionNodeRecord } from "./graph.js";
 export { sessionGraphSchema, sessionNodePayloadSchema, sessionNodeRecordSchema } from "./graph.js";
 export type { JsonObject, JsonValue } from "./json.js";
-export { compareCodePoints, jsonValueSchema, stableStringify } from "./json.js";
+export { compareCodePoints, jsonTextDepth, jsonValueSchema, stableStringify } from "./json.js";
 export type {
   AttachmentRef,
   Message,

@@ -56,3 +56,36 @@ export function compareCodePoints(left: string, right: string): number {
   }
   return left.length - right.length;
 }
+
+/**
+ * The nesting depth of JSON text: the most `[` and `{` open at once, counted outside strings. Scans
+ * the text once without recursion, so any text can be measured; stops as soon as the depth passes
+ * `limit` (and returns that depth). Invalid JSON is measured all the same; `JSON.parse` rejects it
+ * afterwards.
+ */
+export function jsonTextDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      // 0x5c: a backslash escapes the next character (a quote inside the string included).
+      if (code === 0x5c) index += 1;
+      else if (code === 0x22) inString = false;
+      continue;
+    }
+    if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x5b || code === 0x7b) {
+      depth += 1;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (code === 0x5d || code === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return deepest;
+}

@@ -1,5 +1,6 @@
+import { jsonTextDepth } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
-import { checkCommitDepth, jsonTextDepth, MAX_STORED_JSON_DEPTH, MAX_VALUE_DEPTH, parseJsonWithinDepth, valueDepth } from "./json-depth.js";
+import { checkCommitDepth, MAX_STORED_JSON_DEPTH, MAX_VALUE_DEPTH, parseJsonWithinDepth, valueDepth } from "./json-depth.js";
 
 describe("jsonTextDepth", () => {
   it("counts the brackets open at once, outside strings only", () => {

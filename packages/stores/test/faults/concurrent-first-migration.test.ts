@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StoreUnavailableError } from "@lash/protocol";
 import { bundleForChildProcess } from "@lash/test-infrastructure/child-process";
+import { holdSqliteWriteLock } from "@lash/test-infrastructure/sqlite-lock";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqlSessionDatabase, LASH_MIGRATION_TABLE, lashMigrations, SqliteDatabaseBusyError } from "../../src/sql/index.js";
@@ -108,39 +109,6 @@ describe("first use of a new SQLite file from several processes", () => {
   });
 });
 
-/**
- * A child process that opens `file` with better-sqlite3, takes its write lock (`BEGIN IMMEDIATE`),
- * prints `locked`, and holds the lock until its stdin closes.
- */
-async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }> {
-  const script = [
-    "const Database = require('better-sqlite3');",
-    `const database = new Database(${JSON.stringify(file)});`,
-    "database.pragma('journal_mode = WAL');",
-    "database.exec('begin immediate');",
-    "process.stdout.write('locked\\n');",
-    "process.stdin.resume();",
-    "process.stdin.on('end', () => { database.exec('rollback'); database.close(); });",
-  ].join("\n");
-  const child = spawn(process.execPath, ["-e", script], { cwd: packageRoot, stdio: ["pipe", "pipe", "inherit"] });
-  child.stdout?.setEncoding("utf8");
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on("data", (chunk: string) => {
-      output += chunk;
-      if (output.includes("locked")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`the lock holder exited early (${code})`)));
-  });
-  return {
-    async release() {
-      const exited = once(child, "exit");
-      child.stdin?.end();
-      await exited;
-    },
-  };
-}
-
 describe("a SQLite lock another process holds for longer than busyTimeoutMs", () => {
   let folder: string;
 
@@ -153,7 +121,7 @@ describe("a SQLite lock another process holds for longer than busyTimeoutMs", ()
 
   it("fails migrateToLatest and commits with SqliteDatabaseBusyError saying the database is locked; released, the same object works", async () => {
     const file = join(folder, "locked.db");
-    const lock = await holdWriteLock(file);
+    const lock = await holdSqliteWriteLock(file, packageRoot);
     const database = createSqlSessionDatabase({ connection: `sqlite:${file}`, busyTimeoutMs: 300 });
     try {
       const migrating = await thrown(database.migrateToLatest());
@@ -167,7 +135,7 @@ describe("a SQLite lock another process holds for longer than busyTimeoutMs", ()
       await lock.release();
       expect((await database.migrateToLatest()).appliedMigrations).toHaveLength(1);
 
-      const again = await holdWriteLock(file);
+      const again = await holdSqliteWriteLock(file, packageRoot);
       const committing = await thrown(database.openSession("s1").commit(commit({ commitId: "t1" })));
       await again.release();
       expect(SqliteDatabaseBusyError.isInstance(committing)).toBe(true);
