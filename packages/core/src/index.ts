@@ -83,6 +83,7 @@ export { PluginHost } from "./plugins/plugin-host.js";
 // Prompt
 export { buildSystemPrompt, DEFAULT_PROMPT_INTRO } from "./prompt/prompt-builder.js";
 export { projectRequest } from "./prompt/request-projection.js";
+export type { ResumeTurnRequest } from "./runtime/approval-decisions.js";
 export type { SessionBackgroundTaskQuery } from "./runtime/background-session-tasks.js";
 export { SessionBackgroundTasks } from "./runtime/background-session-tasks.js";
 export type { BackgroundRuntimeHost } from "./runtime/background-task-access.js";

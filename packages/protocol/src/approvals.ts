@@ -76,9 +76,8 @@ export type ToolCallApproval = z.infer<typeof toolCallApprovalSchema>;
 
 /**
  * A handler's answer. `approve` runs the call; `reject` refuses it (the model sees `reason`);
- * `defer` leaves it undecided (the turn will suspend for a later decision; until durable suspension
- * exists, a deferred call fails with `approval_required`). `expiresInMs` bounds how long a deferred
- * request stays open.
+ * `defer` leaves it undecided: the turn suspends (`stopped { awaiting_approval }`) for a later
+ * `resumeTurn`. `expiresInMs` bounds how long a deferred request stays open.
  */
 export const approvalAnswerSchema = z.discriminatedUnion("type", [
   z.object({
@@ -107,5 +106,24 @@ export type ApprovalHandler = (
 
 /** The failure code of a call the model sees when the decider rejected it. */
 export const APPROVAL_REJECTED_CODE = "approval_rejected";
-/** The failure code of a call that needed approval nobody gave (no handler, or a deferred answer). */
+/**
+ * The failure code of a call that needed approval and could not wait for it: a call nested inside a
+ * container tool (`batch`), which has no call id a later decision could name.
+ */
 export const APPROVAL_REQUIRED_CODE = "approval_required";
+
+/** A decision a caller gives for one request of a suspended turn (`resumeTurn`). */
+export const approvalDecisionSchema = z.object({
+  /** The request's id. */
+  id: z.string().min(1),
+  /** Approve (the call runs) or reject (it never runs; the model sees `reason`). */
+  decision: z.enum(["approve", "reject"]),
+  /** Why; a rejection's reason reaches the model. */
+  reason: z.string().optional(),
+  /** Who decided (opaque: `cli:alice`, a user id); defaults to the request's `decidedBy`. */
+  decidedBy: z.string().optional(),
+});
+export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
+
+/** The reason recorded for a request nobody decided before its `expiresAt`. */
+export const APPROVAL_EXPIRED_REASON = "expired";

@@ -1,5 +1,6 @@
 export type {
   ApprovalAnswer,
+  ApprovalDecision,
   ApprovalDecisionKind,
   ApprovalHandler,
   ApprovalRequest,
@@ -8,16 +9,19 @@ export type {
   ToolCallApproval,
 } from "./approvals.js";
 export {
+  APPROVAL_EXPIRED_REASON,
   APPROVAL_REJECTED_CODE,
   APPROVAL_REQUIRED_CODE,
   approvalAnswerSchema,
   approvalDecisionKindSchema,
+  approvalDecisionSchema,
   approvalRequestSchema,
   approvalResolutionSchema,
   approvalSourceSchema,
   toolCallApprovalSchema,
 } from "./approvals.js";
 export * from "./background/index.js";
+export { ApprovalAlreadyDecidedError, ApprovalConflictError, ApprovalNotFoundError } from "./errors/approval-errors.js";
 export type { LashErrorCode, LashErrorOptions } from "./errors/lash-error.js";
 export { LashError, markerFor } from "./errors/lash-error.js";
 export { ProviderCallError } from "./errors/provider-call-error.js";
@@ -201,6 +205,8 @@ export {
   sessionSummarySchema,
   vacuumReportSchema,
 } from "./store-schemas.js";
+export type { SuspendedApproval, SuspendedToolCall, SuspendedToolResult, SuspendedTurn } from "./suspended-turn.js";
+export { suspendedApprovalSchema, suspendedToolCallSchema, suspendedToolResultSchema, suspendedTurnSchema } from "./suspended-turn.js";
 export type { StopCondition, TerminationPolicy, TurnProgressSnapshot } from "./termination.js";
 export { defaultTerminationPolicy, terminationPolicySchema } from "./termination.js";
 export type {

@@ -1,41 +1,12 @@
 import { z } from "zod";
 import { sessionGraphSchema } from "./graph.js";
 import { jsonValueSchema } from "./json.js";
+import { promptLayerSchema } from "./prompt-layer.js";
+import { suspendedTurnSchema } from "./suspended-turn.js";
 import { promptUsageSchema, tokenLedgerEntrySchema, tokenUsageSchema } from "./usage.js";
 
-/**
- * Sections of the system prompt, in render order. Contributions are sorted by slot, then priority.
- */
-export const promptSlotSchema = z.enum(["intro", "execution", "guidance", "project_instructions", "runtime_context", "environment"]);
-export type PromptSlot = z.infer<typeof promptSlotSchema>;
-
-/** A piece of system prompt. A titled contribution renders as `### {title}\n\n{content}`. */
-export const promptContributionSchema = z.object({
-  /** The section it renders in. */
-  slot: promptSlotSchema,
-  /** Order within the slot: lower renders first (default 0; ties sort by title, then content). */
-  priority: z.number().int().default(0),
-  /** A heading; absent renders the content alone. */
-  title: z.string().optional(),
-  /** The text. */
-  content: z.string(),
-});
-export type PromptContribution = z.infer<typeof promptContributionSchema>;
-
-/**
- * One layer of prompt configuration. Layers apply in order (mode, execution surface, runtime core,
- * session policy, turn context); a later `template` wins, and a slot listed in `resetSlots` drops the
- * contributions earlier layers made to it.
- */
-export const promptLayerSchema = z.object({
-  /** A layout for the whole prompt, with `{{slot}}` placeholders; absent keeps the earlier layers' (or the default layout). */
-  template: z.string().optional(),
-  /** This layer's pieces. */
-  contributions: z.array(promptContributionSchema).default([]),
-  /** Slots whose earlier contributions this layer drops. */
-  resetSlots: z.array(promptSlotSchema).default([]),
-});
-export type PromptLayer = z.infer<typeof promptLayerSchema>;
+export type { PromptContribution, PromptLayer, PromptSlot } from "./prompt-layer.js";
+export { promptContributionSchema, promptLayerSchema, promptSlotSchema } from "./prompt-layer.js";
 
 /** Per-turn options of an execution mode (for example a code mode's termination), opaque to core. */
 export const modeTurnOptionsSchema = z.object({
@@ -135,6 +106,11 @@ export const persistedTurnStateSchema = z.object({
   lastPromptUsage: promptUsageSchema.optional(),
   /** As `SessionStateEnvelope.modeTurnOptions`; absent when the last turn had none. */
   modeTurnOptions: modeTurnOptionsSchema.optional(),
+  /**
+   * The turn that waits for approval decisions (see `SuspendedTurn`); absent when no turn waits.
+   * Every checkpoint carries it until the resumed turn commits past the suspended batch.
+   */
+  suspendedTurn: suspendedTurnSchema.optional(),
 });
 export type PersistedTurnState = z.infer<typeof persistedTurnStateSchema>;
 

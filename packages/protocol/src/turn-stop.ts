@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { approvalRequestSchema } from "./approvals.js";
 import { jsonValueSchema } from "./json.js";
 
 // Its own module because the session graph records stopped turns and `turn.ts` depends on the
@@ -13,7 +14,7 @@ export type TurnBudget = z.infer<typeof turnBudgetSchema>;
  * the partial output and the usage of a stopped turn are still committed. `cancelled` (the host's
  * signal), `incomplete` (the model hit its output limit), `invalid_input`, `max_turns`
  * (`maxModelCalls`), `tool_failure`, `provider_error`, `plugin_abort`, `runtime_error`, and the
- * variants with data below.
+ * variants with data below (`awaiting_approval` is the one stop a later `resumeTurn` continues).
  */
 export const turnStopSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("cancelled") }),
@@ -47,6 +48,14 @@ export const turnStopSchema = z.discriminatedUnion("type", [
     type: z.literal("stop_condition"),
     /** The `StopCondition.name` whose predicate stopped the turn. */
     name: z.string(),
+  }),
+  /**
+   * Tool calls need approval and nobody decided them in process: the turn committed what it did
+   * and waits, durably, for `resumeTurn` with the decisions. `approvals` lists the open requests.
+   */
+  z.object({
+    type: z.literal("awaiting_approval"),
+    approvals: z.array(approvalRequestSchema).min(1),
   }),
 ]);
 export type TurnStop = z.infer<typeof turnStopSchema>;

@@ -1,4 +1,5 @@
 import type {
+  ApprovalRequest,
   CheckpointKind,
   JsonValue,
   LlmResponse,
@@ -20,6 +21,14 @@ export interface PendingToolCall {
   /** The arguments exactly as the model produced them. */
   readonly inputJson: string;
   readonly replay?: ToolCallReplay;
+}
+
+/** A call of the batch that waits for an approval decision nobody gave in process. */
+export interface PendingApprovalCall {
+  /** The call's position in the batch. */
+  readonly index: number;
+  readonly call: PendingToolCall;
+  readonly request: ApprovalRequest;
 }
 
 /** A finished tool call: what was recorded, and what the model will see. */

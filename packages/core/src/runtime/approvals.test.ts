@@ -211,32 +211,33 @@ describe("tools that need approval", () => {
     });
   });
 
-  it("fails a call with `approval_required` when no approver is configured, and announces no request", async () => {
+  it("suspends the turn when no approver is configured: the request is announced and waits", async () => {
     const { tool, written } = writeTool();
-    const { runtime, provider } = await createRuntime([writeStep(), textStep("I could not write it.")], [tool]);
+    const { runtime, provider } = await createRuntime([writeStep(), textStep("never asked")], [tool]);
     const events = new RecordingSink();
     const turn = await runtime.runTurn(textInput("write a.ts"), { events });
     expect(written).toEqual([]);
-    expect(turn.outcome.type).toBe("finished");
-    expect(turn.toolCalls[0]?.output.outcome).toMatchObject({
-      status: "failure",
-      payload: { class: "permission_denied", code: "approval_required", source: "runtime" },
+    expect(turn.outcome).toMatchObject({
+      type: "stopped",
+      stop: { type: "awaiting_approval", approvals: [{ callId: "call-1", tool: "write" }] },
     });
-    expect(toolResults(provider.requests[1]).get("call-1")).toMatch(/needs approval and no approver is configured/);
-    expect(events.ofType("approval_requested")).toEqual([]);
+    expect(turn.toolCalls).toEqual([]);
+    expect(provider.requests).toHaveLength(1);
+    expect(events.ofType("approval_requested")).toHaveLength(1);
   });
 
-  it("fails a deferred call with `approval_required` until turns can wait for a decision", async () => {
+  it("suspends the turn on a deferred answer, with the answer's expiry", async () => {
     const { tool, written } = writeTool();
-    const approver = recordingApprover({ type: "defer" });
+    const approver = recordingApprover({ type: "defer", expiresInMs: 5_000 });
     const { runtime } = await createRuntime([writeStep(), textStep("Waiting.")], [tool], { approve: approver.approve });
     const events = new RecordingSink();
     const turn = await runtime.runTurn(textInput("write a.ts"), { events });
     expect(approver.asked).toHaveLength(1);
     expect(written).toEqual([]);
-    expect(failureCode(turn.toolCalls[0])).toBe("approval_required");
-    expect(turn.toolCalls[0]?.approval).toBeUndefined();
-    expect(events.ofType("approval_requested")).toHaveLength(1);
+    const stop = turn.outcome.type === "stopped" ? turn.outcome.stop : undefined;
+    const request = stop?.type === "awaiting_approval" ? stop.approvals[0] : undefined;
+    expect(request?.id).toBe(approver.asked[0]?.id);
+    expect(Date.parse(request?.expiresAt ?? "") - Date.parse(request?.requestedAt ?? "")).toBe(5_000);
     expect(events.ofType("approval_resolved")).toEqual([]);
   });
 

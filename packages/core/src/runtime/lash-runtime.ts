@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { SessionUsageReport } from "@lash/observability";
 import type {
+  ApprovalRequest,
   AssembledTurn,
   FirstTurnInput,
   FollowedTurn,
@@ -22,8 +23,10 @@ import type {
 } from "@lash/protocol";
 import { LashError, mergeTokenLedger, RuntimeError } from "@lash/protocol";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
+import { resumeSessionTurn } from "../turn/resume-turn.js";
 import { runSessionTurn, type TurnRunOptions } from "../turn/run-turn.js";
 import { textInput } from "../turn/turn-input-builders.js";
+import { openApprovalRequests, type ResumeTurnRequest } from "./approval-decisions.js";
 import type { SessionBackgroundTasks } from "./background-session-tasks.js";
 import { backgroundTasksUnavailable } from "./background-task-access.js";
 import { inputFromSeed, resolveHandoffLeaf, takeFirstTurnInput } from "./handoff-routing.js";
@@ -188,6 +191,10 @@ export class LashRuntime {
    * result's `state.sessionId` is the successor's).
    */
   streamTurn<Output = unknown>(input: TurnInput | string, options: TurnRunOptions<Output> = {}): TurnStream<Output> {
+    return this.#stream(options, (turnOptions) => this.#runTurn(turnInputOf(input), turnOptions));
+  }
+
+  #stream<Output>(options: TurnRunOptions<Output>, run: (options: TurnRunOptions<Output>) => Promise<AssembledTurn>): TurnStream<Output> {
     return new TurnStream<Output>((recorder) => {
       const controller = new AbortController();
       const host = options.signal;
@@ -196,9 +203,42 @@ export class LashRuntime {
       const sink = options.activities;
       const activities =
         sink === undefined || sink.isNoop ? recorder : { emit: (activity: TurnActivity) => teeActivity(recorder, sink, activity) };
-      const result = this.#runTurn(turnInputOf(input), { ...options, activities, signal: controller.signal });
+      const result = run({ ...options, activities, signal: controller.signal });
       return { result, cancel: (reason) => controller.abort(reason) };
     });
+  }
+
+  /**
+   * Continues this session's suspended turn (one that ended `stopped { awaiting_approval }`, in this
+   * process or any other) with approval decisions, and returns it at once as a `TurnStream`, as
+   * `streamTurn` does. The decisions are committed before any approved call runs; while requests
+   * stay open the result is `awaiting_approval` again with those; otherwise the same turn goes on:
+   * approved calls run, rejected ones give the model the reason, and the turn continues under its
+   * own limits, with usage counted once. Code is not stored with the turn: pass the `output`
+   * schema (in `options`) and `stopWhen` (in `request`) again. Throws `no_suspended_turn`,
+   * `ApprovalNotFoundError`, `ApprovalAlreadyDecidedError`, or `ApprovalConflictError` when another
+   * decider got there first; nothing is written then.
+   */
+  resumeTurn<Output = unknown>(request: ResumeTurnRequest, options: TurnRunOptions<Output> = {}): TurnStream<Output> {
+    return this.#stream(options, (turnOptions) => resumeSessionTurn(this.#turnCore(), request, turnOptions));
+  }
+
+  /**
+   * The requests waiting for a decision: this session's suspended turn's, then those of its live
+   * managed child sessions (each names its `sessionId`). Reads the store first, so a decision made
+   * by another process is seen; expired requests are left out.
+   */
+  async pendingApprovals(): Promise<ApprovalRequest[]> {
+    const core = this.#turnCore();
+    if (!core.turnRunning) await core.refreshFromStore();
+    const now = new Date();
+    return [...openApprovalRequests(core.suspendedTurn, now), ...(core.sessions as SessionManager).pendingApprovals(now)];
+  }
+
+  /** The core turns run on: the last handoff successor, else this session's. */
+  #turnCore(): SessionCore {
+    const leaf = resolveHandoffLeaf(this.#core);
+    return leaf === "missing" || leaf === undefined ? this.#core : leaf;
   }
 
   /** Runs one turn to its end and returns the assembled turn (`streamTurn` without the stream). */

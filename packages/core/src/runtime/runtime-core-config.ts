@@ -14,13 +14,16 @@ import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 import { InMemoryAttachmentStore } from "../session/in-memory-attachment-store.js";
 import { localEffectHost, type RuntimeEffectHost } from "./effect-host.js";
 
-/** The runtime's approver: answers approval requests of every turn that has none of its own. */
+/** How the runtime answers approval requests of turns that have no `approve` option of their own. */
 export interface RuntimeApprovals {
-  /** Answers each request: `approve`, `reject` (the model sees the reason) or `defer`. */
-  readonly approve: ApprovalHandler;
   /**
-   * How long a deferred request stays open, in milliseconds, unless the answer says otherwise.
-   * Kept for the durable suspension of ADR 0029; until then a deferred call fails `approval_required`.
+   * Answers each request: `approve`, `reject` (the model sees the reason) or `defer`. Absent: every
+   * request waits, the turn suspends (`stopped { awaiting_approval }`) until `resumeTurn` decides.
+   */
+  readonly approve?: ApprovalHandler | undefined;
+  /**
+   * How long a request that waits stays open, in milliseconds, unless a `defer` answer says
+   * otherwise; past it the request counts as rejected (reason `expired`). Absent = no expiry.
    */
   readonly expiresInMs?: number | undefined;
 }
@@ -64,14 +67,20 @@ export function createRuntimeCoreConfig(overrides: Partial<RuntimeCoreConfig> = 
 }
 
 function validApprovals(approvals: RuntimeApprovals): RuntimeApprovals {
-  if (typeof approvals !== "object" || approvals === null || typeof approvals.approve !== "function") {
-    throw new LashError("invalid_configuration", "withApprovals needs an `approve(request, { signal })` function");
+  if (typeof approvals !== "object" || approvals === null || (approvals.approve !== undefined && typeof approvals.approve !== "function")) {
+    throw new LashError(
+      "invalid_configuration",
+      "withApprovals takes `{ approve?(request, { signal }), expiresInMs? }`: approve must be a function",
+    );
   }
   const { expiresInMs } = approvals;
   if (expiresInMs !== undefined && (!Number.isSafeInteger(expiresInMs) || expiresInMs < 1)) {
     throw new LashError("invalid_configuration", `approvals.expiresInMs must be a positive integer, got ${String(expiresInMs)}`);
   }
-  return expiresInMs === undefined ? { approve: approvals.approve } : { approve: approvals.approve, expiresInMs };
+  return {
+    ...(approvals.approve === undefined ? {} : { approve: approvals.approve }),
+    ...(expiresInMs === undefined ? {} : { expiresInMs }),
+  };
 }
 
 function validOutputCap(value: number): number {

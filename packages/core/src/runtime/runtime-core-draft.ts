@@ -152,10 +152,11 @@ export abstract class RuntimeCoreSetters {
   }
 
   /**
-   * The runtime's approver: answers the approval requests of tools with `needsApproval` in every
-   * turn without its own `approve` option (child sessions included). `approve` answers `approve`,
-   * `reject` (the model sees the reason) or `defer`; a deferred call fails `approval_required`
-   * until turns can wait durably for a decision.
+   * How approval requests of tools with `needsApproval` are answered in every turn without its own
+   * `approve` option (child sessions included). `approve` answers `approve`, `reject` (the model
+   * sees the reason) or `defer`; a deferred request (or any request, without `approve`) makes the
+   * turn suspend with `stopped { awaiting_approval }` until `resumeTurn` brings the decisions.
+   * `expiresInMs` is the default lifetime of a request that waits.
    */
   withApprovals(approvals: RuntimeApprovals): this {
     this.core.setApprovals(approvals);

@@ -18,6 +18,7 @@ import type {
   SessionStateEnvelope,
   SessionStore,
   SessionStoreFactory,
+  SuspendedTurn,
   TokenLedgerEntry,
   TokenUsage,
   ToolProvider,
@@ -120,6 +121,12 @@ export class SessionCore {
   tokenUsage: TokenUsage = emptyTokenUsage();
   lastPromptUsage: PromptUsage | undefined;
   modeTurnOptions: ModeTurnOptions | undefined;
+  /**
+   * The turn that waits for approval decisions, if one does. Every checkpoint carries it, so it
+   * survives a reload, `park` and another process; it is cleared once the resumed turn has the
+   * results of its batch.
+   */
+  suspendedTurn: SuspendedTurn | undefined;
   tokenLedger: TokenLedgerEntry[] = [];
   /** Usage not yet committed to the store (kept across a failed commit so nothing is lost). */
   pendingUsage: TokenLedgerEntry[] = [];
@@ -218,6 +225,9 @@ export class SessionCore {
     this.tokenUsage = state.tokenUsage;
     this.lastPromptUsage = state.lastPromptUsage;
     this.modeTurnOptions = state.modeTurnOptions;
+    // A persisted snapshot (a seed, a fork) never brings a suspended turn: its tools would run in
+    // a session whose store never held the decision.
+    this.suspendedTurn = undefined;
     // A seed that is not in the store yet brings its ledger as usage the first commit records.
     this.tokenLedger = uncommitted ? [] : mergeTokenLedger([], state.tokenLedger);
     this.pendingUsage = uncommitted ? mergeTokenLedger(this.pendingUsage, state.tokenLedger) : this.pendingUsage;
@@ -250,6 +260,7 @@ export class SessionCore {
       this.tokenUsage = checkpoint.turnState.tokenUsage;
       this.lastPromptUsage = checkpoint.turnState.lastPromptUsage;
       this.modeTurnOptions = checkpoint.turnState.modeTurnOptions;
+      this.suspendedTurn = checkpoint.turnState.suspendedTurn;
       this.executionState = checkpoint.executionState;
       this.pluginSnapshots = checkpoint.pluginSnapshots;
     }
@@ -270,6 +281,7 @@ export class SessionCore {
     const turnState: SessionCheckpoint["turnState"] = { turnIndex: this.turnIndex, tokenUsage: this.tokenUsage };
     if (this.lastPromptUsage) turnState.lastPromptUsage = this.lastPromptUsage;
     if (this.modeTurnOptions) turnState.modeTurnOptions = this.modeTurnOptions;
+    if (this.suspendedTurn) turnState.suspendedTurn = this.suspendedTurn;
     const checkpoint: SessionCheckpoint = { schemaVersion: 1, turnState };
     if (this.executionState !== undefined) checkpoint.executionState = this.executionState;
     if (this.pluginSnapshots !== undefined) checkpoint.pluginSnapshots = this.pluginSnapshots;

@@ -1,6 +1,7 @@
 import type { PersistedSessionRead, SessionNodeRecord, SessionStore, VacuumReport } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
 import { SessionGraphEditor } from "../session/session-graph.js";
+import { awaitingApprovalError } from "../turn/turn-suspension.js";
 import type { SessionCore } from "./session-core.js";
 
 function requireStore(core: SessionCore, operation: string): SessionStore {
@@ -98,6 +99,8 @@ export function vacuum(core: SessionCore): Promise<VacuumReport> {
  */
 export async function branchTo(core: SessionCore, nodeId: string): Promise<void> {
   refuseDuringTurn(core, "branchToNode()");
+  // Moving away from the open tool calls would strand the suspended turn: decide it first.
+  if (core.suspendedTurn) throw awaitingApprovalError(core.sessionId, core.suspendedTurn);
   if (core.graph.node(nodeId)) {
     core.graph.branchTo(nodeId);
     return;

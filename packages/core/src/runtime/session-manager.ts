@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type {
+  ApprovalRequest,
   AssembledTurn,
   ChildSessionRequest,
   EventSink,
@@ -15,7 +16,9 @@ import type {
   TurnInput,
 } from "@lash/protocol";
 import { emptyTokenUsage, isEmptyTokenUsage, LashError, mergeTokenLedger, subtractTokenUsage } from "@lash/protocol";
-import { runSessionTurn } from "../turn/run-turn.js";
+import { resumeSessionTurn } from "../turn/resume-turn.js";
+import { runSessionTurn, type TurnRunOptions } from "../turn/run-turn.js";
+import { openApprovalRequests, type ResumeTurnRequest } from "./approval-decisions.js";
 import { closeChildBackgroundTasks, restrictToolProviders } from "./background-child-sessions.js";
 import { SessionBackgroundTasks } from "./background-session-tasks.js";
 import { type ChildSessionRegistry, SessionCore, type SessionCoreInit } from "./session-core.js";
@@ -175,6 +178,14 @@ export class SessionManager implements ChildSessionRegistry {
 
   /** Starts a turn on a managed session (one running turn per session). */
   startTurn(sessionId: string, input: TurnInput, options: ManagedTurnOptions = {}): ManagedTurnHandle {
+    return this.#start(sessionId, options, (child, turnOptions) => runSessionTurn(child.core, input, turnOptions));
+  }
+
+  #start(
+    sessionId: string,
+    options: ManagedTurnOptions,
+    run: (child: ManagedChild, options: TurnRunOptions) => Promise<AssembledTurn>,
+  ): ManagedTurnHandle {
     const child = this.#children.get(sessionId);
     if (!child) throw new LashError("session_manager", `unknown session \`${sessionId}\``);
     if (child.running) throw new LashError("turn_in_progress", `session \`${sessionId}\` already has a running turn`);
@@ -182,7 +193,7 @@ export class SessionManager implements ChildSessionRegistry {
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) controller.abort(options.signal.reason);
-    const promise = this.#runChildTurn(child, sessionId, input, options, controller.signal).finally(() => {
+    const promise = this.#runChildTurn(child, sessionId, run, options, controller.signal).finally(() => {
       options.signal?.removeEventListener("abort", onAbort);
       child.running = undefined;
     });
@@ -252,20 +263,36 @@ export class SessionManager implements ChildSessionRegistry {
     this.#liveRelay = relay;
   }
 
+  /**
+   * Continues a managed session's suspended turn with approval decisions (see
+   * `LashRuntime.resumeTurn`); its usage rolls up into this session's ledger once, as any child turn's.
+   */
+  resumeTurn(sessionId: string, request: ResumeTurnRequest, options: ManagedTurnOptions = {}): ManagedTurnHandle {
+    return this.#start(sessionId, options, (child, turnOptions) => resumeSessionTurn(child.core, request, turnOptions));
+  }
+
+  /** The open approval requests of the managed sessions' suspended turns (expired ones left out). */
+  pendingApprovals(now: Date = new Date()): ApprovalRequest[] {
+    return [...this.#children.values()].flatMap((child) => openApprovalRequests(child.core.suspendedTurn, now));
+  }
+
   async #runChildTurn(
     child: ManagedChild,
     sessionId: string,
-    input: TurnInput,
+    run: (child: ManagedChild, options: TurnRunOptions) => Promise<AssembledTurn>,
     options: ManagedTurnOptions,
     signal: AbortSignal,
   ): Promise<AssembledTurn> {
     const source = child.usageSource;
     const model = child.core.policy.model;
-    let reported: TokenUsage = emptyTokenUsage();
+    // A resumed turn's earlier usage was rolled up when it suspended: only what comes after counts.
+    let reported: TokenUsage = child.core.suspendedTurn?.machine.cumulativeUsage ?? emptyTokenUsage();
     const downstream = options.events;
     const events: EventSink = {
       emit: (event) => {
         let relayed: void | Promise<void> = undefined;
+        // The parent's running turn sees its children ask for (and get) approval.
+        if (event.type === "approval_requested" || event.type === "approval_resolved") relayed = this.#liveRelay?.(event);
         if (event.type === "usage") {
           const delta = subtractTokenUsage(event.cumulative, reported);
           if (!isEmptyTokenUsage(delta)) {
@@ -287,11 +314,7 @@ export class SessionManager implements ChildSessionRegistry {
         return relayed ?? forwarded;
       },
     };
-    const turn = await runSessionTurn(child.core, input, {
-      events,
-      ...(options.activities ? { activities: options.activities } : {}),
-      signal,
-    });
+    const turn = await run(child, { events, ...(options.activities ? { activities: options.activities } : {}), signal });
     const remainder = subtractTokenUsage(turn.tokenUsage, reported);
     if (!isEmptyTokenUsage(remainder))
       this.#sharedLedger = mergeTokenLedger(this.#sharedLedger, [{ source, model: turn.state.policy.model, usage: remainder }]);

@@ -27,6 +27,8 @@ export interface ApprovalGateEnvironment {
   readonly pipe: TurnEventPipe;
   /** The turn's `approve` callback, else the runtime's (`withApprovals`); undefined = nobody answers. */
   readonly approve: ApprovalHandler | undefined;
+  /** How long a request that waits stays open (the runtime's default), in milliseconds; undefined = no expiry. */
+  readonly expiresInMs: number | undefined;
 }
 
 /** The model call that asked for a batch of calls: its assistant message and its round. */
@@ -46,11 +48,13 @@ export interface GatedCall {
 
 /**
  * The gate's verdict: `run` the call (through the usual dispatch, hooks and validation included),
- * or record `output` instead of running it. `approval` is the decision, when one was made.
+ * record `output` instead of running it, or leave it `pending`: nobody decided, the turn will
+ * suspend and wait for a decision on `request`. `approval` is the decision, when one was made.
  */
 export type ApprovalGateResult =
   | { readonly type: "run"; readonly approval?: ToolCallApproval }
-  | { readonly type: "refused"; readonly output: ToolCallOutput; readonly approval?: ToolCallApproval };
+  | { readonly type: "refused"; readonly output: ToolCallOutput; readonly approval?: ToolCallApproval }
+  | { readonly type: "pending"; readonly request: ApprovalRequest };
 
 const RUN: ApprovalGateResult = { type: "run" };
 
@@ -74,22 +78,23 @@ function declarationFailed(error: unknown, what: string): ToolCallOutput {
 }
 
 /**
- * Until a turn can suspend and wait durably for a decision (the next step of ADR 0029), a call that
- * nobody decided in process cannot run: it fails with `approval_required`, and the model can tell
- * the user so. A nested call can never wait (it has no call id to answer), hence its own advice.
+ * A call nested inside a container tool (`batch`) cannot wait for a later decision: it has no call
+ * id a decision could name, and its container's result is due now. Nobody decided it in process,
+ * so it fails with `approval_required`, and the model can call the tool directly instead.
  */
-function approvalRequired(nested: boolean, deferred: boolean): ToolCallOutput {
-  const message = nested
-    ? "This call needs approval and was not approved: call this tool directly so it can be approved."
-    : deferred
-      ? "This call needs approval and the approver deferred the decision; waiting for a later decision is not supported yet."
-      : "This call needs approval and no approver is configured (no `approve` callback for the turn or the runtime).";
+function approvalRequired(): ToolCallOutput {
+  const message = "This call needs approval and was not approved: call this tool directly so it can be approved.";
   return failure("permission_denied", APPROVAL_REQUIRED_CODE, message, "runtime");
 }
 
-function rejected(reason: string | undefined): ToolCallOutput {
+/** The result the model sees for a call the decider rejected (the reason is the decider's). */
+export function rejectedOutput(reason: string | undefined): ToolCallOutput {
   const message = reason === undefined || reason === "" ? "The user rejected this call." : `The user rejected this call: ${reason}`;
   return failure("permission_denied", APPROVAL_REJECTED_CODE, message, "runtime");
+}
+
+function expiry(requestedAt: Date, expiresInMs: number | undefined): { expiresAt?: string } {
+  return expiresInMs === undefined ? {} : { expiresAt: new Date(requestedAt.getTime() + expiresInMs).toISOString() };
 }
 
 async function needsApproval(definition: ToolDefinition<unknown>, input: unknown, context: ToolContext): Promise<boolean> {
@@ -103,7 +108,7 @@ async function deliver(pending: void | Promise<void>): Promise<void> {
 }
 
 /** Emits an approval event to both streams, the activity correlated with the call's own. */
-async function emitBoth(
+export async function emitApprovalEvent(
   pipe: TurnEventPipe,
   event: Extract<SessionEvent, { type: "approval_requested" | "approval_resolved" }>,
   correlationId: string,
@@ -137,7 +142,8 @@ async function ask(
  * arguments and tools that need no approval pass straight through (dispatch reports the first
  * three as usual). Otherwise the gate asks `needsApproval` on the validated input, then the
  * approver: `approve` runs the call, `reject` gives the model `approval_rejected` with the reason,
- * `defer` (or no approver at all) fails the call with `approval_required` for now.
+ * `defer` (or no approver at all) leaves the call pending: the turn suspends once the rest of its
+ * batch is done. A nested call cannot wait and fails with `approval_required` instead.
  */
 export async function passApprovalGate(
   call: GatedCall,
@@ -171,8 +177,9 @@ export async function passApprovalGate(
     return { type: "refused", output: declarationFailed(error, "describeApproval") };
   }
   const nested = call.callId === undefined;
-  // Nobody to ask: no request is announced, since no decision can follow it in this process.
-  if (environment.approve === undefined) return { type: "refused", output: approvalRequired(nested, false) };
+  // A nested call with nobody to ask: no request is announced, since no decision can ever follow it.
+  if (nested && environment.approve === undefined) return { type: "refused", output: approvalRequired() };
+  const requestedAt = new Date();
   const request: ApprovalRequest = {
     id: randomUUID(),
     sessionId: environment.sessionId,
@@ -184,13 +191,20 @@ export async function passApprovalGate(
     ...(typeof summary === "string" ? { summary } : {}),
     messageId: origin.messageId,
     modeIteration: origin.modeIteration,
-    requestedAt: new Date().toISOString(),
+    requestedAt: requestedAt.toISOString(),
+    ...expiry(requestedAt, environment.expiresInMs),
   };
-  await emitBoth(environment.pipe, { type: "approval_requested", request }, correlationId);
+  await emitApprovalEvent(environment.pipe, { type: "approval_requested", request }, correlationId);
+  if (environment.approve === undefined) return { type: "pending", request };
   const asked = await ask(environment.approve, request, environment.signal);
   if (!asked.ok) return { type: "refused", output: asked.output };
   const { answer } = asked;
-  if (answer.type === "defer") return { type: "refused", output: approvalRequired(nested, true) };
+  if (answer.type === "defer") {
+    if (nested) return { type: "refused", output: approvalRequired() };
+    const expiresInMs = answer.expiresInMs ?? environment.expiresInMs;
+    const { expiresAt: _replaced, ...withoutExpiry } = request;
+    return { type: "pending", request: { ...withoutExpiry, ...expiry(requestedAt, expiresInMs) } };
+  }
   const approval: ToolCallApproval = {
     id: request.id,
     decision: answer.type === "approve" ? "approved" : "rejected",
@@ -200,7 +214,7 @@ export async function passApprovalGate(
     source: "handler",
   };
   const { id, ...resolution } = approval;
-  await emitBoth(
+  await emitApprovalEvent(
     environment.pipe,
     {
       type: "approval_resolved",
@@ -212,5 +226,5 @@ export async function passApprovalGate(
     },
     correlationId,
   );
-  return answer.type === "approve" ? { type: "run", approval } : { type: "refused", output: rejected(answer.reason), approval };
+  return answer.type === "approve" ? { type: "run", approval } : { type: "refused", output: rejectedOutput(answer.reason), approval };
 }

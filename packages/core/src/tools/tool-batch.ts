@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { ApprovalHandler, JsonValue, SessionEvent, ToolCallRecord } from "@lash/protocol";
-import type { CompletedToolCall, PendingToolCall } from "../modes/execution-mode.js";
+import type { ApprovalHandler, ApprovalRequest, JsonValue, SessionEvent, ToolCallApproval, ToolCallRecord } from "@lash/protocol";
+import type { CompletedToolCall, PendingApprovalCall, PendingToolCall } from "../modes/execution-mode.js";
 import type { TurnEventPipe } from "../turn/event-pipe.js";
 import type { NestedCallCounts } from "../turn/turn-machine-types.js";
 import { type ApprovalGateResult, type ApprovalOrigin, passApprovalGate } from "./approval-gate.js";
@@ -16,6 +16,8 @@ export type ToolBatchEnvironment = Omit<ToolDispatchEnvironment, "nestedDispatch
   readonly turnId: string;
   /** Who answers approval requests: the turn's callback, else the runtime's; undefined = nobody. */
   readonly approve: ApprovalHandler | undefined;
+  /** The default lifetime of a request that waits, in milliseconds; undefined = no expiry. */
+  readonly expiresInMs: number | undefined;
 };
 
 const CANCELLED = Symbol("cancelled");
@@ -69,9 +71,14 @@ async function schedule<T, R>(
   return results;
 }
 
-/** What a batch ran: its calls' results, and the calls container tools ran or refused inside it. */
+/**
+ * What a batch ran: the results of the calls that finished (in call order, the pending ones left
+ * out), the calls that wait for an approval decision, and the calls container tools ran or
+ * refused inside it.
+ */
 export interface ToolBatchResult {
   readonly completed: CompletedToolCall[];
+  readonly pending: PendingApprovalCall[];
   readonly nested: NestedCallCounts;
 }
 
@@ -80,6 +87,11 @@ export interface ToolBatchOptions {
   readonly nestedCallBudget?: number | undefined;
   /** The model call that asked for the batch (approval requests name it). */
   readonly origin?: ApprovalOrigin | undefined;
+  /**
+   * Calls already decided (by call id), when a suspended turn resumes: they run without asking
+   * again, and their records carry the decision.
+   */
+  readonly approved?: ReadonlyMap<string, ToolCallApproval> | undefined;
 }
 
 const NO_ORIGIN: ApprovalOrigin = { messageId: "", modeIteration: 0 };
@@ -116,7 +128,8 @@ function createNestedDispatcher(
         counter.run += 1;
         const gated = { callId: undefined, toolName: call.toolName, args: call.args };
         const gate = await passApprovalGate(gated, environment, origin, correlationId);
-        if (gate.type === "refused") return { output: gate.output, durationMs: 0 };
+        // The gate never leaves a nested call pending (it has no call id to decide later).
+        if (gate.type !== "run") return { output: gate.type === "refused" ? gate.output : cancelledOutput(), durationMs: 0 };
         if (environment.signal.aborted) return { output: cancelledOutput(), durationMs: 0 };
         const dispatched = await dispatchToolCall(gated, { ...environment, nestedDispatcher: nested });
         return { output: dispatched.output, durationMs: dispatched.durationMs };
@@ -132,8 +145,14 @@ async function gateAndDispatch(
   counter: NestedCallCounter,
   origin: ApprovalOrigin,
   correlationId: string,
-): Promise<DispatchedToolCall & { readonly gate: ApprovalGateResult }> {
-  const gate = await passApprovalGate(call, environment, origin, correlationId);
+  decided: ToolCallApproval | undefined,
+): Promise<
+  | (DispatchedToolCall & { readonly gate: Exclude<ApprovalGateResult, { type: "pending" }> })
+  | Extract<ApprovalGateResult, { type: "pending" }>
+> {
+  const gate: ApprovalGateResult =
+    decided === undefined ? await passApprovalGate(call, environment, origin, correlationId) : { type: "run", approval: decided };
+  if (gate.type === "pending") return gate;
   if (gate.type === "refused") return { args: call.args, output: gate.output, durationMs: 0, gate };
   // The turn may have been cancelled while the approver thought: the call's result is already the
   // cancellation, so an approval arriving afterwards must not start the tool behind the turn's back.
@@ -148,7 +167,8 @@ async function runCall(
   environment: ToolBatchEnvironment,
   counter: NestedCallCounter,
   origin: ApprovalOrigin,
-): Promise<CompletedToolCall> {
+  decided: ToolCallApproval | undefined,
+): Promise<CompletedToolCall | { readonly pending: ApprovalRequest }> {
   const { pipe } = environment;
   const parsed = parseToolArguments(call.inputJson);
   const args: JsonValue = parsed.ok ? parsed.args : parsed.raw;
@@ -177,9 +197,12 @@ async function runCall(
           counter,
           origin,
           correlationId,
+          decided,
         ),
         environment.signal,
       );
+  // Nobody decided: the call waits (its `tool_call_completed` comes when a resumed turn runs it).
+  if (dispatched !== CANCELLED && "request" in dispatched) return { pending: dispatched.request };
   const record: ToolCallRecord =
     dispatched === CANCELLED
       ? { tool: call.toolName, args, output: cancelledOutput(), durationMs: 0 }
@@ -204,6 +227,13 @@ async function runCall(
   return { call, record, modelText };
 }
 
+function cancelledWhilePending(call: PendingToolCall, request: ApprovalRequest): CompletedToolCall {
+  const output = cancelledOutput();
+  const record: ToolCallRecord = { tool: call.toolName, args: request.args, output, durationMs: 0 };
+  if (call.callId !== "") record.callId = call.callId;
+  return { call, record, modelText: renderToolOutputForModel(output) };
+}
+
 /**
  * Runs a batch of tool calls: parallel calls start together, serial calls run one at a time after
  * them, results come back in call order. A cancelled turn gives every unfinished call a cancelled
@@ -216,10 +246,19 @@ export async function runToolBatch(
 ): Promise<ToolBatchResult> {
   const counter: NestedCallCounter = { remaining: options.nestedCallBudget, run: 0, refused: 0 };
   const origin = options.origin ?? NO_ORIGIN;
-  const completed = await schedule(
+  const results = await schedule(
     calls,
     (call) => environment.surface.get(call.toolName)?.executionMode === "serial",
-    (call) => runCall(call, environment, counter, origin),
+    (call) => runCall(call, environment, counter, origin, call.callId === "" ? undefined : options.approved?.get(call.callId)),
   );
-  return { completed, nested: { run: counter.run, refused: counter.refused } };
+  const completed: CompletedToolCall[] = [];
+  const pending: PendingApprovalCall[] = [];
+  results.forEach((result, index) => {
+    const call = calls[index] as PendingToolCall;
+    if (!("pending" in result)) completed.push(result);
+    // Cancellation wins over waiting: a cancelled turn does not suspend, its open calls are cancelled.
+    else if (environment.signal.aborted) completed.push(cancelledWhilePending(call, result.pending));
+    else pending.push({ index, call, request: result.pending });
+  });
+  return { completed, pending, nested: { run: counter.run, refused: counter.refused } };
 }

@@ -146,6 +146,7 @@ async function runDirect(
     pipe,
     turnId: "t",
     approve: undefined,
+    expiresInMs: undefined,
   });
   return { results, sleeps, events, activities };
 }

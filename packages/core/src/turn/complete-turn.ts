@@ -90,7 +90,8 @@ export async function completeTurn(completion: TurnContext): Promise<AssembledTu
   // A stopped turn's partial output is kept; the record says why it ended, for whoever reloads it.
   if (assembled.outcome.type === "stopped") core.graph.appendTurnStopped(completion.turnId, completion.turnIndex, assembled.outcome.stop);
   try {
-    await core.commit(`${completion.turnId}:final`, usageDeltas);
+    const commitId = completion.suspended ? `${completion.turnId}:suspend:${completion.segment}` : completion.commitId("final");
+    await core.commit(commitId, usageDeltas);
   } catch (error) {
     throw new RuntimeError("store_commit_failed", `final commit of turn \`${completion.turnId}\` failed: ${errorMessage(error)}`, {
       cause: error,

@@ -1,6 +1,7 @@
 import type { ApprovalHandler, AssembledTurn, EventSink, TurnActivitySink, TurnInput } from "@lash/protocol";
 import { LashError, RuntimeError } from "@lash/protocol";
 import type { SessionCore } from "../runtime/session-core.js";
+import type { ToolSurface } from "../tools/tool-surface.js";
 import { tracedActivitySink } from "../tracing/traced-activity-sink.js";
 import { completeTurn } from "./complete-turn.js";
 import { TurnEventPipe } from "./event-pipe.js";
@@ -9,9 +10,10 @@ import { TurnAssembler } from "./turn-assembler.js";
 import { TurnContext } from "./turn-context.js";
 import { driveTurn } from "./turn-driver.js";
 import { isResumeSafe } from "./turn-graph-writer.js";
-import { TurnMachine } from "./turn-machine.js";
+import { TurnMachine, type TurnMachineConfig } from "./turn-machine.js";
 import { resolveTurnOutput, type TurnOutputOption } from "./turn-output.js";
 import { buildTurnSurface, selectTurnModel, type TurnSurface, turnTermination, variantProblem } from "./turn-setup.js";
+import { awaitingApprovalError, recordSuspension } from "./turn-suspension.js";
 
 /** Sinks, cancellation and structured output of one turn. */
 export interface TurnRunOptions<Output = unknown> {
@@ -61,6 +63,8 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
   } catch {
     // A store that cannot be read now may still accept the commit; a moved head surfaces as a conflict then.
   }
+  // The open tool calls of a turn that waits for approval must not reach a model in a new turn.
+  if (core.suspendedTurn) throw awaitingApprovalError(core.sessionId, core.suspendedTurn);
   const mode = core.mode();
   // The input is hostile until normalized: read its optional parts only from an object, and let
   // `prepareTurn` report anything else as an `invalid_input` stop.
@@ -96,10 +100,7 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
     approve: options.approve,
   });
   context = turn;
-  core.sessions.setLiveRelay((event) => pipe.session(event));
-  let completed = false;
-  try {
-    core.turnTracer = turn.tracer;
+  return await runTurnSegment(turn, async () => {
     if (core.store && isResumeSafe(prepared.messages)) {
       try {
         await core.commit(`${turn.turnId}:prepared`);
@@ -108,27 +109,56 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
       }
     }
     const surface = await turnSurface(turn);
-    if (surface) {
-      turn.tracer?.promptBuilt(surface.systemPrompt, prepared.messages.length, surface.toolSpecs.length);
-      const machine = new TurnMachine(
-        {
-          sessionId: turn.sessionId,
-          model: selection.model,
-          modelVariant: selection.modelVariant,
-          useTools: surface.preamble.useTools,
-          syncExecutionSurface: surface.preamble.syncExecutionSurface,
-          maxModelCalls: termination.maxModelCalls,
-          maxToolCalls: termination.maxToolCalls,
-          maxTotalTokens: termination.maxTotalTokens,
-          checkLimitsBeforeModelCall: termination.maxWallTimeMs !== undefined || (termination.stopWhen?.length ?? 0) > 0,
-        },
-        mode.createDriver(),
-        { messages: prepared.messages, systemPrompt: surface.systemPrompt, toolSpecs: surface.toolSpecs },
-      );
-      const result = await driveTurn(turn, machine, surface.surface);
+    if (!surface) return undefined;
+    turn.tracer?.promptBuilt(surface.systemPrompt, prepared.messages.length, surface.toolSpecs.length);
+    const machine = new TurnMachine(machineConfig(turn, surface), mode.createDriver(), {
+      messages: prepared.messages,
+      systemPrompt: surface.systemPrompt,
+      toolSpecs: surface.toolSpecs,
+    });
+    return { machine, surface: surface.surface };
+  });
+}
+
+/** The machine configuration of a turn on its surface. */
+export function machineConfig(turn: TurnContext, surface: TurnSurface): TurnMachineConfig {
+  const { termination, selection } = turn;
+  return {
+    sessionId: turn.sessionId,
+    model: selection.model,
+    modelVariant: selection.modelVariant,
+    useTools: surface.preamble.useTools,
+    syncExecutionSurface: surface.preamble.syncExecutionSurface,
+    maxModelCalls: termination.maxModelCalls,
+    maxToolCalls: termination.maxToolCalls,
+    maxTotalTokens: termination.maxTotalTokens,
+    checkLimitsBeforeModelCall: termination.maxWallTimeMs !== undefined || (termination.stopWhen?.length ?? 0) > 0,
+  };
+}
+
+/**
+ * One run of a turn, from its machine to its commit: `start` builds the machine (or gives
+ * `undefined` when the turn ends before any model call), the effect loop drives it, and the turn
+ * is assembled and committed. A turn that suspends for approval leaves its record in the session
+ * core before the commit, so the commit stores it.
+ */
+export async function runTurnSegment(
+  turn: TurnContext,
+  start: () => Promise<{ readonly machine: TurnMachine; readonly surface: ToolSurface } | undefined>,
+): Promise<AssembledTurn> {
+  const { core, pipe, assembler } = turn;
+  core.sessions.setLiveRelay((event) => pipe.session(event));
+  let completed = false;
+  try {
+    core.turnTracer = turn.tracer;
+    const started = await start();
+    if (started) {
+      const { machine } = started;
+      const result = await driveTurn(turn, machine, started.surface);
       if (!result.messages) turn.writer.sync(machine.messages, true);
+      if (machine.suspension) recordSuspension(turn, machine, machine.suspension);
     } else {
-      turn.writer.sync(prepared.messages, true);
+      turn.writer.sync(turn.prepared.messages, true);
     }
     await deliver(pipe.flush());
     const assembled = await completeTurn(turn);

@@ -143,6 +143,14 @@ export class TurnAssembler {
     return this.#sawDone;
   }
 
+  /**
+   * A resumed turn starts from the usage its earlier runs reported: the assembled turn's
+   * `tokenUsage` is the whole turn's, whether or not this run calls the model.
+   */
+  continueFromUsage(usage: TokenUsage): void {
+    this.#tokenUsage = { ...usage };
+  }
+
   /** Records that a code cell ran during the turn (`execution.hadCodeExecution`). */
   markCodeExecution(): void {
     this.#hadCodeExecution = true;

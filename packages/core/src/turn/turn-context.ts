@@ -8,6 +8,7 @@ import type {
   TerminationPolicy,
   TokenLedgerEntry,
   TokenUsage,
+  ToolCallApproval,
   ToolCallRecord,
   TurnInput,
   TurnStop,
@@ -53,6 +54,21 @@ export interface TurnContextInit {
   readonly hostSignal: AbortSignal | undefined;
   /** The turn's own approver (`TurnRunOptions.approve`); the runtime's answers when absent. */
   readonly approve?: ApprovalHandler | undefined;
+  /** Set when a suspended turn resumes: the turn keeps its identity, clock, usage and repairs. */
+  readonly resumed?: ResumedTurnIdentity | undefined;
+}
+
+/** What a resumed turn takes over from the run that suspended. */
+export interface ResumedTurnIdentity {
+  readonly turnId: string;
+  readonly turnIndex: number;
+  /** This run's segment number (2 for the first resume). */
+  readonly segment: number;
+  /** Wall time the turn ran before, in milliseconds. */
+  readonly elapsedMs: number;
+  /** The turn's usage so far (already handed to a commit). */
+  readonly cumulativeUsage: TokenUsage;
+  readonly outputRepairs: number;
 }
 
 /**
@@ -75,7 +91,10 @@ export class TurnContext {
   readonly sessionId: string;
   readonly turnId: string;
   readonly turnIndex: number;
-  readonly startedAt = performance.now();
+  /** Which run of the turn this is: 1, then one more per resume after a suspension. */
+  readonly segment: number;
+  /** When the turn started on this process's clock (a resumed turn's is moved back by its earlier runs). */
+  readonly startedAt: number;
   readonly tracer: TurnTracer | undefined;
   readonly writer: TurnGraphWriter;
   readonly effectHost: RuntimeEffectHost;
@@ -84,6 +103,10 @@ export class TurnContext {
   /** Who answers the turn's approval requests: its own callback, else the runtime's, else nobody. */
   readonly approve: ApprovalHandler | undefined;
   outputValue: { readonly value: unknown } | undefined;
+  /** Set when this run of the turn suspended for approval decisions (its last commit is a `suspend`). */
+  suspended = false;
+  /** The decided calls a resumed run executes without asking again (by call id). */
+  resumeApprovals: ReadonlyMap<string, ToolCallApproval> | undefined;
   /** Set when the host cancelled the turn or its wall-time budget ran out. */
   interruption: TurnStop | undefined;
   readonly #controller = new AbortController();
@@ -114,8 +137,15 @@ export class TurnContext {
     this.output = init.output;
     this.approve = init.approve ?? init.core.environment.core.approvals?.approve;
     this.sessionId = init.core.sessionId;
-    this.turnIndex = init.core.turnIndex + 1;
-    this.turnId = init.input.traceTurnId ?? randomUUID();
+    const { resumed } = init;
+    this.turnIndex = resumed?.turnIndex ?? init.core.turnIndex + 1;
+    this.turnId = resumed?.turnId ?? init.input.traceTurnId ?? randomUUID();
+    this.segment = resumed?.segment ?? 1;
+    this.startedAt = performance.now() - (resumed?.elapsedMs ?? 0);
+    if (resumed !== undefined) {
+      this.#usageHanded = resumed.cumulativeUsage;
+      this.#outputRepairs = resumed.outputRepairs;
+    }
     this.effectHost = init.core.environment.core.effectHost;
     init.core.lastPromptUsage = undefined;
     this.tracer = TurnTracer.start(init.core.environment.core.traceSink, init.core.environment.core.traceLevel ?? "standard", {
@@ -133,10 +163,13 @@ export class TurnContext {
     this.#wallTimer =
       wallTime === undefined
         ? undefined
-        : setTimeout(() => {
-            this.interruption ??= { type: "budget_exhausted", budget: "wall_time" };
-            this.#controller.abort();
-          }, wallTime);
+        : setTimeout(
+            () => {
+              this.interruption ??= { type: "budget_exhausted", budget: "wall_time" };
+              this.#controller.abort();
+            },
+            Math.max(0, wallTime - (resumed?.elapsedMs ?? 0)),
+          );
     this.writer = new TurnGraphWriter(init.core.graph);
     this.writer.sync(init.prepared.messages, false);
   }
@@ -147,6 +180,24 @@ export class TurnContext {
   }
 
   readonly now = (): number => performance.now();
+
+  /** Milliseconds the turn has run, earlier runs of a resumed turn included. */
+  get elapsedMs(): number {
+    return this.now() - this.startedAt;
+  }
+
+  /** Structured-output repairs the turn has spent. */
+  get outputRepairs(): number {
+    return this.#outputRepairs;
+  }
+
+  /**
+   * The id of one of the turn's commits (`progress:<n>`, `final`). A resumed run's commits carry
+   * its segment, so they never reuse an id the first run committed with other content.
+   */
+  commitId(kind: string): string {
+    return this.segment === 1 ? `${this.turnId}:${kind}` : `${this.turnId}:s${this.segment}:${kind}`;
+  }
 
   /** Ends the turn's timers and listeners; a turn that did not complete aborts its signal for the work still in flight. */
   dispose(completed: boolean): void {
@@ -194,6 +245,7 @@ export class TurnContext {
           pipe: this.pipe,
           turnId: this.turnId,
           approve: this.approve,
+          expiresInMs: this.core.environment.core.approvals?.expiresInMs,
         },
       };
     }
@@ -212,7 +264,7 @@ export class TurnContext {
     try {
       // The usage of the model calls behind these messages goes in the same commit: a process
       // killed before the final commit leaves no stored answer whose tokens the ledger lacks.
-      await this.core.commit(`${this.turnId}:progress:${this.#progressCount}`, this.usageSinceLastCommit());
+      await this.core.commit(this.commitId(`progress:${this.#progressCount}`), this.usageSinceLastCommit());
     } catch {
       // A failed progress boundary is not fatal: the final commit carries everything.
     }

@@ -6,6 +6,7 @@ import { emitResponseParts, performLlmCall } from "./llm-call.js";
 import type { TurnContext } from "./turn-context.js";
 import type { TurnMachine } from "./turn-machine.js";
 import type { TurnEffect } from "./turn-machine-types.js";
+import { lastAssistantMessageId } from "./turn-suspension.js";
 
 /** What the effect loop drives: the turn (its context) and its machine. */
 interface TurnDriver {
@@ -64,14 +65,6 @@ async function limitStop({ context, machine }: TurnDriver): Promise<LimitCheckRe
     if (stop) return { stop: { type: "stopped", stop: { type: "stop_condition", name: condition.name } } };
   }
   return {};
-}
-
-function lastAssistantMessageId(messages: readonly Message[]): string {
-  for (let index = messages.length - 1; index >= 0; index -= 1) {
-    const message = messages[index];
-    if (message?.role === "assistant") return message.id;
-  }
-  return "";
 }
 
 async function deliver(pending: void | Promise<void>): Promise<void> {
@@ -179,10 +172,17 @@ export async function driveTurn(context: TurnContext, machine: TurnMachine, surf
       case "tool_calls": {
         // The model call that asked: the assistant message holding the calls, and its round.
         const origin = { messageId: lastAssistantMessageId(machine.messages), modeIteration: machine.modeIteration };
+        // A resumed turn's first batch holds its approved calls: they run without asking again.
+        const approved = context.resumeApprovals;
         const batch = await effectHost.run(invocation(driver, "tool_batch", effect.id), () =>
-          runToolBatch(effect.calls, context.toolEnvironment(surface), { nestedCallBudget: effect.nestedCallBudget, origin }),
+          runToolBatch(effect.calls, context.toolEnvironment(surface), { nestedCallBudget: effect.nestedCallBudget, origin, approved }),
         );
-        machine.handleToolResults(effect.id, batch.completed, batch.nested);
+        machine.handleToolResults(effect.id, batch.completed, batch.nested, batch.pending);
+        if (approved !== undefined) {
+          // The batch has its results: the next commit no longer carries the suspended turn.
+          context.resumeApprovals = undefined;
+          context.core.suspendedTurn = undefined;
+        }
         break;
       }
       case "tool_records":

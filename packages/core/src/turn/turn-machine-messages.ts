@@ -83,3 +83,8 @@ export function skippedToolCall(call: PendingToolCall, limit: number): Completed
     modelText: `[Tool execution cancelled]\n${message}`,
   };
 }
+
+/** The `error` event of a failure the machine itself detects (the turn stops `runtime_error`). */
+export function machineError(kind: string, code: string, message: string): Extract<SessionEvent, { type: "error" }> {
+  return { type: "error", message, envelope: { kind, code, userMessage: message } };
+}

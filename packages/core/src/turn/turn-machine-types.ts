@@ -12,7 +12,9 @@ import type {
   ToolCallRecord,
   TurnStop,
 } from "@lash/protocol";
-import type { CompletedToolCall, ExecResult, PendingToolCall } from "../modes/execution-mode.js";
+import { emptyTokenUsage } from "@lash/protocol";
+import type { CheckpointOnEmpty, CompletedToolCall, ExecResult, PendingToolCall } from "../modes/execution-mode.js";
+import type { MachineSuspension, ResumedBatch, ResumedCounters } from "./suspended-batch.js";
 
 /**
  * Work the turn machine asks its driver to do. Effects with an `id` expect exactly one response
@@ -104,3 +106,90 @@ export type SurfaceSyncResult =
   | { readonly ok: false; readonly message: string };
 
 export type { CompletedToolCall, ExecResult };
+
+/** Static configuration of a turn machine. */
+export interface TurnMachineConfig {
+  readonly sessionId: string;
+  readonly model: string;
+  readonly modelVariant: string | undefined;
+  readonly useTools: boolean;
+  readonly syncExecutionSurface: boolean;
+  readonly maxModelCalls: number | undefined;
+  readonly maxToolCalls: number | undefined;
+  readonly maxTotalTokens: number | undefined;
+  /**
+   * Ask the driver (a `limit_check` effect) before every model call after the first, for limits the
+   * machine cannot evaluate itself: wall time and stop conditions.
+   */
+  readonly checkLimitsBeforeModelCall?: boolean;
+}
+
+export type TurnMachinePhase = "preparing" | "prepare_iteration" | "waiting" | "finished";
+
+/** The machine's complete state; JSON-serializable so a durable host can checkpoint a turn. */
+export interface TurnMachineSnapshot {
+  readonly phase: TurnMachinePhase;
+  readonly nextEffectId: number;
+  readonly outstanding: TurnEffect | undefined;
+  readonly queue: readonly TurnEffect[];
+  readonly modeIteration: number;
+  readonly modeRunOffset: number;
+  readonly messages: readonly Message[];
+  readonly modeEvents: readonly JsonValue[];
+  readonly reportedModeEvents: number;
+  readonly cumulativeUsage: TokenUsage;
+  readonly modelCalls: number;
+  readonly toolCallsExecuted: number;
+  readonly surfaceSyncedIteration: number | undefined;
+  readonly systemPrompt: string;
+  readonly toolSpecs: readonly LlmToolSpec[];
+  readonly checkpointOnEmpty: CheckpointOnEmpty | undefined;
+  readonly checkpointKind: CheckpointKind | undefined;
+  readonly skippedToolCalls: readonly { readonly index: number; readonly call: PendingToolCall }[];
+  readonly lastResponseText: string;
+  /** Every call of the current tool batch (absent in snapshots taken before suspension existed). */
+  readonly batchCalls?: readonly PendingToolCall[];
+  /** What the turn left waiting when it suspended for approval decisions. */
+  readonly suspension?: MachineSuspension | undefined;
+  /** The batch a resumed turn is finishing. */
+  readonly resumedBatch?: ResumedBatch | undefined;
+}
+
+/** How a machine starts: a fresh turn, or a suspended one resuming with its counters. */
+export interface TurnMachineStart {
+  readonly messages: readonly Message[];
+  readonly systemPrompt: string;
+  readonly toolSpecs: readonly LlmToolSpec[];
+  readonly modeRunOffset?: number;
+  /** A resumed turn's counters (absent for a fresh turn, which starts from zero). */
+  readonly counters?: ResumedCounters;
+  /** A resumed turn's usage so far. */
+  readonly cumulativeUsage?: TokenUsage;
+}
+
+/** The state a machine starts from. */
+export function initialSnapshot(start: TurnMachineStart): TurnMachineSnapshot {
+  const { counters } = start;
+  const modeRunOffset = counters?.modeRunOffset ?? start.modeRunOffset ?? 0;
+  return {
+    phase: "preparing",
+    nextEffectId: counters?.nextEffectId ?? 1,
+    outstanding: undefined,
+    queue: [],
+    modeIteration: counters?.modeIteration ?? modeRunOffset,
+    modeRunOffset,
+    messages: [...start.messages],
+    modeEvents: [],
+    reportedModeEvents: 0,
+    cumulativeUsage: start.cumulativeUsage ?? emptyTokenUsage(),
+    modelCalls: counters?.modelCalls ?? 0,
+    toolCallsExecuted: counters?.toolCallsExecuted ?? 0,
+    surfaceSyncedIteration: undefined,
+    systemPrompt: start.systemPrompt,
+    toolSpecs: start.toolSpecs,
+    checkpointOnEmpty: undefined,
+    checkpointKind: undefined,
+    skippedToolCalls: [],
+    lastResponseText: "",
+  };
+}

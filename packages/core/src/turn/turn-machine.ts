@@ -1,18 +1,29 @@
 import type { CheckpointKind, JsonValue, LlmToolSpec, Message, SessionEvent, TokenUsage, TurnOutcome } from "@lash/protocol";
-import { addTokenUsage, emptyTokenUsage, totalTokens } from "@lash/protocol";
+import { addTokenUsage, totalTokens } from "@lash/protocol";
 import type {
   CheckpointOnEmpty,
   CompletedToolCall,
   DriverAction,
   DriverContext,
   ExecResult,
+  PendingApprovalCall,
   PendingToolCall,
   ProtocolDriver,
 } from "../modes/execution-mode.js";
 import { projectRequest } from "../prompt/request-projection.js";
 import {
+  inCallOrder,
+  type MachineSuspension,
+  mergeResumedBatch,
+  pendingRequests,
+  type ResumedBatch,
+  suspendBatch,
+  toolCallCompletedEvent,
+} from "./suspended-batch.js";
+import {
   assistantProseMessage,
   llmFailureEvent,
+  machineError,
   skippedToolCall,
   terminalReasonEvent,
   terminalStopFor,
@@ -20,54 +31,19 @@ import {
 } from "./turn-machine-messages.js";
 import {
   type CheckpointResult,
+  initialSnapshot,
   type LlmCallResult,
   type NestedCallCounts,
   NO_NESTED_CALLS,
   type SurfaceSyncResult,
   type TurnEffect,
+  type TurnMachineConfig,
+  type TurnMachinePhase,
+  type TurnMachineSnapshot,
+  type TurnMachineStart,
 } from "./turn-machine-types.js";
 
-/** Static configuration of a turn machine. */
-export interface TurnMachineConfig {
-  readonly sessionId: string;
-  readonly model: string;
-  readonly modelVariant: string | undefined;
-  readonly useTools: boolean;
-  readonly syncExecutionSurface: boolean;
-  readonly maxModelCalls: number | undefined;
-  readonly maxToolCalls: number | undefined;
-  readonly maxTotalTokens: number | undefined;
-  /**
-   * Ask the driver (a `limit_check` effect) before every model call after the first, for limits the
-   * machine cannot evaluate itself: wall time and stop conditions.
-   */
-  readonly checkLimitsBeforeModelCall?: boolean;
-}
-
-type Phase = "preparing" | "prepare_iteration" | "waiting" | "finished";
-
-/** The machine's complete state; JSON-serializable so a durable host can checkpoint a turn. */
-export interface TurnMachineSnapshot {
-  readonly phase: Phase;
-  readonly nextEffectId: number;
-  readonly outstanding: TurnEffect | undefined;
-  readonly queue: readonly TurnEffect[];
-  readonly modeIteration: number;
-  readonly modeRunOffset: number;
-  readonly messages: readonly Message[];
-  readonly modeEvents: readonly JsonValue[];
-  readonly reportedModeEvents: number;
-  readonly cumulativeUsage: TokenUsage;
-  readonly modelCalls: number;
-  readonly toolCallsExecuted: number;
-  readonly surfaceSyncedIteration: number | undefined;
-  readonly systemPrompt: string;
-  readonly toolSpecs: readonly LlmToolSpec[];
-  readonly checkpointOnEmpty: CheckpointOnEmpty | undefined;
-  readonly checkpointKind: CheckpointKind | undefined;
-  readonly skippedToolCalls: readonly { readonly index: number; readonly call: PendingToolCall }[];
-  readonly lastResponseText: string;
-}
+export type { TurnMachineConfig, TurnMachineSnapshot } from "./turn-machine-types.js";
 
 function mutable<T>(value: readonly T[]): T[] {
   return value as T[];
@@ -82,7 +58,7 @@ function mutable<T>(value: readonly T[]): T[] {
 export class TurnMachine {
   readonly #config: TurnMachineConfig;
   readonly #driver: ProtocolDriver;
-  #phase: Phase;
+  #phase: TurnMachinePhase;
   #nextEffectId: number;
   #outstanding: TurnEffect | undefined;
   #queue: TurnEffect[];
@@ -101,64 +77,65 @@ export class TurnMachine {
   #checkpointKind: CheckpointKind | undefined;
   #skippedToolCalls: { index: number; call: PendingToolCall }[];
   #lastResponseText: string;
+  /** Every call of the current tool batch, skipped ones included. */
+  #batchCalls: readonly PendingToolCall[] = [];
+  /** Set when the turn suspended for approval decisions. */
+  #suspension: MachineSuspension | undefined;
+  /** Set while a resumed turn finishes the batch it suspended on. */
+  #resumed: ResumedBatch | undefined;
 
   constructor(
     config: TurnMachineConfig,
     driver: ProtocolDriver,
     initial:
-      | {
-          readonly messages: readonly Message[];
-          readonly systemPrompt: string;
-          readonly toolSpecs: readonly LlmToolSpec[];
-          readonly modeRunOffset?: number;
-        }
-      | { readonly snapshot: TurnMachineSnapshot },
+      | TurnMachineStart
+      | { readonly snapshot: TurnMachineSnapshot }
+      /** A turn that suspended for approval decisions goes on: it finishes its open batch first. */
+      | { readonly resume: TurnMachineStart & { readonly batch: ResumedBatch } },
   ) {
     this.#config = config;
     this.#driver = driver;
-    if ("snapshot" in initial) {
-      const snapshot = structuredClone(initial.snapshot);
-      this.#phase = snapshot.phase;
-      this.#nextEffectId = snapshot.nextEffectId;
-      // The outstanding effect is redelivered once after a restore.
-      this.#queue = snapshot.outstanding ? [snapshot.outstanding, ...snapshot.queue] : [...snapshot.queue];
-      this.#outstanding = undefined;
-      this.#modeIteration = snapshot.modeIteration;
-      this.#modeRunOffset = snapshot.modeRunOffset;
-      this.#messages = mutable(snapshot.messages);
-      this.#modeEvents = mutable(snapshot.modeEvents);
-      this.#reportedModeEvents = snapshot.reportedModeEvents;
-      this.#cumulativeUsage = snapshot.cumulativeUsage;
-      this.#modelCalls = snapshot.modelCalls;
-      this.#toolCallsExecuted = snapshot.toolCallsExecuted;
-      this.#surfaceSyncedIteration = snapshot.surfaceSyncedIteration;
-      this.#systemPrompt = snapshot.systemPrompt;
-      this.#toolSpecs = snapshot.toolSpecs;
-      this.#checkpointOnEmpty = snapshot.checkpointOnEmpty;
-      this.#checkpointKind = snapshot.checkpointKind;
-      this.#skippedToolCalls = mutable(snapshot.skippedToolCalls);
-      this.#lastResponseText = snapshot.lastResponseText;
+    const snapshot =
+      "snapshot" in initial ? structuredClone(initial.snapshot) : initialSnapshot("resume" in initial ? initial.resume : initial);
+    this.#phase = snapshot.phase;
+    this.#nextEffectId = snapshot.nextEffectId;
+    // The outstanding effect is redelivered once after a restore.
+    this.#queue = snapshot.outstanding ? [snapshot.outstanding, ...snapshot.queue] : [...snapshot.queue];
+    this.#outstanding = undefined;
+    this.#modeIteration = snapshot.modeIteration;
+    this.#modeRunOffset = snapshot.modeRunOffset;
+    this.#messages = mutable(snapshot.messages);
+    this.#modeEvents = mutable(snapshot.modeEvents);
+    this.#reportedModeEvents = snapshot.reportedModeEvents;
+    this.#cumulativeUsage = snapshot.cumulativeUsage;
+    this.#modelCalls = snapshot.modelCalls;
+    this.#toolCallsExecuted = snapshot.toolCallsExecuted;
+    this.#surfaceSyncedIteration = snapshot.surfaceSyncedIteration;
+    this.#systemPrompt = snapshot.systemPrompt;
+    this.#toolSpecs = snapshot.toolSpecs;
+    this.#checkpointOnEmpty = snapshot.checkpointOnEmpty;
+    this.#checkpointKind = snapshot.checkpointKind;
+    this.#skippedToolCalls = mutable(snapshot.skippedToolCalls);
+    this.#lastResponseText = snapshot.lastResponseText;
+    this.#batchCalls = snapshot.batchCalls ?? [];
+    this.#suspension = snapshot.suspension;
+    this.#resumed = snapshot.resumedBatch;
+    if ("resume" in initial) this.#resume(initial.resume.batch);
+  }
+
+  /** A resumed turn first runs the approved calls of its batch (or merges at once when there are none). */
+  #resume(batch: ResumedBatch): void {
+    this.#resumed = batch;
+    this.#batchCalls = batch.calls;
+    this.#phase = "waiting";
+    if (batch.toRun.length === 0) {
+      this.#mergeResumed([], NO_NESTED_CALLS);
       return;
     }
-    this.#phase = "preparing";
-    this.#nextEffectId = 1;
-    this.#outstanding = undefined;
-    this.#queue = [];
-    this.#modeIteration = initial.modeRunOffset ?? 0;
-    this.#modeRunOffset = initial.modeRunOffset ?? 0;
-    this.#messages = [...initial.messages];
-    this.#modeEvents = [];
-    this.#reportedModeEvents = 0;
-    this.#cumulativeUsage = emptyTokenUsage();
-    this.#modelCalls = 0;
-    this.#toolCallsExecuted = 0;
-    this.#surfaceSyncedIteration = undefined;
-    this.#systemPrompt = initial.systemPrompt;
-    this.#toolSpecs = initial.toolSpecs;
-    this.#checkpointOnEmpty = undefined;
-    this.#checkpointKind = undefined;
-    this.#skippedToolCalls = [];
-    this.#lastResponseText = "";
+    const limit = this.#config.maxToolCalls;
+    const nestedCallBudget = limit === undefined ? undefined : Math.max(0, limit - this.#toolCallsExecuted - batch.toRun.length);
+    const calls = batch.toRun.map((entry) => entry.call);
+    this.#queue.push({ type: "tool_calls", id: this.#takeEffectId(), calls, nestedCallBudget });
   }
 
   get finished(): boolean {
@@ -181,6 +158,16 @@ export class TurnMachine {
   }
   get lastResponseText(): string {
     return this.#lastResponseText;
+  }
+  /** What the turn left waiting when it suspended for approval decisions; undefined otherwise. */
+  get suspension(): MachineSuspension | undefined {
+    return this.#suspension;
+  }
+  get nextEffectId(): number {
+    return this.#nextEffectId;
+  }
+  get modeRunOffset(): number {
+    return this.#modeRunOffset;
   }
 
   /** A JSON-serializable copy of the whole state. */
@@ -205,6 +192,9 @@ export class TurnMachine {
       checkpointKind: this.#checkpointKind,
       skippedToolCalls: this.#skippedToolCalls,
       lastResponseText: this.#lastResponseText,
+      batchCalls: this.#batchCalls,
+      suspension: this.#suspension,
+      resumedBatch: this.#resumed,
     });
   }
 
@@ -239,15 +229,7 @@ export class TurnMachine {
   handleSurfaceSynced(id: number, result: SurfaceSyncResult): void {
     if (!this.#accept(id, "sync_execution_surface")) return;
     if (!result.ok) {
-      this.#failTurn({
-        type: "error",
-        message: `Failed to refresh execution surface: ${result.message}`,
-        envelope: {
-          kind: "execution_surface",
-          code: "reconfigure_failed",
-          userMessage: `Failed to refresh execution surface: ${result.message}`,
-        },
-      });
+      this.#failTurn(machineError("execution_surface", "reconfigure_failed", `Failed to refresh execution surface: ${result.message}`));
       return;
     }
     if (result.systemPrompt !== undefined) this.#systemPrompt = result.systemPrompt;
@@ -282,10 +264,18 @@ export class TurnMachine {
   /**
    * Takes a tool batch's results. `nested` counts the calls that container tools (the standard
    * mode's `batch`) ran or refused inside the batch; they count against `maxToolCalls` too.
+   * `pending` are calls that wait for an approval decision: the turn records the rest and suspends.
    */
-  handleToolResults(id: number, results: readonly CompletedToolCall[], nested: NestedCallCounts = NO_NESTED_CALLS): void {
+  handleToolResults(
+    id: number,
+    results: readonly CompletedToolCall[],
+    nested: NestedCallCounts = NO_NESTED_CALLS,
+    pending: readonly PendingApprovalCall[] = [],
+  ): void {
     if (!this.#accept(id, "tool_calls")) return;
-    this.#completeToolBatch(results, nested);
+    if (this.#resumed !== undefined) this.#mergeResumed(results, nested);
+    else if (pending.length > 0) this.#suspend(results, nested, pending);
+    else this.#completeToolBatch(results, nested);
   }
 
   /** The driver's answer to a `limit_check`: the stop its limits call for, or undefined to go on. */
@@ -299,11 +289,7 @@ export class TurnMachine {
     if (!this.#accept(id, "exec_code")) return;
     const handler = this.#driver.handleExecResult;
     if (!handler) {
-      this.#failTurn({
-        type: "error",
-        message: "execution mode does not handle code results",
-        envelope: { kind: "runtime", code: "exec_unsupported", userMessage: "execution mode does not handle code results" },
-      });
+      this.#failTurn(machineError("runtime", "exec_unsupported", "execution mode does not handle code results"));
       return;
     }
     this.#apply(handler.call(this.#driver, result, this.#context()));
@@ -443,11 +429,7 @@ export class TurnMachine {
     }
     if (!waitAction) {
       // A driver that neither waits nor finishes would stall the turn: end it as a runtime error.
-      this.#failTurn({
-        type: "error",
-        message: "execution mode returned no next step",
-        envelope: { kind: "runtime", code: "driver_stalled", userMessage: "execution mode returned no next step" },
-      });
+      this.#failTurn(machineError("runtime", "driver_stalled", "execution mode returned no next step"));
       return;
     }
     switch (waitAction.type) {
@@ -521,6 +503,7 @@ export class TurnMachine {
     const allowed = limit === undefined ? calls.length : Math.max(0, limit - this.#toolCallsExecuted);
     this.#skippedToolCalls = calls.slice(allowed).map((call, offset) => ({ index: allowed + offset, call }));
     const runnable = calls.slice(0, allowed);
+    this.#batchCalls = calls;
     this.#phase = "waiting";
     if (runnable.length === 0) {
       this.#completeToolBatch([], NO_NESTED_CALLS);
@@ -539,21 +522,46 @@ export class TurnMachine {
       skipped.length === 0 ? results : [...results, ...skipped.map(({ call }) => skippedToolCall(call, this.#config.maxToolCalls ?? 0))];
     // Every call the model asked for is recorded, skipped ones included, so the session's records
     // match the tool results the model sees.
-    if (all.length > 0) this.#queue.push({ type: "tool_records", records: all.map(({ record }) => record) });
-    for (const { record } of all) {
-      const event: SessionEvent = {
-        type: "tool_call_completed",
-        name: record.tool,
-        args: record.args,
-        output: record.output,
-        durationMs: record.durationMs,
-      };
-      if (record.callId !== undefined) event.callId = record.callId;
-      if (record.approval !== undefined) event.approval = record.approval;
-      this.#emit(event);
-    }
+    this.#recordResults(all);
     this.#apply(this.#driver.handleToolResults(all, this.#context()));
     if (skipped.length > 0 || nested.refused > 0) this.stop({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
+  }
+
+  /** Records finished calls in the session and reports them, in call order. */
+  #recordResults(results: readonly CompletedToolCall[]): void {
+    if (results.length === 0) return;
+    this.#queue.push({ type: "tool_records", records: results.map(({ record }) => record) });
+    for (const result of results) this.#emit(toolCallCompletedEvent(result));
+  }
+
+  /**
+   * Calls wait for approval: the finished ones (skipped ones included) are recorded now, the batch
+   * is kept, and the turn ends `awaiting_approval`. The model sees nothing of the batch until every
+   * call in it is decided.
+   */
+  #suspend(results: readonly CompletedToolCall[], nested: NestedCallCounts, pending: readonly PendingApprovalCall[]): void {
+    this.#toolCallsExecuted += results.length + nested.run;
+    const skipped = this.#skippedToolCalls.map(({ index, call }) => ({
+      index,
+      completed: skippedToolCall(call, this.#config.maxToolCalls ?? 0),
+    }));
+    this.#skippedToolCalls = [];
+    this.#suspension = suspendBatch(this.#batchCalls, skipped, results, nested, pending);
+    this.#recordResults(inCallOrder(this.#suspension.results));
+    this.#finish({ type: "stopped", stop: { type: "awaiting_approval", approvals: pendingRequests(pending) } });
+  }
+
+  /** A resumed turn's batch is complete: every result of it goes to the model, in call order. */
+  #mergeResumed(results: readonly CompletedToolCall[], nested: NestedCallCounts): void {
+    const batch = this.#resumed;
+    if (batch === undefined) return;
+    this.#resumed = undefined;
+    this.#toolCallsExecuted += results.length + nested.run;
+    const { fresh, all } = mergeResumedBatch(batch, results);
+    this.#recordResults(fresh);
+    this.#apply(this.#driver.handleToolResults(all, this.#context()));
+    if (batch.budgetExhausted || nested.refused > 0)
+      this.stop({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
   }
 
   #queueProgress(): void {

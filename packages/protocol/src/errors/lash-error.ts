@@ -27,6 +27,12 @@
  * | `invalid_persisted_data` | store | persisted data failed validation (the message names the field) |
  * | `park_failed` | store | `park()` could not persist the session |
  * | `session_load_failed` | store | a session could not be loaded from its store |
+ * | `turn_awaiting_approval` | caller | a new turn (or a branch) was asked for while a turn waits for approval decisions |
+ * | `no_suspended_turn` | caller | `resumeTurn` was called on a session with no turn waiting for approval |
+ * | `suspended_turn_mismatch` | store | the stored suspended turn does not match the session's history |
+ * | `approval_not_found` | caller | a decision named a request the suspended turn does not have |
+ * | `approval_already_decided` | caller | a decision named a request that was already decided (or expired) |
+ * | `approval_conflict` | concurrency | another decider decided the same request first |
  */
 export type LashErrorCode =
   | "invalid_configuration"
@@ -51,7 +57,13 @@ export type LashErrorCode =
   | "store_unavailable"
   | "invalid_persisted_data"
   | "park_failed"
-  | "session_load_failed";
+  | "session_load_failed"
+  | "turn_awaiting_approval"
+  | "no_suspended_turn"
+  | "suspended_turn_mismatch"
+  | "approval_not_found"
+  | "approval_already_decided"
+  | "approval_conflict";
 
 const baseMarker = "lash.error";
 const baseSymbol = Symbol.for(baseMarker);
