@@ -11,6 +11,7 @@ import { describeLargePayloads } from "./large-payloads.js";
 import { describeListing } from "./listing.js";
 import { describeMeta } from "./meta.js";
 import { describeReadScopes } from "./read-scopes.js";
+import { describeSuspendedTurns } from "./suspended-turns.js";
 import { describeTombstoneVacuumGc } from "./tombstone-vacuum-gc.js";
 import { describeUnicode } from "./unicode.js";
 import { describeUsage } from "./usage.js";
@@ -28,6 +29,7 @@ const areas: readonly SessionHarnessArea[] = [
   describeListing,
   describeDeletion,
   describeUsage,
+  describeSuspendedTurns,
   describeLargePayloads,
   describeUnicode,
   describeConcurrency,

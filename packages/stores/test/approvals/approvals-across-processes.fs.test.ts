@@ -1,0 +1,3 @@
+import { describeApprovalsAcrossProcesses } from "./approvals-across-processes-suite.js";
+
+await describeApprovalsAcrossProcesses("fs");
