@@ -85,9 +85,7 @@ describe.runIf(linux)("checks on the opened file (Linux, /proc/self/fd)", () => 
 
 describe("the fallback by path, where /proc/self/fd is missing (macOS, Windows)", () => {
   async function call(name: string, input: unknown): Promise<JsonValue> {
-    const tools = new Map(
-      (await createWorkspaceTools({ root, approve: () => true })).map((tool): [string, ToolDefinition<unknown>] => [tool.name, tool]),
-    );
+    const tools = new Map((await createWorkspaceTools({ root })).map((tool): [string, ToolDefinition<unknown>] => [tool.name, tool]));
     const tool = tools.get(name);
     if (tool === undefined) throw new Error(`no tool ${name}`);
     return (await tool.execute(input, toolContext())) as JsonValue;

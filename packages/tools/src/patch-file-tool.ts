@@ -18,9 +18,38 @@ function countOccurrences(text: string, needle: string): number {
   return count;
 }
 
+/** What a patch would do, as the checks made before the question (and again before writing) found it. */
+interface PlannedPatch {
+  readonly absolute: string;
+  readonly content: string;
+  readonly occurrences: number;
+}
+
+/** The checks of a patch: the path is confined, the file is readable, and the text occurs as asked. */
+async function planPatch(
+  context: WorkspaceToolContext,
+  { path, oldText, replaceAll = false }: { readonly path: string; readonly oldText: string; readonly replaceAll?: boolean | undefined },
+): Promise<PlannedPatch> {
+  const absolute = await context.guard.resolve(path);
+  const content = await readConfinedFile(context.guard, absolute);
+  const occurrences = countOccurrences(content, oldText);
+  if (occurrences === 0)
+    throw new ToolError({ class: "invalid_request", code: "text_not_found", message: `the text to replace does not occur in ${path}` });
+  if (occurrences > 1 && !replaceAll) {
+    throw new ToolError({
+      class: "invalid_request",
+      code: "text_not_unique",
+      message: `the text to replace occurs ${occurrences} times in ${path}: include more context or set replaceAll`,
+    });
+  }
+  return { absolute, content, occurrences };
+}
+
 /**
- * `patch_file`: replaces an exact piece of text, after approval. Exact text (not line numbers or a
- * diff) is what models reproduce most reliably, and "exactly once" catches a stale view of the file.
+ * `patch_file`: replaces an exact piece of text. Exact text (not line numbers or a diff) is what
+ * models reproduce most reliably, and "exactly once" catches a stale view of the file. Every call
+ * needs approval (the runtime's approver decides); a patch that cannot apply fails before anyone is
+ * asked.
  */
 export function createPatchFileTool(context: WorkspaceToolContext): ToolDefinition<z.infer<typeof inputSchema>> {
   return defineTool({
@@ -28,26 +57,19 @@ export function createPatchFileTool(context: WorkspaceToolContext): ToolDefiniti
     description: "Replace an exact piece of text in a file (it must occur exactly once unless `replaceAll`). Needs the user's approval.",
     inputSchema,
     executionMode: "serial",
-    async execute({ path, oldText, newText, replaceAll = false }, toolContext) {
-      const absolute = await context.guard.resolve(path);
-      const content = await readConfinedFile(context.guard, absolute);
-      const occurrences = countOccurrences(content, oldText);
-      if (occurrences === 0)
-        throw new ToolError({ class: "invalid_request", code: "text_not_found", message: `the text to replace does not occur in ${path}` });
-      if (occurrences > 1 && !replaceAll) {
-        throw new ToolError({
-          class: "invalid_request",
-          code: "text_not_unique",
-          message: `the text to replace occurs ${occurrences} times in ${path}: include more context or set replaceAll`,
-        });
-      }
-      await context.requireApproval({
-        toolName: "patch_file",
-        kind: "write",
-        summary: `patch ${context.guard.display(absolute)} (${occurrences} replacement${occurrences === 1 ? "" : "s"})`,
-        args: { path, oldText, newText, replaceAll },
-        signal: toolContext.signal,
-      });
+    needsApproval: async (input) => {
+      // Throws the failed check's ToolError: a call that cannot succeed fails before anyone is asked.
+      await planPatch(context, input);
+      return true;
+    },
+    describeApproval: async (input) => {
+      const { absolute, occurrences } = await planPatch(context, input);
+      return `patch ${context.guard.display(absolute)} (${occurrences} replacement${occurrences === 1 ? "" : "s"})`;
+    },
+    async execute(input) {
+      // Read and checked again: the file may have changed while the user was being asked.
+      const { absolute, content, occurrences } = await planPatch(context, input);
+      const { oldText, newText, replaceAll = false } = input;
       const patched = replaceAll ? content.split(oldText).join(newText) : content.replace(oldText, () => newText);
       // Not created again if it was removed meanwhile: a patch applies to the file that was read.
       await writeConfinedFile(context.guard, absolute, patched, { create: false });

@@ -35,10 +35,11 @@ function isGroupAlive(pid: number): boolean {
 }
 
 /**
- * `run_shell`: runs a command after approval, in its own process group, and answers its exit code
- * and bounded output. The call ends when the shell exits: whatever the command left running in its
- * process group is killed then (and said in the answer), as on a timeout or a cancelled turn, so no
- * background process outlives the call or keeps it waiting.
+ * `run_shell`: runs a command in its own process group, and answers its exit code and bounded
+ * output. Every call needs approval (the runtime's approver decides, shown the command line). The
+ * call ends when the shell exits: whatever the command left running in its process group is killed
+ * then (and said in the answer), as on a timeout or a cancelled turn, so no background process
+ * outlives the call or keeps it waiting.
  */
 export function createShellCommandTool(context: WorkspaceToolContext): ToolDefinition<z.infer<typeof inputSchema>> {
   return defineTool({
@@ -47,14 +48,10 @@ export function createShellCommandTool(context: WorkspaceToolContext): ToolDefin
       "Run a shell command in the working directory and answer its exit code and output. Processes it starts in the background are killed when it exits. Needs the user's approval.",
     inputSchema,
     executionMode: "serial",
+    // Nothing to check before the question: what a command may do is exactly what is being asked.
+    needsApproval: true,
+    describeApproval: ({ command }) => `run: ${command}`,
     async execute({ command, timeoutSeconds }, toolContext) {
-      await context.requireApproval({
-        toolName: "run_shell",
-        kind: "shell",
-        summary: `run: ${command}`,
-        args: { command },
-        signal: toolContext.signal,
-      });
       const timeoutMs = Math.min(timeoutSeconds === undefined ? context.shellTimeoutMs : timeoutSeconds * 1000, context.shellTimeoutMs);
       const groups = process.platform !== "win32";
       const child = spawn(command, { cwd: context.guard.root, shell: true, detached: groups, stdio: ["ignore", "pipe", "pipe"] });

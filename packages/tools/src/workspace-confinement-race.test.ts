@@ -39,9 +39,7 @@ describe("workspace confinement while a folder is swapped for a link outside", (
       context.skip("needs Linux: the confinement checks the opened file through /proc/self/fd, and the test swaps with renameat2");
       return;
     }
-    const tools = new Map(
-      (await createWorkspaceTools({ root, approve: () => true })).map((tool): [string, ToolDefinition<unknown>] => [tool.name, tool]),
-    );
+    const tools = new Map((await createWorkspaceTools({ root })).map((tool): [string, ToolDefinition<unknown>] => [tool.name, tool]));
     const outsideBefore = await Promise.all(Object.keys(OUTSIDE_FILES).map(async (name) => (await stat(join(outside, name))).mtimeMs));
     const leaks: string[] = [];
     // Short entries, so a failure stays readable however many calls leaked.

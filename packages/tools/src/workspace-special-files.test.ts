@@ -52,7 +52,6 @@ async function call(options: Partial<WorkspaceToolsOptions>, name: string, input
   return (await tool.execute(input, toolContext())) as JsonValue;
 }
 
-const approve = (): boolean => true;
 /** A hang is what these tests catch: a short timeout, well above what a refusal takes. */
 const HANG = 8_000;
 const posix = process.platform !== "win32";
@@ -67,7 +66,7 @@ describe.runIf(posix)("named pipes and other special files", () => {
         ["write_file", { path: "pipe", content: "x" }],
         ["patch_file", { path: "pipe", oldText: "a", newText: "b" }],
       ] as const) {
-        const error = await failure(call({ approve }, name, input));
+        const error = await failure(call({}, name, input));
         expect(error.failureCode, name).toBe("not_a_file");
         expect(error.message, name).toContain("a named pipe");
       }
@@ -87,7 +86,7 @@ describe.runIf(posix)("named pipes and other special files", () => {
             : index % 3 === 1
               ? ["write_file", { path, content: "x" }]
               : ["patch_file", { path, oldText: "a", newText: "b" }];
-        return failure(call({ approve }, name, input));
+        return failure(call({}, name, input));
       });
       // Started after the pipe calls, so it needs a thread they would otherwise hold.
       expect(await call({}, "read_file", { path: "src/plain.txt" })).toMatchObject({ content: "plain text, needle here" });
@@ -106,7 +105,7 @@ describe.runIf(posix)("named pipes and other special files", () => {
         ["patch_file", { path: "zero", oldText: "a", newText: "b" }],
         ["search_files", { query: "x", path: "zero" }],
       ] as const) {
-        expect((await failure(call({ approve }, name, input))).failureCode, name).toBe("path_outside_workspace");
+        expect((await failure(call({}, name, input))).failureCode, name).toBe("path_outside_workspace");
       }
     },
     HANG,
@@ -121,7 +120,7 @@ describe.runIf(posix)("named pipes and other special files", () => {
         ["write_file", { path: "zero", content: "x" }],
         ["patch_file", { path: "zero", oldText: "a", newText: "b" }],
       ] as const) {
-        const error = await failure(call({ approve, allowAnyPath: true }, name, input));
+        const error = await failure(call({ allowAnyPath: true }, name, input));
         expect(error.failureCode, name).toBe("not_a_file");
         expect(error.message, name).toContain("a character device");
       }
@@ -140,7 +139,7 @@ describe.runIf(posix)("named pipes and other special files", () => {
         ["read_file", { path: "server.sock" }],
         ["write_file", { path: "server.sock", content: "x" }],
       ] as const) {
-        const error = await failure(call({ approve }, name, input));
+        const error = await failure(call({}, name, input));
         expect(error.failureCode, name).toBe("not_a_file");
         expect(error.message, name).toContain("a socket");
       }

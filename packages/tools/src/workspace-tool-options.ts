@@ -1,5 +1,3 @@
-import type { JsonValue } from "@lash/protocol";
-import { ToolError } from "@lash/protocol";
 import type { OutputLimits } from "./output-bounds.js";
 import { DEFAULT_OUTPUT_LIMITS } from "./output-bounds.js";
 import type { ConfiningPathGuard, PathGuardOptions } from "./path-guard.js";
@@ -17,27 +15,8 @@ export const WORKSPACE_TOOL_NAMES: readonly WorkspaceToolName[] = [
   "run_shell",
 ];
 
-/** What a tool that changes something asks before it does it. */
-export interface ToolApprovalRequest {
-  readonly toolName: WorkspaceToolName;
-  /** `write` for file changes, `shell` for commands. */
-  readonly kind: "write" | "shell";
-  /** One line for a person: `write src/a.ts (120 bytes)`, `run: npm test`. */
-  readonly summary: string;
-  readonly args: JsonValue;
-  readonly signal: AbortSignal;
-}
-
-/**
- * Decides whether a write or a shell command may run. Return `true` to allow it; `false` (or a
- * reason string) refuses it, and the model sees the refusal as a failed tool call.
- */
-export type ToolApprover = (request: ToolApprovalRequest) => boolean | string | Promise<boolean | string>;
-
 /** Options of `createWorkspaceTools`. */
 export interface WorkspaceToolsOptions extends PathGuardOptions {
-  /** Asked before every write and shell command. Absent: every write and command is refused. */
-  readonly approve?: ToolApprover;
   /** Bounds on each tool's output; missing fields keep `DEFAULT_OUTPUT_LIMITS`. */
   readonly limits?: Partial<OutputLimits>;
   /** How long a shell command may run before it is killed. Default 120 000 ms. */
@@ -51,14 +30,12 @@ export interface WorkspaceToolsOptions extends PathGuardOptions {
   readonly tools?: readonly WorkspaceToolName[];
 }
 
-/** What each tool gets: the guard, the limits and the approval step. */
+/** What each tool gets: the guard and the limits. */
 export interface WorkspaceToolContext {
   readonly guard: ConfiningPathGuard;
   readonly limits: OutputLimits;
   readonly shellTimeoutMs: number;
   readonly searchTimeoutMs: number;
-  /** Resolves when approved; throws the refusal as a `ToolError` (`permission_denied`). */
-  requireApproval(request: ToolApprovalRequest): Promise<void>;
 }
 
 /** The context of one tool set. */
@@ -76,12 +53,5 @@ export function createWorkspaceToolContext(guard: ConfiningPathGuard, options: W
     limits,
     shellTimeoutMs,
     searchTimeoutMs,
-    async requireApproval(request) {
-      const approve = options.approve;
-      const answer = approve === undefined ? "changes need approval and none was configured" : await approve(request);
-      if (answer === true) return;
-      const reason = typeof answer === "string" ? answer : "the user declined";
-      throw new ToolError({ class: "permission_denied", code: "not_approved", message: `${request.summary}: refused (${reason})` });
-    },
   };
 }

@@ -56,14 +56,12 @@ async function waitUntilGone(pid: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
-const approve = (): boolean => true;
-
 describe("dangling and chained symbolic links", () => {
   it("refuses to write, patch or read through a dangling link that points outside", async () => {
     await symlink(join(outside, "pwned.txt"), join(root, "dangling"));
-    const write = await failure(call({ approve }, "write_file", { path: "dangling", content: "owned" }));
+    const write = await failure(call({}, "write_file", { path: "dangling", content: "owned" }));
     expect(write.failureCode).toBe("path_outside_workspace");
-    const patch = await failure(call({ approve }, "patch_file", { path: "dangling", oldText: "a", newText: "b" }));
+    const patch = await failure(call({}, "patch_file", { path: "dangling", oldText: "a", newText: "b" }));
     expect(patch.failureCode).toBe("path_outside_workspace");
     const read = await failure(call({}, "read_file", { path: "dangling" }));
     expect(read.failureCode).toBe("path_outside_workspace");
@@ -75,7 +73,7 @@ describe("dangling and chained symbolic links", () => {
     await symlink(join(outside, "made", "deep.txt"), join(root, "nested", "deep"));
     await symlink(join(outside, "newdir"), join(root, "dirlink"));
     for (const path of ["nested/deep", "dirlink/file.txt", "missing/../dirlink/x.txt"]) {
-      expect((await failure(call({ approve }, "write_file", { path, content: "owned" }))).failureCode).toBe("path_outside_workspace");
+      expect((await failure(call({}, "write_file", { path, content: "owned" }))).failureCode).toBe("path_outside_workspace");
     }
     expect(await exists(join(outside, "made", "deep.txt"))).toBe(false);
     expect(await exists(join(outside, "newdir", "file.txt"))).toBe(false);
@@ -85,13 +83,11 @@ describe("dangling and chained symbolic links", () => {
     await symlink(join(outside, "final.txt"), join(root, "third"));
     await symlink("third", join(root, "second"));
     await symlink(join(root, "second"), join(root, "first"));
-    expect((await failure(call({ approve }, "write_file", { path: "first", content: "owned" }))).failureCode).toBe(
-      "path_outside_workspace",
-    );
+    expect((await failure(call({}, "write_file", { path: "first", content: "owned" }))).failureCode).toBe("path_outside_workspace");
     expect(await exists(join(outside, "final.txt"))).toBe(false);
     await symlink("src/target.txt", join(root, "inner-second"));
     await symlink("inner-second", join(root, "inner-first"));
-    expect(await call({ approve }, "write_file", { path: "inner-first", content: "kept" })).toMatchObject({
+    expect(await call({}, "write_file", { path: "inner-first", content: "kept" })).toMatchObject({
       path: join("src", "target.txt"),
       created: true,
     });
@@ -100,13 +96,13 @@ describe("dangling and chained symbolic links", () => {
 
   it("a link to a missing file inside the root still works, for write, read and patch", async () => {
     await symlink("src/later.txt", join(root, "later"));
-    expect(await call({ approve }, "write_file", { path: "later", content: "one two\n" })).toEqual({
+    expect(await call({}, "write_file", { path: "later", content: "one two\n" })).toEqual({
       path: join("src", "later.txt"),
       bytesWritten: 8,
       created: true,
     });
     expect(await call({}, "read_file", { path: "later" })).toMatchObject({ content: "one two" });
-    expect(await call({ approve }, "patch_file", { path: "later", oldText: "two", newText: "three" })).toEqual({
+    expect(await call({}, "patch_file", { path: "later", oldText: "two", newText: "three" })).toEqual({
       path: join("src", "later.txt"),
       replacements: 1,
     });
@@ -128,7 +124,7 @@ describe("dangling and chained symbolic links", () => {
   it("names a loop of links instead of hanging", async () => {
     await symlink("loop-b", join(root, "loop-a"));
     await symlink("loop-a", join(root, "loop-b"));
-    const error = await failure(call({ approve }, "write_file", { path: "loop-a", content: "x" }));
+    const error = await failure(call({}, "write_file", { path: "loop-a", content: "x" }));
     expect(error.failureCode).toBe("invalid_path");
     expect(error.message).toContain("symbolic links");
   });
@@ -136,7 +132,7 @@ describe("dangling and chained symbolic links", () => {
 
 describe("run_shell and background processes", () => {
   it("ends when the shell exits, killing a background process that holds its output", async () => {
-    const result = (await call({ approve }, "run_shell", { command: "sleep 40 & echo $!", timeoutSeconds: 30 })) as {
+    const result = (await call({}, "run_shell", { command: "sleep 40 & echo $!", timeoutSeconds: 30 })) as {
       exitCode: number;
       stdout: string;
       backgroundProcessesKilled?: boolean;
@@ -147,7 +143,7 @@ describe("run_shell and background processes", () => {
   });
 
   it("kills a background process that no longer holds the output, so nothing outlives the command", async () => {
-    const result = (await call({ approve }, "run_shell", { command: "sleep 123 >/dev/null 2>&1 & echo $!" })) as { stdout: string };
+    const result = (await call({}, "run_shell", { command: "sleep 123 >/dev/null 2>&1 & echo $!" })) as { stdout: string };
     const pid = Number(result.stdout.trim());
     try {
       expect(result).toMatchObject({ exitCode: 0, backgroundProcessesKilled: true });
@@ -158,13 +154,13 @@ describe("run_shell and background processes", () => {
   });
 
   it("a plain command answers just its output", async () => {
-    expect(await call({ approve }, "run_shell", { command: "echo hi" })).toEqual({ exitCode: 0, stdout: "hi\n", stderr: "" });
+    expect(await call({}, "run_shell", { command: "echo hi" })).toEqual({ exitCode: 0, stdout: "hi\n", stderr: "" });
   });
 
   it("does not wait for a process that left the group and still holds the output", async () => {
     const script =
       "const c = require('node:child_process').spawn('sleep', ['60'], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] }); console.log(c.pid); c.unref();";
-    const result = (await call({ approve }, "run_shell", { command: `"${process.execPath}" -e "${script}"` })) as {
+    const result = (await call({}, "run_shell", { command: `"${process.execPath}" -e "${script}"` })) as {
       stdout: string;
       outputCut?: string;
     };
@@ -179,7 +175,7 @@ describe("run_shell and background processes", () => {
 
   it("a timeout kills the shell and its background processes", async () => {
     const pidFile = join(root, "background.pid");
-    const result = await call({ approve, shellTimeoutMs: 300 }, "run_shell", { command: `sleep 40 & echo $! > ${pidFile}; sleep 30` });
+    const result = await call({ shellTimeoutMs: 300 }, "run_shell", { command: `sleep 40 & echo $! > ${pidFile}; sleep 30` });
     expect(result).toMatchObject({ exitCode: null, signal: "SIGKILL", timedOut: true });
     const pid = Number((await readFile(pidFile, "utf8")).trim());
     expect(await waitUntilGone(pid)).toBe(true);
@@ -254,7 +250,7 @@ describe("read_file on a huge line", () => {
 
 describe("output stays within the cap as the model sees it", () => {
   it("run_shell shares one budget between stdout and stderr", async () => {
-    const result = (await call({ approve, limits: { maxBytes: 1000, maxLines: 1000 } }, "run_shell", {
+    const result = (await call({ limits: { maxBytes: 1000, maxLines: 1000 } }, "run_shell", {
       command: "head -c 5000 /dev/zero | tr '\\0' o; head -c 5000 /dev/zero | tr '\\0' e >&2",
     })) as { stdout: string; stderr: string; stdoutTruncated?: unknown; stderrTruncated?: unknown };
     expect(Buffer.byteLength(result.stdout) + Buffer.byteLength(result.stderr)).toBeLessThanOrEqual(1000);
@@ -264,7 +260,7 @@ describe("output stays within the cap as the model sees it", () => {
   });
 
   it("run_shell replaces control characters, so JSON escaping cannot blow up the answer", async () => {
-    const result = await call({ approve, limits: { maxBytes: 3000, maxLines: 1000 } }, "run_shell", {
+    const result = await call({ limits: { maxBytes: 3000, maxLines: 1000 } }, "run_shell", {
       command: "head -c 30000 /dev/zero | tr '\\0' '\\001'; printf 'a\\tb\\n'",
     });
     expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(3000 + 200);

@@ -22,12 +22,13 @@ const FACTORIES: Record<WorkspaceToolName, (context: WorkspaceToolContext) => To
 /**
  * The built-in workspace tools over one working directory: `read_file`, `list_directory`,
  * `search_files`, `write_file`, `patch_file` and `run_shell`. Paths outside `root` (and
- * `allowedDirectories`) are refused unless `allowAnyPath`; writes and commands run only when
- * `approve` says yes; every output is bounded by `limits`.
+ * `allowedDirectories`) are refused unless `allowAnyPath`; every output is bounded by `limits`.
+ * `write_file`, `patch_file` and `run_shell` declare `needsApproval`: the runtime runs them only
+ * when its approver (`withApprovals`, or a turn's `approve` option) approves the call.
  *
  * @example
- * const tools = await createWorkspaceTools({ root: process.cwd(), approve: () => true });
- * LashRuntime.builder().withTools(tools)
+ * const tools = await createWorkspaceTools({ root: process.cwd() });
+ * LashRuntime.builder().withTools(tools).withApprovals({ approve: () => ({ type: "approve" }) })
  */
 export async function createWorkspaceTools(options: WorkspaceToolsOptions): Promise<ToolDefinition<unknown>[]> {
   const names = options.tools ?? WORKSPACE_TOOL_NAMES;

@@ -2,8 +2,7 @@ import { appendFile, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { LashRuntime } from "@lash/core";
-import type { BackgroundTaskHost } from "@lash/protocol";
-import type { ToolApprovalRequest } from "@lash/tools";
+import type { ApprovalHandler, BackgroundTaskHost } from "@lash/protocol";
 import { describeError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
 import { resolveEffectiveConfig } from "../config/effective-config.js";
@@ -12,7 +11,7 @@ import { EXIT_CODES } from "../exit-codes.js";
 import { createConfiguredProvider } from "../providers/create-provider.js";
 import { styleFor } from "../render/terminal-style.js";
 import { createTurnRenderer, renderTurn } from "../render/turn-renderer.js";
-import { printable } from "../render/turn-text.js";
+import { compactJson, printable } from "../render/turn-text.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
 import { createTaskEnvironment, formatTaskTable, type TaskEnvironment } from "../sessions/background-tasks.js";
 import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
@@ -183,25 +182,29 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
   readline.on("SIGINT", onInterrupt);
   process.on("SIGINT", onInterrupt);
 
-  const approve = async (request: ToolApprovalRequest): Promise<boolean | string> => {
-    if (flags.yes === true) return true;
-    io.stderr.write(`${err.yellow("?")} allow ${printable(request.summary)}? [y/N] `);
+  // The runtime's approver: asks on stderr and reads the answer from the same lines as the prompts.
+  // A cancelled turn stops the question (the call is cancelled with the turn).
+  const approve: ApprovalHandler = async (request, { signal }) => {
+    if (flags.yes === true) return { type: "approve", decidedBy: "cli:--yes" };
+    // Every workspace tool describes its calls; a tool without a description is shown by its arguments.
+    const summary = request.summary ?? `${request.tool} ${compactJson(request.args)}`;
+    io.stderr.write(`${err.yellow("?")} allow ${printable(summary)}? [y/N] `);
     let onAbort: (() => void) | undefined;
     const cancelled = new Promise<"cancelled">((resolve) => {
       onAbort = () => resolve("cancelled");
-      request.signal.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener("abort", onAbort, { once: true });
     });
     const answer = await Promise.race([lines.next(), cancelled]).finally(() => {
-      if (onAbort !== undefined) request.signal.removeEventListener("abort", onAbort);
+      if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
     });
-    if (answer === "cancelled") return "the turn was cancelled";
-    if (answer === undefined) return "input ended";
-    return /^y(es)?$/i.test(answer.trim()) ? true : "the user declined";
+    if (answer === "cancelled") return { type: "reject", reason: "the turn was cancelled" };
+    if (answer === undefined) return { type: "reject", reason: "input ended" };
+    return /^y(es)?$/i.test(answer.trim()) ? { type: "approve", decidedBy: "cli:user" } : { type: "reject", reason: "the user declined" };
   };
 
   let tasks: TaskEnvironment | undefined;
   try {
-    const tools = await cliTools(config, io, flags, approve);
+    const tools = await cliTools(config, io, flags);
     const taskEnvironment = await createTaskEnvironment(provider.provider, store);
     tasks = taskEnvironment;
     let sessionId = flags.session;
@@ -216,6 +219,7 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
         sessionId,
         title,
         environment: taskEnvironment.environment,
+        approve,
       });
       sessionId = opened.sessionId;
       if (opened.created) io.stderr.write(`${err.dim("lash:")} new session ${opened.sessionId}\n`);

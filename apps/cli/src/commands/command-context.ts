@@ -1,7 +1,6 @@
 import { stat } from "node:fs/promises";
 import { Socket } from "node:net";
 import type { ToolDefinition } from "@lash/protocol";
-import type { ToolApprover } from "@lash/tools";
 import { createWorkspaceTools } from "@lash/tools";
 import { usageError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
@@ -35,13 +34,16 @@ export async function withStore<Result>(
   }
 }
 
-/** The built-in tools over the working directory, with the allowed directories of the config. */
-export function cliTools(config: EffectiveConfig, io: CliIo, flags: TurnFlags, approve: ToolApprover): Promise<ToolDefinition<unknown>[]> {
+/**
+ * The built-in tools over the working directory, with the allowed directories of the config. Their
+ * writes and shell commands need approval: the command gives its runtime the approver
+ * (`openSessionRuntime({ approve })`).
+ */
+export function cliTools(config: EffectiveConfig, io: CliIo, flags: TurnFlags): Promise<ToolDefinition<unknown>[]> {
   return createWorkspaceTools({
     root: io.cwd,
     allowedDirectories: config.allowedDirectories.value,
     allowAnyPath: flags.allowAnyPath === true,
-    approve,
   });
 }
 

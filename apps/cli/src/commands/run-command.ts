@@ -1,4 +1,4 @@
-import type { AssembledTurn } from "@lash/protocol";
+import type { ApprovalHandler, AssembledTurn } from "@lash/protocol";
 import { usageError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
 import { resolveEffectiveConfig } from "../config/effective-config.js";
@@ -23,6 +23,16 @@ export interface RunFlags extends TurnFlags {
 export function exitCodeOf(turn: AssembledTurn): ExitCode {
   if (turn.outcome.type !== "stopped") return EXIT_CODES.finished;
   return turn.outcome.stop.type === "cancelled" ? EXIT_CODES.cancelled : EXIT_CODES.failed;
+}
+
+/**
+ * `lash run` cannot ask anyone (stdin may carry the prompt): writes and shell commands run under
+ * `--yes`, and are rejected otherwise, with a reason that tells the model (and the user) the way out.
+ */
+function runApprover(yes: boolean): ApprovalHandler {
+  return yes
+    ? () => ({ type: "approve", decidedBy: "cli:--yes" })
+    : () => ({ type: "reject", reason: "writes and shell commands need --yes in `lash run`" });
 }
 
 /** The prompt: the argument, stdin for `-` or no argument, and input piped by a shell appended to an argument. */
@@ -59,8 +69,7 @@ export async function runCommand(promptArgument: string | undefined, flags: RunF
   process.on("SIGINT", onSignal);
   let tasks: TaskEnvironment | undefined;
   try {
-    const approve = flags.yes === true ? () => true : () => "writes and shell commands need --yes in `lash run`";
-    const tools = await cliTools(config, io, flags, approve);
+    const tools = await cliTools(config, io, flags);
     tasks = await createTaskEnvironment(provider.provider, store);
     const { environment } = tasks;
     const { runtime, sessionId, created } = await openSessionRuntime({
@@ -72,6 +81,7 @@ export async function runCommand(promptArgument: string | undefined, flags: RunF
       sessionId: flags.session,
       title: titleFrom(prompt),
       environment,
+      approve: runApprover(flags.yes === true),
     });
     if (created) io.stderr.write(`${styleFor(io.stderr, io.env).dim("lash:")} new session ${sessionId}\n`);
     const renderer = createTurnRenderer(io, { streamAnswer: flags.json !== true, sessionId, signal: controller.signal });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RuntimeEnvironment } from "@lash/core";
 import { LashRuntime } from "@lash/core";
-import type { TerminationPolicy, ToolDefinition } from "@lash/protocol";
+import type { ApprovalHandler, TerminationPolicy, ToolDefinition } from "@lash/protocol";
 import { InvalidPersistedDataError } from "@lash/protocol";
 import { usageError } from "../cli-error.js";
 import type { EffectiveConfig } from "../config/effective-config.js";
@@ -66,6 +66,8 @@ export async function openSessionRuntime(options: {
   readonly title?: string;
   /** Shared services (a background task host, more tools) the runtime starts from. */
   readonly environment?: RuntimeEnvironment;
+  /** Decides the calls that need approval (writes, shell commands); child sessions share it. */
+  readonly approve?: ApprovalHandler;
 }): Promise<{ runtime: LashRuntime; sessionId: string; created: boolean }> {
   const { store, config, provider } = options;
   const created = options.sessionId === undefined;
@@ -83,6 +85,7 @@ export async function openSessionRuntime(options: {
     .withPromptContribution({ slot: "guidance", content: CLI_GUIDANCE })
     .withStore(sessionStore)
     .withSessionStoreFactory(store.factory);
+  if (options.approve !== undefined) builder = builder.withApprovals({ approve: options.approve });
   if (config.systemPrompt.value !== undefined)
     builder = builder.withPromptContribution({ slot: "project_instructions", content: config.systemPrompt.value });
   const runtime = await builder.build();
