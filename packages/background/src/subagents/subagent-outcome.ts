@@ -1,4 +1,4 @@
-import type { AssembledTurn, BackgroundTaskOutcome, BackgroundTaskRecord, JsonValue } from "@lash/protocol";
+import type { ApprovalRequest, AssembledTurn, BackgroundTaskOutcome, BackgroundTaskRecord, JsonValue } from "@lash/protocol";
 
 /** What `await_agent` and `list_agents` tell the model about one subagent. */
 export interface SubagentReport {
@@ -40,5 +40,24 @@ export function subagentReport(record: BackgroundTaskRecord): SubagentReport {
     state: record.state,
     ...(output === undefined ? {} : { output }),
     ...(record.failure?.summary === undefined ? {} : { error: record.failure.summary }),
+  };
+}
+
+/** The requests a child turn waits on, when it ended `awaiting_approval`; undefined otherwise. */
+export function awaitingApprovals(turn: AssembledTurn): readonly ApprovalRequest[] | undefined {
+  const { outcome } = turn;
+  return outcome.type === "stopped" && outcome.stop.type === "awaiting_approval" ? outcome.stop.approvals : undefined;
+}
+
+/** The model-facing report of a subagent that waits for a person to approve some of its calls. */
+export function waitingReport(agentId: string, approvals: readonly ApprovalRequest[]): SubagentReport {
+  return {
+    agent_id: agentId,
+    state: "waiting",
+    awaiting_approval: approvals.map((request) => ({
+      id: request.id,
+      tool: request.tool,
+      ...(request.summary === undefined ? {} : { summary: request.summary }),
+    })),
   };
 }

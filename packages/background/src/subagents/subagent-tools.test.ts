@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LashRuntime, RecordingTurnActivitySink, RuntimeEnvironment, textInput } from "@lash/core";
+import { defineTool, LashRuntime, RecordingTurnActivitySink, RuntimeEnvironment, textInput } from "@lash/core";
 import type { LlmRequest, LlmResponse, ModelProvider, ProviderCallOptions, TokenLedgerEntry, TurnActivity } from "@lash/protocol";
-import { MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
+import { addTokenUsage, MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "@lash/stores/sql";
 import { ScriptedProvider, type ScriptedStep, textStep, toolCallStep } from "@lash/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { LocalBackgroundTaskHost } from "../local/local-background-task-host.js";
 import type { SubagentOptions } from "./subagent-options.js";
 import { createSubagentTools, PARENT_TURN_CANCELLED } from "./subagent-tools.js";
@@ -301,5 +302,92 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
     const childRead = await database.openSession(task?.childSessionId ?? "").loadSession({ type: "full_graph" });
     const nested = JSON.stringify(childRead?.graph.nodes ?? []);
     expect(nested).toContain("subagent_depth_exceeded");
+  });
+
+  it("a child that needs approval suspends: its task waits, await_agent and pendingApprovals report it, resuming finishes it with usage counted once", async () => {
+    const written: string[] = [];
+    const write = defineTool({
+      name: "write",
+      description: "Write a file.",
+      inputSchema: z.object({ path: z.string() }),
+      needsApproval: true,
+      describeApproval: ({ path }) => `write ${path}`,
+      execute: ({ path }) => {
+        written.push(path);
+        return `wrote ${path}`;
+      },
+    });
+    const childScript = new ScriptedProvider(
+      [
+        toolCallStep([{ callId: "w1", name: "write", args: { path: "a.txt" } }], { usage: CHILD_A_USAGE }),
+        textStep("a.txt written", { usage: CHILD_B_USAGE }),
+      ],
+      { providerId: "routed", defaultModel: "child-writer" },
+    );
+    let agentId = "";
+    const parent = dynamicModel(PARENT_MODEL, [
+      () => toolCallStep([{ callId: "spawn", name: "spawn_agent", args: { task: "write a.txt", model: "child-writer" } }]),
+      (request) => {
+        agentId = String(lastToolResult(request).agent_id);
+        return toolCallStep([{ callId: "await", name: "await_agent", args: { agent_id: agentId } }]);
+      },
+      () => textStep("The subagent waits for your approval."),
+      () => toolCallStep([{ callId: "await-again", name: "await_agent", args: { agent_id: agentId } }]),
+      () => textStep("Done."),
+    ]);
+    const provider: ModelProvider = {
+      specificationVersion: MODEL_PROVIDER_SPECIFICATION_VERSION,
+      providerId: "routed",
+      defaultModel: PARENT_MODEL,
+      doComplete: (request, options) => {
+        const target = request.model === PARENT_MODEL ? parent : childScript;
+        if (target.doComplete === undefined) throw new Error("a scripted provider completes");
+        return target.doComplete(request, options);
+      },
+    };
+    const environment = RuntimeEnvironment.builder()
+      .withProvider(provider)
+      .withSessionStoreFactory(database)
+      .withBackgroundTaskHost(host)
+      .withToolProvider(createSubagentTools())
+      .withTools([write])
+      .build();
+    const runtime = await LashRuntime.builder()
+      .withEnvironment(environment)
+      .withSessionId("root")
+      .withPolicy({ model: PARENT_MODEL, maxContextTokens: 100_000 })
+      .withStore(database.openSession("root"))
+      .build();
+
+    const first = await runtime.runTurn(textInput("have a subagent write a.txt"));
+    expect(first.outcome.type).toBe("finished");
+    const awaited = first.toolCalls.find((call) => call.callId === "await")?.output.outcome;
+    const report =
+      awaited?.status === "success"
+        ? (awaited.payload as { state: string; awaiting_approval: { id: string; tool: string; summary: string }[] })
+        : undefined;
+    expect(report?.state).toBe("waiting");
+    expect(report?.awaiting_approval.map((request) => [request.tool, request.summary])).toEqual([["write", "write a.txt"]]);
+    expect(written).toEqual([]);
+    expect((await runtime.backgroundTasks().get(`subagent:${agentId}`))?.state).toBe("waiting");
+    const pending = await runtime.pendingApprovals();
+    expect(pending.map((request) => [request.sessionId, request.id])).toEqual([[agentId, report?.awaiting_approval[0]?.id]]);
+
+    const resumed = await runtime.sessions.resumeTurn(agentId, {
+      decisions: [{ id: pending[0]?.id ?? "", decision: "approve" }],
+      decidedBy: "alice",
+    }).result;
+    expect(resumed.outcome.type).toBe("finished");
+    expect(written).toEqual(["a.txt"]);
+    const task = await runtime.backgroundTasks().waitFor(`subagent:${agentId}`);
+    expect(task.state).toBe("completed");
+    expect(await runtime.pendingApprovals()).toEqual([]);
+
+    const second = await runtime.runTurn(textInput("is it done?"));
+    const again = second.toolCalls.find((call) => call.callId === "await-again")?.output.outcome;
+    expect(again).toMatchObject({ status: "success", payload: { state: "completed", output: "a.txt written" } });
+    // The child's two model calls reach the parent's ledger once each, across the suspension.
+    const subagentUsage = runtime.tokenLedger().filter((entry) => entry.source === "subagent");
+    expect(subagentUsage).toEqual([{ source: "subagent", model: "child-writer", usage: addTokenUsage(CHILD_A_USAGE, CHILD_B_USAGE) }]);
   });
 });

@@ -1,10 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { defineTool, type SessionBackgroundTasks, SessionManager, textInput } from "@lash/core";
-import type { BackgroundTaskRecord, JsonValue, ToolContext, ToolDefinition, ToolProvider } from "@lash/protocol";
+import type {
+  ApprovalRequest,
+  AssembledTurn,
+  BackgroundTaskRecord,
+  JsonValue,
+  ToolContext,
+  ToolDefinition,
+  ToolProvider,
+} from "@lash/protocol";
 import { isTerminalBackgroundTaskState, LashError, ToolError } from "@lash/protocol";
 import { z } from "zod";
 import { type ResolvedSubagentOptions, resolveSubagentOptions, type SubagentOptions } from "./subagent-options.js";
-import { subagentOutcome, subagentReport } from "./subagent-outcome.js";
+import { awaitingApprovals, subagentOutcome, subagentReport, waitingReport } from "./subagent-outcome.js";
 
 /** The producer of subagent tasks, and the prefix of their task ids (`subagent:<child session id>`). */
 export const SUBAGENT_PRODUCER = "subagent";
@@ -56,6 +64,10 @@ class SubagentController {
   readonly #awaited = new Set<string>();
   /** Spawns of one session run one at a time, so parallel calls cannot both pass the fan-out check. */
   readonly #spawning = new Map<string, Promise<unknown>>();
+  /** The approval requests each waiting subagent's turn is suspended on. */
+  readonly #waiting = new Map<string, readonly ApprovalRequest[]>();
+  /** Who is told when a subagent starts waiting for approval (`await_agent` returns then). */
+  readonly #waitingListeners = new Map<string, Set<() => void>>();
 
   constructor(options: ResolvedSubagentOptions) {
     this.options = options;
@@ -138,9 +150,21 @@ class SubagentController {
         },
         async (work) => {
           try {
-            const turn = await manager.startTurn(agentId, textInput(input.task), { signal: work.signal }).result;
+            let turn: AssembledTurn = await manager.startTurn(agentId, textInput(input.task), { signal: work.signal }).result;
+            // A child turn that waits for a person's decision does not fail the task: the task
+            // waits too, until someone resumes the child (`sessions.resumeTurn`), then goes on.
+            for (let approvals = awaitingApprovals(turn); approvals !== undefined; approvals = awaitingApprovals(turn)) {
+              const next = manager.nextTurn(agentId, work.signal);
+              this.#setWaiting(agentId, approvals);
+              await work.setLiveState("waiting");
+              await work.progress(`waiting for approval: ${approvals.map((request) => `${request.id} (${request.tool})`).join(", ")}`);
+              turn = await next;
+              this.#setWaiting(agentId, undefined);
+              await work.setLiveState("running");
+            }
             return subagentOutcome(turn, this.options.summaryLength);
           } finally {
+            this.#setWaiting(agentId, undefined);
             context.signal.removeEventListener("abort", onParentCancelled);
             this.#depths.delete(agentId);
             await manager.closeSession(agentId).catch(() => undefined);
@@ -159,15 +183,36 @@ class SubagentController {
 
   async await(agentId: string | undefined, context: ToolContext): Promise<JsonValue> {
     const { tasks } = callerSession(context);
-    if (agentId !== undefined) {
-      const ended = await this.#waitFor(tasks, agentId, context);
-      return subagentReport(ended);
-    }
+    if (agentId !== undefined) return await this.#waitFor(tasks, agentId, context);
     const pending = (await tasks.list({ kind: "subagent", includeTerminal: true })).filter(
       (record) => !isTerminalBackgroundTaskState(record.state) || !this.#awaited.has(record.id),
     );
-    const ended = await Promise.all(pending.map((record) => this.#waitFor(tasks, record.childSessionId ?? record.id, context)));
-    return { agents: ended.map(subagentReport) };
+    const reports = await Promise.all(pending.map((record) => this.#waitFor(tasks, record.childSessionId ?? record.id, context)));
+    return { agents: reports };
+  }
+
+  #setWaiting(agentId: string, approvals: readonly ApprovalRequest[] | undefined): void {
+    if (approvals === undefined) {
+      this.#waiting.delete(agentId);
+      return;
+    }
+    this.#waiting.set(agentId, approvals);
+    const listeners = this.#waitingListeners.get(agentId);
+    this.#waitingListeners.delete(agentId);
+    for (const listener of listeners ?? []) listener();
+  }
+
+  /** Resolves when the subagent starts waiting for approval (at once when it already waits). */
+  #whenWaiting(agentId: string): { readonly promise: Promise<void>; readonly dispose: () => void } {
+    if (this.#waiting.has(agentId)) return { promise: Promise.resolve(), dispose: () => {} };
+    const listeners = this.#waitingListeners.get(agentId) ?? new Set();
+    this.#waitingListeners.set(agentId, listeners);
+    let listener: () => void = () => {};
+    const promise = new Promise<void>((resolve) => {
+      listener = resolve;
+      listeners.add(listener);
+    });
+    return { promise, dispose: () => listeners.delete(listener) };
   }
 
   async cancel(agentId: string, context: ToolContext): Promise<JsonValue> {
@@ -195,11 +240,21 @@ class SubagentController {
     return record;
   }
 
-  async #waitFor(tasks: SessionBackgroundTasks, agentId: string, context: ToolContext): Promise<BackgroundTaskRecord> {
+  /**
+   * The subagent's report once it ended, or as soon as it waits for approval (the parent can say
+   * so and end its turn; the wait for the decision may be long).
+   */
+  async #waitFor(tasks: SessionBackgroundTasks, agentId: string, context: ToolContext): Promise<JsonValue> {
     await this.#known(tasks, agentId);
-    const ended = await tasks.waitFor(taskIdOf(agentId), context.signal);
-    this.#awaited.add(ended.id);
-    return ended;
+    const waiting = this.#whenWaiting(agentId);
+    try {
+      const ended = await Promise.race([tasks.waitFor(taskIdOf(agentId), context.signal), waiting.promise.then(() => undefined)]);
+      if (ended === undefined) return waitingReport(agentId, this.#waiting.get(agentId) ?? []);
+      this.#awaited.add(ended.id);
+      return subagentReport(ended);
+    } finally {
+      waiting.dispose();
+    }
   }
 }
 

@@ -102,6 +102,8 @@ export class SessionManager implements ChildSessionRegistry {
   readonly #handoffs = new Map<string, string>();
   readonly #firstTurnInputs = new Map<string, FirstTurnInput>();
   #sharedLedger: TokenLedgerEntry[] = [];
+  /** Who waits for the next completed turn of a managed session (see `nextTurn`). */
+  readonly #turnWaiters = new Map<string, Set<(turn: AssembledTurn) => void>>();
   #liveRelay: LiveRelay | undefined;
 
   constructor(owner: SessionCore) {
@@ -197,6 +199,10 @@ export class SessionManager implements ChildSessionRegistry {
       options.signal?.removeEventListener("abort", onAbort);
       child.running = undefined;
     });
+    promise.then(
+      (turn) => this.#notifyTurn(sessionId, turn),
+      () => undefined,
+    );
     child.running = { promise, controller };
     return { sessionId, result: promise, cancel: () => controller.abort() };
   }
@@ -271,9 +277,41 @@ export class SessionManager implements ChildSessionRegistry {
     return this.#start(sessionId, options, (child, turnOptions) => resumeSessionTurn(child.core, request, turnOptions));
   }
 
+  /**
+   * Resolves with the next turn of a managed session that completes from now on (started or
+   * resumed by anyone); a turn that throws does not count. Rejects with the signal's reason when it
+   * aborts first. A subagent task waiting for a person's decision uses it to learn that its child's
+   * turn went on.
+   */
+  nextTurn(sessionId: string, signal?: AbortSignal): Promise<AssembledTurn> {
+    if (!this.#children.has(sessionId)) return Promise.reject(new LashError("session_manager", `unknown session \`${sessionId}\``));
+    return new Promise<AssembledTurn>((resolve, reject) => {
+      const waiters = this.#turnWaiters.get(sessionId) ?? new Set();
+      this.#turnWaiters.set(sessionId, waiters);
+      const onAbort = (): void => {
+        waiters.delete(settle);
+        reject(signal?.reason ?? new Error("aborted"));
+      };
+      const settle = (turn: AssembledTurn): void => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(turn);
+      };
+      waiters.add(settle);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
   /** The open approval requests of the managed sessions' suspended turns (expired ones left out). */
   pendingApprovals(now: Date = new Date()): ApprovalRequest[] {
     return [...this.#children.values()].flatMap((child) => openApprovalRequests(child.core.suspendedTurn, now));
+  }
+
+  #notifyTurn(sessionId: string, turn: AssembledTurn): void {
+    const waiters = this.#turnWaiters.get(sessionId);
+    if (waiters === undefined) return;
+    this.#turnWaiters.delete(sessionId);
+    for (const settle of waiters) settle(turn);
   }
 
   async #runChildTurn(
