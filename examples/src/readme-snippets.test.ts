@@ -39,6 +39,22 @@ describe("README code that says it runs as is", () => {
     expect(stdout).toContain("2 + 3 = 5.");
   });
 
+  it("@lash/core: the approval example suspends a turn and another runtime resumes it with decisions", { timeout: 120_000 }, async () => {
+    const { stdout, workingDirectory } = await runSnippet(
+      await snippetAfter("packages/core/README.md", "## Waiting for a decision: suspend and resume"),
+    );
+    await rm(workingDirectory, { recursive: true, force: true });
+    expect(stdout).toBe(
+      [
+        "waiting: deploy api to production",
+        "waiting: deploy billing to production",
+        "finished api is live; billing was not deployed (frozen until Monday).",
+        "deploy approved by alice, deploy rejected by alice",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("@lash/core: the persistence example parks a session and resumes it", { timeout: 120_000 }, async () => {
     const { stdout, workingDirectory } = await runSnippet(
       await snippetAfter("packages/core/README.md", "## Persistence: stores, residency, park and resume"),

@@ -310,6 +310,91 @@ describe.each<Residency>(["keep_all", "active_path_only"])("a turn that waits fo
   });
 });
 
+describe("a resumed turn keeps its limits and its commit ids", () => {
+  it("counts model calls across the suspension: maxModelCalls stops the resumed turn where the whole turn reaches it", async () => {
+    const { tools, written } = workspace();
+    const provider = scriptedProvider([
+      mixedBatch(),
+      toolCallStep([{ callId: "call-read-2", name: "read", args: { path: "more.md" } }], { usage: CALL_USAGE }),
+      textStep("never reached"),
+    ]);
+    const { environment, database } = environmentFixture({
+      provider,
+      tools,
+      configure: (builder) => builder.withTermination({ treatMissingDoneAsFailure: true, maxModelCalls: 2 }),
+    });
+    const first = await runtimeOn(environment, "session", database.openSession("session"));
+    const approvals = awaiting(stopOf(await first.runTurn(textInput("update"))));
+    const second = await reopen(environment, database);
+    const turn = await second.resumeTurn({ decisions: approvals.map((request) => ({ id: request.id, decision: "approve" as const })) });
+    // The second model call is the turn's last: its read runs, then the turn stops.
+    expect(stopOf(turn)).toEqual({ type: "max_turns" });
+    expect(provider.requests).toHaveLength(2);
+    expect(written).toEqual(["a.ts", "b.ts"]);
+    expect(turn.tokenUsage).toEqual(addTokenUsage(CALL_USAGE, CALL_USAGE));
+  });
+
+  it("a batch past maxToolCalls suspends with the skipped call recorded, and stops budget_exhausted once resumed", async () => {
+    const { tools, written } = workspace();
+    const provider = scriptedProvider([mixedBatch(), textStep("never reached")]);
+    const { environment, database } = environmentFixture({
+      provider,
+      tools,
+      configure: (builder) => builder.withTermination({ treatMissingDoneAsFailure: true, maxToolCalls: 2 }),
+    });
+    const first = await runtimeOn(environment, "session", database.openSession("session"));
+    const suspended = await first.runTurn(textInput("update"));
+    expect(awaiting(stopOf(suspended)).map((request) => request.callId)).toEqual(["call-a"]);
+    expect(suspended.toolCalls.map((record) => [record.callId, record.output.outcome.status])).toEqual([
+      ["call-read", "success"],
+      ["call-b", "cancelled"],
+    ]);
+    const second = await reopen(environment, database);
+    const turn = await second.resumeTurn({ decisions: [{ id: awaiting(stopOf(suspended))[0]?.id ?? "", decision: "approve" }] });
+    expect(stopOf(turn)).toEqual({ type: "budget_exhausted", budget: "tool_calls" });
+    expect(written).toEqual(["a.ts"]);
+    expect(provider.requests).toHaveLength(1);
+    expect(second.activeToolCalls().map((record) => record.callId)).toEqual(["call-read", "call-b", "call-a"]);
+  });
+
+  it("suspends again in the same turn; each run commits under its own segment's ids", async () => {
+    const { tools, written } = workspace();
+    const provider = scriptedProvider([
+      mixedBatch(),
+      toolCallStep([{ callId: "call-c", name: "write", args: { path: "c.ts" } }], { usage: CALL_USAGE }),
+      textStep("All three written.", { usage: ANSWER_USAGE }),
+    ]);
+    const { environment, database } = environmentFixture({ provider, tools });
+    const store = new InstrumentedStore({ sessionId: "session", database });
+    const runtime = await runtimeOn(environment, "session", store);
+    const first = await runtime.runTurn({ ...textInput("update"), traceTurnId: "turn-1" });
+    const approveAll = (requests: ApprovalRequest[]) => ({
+      decisions: requests.map((request) => ({ id: request.id, decision: "approve" as const })),
+    });
+    const second = await runtime.resumeTurn(approveAll(awaiting(stopOf(first))));
+    const again = awaiting(stopOf(second));
+    expect(again.map((request) => [request.callId, request.turnIndex])).toEqual([["call-c", 1]]);
+    const finished = await runtime.resumeTurn(approveAll(again));
+    expect(finished.outcome.type).toBe("finished");
+    expect(written).toEqual(["a.ts", "b.ts", "c.ts"]);
+    expect(finished.state.turnIndex).toBe(1);
+    expect(finished.tokenUsage).toEqual(addTokenUsage(addTokenUsage(CALL_USAGE, CALL_USAGE), ANSWER_USAGE));
+    expect(ledgerTotal(runtime)).toEqual(finished.tokenUsage);
+    const ids = store.commits.map(({ commit }) => commit.commitId.replace(/decide:[0-9a-f-]+$/, "decide:<uuid>"));
+    expect(ids).toEqual([
+      "turn-1:prepared",
+      "turn-1:suspend:1",
+      "turn-1:decide:<uuid>",
+      "turn-1:s2:progress:1",
+      "turn-1:suspend:2",
+      "turn-1:decide:<uuid>",
+      "turn-1:s3:progress:1",
+      "turn-1:s3:progress:2",
+      "turn-1:s3:final",
+    ]);
+  });
+});
+
 describe("a turn that waits for approval, without a store", () => {
   it("suspends and resumes in the same runtime; a deferring approver suspends too", async () => {
     const { tools, written } = workspace();
