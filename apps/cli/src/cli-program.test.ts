@@ -33,6 +33,8 @@ describe("the lash program", () => {
       "lash",
       "run",
       "chat",
+      "approve",
+      "reject",
       "demo",
       "sessions",
       "list",

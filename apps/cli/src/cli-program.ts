@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import packageJson from "../package.json" with { type: "json" };
 import { describeError } from "./cli-error.js";
 import type { CliIo } from "./cli-io.js";
+import { approvalCommand } from "./commands/approval-command.js";
 import { chatCommand } from "./commands/chat-command.js";
 import { configCommand } from "./commands/config-command.js";
 import { dbMigrateCommand } from "./commands/db-command.js";
@@ -60,7 +61,7 @@ function withLimitOptions(command: Command): Command {
 /** The flags of commands that run turns. */
 function withTurnOptions(command: Command): Command {
   return withLimitOptions(withConfigOptions(command).option("--session <id>", "continue this session (default: a new one)"))
-    .option("-y, --yes", "allow file writes and shell commands without asking")
+    .option("-y, --yes", "allow file writes and shell commands without asking (`run` without it: the turn waits for `lash approve`)")
     .option("--allow-any-path", "let the tools use any path");
 }
 
@@ -104,8 +105,9 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
         'lash run "What does this project do?"       # one turn, streamed',
         'git diff | lash run "Review this change"    # piped input is appended to the prompt',
         "lash chat                                   # interactive",
+        "lash approve <session> --all                # continue a turn that waits for approval",
         "lash sessions list",
-      ])}\nExit codes: 0 finished, 1 stopped or failed, 2 bad usage or configuration, 130 cancelled.\n`,
+      ])}\nExit codes: 0 finished, 1 stopped or failed, 2 bad usage or configuration, 3 waiting for approval, 130 cancelled.\n`,
     )
     .hook("preAction", (command) => {
       io.debug = command.opts<{ debug?: boolean }>().debug === true;
@@ -132,6 +134,40 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
   withTurnOptions(program.command("chat").description("talk to the model interactively (/usage, /session, /new, /exit)"))
     .addHelpText("after", examples(["lash chat", "lash chat --session 3f2c...", "lash chat --yes --provider openai --model gpt-5.4"]))
     .action(act((flags) => chatCommand(flags, io)));
+
+  for (const decision of ["approve", "reject"] as const) {
+    const approve = decision === "approve";
+    withConfigOptions(
+      program
+        .command(decision)
+        .description(
+          approve
+            ? "approve calls a stored turn waits on (writes, shell commands) and continue the turn"
+            : "reject calls a stored turn waits on (the model is told why) and continue the turn",
+        )
+        .argument("<session>", "the session whose turn waits")
+        .argument("[ids...]", "the approval requests to decide (without ids and --all: list them)"),
+    )
+      .option("--all", `${decision} every request the turn waits on`)
+      .option("--reason <text>", approve ? "why, stored with the decision" : "why; the model is told")
+      .option("--by <who>", "who decides, stored with the decision (default cli:<user name>)")
+      .option("--json", "print the AssembledTurn as JSON instead of the answer (without ids: the open requests)")
+      .option("--allow-path <dir>", "let the tools use this directory too (repeatable)", collect)
+      .option("--allow-any-path", "let the tools use any path")
+      .addHelpText(
+        "after",
+        examples(
+          approve
+            ? [
+                "lash approve 3f2c...                     # list what the turn waits on",
+                "lash approve 3f2c... 9b1d...",
+                "lash approve 3f2c... --all --by alice",
+              ]
+            : ['lash reject 3f2c... 9b1d... --reason "not in this folder"', 'lash reject 3f2c... --all --reason "not now"'],
+        ),
+      )
+      .action(act((sessionId: string, ids: string[], flags) => approvalCommand(decision, sessionId, ids, flags, io)));
+  }
 
   withConfigOptions(program.command("demo").description("an offline scripted turn with a tool round trip, stored like any session"), {
     provider: false,
@@ -208,7 +244,7 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
   return program;
 }
 
-const COMMAND_NAMES = new Set(["run", "chat", "demo", "sessions", "tasks", "db", "config", "help"]);
+const COMMAND_NAMES = new Set(["run", "chat", "approve", "reject", "demo", "sessions", "tasks", "db", "config", "help"]);
 
 /**
  * `lash -p <prompt> [run flags]` is `lash run <prompt> [run flags]`: rewritten before commander

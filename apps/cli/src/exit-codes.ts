@@ -6,6 +6,8 @@ export const EXIT_CODES = {
   failed: 1,
   /** Bad usage or configuration: an unknown flag, a bad config file, no provider, an unknown session. */
   usage: 2,
+  /** A turn waits for approval: `lash approve` / `lash reject` continue it, from any process. */
+  awaitingApproval: 3,
   /** Cancelled by Ctrl-C. */
   cancelled: 130,
 } as const;

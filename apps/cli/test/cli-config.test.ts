@@ -128,7 +128,9 @@ describe("configuration", () => {
     expect(version.stdout.trim()).toBe(packageJson.version);
     const help = await runLash(["--help"], home);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain("Exit codes: 0 finished, 1 stopped or failed, 2 bad usage or configuration, 130 cancelled.");
+    expect(help.stdout).toContain(
+      "Exit codes: 0 finished, 1 stopped or failed, 2 bad usage or configuration, 3 waiting for approval, 130 cancelled.",
+    );
   });
 });
 

@@ -37,12 +37,13 @@ describe("lash run with the scripted provider", () => {
     expect(result.stderr).toContain("2 model calls · tokens 80 in, 17 out");
   });
 
-  it("refuses writes without --yes (the model sees why) and performs them with --yes", async () => {
+  it("makes a write wait for approval without --yes (exit 3, nothing written) and performs it with --yes", async () => {
     const steps = [{ toolCalls: [{ name: "write_file", args: { path: "out.txt", content: "written" } }] }, { text: "Done." }];
     const script = await writeScript(home, "write", steps);
-    const refused = await runLash(["run", "--script", script, "Write out.txt"], home);
-    expect(refused.code).toBe(0);
-    expect(refused.stderr).toContain("✗ write_file: The user rejected this call: writes and shell commands need --yes in `lash run`");
+    const waiting = await runLash(["run", "--script", script, "Write out.txt"], home);
+    expect(waiting.code).toBe(3);
+    expect(waiting.stderr).toContain("? waiting for approval: write_file create out.txt (7 bytes)");
+    expect(waiting.stdout).not.toContain("Done.");
     await expect(readFile(join(home, "out.txt"), "utf8")).rejects.toThrow();
     const allowed = await runLash(["run", "--yes", "--script", script, "Write out.txt"], home);
     expect(allowed.code).toBe(0);

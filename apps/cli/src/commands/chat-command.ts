@@ -1,17 +1,17 @@
 import { appendFile, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import type { LashRuntime } from "@lash/core";
-import type { ApprovalHandler, BackgroundTaskHost } from "@lash/protocol";
+import type { LashRuntime, TurnStream } from "@lash/core";
+import type { ApprovalAnswer, ApprovalDecision, ApprovalHandler, ApprovalRequest, BackgroundTaskHost } from "@lash/protocol";
 import { describeError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
 import { resolveEffectiveConfig } from "../config/effective-config.js";
 import type { ExitCode } from "../exit-codes.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { createConfiguredProvider } from "../providers/create-provider.js";
+import { approvalSummary, formatPendingApprovals } from "../render/approval-view.js";
 import { styleFor } from "../render/terminal-style.js";
 import { createTurnRenderer, renderTurn } from "../render/turn-renderer.js";
-import { compactJson, printable } from "../render/turn-text.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
 import { createTaskEnvironment, formatTaskTable, type TaskEnvironment } from "../sessions/background-tasks.js";
 import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
@@ -20,6 +20,7 @@ import { explainStoreError, openCliStore } from "../store/open-store.js";
 import { prepareDirectory } from "../store/prepare-directory.js";
 import type { TurnFlags } from "./command-context.js";
 import { cliTools } from "./command-context.js";
+import { cliDecider, explainApprovalError } from "./turn-command.js";
 
 /** How many prompts the chat history file keeps (and the arrow keys reach). */
 const HISTORY_SIZE = 500;
@@ -135,7 +136,9 @@ async function runSlashCommand(command: string, argument: string | undefined, co
  * `lash chat`: a loop of turns on one session, with line editing and history on a terminal.
  * Ctrl-C during a turn cancels it (the turn ends `cancelled`, and what it produced so far is
  * committed); Ctrl-C at the prompt asks for a second one, which exits. Writes and shell commands ask
- * for confirmation unless `--yes`.
+ * for confirmation unless `--yes`; when input ends on a question, the turn waits for approval
+ * durably instead (`lash approve`, or the questions again at the next `lash chat --session`, even
+ * under `--yes`: those calls were never approved by anyone).
  */
 export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode> {
   const config = await resolveEffectiveConfig(flags, io);
@@ -182,13 +185,12 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
   readline.on("SIGINT", onInterrupt);
   process.on("SIGINT", onInterrupt);
 
-  // The runtime's approver: asks on stderr and reads the answer from the same lines as the prompts.
-  // A cancelled turn stops the question (the call is cancelled with the turn).
-  const approve: ApprovalHandler = async (request, { signal }) => {
-    if (flags.yes === true) return { type: "approve", decidedBy: "cli:--yes" };
-    // Every workspace tool describes its calls; a tool without a description is shown by its arguments.
-    const summary = request.summary ?? `${request.tool} ${compactJson(request.args)}`;
-    io.stderr.write(`${err.yellow("?")} allow ${printable(summary)}? [y/N] `);
+  // Asks on stderr and reads the answer from the same lines as the prompts. End of input defers:
+  // the turn waits durably, and `lash approve` (or the next `lash chat --session`) decides later. A
+  // cancelled turn stops the question (the call is cancelled with the turn).
+  const decider = cliDecider(io);
+  const ask = async (request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> => {
+    io.stderr.write(`${err.yellow("?")} allow ${approvalSummary(request)}? [y/N] `);
     let onAbort: (() => void) | undefined;
     const cancelled = new Promise<"cancelled">((resolve) => {
       onAbort = () => resolve("cancelled");
@@ -198,9 +200,16 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
       if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
     });
     if (answer === "cancelled") return { type: "reject", reason: "the turn was cancelled" };
-    if (answer === undefined) return { type: "reject", reason: "input ended" };
-    return /^y(es)?$/i.test(answer.trim()) ? { type: "approve", decidedBy: "cli:user" } : { type: "reject", reason: "the user declined" };
+    if (answer === undefined) {
+      io.stderr.write("\n");
+      return { type: "defer" };
+    }
+    return /^y(es)?$/i.test(answer.trim())
+      ? { type: "approve", decidedBy: decider }
+      : { type: "reject", reason: "the user declined", decidedBy: decider };
   };
+  const approve: ApprovalHandler = (request, { signal }) =>
+    flags.yes === true ? { type: "approve", decidedBy: "cli:--yes" } : ask(request, signal);
 
   let tasks: TaskEnvironment | undefined;
   try {
@@ -225,9 +234,48 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
       if (opened.created) io.stderr.write(`${err.dim("lash:")} new session ${opened.sessionId}\n`);
       return opened.runtime;
     };
+    /** Runs one turn (a prompt's, or a resumed one) on the screen; a failed turn is reported and the chat goes on. */
+    const playTurn = async (start: (signal: AbortSignal) => TurnStream): Promise<void> => {
+      const controller = new AbortController();
+      turnController = controller;
+      const shownSession = sessionId ?? "";
+      const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId: shownSession, signal: controller.signal });
+      try {
+        const turn = await renderTurn(renderer, start(controller.signal));
+        if (turn.outcome.type === "stopped" && turn.outcome.stop.type === "awaiting_approval")
+          io.stderr.write(formatPendingApprovals(shownSession, turn.outcome.stop.approvals, err));
+      } catch (error) {
+        // A failed turn (the store went away, another process wrote to the session) is reported; the chat goes on.
+        renderer.pause();
+        const unstored = unstoredTurnError(error, {
+          sessionId: shownSession,
+          shown: renderer.modelCalls > 0,
+          hint: "the session keeps the other process's turn, and this chat goes on from it: send the prompt again to store it",
+        });
+        const described = describeError(explainApprovalError(error, shownSession) ?? unstored ?? explainStoreError(error));
+        io.stderr.write(`${err.red("lash: error:")} ${described.message}\n${described.hint === undefined ? "" : `  ${described.hint}\n`}`);
+      } finally {
+        turnController = undefined;
+      }
+    };
     // An existing session is opened (and checked) at once; a new one waits for its first prompt.
     if (sessionId !== undefined) runtime = await open("");
     io.stderr.write(err.dim(`lash chat · ${provider.model} · ${store.description}\ntype /help for commands\n`));
+    if (runtime !== undefined) {
+      // A turn of this session waits for approval (a `lash run`, or a chat whose input ended): its
+      // questions come first, then the turn goes on, before any new prompt.
+      const opened = runtime;
+      const pending = (await opened.pendingApprovals()).filter((request) => request.sessionId === opened.sessionId);
+      const decisions: ApprovalDecision[] = [];
+      if (pending.length > 0) io.stderr.write(`${err.yellow("?")} a turn of this session waits for approval\n`);
+      for (const request of pending) {
+        const answer = await ask(request, new AbortController().signal);
+        if (answer.type === "defer") break;
+        decisions.push({ id: request.id, decision: answer.type, ...(answer.reason === undefined ? {} : { reason: answer.reason }) });
+      }
+      if (decisions.length > 0) await playTurn((signal) => opened.resumeTurn({ decisions, decidedBy: decider }, { signal }));
+      else if (pending.length > 0) io.stderr.write(formatPendingApprovals(opened.sessionId, pending, err));
+    }
     const showPrompt = (): void => {
       if (interactive) {
         readline.setPrompt(`${styleFor(io.stdout, io.env).cyan("›")} `);
@@ -261,24 +309,8 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
         continue;
       }
       runtime ??= await open(titleFrom(text));
-      const controller = new AbortController();
-      turnController = controller;
-      const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId: sessionId ?? "", signal: controller.signal });
-      try {
-        await renderTurn(renderer, runtime.streamTurn(text, { signal: controller.signal }));
-      } catch (error) {
-        // A failed turn (the store went away, another process wrote to the session) is reported; the chat goes on.
-        renderer.pause();
-        const unstored = unstoredTurnError(error, {
-          sessionId: sessionId ?? "",
-          shown: renderer.modelCalls > 0,
-          hint: "the session keeps the other process's turn, and this chat goes on from it: send the prompt again to store it",
-        });
-        const described = describeError(unstored ?? explainStoreError(error));
-        io.stderr.write(`${err.red("lash: error:")} ${described.message}\n${described.hint === undefined ? "" : `  ${described.hint}\n`}`);
-      } finally {
-        turnController = undefined;
-      }
+      const current = runtime;
+      await playTurn((signal) => current.streamTurn(text, { signal }));
     }
     return exitRequested ?? EXIT_CODES.finished;
   } catch (error) {

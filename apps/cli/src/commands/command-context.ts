@@ -35,13 +35,19 @@ export async function withStore<Result>(
 }
 
 /**
- * The built-in tools over the working directory, with the allowed directories of the config. Their
- * writes and shell commands need approval: the command gives its runtime the approver
- * (`openSessionRuntime({ approve })`).
+ * The built-in tools over the working directory (or `root`: `lash approve` runs a turn's tools
+ * where the turn ran), with the allowed directories of the config. Their writes and shell commands
+ * need approval: the command gives its runtime an approver (`openSessionRuntime({ approve })`), or
+ * none, and a turn that wants one waits for `lash approve`.
  */
-export function cliTools(config: EffectiveConfig, io: CliIo, flags: TurnFlags): Promise<ToolDefinition<unknown>[]> {
+export function cliTools(
+  config: EffectiveConfig,
+  io: CliIo,
+  flags: Pick<TurnFlags, "allowAnyPath">,
+  root: string = io.cwd,
+): Promise<ToolDefinition<unknown>[]> {
   return createWorkspaceTools({
-    root: io.cwd,
+    root,
     allowedDirectories: config.allowedDirectories.value,
     allowAnyPath: flags.allowAnyPath === true,
   });

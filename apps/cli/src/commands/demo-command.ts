@@ -13,7 +13,7 @@ import { createTurnRenderer, renderTurn } from "../render/turn-renderer.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
 import { openSessionRuntime } from "../sessions/session-runtime.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";
-import { exitCodeOf } from "./run-command.js";
+import { exitCodeOf } from "./turn-command.js";
 
 const ORDERS: Record<number, { status: string; carrier?: string; shippedOn?: string }> = {
   7: { status: "shipped", carrier: "DHL", shippedOn: "2026-03-02" },

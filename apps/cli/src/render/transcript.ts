@@ -28,6 +28,8 @@ function stopLabel(stop: TurnStop): string {
   if (stop.type === "budget_exhausted") return `stopped: budget_exhausted (${stop.budget})`;
   if (stop.type === "tool_error") return `stopped: tool_error (${stop.toolName})`;
   if (stop.type === "stop_condition") return `stopped: stop_condition (${stop.name})`;
+  // The turn went on once its calls were decided (`lash approve`), or still waits: both read "paused".
+  if (stop.type === "awaiting_approval") return `paused for approval: ${stop.approvals.map((request) => request.tool).join(", ")}`;
   return `stopped: ${stop.type}`;
 }
 

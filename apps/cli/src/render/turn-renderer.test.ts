@@ -87,3 +87,55 @@ describe("the turn renderer", () => {
     expect(stdout.text()).toBe("");
   });
 });
+
+describe("approval activities", () => {
+  const request = {
+    id: "req-1",
+    sessionId: "s-1",
+    turnId: "t-1",
+    turnIndex: 1,
+    callId: "call-1",
+    tool: "write_file",
+    args: { path: "out.txt", content: "written" },
+    summary: "create out.txt (7 bytes)",
+    messageId: "m-1",
+    modeIteration: 0,
+    requestedAt: "2026-12-07T10:00:00.000Z",
+  };
+  const resolved = (source: "handler" | "resume", decision: "approved" | "rejected", reason?: string) =>
+    activity(
+      {
+        type: "approval_resolved",
+        id: "req-1",
+        sessionId: "s-1",
+        callId: "call-1",
+        tool: "write_file",
+        resolution: { decision, decidedBy: "cli:alice", decidedAt: "2026-12-07T10:01:00.000Z", source, ...(reason ? { reason } : {}) },
+      },
+      "tool:call-1",
+    );
+
+  it("shows a request when the turn is going to wait for it, and decisions made elsewhere", () => {
+    const { io, stderr } = ioFor(false);
+    const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId: "s-1", announceApprovals: true });
+    renderer.emit(activity({ type: "approval_requested", request }, "tool:call-1"));
+    renderer.emit(resolved("resume", "approved"));
+    renderer.emit(resolved("resume", "rejected", "not now"));
+    expect(stderr.text()).toBe(
+      [
+        "? waiting for approval: write_file create out.txt (7 bytes) [req-1]",
+        "✓ write_file approved by cli:alice [req-1]",
+        "✗ write_file rejected by cli:alice (not now) [req-1]",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("stays quiet when the command asks itself (chat) and about its own approver's answers", () => {
+    const { io, stderr } = ioFor(false);
+    const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId: "s-1" });
+    renderer.emit(activity({ type: "approval_requested", request }, "tool:call-1"));
+    renderer.emit(resolved("handler", "approved"));
+    expect(stderr.text()).toBe("");
+  });
+});

@@ -2,6 +2,7 @@ import { fstatSync } from "node:fs";
 import type { TurnStream } from "@lash/core";
 import type { AssembledTurn, TurnActivity } from "@lash/protocol";
 import type { CliIo } from "../cli-io.js";
+import { approvalLine, describeResolution } from "./approval-view.js";
 import { createSpinner } from "./spinner.js";
 import { styleFor } from "./terminal-style.js";
 import { compactJson, describeOutcome, describeUsage } from "./turn-text.js";
@@ -33,14 +34,22 @@ function outputsShareOneScreen(io: CliIo): boolean {
   }
 }
 
-/**
- * `streamAnswer: false` (with `--json`) keeps stdout for the JSON document; progress still goes
- * to stderr. The spinner and colours appear only on a terminal.
- */
-export function createTurnRenderer(
-  io: CliIo,
-  options: { readonly streamAnswer: boolean; readonly sessionId: string; readonly signal?: AbortSignal },
-): TurnRenderer {
+/** How a renderer shows one turn. */
+export interface TurnRendererOptions {
+  /** False with `--json`: stdout is kept for the JSON document; progress still goes to stderr. */
+  readonly streamAnswer: boolean;
+  readonly sessionId: string;
+  readonly signal?: AbortSignal;
+  /**
+   * True when nobody in the process answers approval requests (`lash run` without `--yes`, `lash
+   * approve`): each request is shown as it is made, since the turn is going to wait for it. A
+   * command that asks (`lash chat`) prints its own question instead.
+   */
+  readonly announceApprovals?: boolean;
+}
+
+/** The spinner and colours appear only on a terminal. */
+export function createTurnRenderer(io: CliIo, options: TurnRendererOptions): TurnRenderer {
   const err = styleFor(io.stderr, io.env);
   const spinner = createSpinner(io.stderr, io.env);
   let modelCalls = 0;
@@ -88,6 +97,22 @@ export function createTurnRenderer(
           const outcome = activity.output.outcome;
           if (outcome.status === "success") progress(`${err.green("✓")} ${activity.name} ${err.dim(`${activity.durationMs} ms`)}`);
           else progress(`${err.red("✗")} ${activity.name}: ${outcome.payload.message}`);
+          break;
+        }
+        case "approval_requested": {
+          if (options.announceApprovals !== true) break;
+          const { request } = activity;
+          const elsewhere = request.sessionId === options.sessionId ? "" : ` in session ${request.sessionId}`;
+          progress(`${err.yellow("?")} waiting for approval: ${approvalLine(request)} ${err.dim(`[${request.id}]${elsewhere}`)}`);
+          break;
+        }
+        case "approval_resolved": {
+          // A decision of an in-process approver was just typed by the user (or is `--yes`): only
+          // decisions made elsewhere (`lash approve`, an expiry) are news.
+          if (activity.resolution.source === "handler") break;
+          const approved = activity.resolution.decision === "approved";
+          const mark = approved ? err.green("✓") : err.red("✗");
+          progress(`${mark} ${activity.tool} ${describeResolution(activity.resolution)} ${err.dim(`[${activity.id}]`)}`);
           break;
         }
         case "retry_status":

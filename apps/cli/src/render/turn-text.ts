@@ -33,6 +33,8 @@ export function describeOutcome(outcome: TurnOutcome): string {
       return `stopped: stop condition ${stop.name}`;
     case "tool_error":
       return `stopped: tool ${stop.toolName} failed the turn`;
+    case "awaiting_approval":
+      return `waiting for approval (${stop.approvals.length} call${stop.approvals.length === 1 ? "" : "s"})`;
     default:
       return `stopped: ${stop.type.replaceAll("_", " ")}`;
   }
