@@ -122,7 +122,9 @@ export async function describeApprovalsAcrossProcesses(kind: FaultBackendKind): 
         ];
         const finished = await step(kind, location.location, "decide", file, ["decide", JSON.stringify(decisions), "cli:alice"]);
         expect(finished.outcome).toMatchObject({ type: "finished" });
-        expect(finished.text).toBe("Results: contents of notes.md | wrote a.txt | [Tool execution failed]\nThe user rejected this call: b.txt is generated");
+        expect(finished.text).toBe(
+          "Results: contents of notes.md | wrote a.txt | [Tool execution failed]\nThe user rejected this call: b.txt is generated",
+        );
         expect(finished.toolCalls?.map((call) => [call.callId, call.approval?.decision, call.approval?.decidedBy])).toEqual([
           ["call-a", "approved", "cli:alice"],
           ["call-b", "rejected", "cli:alice"],
