@@ -14,6 +14,8 @@ export const ALLOWED_EDGES = {
   "@lash/core": ["@lash/protocol", "@lash/provider-utils", "@lash/observability"],
   "@lash/background": ["@lash/protocol", "@lash/core", "@lash/observability"],
   "@lash/tools": ["@lash/protocol", "@lash/core"],
+  // The server's wire contract: clients (apps/console, third parties) import it and nothing else.
+  "@lash/remote-protocol": ["@lash/protocol"],
 };
 /** Adapters build on the contracts and on the run-time support every adapter shares. */
 const ADAPTER_EDGES = ["@lash/protocol", "@lash/provider-utils"];

@@ -1,0 +1,153 @@
+import { randomUUID } from "node:crypto";
+import { computeCostReport, usageReportToJson } from "@lash/observability";
+import type { SessionStore } from "@lash/protocol";
+import {
+  createSessionRequestSchema,
+  type DeleteSessionResponse,
+  listSessionsQuerySchema,
+  type SessionListResponse,
+  type SessionResource,
+  type SessionState,
+  type UsageReport,
+} from "@lash/remote-protocol";
+import type { Hono } from "hono";
+import { HttpError } from "../http/http-error.js";
+import { pathId } from "../http/path-parameters.js";
+import { readJsonBody } from "../http/read-json-body.js";
+import { invalidRequest } from "../http/validation-error.js";
+import { DEFAULT_PROFILE_NAME } from "../profiles/agent-profile.js";
+import { assertAcceptingWork, type ServerContext } from "../server-context.js";
+import type { LiveSession } from "../sessions/session-runtimes.js";
+import { decodeCursor, encodeCursor } from "./session-cursor.js";
+
+const DEFAULT_PAGE_SIZE = 20;
+
+function resourceOf(session: LiveSession): SessionResource {
+  const { record, runtime } = session;
+  return {
+    id: session.sessionId,
+    profile: record.profile,
+    metadata: { ...record.metadata },
+    ...(record.createdAt === undefined ? {} : { createdAt: record.createdAt }),
+    model: runtime.policy.model,
+    turnIndex: runtime.exportState().turnIndex,
+  };
+}
+
+/** Runs `use` on the session's leased runtime and hands it back, whatever happens. */
+export async function withSession<Value>(
+  context: ServerContext,
+  sessionId: string,
+  use: (session: LiveSession) => Promise<Value>,
+): Promise<Value> {
+  const lease = await context.runtimes.acquire(sessionId);
+  try {
+    return await use(lease.session);
+  } finally {
+    await lease.release();
+  }
+}
+
+/** True when the store has the session (a head, or at least its listing data). */
+async function sessionExists(store: SessionStore): Promise<boolean> {
+  if ((await store.loadSessionMeta()) !== undefined) return true;
+  if (store.loadHeadRevision !== undefined) return (await store.loadHeadRevision()) !== undefined;
+  return (await store.loadSession({ type: "active_path" })) !== undefined;
+}
+
+/** The query parameters, each at most once (a repeated one is ambiguous, so refused). */
+function singleQueryParameters(url: string): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of new URL(url).searchParams) {
+    if (Object.hasOwn(parameters, name)) throw new HttpError("invalid_request", `the query parameter ${name} is given more than once`);
+    parameters[name] = value;
+  }
+  return parameters;
+}
+
+/** `/v1/sessions`: create, list, read, delete, usage. */
+export function registerSessionRoutes(app: Hono, context: ServerContext): void {
+  app.post("/v1/sessions", async (c) => {
+    assertAcceptingWork(context);
+    const body = await readJsonBody(c.req.raw, createSessionRequestSchema, context.maxBodyBytes);
+    const profileName = body.profile ?? DEFAULT_PROFILE_NAME;
+    const profile = context.profiles.get(profileName);
+    if (profile === undefined) {
+      throw new HttpError("unknown_profile", `no agent profile ${profileName}`, {
+        details: { profile: profileName, profiles: context.profiles.names },
+      });
+    }
+    const sessionId = randomUUID();
+    const record = { profile: profileName, metadata: body.metadata ?? {}, createdAt: new Date().toISOString() };
+    await context.runtimes.create(sessionId, profile, record);
+    const resource: SessionResource = { id: sessionId, ...record, model: profile.model, turnIndex: 0 };
+    return c.json(resource, 201, { location: `/v1/sessions/${sessionId}` });
+  });
+
+  app.get("/v1/sessions", async (c) => {
+    const parsed = listSessionsQuerySchema.safeParse(singleQueryParameters(c.req.url));
+    if (!parsed.success) throw invalidRequest("the query", parsed.error);
+    const cursor = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
+    const page = await context.store.listSessions({
+      limit: parsed.data.limit ?? DEFAULT_PAGE_SIZE,
+      relationType: "root",
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    const response: SessionListResponse = {
+      sessions: page.sessions.map((summary) => ({
+        id: summary.sessionId,
+        headRevision: summary.headRevision,
+        ...(summary.meta === undefined ? {} : { createdAt: summary.meta.createdAt, model: summary.meta.model }),
+        ...(summary.problem === undefined ? {} : { problem: { field: summary.problem.field, message: summary.problem.message } }),
+      })),
+      ...(page.nextCursor === undefined ? {} : { nextCursor: encodeCursor(page.nextCursor) }),
+    };
+    return c.json(response);
+  });
+
+  app.get("/v1/sessions/:sessionId", async (c) => {
+    const sessionId = pathId(c, "sessionId");
+    const state = await withSession(context, sessionId, async (session): Promise<SessionState> => {
+      const { runtime } = session;
+      const envelope = runtime.exportState();
+      const running = context.turns.runningTurnOf(sessionId);
+      const pending = await runtime.pendingApprovals();
+      return {
+        ...resourceOf(session),
+        policy: runtime.policy,
+        usage: { lastTurn: envelope.tokenUsage, ledger: runtime.tokenLedger() },
+        messages: runtime.activeMessages(),
+        ...(running === undefined ? {} : { runningTurnId: running.turnId }),
+        awaitingApproval: pending.some((request) => request.sessionId === sessionId),
+      };
+    });
+    return c.json(state);
+  });
+
+  app.delete("/v1/sessions/:sessionId", async (c) => {
+    const sessionId = pathId(c, "sessionId");
+    const running = context.turns.runningTurnOf(sessionId);
+    if (running !== undefined) {
+      throw new HttpError("turn_in_progress", `a turn of session ${sessionId} is running; cancel it first`, {
+        details: { sessionId, turnId: running.turnId },
+      });
+    }
+    const store = context.store.openSession(sessionId);
+    if (!(await sessionExists(store))) throw new HttpError("session_not_found", `no session ${sessionId}`, { details: { sessionId } });
+    await context.runtimes.forget(sessionId);
+    context.turns.forgetSession(sessionId);
+    await store.deleteSession();
+    const response: DeleteSessionResponse = { id: sessionId, deleted: true };
+    return c.json(response);
+  });
+
+  app.get("/v1/sessions/:sessionId/usage", async (c) => {
+    const sessionId = pathId(c, "sessionId");
+    const report = await withSession(context, sessionId, async (session): Promise<UsageReport> => {
+      const usage = session.runtime.usageReport();
+      // The JSON form's readonly arrays are the report's own: copied into the wire type.
+      return structuredClone(usageReportToJson(usage, computeCostReport(usage))) as UsageReport;
+    });
+    return c.json(report);
+  });
+}

@@ -1,0 +1,150 @@
+import { Hono } from "hono";
+import { errorResponse, HttpError, toHttpError } from "./http/http-error.js";
+import { DEFAULT_MAX_BODY_BYTES } from "./http/read-json-body.js";
+import type { AgentProfile } from "./profiles/agent-profile.js";
+import { ProfileEnvironments } from "./profiles/profile-environments.js";
+import { registerApprovalRoutes } from "./routes/approval-routes.js";
+import { registerSessionRoutes } from "./routes/session-routes.js";
+import { registerSystemRoutes } from "./routes/system-routes.js";
+import { registerTurnRoutes } from "./routes/turn-routes.js";
+import type { ServerContext, ServerStats } from "./server-context.js";
+import { DEFAULT_SESSION_RUNTIME_LIMITS, type SessionRuntimeLimits, SessionRuntimes } from "./sessions/session-runtimes.js";
+import type { ServerStore } from "./store/server-store.js";
+import { DEFAULT_HEARTBEAT_MS } from "./turns/event-stream-response.js";
+import { DEFAULT_TURN_REGISTRY_LIMITS, TurnRegistry, type TurnRegistryLimits } from "./turns/turn-registry.js";
+
+/** Every bound of the server; each has a default. */
+export interface ServerLimits extends SessionRuntimeLimits, TurnRegistryLimits {
+  /** The largest request body, in bytes (default 1 MiB). */
+  readonly maxBodyBytes: number;
+  /** How often an idle event stream sends a keep-alive comment, in milliseconds (default 15 s). */
+  readonly heartbeatMs: number;
+}
+
+/** The bounds a server gets for each limit it is not given. */
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  ...DEFAULT_SESSION_RUNTIME_LIMITS,
+  ...DEFAULT_TURN_REGISTRY_LIMITS,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  heartbeatMs: DEFAULT_HEARTBEAT_MS,
+};
+
+/** Options of `createServerApp`. */
+export interface ServerAppOptions {
+  /** Where sessions live. The app does not close it: whoever opened it does (`startServer` does when it opened it). */
+  readonly store: ServerStore;
+  /** The agent profiles by name; `default` is required (sessions created without a profile get it). */
+  readonly profiles: Readonly<Record<string, AgentProfile>>;
+  /** Bounds of bodies, live runtimes and kept turns; each one left out keeps its default (`DEFAULT_SERVER_LIMITS`). */
+  readonly limits?: Partial<ServerLimits>;
+  /** Recorded as `decidedBy` of approval decisions made over HTTP (default `api`). */
+  readonly decidedBy?: string;
+  /** The server's version, in the OpenAPI document (default `0.0.0`). */
+  readonly version?: string;
+  /** Where unexpected failures (500s) are reported (default: `console.error`). */
+  readonly onUnexpectedError?: (error: unknown) => void;
+}
+
+/** The server as a Hono application, testable in-process with `app.request(...)` or `fetch`. */
+export interface LashServerApp {
+  /** The Hono application: mount it in a larger app, or add routes and middleware of your own. */
+  readonly app: Hono;
+  /** Answers one request (the Fetch API's signature, for any server that takes one). */
+  readonly fetch: (request: Request) => Response | Promise<Response>;
+  /** Live runtimes, parked sessions and running turns, now. */
+  stats(): ServerStats;
+  /**
+   * Stops taking new work (new sessions, turns and decisions are 503 `shutting_down`), lets the
+   * running turns finish for up to `gracePeriodMs`, cancels the rest (their partial output is
+   * committed) and waits for them, then parks every live runtime.
+   */
+  drain(options: { readonly gracePeriodMs: number }): Promise<void>;
+}
+
+const ROUTE_METHODS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["/healthz", ["GET"]],
+  ["/readyz", ["GET"]],
+  ["/openapi.json", ["GET"]],
+  ["/v1/sessions", ["GET", "POST"]],
+  ["/v1/sessions/:sessionId", ["GET", "DELETE"]],
+  ["/v1/sessions/:sessionId/usage", ["GET"]],
+  ["/v1/sessions/:sessionId/turns", ["POST"]],
+  ["/v1/sessions/:sessionId/turns/:turnId/events", ["GET"]],
+  ["/v1/sessions/:sessionId/turns/:turnId/cancel", ["POST"]],
+  ["/v1/sessions/:sessionId/approvals", ["GET"]],
+  ["/v1/sessions/:sessionId/approvals/:approvalId", ["POST"]],
+];
+
+/**
+ * Builds the server's HTTP application over `options.store`, with one runtime environment per
+ * agent profile. Nothing listens: `startServer` serves it, and tests call `fetch` directly.
+ */
+export function createServerApp(options: ServerAppOptions): LashServerApp {
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+  const profiles = new ProfileEnvironments(options.profiles, options.store);
+  const context: ServerContext = {
+    store: options.store,
+    profiles,
+    runtimes: new SessionRuntimes(options.store, profiles, limits),
+    turns: new TurnRegistry(limits),
+    maxBodyBytes: limits.maxBodyBytes,
+    heartbeatMs: limits.heartbeatMs,
+    decidedBy: options.decidedBy ?? "api",
+    version: options.version ?? "0.0.0",
+    draining: false,
+  };
+  const report = options.onUnexpectedError ?? ((error: unknown) => console.error("lash-server: unexpected failure:", error));
+
+  const app = new Hono();
+  registerSystemRoutes(app, context);
+  registerSessionRoutes(app, context);
+  registerTurnRoutes(app, context);
+  registerApprovalRoutes(app, context);
+  // A known path with another method is a 405 naming the allowed ones, not a 404.
+  for (const [path, methods] of ROUTE_METHODS) {
+    app.all(path, () => {
+      throw new HttpError("method_not_allowed", `use ${methods.join(" or ")} on this path`, { details: { allowed: [...methods] } });
+    });
+  }
+  app.notFound(() => errorResponse(new HttpError("not_found", "no such route")));
+  app.onError((error) => {
+    const failure = toHttpError(error);
+    if (failure.status >= 500 && failure.code === "internal_error") report(error);
+    const response = errorResponse(failure);
+    if (failure.code === "method_not_allowed") response.headers.set("allow", ((failure.details?.allowed ?? []) as string[]).join(", "));
+    return response;
+  });
+
+  let draining: Promise<void> | undefined;
+  return {
+    app,
+    fetch: (request) => app.fetch(request),
+    stats: () => ({
+      liveRuntimes: context.runtimes.liveCount,
+      parkedSessions: context.runtimes.parkedCount,
+      runningTurns: context.turns.runningTurns().length,
+      queuedTurns: context.turns.queuedTotal,
+    }),
+    drain: (drainOptions) => {
+      draining ??= drain(context, drainOptions.gracePeriodMs);
+      return draining;
+    },
+  };
+}
+
+async function drain(context: ServerContext, gracePeriodMs: number): Promise<void> {
+  context.draining = true;
+  const running = context.turns.runningTurns();
+  if (running.length > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, gracePeriodMs);
+    });
+    await Promise.race([Promise.all(running.map((record) => record.settled())), grace]);
+    clearTimeout(timer);
+    for (const record of context.turns.runningTurns()) record.cancel("the server is shutting down");
+  }
+  // Every turn task releases its runtime when it ends; only then can every runtime be parked.
+  await context.turns.idle();
+  await context.runtimes.parkAll();
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { LashError } from "@lash/protocol";
+import { SqlSchemaNotMigratedError } from "@lash/stores/sql";
+import { type ResolvedProfileSpec, resolveServerConfig, type ServerFlags } from "./config/resolve-server-config.js";
+import { ServerConfigError } from "./config/server-config-file.js";
+import type { AgentProfile } from "./profiles/agent-profile.js";
+import { profileFromSpec } from "./profiles/profile-from-spec.js";
+import { startServer } from "./start-server.js";
+import { openServerStore } from "./store/open-server-store.js";
+
+const USAGE = `Usage: lash-server [options]
+
+Serves lash sessions over HTTP (/v1, see /openapi.json).
+
+Options:
+  --store <location>      sqlite:<file> (or a path), postgres://..., fs:<dir> or memory:
+                          (default: LASH_STORE, the config files, else sqlite:$LASH_HOME/lash.db)
+  --port <port>           the port (default 8787; 0 picks a free one)
+  --host <address>        the address to bind (default 127.0.0.1)
+  --config <file>         the server's config file (default: LASH_SERVER_CONFIG, else $LASH_HOME/server.json)
+  --grace-period <secs>   how long running turns may finish at shutdown before they are cancelled (default 30)
+  --migrate               create or update a PostgreSQL store's tables first
+  --provider <name>       the default profile's provider: openai, anthropic or scripted
+  --model <model>         the default profile's model
+  --base-url <url>        the default profile's API root (an OpenAI-compatible server)
+  --script <file>         the scripted conversation of the scripted provider
+  -h, --help              this help
+  -v, --version           the version
+
+The first line on stdout is "lash-server listening on <url>". SIGTERM or SIGINT stops it
+gracefully: no new work, running turns finish (or are cancelled after the grace period), exit 0.`;
+
+/** Exit codes, as the `lash` command uses them. */
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function version(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { name?: unknown; version?: unknown };
+    return manifest.name === "@lash/server" && typeof manifest.version === "string" ? manifest.version : "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+function parseFlags(argv: readonly string[]): ServerFlags & { help: boolean; version: boolean } {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      store: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      config: { type: "string" },
+      "grace-period": { type: "string" },
+      migrate: { type: "boolean" },
+      provider: { type: "string" },
+      model: { type: "string" },
+      "base-url": { type: "string" },
+      script: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+  return {
+    store: values.store,
+    port: values.port,
+    host: values.host,
+    config: values.config,
+    gracePeriod: values["grace-period"],
+    migrate: values.migrate,
+    provider: values.provider,
+    model: values.model,
+    baseUrl: values["base-url"],
+    script: values.script,
+    help: values.help === true,
+    version: values.version === true,
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/** Runs the server until SIGTERM or SIGINT; resolves to the exit code. */
+export async function runServerCli(argv: readonly string[]): Promise<number> {
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    // `pnpm start -- --port 0` hands the separator on: a leading one separates nothing here.
+    flags = parseFlags(argv[0] === "--" ? argv.slice(1) : argv);
+  } catch (error) {
+    process.stderr.write(`lash-server: error: ${(error as Error).message}\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (flags.version) {
+    process.stdout.write(`${version()}\n`);
+    return EXIT.ok;
+  }
+  const configuration = await resolveServerConfig(flags, process.env, process.cwd());
+  const profiles: Record<string, AgentProfile> = {};
+  for (const [name, spec] of Object.entries(configuration.profiles) as [string, ResolvedProfileSpec][]) {
+    profiles[name] = await profileFromSpec(name, spec, process.cwd());
+  }
+  const store = await openServerStore(configuration.store, { migrate: configuration.migrate });
+  // Fail at start, not at the first request, when the store cannot be used (down, not migrated).
+  await store.checkReady().catch(async (error: unknown) => {
+    await store.close().catch(() => undefined);
+    throw error;
+  });
+  const running = await startServer({
+    store,
+    profiles,
+    port: configuration.port,
+    host: configuration.host,
+    gracePeriodMs: configuration.gracePeriodMs,
+    version: version(),
+    limits: {
+      ...(configuration.maxBodyBytes === undefined ? {} : { maxBodyBytes: configuration.maxBodyBytes }),
+      ...(configuration.maxLiveRuntimes === undefined ? {} : { maxLiveRuntimes: configuration.maxLiveRuntimes }),
+    },
+  }).catch(async (error: unknown) => {
+    await store.close().catch(() => undefined);
+    throw error;
+  });
+  process.stdout.write(`lash-server listening on ${running.url}\n`);
+  process.stderr.write(`lash-server: store ${store.description}; profiles: ${Object.keys(profiles).join(", ")}\n`);
+  if (!isLoopback(running.host)) {
+    process.stderr.write(`lash-server: warning: no API keys yet; anyone who can reach ${running.url} can use every session\n`);
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  // A second signal while draining stops at once: the operator asked twice.
+  const forced = (): void => process.exit(EXIT.failed);
+  process.once("SIGTERM", forced);
+  process.once("SIGINT", forced);
+  const runningTurns = running.server.stats().runningTurns;
+  process.stderr.write(
+    `lash-server: ${signal}: shutting down${runningTurns > 0 ? `, ${runningTurns} running turn(s) get up to ${configuration.gracePeriodMs / 1000} s` : ""}\n`,
+  );
+  await running.close();
+  return EXIT.ok;
+}
+
+function explain(error: unknown): { message: string; code: number } {
+  if (error instanceof ServerConfigError) return { message: error.message, code: EXIT.usage };
+  if (SqlSchemaNotMigratedError.isInstance(error)) {
+    // The store's advice names the library call; the operator has a flag for it.
+    return {
+      message: `${error.message.replace(/; run `await database\.migrateToLatest\(\)`.*$/, "")}; start with --migrate (or run \`lash db migrate\`) once`,
+      code: EXIT.usage,
+    };
+  }
+  if (LashError.isInstance(error) && error.code === "invalid_configuration") return { message: error.message, code: EXIT.usage };
+  if ((error as NodeJS.ErrnoException | undefined)?.code === "EADDRINUSE") return { message: (error as Error).message, code: EXIT.failed };
+  return { message: error instanceof Error ? error.message : String(error), code: EXIT.failed };
+}
+
+runServerCli(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const { message, code } = explain(error);
+    process.stderr.write(`lash-server: error: ${message}\n`);
+    process.exit(code);
+  },
+);

@@ -1,0 +1,239 @@
+import { LashRuntime, type ParkedSession } from "@lash/core";
+import { HttpError } from "../http/http-error.js";
+import type { PreparedProfile, ProfileEnvironments } from "../profiles/profile-environments.js";
+import type { ServerStore } from "../store/server-store.js";
+import { foreignSessionRecord, initialSessionState, readServerRecord, type ServerSessionRecord } from "./server-session-record.js";
+
+/** A session's live runtime, with what the server knows about the session. */
+export interface LiveSession {
+  readonly sessionId: string;
+  readonly runtime: LashRuntime;
+  readonly profile: PreparedProfile;
+  /** The server's record; `createdAt` is absent for a session created outside the server. */
+  readonly record: Omit<ServerSessionRecord, "createdAt"> & { readonly createdAt?: string };
+}
+
+/** The use of a live runtime by one request (or one running turn); `release` hands it back. */
+export interface SessionLease {
+  readonly session: LiveSession;
+  /** Hands the runtime back; resolves once the pool is within its bounds again (idle runtimes parked). */
+  release(): Promise<void>;
+}
+
+/** Bounds of the pool. */
+export interface SessionRuntimeLimits {
+  /** Live runtimes kept between requests (default 64); 0 parks every runtime after its request. */
+  readonly maxLiveRuntimes: number;
+  /** Parked sessions remembered, so that their next request resumes without reading their record (default 10,000). */
+  readonly maxParkedSessions: number;
+}
+
+export const DEFAULT_SESSION_RUNTIME_LIMITS: SessionRuntimeLimits = { maxLiveRuntimes: 64, maxParkedSessions: 10_000 };
+
+interface Entry {
+  readonly sessionId: string;
+  state: "loading" | "live" | "parking";
+  readonly ready: Promise<LiveSession>;
+  session: LiveSession | undefined;
+  /** Requests and running turns using the runtime: a leased runtime is never parked. */
+  leases: number;
+  parking: Promise<void> | undefined;
+}
+
+interface Remembered {
+  readonly parked: ParkedSession;
+  readonly record: LiveSession["record"];
+}
+
+/**
+ * The live runtimes of the server, per session: a request leases a session's runtime (resuming a
+ * parked session, or loading one from the store), and hands it back when it is done. Idle runtimes
+ * beyond `maxLiveRuntimes` are parked, least recently used first, so a server with many idle
+ * sessions holds only their `ParkedSession`s (id, store handle, policy). A runtime that is leased
+ * (a request uses it, or one of its turns runs) is never parked.
+ */
+export class SessionRuntimes {
+  /** In least-recently-used order: an entry is moved to the end whenever it is leased. */
+  readonly #entries = new Map<string, Entry>();
+  readonly #parked = new Map<string, Remembered>();
+  readonly #store: ServerStore;
+  readonly #profiles: ProfileEnvironments;
+  readonly #limits: SessionRuntimeLimits;
+
+  constructor(store: ServerStore, profiles: ProfileEnvironments, limits: SessionRuntimeLimits) {
+    this.#store = store;
+    this.#profiles = profiles;
+    this.#limits = limits;
+  }
+
+  /** Runtimes held live now (loading or loaded; parking ones are on their way out). */
+  get liveCount(): number {
+    let count = 0;
+    for (const entry of this.#entries.values()) if (entry.state !== "parking") count += 1;
+    return count;
+  }
+
+  /** Parked sessions remembered. */
+  get parkedCount(): number {
+    return this.#parked.size;
+  }
+
+  /**
+   * Creates a session: an empty session with the server's record among its snapshots, committed
+   * at once (so it exists, with its profile, for every instance on the store), with listing data.
+   * Its runtime is parked and remembered: the next request resumes it.
+   */
+  async create(sessionId: string, profile: PreparedProfile, record: ServerSessionRecord): Promise<void> {
+    const store = this.#store.openSession(sessionId);
+    const runtime = await LashRuntime.builder()
+      .withEnvironment(profile.environment)
+      .withSessionId(sessionId)
+      .withStore(store)
+      .withPolicy({ model: profile.model, providerId: profile.providerId, maxContextTokens: profile.maxContextTokens })
+      .withInitialState(initialSessionState(sessionId, record))
+      .build();
+    const parked = await runtime.park();
+    await store.saveSessionMeta({
+      sessionId,
+      sessionName: sessionId,
+      createdAt: record.createdAt,
+      model: profile.model,
+      relation: { type: "root" },
+    });
+    this.#remember(sessionId, { parked, record });
+  }
+
+  /**
+   * Leases the runtime of `sessionId`, building it when it is not live: from its parked form, else
+   * from the store. A session the store does not have is a 404 `session_not_found`.
+   */
+  async acquire(sessionId: string): Promise<SessionLease> {
+    for (;;) {
+      const existing = this.#entries.get(sessionId);
+      if (existing?.state === "parking") {
+        await existing.parking;
+        continue;
+      }
+      const entry = existing ?? this.#load(sessionId);
+      entry.leases += 1;
+      this.#entries.delete(sessionId);
+      this.#entries.set(sessionId, entry);
+      let session: LiveSession;
+      try {
+        session = await entry.ready;
+      } catch (error) {
+        entry.leases -= 1;
+        throw error;
+      }
+      let released = false;
+      return {
+        session,
+        release: async () => {
+          if (released) return;
+          released = true;
+          entry.leases -= 1;
+          await this.#parkIdle();
+        },
+      };
+    }
+  }
+
+  /**
+   * Forgets a session (it was deleted): its runtime is dropped without parking, since parking
+   * would write it again. The caller checked that no turn of it runs.
+   */
+  async forget(sessionId: string): Promise<void> {
+    this.#parked.delete(sessionId);
+    const entry = this.#entries.get(sessionId);
+    if (entry === undefined) return;
+    this.#entries.delete(sessionId);
+    await entry.ready.catch(() => undefined);
+    await entry.parking?.catch(() => undefined);
+    this.#parked.delete(sessionId);
+  }
+
+  /** Parks every idle live runtime (at shutdown, after the running turns ended). */
+  async parkAll(): Promise<void> {
+    const idle = [...this.#entries.values()].filter((entry) => entry.state === "live" && entry.leases === 0);
+    await Promise.all(idle.map((entry) => this.#park(entry)));
+  }
+
+  #load(sessionId: string): Entry {
+    const entry: Entry = { sessionId, state: "loading", ready: this.#open(sessionId), session: undefined, leases: 0, parking: undefined };
+    entry.ready.then(
+      (session) => {
+        entry.session = session;
+        entry.state = "live";
+      },
+      () => {
+        if (this.#entries.get(sessionId) === entry) this.#entries.delete(sessionId);
+      },
+    );
+    return entry;
+  }
+
+  async #open(sessionId: string): Promise<LiveSession> {
+    const remembered = this.#parked.get(sessionId);
+    if (remembered !== undefined) {
+      this.#parked.delete(sessionId);
+      const profile = this.#profiles.forSession(remembered.record.profile);
+      const runtime = await LashRuntime.resume(remembered.parked, profile.environment);
+      return { sessionId, runtime, profile, record: remembered.record };
+    }
+    // Not parked here (another instance created it, this one restarted, or it was forgotten):
+    // its record lives in its checkpoint, which says which profile's environment to build with.
+    const store = this.#store.openSession(sessionId);
+    const read = await store.loadSession({ type: "active_path" });
+    if (read === undefined && (await store.loadSessionMeta()) === undefined) {
+      throw new HttpError("session_not_found", `no session ${sessionId}`, { details: { sessionId } });
+    }
+    const record = readServerRecord(read?.checkpoint?.pluginSnapshots) ?? foreignSessionRecord();
+    const profile = this.#profiles.forSession(record.profile);
+    const runtime = await LashRuntime.builder()
+      .withEnvironment(profile.environment)
+      .withStore(store)
+      .withPolicy({ model: profile.model, providerId: profile.providerId, maxContextTokens: profile.maxContextTokens })
+      .build();
+    return { sessionId, runtime, profile, record };
+  }
+
+  /** Parks the least recently used idle runtimes until the pool is within `maxLiveRuntimes`. */
+  async #parkIdle(): Promise<void> {
+    const tried = new Set<Entry>();
+    while (this.liveCount > this.#limits.maxLiveRuntimes) {
+      const victim = [...this.#entries.values()].find((entry) => entry.state === "live" && entry.leases === 0 && !tried.has(entry));
+      if (victim === undefined) return;
+      tried.add(victim);
+      await this.#park(victim);
+    }
+  }
+
+  async #park(entry: Entry): Promise<void> {
+    const session = entry.session;
+    if (session === undefined || entry.state !== "live") return;
+    entry.state = "parking";
+    entry.parking = (async () => {
+      try {
+        const parked = await session.runtime.park();
+        this.#remember(entry.sessionId, { parked, record: session.record });
+        if (this.#entries.get(entry.sessionId) === entry) this.#entries.delete(entry.sessionId);
+      } catch {
+        // `park_failed`: nothing was lost and the runtime stays usable; it is parked again later.
+        entry.state = "live";
+      }
+    })();
+    await entry.parking;
+    entry.parking = undefined;
+  }
+
+  #remember(sessionId: string, remembered: Remembered): void {
+    this.#parked.delete(sessionId);
+    this.#parked.set(sessionId, remembered);
+    // Forgetting the oldest costs its next request one read of its record; nothing is lost.
+    while (this.#parked.size > this.#limits.maxParkedSessions) {
+      const oldest = this.#parked.keys().next().value;
+      if (oldest === undefined) break;
+      this.#parked.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { HttpError } from "../http/http-error.js";
+import type { LoggedEvent } from "./turn-log.js";
+import type { TurnRecord } from "./turn-record.js";
+
+/** How often an idle stream sends a comment, so proxies and load balancers keep it open (default 15 s). */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+const encoder = new TextEncoder();
+
+/** One server-sent event; the data is JSON on one line (JSON.stringify escapes line breaks). */
+function frame(entry: LoggedEvent): string {
+  return `id: ${entry.id}\nevent: ${entry.event}\ndata: ${entry.data}\n\n`;
+}
+
+/** True when the client asked for server-sent events. */
+export function wantsEventStream(request: Request): boolean {
+  const accept = request.headers.get("accept") ?? "";
+  return accept.split(",").some((part) => part.split(";")[0]?.trim().toLowerCase() === "text/event-stream");
+}
+
+/**
+ * Reads `Last-Event-ID`: absent means from the start; anything but a whole number no greater than
+ * the turn's last event id is a 400 `invalid_last_event_id` (an id the client cannot have seen).
+ */
+export function parseLastEventId(header: string | null, record: TurnRecord): number {
+  if (header === null || header.trim() === "") return 0;
+  const text = header.trim();
+  if (!/^[0-9]{1,15}$/.test(text)) {
+    throw new HttpError("invalid_last_event_id", "Last-Event-ID must be the id of an event of this turn", {
+      details: { lastEventId: text.slice(0, 64) },
+    });
+  }
+  const id = Number(text);
+  if (id > record.log.lastId) {
+    throw new HttpError("invalid_last_event_id", `Last-Event-ID ${id} is after this turn's last event (${record.log.lastId})`, {
+      details: { lastEventId: id, lastId: record.log.lastId },
+    });
+  }
+  return id;
+}
+
+/**
+ * The turn's events after `afterId` as a `text/event-stream` response: those already logged, then
+ * each new one as it is appended, until the turn is no longer running and everything was sent.
+ * The stream pulls from the log, so a slow client never holds the turn up, and a client that goes
+ * away only stops its own reader: the turn goes on (it detached).
+ */
+export function eventStreamResponse(record: TurnRecord, afterId: number, heartbeatMs: number = DEFAULT_HEARTBEAT_MS): Response {
+  let cursor = afterId;
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (cancelled) return;
+        const running = record.running;
+        const position = record.log.read(cursor, running);
+        if (position.type === "expired") {
+          const expired = new HttpError("events_expired", `the events after ${cursor} are no longer kept`, {
+            details: { oldestKeptId: position.oldestKeptId },
+          });
+          controller.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify(expired.body())}\n\n`));
+          controller.close();
+          return;
+        }
+        const last = position.events.at(-1);
+        if (last !== undefined) {
+          controller.enqueue(encoder.encode(position.events.map(frame).join("")));
+          cursor = last.id;
+          return;
+        }
+        if (!running) {
+          controller.close();
+          return;
+        }
+        const more = record.log.waitForMore();
+        let timer: NodeJS.Timeout | undefined;
+        const heartbeat = new Promise<"heartbeat">((resolve) => {
+          timer = setTimeout(() => resolve("heartbeat"), heartbeatMs);
+          timer.unref();
+        });
+        const woke = await Promise.race([more.then(() => "event" as const), heartbeat]);
+        clearTimeout(timer);
+        if (woke === "heartbeat" && !cancelled) {
+          controller.enqueue(encoder.encode(": keep-alive\n\n"));
+          return;
+        }
+      }
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      // Reverse proxies (nginx) buffer responses unless told not to; events must arrive as they happen.
+      "x-accel-buffering": "no",
+      "lash-turn-id": record.turnId,
+    },
+  });
+}

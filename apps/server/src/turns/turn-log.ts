@@ -1,0 +1,117 @@
+import type { TurnStreamEventName } from "@lash/remote-protocol";
+
+/** One event of a turn's stream, its data already serialized (once, however many readers it has). */
+export interface LoggedEvent {
+  readonly id: number;
+  readonly event: TurnStreamEventName;
+  /** JSON text of the event's data, on one line. */
+  readonly data: string;
+}
+
+/** How much of a turn's stream is kept in memory for readers that reattach. */
+export interface TurnLogLimits {
+  /** Events kept per turn (default 10,000). */
+  readonly maxEvents: number;
+  /** Bytes of event data kept per turn (default 8 MiB). */
+  readonly maxBytes: number;
+}
+
+export const DEFAULT_TURN_LOG_LIMITS: TurnLogLimits = { maxEvents: 10_000, maxBytes: 8 * 1024 * 1024 };
+
+/** Where a reader stands after asking for the events following an id. */
+export type ReadPosition =
+  | { readonly type: "events"; readonly events: readonly LoggedEvent[] }
+  /** The events after that id were dropped to stay within the limits. */
+  | { readonly type: "expired"; readonly oldestKeptId: number };
+
+/**
+ * The events of one turn, in order, with ids 1, 2, 3, ... (a resumed segment of the same turn goes
+ * on counting), bounded: past `maxEvents` or `maxBytes` the oldest events are dropped, except the
+ * last terminal event (`result` or `error`), which stays as long as the log does. Readers wait for
+ * new events with `waitForMore`.
+ */
+export class TurnLog {
+  readonly #limits: TurnLogLimits;
+  readonly #events: LoggedEvent[] = [];
+  #bytes = 0;
+  #nextId = 1;
+  /** Resolves the readers waiting for the next event (or for the log to stop growing). */
+  #waiters: Array<() => void> = [];
+
+  constructor(limits: TurnLogLimits) {
+    this.#limits = limits;
+  }
+
+  /** The id of the last event appended (0 before the first). */
+  get lastId(): number {
+    return this.#nextId - 1;
+  }
+
+  /** Appends an event and wakes the waiting readers; returns its id. */
+  append(event: TurnStreamEventName, data: unknown): number {
+    const entry: LoggedEvent = { id: this.#nextId, event, data: JSON.stringify(data) };
+    this.#nextId += 1;
+    this.#events.push(entry);
+    this.#bytes += entry.data.length;
+    this.#trim();
+    this.#wake();
+    return entry.id;
+  }
+
+  /** Wakes readers without an event (the turn ended, the server stops). */
+  wake(): void {
+    this.#wake();
+  }
+
+  /**
+   * The kept events after `afterId`. When events after it were dropped, a finished turn's reader
+   * gets its terminal event alone (the committed result is what matters once it ended), and a
+   * running turn's reader learns that they expired.
+   */
+  read(afterId: number, running: boolean): ReadPosition {
+    const first = this.#events[0];
+    if (first !== undefined && afterId + 1 < first.id) {
+      if (running) return { type: "expired", oldestKeptId: first.id };
+      const terminal = this.#lastTerminal();
+      return { type: "events", events: terminal === undefined || terminal.id <= afterId ? [] : [terminal] };
+    }
+    return { type: "events", events: this.#events.filter((entry) => entry.id > afterId) };
+  }
+
+  /** Resolves at the next append or `wake`. */
+  waitForMore(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Drops every event but the last terminal one (a finished turn that readers rarely come back to). */
+  compact(): void {
+    const terminal = this.#lastTerminal();
+    this.#events.length = 0;
+    this.#bytes = 0;
+    if (terminal !== undefined) {
+      this.#events.push(terminal);
+      this.#bytes = terminal.data.length;
+    }
+  }
+
+  #lastTerminal(): LoggedEvent | undefined {
+    for (let index = this.#events.length - 1; index >= 0; index -= 1) {
+      const entry = this.#events[index];
+      if (entry !== undefined && (entry.event === "result" || entry.event === "error")) return entry;
+    }
+    return undefined;
+  }
+
+  #trim(): void {
+    while (this.#events.length > 1 && (this.#events.length > this.#limits.maxEvents || this.#bytes > this.#limits.maxBytes)) {
+      const dropped = this.#events.shift();
+      if (dropped !== undefined) this.#bytes -= dropped.data.length;
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,96 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ScriptedProvider, textStep, toolCallStep } from "@lash/adapter-scripted";
+import { afterEach, describe, expect, it } from "vitest";
+import { openServerStore, startServer } from "../src/index.js";
+import { createSession, gateTool, requestJson, startTestServer, type TestServer } from "./server-harness.js";
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+async function turn(test: TestServer, sessionId: string, input: string): Promise<{ turnIndex: number; answer: { text: string } }> {
+  const response = await requestJson(`${test.url}/v1/sessions/${sessionId}/turns`, { body: { input } });
+  expect(response.status).toBe(200);
+  return response.body as { turnIndex: number; answer: { text: string } };
+}
+
+describe("park per request", () => {
+  it("parks the least recently used idle runtime beyond the bound, and a later request resumes it where it was", async () => {
+    const provider = new ScriptedProvider([textStep("A one."), textStep("B one."), textStep("A two.")], { recordRequests: true });
+    server = await startTestServer({ provider, limits: { maxLiveRuntimes: 1 } });
+    const first = await createSession(server);
+    const second = await createSession(server);
+    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 0, parkedSessions: 2 });
+
+    await turn(server, first, "first, turn one");
+    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 1, parkedSessions: 1 });
+    await turn(server, second, "second, turn one");
+    // The bound is one: the first session's runtime was parked when the second's request ended.
+    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 1, parkedSessions: 1 });
+
+    const resumed = await turn(server, first, "first, turn two");
+    expect(resumed).toMatchObject({ turnIndex: 2, answer: { text: "A two." } });
+    // The resumed runtime sent the model the session's history.
+    const history = JSON.stringify(provider.requests.at(-1));
+    expect(history).toContain("first, turn one");
+    expect(history).toContain("A one.");
+    expect(history).not.toContain("second, turn one");
+  });
+
+  it("with a bound of 0 parks every runtime after its request, but never one whose turn runs", async () => {
+    const { gate, tool } = gateTool();
+    server = await startTestServer({
+      provider: new ScriptedProvider([toolCallStep([{ callId: "call-1", name: "wait_for_gate", args: {} }]), textStep("Done.")]),
+      profile: { tools: [tool] },
+      limits: { maxLiveRuntimes: 0 },
+    });
+    const busy = await createSession(server);
+    const idle = await createSession(server);
+    const running = requestJson(`${server.url}/v1/sessions/${busy}/turns`, { body: { input: "Wait" } });
+    await gate.reached;
+    // Another session's request comes and goes: its runtime is parked, the busy one stays live.
+    expect((await requestJson(`${server.url}/v1/sessions/${idle}`)).status).toBe(200);
+    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 1, runningTurns: 1 });
+    gate.open();
+    expect((await running).body).toMatchObject({ outcome: { type: "finished" } });
+    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 0, runningTurns: 0 });
+    expect((await requestJson(`${server.url}/v1/sessions/${busy}`)).body).toMatchObject({ turnIndex: 1 });
+  });
+
+  it("a restarted server reads a session's profile and metadata back from the store", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "lash-server-restart-"));
+    try {
+      const location = `sqlite:${join(directory, "lash.db")}`;
+      const profiles = () => ({
+        default: { provider: new ScriptedProvider([textStep("default answers")], { providerId: "default-scripted" }) },
+        support: {
+          provider: new ScriptedProvider([textStep("support answers")], { providerId: "support-scripted" }),
+          model: "support-model",
+        },
+      });
+      const first = await startServer({ store: await openServerStore(location), port: 0, profiles: profiles() });
+      const created = await requestJson(`${first.url}/v1/sessions`, { body: { profile: "support", metadata: { ticket: "7" } } });
+      const sessionId = (created.body as { id: string }).id;
+      await first.close();
+
+      const second = await startServer({ store: await openServerStore(location), port: 0, profiles: profiles() });
+      try {
+        expect((await requestJson(`${second.url}/v1/sessions/${sessionId}`)).body).toMatchObject({
+          profile: "support",
+          metadata: { ticket: "7" },
+          model: "support-model",
+        });
+        const answer = await requestJson(`${second.url}/v1/sessions/${sessionId}/turns`, { body: { input: "Hello" } });
+        expect(answer.body).toMatchObject({ answer: { text: "support answers" } });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});

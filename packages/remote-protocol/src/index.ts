@@ -1,0 +1,58 @@
+// The lash server's /v1 wire contract: request and response bodies as zod schemas (and their
+// inferred types), the one error shape, and the OpenAPI document generated from them.
+
+export type { ErrorBody, HttpErrorCode, RemoteErrorCode } from "./error-schemas.js";
+export { errorBodySchema, HTTP_ERROR_CODES, LASH_ERROR_CODES, remoteErrorCodeSchema } from "./error-schemas.js";
+export type { JsonSchemaObject } from "./openapi-components.js";
+export type { OpenApiDocument, OpenApiDocumentOptions } from "./openapi-document.js";
+export { createOpenApiDocument, REMOTE_PROTOCOL_VERSION } from "./openapi-document.js";
+export type {
+  CreateSessionRequest,
+  DeleteSessionResponse,
+  ListSessionsQuery,
+  SessionListItem,
+  SessionListResponse,
+  SessionMetadata,
+  SessionResource,
+  SessionState,
+} from "./session-schemas.js";
+export {
+  createSessionRequestSchema,
+  deleteSessionResponseSchema,
+  listSessionsQuerySchema,
+  MAX_ID_LENGTH,
+  MAX_METADATA_ENTRIES,
+  MAX_METADATA_KEY_LENGTH,
+  MAX_METADATA_VALUE_LENGTH,
+  profileNameSchema,
+  resourceIdSchema,
+  sessionListItemSchema,
+  sessionListResponseSchema,
+  sessionMetadataSchema,
+  sessionResourceSchema,
+  sessionStateSchema,
+} from "./session-schemas.js";
+export type {
+  ApprovalDecisionRequest,
+  ApprovalListResponse,
+  TurnInputItem,
+  TurnRequest,
+  TurnResult,
+  TurnStartedEvent,
+  TurnStreamEvent,
+  TurnStreamEventName,
+} from "./turn-schemas.js";
+export {
+  approvalDecisionRequestSchema,
+  approvalListResponseSchema,
+  MAX_DECISION_REASON_LENGTH,
+  MAX_INPUT_ITEMS,
+  TURN_STREAM_EVENTS,
+  turnInputItemSchema,
+  turnRequestSchema,
+  turnResultSchema,
+  turnStartedEventSchema,
+  turnStreamEventSchema,
+} from "./turn-schemas.js";
+export type { HealthResponse, ReadinessResponse, UsageReport, UsageTotals } from "./usage-schemas.js";
+export { healthResponseSchema, readinessResponseSchema, usageReportSchema, usageTotalsSchema } from "./usage-schemas.js";

@@ -1,0 +1,247 @@
+import { type JsonSchemaObject, openApiComponents, type ResponseSchemaName, schemaRef } from "./openapi-components.js";
+import { TURN_STREAM_EVENTS } from "./turn-schemas.js";
+
+/** The version of the wire contract: every route but the probes and the document lives under `/v1`. */
+export const REMOTE_PROTOCOL_VERSION = "v1";
+
+/** Options of `createOpenApiDocument`. */
+export interface OpenApiDocumentOptions {
+  /** The server's base URL, listed under `servers`; absent = relative to the document. */
+  readonly serverUrl?: string;
+  /** `info.version`: the server's version (default `0.0.0`). */
+  readonly version?: string;
+}
+
+/** An OpenAPI 3.1 document, as plain JSON. */
+export type OpenApiDocument = JsonSchemaObject & { readonly openapi: "3.1.0" };
+
+type Method = "get" | "post" | "delete";
+
+interface Route {
+  readonly method: Method;
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly request?: "CreateSessionRequest" | "TurnRequest" | "ApprovalDecisionRequest";
+  readonly success: { readonly status: number; readonly schema?: ResponseSchemaName; readonly stream?: boolean };
+  /** The error statuses this route answers with, besides 500 and 503, which every route may. */
+  readonly errors: readonly number[];
+  readonly query?: readonly JsonSchemaObject[];
+  readonly headers?: readonly JsonSchemaObject[];
+}
+
+const sessionId = { name: "sessionId", in: "path", required: true, schema: { type: "string" } };
+const turnId = { name: "turnId", in: "path", required: true, schema: { type: "string" } };
+const approvalId = { name: "approvalId", in: "path", required: true, schema: { type: "string" } };
+const accept = {
+  name: "Accept",
+  in: "header",
+  required: false,
+  description: "`text/event-stream` for the turn's events as server-sent events; anything else gets the JSON result when the turn ends.",
+  schema: { type: "string" },
+};
+
+const STREAM_DESCRIPTION = [
+  "With `Accept: text/event-stream`: the turn's events as server-sent events, each with an `id:` (whole numbers, increasing by one).",
+  `Events: ${TURN_STREAM_EVENTS.map((name) => `\`${name}\``).join(", ")}; the stream ends after \`result\` or \`error\`.`,
+  "A client that disconnects detaches: the turn goes on, and `GET .../turns/{turnId}/events` with `Last-Event-ID` reattaches.",
+].join(" ");
+
+const ROUTES: readonly Route[] = [
+  {
+    method: "get",
+    path: "/healthz",
+    operationId: "health",
+    summary: "The process answers.",
+    success: { status: 200, schema: "HealthResponse" },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/readyz",
+    operationId: "readiness",
+    summary: "The process and its store answer.",
+    success: { status: 200, schema: "ReadinessResponse" },
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/v1/sessions",
+    operationId: "createSession",
+    summary: "Create a session with an agent profile and metadata.",
+    request: "CreateSessionRequest",
+    success: { status: 201, schema: "SessionResource" },
+    errors: [400, 413, 415],
+  },
+  {
+    method: "get",
+    path: "/v1/sessions",
+    operationId: "listSessions",
+    summary: "List sessions, a page at a time, in ascending order of id.",
+    query: [
+      { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+      { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "The previous page's `nextCursor`." },
+    ],
+    success: { status: 200, schema: "SessionListResponse" },
+    errors: [400],
+  },
+  {
+    method: "get",
+    path: "/v1/sessions/{sessionId}",
+    operationId: "getSession",
+    summary: "A session's state: policy, turn index, usage and the messages of its active path.",
+    success: { status: 200, schema: "SessionState" },
+    errors: [400, 404],
+  },
+  {
+    method: "delete",
+    path: "/v1/sessions/{sessionId}",
+    operationId: "deleteSession",
+    summary: "Delete a session (refused while one of its turns runs).",
+    success: { status: 200, schema: "DeleteSessionResponse" },
+    errors: [400, 404, 409],
+  },
+  {
+    method: "post",
+    path: "/v1/sessions/{sessionId}/turns",
+    operationId: "runTurn",
+    summary: "Run a turn: the JSON result when it ends, or its events as they happen.",
+    description: STREAM_DESCRIPTION,
+    request: "TurnRequest",
+    headers: [accept],
+    success: { status: 200, schema: "TurnResult", stream: true },
+    errors: [400, 404, 409, 413, 415],
+  },
+  {
+    method: "get",
+    path: "/v1/sessions/{sessionId}/turns/{turnId}/events",
+    operationId: "turnEvents",
+    summary: "Reattach to a turn's events after `Last-Event-ID` (all of them without it).",
+    description: "While the turn runs, the stream follows it; after it ended, the events still kept and its result are served.",
+    headers: [{ name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } }],
+    success: { status: 200, stream: true },
+    errors: [400, 404, 410],
+  },
+  {
+    method: "post",
+    path: "/v1/sessions/{sessionId}/turns/{turnId}/cancel",
+    operationId: "cancelTurn",
+    summary: "Cancel a running turn; answers with its result once it ended (`stopped: cancelled`, partial output committed).",
+    success: { status: 200, schema: "TurnResult" },
+    errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/v1/sessions/{sessionId}/approvals",
+    operationId: "listApprovals",
+    summary: "The approval requests a suspended turn waits for.",
+    success: { status: 200, schema: "ApprovalListResponse" },
+    errors: [400, 404],
+  },
+  {
+    method: "post",
+    path: "/v1/sessions/{sessionId}/approvals/{approvalId}",
+    operationId: "decideApproval",
+    summary: "Approve or reject one request; the same turn goes on, answered like a turn (JSON or events).",
+    description: STREAM_DESCRIPTION,
+    request: "ApprovalDecisionRequest",
+    headers: [accept],
+    success: { status: 200, schema: "TurnResult", stream: true },
+    errors: [400, 404, 409, 413, 415],
+  },
+  {
+    method: "get",
+    path: "/v1/sessions/{sessionId}/usage",
+    operationId: "sessionUsage",
+    summary: "The session's usage per (source, model), with its cost at list prices.",
+    success: { status: 200, schema: "UsageReport" },
+    errors: [400, 404],
+  },
+];
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Invalid request (bad JSON, unknown fields, a bad parameter).",
+  404: "No such session, turn or approval request.",
+  409: "Conflicts with the session's state (a turn runs, a turn waits for approval, the request was decided).",
+  410: "The events after that Last-Event-ID are no longer kept.",
+  413: "The body is too large.",
+  415: "The body is not application/json.",
+  500: "An unexpected failure.",
+  503: "The store is unavailable, or the server is shutting down.",
+};
+
+function pathParameters(path: string): JsonSchemaObject[] {
+  const parameters: JsonSchemaObject[] = [];
+  if (path.includes("{sessionId}")) parameters.push(sessionId);
+  if (path.includes("{turnId}")) parameters.push(turnId);
+  if (path.includes("{approvalId}")) parameters.push(approvalId);
+  return parameters;
+}
+
+function operation(route: Route): JsonSchemaObject {
+  const errorContent = { "application/json": { schema: schemaRef("ErrorBody") } };
+  const responses: Record<string, JsonSchemaObject> = {};
+  const content: Record<string, JsonSchemaObject> = {};
+  if (route.success.schema !== undefined) content["application/json"] = { schema: schemaRef(route.success.schema) };
+  if (route.success.stream === true) {
+    content["text/event-stream"] = {
+      schema: { type: "string" },
+      // Not an OpenAPI 3.1 keyword: the schema of each event's data, by event name, for generators that read it.
+      "x-lash-events": {
+        turn: schemaRef("TurnStartedEvent"),
+        activity: schemaRef("TurnActivity"),
+        result: schemaRef("TurnResult"),
+        error: schemaRef("ErrorBody"),
+      },
+    };
+  }
+  responses[String(route.success.status)] = { description: route.summary, content };
+  for (const status of [...route.errors, 500, 503]) {
+    responses[String(status)] = { description: STATUS_TEXT[status] ?? "Error.", content: errorContent };
+  }
+  const parameters = [...pathParameters(route.path), ...(route.query ?? []), ...(route.headers ?? [])];
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description === undefined ? {} : { description: route.description }),
+    ...(parameters.length === 0 ? {} : { parameters }),
+    ...(route.request === undefined
+      ? {}
+      : { requestBody: { required: true, content: { "application/json": { schema: schemaRef(route.request) } } } }),
+    responses,
+  };
+}
+
+/**
+ * The OpenAPI 3.1 document of the `/v1` API, generated from the zod schemas of this package
+ * (`z.toJSONSchema`), so the document and the validation the server runs cannot disagree. The
+ * server serves it at `/openapi.json`.
+ */
+export function createOpenApiDocument(options: OpenApiDocumentOptions = {}): OpenApiDocument {
+  const paths: Record<string, Record<string, JsonSchemaObject>> = {};
+  for (const route of ROUTES) {
+    const item = paths[route.path] ?? {};
+    item[route.method] = operation(route);
+    paths[route.path] = item;
+  }
+  paths["/openapi.json"] = {
+    get: {
+      operationId: "openApiDocument",
+      summary: "This document.",
+      responses: { "200": { description: "The OpenAPI 3.1 document.", content: { "application/json": { schema: { type: "object" } } } } },
+    },
+  };
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "lash server",
+      version: options.version ?? "0.0.0",
+      description: "Durable LLM agent sessions over HTTP. Every error is `{ error: { code, message, details? } }`.",
+    },
+    ...(options.serverUrl === undefined ? {} : { servers: [{ url: options.serverUrl }] }),
+    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    paths,
+    components: { schemas: openApiComponents() },
+  };
+}

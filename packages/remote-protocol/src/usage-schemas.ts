@@ -1,0 +1,55 @@
+import { z } from "zod";
+
+const count = z.number().int().nonnegative();
+
+/** Token totals: `totalTokens` is input + output + reasoning; `contextTotalTokens` adds cached input. */
+export const usageTotalsSchema = z.object({
+  inputTokens: count,
+  outputTokens: count,
+  cachedInputTokens: count,
+  reasoningTokens: count,
+  totalTokens: count,
+  contextTotalTokens: count,
+});
+export type UsageTotals = z.infer<typeof usageTotalsSchema>;
+
+/** A cost in integer micro-units of USD, and the same as a decimal string. */
+const costSchema = z.object({
+  /** False when the model is not in the price table (then there is no amount). */
+  priced: z.boolean(),
+  microUsd: count.optional(),
+  usd: z.string().optional(),
+});
+
+/** `GET /v1/sessions/{id}/usage`: the session's lifetime usage per (source, model), and its cost at list prices. */
+export const usageReportSchema = z.object({
+  /** The session's total. */
+  usage: usageTotalsSchema,
+  /** How many ledger rows were summed. */
+  entryCount: count,
+  /** One row per (source, model), sorted by source then model. */
+  rows: z.array(z.object({ source: z.string(), model: z.string(), usage: usageTotalsSchema, cost: costSchema.optional() })),
+  /** Totals per source (`turn`, `subagent`, ...). */
+  bySource: z.array(z.object({ source: z.string(), usage: usageTotalsSchema })),
+  /** Totals per model. */
+  byModel: z.array(z.object({ model: z.string(), usage: usageTotalsSchema })),
+  /** The cost at the prices of the dated price table; models it does not know are listed, not counted. */
+  cost: z
+    .object({
+      currency: z.literal("USD"),
+      priceTableDate: z.string(),
+      totalMicroUsd: count,
+      totalUsd: z.string(),
+      unpricedModels: z.array(z.string()),
+    })
+    .optional(),
+});
+export type UsageReport = z.infer<typeof usageReportSchema>;
+
+/** `GET /healthz`: the process answers. */
+export const healthResponseSchema = z.object({ status: z.literal("ok") });
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
+
+/** `GET /readyz`: the store answers too (else 503 with `store_unavailable`). */
+export const readinessResponseSchema = z.object({ status: z.literal("ready") });
+export type ReadinessResponse = z.infer<typeof readinessResponseSchema>;
