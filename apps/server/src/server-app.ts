@@ -1,12 +1,16 @@
 import { Hono } from "hono";
+import { accessMiddleware, type ServerAccessOptions } from "./auth/access-middleware.js";
+import { type CorsOptions, corsMiddleware } from "./auth/cors-middleware.js";
 import { errorResponse, HttpError, toHttpError } from "./http/http-error.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./http/read-json-body.js";
 import type { AgentProfile } from "./profiles/agent-profile.js";
 import { ProfileEnvironments } from "./profiles/profile-environments.js";
 import { registerApprovalRoutes } from "./routes/approval-routes.js";
+import { registerOpenAiChatRoutes } from "./routes/openai-chat-routes.js";
 import { registerSessionRoutes } from "./routes/session-routes.js";
 import { registerSystemRoutes } from "./routes/system-routes.js";
-import { registerTurnRoutes } from "./routes/turn-routes.js";
+import { DEFAULT_MAX_IMAGE_BODY_BYTES, registerTurnRoutes } from "./routes/turn-routes.js";
+import { registerUiChatRoutes } from "./routes/ui-chat-routes.js";
 import type { ServerContext, ServerStats } from "./server-context.js";
 import { DEFAULT_SESSION_RUNTIME_LIMITS, type SessionRuntimeLimits, SessionRuntimes } from "./sessions/session-runtimes.js";
 import type { ServerStore } from "./store/server-store.js";
@@ -17,6 +21,8 @@ import { DEFAULT_TURN_REGISTRY_LIMITS, TurnRegistry, type TurnRegistryLimits } f
 export interface ServerLimits extends SessionRuntimeLimits, TurnRegistryLimits {
   /** The largest request body, in bytes (default 1 MiB). */
   readonly maxBodyBytes: number;
+  /** The largest turn request that carries images, in bytes, base64 included (default 20 MiB). */
+  readonly maxImageBodyBytes: number;
   /** How often an idle event stream sends a keep-alive comment, in milliseconds (default 15 s). */
   readonly heartbeatMs: number;
 }
@@ -26,6 +32,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   ...DEFAULT_SESSION_RUNTIME_LIMITS,
   ...DEFAULT_TURN_REGISTRY_LIMITS,
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  maxImageBodyBytes: DEFAULT_MAX_IMAGE_BODY_BYTES,
   heartbeatMs: DEFAULT_HEARTBEAT_MS,
 };
 
@@ -43,6 +50,13 @@ export interface ServerAppOptions {
   readonly version?: string;
   /** Where unexpected failures (500s) are reported (default: `console.error`). */
   readonly onUnexpectedError?: (error: unknown) => void;
+  /**
+   * API keys and rate limits (keys live in `store.access`). Default: no keys, every request acts
+   * for the tenant `local` (`startServer` requires keys when the store holds an active one).
+   */
+  readonly access?: ServerAccessOptions;
+  /** Cross-origin access for browser front ends; absent (the default): no CORS headers at all. */
+  readonly cors?: CorsOptions;
 }
 
 /** The server as a Hono application, testable in-process with `app.request(...)` or `fetch`. */
@@ -73,6 +87,8 @@ const ROUTE_METHODS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["/v1/sessions/:sessionId/turns/:turnId/cancel", ["POST"]],
   ["/v1/sessions/:sessionId/approvals", ["GET"]],
   ["/v1/sessions/:sessionId/approvals/:approvalId", ["POST"]],
+  ["/v1/sessions/:sessionId/chat", ["POST"]],
+  ["/v1/chat/completions", ["POST"]],
 ];
 
 /**
@@ -96,10 +112,15 @@ export function createServerApp(options: ServerAppOptions): LashServerApp {
   const report = options.onUnexpectedError ?? ((error: unknown) => console.error("lash-server: unexpected failure:", error));
 
   const app = new Hono();
+  // Before every route: CORS answers preflights (which carry no key), then every /v1 request is authenticated.
+  if (options.cors !== undefined && options.cors.origins.length > 0) app.use("*", corsMiddleware(options.cors));
+  app.use("/v1/*", accessMiddleware(options.store.access, options.access));
   registerSystemRoutes(app, context);
   registerSessionRoutes(app, context);
-  registerTurnRoutes(app, context);
+  registerTurnRoutes(app, context, { maxImageBodyBytes: limits.maxImageBodyBytes });
   registerApprovalRoutes(app, context);
+  registerUiChatRoutes(app, context);
+  registerOpenAiChatRoutes(app, context, report);
   // A known path with another method is a 405 naming the allowed ones, not a 404.
   for (const [path, methods] of ROUTE_METHODS) {
     app.all(path, () => {

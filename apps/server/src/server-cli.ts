@@ -3,22 +3,33 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LashError } from "@lash/protocol";
 import { SqlSchemaNotMigratedError } from "@lash/stores/sql";
+import { ApiKeyRequestError } from "./auth/api-keys.js";
+import { runKeysCommand } from "./auth/keys-command.js";
+import { LOCAL_TENANT } from "./auth/tenant-name.js";
 import { type ResolvedProfileSpec, resolveServerConfig, type ServerFlags } from "./config/resolve-server-config.js";
 import { ServerConfigError } from "./config/server-config-file.js";
 import type { AgentProfile } from "./profiles/agent-profile.js";
 import { profileFromSpec } from "./profiles/profile-from-spec.js";
-import { startServer } from "./start-server.js";
+import { isLoopbackAddress, startServer, UnprotectedBindError } from "./start-server.js";
 import { openServerStore } from "./store/open-server-store.js";
+import { AccessTablesNotMigratedError } from "./store/sql-access-store.js";
 
 const USAGE = `Usage: lash-server [options]
+       lash-server keys create --tenant <name> [--name <label>] | keys list | keys revoke <id>
 
-Serves lash sessions over HTTP (/v1, see /openapi.json).
+Serves lash sessions over HTTP (/v1, see /openapi.json). With API keys in the store (lash-server
+keys --help), every /v1 request needs one and acts for its tenant; without keys, the server serves
+loopback clients only, as the tenant "local".
 
 Options:
   --store <location>      sqlite:<file> (or a path), postgres://..., fs:<dir> or memory:
                           (default: LASH_STORE, the config files, else sqlite:$LASH_HOME/lash.db)
   --port <port>           the port (default 8787; 0 picks a free one)
-  --host <address>        the address to bind (default 127.0.0.1)
+  --host <address>        the address to bind (default 127.0.0.1; without API keys, loopback only)
+  --insecure-no-auth      serve without API keys on any address (anyone who reaches it uses every session)
+  --cors-origin <origin>  let pages of this origin call the API (repeatable; * for any; default: no CORS)
+  --rate-limit <n>        requests per second per API key (default 10)
+  --rate-burst <n>        requests at once per API key (default 50)
   --config <file>         the server's config file (default: LASH_SERVER_CONFIG, else $LASH_HOME/server.json)
   --grace-period <secs>   how long running turns may finish at shutdown before they are cancelled (default 30)
   --migrate               create or update a PostgreSQL store's tables first
@@ -60,6 +71,10 @@ function parseFlags(argv: readonly string[]): ServerFlags & { help: boolean; ver
       model: { type: "string" },
       "base-url": { type: "string" },
       script: { type: "string" },
+      "insecure-no-auth": { type: "boolean" },
+      "cors-origin": { type: "string", multiple: true },
+      "rate-limit": { type: "string" },
+      "rate-burst": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -75,21 +90,23 @@ function parseFlags(argv: readonly string[]): ServerFlags & { help: boolean; ver
     model: values.model,
     baseUrl: values["base-url"],
     script: values.script,
+    insecureNoAuth: values["insecure-no-auth"],
+    corsOrigins: values["cors-origin"],
+    rateLimit: values["rate-limit"],
+    rateBurst: values["rate-burst"],
     help: values.help === true,
     version: values.version === true,
   };
 }
 
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
-}
-
 /** Runs the server until SIGTERM or SIGINT; resolves to the exit code. */
 export async function runServerCli(argv: readonly string[]): Promise<number> {
+  // `pnpm start -- --port 0` hands the separator on: a leading one separates nothing here.
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  if (args[0] === "keys") return runKeysCommand(args.slice(1), process.env, process.cwd());
   let flags: ReturnType<typeof parseFlags>;
   try {
-    // `pnpm start -- --port 0` hands the separator on: a leading one separates nothing here.
-    flags = parseFlags(argv[0] === "--" ? argv.slice(1) : argv);
+    flags = parseFlags(args);
   } catch (error) {
     process.stderr.write(`lash-server: error: ${(error as Error).message}\n${USAGE}\n`);
     return EXIT.usage;
@@ -120,8 +137,12 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     host: configuration.host,
     gracePeriodMs: configuration.gracePeriodMs,
     version: version(),
+    insecureNoAuth: configuration.insecureNoAuth,
+    access: { rateLimit: configuration.rateLimit },
+    ...(configuration.corsOrigins.length === 0 ? {} : { cors: { origins: configuration.corsOrigins } }),
     limits: {
       ...(configuration.maxBodyBytes === undefined ? {} : { maxBodyBytes: configuration.maxBodyBytes }),
+      ...(configuration.maxImageBodyBytes === undefined ? {} : { maxImageBodyBytes: configuration.maxImageBodyBytes }),
       ...(configuration.maxLiveRuntimes === undefined ? {} : { maxLiveRuntimes: configuration.maxLiveRuntimes }),
     },
   }).catch(async (error: unknown) => {
@@ -130,9 +151,18 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
   });
   process.stdout.write(`lash-server listening on ${running.url}\n`);
   process.stderr.write(`lash-server: store ${store.description}; profiles: ${Object.keys(profiles).join(", ")}\n`);
-  if (!isLoopback(running.host)) {
-    process.stderr.write(`lash-server: warning: no API keys yet; anyone who can reach ${running.url} can use every session\n`);
+  if (running.requiresApiKeys) {
+    process.stderr.write("lash-server: API keys required on /v1 (Authorization: Bearer <key>); each key acts for its tenant\n");
+  } else if (isLoopbackAddress(running.host)) {
+    process.stderr.write(
+      `lash-server: no API keys in the store: serving loopback clients only, without credentials, as the tenant ${LOCAL_TENANT} (create a key with \`lash-server keys create --tenant <name>\` and restart to require keys)\n`,
+    );
+  } else {
+    process.stderr.write(
+      `lash-server: warning: --insecure-no-auth: no API keys; anyone who can reach ${running.url} can use every session\n`,
+    );
   }
+  if (configuration.corsOrigins.length > 0) process.stderr.write(`lash-server: CORS allows ${configuration.corsOrigins.join(", ")}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
@@ -150,7 +180,13 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
 }
 
 function explain(error: unknown): { message: string; code: number } {
-  if (error instanceof ServerConfigError) return { message: error.message, code: EXIT.usage };
+  if (
+    error instanceof ServerConfigError ||
+    error instanceof UnprotectedBindError ||
+    error instanceof AccessTablesNotMigratedError ||
+    error instanceof ApiKeyRequestError
+  )
+    return { message: error.message, code: EXIT.usage };
   if (SqlSchemaNotMigratedError.isInstance(error)) {
     // The store's advice names the library call; the operator has a flag for it.
     return {

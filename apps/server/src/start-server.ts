@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, BlockList, isIP } from "node:net";
 import { serve } from "@hono/node-server";
+import { hasActiveApiKeys } from "./auth/api-keys.js";
 import { createServerApp, type LashServerApp, type ServerAppOptions } from "./server-app.js";
 
 /** The grace period running turns get at shutdown before they are cancelled (30 s). */
@@ -15,8 +16,16 @@ const CONNECTION_DRAIN_MS = 5_000;
 export interface StartServerOptions extends ServerAppOptions {
   /** The port (default 8787; 0 picks a free one, see `port` of the result). */
   readonly port?: number;
-  /** The address to bind (default 127.0.0.1: loopback only). */
+  /**
+   * The address to bind (default 127.0.0.1: loopback only). Without API keys only a loopback
+   * address (or `localhost`) is accepted, unless `insecureNoAuth` says otherwise.
+   */
   readonly host?: string;
+  /**
+   * Serve without API keys on any address: anyone who reaches it acts for the tenant `local` and
+   * can use every session of that tenant. For a network you trust completely (default `false`).
+   */
+  readonly insecureNoAuth?: boolean;
   /** How long `close()` lets running turns finish before cancelling them, in milliseconds (default 30 s). */
   readonly gracePeriodMs?: number;
   /** Close the store in `close()` (default `true`: the caller handed it over). */
@@ -31,6 +40,8 @@ export interface RunningServer {
   readonly host: string;
   /** The bound port (the one picked when `port` was 0). */
   readonly port: number;
+  /** True when every `/v1` request needs an API key; false when all act for the tenant `local`. */
+  readonly requiresApiKeys: boolean;
   /** The application it serves (its `stats()`, `drain()`). */
   readonly server: LashServerApp;
   /**
@@ -40,10 +51,42 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Serves `createServerApp(options)` over HTTP on Node.js. Resolves once it listens. */
+/** The server would listen beyond loopback without API keys: refused before anything listens. */
+export class UnprotectedBindError extends Error {
+  readonly host: string;
+  constructor(host: string) {
+    super(
+      `refusing to listen on ${host} without API keys: anyone who can reach it could use every session. Create a key (lash-server keys create --tenant <name>) and start again, listen on 127.0.0.1, or pass --insecure-no-auth to serve without keys anyway`,
+    );
+    this.name = "UnprotectedBindError";
+    this.host = host;
+  }
+}
+
+/** The loopback ranges: 127.0.0.0/8 and ::1 (an IPv4-mapped IPv6 address is checked against the IPv4 range). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/** True for an address only this machine can reach: 127.0.0.0/8, ::1 (bracketed or not), `localhost`. */
+export function isLoopbackAddress(host: string): boolean {
+  const address = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (address === "localhost") return true;
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 4 ? "ipv4" : "ipv6");
+}
+
+/**
+ * Serves `createServerApp(options)` over HTTP on Node.js. Resolves once it listens. Unless
+ * `options.access.requireApiKeys` says, keys are required exactly when the store holds an active
+ * key (read once, here: a key created later takes effect at the next start). Without keys, only a
+ * loopback address is served (`UnprotectedBindError` otherwise, unless `insecureNoAuth`).
+ */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const server = createServerApp(options);
   const host = options.host ?? "127.0.0.1";
+  const requiresApiKeys = options.access?.requireApiKeys ?? (await hasActiveApiKeys(options.store.access));
+  if (!requiresApiKeys && options.insecureNoAuth !== true && !isLoopbackAddress(host)) throw new UnprotectedBindError(host);
+  const server = createServerApp({ ...options, access: { ...options.access, requireApiKeys: requiresApiKeys } });
   const gracePeriodMs = options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
   const { listener, address } = await new Promise<{ listener: Server; address: AddressInfo }>((resolve, reject) => {
     // Without `createServer` options, `serve` makes a plain `node:http` server (its type also covers HTTP/2).
@@ -52,6 +95,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     );
     listening.once("error", reject);
   });
+  // `localhost` could name another address on a misconfigured machine: what was bound is what counts.
+  if (!requiresApiKeys && options.insecureNoAuth !== true && !isLoopbackAddress(address.address)) {
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    throw new UnprotectedBindError(address.address);
+  }
   // An IPv6 address needs brackets in a URL.
   const urlHost = address.address.includes(":") ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
@@ -77,6 +125,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     url: `http://${urlHost}:${address.port}`,
     host: address.address,
     port: address.port,
+    requiresApiKeys,
     server,
     close: () => {
       closing ??= close();

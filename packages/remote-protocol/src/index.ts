@@ -3,6 +3,35 @@
 
 export type { ErrorBody, HttpErrorCode, RemoteErrorCode } from "./error-schemas.js";
 export { errorBodySchema, HTTP_ERROR_CODES, LASH_ERROR_CODES, remoteErrorCodeSchema } from "./error-schemas.js";
+export type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionLash,
+  ChatCompletionRequest,
+  ChatCompletionUsage,
+  ChatContentPart,
+  ChatFinishReason,
+  ChatMessage,
+  OpenAiErrorBody,
+} from "./openai-chat-schemas.js";
+export {
+  CHAT_FINISH_REASONS,
+  CHAT_MESSAGE_ROLES,
+  chatCompletionChunkSchema,
+  chatCompletionLashSchema,
+  chatCompletionRequestSchema,
+  chatCompletionSchema,
+  chatCompletionUsageSchema,
+  chatContentPartSchema,
+  chatMessageSchema,
+  LASH_AWAITING_APPROVAL_HEADER,
+  LASH_SESSION_ID_HEADER,
+  MAX_CHAT_CONTENT_PARTS,
+  MAX_CHAT_MESSAGES,
+  MAX_CHAT_MODEL_LENGTH,
+  openAiErrorBodySchema,
+  SESSION_ID_METADATA_KEY,
+} from "./openai-chat-schemas.js";
 export type { JsonSchemaObject } from "./openapi-components.js";
 export type { OpenApiDocument, OpenApiDocumentOptions } from "./openapi-document.js";
 export { createOpenApiDocument, REMOTE_PROTOCOL_VERSION } from "./openapi-document.js";
@@ -46,6 +75,7 @@ export {
   approvalDecisionRequestSchema,
   approvalListResponseSchema,
   MAX_DECISION_REASON_LENGTH,
+  MAX_IMAGE_ITEMS,
   MAX_INPUT_ITEMS,
   TURN_STREAM_EVENTS,
   turnInputItemSchema,
@@ -54,5 +84,16 @@ export {
   turnStartedEventSchema,
   turnStreamEventSchema,
 } from "./turn-schemas.js";
+export type { UiChatRequest, UiMessage, UiToolApprovalResponsePart } from "./ui-chat-schemas.js";
+export {
+  MAX_UI_MESSAGE_PARTS,
+  MAX_UI_MESSAGES,
+  UI_MESSAGE_STREAM_HEADER,
+  uiChatRequestSchema,
+  uiMessagePartSchema,
+  uiMessageSchema,
+  uiTextPartSchema,
+  uiToolApprovalResponsePartSchema,
+} from "./ui-chat-schemas.js";
 export type { HealthResponse, ReadinessResponse, UsageReport, UsageTotals } from "./usage-schemas.js";
 export { healthResponseSchema, readinessResponseSchema, usageReportSchema, usageTotalsSchema } from "./usage-schemas.js";

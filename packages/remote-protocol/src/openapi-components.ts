@@ -13,6 +13,12 @@ import {
 import { z } from "zod";
 import { errorBodySchema } from "./error-schemas.js";
 import {
+  chatCompletionChunkSchema,
+  chatCompletionRequestSchema,
+  chatCompletionSchema,
+  openAiErrorBodySchema,
+} from "./openai-chat-schemas.js";
+import {
   createSessionRequestSchema,
   deleteSessionResponseSchema,
   sessionListResponseSchema,
@@ -26,6 +32,7 @@ import {
   turnResultSchema,
   turnStartedEventSchema,
 } from "./turn-schemas.js";
+import { uiChatRequestSchema } from "./ui-chat-schemas.js";
 import { healthResponseSchema, readinessResponseSchema, usageReportSchema } from "./usage-schemas.js";
 
 /** A JSON Schema object, as `z.toJSONSchema` produces it. */
@@ -41,6 +48,8 @@ const REQUEST_SCHEMAS = {
   CreateSessionRequest: createSessionRequestSchema,
   TurnRequest: turnRequestSchema,
   ApprovalDecisionRequest: approvalDecisionRequestSchema,
+  ChatCompletionRequest: chatCompletionRequestSchema,
+  UiChatRequest: uiChatRequestSchema,
 } as const;
 
 const RESPONSE_SCHEMAS = {
@@ -65,6 +74,9 @@ const RESPONSE_SCHEMAS = {
   UsageReport: usageReportSchema,
   HealthResponse: healthResponseSchema,
   ReadinessResponse: readinessResponseSchema,
+  ChatCompletion: chatCompletionSchema,
+  ChatCompletionChunk: chatCompletionChunkSchema,
+  OpenAiErrorBody: openAiErrorBodySchema,
 } as const;
 
 export type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;

@@ -1,3 +1,4 @@
+import { compatibilityPaths } from "./openapi-compatibility-paths.js";
 import { type JsonSchemaObject, openApiComponents, type ResponseSchemaName, schemaRef } from "./openapi-components.js";
 import { TURN_STREAM_EVENTS } from "./turn-schemas.js";
 
@@ -165,11 +166,23 @@ const STATUS_TEXT: Record<number, string> = {
   404: "No such session, turn or approval request.",
   409: "Conflicts with the session's state (a turn runs, a turn waits for approval, the request was decided).",
   410: "The events after that Last-Event-ID are no longer kept.",
-  413: "The body is too large.",
+  401: "No valid API key (servers with API keys): send `Authorization: Bearer <key>`.",
+  413: "The body is too large (1 MiB by default; a turn with images may be larger, 20 MiB by default).",
   415: "The body is not application/json.",
+  429: "The API key's rate limit: `Retry-After` says in how many seconds to try again.",
   500: "An unexpected failure.",
   503: "The store is unavailable, or the server is shutting down.",
 };
+
+/** The name of the API-key security scheme in `components.securitySchemes`. */
+const SECURITY_SCHEME = "apiKey";
+/** What every authenticated route may answer besides its own errors: no valid key, and the key's rate limit. */
+const AUTHENTICATED_ERRORS = [401, 429] as const;
+
+/** Everything under `/v1` needs an API key on a server with keys; the probes and the document never do. */
+function isAuthenticated(path: string): boolean {
+  return path.startsWith(`/${REMOTE_PROTOCOL_VERSION}/`);
+}
 
 function pathParameters(path: string): JsonSchemaObject[] {
   const parameters: JsonSchemaObject[] = [];
@@ -197,7 +210,8 @@ function operation(route: Route): JsonSchemaObject {
     };
   }
   responses[String(route.success.status)] = { description: route.summary, content };
-  for (const status of [...route.errors, 500, 503]) {
+  const authenticated = isAuthenticated(route.path);
+  for (const status of [...route.errors, ...(authenticated ? AUTHENTICATED_ERRORS : []), 500, 503]) {
     responses[String(status)] = { description: STATUS_TEXT[status] ?? "Error.", content: errorContent };
   }
   const parameters = [...pathParameters(route.path), ...(route.query ?? []), ...(route.headers ?? [])];
@@ -206,6 +220,8 @@ function operation(route: Route): JsonSchemaObject {
     summary: route.summary,
     ...(route.description === undefined ? {} : { description: route.description }),
     ...(parameters.length === 0 ? {} : { parameters }),
+    // The document requires the key everywhere (`security` at its top); the probes opt out.
+    ...(authenticated ? {} : { security: [] }),
     ...(route.request === undefined
       ? {}
       : { requestBody: { required: true, content: { "application/json": { schema: schemaRef(route.request) } } } }),
@@ -225,10 +241,12 @@ export function createOpenApiDocument(options: OpenApiDocumentOptions = {}): Ope
     item[route.method] = operation(route);
     paths[route.path] = item;
   }
+  Object.assign(paths, compatibilityPaths());
   paths["/openapi.json"] = {
     get: {
       operationId: "openApiDocument",
       summary: "This document.",
+      security: [],
       responses: { "200": { description: "The OpenAPI 3.1 document.", content: { "application/json": { schema: { type: "object" } } } } },
     },
   };
@@ -237,11 +255,23 @@ export function createOpenApiDocument(options: OpenApiDocumentOptions = {}): Ope
     info: {
       title: "lash server",
       version: options.version ?? "0.0.0",
-      description: "Durable LLM agent sessions over HTTP. Every error is `{ error: { code, message, details? } }`.",
+      description:
+        "Durable LLM agent sessions over HTTP. Every error is `{ error: { code, message, details? } }`, except on `/v1/chat/completions`, which answers in OpenAI's shape (`{ error: { message, type, param, code } }`).",
     },
     ...(options.serverUrl === undefined ? {} : { servers: [{ url: options.serverUrl }] }),
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    security: [{ [SECURITY_SCHEME]: [] }],
     paths,
-    components: { schemas: openApiComponents() },
+    components: {
+      schemas: openApiComponents(),
+      securitySchemes: {
+        [SECURITY_SCHEME]: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "An API key (`lash-server keys create --tenant <tenant>`), on servers that have keys. A server without keys serves loopback clients only, without credentials.",
+        },
+      },
+    },
   };
 }

@@ -14,12 +14,23 @@ import { errorBodySchema } from "./error-schemas.js";
 /** At most this many input items per turn. */
 export const MAX_INPUT_ITEMS = 64;
 
-/** One item of a turn's input. Only text for now; images come as their own item type. */
+/** At most this many image items per turn. */
+export const MAX_IMAGE_ITEMS = 16;
+
+/**
+ * One item of a turn's input: text, or an image as base64 bytes (PNG, JPEG, GIF or WebP; the
+ * server reads the format from the bytes and refuses anything else).
+ */
 export const turnInputItemSchema = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("text"),
     /** The text. */
     text: z.string(),
+  }),
+  z.strictObject({
+    type: z.literal("image"),
+    /** The image file's bytes, base64-encoded (standard alphabet, padded). */
+    data: z.base64().min(1),
   }),
 ]);
 export type TurnInputItem = z.infer<typeof turnInputItemSchema>;
@@ -27,7 +38,16 @@ export type TurnInputItem = z.infer<typeof turnInputItemSchema>;
 /** `POST /v1/sessions/{id}/turns`. Unknown fields are refused. */
 export const turnRequestSchema = z.strictObject({
   /** The user's input: a string, or input items in order. */
-  input: z.union([z.string(), z.array(turnInputItemSchema).min(1).max(MAX_INPUT_ITEMS)]),
+  input: z.union([
+    z.string(),
+    z
+      .array(turnInputItemSchema)
+      .min(1)
+      .max(MAX_INPUT_ITEMS)
+      .refine((items) => items.filter((item) => item.type === "image").length <= MAX_IMAGE_ITEMS, {
+        error: `at most ${MAX_IMAGE_ITEMS} images`,
+      }),
+  ]),
 });
 export type TurnRequest = z.infer<typeof turnRequestSchema>;
 

@@ -1,5 +1,7 @@
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { isCorsOrigin } from "../auth/cors-middleware.js";
+import { DEFAULT_RATE_LIMIT, type RateLimit } from "../auth/rate-limiter.js";
 import { normalizeStoreLocation, StoreLocationError } from "../store/open-server-store.js";
 import {
   type CommandConfigFile,
@@ -24,6 +26,14 @@ export interface ServerFlags {
   readonly model?: string | undefined;
   readonly baseUrl?: string | undefined;
   readonly script?: string | undefined;
+  /** `--cors-origin`, repeatable. */
+  readonly corsOrigins?: readonly string[] | undefined;
+  /** `--rate-limit`: requests per second per API key. */
+  readonly rateLimit?: string | undefined;
+  /** `--rate-burst`: the burst per API key. */
+  readonly rateBurst?: string | undefined;
+  /** `--insecure-no-auth`: serve without API keys beyond loopback. */
+  readonly insecureNoAuth?: boolean | undefined;
 }
 
 /** A profile as configured, with relative paths resolved and its API key from the environment. */
@@ -44,7 +54,14 @@ export interface ServerConfiguration {
   /** Migrate a PostgreSQL store before serving. */
   readonly migrate: boolean;
   readonly maxBodyBytes: number | undefined;
+  readonly maxImageBodyBytes: number | undefined;
   readonly maxLiveRuntimes: number | undefined;
+  /** Each API key's token bucket, or `false` for none. */
+  readonly rateLimit: RateLimit | false;
+  /** Origins allowed by CORS; empty: no CORS. */
+  readonly corsOrigins: readonly string[];
+  /** Serve without API keys beyond loopback. */
+  readonly insecureNoAuth: boolean;
   /** The profiles by name; `default` is always there. */
   readonly profiles: Readonly<Record<string, ResolvedProfileSpec>>;
 }
@@ -206,6 +223,42 @@ export async function resolveServerConfig(flags: ServerFlags, env: NodeJS.Proces
     throw error;
   }
 
+  const corsOrigins =
+    flags.corsOrigins !== undefined && flags.corsOrigins.length > 0
+      ? { origins: flags.corsOrigins, where: "--cors-origin" }
+      : nonEmpty(env.LASH_SERVER_CORS_ORIGINS) !== undefined
+        ? { origins: (env.LASH_SERVER_CORS_ORIGINS ?? "").split(",").map((origin) => origin.trim()), where: "LASH_SERVER_CORS_ORIGINS" }
+        : { origins: serverFile?.corsOrigins ?? [], where: "corsOrigins" };
+  for (const origin of corsOrigins.origins) {
+    if (!isCorsOrigin(origin)) {
+      throw new ServerConfigError(
+        `${corsOrigins.where}: ${JSON.stringify(origin)} is not an origin; use * or scheme://host[:port] without a path, like https://app.example.com`,
+      );
+    }
+  }
+  const rawRate = flags.rateLimit ?? nonEmpty(env.LASH_SERVER_RATE_LIMIT);
+  const rawBurst = flags.rateBurst ?? nonEmpty(env.LASH_SERVER_RATE_BURST);
+  const fileRate = serverFile?.rateLimit;
+  let rateLimit: RateLimit | false;
+  if (rawRate === undefined && rawBurst === undefined) rateLimit = fileRate ?? DEFAULT_RATE_LIMIT;
+  else {
+    const base = fileRate === false || fileRate === undefined ? DEFAULT_RATE_LIMIT : fileRate;
+    rateLimit = {
+      requestsPerSecond:
+        rawRate === undefined
+          ? base.requestsPerSecond
+          : parseNumber(rawRate, flags.rateLimit === undefined ? "LASH_SERVER_RATE_LIMIT" : "--rate-limit", {
+              min: 0.001,
+              max: 1_000_000,
+              fractional: true,
+            }),
+      burst:
+        rawBurst === undefined
+          ? base.burst
+          : parseNumber(rawBurst, flags.rateBurst === undefined ? "LASH_SERVER_RATE_BURST" : "--rate-burst", { min: 1, max: 1_000_000 }),
+    };
+  }
+
   const rawPort = flags.port ?? nonEmpty(env.LASH_SERVER_PORT);
   const rawGrace = flags.gracePeriod ?? nonEmpty(env.LASH_SERVER_GRACE_PERIOD);
   return {
@@ -228,7 +281,11 @@ export async function resolveServerConfig(flags: ServerFlags, env: NodeJS.Proces
     ),
     migrate: flags.migrate === true,
     maxBodyBytes: serverFile?.maxBodyBytes,
+    maxImageBodyBytes: serverFile?.maxImageBodyBytes,
     maxLiveRuntimes: serverFile?.maxLiveRuntimes,
+    rateLimit,
+    corsOrigins: [...new Set(corsOrigins.origins)],
+    insecureNoAuth: flags.insecureNoAuth === true,
     profiles,
   };
 }

@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { profileNameSchema } from "@lash/remote-protocol";
 import { z } from "zod";
+import { isCorsOrigin } from "../auth/cors-middleware.js";
 import { CONCURRENT_TURN_POLICIES } from "../profiles/agent-profile.js";
 
 /** The providers the server builds from configuration (the `lash` command's). */
@@ -48,6 +49,19 @@ export const serverConfigFileSchema = z.strictObject({
   host: z.string().min(1).optional(),
   gracePeriodSeconds: seconds.optional(),
   maxBodyBytes: positiveInteger(1024 * 1024 * 1024).optional(),
+  /** The largest turn request that carries images, base64 included (default 20 MiB). */
+  maxImageBodyBytes: positiveInteger(1024 * 1024 * 1024).optional(),
+  /** Each API key's token bucket (default 10 requests per second, bursts of 50); `false` turns it off. */
+  rateLimit: z
+    .union([
+      z.literal(false),
+      z.strictObject({ requestsPerSecond: z.number().positive().max(1_000_000), burst: positiveInteger(1_000_000) }),
+    ])
+    .optional(),
+  /** Origins whose pages may call the API (`https://app.example.com`, or `*`); absent or empty: no CORS. */
+  corsOrigins: z
+    .array(z.string().refine(isCorsOrigin, { error: "must be * or an origin like https://app.example.com (no path)" }))
+    .optional(),
   maxLiveRuntimes: z.number().int().min(0).max(1_000_000).optional(),
   profiles: z.record(profileNameSchema, profileSpecSchema).optional(),
 });

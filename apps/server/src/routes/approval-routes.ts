@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ApprovalRequest } from "@lash/protocol";
 import { type ApprovalListResponse, approvalDecisionRequestSchema } from "@lash/remote-protocol";
 import type { Hono } from "hono";
+import { tenantOf } from "../auth/access-middleware.js";
 import { pathId } from "../http/path-parameters.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { assertAcceptingWork, type ServerContext } from "../server-context.js";
@@ -9,13 +10,14 @@ import { startTurn } from "../turns/turn-runner.js";
 import { withSession } from "./session-routes.js";
 import { answerTurn, refuseConcurrentTurn } from "./turn-routes.js";
 
-/** `/v1/sessions/{id}/approvals`: what a suspended turn waits for, and one decision at a time. */
+/** `/v1/sessions/{id}/approvals`: what a suspended turn waits for, and one decision at a time; the tenant's own sessions only. */
 export function registerApprovalRoutes(app: Hono, context: ServerContext): void {
   app.get("/v1/sessions/:sessionId/approvals", async (c) => {
     const sessionId = pathId(c, "sessionId");
     const response = await withSession(
       context,
       sessionId,
+      tenantOf(c),
       async (session): Promise<ApprovalListResponse> => ({ approvals: await session.runtime.pendingApprovals() }),
     );
     return c.json(response);
@@ -26,8 +28,11 @@ export function registerApprovalRoutes(app: Hono, context: ServerContext): void 
     const sessionId = pathId(c, "sessionId");
     const approvalId = pathId(c, "approvalId");
     const body = await readJsonBody(c.req.raw, approvalDecisionRequestSchema, context.maxBodyBytes);
+    const tenant = tenantOf(c);
+    // The owner first: whether another tenant's session runs a turn is not this tenant's to know.
+    await context.runtimes.assertOwner(sessionId, tenant);
     refuseConcurrentTurn(context, sessionId);
-    const lease = await context.runtimes.acquire(sessionId);
+    const lease = await context.runtimes.acquire(sessionId, tenant);
     let pending: ApprovalRequest[];
     try {
       pending = await lease.session.runtime.pendingApprovals();

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { computeCostReport, usageReportToJson } from "@lash/observability";
-import type { SessionStore } from "@lash/protocol";
 import {
   createSessionRequestSchema,
   type DeleteSessionResponse,
@@ -11,6 +10,7 @@ import {
   type UsageReport,
 } from "@lash/remote-protocol";
 import type { Hono } from "hono";
+import { tenantOf } from "../auth/access-middleware.js";
 import { HttpError } from "../http/http-error.js";
 import { pathId } from "../http/path-parameters.js";
 import { readJsonBody } from "../http/read-json-body.js";
@@ -18,6 +18,7 @@ import { invalidRequest } from "../http/validation-error.js";
 import { DEFAULT_PROFILE_NAME } from "../profiles/agent-profile.js";
 import { assertAcceptingWork, type ServerContext } from "../server-context.js";
 import type { LiveSession } from "../sessions/session-runtimes.js";
+import { listTenantSessions } from "../sessions/tenant-sessions.js";
 import { decodeCursor, encodeCursor } from "./session-cursor.js";
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -34,25 +35,19 @@ function resourceOf(session: LiveSession): SessionResource {
   };
 }
 
-/** Runs `use` on the session's leased runtime and hands it back, whatever happens. */
+/** Runs `use` on the session's leased runtime (404 unless `tenant` owns it) and hands it back, whatever happens. */
 export async function withSession<Value>(
   context: ServerContext,
   sessionId: string,
+  tenant: string,
   use: (session: LiveSession) => Promise<Value>,
 ): Promise<Value> {
-  const lease = await context.runtimes.acquire(sessionId);
+  const lease = await context.runtimes.acquire(sessionId, tenant);
   try {
     return await use(lease.session);
   } finally {
     await lease.release();
   }
-}
-
-/** True when the store has the session (a head, or at least its listing data). */
-async function sessionExists(store: SessionStore): Promise<boolean> {
-  if ((await store.loadSessionMeta()) !== undefined) return true;
-  if (store.loadHeadRevision !== undefined) return (await store.loadHeadRevision()) !== undefined;
-  return (await store.loadSession({ type: "active_path" })) !== undefined;
 }
 
 /** The query parameters, each at most once (a repeated one is ambiguous, so refused). */
@@ -65,7 +60,7 @@ function singleQueryParameters(url: string): Record<string, string> {
   return parameters;
 }
 
-/** `/v1/sessions`: create, list, read, delete, usage. */
+/** `/v1/sessions`: create, list, read, delete, usage; each session is its tenant's only (another tenant's is a 404). */
 export function registerSessionRoutes(app: Hono, context: ServerContext): void {
   app.post("/v1/sessions", async (c) => {
     assertAcceptingWork(context);
@@ -79,7 +74,7 @@ export function registerSessionRoutes(app: Hono, context: ServerContext): void {
     }
     const sessionId = randomUUID();
     const record = { profile: profileName, metadata: body.metadata ?? {}, createdAt: new Date().toISOString() };
-    await context.runtimes.create(sessionId, profile, record);
+    await context.runtimes.create(sessionId, profile, { ...record, tenant: tenantOf(c) });
     const resource: SessionResource = { id: sessionId, ...record, model: profile.model, turnIndex: 0 };
     return c.json(resource, 201, { location: `/v1/sessions/${sessionId}` });
   });
@@ -88,9 +83,8 @@ export function registerSessionRoutes(app: Hono, context: ServerContext): void {
     const parsed = listSessionsQuerySchema.safeParse(singleQueryParameters(c.req.url));
     if (!parsed.success) throw invalidRequest("the query", parsed.error);
     const cursor = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
-    const page = await context.store.listSessions({
+    const page = await listTenantSessions(context.store, tenantOf(c), {
       limit: parsed.data.limit ?? DEFAULT_PAGE_SIZE,
-      relationType: "root",
       ...(cursor === undefined ? {} : { cursor }),
     });
     const response: SessionListResponse = {
@@ -107,7 +101,7 @@ export function registerSessionRoutes(app: Hono, context: ServerContext): void {
 
   app.get("/v1/sessions/:sessionId", async (c) => {
     const sessionId = pathId(c, "sessionId");
-    const state = await withSession(context, sessionId, async (session): Promise<SessionState> => {
+    const state = await withSession(context, sessionId, tenantOf(c), async (session): Promise<SessionState> => {
       const { runtime } = session;
       const envelope = runtime.exportState();
       const running = context.turns.runningTurnOf(sessionId);
@@ -126,6 +120,8 @@ export function registerSessionRoutes(app: Hono, context: ServerContext): void {
 
   app.delete("/v1/sessions/:sessionId", async (c) => {
     const sessionId = pathId(c, "sessionId");
+    // The owner first: whether another tenant's session runs a turn is not this tenant's to know.
+    await context.runtimes.assertOwner(sessionId, tenantOf(c));
     const running = context.turns.runningTurnOf(sessionId);
     if (running !== undefined) {
       throw new HttpError("turn_in_progress", `a turn of session ${sessionId} is running; cancel it first`, {
@@ -133,17 +129,18 @@ export function registerSessionRoutes(app: Hono, context: ServerContext): void {
       });
     }
     const store = context.store.openSession(sessionId);
-    if (!(await sessionExists(store))) throw new HttpError("session_not_found", `no session ${sessionId}`, { details: { sessionId } });
     await context.runtimes.forget(sessionId);
     context.turns.forgetSession(sessionId);
     await store.deleteSession();
+    // After the session: an owner left behind by a failure here names nothing, and listings skip it.
+    await context.store.access.unassignSession(sessionId);
     const response: DeleteSessionResponse = { id: sessionId, deleted: true };
     return c.json(response);
   });
 
   app.get("/v1/sessions/:sessionId/usage", async (c) => {
     const sessionId = pathId(c, "sessionId");
-    const report = await withSession(context, sessionId, async (session): Promise<UsageReport> => {
+    const report = await withSession(context, sessionId, tenantOf(c), async (session): Promise<UsageReport> => {
       const usage = session.runtime.usageReport();
       // The JSON form's readonly arrays are the report's own: copied into the wire type.
       return structuredClone(usageReportToJson(usage, computeCostReport(usage))) as UsageReport;

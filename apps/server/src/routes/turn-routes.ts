@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { detectImageMediaType } from "@lash/core";
 import type { InputItem } from "@lash/protocol";
 import { type TurnRequest, turnRequestSchema } from "@lash/remote-protocol";
 import type { Context, Hono } from "hono";
+import { tenantOf } from "../auth/access-middleware.js";
 import { errorResponse, HttpError } from "../http/http-error.js";
 import { pathId } from "../http/path-parameters.js";
 import { readJsonBody } from "../http/read-json-body.js";
@@ -10,10 +12,74 @@ import { eventStreamResponse, parseLastEventId, wantsEventStream } from "../turn
 import type { TurnRecord } from "../turns/turn-record.js";
 import { type StartedTurn, startTurn } from "../turns/turn-runner.js";
 
-/** The runtime's input items of a turn request. */
-function inputItems(request: TurnRequest): InputItem[] {
-  if (typeof request.input === "string") return [{ type: "text", text: request.input }];
-  return request.input.map((item) => ({ type: "text", text: item.text }));
+/** The largest turn request carrying images, in bytes (20 MiB, base64 included); other bodies keep the 1 MiB cap. */
+export const DEFAULT_MAX_IMAGE_BODY_BYTES = 20 * 1024 * 1024;
+
+/** Bounds of turn requests. */
+export interface TurnRouteOptions {
+  /** The largest turn request that carries images; one without images is held to `context.maxBodyBytes`. */
+  readonly maxImageBodyBytes: number;
+}
+
+/** The runtime's input of a turn request: its items, with each image's bytes under an id of its own. */
+function turnInput(request: TurnRequest): { items: InputItem[]; imageBlobs?: Record<string, Uint8Array> } {
+  if (typeof request.input === "string") return { items: [{ type: "text", text: request.input }] };
+  const items: InputItem[] = [];
+  const imageBlobs: Record<string, Uint8Array> = {};
+  for (const [index, item] of request.input.entries()) {
+    if (item.type === "text") {
+      items.push({ type: "text", text: item.text });
+      continue;
+    }
+    const bytes = new Uint8Array(Buffer.from(item.data, "base64"));
+    // Checked here, before the session is touched: a bad image is the client's 400, and nothing is stored.
+    if (detectImageMediaType(bytes) === undefined) {
+      const path = `input.${index}.data`;
+      throw new HttpError("invalid_request", `the request body is invalid: \`${path}\`: not a PNG, JPEG, GIF or WebP image`, {
+        details: { issues: [{ path, message: "not a PNG, JPEG, GIF or WebP image" }] },
+      });
+    }
+    const id = `image-${index}`;
+    imageBlobs[id] = bytes;
+    items.push({ type: "image_ref", id });
+  }
+  return Object.keys(imageBlobs).length === 0 ? { items } : { items, imageBlobs };
+}
+
+/**
+ * Reads a turn request: up to the image cap, counting its bytes on the way, then holding a body
+ * without images to the ordinary cap. (Whether a body carries images is only known once parsed;
+ * either way no more than the image cap is ever read.)
+ */
+async function readTurnRequest(request: Request, maxBodyBytes: number, maxImageBodyBytes: number): Promise<TurnRequest> {
+  let bytes = 0;
+  const counted =
+    request.body === null
+      ? null
+      : request.body.pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform(chunk, controller) {
+              bytes += chunk.byteLength;
+              controller.enqueue(chunk);
+            },
+          }),
+        );
+  const body = await readJsonBody(
+    new Request(request.url, { method: request.method, headers: request.headers, body: counted, duplex: "half" } as RequestInit),
+    turnRequestSchema,
+    Math.max(maxBodyBytes, maxImageBodyBytes),
+  );
+  const hasImages = typeof body.input !== "string" && body.input.some((item) => item.type === "image");
+  if (!hasImages && bytes > maxBodyBytes) {
+    throw new HttpError(
+      "payload_too_large",
+      `the request body is larger than ${maxBodyBytes} bytes (a turn with images may have ${maxImageBodyBytes})`,
+      {
+        details: { maxBytes: maxBodyBytes, maxImageBodyBytes },
+      },
+    );
+  }
+  return body;
 }
 
 /** 409 `turn_in_progress` when a turn of the session runs (the `reject` policy), before anything is loaded. */
@@ -46,27 +112,28 @@ function findTurn(context: ServerContext, sessionId: string, turnId: string): Tu
   return record;
 }
 
-/** `/v1/sessions/{id}/turns`: run, reattach, cancel. */
-export function registerTurnRoutes(app: Hono, context: ServerContext): void {
+/** `/v1/sessions/{id}/turns`: run, reattach, cancel; only on the tenant's own sessions (another's is a 404). */
+export function registerTurnRoutes(app: Hono, context: ServerContext, options: TurnRouteOptions): void {
   app.post("/v1/sessions/:sessionId/turns", async (c) => {
     assertAcceptingWork(context);
     const sessionId = pathId(c, "sessionId");
-    const body = await readJsonBody(c.req.raw, turnRequestSchema, context.maxBodyBytes);
-    const lease = await context.runtimes.acquire(sessionId);
+    const body = await readTurnRequest(c.req.raw, context.maxBodyBytes, options.maxImageBodyBytes);
+    const input = turnInput(body);
+    const lease = await context.runtimes.acquire(sessionId, tenantOf(c));
     const turnId = randomUUID();
-    const items = inputItems(body);
     const started = await startTurn(context.turns, {
       lease,
       turnId,
       resumed: false,
       concurrentTurns: lease.session.profile.concurrentTurns,
-      start: (runtime) => runtime.streamTurn({ items, traceTurnId: turnId }),
+      start: (runtime) => runtime.streamTurn({ ...input, traceTurnId: turnId }),
     });
     return answerTurn(c, context, started);
   });
 
-  app.get("/v1/sessions/:sessionId/turns/:turnId/events", (c) => {
+  app.get("/v1/sessions/:sessionId/turns/:turnId/events", async (c) => {
     const sessionId = pathId(c, "sessionId");
+    await context.runtimes.assertOwner(sessionId, tenantOf(c));
     const record = findTurn(context, sessionId, pathId(c, "turnId"));
     const afterId = parseLastEventId(c.req.header("last-event-id") ?? null, record);
     return eventStreamResponse(record, afterId, context.heartbeatMs);
@@ -74,6 +141,7 @@ export function registerTurnRoutes(app: Hono, context: ServerContext): void {
 
   app.post("/v1/sessions/:sessionId/turns/:turnId/cancel", async (c) => {
     const sessionId = pathId(c, "sessionId");
+    await context.runtimes.assertOwner(sessionId, tenantOf(c));
     const record = findTurn(context, sessionId, pathId(c, "turnId"));
     if (record.running) record.cancel("cancelled through the API");
     return settlementResponse(record);

@@ -1,6 +1,7 @@
 import type { JsonValue, PersistedSessionState } from "@lash/protocol";
 import { emptyTokenUsage } from "@lash/protocol";
 import { z } from "zod";
+import { LOCAL_TENANT } from "../auth/tenant-name.js";
 import { DEFAULT_PROFILE_NAME } from "../profiles/agent-profile.js";
 
 /**
@@ -18,6 +19,8 @@ const serverSessionRecordSchema = z.object({
   metadata: z.record(z.string(), z.string()),
   /** When the server created it (ISO 8601 UTC). */
   createdAt: z.string(),
+  /** The tenant that owns it; records written before tenants existed name none, and belong to `local`. */
+  tenant: z.string().default(LOCAL_TENANT),
 });
 
 /** What the server keeps about a session it created. */
@@ -33,9 +36,9 @@ export function readServerRecord(snapshots: Readonly<Record<string, JsonValue>> 
   return parsed.success ? parsed.data : undefined;
 }
 
-/** The record of a session created elsewhere: the default profile, no metadata. */
-export function foreignSessionRecord(): Omit<ServerSessionRecord, "createdAt"> & { readonly createdAt?: string } {
-  return { profile: DEFAULT_PROFILE_NAME, metadata: {} };
+/** The record of a session created elsewhere: the default profile, no metadata, the owner its caller found. */
+export function foreignSessionRecord(tenant: string): Omit<ServerSessionRecord, "createdAt"> & { readonly createdAt?: string } {
+  return { profile: DEFAULT_PROFILE_NAME, metadata: {}, tenant };
 }
 
 /**
@@ -51,6 +54,13 @@ export function initialSessionState(sessionId: string, record: ServerSessionReco
     turnIndex: 0,
     tokenUsage: emptyTokenUsage(),
     tokenLedger: [],
-    pluginSnapshots: { [SERVER_RECORD_KEY]: { profile: record.profile, metadata: { ...record.metadata }, createdAt: record.createdAt } },
+    pluginSnapshots: {
+      [SERVER_RECORD_KEY]: {
+        profile: record.profile,
+        metadata: { ...record.metadata },
+        createdAt: record.createdAt,
+        tenant: record.tenant,
+      },
+    },
   };
 }

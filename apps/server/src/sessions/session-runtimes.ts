@@ -1,4 +1,6 @@
 import { LashRuntime, type ParkedSession } from "@lash/core";
+import type { SessionStore } from "@lash/protocol";
+import { LOCAL_TENANT } from "../auth/tenant-name.js";
 import { HttpError } from "../http/http-error.js";
 import type { PreparedProfile, ProfileEnvironments } from "../profiles/profile-environments.js";
 import type { ServerStore } from "../store/server-store.js";
@@ -29,6 +31,19 @@ export interface SessionRuntimeLimits {
 }
 
 export const DEFAULT_SESSION_RUNTIME_LIMITS: SessionRuntimeLimits = { maxLiveRuntimes: 64, maxParkedSessions: 10_000 };
+
+/** The owner of a session whose parent chain leads nowhere: no tenant has this name, so no request reaches it. */
+const NO_TENANT = "";
+/** How many parents are followed to find a child session's owner (subagents of subagents). */
+const MAX_PARENT_DEPTH = 16;
+
+/**
+ * Another tenant's session is answered exactly as a session that does not exist: a 404 never
+ * tells a tenant which ids are taken.
+ */
+function sessionNotFound(sessionId: string): HttpError {
+  return new HttpError("session_not_found", `no session ${sessionId}`, { details: { sessionId } });
+}
 
 interface Entry {
   readonly sessionId: string;
@@ -79,11 +94,23 @@ export class SessionRuntimes {
   }
 
   /**
-   * Creates a session: an empty session with the server's record among its snapshots, committed
-   * at once (so it exists, with its profile, for every instance on the store), with listing data.
-   * Its runtime is parked and remembered: the next request resumes it.
+   * Creates a session: an empty session with the server's record (profile, metadata, tenant) among
+   * its snapshots, committed at once (so it exists, with its owner, for every instance on the
+   * store), with listing data. Its owner is recorded in the access store first, so that no session
+   * is ever missing from its tenant's listing (an owner whose session was never written is skipped
+   * by listings). Its runtime is parked and remembered: the next request resumes it.
    */
   async create(sessionId: string, profile: PreparedProfile, record: ServerSessionRecord): Promise<void> {
+    await this.#store.access.assignSession(sessionId, record.tenant);
+    try {
+      await this.#createSession(sessionId, profile, record);
+    } catch (error) {
+      await this.#store.access.unassignSession(sessionId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #createSession(sessionId: string, profile: PreparedProfile, record: ServerSessionRecord): Promise<void> {
     const store = this.#store.openSession(sessionId);
     const runtime = await LashRuntime.builder()
       .withEnvironment(profile.environment)
@@ -104,10 +131,39 @@ export class SessionRuntimes {
   }
 
   /**
-   * Leases the runtime of `sessionId`, building it when it is not live: from its parked form, else
-   * from the store. A session the store does not have is a 404 `session_not_found`.
+   * Leases the runtime of `sessionId` for a request of `tenant`, building it when it is not live:
+   * from its parked form, else from the store. A session the store does not have, or that another
+   * tenant owns, is a 404 `session_not_found`.
    */
-  async acquire(sessionId: string): Promise<SessionLease> {
+  async acquire(sessionId: string, tenant: string): Promise<SessionLease> {
+    // A parked session's owner is known without resuming it.
+    const parkedOwner = this.#parked.get(sessionId)?.record.tenant;
+    if (parkedOwner !== undefined && parkedOwner !== tenant) throw sessionNotFound(sessionId);
+    const lease = await this.#lease(sessionId);
+    if (lease.session.record.tenant !== tenant) {
+      await lease.release();
+      throw sessionNotFound(sessionId);
+    }
+    return lease;
+  }
+
+  /**
+   * Resolves when `sessionId` exists and `tenant` owns it, else 404 `session_not_found`: for
+   * routes that check the owner before touching anything else (a turn's events, cancel, delete).
+   * A live or parked session answers from memory; another is loaded (and stays live).
+   */
+  async assertOwner(sessionId: string, tenant: string): Promise<void> {
+    const entry = this.#entries.get(sessionId);
+    const known = entry?.session?.record.tenant ?? this.#parked.get(sessionId)?.record.tenant;
+    if (known !== undefined) {
+      if (known !== tenant) throw sessionNotFound(sessionId);
+      return;
+    }
+    const lease = await this.acquire(sessionId, tenant);
+    await lease.release();
+  }
+
+  async #lease(sessionId: string): Promise<SessionLease> {
     for (;;) {
       const existing = this.#entries.get(sessionId);
       if (existing?.state === "parking") {
@@ -184,10 +240,9 @@ export class SessionRuntimes {
     // its record lives in its checkpoint, which says which profile's environment to build with.
     const store = this.#store.openSession(sessionId);
     const read = await store.loadSession({ type: "active_path" });
-    if (read === undefined && (await store.loadSessionMeta()) === undefined) {
-      throw new HttpError("session_not_found", `no session ${sessionId}`, { details: { sessionId } });
-    }
-    const record = readServerRecord(read?.checkpoint?.pluginSnapshots) ?? foreignSessionRecord();
+    const record =
+      readServerRecord(read?.checkpoint?.pluginSnapshots) ??
+      foreignSessionRecord(await this.#ownerOfForeignSession(sessionId, store, read !== undefined));
     const profile = this.#profiles.forSession(record.profile);
     const runtime = await LashRuntime.builder()
       .withEnvironment(profile.environment)
@@ -195,6 +250,30 @@ export class SessionRuntimes {
       .withPolicy({ model: profile.model, providerId: profile.providerId, maxContextTokens: profile.maxContextTokens })
       .build();
     return { sessionId, runtime, profile, record };
+  }
+
+  /**
+   * The owner of a session without the server's record: a child session (a subagent's) belongs to
+   * the owner of its parent, found through the parents' owners or records; a root session created
+   * elsewhere (by the `lash` command) to `local`. A parent that no longer exists leaves its
+   * children to no tenant. A session that does not exist is a 404.
+   */
+  async #ownerOfForeignSession(sessionId: string, store: SessionStore, committed: boolean): Promise<string> {
+    let meta = await store.loadSessionMeta();
+    if (!committed && meta === undefined) throw sessionNotFound(sessionId);
+    for (let depth = 0; depth < MAX_PARENT_DEPTH; depth += 1) {
+      const parentId = meta?.parentSessionId;
+      if (parentId === undefined) return LOCAL_TENANT;
+      const known = this.#parked.get(parentId)?.record.tenant ?? (await this.#store.access.ownersOf([parentId])).get(parentId);
+      if (known !== undefined) return known;
+      const parentStore = this.#store.openSession(parentId);
+      const parentRead = await parentStore.loadSession({ type: "active_path" });
+      const parentRecord = readServerRecord(parentRead?.checkpoint?.pluginSnapshots);
+      if (parentRecord !== undefined) return parentRecord.tenant;
+      meta = await parentStore.loadSessionMeta();
+      if (parentRead === undefined && meta === undefined) return NO_TENANT;
+    }
+    return NO_TENANT;
   }
 
   /** Parks the least recently used idle runtimes until the pool is within `maxLiveRuntimes`. */

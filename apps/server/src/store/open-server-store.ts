@@ -3,7 +3,10 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { InMemorySessionDatabase } from "@lash/core";
 import { createFileSessionDatabase } from "@lash/stores/fs";
 import { createSqlSessionDatabase, redactConnectionString } from "@lash/stores/sql";
+import { createMemoryAccessStore } from "./access-store.js";
+import { createFileAccessStore } from "./fs-access-store.js";
 import type { ServerStore } from "./server-store.js";
+import { createSqlAccessStore } from "./sql-access-store.js";
 
 /** The forms a store location may take, for messages. */
 export const STORE_FORMS = "sqlite:<file> (or a plain file path), postgres://... (or postgresql://...), fs:<dir>, or memory:";
@@ -71,8 +74,9 @@ function splitPostgresSchema(location: string): { connection: string; schema: st
 /** Options of `openServerStore`. */
 export interface OpenServerStoreOptions {
   /**
-   * Create or update a PostgreSQL database's tables first (`lash db migrate` does the same). A
-   * SQLite file is always migrated on open, as the command does.
+   * Create or update a PostgreSQL database's tables first, the session store's (as `lash db
+   * migrate`) and the server's own (API keys, session owners). A SQLite file is always migrated
+   * on open, as the command does.
    */
   readonly migrate?: boolean;
 }
@@ -80,7 +84,9 @@ export interface OpenServerStoreOptions {
 /**
  * Opens the store at a normalized location (see `normalizeStoreLocation`). A SQLite file and its
  * folder are created and migrated on first use; a PostgreSQL database must be migrated (with
- * `migrate: true`, `lash-server --migrate` or `lash db migrate`).
+ * `migrate: true` or `lash-server --migrate`; `lash db migrate` creates the session tables only).
+ * The server's own records go where the sessions are: tables in the same SQL database (and
+ * schema), files under `<root>/server/` of a filesystem store, the process's memory for `memory:`.
  */
 export async function openServerStore(location: string, options: OpenServerStoreOptions = {}): Promise<ServerStore> {
   if (location === "memory:") {
@@ -90,6 +96,7 @@ export async function openServerStore(location: string, options: OpenServerStore
       factory: database,
       openSession: (sessionId) => database.openSession(sessionId),
       listSessions: async (query) => database.listSessions(query),
+      access: createMemoryAccessStore(),
       checkReady: async () => undefined,
       close: async () => undefined,
     };
@@ -102,6 +109,7 @@ export async function openServerStore(location: string, options: OpenServerStore
       factory: database,
       openSession: (sessionId) => database.openSession(sessionId),
       listSessions: (query) => database.listSessions(query),
+      access: createFileAccessStore(root),
       checkReady: async () => {
         await database.listSessions({ limit: 1 });
       },
@@ -110,20 +118,38 @@ export async function openServerStore(location: string, options: OpenServerStore
   }
   let database: ReturnType<typeof createSqlSessionDatabase>;
   let description: string;
+  let access: ServerStore["access"];
   if (/^postgres(ql)?:\/\//.test(location)) {
     const { connection, schema } = splitPostgresSchema(location);
     database = createSqlSessionDatabase({ connection, ...(schema === undefined ? {} : { schema }) });
     description = redactConnectionString(location);
-    if (options.migrate === true) await database.migrateToLatest();
+    const sqlAccess = createSqlAccessStore({ dialect: "postgres", connectionString: connection, schema }, description);
+    access = sqlAccess;
+    try {
+      if (options.migrate === true) {
+        await database.migrateToLatest();
+        await sqlAccess.migrate();
+      } else {
+        // Fail at open, naming the flag, rather than at the first request that needs a key.
+        await sqlAccess.checkMigrated();
+      }
+    } catch (error) {
+      await Promise.all([database.destroy(), sqlAccess.close()]).catch(() => undefined);
+      throw error;
+    }
   } else {
     const file = location.slice("sqlite:".length);
     if (file !== ":memory:") await mkdir(dirname(file), { recursive: true });
     database = createSqlSessionDatabase({ connection: location });
     description = location;
+    // A second connection to `:memory:` would be another, empty database: its records stay in the process.
+    const sqlAccess = file === ":memory:" ? undefined : createSqlAccessStore({ dialect: "sqlite", filename: file }, description);
+    access = sqlAccess ?? createMemoryAccessStore();
     try {
       await database.migrateToLatest();
+      await sqlAccess?.migrate();
     } catch (error) {
-      await database.destroy().catch(() => undefined);
+      await Promise.all([database.destroy(), access.close()]).catch(() => undefined);
       throw error;
     }
   }
@@ -132,9 +158,12 @@ export async function openServerStore(location: string, options: OpenServerStore
     factory: database,
     openSession: (sessionId) => database.openSession(sessionId),
     listSessions: (query) => database.listSessions(query),
+    access,
     checkReady: async () => {
       await database.listSessions({ limit: 1 });
     },
-    close: () => database.destroy(),
+    close: async () => {
+      await Promise.all([database.destroy(), access.close()]);
+    },
   };
 }

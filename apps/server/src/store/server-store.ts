@@ -1,4 +1,5 @@
 import type { SessionListPage, SessionListQuery, SessionStore, SessionStoreFactory } from "@lash/protocol";
+import type { ServerAccessStore } from "./access-store.js";
 
 /**
  * The session database the server works on, whatever its backend: the SQL stores and the
@@ -11,10 +12,15 @@ export interface ServerStore {
   readonly factory: SessionStoreFactory;
   /** The store of one session (opening it reads nothing). */
   openSession(sessionId: string): SessionStore;
+  /**
+   * The server's API keys and the owners of its sessions, kept with the sessions (a host whose
+   * store keeps none gives `createMemoryAccessStore()`: keys and owners then last as long as the process).
+   */
+  readonly access: ServerAccessStore;
   /** One page of the sessions, in ascending code-point order of id. */
   listSessions(query?: SessionListQuery): Promise<SessionListPage>;
   /** Resolves when the store answers (`/readyz`); rejects with the store's error when it does not. */
   checkReady(): Promise<void>;
-  /** Releases connections and files. */
+  /** Releases connections and files (the access store's too). */
   close(): Promise<void>;
 }
