@@ -2,7 +2,7 @@ import { z } from "zod";
 import { sessionGraphSchema, sessionNodeRecordSchema } from "./graph.js";
 import { jsonValueSchema } from "./json.js";
 import { persistedSessionConfigSchema, persistedTurnStateSchema, sessionPolicySchema, sessionRelationSchema } from "./session.js";
-import { tokenLedgerEntrySchema } from "./usage.js";
+import { tokenLedgerEntrySchema, tokenUsageSchema } from "./usage.js";
 
 /** Which part of the graph a load returns: every node, or only the active path to a leaf. */
 export const sessionReadScopeSchema = z.discriminatedUnion("type", [
@@ -54,6 +54,18 @@ export const graphCommitDeltaSchema = z.discriminatedUnion("type", [
 export type GraphCommitDelta = z.infer<typeof graphCommitDeltaSchema>;
 
 /**
+ * How durable a commit must be once `commit` returns (docs/decisions/0030-durability-levels.md):
+ * - `turn`: it survives a power loss or an operating-system crash (the end of a turn, a suspension,
+ *   an approval decision, a park);
+ * - `checkpoint`: it survives the writer's process being killed, and becomes power-loss durable with
+ *   the next `turn` commit of the same store (the runtime's prepared and progress checkpoints).
+ * A store may always make a commit more durable than asked; a store that knows one level only treats
+ * every commit as `turn`.
+ */
+export const sessionCommitDurabilitySchema = z.enum(["checkpoint", "turn"]);
+export type SessionCommitDurability = z.infer<typeof sessionCommitDurabilitySchema>;
+
+/**
  * One atomic write of a session: graph delta, checkpoint, config and usage deltas land together or
  * not at all.
  */
@@ -79,6 +91,12 @@ export const sessionCommitSchema = z.object({
   checkpoint: sessionCheckpointSchema,
   /** Usage to add to the session's ledger; empty usages (all four counts zero) are dropped. */
   usageDeltas: z.array(tokenLedgerEntrySchema),
+  /**
+   * How durable the commit must be when `commit` returns; absent = `"turn"`. It says how the commit
+   * is written, not what it writes: the stores of this repository leave it out of the content they
+   * compare for idempotency, so a re-sent commit is a replay at either level.
+   */
+  durability: sessionCommitDurabilitySchema.optional(),
 });
 export type SessionCommit = z.infer<typeof sessionCommitSchema>;
 
@@ -147,7 +165,7 @@ export type SessionMeta = z.infer<typeof sessionMetaSchema>;
 
 /**
  * A page request for `SessionStore.listSessions`. Sessions are listed in ascending code-point order
- * of their id; `cursor` is the `nextCursor` of the previous page.
+ * of their id unless `orderBy` says otherwise; `cursor` is the `nextCursor` of the previous page.
  */
 export const sessionListQuerySchema = z.object({
   /** Only sessions whose meta names this parent. */
@@ -156,8 +174,17 @@ export const sessionListQuerySchema = z.object({
   relationType: z.enum(["root", "child", "handoff"]).optional(),
   /** Page size, 1 to 1000 (default 100). */
   limit: z.number().int().min(1).max(1000).optional(),
-  /** Where the page starts: the previous page's `nextCursor`; absent = the first page. */
+  /**
+   * Where the page starts: the previous page's `nextCursor` (of a query with the same `orderBy`);
+   * absent = the first page.
+   */
   cursor: z.string().optional(),
+  /**
+   * The order of the listing: `sessionId` (default), ascending code-point order of id; or
+   * `lastActivity`, newest `lastActivityAt` first (ties in descending code-point order of id). A store
+   * that keeps no activity times lists in id order whatever this says.
+   */
+  orderBy: z.enum(["sessionId", "lastActivity"]).optional(),
 });
 export type SessionListQuery = z.infer<typeof sessionListQuerySchema>;
 
@@ -170,6 +197,23 @@ export const sessionSummarySchema = z.object({
   /** Its listing data; absent when none was saved (or when it could not be read: see `problem`). */
   meta: sessionMetaSchema.optional(),
   /**
+   * The summary fields below are kept by the store with each commit, so a listing shows them
+   * without loading any session. Each is absent when the store keeps no summary, before the first
+   * commit (except `lastActivityAt`), or when it could not be read (see `problem`).
+   *
+   * The model of the last commit (its config); `meta.model` is the model the session was created with.
+   */
+  model: z.string().optional(),
+  /** Completed turns: the turn counter of the last commit's checkpoint (a killed turn is not counted). */
+  turnCount: z.number().int().nonnegative().optional(),
+  /**
+   * ISO 8601 UTC time of the session's last commit (by the committing process's clock); for a session
+   * without a commit, its meta's `createdAt`.
+   */
+  lastActivityAt: z.string().optional(),
+  /** Lifetime usage: the sum of every usage delta committed to the session, all sources and models. */
+  tokenUsage: tokenUsageSchema.optional(),
+  /**
    * Present when part of the stored session could not be read (a damaged row or file): which field,
    * and what is wrong. The session is still listed, with what could be read; loading it throws.
    */
@@ -179,7 +223,7 @@ export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 
 /** One page of `SessionStore.listSessions`. */
 export const sessionListPageSchema = z.object({
-  /** The page's sessions, in ascending code-point order of id. */
+  /** The page's sessions, in the query's order (default: ascending code-point order of id). */
   sessions: z.array(sessionSummarySchema),
   /** Present when more sessions follow; pass it as `cursor` to get the next page. */
   nextCursor: z.string().optional(),

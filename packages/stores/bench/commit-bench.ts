@@ -76,6 +76,9 @@ async function rawSqliteSide(folder: string): Promise<CommitSide> {
   const upsertHead = database.prepare(
     "insert into lash_heads (session_id, head_revision, leaf_node_id, config_json, checkpoint_ref, node_count, updated_at) values (?, ?, ?, ?, ?, ?, ?) on conflict (session_id) do update set head_revision = excluded.head_revision, leaf_node_id = excluded.leaf_node_id, config_json = excluded.config_json, checkpoint_ref = excluded.checkpoint_ref, node_count = excluded.node_count, updated_at = excluded.updated_at",
   );
+  const upsertSummary = database.prepare(
+    "insert into lash_session_summaries (session_id, last_activity_at, turn_count, model, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (session_id) do update set last_activity_at = excluded.last_activity_at, turn_count = excluded.turn_count, model = excluded.model, input_tokens = lash_session_summaries.input_tokens + excluded.input_tokens, output_tokens = lash_session_summaries.output_tokens + excluded.output_tokens, cached_input_tokens = lash_session_summaries.cached_input_tokens + excluded.cached_input_tokens, reasoning_tokens = lash_session_summaries.reasoning_tokens + excluded.reasoning_tokens",
+  );
   const sessionId = "bench-session";
   let leaf: string | undefined;
   let seq = 0;
@@ -118,6 +121,17 @@ async function rawSqliteSide(folder: string): Promise<CommitSide> {
       checkpointRef,
       (index + 1) * 4,
       new Date().toISOString(),
+    );
+    const usage = commit.usageDeltas[0]?.usage;
+    upsertSummary.run(
+      sessionId,
+      new Date().toISOString(),
+      commit.checkpoint.turnState.turnIndex,
+      commit.config.model,
+      usage?.inputTokens ?? 0,
+      usage?.outputTokens ?? 0,
+      usage?.cachedInputTokens ?? 0,
+      usage?.reasoningTokens ?? 0,
     );
     leaf = commit.graph.leafNodeId;
   });

@@ -6,7 +6,7 @@ import { ApprovalAlreadyDecidedError, ApprovalConflictError, ApprovalNotFoundErr
 import { textStep, toolCallStep } from "@lash/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { RecordingSink } from "../../test/fixtures.js";
+import { RecordingActivities, RecordingSink } from "../../test/fixtures.js";
 import {
   environmentFixture,
   expectLashError,
@@ -253,13 +253,19 @@ describe.each<Residency>(["keep_all", "active_path_only"])("a turn that waits fo
     expect((late as ApprovalAlreadyDecidedError).resolution).toMatchObject({ decision: "rejected", reason: "expired", source: "expiry" });
 
     const events = new RecordingSink();
-    const finished = await later.resumeTurn({ decisions: [] }, { events });
+    const activities = new RecordingActivities();
+    const finished = await later.resumeTurn({ decisions: [] }, { events, activities });
     expect(finished.outcome.type).toBe("finished");
     expect(written).toEqual([]);
     expect(finished.toolCalls.map((record) => record.approval?.source)).toEqual(["expiry", "expiry"]);
     expect(finished.errors.map((issue) => issue.code)).toEqual(["approval_expired", "approval_expired"]);
     expect(lastToolResults(provider.requests).map((result) => result.content.includes("expired"))).toEqual([false, true, true]);
     expect(events.ofType("approval_resolved").map((event) => event.id)).toEqual([requestA?.id, requestB?.id]);
+    // Calls decided against never run, yet a reader of the stream still sees each one completed.
+    expect(activities.ofType("tool_call_completed").map((activity) => [activity.callId, activity.approval?.source])).toEqual([
+      ["call-a", "expiry"],
+      ["call-b", "expiry"],
+    ]);
   });
 
   it("runs approved calls that never ran when the process died after the decision was committed", async () => {
@@ -389,8 +395,19 @@ describe("a resumed turn keeps its limits and its commit ids", () => {
       "turn-1:suspend:2",
       "turn-1:decide:<uuid>",
       "turn-1:s3:progress:1",
-      "turn-1:s3:progress:2",
       "turn-1:s3:final",
+    ]);
+    // ADR 0030: the prepared and progress commits are checkpoints; a suspension, a decision and the
+    // final commit must survive a power loss (no durability field: "turn").
+    expect(store.commits.map(({ commit }) => commit.durability)).toEqual([
+      "checkpoint",
+      undefined,
+      undefined,
+      "checkpoint",
+      undefined,
+      undefined,
+      "checkpoint",
+      undefined,
     ]);
   });
 });

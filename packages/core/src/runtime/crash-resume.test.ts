@@ -1,4 +1,4 @@
-import type { JsonValue, SessionPolicy, ToolDefinition } from "@lash/protocol";
+import type { JsonValue, SessionEvent, SessionPolicy, ToolDefinition } from "@lash/protocol";
 import { addTokenUsage, RuntimeError, SessionBindingMismatchError } from "@lash/protocol";
 import { textStep, toolCallStep } from "@lash/testkit";
 import { describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ import {
   withoutBinding,
 } from "../../test/persistence-helpers.js";
 import { assistantMessage, userMessage } from "../../test/runtime-scenario-helpers.js";
-import { LashRuntime, type Residency, textInput } from "../index.js";
+import { type LashPlugin, LashRuntime, type Residency, textInput } from "../index.js";
 
 const FIRST_USAGE = { inputTokens: 10, outputTokens: 3, cachedInputTokens: 1, reasoningTokens: 0 };
 const SECOND_USAGE = { inputTokens: 20, outputTokens: 5, cachedInputTokens: 0, reasoningTokens: 2 };
@@ -123,15 +123,11 @@ describe("a commit the store refused and rolled back (store_commit_failed)", () 
     store.clearFault();
     await runtime.runTurn({ ...textInput("two"), traceTurnId: "turn-2" });
 
-    // The refused commit was never sent again: the next commits picked up what it carried.
+    // The refused commit was never sent again: the next commits picked up what it carried (the
+    // answer's boundary was left to the final commit, so the next turn's prepared commit stores it).
     expect(store.failedCommitIds).toEqual(["turn-1:final"]);
-    expect(store.commits.map(({ commit }) => commit.commitId)).toEqual([
-      "turn-1:prepared",
-      "turn-1:progress:1",
-      "turn-2:prepared",
-      "turn-2:progress:1",
-      "turn-2:final",
-    ]);
+    expect(store.commits.map(({ commit }) => commit.commitId)).toEqual(["turn-1:prepared", "turn-2:prepared", "turn-2:final"]);
+    expect(store.commits[1]?.commit.usageDeltas).toEqual([{ source: "turn", model: MODEL, usage: FIRST_USAGE }]);
     const expected = [{ source: "turn", model: MODEL, usage: sum(FIRST_USAGE, SECOND_USAGE) }];
     const read = await database.openSession("session").loadSession({ type: "full_graph" });
     expect(read?.tokenLedger).toEqual(expected);
@@ -183,7 +179,8 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
     await seed.runTurn({ ...textInput("new question"), traceTurnId: "turn-2" });
 
     // The seed goes whole with the first commit (the prepared one, which names no head); after it,
-    // each commit carries only the new tail.
+    // each commit carries only the new tail. The answer's boundary right before the end is not a
+    // commit of its own: the final commit carries it.
     const appended = store.commits.map(({ commit }) => [
       commit.commitId,
       commit.expectedHeadRevision,
@@ -191,13 +188,11 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
     ]);
     expect(appended).toEqual([
       ["turn-2:prepared", undefined, 3],
-      ["turn-2:progress:1", 1, 1],
-      ["turn-2:final", 2, 0],
+      ["turn-2:final", 1, 1],
     ]);
     const prepared = store.commits[0]?.commit.graph;
     expect(prepared?.type === "append" ? prepared.nodes.slice(0, 2).map((node) => node.nodeId) : []).toEqual(["u0", "a0"]);
-    expect(store.commits.at(-1)?.commit.graph.type).toBe("unchanged");
-    expect(await database.openSession("session-1").loadHeadRevision()).toBe(3);
+    expect(await database.openSession("session-1").loadHeadRevision()).toBe(2);
   });
 
   it("prepared_checkpoint_propagates_store_errors: a store bound to another session fails the turn before any model call", async () => {
@@ -237,12 +232,85 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
       commit.graph.type === "append" ? commit.graph.nodes.map((node) => node.nodeId) : [],
     );
     expect(appended).toEqual(nodeIds);
-    expect(store.commits.map(({ commit }) => commit.commitId)).toEqual([
-      "turn-1:prepared",
-      "turn-1:progress:1",
-      "turn-1:progress:2",
-      "turn-1:final",
+    // The tool results' boundary is committed before the second model call; the answer's boundary
+    // goes with the final commit.
+    expect(store.commits.map(({ commit }) => commit.commitId)).toEqual(["turn-1:prepared", "turn-1:progress:1", "turn-1:final"]);
+  });
+
+  it("a boundary right before the end is left to the final commit; one before a model call is committed before the call, as a checkpoint", async () => {
+    const provider = scriptedProvider([
+      toolCallStep([{ callId: "call-1", name: "echo_tool", args: { value: "a" } }], { usage: FIRST_USAGE }),
+      textStep("done", { usage: SECOND_USAGE }),
     ]);
+    const { environment, database } = environmentFixture({ provider, tools: [echoTool] });
+    const store = new InstrumentedStore({ sessionId: "session", database });
+    const runtime = await runtimeOn(environment, "session", store);
+    // What the store holds when each model call starts.
+    const committedAtCall: string[][] = [];
+    const complete = provider.doComplete?.bind(provider);
+    if (!complete) throw new Error("the scripted provider completes");
+    Object.assign(provider, {
+      doComplete: (...args: Parameters<typeof complete>) => {
+        committedAtCall.push(store.commits.map(({ commit }) => commit.commitId));
+        return complete(...args);
+      },
+    });
+
+    await runtime.runTurn({ ...textInput("use it"), traceTurnId: "turn-1" });
+
+    expect(committedAtCall).toEqual([["turn-1:prepared"], ["turn-1:prepared", "turn-1:progress:1"]]);
+    expect(store.commits.map(({ commit }) => [commit.commitId, commit.durability])).toEqual([
+      ["turn-1:prepared", "checkpoint"],
+      ["turn-1:progress:1", "checkpoint"],
+      ["turn-1:final", undefined],
+    ]);
+    const read = await database.openSession("session").loadSession({ type: "full_graph" });
+    expect(read?.graph.nodes).toHaveLength(5);
+    expect(read?.tokenLedger).toEqual([{ source: "turn", model: MODEL, usage: sum(FIRST_USAGE, SECOND_USAGE) }]);
+  });
+
+  it("afterTurn hooks run after the answer's boundary is committed: a hook that fails leaves the answer stored with its usage", async () => {
+    const failing: LashPlugin = {
+      id: "failing-after-turn",
+      afterTurn: () => {
+        throw new Error("the hook broke");
+      },
+    };
+    const provider = scriptedProvider([textStep("kept answer", { usage: FIRST_USAGE })]);
+    const { environment, database } = environmentFixture({ provider, plugins: [failing] });
+    const store = new InstrumentedStore({ sessionId: "session", database });
+    const runtime = await runtimeOn(environment, "session", store);
+
+    expectLashError(await failureOf(() => runtime.runTurn({ ...textInput("hello"), traceTurnId: "turn-1" })), "plugin_finalize_turn");
+
+    expect(store.commits.map(({ commit }) => commit.commitId)).toEqual(["turn-1:prepared", "turn-1:progress:1"]);
+    const read = await database.openSession("session").loadSession({ type: "full_graph" });
+    expect(read?.checkpoint?.turnState.turnIndex).toBe(0);
+    expect(read?.tokenLedger).toEqual([{ source: "turn", model: MODEL, usage: FIRST_USAGE }]);
+    expect(read?.graph.nodes.some((node) => node.payload.kind === "message" && node.payload.message.role === "assistant")).toBe(true);
+  });
+
+  it("a turn that fails between a boundary and its end keeps that boundary (a sink throwing on the outcome)", async () => {
+    const provider = scriptedProvider([textStep("kept answer", { usage: FIRST_USAGE })]);
+    const { environment, database } = environmentFixture({ provider });
+    const store = new InstrumentedStore({ sessionId: "session", database });
+    const runtime = await runtimeOn(environment, "session", store);
+    const sinkError = new Error("the sink broke");
+    const events = {
+      emit: (event: SessionEvent) => {
+        if (event.type === "turn_outcome") throw sinkError;
+      },
+    };
+
+    await expect(runtime.runTurn({ ...textInput("hello"), traceTurnId: "turn-1" }, { events })).rejects.toBe(sinkError);
+
+    expect(store.commits.map(({ commit }) => [commit.commitId, commit.durability])).toEqual([
+      ["turn-1:prepared", "checkpoint"],
+      ["turn-1:progress:1", "checkpoint"],
+    ]);
+    const read = await database.openSession("session").loadSession({ type: "full_graph" });
+    expect(read?.checkpoint?.turnState.turnIndex).toBe(0);
+    expect(read?.tokenLedger).toEqual([{ source: "turn", model: MODEL, usage: FIRST_USAGE }]);
   });
 
   it("progress_boundary_logs_and_continues_on_store_failure: the turn goes on, and the final commit carries everything once", async () => {
@@ -298,10 +366,9 @@ describe("the commit pipeline: prepared, progress and final commits of a turn", 
       { source: "subagent", model: MODEL, usage: CHILD_USAGE },
       { source: "turn", model: MODEL, usage: FIRST_USAGE },
     ]);
-    // The answer's boundary stores the answer with its usage; the final commit has none left to add.
-    const answer = store.commits.find(({ commit }) => commit.commitId === "turn-1:progress:2");
-    expect(answer?.commit.usageDeltas).toEqual([{ source: "turn", model: MODEL, usage: SECOND_USAGE }]);
-    expect(final?.commit.usageDeltas).toEqual([]);
+    // The final commit stores the answer with its usage (the answer's boundary is not a commit of its own).
+    expect(store.commits.some(({ commit }) => commit.commitId === "turn-1:progress:2")).toBe(false);
+    expect(final?.commit.usageDeltas).toEqual([{ source: "turn", model: MODEL, usage: SECOND_USAGE }]);
     const expected = [
       { source: "subagent", model: MODEL, usage: CHILD_USAGE },
       { source: "turn", model: MODEL, usage: sum(FIRST_USAGE, SECOND_USAGE) },

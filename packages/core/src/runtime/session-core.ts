@@ -11,6 +11,7 @@ import type {
   SessionAccess,
   SessionCheckpoint,
   SessionCommit,
+  SessionCommitDurability,
   SessionCommitResult,
   SessionEvent,
   SessionPolicy,
@@ -291,13 +292,19 @@ export class SessionCore {
   /**
    * Commits everything pending (graph delta, checkpoint, uncommitted usage plus `usageDeltas`).
    * Without a store the usage goes straight to the in-memory ledger. On failure nothing pending is
-   * dropped: the next commit carries it.
+   * dropped: the next commit carries it. `durability` (ADR 0030): `"checkpoint"` for a turn's
+   * prepared and progress commits, which only need to survive a killed process because the turn's
+   * last commit follows; `"turn"` (the default) for everything that must survive a power loss.
    */
-  async commit(commitId: string, usageDeltas: readonly TokenLedgerEntry[] = []): Promise<void> {
+  async commit(
+    commitId: string,
+    usageDeltas: readonly TokenLedgerEntry[] = [],
+    durability: SessionCommitDurability = "turn",
+  ): Promise<void> {
     if (usageDeltas.length > 0) this.pendingUsage = mergeTokenLedger(this.pendingUsage, usageDeltas);
     const tracer = this.turnTracer;
-    if (tracer) return tracer.commit(commitId, () => this.exclusive(() => this.#commitNow(commitId)));
-    return this.exclusive(() => this.#commitNow(commitId));
+    if (tracer) return tracer.commit(commitId, () => this.exclusive(() => this.#commitNow(commitId, durability)));
+    return this.exclusive(() => this.#commitNow(commitId, durability));
   }
 
   /**
@@ -317,7 +324,7 @@ export class SessionCore {
     return current;
   }
 
-  async #commitNow(commitId: string): Promise<void> {
+  async #commitNow(commitId: string, durability: SessionCommitDurability): Promise<void> {
     const store = this.store;
     if (!store) {
       const mark = this.graph.commitMark;
@@ -347,6 +354,8 @@ export class SessionCore {
       checkpoint: this.checkpoint(),
       usageDeltas: this.pendingUsage,
     };
+    // Absent means "turn": stores written before durability levels existed see the commits they know.
+    if (durability === "checkpoint") commit.durability = durability;
     await this.#send({ commit, graph, mark, usage: this.pendingUsage });
   }
 

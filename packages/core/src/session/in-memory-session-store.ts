@@ -115,7 +115,8 @@ export class InMemorySessionStore implements SessionStore {
     this.#bind(commit.sessionId);
     const data = this.#read();
     const head = data.head;
-    const hash = sha256Hex(stableStringify(commit));
+    // `durability` says how a commit is written, not what it writes (ADR 0030): not part of the content.
+    const hash = sha256Hex(stableStringify({ ...commit, durability: undefined }));
     const previous = data.commits.get(commit.commitId);
     if (previous) {
       if (previous.hash !== hash) throw new CommitIdConflictError(commit.sessionId, commit.commitId);

@@ -42,6 +42,7 @@ export async function completeTurn(completion: TurnContext): Promise<AssembledTu
   const { core } = completion;
   const { assembler, pipe, selection } = completion;
   const { plugins } = core.environment;
+  await completion.beforeCompletion(!plugins.isEmpty);
 
   const turnUsage = assembler.tokenUsage;
   // What progress commits did not carry yet.
@@ -91,7 +92,8 @@ export async function completeTurn(completion: TurnContext): Promise<AssembledTu
   if (assembled.outcome.type === "stopped") core.graph.appendTurnStopped(completion.turnId, completion.turnIndex, assembled.outcome.stop);
   try {
     const commitId = completion.suspended ? `${completion.turnId}:suspend:${completion.segment}` : completion.commitId("final");
-    await core.commit(commitId, usageDeltas);
+    // The turn's one power-loss durable commit: it also makes its earlier checkpoints durable (ADR 0030).
+    await core.commit(commitId, usageDeltas, "turn");
   } catch (error) {
     throw new RuntimeError("store_commit_failed", `final commit of turn \`${completion.turnId}\` failed: ${errorMessage(error)}`, {
       cause: error,

@@ -120,6 +120,7 @@ async function resumeTurn(core: SessionCore, request: ResumeTurnRequest, options
   });
   context = turn;
   const batch = resumedBatch(suspended);
+  await announceDeniedCalls(pipe, batch);
   return await runTurnSegment(turn, async () => {
     const surface = await buildTurnSurface(core, turn.mode, input, prepared);
     const machine = new TurnMachine(machineConfig(turn, surface), turn.mode.createDriver(), {
@@ -210,6 +211,31 @@ async function announceResolutions(
         pipe.session({ type: "error", message, envelope: { kind: "approval", code: "approval_expired", userMessage: message } }),
       );
     }
+  }
+}
+
+/**
+ * Calls decided against (rejected or expired) never run, so no tool batch reports them: their
+ * `tool_call_completed` activity comes from here, as a readers' stream expects one per call.
+ */
+async function announceDeniedCalls(pipe: TurnEventPipe, batch: ResumedBatch): Promise<void> {
+  for (const { completed } of batch.resolved) {
+    const { record } = completed;
+    const correlationId = `tool:${record.callId ?? completed.call.callId}`;
+    await deliver(
+      pipe.activity(
+        {
+          type: "tool_call_completed",
+          ...(record.callId === undefined ? {} : { callId: record.callId }),
+          name: record.tool,
+          args: record.args,
+          output: record.output,
+          durationMs: record.durationMs,
+          ...(record.approval === undefined ? {} : { approval: record.approval }),
+        },
+        correlationId,
+      ),
+    );
   }
 }
 

@@ -103,7 +103,8 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
   return await runTurnSegment(turn, async () => {
     if (core.store && isResumeSafe(prepared.messages)) {
       try {
-        await core.commit(`${turn.turnId}:prepared`);
+        // A checkpoint: the turn's last commit makes it durable against a power loss too (ADR 0030).
+        await core.commit(`${turn.turnId}:prepared`, [], "checkpoint");
       } catch (error) {
         throw new RuntimeError("store_commit_failed", `prepared checkpoint failed: ${errorMessage(error)}`, { cause: error });
       }
@@ -167,6 +168,9 @@ export async function runTurnSegment(
     turn.tracer?.turnCompleted(assembled);
     return assembled;
   } catch (error) {
+    // A turn that fails in its effect loop keeps its last resume-safe boundary, as when every
+    // boundary was committed at once (a no-op once the completion has started).
+    await turn.commitDueProgress();
     turn.tracer?.turnFailed(error, assembler.tokenUsage);
     throw error;
   } finally {

@@ -15,7 +15,7 @@ import type {
 } from "@lash/protocol";
 import { emptyTokenUsage, isEmptyTokenUsage, mergeTokenLedger, subtractTokenUsage } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
-import type { RuntimeEffectHost } from "../runtime/effect-host.js";
+import type { EffectInvocation, EffectKind, RuntimeEffectHost } from "../runtime/effect-host.js";
 import type { SessionCore } from "../runtime/session-core.js";
 import type { ToolBatchEnvironment } from "../tools/tool-batch.js";
 import type { ToolSurface } from "../tools/tool-surface.js";
@@ -38,6 +38,14 @@ async function deliver(pending: void | Promise<void>): Promise<void> {
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * The effects that do the turn's work (a model call, tools, code): a due progress commit is made
+ * before them, so that a process killed while they run keeps the boundary before them. Checkpoints,
+ * limit checks and surface syncs only decide what comes next (often the end of the turn, whose
+ * final commit carries the same state), so they do not wait for it.
+ */
+const WORK_EFFECTS: ReadonlySet<EffectKind> = new Set<EffectKind>(["llm_call", "tool_batch", "exec_code"]);
 
 /** What a turn context is made from, once the turn is prepared. */
 export interface TurnContextInit {
@@ -119,6 +127,12 @@ export class TurnContext {
   /** Messages `afterToolCall` hooks enqueued, delivered at the next checkpoint. */
   readonly #toolHookMessages: PluginMessage[] = [];
   #progressCount = 0;
+  /**
+   * A resume-safe boundary reached the graph and is not committed yet: the progress commit is made
+   * before the turn's next piece of work (`WORK_EFFECTS`), and left to the final commit when the
+   * turn ends first (see `boundary`).
+   */
+  #progressDue = false;
   /** The turn's usage already handed to a commit (see `usageSinceLastCommit`). */
   #usageHanded: TokenUsage = emptyTokenUsage();
   #outputRepairs = 0;
@@ -146,7 +160,13 @@ export class TurnContext {
       this.#usageHanded = resumed.cumulativeUsage;
       this.#outputRepairs = resumed.outputRepairs;
     }
-    this.effectHost = init.core.environment.core.effectHost;
+    const host = init.core.environment.core.effectHost;
+    this.effectHost = {
+      run: <Result>(invocation: EffectInvocation, execute: () => Promise<Result>): Promise<Result> =>
+        this.#progressDue && WORK_EFFECTS.has(invocation.kind)
+          ? this.commitDueProgress().then(() => host.run(invocation, execute))
+          : host.run(invocation, execute),
+    };
     init.core.lastPromptUsage = undefined;
     this.tracer = TurnTracer.start(init.core.environment.core.traceSink, init.core.environment.core.traceLevel ?? "standard", {
       sessionId: this.sessionId,
@@ -253,21 +273,47 @@ export class TurnContext {
   }
 
   /**
-   * A resume-safe boundary (or the end): the messages reach the session graph, and a boundary
-   * before the end is committed as a progress checkpoint when a store is set.
+   * A boundary (or the end): the messages reach the session graph. With a store, a resume-safe
+   * boundary becomes a due progress checkpoint, committed before the turn's next piece of work
+   * (see `effectHost`): the progress effect right before the end of a turn carries what the final
+   * commit carries, so a turn that ends first makes one commit less. A boundary that is not
+   * resume-safe (a tool call without its result) never reaches the store: the due state is
+   * committed before it.
    */
   async boundary(messages: readonly Message[], modeEvents: readonly JsonValue[], final: boolean): Promise<void> {
+    const resumeSafe = this.core.store !== undefined && isResumeSafe(messages);
+    if (!resumeSafe && this.#progressDue) await this.commitDueProgress();
     this.writer.sync(messages, final);
     for (const event of modeEvents) this.core.graph.appendRecord({ kind: "mode_event", event });
-    if (final || !this.core.store || !isResumeSafe(messages)) return;
+    if (resumeSafe) this.#progressDue = true;
+  }
+
+  /**
+   * Makes the due progress commit, if any: a checkpoint (ADR 0030) with the usage recorded since
+   * the last commit. A failure is not fatal: the next commit carries everything.
+   */
+  async commitDueProgress(): Promise<void> {
+    if (!this.#progressDue) return;
+    this.#progressDue = false;
     this.#progressCount += 1;
     try {
       // The usage of the model calls behind these messages goes in the same commit: a process
       // killed before the final commit leaves no stored answer whose tokens the ledger lacks.
-      await this.core.commit(this.commitId(`progress:${this.#progressCount}`), this.usageSinceLastCommit());
+      await this.core.commit(this.commitId(`progress:${this.#progressCount}`), this.usageSinceLastCommit(), "checkpoint");
     } catch {
       // A failed progress boundary is not fatal: the final commit carries everything.
     }
+  }
+
+  /**
+   * Called once the effect loop is over, before the completion changes the session: the due
+   * progress commit is committed when `afterTurn` hooks run before the final commit (they may fail
+   * or take long, and the answer should be stored meanwhile), else dropped, because the final
+   * commit carries the same state.
+   */
+  async beforeCompletion(hooksRunFirst: boolean): Promise<void> {
+    if (hooksRunFirst) await this.commitDueProgress();
+    this.#progressDue = false;
   }
 
   /**

@@ -34,7 +34,9 @@ import type {
  *    it carried again with its next commit instead of re-sending it;
  * 6. otherwise the graph delta, the checkpoint, the config and the usage deltas are applied
  *    atomically and the head revision becomes `actual + 1`. `unchanged` / `append` without a leaf
- *    keep the head's leaf; usage entries whose four counts are all zero are dropped.
+ *    keep the head's leaf; usage entries whose four counts are all zero are dropped. When `commit`
+ *    returns, the commit is as durable as its `durability` asks (absent: `"turn"`, it survives a
+ *    power loss; `"checkpoint"`: it survives the writer's process being killed).
  */
 export interface SessionStore {
   /**
@@ -70,8 +72,9 @@ export interface SessionStore {
   loadSessionMeta(): Promise<SessionMeta | undefined>;
   /**
    * Lists the sessions of this store's backend (not only the bound one): every session that has a
-   * head or a meta, in ascending code-point order of id, filtered by the meta's parent and relation
-   * type (a session without meta matches no filter), one page at a time.
+   * head or a meta, in ascending code-point order of id (or newest activity first, for
+   * `orderBy: "lastActivity"` on a store that keeps activity times), filtered by the meta's parent
+   * and relation type (a session without meta matches no filter), one page at a time.
    */
   listSessions(query?: SessionListQuery): Promise<SessionListPage>;
   /**

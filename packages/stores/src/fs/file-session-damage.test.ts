@@ -11,7 +11,7 @@ import {
   HOSTILE_DEPTH,
   rootMeta,
 } from "../../test/damaged-data.js";
-import { append, chain, commit, node, type TemporaryRoot, temporaryRoot, thrown } from "../../test/fixtures.js";
+import { append, chain, commit, node, type TemporaryRoot, temporaryRoot, thrown, turnUsage, usage } from "../../test/fixtures.js";
 import { encodeIdAsFileName } from "./file-name-encoding.js";
 import { createFileSessionDatabase, type FileSessionDatabase } from "./file-session-database.js";
 
@@ -125,7 +125,9 @@ describe("FileSessionStore: damaged files", () => {
       // The meta could be read and is kept; the head could not, so no revision is claimed.
       expect(page.sessions[1]).toMatchObject({ sessionId: "bad", headRevision: 0, meta: rootMeta("bad"), problem: { field } });
       for (const word of [...words, "`bad`"]) expect(page.sessions[1]?.problem?.message).toContain(word);
-      expect(page.sessions[0]).toEqual({ sessionId: "a", headRevision: 1, meta: rootMeta("a") });
+      expect(page.sessions[0]).toMatchObject({ sessionId: "a", headRevision: 1, meta: rootMeta("a"), turnCount: 1 });
+      expect(page.sessions[0]?.problem).toBeUndefined();
+      expect(page.sessions[1]?.lastActivityAt).toBeUndefined();
       const store = reopened().openSession("bad");
       expectDamage(await thrown(store.loadSession({ type: "full_graph" })), "bad", field, ...words);
       expectDamage(await thrown(store.loadHeadRevision()), "bad", field, ...words);
@@ -188,7 +190,25 @@ describe("FileSessionStore: damaged files", () => {
       meta: rootMeta("a"),
       problem: { field: "head.json.sessionId" },
     });
-    expect(page.sessions[1]).toEqual({ sessionId: "bad", headRevision: 1, meta: rootMeta("bad") });
+    expect(page.sessions[1]).toMatchObject({ sessionId: "bad", headRevision: 1, meta: rootMeta("bad"), turnCount: 1 });
+    expect(page.sessions[1]?.problem).toBeUndefined();
+  });
+
+  it("a head written before summaries existed lists its model only and sorts last by activity; its next commit writes the summary", async () => {
+    await seed(["a", "old"]);
+    const head = JSON.parse(await readFile(fileOf("old", "head.json"), "utf8")) as Record<string, unknown>;
+    delete head.summary;
+    await writeFile(fileOf("old", "head.json"), JSON.stringify(head));
+    const byActivity = await reopened().listSessions({ orderBy: "lastActivity" });
+    expect(byActivity.sessions.map((session) => session.sessionId)).toEqual(["a", "old"]);
+    expect(byActivity.sessions[1]).toEqual({ sessionId: "old", headRevision: 1, meta: rootMeta("old"), model: "mock-model" });
+    await reopened()
+      .openSession("old")
+      .commit(commit({ sessionId: "old", commitId: "t2", expectedHeadRevision: 1, usageDeltas: [turnUsage(usage(3, 4))] }));
+    const after = await reopened().listSessions({ orderBy: "lastActivity" });
+    expect(after.sessions.map((session) => session.sessionId)).toEqual(["old", "a"]);
+    // The totals come from the whole ledger, so a head without a summary loses nothing.
+    expect(after.sessions[0]).toMatchObject({ headRevision: 2, turnCount: 1, tokenUsage: usage(3, 4) });
   });
 
   it("a session whose meta was saved but that was killed before its first commit is listed with headRevision 0", async () => {
@@ -199,6 +219,7 @@ describe("FileSessionStore: damaged files", () => {
       sessionId: "empty",
       headRevision: 0,
       meta: rootMeta("empty"),
+      lastActivityAt: rootMeta("empty").createdAt,
     });
     expect(listed.filter((session) => session.headRevision > 0).map((session) => session.sessionId)).toEqual(["a", "bad", "z"]);
   });

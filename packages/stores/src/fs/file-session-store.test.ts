@@ -245,7 +245,14 @@ describe("FileSessionDatabase: meta, listing and deletion", () => {
     } while (cursor !== undefined);
     expect(listed).toEqual(expected);
     const committed = (await database.listSessions({ limit: 1000 })).sessions.find((summary) => summary.sessionId === "c");
-    expect(committed).toEqual({ sessionId: "c", headRevision: 1 });
+    expect(committed).toEqual({
+      sessionId: "c",
+      headRevision: 1,
+      model: "mock-model",
+      turnCount: 1,
+      lastActivityAt: expect.any(String),
+      tokenUsage: usage(0, 0),
+    });
     expect((await database.listSessions({ parentSessionId: "a" })).sessions.map((summary) => summary.sessionId)).toEqual(["b"]);
     expect((await database.listSessions({ relationType: "child" })).sessions.map((summary) => summary.sessionId)).toEqual(["b"]);
     const invalid = await thrown(database.listSessions({ limit: 1001 }));

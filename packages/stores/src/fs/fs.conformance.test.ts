@@ -20,7 +20,7 @@ function fileBackend(root: TemporaryRoot, database: FileSessionDatabase): Sessio
 
 describeSessionStoreConformance({
   name: "filesystem",
-  capabilities: { activePathScope: true, durable: true },
+  capabilities: { activePathScope: true, durable: true, sessionSummaries: true },
   async setup() {
     const root = await temporaryRoot();
     return fileBackend(root, createFileSessionDatabase({ root: root.path }));

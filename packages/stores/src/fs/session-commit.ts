@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import {
+  addTokenUsage,
   CommitIdConflictError,
   checkExpectedHeadRevision,
   checkGraphCommitDelta,
+  emptyTokenUsage,
   InvalidPersistedDataError,
   isEmptyTokenUsage,
   LashError,
@@ -189,8 +191,11 @@ function parseCommit(commit: SessionCommit): SessionCommit {
 export async function applyCommit(files: SessionFiles, lock: HeldLock, commit: SessionCommit): Promise<SessionCommitResult> {
   const { access, paths } = files;
   const valid = parseCommit(commit);
-  // The hash is over what the caller sent, as in the in-memory store: a replay compares like with like.
-  const hash = sha256Hex(stableStringify(commit));
+  // The hash is over what the caller sent, as in the in-memory store: a replay compares like with
+  // like. `durability` says how the commit is written, not what it writes, so it is left out (and
+  // this store writes every commit at the `turn` level: see the stores README).
+  const { durability: _durability, ...content } = commit;
+  const hash = sha256Hex(stableStringify(content));
   const head = await readHead(access, paths);
   const actual = head?.revision ?? 0;
   await discardInterruptedCommit(files, actual);
@@ -250,6 +255,11 @@ export async function applyCommit(files: SessionFiles, lock: HeldLock, commit: S
     config: valid.config,
     ...(nextLeaf === undefined ? {} : { leafNodeId: nextLeaf }),
     checkpointRef,
+    summary: {
+      committedAt: new Date().toISOString(),
+      turnCount: valid.checkpoint.turnState.turnIndex,
+      tokenUsage: nextState.ledger.reduce((total, entry) => addTokenUsage(total, entry.usage), emptyTokenUsage()),
+    },
   };
 
   await ensureSessionDirectories(files);

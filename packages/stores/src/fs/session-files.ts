@@ -6,6 +6,7 @@ import {
   sessionMetaSchema,
   sessionNodeRecordSchema,
   tokenLedgerEntrySchema,
+  tokenUsageSchema,
 } from "@lash/protocol";
 import { z } from "zod";
 import { isStackExhaustion, parseJsonWithinDepth } from "../shared/json-depth.js";
@@ -48,6 +49,18 @@ export const headFileSchema = z
     config: persistedSessionConfigSchema,
     leafNodeId: z.string().optional(),
     checkpointRef: sha256HexSchema,
+    /**
+     * What a listing shows without reading the session's graph, written with the head (so in the
+     * same rename as the commit): when it was committed, the checkpoint's turn counter and the
+     * lifetime usage of the ledger. Absent in heads written before summaries existed.
+     */
+    summary: z
+      .object({
+        committedAt: z.string(),
+        turnCount: z.number().int().nonnegative(),
+        tokenUsage: tokenUsageSchema,
+      })
+      .optional(),
   })
   .superRefine((head, context) => {
     if (head.baseRevision > head.revision) {

@@ -1,5 +1,12 @@
 import { join } from "node:path";
-import { compareCodePoints, InvalidPersistedDataError, LashError, type SessionListQuery, sessionListQuerySchema } from "@lash/protocol";
+import {
+  compareCodePoints,
+  InvalidPersistedDataError,
+  LashError,
+  type SessionListQuery,
+  type SessionMeta,
+  sessionListQuerySchema,
+} from "@lash/protocol";
 import { parseJsonWithinDepth } from "../shared/json-depth.js";
 import { type ListedSession, type ListedSessionPage, listingProblem, type SessionListingProblem } from "../shared/session-listing.js";
 import type { FileAccess } from "./file-access.js";
@@ -11,7 +18,15 @@ import {
   idHex,
   sortsAtOrBeforeCursor,
 } from "./file-name-encoding.js";
-import { expectSessionId, fileLabels, headFileSchema, metaFileSchema, parseStoredJson, SESSIONS_DIRECTORY } from "./session-files.js";
+import {
+  expectSessionId,
+  fileLabels,
+  type HeadFile,
+  headFileSchema,
+  metaFileSchema,
+  parseStoredJson,
+  SESSIONS_DIRECTORY,
+} from "./session-files.js";
 
 const DEFAULT_PAGE_SIZE = 100;
 /** Sessions whose files are read at once while filling a page. */
@@ -110,8 +125,22 @@ async function readListedSession(access: FileAccess, sessionsDirectory: string, 
     sessionId,
     headRevision: head?.revision ?? 0,
     ...(metaFile === undefined ? {} : { meta: metaFile.meta }),
+    // A head that exists but cannot be read tells nothing, not even that the session is empty.
+    ...(headText !== undefined && head === undefined ? {} : summaryFields(head, metaFile?.meta)),
     ...(problem === undefined ? {} : { problem }),
   };
+}
+
+/**
+ * The summary fields of a listing entry, from the head (written with each commit) or, for a session
+ * without a commit, the meta's creation time. A head written before summaries existed gives its
+ * model only.
+ */
+function summaryFields(head: HeadFile | undefined, meta: SessionMeta | undefined): Partial<ListedSession> {
+  if (head === undefined) return meta === undefined ? {} : { lastActivityAt: meta.createdAt };
+  const { summary } = head;
+  if (summary === undefined) return { model: head.config.model };
+  return { model: head.config.model, turnCount: summary.turnCount, lastActivityAt: summary.committedAt, tokenUsage: summary.tokenUsage };
 }
 
 /**
@@ -145,7 +174,8 @@ function nextBatch(entries: readonly NamedEntry[], start: number): readonly Name
  * `problem` (a filter reads its meta, so a session whose meta is damaged matches no filter).
  */
 export async function listSessions(access: FileAccess, root: string, query: SessionListQuery = {}): Promise<ListedSessionPage> {
-  const { parentSessionId, relationType, cursor, limit = DEFAULT_PAGE_SIZE } = parseQuery(query);
+  const { parentSessionId, relationType, cursor, limit = DEFAULT_PAGE_SIZE, orderBy } = parseQuery(query);
+  if (orderBy === "lastActivity") return listByActivity(access, root, { parentSessionId, relationType, cursor, limit });
   const sessionsDirectory = join(root, SESSIONS_DIRECTORY);
   const cursorHex = cursor === undefined ? undefined : idHex(cursor);
   const entries: NamedEntry[] = [];
@@ -174,4 +204,68 @@ export async function listSessions(access: FileAccess, root: string, query: Sess
   const sessions = matching.slice(0, limit);
   const last = sessions.at(-1);
   return matching.length > limit && last !== undefined ? { sessions, nextCursor: last.sessionId } : { sessions };
+}
+
+/** Where a page of the activity order starts: after this session, in (activity, id) descending. */
+interface ActivityPosition {
+  readonly lastActivityAt: string;
+  readonly sessionId: string;
+}
+
+/** Reads a `nextCursor` of the activity order (`["<activity>","<id>"]`), the format the SQL store uses too. */
+function parseActivityCursor(cursor: string): ActivityPosition {
+  const reading = parseJsonWithinDepth(cursor);
+  const value = reading.ok ? reading.value : undefined;
+  if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && typeof value[1] === "string") {
+    return { lastActivityAt: value[0], sessionId: value[1] };
+  }
+  throw new LashError(
+    "invalid_argument",
+    "invalid session list query at `cursor`: not a cursor of the `lastActivity` order (pass the `nextCursor` of the previous page)",
+  );
+}
+
+/** Newest first by (activity, id); a session with no activity time (a head of an older version) sorts last. */
+function compareByActivity(left: ListedSession, right: ListedSession): number {
+  return compareCodePoints(right.lastActivityAt ?? "", left.lastActivityAt ?? "") || compareCodePoints(right.sessionId, left.sessionId);
+}
+
+/**
+ * The activity order: no file name tells a session's activity, so every session's head and meta
+ * are read (small files, never a graph) and sorted; the cost grows with the number of sessions, not
+ * with their size (see the stores README).
+ */
+async function listByActivity(
+  access: FileAccess,
+  root: string,
+  query: { parentSessionId?: string | undefined; relationType?: string | undefined; cursor?: string | undefined; limit: number },
+): Promise<ListedSessionPage> {
+  const position = query.cursor === undefined ? undefined : parseActivityCursor(query.cursor);
+  const sessionsDirectory = join(root, SESSIONS_DIRECTORY);
+  const names = (await access.listDirectory(sessionsDirectory)).filter((name) => encodedNameOrder(name) !== undefined);
+  const sessions: ListedSession[] = [];
+  for (let start = 0; start < names.length; start += READ_BATCH_SIZE) {
+    const listed = await Promise.all(
+      names.slice(start, start + READ_BATCH_SIZE).map((name) => readListedSession(access, sessionsDirectory, name)),
+    );
+    for (const session of listed) {
+      if (session === undefined) continue;
+      if (query.parentSessionId !== undefined && session.meta?.parentSessionId !== query.parentSessionId) continue;
+      if (query.relationType !== undefined && session.meta?.relation.type !== query.relationType) continue;
+      if (position !== undefined) {
+        const after = compareByActivity(
+          { sessionId: position.sessionId, headRevision: 0, lastActivityAt: position.lastActivityAt },
+          session,
+        );
+        if (after >= 0) continue;
+      }
+      sessions.push(session);
+    }
+  }
+  sessions.sort(compareByActivity);
+  const page = sessions.slice(0, query.limit);
+  const last = page.at(-1);
+  return sessions.length > query.limit && last !== undefined
+    ? { sessions: page, nextCursor: JSON.stringify([last.lastActivityAt ?? "", last.sessionId]) }
+    : { sessions: page };
 }

@@ -5,6 +5,7 @@ export type { SqlConnectionTarget } from "./sql-connection.js";
 export { parseSqlConnectionString, redactConnectionString } from "./sql-connection.js";
 export { SqlCommitHookError, SqliteDatabaseBusyError, SqlSchemaNotMigratedError } from "./sql-errors.js";
 export type { MigrationReport } from "./sql-migration-runner.js";
+export type { LashMigrationOptions } from "./sql-migrations.js";
 export { createLashMigrationProvider, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE, lashMigrations } from "./sql-migrations.js";
 export type {
   BigIntegerColumn,
@@ -13,8 +14,10 @@ export type {
   LashGraphNodesTable,
   LashHeadsTable,
   LashSessionMetaTable,
+  LashSessionSummariesTable,
   LashSqlSchema,
   LashUsageDeltasTable,
+  NullableBigIntegerColumn,
   SqlDialectName,
 } from "./sql-schema.js";
 export type {

@@ -30,7 +30,7 @@ function postgresBackend(schema: string, database: SqlSessionDatabase): SessionS
 
 describeSessionStoreConformance({
   name: "postgres",
-  capabilities: { activePathScope: true, durable: true },
+  capabilities: { activePathScope: true, durable: true, sessionSummaries: true },
   // Under CI an unreachable server fails every test instead of skipping them.
   skipReason: async () => (POSTGRES_REQUIRED ? undefined : postgresUnavailableReason()),
   async setup() {

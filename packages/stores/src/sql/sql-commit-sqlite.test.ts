@@ -44,6 +44,11 @@ describe("the two SQLite commit paths", () => {
           usage: reader.prepare("select * from lash_usage_deltas order by session_id, seq").all(),
           commits: reader.prepare("select * from lash_commits order by session_id, commit_id").all(),
           blobs: reader.prepare("select * from lash_blobs order by session_id, hash").all(),
+          summaries: reader
+            .prepare(
+              "select session_id, turn_count, model, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens from lash_session_summaries order by session_id",
+            )
+            .all(),
         };
       } finally {
         reader.close();

@@ -8,6 +8,7 @@ import {
 } from "@lash/protocol";
 import type { Database, Statement } from "better-sqlite3";
 import { storedInteger } from "./sql-rows.js";
+import { commitSummary } from "./sql-summary.js";
 
 /**
  * The commit of a SQLite database whose connection the store opened itself, as one synchronous
@@ -30,6 +31,7 @@ interface CommitStatements {
   readonly insertHead: Statement<[string, number, string | null, string, string, number, string]>;
   readonly updateHead: Statement<[number, string | null, string, string, number, string, string, number]>;
   readonly insertCommit: Statement<[string, string, string, number]>;
+  readonly upsertSummary: Statement<[string, string, number, string, number, number, number, number]>;
 }
 
 const statementsByDatabase = new WeakMap<Database, CommitStatements>();
@@ -64,6 +66,10 @@ function statementsOf(database: Database): CommitStatements {
       ),
       insertCommit: database.prepare(
         'insert into "lash_commits" ("session_id", "commit_id", "content_hash", "head_revision") values (?, ?, ?, ?)',
+      ),
+      // The same upsert as `upsertSummary` in sql-summary.ts.
+      upsertSummary: database.prepare(
+        'insert into "lash_session_summaries" ("session_id", "last_activity_at", "turn_count", "model", "input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens") values (?, ?, ?, ?, ?, ?, ?, ?) on conflict ("session_id") do update set "last_activity_at" = excluded."last_activity_at", "turn_count" = excluded."turn_count", "model" = excluded."model", "input_tokens" = "lash_session_summaries"."input_tokens" + excluded."input_tokens", "output_tokens" = "lash_session_summaries"."output_tokens" + excluded."output_tokens", "cached_input_tokens" = "lash_session_summaries"."cached_input_tokens" + excluded."cached_input_tokens", "reasoning_tokens" = "lash_session_summaries"."reasoning_tokens" + excluded."reasoning_tokens"',
       ),
     };
     statementsByDatabase.set(database, statements);
@@ -150,5 +156,17 @@ export function applyCommitSqlite(
     statements.updateHead.run(revision, leafNodeId ?? null, configJson, checkpointRef, nodeCount, now, sessionId, actual);
   }
   statements.insertCommit.run(sessionId, commitId, contentHash, revision);
+  const summary = commitSummary(commit, now);
+  const { addedUsage } = summary;
+  statements.upsertSummary.run(
+    sessionId,
+    summary.lastActivityAt,
+    summary.turnCount,
+    summary.model,
+    addedUsage.inputTokens,
+    addedUsage.outputTokens,
+    addedUsage.cachedInputTokens,
+    addedUsage.reasoningTokens,
+  );
   return { headRevision: revision, commitId, replayed: false };
 }

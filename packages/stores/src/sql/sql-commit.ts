@@ -12,14 +12,16 @@ import {
   sessionCommitSchema,
   stableStringify,
 } from "@lash/protocol";
-import type { Insertable, Kysely } from "kysely";
+import { type Insertable, type Kysely, sql } from "kysely";
 import { checkCommitDepth } from "../shared/json-depth.js";
 import { runCommitHook, type SqlCommitHook } from "./sql-commit-hook.js";
+import { applyCommitPostgres, RETRY_COMMIT } from "./sql-commit-postgres.js";
 import { applyCommitSqlite } from "./sql-commit-sqlite.js";
 import { isUniqueViolation } from "./sql-errors.js";
 import { parseArgument, storedInteger } from "./sql-rows.js";
 import type { LashGraphNodesTable, LashSqlSchema, LashUsageDeltasTable, SqlDialectName } from "./sql-schema.js";
 import type { SqlStoreContext } from "./sql-store-context.js";
+import { commitSummary, upsertSummary } from "./sql-summary.js";
 
 /** Rows per multi-row insert and ids per `IN (...)` list: far below both dialects' parameter limits. */
 export const SQL_CHUNK_SIZE = 200;
@@ -27,6 +29,15 @@ export const SQL_CHUNK_SIZE = 200;
 /** Hex SHA-256 of a string. */
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * The hash a replay is compared by: the commit's content without `durability`, which says how the
+ * commit is written, not what it writes (a commit re-sent at another level is the same commit).
+ */
+export function commitContentHash(commit: SessionCommit): string {
+  const { durability: _durability, ...content } = commit;
+  return sha256Hex(stableStringify(content));
 }
 
 /** Splits a list into chunks of `SQL_CHUNK_SIZE`. */
@@ -58,17 +69,38 @@ export async function commitSession(context: SqlStoreContext, sessionId: string,
   // store could not read back.
   checkCommitDepth(input);
   const commit = parseArgument(sessionCommitSchema, input, "commit");
-  const contentHash = sha256Hex(stableStringify(commit));
+  const contentHash = commitContentHash(commit);
   const hook = context.commitHook;
+  // ADR 0030: a checkpoint commit is written without waiting for the disk (it survives a killed
+  // process); a turn commit waits, and that one flush covers the checkpoints before it.
+  const durability = commit.durability ?? "turn";
   for (let attempt = 1; ; attempt += 1) {
     try {
-      // The synchronous SQLite path cannot await a hook; with one, SQLite takes the Kysely path too.
       if (hook === undefined) {
-        const direct = await context.writeSqliteDirect((handle) => applyCommitSqlite(handle, commit, contentHash, sha256Hex));
+        // The synchronous SQLite path cannot await a hook; with one, SQLite takes the Kysely path too.
+        const direct = await context.writeSqliteDirect((handle) => applyCommitSqlite(handle, commit, contentHash, sha256Hex), durability);
         if (direct !== undefined) return direct.result;
+        // PostgreSQL: one round trip, the commit function (a hook needs the transaction, so not with one).
+        const viaFunction = await context.postgresFunctionCall((database, schema) =>
+          applyCommitPostgres(database, schema, commit, contentHash, sha256Hex),
+        );
+        if (viaFunction !== undefined) {
+          if (viaFunction.result === RETRY_COMMIT) {
+            if (attempt < MAX_ATTEMPTS) continue;
+            throw new StoreUnavailableError(
+              `session \`${commit.sessionId}\` kept changing while commit \`${commit.commitId}\` waited for it; try again`,
+            );
+          }
+          return viaFunction.result.type === "applied"
+            ? viaFunction.result.result
+            : replayOrConflict(viaFunction.result.previous, commit, contentHash);
+        }
       }
       const onCommit = hook === undefined ? undefined : { hook, dialect: context.dialect };
-      return await context.write((database) => applyCommit(database, commit, contentHash, context.dialect === "postgres", onCommit));
+      return await context.write(
+        (database) => applyCommit(database, commit, contentHash, context.dialect === "postgres", onCommit),
+        durability,
+      );
     } catch (error) {
       // A lost race on the head row, or on the commit id itself (a concurrent identical commit), is
       // decided from what the winner committed: a replay, a commit id conflict or a revision conflict.
@@ -154,6 +186,9 @@ async function applyCommit(
   onCommit: { hook: SqlCommitHook; dialect: SqlDialectName } | undefined,
 ): Promise<SessionCommitResult> {
   const { sessionId, commitId } = commit;
+  // ADR 0030: a checkpoint does not wait for the server's disk (a server crash may lose it, never
+  // half of it); the next turn commit's flush covers it.
+  if (claimHeadFirst && commit.durability === "checkpoint") await sql`set local synchronous_commit = off`.execute(database);
   // The head is read before the commit ids. In PostgreSQL (READ COMMITTED) each statement sees what
   // was committed when it started, so a concurrent identical commit that lands between the two reads
   // is found by the second one (a replay), and never mistaken for a moved head.
@@ -214,6 +249,7 @@ async function applyCommit(
     .insertInto("lash_commits")
     .values({ session_id: sessionId, commit_id: commitId, content_hash: contentHash, head_revision: revision })
     .execute();
+  await upsertSummary(database, sessionId, commitSummary(commit, now));
   if (onCommit !== undefined) await runCommitHook(onCommit.hook, database, commit, revision, onCommit.dialect);
   return { headRevision: revision, commitId, replayed: false };
 }

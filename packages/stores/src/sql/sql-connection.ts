@@ -148,6 +148,7 @@ const STATEMENT_CACHE_SIZE = 256;
  * Kysely's SQLite driver prepares every query anew; a commit runs about a dozen statements, and
  * preparing them is a large share of its cost. The store's queries repeat with new parameters, so
  * the connection keeps its prepared statements by SQL text (least recently used dropped first).
+ * Pragmas are never kept: some (`synchronous`) take effect when prepared, not when run again.
  */
 function withStatementCache(database: import("better-sqlite3").Database): SqliteDatabase {
   const cache = new Map<string, import("better-sqlite3").Statement>();
@@ -157,6 +158,7 @@ function withStatementCache(database: import("better-sqlite3").Database): Sqlite
       database.close();
     },
     prepare: (text: string) => {
+      if (/^\s*pragma\b/i.test(text)) return database.prepare(text);
       let statement = cache.get(text);
       if (statement) {
         cache.delete(text);

@@ -118,7 +118,8 @@ for (const backend of SQL_TEST_BACKENDS) {
       expect(listed.map((session) => session.sessionId)).toEqual(["a", "bad", "z"]);
       expect(listed[1]).toMatchObject({ sessionId: "bad", headRevision: 1, meta: rootMeta("bad"), problem: { field: "config" } });
       expect(listed[1]?.problem?.message).toContain("lash_heads.config_json");
-      expect(listed[0]).toEqual({ sessionId: "a", headRevision: 1, meta: rootMeta("a") });
+      expect(listed[0]).toMatchObject({ sessionId: "a", headRevision: 1, meta: rootMeta("a"), turnCount: 1 });
+      expect(listed[0]?.problem).toBeUndefined();
       await expectOthersReadable();
     });
 
@@ -139,7 +140,8 @@ for (const backend of SQL_TEST_BACKENDS) {
         expect(entry).toMatchObject({ sessionId: "bad", headRevision: 1, problem: { field } });
         expect(entry?.meta).toBeUndefined();
         for (const word of [...words, "`bad`"]) expect(entry?.problem?.message).toContain(word);
-        expect(page.sessions[2]).toEqual({ sessionId: "z", headRevision: 1, meta: rootMeta("z") });
+        expect(page.sessions[2]).toMatchObject({ sessionId: "z", headRevision: 1, meta: rootMeta("z"), turnCount: 1 });
+        expect(page.sessions[2]?.problem).toBeUndefined();
         // A filter reads the meta's columns, so the damaged session still shows up under its parent.
         expect((await database.listSessions({ relationType: "root" })).sessions.map((session) => session.sessionId)).toEqual([
           "a",
@@ -159,8 +161,41 @@ for (const backend of SQL_TEST_BACKENDS) {
         sessionId: "empty",
         headRevision: 0,
         meta: rootMeta("empty"),
+        lastActivityAt: rootMeta("empty").createdAt,
       });
       expect(listed.filter((session) => session.headRevision > 0).map((session) => session.sessionId)).toEqual(["a", "bad", "z"]);
+    });
+
+    it("a summary row that is unknown, negative or not a count marks the listing entry; the session still loads, and its next commit sets the turn count again", async () => {
+      const bad = await seed();
+      const raw = storage.kysely();
+      const damage = [
+        { set: { turn_count: null }, field: "summary.turnCount", words: ["lash_session_summaries.turn_count", "unknown"] },
+        { set: { turn_count: -3 }, field: "summary.turnCount", words: ["lash_session_summaries.turn_count", "negative"] },
+        { set: { turn_count: 1, model: null }, field: "summary.model", words: ["lash_session_summaries.model", "unknown"] },
+        {
+          set: { model: "mock-model", output_tokens: null },
+          field: "summary.tokenUsage.outputTokens",
+          words: ["lash_session_summaries.output_tokens", "unknown"],
+        },
+      ];
+      for (const { set, field, words } of damage) {
+        await raw.updateTable("lash_session_summaries").set(set).where("session_id", "=", "bad").execute();
+        const page = await database.listSessions({ orderBy: "lastActivity" });
+        expect([...page.sessions.map((session) => session.sessionId)].sort()).toEqual(["a", "bad", "z"]);
+        const entry = page.sessions.find((session) => session.sessionId === "bad");
+        expect(entry).toMatchObject({ sessionId: "bad", headRevision: 1, meta: rootMeta("bad"), problem: { field } });
+        expect(entry?.tokenUsage).toBeUndefined();
+        for (const word of [...words, "`bad`"]) expect(entry?.problem?.message).toContain(word);
+      }
+      // Summaries are derived: loading does not read them, and a commit replaces the turn count (an
+      // unknown token total stays unknown).
+      expect((await bad.loadSession({ type: "full_graph" }))?.headRevision).toBe(1);
+      await raw.updateTable("lash_session_summaries").set({ turn_count: null, output_tokens: 0 }).where("session_id", "=", "bad").execute();
+      await bad.commit(commit({ sessionId: "bad", commitId: "t2", expectedHeadRevision: 1 }));
+      const entry = (await database.listSessions()).sessions.find((session) => session.sessionId === "bad");
+      expect(entry).toMatchObject({ headRevision: 2, turnCount: 1 });
+      expect(entry?.problem).toBeUndefined();
     });
 
     it("a commit nested deeper than the store can read back is refused with invalid_argument, and nothing is written", async () => {

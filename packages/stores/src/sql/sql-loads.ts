@@ -104,7 +104,10 @@ export async function loadSessionRead(
  * in-memory store does. Empty when the leaf is not a live node.
  */
 async function loadActivePath(database: Kysely<LashSqlSchema>, sessionId: string, leafNodeId: string): Promise<SessionNodeRecord[]> {
+  // Built without the instance's plugins: Kysely applies them again each time a builder becomes part
+  // of another query, and the PostgreSQL text escape applied twice would name another session.
   const liveNodeCount = database
+    .withoutPlugins()
     .selectFrom("lash_graph_nodes")
     .select((expression) => expression.fn.countAll().as("count"))
     .where("session_id", "=", sessionId)

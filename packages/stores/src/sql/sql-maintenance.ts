@@ -16,6 +16,7 @@ export async function deleteSession(context: SqlStoreContext, sessionId: string)
     await database.deleteFrom("lash_commits").where("session_id", "=", sessionId).execute();
     await database.deleteFrom("lash_blobs").where("session_id", "=", sessionId).execute();
     await database.deleteFrom("lash_session_meta").where("session_id", "=", sessionId).execute();
+    await database.deleteFrom("lash_session_summaries").where("session_id", "=", sessionId).execute();
   });
 }
 

@@ -79,7 +79,7 @@ export async function migrateToLatest(target: MigrationTarget): Promise<Migratio
 function createMigrator(target: MigrationTarget, database: Kysely<LashSqlSchema>): Migrator {
   return new Migrator({
     db: database,
-    provider: createLashMigrationProvider(target.dialect),
+    provider: createLashMigrationProvider(target.dialect, { schema: target.schema }),
     migrationTableName: LASH_MIGRATION_TABLE,
     migrationLockTableName: LASH_MIGRATION_LOCK_TABLE,
     // Without it, Kysely looks for its bookkeeping table in every schema and can find another
@@ -132,10 +132,12 @@ async function migratePostgres(target: MigrationTarget): Promise<string[]> {
   refuseUnknown(await readMigrationState(target.database));
   const migrator = createMigrator(target, target.database);
   let outcome = await migrator.migrateToLatest();
-  // Kysely's PostgreSQL introspector scans the tables of every schema of the database; a schema
-  // another client drops during that scan fails it with `invalid_schema_name` (3F000) naming that
-  // other schema. Nothing was migrated then, so the run is simply repeated.
-  for (let attempt = 1; attempt < MIGRATION_ATTEMPTS && isInvalidSchemaName(outcome.error); attempt += 1) {
+  // Kysely's PostgreSQL introspector scans the tables of every schema of the database; a schema or
+  // table another client drops during that scan fails it (`invalid_schema_name` 3F000, or
+  // `undefined_table` 42P01 / `undefined_column` 42703 for a table that vanished between two of its
+  // queries), naming that other client's objects. That happens before any migration runs (no
+  // result names a failed migration), so nothing was migrated and the run is simply repeated.
+  for (let attempt = 1; attempt < MIGRATION_ATTEMPTS && isDisturbedIntrospection(outcome); attempt += 1) {
     await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
     outcome = await migrator.migrateToLatest();
   }
@@ -147,7 +149,12 @@ async function migratePostgres(target: MigrationTarget): Promise<string[]> {
   return succeeded(results);
 }
 
-/** PostgreSQL's `invalid_schema_name`: a schema named by the statement does not exist (any more). */
-function isInvalidSchemaName(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "3F000";
+/** Codes of a statement that named a schema, table or column another client dropped meanwhile. */
+const VANISHED_OBJECT_CODES: ReadonlySet<unknown> = new Set(["3F000", "42P01", "42703"]);
+
+/** The migrator failed before running any migration, on an object that vanished during its introspection. */
+function isDisturbedIntrospection(outcome: { error?: unknown; results?: readonly MigrationResult[] }): boolean {
+  const { error, results } = outcome;
+  if (typeof error !== "object" || error === null || !VANISHED_OBJECT_CODES.has((error as { code?: unknown }).code)) return false;
+  return !(results ?? []).some((result) => result.status === "Error");
 }

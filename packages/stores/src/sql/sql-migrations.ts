@@ -1,5 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Migration, MigrationProvider } from "kysely/migration";
+import { createPostgresCommitFunction } from "./postgres-commit-function.js";
+import { createSessionSummaries } from "./sql-migration-summaries.js";
 import type { SqlDialectName } from "./sql-schema.js";
 
 /**
@@ -126,13 +128,24 @@ function createSessionTables(dialect: SqlDialectName): Migration {
   };
 }
 
+/** Where the lash migrations run. */
+export interface LashMigrationOptions {
+  /**
+   * PostgreSQL: the schema of the lash tables, where the commit function is installed too. Default:
+   * the connection's current schema (where Kysely's unqualified tables go).
+   */
+  readonly schema?: string | undefined;
+}
+
 /**
  * The lash migrations in application order. Names sort in that order (Kysely runs them sorted) and
  * never change once released: a database remembers the names it ran.
  */
-export function lashMigrations(dialect: SqlDialectName): Record<string, Migration> {
+export function lashMigrations(dialect: SqlDialectName, options: LashMigrationOptions = {}): Record<string, Migration> {
   return {
     "0001_create_session_tables": createSessionTables(dialect),
+    "0002_session_summaries": createSessionSummaries(dialect),
+    "0003_postgres_commit_function": createPostgresCommitFunction(dialect, options.schema),
   };
 }
 
@@ -145,10 +158,10 @@ export function lashMigrationNames(): string[] {
  * An in-code migration provider (no folder discovery): migrations ship inside the package and run
  * only when the host calls `migrateToLatest()`.
  */
-export function createLashMigrationProvider(dialect: SqlDialectName): MigrationProvider {
+export function createLashMigrationProvider(dialect: SqlDialectName, options: LashMigrationOptions = {}): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return lashMigrations(dialect);
+      return lashMigrations(dialect, options);
     },
   };
 }

@@ -7,6 +7,9 @@ import type { ColumnType } from "kysely";
  */
 export type BigIntegerColumn = ColumnType<number | string | bigint, number, number>;
 
+/** A `BigIntegerColumn` that may hold `NULL`. */
+export type NullableBigIntegerColumn = ColumnType<number | string | bigint | null, number | null, number | null>;
+
 /** The head of a session: one row per committed session, the compare-and-set anchor. */
 export interface LashHeadsTable {
   session_id: string;
@@ -72,6 +75,39 @@ export interface LashSessionMetaTable {
   relation_json: string;
 }
 
+/**
+ * What a listing shows of a session without loading it, one row per session that has a head or a
+ * meta: written in the transaction of every commit (and when a meta is first written), so it is
+ * always the summary of the head (ADR 0030 and the stores README).
+ */
+export interface LashSessionSummariesTable {
+  session_id: string;
+  /** ISO-8601 UTC time of the last commit; for a session without a commit, its meta's `createdAt`. */
+  last_activity_at: string;
+  /**
+   * Completed turns: the turn counter of the head's checkpoint (0 before the first commit). `NULL`
+   * (here and below) means unknown: the migration that made the row could not read the session's
+   * rows (they are damaged, and loading the session says how).
+   */
+  turn_count: number | null;
+  /** The model of the head's config; `null` before the first commit. */
+  model: string | null;
+  /**
+   * Lifetime usage: the sums of every usage delta committed to the session. An unknown sum stays
+   * unknown (`NULL` plus a number is `NULL` in SQL).
+   */
+  input_tokens: NullableBigIntegerColumn;
+  output_tokens: NullableBigIntegerColumn;
+  cached_input_tokens: NullableBigIntegerColumn;
+  reasoning_tokens: NullableBigIntegerColumn;
+  /**
+   * Copies of the meta's filter columns (`null` without a meta), so that a filtered listing in
+   * activity order is one index range too.
+   */
+  relation_type: string | null;
+  parent_session_id: string | null;
+}
+
 /** Content-addressed blobs of a session (today: checkpoint manifests), keyed by hex SHA-256. */
 export interface LashBlobsTable {
   session_id: string;
@@ -89,6 +125,7 @@ export interface LashSqlSchema {
   lash_usage_deltas: LashUsageDeltasTable;
   lash_commits: LashCommitsTable;
   lash_session_meta: LashSessionMetaTable;
+  lash_session_summaries: LashSessionSummariesTable;
   lash_blobs: LashBlobsTable;
 }
 

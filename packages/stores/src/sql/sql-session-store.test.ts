@@ -318,12 +318,21 @@ for (const backend of SQL_TEST_BACKENDS) {
 
       const all = await database.listSessions();
       expect(all.nextCursor).toBeUndefined();
+      const metaOnly = meta("meta-only", { parentSessionId: "a", relation: { type: "child", parentSessionId: "a" } });
       expect(all.sessions.find((summary) => summary.sessionId === "meta-only")).toEqual({
         sessionId: "meta-only",
         headRevision: 0,
-        meta: meta("meta-only", { parentSessionId: "a", relation: { type: "child", parentSessionId: "a" } }),
+        meta: metaOnly,
+        lastActivityAt: metaOnly.createdAt,
       });
-      expect(all.sessions.find((summary) => summary.sessionId === "b")).toEqual({ sessionId: "b", headRevision: 1 });
+      expect(all.sessions.find((summary) => summary.sessionId === "b")).toEqual({
+        sessionId: "b",
+        headRevision: 1,
+        model: "mock-model",
+        turnCount: 1,
+        lastActivityAt: expect.any(String),
+        tokenUsage: usage(0, 0),
+      });
       expect(await database.listSessions({ parentSessionId: "a" })).toMatchObject({ sessions: [{ sessionId: "meta-only" }] });
       expect(await database.listSessions({ relationType: "child" })).toMatchObject({ sessions: [{ sessionId: "meta-only" }] });
       expect(await database.listSessions({ relationType: "root" })).toEqual({ sessions: [] });

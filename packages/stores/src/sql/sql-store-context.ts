@@ -1,4 +1,4 @@
-import { LashError, StoreUnavailableError } from "@lash/protocol";
+import { LashError, type SessionCommitDurability, StoreUnavailableError } from "@lash/protocol";
 import { type Kysely, sql } from "kysely";
 import { PostgresTextEscapePlugin } from "./postgres-text-escape-plugin.js";
 import type { SqlCommitHook } from "./sql-commit-hook.js";
@@ -25,6 +25,13 @@ export interface SqlStoreContextOptions {
 }
 
 type Work<Result> = (database: Kysely<LashSqlSchema>) => Promise<Result>;
+
+/**
+ * The statements around a checkpoint transaction of a SQLite connection the store opened. SQLite
+ * applies `pragma synchronous` when the statement is prepared, not when it runs, so they are never
+ * kept prepared (see `withStatementCache` in sql-connection.ts).
+ */
+const RELAXED_SYNCHRONOUS = { before: "pragma synchronous = NORMAL", after: "pragma synchronous = FULL" } as const;
 
 /**
  * The state every store of one database shares: the Kysely instance (bound to the lash schema in
@@ -176,11 +183,19 @@ export class SqlStoreContext {
    * Runs `work` in a write transaction. SQLite: `BEGIN IMMEDIATE` takes the write lock up front, so
    * two writers queue instead of failing when a deferred transaction upgrades. PostgreSQL: READ
    * COMMITTED; writers of one session serialize on its head row (see `lockHead`).
+   *
+   * `durability` (ADR 0030): on a SQLite connection the store opened (`synchronous = FULL`), a
+   * `checkpoint` transaction runs at `synchronous = NORMAL`: it survives a killed process, and the
+   * next FULL transaction's flush of the write-ahead log makes it power-loss durable too. A
+   * connection the caller opened keeps its own setting.
    */
-  async write<Result>(work: Work<Result>): Promise<Result> {
+  async write<Result>(work: Work<Result>, durability: SessionCommitDurability = "turn"): Promise<Result> {
     await this.ensureReady();
     const database = await this.database();
-    if (this.dialect === "sqlite") return sqliteTransaction(database, "begin immediate", this.#busyWait, work);
+    if (this.dialect === "sqlite") {
+      const relaxed = durability === "checkpoint" && this.#sqliteHandle !== undefined;
+      return sqliteTransaction(database, "begin immediate", this.#busyWait, work, relaxed ? RELAXED_SYNCHRONOUS : undefined);
+    }
     return database.transaction().execute(work);
   }
 
@@ -189,9 +204,12 @@ export class SqlStoreContext {
    * connection the store opened, holding Kysely's connection lock so no other operation of this
    * database interleaves. Returns `undefined` when there is no such handle (a caller-built Kysely
    * instance, or PostgreSQL): the caller then uses `write`. A lock held by another connection is
-   * waited out asynchronously, as in `write`.
+   * waited out asynchronously, as in `write`. `durability`: as in `write`.
    */
-  async writeSqliteDirect<Result>(work: (handle: import("better-sqlite3").Database) => Result): Promise<{ result: Result } | undefined> {
+  async writeSqliteDirect<Result>(
+    work: (handle: import("better-sqlite3").Database) => Result,
+    durability: SessionCommitDurability = "turn",
+  ): Promise<{ result: Result } | undefined> {
     if (this.dialect !== "sqlite" || this.#sqliteHandle === undefined) return undefined;
     await this.ensureReady();
     const database = await this.database();
@@ -199,9 +217,29 @@ export class SqlStoreContext {
       database.connection().execute(async () => {
         const handle = this.#sqliteHandle?.();
         if (handle === undefined) return undefined;
-        return { result: handle.transaction(() => work(handle)).immediate() };
+        if (durability !== "checkpoint") return { result: handle.transaction(() => work(handle)).immediate() };
+        handle.exec(RELAXED_SYNCHRONOUS.before);
+        try {
+          return { result: handle.transaction(() => work(handle)).immediate() };
+        } finally {
+          handle.exec(RELAXED_SYNCHRONOUS.after);
+        }
       }),
     );
+  }
+
+  /**
+   * PostgreSQL: runs one statement on the Kysely instance without the store's plugins (the work
+   * escapes its own text and names the schema itself), with the lash schema. `undefined` in SQLite.
+   */
+  async postgresFunctionCall<Result>(
+    work: (database: Kysely<LashSqlSchema>, schema: string) => Promise<Result>,
+  ): Promise<{ result: Result } | undefined> {
+    if (this.dialect !== "postgres") return undefined;
+    await this.ensureReady();
+    const { database, schema } = await this.#binding();
+    if (schema === undefined) return undefined;
+    return { result: await work(database.withoutPlugins(), schema) };
   }
 
   /**

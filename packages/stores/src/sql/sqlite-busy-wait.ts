@@ -49,21 +49,28 @@ export function sqliteTransaction<Result>(
   begin: "begin" | "begin immediate",
   wait: SqliteBusyWait,
   work: (connection: Kysely<LashSqlSchema>) => Promise<Result>,
+  around?: { readonly before: string; readonly after: string },
 ): Promise<Result> {
   return retryWhileSqliteBusy(wait, () =>
     database.connection().execute(async (connection) => {
-      await sql.raw(begin).execute(connection);
+      // Settings that hold for this transaction only (a pragma cannot change inside one).
+      if (around !== undefined) await sql.raw(around.before).execute(connection);
       try {
-        const result = await work(connection);
-        await sql.raw("commit").execute(connection);
-        return result;
-      } catch (error) {
-        // SQLite rolls back by itself after some errors; then there is nothing left to roll back.
-        await sql
-          .raw("rollback")
-          .execute(connection)
-          .catch(() => undefined);
-        throw error;
+        await sql.raw(begin).execute(connection);
+        try {
+          const result = await work(connection);
+          await sql.raw("commit").execute(connection);
+          return result;
+        } catch (error) {
+          // SQLite rolls back by itself after some errors; then there is nothing left to roll back.
+          await sql
+            .raw("rollback")
+            .execute(connection)
+            .catch(() => undefined);
+          throw error;
+        }
+      } finally {
+        if (around !== undefined) await sql.raw(around.after).execute(connection);
       }
     }),
   );

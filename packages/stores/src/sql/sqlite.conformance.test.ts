@@ -20,7 +20,7 @@ function sqliteBackend(folder: SqliteTestFolder, database: SqlSessionDatabase): 
 
 describeSessionStoreConformance({
   name: "sqlite",
-  capabilities: { activePathScope: true, durable: true },
+  capabilities: { activePathScope: true, durable: true, sessionSummaries: true },
   async setup() {
     const folder = await createSqliteTestFolder();
     const database = createSqlSessionDatabase({ connection: folder.connection() });

@@ -133,7 +133,7 @@ describe("a SQLite lock another process holds for longer than busyTimeoutMs", ()
       expect((migrating as Error).message).toContain(file);
       expect((migrating as Error).message).not.toMatch(/cannot reach|writable|permission/i);
       await lock.release();
-      expect((await database.migrateToLatest()).appliedMigrations).toHaveLength(1);
+      expect((await database.migrateToLatest()).appliedMigrations).toEqual(Object.keys(lashMigrations("sqlite")).sort());
 
       const again = await holdSqliteWriteLock(file, packageRoot);
       const committing = await thrown(database.openSession("s1").commit(commit({ commitId: "t1" })));

@@ -17,6 +17,8 @@ export function turnCommit(options: {
   readonly turn: number;
   readonly expectedHeadRevision: number | undefined;
   readonly parentNodeId: string | undefined;
+  /** ADR 0030: how durable the commit must be (absent: `turn`). */
+  readonly durability?: SessionCommit["durability"];
 }): SessionCommit {
   const { sessionId, writer, turn, parentNodeId } = options;
   const prefix = `${writer}-t${turn}`;
@@ -84,13 +86,15 @@ export function turnCommit(options: {
     graph: { type: "append", nodes: [user, call, tool, answer], leafNodeId: answer.nodeId },
     checkpoint: { schemaVersion: 1, turnState: { turnIndex: turn, tokenUsage: TURN_USAGE } },
     usageDeltas: [{ source: "turn", model: "scripted-model", usage: TURN_USAGE }],
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
   };
 }
 
 /**
  * Commits one turn on top of whatever the head is now, rebasing on a conflict (another writer moved
  * the head): the way a runtime that refreshes from the store behaves. Returns the landed revision
- * and how many conflicts it met.
+ * and how many conflicts it met. Even turns are written at the `checkpoint` level (ADR 0030), so
+ * kills and races meet both kinds of commit.
  */
 export async function commitTurnRebasing(
   store: SessionStore,
@@ -101,7 +105,14 @@ export async function commitTurnRebasing(
   let conflicts = 0;
   for (;;) {
     const read = await store.loadSession({ type: "full_graph" });
-    const commit = turnCommit({ sessionId, writer, turn, expectedHeadRevision: read?.headRevision, parentNodeId: read?.graph.leafNodeId });
+    const commit = turnCommit({
+      sessionId,
+      writer,
+      turn,
+      expectedHeadRevision: read?.headRevision,
+      parentNodeId: read?.graph.leafNodeId,
+      ...(turn % 2 === 0 ? { durability: "checkpoint" as const } : {}),
+    });
     try {
       const result = await store.commit(commit);
       return { headRevision: result.headRevision, conflicts };

@@ -45,6 +45,21 @@ export const describeCommitAndCas: SessionHarnessArea = (harness) => {
       expect(await headRevisionOf(store)).toBe(1);
     });
 
+    it("a commit at either durability level (checkpoint, turn) lands and reads back the same way", async () => {
+      const store = await context.open("s1");
+      const checkpointLevel = { ...turnCommit({ sessionId: "s1", turnKey: "t1" }), durability: "checkpoint" as const };
+      expect(await store.commit(checkpointLevel)).toEqual(applied("t1:final", 1));
+      const turnLevel = {
+        ...turnCommit({ sessionId: "s1", turnKey: "t2", expectedHeadRevision: 1, parentNodeId: turnNodeIds("t1").answer, turnIndex: 2 }),
+        durability: "turn" as const,
+      };
+      expect(await store.commit(turnLevel)).toEqual(applied("t2:final", 2));
+      const read = await store.loadSession({ type: "full_graph" });
+      expect(read?.graph.nodes.map((node) => node.nodeId)).toEqual([...turnNodes("t1"), ...turnNodes("t2")].map((node) => node.nodeId));
+      expect(read?.checkpoint).toEqual(turnLevel.checkpoint);
+      expect(sortedLedger(read?.tokenLedger ?? [])).toEqual([ledgerEntry("turn", usage(200, 40, 60, 8))]);
+    });
+
     it("a realistic turn commit (user message, tool call, tool invocation, answer) reads back exactly as written", async () => {
       const store = await context.open("s1");
       const commit = turnCommit({ sessionId: "s1", turnKey: "t1", usage: usage(1200, 300, 400, 50) });

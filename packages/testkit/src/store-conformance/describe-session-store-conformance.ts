@@ -11,6 +11,7 @@ import { describeLargePayloads } from "./large-payloads.js";
 import { describeListing } from "./listing.js";
 import { describeMeta } from "./meta.js";
 import { describeReadScopes } from "./read-scopes.js";
+import { describeSummaries } from "./summaries.js";
 import { describeSuspendedTurns } from "./suspended-turns.js";
 import { describeTombstoneVacuumGc } from "./tombstone-vacuum-gc.js";
 import { describeUnicode } from "./unicode.js";
@@ -27,6 +28,7 @@ const areas: readonly SessionHarnessArea[] = [
   describeTombstoneVacuumGc,
   describeMeta,
   describeListing,
+  describeSummaries,
   describeDeletion,
   describeUsage,
   describeSuspendedTurns,

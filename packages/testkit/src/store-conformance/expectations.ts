@@ -176,6 +176,22 @@ export async function listAllSessions(
   throw new Error(`listSessions still returned a nextCursor after ${maxPages} pages`);
 }
 
+/** What a listing entry says whatever the store keeps: its id, head revision, meta and problem. */
+export type ListedCore = Pick<SessionSummary, "sessionId" | "headRevision" | "meta" | "problem">;
+
+/**
+ * Listing entries without the summary fields (`model`, `turnCount`, `lastActivityAt`, `tokenUsage`),
+ * which only a store with the `sessionSummaries` capability fills (see summaries.ts).
+ */
+export function listedCore(sessions: readonly SessionSummary[]): ListedCore[] {
+  return sessions.map(({ sessionId, headRevision, meta, problem }) => ({
+    sessionId,
+    headRevision,
+    ...(meta === undefined ? {} : { meta }),
+    ...(problem === undefined ? {} : { problem }),
+  }));
+}
+
 /** The ids of every listed session, in listing order. */
 export async function listedIds(store: SessionStore): Promise<string[]> {
   return (await listAllSessions(store)).map((summary) => summary.sessionId);

@@ -9,6 +9,12 @@ export interface SessionStoreCapabilities {
   readonly activePathScope: boolean;
   /** Data survives `backend.reopen()` (a new connection or instance over the same storage). */
   readonly durable: boolean;
+  /**
+   * `listSessions` fills the summary fields of its entries (`model`, `turnCount`, `lastActivityAt`,
+   * `tokenUsage`) and serves `orderBy: "lastActivity"`. Default false: the suite then only checks
+   * that the order is accepted.
+   */
+  readonly sessionSummaries?: boolean;
 }
 
 /** One backend instance (a database, a root folder, an in-memory database) holding many sessions. */

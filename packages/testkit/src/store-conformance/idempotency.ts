@@ -94,6 +94,18 @@ export const describeIdempotency: SessionHarnessArea = (harness) => {
       expect(await store.commit(withUndefined)).toEqual({ ...applied("c1", 1), replayed: true });
     });
 
+    it("durability is not content: a commit re-sent at another level (or with none, which means turn) is a replay", async () => {
+      const store = await context.open("s1");
+      const first: SessionCommit = { ...turnCommit({ sessionId: "s1", turnKey: "t1" }), durability: "checkpoint" };
+      const result = await store.commit(first);
+      const before = await observeSession(store, context.capabilities.activePathScope);
+      const { durability: _level, ...withoutLevel } = first;
+      for (const resent of [{ ...first, durability: "turn" as const }, withoutLevel, first]) {
+        expect(await store.commit(structuredClone(resent))).toEqual({ ...result, replayed: true });
+      }
+      expect(await observeSession(store, context.capabilities.activePathScope)).toEqual(before);
+    });
+
     it("a commit rejected for a stale revision leaves its id unused: the corrected commit with the same id lands", async () => {
       const store = await context.open("s1");
       await store.commit(turnCommit({ sessionId: "s1", turnKey: "t1" }));

@@ -1,0 +1,3 @@
+import { lashProject } from "@lash/vitest-config";
+
+export default lashProject("@lash/bench", { test: { include: ["src/**/*.test.ts"], testTimeout: 120_000 } });

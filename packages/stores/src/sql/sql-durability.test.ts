@@ -1,0 +1,165 @@
+import type { SessionCommit } from "@lash/protocol";
+import Database from "better-sqlite3";
+import { Kysely, SqliteDialect, sql } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import { backendTitle, SQL_TEST_BACKENDS, type SqlTestStorage } from "../../test/backends.js";
+import { append, chain, commit, node } from "../../test/fixtures.js";
+import { createSqliteTestFolder, type SqliteTestFolder } from "../../test/sqlite.js";
+import { createSqlSessionDatabase, type LashSqlSchema, type SqlCommitHook } from "./index.js";
+import { commitContentHash, sha256Hex } from "./sql-commit.js";
+import { applyCommitPostgres } from "./sql-commit-postgres.js";
+import { createOwnedKysely, parseSqlConnectionString } from "./sql-connection.js";
+import { SqlStoreContext } from "./sql-store-context.js";
+
+// ADR 0030: a `checkpoint` commit survives a killed process and need not wait for the disk; a
+// `turn` commit (the default) waits, and its flush covers the checkpoints before it. These tests
+// check the settings each commit runs with; the SIGKILL suites in test/faults check what survives.
+
+/** SQLite's `synchronous` levels as `pragma synchronous` reads them back. */
+const NORMAL = 1;
+const FULL = 2;
+
+const first = commit({ commitId: "t1:prepared", graph: append(chain(["m1", "m2"])), durability: "checkpoint" });
+const second = commit({ commitId: "t1:final", expectedHeadRevision: 1, graph: append([node("m3", "m2")]) });
+
+describe("durability levels on a SQLite connection the store opened", () => {
+  let folder: SqliteTestFolder | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await folder?.remove();
+  });
+
+  it("the synchronous commit path runs a checkpoint at synchronous NORMAL and a turn at FULL, and leaves the connection at FULL", async () => {
+    folder = await createSqliteTestFolder();
+    const target = parseSqlConnectionString(folder.connection());
+    let handle: import("better-sqlite3").Database | undefined;
+    const kysely = createOwnedKysely(target, { busyTimeoutMs: 1000, maxConnections: 1, connectTimeoutMs: 1000 }, (opened) => {
+      handle = opened;
+    });
+    const context = new SqlStoreContext({
+      kysely,
+      dialect: "sqlite",
+      schema: undefined,
+      busyTimeoutMs: 1000,
+      target: "test",
+      ownsKysely: true,
+      sqliteHandle: () => handle,
+    });
+    cleanups.push(() => context.destroy());
+    await context.migrateToLatest();
+    const seen: number[] = [];
+    const level = (database: import("better-sqlite3").Database): number => Number(database.pragma("synchronous", { simple: true }));
+    for (const durability of ["checkpoint", "turn", "checkpoint", "turn"] as const) {
+      await context.writeSqliteDirect((database) => seen.push(level(database)), durability);
+    }
+    await context.writeSqliteDirect((database) => seen.push(level(database)));
+    expect(seen).toEqual([NORMAL, FULL, NORMAL, FULL, FULL]);
+    if (handle === undefined) throw new Error("the store opened no connection");
+    expect(level(handle)).toBe(FULL);
+    // A checkpoint whose transaction fails leaves the connection at FULL too.
+    await expect(
+      context.writeSqliteDirect(() => {
+        throw new Error("refused");
+      }, "checkpoint"),
+    ).rejects.toThrow("refused");
+    expect(level(handle)).toBe(FULL);
+  });
+
+  it("with a commit hook (the query-builder path), the commit's transaction runs at the level it asks for", async () => {
+    folder = await createSqliteTestFolder();
+    const seen: unknown[] = [];
+    const hook: SqlCommitHook = async (context) => {
+      seen.push((await context.query<{ synchronous: number }>("pragma synchronous")).rows[0]?.synchronous);
+    };
+    const database = createSqlSessionDatabase({ connection: folder.connection(), onCommit: hook });
+    cleanups.push(() => database.destroy());
+    await database.migrateToLatest();
+    await database.openSession("s1").commit(first);
+    await database.openSession("s1").commit(second);
+    // Again: a level must apply every time, not only the first time its statement runs.
+    await database.openSession("s1").commit(commit({ commitId: "t2:prepared", expectedHeadRevision: 2, durability: "checkpoint" }));
+    await database.openSession("s1").commit(commit({ commitId: "t2:final", expectedHeadRevision: 3 }));
+    expect(seen).toEqual([NORMAL, FULL, NORMAL, FULL]);
+  });
+
+  it("a connection the caller opened keeps its own setting whatever the commit asks", async () => {
+    folder = await createSqliteTestFolder();
+    const handle = new Database(`${folder.path}/built.db`);
+    handle.pragma("journal_mode = WAL");
+    handle.pragma("synchronous = OFF");
+    const kysely = new Kysely<LashSqlSchema>({ dialect: new SqliteDialect({ database: handle }) });
+    const seen: unknown[] = [];
+    const database = createSqlSessionDatabase({
+      kysely,
+      dialect: "sqlite",
+      onCommit: async (context) => {
+        seen.push((await context.query<{ synchronous: number }>("pragma synchronous")).rows[0]?.synchronous);
+      },
+    });
+    cleanups.push(() => kysely.destroy());
+    await database.migrateToLatest();
+    await database.openSession("s1").commit(first);
+    await database.openSession("s1").commit(second);
+    expect(seen).toEqual([0, 0]);
+  });
+});
+
+for (const backend of SQL_TEST_BACKENDS) {
+  describe.skipIf(backend.skipReason !== undefined)(backendTitle(backend, "durability levels"), () => {
+    let storage: SqlTestStorage | undefined;
+    afterEach(async () => {
+      await storage?.remove();
+    });
+
+    it("a commit re-sent at another level is a replay (the level is not part of the commit's content), on every commit path", async () => {
+      storage = await backend.createStorage();
+      const paths = [await storage.open(), await storage.open({ onCommit: async () => {} })];
+      for (const [index, database] of paths.entries()) {
+        const sessionId = `s${index}`;
+        const checkpointLevel: SessionCommit = { ...first, sessionId };
+        await database.openSession(sessionId).commit(checkpointLevel);
+        for (const durability of ["turn", "checkpoint", undefined] as const) {
+          const { durability: _level, ...withoutLevel } = checkpointLevel;
+          const resent: SessionCommit = durability === undefined ? withoutLevel : { ...checkpointLevel, durability };
+          expect(await database.openSession(sessionId).commit(resent)).toEqual({
+            headRevision: 1,
+            commitId: "t1:prepared",
+            replayed: true,
+          });
+        }
+      }
+    });
+
+    // PostgreSQL's own settings exist on PostgreSQL only: the SQLite run has no such case to skip.
+    if (backend.name !== "postgres") return;
+
+    it("PostgreSQL with a commit hook: a checkpoint commit's transaction does not wait for the server's flush, a turn commit does", async () => {
+      storage = await backend.createStorage();
+      const seen: unknown[] = [];
+      const database = await storage.open({
+        onCommit: async (context) => {
+          seen.push((await context.query<{ synchronous_commit: string }>("show synchronous_commit")).rows[0]?.synchronous_commit);
+        },
+      });
+      await database.openSession("s1").commit(first);
+      await database.openSession("s1").commit(second);
+      expect(seen).toEqual(["off", "on"]);
+    });
+
+    it("PostgreSQL without a hook: the commit function turns synchronous_commit off for a checkpoint's transaction only", async () => {
+      storage = await backend.createStorage();
+      await storage.open();
+      const schema = storage.schema ?? "";
+      const kysely = storage.kysely().withoutPlugins();
+      const settingAfter = (entry: SessionCommit) =>
+        kysely.transaction().execute(async (transaction) => {
+          await applyCommitPostgres(transaction, schema, entry, commitContentHash(entry), sha256Hex);
+          return (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(transaction)).rows[0]?.synchronous_commit;
+        });
+      expect(await settingAfter(first)).toBe("off");
+      expect(await settingAfter(second)).toBe("on");
+      expect((await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(kysely)).rows[0]?.synchronous_commit).toBe("on");
+    });
+  });
+}

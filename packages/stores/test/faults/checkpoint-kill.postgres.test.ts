@@ -1,0 +1,3 @@
+import { describeCheckpointKills } from "./runtime-kill-suite.js";
+
+await describeCheckpointKills("postgres");
