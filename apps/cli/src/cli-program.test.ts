@@ -47,6 +47,7 @@ describe("the lash program", () => {
       "cancel",
       "db",
       "migrate",
+      "serve",
       "config",
     ]);
     for (const command of commands) {

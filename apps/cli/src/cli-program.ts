@@ -8,6 +8,7 @@ import { configCommand } from "./commands/config-command.js";
 import { dbMigrateCommand } from "./commands/db-command.js";
 import { demoCommand } from "./commands/demo-command.js";
 import { runCommand } from "./commands/run-command.js";
+import { serveCommand } from "./commands/serve-command.js";
 import {
   sessionsExportCommand,
   sessionsListCommand,
@@ -107,6 +108,7 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
         "lash chat                                   # interactive",
         "lash approve <session> --all                # continue a turn that waits for approval",
         "lash sessions list",
+        "lash serve --port 8787                      # the HTTP server (lash serve --help)",
       ])}\nExit codes: 0 finished, 1 stopped or failed, 2 bad usage or configuration, 3 waiting for approval, 130 cancelled.\n`,
     )
     .hook("preAction", (command) => {
@@ -236,6 +238,26 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     )
     .action(act((flags) => dbMigrateCommand(flags, io)));
 
+  // The server parses its own flags (the same as `lash-server`'s), `--help` included: commander hands them all on.
+  program
+    .command("serve")
+    .description("serve sessions over HTTP, as lash-server does: /v1, /metrics, /openapi.json (lash serve --help)")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument("[options...]", "lash-server's options: --store, --port, --host, --config, ...")
+    .addHelpText(
+      "after",
+      examples([
+        "lash serve                                  # http://127.0.0.1:8787 on $LASH_HOME/lash.db",
+        "lash serve --port 0 --script script.json    # a free port, a scripted model",
+        "lash serve --store postgres://db/lash --migrate",
+        "lash serve keys create --tenant acme        # an API key: every /v1 request then needs one",
+        "lash serve --help                           # every option",
+      ]),
+    )
+    .action(act((args: string[]) => serveCommand(args, io)));
+
   withLimitOptions(withConfigOptions(program.command("config").description("the effective configuration and where each value came from")))
     .option("--json", "print JSON")
     .addHelpText("after", examples(["lash config", "LASH_MODEL=gpt-5.4 lash config --provider openai"]))
@@ -244,7 +266,7 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
   return program;
 }
 
-const COMMAND_NAMES = new Set(["run", "chat", "approve", "reject", "demo", "sessions", "tasks", "db", "config", "help"]);
+const COMMAND_NAMES = new Set(["run", "chat", "approve", "reject", "demo", "sessions", "tasks", "db", "serve", "config", "help"]);
 
 /**
  * `lash -p <prompt> [run flags]` is `lash run <prompt> [run flags]`: rewritten before commander

@@ -1,21 +1,28 @@
+import type { BackgroundTaskHost } from "@lash/protocol";
 import { Hono } from "hono";
 import { accessMiddleware, type ServerAccessOptions } from "./auth/access-middleware.js";
 import { type CorsOptions, corsMiddleware } from "./auth/cors-middleware.js";
+import type { TurnCluster } from "./cluster/turn-cluster.js";
 import { errorResponse, HttpError, toHttpError } from "./http/http-error.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./http/read-json-body.js";
+import { httpMetricsMiddleware } from "./metrics/http-metrics-middleware.js";
+import { MeteredTurnRegistry } from "./metrics/metered-turn-registry.js";
+import type { MetricsOptions } from "./metrics/metrics-access.js";
+import { ServerMetrics } from "./metrics/server-metrics.js";
 import type { AgentProfile } from "./profiles/agent-profile.js";
 import { ProfileEnvironments } from "./profiles/profile-environments.js";
 import { registerApprovalRoutes } from "./routes/approval-routes.js";
 import { registerOpenAiChatRoutes } from "./routes/openai-chat-routes.js";
 import { registerSessionRoutes } from "./routes/session-routes.js";
-import { registerSystemRoutes } from "./routes/system-routes.js";
+import { registerSystemRoutes, serverStats } from "./routes/system-routes.js";
+import { registerTaskRoutes } from "./routes/task-routes.js";
 import { DEFAULT_MAX_IMAGE_BODY_BYTES, registerTurnRoutes } from "./routes/turn-routes.js";
 import { registerUiChatRoutes } from "./routes/ui-chat-routes.js";
 import type { ServerContext, ServerStats } from "./server-context.js";
 import { DEFAULT_SESSION_RUNTIME_LIMITS, type SessionRuntimeLimits, SessionRuntimes } from "./sessions/session-runtimes.js";
 import type { ServerStore } from "./store/server-store.js";
 import { DEFAULT_HEARTBEAT_MS } from "./turns/event-stream-response.js";
-import { DEFAULT_TURN_REGISTRY_LIMITS, TurnRegistry, type TurnRegistryLimits } from "./turns/turn-registry.js";
+import { DEFAULT_TURN_REGISTRY_LIMITS, type TurnRegistryLimits } from "./turns/turn-registry.js";
 
 /** Every bound of the server; each has a default. */
 export interface ServerLimits extends SessionRuntimeLimits, TurnRegistryLimits {
@@ -57,6 +64,19 @@ export interface ServerAppOptions {
   readonly access?: ServerAccessOptions;
   /** Cross-origin access for browser front ends; absent (the default): no CORS headers at all. */
   readonly cors?: CorsOptions;
+  /** Who may read `GET /metrics` (default: anyone who reaches the server, as the probes); `false` leaves the route out. */
+  readonly metrics?: MetricsOptions | false;
+  /**
+   * The other server instances on the same store (`createPostgresTurnCluster`): they learn of this
+   * instance's turns, cancel them through it, and serve them once ended. Absent: this instance
+   * knows only its own turns. The app does not close it.
+   */
+  readonly cluster?: TurnCluster;
+  /**
+   * Where the subagents of profiles with `subagents` run (the durable PostgreSQL host, to share
+   * tasks with other instances). Absent: an in-process host of the app's own. The app does not close a given one.
+   */
+  readonly backgroundTaskHost?: BackgroundTaskHost;
 }
 
 /** The server as a Hono application, testable in-process with `app.request(...)` or `fetch`. */
@@ -79,6 +99,8 @@ const ROUTE_METHODS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["/healthz", ["GET"]],
   ["/readyz", ["GET"]],
   ["/openapi.json", ["GET"]],
+  ["/v1/tasks", ["GET"]],
+  ["/v1/tasks/:taskId/cancel", ["POST"]],
   ["/v1/sessions", ["GET", "POST"]],
   ["/v1/sessions/:sessionId", ["GET", "DELETE"]],
   ["/v1/sessions/:sessionId/usage", ["GET"]],
@@ -97,30 +119,35 @@ const ROUTE_METHODS: ReadonlyArray<readonly [string, readonly string[]]> = [
  */
 export function createServerApp(options: ServerAppOptions): LashServerApp {
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
-  const profiles = new ProfileEnvironments(options.profiles, options.store);
+  const profiles = new ProfileEnvironments(options.profiles, options.store, options.backgroundTaskHost);
+  const metrics = new ServerMetrics();
   const context: ServerContext = {
     store: options.store,
     profiles,
     runtimes: new SessionRuntimes(options.store, profiles, limits),
-    turns: new TurnRegistry(limits),
+    turns: new MeteredTurnRegistry(limits, metrics),
     maxBodyBytes: limits.maxBodyBytes,
     heartbeatMs: limits.heartbeatMs,
     decidedBy: options.decidedBy ?? "api",
     version: options.version ?? "0.0.0",
     draining: false,
   };
+  if (options.cluster !== undefined) context.turns.joinCluster(options.cluster);
   const report = options.onUnexpectedError ?? ((error: unknown) => console.error("lash-server: unexpected failure:", error));
 
   const app = new Hono();
+  // First: every request is counted and timed, refused ones included.
+  app.use("*", httpMetricsMiddleware(metrics));
   // Before every route: CORS answers preflights (which carry no key), then every /v1 request is authenticated.
   if (options.cors !== undefined && options.cors.origins.length > 0) app.use("*", corsMiddleware(options.cors));
   app.use("/v1/*", accessMiddleware(options.store.access, options.access));
-  registerSystemRoutes(app, context);
+  registerSystemRoutes(app, context, { metrics, options: options.metrics ?? {} });
   registerSessionRoutes(app, context);
   registerTurnRoutes(app, context, { maxImageBodyBytes: limits.maxImageBodyBytes });
   registerApprovalRoutes(app, context);
   registerUiChatRoutes(app, context);
   registerOpenAiChatRoutes(app, context, report);
+  registerTaskRoutes(app, context);
   // A known path with another method is a 405 naming the allowed ones, not a 404.
   for (const [path, methods] of ROUTE_METHODS) {
     app.all(path, () => {
@@ -140,12 +167,7 @@ export function createServerApp(options: ServerAppOptions): LashServerApp {
   return {
     app,
     fetch: (request) => app.fetch(request),
-    stats: () => ({
-      liveRuntimes: context.runtimes.liveCount,
-      parkedSessions: context.runtimes.parkedCount,
-      runningTurns: context.turns.runningTurns().length,
-      queuedTurns: context.turns.queuedTotal,
-    }),
+    stats: () => serverStats(context),
     drain: (drainOptions) => {
       draining ??= drain(context, drainOptions.gracePeriodMs);
       return draining;
@@ -168,4 +190,5 @@ async function drain(context: ServerContext, gracePeriodMs: number): Promise<voi
   // Every turn task releases its runtime when it ends; only then can every runtime be parked.
   await context.turns.idle();
   await context.runtimes.parkAll();
+  await context.profiles.close();
 }

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import { type AddressInfo, BlockList, isIP } from "node:net";
 import { serve } from "@hono/node-server";
 import { hasActiveApiKeys } from "./auth/api-keys.js";
+import { openSharedInstanceResources } from "./cluster/postgres-instances.js";
 import { createServerApp, type LashServerApp, type ServerAppOptions } from "./server-app.js";
 
 /** The grace period running turns get at shutdown before they are cancelled (30 s). */
@@ -28,7 +29,10 @@ export interface StartServerOptions extends ServerAppOptions {
   readonly insecureNoAuth?: boolean;
   /** How long `close()` lets running turns finish before cancelling them, in milliseconds (default 30 s). */
   readonly gracePeriodMs?: number;
-  /** Close the store in `close()` (default `true`: the caller handed it over). */
+  /**
+   * Close the store in `close()`, with the `cluster` and the `backgroundTaskHost` when given
+   * (default `true`: the caller handed them over).
+   */
   readonly closeStore?: boolean;
 }
 
@@ -80,28 +84,51 @@ export function isLoopbackAddress(host: string): boolean {
  * Serves `createServerApp(options)` over HTTP on Node.js. Resolves once it listens. Unless
  * `options.access.requireApiKeys` says, keys are required exactly when the store holds an active
  * key (read once, here: a key created later takes effect at the next start). Without keys, only a
- * loopback address is served (`UnprotectedBindError` otherwise, unless `insecureNoAuth`).
+ * loopback address is served (`UnprotectedBindError` otherwise, unless `insecureNoAuth`). On a
+ * PostgreSQL store (`store.postgres`), other processes may serve the same sessions: unless given
+ * `cluster` and `backgroundTaskHost`, it opens the turn cluster (`createPostgresTurnCluster`) and,
+ * for profiles with subagents, the durable task host in the same database, and closes them in `close()`.
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
   const requiresApiKeys = options.access?.requireApiKeys ?? (await hasActiveApiKeys(options.store.access));
   if (!requiresApiKeys && options.insecureNoAuth !== true && !isLoopbackAddress(host)) throw new UnprotectedBindError(host);
-  const server = createServerApp({ ...options, access: { ...options.access, requireApiKeys: requiresApiKeys } });
-  const gracePeriodMs = options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
-  const { listener, address } = await new Promise<{ listener: Server; address: AddressInfo }>((resolve, reject) => {
-    // Without `createServer` options, `serve` makes a plain `node:http` server (its type also covers HTTP/2).
-    const listening = serve({ fetch: server.fetch, port: options.port ?? 8787, hostname: host }, (info) =>
-      resolve({ listener: listening as Server, address: info }),
-    );
-    listening.once("error", reject);
+  // On PostgreSQL, other processes may serve the same sessions: join them, unless the caller gave its own.
+  const shared = await openSharedInstanceResources(options);
+  const cluster = options.cluster ?? shared.cluster;
+  const backgroundTaskHost = options.backgroundTaskHost ?? shared.backgroundTaskHost;
+  const server = createServerApp({
+    ...options,
+    access: { ...options.access, requireApiKeys: requiresApiKeys },
+    ...(cluster === undefined ? {} : { cluster }),
+    ...(backgroundTaskHost === undefined ? {} : { backgroundTaskHost }),
   });
-  // `localhost` could name another address on a misconfigured machine: what was bound is what counts.
-  if (!requiresApiKeys && options.insecureNoAuth !== true && !isLoopbackAddress(address.address)) {
-    await new Promise<void>((resolve) => listener.close(() => resolve()));
-    throw new UnprotectedBindError(address.address);
+  const gracePeriodMs = options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
+  let listener: Server;
+  let address: AddressInfo;
+  try {
+    ({ listener, address } = await new Promise<{ listener: Server; address: AddressInfo }>((resolve, reject) => {
+      // Without `createServer` options, `serve` makes a plain `node:http` server (its type also covers HTTP/2).
+      const listening = serve({ fetch: server.fetch, port: options.port ?? 8787, hostname: host }, (info) =>
+        resolve({ listener: listening as Server, address: info }),
+      );
+      listening.once("error", reject);
+    }));
+    // `localhost` could name another address on a misconfigured machine: what was bound is what counts.
+    if (!requiresApiKeys && options.insecureNoAuth !== true && !isLoopbackAddress(address.address)) {
+      const bound = listener;
+      await new Promise<void>((resolve) => bound.close(() => resolve()));
+      throw new UnprotectedBindError(address.address);
+    }
+  } catch (error) {
+    await shared.close().catch(() => undefined);
+    throw error;
   }
   // An IPv6 address needs brackets in a URL.
   const urlHost = address.address.includes(":") ? `[${address.address}]` : address.address;
+  const url = `http://${urlHost}:${address.port}`;
+  // The hint other instances give for a turn running here.
+  cluster?.announce(url);
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     // No new connections from here on; requests on open connections get 503 while draining.
@@ -119,10 +146,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       clearInterval(sweep);
       clearTimeout(cut);
     }
-    if (options.closeStore !== false) await options.store.close();
+    // After the drain: the turns' endings are written, and no subagent runs any more.
+    await shared.close();
+    if (options.closeStore !== false) {
+      await options.cluster?.close();
+      await options.backgroundTaskHost?.close();
+      await options.store.close();
+    }
   };
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url,
     host: address.address,
     port: address.port,
     requiresApiKeys,

@@ -59,6 +59,7 @@ void everyLashErrorCodeListed;
  * | `not_found` | 404 | no such route |
  * | `session_not_found` | 404 | no such session |
  * | `turn_not_found` | 404 | no such turn on this server (turns are kept in memory for a while after they end) |
+ * | `task_not_found` | 404 | no such background task (another tenant's task included) |
  * | `method_not_allowed` | 405 | the route exists, not with this method |
  * | `events_expired` | 410 | the events after that `Last-Event-ID` are no longer kept (the turn's result still is) |
  * | `payload_too_large` | 413 | the body is larger than the server accepts |
@@ -78,6 +79,7 @@ export const HTTP_ERROR_CODES = [
   "not_found",
   "session_not_found",
   "turn_not_found",
+  "task_not_found",
   "method_not_allowed",
   "events_expired",
   "payload_too_large",

@@ -61,6 +61,8 @@ export {
   sessionResourceSchema,
   sessionStateSchema,
 } from "./session-schemas.js";
+export type { ListTasksQuery, TaskListResponse, TaskResource } from "./task-schemas.js";
+export { listTasksQuerySchema, MAX_TASK_PAGE_SIZE, TASK_LIST_STATES, taskListResponseSchema, taskResourceSchema } from "./task-schemas.js";
 export type {
   ApprovalDecisionRequest,
   ApprovalListResponse,
@@ -95,5 +97,5 @@ export {
   uiTextPartSchema,
   uiToolApprovalResponsePartSchema,
 } from "./ui-chat-schemas.js";
-export type { HealthResponse, ReadinessResponse, UsageReport, UsageTotals } from "./usage-schemas.js";
-export { healthResponseSchema, readinessResponseSchema, usageReportSchema, usageTotalsSchema } from "./usage-schemas.js";
+export type { HealthResponse, PriceBasis, ReadinessResponse, UsageReport, UsageTotals } from "./usage-schemas.js";
+export { healthResponseSchema, PRICE_BASES, readinessResponseSchema, usageReportSchema, usageTotalsSchema } from "./usage-schemas.js";

@@ -25,6 +25,7 @@ import {
   sessionResourceSchema,
   sessionStateSchema,
 } from "./session-schemas.js";
+import { taskListResponseSchema, taskResourceSchema } from "./task-schemas.js";
 import {
   approvalDecisionRequestSchema,
   approvalListResponseSchema,
@@ -72,6 +73,8 @@ const RESPONSE_SCHEMAS = {
   TurnOutcome: turnOutcomeSchema,
   ApprovalListResponse: approvalListResponseSchema,
   UsageReport: usageReportSchema,
+  Task: taskResourceSchema,
+  TaskListResponse: taskListResponseSchema,
   HealthResponse: healthResponseSchema,
   ReadinessResponse: readinessResponseSchema,
   ChatCompletion: chatCompletionSchema,

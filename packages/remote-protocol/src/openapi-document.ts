@@ -35,6 +35,7 @@ interface Route {
 const sessionId = { name: "sessionId", in: "path", required: true, schema: { type: "string" } };
 const turnId = { name: "turnId", in: "path", required: true, schema: { type: "string" } };
 const approvalId = { name: "approvalId", in: "path", required: true, schema: { type: "string" } };
+const taskId = { name: "taskId", in: "path", required: true, schema: { type: "string" } };
 const accept = {
   name: "Accept",
   in: "header",
@@ -156,14 +157,44 @@ const ROUTES: readonly Route[] = [
     path: "/v1/sessions/{sessionId}/usage",
     operationId: "sessionUsage",
     summary: "The session's usage per (source, model), with its cost at list prices.",
+    description:
+      "`cost.priceBasis` says which prices: `report_time` (the price table in force when the report is made, `cost.priceTableDate`) until the session ledger records the table's date with each usage.",
     success: { status: 200, schema: "UsageReport" },
+    errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/v1/tasks",
+    operationId: "listTasks",
+    summary: "The background tasks (subagents, monitors) of the caller's sessions, oldest first, a page at a time.",
+    query: [
+      {
+        name: "state",
+        in: "query",
+        required: false,
+        schema: { type: "string", enum: ["live", "all"], default: "live" },
+        description: "`live`: pending, running, waiting or cancel requested; `all`: ended tasks too.",
+      },
+      { name: "sessionId", in: "query", required: false, schema: { type: "string" }, description: "Only this session's tasks." },
+      { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 50 } },
+      { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "The previous page's `nextCursor`." },
+    ],
+    success: { status: 200, schema: "TaskListResponse" },
+    errors: [400, 404],
+  },
+  {
+    method: "post",
+    path: "/v1/tasks/{taskId}/cancel",
+    operationId: "cancelTask",
+    summary: "Ask a background task to stop, as its cancel policy says; answers with the task after the request (an ended task as it is).",
+    success: { status: 200, schema: "Task" },
     errors: [400, 404],
   },
 ];
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Invalid request (bad JSON, unknown fields, a bad parameter).",
-  404: "No such session, turn or approval request.",
+  404: "No such session, turn, approval request or task.",
   409: "Conflicts with the session's state (a turn runs, a turn waits for approval, the request was decided).",
   410: "The events after that Last-Event-ID are no longer kept.",
   401: "No valid API key (servers with API keys): send `Authorization: Bearer <key>`.",
@@ -189,6 +220,7 @@ function pathParameters(path: string): JsonSchemaObject[] {
   if (path.includes("{sessionId}")) parameters.push(sessionId);
   if (path.includes("{turnId}")) parameters.push(turnId);
   if (path.includes("{approvalId}")) parameters.push(approvalId);
+  if (path.includes("{taskId}")) parameters.push(taskId);
   return parameters;
 }
 
@@ -242,6 +274,19 @@ export function createOpenApiDocument(options: OpenApiDocumentOptions = {}): Ope
     paths[route.path] = item;
   }
   Object.assign(paths, compatibilityPaths());
+  paths["/metrics"] = {
+    get: {
+      operationId: "metrics",
+      summary: "The server's metrics in the Prometheus text format: turns, tokens, errors, HTTP requests, latencies, runtimes.",
+      description:
+        "No API key: the labels name routes, statuses, codes and outcomes, never a tenant, a session or a key. A host may require a bearer token of its own for this route, or turn it off.",
+      security: [],
+      responses: {
+        "200": { description: "The exposition, version 0.0.4.", content: { "text/plain; version=0.0.4": { schema: { type: "string" } } } },
+        "401": { description: "The host requires its metrics token.", content: { "application/json": { schema: schemaRef("ErrorBody") } } },
+      },
+    },
+  };
   paths["/openapi.json"] = {
     get: {
       operationId: "openApiDocument",

@@ -108,6 +108,7 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(paths).sort()).toEqual(
       [
         "/healthz",
+        "/metrics",
         "/openapi.json",
         "/readyz",
         "/v1/chat/completions",
@@ -120,6 +121,8 @@ describe("the OpenAPI document", () => {
         "/v1/sessions/{sessionId}/turns/{turnId}/cancel",
         "/v1/sessions/{sessionId}/turns/{turnId}/events",
         "/v1/sessions/{sessionId}/usage",
+        "/v1/tasks",
+        "/v1/tasks/{taskId}/cancel",
       ].sort(),
     );
     expect(Object.keys(paths["/v1/sessions/{sessionId}"] ?? {}).sort()).toEqual(["delete", "get"]);

@@ -13,15 +13,35 @@ export const usageTotalsSchema = z.object({
 });
 export type UsageTotals = z.infer<typeof usageTotalsSchema>;
 
+/** A price table's date, `YYYY-MM-DD`. */
+const priceTableDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+/**
+ * Which prices a usage report's cost uses:
+ * - `report_time`: every row at the price table in force when the report is made (`priceTableDate`),
+ *   because the session's ledger does not record which table was in force when its tokens were spent;
+ *   a later price change changes the cost of past turns;
+ * - `recorded`: each row at the table recorded with its usage when it was committed (its own
+ *   `priceTableDate`), so a later price change does not rewrite history. Served once the session
+ *   ledger records the price table's date.
+ */
+export const PRICE_BASES = ["report_time", "recorded"] as const;
+export type PriceBasis = (typeof PRICE_BASES)[number];
+
 /** A cost in integer micro-units of USD, and the same as a decimal string. */
 const costSchema = z.object({
   /** False when the model is not in the price table (then there is no amount). */
   priced: z.boolean(),
   microUsd: count.optional(),
   usd: z.string().optional(),
+  /** The date of the price table that priced this row; absent when it is unpriced. */
+  priceTableDate: priceTableDateSchema.optional(),
 });
 
-/** `GET /v1/sessions/{id}/usage`: the session's lifetime usage per (source, model), and its cost at list prices. */
+/**
+ * `GET /v1/sessions/{id}/usage`: the session's lifetime usage per (source, model), and its cost at
+ * list prices (see `PRICE_BASES` for which prices).
+ */
 export const usageReportSchema = z.object({
   /** The session's total. */
   usage: usageTotalsSchema,
@@ -37,6 +57,9 @@ export const usageReportSchema = z.object({
   cost: z
     .object({
       currency: z.literal("USD"),
+      /** Which prices were used (see `PRICE_BASES`): `report_time` until the ledger records the table's date with each usage. */
+      priceBasis: z.enum(PRICE_BASES),
+      /** The date of the price table in force when the report was made. */
       priceTableDate: z.string(),
       totalMicroUsd: count,
       totalUsd: z.string(),

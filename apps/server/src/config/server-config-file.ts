@@ -36,6 +36,13 @@ export const profileSpecSchema = z.strictObject({
   maxTokens: positiveInteger(1_000_000_000).optional(),
   timeoutSeconds: seconds.optional(),
   concurrentTurns: z.enum(CONCURRENT_TURN_POLICIES).optional(),
+  /**
+   * Subagents (`spawn_agent`, `await_agent`, ...): `true` for the defaults, or their limits. On a
+   * PostgreSQL store they run on the durable task host, in the store's database.
+   */
+  subagents: z
+    .union([z.boolean(), z.strictObject({ maxDepth: positiveInteger(16).optional(), maxLiveChildren: positiveInteger(256).optional() })])
+    .optional(),
 });
 export type ProfileSpec = z.infer<typeof profileSpecSchema>;
 

@@ -14,6 +14,7 @@ const HTTP_CODE_STATUS: Record<HttpErrorCode, number> = {
   not_found: 404,
   session_not_found: 404,
   turn_not_found: 404,
+  task_not_found: 404,
   method_not_allowed: 405,
   events_expired: 410,
   payload_too_large: 413,

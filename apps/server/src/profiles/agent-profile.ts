@@ -1,3 +1,4 @@
+import type { SubagentOptions } from "@lash/background";
 import type { RuntimeEnvironmentBuilder } from "@lash/core";
 import type { ModelProvider, TerminationPolicy, ToolDefinition, ToolProvider } from "@lash/protocol";
 
@@ -36,6 +37,14 @@ export interface AgentProfile {
   readonly toolProviders?: readonly ToolProvider[];
   /** Limits of every turn (default: 25 model calls, a missing answer counts as a failure). */
   readonly termination?: TerminationPolicy;
+  /**
+   * Subagents: the tools `spawn_agent`, `await_agent`, `cancel_agent` and `list_agents` of
+   * `@lash/background`. Each subagent is a child session, stored next to its parent, whose turn runs
+   * as a background task of the server's task host (`backgroundTaskHost` of the server: by default
+   * the durable PostgreSQL host when the store is on PostgreSQL, otherwise an in-process host). `true`
+   * takes the tools' defaults (3 levels deep, 8 live children per session). Default: none.
+   */
+  readonly subagents?: boolean | SubagentOptions;
   /** What a second turn on a busy session gets (default `reject`). */
   readonly concurrentTurns?: ConcurrentTurnPolicy;
   /** Anything else of the environment (plugins, a trace sink, a background task host, an approver), set on the profile's builder. */
@@ -44,3 +53,8 @@ export interface AgentProfile {
 
 /** The termination policy a profile without one runs with: the command's defaults. */
 export const DEFAULT_TERMINATION: TerminationPolicy = { treatMissingDoneAsFailure: true, maxModelCalls: 25 };
+
+/** True when a profile runs subagents, which need a background task host. */
+export function profilesWantTaskHost(profiles: Readonly<Record<string, AgentProfile>>): boolean {
+  return Object.values(profiles).some((profile) => (profile.subagents ?? false) !== false);
+}

@@ -1,7 +1,14 @@
+import { createSubagentTools, LocalBackgroundTaskHost } from "@lash/background";
 import { defaultContextWindow, RuntimeEnvironment } from "@lash/core";
-import { LashError } from "@lash/protocol";
+import { type BackgroundTaskHost, LashError } from "@lash/protocol";
 import type { ServerStore } from "../store/server-store.js";
-import { type AgentProfile, type ConcurrentTurnPolicy, DEFAULT_PROFILE_NAME, DEFAULT_TERMINATION } from "./agent-profile.js";
+import {
+  type AgentProfile,
+  type ConcurrentTurnPolicy,
+  DEFAULT_PROFILE_NAME,
+  DEFAULT_TERMINATION,
+  profilesWantTaskHost,
+} from "./agent-profile.js";
 
 /** A profile ready to run sessions: its shared environment and the policy fields a session needs. */
 export interface PreparedProfile {
@@ -17,16 +24,26 @@ export interface PreparedProfile {
  * One `RuntimeEnvironment` per profile, built once: the provider, tools, prompt and limits every
  * runtime of the profile shares, so building or resuming a session's runtime per request costs
  * the session's own state only. Sessions run with `active_path_only` residency: a live runtime
- * holds the path the next turn needs, not the whole history.
+ * holds the path the next turn needs, not the whole history. Profiles with subagents run their
+ * tasks on `backgroundTaskHost`, or, without one, on an in-process host of their own (closed by
+ * `close()`).
  */
 export class ProfileEnvironments {
   readonly #profiles = new Map<string, PreparedProfile>();
+  readonly #ownHost: LocalBackgroundTaskHost | undefined;
 
-  constructor(profiles: Readonly<Record<string, AgentProfile>>, store: ServerStore) {
+  constructor(profiles: Readonly<Record<string, AgentProfile>>, store: ServerStore, backgroundTaskHost?: BackgroundTaskHost) {
     if (profiles[DEFAULT_PROFILE_NAME] === undefined) {
       throw new LashError("invalid_configuration", `the server needs a \`${DEFAULT_PROFILE_NAME}\` agent profile`);
     }
-    for (const [name, profile] of Object.entries(profiles)) this.#profiles.set(name, prepare(name, profile, store));
+    this.#ownHost = profilesWantTaskHost(profiles) && backgroundTaskHost === undefined ? new LocalBackgroundTaskHost() : undefined;
+    const host = backgroundTaskHost ?? this.#ownHost;
+    for (const [name, profile] of Object.entries(profiles)) this.#profiles.set(name, prepare(name, profile, store, host));
+  }
+
+  /** Closes the in-process task host made for subagents (a host given by the caller is the caller's to close). */
+  async close(): Promise<void> {
+    await this.#ownHost?.close();
   }
 
   /** The prepared profile named `name`, or `undefined`. */
@@ -46,7 +63,7 @@ export class ProfileEnvironments {
   }
 }
 
-function prepare(name: string, profile: AgentProfile, store: ServerStore): PreparedProfile {
+function prepare(name: string, profile: AgentProfile, store: ServerStore, host: BackgroundTaskHost | undefined): PreparedProfile {
   const model = profile.model ?? profile.provider.defaultModel;
   if (model === undefined || model === "") {
     throw new LashError("invalid_configuration", `agent profile \`${name}\` names no model and its provider has no default model`);
@@ -58,6 +75,10 @@ function prepare(name: string, profile: AgentProfile, store: ServerStore): Prepa
     .withTermination(profile.termination ?? DEFAULT_TERMINATION);
   if (profile.tools !== undefined && profile.tools.length > 0) builder = builder.withTools(profile.tools);
   for (const provider of profile.toolProviders ?? []) builder = builder.withToolProvider(provider);
+  const subagents = profile.subagents ?? false;
+  if (subagents !== false && host !== undefined) {
+    builder = builder.withBackgroundTaskHost(host).withToolProvider(createSubagentTools(subagents === true ? {} : subagents));
+  }
   if (profile.systemPrompt !== undefined && profile.systemPrompt !== "")
     builder = builder.withPromptContribution({ slot: "project_instructions", content: profile.systemPrompt });
   if (profile.configureEnvironment !== undefined) builder = profile.configureEnvironment(builder);

@@ -79,8 +79,9 @@ function terminationOf(spec: ResolvedProfileSpec): TerminationPolicy {
 
 /**
  * Builds an `AgentProfile` from its configuration: the provider, the model, the limits, the system
- * prompt, and the workspace tools when `tools` is on (confined to `workspace`, default `cwd`; their
- * writes and shell commands need approval, so such a turn waits for `POST .../approvals/{id}`).
+ * prompt, the workspace tools when `tools` is on (confined to `workspace`, default `cwd`; their
+ * writes and shell commands need approval, so such a turn waits for `POST .../approvals/{id}`), and
+ * the subagent tools when `subagents` is on.
  */
 export async function profileFromSpec(name: string, spec: ResolvedProfileSpec, cwd: string): Promise<AgentProfile> {
   const { provider, model } = await createConfiguredProvider(name, spec);
@@ -93,5 +94,6 @@ export async function profileFromSpec(name: string, spec: ResolvedProfileSpec, c
     ...(spec.systemPrompt === undefined ? {} : { systemPrompt: spec.systemPrompt }),
     ...(toolProviders.length === 0 ? {} : { toolProviders }),
     ...(spec.concurrentTurns === undefined ? {} : { concurrentTurns: spec.concurrentTurns }),
+    ...(spec.subagents === undefined ? {} : { subagents: spec.subagents }),
   };
 }

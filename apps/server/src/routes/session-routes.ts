@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { computeCostReport, usageReportToJson } from "@lash/observability";
 import {
   createSessionRequestSchema,
   type DeleteSessionResponse,
@@ -20,6 +19,7 @@ import { assertAcceptingWork, type ServerContext } from "../server-context.js";
 import type { LiveSession } from "../sessions/session-runtimes.js";
 import { listTenantSessions } from "../sessions/tenant-sessions.js";
 import { decodeCursor, encodeCursor } from "./session-cursor.js";
+import { sessionUsageReport } from "./session-usage.js";
 
 const DEFAULT_PAGE_SIZE = 20;
 
@@ -140,11 +140,12 @@ export function registerSessionRoutes(app: Hono, context: ServerContext): void {
 
   app.get("/v1/sessions/:sessionId/usage", async (c) => {
     const sessionId = pathId(c, "sessionId");
-    const report = await withSession(context, sessionId, tenantOf(c), async (session): Promise<UsageReport> => {
-      const usage = session.runtime.usageReport();
-      // The JSON form's readonly arrays are the report's own: copied into the wire type.
-      return structuredClone(usageReportToJson(usage, computeCostReport(usage))) as UsageReport;
-    });
+    const report = await withSession(
+      context,
+      sessionId,
+      tenantOf(c),
+      async (session): Promise<UsageReport> => sessionUsageReport(session.runtime.usageReport()),
+    );
     return c.json(report);
   });
 }

@@ -1,10 +1,29 @@
 import { createOpenApiDocument, type HealthResponse, type ReadinessResponse } from "@lash/remote-protocol";
 import type { Hono } from "hono";
 import { HttpError, toHttpError } from "../http/http-error.js";
-import type { ServerContext } from "../server-context.js";
+import { type MetricsOptions, refuseMetricsRequest } from "../metrics/metrics-access.js";
+import { PROMETHEUS_CONTENT_TYPE } from "../metrics/prometheus-text.js";
+import type { ServerMetrics } from "../metrics/server-metrics.js";
+import type { ServerContext, ServerStats } from "../server-context.js";
 
-/** The probes and the API document. */
-export function registerSystemRoutes(app: Hono, context: ServerContext): void {
+/** Live runtimes, parked sessions, running and queued turns, now. */
+export function serverStats(context: ServerContext): ServerStats {
+  return {
+    liveRuntimes: context.runtimes.liveCount,
+    parkedSessions: context.runtimes.parkedCount,
+    runningTurns: context.turns.runningTurns().length,
+    queuedTurns: context.turns.queuedTotal,
+  };
+}
+
+/** What `/metrics` serves, and to whom; `options: false` leaves the route out. */
+export interface MetricsRoute {
+  readonly metrics: ServerMetrics;
+  readonly options: MetricsOptions | false;
+}
+
+/** The probes, the metrics and the API document. */
+export function registerSystemRoutes(app: Hono, context: ServerContext, metricsRoute?: MetricsRoute): void {
   // Built once: it depends on the schemas only.
   let document: ReturnType<typeof createOpenApiDocument> | undefined;
 
@@ -23,6 +42,23 @@ export function registerSystemRoutes(app: Hono, context: ServerContext): void {
     }
     return c.json({ status: "ready" } satisfies ReadinessResponse);
   });
+
+  if (metricsRoute !== undefined && metricsRoute.options !== false) {
+    const { metrics, options } = metricsRoute;
+    // Served while draining too: a scrape during shutdown shows the turns finishing.
+    app.get("/metrics", (c) => {
+      const refusal = refuseMetricsRequest(options, c.req.header("authorization"));
+      if (refusal !== undefined) return refusal;
+      return new Response(
+        metrics.render(() => serverStats(context)),
+        { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } },
+      );
+    });
+    // Here rather than with the other routes' 405s: a server without the route answers 404 for it.
+    app.all("/metrics", () => {
+      throw new HttpError("method_not_allowed", "use GET on this path", { details: { allowed: ["GET"] } });
+    });
+  }
 
   app.get("/openapi.json", (c) => {
     document ??= createOpenApiDocument({ version: context.version });

@@ -9,6 +9,7 @@ import { pathId } from "../http/path-parameters.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { assertAcceptingWork, type ServerContext } from "../server-context.js";
 import { eventStreamResponse, parseLastEventId, wantsEventStream } from "../turns/event-stream-response.js";
+import { cancelTurnAnywhere, currentTurnRecord } from "../turns/remote-turns.js";
 import type { TurnRecord } from "../turns/turn-record.js";
 import { type StartedTurn, startTurn } from "../turns/turn-runner.js";
 
@@ -104,14 +105,6 @@ async function settlementResponse(record: TurnRecord): Promise<Response> {
   return Response.json(settlement.result, { headers: { "lash-turn-id": record.turnId } });
 }
 
-function findTurn(context: ServerContext, sessionId: string, turnId: string): TurnRecord {
-  const record = context.turns.find(sessionId, turnId);
-  if (record === undefined) {
-    throw new HttpError("turn_not_found", `no turn ${turnId} of session ${sessionId} on this server`, { details: { sessionId, turnId } });
-  }
-  return record;
-}
-
 /** `/v1/sessions/{id}/turns`: run, reattach, cancel; only on the tenant's own sessions (another's is a 404). */
 export function registerTurnRoutes(app: Hono, context: ServerContext, options: TurnRouteOptions): void {
   app.post("/v1/sessions/:sessionId/turns", async (c) => {
@@ -119,7 +112,8 @@ export function registerTurnRoutes(app: Hono, context: ServerContext, options: T
     const sessionId = pathId(c, "sessionId");
     const body = await readTurnRequest(c.req.raw, context.maxBodyBytes, options.maxImageBodyBytes);
     const input = turnInput(body);
-    const lease = await context.runtimes.acquire(sessionId, tenantOf(c));
+    // The turn itself reads the store's head first (another instance may have moved it): no second read here.
+    const lease = await context.runtimes.acquire(sessionId, tenantOf(c), { refresh: false });
     const turnId = randomUUID();
     const started = await startTurn(context.turns, {
       lease,
@@ -134,16 +128,18 @@ export function registerTurnRoutes(app: Hono, context: ServerContext, options: T
   app.get("/v1/sessions/:sessionId/turns/:turnId/events", async (c) => {
     const sessionId = pathId(c, "sessionId");
     await context.runtimes.assertOwner(sessionId, tenantOf(c));
-    const record = findTurn(context, sessionId, pathId(c, "turnId"));
+    // This instance's record, or (with other instances on the store) what they know: the ended
+    // turn, or a 409 that names the instance it runs on.
+    const record = await currentTurnRecord(context.turns, { sessionId, turnId: pathId(c, "turnId") });
     const afterId = parseLastEventId(c.req.header("last-event-id") ?? null, record);
     return eventStreamResponse(record, afterId, context.heartbeatMs);
   });
 
   app.post("/v1/sessions/:sessionId/turns/:turnId/cancel", async (c) => {
     const sessionId = pathId(c, "sessionId");
+    const turnId = pathId(c, "turnId");
     await context.runtimes.assertOwner(sessionId, tenantOf(c));
-    const record = findTurn(context, sessionId, pathId(c, "turnId"));
-    if (record.running) record.cancel("cancelled through the API");
-    return settlementResponse(record);
+    // Here or on the instance that runs it; the answer waits for the turn's end.
+    return settlementResponse(await cancelTurnAnywhere(context.turns, { sessionId, turnId }, c.req.raw.signal));
   });
 }

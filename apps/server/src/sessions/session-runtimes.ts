@@ -45,6 +45,16 @@ function sessionNotFound(sessionId: string): HttpError {
   return new HttpError("session_not_found", `no session ${sessionId}`, { details: { sessionId } });
 }
 
+/**
+ * True when the session's store holds nothing any more (no head, no listing data): another
+ * instance on the store deleted it. A store without the cheap head probe is not asked (a full load
+ * on every request would cost more than this check is worth).
+ */
+async function deletedElsewhere(store: SessionStore): Promise<boolean> {
+  if (store.loadHeadRevision === undefined || (await store.loadHeadRevision()) !== undefined) return false;
+  return (await store.loadSessionMeta()) === undefined;
+}
+
 interface Entry {
   readonly sessionId: string;
   state: "loading" | "live" | "parking";
@@ -133,16 +143,32 @@ export class SessionRuntimes {
   /**
    * Leases the runtime of `sessionId` for a request of `tenant`, building it when it is not live:
    * from its parked form, else from the store. A session the store does not have, or that another
-   * tenant owns, is a 404 `session_not_found`.
+   * tenant owns, is a 404 `session_not_found`. A runtime this instance kept live first catches up
+   * with the store, since other instances on it may have committed turns or decisions, or deleted
+   * the session, since; `refresh: false` leaves that out (a turn reads the store's head itself).
    */
-  async acquire(sessionId: string, tenant: string): Promise<SessionLease> {
+  async acquire(sessionId: string, tenant: string, options: { readonly refresh?: boolean } = {}): Promise<SessionLease> {
     // A parked session's owner is known without resuming it.
     const parkedOwner = this.#parked.get(sessionId)?.record.tenant;
     if (parkedOwner !== undefined && parkedOwner !== tenant) throw sessionNotFound(sessionId);
-    const lease = await this.#lease(sessionId);
+    const { lease, kept } = await this.#lease(sessionId);
     if (lease.session.record.tenant !== tenant) {
       await lease.release();
       throw sessionNotFound(sessionId);
+    }
+    if (kept && options.refresh !== false) {
+      try {
+        const store = lease.session.runtime.store;
+        if (store !== undefined && (await deletedElsewhere(store))) {
+          await this.forget(sessionId);
+          throw sessionNotFound(sessionId);
+        }
+        // The runtime's public read of the store: it adopts a head another writer moved (and leaves a runtime whose turn runs as it is).
+        await lease.session.runtime.pendingApprovals();
+      } catch (error) {
+        await lease.release();
+        throw error;
+      }
     }
     return lease;
   }
@@ -159,17 +185,19 @@ export class SessionRuntimes {
       if (known !== tenant) throw sessionNotFound(sessionId);
       return;
     }
-    const lease = await this.acquire(sessionId, tenant);
+    const lease = await this.acquire(sessionId, tenant, { refresh: false });
     await lease.release();
   }
 
-  async #lease(sessionId: string): Promise<SessionLease> {
+  /** A lease, and whether the runtime was already live here (`kept`) rather than loaded or resumed for it. */
+  async #lease(sessionId: string): Promise<{ lease: SessionLease; kept: boolean }> {
     for (;;) {
       const existing = this.#entries.get(sessionId);
       if (existing?.state === "parking") {
         await existing.parking;
         continue;
       }
+      const kept = existing?.state === "live";
       const entry = existing ?? this.#load(sessionId);
       entry.leases += 1;
       this.#entries.delete(sessionId);
@@ -182,7 +210,7 @@ export class SessionRuntimes {
         throw error;
       }
       let released = false;
-      return {
+      const lease: SessionLease = {
         session,
         release: async () => {
           if (released) return;
@@ -191,6 +219,7 @@ export class SessionRuntimes {
           await this.#parkIdle();
         },
       };
+      return { lease, kept };
     }
   }
 
@@ -232,6 +261,8 @@ export class SessionRuntimes {
     const remembered = this.#parked.get(sessionId);
     if (remembered !== undefined) {
       this.#parked.delete(sessionId);
+      // Resuming a session deleted through another instance would start it again, empty.
+      if (await deletedElsewhere(remembered.parked.store)) throw sessionNotFound(sessionId);
       const profile = this.#profiles.forSession(remembered.record.profile);
       const runtime = await LashRuntime.resume(remembered.parked, profile.environment);
       return { sessionId, runtime, profile, record: remembered.record };

@@ -119,8 +119,10 @@ export async function openServerStore(location: string, options: OpenServerStore
   let database: ReturnType<typeof createSqlSessionDatabase>;
   let description: string;
   let access: ServerStore["access"];
+  let postgres: ServerStore["postgres"];
   if (/^postgres(ql)?:\/\//.test(location)) {
     const { connection, schema } = splitPostgresSchema(location);
+    postgres = { connectionString: connection, schema };
     database = createSqlSessionDatabase({ connection, ...(schema === undefined ? {} : { schema }) });
     description = redactConnectionString(location);
     const sqlAccess = createSqlAccessStore({ dialect: "postgres", connectionString: connection, schema }, description);
@@ -165,5 +167,6 @@ export async function openServerStore(location: string, options: OpenServerStore
     close: async () => {
       await Promise.all([database.destroy(), access.close()]);
     },
+    ...(postgres === undefined ? {} : { postgres }),
   };
 }

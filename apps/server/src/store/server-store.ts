@@ -23,4 +23,10 @@ export interface ServerStore {
   checkReady(): Promise<void>;
   /** Releases connections and files (the access store's too). */
   close(): Promise<void>;
+  /**
+   * The PostgreSQL database and schema, for a store there: other server instances may serve the
+   * same sessions, so `startServer` joins them (cross-instance cancel and reattach) and runs
+   * subagents on the durable task host in the same database. Absent for every other store.
+   */
+  readonly postgres?: { readonly connectionString: string; readonly schema: string | undefined };
 }

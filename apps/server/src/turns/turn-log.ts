@@ -47,6 +47,21 @@ export class TurnLog {
     return this.#nextId - 1;
   }
 
+  /** The last event appended, if any is kept. */
+  get lastEvent(): LoggedEvent | undefined {
+    return this.#events.at(-1);
+  }
+
+  /**
+   * Numbers the next event after `lastId` rather than from 1: a turn whose earlier segment ran on
+   * another server instance goes on counting where that segment stopped, so a client's
+   * `Last-Event-ID` keeps its meaning. Only for a log that holds nothing yet.
+   */
+  continueAfter(lastId: number): void {
+    if (this.#events.length > 0 || this.#nextId !== 1) throw new Error("continueAfter: the log already holds events");
+    this.#nextId = lastId + 1;
+  }
+
   /** Appends an event and wakes the waiting readers; returns its id. */
   append(event: TurnStreamEventName, data: unknown): number {
     const entry: LoggedEvent = { id: this.#nextId, event, data: JSON.stringify(data) };

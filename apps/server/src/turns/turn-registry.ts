@@ -1,3 +1,4 @@
+import type { TurnCluster } from "../cluster/turn-cluster.js";
 import { DEFAULT_TURN_LOG_LIMITS, type TurnLogLimits } from "./turn-log.js";
 import { TurnRecord } from "./turn-record.js";
 
@@ -18,7 +19,9 @@ export const DEFAULT_TURN_REGISTRY_LIMITS: TurnRegistryLimits = {
 /**
  * The turns of this server instance: the running ones (at most one per session) and, bounded, the
  * ones that ended, so a client that detached can come back for the rest of the events or the
- * result. In memory: a restarted instance knows only the turns it ran since.
+ * result. In memory: a restarted instance knows only the turns it ran since. With a `cluster`, the
+ * other instances on the store learn of the turns this one runs (and how they ended), and a cancel
+ * asked through any of them reaches the turn here.
  */
 export class TurnRegistry {
   readonly #limits: TurnRegistryLimits;
@@ -30,8 +33,29 @@ export class TurnRegistry {
   /** The background tasks that run turns to their end (and release their runtimes). */
   readonly #tasks = new Set<Promise<void>>();
 
+  #cluster: TurnCluster | undefined;
+
   constructor(limits: TurnRegistryLimits) {
     this.#limits = limits;
+  }
+
+  /** The instances on the same store, when there are several (`undefined`: this instance knows only its own turns). */
+  get cluster(): TurnCluster | undefined {
+    return this.#cluster;
+  }
+
+  /**
+   * Joins the other instances on the store: the turns that start from now on are announced to
+   * them, and the cancels they pass on reach this instance's running turns. Once, before serving.
+   */
+  joinCluster(cluster: TurnCluster): void {
+    if (this.#cluster !== undefined) throw new Error("the turn registry already joined a cluster");
+    this.#cluster = cluster;
+    // The ids come from a parsed notification; only a turn this instance runs, with both ids matching, is touched.
+    cluster.onCancelRequest(({ sessionId, turnId }) => {
+      const running = this.#running.get(sessionId);
+      if (running?.turnId === turnId && running.running) running.cancel("cancelled through another instance of the server");
+    });
   }
 
   /** The turn of `sessionId` running now, if any. */
@@ -108,6 +132,11 @@ export class TurnRegistry {
   /** Resolves when every tracked turn task has ended (its runtime released). */
   async idle(): Promise<void> {
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+  }
+
+  /** Forgets an ended turn (its later segment ran on another instance: this record is out of date). */
+  forgetTurn(turnId: string): void {
+    this.#finished.delete(turnId);
   }
 
   /** Forgets every turn of a deleted session. */

@@ -1,6 +1,7 @@
 import type { LashRuntime, TurnStream } from "@lash/core";
 import type { AssembledTurn } from "@lash/protocol";
 import type { TurnResult } from "@lash/remote-protocol";
+import type { ClusterTurnKey, TurnCluster } from "../cluster/turn-cluster.js";
 import { HttpError, toHttpError } from "../http/http-error.js";
 import type { ConcurrentTurnPolicy } from "../profiles/agent-profile.js";
 import type { SessionLease } from "../sessions/session-runtimes.js";
@@ -83,7 +84,10 @@ async function waitForTurnSlot(registry: TurnRegistry, sessionId: string, policy
 export async function startTurn(registry: TurnRegistry, request: TurnStart): Promise<StartedTurn> {
   const { lease, turnId } = request;
   const sessionId = lease.session.sessionId;
+  const cluster = registry.cluster;
+  let continueAfter: number | undefined;
   try {
+    if (request.resumed && cluster !== undefined) continueAfter = await continuationElsewhere(registry, cluster, { sessionId, turnId });
     await waitForTurnSlot(registry, sessionId, request.concurrentTurns);
   } catch (error) {
     await lease.release();
@@ -91,6 +95,7 @@ export async function startTurn(registry: TurnRegistry, request: TurnStart): Pro
   }
   // No await between the last check above and this: two requests never both open a turn.
   const record = registry.open(sessionId, turnId);
+  if (continueAfter !== undefined && record.log.lastId === 0) record.log.continueAfter(continueAfter);
   let stream: TurnStream;
   try {
     stream = request.start(lease.session.runtime);
@@ -110,10 +115,21 @@ export async function startTurn(registry: TurnRegistry, request: TurnStart): Pro
     rejectStarted = reject;
   });
   let firstEventId: number | undefined;
+  let announced: Promise<void> | undefined;
   const begin = (): void => {
     if (firstEventId !== undefined) return;
     firstEventId = record.log.append("turn", { turnId, sessionId, resumed: request.resumed });
+    // Only a segment that started is announced: one refused before its first event leaves no row.
+    announced = cluster?.turnStarted({ sessionId, turnId });
     resolveStarted(firstEventId);
+  };
+  /** Tells the other instances how the segment ended, before anyone here learns it (see below). */
+  const recordEnding = async (): Promise<void> => {
+    const last = record.log.lastEvent;
+    if (cluster === undefined || last === undefined || (last.event !== "result" && last.event !== "error")) return;
+    // After the start's row, or a late start would mark an ended turn running again.
+    await announced;
+    await cluster.turnEnded({ sessionId, turnId }, { event: last.event, eventId: last.id, data: last.data });
   };
   const task = (async () => {
     try {
@@ -125,6 +141,9 @@ export async function startTurn(registry: TurnRegistry, request: TurnStart): Pro
       begin();
       const result = toTurnResult(turnId, turn);
       record.log.append("result", result);
+      // The ending is written before the turn settles here, so a client that got the result from
+      // this instance and asks another one next finds the turn ended there too.
+      await recordEnding();
       record.settle({ type: "result", result });
       registry.finish(record);
     } catch (error) {
@@ -135,6 +154,7 @@ export async function startTurn(registry: TurnRegistry, request: TurnStart): Pro
         rejectStarted(failure);
       } else {
         record.log.append("error", failure.body());
+        await recordEnding();
         record.settle({ type: "error", error: failure });
         registry.finish(record);
       }
@@ -143,5 +163,24 @@ export async function startTurn(registry: TurnRegistry, request: TurnStart): Pro
     }
   })();
   registry.track(task);
-  return { record, firstEventId: await started };
+  const first = await started;
+  // The requester learns the turn's id from the answer: by then the other instances know of it.
+  await announced;
+  return { record, firstEventId: first };
+}
+
+/**
+ * Where a resumed segment's events go on when the turn's latest segment ran on another instance
+ * (it waited for approval there, and is decided here): after the last event that instance sent. A
+ * record this instance kept of an older segment is dropped first, since its log stops short of
+ * that. `undefined` when this instance's record is the latest, when no instance recorded the turn,
+ * or when the table does not answer (the ids then start over: they only matter to a reattaching client).
+ */
+async function continuationElsewhere(registry: TurnRegistry, cluster: TurnCluster, turn: ClusterTurnKey): Promise<number | undefined> {
+  const known = await cluster.findTurn(turn).catch(() => undefined);
+  if (known?.state !== "ended") return undefined;
+  const local = registry.find(turn.sessionId, turn.turnId);
+  if (local !== undefined && (local.running || local.log.lastId >= known.ending.eventId)) return undefined;
+  if (local !== undefined) registry.forgetTurn(turn.turnId);
+  return known.ending.eventId;
 }

@@ -1,0 +1,112 @@
+// `pnpm bench` in apps/server: W1 turns (packages/core/bench/workloads.ts: one model call streaming
+// 10 deltas) over loopback SSE at 1, 10 and 100 concurrent sessions, side by side in one run:
+// a bare Hono handler streaming the same 10 deltas (the ceiling), lash-server on the `memory:`
+// store, lash-server on a SQLite file. Each side is a process of its own; the load comes from this
+// one. A cell runs its turns or 10 s, whichever ends first. LASH_BENCH_QUICK=1 runs a few turns
+// per cell (a smoke run); BENCH_TURNS scales the number of turns per cell.
+import { type ChildProcess, spawn } from "node:child_process";
+import { availableParallelism, cpus, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import { type LoadResult, percentile, runLoad } from "./turn-load.js";
+
+const QUICK = process.env.LASH_BENCH_QUICK === "1";
+const SCALE = Number(process.env.BENCH_TURNS ?? 1);
+const LEVELS = [1, 10, 100] as const;
+/** Turns per cell, per concurrency: enough for a stable p99, and the whole run within about two minutes. */
+const TURNS: Readonly<Record<(typeof LEVELS)[number], number>> = QUICK ? { 1: 40, 10: 200, 100: 400 } : { 1: 1_000, 10: 3_000, 100: 5_000 };
+/** A cell stops here with the turns it got through (a slow side on a busy machine would take minutes otherwise). */
+const MAX_CELL_SECONDS = QUICK ? 2 : 10;
+const WARMUP_TURNS = QUICK ? 50 : 500;
+
+const SIDES = [
+  { key: "bare", name: "bare Hono SSE handler" },
+  { key: "memory", name: "lash-server, memory:" },
+  { key: "sqlite", name: "lash-server, SQLite" },
+] as const;
+type SideKey = (typeof SIDES)[number]["key"];
+
+interface RunningSide {
+  readonly key: SideKey;
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+/** Starts a side's server process (with this process's loader flags) and waits for its URL. */
+function startSide(key: SideKey): Promise<RunningSide> {
+  const script = fileURLToPath(new URL("./bench-server.ts", import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, script, key], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let output = "";
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1] !== undefined) resolve({ key, url: match[1], child });
+    });
+    child.once("exit", (code) => reject(new Error(`the ${key} side exited with ${code} before listening`)));
+  });
+}
+
+async function stopSide(side: RunningSide): Promise<void> {
+  if (side.child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => side.child.once("exit", () => resolve()));
+  side.child.kill("SIGTERM");
+  await exited;
+}
+
+function milliseconds(value: number): string {
+  return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
+}
+
+const results = new Map<string, LoadResult>();
+const cell = (key: SideKey, level: number): LoadResult | undefined => results.get(`${key}:${level}`);
+const throughput = (result: LoadResult | undefined): number => (result === undefined ? Number.NaN : result.turns / result.seconds);
+
+const sides: RunningSide[] = [];
+try {
+  for (const side of SIDES) sides.push(await startSide(side.key));
+  // JIT and connection warm-up, on every side, before anything is timed.
+  for (const side of sides) await runLoad(side.url, { concurrency: 10, turns: Math.round(WARMUP_TURNS * SCALE), maxSeconds: 3 });
+  // Level by level, every side in turn: a noisy moment of a shared machine hits one cell, not one side.
+  for (const level of LEVELS) {
+    for (const side of sides) {
+      const turns = Math.round(TURNS[level] * SCALE);
+      results.set(`${side.key}:${level}`, await runLoad(side.url, { concurrency: level, turns, maxSeconds: MAX_CELL_SECONDS }));
+    }
+  }
+} finally {
+  for (const side of sides) await stopSide(side);
+}
+
+const cores = availableParallelism();
+console.log(
+  `W1 over loopback SSE (one model call, 10 deltas), each side a process of its own, the load from another; ${cores} cores (${cpus()[0]?.model ?? "unknown CPU"}), load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(" ")}, Node ${process.version}${QUICK ? "; LASH_BENCH_QUICK: a smoke run, not a measurement" : ""}`,
+);
+console.log("");
+console.log(
+  `${"sessions".padEnd(10)}${"side".padEnd(26)}${"turns".padStart(7)}${"turns/s".padStart(10)}${"vs bare".padStart(9)}${"p50".padStart(11)}${"p99".padStart(11)}`,
+);
+for (const level of LEVELS) {
+  const bare = throughput(cell("bare", level));
+  for (const side of SIDES) {
+    const result = cell(side.key, level);
+    if (result === undefined) continue;
+    const rate = throughput(result);
+    console.log(
+      `${String(level).padEnd(10)}${side.name.padEnd(26)}${String(result.turns).padStart(7)}${rate.toFixed(0).padStart(10)}${`${(rate / bare).toFixed(2)}x`.padStart(9)}${milliseconds(percentile(result.latencies, 0.5)).padStart(11)}${milliseconds(percentile(result.latencies, 0.99)).padStart(11)}`,
+    );
+  }
+}
+
+console.log("");
+const memoryRatios = LEVELS.map((level) => throughput(cell("memory", level)) / throughput(cell("bare", level)));
+const sqliteAtTen = throughput(cell("sqlite", 10));
+const verdict = (met: boolean): string => (met ? "met" : "NOT met");
+console.log(
+  `goal: memory: at >= 0.5x the bare handler's throughput: ${LEVELS.map((level, index) => `${level}: ${(memoryRatios[index] ?? Number.NaN).toFixed(2)}x`).join(", ")} (${verdict(memoryRatios.every((ratio) => ratio >= 0.5))})`,
+);
+console.log(`goal: SQLite >= 1,000 turns/s at 10 sessions: ${sqliteAtTen.toFixed(0)} turns/s (${verdict(sqliteAtTen >= 1_000)})`);
+console.log(
+  `p99 at 100 sessions: bare ${milliseconds(percentile(cell("bare", 100)?.latencies ?? [], 0.99))}, memory: ${milliseconds(percentile(cell("memory", 100)?.latencies ?? [], 0.99))}, SQLite ${milliseconds(percentile(cell("sqlite", 100)?.latencies ?? [], 0.99))}`,
+);
