@@ -150,10 +150,8 @@ function mapDefined<T, R>(value: T | undefined, map: (value: T) => R): R | undef
 /** The requests of a suspended turn that still wait for a decision (expired ones left out). */
 export function openApprovalRequests(suspended: SuspendedTurn | undefined, now: Date): ApprovalRequest[] {
   if (suspended === undefined) return [];
-  return suspended.approvals
-    .filter(
-      (approval) =>
-        approval.resolution === undefined && (approval.expiresAt === undefined || Date.parse(approval.expiresAt) > now.getTime()),
-    )
+  // The same deadline rule as a decision: an expired request is decided, not open.
+  return expireApprovals(suspended, now)
+    .suspended.approvals.filter((approval) => approval.resolution === undefined)
     .map(({ index: _index, resolution: _resolution, ...request }) => request);
 }

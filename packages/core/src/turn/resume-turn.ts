@@ -154,18 +154,13 @@ async function commitDecisions(
     const now = new Date();
     const records = core.graph.activeToolCalls();
     const current = core.suspendedTurn;
-    const decided = decideApprovals(
-      core.sessionId,
-      current === undefined ? undefined : expireApprovals(current, now).suspended,
-      decisions,
-      records,
-      now,
-    );
-    if (current === undefined || decided === undefined) {
+    // Expiry first: a request past its deadline counts as decided, so a decision naming it is refused.
+    const expired = current === undefined ? undefined : expireApprovals(current, now);
+    const decided = decideApprovals(core.sessionId, expired?.suspended, decisions, records, now);
+    if (current === undefined || expired === undefined || decided === undefined) {
       throw new LashError("no_suspended_turn", `session \`${core.sessionId}\` has no turn waiting for approval`);
     }
-    const expired = expireApprovals(current, now).resolved;
-    const next: DecidedTurn = { suspended: decided.suspended, resolved: [...expired, ...decided.resolved] };
+    const next: DecidedTurn = { suspended: decided.suspended, resolved: [...expired.resolved, ...decided.resolved] };
     if (next.resolved.length === 0) return next;
     core.suspendedTurn = next.suspended;
     try {
