@@ -1,8 +1,10 @@
+import type { PriceTable } from "@lash/observability";
 import type { BackgroundTaskHost } from "@lash/protocol";
 import { Hono } from "hono";
 import { accessMiddleware, type ServerAccessOptions } from "./auth/access-middleware.js";
 import { type CorsOptions, corsMiddleware } from "./auth/cors-middleware.js";
 import type { TurnCluster } from "./cluster/turn-cluster.js";
+import { newestPriceTable, priceHistory } from "./config/price-history.js";
 import { errorResponse, HttpError, toHttpError } from "./http/http-error.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./http/read-json-body.js";
 import { httpMetricsMiddleware } from "./metrics/http-metrics-middleware.js";
@@ -77,6 +79,12 @@ export interface ServerAppOptions {
    * tasks with other instances). Absent: an in-process host of the app's own. The app does not close a given one.
    */
   readonly backgroundTaskHost?: BackgroundTaskHost;
+  /**
+   * Price tables beside `@lash/observability`'s default one (a table with the default's date
+   * replaces it). The newest is in force: its date is recorded with the usage of every turn, and
+   * `GET /v1/sessions/{id}/usage` prices each turn's tokens at the table in force when it ran.
+   */
+  readonly prices?: readonly PriceTable[];
 }
 
 /** The server as a Hono application, testable in-process with `app.request(...)` or `fetch`. */
@@ -119,7 +127,11 @@ const ROUTE_METHODS: ReadonlyArray<readonly [string, readonly string[]]> = [
  */
 export function createServerApp(options: ServerAppOptions): LashServerApp {
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
-  const profiles = new ProfileEnvironments(options.profiles, options.store, options.backgroundTaskHost);
+  const prices = priceHistory(options.prices ?? []);
+  const profiles = new ProfileEnvironments(options.profiles, options.store, {
+    backgroundTaskHost: options.backgroundTaskHost,
+    priceTableDate: newestPriceTable(prices).effectiveDate,
+  });
   const metrics = new ServerMetrics();
   const context: ServerContext = {
     store: options.store,
@@ -131,6 +143,7 @@ export function createServerApp(options: ServerAppOptions): LashServerApp {
     decidedBy: options.decidedBy ?? "api",
     version: options.version ?? "0.0.0",
     draining: false,
+    prices,
   };
   if (options.cluster !== undefined) context.turns.joinCluster(options.cluster);
   const report = options.onUnexpectedError ?? ((error: unknown) => console.error("lash-server: unexpected failure:", error));

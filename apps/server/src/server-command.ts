@@ -167,6 +167,7 @@ async function serve(flags: ServerFlags, io: ServerCommandIo): Promise<number> {
     version: version(),
     insecureNoAuth: configuration.insecureNoAuth,
     access: { rateLimit: configuration.rateLimit },
+    prices: configuration.prices,
     ...(configuration.corsOrigins.length === 0 ? {} : { cors: { origins: configuration.corsOrigins } }),
     ...(metricsToken === undefined || metricsToken === "" ? {} : { metrics: { bearerToken: metricsToken } }),
     limits: {

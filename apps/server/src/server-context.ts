@@ -1,3 +1,4 @@
+import type { PriceTable } from "@lash/observability";
 import { HttpError } from "./http/http-error.js";
 import type { ProfileEnvironments } from "./profiles/profile-environments.js";
 import type { SessionRuntimes } from "./sessions/session-runtimes.js";
@@ -30,6 +31,8 @@ export interface ServerContext {
   readonly version: string;
   /** True once shutdown began: no new sessions, turns or decisions. */
   draining: boolean;
+  /** The price history usage reports are priced with (see `ServerAppOptions.prices`). */
+  readonly prices: readonly PriceTable[];
 }
 
 /** Refuses new work once the server is shutting down (503 `shutting_down`). */

@@ -1,5 +1,5 @@
 import type { TokenLedgerEntry } from "@lash/protocol";
-import { LashError } from "@lash/protocol";
+import { LashError, mergeTokenLedger } from "@lash/protocol";
 import { describe, expect, it } from "vitest";
 import { computeCostReport, formatMicroUsd } from "./cost-report.js";
 import { DEFAULT_PRICE_TABLE } from "./default-price-table.js";
@@ -37,10 +37,72 @@ describe("computeCostReport", () => {
         priced: true,
         microUsd: 5000,
         breakdown: { input: 1500, cachedInput: 500, output: 2000, reasoning: 1000 },
+        priceTableDate: "2026-01-01",
       },
     ]);
+    expect(report.priceBasis).toBe("report_time");
     expect(report.totalMicroUsd).toBe(5000);
     expect(Number.isInteger(report.totalMicroUsd)).toBe(true);
+  });
+
+  describe("with a price history", () => {
+    // The same model got cheaper on 2026-06-01: tokens spent before stay at the old price.
+    const older = definePriceTable({
+      currency: "USD",
+      effectiveDate: "2025-10-01",
+      models: {
+        inside: {
+          microUsdPerMillionTokens: { input: 5_000_000, cachedInput: 0, output: 0, reasoning: 0 },
+          inputIncludesCachedTokens: true,
+        },
+      },
+    });
+    const newer = withModelPrices(
+      older,
+      {
+        inside: {
+          microUsdPerMillionTokens: { input: 1_000_000, cachedInput: 0, output: 0, reasoning: 0 },
+          inputIncludesCachedTokens: true,
+        },
+      },
+      "2026-06-01",
+    );
+    const dated = (date: string | undefined): TokenLedgerEntry => ({
+      ...entry("turn", "inside", 1_000_000, 0, 0, 0),
+      ...(date === undefined ? {} : { priceTableDate: date }),
+    });
+
+    it("prices a row that recorded its table's date with that table, whatever the newest table says", () => {
+      const report = computeCostReport([dated("2025-10-01"), dated("2026-06-01")], [newer, older]);
+      expect(report.rows.map((row) => (row.priced ? [row.microUsd, row.priceTableDate] : undefined))).toEqual([
+        [5_000_000, "2025-10-01"],
+        [1_000_000, "2026-06-01"],
+      ]);
+      expect(report).toMatchObject({ priceBasis: "recorded", priceTableDate: "2026-06-01", totalMicroUsd: 6_000_000 });
+    });
+
+    it("uses the newest table that took effect on or before a recorded date the history does not hold", () => {
+      const report = computeCostReport([dated("2026-03-15")], [older, newer]);
+      expect(report.rows[0]).toMatchObject({ priced: true, microUsd: 5_000_000, priceTableDate: "2025-10-01" });
+    });
+
+    it("prices rows without a date, or dated before every table, at the newest table and says the basis is mixed", () => {
+      const report = computeCostReport([dated(undefined), dated("2020-01-01"), dated("2025-10-01")], [older, newer]);
+      expect(report.rows.map((row) => (row.priced ? row.microUsd : undefined))).toEqual([1_000_000, 1_000_000, 5_000_000]);
+      expect(report.priceBasis).toBe("mixed");
+    });
+
+    it("keeps rows of different dates apart when a ledger is merged", () => {
+      const merged = mergeTokenLedger([], [dated("2025-10-01"), dated("2026-06-01"), dated("2025-10-01")]);
+      expect(merged.map((row) => [row.priceTableDate, row.usage.inputTokens])).toEqual([
+        ["2025-10-01", 2_000_000],
+        ["2026-06-01", 1_000_000],
+      ]);
+    });
+
+    it("refuses an empty price history with a typed error", () => {
+      expect(() => computeCostReport([dated(undefined)], [])).toThrow(/at least one price table/);
+    });
   });
 
   it("bills all input at the input price when cached tokens are reported beside it", () => {

@@ -1,5 +1,5 @@
 export type { TraceLevel, TraceRecord, TraceSink } from "@lash/protocol";
-export type { CostBreakdown, CostReport, CostReportRow } from "./cost-report.js";
+export type { CostBreakdown, CostReport, CostReportRow, PriceBasis } from "./cost-report.js";
 export { computeCostReport, formatMicroUsd } from "./cost-report.js";
 export { DEFAULT_PRICE_TABLE } from "./default-price-table.js";
 export { createInMemoryTraceSink, InMemoryTraceSink } from "./in-memory-trace-sink.js";

@@ -5,22 +5,22 @@ import { parseLedger, type SessionUsageReport } from "./usage-report.js";
 
 const zero: TokenUsage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
 
-function keyOf(source: string, model: string): string {
-  // JSON of the pair: no separator character can make two different pairs collide.
-  return JSON.stringify([source, model]);
+function keyOf(entry: TokenLedgerEntry): string {
+  // JSON of the triple: no separator character can make two different keys collide.
+  return JSON.stringify([entry.source, entry.model, entry.priceTableDate ?? null]);
 }
 
 function index(entries: readonly TokenLedgerEntry[]): Map<string, TokenLedgerEntry> {
   const byKey = new Map<string, TokenLedgerEntry>();
   // Duplicate pairs: the last entry wins (no summing). Each entry is a running total of its pair,
   // so a later duplicate supersedes an earlier one; adding them would count the same tokens twice.
-  for (const entry of entries) byKey.set(keyOf(entry.source, entry.model), entry);
+  for (const entry of entries) byKey.set(keyOf(entry), entry);
   return byKey;
 }
 
 /**
- * What was spent between two snapshots of a ledger: one entry per `(source, model)` whose counts
- * grew, sorted by source then model (code-point order), each with `after - before` (a pair missing
+ * What was spent between two snapshots of a ledger: one entry per `(source, model, priceTableDate)`
+ * whose counts grew, sorted by source, model, then date (code-point order), each with `after - before` (a pair missing
  * on one side counts as zeros). Pairs with no change are left out; duplicate pairs on one side take
  * the last entry.
  *
@@ -29,13 +29,16 @@ function index(entries: readonly TokenLedgerEntry[]): Map<string, TokenLedgerEnt
 export function diffTokenLedger(before: readonly TokenLedgerEntry[], after: readonly TokenLedgerEntry[]): TokenLedgerEntry[] {
   const beforeByKey = index(parseLedger(before, "diffTokenLedger `before`"));
   const afterByKey = index(parseLedger(after, "diffTokenLedger `after`"));
-  const pairs = new Map<string, { source: string; model: string }>();
-  for (const entry of [...beforeByKey.values(), ...afterByKey.values()]) pairs.set(keyOf(entry.source, entry.model), entry);
+  const pairs = new Map<string, TokenLedgerEntry>();
+  for (const entry of [...beforeByKey.values(), ...afterByKey.values()]) pairs.set(keyOf(entry), entry);
   const sorted = [...pairs.entries()].sort(
-    ([, left], [, right]) => compareCodePoints(left.source, right.source) || compareCodePoints(left.model, right.model),
+    ([, left], [, right]) =>
+      compareCodePoints(left.source, right.source) ||
+      compareCodePoints(left.model, right.model) ||
+      compareCodePoints(left.priceTableDate ?? "", right.priceTableDate ?? ""),
   );
   const result: TokenLedgerEntry[] = [];
-  for (const [key, { source, model }] of sorted) {
+  for (const [key, { source, model, priceTableDate }] of sorted) {
     const old = beforeByKey.get(key)?.usage ?? zero;
     const now = afterByKey.get(key)?.usage ?? zero;
     const usage: TokenUsage = {
@@ -48,7 +51,7 @@ export function diffTokenLedger(before: readonly TokenLedgerEntry[], after: read
       throw new UsageDecreasedError(source, model);
     }
     if (isEmptyTokenUsage(usage)) continue;
-    result.push({ source, model, usage });
+    result.push({ source, model, usage, ...(priceTableDate === undefined ? {} : { priceTableDate }) });
   }
   return result;
 }
@@ -61,6 +64,7 @@ export function entriesOfReport(report: SessionUsageReport, what: string): Token
   return report.bySourceModel.map((row) => ({
     source: row.source,
     model: row.model,
+    ...(row.priceTableDate === undefined ? {} : { priceTableDate: row.priceTableDate }),
     usage: {
       inputTokens: row.usage.inputTokens,
       outputTokens: row.usage.outputTokens,

@@ -98,10 +98,14 @@ describe("usageReportToJson", () => {
 
   it("carries each row's cost and the exact total when given a cost report", () => {
     const json = usageReportToJson(report, cost);
-    expect(json.rows.map((row) => row.cost)).toEqual([{ priced: true, microUsd: 4800, usd: "0.004800" }, { priced: false }]);
+    expect(json.rows.map((row) => row.cost)).toEqual([
+      { priced: true, microUsd: 4800, usd: "0.004800", priceTableDate: "2026-01-01" },
+      { priced: false },
+    ]);
     expect(json.cost).toEqual({
       currency: "USD",
       priceTableDate: "2026-01-01",
+      priceBasis: "report_time",
       totalMicroUsd: 4800,
       totalUsd: "0.004800",
       unpricedModels: ["unknown-model"],

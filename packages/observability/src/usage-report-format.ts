@@ -1,4 +1,4 @@
-import type { CostReport, CostReportRow } from "./cost-report.js";
+import type { CostReport, CostReportRow, PriceBasis } from "./cost-report.js";
 import { formatMicroUsd } from "./cost-report.js";
 import type { SessionUsageReport, UsageReportModelRow, UsageReportSourceRow, UsageTotals } from "./usage-report.js";
 import { modelRowsOf, sourceRowsOf } from "./usage-report.js";
@@ -56,7 +56,13 @@ export function formatUsageReportTable(report: SessionUsageReport, options: Usag
   const rule = widths.map((width) => "-".repeat(width)).join("  ");
   const out = [options.color ? bold(render(header)) : render(header), rule, ...body.map(render), rule, render(totalLine)];
   if (cost) {
-    const note = `prices in USD as of ${cost.priceTableDate}${cost.unpricedModels.length > 0 ? `; unpriced models (not in the total): ${cost.unpricedModels.join(", ")}` : ""}`;
+    const basis =
+      cost.priceBasis === "report_time"
+        ? `as of ${cost.priceTableDate}`
+        : cost.priceBasis === "recorded"
+          ? "as in force when each row's tokens were spent"
+          : `as in force when each row's tokens were spent (as of ${cost.priceTableDate} where no date was recorded)`;
+    const note = `prices in USD ${basis}${cost.unpricedModels.length > 0 ? `; unpriced models (not in the total): ${cost.unpricedModels.join(", ")}` : ""}`;
     out.push(options.color ? dim(note) : note);
   }
   return `${out.join("\n")}\n`;
@@ -75,11 +81,22 @@ export interface UsageReportJson {
     readonly source: string;
     readonly model: string;
     readonly usage: UsageTotals;
-    readonly cost?: { readonly priced: boolean; readonly microUsd?: number; readonly usd?: string };
+    /** The date of the price table recorded with the row's usage, when one was. */
+    readonly priceTableDate?: string;
+    readonly cost?: {
+      readonly priced: boolean;
+      readonly microUsd?: number;
+      readonly usd?: string;
+      /** The date of the table that priced the row. */
+      readonly priceTableDate?: string;
+    };
   }[];
   readonly cost?: {
     readonly currency: "USD";
+    /** The newest table's date: what rows without a recorded date were priced at. */
     readonly priceTableDate: string;
+    /** Which prices were used (see `PriceBasis`). */
+    readonly priceBasis: PriceBasis;
     readonly totalMicroUsd: number;
     /** `totalMicroUsd` as an exact decimal string with six places. */
     readonly totalUsd: string;
@@ -95,12 +112,19 @@ export interface UsageReportJson {
  */
 export function usageReportToJson(report: SessionUsageReport, cost?: CostReport): UsageReportJson {
   const rows = report.bySourceModel.map((row, index) => {
-    const base = { source: row.source, model: row.model, usage: { ...row.usage } };
+    const base = {
+      source: row.source,
+      model: row.model,
+      ...(row.priceTableDate === undefined ? {} : { priceTableDate: row.priceTableDate }),
+      usage: { ...row.usage },
+    };
     if (!cost) return base;
     const priced = cost.rows[index];
     return {
       ...base,
-      cost: priced?.priced ? { priced: true, microUsd: priced.microUsd, usd: formatMicroUsd(priced.microUsd) } : { priced: false },
+      cost: priced?.priced
+        ? { priced: true, microUsd: priced.microUsd, usd: formatMicroUsd(priced.microUsd), priceTableDate: priced.priceTableDate }
+        : { priced: false },
     };
   });
   return {
@@ -114,6 +138,7 @@ export function usageReportToJson(report: SessionUsageReport, cost?: CostReport)
           cost: {
             currency: cost.currency,
             priceTableDate: cost.priceTableDate,
+            priceBasis: cost.priceBasis,
             totalMicroUsd: cost.totalMicroUsd,
             totalUsd: formatMicroUsd(cost.totalMicroUsd),
             unpricedModels: [...cost.unpricedModels],

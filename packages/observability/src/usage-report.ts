@@ -19,6 +19,8 @@ export interface UsageReportRow {
   readonly source: string;
   readonly model: string;
   readonly usage: UsageTotals;
+  /** The date of the price table in force when the row's tokens were spent, when one was recorded. */
+  readonly priceTableDate?: string;
 }
 
 /** The sum of one source in the JSON form of a report. */
@@ -147,7 +149,12 @@ function fromEntries(entries: readonly TokenLedgerEntry[]): SessionUsageReport {
       }
       addInto(sum, entry.usage);
     }
-    rows.push({ source: entry.source, model: entry.model, usage: usageTotalsOf(entry.usage) });
+    rows.push({
+      source: entry.source,
+      model: entry.model,
+      usage: usageTotalsOf(entry.usage),
+      ...(entry.priceTableDate === undefined ? {} : { priceTableDate: entry.priceTableDate }),
+    });
   }
   const report: SessionUsageReport = {
     entryCount: ledger.length,

@@ -284,6 +284,7 @@ export {
   mergeTokenLedger,
   normalizePromptUsage,
   promptUsageSchema,
+  sameLedgerKey,
   subtractTokenUsage,
   tokenLedgerEntrySchema,
   tokenUsageSchema,

@@ -36,9 +36,9 @@ export const promptUsageSchema = z.object({
 export type PromptUsage = z.infer<typeof promptUsageSchema>;
 
 /**
- * One row of a session's token ledger: the accumulated usage of one `(source, model)` pair over the
- * session's lifetime. Sources name who spent the tokens (`"turn"`, `"subagent"`, `"child"`, a plugin
- * id, ...); lash never interprets them.
+ * One row of a session's token ledger: the accumulated usage of one `(source, model, priceTableDate)`
+ * triple over the session's lifetime. Sources name who spent the tokens (`"turn"`, `"subagent"`,
+ * `"child"`, a plugin id, ...); lash never interprets them.
  */
 export const tokenLedgerEntrySchema = z.object({
   /** Who spent the tokens. */
@@ -47,6 +47,16 @@ export const tokenLedgerEntrySchema = z.object({
   model: z.string(),
   /** The tokens, summed. */
   usage: tokenUsageSchema,
+  /**
+   * The `effectiveDate` (`YYYY-MM-DD`) of the price table in force when these tokens were spent, when
+   * the host configured one (`priceTableDate` on the runtime). Cost reports price the row with that
+   * table, so a later price change does not rewrite the cost of past turns. Absent: priced with
+   * whatever table the report uses. Rows with different dates are never merged.
+   */
+  priceTableDate: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD")
+    .optional(),
 });
 export type TokenLedgerEntry = z.infer<typeof tokenLedgerEntrySchema>;
 
@@ -89,17 +99,31 @@ export function isEmptyTokenUsage(usage: TokenUsage): boolean {
 }
 
 /**
- * Merges entries into a ledger with one row per `(source, model)`: counts of the same pair are
- * added, new pairs are appended in first-seen order, empty usages are skipped. Returns a new array;
- * the inputs are not modified.
+ * True when two ledger rows count the same `(source, model, priceTableDate)` triple (an absent date
+ * matches only an absent date).
+ */
+export function sameLedgerKey(left: TokenLedgerEntry, right: TokenLedgerEntry): boolean {
+  return left.source === right.source && left.model === right.model && left.priceTableDate === right.priceTableDate;
+}
+
+/**
+ * Merges entries into a ledger with one row per `(source, model, priceTableDate)`: counts of the same
+ * triple are added, new triples are appended in first-seen order, empty usages are skipped. Returns a
+ * new array; the inputs are not modified.
  */
 export function mergeTokenLedger(ledger: readonly TokenLedgerEntry[], entries: readonly TokenLedgerEntry[]): TokenLedgerEntry[] {
   const merged = ledger.map((entry) => ({ ...entry, usage: { ...entry.usage } }));
   for (const entry of entries) {
     if (isEmptyTokenUsage(entry.usage)) continue;
-    const existing = merged.find((row) => row.source === entry.source && row.model === entry.model);
+    const existing = merged.find((row) => sameLedgerKey(row, entry));
     if (existing) existing.usage = addTokenUsage(existing.usage, entry.usage);
-    else merged.push({ source: entry.source, model: entry.model, usage: { ...entry.usage } });
+    else
+      merged.push({
+        source: entry.source,
+        model: entry.model,
+        usage: { ...entry.usage },
+        ...(entry.priceTableDate === undefined ? {} : { priceTableDate: entry.priceTableDate }),
+      });
   }
   return merged;
 }

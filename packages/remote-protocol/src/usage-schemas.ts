@@ -18,14 +18,14 @@ const priceTableDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 
 /**
  * Which prices a usage report's cost uses:
- * - `report_time`: every row at the price table in force when the report is made (`priceTableDate`),
- *   because the session's ledger does not record which table was in force when its tokens were spent;
- *   a later price change changes the cost of past turns;
- * - `recorded`: each row at the table recorded with its usage when it was committed (its own
- *   `priceTableDate`), so a later price change does not rewrite history. Served once the session
- *   ledger records the price table's date.
+ * - `recorded`: each row at the price table in force when its tokens were spent (the date the server
+ *   recorded with the usage when the turn committed, the row's `priceTableDate`), so a later price
+ *   change does not rewrite the cost of past turns;
+ * - `report_time`: every row at the newest table the server knows (`priceTableDate` of the report),
+ *   because no row recorded a date (usage from before dates were recorded);
+ * - `mixed`: some rows recorded their date and some did not.
  */
-export const PRICE_BASES = ["report_time", "recorded"] as const;
+export const PRICE_BASES = ["report_time", "recorded", "mixed"] as const;
 export type PriceBasis = (typeof PRICE_BASES)[number];
 
 /** A cost in integer micro-units of USD, and the same as a decimal string. */
@@ -48,7 +48,16 @@ export const usageReportSchema = z.object({
   /** How many ledger rows were summed. */
   entryCount: count,
   /** One row per (source, model), sorted by source then model. */
-  rows: z.array(z.object({ source: z.string(), model: z.string(), usage: usageTotalsSchema, cost: costSchema.optional() })),
+  rows: z.array(
+    z.object({
+      source: z.string(),
+      model: z.string(),
+      /** The date of the price table in force when the row's tokens were spent, when the server recorded it. */
+      priceTableDate: priceTableDateSchema.optional(),
+      usage: usageTotalsSchema,
+      cost: costSchema.optional(),
+    }),
+  ),
   /** Totals per source (`turn`, `subagent`, ...). */
   bySource: z.array(z.object({ source: z.string(), usage: usageTotalsSchema })),
   /** Totals per model. */
@@ -57,9 +66,9 @@ export const usageReportSchema = z.object({
   cost: z
     .object({
       currency: z.literal("USD"),
-      /** Which prices were used (see `PRICE_BASES`): `report_time` until the ledger records the table's date with each usage. */
+      /** Which prices were used (see `PRICE_BASES`). */
       priceBasis: z.enum(PRICE_BASES),
-      /** The date of the price table in force when the report was made. */
+      /** The date of the newest price table the server knows: what rows without a recorded date are priced at. */
       priceTableDate: z.string(),
       totalMicroUsd: count,
       totalUsd: z.string(),

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import type { PriceTable } from "@lash/observability";
 import { isCorsOrigin } from "../auth/cors-middleware.js";
 import { DEFAULT_RATE_LIMIT, type RateLimit } from "../auth/rate-limiter.js";
 import { normalizeStoreLocation, StoreLocationError } from "../store/open-server-store.js";
@@ -56,6 +57,8 @@ export interface ServerConfiguration {
   readonly maxBodyBytes: number | undefined;
   readonly maxImageBodyBytes: number | undefined;
   readonly maxLiveRuntimes: number | undefined;
+  /** Price tables beside the built-in one (the config file's `prices`). */
+  readonly prices: readonly PriceTable[];
   /** Each API key's token bucket, or `false` for none. */
   readonly rateLimit: RateLimit | false;
   /** Origins allowed by CORS; empty: no CORS. */
@@ -283,6 +286,7 @@ export async function resolveServerConfig(flags: ServerFlags, env: NodeJS.Proces
     maxBodyBytes: serverFile?.maxBodyBytes,
     maxImageBodyBytes: serverFile?.maxImageBodyBytes,
     maxLiveRuntimes: serverFile?.maxLiveRuntimes,
+    prices: serverFile?.prices ?? [],
     rateLimit,
     corsOrigins: [...new Set(corsOrigins.origins)],
     insecureNoAuth: flags.insecureNoAuth === true,

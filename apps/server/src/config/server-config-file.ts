@@ -1,4 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
+import { priceTableSchema } from "@lash/observability";
 import { profileNameSchema } from "@lash/remote-protocol";
 import { z } from "zod";
 import { isCorsOrigin } from "../auth/cors-middleware.js";
@@ -70,6 +71,12 @@ export const serverConfigFileSchema = z.strictObject({
     .array(z.string().refine(isCorsOrigin, { error: "must be * or an origin like https://app.example.com (no path)" }))
     .optional(),
   maxLiveRuntimes: z.number().int().min(0).max(1_000_000).optional(),
+  /**
+   * Price tables beside the built-in one (`@lash/observability`'s default table), each with its own
+   * `effectiveDate`: the newest is in force, its date is recorded with the usage of every turn, and
+   * usage reports price each turn's tokens at the table that was in force when it ran.
+   */
+  prices: z.array(priceTableSchema).max(1_000).optional(),
   profiles: z.record(profileNameSchema, profileSpecSchema).optional(),
 });
 export type ServerConfigFile = z.infer<typeof serverConfigFileSchema>;

@@ -20,6 +20,14 @@ export interface PreparedProfile {
   readonly concurrentTurns: ConcurrentTurnPolicy;
 }
 
+/** What every profile's environment shares. */
+export interface ProfileEnvironmentOptions {
+  /** Where subagents run; absent: an in-process host of the profiles' own when one wants subagents. */
+  readonly backgroundTaskHost?: BackgroundTaskHost | undefined;
+  /** Recorded with the usage of every turn (the date of the price table in force). */
+  readonly priceTableDate?: string | undefined;
+}
+
 /**
  * One `RuntimeEnvironment` per profile, built once: the provider, tools, prompt and limits every
  * runtime of the profile shares, so building or resuming a session's runtime per request costs
@@ -32,13 +40,14 @@ export class ProfileEnvironments {
   readonly #profiles = new Map<string, PreparedProfile>();
   readonly #ownHost: LocalBackgroundTaskHost | undefined;
 
-  constructor(profiles: Readonly<Record<string, AgentProfile>>, store: ServerStore, backgroundTaskHost?: BackgroundTaskHost) {
+  constructor(profiles: Readonly<Record<string, AgentProfile>>, store: ServerStore, options: ProfileEnvironmentOptions = {}) {
+    const { backgroundTaskHost, priceTableDate } = options;
     if (profiles[DEFAULT_PROFILE_NAME] === undefined) {
       throw new LashError("invalid_configuration", `the server needs a \`${DEFAULT_PROFILE_NAME}\` agent profile`);
     }
     this.#ownHost = profilesWantTaskHost(profiles) && backgroundTaskHost === undefined ? new LocalBackgroundTaskHost() : undefined;
     const host = backgroundTaskHost ?? this.#ownHost;
-    for (const [name, profile] of Object.entries(profiles)) this.#profiles.set(name, prepare(name, profile, store, host));
+    for (const [name, profile] of Object.entries(profiles)) this.#profiles.set(name, prepare(name, profile, store, host, priceTableDate));
   }
 
   /** Closes the in-process task host made for subagents (a host given by the caller is the caller's to close). */
@@ -63,7 +72,13 @@ export class ProfileEnvironments {
   }
 }
 
-function prepare(name: string, profile: AgentProfile, store: ServerStore, host: BackgroundTaskHost | undefined): PreparedProfile {
+function prepare(
+  name: string,
+  profile: AgentProfile,
+  store: ServerStore,
+  host: BackgroundTaskHost | undefined,
+  priceTableDate: string | undefined,
+): PreparedProfile {
   const model = profile.model ?? profile.provider.defaultModel;
   if (model === undefined || model === "") {
     throw new LashError("invalid_configuration", `agent profile \`${name}\` names no model and its provider has no default model`);
@@ -73,6 +88,7 @@ function prepare(name: string, profile: AgentProfile, store: ServerStore, host: 
     .withSessionStoreFactory(store.factory)
     .withResidency("active_path_only")
     .withTermination(profile.termination ?? DEFAULT_TERMINATION);
+  if (priceTableDate !== undefined) builder = builder.withPriceTableDate(priceTableDate);
   if (profile.tools !== undefined && profile.tools.length > 0) builder = builder.withTools(profile.tools);
   for (const provider of profile.toolProviders ?? []) builder = builder.withToolProvider(provider);
   const subagents = profile.subagents ?? false;

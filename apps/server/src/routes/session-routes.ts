@@ -144,7 +144,7 @@ export function registerSessionRoutes(app: Hono, context: ServerContext): void {
       context,
       sessionId,
       tenantOf(c),
-      async (session): Promise<UsageReport> => sessionUsageReport(session.runtime.usageReport()),
+      async (session): Promise<UsageReport> => sessionUsageReport(session.runtime.usageReport(), context.prices),
     );
     return c.json(report);
   });

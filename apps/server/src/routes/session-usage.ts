@@ -13,17 +13,15 @@ function totals(usage: UsageTotals): UsageTotals {
 }
 
 /**
- * The wire form of a session's usage report with its cost at `table`'s list prices (the default
- * table of `@lash/observability`, as `lash sessions usage` prints it).
- *
- * Which prices: the session's token ledger holds one accumulated row per (source, model) and does
- * not record which price table was in force when its tokens were spent, so every row is priced with
- * the table in force now, and the report says so (`priceBasis: "report_time"`, with that table's
- * date on the report and on each priced row). A row that carried its own table's date would be
- * priced with that table instead (`recorded`); the ledger cannot carry it yet.
+ * The wire form of a session's usage report with its cost. `prices` is the server's price history
+ * (the default table of `@lash/observability` plus the tables in its config file): the server records
+ * the newest table's date with every usage it commits, so each row is priced at the table that was in
+ * force when its tokens were spent (`priceBasis: "recorded"`) and a later price change does not
+ * rewrite history; rows committed before dates were recorded are priced at the newest table
+ * (`report_time`, or `mixed` when both kinds are present).
  */
-export function sessionUsageReport(usage: SessionUsageReport, table: PriceTable = DEFAULT_PRICE_TABLE): UsageReport {
-  const cost = computeCostReport(usage, table);
+export function sessionUsageReport(usage: SessionUsageReport, prices: readonly PriceTable[] = [DEFAULT_PRICE_TABLE]): UsageReport {
+  const cost = computeCostReport(usage, prices);
   const json = usageReportToJson(usage, cost);
   return {
     usage: totals(json.usage),
@@ -31,8 +29,9 @@ export function sessionUsageReport(usage: SessionUsageReport, table: PriceTable 
     rows: json.rows.map((row) => ({
       source: row.source,
       model: row.model,
+      ...(row.priceTableDate === undefined ? {} : { priceTableDate: row.priceTableDate }),
       usage: totals(row.usage),
-      ...(row.cost === undefined ? {} : { cost: { ...row.cost, ...(row.cost.priced ? { priceTableDate: cost.priceTableDate } : {}) } }),
+      ...(row.cost === undefined ? {} : { cost: { ...row.cost } }),
     })),
     bySource: json.bySource.map((row) => ({ source: row.source, usage: totals(row.usage) })),
     byModel: json.byModel.map((row) => ({ model: row.model, usage: totals(row.usage) })),
@@ -41,7 +40,7 @@ export function sessionUsageReport(usage: SessionUsageReport, table: PriceTable 
       : {
           cost: {
             currency: json.cost.currency,
-            priceBasis: "report_time",
+            priceBasis: json.cost.priceBasis,
             priceTableDate: json.cost.priceTableDate,
             totalMicroUsd: json.cost.totalMicroUsd,
             totalUsd: json.cost.totalUsd,

@@ -49,6 +49,11 @@ export interface RuntimeCoreConfig {
   readonly maxOutputCharacters?: number | undefined;
   /** The runtime's approver (`withApprovals`); child sessions share it. Absent = none. */
   readonly approvals?: RuntimeApprovals | undefined;
+  /**
+   * The date (`YYYY-MM-DD`) of the price table in force, recorded with every usage the runtime adds
+   * to the ledger (`withPriceTableDate`). Absent = usage carries no date.
+   */
+  readonly priceTableDate?: string | undefined;
 }
 
 /** A config with the defaults: in-memory attachments, empty prompt layer, default termination, local effects. */
@@ -61,6 +66,7 @@ export function createRuntimeCoreConfig(overrides: Partial<RuntimeCoreConfig> = 
     providerRetryPolicy: overrides.providerRetryPolicy,
     ...(overrides.maxOutputCharacters === undefined ? {} : { maxOutputCharacters: validOutputCap(overrides.maxOutputCharacters) }),
     ...(overrides.approvals === undefined ? {} : { approvals: validApprovals(overrides.approvals) }),
+    ...(overrides.priceTableDate === undefined ? {} : { priceTableDate: validPriceTableDate(overrides.priceTableDate) }),
     // Present only when configured: a runtime without tracing carries no tracing fields at all.
     ...(overrides.traceSink ? { traceSink: overrides.traceSink, traceLevel: overrides.traceLevel ?? "standard" } : {}),
   };
@@ -81,6 +87,13 @@ function validApprovals(approvals: RuntimeApprovals): RuntimeApprovals {
     ...(approvals.approve === undefined ? {} : { approve: approvals.approve }),
     ...(expiresInMs === undefined ? {} : { expiresInMs }),
   };
+}
+
+function validPriceTableDate(value: string): string {
+  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new LashError("invalid_configuration", `priceTableDate must be a date as YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function validOutputCap(value: number): number {

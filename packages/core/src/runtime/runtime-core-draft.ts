@@ -69,6 +69,10 @@ export class RuntimeCoreConfigDraft {
     this.#fields = { ...this.#fields, approvals };
   }
 
+  setPriceTableDate(priceTableDate: string): void {
+    this.#fields = { ...this.#fields, priceTableDate };
+  }
+
   setPromptLayer(layer: PromptLayer): void {
     const parsed = promptLayerSchema.safeParse(layer);
     if (!parsed.success) throw configurationError("prompt layer", parsed.error);
@@ -160,6 +164,17 @@ export abstract class RuntimeCoreSetters {
    */
   withApprovals(approvals: RuntimeApprovals): this {
     this.core.setApprovals(approvals);
+    return this;
+  }
+
+  /**
+   * Records `date` (`YYYY-MM-DD`, the `effectiveDate` of the price table in force) with every usage
+   * this runtime adds to the session's token ledger, so a cost report prices those tokens at the
+   * prices of that day even after the table changes (`computeCostReport` with a price history).
+   * Without it, ledger rows carry no date and are priced at whatever table a report uses.
+   */
+  withPriceTableDate(date: string): this {
+    this.core.setPriceTableDate(date);
     return this;
   }
 

@@ -35,6 +35,7 @@ import {
   PERSISTED_SESSION_SCHEMA_VERSION,
   RuntimeError,
   SessionBindingMismatchError,
+  sameLedgerKey,
   subtractTokenUsage,
 } from "@lash/protocol";
 import type { ExecutionMode } from "../modes/execution-mode.js";
@@ -301,10 +302,20 @@ export class SessionCore {
     usageDeltas: readonly TokenLedgerEntry[] = [],
     durability: SessionCommitDurability = "turn",
   ): Promise<void> {
-    if (usageDeltas.length > 0) this.pendingUsage = mergeTokenLedger(this.pendingUsage, usageDeltas);
+    if (usageDeltas.length > 0) this.pendingUsage = mergeTokenLedger(this.pendingUsage, this.#dated(usageDeltas));
     const tracer = this.turnTracer;
     if (tracer) return tracer.commit(commitId, () => this.exclusive(() => this.#commitNow(commitId, durability)));
     return this.exclusive(() => this.#commitNow(commitId, durability));
+  }
+
+  /**
+   * Usage stamped with the price table date the host configured (`withPriceTableDate`), unless it
+   * already carries one (a child's usage recorded under its own runtime's date).
+   */
+  #dated(usage: readonly TokenLedgerEntry[]): readonly TokenLedgerEntry[] {
+    const date = this.environment.core.priceTableDate;
+    if (date === undefined) return usage;
+    return usage.map((entry) => (entry.priceTableDate === undefined ? { ...entry, priceTableDate: date } : entry));
   }
 
   /**
@@ -439,7 +450,7 @@ export class SessionCore {
 function subtractLedger(ledger: readonly TokenLedgerEntry[], sent: readonly TokenLedgerEntry[]): TokenLedgerEntry[] {
   const remaining: TokenLedgerEntry[] = [];
   for (const entry of ledger) {
-    const match = sent.find((candidate) => candidate.source === entry.source && candidate.model === entry.model);
+    const match = sent.find((candidate) => sameLedgerKey(candidate, entry));
     const usage = match ? subtractTokenUsage(entry.usage, match.usage) : entry.usage;
     if (!isEmptyTokenUsage(usage)) remaining.push({ ...entry, usage });
   }

@@ -49,7 +49,8 @@ create or replace function ${table("lash_commit")}(
   p_turn_count integer,
   p_model text,
   p_added_usage bigint[],
-  p_checkpoint_durability boolean
+  p_checkpoint_durability boolean,
+  p_usage_price_table_dates text[]
 ) returns table (
   outcome text,
   revision integer,
@@ -166,11 +167,13 @@ begin
   if cardinality(p_usage_sources) > 0 then
     select coalesce(max(u.seq), 0) + 1 into v_next_seq from ${table("lash_usage_deltas")} u where u.session_id = p_session_id;
     insert into ${table("lash_usage_deltas")}
-        (session_id, seq, source, model, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens)
+        (session_id, seq, source, model, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, price_table_date)
       select p_session_id, v_next_seq + u.position::integer - 1, u.source, u.model, u.input_tokens, u.output_tokens,
-             u.cached_input_tokens, u.reasoning_tokens
-        from unnest(p_usage_sources, p_usage_models, p_input_tokens, p_output_tokens, p_cached_input_tokens, p_reasoning_tokens)
-          with ordinality as u(source, model, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, position);
+             u.cached_input_tokens, u.reasoning_tokens, u.price_table_date
+        from unnest(p_usage_sources, p_usage_models, p_input_tokens, p_output_tokens, p_cached_input_tokens, p_reasoning_tokens,
+                    p_usage_price_table_dates)
+          with ordinality as u(source, model, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, price_table_date,
+                               position);
   end if;
   insert into ${table("lash_blobs")} (session_id, hash, content) values (p_session_id, p_checkpoint_ref, p_checkpoint_json)
     on conflict (session_id, hash) do nothing;
@@ -219,6 +222,34 @@ export function createPostgresCommitFunction(dialect: SqlDialectName, schema: st
       if (dialect !== "postgres") return;
       const target = schema ?? (await currentSchema(database));
       await sql.raw(`drop function if exists ${quoteIdentifier(target)}.lash_commit`).execute(database);
+    },
+  };
+}
+
+/**
+ * The signature `lash_commit` had before usage rows recorded their price table's date: the migration
+ * that adds the date drops it, because a function with a new parameter list is a second function in
+ * PostgreSQL, not a replacement.
+ */
+const COMMIT_FUNCTION_WITHOUT_PRICE_DATES =
+  "lash_commit(text, text, integer, text, text, text, text[], text[], text[], boolean, text[], text[], bigint[], bigint[], bigint[], bigint[], text, text, text, text, integer, text, bigint[], boolean)";
+
+/**
+ * The migration that gives every usage row the date of the price table in force when its tokens were
+ * spent (`TokenLedgerEntry.priceTableDate`): a nullable column (rows written before it have no date),
+ * and on PostgreSQL the commit function that writes it, in place of the one that did not.
+ */
+export function addUsagePriceTableDates(dialect: SqlDialectName, schema: string | undefined): Migration {
+  return {
+    async up(database: Kysely<unknown>): Promise<void> {
+      await database.schema.alterTable("lash_usage_deltas").addColumn("price_table_date", "text").execute();
+      if (dialect !== "postgres") return;
+      const target = schema ?? (await currentSchema(database));
+      await sql.raw(`drop function if exists ${quoteIdentifier(target)}.${COMMIT_FUNCTION_WITHOUT_PRICE_DATES}`).execute(database);
+      await sql.raw(commitFunctionSql(target)).execute(database);
+    },
+    async down(database: Kysely<unknown>): Promise<void> {
+      await database.schema.alterTable("lash_usage_deltas").dropColumn("price_table_date").execute();
     },
   };
 }

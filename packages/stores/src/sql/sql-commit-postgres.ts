@@ -90,7 +90,8 @@ export async function applyCommitPostgres(
     ${text(JSON.stringify(commit.config))}, ${sha256Hex(checkpointJson)}, ${text(checkpointJson)}, ${now},
     ${summary.turnCount}, ${text(summary.model)},
     ${[addedUsage.inputTokens, addedUsage.outputTokens, addedUsage.cachedInputTokens, addedUsage.reasoningTokens]}::bigint[],
-    ${commit.durability === "checkpoint"}
+    ${commit.durability === "checkpoint"},
+    ${usage.map((entry) => entry.priceTableDate ?? null)}::text[]
   )`.execute(database);
   const row = result.rows[0];
   if (row === undefined) throw new Error(`lash_commit returned no row for commit \`${commitId}\` of session \`${sessionId}\``);

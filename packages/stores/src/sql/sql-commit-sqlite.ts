@@ -26,7 +26,7 @@ interface CommitStatements {
   readonly nextSeqs: Statement<[string, string], { node_seq: unknown; usage_seq: unknown }>;
   readonly deleteNodes: Statement<[string]>;
   readonly insertNode: Statement<[string, string, number, string | null, string]>;
-  readonly insertUsage: Statement<[string, number, string, string, number, number, number, number]>;
+  readonly insertUsage: Statement<[string, number, string, string, number, number, number, number, string | null]>;
   readonly insertBlob: Statement<[string, string, string]>;
   readonly insertHead: Statement<[string, number, string | null, string, string, number, string]>;
   readonly updateHead: Statement<[number, string | null, string, string, number, string, string, number]>;
@@ -53,7 +53,7 @@ function statementsOf(database: Database): CommitStatements {
         'insert into "lash_graph_nodes" ("session_id", "node_id", "seq", "parent_node_id", "node_json", "tombstoned") values (?, ?, ?, ?, ?, 0)',
       ),
       insertUsage: database.prepare(
-        'insert into "lash_usage_deltas" ("session_id", "seq", "source", "model", "input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens") values (?, ?, ?, ?, ?, ?, ?, ?)',
+        'insert into "lash_usage_deltas" ("session_id", "seq", "source", "model", "input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens", "price_table_date") values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertBlob: database.prepare(
         'insert into "lash_blobs" ("session_id", "hash", "content") values (?, ?, ?) on conflict ("session_id", "hash") do nothing',
@@ -136,6 +136,7 @@ export function applyCommitSqlite(
       outputTokens,
       cachedInputTokens,
       reasoningTokens,
+      entry.priceTableDate ?? null,
     );
     usageSeq += 1;
   }

@@ -397,6 +397,7 @@ async function insertUsage(database: Kysely<LashSqlSchema>, commit: SessionCommi
       output_tokens: entry.usage.outputTokens,
       cached_input_tokens: entry.usage.cachedInputTokens,
       reasoning_tokens: entry.usage.reasoningTokens,
+      price_table_date: entry.priceTableDate ?? null,
     }),
   );
   for (const chunk of chunked(rows)) await database.insertInto("lash_usage_deltas").values(chunk).execute();

@@ -80,7 +80,7 @@ export async function loadSessionRead(
 
     const usageRows = await database
       .selectFrom("lash_usage_deltas")
-      .select(["source", "model", "input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens"])
+      .select(["source", "model", "input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens", "price_table_date"])
       .where("session_id", "=", sessionId)
       .orderBy("seq")
       .execute();

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Migration, MigrationProvider } from "kysely/migration";
-import { createPostgresCommitFunction } from "./postgres-commit-function.js";
+import { addUsagePriceTableDates, createPostgresCommitFunction } from "./postgres-commit-function.js";
 import { createSessionSummaries } from "./sql-migration-summaries.js";
 import type { SqlDialectName } from "./sql-schema.js";
 
@@ -146,6 +146,7 @@ export function lashMigrations(dialect: SqlDialectName, options: LashMigrationOp
     "0001_create_session_tables": createSessionTables(dialect),
     "0002_session_summaries": createSessionSummaries(dialect),
     "0003_postgres_commit_function": createPostgresCommitFunction(dialect, options.schema),
+    "0004_usage_price_table_dates": addUsagePriceTableDates(dialect, options.schema),
   };
 }
 

@@ -118,7 +118,7 @@ export function parseNodeRow(row: StoredNodeRow, sessionId: string, path: string
 /** The columns a ledger load reads. */
 export type StoredUsageRow = Pick<
   Selectable<LashUsageDeltasTable>,
-  "source" | "model" | "input_tokens" | "output_tokens" | "cached_input_tokens" | "reasoning_tokens"
+  "source" | "model" | "input_tokens" | "output_tokens" | "cached_input_tokens" | "reasoning_tokens" | "price_table_date"
 >;
 
 /** Parses a usage row into a ledger entry. */
@@ -126,6 +126,7 @@ export function parseUsageRow(row: StoredUsageRow, sessionId: string, path: stri
   const entry = {
     source: row.source,
     model: row.model,
+    ...(row.price_table_date === null ? {} : { priceTableDate: row.price_table_date }),
     usage: {
       inputTokens: storedInteger(row.input_tokens, sessionId, `${path}.usage.inputTokens`, "lash_usage_deltas.input_tokens"),
       outputTokens: storedInteger(row.output_tokens, sessionId, `${path}.usage.outputTokens`, "lash_usage_deltas.output_tokens"),

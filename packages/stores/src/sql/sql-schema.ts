@@ -49,6 +49,8 @@ export interface LashUsageDeltasTable {
   output_tokens: BigIntegerColumn;
   cached_input_tokens: BigIntegerColumn;
   reasoning_tokens: BigIntegerColumn;
+  /** `YYYY-MM-DD` of the price table in force when the tokens were spent; null when none was recorded. */
+  price_table_date: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Applied commit ids with the hash of their content, for idempotent replays. */

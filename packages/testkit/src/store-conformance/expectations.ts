@@ -92,7 +92,12 @@ export function expectUnsupportedReadScope(error: unknown): void {
  * order of the rows, so the suite compares ledgers in this order.
  */
 export function sortedLedger(ledger: readonly TokenLedgerEntry[]): TokenLedgerEntry[] {
-  return [...ledger].sort((left, right) => compareCodePoints(left.source, right.source) || compareCodePoints(left.model, right.model));
+  return [...ledger].sort(
+    (left, right) =>
+      compareCodePoints(left.source, right.source) ||
+      compareCodePoints(left.model, right.model) ||
+      compareCodePoints(left.priceTableDate ?? "", right.priceTableDate ?? ""),
+  );
 }
 
 /** The ledger of a session (sorted), or `undefined` when it was never committed. */

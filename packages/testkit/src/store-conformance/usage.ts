@@ -65,6 +65,25 @@ export const describeUsage: SessionHarnessArea = (harness) => {
       expect(await ledgerOf(store)).toEqual([ledgerEntry("child", usage(111, 22, 33, 44))]);
     });
 
+    it("the price table date recorded with usage survives the round trip and keeps rows of different dates apart", async () => {
+      const store = await context.open("s1");
+      const dated = (value: ReturnType<typeof usage>, date?: string) => ({
+        ...ledgerEntry("turn", value),
+        ...(date === undefined ? {} : { priceTableDate: date }),
+      });
+      await store.commit(
+        sessionCommit({
+          sessionId: "s1",
+          commitId: "c1",
+          usageDeltas: [dated(usage(1, 0), "2025-10-01"), dated(usage(2, 0)), dated(usage(4, 0), "2026-06-01")],
+        }),
+      );
+      await store.commit(
+        sessionCommit({ sessionId: "s1", commitId: "c2", expectedHeadRevision: 1, usageDeltas: [dated(usage(8, 0), "2025-10-01")] }),
+      );
+      expect(await ledgerOf(store)).toEqual([dated(usage(2, 0)), dated(usage(9, 0), "2025-10-01"), dated(usage(4, 0), "2026-06-01")]);
+    });
+
     it("the same source with another model, and the same model with another source, are separate rows", async () => {
       const store = await context.open("s1");
       await store.commit(
