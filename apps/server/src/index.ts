@@ -10,7 +10,7 @@ export { DEFAULT_RATE_LIMIT } from "./auth/rate-limiter.js";
 export { LOCAL_TENANT, TENANT_NAME_PATTERN } from "./auth/tenant-name.js";
 export type { PostgresTurnClusterOptions } from "./cluster/postgres-turn-cluster.js";
 export { createPostgresTurnCluster } from "./cluster/postgres-turn-cluster.js";
-export type { ClusterTurn, ClusterTurnKey, TurnCluster, TurnEnding } from "./cluster/turn-cluster.js";
+export type { ClusterTurn, ClusterTurnKey, RunningClusterTurn, TurnCluster, TurnEnding } from "./cluster/turn-cluster.js";
 export type { MetricsOptions } from "./metrics/metrics-access.js";
 export type { AgentProfile, ConcurrentTurnPolicy } from "./profiles/agent-profile.js";
 export { CONCURRENT_TURN_POLICIES, DEFAULT_PROFILE_NAME, DEFAULT_TERMINATION } from "./profiles/agent-profile.js";

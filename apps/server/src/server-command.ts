@@ -174,6 +174,7 @@ async function serve(flags: ServerFlags, io: ServerCommandIo): Promise<number> {
       ...(configuration.maxBodyBytes === undefined ? {} : { maxBodyBytes: configuration.maxBodyBytes }),
       ...(configuration.maxImageBodyBytes === undefined ? {} : { maxImageBodyBytes: configuration.maxImageBodyBytes }),
       ...(configuration.maxLiveRuntimes === undefined ? {} : { maxLiveRuntimes: configuration.maxLiveRuntimes }),
+      ...(configuration.maxLiveRuntimeBytes === undefined ? {} : { maxLiveRuntimeBytes: configuration.maxLiveRuntimeBytes }),
     },
   }).catch(async (error: unknown) => {
     await store.close().catch(() => undefined);

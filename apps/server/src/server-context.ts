@@ -9,6 +9,8 @@ import type { TurnRegistry } from "./turns/turn-registry.js";
 export interface ServerStats {
   /** Runtimes held live now. */
   readonly liveRuntimes: number;
+  /** Their estimated memory, in bytes (the `maxLiveRuntimeBytes` bound counts it). */
+  readonly liveRuntimeBytes: number;
   /** Parked sessions remembered. */
   readonly parkedSessions: number;
   /** Turns running now. */

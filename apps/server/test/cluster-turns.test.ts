@@ -11,6 +11,7 @@ import {
   type ClusterTurn,
   type ClusterTurnKey,
   openServerStore,
+  type RunningClusterTurn,
   type RunningServer,
   startServer,
   type TurnCluster,
@@ -27,6 +28,27 @@ class InMemoryHub {
   readonly rows = new Map<string, { sessionId: string; owner: HubMember; state: "running" | "ended"; ending?: TurnEnding }>();
   readonly log: string[] = [];
   readonly members: HubMember[] = [];
+  /** When set, `runningTurnOf` answers only once this many checks are waiting: two starts see the session idle together. */
+  #barrier: { remaining: number; release: () => void; reached: Promise<void> } | undefined;
+
+  holdChecks(count: number): void {
+    let release = (): void => undefined;
+    const reached = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#barrier = { remaining: count, release, reached };
+  }
+
+  async passBarrier(): Promise<void> {
+    const barrier = this.#barrier;
+    if (barrier === undefined) return;
+    barrier.remaining -= 1;
+    if (barrier.remaining <= 0) {
+      this.#barrier = undefined;
+      barrier.release();
+    }
+    await barrier.reached;
+  }
 
   member(name: string): HubMember {
     const member = new HubMember(this, name);
@@ -76,12 +98,30 @@ class HubMember implements TurnCluster {
     return { state: "running", instanceId: row.owner.instanceId, ...(row.owner.url === undefined ? {} : { url: row.owner.url }) };
   }
 
-  async cancelTurn(turn: ClusterTurnKey): Promise<ClusterTurn | undefined> {
+  async runningTurnOf(sessionId: string): Promise<RunningClusterTurn | undefined> {
+    const running = [...this.#hub.rows.entries()].find(
+      ([, row]) => row.sessionId === sessionId && row.state === "running" && row.owner !== this && !row.owner.closed,
+    );
+    await this.#hub.passBarrier();
+    if (running === undefined) return undefined;
+    const [turnId, row] = running;
+    return { turnId, instanceId: row.owner.instanceId, ...(row.owner.url === undefined ? {} : { url: row.owner.url }) };
+  }
+
+  waitForTurn(turn: ClusterTurnKey): Promise<ClusterTurn | undefined> {
+    return this.#whileRunning(turn, false);
+  }
+
+  cancelTurn(turn: ClusterTurnKey): Promise<ClusterTurn | undefined> {
+    return this.#whileRunning(turn, true);
+  }
+
+  async #whileRunning(turn: ClusterTurnKey, cancel: boolean): Promise<ClusterTurn | undefined> {
     for (;;) {
       const known = await this.findTurn(turn);
       if (known?.state !== "running") return known;
       const ended = new Promise<void>((resolve) => this.#endWaiters.add(resolve));
-      this.#hub.rows.get(turn.turnId)?.owner.deliverCancel(turn);
+      if (cancel) this.#hub.rows.get(turn.turnId)?.owner.deliverCancel(turn);
       await ended;
     }
   }
@@ -167,7 +207,7 @@ describe("turns across instances (coordinated in memory)", () => {
     expect(crossed).toMatchObject({ status: 404, body: { error: { code: "turn_not_found" } } });
   });
 
-  it("cancel through B a turn that runs on A, answer 409 with A's address while it runs, 404 once A stopped without ending it", async () => {
+  it("cancel through B a turn that runs on A, relay its events through B (409 with A's address when relaying cannot work), 404 once A stopped without ending it", async () => {
     const { tool, gate } = gateTool();
     const { a, b, hub } = await startPair(() =>
       scripted(new ScriptedProvider([toolCallStep([{ callId: "wait-1", name: "wait_for_gate", args: {} }]), textStep("Never.")]), {
@@ -179,14 +219,23 @@ describe("turns across instances (coordinated in memory)", () => {
     await gate.reached;
     const turnId = [...hub.rows.keys()][0]!;
     const events = `${b.url}/v1/sessions/${sessionId}/turns/${turnId}/events`;
-    expect(await requestJson(events)).toMatchObject({
+    // A request another instance relayed is never relayed again: it gets the 409 naming A.
+    expect(await requestJson(events, { headers: { "lash-relayed-by": "c" } })).toMatchObject({
       status: 409,
       body: { error: { code: "turn_in_progress", details: { turnId, instanceId: "a", instanceUrl: a.url } } },
     });
+    // A client reattaching through B reads A's stream, relayed as it happens.
+    const relayedResponse = await fetch(events, { headers: { accept: "text/event-stream" } });
+    expect(relayedResponse.status).toBe(200);
+    expect(relayedResponse.headers.get("lash-relayed-from")).toBe(new URL(a.url).origin);
+    const relayed = readEvents(relayedResponse);
 
     const cancelled = await requestJson(`${b.url}/v1/sessions/${sessionId}/turns/${turnId}/cancel`, { method: "POST" });
     expect(cancelled).toMatchObject({ status: 200, body: { turnId, outcome: { type: "stopped", stop: { type: "cancelled" } } } });
-    expect((await running).at(-1)).toMatchObject({ event: "result", data: cancelled.body as object });
+    const direct = await running;
+    expect(direct.at(-1)).toMatchObject({ event: "result", data: cancelled.body as object });
+    // The relayed stream is A's: the same events under the same ids, to the result.
+    expect((await relayed).map((event) => [event.id, event.event])).toEqual(direct.map((event) => [event.id, event.event]));
 
     // A turn whose instance went away without ending it.
     hub.rows.set("lost-turn", { sessionId, owner: hub.member("gone"), state: "running" });
@@ -247,5 +296,38 @@ describe("turns across instances (coordinated in memory)", () => {
       await fetch(`${a.url}/v1/sessions/${sessionId}/turns/${turnId}/events`, { headers: { "last-event-id": String(waiting.id) } }),
     );
     expect(fromA.at(-1)).toEqual(second.at(-1));
+  });
+
+  it("start one turn of a session at a time across instances: a second waits for the first (enqueue), or is refused (reject)", async () => {
+    for (const policy of ["enqueue", "reject"] as const) {
+      const { a, b, hub } = await startPair((name) =>
+        scripted(new ScriptedProvider([textStep(`From ${name.toUpperCase()}.`)]), { concurrentTurns: policy }),
+      );
+      const sessionId = await createSession(a);
+      // Both requests find the session idle before either turn starts: the store decides who goes first.
+      hub.holdChecks(2);
+      const answers = await Promise.all(
+        [a, b].map((server, index) =>
+          requestJson(`${server.url}/v1/sessions/${sessionId}/turns`, { body: { input: `Question ${index === 0 ? "A" : "B"}` } }),
+        ),
+      );
+      const session = (await requestJson(`${a.url}/v1/sessions/${sessionId}`)).body as { turnIndex: number; messages: unknown[] };
+      const transcript = JSON.stringify(session.messages);
+      if (policy === "enqueue") {
+        expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+        expect(answers.map((answer) => (answer.body as { turnIndex: number }).turnIndex).sort()).toEqual([1, 2]);
+        expect(session.turnIndex).toBe(2);
+        // Each question once: the turn that lost the race left nothing behind before it ran again.
+        expect(transcript.split("Question A").length - 1).toBe(1);
+        expect(transcript.split("Question B").length - 1).toBe(1);
+      } else {
+        expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+        const refused = answers.find((answer) => answer.status === 409);
+        expect(refused?.body).toMatchObject({ error: { code: "turn_in_progress", details: { sessionId } } });
+        expect(session.turnIndex).toBe(1);
+        expect(transcript.split("Question").length - 1).toBe(1);
+      }
+      for (const server of started.splice(0)) await server.close();
+    }
   });
 });

@@ -152,10 +152,11 @@ describe.skipIf(!postgresEnabled)("two lash-server processes on one PostgreSQL s
     const streamed = await startStreamedTurn(a, sessionId);
     const events = `${b.url}/v1/sessions/${sessionId}/turns/${streamed.turnId}/events`;
 
-    // While it runs, B does not relay its events: it names the instance that runs it.
-    const elsewhere = await requestJson(events);
-    expect(elsewhere.status).toBe(409);
-    expect(elsewhere.body).toMatchObject({ error: { code: "turn_in_progress", details: { turnId: streamed.turnId, instanceUrl: a.url } } });
+    // While it runs, B relays its events from A, the one that runs it.
+    const relayedResponse = await fetch(events, { headers: { accept: "text/event-stream" } });
+    expect(relayedResponse.status).toBe(200);
+    expect(relayedResponse.headers.get("lash-relayed-from")).toBe(new URL(a.url).origin);
+    const relayed = readEvents(relayedResponse);
 
     const cancelled = await requestJson(`${b.url}/v1/sessions/${sessionId}/turns/${streamed.turnId}/cancel`, { method: "POST" });
     expect(cancelled.status).toBe(200);
@@ -165,6 +166,7 @@ describe.skipIf(!postgresEnabled)("two lash-server processes on one PostgreSQL s
     const last = onA.at(-1);
     expect(last).toMatchObject({ event: "result", data: { outcome: { type: "stopped", stop: { type: "cancelled" } } } });
     expect(JSON.stringify((await readSession(b, sessionId)).messages)).toContain("Partial words");
+    expect((await relayed).at(-1)).toEqual(last);
 
     // Reattaching through B now serves the committed result, under the id it had on A.
     const reattached = await readEvents(await fetch(events, { headers: { accept: "text/event-stream" } }));

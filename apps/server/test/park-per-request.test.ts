@@ -41,6 +41,31 @@ describe("park per request", () => {
     expect(history).not.toContain("second, turn one");
   });
 
+  it("parks idle runtimes once their estimated memory passes the byte bound, whatever their number", async () => {
+    // One turn's history (a 300 KB answer) is over the 200 KB bound: after each request, the other runtime is parked.
+    const big = "x".repeat(150_000);
+    const provider = new ScriptedProvider([textStep(big), textStep("B one."), textStep("A two.")], { recordRequests: true });
+    server = await startTestServer({ provider, limits: { maxLiveRuntimes: 10, maxLiveRuntimeBytes: 200_000 } });
+    const first = await createSession(server);
+    const second = await createSession(server);
+
+    await turn(server, first, "first, turn one");
+    // Alone over the bound, and idle: it is parked too (the bound holds between requests).
+    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 0, parkedSessions: 2 });
+
+    await turn(server, second, "second, turn one");
+    const small = server.running.server.stats();
+    expect(small).toMatchObject({ liveRuntimes: 1, parkedSessions: 1 });
+    expect(small.liveRuntimeBytes).toBeGreaterThan(0);
+    expect(small.liveRuntimeBytes).toBeLessThan(200_000);
+
+    const resumed = await turn(server, first, "first, turn two");
+    expect(resumed).toMatchObject({ turnIndex: 2, answer: { text: "A two." } });
+    expect(JSON.stringify(provider.requests.at(-1))).toContain(big);
+    // The least recently used (the second) went first; the first, over the bound alone, after it.
+    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 0, parkedSessions: 2 });
+  });
+
   it("with a bound of 0 parks every runtime after its request, but never one whose turn runs", async () => {
     const { gate, tool } = gateTool();
     server = await startTestServer({

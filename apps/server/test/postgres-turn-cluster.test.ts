@@ -69,6 +69,26 @@ describe.skipIf(!postgresEnabled)("the PostgreSQL turn cluster", () => {
     expect(await b.cancelTurn({ sessionId: "session-1", turnId: "unknown" })).toBeUndefined();
   });
 
+  it("names the turn of a session another live instance runs, and waits for it to end without cancelling it", async () => {
+    const { a, b } = await openPair();
+    a.announce("http://127.0.0.1:1111");
+    expect(await b.runningTurnOf(turn.sessionId)).toBeUndefined();
+    await a.turnStarted(turn);
+    expect(await b.runningTurnOf(turn.sessionId)).toEqual({ turnId: turn.turnId, instanceId: a.instanceId, url: "http://127.0.0.1:1111" });
+    // An instance's own turns are not "another instance's", and other sessions are not this one.
+    expect(await a.runningTurnOf(turn.sessionId)).toBeUndefined();
+    expect(await b.runningTurnOf("session-2")).toBeUndefined();
+
+    const cancels: ClusterTurnKey[] = [];
+    a.onCancelRequest((key) => cancels.push(key));
+    const waited = b.waitForTurn(turn);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await a.turnEnded(turn, { event: "result", eventId: 4, data: "{}" });
+    expect(await waited).toEqual({ state: "ended", ending: { event: "result", eventId: 4, data: "{}" } });
+    expect(cancels).toEqual([]);
+    expect(await b.runningTurnOf(turn.sessionId)).toBeUndefined();
+  });
+
   it("drops notifications that are not an instance's messages, and reads on", async () => {
     const { a, schema } = await openPair();
     const heard: ClusterTurnKey[] = [];

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { StoreUnavailableError } from "@lash/protocol";
 import pg from "pg";
 import { type ClusterMessage, clusterChannelName, formatClusterMessage, parseClusterMessage } from "./cluster-messages.js";
-import type { ClusterTurn, ClusterTurnKey, TurnCluster, TurnEnding } from "./turn-cluster.js";
+import type { ClusterTurn, ClusterTurnKey, RunningClusterTurn, TurnCluster, TurnEnding } from "./turn-cluster.js";
 
 /** Options of `createPostgresTurnCluster`. */
 export interface PostgresTurnClusterOptions {
@@ -220,7 +220,29 @@ class PostgresTurnCluster implements TurnCluster {
     return row === undefined ? undefined : clusterTurnOf(row);
   }
 
-  async cancelTurn(turn: ClusterTurnKey, signal?: AbortSignal): Promise<ClusterTurn | undefined> {
+  async runningTurnOf(sessionId: string): Promise<RunningClusterTurn | undefined> {
+    const result = await this.#query<{ turn_id: unknown; instance_id: unknown; instance_url: unknown }>(
+      "reading a session's running turn",
+      `select t.turn_id, t.instance_id, t.instance_url from ${this.#table} t
+       where t.session_id = $1 and t.state = 'running' and t.instance_id <> $2 and ${INSTANCE_ALIVE}
+       order by t.started_at desc limit 1`,
+      [sessionId, this.instanceId],
+    );
+    const row = result.rows[0];
+    if (row === undefined || typeof row.turn_id !== "string" || typeof row.instance_id !== "string") return undefined;
+    return { turnId: row.turn_id, instanceId: row.instance_id, ...(typeof row.instance_url === "string" ? { url: row.instance_url } : {}) };
+  }
+
+  waitForTurn(turn: ClusterTurnKey, signal?: AbortSignal): Promise<ClusterTurn | undefined> {
+    return this.#whileRunning(turn, signal, false);
+  }
+
+  cancelTurn(turn: ClusterTurnKey, signal?: AbortSignal): Promise<ClusterTurn | undefined> {
+    return this.#whileRunning(turn, signal, true);
+  }
+
+  /** Waits until `turn` no longer runs, asking its instance to cancel it at every poll when `cancel`. */
+  async #whileRunning(turn: ClusterTurnKey, signal: AbortSignal | undefined, cancel: boolean): Promise<ClusterTurn | undefined> {
     for (;;) {
       const known = await this.findTurn(turn);
       if (known?.state !== "running" || signal?.aborted === true || this.#closed) return known;
@@ -232,7 +254,7 @@ class PostgresTurnCluster implements TurnCluster {
       waiters.add(waiter.wake);
       this.#endWaiters.set(turn.turnId, waiters);
       try {
-        await this.#notify({ v: 1, type: "cancel", sessionId: turn.sessionId, turnId: turn.turnId });
+        if (cancel) await this.#notify({ v: 1, type: "cancel", sessionId: turn.sessionId, turnId: turn.turnId });
         await waiter.woken;
       } finally {
         waiter.dispose();
@@ -296,6 +318,7 @@ class PostgresTurnCluster implements TurnCluster {
          )`,
       );
       await client.query(`create index if not exists lash_server_turns_by_end on ${this.#table} (ended_at)`);
+      await client.query(`create index if not exists lash_server_turns_by_session on ${this.#table} (session_id, state)`);
       await client.query("commit");
     } catch (error) {
       await client.query("rollback").catch(() => undefined);

@@ -20,6 +20,14 @@ export type ClusterTurn =
   /** It was running on an instance that stopped (a crash, a lost database connection) before it ended. */
   | { readonly state: "abandoned"; readonly instanceId: string };
 
+/** A turn that runs on another instance, and where. */
+export interface RunningClusterTurn {
+  readonly turnId: string;
+  readonly instanceId: string;
+  /** Where that instance said it listens, when it said so. */
+  readonly url?: string;
+}
+
 /** A turn of a session, as the cluster names it. */
 export interface ClusterTurnKey {
   readonly sessionId: string;
@@ -48,6 +56,16 @@ export interface TurnCluster {
   turnEnded(turn: ClusterTurnKey, ending: TurnEnding): Promise<void>;
   /** What the instances know of `turn`; `undefined` when none ran it. */
   findTurn(turn: ClusterTurnKey): Promise<ClusterTurn | undefined>;
+  /**
+   * The turn of `sessionId` that another live instance runs now, if any (a session runs one turn at
+   * a time, on whichever instance started it). Rejects when the instances' table does not answer.
+   */
+  runningTurnOf(sessionId: string): Promise<RunningClusterTurn | undefined>;
+  /**
+   * Resolves once `turn` is no longer running (ended or abandoned), or when `signal` aborts, with
+   * what is known of it then; without asking anyone to cancel it.
+   */
+  waitForTurn(turn: ClusterTurnKey, signal?: AbortSignal): Promise<ClusterTurn | undefined>;
   /**
    * Asks the instance that runs `turn` to cancel it, and resolves once it is no longer running
    * (ended or abandoned), or when `signal` aborts (the caller went away). A turn that is not

@@ -57,6 +57,7 @@ export interface ServerConfiguration {
   readonly maxBodyBytes: number | undefined;
   readonly maxImageBodyBytes: number | undefined;
   readonly maxLiveRuntimes: number | undefined;
+  readonly maxLiveRuntimeBytes: number | undefined;
   /** Price tables beside the built-in one (the config file's `prices`). */
   readonly prices: readonly PriceTable[];
   /** Each API key's token bucket, or `false` for none. */
@@ -286,6 +287,7 @@ export async function resolveServerConfig(flags: ServerFlags, env: NodeJS.Proces
     maxBodyBytes: serverFile?.maxBodyBytes,
     maxImageBodyBytes: serverFile?.maxImageBodyBytes,
     maxLiveRuntimes: serverFile?.maxLiveRuntimes,
+    maxLiveRuntimeBytes: serverFile?.maxLiveRuntimeBytes,
     prices: serverFile?.prices ?? [],
     rateLimit,
     corsOrigins: [...new Set(corsOrigins.origins)],

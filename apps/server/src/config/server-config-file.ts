@@ -71,6 +71,8 @@ export const serverConfigFileSchema = z.strictObject({
     .array(z.string().refine(isCorsOrigin, { error: "must be * or an origin like https://app.example.com (no path)" }))
     .optional(),
   maxLiveRuntimes: z.number().int().min(0).max(1_000_000).optional(),
+  /** The estimated memory of the live runtimes kept between requests, in bytes (default 256 MiB). */
+  maxLiveRuntimeBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   /**
    * Price tables beside the built-in one (`@lash/observability`'s default table), each with its own
    * `effectiveDate`: the newest is in force, its date is recorded with the usage of every turn, and

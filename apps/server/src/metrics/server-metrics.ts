@@ -105,6 +105,12 @@ export class ServerMetrics {
         read((current) => current.liveRuntimes),
       ),
       new Gauge(
+        "lash_live_runtime_bytes",
+        "Estimated memory of the live session runtimes, in bytes (what maxLiveRuntimeBytes bounds).",
+        [],
+        read((current) => current.liveRuntimeBytes),
+      ),
+      new Gauge(
         "lash_parked_sessions",
         "Parked sessions this process remembers (resumed without reading their record).",
         [],

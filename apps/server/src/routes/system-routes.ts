@@ -10,6 +10,7 @@ import type { ServerContext, ServerStats } from "../server-context.js";
 export function serverStats(context: ServerContext): ServerStats {
   return {
     liveRuntimes: context.runtimes.liveCount,
+    liveRuntimeBytes: context.runtimes.liveBytes,
     parkedSessions: context.runtimes.parkedCount,
     runningTurns: context.turns.runningTurns().length,
     queuedTurns: context.turns.queuedTotal,

@@ -11,6 +11,7 @@ import { assertAcceptingWork, type ServerContext } from "../server-context.js";
 import { eventStreamResponse, parseLastEventId, wantsEventStream } from "../turns/event-stream-response.js";
 import { cancelTurnAnywhere, currentTurnRecord } from "../turns/remote-turns.js";
 import type { TurnRecord } from "../turns/turn-record.js";
+import { relayTurnEvents } from "../turns/turn-relay.js";
 import { type StartedTurn, startTurn } from "../turns/turn-runner.js";
 
 /** The largest turn request carrying images, in bytes (20 MiB, base64 included); other bodies keep the 1 MiB cap. */
@@ -129,8 +130,18 @@ export function registerTurnRoutes(app: Hono, context: ServerContext, options: T
     const sessionId = pathId(c, "sessionId");
     await context.runtimes.assertOwner(sessionId, tenantOf(c));
     // This instance's record, or (with other instances on the store) what they know: the ended
-    // turn, or a 409 that names the instance it runs on.
-    const record = await currentTurnRecord(context.turns, { sessionId, turnId: pathId(c, "turnId") });
+    // turn, or a turn that runs on another instance, whose events are relayed from it (a 409 that
+    // names the instance when it cannot be reached).
+    const turn = { sessionId, turnId: pathId(c, "turnId") };
+    let record: TurnRecord;
+    try {
+      record = await currentTurnRecord(context.turns, turn);
+    } catch (error) {
+      const relayed =
+        error instanceof HttpError ? await relayTurnEvents(c.req.raw, turn, error, context.turns.cluster?.instanceId ?? "") : undefined;
+      if (relayed !== undefined) return relayed;
+      throw error;
+    }
     const afterId = parseLastEventId(c.req.header("last-event-id") ?? null, record);
     return eventStreamResponse(record, afterId, context.heartbeatMs);
   });

@@ -4,6 +4,7 @@ import { LOCAL_TENANT } from "../auth/tenant-name.js";
 import { HttpError } from "../http/http-error.js";
 import type { PreparedProfile, ProfileEnvironments } from "../profiles/profile-environments.js";
 import type { ServerStore } from "../store/server-store.js";
+import { estimateRuntimeBytes, RUNTIME_BASE_BYTES } from "./runtime-size.js";
 import { foreignSessionRecord, initialSessionState, readServerRecord, type ServerSessionRecord } from "./server-session-record.js";
 
 /** A session's live runtime, with what the server knows about the session. */
@@ -26,11 +27,22 @@ export interface SessionLease {
 export interface SessionRuntimeLimits {
   /** Live runtimes kept between requests (default 64); 0 parks every runtime after its request. */
   readonly maxLiveRuntimes: number;
+  /**
+   * The estimated memory of the live runtimes kept between requests (default 256 MiB;
+   * `estimateRuntimeBytes`): past it, idle runtimes are parked least recently used first, so a few
+   * sessions with long histories cannot hold more than this however few they are. A runtime in use
+   * is never parked, so the pool may pass the bound while its requests and turns run.
+   */
+  readonly maxLiveRuntimeBytes: number;
   /** Parked sessions remembered, so that their next request resumes without reading their record (default 10,000). */
   readonly maxParkedSessions: number;
 }
 
-export const DEFAULT_SESSION_RUNTIME_LIMITS: SessionRuntimeLimits = { maxLiveRuntimes: 64, maxParkedSessions: 10_000 };
+export const DEFAULT_SESSION_RUNTIME_LIMITS: SessionRuntimeLimits = {
+  maxLiveRuntimes: 64,
+  maxLiveRuntimeBytes: 256 * 1024 * 1024,
+  maxParkedSessions: 10_000,
+};
 
 /** The owner of a session whose parent chain leads nowhere: no tenant has this name, so no request reaches it. */
 const NO_TENANT = "";
@@ -62,6 +74,8 @@ interface Entry {
   session: LiveSession | undefined;
   /** Requests and running turns using the runtime: a leased runtime is never parked. */
   leases: number;
+  /** The runtime's estimated memory (`estimateRuntimeBytes`), updated when its last lease is released. */
+  bytes: number;
   parking: Promise<void> | undefined;
 }
 
@@ -96,6 +110,13 @@ export class SessionRuntimes {
     let count = 0;
     for (const entry of this.#entries.values()) if (entry.state !== "parking") count += 1;
     return count;
+  }
+
+  /** The estimated memory of the live runtimes (see `maxLiveRuntimeBytes`). */
+  get liveBytes(): number {
+    let bytes = 0;
+    for (const entry of this.#entries.values()) if (entry.state !== "parking") bytes += entry.bytes;
+    return bytes;
   }
 
   /** Parked sessions remembered. */
@@ -216,6 +237,8 @@ export class SessionRuntimes {
           if (released) return;
           released = true;
           entry.leases -= 1;
+          // Measured when the runtime goes idle: what it holds changes only while it is used.
+          if (entry.leases === 0 && entry.session !== undefined) entry.bytes = estimateRuntimeBytes(entry.session.runtime);
           await this.#parkIdle();
         },
       };
@@ -244,7 +267,15 @@ export class SessionRuntimes {
   }
 
   #load(sessionId: string): Entry {
-    const entry: Entry = { sessionId, state: "loading", ready: this.#open(sessionId), session: undefined, leases: 0, parking: undefined };
+    const entry: Entry = {
+      sessionId,
+      state: "loading",
+      ready: this.#open(sessionId),
+      session: undefined,
+      leases: 0,
+      bytes: RUNTIME_BASE_BYTES,
+      parking: undefined,
+    };
     entry.ready.then(
       (session) => {
         entry.session = session;
@@ -307,10 +338,10 @@ export class SessionRuntimes {
     return NO_TENANT;
   }
 
-  /** Parks the least recently used idle runtimes until the pool is within `maxLiveRuntimes`. */
+  /** Parks the least recently used idle runtimes until the pool is within `maxLiveRuntimes` and `maxLiveRuntimeBytes`. */
   async #parkIdle(): Promise<void> {
     const tried = new Set<Entry>();
-    while (this.liveCount > this.#limits.maxLiveRuntimes) {
+    while (this.liveCount > this.#limits.maxLiveRuntimes || this.liveBytes > this.#limits.maxLiveRuntimeBytes) {
       const victim = [...this.#entries.values()].find((entry) => entry.state === "live" && entry.leases === 0 && !tried.has(entry));
       if (victim === undefined) return;
       tried.add(victim);

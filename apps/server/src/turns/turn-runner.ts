@@ -1,7 +1,7 @@
 import type { LashRuntime, TurnStream } from "@lash/core";
-import type { AssembledTurn } from "@lash/protocol";
+import { type AssembledTurn, LashError } from "@lash/protocol";
 import type { TurnResult } from "@lash/remote-protocol";
-import type { ClusterTurnKey, TurnCluster } from "../cluster/turn-cluster.js";
+import type { ClusterTurnKey, RunningClusterTurn, TurnCluster } from "../cluster/turn-cluster.js";
 import { HttpError, toHttpError } from "../http/http-error.js";
 import type { ConcurrentTurnPolicy } from "../profiles/agent-profile.js";
 import type { SessionLease } from "../sessions/session-runtimes.js";
@@ -45,27 +45,51 @@ export interface TurnStart {
 export const MAX_QUEUED_TURNS = 16;
 
 /**
- * Returns when no turn of the session runs, following the profile's policy: `reject` refuses with
- * 409 `turn_in_progress` (naming the running turn), `enqueue` waits for the running turn (and any
- * queued before this one) to end, `interrupt` cancels the running turn and waits for it to end.
- * Waiters wake in arrival order, and the first re-checks and opens its turn in the same tick, so
- * the others wait again.
+ * Returns when no turn of the session runs, here or on another instance of the cluster, following
+ * the profile's policy: `reject` refuses with 409 `turn_in_progress` (naming the running turn, and
+ * the instance that runs it when it is another), `enqueue` waits for the running turn (and any
+ * queued here before this one) to end, `interrupt` cancels the running turn (through its instance)
+ * and waits for it to end. Waiters wake in arrival order, and the first re-checks and opens its turn
+ * in the same tick, so the others wait again.
  */
 async function waitForTurnSlot(registry: TurnRegistry, sessionId: string, policy: ConcurrentTurnPolicy): Promise<void> {
   let queued = false;
+  const refuseOrQueue = (turnId: string, elsewhere: RunningClusterTurn | undefined): void => {
+    if (policy === "reject" || (!queued && registry.queuedTurns(sessionId) >= MAX_QUEUED_TURNS)) {
+      throw new HttpError("turn_in_progress", `a turn of session ${sessionId} is running`, {
+        details: {
+          sessionId,
+          turnId,
+          ...(policy === "reject" ? {} : { queued: registry.queuedTurns(sessionId) }),
+          ...(elsewhere === undefined
+            ? {}
+            : { instanceId: elsewhere.instanceId, ...(elsewhere.url === undefined ? {} : { instanceUrl: elsewhere.url }) }),
+        },
+      });
+    }
+    if (!queued) {
+      queued = true;
+      registry.enqueue(sessionId);
+    }
+  };
   try {
     for (;;) {
       const running = registry.runningTurnOf(sessionId);
-      if (running === undefined) return;
-      if (policy === "reject" || (!queued && registry.queuedTurns(sessionId) >= MAX_QUEUED_TURNS)) {
-        throw new HttpError("turn_in_progress", `a turn of session ${sessionId} is running`, {
-          details: { sessionId, turnId: running.turnId, ...(policy === "reject" ? {} : { queued: registry.queuedTurns(sessionId) }) },
-        });
+      if (running === undefined) {
+        const cluster = registry.cluster;
+        if (cluster === undefined) return;
+        const elsewhere = await cluster.runningTurnOf(sessionId);
+        // The check here is repeated after the await, with nothing awaited before the turn opens.
+        if (elsewhere === undefined) {
+          if (registry.runningTurnOf(sessionId) === undefined) return;
+          continue;
+        }
+        refuseOrQueue(elsewhere.turnId, elsewhere);
+        const turn = { sessionId, turnId: elsewhere.turnId };
+        await (policy === "interrupt" ? cluster.cancelTurn(turn) : cluster.waitForTurn(turn));
+        continue;
       }
-      if (!queued) {
-        queued = true;
-        registry.enqueue(sessionId);
-      }
+      refuseOrQueue(running.turnId, undefined);
       if (policy === "interrupt") running.cancel("interrupted by a new turn");
       await running.settled();
     }
@@ -74,14 +98,68 @@ async function waitForTurnSlot(registry: TurnRegistry, sessionId: string, policy
   }
 }
 
+/** How often a new turn that lost the race to another instance's turn goes back to the policy. */
+const MAX_START_ATTEMPTS = 5;
+
+/**
+ * True when a turn failed before its first event because the session's head moved under it: another
+ * instance started a turn of the same session at the same moment, and committed first.
+ */
+function lostRace(error: unknown): boolean {
+  // The commit that found the head moved reports `store_commit_failed`, with the conflict as its cause.
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth += 1) {
+    if (LashError.isInstance(current) && current.code === "head_revision_conflict") return true;
+    if (current instanceof HttpError && current.code === "head_revision_conflict") return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /**
  * Starts a turn on a leased runtime and runs it to its end in the background, whoever listens:
  * every activity goes into the turn's log, then its result (or failure). The lease is released when
  * the turn ends, so a runtime with a running turn is never parked. Resolves once the turn produced
  * its first event; a turn refused before that (another turn runs, the session waits for approval,
  * an approval id that does not exist) rejects with its `HttpError` instead, and leaves nothing.
+ *
+ * Two instances that start a turn of one session at the same moment both find it idle; the store's
+ * compare-and-set lets one commit, and the other's turn fails before its first event. That one is
+ * then treated as if it had seen the winner's turn: `reject` answers 409 `turn_in_progress`;
+ * `enqueue` and `interrupt` catch up with the store and go back to the policy (wait for, or cancel,
+ * the winner's turn), a few times at most.
  */
 export async function startTurn(registry: TurnRegistry, request: TurnStart): Promise<StartedTurn> {
+  const sessionId = request.lease.session.sessionId;
+  for (let attempt = 1; ; attempt += 1) {
+    const retry = !request.resumed && request.concurrentTurns !== "reject" && attempt < MAX_START_ATTEMPTS;
+    try {
+      return await startTurnOnce(registry, request, retry);
+    } catch (error) {
+      if (request.resumed || !lostRace(error)) throw error;
+      if (!retry) {
+        const elsewhere = await registry.cluster?.runningTurnOf(sessionId).catch(() => undefined);
+        throw new HttpError("turn_in_progress", `another turn of session ${sessionId} started at the same moment`, {
+          details: {
+            sessionId,
+            ...(elsewhere === undefined
+              ? {}
+              : {
+                  turnId: elsewhere.turnId,
+                  instanceId: elsewhere.instanceId,
+                  ...(elsewhere.url === undefined ? {} : { instanceUrl: elsewhere.url }),
+                }),
+          },
+        });
+      }
+      // The lease was kept: adopt the winner's head before going back to the policy.
+      await request.lease.session.runtime.pendingApprovals().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+    }
+  }
+}
+
+async function startTurnOnce(registry: TurnRegistry, request: TurnStart, keepLeaseOnLostRace: boolean): Promise<StartedTurn> {
   const { lease, turnId } = request;
   const sessionId = lease.session.sessionId;
   const cluster = registry.cluster;
@@ -116,6 +194,8 @@ export async function startTurn(registry: TurnRegistry, request: TurnStart): Pro
   });
   let firstEventId: number | undefined;
   let announced: Promise<void> | undefined;
+  /** True when the start is tried again on the same lease (`startTurn`). */
+  let keepLease = false;
   const begin = (): void => {
     if (firstEventId !== undefined) return;
     firstEventId = record.log.append("turn", { turnId, sessionId, resumed: request.resumed });
@@ -149,6 +229,7 @@ export async function startTurn(registry: TurnRegistry, request: TurnStart): Pro
     } catch (error) {
       const failure = toHttpError(error);
       if (firstEventId === undefined) {
+        keepLease = keepLeaseOnLostRace && lostRace(failure);
         record.refuse(failure);
         registry.abandon(record);
         rejectStarted(failure);
@@ -159,7 +240,7 @@ export async function startTurn(registry: TurnRegistry, request: TurnStart): Pro
         registry.finish(record);
       }
     } finally {
-      await lease.release().catch(() => undefined);
+      if (!keepLease) await lease.release().catch(() => undefined);
     }
   })();
   registry.track(task);

@@ -1,0 +1,40 @@
+import type { LashRuntime } from "@lash/core";
+
+/** What one object or array costs beyond its contents (headers, hidden class, slots), a V8 approximation. */
+const OBJECT_OVERHEAD_BYTES = 64;
+/** What one property or element slot costs. */
+const SLOT_BYTES = 8;
+
+/**
+ * An estimate of the memory a live runtime holds for its session: the messages of its active path
+ * (strings at two bytes per character, plus per-object and per-slot overheads) plus a fixed cost
+ * for the runtime itself. It is an estimate, not a measurement: it is what the pool's byte bound
+ * compares, so it must grow with what the session holds (long histories, big tool outputs, inline
+ * images) and stay cheap enough to compute after every request.
+ */
+export function estimateRuntimeBytes(runtime: LashRuntime): number {
+  return RUNTIME_BASE_BYTES + estimateValueBytes(runtime.activeMessages());
+}
+
+/** What a runtime with an empty session costs (its core, graph, policy and environment references). */
+export const RUNTIME_BASE_BYTES = 16 * 1024;
+
+function estimateValueBytes(value: unknown): number {
+  // An explicit stack: a deep message (nested tool arguments) must not overflow the call stack.
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === "string") total += 2 * current.length + 16;
+    else if (current instanceof Uint8Array) total += current.byteLength + OBJECT_OVERHEAD_BYTES;
+    else if (Array.isArray(current)) {
+      total += OBJECT_OVERHEAD_BYTES + SLOT_BYTES * current.length;
+      for (const item of current) stack.push(item);
+    } else if (typeof current === "object" && current !== null) {
+      const values = Object.values(current);
+      total += OBJECT_OVERHEAD_BYTES + 2 * SLOT_BYTES * values.length;
+      for (const item of values) stack.push(item);
+    } else total += SLOT_BYTES;
+  }
+  return total;
+}
