@@ -36,7 +36,7 @@ describe("the observability README example", () => {
     expect(output).toContain("turn    gpt-4o   3900    1024      72          0   3972     4996  $0.009190");
     expect(output).toContain("prices in USD as of 2025-10-01");
     expect(output).toContain(
-      '{"currency":"USD","priceTableDate":"2025-10-01","totalMicroUsd":9190,"totalUsd":"0.009190","unpricedModels":[]}',
+      '{"currency":"USD","priceTableDate":"2025-10-01","priceBasis":"report_time","totalMicroUsd":9190,"totalUsd":"0.009190","unpricedModels":[]}',
     );
     expect(output).toContain(`== trace ${tracePath} (16 records)`);
     const records = readFileSync(tracePath, "utf8")
