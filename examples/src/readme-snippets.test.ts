@@ -74,4 +74,14 @@ describe("README code that says it runs as is", () => {
     expect(files.stdout).toContain("inputTokens: 12");
     expect(files.stdout).toContain("[ 'demo-session' ]");
   });
+
+  it("@lash/stores: a turn's image kept in the SQLite database, streamed, then collected with its session", {
+    timeout: 120_000,
+  }, async () => {
+    const { stdout, workingDirectory } = await runSnippet(await snippetAfter("packages/stores/README.md", "## Attachments"));
+    await rm(workingDirectory, { recursive: true, force: true });
+    expect(stdout).toContain("mediaType: 'image/png'");
+    expect(stdout).toContain("byteLength: 70");
+    expect(stdout).toContain("deletedCount: 1");
+  });
 });

@@ -41,6 +41,7 @@ describe("the lash program", () => {
       "show",
       "usage",
       "export",
+      "import",
       "rm",
       "tasks",
       "list",

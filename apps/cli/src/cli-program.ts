@@ -9,13 +9,8 @@ import { dbMigrateCommand } from "./commands/db-command.js";
 import { demoCommand } from "./commands/demo-command.js";
 import { runCommand } from "./commands/run-command.js";
 import { serveCommand } from "./commands/serve-command.js";
-import {
-  sessionsExportCommand,
-  sessionsListCommand,
-  sessionsRemoveCommand,
-  sessionsShowCommand,
-  sessionsUsageCommand,
-} from "./commands/sessions-command.js";
+import { sessionsListCommand, sessionsRemoveCommand, sessionsShowCommand, sessionsUsageCommand } from "./commands/sessions-command.js";
+import { sessionsExportCommand, sessionsImportCommand } from "./commands/sessions-transfer-command.js";
 import { tasksCancelCommand, tasksListCommand } from "./commands/tasks-command.js";
 import { DEFAULT_CHUNK_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS } from "./config/effective-config.js";
 import { NUMERIC_LIMITS } from "./config/numeric-limits.js";
@@ -179,7 +174,7 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
 
   const sessions = program
     .command("sessions")
-    .description("list, show, export and remove stored sessions")
+    .description("list, show, export, import and remove stored sessions")
     .addHelpText(
       "after",
       examples([
@@ -187,6 +182,7 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
         "lash sessions show <id>",
         "lash sessions usage <id>",
         "lash sessions export <id> > session.json",
+        "lash sessions import session.json",
         "lash sessions rm <id>",
       ]),
     );
@@ -202,9 +198,23 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     .option("--json", "print JSON")
     .addHelpText("after", examples(["lash sessions usage 3f2c...", "lash sessions usage --json 3f2c..."]))
     .action(act((id: string, flags) => sessionsUsageCommand(id, flags, io)));
-  withConfigOptions(sessions.command("export").description("a session as JSON (meta, graph, ledger)").argument("<id>"), { provider: false })
+  withConfigOptions(sessions.command("export").description("a session as JSON (meta, graph, ledger, images in base64)").argument("<id>"), {
+    provider: false,
+  })
     .addHelpText("after", examples(["lash sessions export 3f2c... > session.json"]))
     .action(act((id: string, flags) => sessionsExportCommand(id, flags, io)));
+  withConfigOptions(sessions.command("import").description("store a session from an export file (- reads stdin)").argument("<file>"), {
+    provider: false,
+  })
+    .option("--as <id>", "import under another session id")
+    .addHelpText(
+      "after",
+      examples([
+        "lash sessions import session.json",
+        "lash sessions export 3f2c... | lash sessions import - --as copy --store fs:./archive",
+      ]),
+    )
+    .action(act((file: string, flags) => sessionsImportCommand(file, flags, io)));
   withConfigOptions(sessions.command("rm").description("delete a session").argument("<id>"), { provider: false })
     .addHelpText("after", examples(["lash sessions rm 3f2c..."]))
     .action(act((id: string, flags) => sessionsRemoveCommand(id, flags, io)));

@@ -129,6 +129,38 @@ describe("damaged sessions in a SQLite store", () => {
   });
 });
 
+describe("damage in the rows a listing entry does not read", () => {
+  it("a checkpoint that is not JSON and a usage count that is not a number: listed damaged without loading, as `show` names them", async () => {
+    const home = await temporaryDirectory();
+    const file = join(home, ".lash", "lash.db");
+    const script = await writeScript(home, "text", [{ text: "Hi!", usage: { input: 10, output: 2 } }]);
+    const run = async (prompt: string): Promise<string> => newSessionId((await runLash(["run", "--script", script, prompt], home)).stderr);
+    const good = await run("The good one");
+    const badCheckpoint = await run("A checkpoint that is not JSON");
+    const badUsage = await run("A usage count that is text");
+    rawSql(file, "UPDATE lash_blobs SET content = '[' WHERE session_id = ?", badCheckpoint);
+    rawSql(file, "UPDATE lash_usage_deltas SET output_tokens = 'many' WHERE session_id = ?", badUsage);
+
+    const rows = await listJson(home);
+    expect(rows.find((row) => row.sessionId === good)).toMatchObject({ turns: 1, tokens: 12 });
+    const problems = Object.fromEntries(rows.map((row) => [row.sessionId, row.problem]));
+    expect(problems[good]).toBeUndefined();
+    expect(problems[badCheckpoint]).toMatchObject({ field: "checkpoint", message: expect.stringContaining("lash_blobs.content") });
+    expect(problems[badUsage]).toMatchObject({
+      field: "tokenLedger.0.usage.outputTokens",
+      message: expect.stringContaining("lash_usage_deltas.output_tokens"),
+    });
+    for (const [sessionId, field] of [
+      [badCheckpoint, "checkpoint"],
+      [badUsage, "tokenLedger.0.usage.outputTokens"],
+    ] as const) {
+      const shown = await runLash(["sessions", "show", sessionId], home);
+      expect(shown.code).toBe(1);
+      expect(shown.stderr).toContain(`lash: error: session ${sessionId} is damaged: its stored ${field} cannot be read`);
+    }
+  });
+});
+
 describe("empty sessions: a meta saved, no commit", () => {
   it("a `lash run` killed (SIGKILL) between its meta and its first commit leaves one: hidden from the list, shown marked empty with --all, not deleted", async () => {
     const home = await temporaryDirectory();

@@ -118,6 +118,7 @@ const ROUTE_METHODS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["/v1/sessions/:sessionId/approvals", ["GET"]],
   ["/v1/sessions/:sessionId/approvals/:approvalId", ["POST"]],
   ["/v1/sessions/:sessionId/chat", ["POST"]],
+  ["/v1/sessions/:sessionId/chat/:chatId/stream", ["GET"]],
   ["/v1/chat/completions", ["POST"]],
 ];
 

@@ -16,7 +16,7 @@ import {
 } from "ai";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createSession, requestJson, startTestServer, type TestServer, waitUntil } from "./server-harness.js";
+import { createSession, gateTool, requestJson, startTestServer, type TestServer, waitUntil } from "./server-harness.js";
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -304,5 +304,55 @@ describe("POST /v1/sessions/{id}/chat: the AI SDK UI message stream", () => {
       });
     }
     expect((await requestJson(`${server.url}/v1/sessions/${sessionId}`)).body).toMatchObject({ turnIndex: 0 });
+  });
+
+  it("serves useChat's reconnect: the running turn's stream from its start, 204 when no turn runs", async () => {
+    const { gate, tool } = gateTool();
+    server = await startTestServer({
+      provider: new ScriptedProvider([toolCallStep([{ callId: "gate-1", name: "wait_for_gate", args: {} }]), textStep("After the gate.")]),
+      profile: { tools: [tool] },
+    });
+    const sessionId = await createSession(server);
+    const transport = new DefaultChatTransport<UIMessage>({ api: `${server.url}/v1/sessions/${sessionId}/chat` });
+    expect(await transport.reconnectToStream({ chatId: sessionId })).toBeNull();
+
+    // The page that started the turn went away (its stream is dropped); the turn runs on.
+    const first = await postChat(server.url, sessionId, {
+      id: sessionId,
+      messages: [userMessage("Wait for the gate")],
+      trigger: "submit-message",
+    });
+    await first.body?.cancel();
+    await gate.reached;
+
+    // A reloaded page reconnects with the AI SDK's own transport and reads the whole message.
+    const reconnected = await transport.reconnectToStream({ chatId: sessionId });
+    expect(reconnected).not.toBeNull();
+    gate.open();
+    const chunks: UIMessageChunk[] = [];
+    const reader = (reconnected as ReadableStream<UIMessageChunk>).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+    expect(chunks[0]).toMatchObject({ type: "start" });
+    expect(chunks.map((chunk) => chunk.type)).toContain("tool-input-available");
+    expect(
+      chunks
+        .filter((chunk) => chunk.type === "text-delta")
+        .map((chunk) => (chunk as { delta: string }).delta)
+        .join(""),
+    ).toBe("After the gate.");
+    expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
+    // Once the turn ended, nothing runs to reconnect to.
+    await first.body?.cancel().catch(() => undefined);
+    let after = await transport.reconnectToStream({ chatId: sessionId });
+    while (after !== null) {
+      await after.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      after = await transport.reconnectToStream({ chatId: sessionId });
+    }
+    expect(after).toBeNull();
   });
 });

@@ -47,10 +47,25 @@ function addTool(counter: CallCounter) {
   });
 }
 
-function checkOf(provider: ScriptedProvider, counter: CallCounter, turn: AssembledTurn, consumed: number): TurnCheck {
+/**
+ * The fake model and the tool of one cell, built once as the peers build theirs (both are
+ * configuration, stateless across turns): a scripted provider per workload that starts its script
+ * over for every turn, and the tool `add` counting its calls in `counter`. Each turn still builds
+ * its runtime.
+ */
+export class LashTurnParts {
+  readonly counter = new CallCounter();
+  readonly providers: Record<WorkloadName, ScriptedProvider> = {
+    W1: new ScriptedProvider(STEPS.W1, { defaultModel: MODEL, recordRequests: false, repeat: true }),
+    W2: new ScriptedProvider(STEPS.W2, { defaultModel: MODEL, recordRequests: false, repeat: true }),
+  };
+  readonly tools = [addTool(this.counter)];
+}
+
+function checkOf(modelCalls: number, counter: CallCounter, turn: AssembledTurn, consumed: number): TurnCheck {
   const outcome = turn.toolCalls[0]?.output.outcome;
   return {
-    modelCalls: provider.callCount,
+    modelCalls,
     toolCalls: counter.toolCalls,
     toolResult: outcome?.status === "success" && typeof outcome.payload === "number" ? outcome.payload : undefined,
     finalText: turn.assistantOutput.rawText,
@@ -58,31 +73,37 @@ function checkOf(provider: ScriptedProvider, counter: CallCounter, turn: Assembl
   };
 }
 
-/** One lash turn: a runtime built for `sessionId` (on `store` when given), streamed with `for await`. */
-export async function lashTurn(workload: WorkloadName, sessionId: string, store: SessionStore | undefined): Promise<TurnCheck> {
-  const counter = new CallCounter();
-  const provider = new ScriptedProvider(STEPS[workload], { defaultModel: MODEL, recordRequests: false });
-  const builder = LashRuntime.builder()
-    .withSessionId(sessionId)
-    .withModel(MODEL)
-    .withProvider(provider)
-    .withTools([addTool(counter)]);
+/**
+ * One lash turn: a runtime built for `sessionId` (on `store` when given), streamed with `for await`.
+ * Without `parts`, the turn builds its own fake model and tool.
+ */
+export async function lashTurn(
+  workload: WorkloadName,
+  sessionId: string,
+  store: SessionStore | undefined,
+  parts: LashTurnParts = new LashTurnParts(),
+): Promise<TurnCheck> {
+  parts.counter.reset();
+  const provider = parts.providers[workload];
+  const callsBefore = provider.callCount;
+  const builder = LashRuntime.builder().withSessionId(sessionId).withModel(MODEL).withProvider(provider).withTools(parts.tools);
   if (store) builder.withStore(store);
   const runtime = await builder.build();
   let consumed = 0;
   const turn = runtime.streamTurn(PROMPT);
   for await (const activity of turn) consumed += activity.type.length > 0 ? 1 : 0;
-  return checkOf(provider, counter, await turn.result, consumed);
+  return checkOf(provider.callCount - callsBefore, parts.counter, await turn.result, consumed);
 }
 
 /** A runtime whose turns each start a new session of `open(sessionId)`. */
 function storeRuntime(prefix: string, open: (sessionId: string) => SessionStore, close: () => Promise<void>, note?: string): OpenRuntime {
   let sessions = 0;
+  const parts = new LashTurnParts();
   return {
     turn(workload) {
       sessions += 1;
       const sessionId = `${prefix}-${workload}-${sessions}`;
-      return lashTurn(workload, sessionId, open(sessionId));
+      return lashTurn(workload, sessionId, open(sessionId), parts);
     },
     close,
     ...(note === undefined ? {} : { note }),
@@ -94,7 +115,8 @@ export const lashNoStore: BenchRuntime = {
   name: "lash streamTurn, no store",
   kind: "lash",
   async open() {
-    return { turn: (workload) => lashTurn(workload, "bench", undefined), close: async () => {} };
+    const parts = new LashTurnParts();
+    return { turn: (workload) => lashTurn(workload, "bench", undefined, parts), close: async () => {} };
   },
 };
 

@@ -4,6 +4,7 @@
 // LASH_BENCH_BASELINE=<folder of another checkout, built> adds that build's turn (its own API) as a
 // row, so a change is measured against the code before it in the same run.
 import { performance } from "node:perf_hooks";
+import { benchContextPreparation, formatContextPreparation } from "./context-preparation.js";
 import {
   aiGenerateTurn,
   aiStreamTurn,
@@ -122,3 +123,4 @@ for (const workload of ["W1", "W2"] as const) {
   console.log("");
 }
 console.log("goal: lash W2 streaming in memory <= 300 µs per turn");
+console.log(`\n${formatContextPreparation(benchContextPreparation())}`);

@@ -44,6 +44,22 @@ export {
   ToolError,
   toolResult,
 } from "@lash/protocol";
+// Context management: rolling history, compaction, tool-output budget
+export { COMPACTION_PROMPT } from "./context/compaction-prompt.js";
+export type { CompactionPlan, ContextFit, ContextFitRequest, ContextManager } from "./context/context-manager.js";
+export { CONTEXT_ORIGIN_ID, isSummaryMessage } from "./context/context-messages.js";
+export type { CompactOptions, CompactResult } from "./context/manual-compaction.js";
+export type { RollingHistoryCompactionOptions, RollingHistoryOptions } from "./context/rolling-history.js";
+export { rollingHistory } from "./context/rolling-history.js";
+export {
+  CHARACTERS_PER_TOKEN,
+  estimateMessageTokens,
+  estimateTextTokens,
+  IMAGE_TOKENS,
+  MESSAGE_OVERHEAD_TOKENS,
+} from "./context/token-estimate.js";
+export { READ_TOOL_OUTPUT_NAME } from "./context/tool-output-budget.js";
+export type { ToolOutputBudgetOptions, ToolOutputLimit } from "./context/tool-output-limits.js";
 export { BATCH_TOOL_NAME } from "./modes/batch-tool.js";
 export type {
   CheckpointOnEmpty,
@@ -108,6 +124,7 @@ export { SessionManager } from "./runtime/session-manager.js";
 export { NoopEventSink, NoopTurnActivitySink, RecordingEventSink, RecordingTurnActivitySink } from "./runtime/sinks.js";
 export type { TurnResult, TurnStreamSource } from "./runtime/turn-stream.js";
 export { TurnStream } from "./runtime/turn-stream.js";
+export type { InMemoryAttachmentStoreOptions } from "./session/in-memory-attachment-store.js";
 export { InMemoryAttachmentStore } from "./session/in-memory-attachment-store.js";
 export { InMemorySessionDatabase } from "./session/in-memory-session-database.js";
 export type { InMemorySessionStoreOptions } from "./session/in-memory-session-store.js";

@@ -273,7 +273,11 @@ export const turnEventSchema = z.discriminatedUnion("type", [
 export type TurnEvent = z.infer<typeof turnEventSchema>;
 export type TurnEventType = TurnEvent["type"];
 
-/** Identifier of a turn activity (a UUID unless a provider item id is reused for correlation). */
+/**
+ * Identifier of a turn activity, unique within its session: the runtime writes `<uuid>.<n>`, one
+ * random UUID per run of a turn and a counter (a correlation id may also be a provider's item id, or
+ * `tool:<callId>`). Treat it as opaque text.
+ */
 export const turnActivityIdSchema = z.string();
 export type TurnActivityId = z.infer<typeof turnActivityIdSchema>;
 

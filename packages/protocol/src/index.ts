@@ -20,8 +20,28 @@ export {
   approvalSourceSchema,
   toolCallApprovalSchema,
 } from "./approvals.js";
+export type { AttachmentGcReport, AttachmentStat } from "./attachment-rules.js";
+export {
+  ATTACHMENT_CHUNK_BYTES,
+  ATTACHMENT_REFERENCE_MARKERS,
+  ATTACHMENT_TEXT_REFERENCE_PREFIX,
+  attachmentByteLimit,
+  attachmentGcMinimumAge,
+  attachmentGcReportSchema,
+  attachmentStatSchema,
+  attachmentTextReference,
+  checkAttachmentPut,
+  collectAttachmentIds,
+  DEFAULT_ATTACHMENT_GC_MINIMUM_AGE_MS,
+  DEFAULT_MAX_ATTACHMENT_BYTES,
+  detectImageMediaType,
+  isAttachmentId,
+  MEDIA_TYPE_SIGNATURE_BYTES,
+  TEXT_ATTACHMENT_MEDIA_TYPE,
+} from "./attachment-rules.js";
 export * from "./background/index.js";
 export { ApprovalAlreadyDecidedError, ApprovalConflictError, ApprovalNotFoundError } from "./errors/approval-errors.js";
+export { AttachmentMediaTypeError, AttachmentNotFoundError, AttachmentTooLargeError } from "./errors/attachment-errors.js";
 export type { LashErrorCode, LashErrorOptions } from "./errors/lash-error.js";
 export { LashError, markerFor } from "./errors/lash-error.js";
 export { ProviderCallError } from "./errors/provider-call-error.js";
@@ -84,7 +104,7 @@ export {
   responseMetaSchema,
   toolCallReplaySchema,
 } from "./messages.js";
-export type { AttachmentStore } from "./ports/attachment-store.js";
+export type { AttachmentGcOptions, AttachmentPutOptions, AttachmentStore } from "./ports/attachment-store.js";
 export type { EventSink, TurnActivitySink } from "./ports/event-sinks.js";
 export type {
   LlmStreamPart,

@@ -37,6 +37,9 @@ export const LASH_ERROR_CODES = [
   "approval_not_found",
   "approval_already_decided",
   "approval_conflict",
+  "attachment_too_large",
+  "attachment_media_type_unsupported",
+  "attachment_not_found",
 ] as const satisfies readonly LashErrorCode[];
 
 type MissingLashErrorCode = Exclude<LashErrorCode, (typeof LASH_ERROR_CODES)[number]>;

@@ -75,7 +75,29 @@ const uiChat: JsonSchemaObject = {
   },
 };
 
+const uiChatReconnect: JsonSchemaObject = {
+  get: {
+    operationId: "uiChatReconnect",
+    summary: "Reconnect `useChat` to the session's running turn (`DefaultChatTransport.reconnectToStream`).",
+    description:
+      "The UI message stream of the session's running turn segment, from its `start` chunk, as the chat route sends it; 204 when no turn runs. `chatId` is the chat's id (the session's).",
+    parameters: [
+      { name: "sessionId", in: "path", required: true, schema: { type: "string" } },
+      { name: "chatId", in: "path", required: true, schema: { type: "string" } },
+    ],
+    responses: {
+      "200": { description: "The UI message stream.", content: { "text/event-stream": { schema: { type: "string" } } } },
+      "204": { description: "No turn of the session runs." },
+      ...lashErrors([400, 404, 500, 503]),
+    },
+  },
+};
+
 /** The path items of the compatibility routes, for the OpenAPI document. */
 export function compatibilityPaths(): Record<string, JsonSchemaObject> {
-  return { "/v1/chat/completions": chatCompletions, "/v1/sessions/{sessionId}/chat": uiChat };
+  return {
+    "/v1/chat/completions": chatCompletions,
+    "/v1/sessions/{sessionId}/chat": uiChat,
+    "/v1/sessions/{sessionId}/chat/{chatId}/stream": uiChatReconnect,
+  };
 }

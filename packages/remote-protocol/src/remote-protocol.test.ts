@@ -117,6 +117,7 @@ describe("the OpenAPI document", () => {
         "/v1/sessions/{sessionId}/approvals",
         "/v1/sessions/{sessionId}/approvals/{approvalId}",
         "/v1/sessions/{sessionId}/chat",
+        "/v1/sessions/{sessionId}/chat/{chatId}/stream",
         "/v1/sessions/{sessionId}/turns",
         "/v1/sessions/{sessionId}/turns/{turnId}/cancel",
         "/v1/sessions/{sessionId}/turns/{turnId}/events",

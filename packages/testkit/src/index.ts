@@ -19,6 +19,13 @@ export {
   usage,
 } from "@lash/adapter-scripted";
 export type {
+  AttachmentStoreBackend,
+  AttachmentStoreCapabilities,
+  AttachmentStoreHarness,
+  AttachmentStoreSetupOptions,
+} from "./attachment-conformance/index.js";
+export { describeAttachmentStoreConformance, sessionStoreReferences } from "./attachment-conformance/index.js";
+export type {
   BackgroundTaskHostCapabilities,
   BackgroundTaskHostCreateOptions,
   BackgroundTaskHostHarness,

@@ -1,7 +1,7 @@
 import { appendFile, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import type { LashRuntime, TurnStream } from "@lash/core";
+import type { CompactResult, LashRuntime, TurnStream } from "@lash/core";
 import type { ApprovalAnswer, ApprovalDecision, ApprovalHandler, ApprovalRequest, BackgroundTaskHost } from "@lash/protocol";
 import { describeError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
@@ -37,6 +37,7 @@ async function loadHistory(path: string): Promise<string[]> {
 
 const HELP = [
   "/usage  the session's token usage and cost",
+  "/compact  summarize older history now (the newest turns stay as they are)",
   "/session  the session id, turns and store",
   "/tasks  background tasks (subagents) of this chat; /tasks all includes ended ones",
   "/cancel <task id>  cancel a background task",
@@ -80,7 +81,19 @@ interface SlashCommandContext {
   readonly tasks: BackgroundTaskHost;
 }
 
-/** `/help`, `/session`, `/usage`, `/tasks [all]`, `/cancel <task id>`. */
+/** What `/compact` prints. */
+function formatCompaction(result: CompactResult): string {
+  switch (result.type) {
+    case "compacted":
+      return `compacted: ${result.summarizedMessages} older message${result.summarizedMessages === 1 ? "" : "s"} summarized, ${result.keptMessages} kept (about ${result.tokensBefore} → ${result.tokensAfter} tokens; ${result.usage.inputTokens + result.usage.outputTokens} tokens spent)`;
+    case "skipped":
+      return "nothing to compact yet";
+    case "failed":
+      return `compaction failed: ${result.message} (the history is unchanged)`;
+  }
+}
+
+/** `/help`, `/session`, `/usage`, `/compact`, `/tasks [all]`, `/cancel <task id>`. */
 async function runSlashCommand(command: string, argument: string | undefined, context: SlashCommandContext): Promise<void> {
   const { io } = context;
   switch (command) {
@@ -102,6 +115,19 @@ async function runSlashCommand(command: string, argument: string | undefined, co
     case "/usage":
       io.stdout.write(`${renderUsageReport(context.runtime?.tokenLedger() ?? [], styleFor(io.stdout, io.env))}\n`);
       return;
+    case "/compact": {
+      if (context.runtime === undefined) {
+        io.stdout.write("nothing to compact: the first prompt starts the session\n");
+        return;
+      }
+      try {
+        io.stdout.write(`${formatCompaction(await context.runtime.compact())}\n`);
+      } catch (error) {
+        // A turn waiting for approval, or a store that refused the commit: the chat goes on.
+        io.stderr.write(`cannot compact: ${(error as Error).message}\n`);
+      }
+      return;
+    }
     case "/tasks": {
       const records = await context.tasks.list({
         ...(context.sessionId === undefined ? {} : { sessionId: context.sessionId }),

@@ -110,31 +110,6 @@ export function sessionsUsageCommand(sessionId: string, flags: ConfigFlags & { r
   });
 }
 
-/** `lash sessions export <id>`: meta, config, the full graph, the checkpoint and the ledger as JSON. */
-export function sessionsExportCommand(sessionId: string, flags: ConfigFlags, io: CliIo): Promise<ExitCode> {
-  return withStore(flags, io, async (store) => {
-    await requireSession(store, sessionId);
-    const session = store.openSession(sessionId);
-    const [meta, read] = await Promise.all([session.loadSessionMeta(), session.loadSession({ type: "full_graph" })]);
-    const exported = {
-      format: "lash.session-export.v1",
-      sessionId,
-      meta: meta ?? null,
-      ...(read === undefined
-        ? {}
-        : {
-            headRevision: read.headRevision,
-            config: read.config,
-            graph: read.graph,
-            checkpoint: read.checkpoint ?? null,
-            tokenLedger: read.tokenLedger,
-          }),
-    };
-    io.stdout.write(`${JSON.stringify(exported, null, 2)}\n`);
-    return EXIT_CODES.finished;
-  });
-}
-
 /** The child sessions of `sessionId` (subagents), and theirs, depth first. */
 async function descendantsOf(store: CliStore, sessionId: string): Promise<string[]> {
   const found: string[] = [];

@@ -17,7 +17,10 @@ export interface SessionRow {
   readonly model: string;
   /** Completed turns (finished, stopped or cancelled), see `completedTurns`; `null` when the session cannot be read. */
   readonly turns: number | null;
-  /** ISO timestamp of the newest node (or the creation time of a session without turns). */
+  /**
+   * ISO timestamp of the session's last commit, from the store's summary (of its newest node for a
+   * store that keeps no summary); the creation time of a session without turns.
+   */
   readonly lastActivity: string | undefined;
   /** Lifetime tokens of the ledger (input + output + reasoning); `null` when the session cannot be read. */
   readonly tokens: number | null;
@@ -45,6 +48,7 @@ export function completedTurns(read: Pick<PersistedSessionRead, "checkpoint"> | 
   return read?.checkpoint?.turnState.turnIndex ?? 0;
 }
 
+/** A loaded session's row, for a store whose listing carries no summary figures. */
 function rowOf(summary: SessionSummary, read: PersistedSessionRead | undefined): SessionRow {
   const meta: SessionMeta | undefined = summary.meta;
   const nodes = read?.graph.nodes ?? [];
@@ -63,6 +67,25 @@ function rowOf(summary: SessionSummary, read: PersistedSessionRead | undefined):
   };
 }
 
+/**
+ * The row of a committed session from its listing entry alone: the store keeps each session's
+ * model, completed turns, last activity and lifetime usage with every commit. `undefined` when the
+ * entry has no such figures (a store that keeps no summaries).
+ */
+function summaryRow(summary: SessionSummary): SessionRow | undefined {
+  const { model, turnCount, tokenUsage, meta } = summary;
+  if (model === undefined || turnCount === undefined || tokenUsage === undefined) return undefined;
+  return {
+    sessionId: summary.sessionId,
+    title: meta?.sessionName ?? summary.sessionId,
+    model,
+    turns: turnCount,
+    lastActivity: summary.lastActivityAt ?? meta?.createdAt,
+    tokens: totalTokens(tokenUsage),
+    parentSessionId: meta?.parentSessionId,
+  };
+}
+
 /** The row of a damaged session: what its listing data says (when readable), no figures, and the problem. */
 function damagedRow(summary: SessionSummary, problem: SessionProblem): SessionRow {
   return {
@@ -77,13 +100,27 @@ function damagedRow(summary: SessionSummary, problem: SessionProblem): SessionRo
   };
 }
 
-/** The row of one listed session: loaded for its figures, or marked damaged or empty without loading. */
-async function rowFor(store: CliStore, summary: SessionSummary): Promise<SessionRow> {
+/** What the store found damaged without loading (absent: damage shows only by loading each session). */
+type FoundDamage = ReadonlyMap<string, SessionProblem> | undefined;
+
+/**
+ * The row of one listed session. Its figures come from its listing entry; it is damaged when the
+ * entry says so or the store's check found damage. A store that cannot check without loading (or
+ * keeps no summaries) has the session loaded: a load reads every row and names any damage.
+ */
+async function rowFor(store: CliStore, summary: SessionSummary, damage: FoundDamage): Promise<SessionRow> {
   if (summary.problem !== undefined) return damagedRow(summary, summary.problem);
   // Head revision 0 without a problem: a meta and no commit. Nothing to load.
   if (summary.headRevision === 0) return { ...rowOf(summary, undefined), empty: true };
+  const figures = summaryRow(summary);
+  if (damage !== undefined) {
+    const problem = damage.get(summary.sessionId);
+    if (problem !== undefined) return damagedRow(summary, problem);
+    if (figures !== undefined) return figures;
+  }
   try {
-    return rowOf(summary, await store.openSession(summary.sessionId).loadSession({ type: "active_path" }));
+    const read = await store.openSession(summary.sessionId).loadSession({ type: "active_path" });
+    return figures ?? rowOf(summary, read);
   } catch (error) {
     // A damaged node, checkpoint or ledger row: the listing data was readable, the session is not.
     if (InvalidPersistedDataError.isInstance(error)) return damagedRow(summary, { field: error.path, message: error.message });
@@ -91,9 +128,19 @@ async function rowFor(store: CliStore, summary: SessionSummary): Promise<Session
   }
 }
 
+/** Newest activity first (ISO timestamps compare as text), then by id. */
+function byActivity(left: SessionRow, right: SessionRow): number {
+  const leftActivity = left.lastActivity ?? "";
+  const rightActivity = right.lastActivity ?? "";
+  if (leftActivity !== rightActivity) return leftActivity < rightActivity ? 1 : -1;
+  return left.sessionId.localeCompare(right.sessionId);
+}
+
 /**
  * The sessions of the store with their figures, newest activity first: the sessions a person
- * started, and with `includeChildren` also the child sessions (subagents) they created. A damaged
+ * started, and with `includeChildren` also the child sessions (subagents) they created. The figures
+ * are the summaries the store keeps with every commit, so no session is loaded where the store can
+ * find damage without loading (SQLite); elsewhere each session is loaded to find it. A damaged
  * session is a row with `problem` (and its parent, when its meta cannot be read, unknown: it is
  * listed with the sessions a person started); an empty one (a meta, no commit) is left out unless
  * `includeEmpty`, and counted in `hiddenEmpty`.
@@ -110,10 +157,9 @@ export async function listSessionRows(
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   const listed = options.includeChildren === true ? summaries : summaries.filter((summary) => summary.meta?.parentSessionId === undefined);
-  const all = await Promise.all(listed.map((summary) => rowFor(store, summary)));
+  const damage = await store.findDamagedSessions?.();
+  const all = await Promise.all(listed.map((summary) => rowFor(store, summary, damage)));
   const rows = options.includeEmpty === true ? all : all.filter((row) => row.empty !== true);
-  rows.sort(
-    (left, right) => (right.lastActivity ?? "").localeCompare(left.lastActivity ?? "") || left.sessionId.localeCompare(right.sessionId),
-  );
+  rows.sort(byActivity);
   return { rows, hiddenEmpty: all.length - rows.length };
 }

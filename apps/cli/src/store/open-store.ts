@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import type { SessionListPage, SessionListQuery, SessionStore, SessionStoreFactory } from "@lash/protocol";
+import type { AttachmentStore, SessionListPage, SessionListQuery, SessionStore, SessionStoreFactory } from "@lash/protocol";
 import { InvalidPersistedDataError, LashError } from "@lash/protocol";
 import { createFileSessionDatabase } from "@lash/stores/fs";
 import type { MigrationReport } from "@lash/stores/sql";
@@ -17,7 +17,14 @@ export interface CliStore {
   /** Hands child sessions their stores (and writes their meta). */
   readonly factory: SessionStoreFactory;
   openSession(sessionId: string): SessionStore;
+  /** The images of the sessions' messages (the store's own attachment store). */
+  readonly attachments: AttachmentStore;
   listSessions(query?: SessionListQuery): Promise<SessionListPage>;
+  /**
+   * The damaged sessions, found without loading them (SQLite: a check of the stored rows in the
+   * database); absent, or `undefined`, when the store can only find damage by loading each session.
+   */
+  findDamagedSessions?(): Promise<ReadonlyMap<string, { readonly field: string; readonly message: string }> | undefined>;
   /** Where a PostgreSQL store lives (the durable task host uses the same database). */
   readonly postgres?: { readonly connection: string; readonly schema: string | undefined };
   /** Creates or updates the tables (SQL only). */
@@ -130,6 +137,7 @@ export async function openCliStore(
       description: location,
       factory: database,
       openSession: (sessionId) => database.openSession(sessionId),
+      attachments: database.attachments,
       listSessions: (query) => database.listSessions(query),
       migrate: async () => undefined,
       close: () => database.close(),
@@ -167,7 +175,9 @@ function sqlStore(kind: "sqlite" | "postgres", description: string, database: Re
     description,
     factory: database,
     openSession: (sessionId) => database.openSession(sessionId),
+    attachments: database.attachments,
     listSessions: (query) => database.listSessions(query),
+    findDamagedSessions: () => database.findDamagedSessions(),
     migrate: () => database.migrateToLatest(),
     close: () => database.destroy(),
   };

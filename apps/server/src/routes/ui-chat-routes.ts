@@ -70,4 +70,16 @@ export function registerUiChatRoutes(app: Hono, context: ServerContext): void {
     }
     return uiMessageStreamResponse(started, context.heartbeatMs);
   });
+
+  // `useChat`'s reconnect (`resumeStream()`, or `resume: true` on mount): the UI message stream of
+  // the session's running turn segment, from its start, or 204 when none runs (the AI SDK's
+  // transport then keeps the messages it has). `chatId` is the chat's id, the session's own here.
+  app.get("/v1/sessions/:sessionId/chat/:chatId/stream", async (c) => {
+    const sessionId = pathId(c, "sessionId");
+    pathId(c, "chatId");
+    await context.runtimes.assertOwner(sessionId, tenantOf(c));
+    const running = context.turns.runningTurnOf(sessionId);
+    if (running === undefined || running.segmentFirstEventId === 0) return c.body(null, 204);
+    return uiMessageStreamResponse({ record: running, firstEventId: running.segmentFirstEventId }, context.heartbeatMs);
+  });
 }

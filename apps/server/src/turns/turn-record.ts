@@ -17,6 +17,8 @@ export class TurnRecord {
   readonly turnId: string;
   readonly sessionId: string;
   readonly log: TurnLog;
+  /** The id of the `turn` event that opened the latest segment (0 before one started): where a reader of that segment starts. */
+  segmentFirstEventId = 0;
   #running = false;
   #stream: TurnStream | undefined;
   #settlement: TurnSettlement | undefined;

@@ -199,6 +199,7 @@ async function startTurnOnce(registry: TurnRegistry, request: TurnStart, keepLea
   const begin = (): void => {
     if (firstEventId !== undefined) return;
     firstEventId = record.log.append("turn", { turnId, sessionId, resumed: request.resumed });
+    record.segmentFirstEventId = firstEventId;
     // Only a segment that started is announced: one refused before its first event leaves no row.
     announced = cluster?.turnStarted({ sessionId, turnId });
     resolveStarted(firstEventId);

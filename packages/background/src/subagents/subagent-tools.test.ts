@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defineTool, LashRuntime, RecordingTurnActivitySink, RuntimeEnvironment, textInput } from "@lash/core";
+import { defineTool, LashRuntime, READ_TOOL_OUTPUT_NAME, RecordingTurnActivitySink, RuntimeEnvironment, textInput } from "@lash/core";
 import type { LlmRequest, LlmResponse, ModelProvider, ProviderCallOptions, TokenLedgerEntry, TurnActivity } from "@lash/protocol";
 import { addTokenUsage, MODEL_PROVIDER_SPECIFICATION_VERSION } from "@lash/protocol";
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "@lash/stores/sql";
@@ -223,7 +223,10 @@ describe("subagents end to end (scripted model, SQLite stores, local host)", () 
       payload: { agent_id: agentId, state: "cancelled", error: "cancelled by the parent agent" },
     });
     expect(outputs.await_agent).toMatchObject({ status: "failure", payload: { code: "unknown_agent" } });
-    const childTools = child.requests[0]?.tools?.map((tool) => tool.name).filter((name) => name !== "batch");
+    // Besides the built-in tools (the mode's `batch`, the runtime's `read_tool_output`), only the subset.
+    const childTools = child.requests[0]?.tools
+      ?.map((tool) => tool.name)
+      .filter((name) => name !== "batch" && name !== READ_TOOL_OUTPUT_NAME);
     expect(childTools).toEqual(["list_agents"]);
   });
 

@@ -5,7 +5,16 @@ import { type NestedToolCall, nestedDispatcherOf } from "../tools/nested-dispatc
 const MAX_BATCH_CALLS = 25;
 export const BATCH_TOOL_NAME = "batch";
 
-const MODEL_SCHEMA: JsonObject = {
+function deepFreeze<Value>(value: Value): Value {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const entry of Object.values(value)) deepFreeze(entry);
+  }
+  return value;
+}
+
+// Frozen: the schema is shared by every batch tool, and so by every runtime of the process.
+const MODEL_SCHEMA: JsonObject = deepFreeze({
   type: "object",
   properties: {
     tool_calls: {
@@ -23,7 +32,7 @@ const MODEL_SCHEMA: JsonObject = {
     },
   },
   required: ["tool_calls"],
-};
+});
 
 function invalid(message: string): ToolError {
   return new ToolError({ class: "invalid_request", code: "invalid_batch", message });

@@ -202,9 +202,14 @@ export function createStandardProtocolDriver(): ProtocolDriver {
   };
 }
 
+/**
+ * The `batch` tool holds no state, so every standard mode shares one (frozen): its schema is checked
+ * once per process, not once per runtime built.
+ */
+const batchTool = Object.freeze(createBatchTool());
+
 /** The standard execution mode: native function calling plus the `batch` tool. */
 export function createStandardMode(): ExecutionMode {
-  const batchTool = createBatchTool();
   return {
     id: "standard",
     buildPreamble(): ModePreamble {

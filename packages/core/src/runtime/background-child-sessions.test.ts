@@ -2,7 +2,7 @@ import { ScriptedProvider, textStep } from "@lash/testkit";
 import { describe, expect, it } from "vitest";
 import { createRuntime, echoTool, MODEL } from "../../test/fixtures.js";
 import { expectLashError, failureOf } from "../../test/persistence-helpers.js";
-import { BATCH_TOOL_NAME, LashRuntime, RuntimeEnvironment, textInput } from "../index.js";
+import { BATCH_TOOL_NAME, LashRuntime, READ_TOOL_OUTPUT_NAME, RuntimeEnvironment, textInput } from "../index.js";
 
 describe("child sessions with a tool subset", () => {
   it("a child created with `tools` is offered only those tools", async () => {
@@ -14,8 +14,9 @@ describe("child sessions with a tool subset", () => {
     );
     const turn = await runtime.sessions.runTurn(childId, textInput("task"));
     expect(turn.assistantOutput.safeText).toBe("child answer");
-    // The mode's native tools stay; of the runtime's own tools only the listed one is offered.
-    expect(provider.requests[0]?.tools?.map((tool) => tool.name).filter((name) => name !== BATCH_TOOL_NAME)).toEqual(["echo_tool"]);
+    // The built-in tools stay (the mode's, and the tool-output reader); of the runtime's own tools only the listed one is offered.
+    const builtIn = new Set([BATCH_TOOL_NAME, READ_TOOL_OUTPUT_NAME]);
+    expect(provider.requests[0]?.tools?.map((tool) => tool.name).filter((name) => !builtIn.has(name))).toEqual(["echo_tool"]);
   });
 
   it("an unknown tool name is a session_manager error naming it and the available tools", async () => {

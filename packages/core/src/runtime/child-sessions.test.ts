@@ -2,7 +2,7 @@ import type { JsonValue, ToolDefinition, ToolProvider } from "@lash/protocol";
 import { textStep, toolCallStep } from "@lash/testkit";
 import { describe, expect, it } from "vitest";
 import { createRuntime, echoTool, RecordingActivities, RecordingSink } from "../../test/fixtures.js";
-import { BATCH_TOOL_NAME, createToolProvider, InMemorySessionStore, type LashPlugin, textInput } from "../index.js";
+import { BATCH_TOOL_NAME, createToolProvider, InMemorySessionStore, type LashPlugin, READ_TOOL_OUTPUT_NAME, textInput } from "../index.js";
 
 /** A tool that creates a child session with usage source `subagent` and runs one turn on it. */
 function spawnSubagentTool(
@@ -149,7 +149,9 @@ describe("child sessions", () => {
     await runtime.sessions.runTurn("child", textInput("probe"));
     await runtime.runTurn(textInput("echo"));
 
-    const childToolNames = provider.requests[0]?.tools.map((tool) => tool.name).filter((name) => name !== BATCH_TOOL_NAME);
+    const childToolNames = provider.requests[0]?.tools
+      .map((tool) => tool.name)
+      .filter((name) => name !== BATCH_TOOL_NAME && name !== READ_TOOL_OUTPUT_NAME);
     expect(childToolNames).toEqual(["memory_probe"]);
     const parentTools = provider.requests[1]?.tools.map((tool) => tool.name) ?? [];
     expect(parentTools).toContain("echo_tool");

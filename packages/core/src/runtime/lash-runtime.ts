@@ -22,9 +22,12 @@ import type {
   VacuumReport,
 } from "@lash/protocol";
 import { LashError, mergeTokenLedger, RuntimeError } from "@lash/protocol";
+import { windowAfterModelChange } from "../context/context-window.js";
+import { type CompactOptions, type CompactResult, compactSession } from "../context/manual-compaction.js";
 import type { TurnInjectionBridge, TurnInputInjectionBridge } from "../session/injection-bridges.js";
 import { resumeSessionTurn } from "../turn/resume-turn.js";
 import { runSessionTurn, type TurnRunOptions } from "../turn/run-turn.js";
+import { TurnCancellation, withCancellation } from "../turn/turn-cancellation.js";
 import { textInput } from "../turn/turn-input-builders.js";
 import { openApprovalRequests, type ResumeTurnRequest } from "./approval-decisions.js";
 import type { SessionBackgroundTasks } from "./background-session-tasks.js";
@@ -196,15 +199,14 @@ export class LashRuntime {
 
   #stream<Output>(options: TurnRunOptions<Output>, run: (options: TurnRunOptions<Output>) => Promise<AssembledTurn>): TurnStream<Output> {
     return new TurnStream<Output>((recorder) => {
-      const controller = new AbortController();
-      const host = options.signal;
-      if (host?.aborted) controller.abort(host.reason);
-      else host?.addEventListener("abort", () => controller.abort(host.reason), { once: true });
+      // `cancel` reaches the turn's own abort (the host's signal still reaches it directly): no
+      // controller and no listener on the host's signal per stream.
+      const cancellation = new TurnCancellation();
       const sink = options.activities;
       const activities =
         sink === undefined || sink.isNoop ? recorder : { emit: (activity: TurnActivity) => teeActivity(recorder, sink, activity) };
-      const result = run({ ...options, activities, signal: controller.signal });
-      return { result, cancel: (reason) => controller.abort(reason) };
+      const result = run(withCancellation({ ...options, activities }, cancellation));
+      return { result, cancel: (reason) => cancellation.cancel(reason) };
     });
   }
 
@@ -331,6 +333,8 @@ export class LashRuntime {
     if (update.modelVariant === null) delete next.modelVariant;
     else if (update.modelVariant !== undefined) next.modelVariant = update.modelVariant;
     if (update.maxContextTokens !== undefined) next.maxContextTokens = update.maxContextTokens;
+    // A smaller model's window applies to the next turn's prompt (a window the update names wins).
+    else if (next.model !== previous.model) next.maxContextTokens = windowAfterModelChange(previous.maxContextTokens, next.model);
     if (update.prompt !== undefined) next.prompt = update.prompt;
     core.policy = next;
     const changed = previousProvider !== core.provider || JSON.stringify(previous) !== JSON.stringify(next);
@@ -394,6 +398,18 @@ export class LashRuntime {
   /** Tombstones every stored node off the active path and returns their ids. */
   async tombstoneOrphanedNodes(): Promise<string[]> {
     return await maintenance.tombstoneOrphanedNodes(this.#core);
+  }
+
+  /**
+   * Summarizes the session's older history now, with the session's model: the active path becomes
+   * the summary followed by the newest messages (about `keepRecentTokens`), the summarized nodes stay
+   * readable with `getHistoricNode`, and the summary is committed with its usage (ledger source
+   * `compaction`). Turns compact by themselves when their prompt nears the window; this is for a
+   * host that wants it at a moment of its choosing (`/compact` in `lash chat`). Returns what it did
+   * as a value; throws `turn_in_progress` during a turn and `turn_awaiting_approval` while one waits.
+   */
+  async compact(options?: CompactOptions): Promise<CompactResult> {
+    return await compactSession(this.#core, options);
   }
 
   /** Deletes the store's tombstoned nodes for good. */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ModelProvider, PersistedSessionConfig, SessionPolicy, SessionStore } from "@lash/protocol";
 import { LashError, sessionPolicySchema } from "@lash/protocol";
 import { applyLoadedSession } from "./runtime-builder.js";
+import { withBackendAttachments } from "./runtime-core-config.js";
 import type { RuntimeEnvironment } from "./runtime-environment.js";
 import { assembleSessionCore, unconfiguredProvider } from "./session-assembly.js";
 import type { SessionCore, SessionEnvironment } from "./session-core.js";
@@ -77,6 +78,11 @@ export function sessionEnvironmentOf(environment: RuntimeEnvironment): SessionEn
   };
 }
 
+/** The session environment with the store's attachments when the environment has only the in-memory default. */
+function withStoreAttachments(shared: SessionEnvironment, store: SessionStore): SessionEnvironment {
+  return { ...shared, core: withBackendAttachments(shared.core, store.attachments) };
+}
+
 /** The parked policy with the fields the store keeps (the store's are newer if another writer changed them). */
 function policyWithStoredConfig(policy: SessionPolicy, config: PersistedSessionConfig): SessionPolicy {
   const next: SessionPolicy = { ...policy, providerId: config.providerId, model: config.model, executionMode: config.executionMode };
@@ -148,7 +154,7 @@ export async function resumeSession(parked: ParkedSession, environment: RuntimeE
     sessionId,
     policy: policyInput,
     provider: providerForPolicy(environment, policy),
-    environment: sessionEnvironmentOf(environment),
+    environment: withStoreAttachments(sessionEnvironmentOf(environment), store),
     store,
   });
   if (read) applyLoadedSession(core, read);

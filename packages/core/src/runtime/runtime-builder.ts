@@ -237,7 +237,8 @@ export class EmbeddedRuntimeBuilder<Runtime = unknown> extends RuntimePartsSette
     const plugins =
       shared && this.plugins.length === 0 ? shared.pluginHost : new PluginHost([...(shared?.pluginHost.plugins ?? []), ...this.plugins]);
     return {
-      core: this.core.build(),
+      // A durable store's attachments replace the in-memory default, so images survive a restart.
+      core: this.core.build(this.#store?.attachments ?? this.#storeFactory?.attachments ?? shared?.sessionStoreFactory?.attachments),
       toolProviders: [...(shared?.toolProviders ?? []), ...this.toolProviders],
       plugins,
       modes,

@@ -10,6 +10,8 @@ import type {
   TraceSink,
 } from "@lash/protocol";
 import { defaultTerminationPolicy, LashError, terminationPolicySchema } from "@lash/protocol";
+import type { ContextManager } from "../context/context-manager.js";
+import type { ToolOutputBudgetOptions } from "../context/tool-output-limits.js";
 import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 import { InMemoryAttachmentStore } from "../session/in-memory-attachment-store.js";
 import { localEffectHost, type RuntimeEffectHost } from "./effect-host.js";
@@ -54,12 +56,47 @@ export interface RuntimeCoreConfig {
    * to the ledger (`withPriceTableDate`). Absent = usage carries no date.
    */
   readonly priceTableDate?: string | undefined;
+  /**
+   * Keeps every model call's prompt within the context window (`withContextManager`): absent =
+   * `rollingHistory()` with its defaults; `false` = none (a long session may end `context_overflow`).
+   */
+  readonly contextManager?: ContextManager | false | undefined;
+  /**
+   * Cuts tool results past a size to an excerpt, the full output kept (`withToolOutputBudget`):
+   * absent = 50,000 bytes or 2,000 lines per result; `false` = no budget.
+   */
+  readonly toolOutputBudget?: ToolOutputBudgetOptions | false | undefined;
+}
+
+/**
+ * The in-memory attachment stores made as a default (no host gave one): a builder replaces such a
+ * store with the attachment store of the session store it is built on (`SessionStore.attachments`).
+ */
+const defaultedAttachmentStores = new WeakSet<AttachmentStore>();
+
+/** True when `store` is absent or the in-memory default of a config no host gave a store to. */
+export function isDefaultAttachmentStore(store: AttachmentStore | undefined): boolean {
+  return store === undefined || defaultedAttachmentStores.has(store);
+}
+
+/**
+ * `core` with `attachments` (the attachment store of the session store a session is loaded from)
+ * in place of its in-memory default; a config whose attachment store the host chose is returned as is.
+ */
+export function withBackendAttachments(core: RuntimeCoreConfig, attachments: AttachmentStore | undefined): RuntimeCoreConfig {
+  return attachments !== undefined && isDefaultAttachmentStore(core.attachmentStore) ? { ...core, attachmentStore: attachments } : core;
+}
+
+function defaultAttachmentStore(): AttachmentStore {
+  const store = new InMemoryAttachmentStore();
+  defaultedAttachmentStores.add(store);
+  return store;
 }
 
 /** A config with the defaults: in-memory attachments, empty prompt layer, default termination, local effects. */
 export function createRuntimeCoreConfig(overrides: Partial<RuntimeCoreConfig> = {}): RuntimeCoreConfig {
   return {
-    attachmentStore: overrides.attachmentStore ?? new InMemoryAttachmentStore(),
+    attachmentStore: overrides.attachmentStore ?? defaultAttachmentStore(),
     prompt: overrides.prompt ?? emptyPromptLayer(),
     termination: overrides.termination ? validateTermination(overrides.termination) : defaultTerminationPolicy(),
     effectHost: overrides.effectHost ?? localEffectHost,
@@ -67,6 +104,8 @@ export function createRuntimeCoreConfig(overrides: Partial<RuntimeCoreConfig> = 
     ...(overrides.maxOutputCharacters === undefined ? {} : { maxOutputCharacters: validOutputCap(overrides.maxOutputCharacters) }),
     ...(overrides.approvals === undefined ? {} : { approvals: validApprovals(overrides.approvals) }),
     ...(overrides.priceTableDate === undefined ? {} : { priceTableDate: validPriceTableDate(overrides.priceTableDate) }),
+    ...(overrides.contextManager === undefined ? {} : { contextManager: overrides.contextManager }),
+    ...(overrides.toolOutputBudget === undefined ? {} : { toolOutputBudget: overrides.toolOutputBudget }),
     // Present only when configured: a runtime without tracing carries no tracing fields at all.
     ...(overrides.traceSink ? { traceSink: overrides.traceSink, traceLevel: overrides.traceLevel ?? "standard" } : {}),
   };

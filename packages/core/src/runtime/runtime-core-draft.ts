@@ -9,9 +9,11 @@ import type {
   TraceSink,
 } from "@lash/protocol";
 import { LashError, promptLayerSchema, terminationPolicySchema, traceLevelSchema } from "@lash/protocol";
+import { type ContextManager, checkContextManager } from "../context/context-manager.js";
+import { checkToolOutputBudget, type ToolOutputBudgetOptions } from "../context/tool-output-limits.js";
 import { emptyPromptLayer } from "../prompt/prompt-builder.js";
 import type { RuntimeEffectHost } from "./effect-host.js";
-import { createRuntimeCoreConfig, type RuntimeApprovals, type RuntimeCoreConfig } from "./runtime-core-config.js";
+import { createRuntimeCoreConfig, isDefaultAttachmentStore, type RuntimeApprovals, type RuntimeCoreConfig } from "./runtime-core-config.js";
 
 /** A builder-time configuration error naming the first bad field. */
 export function configurationError(
@@ -73,6 +75,14 @@ export class RuntimeCoreConfigDraft {
     this.#fields = { ...this.#fields, priceTableDate };
   }
 
+  setContextManager(contextManager: ContextManager | false): void {
+    this.#fields = { ...this.#fields, contextManager: checkContextManager(contextManager) };
+  }
+
+  setToolOutputBudget(toolOutputBudget: ToolOutputBudgetOptions | false): void {
+    this.#fields = { ...this.#fields, toolOutputBudget: checkToolOutputBudget(toolOutputBudget) };
+  }
+
   setPromptLayer(layer: PromptLayer): void {
     const parsed = promptLayerSchema.safeParse(layer);
     if (!parsed.success) throw configurationError("prompt layer", parsed.error);
@@ -105,9 +115,17 @@ export class RuntimeCoreConfigDraft {
     };
   }
 
-  /** The config with defaults for every field no setter touched. */
-  build(): RuntimeCoreConfig {
-    return createRuntimeCoreConfig({ ...this.#fields, prompt: this.#prompt });
+  /**
+   * The config with defaults for every field no setter touched. `backendAttachments` (the attachment
+   * store of the session store the runtime is built on) replaces the in-memory default, so images
+   * live as long as the messages that reference them; an attachment store the host gave stays.
+   */
+  build(backendAttachments?: AttachmentStore): RuntimeCoreConfig {
+    const fields =
+      backendAttachments !== undefined && isDefaultAttachmentStore(this.#fields.attachmentStore)
+        ? { ...this.#fields, attachmentStore: backendAttachments }
+        : this.#fields;
+    return createRuntimeCoreConfig({ ...fields, prompt: this.#prompt });
   }
 }
 
@@ -175,6 +193,27 @@ export abstract class RuntimeCoreSetters {
    */
   withPriceTableDate(date: string): this {
     this.core.setPriceTableDate(date);
+    return this;
+  }
+
+  /**
+   * How every model call's prompt is kept within the context window: `rollingHistory(options)`
+   * (the default, with its defaults), another `ContextManager`, or `false` for none (a long session,
+   * or one big tool output, may then end `context_overflow`).
+   */
+  withContextManager(manager: ContextManager | false): this {
+    this.core.setContextManager(manager);
+    return this;
+  }
+
+  /**
+   * The most of one tool result the model sees (default 50,000 bytes or 2,000 lines, `tools` per
+   * tool name; `defineTool({ outputBudget })` sets a tool's own): a longer result is cut to its
+   * head and tail with a marker, the full output is stored, and the `read_tool_output` tool pages
+   * through it. `false` switches the budget (and that tool) off.
+   */
+  withToolOutputBudget(budget: ToolOutputBudgetOptions | false): this {
+    this.core.setToolOutputBudget(budget);
     return this;
   }
 

@@ -190,7 +190,7 @@ describe("one environment, many runtimes", () => {
     await runtime.runTurn(textInput("hello"));
 
     expect(seen).toEqual(["environment", "builder"]);
-    expect(provider.requests[0]?.tools?.map((tool) => tool.name).sort()).toEqual(["batch", "echo_tool", "second_echo"]);
+    expect(provider.requests[0]?.tools?.map((tool) => tool.name).sort()).toEqual(["batch", "echo_tool", "read_tool_output", "second_echo"]);
   });
 });
 

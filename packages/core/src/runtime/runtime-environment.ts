@@ -127,7 +127,7 @@ export class RuntimeEnvironmentBuilder extends RuntimePartsSetters {
     const basePlugins = this.#pluginHost?.plugins ?? [];
     const pluginHost = this.#pluginHost && this.plugins.length === 0 ? this.#pluginHost : new PluginHost([...basePlugins, ...this.plugins]);
     return new RuntimeEnvironment({
-      core: this.core.build(),
+      core: this.core.build(this.#sessionStoreFactory?.attachments),
       residency: this.#residency,
       sessionStoreFactory: this.#sessionStoreFactory,
       pluginHost,

@@ -40,6 +40,41 @@ export function checkProvider(provider: ModelProvider): void {
   }
 }
 
+/** The policy fields the quick reading takes as they are: strings, and the context window. */
+const SCALAR_POLICY_KEYS: ReadonlySet<string> = new Set([
+  "sessionId",
+  "providerId",
+  "model",
+  "modelVariant",
+  "maxContextTokens",
+  "executionMode",
+]);
+
+/**
+ * The usual policy read without the schema: only its scalar fields, each of the right type, none
+ * `undefined`; the result is what `sessionPolicySchema` would give (its one default filled). A
+ * prompt layer, a value to reject or a key to strip is `undefined`, and the schema reads it. A
+ * runtime built per request (its policy the same every time) so skips a parse per build.
+ */
+function quickPolicy(candidate: Record<string, unknown>): SessionPolicy | undefined {
+  for (const key in candidate) {
+    if (!SCALAR_POLICY_KEYS.has(key)) return undefined;
+    const value = candidate[key];
+    if (key === "maxContextTokens" ? !(Number.isSafeInteger(value) && (value as number) > 0) : typeof value !== "string") return undefined;
+  }
+  const { sessionId, providerId, model, modelVariant, maxContextTokens, executionMode } = candidate;
+  if (typeof sessionId !== "string" || sessionId === "" || typeof model !== "string" || typeof maxContextTokens !== "number")
+    return undefined;
+  return {
+    sessionId,
+    providerId: typeof providerId === "string" ? providerId : "unconfigured",
+    model,
+    ...(typeof modelVariant === "string" ? { modelVariant } : {}),
+    maxContextTokens,
+    executionMode: typeof executionMode === "string" ? executionMode : "standard",
+  };
+}
+
 /** What a session core is assembled from (by a builder, or by `LashRuntime.resume`). */
 export interface SessionAssembly {
   /** `undefined`: a fresh UUID. */
@@ -71,9 +106,13 @@ export function assembleSessionCore(assembly: SessionAssembly): SessionCore {
     );
   }
   const maxContextTokens = input.maxContextTokens ?? defaultContextWindow(model);
-  const parsed = sessionPolicySchema.safeParse({ ...input, maxContextTokens, sessionId, model, providerId: provider.providerId });
-  if (!parsed.success) throw configurationError("session policy", parsed.error);
-  const policy = parsed.data;
+  const candidate = { ...input, maxContextTokens, sessionId, model, providerId: provider.providerId };
+  let policy = quickPolicy(candidate);
+  if (policy === undefined) {
+    const parsed = sessionPolicySchema.safeParse(candidate);
+    if (!parsed.success) throw configurationError("session policy", parsed.error);
+    policy = parsed.data;
+  }
   if (!environment.modes.has(policy.executionMode)) {
     throw new LashError(
       "invalid_configuration",

@@ -1,8 +1,14 @@
 import { createHash, randomUUID } from "node:crypto";
 
+/** A UUID's 32 hex digits (its dashes left out by slicing: cheaper than a replace per id). */
+function uuidHex(): string {
+  const uuid = randomUUID();
+  return uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24);
+}
+
 /** A fresh message id: `"m"` followed by a UUID's 32 hex digits. */
 export function freshMessageId(): string {
-  return `m${randomUUID().replaceAll("-", "")}`;
+  return `m${uuidHex()}`;
 }
 
 /** The id of part `index` of a message. */
@@ -12,7 +18,7 @@ export function partId(messageId: string, index: number): string {
 
 /** A fresh UUID's 32 hex digits. */
 export function freshHexId(): string {
-  return randomUUID().replaceAll("-", "");
+  return uuidHex();
 }
 
 /** Hex SHA-256 of a string or bytes. */
@@ -20,7 +26,18 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** The current time as an ISO-8601 UTC string. */
+let formattedMillisecond = Number.NaN;
+let formatted = "";
+
+/**
+ * The current time as an ISO-8601 UTC string. Every node of a turn gets one, often several in the
+ * same millisecond: the string of the last millisecond formatted is reused.
+ */
 export function nowIso(): string {
-  return new Date().toISOString();
+  const now = Date.now();
+  if (now !== formattedMillisecond) {
+    formattedMillisecond = now;
+    formatted = new Date(now).toISOString();
+  }
+  return formatted;
 }

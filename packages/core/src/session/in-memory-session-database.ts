@@ -1,5 +1,6 @@
 import type { SessionStore, SessionStoreCreateRequest, SessionStoreFactory } from "@lash/protocol";
 import { defaultSessionMeta } from "@lash/protocol";
+import { metaSummary } from "./in-memory-session-listing.js";
 import { InMemorySessionStore } from "./in-memory-session-store.js";
 import { InMemorySessionTable, validatedSessionMeta } from "./in-memory-session-table.js";
 
@@ -22,7 +23,10 @@ export class InMemorySessionDatabase extends InMemorySessionTable implements Ses
     // The check and the write are one synchronous step: with an `await` between them, a meta the host
     // saves in that gap would be overwritten, and the contract says existing meta is kept.
     const stored = this.session(request.sessionId);
-    if (stored.meta === undefined) stored.meta = validated;
+    if (stored.meta === undefined) {
+      stored.meta = validated;
+      stored.summary ??= metaSummary(validated);
+    }
     return this.openSession(request.sessionId);
   }
 }

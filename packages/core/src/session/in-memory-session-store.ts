@@ -20,9 +20,9 @@ import {
   LashError,
   mergeTokenLedger,
   SessionBindingMismatchError,
-  stableStringify,
 } from "@lash/protocol";
-import { sha256Hex } from "./ids.js";
+import { compactCommit, copiedCommitContent, isSameCommit, jsonCopy, sameJson } from "./in-memory-commit-content.js";
+import { commitSummary, metaSummary } from "./in-memory-session-listing.js";
 import {
   emptyStoredSession,
   InMemorySessionTable,
@@ -43,6 +43,11 @@ export interface InMemorySessionStoreOptions {
  * idempotent commit ids, mandatory compare-and-set, atomic apply, tombstones, content-addressed
  * checkpoints). Everything it returns is a copy, so callers cannot change stored data by mutating
  * results, and everything it keeps is a copy of what it was given.
+ *
+ * A commit costs one copy of what it carries (its new nodes, checkpoint, config and usage), never
+ * of the session. That copy is also what a re-sent commit is compared with (key order aside, as
+ * the other stores compare canonical hashes), so the commit path hashes nothing; `vacuum` and
+ * `gcUnreachable` replace the kept content of old commits by its hash so that it frees memory.
  */
 export class InMemorySessionStore implements SessionStore {
   readonly #database: InMemorySessionTable;
@@ -101,31 +106,31 @@ export class InMemorySessionStore implements SessionStore {
       checkpoint,
       tokenLedger: mergeTokenLedger([], data.usage),
     };
-    return structuredClone(read);
+    return jsonCopy(read, "the stored session");
   }
 
   async loadNode(nodeId: string): Promise<SessionNodeRecord | undefined> {
     const data = this.#read();
     const position = data.positions.get(nodeId);
     const node = position === undefined ? undefined : data.nodes[position];
-    return node && !node.tombstoned ? structuredClone(node.record) : undefined;
+    return node && !node.tombstoned ? jsonCopy(node.record, "the stored node") : undefined;
   }
 
   async commit(commit: SessionCommit): Promise<SessionCommitResult> {
     this.#bind(commit.sessionId);
     const data = this.#read();
     const head = data.head;
-    // `durability` says how a commit is written, not what it writes (ADR 0030): not part of the content.
-    const hash = sha256Hex(stableStringify({ ...commit, durability: undefined }));
-    const previous = data.commits.get(commit.commitId);
+    // The one copy this commit costs: what the store keeps, and what a re-send is compared with.
+    const content = copiedCommitContent(commit);
+    const previous = data.commits.get(content.commitId);
     if (previous) {
-      if (previous.hash !== hash) throw new CommitIdConflictError(commit.sessionId, commit.commitId);
+      if (!isSameCommit(previous, content)) throw new CommitIdConflictError(commit.sessionId, commit.commitId);
       return { ...previous.result, replayed: true };
     }
     // Check everything before writing anything: a commit lands whole or not at all.
-    const revision = checkExpectedHeadRevision(commit, head?.revision);
-    const delta = structuredClone(commit.graph);
-    const nextLeaf = checkGraphCommitDelta(commit, head?.leafNodeId, {
+    const revision = checkExpectedHeadRevision(content, head?.revision);
+    const delta = content.graph;
+    const nextLeaf = checkGraphCommitDelta(content, head?.leafNodeId, {
       isTaken: (nodeId) => data.positions.has(nodeId),
       isLive: (nodeId) => isLive(data, nodeId),
     });
@@ -140,32 +145,35 @@ export class InMemorySessionStore implements SessionStore {
     } else if (delta.type === "append") {
       for (const node of delta.nodes) insert(target, node);
     }
-    for (const entry of commit.usageDeltas) {
-      if (!isEmptyTokenUsage(entry.usage)) target.usage.push(structuredClone(entry));
+    for (const entry of content.usageDeltas) {
+      if (!isEmptyTokenUsage(entry.usage)) target.usage.push(entry);
     }
-    const checkpointRef = sha256Hex(stableStringify(commit.checkpoint));
-    if (!target.blobs.has(checkpointRef)) target.blobs.set(checkpointRef, structuredClone(commit.checkpoint));
     target.head = {
-      sessionId: commit.sessionId,
+      sessionId: content.sessionId,
       revision,
-      config: structuredClone(commit.config),
+      config: content.config,
       leafNodeId: nextLeaf,
-      checkpointRef,
+      checkpointRef: storedCheckpoint(target, content.checkpoint),
     };
-    const result: SessionCommitResult = { headRevision: revision, commitId: commit.commitId, replayed: false };
-    target.commits.set(commit.commitId, { hash, result });
+    target.summary = commitSummary(target.summary, content, new Date().toISOString());
+    const result = { headRevision: revision, commitId: content.commitId, replayed: false as const };
+    target.commits.set(content.commitId, { result, content, fingerprint: undefined });
     return { ...result };
   }
 
   async saveSessionMeta(meta: SessionMeta): Promise<void> {
     const validated = validatedSessionMeta(meta);
     this.#bind(meta.sessionId);
-    this.#write().meta = validated;
+    const target = this.#write();
+    target.meta = validated;
+    // As the other stores: a session first seen through its meta is active since its creation; a
+    // later meta does not move the activity time.
+    target.summary ??= metaSummary(validated);
   }
 
   async loadSessionMeta(): Promise<SessionMeta | undefined> {
     const meta = this.#read().meta;
-    return meta === undefined ? undefined : structuredClone(meta);
+    return meta === undefined ? undefined : jsonCopy(meta, "the session meta");
   }
 
   async listSessions(query?: SessionListQuery): Promise<SessionListPage> {
@@ -196,6 +204,8 @@ export class InMemorySessionStore implements SessionStore {
     data.nodes = [];
     data.positions = new Map();
     for (const node of kept) insert(data, node.record);
+    // Old commits must not keep the removed nodes alive: they keep the hash of their content instead.
+    if (removedNodeCount > 0) for (const stored of data.commits.values()) compactCommit(stored);
     return { removedNodeCount };
   }
 
@@ -209,6 +219,8 @@ export class InMemorySessionStore implements SessionStore {
         deletedBlobCount += 1;
       }
     }
+    // Old commits must not keep the deleted checkpoints alive: they keep the hash of their content instead.
+    if (deletedBlobCount > 0) for (const stored of data.commits.values()) compactCommit(stored);
     return { rootCount: root === undefined ? 0 : 1, retainedBlobCount: data.blobs.size, deletedBlobCount };
   }
 
@@ -235,6 +247,19 @@ export class InMemorySessionStore implements SessionStore {
   #write(): StoredSession {
     return this.#sessionId === undefined ? this.#unbound : this.#database.session(this.#sessionId);
   }
+}
+
+/**
+ * The key of `checkpoint` in the session's blobs: the head's, when the checkpoint is the same (a
+ * commit that changes no turn state), else a new blob.
+ */
+function storedCheckpoint(data: StoredSession, checkpoint: SessionCommit["checkpoint"]): string {
+  const headRef = data.head?.checkpointRef;
+  if (headRef !== undefined && sameJson(data.blobs.get(headRef), checkpoint)) return headRef;
+  const ref = `checkpoint-${data.nextBlob}`;
+  data.nextBlob += 1;
+  data.blobs.set(ref, checkpoint);
+  return ref;
 }
 
 function isLive(data: StoredSession, nodeId: string): boolean {

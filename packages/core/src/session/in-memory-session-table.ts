@@ -1,14 +1,15 @@
 import type {
   PersistedSessionConfig,
   SessionCheckpoint,
-  SessionCommitResult,
   SessionListPage,
   SessionListQuery,
   SessionMeta,
   SessionNodeRecord,
   TokenLedgerEntry,
 } from "@lash/protocol";
-import { compareCodePoints, LashError, sessionListQuerySchema, sessionMetaSchema } from "@lash/protocol";
+import { LashError, sessionMetaSchema } from "@lash/protocol";
+import { jsonCopy, type StoredCommit } from "./in-memory-commit-content.js";
+import { type ListableSession, listSessionPage, type StoredSummary } from "./in-memory-session-listing.js";
 
 /** One stored node; a tombstoned node is invisible but keeps its id taken until `vacuum`. */
 export interface StoredNode {
@@ -21,7 +22,7 @@ export interface StoredHead {
   revision: number;
   config: PersistedSessionConfig;
   leafNodeId: string | undefined;
-  /** Content hash of the head's checkpoint in `blobs`. */
+  /** Key of the head's checkpoint in `blobs`. */
   checkpointRef: string;
 }
 
@@ -31,17 +32,32 @@ export interface StoredSession {
   nodes: StoredNode[];
   positions: Map<string, number>;
   usage: TokenLedgerEntry[];
-  commits: Map<string, { hash: string; result: SessionCommitResult }>;
+  commits: Map<string, StoredCommit>;
   meta: SessionMeta | undefined;
-  /** Content-addressed checkpoints (the SQL and filesystem stores keep them as blobs too). */
+  /**
+   * Checkpoints, each stored once (the SQL and filesystem stores keep them as blobs too): a commit
+   * whose checkpoint equals the head's shares the head's, and `gcUnreachable` deletes all but the head's.
+   */
   blobs: Map<string, SessionCheckpoint>;
+  /** The number in the key of the next new blob. */
+  nextBlob: number;
+  /** What a listing shows without reading the session; absent before the first commit or meta. */
+  summary: StoredSummary | undefined;
 }
 
 export function emptyStoredSession(): StoredSession {
-  return { head: undefined, nodes: [], positions: new Map(), usage: [], commits: new Map(), meta: undefined, blobs: new Map() };
+  return {
+    head: undefined,
+    nodes: [],
+    positions: new Map(),
+    usage: [],
+    commits: new Map(),
+    meta: undefined,
+    blobs: new Map(),
+    nextBlob: 1,
+    summary: undefined,
+  };
 }
-
-const DEFAULT_PAGE_SIZE = 100;
 
 /** `meta` parsed by its schema (a copy); an invalid meta is an `invalid_argument` error. */
 export function validatedSessionMeta(meta: SessionMeta): SessionMeta {
@@ -51,7 +67,7 @@ export function validatedSessionMeta(meta: SessionMeta): SessionMeta {
     throw new LashError("invalid_argument", `invalid session meta at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`);
   }
   // A deep copy: the stored meta must not share nested objects (handoff metadata) with the caller's.
-  return structuredClone(parsed.data);
+  return jsonCopy(parsed.data, "the session meta");
 }
 
 /**
@@ -81,32 +97,12 @@ export class InMemorySessionTable {
     this.#sessions.delete(sessionId);
   }
 
+  /** One page of the sessions (see `listSessionPage`): by id, or newest activity first. */
   listSessions(query: SessionListQuery = {}): SessionListPage {
-    const parsed = sessionListQuerySchema.safeParse(query);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new LashError(
-        "invalid_argument",
-        `invalid session list query at \`${issue?.path.join(".") ?? ""}\`: ${issue?.message ?? "invalid"}`,
-      );
+    const sessions: ListableSession[] = [];
+    for (const [sessionId, stored] of this.#sessions) {
+      sessions.push({ sessionId, headRevision: stored.head?.revision, meta: stored.meta, summary: stored.summary });
     }
-    const { parentSessionId, relationType, cursor } = parsed.data;
-    const limit = parsed.data.limit ?? DEFAULT_PAGE_SIZE;
-    const matching = [...this.#sessions.entries()]
-      .filter(([, stored]) => stored.head !== undefined || stored.meta !== undefined)
-      .filter(([, stored]) => parentSessionId === undefined || stored.meta?.parentSessionId === parentSessionId)
-      .filter(([, stored]) => relationType === undefined || stored.meta?.relation.type === relationType)
-      .map(([sessionId]) => sessionId)
-      .filter((sessionId) => cursor === undefined || compareCodePoints(sessionId, cursor) > 0)
-      .sort(compareCodePoints);
-    const page = matching.slice(0, limit);
-    const sessions = page.map((sessionId) => {
-      const stored = this.#sessions.get(sessionId) as StoredSession;
-      return stored.meta
-        ? { sessionId, headRevision: stored.head?.revision ?? 0, meta: structuredClone(stored.meta) }
-        : { sessionId, headRevision: stored.head?.revision ?? 0 };
-    });
-    const last = page.at(-1);
-    return matching.length > limit && last !== undefined ? { sessions, nextCursor: last } : { sessions };
+    return listSessionPage(sessions, query);
   }
 }

@@ -8,6 +8,7 @@ import type {
   ToolRetryPolicy,
 } from "@lash/protocol";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { checkDefinedToolOutputLimit, type ToolOutputLimit } from "../context/tool-output-limits.js";
 import { checkedModelInputSchema } from "./model-input-schema.js";
 
 /** What `execute` receives: a Standard Schema's output type, or the JSON arguments for a plain JSON Schema. */
@@ -50,7 +51,13 @@ export function defineTool<Schema extends StandardSchemaV1 | JsonSchemaObject>(d
   /** The line a person sees when asked to approve a call. */
   readonly describeApproval?: (input: ToolInputOf<Schema>, context: ToolContext) => string | Promise<string>;
   readonly execute: (input: ToolInputOf<Schema>, context: ToolContext) => ToolExecuteResult | Promise<ToolExecuteResult>;
+  /**
+   * The most of one result the model sees (`{ maxBytes?, maxLines? }`), over the runtime's tool-output
+   * budget; `false` exempts the tool (it bounds its output itself). A runtime's per-tool entry wins.
+   */
+  readonly outputBudget?: ToolOutputLimit | false;
 }): ToolDefinition<ToolInputOf<Schema>> {
   checkedModelInputSchema(definition);
+  if (definition.outputBudget !== undefined) checkDefinedToolOutputLimit(definition.outputBudget, definition.name);
   return definition as ToolDefinition<ToolInputOf<Schema>>;
 }

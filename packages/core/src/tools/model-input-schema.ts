@@ -21,6 +21,55 @@ const TARGET: StandardJSONSchemaV1.Target = "draft-2020-12";
 const convertedSchemas = new WeakMap<object, Conversion>();
 /** The checked model schema per tool definition, so `defineTool` and every later surface share one check. */
 const checkedSchemas = new WeakMap<object, JsonObject>();
+/**
+ * Schemas that cannot change (deep-frozen: every conversion made here, and constants frozen by
+ * their owner) and were found usable: tools defined again on the same schema object (a runtime
+ * built per request) skip the document check. A schema that can still change is checked every time.
+ */
+const usableDocuments = new WeakSet<object>();
+
+function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return true;
+  if (!Object.isFrozen(value)) return false;
+  for (const entry of Object.values(value)) if (!isDeepFrozen(entry)) return false;
+  return true;
+}
+
+/**
+ * The JSON text of schemas found usable, for schemas that can change: a tool built anew for every
+ * runtime (a factory per request) has a new schema object each time, with the same text. The
+ * result only depends on the text, so a text seen before needs no second check. Bounded: the
+ * oldest texts are forgotten first.
+ */
+const usableTexts = new Set<string>();
+const USABLE_TEXTS_KEPT = 512;
+
+function jsonText(schema: object): string | undefined {
+  try {
+    return JSON.stringify(schema);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `validateJsonSchemaDocument`, remembered for a schema that cannot change and for a text seen before. */
+function documentProblem(schema: unknown): string | undefined {
+  if (typeof schema !== "object" || schema === null) return validateJsonSchemaDocument(schema);
+  if (usableDocuments.has(schema)) return undefined;
+  if (isDeepFrozen(schema)) {
+    const problem = validateJsonSchemaDocument(schema);
+    if (problem === undefined) usableDocuments.add(schema);
+    return problem;
+  }
+  const text = jsonText(schema);
+  if (text !== undefined && usableTexts.has(text)) return undefined;
+  const problem = validateJsonSchemaDocument(schema);
+  if (problem === undefined && text !== undefined) {
+    if (usableTexts.size >= USABLE_TEXTS_KEPT) usableTexts.delete(usableTexts.values().next().value as string);
+    usableTexts.add(text);
+  }
+  return problem;
+}
 
 function deepFreeze<Value>(value: Value): Value {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
@@ -159,8 +208,7 @@ export function checkedModelInputSchema(definition: ToolSchemaSource): JsonObjec
   if (cached !== undefined) return cached;
   const inputSchema = toModelInputSchema(definition);
   const problem =
-    validateJsonSchemaDocument(inputSchema) ??
-    (isStandardSchema(definition.inputSchema) ? undefined : validateJsonSchemaDocument(definition.inputSchema));
+    documentProblem(inputSchema) ?? (isStandardSchema(definition.inputSchema) ? undefined : documentProblem(definition.inputSchema));
   if (problem !== undefined) {
     throw new RuntimeError("invalid_configuration", `tool \`${definition.name}\` has an unusable input schema: ${problem}`);
   }

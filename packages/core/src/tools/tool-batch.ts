@@ -1,7 +1,8 @@
-import { randomUUID } from "node:crypto";
 import type { ApprovalHandler, ApprovalRequest, JsonValue, SessionEvent, ToolCallApproval, ToolCallRecord } from "@lash/protocol";
+import type { ToolOutputBudgeter } from "../context/tool-output-budget.js";
 import type { CompletedToolCall, PendingApprovalCall, PendingToolCall } from "../modes/execution-mode.js";
 import type { TurnEventPipe } from "../turn/event-pipe.js";
+import { type AbortWatch, watchSignal } from "../turn/turn-abort.js";
 import type { NestedCallCounts } from "../turn/turn-machine-types.js";
 import { type ApprovalGateResult, type ApprovalOrigin, passApprovalGate } from "./approval-gate.js";
 import type { NestedToolCall, NestedToolResult } from "./nested-dispatch.js";
@@ -18,31 +19,27 @@ export type ToolBatchEnvironment = Omit<ToolDispatchEnvironment, "nestedDispatch
   readonly approve: ApprovalHandler | undefined;
   /** The default lifetime of a request that waits, in milliseconds; undefined = no expiry. */
   readonly expiresInMs: number | undefined;
+  /** Watches the turn's abort without a listener per call (a listener on `signal` when absent). */
+  readonly abort?: AbortWatch | undefined;
+  /** Cuts what the model reads of a long result (the turn's tool-output budget); absent = no budget. */
+  readonly outputBudget?: ToolOutputBudgeter | undefined;
 };
 
 const CANCELLED = Symbol("cancelled");
 
-/** Resolves with `CANCELLED` as soon as `signal` aborts (or at once when it already has). */
-function whenAborted(signal: AbortSignal): { promise: Promise<typeof CANCELLED>; dispose: () => void } {
-  if (signal.aborted) return { promise: Promise.resolve(CANCELLED), dispose: () => {} };
-  let onAbort: () => void = () => {};
-  const promise = new Promise<typeof CANCELLED>((resolve) => {
-    onAbort = () => resolve(CANCELLED);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  return { promise, dispose: () => signal.removeEventListener("abort", onAbort) };
-}
-
 /** Runs `work`, but settles with `CANCELLED` the moment the turn aborts (the tool sees the signal). */
-async function raceCancellation<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof CANCELLED> {
-  const aborted = whenAborted(signal);
+async function raceCancellation<T>(work: Promise<T>, abort: AbortWatch): Promise<T | typeof CANCELLED> {
+  let stopWatching: () => void = () => {};
+  const aborted = new Promise<typeof CANCELLED>((resolve) => {
+    stopWatching = abort.onAbort(() => resolve(CANCELLED));
+  });
   try {
-    return await Promise.race([work, aborted.promise]);
+    return await Promise.race([work, aborted]);
   } catch (error) {
-    if (signal.aborted) return CANCELLED;
+    if (abort.signal.aborted) return CANCELLED;
     throw error;
   } finally {
-    aborted.dispose();
+    stopWatching();
     // A tool that ignores the signal keeps running detached; its late failure must not crash the process.
     work.catch(() => {});
   }
@@ -173,7 +170,7 @@ async function runCall(
   const parsed = parseToolArguments(call.inputJson);
   const args: JsonValue = parsed.ok ? parsed.args : parsed.raw;
   const callId = call.callId === "" ? undefined : call.callId;
-  const correlationId = `tool:${callId ?? randomUUID()}`;
+  const correlationId = `tool:${callId ?? pipe.freshId()}`;
   const start: SessionEvent =
     callId === undefined
       ? { type: "tool_call_started", name: call.toolName, args }
@@ -199,7 +196,7 @@ async function runCall(
           correlationId,
           decided,
         ),
-        environment.signal,
+        environment.abort ?? watchSignal(environment.signal),
       );
   // Nobody decided: the call waits (its `tool_call_completed` comes when a resumed turn runs it).
   if (dispatched !== CANCELLED && "request" in dispatched) return { pending: dispatched.request };
@@ -210,7 +207,8 @@ async function runCall(
   if (callId !== undefined) record.callId = callId;
   if (dispatched !== CANCELLED && dispatched.gate.approval !== undefined) record.approval = dispatched.gate.approval;
   const projected = dispatched === CANCELLED ? undefined : await environment.plugins.projectToolResult(record);
-  const modelText = projected ?? renderToolOutputForModel(record.output);
+  const rendered = projected ?? renderToolOutputForModel(record.output);
+  const modelText = environment.outputBudget ? await environment.outputBudget.fit(rendered, { toolName: call.toolName, callId }) : rendered;
   const completed = pipe.activity(
     {
       type: "tool_call_completed",

@@ -13,12 +13,19 @@ function isPromise(value: unknown): value is Promise<void> {
  * The one ordered pipe of a turn. Every event goes through it: the assembler sees it first, then
  * the sink. A sink that returns a promise back-pressures the turn, and everything emitted meanwhile
  * is queued behind it, so both sinks see one global order. When the sinks answer synchronously no
- * promise is created at all (the common, fast case).
+ * promise and no closure is created at all (the common, fast case).
+ *
+ * Activity and correlation ids are `<prefix>.<n>`: one random prefix per pipe (per run of a turn)
+ * and a counter. They are unique across the session, since every run draws a new prefix, and they
+ * are part of the activity object, so whatever replays a recorded activity (a turn stream's late
+ * reader, a server's event log) hands out the same id. One UUID per turn instead of one per delta.
  */
 export class TurnEventPipe {
   readonly #assembler: TurnAssembler;
   readonly #events: EventSink | undefined;
   readonly #activities: TurnActivitySink | undefined;
+  readonly #idPrefix = `${randomUUID()}.`;
+  #nextId = 0;
   #tail: Promise<void> | undefined;
 
   constructor(assembler: TurnAssembler, events: EventSink | undefined, activities: TurnActivitySink | undefined) {
@@ -32,25 +39,36 @@ export class TurnEventPipe {
     return this.#activities !== undefined;
   }
 
+  /** A fresh id, unique across the session: for activities, and for correlation ids of new blocks. */
+  freshId(): string {
+    const id = this.#nextId;
+    this.#nextId = id + 1;
+    return this.#idPrefix + id;
+  }
+
   /** Emits a session event, preceded by its projected activity when it has one. */
   session(event: SessionEvent): Delivery {
     const projected = projectSessionEvent(event);
     if (projected) {
-      const first = this.activity(projected, randomUUID());
-      const second = this.#enqueue(() => this.#deliverSession(event));
+      const first = this.activity(projected);
+      const second = this.sessionOnly(event);
       return isPromise(first) ? first.then(() => second) : second;
     }
-    return this.#enqueue(() => this.#deliverSession(event));
+    return this.sessionOnly(event);
   }
 
   /** Emits a session event without projecting it (plugin events from turn-level hooks). */
   sessionOnly(event: SessionEvent): Delivery {
-    return this.#enqueue(() => this.#deliverSession(event));
+    if (this.#tail !== undefined) return this.#queue(() => this.#deliverSession(event));
+    return this.#settle(this.#deliverSession(event));
   }
 
   /** Emits an activity with the given correlation id (a fresh one when absent). */
-  activity(event: TurnEvent, correlationId: string = randomUUID()): Delivery {
-    return this.#enqueue(() => this.#deliverActivity({ id: randomUUID(), correlationId, ...event } as TurnActivity));
+  activity(event: TurnEvent, correlationId?: string): Delivery {
+    const id = this.freshId();
+    const activity = { id, correlationId: correlationId ?? this.freshId(), ...event } as TurnActivity;
+    if (this.#tail !== undefined) return this.#queue(() => this.#deliverActivity(activity));
+    return this.#settle(this.#deliverActivity(activity));
   }
 
   /** Resolves once everything emitted so far was delivered. */
@@ -68,30 +86,24 @@ export class TurnEventPipe {
     return this.#activities?.emit(activity);
   }
 
-  #enqueue(deliver: () => Delivery): Delivery {
-    const tail = this.#tail;
-    if (tail !== undefined) {
-      const next = tail.then(deliver);
-      this.#track(next);
-      return next;
-    }
-    const result = deliver();
-    if (isPromise(result)) {
-      this.#track(result);
-      return result;
-    }
-    return undefined;
+  /** What a delivery that ran at once leaves: nothing, or a promise the next ones wait behind. */
+  #settle(result: Delivery): Delivery {
+    if (!isPromise(result)) return undefined;
+    this.#track(result);
+    return result;
+  }
+
+  #queue(deliver: () => Delivery): Promise<void> {
+    const next = (this.#tail as Promise<void>).then(deliver);
+    this.#track(next);
+    return next;
   }
 
   #track(promise: Promise<void>): void {
     this.#tail = promise;
-    promise.then(
-      () => {
-        if (this.#tail === promise) this.#tail = undefined;
-      },
-      () => {
-        if (this.#tail === promise) this.#tail = undefined;
-      },
-    );
+    const clear = (): void => {
+      if (this.#tail === promise) this.#tail = undefined;
+    };
+    promise.then(clear, clear);
   }
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type {
   AttachmentStore,
   LlmAttachment,
@@ -14,9 +13,10 @@ import { emptyTokenUsage, isEmptyTokenUsage } from "@lash/protocol";
 import { assistantTextSeparator } from "../modes/assistant-text.js";
 import type { PluginHost } from "../plugins/plugin-host.js";
 import type { TurnEventPipe } from "./event-pipe.js";
-import { callProvider, type ProviderCallSettings } from "./provider-call.js";
+import { CallStop, callProvider, type ProviderCallSettings } from "./provider-call.js";
 import { StandardStreamAccumulator } from "./stream-accumulator.js";
 import { usageViolation } from "./stream-event-validation.js";
+import { type AbortWatch, watchSignal } from "./turn-abort.js";
 import type { LlmCallResult, TurnEffect } from "./turn-machine-types.js";
 
 /** What one model call needs from the turn. */
@@ -29,6 +29,8 @@ export interface LlmCallEnvironment {
   readonly sessionId: string;
   readonly maxContextTokens: number;
   readonly signal: AbortSignal;
+  /** Watches the turn's abort without a listener per call (a listener on `signal` when absent). */
+  readonly abort?: AbortWatch | undefined;
   /** Sees every provider stream event first (the call's trace), when tracing is on. */
   readonly onStreamEvent?: ((event: LlmStreamEvent) => void) | undefined;
   /** The structured output every model call of the turn asks for (the turn's `output` option). */
@@ -60,9 +62,10 @@ function toTokenUsage(usage: LlmUsage): TokenUsage {
 
 /** The per-attempt view of a streaming call: what arrived, and the correlation ids of its blocks. */
 class StreamState {
+  readonly #pipe: TurnEventPipe;
   accumulator = new StandardStreamAccumulator();
-  proseCorrelation = randomUUID();
-  reasoningCorrelation = randomUUID();
+  proseCorrelation: string;
+  reasoningCorrelation: string;
   textStreamed = false;
   /** Reasoning already reached the sinks from the stream: the final response must not repeat it. */
   reasoningStreamed = false;
@@ -74,11 +77,17 @@ class StreamState {
   /** Set once the attempt passed the per-call cap: the call was ended, the rest dropped. */
   capped = false;
 
+  constructor(pipe: TurnEventPipe) {
+    this.#pipe = pipe;
+    this.proseCorrelation = pipe.freshId();
+    this.reasoningCorrelation = pipe.freshId();
+  }
+
   /** A retried attempt starts over: new blocks, nothing accumulated. */
   reset(): void {
     this.accumulator = new StandardStreamAccumulator();
-    this.proseCorrelation = randomUUID();
-    this.reasoningCorrelation = randomUUID();
+    this.proseCorrelation = this.#pipe.freshId();
+    this.reasoningCorrelation = this.#pipe.freshId();
     this.textStreamed = false;
     this.reasoningStreamed = false;
     this.streamedUsage = undefined;
@@ -137,27 +146,29 @@ export async function performLlmCall(
   }
   const withAttachments = attachments.length === 0 ? effect.request : { ...effect.request, attachments };
   const request = environment.outputSpec === undefined ? withAttachments : { ...withAttachments, outputSpec: environment.outputSpec };
-  const stream = new StreamState();
+  const stream = new StreamState(pipe);
   const cap = environment.maxOutputCharacters ?? DEFAULT_MAX_OUTPUT_CHARACTERS;
-  // The call has a signal of its own: a stream hook may end it early (it saw everything it needs),
-  // and so does the output cap.
-  const streamAbort = new AbortController();
-  const onTurnAbort = (): void => streamAbort.abort();
-  environment.signal.addEventListener("abort", onTurnAbort, { once: true });
-  if (environment.signal.aborted) streamAbort.abort();
-  const callSignal = streamAbort.signal;
+  // A stream hook may end the call early (it saw everything it needs), and so does the output cap:
+  // that ends this call only, not the turn.
+  const stop = new CallStop();
   /** What of `text` fits under the cap; reaching the cap ends the call. */
   const admit = (text: string): string => {
     const admitted = stream.admit(text, cap);
-    if (stream.capped) streamAbort.abort();
+    if (stream.capped) stop.stop();
     return admitted;
   };
 
-  const emitProse = (text: string, correlationId: string): Delivery =>
-    chain(pipe.session({ type: "text_delta", text }), () => pipe.activity({ type: "text_delta", text }, correlationId));
+  // Once per delta: the activity follows its session event without a closure when nothing waits.
+  const emitProse = (text: string, correlationId: string): Delivery => {
+    const first = pipe.session({ type: "text_delta", text });
+    if (first === undefined) return pipe.activity({ type: "text_delta", text }, correlationId);
+    return first.then(() => pipe.activity({ type: "text_delta", text }, correlationId));
+  };
   const emitReasoning = (text: string, correlationId: string): Delivery => {
     stream.reasoningStreamed = true;
-    return chain(pipe.session({ type: "reasoning_delta", text }), () => pipe.activity({ type: "reasoning_delta", text }, correlationId));
+    const first = pipe.session({ type: "reasoning_delta", text });
+    if (first === undefined) return pipe.activity({ type: "reasoning_delta", text }, correlationId);
+    return first.then(() => pipe.activity({ type: "reasoning_delta", text }, correlationId));
   };
 
   const onText = (whole: string, correlationId: string, responseMeta: Parameters<StandardStreamAccumulator["pushText"]>[1]): Delivery => {
@@ -180,7 +191,7 @@ export async function performLlmCall(
       stream.accumulator.pushText(transformed.text, responseMeta);
       delivery = chain(delivery, () => emitProse(transformed.text, correlationId));
     }
-    if (transformed.abortStream) streamAbort?.abort();
+    if (transformed.abortStream) stop.stop();
     return delivery;
   };
 
@@ -231,23 +242,19 @@ export async function performLlmCall(
     }
   };
 
-  let result;
-  try {
-    const observe = environment.onStreamEvent;
-    const handler = observe
-      ? (event: LlmStreamEvent): Delivery => {
-          observe(event);
-          return onEvent(event);
-        }
-      : onEvent;
-    result = await callProvider(environment.provider, request, callSignal, handler, environment.settings);
-  } finally {
-    environment.signal.removeEventListener("abort", onTurnAbort);
-  }
+  const observe = environment.onStreamEvent;
+  const handler = observe
+    ? (event: LlmStreamEvent): Delivery => {
+        observe(event);
+        return onEvent(event);
+      }
+    : onEvent;
+  const abort = environment.abort ?? watchSignal(environment.signal);
+  const result = await callProvider(environment.provider, request, abort, handler, environment.settings, stop);
   const partialUsage = stream.streamedUsage;
   if (!result.ok) {
     // Ended from inside (a stream hook, or the output cap), not by the turn or the provider.
-    const stoppedByHook = result.cancelled && !environment.signal.aborted && streamAbort.signal.aborted;
+    const stoppedByHook = result.cancelled && !environment.signal.aborted && stop.stopped;
     if (!stoppedByHook) {
       // A cancelled call's streamed prose stays in the history; a failed call's does not.
       const partialText = result.cancelled ? stream.accumulator.text() : "";
@@ -357,13 +364,13 @@ export function emitResponseParts(
     for (const part of textParts) {
       if (part.text === "") continue;
       emittedText = true;
-      delivery = chain(delivery, () => pipe.activity({ type: "text_delta", text: part.text }, part.responseMeta?.id ?? randomUUID()));
+      delivery = chain(delivery, () => pipe.activity({ type: "text_delta", text: part.text }, part.responseMeta?.id ?? pipe.freshId()));
     }
   }
   for (const part of response.parts) {
     // Reasoning that streamed was already shown; only a call that streamed none replays it here.
     if (options.reasoningStreamed === true || part.type !== "reasoning" || part.text === "") continue;
-    delivery = chain(delivery, () => pipe.activity({ type: "reasoning_delta", text: part.text }, part.replay?.itemId ?? randomUUID()));
+    delivery = chain(delivery, () => pipe.activity({ type: "reasoning_delta", text: part.text }, part.replay?.itemId ?? pipe.freshId()));
   }
   if (!emittedText) {
     let text = response.fullText;

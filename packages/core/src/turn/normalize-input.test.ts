@@ -111,12 +111,11 @@ describe("normalizeTurnInput", () => {
   });
 
   it("reports an attachment store failure as a message", async () => {
-    const failing: AttachmentStore = {
-      put: async (): Promise<AttachmentRef> => {
+    const failing: AttachmentStore = new (class extends InMemoryAttachmentStore {
+      override async put(): Promise<AttachmentRef> {
         throw new Error("disk full");
-      },
-      get: async () => undefined,
-    };
+      }
+    })();
     const result = await normalize({ items: [{ type: "image_ref", id: "img" }], imageBlobs: { img: PNG } }, failing);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.message).toContain("disk full");

@@ -1,4 +1,5 @@
 import type { AttachmentRef, AttachmentStore, Message, MessagePart, TurnInput } from "@lash/protocol";
+import { detectImageMediaType } from "@lash/protocol";
 import { freshMessageId, partId } from "../session/ids.js";
 
 /** A normalised input item: merged text, or a stored image. */
@@ -10,21 +11,8 @@ export type NormalizedInput =
   | { readonly ok: true; readonly items: readonly NormalizedInputItem[] }
   | { readonly ok: false; readonly message: string };
 
-function startsWith(bytes: Uint8Array, signature: readonly number[], offset = 0): boolean {
-  if (bytes.length < offset + signature.length) return false;
-  return signature.every((byte, index) => bytes[offset + index] === byte);
-}
-
-const ASCII = (text: string): number[] => [...text].map((character) => character.charCodeAt(0));
-
-/** The image media type detected from the bytes' signature (PNG, JPEG, GIF, WebP), if any. */
-export function detectImageMediaType(bytes: Uint8Array): string | undefined {
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return "image/jpeg";
-  if (startsWith(bytes, ASCII("GIF87a")) || startsWith(bytes, ASCII("GIF89a"))) return "image/gif";
-  if (startsWith(bytes, ASCII("RIFF")) && startsWith(bytes, ASCII("WEBP"), 8)) return "image/webp";
-  return undefined;
-}
+// The signatures live in @lash/protocol: every attachment store checks bytes with the same rules.
+export { detectImageMediaType };
 
 function describe(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "array" : typeof value;

@@ -28,6 +28,7 @@ import type { PreparedTurn } from "./prepare-turn.js";
 import { machineConfig, runTurnSegment, type TurnRunOptions } from "./run-turn.js";
 import type { IndexedResult, ResumedBatch } from "./suspended-batch.js";
 import { TurnAssembler } from "./turn-assembler.js";
+import { cancellationOf } from "./turn-cancellation.js";
 import { TurnContext } from "./turn-context.js";
 import { TurnMachine } from "./turn-machine.js";
 import { resolveTurnOutput } from "./turn-output.js";
@@ -108,6 +109,7 @@ async function resumeTurn(core: SessionCore, request: ResumeTurnRequest, options
     selection: resumedSelection(core, suspended),
     output: options.output === undefined ? undefined : resolveTurnOutput(options.output),
     hostSignal: options.signal,
+    cancellation: cancellationOf(options),
     approve: options.approve,
     resumed: {
       turnId: suspended.turnId,

@@ -7,6 +7,7 @@ import { completeTurn } from "./complete-turn.js";
 import { TurnEventPipe } from "./event-pipe.js";
 import { prepareTurn } from "./prepare-turn.js";
 import { TurnAssembler } from "./turn-assembler.js";
+import { cancellationOf } from "./turn-cancellation.js";
 import { TurnContext } from "./turn-context.js";
 import { driveTurn } from "./turn-driver.js";
 import { isResumeSafe } from "./turn-graph-writer.js";
@@ -97,6 +98,7 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
     selection,
     output,
     hostSignal: options.signal,
+    cancellation: cancellationOf(options),
     approve: options.approve,
   });
   context = turn;

@@ -14,6 +14,8 @@ import type {
   TurnStop,
 } from "@lash/protocol";
 import { emptyTokenUsage, isEmptyTokenUsage, mergeTokenLedger, subtractTokenUsage } from "@lash/protocol";
+import { toolOutputBudgetOf } from "../context/context-settings.js";
+import { turnToolOutputBudget } from "../context/tool-output-budget.js";
 import type { ExecutionMode } from "../modes/execution-mode.js";
 import type { EffectInvocation, EffectKind, RuntimeEffectHost } from "../runtime/effect-host.js";
 import type { SessionCore } from "../runtime/session-core.js";
@@ -24,7 +26,9 @@ import type { TurnEventPipe } from "./event-pipe.js";
 import type { LlmCallEnvironment } from "./llm-call.js";
 import type { PreparedTurn } from "./prepare-turn.js";
 import { abortableSleep } from "./provider-call.js";
+import { TurnAbort } from "./turn-abort.js";
 import type { TurnAssembler } from "./turn-assembler.js";
+import type { TurnCancellation } from "./turn-cancellation.js";
 import { runCheckpoint } from "./turn-checkpoint.js";
 import { isResumeSafe, TurnGraphWriter } from "./turn-graph-writer.js";
 import type { CheckpointResult, SurfaceSyncResult, TurnEffect } from "./turn-machine-types.js";
@@ -60,6 +64,8 @@ export interface TurnContextInit {
   readonly output: TurnOutputRequest | undefined;
   /** The host's signal: aborting it cancels the turn. */
   readonly hostSignal: AbortSignal | undefined;
+  /** A turn stream's cancel (`TurnStream.cancel`): it cancels the turn as the host's signal does. */
+  readonly cancellation?: TurnCancellation | undefined;
   /** The turn's own approver (`TurnRunOptions.approve`); the runtime's answers when absent. */
   readonly approve?: ApprovalHandler | undefined;
   /** Set when a suspended turn resumes: the turn keeps its identity, clock, usage and repairs. */
@@ -117,12 +123,16 @@ export class TurnContext {
   resumeApprovals: ReadonlyMap<string, ToolCallApproval> | undefined;
   /** Set when the host cancelled the turn or its wall-time budget ran out. */
   interruption: TurnStop | undefined;
-  readonly #controller = new AbortController();
+  readonly #abort = new TurnAbort();
   readonly #hostSignal: AbortSignal | undefined;
   readonly #onHostAbort = (): void => {
-    this.interruption ??= { type: "cancelled" };
-    this.#controller.abort(this.#hostSignal?.reason);
+    this.#cancel(this.#hostSignal?.reason);
   };
+  readonly #cancel = (reason: unknown): void => {
+    this.interruption ??= { type: "cancelled" };
+    this.#abort.abort(reason);
+  };
+  readonly #unbindCancellation: (() => void) | undefined;
   readonly #wallTimer: ReturnType<typeof setTimeout> | undefined;
   /** Messages `afterToolCall` hooks enqueued, delivered at the next checkpoint. */
   readonly #toolHookMessages: PluginMessage[] = [];
@@ -179,6 +189,7 @@ export class TurnContext {
     this.#hostSignal = init.hostSignal;
     init.hostSignal?.addEventListener("abort", this.#onHostAbort, { once: true });
     if (init.hostSignal?.aborted) this.#onHostAbort();
+    this.#unbindCancellation = init.cancellation?.bind(this.#cancel);
     const wallTime = init.termination.maxWallTimeMs;
     this.#wallTimer =
       wallTime === undefined
@@ -186,7 +197,7 @@ export class TurnContext {
         : setTimeout(
             () => {
               this.interruption ??= { type: "budget_exhausted", budget: "wall_time" };
-              this.#controller.abort();
+              this.#abort.abort();
             },
             Math.max(0, wallTime - (resumed?.elapsedMs ?? 0)),
           );
@@ -196,7 +207,7 @@ export class TurnContext {
 
   /** The turn's signal: running tools and the provider call see it abort. */
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#abort.signal;
   }
 
   readonly now = (): number => performance.now();
@@ -225,8 +236,9 @@ export class TurnContext {
     // A turn that ends by a thrown failure (a sink, a store) must not leave tools running detached:
     // aborting the controller lets every in-flight tool and provider call see the end. A turn that
     // completed leaves the signal alone (work a tool started on purpose may outlive the turn).
-    if (!completed && !this.#controller.signal.aborted) this.#controller.abort(new Error("the turn failed"));
+    if (!completed && !this.#abort.aborted) this.#abort.abort(new Error("the turn failed"));
     this.#hostSignal?.removeEventListener("abort", this.#onHostAbort);
+    this.#unbindCancellation?.();
   }
 
   /** What a model call of this turn needs (built once per turn). */
@@ -240,6 +252,7 @@ export class TurnContext {
       sessionId: this.sessionId,
       maxContextTokens: this.core.policy.maxContextTokens,
       signal: this.signal,
+      abort: this.#abort,
       outputSpec: this.output?.spec,
       maxOutputCharacters: this.core.environment.core.maxOutputCharacters,
     };
@@ -258,6 +271,7 @@ export class TurnContext {
           turnIndex: this.turnIndex,
           sessions: this.core.sessions,
           signal: this.signal,
+          abort: this.#abort,
           emit: (event) => this.pipe.session(event),
           enqueueMessages: (messages) => this.#toolHookMessages.push(...messages),
           sleep: abortableSleep,
@@ -266,6 +280,7 @@ export class TurnContext {
           turnId: this.turnId,
           approve: this.approve,
           expiresInMs: this.core.environment.core.approvals?.expiresInMs,
+          outputBudget: turnToolOutputBudget(this.core, toolOutputBudgetOf(this.core), this.selection.model, surface),
         },
       };
     }

@@ -1,8 +1,9 @@
 import type { Message, TurnOutcome } from "@lash/protocol";
+import { performManagedLlmCall } from "../context/managed-llm-call.js";
 import type { EffectInvocation, EffectKind } from "../runtime/effect-host.js";
 import { runToolBatch } from "../tools/tool-batch.js";
 import type { ToolSurface } from "../tools/tool-surface.js";
-import { emitResponseParts, performLlmCall } from "./llm-call.js";
+import { emitResponseParts } from "./llm-call.js";
 import type { TurnContext } from "./turn-context.js";
 import type { TurnMachine } from "./turn-machine.js";
 import type { TurnEffect } from "./turn-machine-types.js";
@@ -85,7 +86,10 @@ async function handleLlmCall(effect: Extract<TurnEffect, { type: "llm_call" }>, 
   const modeIteration = machine.modeIteration;
   const trace = context.tracer?.llmCall(modeIteration, effect.request);
   const llm = trace ? { ...context.llm, onStreamEvent: trace.onStreamEvent } : context.llm;
-  const result = await context.effectHost.run(invocation(driver, "llm_call", effect.id), () => performLlmCall(effect, modeIteration, llm));
+  // The context manager fits the call to the window and recovers from a context overflow.
+  const result = await context.effectHost.run(invocation(driver, "llm_call", effect.id), () =>
+    performManagedLlmCall(effect, modeIteration, llm, context, machine.messages),
+  );
   trace?.finished(result);
   if (result.ok && !result.textStreamed)
     await deliver(emitResponseParts(result.response, context.pipe, { reasoningStreamed: result.reasoningStreamed === true }));

@@ -1,5 +1,7 @@
 import type { LlmToolSpec, ModelProvider, PromptContribution, TerminationPolicy, ToolProvider, TurnInput } from "@lash/protocol";
 import { DEFAULT_PROVIDER_RETRY_POLICY, RuntimeError, terminationPolicySchema } from "@lash/protocol";
+import { toolOutputBudgetOf } from "../context/context-settings.js";
+import { withContextTools } from "../context/read-tool-output.js";
 import type { ExecutionMode, ModePreamble } from "../modes/execution-mode.js";
 import { buildSystemPrompt, emptyPromptLayer } from "../prompt/prompt-builder.js";
 import type { SessionCore } from "../runtime/session-core.js";
@@ -102,7 +104,11 @@ export async function buildTurnSurface(
   },
 ): Promise<TurnSurface> {
   const { environment } = core;
-  const providers = prepared.includeBaseTools ? [...environment.toolProviders, ...prepared.toolProviders] : [...prepared.toolProviders];
+  const providers = withContextTools(
+    core,
+    toolOutputBudgetOf(core),
+    prepared.includeBaseTools ? [...environment.toolProviders, ...prepared.toolProviders] : [...prepared.toolProviders],
+  );
   const surface = await ToolSurface.build({ nativeTools: mode.nativeTools?.() ?? [], providers });
   const toolNames = surface.names;
   const preamble = mode.buildPreamble({ toolNames });

@@ -33,6 +33,9 @@
  * | `approval_not_found` | caller | a decision named a request the suspended turn does not have |
  * | `approval_already_decided` | caller | a decision named a request that was already decided (or expired) |
  * | `approval_conflict` | concurrency | another decider decided the same request first |
+ * | `attachment_too_large` | caller | an attachment is longer than the attachment store's limit (nothing stored) |
+ * | `attachment_media_type_unsupported` | caller | an attachment's bytes are no known image format, or disagree with its declared type (nothing stored) |
+ * | `attachment_not_found` | store | an attachment was deleted while it was being read |
  */
 export type LashErrorCode =
   | "invalid_configuration"
@@ -63,7 +66,10 @@ export type LashErrorCode =
   | "suspended_turn_mismatch"
   | "approval_not_found"
   | "approval_already_decided"
-  | "approval_conflict";
+  | "approval_conflict"
+  | "attachment_too_large"
+  | "attachment_media_type_unsupported"
+  | "attachment_not_found";
 
 const baseMarker = "lash.error";
 const baseSymbol = Symbol.for(baseMarker);

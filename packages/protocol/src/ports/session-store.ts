@@ -11,6 +11,7 @@ import type {
   SessionStoreCreateRequest,
   VacuumReport,
 } from "../store-schemas.js";
+import type { AttachmentStore } from "./attachment-store.js";
 
 /**
  * Durable storage of one session, reached through a backend that may hold many sessions (one SQL
@@ -45,6 +46,13 @@ export interface SessionStore {
    * refuses, at `build()`, a session id that disagrees with it.
    */
   readonly sessionId?: string | undefined;
+  /**
+   * The attachment store of the same backend (the same database or root), where the images of this
+   * session's messages are kept. Optional: a runtime built on this store uses it when the host did
+   * not give one (`withAttachmentStore`), so images survive a restart along with the messages that
+   * reference them.
+   */
+  readonly attachments?: AttachmentStore | undefined;
   /**
    * Loads the session, or `undefined` when nothing was ever committed. `full_graph`: every live node
    * in insertion order. `active_path`: the path from the root to `leafNodeId` (default: the head's
@@ -102,6 +110,11 @@ export interface SessionStore {
  * request: name = session id, model = policy model, parent and relation) and keeps existing meta.
  */
 export interface SessionStoreFactory {
+  /**
+   * The attachment store of the same backend; optional. A runtime environment built on this
+   * factory uses it when the host did not give one (see `SessionStore.attachments`).
+   */
+  readonly attachments?: AttachmentStore | undefined;
   /** Opens (creating when needed) the store of `request.sessionId`, bound to it, with its meta written (see above). */
   createStore(request: SessionStoreCreateRequest): Promise<SessionStore>;
 }

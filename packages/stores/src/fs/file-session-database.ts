@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import {
+  attachmentByteLimit,
   defaultSessionMeta,
   LashError,
   type SessionListQuery,
@@ -9,6 +10,8 @@ import {
 } from "@lash/protocol";
 import type { ListedSessionPage } from "../shared/session-listing.js";
 import { FileAccess, type FileSystemOperations } from "./file-access.js";
+import { referencedAttachmentIds } from "./file-attachment-references.js";
+import { FileAttachmentStore } from "./file-attachment-store.js";
 import { FileSessionStore } from "./file-session-store.js";
 import { GraphStateCache } from "./session-graph-state.js";
 import { listSessions } from "./session-listing.js";
@@ -34,6 +37,11 @@ export interface FileSessionDatabaseOptions {
    * cause (a full disk); the default is `node:fs/promises`.
    */
   readonly fileSystem?: FileSystemOperations;
+  /**
+   * The longest attachment (image) `attachments.put` accepts, in bytes. Default 20 MiB
+   * (`DEFAULT_MAX_ATTACHMENT_BYTES`); a longer one is refused with `AttachmentTooLargeError`.
+   */
+  readonly maxAttachmentBytes?: number | undefined;
 }
 
 /**
@@ -45,6 +53,13 @@ export interface FileSessionDatabaseOptions {
 export class FileSessionDatabase implements SessionStoreFactory {
   /** The root directory, made absolute. */
   readonly root: string;
+  /**
+   * The attachment store under the same root (`<root>/attachments/`): where the images of the
+   * sessions' messages are kept. A runtime built on this database or one of its stores uses it
+   * unless the host gives another one, so images survive a restart with the messages that
+   * reference them.
+   */
+  readonly attachments: FileAttachmentStore;
   readonly #access: FileAccess;
   readonly #cache: GraphStateCache;
   readonly #lockTimeoutMs: number;
@@ -65,6 +80,12 @@ export class FileSessionDatabase implements SessionStoreFactory {
     this.#access = new FileAccess(options.fileSystem);
     this.#cache = new GraphStateCache(cachedSessions);
     this.#lockTimeoutMs = lockTimeoutMs;
+    this.attachments = new FileAttachmentStore({
+      root: this.root,
+      access: this.#access,
+      maxBytes: attachmentByteLimit(options.maxAttachmentBytes),
+      references: () => referencedAttachmentIds(this.#access, this.root, (sessionId) => this.openSession(sessionId)),
+    });
   }
 
   /**
@@ -73,7 +94,7 @@ export class FileSessionDatabase implements SessionStoreFactory {
    */
   openSession(sessionId: string): FileSessionStore {
     return new FileSessionStore(
-      { root: this.root, access: this.#access, cache: this.#cache, lockTimeoutMs: this.#lockTimeoutMs },
+      { root: this.root, access: this.#access, cache: this.#cache, lockTimeoutMs: this.#lockTimeoutMs, attachments: this.attachments },
       sessionId,
     );
   }

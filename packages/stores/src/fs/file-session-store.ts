@@ -13,6 +13,7 @@ import {
 } from "@lash/protocol";
 import type { ListedSessionPage } from "../shared/session-listing.js";
 import type { FileAccess } from "./file-access.js";
+import type { FileAttachmentStore } from "./file-attachment-store.js";
 import { applyCommit } from "./session-commit.js";
 import { readMeta, SessionPaths } from "./session-files.js";
 import type { GraphStateCache, SessionFiles } from "./session-graph-state.js";
@@ -27,6 +28,8 @@ export interface FileSessionStoreContext {
   readonly access: FileAccess;
   readonly cache: GraphStateCache;
   readonly lockTimeoutMs: number;
+  /** The root's attachment store (`FileSessionDatabase.attachments`). */
+  readonly attachments: FileAttachmentStore;
 }
 
 /**
@@ -46,6 +49,11 @@ export class FileSessionStore implements SessionStore {
   /** The session this store is bound to. */
   get sessionId(): string {
     return this.#files.paths.sessionId;
+  }
+
+  /** The root's attachment store (`FileSessionDatabase.attachments`), shared by all its sessions. */
+  get attachments(): FileAttachmentStore {
+    return this.#context.attachments;
   }
 
   async loadSession(scope: SessionReadScope): Promise<PersistedSessionRead | undefined> {

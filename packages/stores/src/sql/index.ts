@@ -1,14 +1,18 @@
 export { MAX_STORED_JSON_DEPTH, MAX_VALUE_DEPTH } from "../shared/json-depth.js";
 export type { ListedSession, ListedSessionPage, SessionListingProblem } from "../shared/session-listing.js";
+export { SqlAttachmentStore } from "./sql-attachment-store.js";
 export type { SqlCommitContext, SqlCommitHook, SqlQueryResult } from "./sql-commit-hook.js";
 export type { SqlConnectionTarget } from "./sql-connection.js";
 export { parseSqlConnectionString, redactConnectionString } from "./sql-connection.js";
+export type { DamagedSessions } from "./sql-damage-scan.js";
 export { SqlCommitHookError, SqliteDatabaseBusyError, SqlSchemaNotMigratedError } from "./sql-errors.js";
 export type { MigrationReport } from "./sql-migration-runner.js";
 export type { LashMigrationOptions } from "./sql-migrations.js";
 export { createLashMigrationProvider, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE, lashMigrations } from "./sql-migrations.js";
 export type {
   BigIntegerColumn,
+  LashAttachmentChunksTable,
+  LashAttachmentsTable,
   LashBlobsTable,
   LashCommitsTable,
   LashGraphNodesTable,

@@ -11,7 +11,7 @@ import {
 } from "./index.js";
 
 const FIRST = "0001_create_session_tables";
-const ALL = [FIRST, "0002_session_summaries", "0003_postgres_commit_function", "0004_usage_price_table_dates"];
+const ALL = [FIRST, "0002_session_summaries", "0003_postgres_commit_function", "0004_usage_price_table_dates", "0005_attachments"];
 const LATEST = ALL[ALL.length - 1];
 
 for (const backend of SQL_TEST_BACKENDS) {

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Migration, MigrationProvider } from "kysely/migration";
 import { addUsagePriceTableDates, createPostgresCommitFunction } from "./postgres-commit-function.js";
+import { createAttachmentTables } from "./sql-migration-attachments.js";
 import { createSessionSummaries } from "./sql-migration-summaries.js";
 import type { SqlDialectName } from "./sql-schema.js";
 
@@ -147,6 +148,7 @@ export function lashMigrations(dialect: SqlDialectName, options: LashMigrationOp
     "0002_session_summaries": createSessionSummaries(dialect),
     "0003_postgres_commit_function": createPostgresCommitFunction(dialect, options.schema),
     "0004_usage_price_table_dates": addUsagePriceTableDates(dialect, options.schema),
+    "0005_attachments": createAttachmentTables(dialect),
   };
 }
 

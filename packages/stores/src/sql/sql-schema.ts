@@ -118,6 +118,30 @@ export interface LashBlobsTable {
 }
 
 /**
+ * One content-addressed attachment (an image of a message), shared by every session that references
+ * it; its bytes are in `lash_attachment_chunks`. Written before the commit that references it.
+ */
+export interface LashAttachmentsTable {
+  /** Hex SHA-256 of the bytes. */
+  attachment_id: string;
+  /** Detected from the bytes when they were stored. */
+  media_type: string;
+  byte_length: BigIntegerColumn;
+  /** Rows in `lash_attachment_chunks` (0 to `chunk_count - 1`); 0 for no bytes. */
+  chunk_count: number;
+  /** ISO-8601 UTC time of the last `put` of these bytes; `gc` keeps blobs younger than its minimum age. */
+  stored_at: string;
+}
+
+/** One chunk of an attachment's bytes (`ATTACHMENT_CHUNK_BYTES`, the last one shorter). */
+export interface LashAttachmentChunksTable {
+  attachment_id: string;
+  chunk_index: number;
+  /** `bytea` in PostgreSQL, `BLOB` in SQLite; both drivers return a `Buffer`. */
+  content: Uint8Array;
+}
+
+/**
  * The Kysely database interface of the lash session tables. A caller that builds its own `Kysely`
  * instance types it with this interface (or a superset of it).
  */
@@ -129,6 +153,8 @@ export interface LashSqlSchema {
   lash_session_meta: LashSessionMetaTable;
   lash_session_summaries: LashSessionSummariesTable;
   lash_blobs: LashBlobsTable;
+  lash_attachments: LashAttachmentsTable;
+  lash_attachment_chunks: LashAttachmentChunksTable;
 }
 
 /** The SQL dialects the store speaks. */

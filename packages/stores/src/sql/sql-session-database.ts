@@ -1,9 +1,11 @@
 import type { SessionListQuery, SessionStoreCreateRequest, SessionStoreFactory } from "@lash/protocol";
-import { defaultSessionMeta, LashError } from "@lash/protocol";
+import { attachmentByteLimit, defaultSessionMeta, LashError } from "@lash/protocol";
 import type { Kysely } from "kysely";
 import type { ListedSessionPage } from "../shared/session-listing.js";
+import { SqlAttachmentStore } from "./sql-attachment-store.js";
 import type { SqlCommitHook } from "./sql-commit-hook.js";
 import { createOwnedKysely, describeTarget, parseSqlConnectionString } from "./sql-connection.js";
+import { type DamagedSessions, findDamagedSessions } from "./sql-damage-scan.js";
 import { insertSessionMetaIfMissing, listSessions } from "./sql-listing.js";
 import type { MigrationReport } from "./sql-migration-runner.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
@@ -32,6 +34,11 @@ interface SqlSessionDatabaseCommonOptions {
    * SQLite the database's write lock: keep it short, and do not use this database object from it.
    */
   readonly onCommit?: SqlCommitHook;
+  /**
+   * The longest attachment (image) `attachments.put` accepts, in bytes. Default 20 MiB
+   * (`DEFAULT_MAX_ATTACHMENT_BYTES`); a longer one is refused with `AttachmentTooLargeError`.
+   */
+  readonly maxAttachmentBytes?: number | undefined;
 }
 
 /** Reach the database through a connection string; the database object owns the connections. */
@@ -69,10 +76,17 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
  */
 export class SqlSessionDatabase implements SessionStoreFactory {
   readonly #context: SqlStoreContext;
+  /**
+   * The attachment store in this database (`lash_attachments`): where the images of the sessions'
+   * messages are kept. A runtime built on this database or one of its stores uses it unless the
+   * host gives another one, so images survive a restart with the messages that reference them.
+   */
+  readonly attachments: SqlAttachmentStore;
 
   /** @internal Use `createSqlSessionDatabase`. */
-  constructor(context: SqlStoreContext) {
+  constructor(context: SqlStoreContext, maxAttachmentBytes: number) {
     this.#context = context;
+    this.attachments = new SqlAttachmentStore(context, maxAttachmentBytes);
   }
 
   /** Which SQL the database speaks. */
@@ -97,7 +111,7 @@ export class SqlSessionDatabase implements SessionStoreFactory {
         `a session id must be a non-empty string, got ${JSON.stringify(sessionId) ?? String(sessionId)}`,
       );
     }
-    return new SqlSessionStore(this.#context, sessionId);
+    return new SqlSessionStore(this.#context, sessionId, this.attachments);
   }
 
   /**
@@ -120,6 +134,17 @@ export class SqlSessionDatabase implements SessionStoreFactory {
    */
   listSessions(query?: SessionListQuery): Promise<ListedSessionPage> {
     return this.#context.run("listing sessions", () => listSessions(this.#context, query));
+  }
+
+  /**
+   * A cheap integrity pass over every session, for a listing that shows them all (`lash sessions
+   * list`): the rows a listing entry does not read but a load does (the head's leaf, graph nodes,
+   * checkpoints, usage rows), checked in the database. Returns the first problem of each damaged
+   * session, as a load of it would throw (text of the wrong JSON shape is left to loads). SQLite
+   * only: `undefined` on PostgreSQL, where sessions are checked by loading them.
+   */
+  findDamagedSessions(): Promise<DamagedSessions | undefined> {
+    return this.#context.run("checking the stored sessions", () => findDamagedSessions(this.#context));
   }
 
   /**
@@ -166,6 +191,7 @@ export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): Sq
     );
   }
   const busyTimeoutMs = checkPositiveNumber(options.busyTimeoutMs, "busyTimeoutMs", false);
+  const maxAttachmentBytes = attachmentByteLimit(options.maxAttachmentBytes);
   const schema = options.schema;
   if (schema !== undefined && (typeof schema !== "string" || schema === ""))
     throw invalid(`\`schema\` must be a non-empty string, got ${JSON.stringify(schema)}`);
@@ -238,5 +264,5 @@ export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): Sq
       commitHook,
     });
   }
-  return new SqlSessionDatabase(context);
+  return new SqlSessionDatabase(context, maxAttachmentBytes);
 }

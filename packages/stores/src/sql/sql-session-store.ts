@@ -11,6 +11,7 @@ import type {
   VacuumReport,
 } from "@lash/protocol";
 import type { ListedSessionPage } from "../shared/session-listing.js";
+import type { SqlAttachmentStore } from "./sql-attachment-store.js";
 import { commitSession } from "./sql-commit.js";
 import { listSessions, loadSessionMeta, saveSessionMeta } from "./sql-listing.js";
 import { loadHeadRevision, loadNodeRecord, loadSessionRead } from "./sql-loads.js";
@@ -25,11 +26,18 @@ import type { SqlStoreContext } from "./sql-store-context.js";
 export class SqlSessionStore implements SessionStore {
   readonly #context: SqlStoreContext;
   readonly #sessionId: string;
+  readonly #attachments: SqlAttachmentStore;
 
   /** @internal Use `SqlSessionDatabase.openSession`. */
-  constructor(context: SqlStoreContext, sessionId: string) {
+  constructor(context: SqlStoreContext, sessionId: string, attachments: SqlAttachmentStore) {
     this.#context = context;
     this.#sessionId = sessionId;
+    this.#attachments = attachments;
+  }
+
+  /** The database's attachment store (`SqlSessionDatabase.attachments`), shared by all its sessions. */
+  get attachments(): SqlAttachmentStore {
+    return this.#attachments;
   }
 
   /** The session this store is bound to. */

@@ -1,0 +1,3 @@
+import { describeImagesAcrossRestarts } from "./images-across-restarts-suite.js";
+
+await describeImagesAcrossRestarts("sqlite");
