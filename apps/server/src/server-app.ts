@@ -107,6 +107,7 @@ const ROUTE_METHODS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["/healthz", ["GET"]],
   ["/readyz", ["GET"]],
   ["/openapi.json", ["GET"]],
+  ["/reference", ["GET"]],
   ["/v1/tasks", ["GET"]],
   ["/v1/tasks/:taskId/cancel", ["POST"]],
   ["/v1/sessions", ["GET", "POST"]],

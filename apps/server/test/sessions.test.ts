@@ -147,12 +147,21 @@ describe("bad input: a 4xx with the error shape, and nothing stored", () => {
 });
 
 describe("probes and the API document", () => {
-  it("answers /healthz, /readyz and /openapi.json", async () => {
+  it("answers /healthz, /readyz, /openapi.json and the /reference page", async () => {
     server = await startTestServer({ provider: new ScriptedProvider([]) });
     expect(await requestJson(`${server.url}/healthz`)).toMatchObject({ status: 200, body: { status: "ok" } });
     expect(await requestJson(`${server.url}/readyz`)).toMatchObject({ status: 200, body: { status: "ready" } });
     const document = await requestJson(`${server.url}/openapi.json`);
     expect(document).toMatchObject({ status: 200, body: { openapi: "3.1.0" } });
     expect(Object.keys((document.body as { paths: object }).paths)).toContain("/v1/sessions/{sessionId}/turns");
+    // The API reference page, without credentials, as HTML that loads nothing else.
+    const page = await fetch(`${server.url}/reference`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain("<code>/v1/sessions/{sessionId}/turns</code>");
+    expect(html).toContain('href="/openapi.json"');
+    expect((await fetch(`${server.url}/reference`, { method: "POST" })).status).toBe(405);
   });
 });

@@ -35,6 +35,7 @@ export {
 export type { JsonSchemaObject } from "./openapi-components.js";
 export type { OpenApiDocument, OpenApiDocumentOptions } from "./openapi-document.js";
 export { createOpenApiDocument, REMOTE_PROTOCOL_VERSION } from "./openapi-document.js";
+export { renderApiReferencePage } from "./openapi-reference-page.js";
 export type {
   CreateSessionRequest,
   DeleteSessionResponse,

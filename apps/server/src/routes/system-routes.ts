@@ -1,4 +1,4 @@
-import { createOpenApiDocument, type HealthResponse, type ReadinessResponse } from "@lash/remote-protocol";
+import { createOpenApiDocument, type HealthResponse, type ReadinessResponse, renderApiReferencePage } from "@lash/remote-protocol";
 import type { Hono } from "hono";
 import { HttpError, toHttpError } from "../http/http-error.js";
 import { type MetricsOptions, refuseMetricsRequest } from "../metrics/metrics-access.js";
@@ -64,5 +64,13 @@ export function registerSystemRoutes(app: Hono, context: ServerContext, metricsR
   app.get("/openapi.json", (c) => {
     document ??= createOpenApiDocument({ version: context.version });
     return c.json(document);
+  });
+
+  // The same document as a page to read: self-contained HTML, no script.
+  let reference: string | undefined;
+  app.get("/reference", (c) => {
+    document ??= createOpenApiDocument({ version: context.version });
+    reference ??= renderApiReferencePage(document);
+    return c.html(reference, 200, { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
   });
 }

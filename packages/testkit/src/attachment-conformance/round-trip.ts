@@ -132,16 +132,16 @@ export const describeRoundTrip: AttachmentHarnessArea = (harness) => {
       expect(await store.has(id)).toBe(true);
     });
 
-    it.skipIf(!harness.capabilities.durable)(
-      `blobs survive reopening the backend${harness.capabilities.durable ? "" : " (skipped: capabilities.durable is false)"}`,
-      async () => {
+    // Only a durable backend has a reopen to survive: the others do not get the case at all.
+    if (harness.capabilities.durable) {
+      it("blobs survive reopening the backend", async () => {
         const bytes = pngBytes(300_000, 10);
         const before = await (await context.backend()).store.put(bytes);
         const { store } = await context.reopen();
         const read = await store.get(before.id);
         expect(read === undefined ? undefined : sha256Hex(read)).toBe(before.id);
         expect(await store.stat(before.id)).toMatchObject({ id: before.id, mediaType: "image/png", byteLength: 300_000 });
-      },
-    );
+      });
+    }
   });
 };
