@@ -106,11 +106,11 @@ const MAX_START_ATTEMPTS = 5;
  * instance started a turn of the same session at the same moment, and committed first.
  */
 function lostRace(error: unknown): boolean {
-  // The commit that found the head moved reports `store_commit_failed`, with the conflict as its cause.
+  // The commit that found the head moved reports `store_commit_failed` with the conflict as its
+  // cause, and the HTTP layer wraps that in turn: the conflict is somewhere down the cause chain.
   let current: unknown = error;
   for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth += 1) {
     if (LashError.isInstance(current) && current.code === "head_revision_conflict") return true;
-    if (current instanceof HttpError && current.code === "head_revision_conflict") return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

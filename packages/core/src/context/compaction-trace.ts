@@ -1,6 +1,5 @@
-import { performance } from "node:perf_hooks";
 import type { LlmRequest, LlmStreamEvent, TraceRecord, TraceSink } from "@lash/protocol";
-import { StreamSummaryBuilder } from "../tracing/stream-summary.js";
+import { type TraceRecordBody, traceModelCall } from "../tracing/model-call-trace.js";
 import type { ProviderCallResult } from "../turn/provider-call.js";
 
 /** Which call a compaction trace belongs to. */
@@ -20,8 +19,6 @@ export interface CompactionTrace {
   finished(result: ProviderCallResult): void;
 }
 
-type Body = TraceRecord extends infer R ? (R extends TraceRecord ? Omit<R, "timestamp" | "sessionId" | "turnId"> : never) : never;
-
 /**
  * Traces a compaction's model call with the records of any model call (`llm_call_started`, then
  * `llm_call_completed` or `llm_call_failed`, with retries), so usage and latency reports see it.
@@ -33,7 +30,7 @@ export function traceCompactionCall(
   request: LlmRequest,
 ): CompactionTrace | undefined {
   if (sink === undefined) return undefined;
-  const emit = (body: Body): void => {
+  const emit = (body: TraceRecordBody): void => {
     try {
       const pending = sink.record({
         ...body,
@@ -47,62 +44,13 @@ export function traceCompactionCall(
       // A throwing sink never changes what the runtime does (see the TraceSink contract).
     }
   };
-  const { callId, modeIteration } = identity;
-  const startedAt = performance.now();
-  const summary = new StreamSummaryBuilder(startedAt);
-  emit({
-    type: "llm_call_started",
-    callId,
-    modeIteration,
-    request: { provider: identity.provider, model: request.model, messageCount: request.messages.length, toolCount: request.tools.length },
-  });
+  const trace = traceModelCall(
+    emit,
+    { callId: identity.callId, modeIteration: identity.modeIteration, provider: identity.provider, extended: false },
+    request,
+  );
   return {
-    onStreamEvent(event) {
-      const now = performance.now();
-      if (event.type === "retry_status") {
-        emit({
-          type: "llm_retry",
-          callId,
-          attempt: event.attempt,
-          maxAttempts: event.maxAttempts,
-          waitSeconds: event.waitSeconds,
-          reason: event.reason,
-        });
-        summary.reset(now);
-        return;
-      }
-      summary.push(event, now);
-    },
-    finished(result) {
-      const durationMs = Math.max(0, performance.now() - startedAt);
-      if (result.ok) {
-        emit({
-          type: "llm_call_completed",
-          callId,
-          modeIteration,
-          model: request.model,
-          durationMs,
-          usage: { ...result.response.usage },
-          terminalReason: result.response.terminalReason,
-          streamSummary: summary.summary(),
-        });
-        return;
-      }
-      const { failure } = result;
-      emit({
-        type: "llm_call_failed",
-        callId,
-        modeIteration,
-        model: request.model,
-        durationMs,
-        error: {
-          message: failure.message,
-          ...(failure.code === undefined ? {} : { code: failure.code }),
-          retryable: failure.retryable,
-          terminalReason: failure.terminalReason,
-        },
-        streamSummary: summary.summary(),
-      });
-    },
+    onStreamEvent: trace.onStreamEvent,
+    finished: (result) => trace.finished(result.ok ? result : { ok: false, error: result.failure }),
   };
 }

@@ -1,18 +1,8 @@
 import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type {
-  AssembledTurn,
-  LlmRequest,
-  LlmStreamEvent,
-  TraceError,
-  TraceLevel,
-  TraceRecord,
-  TraceSink,
-  TurnActivity,
-} from "@lash/protocol";
+import type { AssembledTurn, LlmRequest, TraceError, TraceLevel, TraceRecord, TraceSink, TurnActivity } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
-import type { LlmCallResult } from "../turn/turn-machine-types.js";
-import { StreamSummaryBuilder } from "./stream-summary.js";
+import { type ModelCallTrace, type TraceRecordBody, traceModelCall } from "./model-call-trace.js";
 
 /** Which turn the records belong to. */
 export interface TurnTraceIdentity {
@@ -23,8 +13,7 @@ export interface TurnTraceIdentity {
   readonly model: string;
 }
 
-type Omitted = "timestamp" | "sessionId" | "turnId";
-type RecordBody = TraceRecord extends infer R ? (R extends TraceRecord ? Omit<R, Omitted> : never) : never;
+type RecordBody = TraceRecordBody;
 
 function errorOf(error: unknown): TraceError {
   if (LashError.isInstance(error)) return { message: error.message, code: error.code };
@@ -35,11 +24,8 @@ function isPromiseLike(value: unknown): value is PromiseLike<void> {
   return typeof value === "object" && value !== null && typeof (value as PromiseLike<void>).then === "function";
 }
 
-/** The tracing of one model call: feed it the stream, then its result. */
-export interface LlmCallTrace {
-  readonly onStreamEvent: (event: LlmStreamEvent) => void;
-  finished(result: LlmCallResult): void;
-}
+/** The tracing of one model call of a turn: feed it the stream, then its result. */
+export type LlmCallTrace = ModelCallTrace;
 
 /**
  * Turns what happens in one turn into trace records for the runtime's `TraceSink`. Only created
@@ -109,87 +95,16 @@ export class TurnTracer {
 
   llmCall(modeIteration: number, request: LlmRequest): LlmCallTrace {
     this.#llmCalls += 1;
-    const callId = `${this.#identity.turnId}:llm:${this.#llmCalls}`;
-    const startedAt = performance.now();
-    const summary = new StreamSummaryBuilder(startedAt);
-    const model = request.model;
-    this.#emit({
-      type: "llm_call_started",
-      callId,
-      modeIteration,
-      request: { provider: this.#identity.provider, model, messageCount: request.messages.length, toolCount: request.tools.length },
-    });
-    const extended = this.#level === "extended";
-    return {
-      onStreamEvent: (event) =>
-        this.#guarded(() => {
-          const now = performance.now();
-          if (event.type === "retry_status") {
-            this.#emit({
-              type: "llm_retry",
-              callId,
-              attempt: event.attempt,
-              maxAttempts: event.maxAttempts,
-              waitSeconds: event.waitSeconds,
-              reason: event.reason,
-            });
-            summary.reset(now);
-            return;
-          }
-          summary.push(event, now);
-          if (!extended) return;
-          const name = event.type === "part" ? `${event.part.type}_part` : event.type;
-          const raw =
-            event.type === "delta" || event.type === "reasoning_delta"
-              ? event.text
-              : event.type === "part"
-                ? event.part.type === "tool_call"
-                  ? event.part.inputJson
-                  : event.part.text
-                : undefined;
-          this.#emit({
-            type: "runtime_stream_event",
-            callId,
-            event: name,
-            ...(raw === undefined ? {} : { raw }),
-            offsetMs: Math.max(0, now - startedAt),
-          });
-        }),
-      finished: (result) =>
-        this.#guarded(() => {
-          const durationMs = Math.max(0, performance.now() - startedAt);
-          if (result.ok) {
-            this.#emit({
-              type: "llm_call_completed",
-              callId,
-              modeIteration,
-              model,
-              durationMs,
-              usage: { ...result.response.usage },
-              terminalReason: result.response.terminalReason,
-              streamSummary: summary.summary(),
-            });
-            return;
-          }
-          const { error } = result;
-          this.#emit({
-            type: "llm_call_failed",
-            callId,
-            modeIteration,
-            model,
-            durationMs,
-            error: {
-              message: error.message,
-              ...(error.code === undefined ? {} : { code: error.code }),
-              ...(error.raw === undefined ? {} : { raw: error.raw }),
-              retryable: error.retryable,
-              terminalReason: error.terminalReason,
-            },
-            ...(result.partialUsage ? { partialUsage: { ...result.partialUsage } } : {}),
-            streamSummary: summary.summary(),
-          });
-        }),
-    };
+    return traceModelCall(
+      (body) => this.#emit(body),
+      {
+        callId: `${this.#identity.turnId}:llm:${this.#llmCalls}`,
+        modeIteration,
+        provider: this.#identity.provider,
+        extended: this.#level === "extended",
+      },
+      request,
+    );
   }
 
   /** Traces tool calls from their `tool_call_started` / `tool_call_completed` activities. */
