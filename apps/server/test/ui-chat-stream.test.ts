@@ -255,6 +255,52 @@ describe("POST /v1/sessions/{id}/chat: the AI SDK UI message stream", () => {
     expect((await requestJson(`${server.url}/v1/sessions/${sessionId}`)).body).toMatchObject({ turnIndex: 2, awaitingApproval: false });
   });
 
+  it("regenerates an answer on a new branch: the latest, then the first (a new root), with useChat's own regenerate()", async () => {
+    server = await startTestServer({
+      provider: new ScriptedProvider([textStep("one"), textStep("two"), textStep("two again"), textStep("one again")]),
+    });
+    const sessionId = await createSession(server);
+    const chat = new TestChat({
+      id: sessionId,
+      transport: new DefaultChatTransport({
+        api: `${server.url}/v1/sessions/${sessionId}/chat`,
+        prepareSendMessagesRequest: ({ id, messages, trigger, messageId }) => ({
+          body: { id, messages: messages.slice(-1), trigger, ...(messageId === undefined ? {} : { messageId }) },
+        }),
+      }),
+    });
+    const texts = (): string[] =>
+      chat.messages.map((message) =>
+        message.parts
+          .filter((part) => part.type === "text")
+          .map((part) => (part as { text: string }).text)
+          .join(""),
+      );
+    const stored = async (): Promise<string[]> => {
+      const body = (await requestJson(`${server?.url}/v1/sessions/${sessionId}`)).body as {
+        messages: Array<{ role: string; parts: Array<{ kind: string; content?: string }> }>;
+      };
+      return body.messages.map((message) => `${message.role}:${message.parts.map((part) => part.content ?? "").join("")}`);
+    };
+
+    await chat.sendMessage({ text: "Hi" });
+    await chat.sendMessage({ text: "More" });
+    await waitUntil(() => chat.status === "ready");
+    expect(texts()).toEqual(["Hi", "one", "More", "two"]);
+
+    await chat.regenerate();
+    await waitUntil(() => chat.status === "ready");
+    expect(chat.error).toBeUndefined();
+    expect(texts()).toEqual(["Hi", "one", "More", "two again"]);
+    expect(await stored()).toEqual(["user:Hi", "assistant:one", "user:More", "assistant:two again"]);
+
+    // The first answer: everything after "Hi" goes, on a branch with a new root.
+    await chat.regenerate({ messageId: chat.messages[1]?.id ?? "" });
+    await waitUntil(() => chat.status === "ready");
+    expect(texts()).toEqual(["Hi", "one again"]);
+    expect(await stored()).toEqual(["user:Hi", "assistant:one again"]);
+  });
+
   it("refuses what it cannot do with lash's errors, before anything runs", async () => {
     server = await startTestServer({ provider: new ScriptedProvider([]) });
     const sessionId = await createSession(server);

@@ -31,7 +31,8 @@ export type UiMessage = z.infer<typeof uiMessageSchema>;
 /**
  * The body of `POST /v1/sessions/{id}/chat`: `useChat`'s own fields and nothing else (extra
  * fields an app adds with the transport's `body` option are refused, naming them).
- * `regenerate-message` is refused: regenerating needs a branch of the session.
+ * With `regenerate-message` the last message is the user message whose answer is replaced (on a
+ * new branch of the session).
  */
 export const uiChatRequestSchema = z.strictObject({
   /** The chat's id on the client (not the session's; the path names the session). */

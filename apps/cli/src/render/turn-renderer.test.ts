@@ -139,3 +139,44 @@ describe("approval activities", () => {
     expect(stderr.text()).toBe("");
   });
 });
+
+describe("plugin events", () => {
+  const pluginEvent = (pluginId: string, event: Record<string, unknown>) => activity({ type: "plugin_event", pluginId, event });
+
+  it("shows the rolling history's compactions and plugins' status lines, escaping control characters", () => {
+    const { io, stderr } = ioFor(false);
+    const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId: "s-1" });
+    renderer.emit(
+      pluginEvent("lash.context", {
+        kind: "custom",
+        name: "history_compacted",
+        payload: {
+          reason: "threshold",
+          summaryNodeId: "n",
+          summarizedMessages: 120,
+          keptMessages: 6,
+          tokensBefore: 41_000,
+          tokensAfter: 7_900,
+        },
+      }),
+    );
+    renderer.emit(
+      pluginEvent("lash.context", {
+        kind: "custom",
+        name: "history_compaction_failed",
+        payload: { reason: "overflow", message: "no\u001b[2Jroom" },
+      }),
+    );
+    renderer.emit(pluginEvent("indexer", { kind: "status", key: "k", label: "indexing 3 files" }));
+    // Another plugin's custom events are its own business.
+    renderer.emit(pluginEvent("indexer", { kind: "custom", name: "progress", payload: 3 }));
+    expect(stderr.text()).toBe(
+      [
+        "⋯ history compacted: ~41,000 → ~7,900 tokens (120 messages summarized)",
+        "⋯ history compaction failed: no\\u001b[2Jroom",
+        "⋯ indexer: indexing 3 files",
+        "",
+      ].join("\n"),
+    );
+  });
+});

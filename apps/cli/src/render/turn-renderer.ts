@@ -5,7 +5,7 @@ import type { CliIo } from "../cli-io.js";
 import { approvalLine, describeResolution } from "./approval-view.js";
 import { createSpinner } from "./spinner.js";
 import { styleFor } from "./terminal-style.js";
-import { compactJson, describeOutcome, describeUsage } from "./turn-text.js";
+import { compactJson, describeOutcome, describePluginEvent, describeUsage } from "./turn-text.js";
 
 /** Shows a running turn: the answer on stdout as it streams, everything else on stderr. */
 export interface TurnRenderer {
@@ -122,6 +122,11 @@ export function createTurnRenderer(io: CliIo, options: TurnRendererOptions): Tur
             ),
           );
           break;
+        case "plugin_event": {
+          const line = describePluginEvent(activity.pluginId, activity.event);
+          if (line !== undefined) progress(err.dim(`⋯ ${line}`));
+          break;
+        }
         case "error":
           // A cancelled turn reports its aborted call as an error; the summary already says "cancelled".
           if (options.signal?.aborted === true) break;

@@ -1,4 +1,4 @@
-import type { JsonValue, TokenUsage, TurnOutcome } from "@lash/protocol";
+import type { JsonValue, PluginRuntimeEvent, TokenUsage, TurnOutcome } from "@lash/protocol";
 
 /** `1,234`. */
 export function formatCount(value: number): string {
@@ -61,4 +61,38 @@ export function printable(text: string): string {
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
     (character) => NAMED_ESCAPES[character] ?? `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+/** A number field of a plugin event's payload, or undefined. */
+function payloadNumber(payload: JsonValue, field: string): number | undefined {
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return undefined;
+  const value = payload[field];
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * The progress line of a plugin event, or undefined for one the CLI does not show: a plugin's
+ * status line, and the history compactions of the rolling history (which change what the model
+ * sees, so a user should know they happened). Every text from a plugin is made printable.
+ */
+export function describePluginEvent(pluginId: string, event: PluginRuntimeEvent): string | undefined {
+  if (event.kind === "status") return `${printable(pluginId)}: ${printable(event.label)}`;
+  if (pluginId !== "lash.context") return undefined;
+  if (event.name === "history_compacted") {
+    const summarized = payloadNumber(event.payload, "summarizedMessages");
+    const before = payloadNumber(event.payload, "tokensBefore");
+    const after = payloadNumber(event.payload, "tokensAfter");
+    const messages = summarized === undefined ? "" : ` (${formatCount(summarized)} messages summarized)`;
+    const tokens = before === undefined || after === undefined ? "" : `: ~${formatCount(before)} → ~${formatCount(after)} tokens`;
+    return `history compacted${tokens}${messages}`;
+  }
+  if (event.name === "history_compaction_failed") {
+    const payload = event.payload;
+    const message =
+      payload !== null && typeof payload === "object" && !Array.isArray(payload) && typeof payload.message === "string"
+        ? payload.message
+        : "";
+    return `history compaction failed${message === "" ? "" : `: ${printable(message)}`}`;
+  }
+  return undefined;
 }

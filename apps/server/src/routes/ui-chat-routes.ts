@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { ApprovalDecision } from "@lash/protocol";
+import type { ApprovalDecision, InputItem, Message } from "@lash/protocol";
 import { uiChatRequestSchema } from "@lash/remote-protocol";
 import type { Hono } from "hono";
 import { tenantOf } from "../auth/access-middleware.js";
+import { HttpError } from "../http/http-error.js";
 import { pathId } from "../http/path-parameters.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { assertAcceptingWork, type ServerContext } from "../server-context.js";
@@ -35,11 +36,55 @@ async function continueWithDecisions(context: ServerContext, lease: SessionLease
   });
 }
 
+/** The text of input items, to match them against a stored user message. */
+function textOfItems(items: readonly InputItem[]): string {
+  return items.map((item) => (item.type === "text" ? item.text : "")).join("");
+}
+
+/** The text of a stored message's text parts. */
+function textOfMessage(message: Message): string {
+  return message.parts.map((part) => (part.kind === "text" ? part.content : "")).join("");
+}
+
+/**
+ * Runs `items` again on a new branch in place of the session's answer to them: the leaf moves
+ * before the last user message of the active path with the same text (so regenerating an older
+ * answer works too), then the turn runs. The old branch stays in the graph.
+ */
+async function regenerate(context: ServerContext, lease: SessionLease, items: InputItem[]): Promise<StartedTurn> {
+  const runtime = lease.session.runtime;
+  try {
+    refuseConcurrentTurn(context, runtime.sessionId);
+    const text = textOfItems(items);
+    const target = runtime
+      .activeMessages()
+      .findLast((message) => message.role === "user" && message.origin === undefined && textOfMessage(message) === text);
+    if (!target) {
+      throw new HttpError("invalid_request", "the message to regenerate an answer for is not in the session's conversation", {
+        details: { sessionId: runtime.sessionId },
+      });
+    }
+    runtime.branchBeforeMessage(target.id);
+  } catch (error) {
+    await lease.release();
+    throw error;
+  }
+  const turnId = randomUUID();
+  return startTurn(context.turns, {
+    lease,
+    turnId,
+    resumed: false,
+    concurrentTurns: "reject",
+    start: (running) => running.streamTurn({ items, traceTurnId: turnId }),
+  });
+}
+
 /**
  * `POST /v1/sessions/{id}/chat`: the AI SDK's `useChat` talks to a session. The body is what its
  * transport sends; the answer is the AI SDK 7 UI message stream of the turn. A user message runs a
  * turn (under the profile's concurrent-turn policy); an assistant message with approval responses
- * continues the waiting turn. Failures before the stream starts are lash's JSON errors.
+ * continues the waiting turn; `regenerate-message` runs the user's message again on a new branch.
+ * Failures before the stream starts are lash's JSON errors.
  */
 export function registerUiChatRoutes(app: Hono, context: ServerContext): void {
   app.post("/v1/sessions/:sessionId/chat", async (c) => {
@@ -58,6 +103,8 @@ export function registerUiChatRoutes(app: Hono, context: ServerContext): void {
         throw error;
       }
       started = await continueWithDecisions(context, lease, action.decisions);
+    } else if (action.type === "regenerate") {
+      started = await regenerate(context, lease, action.items);
     } else {
       const turnId = randomUUID();
       started = await startTurn(context.turns, {

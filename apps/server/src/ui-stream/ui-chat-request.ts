@@ -2,9 +2,13 @@ import type { ApprovalDecision, InputItem } from "@lash/protocol";
 import { type UiChatRequest, uiTextPartSchema, uiToolApprovalResponsePartSchema } from "@lash/remote-protocol";
 import { HttpError } from "../http/http-error.js";
 
-/** What a `useChat` request asks for: a new turn with the user's text, or decisions that continue a waiting turn. */
+/**
+ * What a `useChat` request asks for: a new turn with the user's text, the same on a new branch in
+ * place of the session's answer to that text (`regenerate`), or decisions that continue a waiting turn.
+ */
 export type UiChatAction =
   | { readonly type: "turn"; readonly items: InputItem[] }
+  | { readonly type: "regenerate"; readonly items: InputItem[] }
   | { readonly type: "decisions"; readonly decisions: ApprovalDecision[] };
 
 /** At most this many approval responses in one request (a turn asks for as many as its tool batch has calls). */
@@ -57,17 +61,21 @@ function approvalResponses(message: UiChatRequest["messages"][number]): Approval
 
 /**
  * Reads what a `useChat` request asks for. The session holds the conversation, so only the last
- * message counts: a user message is the next turn's input; an assistant message carrying approval
- * responses continues the turn that waits for them. Anything else is a 400 that says why.
+ * message counts: a user message is the next turn's input (or, with `regenerate-message`, the
+ * message whose answer is replaced); an assistant message carrying approval responses continues
+ * the turn that waits for them. Anything else is a 400 that says why.
  */
 export function uiChatAction(request: UiChatRequest): UiChatAction {
-  if (request.trigger === "regenerate-message") {
-    throw refuse("regenerating a message is not supported: the session keeps every turn; send a new message instead", {
-      trigger: request.trigger,
-    });
-  }
   const last = request.messages.at(-1);
   if (last === undefined) throw refuse("the request has no messages");
+  if (request.trigger === "regenerate-message") {
+    // `regenerate()` drops the answer being regenerated (and what follows), so the user message it
+    // answered is last.
+    if (last.role !== "user") {
+      throw refuse("to regenerate an answer, the last message must be the user message it answered", { role: last.role });
+    }
+    return { type: "regenerate", items: userInput(last) };
+  }
   if (last.role === "user") return { type: "turn", items: userInput(last) };
   if (last.role === "assistant") {
     const decisions = approvalResponses(last);

@@ -371,6 +371,17 @@ export class LashRuntime {
   }
 
   /**
+   * Moves the active leaf before message `messageId` of the active path, so the next turn starts a
+   * new branch in its place ("regenerate" or "edit and resend"); the old branch stays as historic
+   * nodes. `invalid_argument` when the message is not on the active path, `turn_in_progress` during
+   * a turn, `turn_awaiting_approval` while a turn waits for decisions. Before the first message, the
+   * move is recorded by the next commit that appends (the next turn's).
+   */
+  branchBeforeMessage(messageId: string): void {
+    maintenance.branchBeforeMessage(this.#core, messageId);
+  }
+
+  /**
    * A node of this session, on or off the active path: from memory, else from the store (which
    * is where off-path nodes live under `active_path_only`). `undefined` for an unknown or
    * tombstoned node; `invalid_configuration` when the node is not in memory and there is no store.

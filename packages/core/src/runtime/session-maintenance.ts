@@ -122,3 +122,17 @@ export async function branchTo(core: SessionCore, nodeId: string): Promise<void>
     core.graph.adoptActivePath(read.graph);
   });
 }
+
+/**
+ * Moves the active leaf before message `messageId` of the active path (to its node's parent, or
+ * before the root), so the next turn replaces that message and everything after it on a new
+ * branch; the old branch stays in the graph. The move is in memory until the next commit that
+ * appends: a commit with nothing new keeps the stored leaf when the message was the first.
+ */
+export function branchBeforeMessage(core: SessionCore, messageId: string): void {
+  refuseDuringTurn(core, "branchBeforeMessage()");
+  if (core.suspendedTurn) throw awaitingApprovalError(core.sessionId, core.suspendedTurn);
+  if (!core.graph.branchBeforeMessage(messageId)) {
+    throw new LashError("invalid_argument", `message \`${messageId}\` is not on the active path of session \`${core.sessionId}\``);
+  }
+}

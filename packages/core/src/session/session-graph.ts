@@ -205,6 +205,18 @@ export class SessionGraphEditor {
   }
 
   /**
+   * Moves the leaf to the parent of the active path's node carrying message `messageId`; a message
+   * at the root leaves no leaf, so the next node appended starts a new root. Returns false, moving
+   * nothing, when no node of the active path carries that message.
+   */
+  branchBeforeMessage(messageId: string): boolean {
+    const node = this.activePath().find((candidate) => candidate.payload.kind === "message" && candidate.payload.message.id === messageId);
+    if (!node) return false;
+    this.#setLeaf(node.parentNodeId);
+    return true;
+  }
+
+  /**
    * Repairs a leaf that points at no node: the leaf becomes the last node carrying a message (or
    * none). Returns true when the leaf changed.
    */
