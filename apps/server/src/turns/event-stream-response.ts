@@ -1,3 +1,4 @@
+import { EVENT_STREAM_HEADERS } from "../http/event-stream-headers.js";
 import { HttpError } from "../http/http-error.js";
 import type { LoggedEvent } from "./turn-log.js";
 import type { TurnRecord } from "./turn-record.js";
@@ -92,12 +93,6 @@ export function eventStreamResponse(record: TurnRecord, afterId: number, heartbe
   });
   return new Response(body, {
     status: 200,
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      // Reverse proxies (nginx) buffer responses unless told not to; events must arrive as they happen.
-      "x-accel-buffering": "no",
-      "lash-turn-id": record.turnId,
-    },
+    headers: { ...EVENT_STREAM_HEADERS, "lash-turn-id": record.turnId },
   });
 }

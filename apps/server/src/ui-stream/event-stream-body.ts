@@ -1,3 +1,5 @@
+import { EVENT_STREAM_HEADERS } from "../http/event-stream-headers.js";
+
 const encoder = new TextEncoder();
 
 /**
@@ -28,13 +30,7 @@ export function eventStreamBody(
   });
   return new Response(body, {
     status: 200,
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      // Reverse proxies (nginx) buffer responses unless told not to; chunks must arrive as they happen.
-      "x-accel-buffering": "no",
-      ...headers,
-    },
+    headers: { ...EVENT_STREAM_HEADERS, ...headers },
   });
 }
 
