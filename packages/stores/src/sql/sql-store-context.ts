@@ -5,7 +5,8 @@ import type { SqlCommitHook } from "./sql-commit-hook.js";
 import { SqlSchemaNotMigratedError, toStoreError } from "./sql-errors.js";
 import { type MigrationReport, migrateToLatest, readMigrationState } from "./sql-migration-runner.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
-import { retryWhileSqliteBusy, type SqliteBusyWait, sqliteTransaction } from "./sqlite-busy-wait.js";
+import { type SqliteBusyWait, sqliteTransaction } from "./sqlite-busy-wait.js";
+import { SqliteGroupCommit } from "./sqlite-group-commit.js";
 
 export interface SqlStoreContextOptions {
   readonly kysely: Kysely<LashSqlSchema>;
@@ -52,6 +53,7 @@ export class SqlStoreContext {
   /** Set once the database was found migrated; a negative answer is checked again next time. */
   #ready = false;
   #destroyed = false;
+  #groupCommit: SqliteGroupCommit | undefined;
 
   constructor(options: SqlStoreContextOptions) {
     this.dialect = options.dialect;
@@ -202,7 +204,8 @@ export class SqlStoreContext {
   /**
    * Runs synchronous `work` in an IMMEDIATE transaction directly on the better-sqlite3 handle of a
    * connection the store opened, holding Kysely's connection lock so no other operation of this
-   * database interleaves. Returns `undefined` when there is no such handle (a caller-built Kysely
+   * database interleaves. Writes that wait at the same time share one transaction (and one flush
+   * of the log), each in its own savepoint: see `SqliteGroupCommit`. Returns `undefined` when there is no such handle (a caller-built Kysely
    * instance, or PostgreSQL): the caller then uses `write`. A lock held by another connection is
    * waited out asynchronously, as in `write`. `durability`: as in `write`.
    */
@@ -210,22 +213,21 @@ export class SqlStoreContext {
     work: (handle: import("better-sqlite3").Database) => Result,
     durability: SessionCommitDurability = "turn",
   ): Promise<{ result: Result } | undefined> {
-    if (this.dialect !== "sqlite" || this.#sqliteHandle === undefined) return undefined;
+    const sqliteHandle = this.#sqliteHandle;
+    if (this.dialect !== "sqlite" || sqliteHandle === undefined) return undefined;
     await this.ensureReady();
-    const database = await this.database();
-    return retryWhileSqliteBusy(this.#busyWait, () =>
-      database.connection().execute(async () => {
-        const handle = this.#sqliteHandle?.();
-        if (handle === undefined) return undefined;
-        if (durability !== "checkpoint") return { result: handle.transaction(() => work(handle)).immediate() };
-        handle.exec(RELAXED_SYNCHRONOUS.before);
-        try {
-          return { result: handle.transaction(() => work(handle)).immediate() };
-        } finally {
-          handle.exec(RELAXED_SYNCHRONOUS.after);
-        }
-      }),
-    );
+    this.#groupCommit ??= new SqliteGroupCommit({
+      withConnection: async (body) => (await this.database()).connection().execute(body),
+      handle: sqliteHandle,
+      busyWait: this.#busyWait,
+      relaxedSynchronous: RELAXED_SYNCHRONOUS,
+    });
+    return this.#groupCommit.enqueue(work, durability);
+  }
+
+  /** The group commit of the synchronous SQLite path, once it was used (for tests). */
+  get sqliteGroupCommit(): SqliteGroupCommit | undefined {
+    return this.#groupCommit;
   }
 
   /**
