@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ScriptedProvider, textStep, toolCallStep } from "@lash/adapter-scripted";
 import { afterEach, describe, expect, it } from "vitest";
 import { openServerStore, startServer } from "../src/index.js";
-import { createSession, gateTool, requestJson, startTestServer, type TestServer } from "./server-harness.js";
+import { createSession, gateTool, requestJson, startTestServer, type TestServer, waitUntil } from "./server-harness.js";
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -18,19 +18,33 @@ async function turn(test: TestServer, sessionId: string, input: string): Promise
   return response.body as { turnIndex: number; answer: { text: string } };
 }
 
+/**
+ * Waits until the pool's counts are `expected`: parking the runtimes beyond the bounds happens after
+ * a request's response is sent (it commits to the store), so it may still be under way when the
+ * client has its answer. A pool that never gets there fails the test by its timeout.
+ */
+async function poolSettlesAt(test: TestServer, expected: Record<string, number>): Promise<void> {
+  const matches = (): boolean => {
+    const stats = test.running.server.stats() as unknown as Record<string, number>;
+    return Object.entries(expected).every(([key, value]) => stats[key] === value);
+  };
+  await waitUntil(matches);
+  expect(test.running.server.stats()).toMatchObject(expected);
+}
+
 describe("park per request", () => {
   it("parks the least recently used idle runtime beyond the bound, and a later request resumes it where it was", async () => {
     const provider = new ScriptedProvider([textStep("A one."), textStep("B one."), textStep("A two.")], { recordRequests: true });
     server = await startTestServer({ provider, limits: { maxLiveRuntimes: 1 } });
     const first = await createSession(server);
     const second = await createSession(server);
-    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 0, parkedSessions: 2 });
+    await poolSettlesAt(server, { liveRuntimes: 0, parkedSessions: 2 });
 
     await turn(server, first, "first, turn one");
-    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 1, parkedSessions: 1 });
+    await poolSettlesAt(server, { liveRuntimes: 1, parkedSessions: 1 });
     await turn(server, second, "second, turn one");
     // The bound is one: the first session's runtime was parked when the second's request ended.
-    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 1, parkedSessions: 1 });
+    await poolSettlesAt(server, { liveRuntimes: 1, parkedSessions: 1 });
 
     const resumed = await turn(server, first, "first, turn two");
     expect(resumed).toMatchObject({ turnIndex: 2, answer: { text: "A two." } });
@@ -51,11 +65,11 @@ describe("park per request", () => {
 
     await turn(server, first, "first, turn one");
     // Alone over the bound, and idle: it is parked too (the bound holds between requests).
-    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 0, parkedSessions: 2 });
+    await poolSettlesAt(server, { liveRuntimes: 0, parkedSessions: 2 });
 
     await turn(server, second, "second, turn one");
+    await poolSettlesAt(server, { liveRuntimes: 1, parkedSessions: 1 });
     const small = server.running.server.stats();
-    expect(small).toMatchObject({ liveRuntimes: 1, parkedSessions: 1 });
     expect(small.liveRuntimeBytes).toBeGreaterThan(0);
     expect(small.liveRuntimeBytes).toBeLessThan(200_000);
 
@@ -63,7 +77,7 @@ describe("park per request", () => {
     expect(resumed).toMatchObject({ turnIndex: 2, answer: { text: "A two." } });
     expect(JSON.stringify(provider.requests.at(-1))).toContain(big);
     // The least recently used (the second) went first; the first, over the bound alone, after it.
-    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 0, parkedSessions: 2 });
+    await poolSettlesAt(server, { liveRuntimes: 0, parkedSessions: 2 });
   });
 
   it("with a bound of 0 parks every runtime after its request, but never one whose turn runs", async () => {
@@ -79,10 +93,10 @@ describe("park per request", () => {
     await gate.reached;
     // Another session's request comes and goes: its runtime is parked, the busy one stays live.
     expect((await requestJson(`${server.url}/v1/sessions/${idle}`)).status).toBe(200);
-    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 1, runningTurns: 1 });
+    await poolSettlesAt(server, { liveRuntimes: 1, runningTurns: 1 });
     gate.open();
     expect((await running).body).toMatchObject({ outcome: { type: "finished" } });
-    expect(server.running.server.stats()).toMatchObject({ liveRuntimes: 0, runningTurns: 0 });
+    await poolSettlesAt(server, { liveRuntimes: 0, runningTurns: 0 });
     expect((await requestJson(`${server.url}/v1/sessions/${busy}`)).body).toMatchObject({ turnIndex: 1 });
   });
 
