@@ -13,8 +13,23 @@ const SLOT_BYTES = 8;
  * images) and stay cheap enough to compute after every request.
  */
 export function estimateRuntimeBytes(runtime: LashRuntime): number {
-  return RUNTIME_BASE_BYTES + estimateValueBytes(runtime.activeMessages());
+  const messages = runtime.activeMessages();
+  let total = RUNTIME_BASE_BYTES + OBJECT_OVERHEAD_BYTES + SLOT_BYTES * messages.length;
+  for (const message of messages) {
+    // A stored message never changes, and the graph hands out the same object each time: its
+    // estimate is computed once, so a release costs a lookup per message, not a walk of its parts.
+    let bytes = messageBytes.get(message);
+    if (bytes === undefined) {
+      bytes = estimateValueBytes(message);
+      messageBytes.set(message, bytes);
+    }
+    total += bytes;
+  }
+  return total;
 }
+
+/** The estimate of each message seen, kept as long as the message itself. */
+const messageBytes = new WeakMap<object, number>();
 
 /** What a runtime with an empty session costs (its core, graph, policy and environment references). */
 export const RUNTIME_BASE_BYTES = 16 * 1024;
