@@ -14,6 +14,10 @@ export const ALLOWED_EDGES = {
   "@lash/core": ["@lash/protocol", "@lash/provider-utils", "@lash/observability"],
   "@lash/background": ["@lash/protocol", "@lash/core", "@lash/observability"],
   "@lash/tools": ["@lash/protocol", "@lash/core"],
+  // The RLM execution mode: a plug-in mode, so core never carries the QuickJS WebAssembly.
+  "@lash/rlm": ["@lash/protocol", "@lash/core"],
+  // MCP servers' tools as a ToolProvider, and a runtime served as MCP tools.
+  "@lash/mcp": ["@lash/protocol", "@lash/core"],
   // The server's wire contract: clients (apps/console, third parties) import it and nothing else.
   "@lash/remote-protocol": ["@lash/protocol"],
 };
@@ -25,9 +29,10 @@ const DEV_ALLOWED = new Set(["@lash/testkit", ...TOOLING]);
 /**
  * Extra dev-only edges of one package: the stores' end-to-end tests and benchmark drive real runtime
  * turns, park and resume against every backend (core never depends on stores, so there is no cycle);
- * the background host's tests run subagents and the durable host against real stores.
+ * the background host's tests run subagents and the durable host against real stores; the RLM mode's
+ * restart test runs a session across two processes on the SQLite store.
  */
-export const DEV_ONLY_EDGES = { "@lash/stores": ["@lash/core"], "@lash/background": ["@lash/stores"] };
+export const DEV_ONLY_EDGES = { "@lash/stores": ["@lash/core"], "@lash/background": ["@lash/stores"], "@lash/rlm": ["@lash/stores"] };
 /** Adapters run end-to-end turns through a real runtime in their tests. */
 const ADAPTER_DEV_ONLY_EDGES = ["@lash/core"];
 

@@ -49,6 +49,9 @@ describe("the lash program", () => {
       "db",
       "migrate",
       "serve",
+      "mcp",
+      "list",
+      "serve",
       "config",
     ]);
     for (const command of commands) {

@@ -7,16 +7,20 @@ import { chatCommand } from "./commands/chat-command.js";
 import { configCommand } from "./commands/config-command.js";
 import { dbMigrateCommand } from "./commands/db-command.js";
 import { demoCommand } from "./commands/demo-command.js";
+import { mcpListCommand } from "./commands/mcp-list-command.js";
+import { mcpServeCommand } from "./commands/mcp-serve-command.js";
 import { runCommand } from "./commands/run-command.js";
 import { serveCommand } from "./commands/serve-command.js";
 import { sessionsListCommand, sessionsRemoveCommand, sessionsShowCommand, sessionsUsageCommand } from "./commands/sessions-command.js";
 import { sessionsExportCommand, sessionsImportCommand } from "./commands/sessions-transfer-command.js";
 import { tasksCancelCommand, tasksListCommand } from "./commands/tasks-command.js";
 import { DEFAULT_CHUNK_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS } from "./config/effective-config.js";
+import { closeMcpToolProviders } from "./config/mcp-servers.js";
 import { NUMERIC_LIMITS } from "./config/numeric-limits.js";
 import type { ExitCode } from "./exit-codes.js";
 import { EXIT_CODES } from "./exit-codes.js";
 import { styleFor } from "./render/terminal-style.js";
+import { EXECUTION_MODES } from "./sessions/session-runtime.js";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -59,6 +63,17 @@ function withTurnOptions(command: Command): Command {
   return withLimitOptions(withConfigOptions(command).option("--session <id>", "continue this session (default: a new one)"))
     .option("-y, --yes", "allow file writes and shell commands without asking (`run` without it: the turn waits for `lash approve`)")
     .option("--allow-any-path", "let the tools use any path");
+}
+
+/**
+ * `--mode`: how the model acts. `standard` calls tools directly; `rlm` writes JavaScript cells that
+ * run in a QuickJS sandbox with the tools as async functions. A continued session keeps its mode
+ * unless the option is given.
+ */
+function modeOption(): Option {
+  return new Option("--mode <mode>", "execution mode: standard (tool calls) or rlm (JavaScript cells in a sandbox)").choices([
+    ...EXECUTION_MODES,
+  ]);
 }
 
 /** `error: unknown option '--x'` as `lash: error: unknown option '--x'`. */
@@ -117,6 +132,7 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
       .argument("[prompt]", "the prompt; `-` (or no argument with piped input) reads stdin"),
   )
     .option("--json", "print the AssembledTurn as JSON instead of the answer")
+    .addOption(modeOption())
     .addHelpText(
       "after",
       examples([
@@ -124,12 +140,17 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
         'lash run --session 3f2c... "And the tests?"',
         "echo 'List the files' | lash run -",
         'lash run --json --max-model-calls 3 "Which files mention TODO?"',
+        'lash run --mode rlm "Count the TODO lines in src/"',
       ]),
     )
     .action(act((prompt: string | undefined, flags) => runCommand(prompt, flags, io)));
 
   withTurnOptions(program.command("chat").description("talk to the model interactively (/usage, /session, /new, /exit)"))
-    .addHelpText("after", examples(["lash chat", "lash chat --session 3f2c...", "lash chat --yes --provider openai --model gpt-5.4"]))
+    .addOption(modeOption())
+    .addHelpText(
+      "after",
+      examples(["lash chat", "lash chat --session 3f2c...", "lash chat --yes --provider openai --model gpt-5.4", "lash chat --mode rlm"]),
+    )
     .action(act((flags) => chatCommand(flags, io)));
 
   for (const decision of ["approve", "reject"] as const) {
@@ -169,7 +190,15 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
   withConfigOptions(program.command("demo").description("an offline scripted turn with a tool round trip, stored like any session"), {
     provider: false,
   })
-    .addHelpText("after", examples(["lash demo", "LASH_HOME=/tmp/lash-demo lash demo && lash sessions list"]))
+    .addOption(modeOption())
+    .addHelpText(
+      "after",
+      examples([
+        "lash demo",
+        "lash demo --mode rlm                        # the model writes a JavaScript cell that calls the tool",
+        "LASH_HOME=/tmp/lash-demo lash demo && lash sessions list",
+      ]),
+    )
     .action(act((flags) => demoCommand(flags, io)));
 
   const sessions = program
@@ -268,6 +297,36 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     )
     .action(act((args: string[]) => serveCommand(args, io)));
 
+  const mcp = program
+    .command("mcp")
+    .description("Model Context Protocol: the configured MCP servers, and lash as an MCP server")
+    .addHelpText(
+      "after",
+      examples(["lash mcp list", "lash mcp serve --yes   # for an MCP client's config: command lash, args [mcp, serve, --yes]"]),
+    );
+  withConfigOptions(mcp.command("list").description("the MCP servers of the config file (mcpServers): their state and tools"), {
+    provider: false,
+  })
+    .option("--json", "print JSON")
+    .addHelpText("after", examples(["lash mcp list", "lash mcp list --json --config ./project.json"]))
+    .action(act((flags) => mcpListCommand(flags, io)));
+  withLimitOptions(
+    withConfigOptions(
+      mcp.command("serve").description("serve the agent as an MCP server on stdio: run_turn, list_sessions, session_usage"),
+    ),
+  )
+    .option("-y, --yes", "allow file writes and shell commands without asking (without it such a turn waits for `lash approve`)")
+    .option("--allow-any-path", "let the tools use any path")
+    .addHelpText(
+      "after",
+      examples([
+        "lash mcp serve",
+        "lash mcp serve --yes --provider anthropic",
+        "lash mcp serve --script script.json        # a scripted model, offline",
+      ]),
+    )
+    .action(act((flags) => mcpServeCommand(flags, io)));
+
   withLimitOptions(withConfigOptions(program.command("config").description("the effective configuration and where each value came from")))
     .option("--json", "print JSON")
     .addHelpText("after", examples(["lash config", "LASH_MODEL=gpt-5.4 lash config --provider openai"]))
@@ -276,7 +335,7 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
   return program;
 }
 
-const COMMAND_NAMES = new Set(["run", "chat", "approve", "reject", "demo", "sessions", "tasks", "db", "serve", "config", "help"]);
+const COMMAND_NAMES = new Set(["run", "chat", "approve", "reject", "demo", "sessions", "tasks", "db", "serve", "config", "mcp", "help"]);
 
 /**
  * `lash -p <prompt> [run flags]` is `lash run <prompt> [run flags]`: rewritten before commander
@@ -318,5 +377,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         `${error.stack ?? ""}\n${error.cause === undefined ? "" : `cause: ${String((error.cause as Error).stack ?? error.cause)}\n`}`,
       );
     return described.exitCode;
+  } finally {
+    // The MCP servers the command's sessions started (stdio processes) end with it.
+    await closeMcpToolProviders();
   }
 }

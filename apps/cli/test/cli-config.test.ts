@@ -48,6 +48,25 @@ describe("configuration", () => {
     expect(set.maxContextTokens).toEqual({ value: 64000, source: "flag --max-context-tokens" });
   });
 
+  it("lists the configured MCP servers by name, never their environment or headers", async () => {
+    expect((await effective([])).mcpServers).toEqual({ value: [], source: "default" });
+    await writeConfig({
+      mcpServers: {
+        notes: { command: "node", args: ["notes.mjs"], env: { NOTES_TOKEN: "secret-token" } },
+        search: { url: "http://127.0.0.1:9/mcp", headers: { authorization: "Bearer secret-header" } },
+      },
+    });
+    const result = await runLash(["config", "--json"], home);
+    expect(JSON.parse(result.stdout).settings.mcpServers).toEqual({
+      value: ["notes", "search"],
+      source: `file ${join(home, ".lash", "config.json")}`,
+    });
+    expect(result.stdout).not.toContain("secret");
+    const table = await runLash(["config"], home);
+    expect(table.stdout).toMatch(/mcpServers\s+notes, search\s+file /);
+    expect(table.stdout).not.toContain("secret");
+  });
+
   it("prints a table with the source of each value", async () => {
     const result = await runLash(["config", "--provider", "scripted", "--max-model-calls", "9", "--timeout", "30"], home, {
       env: { LASH_MODEL: "m1" },

@@ -14,20 +14,25 @@ import { ServerMetrics } from "./metrics/server-metrics.js";
 import type { AgentProfile } from "./profiles/agent-profile.js";
 import { ProfileEnvironments } from "./profiles/profile-environments.js";
 import { registerApprovalRoutes } from "./routes/approval-routes.js";
+import { type ConsoleOptions, registerConsoleRoutes } from "./routes/console-routes.js";
 import { registerOpenAiChatRoutes } from "./routes/openai-chat-routes.js";
+import { registerSessionGraphRoutes } from "./routes/session-graph-routes.js";
 import { registerSessionRoutes } from "./routes/session-routes.js";
 import { registerSystemRoutes, serverStats } from "./routes/system-routes.js";
 import { registerTaskRoutes } from "./routes/task-routes.js";
+import { registerTenantUsageRoutes } from "./routes/tenant-usage-routes.js";
 import { DEFAULT_MAX_IMAGE_BODY_BYTES, registerTurnRoutes } from "./routes/turn-routes.js";
 import { registerUiChatRoutes } from "./routes/ui-chat-routes.js";
 import type { ServerContext, ServerStats } from "./server-context.js";
 import { DEFAULT_SESSION_RUNTIME_LIMITS, type SessionRuntimeLimits, SessionRuntimes } from "./sessions/session-runtimes.js";
 import type { ServerStore } from "./store/server-store.js";
+import { profilesTracedInto } from "./traces/profile-tracing.js";
+import { DEFAULT_TURN_TRACE_LIMITS, type TurnTraceLimits, TurnTraceRecorder } from "./traces/turn-trace-recorder.js";
 import { DEFAULT_HEARTBEAT_MS } from "./turns/event-stream-response.js";
 import { DEFAULT_TURN_REGISTRY_LIMITS, type TurnRegistryLimits } from "./turns/turn-registry.js";
 
 /** Every bound of the server; each has a default. */
-export interface ServerLimits extends SessionRuntimeLimits, TurnRegistryLimits {
+export interface ServerLimits extends SessionRuntimeLimits, TurnRegistryLimits, TurnTraceLimits {
   /** The largest request body, in bytes (default 1 MiB). */
   readonly maxBodyBytes: number;
   /** The largest turn request that carries images, in bytes, base64 included (default 20 MiB). */
@@ -40,6 +45,7 @@ export interface ServerLimits extends SessionRuntimeLimits, TurnRegistryLimits {
 export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   ...DEFAULT_SESSION_RUNTIME_LIMITS,
   ...DEFAULT_TURN_REGISTRY_LIMITS,
+  ...DEFAULT_TURN_TRACE_LIMITS,
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   maxImageBodyBytes: DEFAULT_MAX_IMAGE_BODY_BYTES,
   heartbeatMs: DEFAULT_HEARTBEAT_MS,
@@ -85,6 +91,12 @@ export interface ServerAppOptions {
    * `GET /v1/sessions/{id}/usage` prices each turn's tokens at the table in force when it ran.
    */
   readonly prices?: readonly PriceTable[];
+  /**
+   * The console, the web view served at `/` (`@lash/console`'s build). Default: found beside the
+   * server or in the repository checkout it runs from (`findConsoleDirectory`); when none is found,
+   * `/` says how to build it. `false` serves no console (`/` is a 404).
+   */
+  readonly console?: ConsoleOptions | false;
 }
 
 /** The server as a Hono application, testable in-process with `app.request(...)` or `fetch`. */
@@ -113,6 +125,10 @@ const ROUTE_METHODS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["/v1/sessions", ["GET", "POST"]],
   ["/v1/sessions/:sessionId", ["GET", "DELETE"]],
   ["/v1/sessions/:sessionId/usage", ["GET"]],
+  ["/v1/sessions/:sessionId/graph", ["GET"]],
+  ["/v1/sessions/:sessionId/traces", ["GET"]],
+  ["/v1/sessions/:sessionId/turns/:turnId/trace", ["GET"]],
+  ["/v1/usage", ["GET"]],
   ["/v1/sessions/:sessionId/turns", ["POST"]],
   ["/v1/sessions/:sessionId/turns/:turnId/events", ["GET"]],
   ["/v1/sessions/:sessionId/turns/:turnId/cancel", ["POST"]],
@@ -130,7 +146,11 @@ const ROUTE_METHODS: ReadonlyArray<readonly [string, readonly string[]]> = [
 export function createServerApp(options: ServerAppOptions): LashServerApp {
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
   const prices = priceHistory(options.prices ?? []);
-  const profiles = new ProfileEnvironments(options.profiles, options.store, {
+  // Every profile's turns leave their trace records here, for the trace routes and the console.
+  const traces = new TurnTraceRecorder(limits);
+  // `maxTracedTurns: 0` keeps no traces, and spares the turns the cost of building trace records.
+  const tracedProfiles = limits.maxTracedTurns > 0 ? profilesTracedInto(options.profiles, traces) : options.profiles;
+  const profiles = new ProfileEnvironments(tracedProfiles, options.store, {
     backgroundTaskHost: options.backgroundTaskHost,
     priceTableDate: newestPriceTable(prices).effectiveDate,
   });
@@ -163,6 +183,9 @@ export function createServerApp(options: ServerAppOptions): LashServerApp {
   registerUiChatRoutes(app, context);
   registerOpenAiChatRoutes(app, context, report);
   registerTaskRoutes(app, context);
+  registerSessionGraphRoutes(app, context, traces);
+  registerTenantUsageRoutes(app, context);
+  if (options.console !== false) registerConsoleRoutes(app, options.console ?? {});
   // A known path with another method is a 405 naming the allowed ones, not a 404.
   for (const [path, methods] of ROUTE_METHODS) {
     app.all(path, () => {

@@ -50,7 +50,8 @@ Options:
   -h, --help              this help
   -v, --version           the version
 
-Environment: LASH_SERVER_METRICS_TOKEN, when set, is the bearer token /metrics requires.
+Environment: LASH_SERVER_METRICS_TOKEN, when set, is the bearer token /metrics requires;
+LASH_CONSOLE_DIR, when set, is the built console served at / (default: the one beside the server).
 
 The first line on stdout is "${name} listening on <url>". SIGTERM or SIGINT stops it
 gracefully: no new work, running turns finish (or are cancelled after the grace period), exit 0.`;
@@ -168,6 +169,7 @@ async function serve(flags: ServerFlags, io: ServerCommandIo): Promise<number> {
     insecureNoAuth: configuration.insecureNoAuth,
     access: { rateLimit: configuration.rateLimit },
     prices: configuration.prices,
+    ...(io.env.LASH_CONSOLE_DIR === undefined || io.env.LASH_CONSOLE_DIR === "" ? {} : { console: { directory: io.env.LASH_CONSOLE_DIR } }),
     ...(configuration.corsOrigins.length === 0 ? {} : { cors: { origins: configuration.corsOrigins } }),
     ...(metricsToken === undefined || metricsToken === "" ? {} : { metrics: { bearerToken: metricsToken } }),
     limits: {
@@ -192,6 +194,7 @@ async function serve(flags: ServerFlags, io: ServerCommandIo): Promise<number> {
   } else {
     io.stderr.write(`${name}: warning: --insecure-no-auth: no API keys; anyone who can reach ${running.url} can use every session\n`);
   }
+  io.stderr.write(`${name}: console at ${running.url}/${running.requiresApiKeys ? " (enter an API key there)" : ""}\n`);
   if (configuration.corsOrigins.length > 0) io.stderr.write(`${name}: CORS allows ${configuration.corsOrigins.join(", ")}\n`);
   const signal = await firstStopSignal();
   const runningTurns = running.server.stats().runningTurns;

@@ -63,6 +63,8 @@ export type { ToolOutputBudgetOptions, ToolOutputLimit } from "./context/tool-ou
 export { BATCH_TOOL_NAME } from "./modes/batch-tool.js";
 export type {
   CheckpointOnEmpty,
+  CodeExecutionContext,
+  CodeToolCallResult,
   CompletedToolCall,
   DriverAction,
   DriverContext,
@@ -71,6 +73,7 @@ export type {
   ModeLlmCallAction,
   ModePreamble,
   ModePreambleInput,
+  ModeTurnSetup,
   PendingToolCall,
   ProtocolDriver,
 } from "./modes/execution-mode.js";

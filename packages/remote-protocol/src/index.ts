@@ -36,6 +36,13 @@ export type { JsonSchemaObject } from "./openapi-components.js";
 export type { OpenApiDocument, OpenApiDocumentOptions } from "./openapi-document.js";
 export { createOpenApiDocument, REMOTE_PROTOCOL_VERSION } from "./openapi-document.js";
 export { renderApiReferencePage } from "./openapi-reference-page.js";
+export type { ChildSession, SessionGraphResponse, TurnTraceListResponse, TurnTraceResponse } from "./session-graph-schemas.js";
+export {
+  childSessionSchema,
+  sessionGraphResponseSchema,
+  turnTraceListResponseSchema,
+  turnTraceResponseSchema,
+} from "./session-graph-schemas.js";
 export type {
   CreateSessionRequest,
   DeleteSessionResponse,
@@ -98,5 +105,21 @@ export {
   uiTextPartSchema,
   uiToolApprovalResponsePartSchema,
 } from "./ui-chat-schemas.js";
-export type { HealthResponse, PriceBasis, ReadinessResponse, UsageReport, UsageTotals } from "./usage-schemas.js";
-export { healthResponseSchema, PRICE_BASES, readinessResponseSchema, usageReportSchema, usageTotalsSchema } from "./usage-schemas.js";
+export type {
+  HealthResponse,
+  PriceBasis,
+  ReadinessResponse,
+  TenantUsageQuery,
+  TenantUsageReport,
+  UsageReport,
+  UsageTotals,
+} from "./usage-schemas.js";
+export {
+  healthResponseSchema,
+  PRICE_BASES,
+  readinessResponseSchema,
+  tenantUsageQuerySchema,
+  tenantUsageReportSchema,
+  usageReportSchema,
+  usageTotalsSchema,
+} from "./usage-schemas.js";

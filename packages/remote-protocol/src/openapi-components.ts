@@ -2,10 +2,12 @@ import {
   approvalRequestSchema,
   jsonValueSchema,
   messageSchema,
+  sessionNodeRecordSchema,
   sessionPolicySchema,
   tokenLedgerEntrySchema,
   tokenUsageSchema,
   toolCallRecordSchema,
+  traceRecordSchema,
   turnActivitySchema,
   turnIssueSchema,
   turnOutcomeSchema,
@@ -18,6 +20,7 @@ import {
   chatCompletionSchema,
   openAiErrorBodySchema,
 } from "./openai-chat-schemas.js";
+import { sessionGraphResponseSchema, turnTraceListResponseSchema, turnTraceResponseSchema } from "./session-graph-schemas.js";
 import {
   createSessionRequestSchema,
   deleteSessionResponseSchema,
@@ -34,7 +37,7 @@ import {
   turnStartedEventSchema,
 } from "./turn-schemas.js";
 import { uiChatRequestSchema } from "./ui-chat-schemas.js";
-import { healthResponseSchema, readinessResponseSchema, usageReportSchema } from "./usage-schemas.js";
+import { healthResponseSchema, readinessResponseSchema, tenantUsageReportSchema, usageReportSchema } from "./usage-schemas.js";
 
 /** A JSON Schema object, as `z.toJSONSchema` produces it. */
 export type JsonSchemaObject = { [key: string]: unknown };
@@ -73,6 +76,12 @@ const RESPONSE_SCHEMAS = {
   TurnOutcome: turnOutcomeSchema,
   ApprovalListResponse: approvalListResponseSchema,
   UsageReport: usageReportSchema,
+  TenantUsageReport: tenantUsageReportSchema,
+  SessionGraphResponse: sessionGraphResponseSchema,
+  SessionNodeRecord: sessionNodeRecordSchema,
+  TurnTraceResponse: turnTraceResponseSchema,
+  TurnTraceListResponse: turnTraceListResponseSchema,
+  TraceRecord: traceRecordSchema,
   Task: taskResourceSchema,
   TaskListResponse: taskListResponseSchema,
   HealthResponse: healthResponseSchema,

@@ -84,6 +84,14 @@ const ROUTES: readonly Route[] = [
     query: [
       { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
       { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "The previous page's `nextCursor`." },
+      {
+        name: "q",
+        in: "query",
+        required: false,
+        schema: { type: "string", minLength: 1, maxLength: 200 },
+        description:
+          "Only sessions whose title or id contains this text (case-insensitive); a page may then hold fewer than `limit` while more follow.",
+      },
     ],
     success: { status: 200, schema: "SessionListResponse" },
     errors: [400],
@@ -161,6 +169,50 @@ const ROUTES: readonly Route[] = [
       "`cost.priceBasis` says which prices: `report_time` (the price table in force when the report is made, `cost.priceTableDate`) until the session ledger records the table's date with each usage.",
     success: { status: 200, schema: "UsageReport" },
     errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/v1/sessions/{sessionId}/graph",
+    operationId: "sessionGraph",
+    summary: "The session graph: every node of every branch, the active branch's leaf, and the subagents' child sessions.",
+    description: "Read-only: a client shows another branch by walking from its leaf to the root; turns always continue the active branch.",
+    success: { status: 200, schema: "SessionGraphResponse" },
+    errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/v1/sessions/{sessionId}/traces",
+    operationId: "sessionTraces",
+    summary: "The session's turns whose trace records this server keeps, newest first.",
+    success: { status: 200, schema: "TurnTraceListResponse" },
+    errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/v1/sessions/{sessionId}/turns/{turnId}/trace",
+    operationId: "turnTrace",
+    summary: "A turn's trace records: model calls with time to first token and duration, retries, tool calls, commits.",
+    description:
+      "Kept in memory by the server that ran the turn (the most recent turns, a bounded number of records each): a turn another instance ran, or one run before a restart, is `404 turn_not_found`.",
+    success: { status: 200, schema: "TurnTraceResponse" },
+    errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/v1/usage",
+    operationId: "tenantUsage",
+    summary: "The caller's usage over its sessions per (source, model), with cost, and tokens per day.",
+    query: [
+      {
+        name: "days",
+        in: "query",
+        required: false,
+        schema: { type: "integer", minimum: 1, maximum: 366, default: 30 },
+        description: "How many days the daily series covers, ending today (UTC).",
+      },
+    ],
+    success: { status: 200, schema: "TenantUsageReport" },
+    errors: [400],
   },
   {
     method: "get",

@@ -90,6 +90,11 @@ export const listSessionsQuerySchema = z.strictObject({
     .optional(),
   /** The previous page's `nextCursor`; absent for the first page. */
   cursor: z.string().min(1).max(1024).optional(),
+  /**
+   * Only sessions whose title or id contains this text (case-insensitive). The filter applies to each
+   * page of the listing, so a page may hold fewer sessions than `limit` while more follow.
+   */
+  q: z.string().min(1).max(200).optional(),
 });
 export type ListSessionsQuery = z.infer<typeof listSessionsQuerySchema>;
 
@@ -103,6 +108,14 @@ export const sessionListItemSchema = z.object({
   createdAt: z.string().optional(),
   /** The model it was created with; absent when the store has no listing data for it. */
   model: z.string().optional(),
+  /** Its display name, when it was given one (the `lash` command titles a session after its first prompt); absent otherwise. */
+  title: z.string().optional(),
+  /** Completed turns, as of its last commit; absent before the first commit or when the store keeps no summary. */
+  turnCount: z.number().int().nonnegative().optional(),
+  /** When its last commit was made (ISO 8601 UTC; its creation time before the first); absent when the store keeps no summary. */
+  lastActivityAt: z.string().optional(),
+  /** Its lifetime usage, every source and model summed; absent when the store keeps no summary. */
+  tokenUsage: tokenUsageSchema.optional(),
   /** Present when part of the stored session cannot be read: which field, and what is wrong. */
   problem: z.object({ field: z.string(), message: z.string() }).optional(),
 });

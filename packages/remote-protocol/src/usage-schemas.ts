@@ -85,3 +85,45 @@ export type HealthResponse = z.infer<typeof healthResponseSchema>;
 /** `GET /readyz`: the store answers too (else 503 with `store_unavailable`). */
 export const readinessResponseSchema = z.object({ status: z.literal("ready") });
 export type ReadinessResponse = z.infer<typeof readinessResponseSchema>;
+
+/** `GET /v1/usage` query. Unknown parameters are refused. */
+export const tenantUsageQuerySchema = z.strictObject({
+  /** How many days the `daily` series covers, ending today (UTC), 1 to 366 (default 30). */
+  days: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, { error: "must be a whole number from 1 to 366" })
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(366))
+    .optional(),
+});
+export type TenantUsageQuery = z.infer<typeof tenantUsageQuerySchema>;
+
+/**
+ * `GET /v1/usage`: the caller's (the tenant's) usage over its root sessions, per (source, model)
+ * with cost as in a session's report (subagents are in their parent's ledger, source `subagent`),
+ * the sessions it covers, and tokens per day.
+ */
+export const tenantUsageReportSchema = usageReportSchema.extend({
+  /** The sessions summed (at most `maxSessions`). */
+  sessionCount: count,
+  /** True when the tenant has more sessions than the report reads: the totals cover the first `maxSessions`. */
+  truncated: z.boolean(),
+  /** The most sessions one report reads. */
+  maxSessions: count,
+  /**
+   * Tokens per UTC day, oldest first, one entry per day of the window (zero days included). A
+   * session's lifetime tokens count on the day of its last activity: the stores keep usage per
+   * session, not per turn, so a session active over several days shows on its latest one.
+   */
+  daily: z.array(
+    z.object({
+      /** `YYYY-MM-DD`. */
+      date: z.string(),
+      /** Input + output + reasoning tokens. */
+      totalTokens: count,
+      /** Sessions whose last activity was that day. */
+      sessions: count,
+    }),
+  ),
+});
+export type TenantUsageReport = z.infer<typeof tenantUsageReportSchema>;

@@ -14,13 +14,13 @@ import { styleFor } from "../render/terminal-style.js";
 import { createTurnRenderer, renderTurn } from "../render/turn-renderer.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
 import { createTaskEnvironment, formatTaskTable, type TaskEnvironment } from "../sessions/background-tasks.js";
-import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
+import { type ExecutionModeName, openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
 import { unstoredTurnError } from "../sessions/unstored-turn.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";
 import { prepareDirectory } from "../store/prepare-directory.js";
 import type { TurnFlags } from "./command-context.js";
 import { cliTools } from "./command-context.js";
-import { cliDecider, explainApprovalError } from "./turn-command.js";
+import { cliDecider, explainApprovalError, showingCodeCells } from "./turn-command.js";
 
 /** How many prompts the chat history file keeps (and the arrow keys reach). */
 const HISTORY_SIZE = 500;
@@ -166,7 +166,13 @@ async function runSlashCommand(command: string, argument: string | undefined, co
  * durably instead (`lash approve`, or the questions again at the next `lash chat --session`, even
  * under `--yes`: those calls were never approved by anyone).
  */
-export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode> {
+/** Flags of `lash chat`. */
+export interface ChatFlags extends TurnFlags {
+  /** The execution mode of new sessions (`--mode`); a continued session keeps its own unless given. */
+  readonly mode?: ExecutionModeName;
+}
+
+export async function chatCommand(flags: ChatFlags, io: CliIo): Promise<ExitCode> {
   const config = await resolveEffectiveConfig(flags, io);
   const provider = await createConfiguredProvider(config);
   const store = await openCliStore(config.store.value, { env: io.env });
@@ -255,6 +261,7 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
         title,
         environment: taskEnvironment.environment,
         approve,
+        mode: flags.mode,
       });
       sessionId = opened.sessionId;
       if (opened.created) io.stderr.write(`${err.dim("lash:")} new session ${opened.sessionId}\n`);
@@ -265,7 +272,10 @@ export async function chatCommand(flags: TurnFlags, io: CliIo): Promise<ExitCode
       const controller = new AbortController();
       turnController = controller;
       const shownSession = sessionId ?? "";
-      const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId: shownSession, signal: controller.signal });
+      const renderer = showingCodeCells(
+        createTurnRenderer(io, { streamAnswer: true, sessionId: shownSession, signal: controller.signal }),
+        io,
+      );
       try {
         const turn = await renderTurn(renderer, start(controller.signal));
         if (turn.outcome.type === "stopped" && turn.outcome.stop.type === "awaiting_approval")

@@ -36,6 +36,8 @@ export async function configCommand(flags: ConfigFlags & { readonly json?: boole
     ["chunkTimeoutSeconds", config.chunkTimeoutSeconds],
     ["allowedDirectories", config.allowedDirectories],
     ["systemPrompt", config.systemPrompt],
+    // Names only: an entry's env and headers may hold secrets (`lash mcp list` shows the servers).
+    ["mcpServers", { ...config.mcpServers, value: Object.keys(config.mcpServers.value) }],
   ];
   if (flags.json === true) {
     const json = Object.fromEntries(

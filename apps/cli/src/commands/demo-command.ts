@@ -11,9 +11,9 @@ import type { ExitCode } from "../exit-codes.js";
 import { styleFor } from "../render/terminal-style.js";
 import { createTurnRenderer, renderTurn } from "../render/turn-renderer.js";
 import { renderUsageReport } from "../render/usage-report-view.js";
-import { openSessionRuntime } from "../sessions/session-runtime.js";
+import { type ExecutionModeName, openSessionRuntime } from "../sessions/session-runtime.js";
 import { explainStoreError, openCliStore } from "../store/open-store.js";
-import { exitCodeOf } from "./turn-command.js";
+import { exitCodeOf, showingCodeCells } from "./turn-command.js";
 
 const ORDERS: Record<number, { status: string; carrier?: string; shippedOn?: string }> = {
   7: { status: "shipped", carrier: "DHL", shippedOn: "2026-03-02" },
@@ -77,17 +77,51 @@ function demoProvider(): ModelProvider {
 }
 
 /**
+ * The model's side of the RLM demo: one cell looks both orders up (the tool as an async function,
+ * both calls at once), a second cell submits the answer from the variables the first one left.
+ */
+function rlmDemoProvider(): ModelProvider {
+  const lookUp = [
+    "Let me look both orders up in one cell.",
+    "```js",
+    "const orders = await Promise.all([7, 8].map((id) => tools.lookup_order({ id })));",
+    "for (const order of orders) print('order ' + order.id + ': ' + order.status + (order.carrier ? ' via ' + order.carrier + ' on ' + order.shippedOn : ''));",
+    "```",
+  ].join("\n");
+  const answer = [
+    "Order 7 has shipped and order 8 is being packed: I can answer now.",
+    "```js",
+    "const [seven, eight] = orders;",
+    "submit('Order 7 has shipped: ' + seven.carrier + ' picked it up on ' + seven.shippedOn + '. Order 8 is still ' + eight.status + ', so it has not shipped yet.\\n\\n' +",
+    `  'Note for the customer of order 8: ' + ${JSON.stringify(`"${NOTE}"`)});`,
+    "```",
+  ].join("\n");
+  return new ScriptedProvider([
+    { ...textStep(lookUp, { chunks: 8, usage: usage(520, 71) }), delayMs: 300 },
+    { ...textStep(answer, { chunks: 8, usage: usage(640, 88) }), delayMs: 300 },
+  ]);
+}
+
+/** Flags of `lash demo`. */
+export interface DemoFlags extends ConfigFlags {
+  /** `rlm`: the scripted model writes JavaScript cells instead of calling the tools directly. */
+  readonly mode?: ExecutionModeName;
+}
+
+/**
  * `lash demo`: one offline turn against a scripted model, with a tool round trip and a subagent,
  * streamed like a real run and stored in the configured store, so `lash sessions list` shows it.
+ * `--mode rlm` plays the same question in the RLM mode: cells that call the tool from code.
  */
-export async function demoCommand(flags: ConfigFlags, io: CliIo): Promise<ExitCode> {
+export async function demoCommand(flags: DemoFlags, io: CliIo): Promise<ExitCode> {
   const config = await resolveEffectiveConfig(flags, io);
   const err = styleFor(io.stderr, io.env);
   const out = styleFor(io.stdout, io.env);
   const store = await openCliStore(config.store.value, { env: io.env });
   const tasks = new LocalBackgroundTaskHost();
   try {
-    const provider = { provider: demoProvider(), model: "scripted-model" };
+    const rlm = flags.mode === "rlm";
+    const provider = { provider: rlm ? rlmDemoProvider() : demoProvider(), model: "scripted-model" };
     const environment = RuntimeEnvironment.builder()
       .withProvider(provider.provider)
       .withBackgroundTaskHost(tasks)
@@ -100,12 +134,16 @@ export async function demoCommand(flags: ConfigFlags, io: CliIo): Promise<ExitCo
       provider,
       tools: [lookupOrder],
       cwd: io.cwd,
-      title: "demo: orders 7 and 8",
+      title: rlm ? "demo (rlm): orders 7 and 8" : "demo: orders 7 and 8",
       environment,
+      mode: rlm ? "rlm" : "standard",
     });
-    io.stderr.write(`${err.dim("lash demo: an offline turn with a scripted model, a tool and a subagent (no network, no API key)")}\n`);
+    const what = rlm
+      ? "an offline RLM turn: the scripted model writes JavaScript cells that call a tool in a QuickJS sandbox"
+      : "an offline turn with a scripted model, a tool and a subagent";
+    io.stderr.write(`${err.dim(`lash demo: ${what} (no network, no API key)`)}\n`);
     io.stderr.write(`${err.bold("you:")} ${DEMO_PROMPT}\n`);
-    const renderer = createTurnRenderer(io, { streamAnswer: true, sessionId });
+    const renderer = showingCodeCells(createTurnRenderer(io, { streamAnswer: true, sessionId }), io);
     const turn = await renderTurn(renderer, runtime.streamTurn(DEMO_PROMPT));
     io.stdout.write(`\n${out.bold("usage")}\n${renderUsageReport(runtime.tokenLedger(), out)}\n`);
     io.stderr.write(`\n${err.dim(`stored in ${store.description} as session ${sessionId}`)}\n`);

@@ -2,7 +2,7 @@ import { usageError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
 import { resolveEffectiveConfig } from "../config/effective-config.js";
 import type { ExitCode } from "../exit-codes.js";
-import { openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
+import { type ExecutionModeName, openSessionRuntime, titleFrom } from "../sessions/session-runtime.js";
 import type { TurnFlags } from "./command-context.js";
 import { cliTools, readAllStdin, stdinHasInput } from "./command-context.js";
 import { announceNewSession, showTurn, withTurnCommand } from "./turn-command.js";
@@ -10,6 +10,8 @@ import { announceNewSession, showTurn, withTurnCommand } from "./turn-command.js
 /** Flags of `lash run`. */
 export interface RunFlags extends TurnFlags {
   readonly json?: boolean;
+  /** The execution mode (`--mode`): `standard` (tool calls) or `rlm` (JavaScript cells). */
+  readonly mode?: ExecutionModeName;
 }
 
 /** The prompt: the argument, stdin for `-` or no argument, and input piped by a shell appended to an argument. */
@@ -52,6 +54,7 @@ export async function runCommand(promptArgument: string | undefined, flags: RunF
       sessionId: flags.session,
       title: titleFrom(prompt),
       environment,
+      mode: flags.mode,
       ...(yes ? { approve: () => ({ type: "approve", decidedBy: "cli:--yes" }) } : {}),
     });
     if (created) announceNewSession(io, sessionId);

@@ -1,6 +1,6 @@
 import { userInfo } from "node:os";
 import type { RuntimeEnvironment, TurnStream } from "@lash/core";
-import type { AssembledTurn } from "@lash/protocol";
+import type { AssembledTurn, TurnActivity } from "@lash/protocol";
 import { ApprovalAlreadyDecidedError, ApprovalConflictError, ApprovalNotFoundError, LashError } from "@lash/protocol";
 import { CliError, usageError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
@@ -10,7 +10,7 @@ import { EXIT_CODES } from "../exit-codes.js";
 import { type ConfiguredProvider, createConfiguredProvider } from "../providers/create-provider.js";
 import { describeResolution, formatPendingApprovals } from "../render/approval-view.js";
 import { styleFor } from "../render/terminal-style.js";
-import { createTurnRenderer, renderTurn } from "../render/turn-renderer.js";
+import { createTurnRenderer, renderTurn, type TurnRenderer } from "../render/turn-renderer.js";
 import { createTaskEnvironment, type TaskEnvironment } from "../sessions/background-tasks.js";
 import { unstoredTurnError } from "../sessions/unstored-turn.js";
 import { type CliStore, explainStoreError, openCliStore } from "../store/open-store.js";
@@ -117,6 +117,43 @@ export function explainApprovalError(error: unknown, sessionId: string): CliErro
   return undefined;
 }
 
+/** The first lines of a code cell's source or output, for a progress line. */
+function preview(text: string, lines: number): string {
+  const all = text.replace(/\s+$/, "").split("\n");
+  const shown = all.slice(0, lines).map((line) => (line.length > 120 ? `${line.slice(0, 119)}…` : line));
+  if (all.length > lines) shown.push(`… ${all.length - lines} more line${all.length - lines === 1 ? "" : "s"}`);
+  return shown.map((line) => `  ${line}`).join("\n");
+}
+
+/**
+ * A renderer that also shows the code cells of a code-running mode (`--mode rlm`) on stderr: the
+ * cell's source as it starts, then what it printed or the error it raised.
+ */
+export function showingCodeCells(renderer: TurnRenderer, io: CliIo): TurnRenderer {
+  const err = styleFor(io.stderr, io.env);
+  return {
+    get modelCalls() {
+      return renderer.modelCalls;
+    },
+    emit(activity: TurnActivity) {
+      if (activity.type === "code_block_started") {
+        renderer.pause();
+        io.stderr.write(`${err.dim(`▸ ${activity.language} cell`)}\n${err.dim(preview(activity.code, 12))}\n`);
+      } else if (activity.type === "code_block_completed") {
+        renderer.pause();
+        const mark = activity.success ? err.green("✓") : err.red("✗");
+        const output = activity.output === "" ? "" : `\n${err.dim(preview(activity.output, 8))}`;
+        const error = activity.error === undefined ? "" : `\n${err.red(preview(activity.error, 4))}`;
+        io.stderr.write(`${mark} ${err.dim(`cell ran in ${activity.durationMs} ms`)}${output}${error}\n`);
+      }
+      renderer.emit(activity);
+    },
+    finish: (turn) => renderer.finish(turn),
+    pause: () => renderer.pause(),
+    fail: () => renderer.fail(),
+  };
+}
+
 /** Prints `new session <id>` on stderr. */
 export function announceNewSession(io: CliIo, sessionId: string): void {
   io.stderr.write(`${styleFor(io.stderr, io.env).dim("lash:")} new session ${sessionId}\n`);
@@ -139,12 +176,15 @@ export async function showTurn(
     readonly retryHint: string;
   },
 ): Promise<ExitCode> {
-  const renderer = createTurnRenderer(io, {
-    streamAnswer: !options.json,
-    sessionId: options.sessionId,
-    signal: options.signal,
-    announceApprovals: options.announceApprovals,
-  });
+  const renderer = showingCodeCells(
+    createTurnRenderer(io, {
+      streamAnswer: !options.json,
+      sessionId: options.sessionId,
+      signal: options.signal,
+      announceApprovals: options.announceApprovals,
+    }),
+    io,
+  );
   let turn: AssembledTurn;
   try {
     turn = await renderTurn(renderer, turnStream);

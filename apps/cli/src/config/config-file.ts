@@ -34,6 +34,8 @@ export const configFileSchema = z.strictObject({
   chunkTimeoutSeconds: limitField(NUMERIC_LIMITS.chunkTimeoutSeconds),
   allowedDirectories: z.array(z.string().min(1)).optional(),
   systemPrompt: z.string().optional(),
+  /** MCP servers whose tools every session gets (checked in full by `parseMcpServers` of `@lash/mcp`). */
+  mcpServers: z.record(z.string(), z.unknown()).optional(),
 });
 export type ConfigFile = z.infer<typeof configFileSchema>;
 

@@ -1,10 +1,12 @@
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { DEFAULT_MAX_CONTEXT_TOKENS, defaultContextWindow } from "@lash/core";
+import type { McpServersConfig } from "@lash/mcp";
 import { usageError } from "../cli-error.js";
 import type { CliIo } from "../cli-io.js";
 import type { ConfigFile, ProviderName } from "./config-file.js";
 import { PROVIDER_NAMES, readConfigFile } from "./config-file.js";
+import { mcpServersFromFile } from "./mcp-servers.js";
 import type { NumericLimitName } from "./numeric-limits.js";
 import { NUMERIC_LIMITS, parseLimit } from "./numeric-limits.js";
 import { normalizeStoreLocation } from "./store-location.js";
@@ -62,6 +64,8 @@ export interface EffectiveConfig {
   readonly systemPrompt: Sourced<string | undefined>;
   /** The API key of the chosen provider, from the environment only. */
   readonly apiKey: Sourced<string | undefined>;
+  /** MCP servers whose tools every session gets (the config file's `mcpServers`; `cwd` resolved against the file). */
+  readonly mcpServers: Sourced<McpServersConfig>;
 }
 
 const DEFAULT_MAX_MODEL_CALLS = 25;
@@ -203,6 +207,11 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
         ? { value: allowedFromFile, source: { type: "file", path: configPath } }
         : { value: [], source: { type: "default" } };
 
+  const mcpServers: Sourced<McpServersConfig> =
+    file?.mcpServers === undefined
+      ? { value: {}, source: { type: "default" } }
+      : { value: mcpServersFromFile(file.mcpServers, configPath, fileDirectory), source: { type: "file", path: configPath } };
+
   const model = pick({ flag: flags.model, flagName: "model", envName: "LASH_MODEL", fileValue: file?.model, parse: text });
   const modelName = model?.value ?? (provider === undefined ? undefined : DEFAULT_MODELS[provider.value]);
   return {
@@ -238,6 +247,7 @@ export async function resolveEffectiveConfig(flags: ConfigFlags, io: CliIo): Pro
       undefined,
     ),
     apiKey,
+    mcpServers,
   };
 }
 

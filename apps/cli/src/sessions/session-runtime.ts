@@ -3,10 +3,34 @@ import type { RuntimeEnvironment } from "@lash/core";
 import { LashRuntime } from "@lash/core";
 import type { ApprovalHandler, TerminationPolicy, ToolDefinition } from "@lash/protocol";
 import { InvalidPersistedDataError } from "@lash/protocol";
+import { createRlmMode, type RlmMode } from "@lash/rlm";
 import { usageError } from "../cli-error.js";
 import type { EffectiveConfig } from "../config/effective-config.js";
+import { sharedMcpToolProvider } from "../config/mcp-servers.js";
 import type { ConfiguredProvider } from "../providers/create-provider.js";
 import type { CliStore } from "../store/open-store.js";
+
+/** The execution modes `--mode` offers. */
+export const EXECUTION_MODES = ["standard", "rlm"] as const;
+export type ExecutionModeName = (typeof EXECUTION_MODES)[number];
+
+let rlmMode: RlmMode | undefined;
+
+/**
+ * The process's RLM mode (one per process, so its sandboxes are shared by the sessions it opens).
+ * In a terminal a reply without a code cell is an answer (`prose_or_submit`): a question that needs
+ * no code gets a plain reply. QuickJS is loaded only when a cell first runs.
+ */
+export function cliRlmMode(): RlmMode {
+  rlmMode ??= createRlmMode({ termination: { kind: "prose_or_submit" } });
+  return rlmMode;
+}
+
+/** The execution mode a stored session last ran in (`standard` when the store does not say). */
+async function storedExecutionMode(store: CliStore, sessionId: string): Promise<string> {
+  const read = await store.openSession(sessionId).loadSession({ type: "active_path" });
+  return read?.config.executionMode ?? "standard";
+}
 
 /** The guidance every session of the command gets, before the user's own system prompt. */
 const CLI_GUIDANCE =
@@ -68,17 +92,26 @@ export async function openSessionRuntime(options: {
   readonly environment?: RuntimeEnvironment;
   /** Decides the calls that need approval (writes, shell commands); child sessions share it. */
   readonly approve?: ApprovalHandler;
+  /** The execution mode (`--mode`); absent: a continued session keeps its own, a new one is `standard`. */
+  readonly mode?: ExecutionModeName | undefined;
 }): Promise<{ runtime: LashRuntime; sessionId: string; created: boolean }> {
   const { store, config, provider } = options;
   const created = options.sessionId === undefined;
   const sessionId = options.sessionId ?? randomUUID();
   if (!created) await requireSession(store, sessionId);
+  const executionMode = options.mode ?? (created ? "standard" : await storedExecutionMode(store, sessionId));
   const sessionStore = store.openSession(sessionId);
   let builder = LashRuntime.builder();
   if (options.environment !== undefined) builder = builder.withEnvironment(options.environment);
   builder = builder
     .withSessionId(sessionId)
-    .withPolicy({ model: provider.model, providerId: provider.provider.providerId, maxContextTokens: config.maxContextTokens.value })
+    .withPolicy({
+      model: provider.model,
+      providerId: provider.provider.providerId,
+      maxContextTokens: config.maxContextTokens.value,
+      executionMode,
+    })
+    .withMode(cliRlmMode())
     .withProvider(provider.provider)
     .withTools(options.tools)
     .withTermination(terminationFor(config))
@@ -86,6 +119,9 @@ export async function openSessionRuntime(options: {
     .withStore(sessionStore)
     .withSessionStoreFactory(store.factory);
   if (options.approve !== undefined) builder = builder.withApprovals({ approve: options.approve });
+  // The configured MCP servers' tools: one provider per process, shared by its sessions.
+  const mcpTools = sharedMcpToolProvider(config.mcpServers.value, { attachments: store.attachments });
+  if (mcpTools !== undefined) builder = builder.withToolProvider(mcpTools);
   if (config.systemPrompt.value !== undefined)
     builder = builder.withPromptContribution({ slot: "project_instructions", content: config.systemPrompt.value });
   const runtime = await builder.build();

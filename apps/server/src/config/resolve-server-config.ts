@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { isHttpServer, type McpServersConfig } from "@lash/mcp";
 import type { PriceTable } from "@lash/observability";
 import { isCorsOrigin } from "../auth/cors-middleware.js";
 import { DEFAULT_RATE_LIMIT, type RateLimit } from "../auth/rate-limiter.js";
@@ -102,6 +103,17 @@ function providerName(raw: string, where: string): ProviderName {
 }
 
 /** Drops the fields that are `undefined`, so that spreading a layer never erases a lower one. */
+/** `mcpServers` with each stdio server's relative `cwd` resolved against the file that names it. */
+function mcpServersIn(servers: McpServersConfig | undefined, directory: string): McpServersConfig | undefined {
+  if (servers === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(servers).map(([name, server]) => [
+      name,
+      !isHttpServer(server) && server.cwd !== undefined ? { ...server, cwd: resolve(directory, server.cwd) } : server,
+    ]),
+  );
+}
+
 function defined<Value extends object>(value: Value): Partial<Value> {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<Value>;
 }
@@ -119,6 +131,7 @@ function fromCommandFile(file: CommandConfigFile | undefined, directory: string)
     maxModelCalls: file.maxModelCalls,
     maxTokens: file.maxTokens,
     timeoutSeconds: file.timeoutSeconds,
+    mcpServers: mcpServersIn(file.mcpServers, directory),
   });
 }
 
@@ -175,6 +188,7 @@ export async function resolveServerConfig(flags: ServerFlags, env: NodeJS.Proces
           ...spec,
           script: spec.script === undefined ? undefined : resolve(serverFileDirectory, spec.script),
           workspace: spec.workspace === undefined ? undefined : resolve(serverFileDirectory, spec.workspace),
+          mcpServers: mcpServersIn(spec.mcpServers, serverFileDirectory),
         });
   const fromFlags: ProfileSpec = defined({
     provider: flags.provider === undefined ? undefined : providerName(flags.provider, "--provider"),

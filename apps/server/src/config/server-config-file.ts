@@ -1,4 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
+import { McpConfigurationError, type McpServersConfig, parseMcpServers } from "@lash/mcp";
 import { priceTableSchema } from "@lash/observability";
 import { profileNameSchema } from "@lash/remote-protocol";
 import { z } from "zod";
@@ -15,6 +16,21 @@ const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
 const positiveInteger = (max: number) => z.number().int().min(1).max(max);
 /** Seconds, from 1 ms up to the longest a Node.js timer waits. */
 const seconds = z.number().min(0.001).max(2_147_483);
+
+/**
+ * `mcpServers`, in the shape the `lash` command and other MCP clients use (`{ "name": { "command",
+ * "args", "env", "cwd" } | { "url", "headers" } }`), checked by `parseMcpServers` of `@lash/mcp`:
+ * each wrong field is named.
+ */
+const mcpServersField = z.record(z.string(), z.unknown()).transform((value, context): McpServersConfig => {
+  try {
+    return parseMcpServers(value);
+  } catch (error) {
+    if (!(error instanceof McpConfigurationError)) throw error;
+    for (const problem of error.problems) context.addIssue({ code: "custom", message: problem });
+    return z.NEVER;
+  }
+});
 
 /**
  * An agent profile as configuration spells it. Every field is optional: a field left out takes the
@@ -44,6 +60,11 @@ export const profileSpecSchema = z.strictObject({
   subagents: z
     .union([z.boolean(), z.strictObject({ maxDepth: positiveInteger(16).optional(), maxLiveChildren: positiveInteger(256).optional() })])
     .optional(),
+  /**
+   * MCP servers whose tools the profile's sessions get (`server__tool`), started once per profile
+   * and shared by its sessions. A profile without it has the default profile's; `{}` has none.
+   */
+  mcpServers: mcpServersField.optional(),
 });
 export type ProfileSpec = z.infer<typeof profileSpecSchema>;
 
@@ -99,6 +120,7 @@ export const commandConfigFileSchema = z.object({
   maxModelCalls: positiveInteger(100_000).optional(),
   maxTokens: positiveInteger(1_000_000_000).optional(),
   timeoutSeconds: seconds.optional(),
+  mcpServers: mcpServersField.optional(),
 });
 export type CommandConfigFile = z.infer<typeof commandConfigFileSchema>;
 

@@ -49,6 +49,8 @@ export interface AgentProfile {
   readonly concurrentTurns?: ConcurrentTurnPolicy;
   /** Anything else of the environment (plugins, a trace sink, a background task host, an approver), set on the profile's builder. */
   readonly configureEnvironment?: (builder: RuntimeEnvironmentBuilder) => RuntimeEnvironmentBuilder;
+  /** Releases what the profile owns (its MCP servers' connections) when the server stops. */
+  readonly close?: () => Promise<void>;
 }
 
 /** The termination policy a profile without one runs with: the command's defaults. */

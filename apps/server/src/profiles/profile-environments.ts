@@ -1,5 +1,6 @@
 import { createSubagentTools, LocalBackgroundTaskHost } from "@lash/background";
 import { defaultContextWindow, RuntimeEnvironment } from "@lash/core";
+import { McpToolProvider } from "@lash/mcp";
 import { type BackgroundTaskHost, LashError } from "@lash/protocol";
 import type { ServerStore } from "../store/server-store.js";
 import {
@@ -39,6 +40,7 @@ export interface ProfileEnvironmentOptions {
 export class ProfileEnvironments {
   readonly #profiles = new Map<string, PreparedProfile>();
   readonly #ownHost: LocalBackgroundTaskHost | undefined;
+  readonly #closers: (() => Promise<void>)[] = [];
 
   constructor(profiles: Readonly<Record<string, AgentProfile>>, store: ServerStore, options: ProfileEnvironmentOptions = {}) {
     const { backgroundTaskHost, priceTableDate } = options;
@@ -47,11 +49,18 @@ export class ProfileEnvironments {
     }
     this.#ownHost = profilesWantTaskHost(profiles) && backgroundTaskHost === undefined ? new LocalBackgroundTaskHost() : undefined;
     const host = backgroundTaskHost ?? this.#ownHost;
-    for (const [name, profile] of Object.entries(profiles)) this.#profiles.set(name, prepare(name, profile, store, host, priceTableDate));
+    for (const [name, profile] of Object.entries(profiles)) {
+      this.#profiles.set(name, prepare(name, profile, store, host, priceTableDate));
+      if (profile.close !== undefined) this.#closers.push(profile.close);
+    }
   }
 
-  /** Closes the in-process task host made for subagents (a host given by the caller is the caller's to close). */
+  /**
+   * Closes the in-process task host made for subagents (a host given by the caller is the caller's
+   * to close) and what each profile owns (`AgentProfile.close`: its MCP servers).
+   */
   async close(): Promise<void> {
+    await Promise.all(this.#closers.map((close) => close().catch(() => undefined)));
     await this.#ownHost?.close();
   }
 
@@ -90,7 +99,12 @@ function prepare(
     .withTermination(profile.termination ?? DEFAULT_TERMINATION);
   if (priceTableDate !== undefined) builder = builder.withPriceTableDate(priceTableDate);
   if (profile.tools !== undefined && profile.tools.length > 0) builder = builder.withTools(profile.tools);
-  for (const provider of profile.toolProviders ?? []) builder = builder.withToolProvider(provider);
+  for (const provider of profile.toolProviders ?? []) {
+    // MCP tools' images go to the store's attachments, as the sessions' own images do.
+    const attachments = store.factory.attachments;
+    if (provider instanceof McpToolProvider && attachments !== undefined) provider.useAttachmentStore(attachments);
+    builder = builder.withToolProvider(provider);
+  }
   const subagents = profile.subagents ?? false;
   if (subagents !== false && host !== undefined) {
     builder = builder.withBackgroundTaskHost(host).withToolProvider(createSubagentTools(subagents === true ? {} : subagents));

@@ -2,7 +2,8 @@ import { readFile, stat } from "node:fs/promises";
 import { createAnthropicProvider } from "@lash/adapter-anthropic";
 import { createOpenAIChatProvider } from "@lash/adapter-openai";
 import { createScriptedConversationProvider, InvalidScriptedConversationError, parseScriptedConversation } from "@lash/adapter-scripted";
-import type { ModelProvider, TerminationPolicy } from "@lash/protocol";
+import { createMcpToolProvider } from "@lash/mcp";
+import type { ModelProvider, TerminationPolicy, ToolProvider } from "@lash/protocol";
 import { createWorkspaceToolProvider } from "@lash/tools";
 import type { ResolvedProfileSpec } from "../config/resolve-server-config.js";
 import { ServerConfigError } from "../config/server-config-file.js";
@@ -85,7 +86,18 @@ function terminationOf(spec: ResolvedProfileSpec): TerminationPolicy {
  */
 export async function profileFromSpec(name: string, spec: ResolvedProfileSpec, cwd: string): Promise<AgentProfile> {
   const { provider, model } = await createConfiguredProvider(name, spec);
-  const toolProviders = spec.tools === true ? [await createWorkspaceToolProvider({ root: spec.workspace ?? cwd })] : [];
+  const toolProviders: ToolProvider[] = spec.tools === true ? [await createWorkspaceToolProvider({ root: spec.workspace ?? cwd })] : [];
+  // The profile's MCP servers start on first use, once for all its sessions; a server that fails is
+  // said on stderr and the turns go on without its tools.
+  const servers = spec.mcpServers ?? {};
+  const mcp = Object.values(servers).some((server) => server.disabled !== true)
+    ? createMcpToolProvider({
+        servers,
+        clientInfo: { name: "lash-server", version: "0.1.0" },
+        onServerError: (error) => process.stderr.write(`lash-server: profile ${name}: ${error.message}\n`),
+      })
+    : undefined;
+  if (mcp !== undefined) toolProviders.push(mcp);
   return {
     provider,
     model,
@@ -95,5 +107,6 @@ export async function profileFromSpec(name: string, spec: ResolvedProfileSpec, c
     ...(toolProviders.length === 0 ? {} : { toolProviders }),
     ...(spec.concurrentTurns === undefined ? {} : { concurrentTurns: spec.concurrentTurns }),
     ...(spec.subagents === undefined ? {} : { subagents: spec.subagents }),
+    ...(mcp === undefined ? {} : { close: () => mcp.close() }),
   };
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import type { SessionSummary } from "@lash/protocol";
 import {
   createSessionRequestSchema,
   type DeleteSessionResponse,
   listSessionsQuerySchema,
+  type SessionListItem,
   type SessionListResponse,
   type SessionResource,
   type SessionState,
@@ -33,6 +35,27 @@ function resourceOf(session: LiveSession): SessionResource {
     model: runtime.policy.model,
     turnIndex: runtime.exportState().turnIndex,
   };
+}
+
+/** A listed session: the store's summary, without loading the session. */
+function listItemOf(summary: SessionSummary): SessionListItem {
+  const title = summary.meta?.sessionName;
+  return {
+    id: summary.sessionId,
+    headRevision: summary.headRevision,
+    ...(summary.meta === undefined ? {} : { createdAt: summary.meta.createdAt, model: summary.meta.model }),
+    // A session named after its id (the server's own) has no title of its own.
+    ...(title === undefined || title === summary.sessionId || title === "" ? {} : { title }),
+    ...(summary.turnCount === undefined ? {} : { turnCount: summary.turnCount }),
+    ...(summary.lastActivityAt === undefined ? {} : { lastActivityAt: summary.lastActivityAt }),
+    ...(summary.tokenUsage === undefined ? {} : { tokenUsage: { ...summary.tokenUsage } }),
+    ...(summary.problem === undefined ? {} : { problem: { field: summary.problem.field, message: summary.problem.message } }),
+  };
+}
+
+/** `?q=`: the text in the title or the id, ignoring case. */
+function matchesSearch(item: SessionListItem, search: string): boolean {
+  return item.id.toLowerCase().includes(search) || (item.title?.toLowerCase().includes(search) ?? false);
 }
 
 /** Runs `use` on the session's leased runtime (404 unless `tenant` owns it) and hands it back, whatever happens. */
@@ -87,13 +110,9 @@ export function registerSessionRoutes(app: Hono, context: ServerContext): void {
       limit: parsed.data.limit ?? DEFAULT_PAGE_SIZE,
       ...(cursor === undefined ? {} : { cursor }),
     });
+    const search = parsed.data.q?.toLowerCase();
     const response: SessionListResponse = {
-      sessions: page.sessions.map((summary) => ({
-        id: summary.sessionId,
-        headRevision: summary.headRevision,
-        ...(summary.meta === undefined ? {} : { createdAt: summary.meta.createdAt, model: summary.meta.model }),
-        ...(summary.problem === undefined ? {} : { problem: { field: summary.problem.field, message: summary.problem.message } }),
-      })),
+      sessions: page.sessions.map(listItemOf).filter((item) => search === undefined || matchesSearch(item, search)),
       ...(page.nextCursor === undefined ? {} : { nextCursor: encodeCursor(page.nextCursor) }),
     };
     return c.json(response);

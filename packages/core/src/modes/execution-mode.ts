@@ -1,11 +1,14 @@
 import type {
   ApprovalRequest,
   CheckpointKind,
+  JsonObject,
   JsonValue,
   LlmResponse,
+  LlmToolSpec,
   Message,
   ModeSessionExtension,
   ModeTurnExtension,
+  ModeTurnOptions,
   PromptContribution,
   SessionEvent,
   ToolCallRecord,
@@ -13,6 +16,7 @@ import type {
   ToolDefinition,
   TurnOutcome,
 } from "@lash/protocol";
+import type { LashPlugin } from "../plugins/plugin.js";
 
 /** A tool call the model asked for, as the mode hands it to the runtime. */
 export interface PendingToolCall {
@@ -46,6 +50,50 @@ export interface ExecResult {
   readonly durationMs: number;
   /** Set when the code submitted a final value. */
   readonly submitted?: { readonly value: JsonValue };
+  /**
+   * The session's execution state after the cell (a code mode's saved sandbox state): it replaces
+   * the session's, and the turn's next commit stores it. Absent leaves the session's as it was.
+   */
+  readonly executionState?: JsonValue;
+  /** Set when the cell wanted more tool calls than the turn's budget (`maxToolCalls`) allowed. */
+  readonly toolCallBudgetExhausted?: boolean;
+}
+
+/** One tool call a code cell made, as the turn's dispatch ran it. */
+export interface CodeToolCallResult {
+  readonly record: ToolCallRecord;
+  /** What the model reads of the result (after projectors and the tool-output budget). */
+  readonly modelText: string;
+  /** False when the call was not run (the budget was spent before it); such a call is not recorded. */
+  readonly ran: boolean;
+  /** True when the turn's tool call budget (`maxToolCalls`) is spent: the cell should stop. */
+  readonly budgetExhausted: boolean;
+}
+
+/** What a code mode's `executeCode` gets from the turn. */
+export interface CodeExecutionContext {
+  readonly signal: AbortSignal;
+  readonly sessionId: string;
+  readonly turnId: string;
+  readonly turnIndex: number;
+  /** The tools code may call (names, descriptions, input schemas), as the turn offers them. */
+  readonly tools: readonly LlmToolSpec[];
+  /**
+   * Runs one tool call through the turn's dispatch: approval gate, plugin hooks, validation, the
+   * tool-call budget, and the tool events. A call that needs an approval nobody gives in process
+   * fails (a cell cannot wait for a later decision).
+   */
+  callTool(toolName: string, args: JsonValue): Promise<CodeToolCallResult>;
+  /** The session's execution state as last saved (by an earlier cell, a commit, or a restore). */
+  readonly executionState: JsonValue | undefined;
+}
+
+/** What a mode learns of a turn before it builds the turn's prompt and driver. */
+export interface ModeTurnSetup {
+  /** The turn's mode options (`TurnInput.modeTurnOptions`, else the session's). */
+  readonly modeTurnOptions?: ModeTurnOptions | undefined;
+  /** The JSON Schema of the structured output the turn asks for, when it asks for one. */
+  readonly outputSchema?: JsonObject | undefined;
 }
 
 /** What a checkpoint does when no message was injected: go round again, or finish. */
@@ -98,7 +146,7 @@ export interface ModePreamble {
   readonly syncExecutionSurface: boolean;
 }
 
-export interface ModePreambleInput {
+export interface ModePreambleInput extends ModeTurnSetup {
   readonly toolNames: readonly string[];
 }
 
@@ -113,7 +161,7 @@ export type ModeLlmCallAction = { readonly type: "handoff"; readonly sessionId: 
 export interface ExecutionMode {
   readonly id: string;
   buildPreamble(input: ModePreambleInput): ModePreamble;
-  createDriver(): ProtocolDriver;
+  createDriver(setup?: ModeTurnSetup): ProtocolDriver;
   /** Tools the mode itself provides (the standard mode's `batch`). */
   nativeTools?(): readonly ToolDefinition<unknown>[];
   /** Throws to reject a turn's extension (the turn then fails with `mode_turn_extension`). */
@@ -121,7 +169,17 @@ export interface ExecutionMode {
   /** Throws to reject a session extension. */
   applySessionExtension?(extension: ModeSessionExtension): void;
   beforeLlmCall?(context: { readonly modeIteration: number }): ModeLlmCallAction | undefined;
-  executeCode?(code: string, context: { readonly signal: AbortSignal }): Promise<ExecResult>;
+  executeCode?(code: string, context: CodeExecutionContext): Promise<ExecResult>;
+  /** The language of the code cells (`code_block_*` events name it; default: the mode's id). */
+  readonly codeLanguage?: string;
+  /**
+   * Whether model calls send the provider's structured-output parameter when a turn asks for
+   * output (default true). A mode whose model answers in code, not JSON, sets false and checks the
+   * submitted value itself.
+   */
+  readonly nativeStructuredOutput?: boolean;
+  /** Plugins that apply only to this mode's turns (a code mode's stream mask), after the runtime's. */
+  readonly plugins?: readonly LashPlugin[];
 }
 
 /** A shareable handle around a turn extension. */

@@ -44,6 +44,8 @@ export interface GatedCall {
   readonly args: JsonValue;
   /** Set when the arguments were not valid JSON (the call goes to dispatch, which refuses it). */
   readonly argumentsError?: string | undefined;
+  /** Set for a call made from a code cell: it has an id, but its cell cannot wait for a later decision. */
+  readonly fromCode?: boolean | undefined;
 }
 
 /**
@@ -82,8 +84,10 @@ function declarationFailed(error: unknown, what: string): ToolCallOutput {
  * id a decision could name, and its container's result is due now. Nobody decided it in process,
  * so it fails with `approval_required`, and the model can call the tool directly instead.
  */
-function approvalRequired(): ToolCallOutput {
-  const message = "This call needs approval and was not approved: call this tool directly so it can be approved.";
+function approvalRequired(fromCode = false): ToolCallOutput {
+  const message = fromCode
+    ? "This call needs approval and nobody approved it: a call made from code cannot wait for a later decision."
+    : "This call needs approval and was not approved: call this tool directly so it can be approved.";
   return failure("permission_denied", APPROVAL_REQUIRED_CODE, message, "runtime");
 }
 
@@ -176,9 +180,10 @@ export async function passApprovalGate(
   } catch (error) {
     return { type: "refused", output: declarationFailed(error, "describeApproval") };
   }
-  const nested = call.callId === undefined;
+  const fromCode = call.fromCode === true;
+  const nested = call.callId === undefined || fromCode;
   // A nested call with nobody to ask: no request is announced, since no decision can ever follow it.
-  if (nested && environment.approve === undefined) return { type: "refused", output: approvalRequired() };
+  if (nested && environment.approve === undefined) return { type: "refused", output: approvalRequired(fromCode) };
   const requestedAt = new Date();
   const request: ApprovalRequest = {
     id: randomUUID(),
@@ -200,7 +205,7 @@ export async function passApprovalGate(
   if (!asked.ok) return { type: "refused", output: asked.output };
   const { answer } = asked;
   if (answer.type === "defer") {
-    if (nested) return { type: "refused", output: approvalRequired() };
+    if (nested) return { type: "refused", output: approvalRequired(fromCode) };
     const expiresInMs = answer.expiresInMs ?? environment.expiresInMs;
     const { expiresAt: _replaced, ...withoutExpiry } = request;
     return { type: "pending", request: { ...withoutExpiry, ...expiry(requestedAt, expiresInMs) } };

@@ -89,6 +89,8 @@ export interface ToolBatchOptions {
    * again, and their records carry the decision.
    */
   readonly approved?: ReadonlyMap<string, ToolCallApproval> | undefined;
+  /** The calls come from a code cell: one that needs an approval nobody gives in process fails, never waits. */
+  readonly fromCode?: boolean | undefined;
 }
 
 const NO_ORIGIN: ApprovalOrigin = { messageId: "", modeIteration: 0 };
@@ -137,7 +139,13 @@ function createNestedDispatcher(
 
 /** The gate, then (unless it refused) the dispatch; one unit, so cancellation can win over either. */
 async function gateAndDispatch(
-  call: { readonly callId: string | undefined; readonly toolName: string; readonly args: JsonValue; readonly argumentsError?: string },
+  call: {
+    readonly callId: string | undefined;
+    readonly toolName: string;
+    readonly args: JsonValue;
+    readonly argumentsError?: string;
+    readonly fromCode?: boolean;
+  },
   environment: ToolBatchEnvironment,
   counter: NestedCallCounter,
   origin: ApprovalOrigin,
@@ -165,6 +173,7 @@ async function runCall(
   counter: NestedCallCounter,
   origin: ApprovalOrigin,
   decided: ToolCallApproval | undefined,
+  fromCode = false,
 ): Promise<CompletedToolCall | { readonly pending: ApprovalRequest }> {
   const { pipe } = environment;
   const parsed = parseToolArguments(call.inputJson);
@@ -189,7 +198,9 @@ async function runCall(
     ? CANCELLED
     : await raceCancellation(
         gateAndDispatch(
-          parsed.ok ? { callId, toolName: call.toolName, args } : { callId, toolName: call.toolName, args, argumentsError: parsed.message },
+          parsed.ok
+            ? { callId, toolName: call.toolName, args, fromCode }
+            : { callId, toolName: call.toolName, args, argumentsError: parsed.message, fromCode },
           environment,
           counter,
           origin,
@@ -247,7 +258,8 @@ export async function runToolBatch(
   const results = await schedule(
     calls,
     (call) => environment.surface.get(call.toolName)?.executionMode === "serial",
-    (call) => runCall(call, environment, counter, origin, call.callId === "" ? undefined : options.approved?.get(call.callId)),
+    (call) =>
+      runCall(call, environment, counter, origin, call.callId === "" ? undefined : options.approved?.get(call.callId), options.fromCode),
   );
   const completed: CompletedToolCall[] = [];
   const pending: PendingApprovalCall[] = [];

@@ -124,8 +124,8 @@ async function resumeTurn(core: SessionCore, request: ResumeTurnRequest, options
   const batch = resumedBatch(suspended);
   await announceDeniedCalls(pipe, batch);
   return await runTurnSegment(turn, async () => {
-    const surface = await buildTurnSurface(core, turn.mode, input, prepared);
-    const machine = new TurnMachine(machineConfig(turn, surface), turn.mode.createDriver(), {
+    const surface = await buildTurnSurface(core, turn.mode, input, prepared, turn.modeSetup);
+    const machine = new TurnMachine(machineConfig(turn, surface), turn.mode.createDriver(turn.modeSetup), {
       resume: {
         messages,
         systemPrompt: surface.systemPrompt,

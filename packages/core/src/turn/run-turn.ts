@@ -114,7 +114,7 @@ async function runTurn(core: SessionCore, input: TurnInput, options: TurnRunOpti
     const surface = await turnSurface(turn);
     if (!surface) return undefined;
     turn.tracer?.promptBuilt(surface.systemPrompt, prepared.messages.length, surface.toolSpecs.length);
-    const machine = new TurnMachine(machineConfig(turn, surface), mode.createDriver(), {
+    const machine = new TurnMachine(machineConfig(turn, surface), mode.createDriver(turn.modeSetup), {
       messages: prepared.messages,
       systemPrompt: surface.systemPrompt,
       toolSpecs: surface.toolSpecs,
@@ -202,7 +202,7 @@ async function turnSurface(turn: TurnContext): Promise<TurnSurface | undefined> 
     return undefined;
   }
   try {
-    return await buildTurnSurface(turn.core, turn.mode, turn.input, turn.prepared);
+    return await buildTurnSurface(turn.core, turn.mode, turn.input, turn.prepared, turn.modeSetup);
   } catch (error) {
     if (LashError.isInstance(error)) throw error;
     const message = `Failed to build the prompt: ${errorMessage(error)}`;

@@ -16,7 +16,8 @@ import type {
 import { emptyTokenUsage, isEmptyTokenUsage, mergeTokenLedger, subtractTokenUsage } from "@lash/protocol";
 import { toolOutputBudgetOf } from "../context/context-settings.js";
 import { turnToolOutputBudget } from "../context/tool-output-budget.js";
-import type { ExecutionMode } from "../modes/execution-mode.js";
+import type { ExecutionMode, ModeTurnSetup } from "../modes/execution-mode.js";
+import { PluginHost } from "../plugins/plugin-host.js";
 import type { EffectInvocation, EffectKind, RuntimeEffectHost } from "../runtime/effect-host.js";
 import type { SessionCore } from "../runtime/session-core.js";
 import type { ToolBatchEnvironment } from "../tools/tool-batch.js";
@@ -241,19 +242,31 @@ export class TurnContext {
     this.#unbindCancellation?.();
   }
 
+  /** What the turn's mode learns of it before building its prompt and driver. */
+  get modeSetup(): ModeTurnSetup {
+    const modeTurnOptions = this.input.modeTurnOptions ?? this.core.modeTurnOptions;
+    const outputSchema = this.output?.spec.type === "json_schema" ? this.output.spec.schema : undefined;
+    return { ...(modeTurnOptions === undefined ? {} : { modeTurnOptions }), ...(outputSchema === undefined ? {} : { outputSchema }) };
+  }
+
   /** What a model call of this turn needs (built once per turn). */
   get llm(): LlmCallEnvironment {
+    const modePlugins = this.mode.plugins ?? [];
     this.#llm ??= {
       provider: this.selection.provider,
       settings: providerSettings(this.core, this.selection.provider),
       attachmentStore: this.core.environment.core.attachmentStore,
       pipe: this.pipe,
-      plugins: this.core.environment.plugins,
+      // The mode's own stream and response hooks apply to its turns only, after the runtime's.
+      plugins:
+        modePlugins.length === 0
+          ? this.core.environment.plugins
+          : new PluginHost([...this.core.environment.plugins.plugins, ...modePlugins]),
       sessionId: this.sessionId,
       maxContextTokens: this.core.policy.maxContextTokens,
       signal: this.signal,
       abort: this.#abort,
-      outputSpec: this.output?.spec,
+      outputSpec: this.mode.nativeStructuredOutput === false ? undefined : this.output?.spec,
       maxOutputCharacters: this.core.environment.core.maxOutputCharacters,
     };
     return this.#llm;
@@ -393,7 +406,7 @@ export class TurnContext {
   /** Rebuilds the prompt and tool specs (a mode that changes its surface between iterations). */
   async syncSurface(): Promise<SurfaceSyncResult> {
     try {
-      const rebuilt = await buildTurnSurface(this.core, this.mode, this.input, this.prepared);
+      const rebuilt = await buildTurnSurface(this.core, this.mode, this.input, this.prepared, this.modeSetup);
       return { ok: true, systemPrompt: rebuilt.systemPrompt, toolSpecs: rebuilt.toolSpecs };
     } catch (error) {
       return { ok: false, message: errorMessage(error) };

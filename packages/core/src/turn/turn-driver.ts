@@ -1,11 +1,14 @@
-import type { Message, TurnOutcome } from "@lash/protocol";
+import type { JsonValue, Message, TurnOutcome } from "@lash/protocol";
+import { RuntimeError } from "@lash/protocol";
 import { performManagedLlmCall } from "../context/managed-llm-call.js";
+import type { CodeExecutionContext, CodeToolCallResult, ExecResult } from "../modes/execution-mode.js";
 import type { EffectInvocation, EffectKind } from "../runtime/effect-host.js";
 import { runToolBatch } from "../tools/tool-batch.js";
 import type { ToolSurface } from "../tools/tool-surface.js";
 import { emitResponseParts } from "./llm-call.js";
 import type { TurnContext } from "./turn-context.js";
 import type { TurnMachine } from "./turn-machine.js";
+import { skippedToolCall } from "./turn-machine-messages.js";
 import type { TurnEffect } from "./turn-machine-types.js";
 import { lastAssistantMessageId } from "./turn-suspension.js";
 
@@ -96,17 +99,57 @@ async function handleLlmCall(effect: Extract<TurnEffect, { type: "llm_call" }>, 
   machine.handleLlmComplete(effect.id, result);
 }
 
+/**
+ * What a code cell gets from the turn: its tools as the turn's dispatch runs them (one call per
+ * batch, counted against `maxToolCalls`), and the session's saved execution state.
+ */
+function codeExecutionContext(driver: TurnDriver): CodeExecutionContext {
+  const { machine, context, surface } = driver;
+  const limit = context.termination.maxToolCalls;
+  const origin = { messageId: lastAssistantMessageId(machine.messages), modeIteration: machine.modeIteration };
+  let callsRun = 0;
+  return {
+    signal: context.signal,
+    sessionId: context.sessionId,
+    turnId: context.turnId,
+    turnIndex: context.turnIndex,
+    tools: surface.specs,
+    executionState: context.core.executionState,
+    async callTool(toolName: string, args: JsonValue): Promise<CodeToolCallResult> {
+      const call = { callId: `code-${context.pipe.freshId()}`, toolName, inputJson: JSON.stringify(args) ?? "null" };
+      const remaining = limit === undefined ? undefined : limit - machine.toolCallsExecuted - callsRun;
+      if (remaining !== undefined && remaining <= 0) {
+        const skipped = skippedToolCall(call, limit ?? 0);
+        return { record: skipped.record, modelText: skipped.modelText, ran: false, budgetExhausted: true };
+      }
+      callsRun += 1;
+      const batch = await runToolBatch([call], context.toolEnvironment(surface), {
+        nestedCallBudget: remaining === undefined ? undefined : remaining - 1,
+        origin,
+        fromCode: true,
+      });
+      callsRun += batch.nested.run;
+      const completed = batch.completed[0];
+      if (completed === undefined) {
+        // Unreachable: a call from code never waits for a decision; kept as a typed failure.
+        throw new RuntimeError("tool_failure", `tool call \`${toolName}\` from code was left waiting for a decision`);
+      }
+      return { record: completed.record, modelText: completed.modelText, ran: true, budgetExhausted: batch.nested.refused > 0 };
+    },
+  };
+}
+
 async function handleExec(effect: Extract<TurnEffect, { type: "exec_code" }>, driver: TurnDriver): Promise<void> {
   const { machine, context } = driver;
   const { mode, pipe } = context;
   const correlationId = `code:EffectId(${effect.id})`;
-  await deliver(pipe.activity({ type: "code_block_started", language: mode.id, code: effect.code }, correlationId));
+  await deliver(pipe.activity({ type: "code_block_started", language: mode.codeLanguage ?? mode.id, code: effect.code }, correlationId));
   context.assembler.markCodeExecution();
   const started = context.now();
-  const result = await context.effectHost.run(invocation(driver, "exec_code", effect.id), async () => {
+  const result = await context.effectHost.run(invocation(driver, "exec_code", effect.id), async (): Promise<ExecResult> => {
     if (!mode.executeCode) return { output: "", error: `execution mode \`${mode.id}\` cannot run code`, toolCalls: [], durationMs: 0 };
     try {
-      return await mode.executeCode(effect.code, { signal: context.signal });
+      return await mode.executeCode(effect.code, codeExecutionContext(driver));
     } catch (error) {
       return {
         output: "",
@@ -117,11 +160,13 @@ async function handleExec(effect: Extract<TurnEffect, { type: "exec_code" }>, dr
     }
   });
   context.recordToolCalls(result.toolCalls);
+  // The cell's sandbox state goes with the turn's next commit.
+  if (result.executionState !== undefined) context.core.executionState = result.executionState;
   await deliver(
     pipe.activity(
       {
         type: "code_block_completed",
-        language: mode.id,
+        language: mode.codeLanguage ?? mode.id,
         output: result.output,
         ...(result.error === undefined ? {} : { error: result.error }),
         success: result.error === undefined,

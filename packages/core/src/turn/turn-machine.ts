@@ -292,7 +292,10 @@ export class TurnMachine {
       this.#failTurn(machineError("runtime", "exec_unsupported", "execution mode does not handle code results"));
       return;
     }
+    // Calls made from code count against `maxToolCalls` like the model's own.
+    this.#toolCallsExecuted += result.toolCalls.length;
     this.#apply(handler.call(this.#driver, result, this.#context()));
+    if (result.toolCallBudgetExhausted === true) this.stop({ type: "stopped", stop: { type: "budget_exhausted", budget: "tool_calls" } });
   }
 
   handleCheckpoint(id: number, result: CheckpointResult): void {

@@ -2,7 +2,7 @@ import type { LlmToolSpec, ModelProvider, PromptContribution, TerminationPolicy,
 import { DEFAULT_PROVIDER_RETRY_POLICY, RuntimeError, terminationPolicySchema } from "@lash/protocol";
 import { toolOutputBudgetOf } from "../context/context-settings.js";
 import { withContextTools } from "../context/read-tool-output.js";
-import type { ExecutionMode, ModePreamble } from "../modes/execution-mode.js";
+import type { ExecutionMode, ModePreamble, ModeTurnSetup } from "../modes/execution-mode.js";
 import { buildSystemPrompt, emptyPromptLayer } from "../prompt/prompt-builder.js";
 import type { SessionCore } from "../runtime/session-core.js";
 import { ToolSurface } from "../tools/tool-surface.js";
@@ -102,6 +102,7 @@ export async function buildTurnSurface(
     readonly toolProviders: readonly ToolProvider[];
     readonly includeBaseTools: boolean;
   },
+  setup: ModeTurnSetup = {},
 ): Promise<TurnSurface> {
   const { environment } = core;
   const providers = withContextTools(
@@ -111,7 +112,7 @@ export async function buildTurnSurface(
   );
   const surface = await ToolSurface.build({ nativeTools: mode.nativeTools?.() ?? [], providers });
   const toolNames = surface.names;
-  const preamble = mode.buildPreamble({ toolNames });
+  const preamble = mode.buildPreamble({ ...setup, toolNames });
   const pluginContributions = environment.plugins.isEmpty
     ? []
     : await environment.plugins.promptContributions({ sessionId: core.sessionId, policy: core.policy, toolNames });

@@ -1,0 +1,3 @@
+import { lashProject } from "@lash/vitest-config";
+
+export default lashProject("@lash/mcp");
