@@ -118,9 +118,11 @@ export function createRlmMode(options: RlmModeOptions = {}): RlmMode {
         ...(budgetExhausted ? { toolCallBudgetExhausted: true } : {}),
       };
     } catch (error) {
-      // A failure of the engine itself (not of the cell): the sandbox is dropped, the session's
-      // saved state is kept, and the next cell starts from it.
-      release(context.sessionId);
+      // A failure of the engine itself (not of the cell): the sandbox is dropped unfreed, the
+      // session's saved state is kept, and the next cell starts from it.
+      const failed = sandboxes.get(context.sessionId);
+      sandboxes.delete(context.sessionId);
+      failed?.abandon();
       return {
         output: "",
         error: `the sandbox failed and was reset to the state saved before this cell: ${errorMessage(error)}`,

@@ -236,6 +236,15 @@ export class QuickJsSandbox {
     return { kind: SANDBOX_STATE_KIND, version: 1, stateId, bindings, lost };
   }
 
+  /**
+   * Drops a sandbox whose engine failed (not a cell: the engine itself) without freeing it: freeing
+   * an engine that trapped aborts inside the WebAssembly with a message on stderr. Its memory is its
+   * own module instance's, so it goes when nothing refers to the sandbox any more.
+   */
+  abandon(): void {
+    this.#disposed = true;
+  }
+
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
