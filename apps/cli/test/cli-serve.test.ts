@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { runLash, startLash, temporaryDirectory, writeScript } from "./run-lash.js";
+import { runLash, startLash, temporaryDirectory, waitFor, writeScript } from "./run-lash.js";
 
 let home: string;
 
@@ -55,6 +55,21 @@ describe("lash serve", () => {
     const listed = await runLash(["sessions", "list", "--json"], home);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain(sessionId);
+  });
+
+  it("prints the console's link to the latest session: after `lash demo`, the demo's", async () => {
+    const demo = await runLash(["demo"], home);
+    expect(demo.code, demo.stderr).toBe(0);
+    const demoSessionId = /as session ([0-9a-f-]{36})/.exec(demo.stderr)?.[1];
+    expect(demoSessionId).toBeDefined();
+    const script = await writeScript(home, "serve", [{ text: "Unused." }]);
+    const { url, served } = await startServe(["--port", "0", "--script", script]);
+    const line = `lash serve: latest session demo: orders 7 and 8: ${url}/#/sessions/${demoSessionId}`;
+    await waitFor(served.stderr, (text) => text.includes(line));
+    // After the console's own line.
+    expect(served.stderr().indexOf(`lash serve: console at ${url}/`)).toBeLessThan(served.stderr().indexOf(line));
+    served.child.kill("SIGTERM");
+    expect((await served.result).code).toBe(0);
   });
 
   it("takes lash-server's flags: --help lists them with exit 0, a bad flag or store exits 2", async () => {

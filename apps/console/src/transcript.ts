@@ -1,4 +1,5 @@
 import type { SessionGraphResponse } from "@lash/remote-protocol";
+import type { AttachmentImages } from "./attachment-images.js";
 import { h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 
@@ -88,19 +89,25 @@ function pretty(json: string): string {
   }
 }
 
-function imagePart(part: Extract<Part, { kind: "image" }>): HTMLElement {
-  // The API serves no attachment bytes: the image is named, with its type and size.
-  return h(
-    "figure",
-    { class: "image" },
-    h("span", { class: "image-icon", "aria-hidden": "true" }, "▣"),
-    h(
-      "figcaption",
-      {},
-      `${part.attachment.label ?? "image"} · ${part.attachment.mediaType} · ${part.attachment.byteLength.toLocaleString("en-US")} bytes`,
-      part.toolName === undefined ? "" : ` · from ${part.toolName}`,
-    ),
+function imagePart(part: Extract<Part, { kind: "image" }>, images: AttachmentImages | undefined): HTMLElement {
+  const { attachment } = part;
+  const caption = h(
+    "figcaption",
+    {},
+    `${attachment.label ?? "image"} · ${attachment.mediaType} · ${attachment.byteLength.toLocaleString("en-US")} bytes`,
+    part.toolName === undefined ? "" : ` · from ${part.toolName}`,
   );
+  // Without a loader, or for bytes that are no image, the attachment is named only.
+  if (images === undefined || !attachment.mediaType.startsWith("image/")) {
+    return h("figure", { class: "image" }, h("span", { class: "image-icon", "aria-hidden": "true" }, "▣"), caption);
+  }
+  const image = h("img", { class: "attachment-image", alt: attachment.label ?? attachment.mediaType, decoding: "async" });
+  const figure = h("figure", { class: "image shown" }, image, caption);
+  images.show(image, attachment.id, (reason) => {
+    image.remove();
+    caption.append(` · ${reason}`);
+  });
+  return figure;
 }
 
 function toolCall(call: Extract<Part, { kind: "tool_call" }>, result: Extract<Part, { kind: "tool_result" }> | undefined): HTMLElement {
@@ -141,8 +148,11 @@ export function stopReason(stop: { readonly type: string }): string {
   return STOP_TEXT[stop.type] ?? stop.type.replaceAll("_", " ");
 }
 
-/** The transcript of a branch: user and assistant messages, tool calls with their results, stopped turns. */
-export function renderTranscript(path: readonly GraphNode[]): HTMLElement {
+/**
+ * The transcript of a branch: user and assistant messages, tool calls with their results, images
+ * (loaded through `images`; named only without it), stopped turns.
+ */
+export function renderTranscript(path: readonly GraphNode[], images?: AttachmentImages): HTMLElement {
   const results = new Map<string, Extract<Part, { kind: "tool_result" }>>();
   for (const node of path) {
     if (node.payload.kind !== "message") continue;
@@ -171,7 +181,7 @@ export function renderTranscript(path: readonly GraphNode[]): HTMLElement {
           ),
         );
       else if (part.kind === "tool_call") body.append(toolCall(part, results.get(part.callId)));
-      else if (part.kind === "image") body.append(imagePart(part));
+      else if (part.kind === "image") body.append(imagePart(part, images));
       else body.append(h("p", { class: part.kind === "error" ? "note error" : "note" }, part.content));
     }
     const who = message.role === "user" ? "you" : message.role === "assistant" ? "assistant" : "system";

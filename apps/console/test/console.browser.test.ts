@@ -100,8 +100,16 @@ describe.runIf(enabled)("the lash console in Chromium", () => {
     // The model's markup is text too; its Markdown is rendered.
     expect(await transcript.locator("strong", { hasText: "shipped" }).count()).toBe(1);
     expect(await transcript.getByText("<script>window.__xss=3</script>", { exact: false }).count()).toBe(1);
-    expect(await transcript.locator("img, script, b").count()).toBe(0);
+    expect(await transcript.locator("img:not(.attachment-image), script, b").count()).toBe(0);
     expect(await page.evaluate(() => (window as { __xss?: unknown }).__xss)).toBeUndefined();
+
+    // The question's image: fetched from the API into a blob URL, and decoded.
+    const image = transcript.locator("img.attachment-image");
+    expect(await image.count()).toBe(1);
+    await expect.poll(() => image.evaluate((element) => (element as HTMLImageElement).naturalWidth)).toBe(160);
+    expect(await image.getAttribute("src")).toMatch(/^blob:/);
+    expect(await image.getAttribute("alt")).toBe("receipt.png");
+    expect(await transcript.locator("figure.image figcaption").first().textContent()).toContain("image/png");
     await shoot("session");
   });
 

@@ -3,6 +3,7 @@ import { ScriptedProvider, textStep, toolCallStep, usage } from "@lash/adapter-s
 import { defineTool, LashRuntime } from "@lash/core";
 import { createSqlSessionDatabase, type SqlSessionDatabase } from "@lash/stores/sql";
 import { z } from "zod";
+import { receiptPng } from "./receipt-image.js";
 
 /** Markup a page must show as text: if any of it ran, `window.__xss` would be set. */
 export const XSS_TOOL_OUTPUT = "<img src=x onerror=window.__xss=1><script>window.__xss=2</script>";
@@ -35,8 +36,9 @@ async function openRuntime(database: SqlSessionDatabase, sessionId: string, prov
 
 /**
  * Writes the sessions into the SQLite file the server will serve, as the `lash` command would: a
- * titled session whose second question was asked again differently (two branches), with a tool whose
- * output carries markup, and a child session that names it as its parent.
+ * titled session whose first question carries an image and whose second question was asked again
+ * differently (two branches), with a tool whose output carries markup, and a child session that
+ * names it as its parent.
  */
 export async function seedSessions(file: string): Promise<SeededSessions> {
   const database = createSqlSessionDatabase({ connection: `sqlite:${file}` });
@@ -58,7 +60,14 @@ export async function seedSessions(file: string): Promise<SeededSessions> {
       model: "scripted-model",
       relation: { type: "root" },
     });
-    await runtime.streamTurn("Has order 7 shipped?");
+    // The first question comes with a photo of the receipt: the transcript shows it.
+    await runtime.streamTurn({
+      items: [
+        { type: "text", text: "Has order 7 shipped?" },
+        { type: "image_ref", id: "receipt.png" },
+      ],
+      imageBlobs: { "receipt.png": new Uint8Array(receiptPng()) },
+    });
     await runtime.streamTurn("And order 8?");
     const second = runtime
       .activeMessages()

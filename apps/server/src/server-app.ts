@@ -14,6 +14,7 @@ import { ServerMetrics } from "./metrics/server-metrics.js";
 import type { AgentProfile } from "./profiles/agent-profile.js";
 import { ProfileEnvironments } from "./profiles/profile-environments.js";
 import { registerApprovalRoutes } from "./routes/approval-routes.js";
+import { registerAttachmentRoutes } from "./routes/attachment-routes.js";
 import { type ConsoleOptions, registerConsoleRoutes } from "./routes/console-routes.js";
 import { registerOpenAiChatRoutes } from "./routes/openai-chat-routes.js";
 import { registerSessionGraphRoutes } from "./routes/session-graph-routes.js";
@@ -126,6 +127,7 @@ const ROUTE_METHODS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["/v1/sessions/:sessionId", ["GET", "DELETE"]],
   ["/v1/sessions/:sessionId/usage", ["GET"]],
   ["/v1/sessions/:sessionId/graph", ["GET"]],
+  ["/v1/sessions/:sessionId/attachments/:attachmentId", ["GET"]],
   ["/v1/sessions/:sessionId/traces", ["GET"]],
   ["/v1/sessions/:sessionId/turns/:turnId/trace", ["GET"]],
   ["/v1/usage", ["GET"]],
@@ -184,6 +186,7 @@ export function createServerApp(options: ServerAppOptions): LashServerApp {
   registerOpenAiChatRoutes(app, context, report);
   registerTaskRoutes(app, context);
   registerSessionGraphRoutes(app, context, traces);
+  registerAttachmentRoutes(app, context);
   registerTenantUsageRoutes(app, context);
   if (options.console !== false) registerConsoleRoutes(app, options.console ?? {});
   // A known path with another method is a 405 naming the allowed ones, not a 404.

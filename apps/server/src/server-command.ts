@@ -11,6 +11,7 @@ import type { AgentProfile } from "./profiles/agent-profile.js";
 import { profileFromSpec } from "./profiles/profile-from-spec.js";
 import { isLoopbackAddress, startServer, UnprotectedBindError } from "./start-server.js";
 import { openServerStore } from "./store/open-server-store.js";
+import type { ServerStore } from "./store/server-store.js";
 import { AccessTablesNotMigratedError } from "./store/sql-access-store.js";
 
 /** Where the command writes, what it reads, and what it is called. */
@@ -146,6 +147,30 @@ async function firstStopSignal(): Promise<NodeJS.Signals> {
   return signal;
 }
 
+/** The longest title the latest-session line shows, in characters. */
+const MAX_SHOWN_TITLE_LENGTH = 80;
+
+/**
+ * `latest session <title>: <url>/#/sessions/<id>`, the console's link to the most recently active
+ * root session (subagents' child sessions are reached from their parent), or `undefined` when the
+ * store has none or cannot list them: a listing failure never stops the server.
+ */
+async function latestSessionLine(store: ServerStore, url: string): Promise<string | undefined> {
+  try {
+    // One page, newest activity first; a few rows so a child session active last does not hide its parent.
+    const page = await store.listSessions({ orderBy: "lastActivity", limit: 10 });
+    const latest = page.sessions.find((summary) => summary.meta === undefined || summary.meta.relation.type === "root");
+    if (latest === undefined) return undefined;
+    const sessionName = latest.meta?.sessionName ?? "";
+    // A title is data: control characters would rewrite the terminal's line.
+    const title = sessionName === latest.sessionId ? "" : sessionName.replace(/[\p{Cc}\p{Cf}]/gu, " ").trim();
+    const shown = title.length > MAX_SHOWN_TITLE_LENGTH ? `${title.slice(0, MAX_SHOWN_TITLE_LENGTH - 1)}…` : title;
+    return `latest session${shown === "" ? "" : ` ${shown}`}: ${url}/#/sessions/${encodeURIComponent(latest.sessionId)}`;
+  } catch {
+    return undefined;
+  }
+}
+
 async function serve(flags: ServerFlags, io: ServerCommandIo): Promise<number> {
   const configuration = await resolveServerConfig(flags, io.env, io.cwd);
   const profiles: Record<string, AgentProfile> = {};
@@ -195,6 +220,11 @@ async function serve(flags: ServerFlags, io: ServerCommandIo): Promise<number> {
     io.stderr.write(`${name}: warning: --insecure-no-auth: no API keys; anyone who can reach ${running.url} can use every session\n`);
   }
   io.stderr.write(`${name}: console at ${running.url}/${running.requiresApiKeys ? " (enter an API key there)" : ""}\n`);
+  // With keys, sessions belong to tenants: the log must not show one tenant's session to whoever reads it.
+  if (!running.requiresApiKeys) {
+    const latest = await latestSessionLine(store, running.url);
+    if (latest !== undefined) io.stderr.write(`${name}: ${latest}\n`);
+  }
   if (configuration.corsOrigins.length > 0) io.stderr.write(`${name}: CORS allows ${configuration.corsOrigins.join(", ")}\n`);
   const signal = await firstStopSignal();
   const runningTurns = running.server.stats().runningTurns;

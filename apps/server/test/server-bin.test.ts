@@ -10,6 +10,8 @@ interface ServerProcess {
   readonly child: ChildProcess;
   readonly url: string;
   readonly exit: Promise<{ code: number | null; stderr: string }>;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
 }
 
 const postgresEnabled = await postgresTestsEnabled();
@@ -48,7 +50,16 @@ async function startServerProcess(directory: string, args: readonly string[]): P
     });
     void exit.then(({ code }) => reject(new Error(`lash-server exited with ${code} before listening: ${stderr}`)));
   });
-  return { child, url, exit };
+  return { child, url, exit, stderr: () => stderr };
+}
+
+/** Resolves once `read()` contains `text` (checked every 20 ms), or rejects after 20 s. */
+async function waitForText(read: () => string, text: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!read().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; output so far:\n${read()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function temporaryDirectory(): Promise<string> {
@@ -101,6 +112,27 @@ describe("the lash-server command", () => {
     const exit = await server.exit;
     expect(exit.code, exit.stderr).toBe(0);
     expect(exit.stderr).toContain("SIGTERM: shutting down");
+  });
+
+  it("prints the console's link to the most recently active session, once the store has one", async () => {
+    const directory = await temporaryDirectory();
+    const script = await scriptFile(directory, [{ text: "Hello." }]);
+    const empty = await startServerProcess(directory, ["--script", script]);
+    await waitForText(empty.stderr, `lash-server: console at ${empty.url}/`);
+    const created = await requestJson(`${empty.url}/v1/sessions`, { body: {} });
+    const sessionId = (created.body as { id: string }).id;
+    expect((await requestJson(`${empty.url}/v1/sessions/${sessionId}/turns`, { body: { input: "Hello" } })).status).toBe(200);
+    empty.child.kill("SIGTERM");
+    const firstExit = await empty.exit;
+    expect(firstExit.code, firstExit.stderr).toBe(0);
+    // The store had no session when it started: no link.
+    expect(firstExit.stderr).not.toContain("latest session");
+
+    const again = await startServerProcess(directory, ["--script", script]);
+    // A server session has no title of its own: the link only.
+    await waitForText(again.stderr, `lash-server: latest session: ${again.url}/#/sessions/${sessionId}\n`);
+    again.child.kill("SIGTERM");
+    expect((await again.exit).code).toBe(0);
   });
 
   it("cancels what is still running when the grace period is over, commits it, and exits 0", async () => {

@@ -54,6 +54,8 @@ export type {
   SessionState,
 } from "./session-schemas.js";
 export {
+  ATTACHMENT_RESPONSE_HEADERS,
+  attachmentIdSchema,
   createSessionRequestSchema,
   deleteSessionResponseSchema,
   listSessionsQuerySchema,

@@ -25,7 +25,15 @@ interface Route {
   readonly summary: string;
   readonly description?: string;
   readonly request?: "CreateSessionRequest" | "TurnRequest" | "ApprovalDecisionRequest";
-  readonly success: { readonly status: number; readonly schema?: ResponseSchemaName; readonly stream?: boolean };
+  readonly success: {
+    readonly status: number;
+    readonly schema?: ResponseSchemaName;
+    readonly stream?: boolean;
+    /** The answer is bytes of these media types, not JSON. */
+    readonly binary?: readonly string[];
+    /** Headers the success answer carries, by name. */
+    readonly headers?: Readonly<Record<string, JsonSchemaObject>>;
+  };
   /** The error statuses this route answers with, besides 500 and 503, which every route may. */
   readonly errors: readonly number[];
   readonly query?: readonly JsonSchemaObject[];
@@ -36,6 +44,13 @@ const sessionId = { name: "sessionId", in: "path", required: true, schema: { typ
 const turnId = { name: "turnId", in: "path", required: true, schema: { type: "string" } };
 const approvalId = { name: "approvalId", in: "path", required: true, schema: { type: "string" } };
 const taskId = { name: "taskId", in: "path", required: true, schema: { type: "string" } };
+const attachmentId = {
+  name: "attachmentId",
+  in: "path",
+  required: true,
+  description: "The attachment's id: the hex SHA-256 of its bytes, as an image part's `attachment.id` names it.",
+  schema: { type: "string", pattern: "^[0-9a-f]{64}$" },
+};
 const accept = {
   name: "Accept",
   in: "header",
@@ -181,6 +196,27 @@ const ROUTES: readonly Route[] = [
   },
   {
     method: "get",
+    path: "/v1/sessions/{sessionId}/attachments/{attachmentId}",
+    operationId: "sessionAttachment",
+    summary: "The bytes of an attachment (an image) that the session's messages reference, with its stored media type.",
+    description: [
+      "Served only when a node of the session's graph references the attachment: an id the session does not name is `404 attachment_not_found`, whatever the store holds.",
+      "Attachments are content-addressed, so the answer never changes: `Cache-Control: private, max-age=31536000, immutable`.",
+      "Images are `Content-Disposition: inline`, anything else `attachment`; `X-Content-Type-Options: nosniff` always.",
+    ].join(" "),
+    success: {
+      status: 200,
+      binary: ["image/png", "image/jpeg", "image/gif", "image/webp", "text/plain; charset=utf-8"],
+      headers: {
+        "Content-Length": { description: "The attachment's length in bytes.", schema: { type: "integer", minimum: 0 } },
+        "Cache-Control": { description: "`private, max-age=31536000, immutable`.", schema: { type: "string" } },
+        "Content-Disposition": { description: "`inline` for images, `attachment` otherwise.", schema: { type: "string" } },
+      },
+    },
+    errors: [400, 404],
+  },
+  {
+    method: "get",
     path: "/v1/sessions/{sessionId}/traces",
     operationId: "sessionTraces",
     summary: "The session's turns whose trace records this server keeps, newest first.",
@@ -246,7 +282,7 @@ const ROUTES: readonly Route[] = [
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Invalid request (bad JSON, unknown fields, a bad parameter).",
-  404: "No such session, turn, approval request or task.",
+  404: "No such session, turn, approval request, task, or attachment of the session.",
   409: "Conflicts with the session's state (a turn runs, a turn waits for approval, the request was decided).",
   410: "The events after that Last-Event-ID are no longer kept.",
   401: "No valid API key (servers with API keys): send `Authorization: Bearer <key>`.",
@@ -273,6 +309,7 @@ function pathParameters(path: string): JsonSchemaObject[] {
   if (path.includes("{turnId}")) parameters.push(turnId);
   if (path.includes("{approvalId}")) parameters.push(approvalId);
   if (path.includes("{taskId}")) parameters.push(taskId);
+  if (path.includes("{attachmentId}")) parameters.push(attachmentId);
   return parameters;
 }
 
@@ -293,7 +330,13 @@ function operation(route: Route): JsonSchemaObject {
       },
     };
   }
-  responses[String(route.success.status)] = { description: route.summary, content };
+  // Bytes: OpenAPI 3.1 describes a binary body by its media type alone, with no schema.
+  for (const mediaType of route.success.binary ?? []) content[mediaType] = {};
+  responses[String(route.success.status)] = {
+    description: route.summary,
+    content,
+    ...(route.success.headers === undefined ? {} : { headers: route.success.headers }),
+  };
   const authenticated = isAuthenticated(route.path);
   for (const status of [...route.errors, ...(authenticated ? AUTHENTICATED_ERRORS : []), 500, 503]) {
     responses[String(status)] = { description: STATUS_TEXT[status] ?? "Error.", content: errorContent };

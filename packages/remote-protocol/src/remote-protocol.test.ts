@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   approvalDecisionRequestSchema,
+  attachmentIdSchema,
   createOpenApiDocument,
   createSessionRequestSchema,
   errorBodySchema,
@@ -123,6 +124,7 @@ describe("the OpenAPI document", () => {
         "/v1/sessions/{sessionId}/turns/{turnId}/events",
         "/v1/sessions/{sessionId}/usage",
         "/v1/sessions/{sessionId}/graph",
+        "/v1/sessions/{sessionId}/attachments/{attachmentId}",
         "/v1/sessions/{sessionId}/traces",
         "/v1/sessions/{sessionId}/turns/{turnId}/trace",
         "/v1/usage",
@@ -131,6 +133,16 @@ describe("the OpenAPI document", () => {
       ].sort(),
     );
     expect(Object.keys(paths["/v1/sessions/{sessionId}"] ?? {}).sort()).toEqual(["delete", "get"]);
+  });
+
+  it("describes an attachment's answer as bytes of its media type, with its caching headers", () => {
+    const paths = document.paths as Record<string, Record<string, { responses: Record<string, Record<string, object>> }>>;
+    const answer = paths["/v1/sessions/{sessionId}/attachments/{attachmentId}"]?.get?.responses["200"];
+    expect(Object.keys(answer?.content ?? {})).toContain("image/png");
+    expect(answer?.content).not.toHaveProperty("application/json");
+    expect(Object.keys(answer?.headers ?? {})).toEqual(["Content-Length", "Cache-Control", "Content-Disposition"]);
+    expect(attachmentIdSchema.safeParse("a".repeat(64)).success).toBe(true);
+    expect(attachmentIdSchema.safeParse("A".repeat(64)).success).toBe(false);
   });
 
   it("resolves every $ref to a component and keeps no JSON Schema document headers inside", () => {

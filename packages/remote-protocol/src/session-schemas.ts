@@ -20,6 +20,19 @@ export const resourceIdSchema = z
   .max(MAX_ID_LENGTH)
   .regex(/^[A-Za-z0-9._:-]+$/, { error: "must contain only letters, digits and . _ : -" });
 
+/** An attachment's id in a URL path: the hex SHA-256 of its bytes (64 lowercase hex digits). */
+export const attachmentIdSchema = z.string().regex(/^[0-9a-f]{64}$/, { error: "must be 64 lowercase hex digits (a SHA-256)" });
+
+/**
+ * The headers of every attachment answer (`GET /v1/sessions/{id}/attachments/{attachmentId}`)
+ * besides its type, length and disposition: content-addressed bytes never change, and are never
+ * sniffed as another type.
+ */
+export const ATTACHMENT_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  "cache-control": "private, max-age=31536000, immutable",
+  "x-content-type-options": "nosniff",
+};
+
 /** An agent profile's name, as the server's configuration spells it. */
 export const profileNameSchema = z
   .string()

@@ -1,5 +1,6 @@
 import type { SessionGraphResponse, SessionState, TurnTraceListResponse, TurnTraceResponse, UsageReport } from "@lash/remote-protocol";
 import { ApiError, encode, request } from "../api.js";
+import { AttachmentImages } from "../attachment-images.js";
 import { h, replaceChildren } from "../dom.js";
 import { count, shortId, time } from "../format.js";
 import { LiveTurnPanel } from "../live-turn.js";
@@ -28,6 +29,7 @@ export const sessionPage: Page = (root, parameters, path) => {
   const childrenSection = h("section", { class: "children", "aria-label": "Subagent sessions" });
   let viewingActive = true;
   const live = new LiveTurnPanel(sessionId, () => void refresh());
+  const images = new AttachmentImages(sessionId);
   replaceChildren(root, head, childrenSection, branchesSection, transcriptSection, live.element, usageSection, traceSection);
 
   async function renderTraces(): Promise<void> {
@@ -163,7 +165,7 @@ export const sessionPage: Page = (root, parameters, path) => {
               "You are viewing another branch, read-only: turns continue the active branch. ",
               h("a", { href: href(sessionId, {}) }, "Back to the active branch"),
             ),
-        renderTranscript(shown?.path ?? []),
+        renderTranscript(shown?.path ?? [], images),
       );
       live.element.hidden = !viewingActive;
       replaceChildren(usageSection, h("h2", {}, "Usage"), renderUsageTable(usage, "This session's usage by source and model"));
@@ -180,5 +182,8 @@ export const sessionPage: Page = (root, parameters, path) => {
     }
   }
   void refresh();
-  return () => live.detach();
+  return () => {
+    live.detach();
+    images.revokeAll();
+  };
 };

@@ -10,7 +10,8 @@ export interface ConsoleOptions {
 
 /**
  * Headers of every console response: scripts and styles from the server only (the build has no
- * inline script), the API on the same origin, no framing, no sniffing, no referrer.
+ * inline script), the API on the same origin, images from the server or from the blob URLs the
+ * transcript makes of attachments it fetched with the key (`data:` for the empty favicon), no framing, no sniffing, no referrer.
  */
 export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy":
