@@ -7,8 +7,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
+// By the package's own name: the sources under the "@lash/source" condition, the built `dist`
+// without it (LASH_BENCH_BUILT=1 in run.ts), as an installed server would run.
+import { openServerStore, startServer } from "@lash/server";
 import { Hono } from "hono";
-import { openServerStore, startServer } from "../src/index.js";
 import { W1_DELTAS, w1Provider } from "./w1-workload.js";
 
 const encoder = new TextEncoder();

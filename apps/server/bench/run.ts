@@ -3,13 +3,21 @@
 // a bare Hono handler streaming the same 10 deltas (the ceiling), lash-server on the `memory:`
 // store, lash-server on a SQLite file. Each side is a process of its own; the load comes from this
 // one. A cell runs its turns or 10 s, whichever ends first. LASH_BENCH_QUICK=1 runs a few turns
-// per cell (a smoke run); BENCH_TURNS scales the number of turns per cell.
+// per cell (a smoke run); BENCH_TURNS scales the number of turns per cell; LASH_BENCH_BUILT=1 runs
+// the sides on the built packages.
 import { type ChildProcess, spawn } from "node:child_process";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type LoadResult, percentile, runLoad } from "./turn-load.js";
 
 const QUICK = process.env.LASH_BENCH_QUICK === "1";
+/**
+ * LASH_BENCH_BUILT=1: the sides run the built packages (`dist`, after `pnpm build`) instead of the
+ * sources through the TypeScript loader, whose helpers (function names kept at run time) cost
+ * something on every call. The load generator is the same either way.
+ */
+const BUILT = process.env.LASH_BENCH_BUILT === "1";
+const SIDE_ARGUMENTS = BUILT ? process.execArgv.filter((argument) => argument !== "--conditions=@lash/source") : process.execArgv;
 const SCALE = Number(process.env.BENCH_TURNS ?? 1);
 const LEVELS = [1, 10, 100] as const;
 /** Turns per cell, per concurrency: enough for a stable p99, and the whole run within about two minutes. */
@@ -34,7 +42,7 @@ interface RunningSide {
 /** Starts a side's server process (with this process's loader flags) and waits for its URL. */
 function startSide(key: SideKey): Promise<RunningSide> {
   const script = fileURLToPath(new URL("./bench-server.ts", import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, script, key], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...SIDE_ARGUMENTS, script, key], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let output = "";
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -81,7 +89,9 @@ const cores = availableParallelism();
 console.log(
   `W1 over loopback SSE (one model call, 10 deltas), each side a process of its own, the load from another; ${cores} cores (${cpus()[0]?.model ?? "unknown CPU"}), load average ${loadavg()
     .map((value) => value.toFixed(2))
-    .join(" ")}, Node ${process.version}${QUICK ? "; LASH_BENCH_QUICK: a smoke run, not a measurement" : ""}`,
+    .join(
+      " ",
+    )}, Node ${process.version}, ${BUILT ? "the built packages (dist)" : "the sources through tsx"}${QUICK ? "; LASH_BENCH_QUICK: a smoke run, not a measurement" : ""}`,
 );
 console.log("");
 console.log(
