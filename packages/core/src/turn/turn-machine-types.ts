@@ -193,3 +193,11 @@ export function initialSnapshot(start: TurnMachineStart): TurnMachineSnapshot {
     lastResponseText: "",
   };
 }
+
+/**
+ * A restored snapshot's array taken over as the machine's own (the machine appends to it): the
+ * snapshot handed to the constructor belongs to the machine from then on, so it is not copied.
+ */
+export function mutable<T>(value: readonly T[]): T[] {
+  return value as T[];
+}

@@ -33,6 +33,7 @@ import {
   type CheckpointResult,
   initialSnapshot,
   type LlmCallResult,
+  mutable,
   type NestedCallCounts,
   NO_NESTED_CALLS,
   type SurfaceSyncResult,
@@ -44,10 +45,6 @@ import {
 } from "./turn-machine-types.js";
 
 export type { TurnMachineConfig, TurnMachineSnapshot } from "./turn-machine-types.js";
-
-function mutable<T>(value: readonly T[]): T[] {
-  return value as T[];
-}
 
 /**
  * The sans-IO turn machine: it owns the turn's conversation, counters and control flow, and asks
