@@ -147,6 +147,7 @@ export { detectImageMediaType } from "./turn/normalize-input.js";
 export { classifyOutputState, containsTracebackOnly, sanitizeAssistantText } from "./turn/output-classification.js";
 export type { TurnRunOptions } from "./turn/run-turn.js";
 export { StandardStreamAccumulator } from "./turn/stream-accumulator.js";
+export { toolCallCompletedEvent } from "./turn/suspended-batch.js";
 export { TurnAssembler } from "./turn/turn-assembler.js";
 export { itemsInput, textInput, withImage } from "./turn/turn-input-builders.js";
 export type { TurnMachineConfig, TurnMachineSnapshot } from "./turn/turn-machine.js";

@@ -1,6 +1,6 @@
 import type { DriverAction, DriverContext, ExecResult, ProtocolDriver } from "@lash/core";
-import { turnLimitMessage, validateJsonSchema } from "@lash/core";
-import type { JsonObject, JsonValue, LlmResponse, Message, MessagePart, SessionEvent, ToolCallRecord, TurnOutcome } from "@lash/protocol";
+import { toolCallCompletedEvent, turnLimitMessage, validateJsonSchema } from "@lash/core";
+import type { JsonObject, JsonValue, LlmResponse, Message, MessagePart, ToolCallRecord, TurnOutcome } from "@lash/protocol";
 import { stableStringify } from "@lash/protocol";
 import { findCodeCell } from "./cell-scan.js";
 import type { RlmTermination } from "./rlm-options.js";
@@ -69,19 +69,6 @@ function controlOutcome(records: readonly ToolCallRecord[]): TurnOutcome | undef
     return { type: "stopped", stop: { type: "tool_error", toolName: record.tool, value: JSON.parse(stableStringify(control.failure)) } };
   }
   return undefined;
-}
-
-function toolCallEvent(record: ToolCallRecord): SessionEvent {
-  const event: SessionEvent = {
-    type: "tool_call_completed",
-    name: record.tool,
-    args: record.args,
-    output: record.output,
-    durationMs: record.durationMs,
-  };
-  if (record.callId !== undefined) event.callId = record.callId;
-  if (record.approval !== undefined) event.approval = record.approval;
-  return event;
 }
 
 /**
@@ -171,7 +158,7 @@ export function createRlmProtocolDriver(options: RlmDriverOptions): ProtocolDriv
 
     handleExecResult(result: ExecResult, context): readonly DriverAction[] {
       step += 1;
-      const actions: DriverAction[] = result.toolCalls.map((record) => ({ type: "emit", event: toolCallEvent(record) }));
+      const actions: DriverAction[] = result.toolCalls.map((record) => ({ type: "emit", event: toolCallCompletedEvent(record) }));
       actions.push(
         {
           type: "record_mode_event",

@@ -1,4 +1,4 @@
-import type { ApprovalRequest, SessionEvent } from "@lash/protocol";
+import type { ApprovalRequest, SessionEvent, ToolCallRecord } from "@lash/protocol";
 import type { CompletedToolCall, PendingApprovalCall, PendingToolCall } from "../modes/execution-mode.js";
 
 /*
@@ -49,8 +49,11 @@ export interface ResumedBatch {
   readonly budgetExhausted: boolean;
 }
 
-/** The `tool_call_completed` session event of a call's record. */
-export function toolCallCompletedEvent({ record }: CompletedToolCall): SessionEvent {
+/**
+ * The `tool_call_completed` session event of a call's record (modes that run calls themselves, such
+ * as a code mode's calls from a cell, emit it the same way).
+ */
+export function toolCallCompletedEvent(record: ToolCallRecord): SessionEvent {
   const event: SessionEvent = {
     type: "tool_call_completed",
     name: record.tool,

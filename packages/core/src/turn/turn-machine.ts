@@ -531,7 +531,7 @@ export class TurnMachine {
   #recordResults(results: readonly CompletedToolCall[]): void {
     if (results.length === 0) return;
     this.#queue.push({ type: "tool_records", records: results.map(({ record }) => record) });
-    for (const result of results) this.#emit(toolCallCompletedEvent(result));
+    for (const result of results) this.#emit(toolCallCompletedEvent(result.record));
   }
 
   /**
