@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -96,13 +96,18 @@ export async function describeApprovalsAcrossProcesses(kind: FaultBackendKind): 
   const skipped = skipReason === undefined ? "" : ` (skipped: ${skipReason})`;
   describe(`approvals across processes (${kind})`, () => {
     let location: FaultLocation | undefined;
+    // Marker files live in a folder of this run's own: a name built from the process id alone
+    // collides with a file an earlier run left behind once process ids wrap around.
+    let markers = "";
     beforeAll(async () => {
+      markers = await mkdtemp(join(tmpdir(), `lash-approvals-${kind}-`));
       if (skipReason === undefined) location = await prepareFaultLocation(kind);
     });
     afterAll(async () => {
       await location?.cleanup();
+      await rm(markers, { recursive: true, force: true });
     });
-    const marker = (name: string) => join(tmpdir(), `lash-approvals-${kind}-${process.pid}-${name}.log`);
+    const marker = (name: string) => join(markers, `${name}.log`);
 
     it.skipIf(skipReason !== undefined)(
       `a new process approves one call and rejects another; the ledger counts each model call once${skipped}`,
