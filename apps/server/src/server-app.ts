@@ -6,6 +6,7 @@ import { type CorsOptions, corsMiddleware } from "./auth/cors-middleware.js";
 import type { TurnCluster } from "./cluster/turn-cluster.js";
 import { newestPriceTable, priceHistory } from "./config/price-history.js";
 import { errorResponse, HttpError, toHttpError } from "./http/http-error.js";
+import { answerOnNode } from "./http/node-writers.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./http/read-json-body.js";
 import { httpMetricsMiddleware } from "./metrics/http-metrics-middleware.js";
 import { MeteredTurnRegistry } from "./metrics/metered-turn-registry.js";
@@ -105,7 +106,7 @@ export interface LashServerApp {
   /** The Hono application: mount it in a larger app, or add routes and middleware of your own. */
   readonly app: Hono;
   /** Answers one request (the Fetch API's signature, for any server that takes one). */
-  readonly fetch: (request: Request) => Response | Promise<Response>;
+  readonly fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   /** Live runtimes, parked sessions and running turns, now. */
   stats(): ServerStats;
   /**
@@ -207,7 +208,8 @@ export function createServerApp(options: ServerAppOptions): LashServerApp {
   let draining: Promise<void> | undefined;
   return {
     app,
-    fetch: (request) => app.fetch(request),
+    // Under `@hono/node-server`, `env` holds the Node request and response: event streams are written to it directly.
+    fetch: (request, env) => (env === undefined ? app.fetch(request) : answerOnNode(app.fetch(request, env), env)),
     stats: () => serverStats(context),
     drain: (drainOptions) => {
       draining ??= drain(context, drainOptions.gracePeriodMs);

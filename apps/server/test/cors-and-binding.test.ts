@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ScriptedProvider } from "@lash/adapter-scripted";
+import { ScriptedProvider, textStep } from "@lash/adapter-scripted";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApiKey, isLoopbackAddress, openServerStore, startServer, UnprotectedBindError } from "../src/index.js";
 import { requestJson } from "./server-harness.js";
-import { bearer, type KeyedServer, startKeyedServer } from "./tenant-harness.js";
+import { bearer, createSessionAs, type KeyedServer, startKeyedServer } from "./tenant-harness.js";
 
 let server: KeyedServer | undefined;
 const directories: string[] = [];
@@ -75,6 +75,32 @@ describe("CORS", () => {
     expect(corsHeaders(askedByOther.headers)).toEqual({});
     // A plain OPTIONS (no preflight) is not CORS's: it goes on to authentication.
     expect((await fetch(url, { method: "OPTIONS", headers: { origin: APP } })).status).toBe(401);
+  });
+
+  it("puts its headers on a streamed turn too, whose events are written straight to the socket", async () => {
+    server = await startKeyedServer({
+      provider: new ScriptedProvider([textStep("Streamed.")]),
+      tenants: ["acme"],
+      cors: { origins: [APP] },
+    });
+    const key = server.keys.acme!;
+    const sessionId = await createSessionAs(server, key);
+    const response = await fetch(`${server.url}/v1/sessions/${sessionId}/turns`, {
+      method: "POST",
+      headers: { origin: APP, accept: "text/event-stream", "content-type": "application/json", ...bearer(key) },
+      body: JSON.stringify({ input: "Hi" }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(response.headers.get("lash-turn-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(corsHeaders(response.headers)).toEqual({
+      "access-control-allow-origin": APP,
+      "access-control-expose-headers": "lash-turn-id, location, retry-after, www-authenticate",
+    });
+    expect(response.headers.get("vary")).toContain("Origin");
+    const text = await response.text();
+    expect(text).toContain("event: result");
+    expect(text).toContain("Streamed.");
   });
 
   it("answers any origin with * when configured so", async () => {

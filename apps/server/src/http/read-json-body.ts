@@ -12,23 +12,30 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  */
 const MAX_BODY_JSON_DEPTH = 32;
 
+/** 415 `unsupported_media_type` unless `request` says its body is JSON. */
+export function assertJsonMediaType(request: Request): void {
+  if (!isJsonMediaType(request.headers.get("content-type")))
+    throw new HttpError("unsupported_media_type", "the request body must be application/json");
+}
+
 function isJsonMediaType(contentType: string | null): boolean {
   if (contentType === null) return false;
   const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
   return mediaType === "application/json" || (mediaType.startsWith("application/") && mediaType.endsWith("+json"));
 }
 
-/**
- * Reads the body of `request` as UTF-8, refusing more than `maxBytes`: first by the declared
- * `Content-Length` (nothing is read), then by counting while reading (a client may lie or stream
- * without a length), so no more than `maxBytes` plus one chunk is ever held.
- */
-async function readBoundedText(request: Request, maxBytes: number): Promise<string> {
-  const tooLarge = () => new HttpError("payload_too_large", `the request body is larger than ${maxBytes} bytes`, { details: { maxBytes } });
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge();
-  const body = request.body;
-  if (body === null) return "";
+/** A request body as text, with its size in bytes. */
+export interface BodyText {
+  readonly text: string;
+  readonly bytes: number;
+}
+
+function payloadTooLarge(maxBytes: number): HttpError {
+  return new HttpError("payload_too_large", `the request body is larger than ${maxBytes} bytes`, { details: { maxBytes } });
+}
+
+/** Reads a body of unknown length chunk by chunk, giving up past `maxBytes` (no more than that plus one chunk is held). */
+async function readUndeclaredBody(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -38,7 +45,7 @@ async function readBoundedText(request: Request, maxBytes: number): Promise<stri
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => undefined);
-      throw tooLarge();
+      throw payloadTooLarge(maxBytes);
     }
     chunks.push(value);
   }
@@ -48,8 +55,27 @@ async function readBoundedText(request: Request, maxBytes: number): Promise<stri
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  return bytes;
+}
+
+/**
+ * Reads the body of `request` as UTF-8, refusing more than `maxBytes`. A body with a declared
+ * `Content-Length` is refused on that number before anything is read, and otherwise read whole
+ * (the HTTP parser never delivers more than the declared length; under `@hono/node-server` this
+ * reads the socket without web streams). A body without one (chunked) is counted while it is read.
+ */
+export async function readBodyText(request: Request, maxBytes: number): Promise<BodyText> {
+  const declared = request.headers.get("content-length");
+  let bytes: Uint8Array;
+  if (declared !== null && /^[0-9]+$/.test(declared)) {
+    if (Number(declared) > maxBytes) throw payloadTooLarge(maxBytes);
+    bytes = new Uint8Array(await request.arrayBuffer());
+  } else {
+    if (request.body === null) return { text: "", bytes: 0 };
+    bytes = await readUndeclaredBody(request.body, maxBytes);
+  }
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), bytes: bytes.byteLength };
   } catch {
     throw new HttpError("malformed_json", "the request body is not valid UTF-8");
   }
@@ -66,9 +92,13 @@ export async function readJsonBody<Schema extends z.ZodType>(
   schema: Schema,
   maxBytes: number,
 ): Promise<z.output<Schema>> {
-  if (!isJsonMediaType(request.headers.get("content-type")))
-    throw new HttpError("unsupported_media_type", "the request body must be application/json");
-  const text = await readBoundedText(request, maxBytes);
+  assertJsonMediaType(request);
+  return parseJsonBody(await readBodyText(request, maxBytes), schema);
+}
+
+/** Parses `body` (a request's text) with `schema`; see `readJsonBody`. */
+export function parseJsonBody<Schema extends z.ZodType>(body: BodyText, schema: Schema): z.output<Schema> {
+  const text = body.text;
   if (jsonTextDepth(text, MAX_BODY_JSON_DEPTH) > MAX_BODY_JSON_DEPTH)
     throw new HttpError("malformed_json", `the request body is nested deeper than ${MAX_BODY_JSON_DEPTH} levels`);
   let json: unknown;

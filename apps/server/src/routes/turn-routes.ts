@@ -6,7 +6,7 @@ import type { Context, Hono } from "hono";
 import { tenantOf } from "../auth/access-middleware.js";
 import { errorResponse, HttpError } from "../http/http-error.js";
 import { pathId } from "../http/path-parameters.js";
-import { readJsonBody } from "../http/read-json-body.js";
+import { assertJsonMediaType, parseJsonBody, readBodyText } from "../http/read-json-body.js";
 import { assertAcceptingWork, type ServerContext } from "../server-context.js";
 import { eventStreamResponse, parseLastEventId, wantsEventStream } from "../turns/event-stream-response.js";
 import { cancelTurnAnywhere, currentTurnRecord } from "../turns/remote-turns.js";
@@ -54,25 +54,11 @@ function turnInput(request: TurnRequest): { items: InputItem[]; imageBlobs?: Rec
  * either way no more than the image cap is ever read.)
  */
 async function readTurnRequest(request: Request, maxBodyBytes: number, maxImageBodyBytes: number): Promise<TurnRequest> {
-  let bytes = 0;
-  const counted =
-    request.body === null
-      ? null
-      : request.body.pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            transform(chunk, controller) {
-              bytes += chunk.byteLength;
-              controller.enqueue(chunk);
-            },
-          }),
-        );
-  const body = await readJsonBody(
-    new Request(request.url, { method: request.method, headers: request.headers, body: counted, duplex: "half" } as RequestInit),
-    turnRequestSchema,
-    Math.max(maxBodyBytes, maxImageBodyBytes),
-  );
+  assertJsonMediaType(request);
+  const text = await readBodyText(request, Math.max(maxBodyBytes, maxImageBodyBytes));
+  const body = parseJsonBody(text, turnRequestSchema);
   const hasImages = typeof body.input !== "string" && body.input.some((item) => item.type === "image");
-  if (!hasImages && bytes > maxBodyBytes) {
+  if (!hasImages && text.bytes > maxBodyBytes) {
     throw new HttpError(
       "payload_too_large",
       `the request body is larger than ${maxBodyBytes} bytes (a turn with images may have ${maxImageBodyBytes})`,

@@ -1,17 +1,14 @@
 import { EVENT_STREAM_HEADERS } from "../http/event-stream-headers.js";
 import { HttpError } from "../http/http-error.js";
-import type { LoggedEvent } from "./turn-log.js";
+import { withNodeWriter } from "../http/node-writers.js";
+import { writeEventStream } from "./node-event-stream.js";
+import { eventFrame, expiredEventsFrame } from "./turn-log.js";
 import type { TurnRecord } from "./turn-record.js";
 
 /** How often an idle stream sends a comment, so proxies and load balancers keep it open (default 15 s). */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
 const encoder = new TextEncoder();
-
-/** One server-sent event; the data is JSON on one line (JSON.stringify escapes line breaks). */
-function frame(entry: LoggedEvent): string {
-  return `id: ${entry.id}\nevent: ${entry.event}\ndata: ${entry.data}\n\n`;
-}
 
 /** True when the client asked for server-sent events. */
 export function wantsEventStream(request: Request): boolean {
@@ -49,50 +46,52 @@ export function parseLastEventId(header: string | null, record: TurnRecord): num
 export function eventStreamResponse(record: TurnRecord, afterId: number, heartbeatMs: number = DEFAULT_HEARTBEAT_MS): Response {
   let cursor = afterId;
   let cancelled = false;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        if (cancelled) return;
-        const running = record.running;
-        const position = record.log.read(cursor, running);
-        if (position.type === "expired") {
-          const expired = new HttpError("events_expired", `the events after ${cursor} are no longer kept`, {
-            details: { oldestKeptId: position.oldestKeptId },
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          if (cancelled) return;
+          const running = record.running;
+          const position = record.log.read(cursor, running);
+          if (position.type === "expired") {
+            controller.enqueue(encoder.encode(expiredEventsFrame(cursor, position.oldestKeptId)));
+            controller.close();
+            return;
+          }
+          const last = position.events.at(-1);
+          if (last !== undefined) {
+            controller.enqueue(encoder.encode(position.events.map(eventFrame).join("")));
+            cursor = last.id;
+            return;
+          }
+          if (!running) {
+            controller.close();
+            return;
+          }
+          const more = record.log.waitForMore();
+          let timer: NodeJS.Timeout | undefined;
+          const heartbeat = new Promise<"heartbeat">((resolve) => {
+            timer = setTimeout(() => resolve("heartbeat"), heartbeatMs);
+            timer.unref();
           });
-          controller.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify(expired.body())}\n\n`));
-          controller.close();
-          return;
+          const woke = await Promise.race([more.then(() => "event" as const), heartbeat]);
+          clearTimeout(timer);
+          if (woke === "heartbeat" && !cancelled) {
+            controller.enqueue(encoder.encode(": keep-alive\n\n"));
+            return;
+          }
         }
-        const last = position.events.at(-1);
-        if (last !== undefined) {
-          controller.enqueue(encoder.encode(position.events.map(frame).join("")));
-          cursor = last.id;
-          return;
-        }
-        if (!running) {
-          controller.close();
-          return;
-        }
-        const more = record.log.waitForMore();
-        let timer: NodeJS.Timeout | undefined;
-        const heartbeat = new Promise<"heartbeat">((resolve) => {
-          timer = setTimeout(() => resolve("heartbeat"), heartbeatMs);
-          timer.unref();
-        });
-        const woke = await Promise.race([more.then(() => "event" as const), heartbeat]);
-        clearTimeout(timer);
-        if (woke === "heartbeat" && !cancelled) {
-          controller.enqueue(encoder.encode(": keep-alive\n\n"));
-          return;
-        }
-      }
+      },
+      cancel() {
+        cancelled = true;
+      },
+      // Nothing is read before a reader asks: on Node the events are usually written by `writeEventStream` instead.
     },
-    cancel() {
-      cancelled = true;
-    },
-  });
-  return new Response(body, {
+    { highWaterMark: 0 },
+  );
+  const response = new Response(body, {
     status: 200,
     headers: { ...EVENT_STREAM_HEADERS, "lash-turn-id": record.turnId },
   });
+  return withNodeWriter(response, (outgoing) => writeEventStream(outgoing, record, afterId, heartbeatMs));
 }

@@ -1,4 +1,5 @@
 import type { TurnStreamEventName } from "@lash/remote-protocol";
+import { HttpError } from "../http/http-error.js";
 
 /** One event of a turn's stream, its data already serialized (once, however many readers it has). */
 export interface LoggedEvent {
@@ -6,6 +7,17 @@ export interface LoggedEvent {
   readonly event: TurnStreamEventName;
   /** JSON text of the event's data, on one line. */
   readonly data: string;
+}
+
+/** One server-sent event; the data is JSON on one line (JSON.stringify escapes line breaks). */
+export function eventFrame(entry: LoggedEvent): string {
+  return `id: ${entry.id}\nevent: ${entry.event}\ndata: ${entry.data}\n\n`;
+}
+
+/** The `error` event that ends a stream whose reader asked for events no longer kept (a running turn's). */
+export function expiredEventsFrame(afterId: number, oldestKeptId: number): string {
+  const expired = new HttpError("events_expired", `the events after ${afterId} are no longer kept`, { details: { oldestKeptId } });
+  return `event: error\ndata: ${JSON.stringify(expired.body())}\n\n`;
 }
 
 /** How much of a turn's stream is kept in memory for readers that reattach. */

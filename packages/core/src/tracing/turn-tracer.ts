@@ -4,6 +4,22 @@ import type { AssembledTurn, LlmRequest, TraceError, TraceLevel, TraceRecord, Tr
 import { LashError } from "@lash/protocol";
 import { type ModelCallTrace, type TraceRecordBody, traceModelCall } from "./model-call-trace.js";
 
+/**
+ * The SHA-256 of the last system prompts digested. A session sends the same prompt with every model
+ * call, and a server's sessions of one profile share it: the digest is computed once, not per call.
+ */
+const promptDigests = new Map<string, string>();
+const MAX_PROMPT_DIGESTS = 16;
+
+function systemPromptDigest(systemPrompt: string): string {
+  const known = promptDigests.get(systemPrompt);
+  if (known !== undefined) return known;
+  const digest = createHash("sha256").update(systemPrompt).digest("hex");
+  if (promptDigests.size >= MAX_PROMPT_DIGESTS) promptDigests.delete(promptDigests.keys().next().value ?? "");
+  promptDigests.set(systemPrompt, digest);
+  return digest;
+}
+
 /** Which turn the records belong to. */
 export interface TurnTraceIdentity {
   readonly sessionId: string;
@@ -86,7 +102,7 @@ export class TurnTracer {
   promptBuilt(systemPrompt: string, messageCount: number, toolCount: number): void {
     this.#emit({
       type: "prompt_built",
-      systemPromptSha256: createHash("sha256").update(systemPrompt).digest("hex"),
+      systemPromptSha256: systemPromptDigest(systemPrompt),
       systemPromptChars: systemPrompt.length,
       messageCount,
       toolCount,

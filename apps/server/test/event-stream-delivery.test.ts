@@ -1,0 +1,136 @@
+import http from "node:http";
+import { ScriptedProvider, textStep, toolCallStep } from "@lash/adapter-scripted";
+import { afterEach, describe, expect, it } from "vitest";
+import { createSession, gateTool, type ParsedEvent, readEvents, startTestServer, type TestServer, waitUntil } from "./server-harness.js";
+
+// How a turn's events reach a client over a real socket: keep-alive comments on a quiet turn, a
+// client that stops reading, a reader that comes back too late, and the same events whether the
+// server writes them to the socket itself (a Node server) or through a web stream (in-process).
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+const streamHeaders = { accept: "text/event-stream", "content-type": "application/json" };
+
+function startTurn(url: string, sessionId: string, input = "Go"): Promise<Response> {
+  return fetch(`${url}/v1/sessions/${sessionId}/turns`, { method: "POST", headers: streamHeaders, body: JSON.stringify({ input }) });
+}
+
+/** Reads a response body as text until `until` holds for what was read, then cancels the rest. */
+async function readUntil(response: Response, until: (text: string) => boolean): Promise<string> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text;
+    text += value;
+    if (until(text)) {
+      await reader.cancel();
+      return text;
+    }
+  }
+}
+
+/** The parts of an event that do not change from one run of the same turn to the next. */
+function comparable(event: ParsedEvent): unknown {
+  const data = event.data as { type?: string; text?: string; outcome?: unknown; answer?: unknown };
+  if (event.event === "activity") return { event: event.event, type: data.type, text: data.text };
+  if (event.event === "result") return { event: event.event, outcome: data.outcome, answer: data.answer };
+  return { event: event.event };
+}
+
+describe("event stream delivery", () => {
+  it("sends keep-alive comments while a turn is quiet, then the rest of its events", async () => {
+    const { gate, tool } = gateTool();
+    const provider = new ScriptedProvider([toolCallStep([{ name: "wait_for_gate", args: {} }]), textStep("Opened.")]);
+    server = await startTestServer({ provider, profile: { tools: [tool] }, limits: { heartbeatMs: 20 } });
+    const sessionId = await createSession(server);
+    const response = await startTurn(server.url, sessionId);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes(": keep-alive\n\n")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the stream ended without a keep-alive: ${text}`);
+      text += value;
+    }
+    await gate.reached;
+    gate.open();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    expect(text).toMatch(/^id: 1\nevent: turn\n/);
+    expect(text).toContain('"text":"Opened."');
+    expect(text.trimEnd().split("\n\n").at(-1)).toMatch(/^id: \d+\nevent: result\ndata: \{.*"type":"finished"/);
+  });
+
+  it("lets a client stop reading without holding the turn up, and gives it every event once it reads again", async () => {
+    // 64 deltas of 64 KiB: more than the socket buffers hold, so the server waits for the client to drain.
+    const pieces = Array.from({ length: 64 }, (_, index) => `${String(index).padStart(2, "0")}${"x".repeat(64 * 1024 - 2)}`);
+    const provider = new ScriptedProvider([textStep(pieces.join(""), { chunks: pieces })]);
+    server = await startTestServer({ provider });
+    const sessionId = await createSession(server);
+    const url = new URL(`${server.url}/v1/sessions/${sessionId}/turns`);
+    const body = JSON.stringify({ input: "Go" });
+    const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const request = http.request(
+        url,
+        { method: "POST", headers: { ...streamHeaders, "content-length": Buffer.byteLength(body) } },
+        resolve,
+      );
+      request.on("error", reject);
+      request.end(body);
+    });
+    response.pause();
+    // The turn ends and commits while nothing is read.
+    const running = server.running.server;
+    await waitUntil(() => running.stats().runningTurns === 0);
+    response.setEncoding("utf8");
+    let text = "";
+    for await (const chunk of response) text += chunk as string;
+    const deltas = [...text.matchAll(/"type":"text_delta","text":"(\d\d)x+"/g)].map((match) => match[1]);
+    expect(deltas).toEqual(pieces.map((piece) => piece.slice(0, 2)));
+    expect(text).toContain("\nevent: result\n");
+  });
+
+  it("tells a reader that comes back for a running turn's dropped events that they expired", async () => {
+    const { gate, tool } = gateTool();
+    const provider = new ScriptedProvider([
+      toolCallStep([{ name: "wait_for_gate", args: {} }], { text: "one two three four five six", chunks: 6 }),
+      textStep("Done."),
+    ]);
+    server = await startTestServer({ provider, profile: { tools: [tool] }, limits: { maxEvents: 4 } });
+    const sessionId = await createSession(server);
+    const first = await startTurn(server.url, sessionId);
+    const turnId = first.headers.get("lash-turn-id");
+    await readEvents(first, (event) => (event.id >= 2 ? "stop" : undefined));
+    await gate.reached;
+    const again = await fetch(`${server.url}/v1/sessions/${sessionId}/turns/${turnId}/events`, {
+      headers: { accept: "text/event-stream", "last-event-id": "1" },
+    });
+    expect(again.status).toBe(200);
+    const text = await readUntil(again, () => false);
+    expect(text).toMatch(/^event: error\ndata: \{"error":\{"code":"events_expired"/);
+    gate.open();
+    await waitUntil(() => server?.running.server.stats().runningTurns === 0);
+  });
+
+  it("streams the same events in-process (a web stream) as over a socket", async () => {
+    const steps = [textStep("The same answer, in pieces.", { chunks: 5 })];
+    server = await startTestServer({ provider: new ScriptedProvider(steps, { repeat: true }) });
+    const overSocket = await readEvents(await startTurn(server.url, await createSession(server)));
+    const sessionId = await createSession(server);
+    const inProcess = await readEvents(
+      await server.running.server.fetch(
+        new Request(`${server.url}/v1/sessions/${sessionId}/turns`, { method: "POST", headers: streamHeaders, body: '{"input":"Go"}' }),
+      ),
+    );
+    expect(inProcess.map((event) => event.id)).toEqual(overSocket.map((event) => event.id));
+    expect(inProcess.map(comparable)).toEqual(overSocket.map(comparable));
+    expect(overSocket.filter((event) => event.event === "activity").length).toBeGreaterThanOrEqual(5);
+  });
+});
