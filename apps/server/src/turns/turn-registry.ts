@@ -28,6 +28,8 @@ export class TurnRegistry {
   readonly #running = new Map<string, TurnRecord>();
   /** Ended turns by id, least recently ended first. */
   readonly #finished = new Map<string, TurnRecord>();
+  /** The most recently ended of those, which keep their whole event log, least recent first. */
+  readonly #withEvents = new Set<TurnRecord>();
   /** Requests waiting for a session's running turn to end (the `enqueue` and `interrupt` policies), per session. */
   readonly #queued = new Map<string, number>();
   /** The background tasks that run turns to their end (and release their runtimes). */
@@ -84,6 +86,7 @@ export class TurnRegistry {
     const remembered = this.#finished.get(turnId);
     const record = remembered?.sessionId === sessionId ? remembered : new TurnRecord(turnId, sessionId, this.#limits);
     this.#finished.delete(turnId);
+    if (remembered !== undefined) this.#withEvents.delete(remembered);
     this.#running.set(sessionId, record);
     return record;
   }
@@ -136,12 +139,15 @@ export class TurnRegistry {
 
   /** Forgets an ended turn (its later segment ran on another instance: this record is out of date). */
   forgetTurn(turnId: string): void {
+    const record = this.#finished.get(turnId);
+    if (record === undefined) return;
     this.#finished.delete(turnId);
+    this.#withEvents.delete(record);
   }
 
   /** Forgets every turn of a deleted session. */
   forgetSession(sessionId: string): void {
-    for (const [turnId, record] of this.#finished) if (record.sessionId === sessionId) this.#finished.delete(turnId);
+    for (const [turnId, record] of this.#finished) if (record.sessionId === sessionId) this.forgetTurn(turnId);
   }
 
   #remember(record: TurnRecord): void {
@@ -150,10 +156,16 @@ export class TurnRegistry {
     while (this.#finished.size > this.#limits.finishedTurnsKept) {
       const oldest = this.#finished.keys().next().value;
       if (oldest === undefined) break;
-      this.#finished.delete(oldest);
+      this.forgetTurn(oldest);
     }
-    // The record that just fell out of the most recent `finishedTurnsWithEvents` keeps its result only.
-    const position = this.#finished.size - this.#limits.finishedTurnsWithEvents - 1;
-    if (position >= 0) [...this.#finished.values()][position]?.log.compact();
+    this.#withEvents.delete(record);
+    this.#withEvents.add(record);
+    // The record that falls out of the most recent `finishedTurnsWithEvents` keeps its result only.
+    while (this.#withEvents.size > this.#limits.finishedTurnsWithEvents) {
+      const oldest = this.#withEvents.values().next().value;
+      if (oldest === undefined) break;
+      this.#withEvents.delete(oldest);
+      oldest.log.compact();
+    }
   }
 }
