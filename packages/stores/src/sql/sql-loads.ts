@@ -1,5 +1,6 @@
 import type { PersistedSessionRead, SessionNodeRecord, SessionReadScope } from "@lash/protocol";
 import { InvalidPersistedDataError, LashError, mergeTokenLedger, sessionCheckpointSchema, sessionReadScopeSchema } from "@lash/protocol";
+import type { Database, Statement } from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import {
   parseArgument,
@@ -145,25 +146,56 @@ async function loadActivePath(database: Kysely<LashSqlSchema>, sessionId: string
   return walk.map((row, index) => parseNodeRow(row, sessionId, `graph.nodes.${index}`));
 }
 
+interface PointLookups {
+  readonly liveNode: Statement<[string, string], StoredNodeRow>;
+  readonly headRevision: Statement<[string], { head_revision: unknown }>;
+}
+
+const lookupsByDatabase = new WeakMap<Database, PointLookups>();
+
+/** The point lookups a turn makes, prepared once per SQLite connection the store opened. */
+function pointLookupsOf(database: Database): PointLookups {
+  let lookups = lookupsByDatabase.get(database);
+  if (lookups === undefined) {
+    lookups = {
+      liveNode: database.prepare(
+        'select "node_id", "parent_node_id", "node_json" from "lash_graph_nodes" where "session_id" = ? and "node_id" = ? and "tombstoned" = 0',
+      ),
+      headRevision: database.prepare('select "head_revision" from "lash_heads" where "session_id" = ?'),
+    };
+    lookupsByDatabase.set(database, lookups);
+  }
+  return lookups;
+}
+
 /** One live node, on or off the active path. */
 export async function loadNodeRecord(context: SqlStoreContext, sessionId: string, nodeId: string): Promise<SessionNodeRecord | undefined> {
   if (typeof nodeId !== "string") throw new LashError("invalid_argument", `loadNode needs a node id string, got ${typeof nodeId}`);
-  return context.query(async (database) => {
-    const row = await database
-      .selectFrom("lash_graph_nodes")
-      .select(["node_id", "parent_node_id", "node_json"])
-      .where("session_id", "=", sessionId)
-      .where("node_id", "=", nodeId)
-      .where("tombstoned", "=", 0)
-      .executeTakeFirst();
-    return row === undefined ? undefined : parseNodeRow(row, sessionId, "node");
-  });
+  // A runtime asks this of every node it is about to commit: on a connection the store opened, without the query builder.
+  const direct = await context.readSqliteDirect((handle) => pointLookupsOf(handle).liveNode.get(sessionId, nodeId));
+  const row =
+    direct !== undefined
+      ? direct.result
+      : await context.query((database) =>
+          database
+            .selectFrom("lash_graph_nodes")
+            .select(["node_id", "parent_node_id", "node_json"])
+            .where("session_id", "=", sessionId)
+            .where("node_id", "=", nodeId)
+            .where("tombstoned", "=", 0)
+            .executeTakeFirst(),
+        );
+  return row === undefined ? undefined : parseNodeRow(row, sessionId, "node");
 }
 
 /** The head revision, or `undefined` before the first commit (one indexed lookup). */
 export async function loadHeadRevision(context: SqlStoreContext, sessionId: string): Promise<number | undefined> {
-  return context.query(async (database) => {
-    const head = await database.selectFrom("lash_heads").select("head_revision").where("session_id", "=", sessionId).executeTakeFirst();
-    return head === undefined ? undefined : storedInteger(head.head_revision, sessionId, "head.headRevision", "lash_heads.head_revision");
-  });
+  const direct = await context.readSqliteDirect((handle) => pointLookupsOf(handle).headRevision.get(sessionId));
+  const head =
+    direct !== undefined
+      ? direct.result
+      : await context.query((database) =>
+          database.selectFrom("lash_heads").select("head_revision").where("session_id", "=", sessionId).executeTakeFirst(),
+        );
+  return head === undefined ? undefined : storedInteger(head.head_revision, sessionId, "head.headRevision", "lash_heads.head_revision");
 }

@@ -5,7 +5,7 @@ import type { SqlCommitHook } from "./sql-commit-hook.js";
 import { SqlSchemaNotMigratedError, toStoreError } from "./sql-errors.js";
 import { type MigrationReport, migrateToLatest, readMigrationState } from "./sql-migration-runner.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
-import { type SqliteBusyWait, sqliteTransaction } from "./sqlite-busy-wait.js";
+import { retryWhileSqliteBusy, type SqliteBusyWait, sqliteTransaction } from "./sqlite-busy-wait.js";
 import { SqliteGroupCommit } from "./sqlite-group-commit.js";
 
 export interface SqlStoreContextOptions {
@@ -223,6 +223,26 @@ export class SqlStoreContext {
       relaxedSynchronous: RELAXED_SYNCHRONOUS,
     });
     return this.#groupCommit.enqueue(work, durability);
+  }
+
+  /**
+   * Runs one synchronous read directly on the better-sqlite3 handle of a connection the store
+   * opened (a single statement reads one snapshot), holding Kysely's connection lock so it never
+   * sees a transaction of this connection half-done; a `SQLITE_BUSY` is waited out as in `query`.
+   * It spares a point lookup the query builder and the `begin`/`commit` around it. Returns
+   * `undefined` when there is no such handle: the caller then uses `query`.
+   */
+  async readSqliteDirect<Result>(read: (handle: import("better-sqlite3").Database) => Result): Promise<{ result: Result } | undefined> {
+    const sqliteHandle = this.#sqliteHandle;
+    if (this.dialect !== "sqlite" || sqliteHandle === undefined) return undefined;
+    await this.ensureReady();
+    const database = await this.database();
+    return retryWhileSqliteBusy(this.#busyWait, () =>
+      database.connection().execute(async () => {
+        const handle = sqliteHandle();
+        return handle === undefined ? undefined : { result: read(handle) };
+      }),
+    );
   }
 
   /** The group commit of the synchronous SQLite path, once it was used (for tests). */
