@@ -15,7 +15,7 @@ import type {
   TurnActivitySink,
 } from "@lash/protocol";
 import { toolResult } from "@lash/protocol";
-import { ScriptedProvider, type ScriptedProviderOptions, type ScriptedStep } from "@lash/testkit";
+import { ScriptedProvider, type ScriptedProviderOptions, type ScriptedStep, toolCallStep, usage } from "@lash/testkit";
 import { type LashPlugin, LashRuntime, type SessionPolicyInput } from "../src/index.js";
 
 export const MODEL = "mock-model";
@@ -160,4 +160,17 @@ export function messageTexts(runtime: LashRuntime, role: "user" | "assistant" | 
     .activeMessages()
     .filter((message) => message.role === role)
     .map((message) => message.parts.map((part) => ("content" in part ? part.content : "")).join(""));
+}
+
+/** A step whose response calls `count_tool` once per id. */
+export function countStep(callIds: readonly string[], stepUsage = usage(0, 0)): ScriptedStep {
+  return toolCallStep(
+    callIds.map((callId) => ({ callId, name: "count_tool", args: { id: callId } })),
+    { usage: stepUsage },
+  );
+}
+
+/** A termination policy with `limits` that treats a missing done as a failure. */
+export function terminationPolicy(limits: Partial<TerminationPolicy>): TerminationPolicy {
+  return { treatMissingDoneAsFailure: true, ...limits };
 }
