@@ -130,6 +130,24 @@ describe("SessionGraphEditor active path and messages", () => {
     expect(activeToolCallsOf(graph)).toEqual([record("c1")]);
   });
 
+  it("answers the active messages anew as the path grows, moves to another branch and is renamed; the array handed out is the caller's", () => {
+    const editor = editorWith(message("m1"), message("m2", "assistant"));
+    const first = editor.activeMessages();
+    first.push(message("not-stored"));
+    expect(editor.activeMessages().map((entry) => entry.id)).toEqual(["m1", "m2"]);
+    editor.appendMessage(message("m3"));
+    editor.appendMessage(message("m2", "assistant"));
+    expect(editor.activeMessages().map((entry) => entry.id)).toEqual(["m1", "m2", "m3"]);
+    editor.branchTo("m1");
+    expect(editor.activeMessages().map((entry) => entry.id)).toEqual(["m1"]);
+    editor.appendMessage(message("b1"));
+    expect(editor.activeMessages().map((entry) => entry.id)).toEqual(["m1", "b1"]);
+    editor.renameUncommittedNode("b1");
+    expect(editor.activeMessages().map((entry) => entry.id)).toEqual(["m1", "b1"]);
+    editor.branchTo("m3");
+    expect(editor.activeMessages().map((entry) => entry.id)).toEqual(["m1", "m2", "m3"]);
+  });
+
   it("follows the leaf: nodes of other branches are not on the active path", () => {
     const editor = editorWith(message("m1"), message("m2", "assistant"));
     editor.branchTo("m1");

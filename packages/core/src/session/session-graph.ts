@@ -39,6 +39,8 @@ export class SessionGraphEditor {
   #positions: Map<string, number>;
   #leafNodeId: string | undefined;
   #activePath: SessionNodeRecord[] | undefined;
+  /** `activeMessages` of `path`, as far as its first `scanned` nodes. */
+  #activeMessages: { path: readonly SessionNodeRecord[]; scanned: number; messages: Message[]; seen: Set<string> } | undefined;
   #uncommitted: SessionNodeRecord[] = [];
   #replaceRequired = false;
   /** Bumped by every `requireFullReplace`, so a commit in flight cannot clear a newer requirement. */
@@ -119,18 +121,27 @@ export class SessionGraphEditor {
     return path;
   }
 
-  /** The active path's messages, without transient ones, each message id once. */
+  /**
+   * The active path's messages, without transient ones, each message id once. A turn asks for them
+   * several times while the path only grows at its end: they are kept with the path they came from
+   * and extended by the nodes appended since (a new path, after a leaf move or a reload, starts over).
+   */
   activeMessages(): Message[] {
-    const messages: Message[] = [];
-    const seen = new Set<string>();
-    for (const node of this.activePath()) {
-      if (node.payload.kind !== "message") continue;
-      const message = node.payload.message;
-      if (isTransientMessage(message) || seen.has(message.id)) continue;
-      seen.add(message.id);
-      messages.push(message);
+    const path = this.activePath();
+    let cache = this.#activeMessages;
+    if (cache === undefined || cache.path !== path || cache.scanned > path.length) {
+      cache = { path, scanned: 0, messages: [], seen: new Set() };
+      this.#activeMessages = cache;
     }
-    return messages;
+    for (; cache.scanned < path.length; cache.scanned += 1) {
+      const node = path[cache.scanned];
+      if (node?.payload.kind !== "message") continue;
+      const message = node.payload.message;
+      if (isTransientMessage(message) || cache.seen.has(message.id)) continue;
+      cache.seen.add(message.id);
+      cache.messages.push(message);
+    }
+    return cache.messages.slice();
   }
 
   /** The tool calls recorded on the active path, in order. */
