@@ -34,6 +34,29 @@ async function readUntil(response: Response, until: (text: string) => boolean): 
   }
 }
 
+/**
+ * POSTs `body` to `url` and reads nothing of the answer until the server has no running turn (it
+ * ended and committed while the client did not read, the socket's buffers full); then reads it all.
+ */
+async function readAfterTheTurnEnded(url: string, body: string, headers: Record<string, string>): Promise<string> {
+  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const request = http.request(
+      new URL(url),
+      { method: "POST", headers: { ...headers, "content-length": Buffer.byteLength(body) } },
+      resolve,
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+  response.pause();
+  const running = server!.running.server;
+  await waitUntil(() => running.stats().runningTurns === 0);
+  response.setEncoding("utf8");
+  let text = "";
+  for await (const chunk of response) text += chunk as string;
+  return text;
+}
+
 /** The parts of an event that do not change from one run of the same turn to the next. */
 function comparable(event: ParsedEvent): unknown {
   const data = event.data as { type?: string; text?: string; outcome?: unknown; answer?: unknown };
@@ -74,24 +97,12 @@ describe("event stream delivery", () => {
     const provider = new ScriptedProvider([textStep(pieces.join(""), { chunks: pieces })]);
     server = await startTestServer({ provider });
     const sessionId = await createSession(server);
-    const url = new URL(`${server.url}/v1/sessions/${sessionId}/turns`);
-    const body = JSON.stringify({ input: "Go" });
-    const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const request = http.request(
-        url,
-        { method: "POST", headers: { ...streamHeaders, "content-length": Buffer.byteLength(body) } },
-        resolve,
-      );
-      request.on("error", reject);
-      request.end(body);
-    });
-    response.pause();
     // The turn ends and commits while nothing is read.
-    const running = server.running.server;
-    await waitUntil(() => running.stats().runningTurns === 0);
-    response.setEncoding("utf8");
-    let text = "";
-    for await (const chunk of response) text += chunk as string;
+    const text = await readAfterTheTurnEnded(
+      `${server.url}/v1/sessions/${sessionId}/turns`,
+      JSON.stringify({ input: "Go" }),
+      streamHeaders,
+    );
     const deltas = [...text.matchAll(/"type":"text_delta","text":"(\d\d)x+"/g)].map((match) => match[1]);
     expect(deltas).toEqual(pieces.map((piece) => piece.slice(0, 2)));
     expect(text).toContain("\nevent: result\n");
@@ -132,5 +143,47 @@ describe("event stream delivery", () => {
     expect(inProcess.map((event) => event.id)).toEqual(overSocket.map((event) => event.id));
     expect(inProcess.map(comparable)).toEqual(overSocket.map(comparable));
     expect(overSocket.filter((event) => event.event === "activity").length).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe("UI message stream delivery", () => {
+  const chatBody = (text: string) =>
+    JSON.stringify({ id: "chat-1", messages: [{ id: "u1", role: "user", parts: [{ type: "text", text }] }], trigger: "submit-message" });
+
+  it("lets a client stop reading without holding the turn up, and gives it every chunk once it reads again", async () => {
+    const pieces = Array.from({ length: 64 }, (_, index) => `${String(index).padStart(2, "0")}${"y".repeat(64 * 1024 - 2)}`);
+    server = await startTestServer({ provider: new ScriptedProvider([textStep(pieces.join(""), { chunks: pieces })]) });
+    const sessionId = await createSession(server);
+    const text = await readAfterTheTurnEnded(`${server.url}/v1/sessions/${sessionId}/chat`, chatBody("Go"), {
+      "content-type": "application/json",
+    });
+    const deltas = [...text.matchAll(/"type":"text-delta","id":"[^"]+","delta":"(\d\d)y+"/g)].map((match) => match[1]);
+    expect(deltas).toEqual(pieces.map((piece) => piece.slice(0, 2)));
+    expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+  });
+
+  it("stops writing to a client that went away; the turn goes on and commits", async () => {
+    const { gate, tool } = gateTool();
+    const provider = new ScriptedProvider([toolCallStep([{ name: "wait_for_gate", args: {} }]), textStep("Finished anyway.")]);
+    server = await startTestServer({ provider, profile: { tools: [tool] } });
+    const sessionId = await createSession(server);
+    const abort = new AbortController();
+    const response = await fetch(`${server.url}/v1/sessions/${sessionId}/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: chatBody("Go"),
+      signal: abort.signal,
+    });
+    const text = await readUntil(response, (read) => read.includes('"type":"start"'));
+    expect(text).toContain('"type":"start"');
+    await gate.reached;
+    abort.abort();
+    gate.open();
+    const running = server.running.server;
+    await waitUntil(() => running.stats().runningTurns === 0);
+    const state = await fetch(`${server.url}/v1/sessions/${sessionId}`);
+    const messages = ((await state.json()) as { messages: { role: string }[] }).messages;
+    expect(messages.at(-1)?.role).toBe("assistant");
+    expect(JSON.stringify(messages.at(-1))).toContain("Finished anyway.");
   });
 });

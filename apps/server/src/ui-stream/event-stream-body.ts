@@ -1,37 +1,46 @@
 import { EVENT_STREAM_HEADERS } from "../http/event-stream-headers.js";
+import { writeFrames } from "../http/node-frame-writer.js";
+import { withNodeWriter } from "../http/node-writers.js";
 
 const encoder = new TextEncoder();
 
 /**
  * A `text/event-stream` response whose frames come from `frames` (each a whole SSE frame: `data:
- * ...\n\n` or a `: comment\n\n`). The body pulls one frame at a time, so a slow client never holds
- * anything up; a client that goes away aborts `frames`' signal, and only its reader stops.
+ * ...\n\n` or a `: comment\n\n`). On Node the frames are written straight to the socket
+ * (`writeFrames`); elsewhere the web body pulls one frame at a time. Either way a slow client never
+ * holds anything up, and a client that goes away aborts `frames`' signal: only its reader stops.
  */
 export function eventStreamBody(
   frames: (signal: AbortSignal) => AsyncIterable<string>,
   headers: Readonly<Record<string, string>>,
 ): Response {
   const abort = new AbortController();
-  const iterator = frames(abort.signal)[Symbol.asyncIterator]();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await iterator.next();
-      if (next.done === true) {
-        controller.close();
-        return;
-      }
-      controller.enqueue(encoder.encode(next.value));
+  let iterator: AsyncIterator<string> | undefined;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        iterator ??= frames(abort.signal)[Symbol.asyncIterator]();
+        const next = await iterator.next();
+        if (next.done === true) {
+          controller.close();
+          return;
+        }
+        controller.enqueue(encoder.encode(next.value));
+      },
+      cancel() {
+        abort.abort();
+        // The iterator ends at its next step: its waits race the abort signal.
+        void iterator?.return?.();
+      },
     },
-    cancel() {
-      abort.abort();
-      // The iterator ends at its next step: its waits race the abort signal.
-      void iterator.return?.();
-    },
-  });
-  return new Response(body, {
+    // Nothing is read before a reader asks: on Node the frames are usually written by `writeFrames` instead.
+    { highWaterMark: 0 },
+  );
+  const response = new Response(body, {
     status: 200,
     headers: { ...EVENT_STREAM_HEADERS, ...headers },
   });
+  return withNodeWriter(response, (outgoing) => writeFrames(outgoing, frames));
 }
 
 /** One `data:` frame of a JSON value (JSON.stringify escapes line breaks, so it stays on one line). */
