@@ -6,6 +6,7 @@
 // per cell (a smoke run); BENCH_TURNS scales the number of turns per cell; LASH_BENCH_BUILT=1 runs
 // the sides on the built packages.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type LoadResult, percentile, runLoad } from "./turn-load.js";
@@ -61,11 +62,31 @@ async function stopSide(side: RunningSide): Promise<void> {
   await exited;
 }
 
+/**
+ * The CPU time (user and system) a side's process has used so far, in milliseconds, read from
+ * `/proc` (Linux, whose clock ticks are 1/100 s); `undefined` where there is no `/proc`. Steadier
+ * than turns per second on a shared machine: it does not move with what else runs.
+ */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // The fields after the command name's closing parenthesis start at the state (field 3).
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ");
+    const user = Number(fields?.[11]);
+    const system = Number(fields?.[12]);
+    return Number.isFinite(user) && Number.isFinite(system) ? (user + system) * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function milliseconds(value: number): string {
   return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
 }
 
 const results = new Map<string, LoadResult>();
+/** The server process's CPU time per turn of each cell, in microseconds. */
+const cpuPerTurn = new Map<string, number>();
 const cell = (key: SideKey, level: number): LoadResult | undefined => results.get(`${key}:${level}`);
 const throughput = (result: LoadResult | undefined): number => (result === undefined ? Number.NaN : result.turns / result.seconds);
 
@@ -78,12 +99,19 @@ try {
   for (const level of LEVELS) {
     for (const side of sides) {
       const turns = Math.round(TURNS[level] * SCALE);
-      results.set(`${side.key}:${level}`, await runLoad(side.url, { concurrency: level, turns, maxSeconds: MAX_CELL_SECONDS }));
+      const cpuBefore = processCpuMs(side.child.pid);
+      const result = await runLoad(side.url, { concurrency: level, turns, maxSeconds: MAX_CELL_SECONDS });
+      const cpuAfter = processCpuMs(side.child.pid);
+      results.set(`${side.key}:${level}`, result);
+      if (cpuBefore !== undefined && cpuAfter !== undefined && result.turns > 0)
+        cpuPerTurn.set(`${side.key}:${level}`, ((cpuAfter - cpuBefore) * 1000) / result.turns);
     }
   }
 } finally {
   for (const side of sides) await stopSide(side);
 }
+
+const cpuText = (microseconds: number | undefined): string => (microseconds === undefined ? "n/a" : `${microseconds.toFixed(0)} µs`);
 
 const cores = availableParallelism();
 console.log(
@@ -95,7 +123,7 @@ console.log(
 );
 console.log("");
 console.log(
-  `${"sessions".padEnd(10)}${"side".padEnd(26)}${"turns".padStart(7)}${"turns/s".padStart(10)}${"vs bare".padStart(9)}${"p50".padStart(11)}${"p99".padStart(11)}`,
+  `${"sessions".padEnd(10)}${"side".padEnd(26)}${"turns".padStart(7)}${"turns/s".padStart(10)}${"vs bare".padStart(9)}${"p50".padStart(11)}${"p99".padStart(11)}${"CPU/turn".padStart(11)}`,
 );
 for (const level of LEVELS) {
   const bare = throughput(cell("bare", level));
@@ -104,7 +132,7 @@ for (const level of LEVELS) {
     if (result === undefined) continue;
     const rate = throughput(result);
     console.log(
-      `${String(level).padEnd(10)}${side.name.padEnd(26)}${String(result.turns).padStart(7)}${rate.toFixed(0).padStart(10)}${`${(rate / bare).toFixed(2)}x`.padStart(9)}${milliseconds(percentile(result.latencies, 0.5)).padStart(11)}${milliseconds(percentile(result.latencies, 0.99)).padStart(11)}`,
+      `${String(level).padEnd(10)}${side.name.padEnd(26)}${String(result.turns).padStart(7)}${rate.toFixed(0).padStart(10)}${`${(rate / bare).toFixed(2)}x`.padStart(9)}${milliseconds(percentile(result.latencies, 0.5)).padStart(11)}${milliseconds(percentile(result.latencies, 0.99)).padStart(11)}${cpuText(cpuPerTurn.get(`${side.key}:${level}`)).padStart(11)}`,
     );
   }
 }
