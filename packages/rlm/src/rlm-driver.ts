@@ -1,5 +1,5 @@
 import type { DriverAction, DriverContext, ExecResult, ProtocolDriver } from "@lash/core";
-import { toolCallCompletedEvent, turnLimitMessage, validateJsonSchema } from "@lash/core";
+import { emptyResponseStop, toolCallCompletedEvent, turnLimitMessage, validateJsonSchema } from "@lash/core";
 import type { JsonObject, JsonValue, LlmResponse, Message, MessagePart, ToolCallRecord, TurnOutcome } from "@lash/protocol";
 import { stableStringify } from "@lash/protocol";
 import { findCodeCell } from "./cell-scan.js";
@@ -114,18 +114,7 @@ export function createRlmProtocolDriver(options: RlmDriverOptions): ProtocolDriv
         { type: "emit", event: { type: "model_response_completed", modeIteration: context.modeIteration, text, durationMs: 0 } },
       ];
       if (text.trim() === "" && reasoning.trim() === "") {
-        const errorMessage = "Model returned no assistant text.";
-        actions.push(
-          {
-            type: "emit",
-            event: {
-              type: "error",
-              message: errorMessage,
-              envelope: { kind: "llm_provider", code: "empty_response", userMessage: errorMessage },
-            },
-          },
-          { type: "finish", outcome: { type: "stopped", stop: { type: "provider_error" } } },
-        );
+        actions.push(...emptyResponseStop("Model returned no assistant text."));
         return actions;
       }
       const cell = findCodeCell(text, languageTags);

@@ -2,7 +2,7 @@ import type { LlmResponse, Message, MessagePart, ToolControl, TurnOutcome } from
 import { stableStringify } from "@lash/protocol";
 import { freshMessageId, partId } from "../session/ids.js";
 import { isToolResultMessage } from "../session/message-text.js";
-import { turnLimitMessage } from "../turn/turn-machine-messages.js";
+import { emptyResponseStop, turnLimitMessage } from "../turn/turn-machine-messages.js";
 import { assistantTextSeparator } from "./assistant-text.js";
 import { createBatchTool } from "./batch-tool.js";
 import type {
@@ -139,18 +139,7 @@ export function createStandardProtocolDriver(): ProtocolDriver {
           });
           return actions;
         }
-        const errorMessage = "Model returned no assistant text or tool calls.";
-        actions.push(
-          {
-            type: "emit",
-            event: {
-              type: "error",
-              message: errorMessage,
-              envelope: { kind: "llm_provider", code: "empty_response", userMessage: errorMessage },
-            },
-          },
-          { type: "finish", outcome: { type: "stopped", stop: { type: "provider_error" } } },
-        );
+        actions.push(...emptyResponseStop("Model returned no assistant text or tool calls."));
         return actions;
       }
       // The final answer joins the history now, so a checkpoint that continues the turn shows it to

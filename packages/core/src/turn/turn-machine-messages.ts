@@ -1,5 +1,5 @@
 import type { LlmResponse, Message, SessionEvent, TurnStop } from "@lash/protocol";
-import type { CompletedToolCall, PendingToolCall } from "../modes/execution-mode.js";
+import type { CompletedToolCall, DriverAction, PendingToolCall } from "../modes/execution-mode.js";
 import { freshMessageId, partId } from "../session/ids.js";
 import { recordedToolArguments } from "../tools/tool-arguments.js";
 import { truncateRaw } from "./raw-text.js";
@@ -87,4 +87,15 @@ export function skippedToolCall(call: PendingToolCall, limit: number): Completed
 /** The `error` event of a failure the machine itself detects (the turn stops `runtime_error`). */
 export function machineError(kind: string, code: string, message: string): Extract<SessionEvent, { type: "error" }> {
   return { type: "error", message, envelope: { kind, code, userMessage: message } };
+}
+
+/**
+ * What a mode's driver does with a model answer that says nothing: an `empty_response` error, and
+ * the turn stops as a provider error. `message` says what was missing (text, tool calls, a cell).
+ */
+export function emptyResponseStop(message: string): DriverAction[] {
+  return [
+    { type: "emit", event: machineError("llm_provider", "empty_response", message) },
+    { type: "finish", outcome: { type: "stopped", stop: { type: "provider_error" } } },
+  ];
 }
