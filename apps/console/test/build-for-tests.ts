@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build as bundle } from "esbuild";
 import { build } from "vite";
 import type { TestProject } from "vitest/node";
+import { bundleServerCli } from "../../server/test/bundle-server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,7 +15,6 @@ declare module "vitest" {
 }
 
 const consoleRoot = fileURLToPath(new URL("..", import.meta.url));
-const serverRoot = join(consoleRoot, "..", "server");
 
 /**
  * Builds the console from its sources into a folder of this run (never `dist`, which the build step
@@ -30,26 +29,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const consoleBuild = await mkdtemp(join(consoleCache, "lash-console-build-"));
   await build({ root: consoleRoot, logLevel: "error", build: { outDir: consoleBuild, emptyOutDir: true } });
 
-  const serverCache = join(serverRoot, "node_modules", ".cache");
-  await mkdir(serverCache, { recursive: true });
-  const serverDirectory = await mkdtemp(join(serverCache, "lash-console-server-"));
-  const outfile = join(serverDirectory, "server-cli.mjs");
-  await bundle({
-    entryPoints: [join(serverRoot, "src", "server-cli.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    conditions: ["@lash/source"],
-    external: ["better-sqlite3", "pg", "pg-native"],
-    banner: { js: "import { createRequire as lashCreateRequire } from 'node:module'; const require = lashCreateRequire(import.meta.url);" },
-    logLevel: "error",
-  });
+  const server = await bundleServerCli("lash-console-server-");
   project.provide("consoleBuild", consoleBuild);
-  project.provide("consoleServerBundle", outfile);
+  project.provide("consoleServerBundle", server.outfile);
   return async () => {
     await rm(consoleBuild, { recursive: true, force: true });
-    await rm(serverDirectory, { recursive: true, force: true });
+    await server.remove();
   };
 }

@@ -14,16 +14,17 @@ declare module "vitest" {
 const packageRoot = fileURLToPath(new URL("..", import.meta.url));
 
 /**
- * Bundles `src/server-cli.ts` once per test run, so the child-process tests start the real command
- * without a TypeScript loader. The drivers stay external and resolve from this package's
- * node_modules, as they would installed. (The build of `bundleForChildProcess` from
- * `@lash/test-infrastructure/child-process`, written out: a vitest global setup is loaded without
- * the `@lash/source` condition, so it cannot import a workspace package's sources.)
+ * Bundles `src/server-cli.ts` into a new folder of this package's cache (named after `prefix`), so
+ * child-process tests start the real command without a TypeScript loader. The drivers stay external
+ * and resolve from this package's node_modules, as they would installed. (The build of
+ * `bundleForChildProcess` from `@lash/test-infrastructure/child-process`, written out: a vitest
+ * global setup is loaded without the `@lash/source` condition, so it cannot import a workspace
+ * package's sources.) The console's browser tests bundle the server through this too.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export async function bundleServerCli(prefix: string): Promise<{ readonly outfile: string; remove(): Promise<void> }> {
   const cache = join(packageRoot, "node_modules", ".cache");
   await mkdir(cache, { recursive: true });
-  const directory = await mkdtemp(join(cache, "lash-server-"));
+  const directory = await mkdtemp(join(cache, prefix));
   const outfile = join(directory, "server-cli.mjs");
   await build({
     entryPoints: [join(packageRoot, "src", "server-cli.ts")],
@@ -38,8 +39,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     banner: { js: "import { createRequire as lashCreateRequire } from 'node:module'; const require = lashCreateRequire(import.meta.url);" },
     logLevel: "error",
   });
-  project.provide("serverBundle", outfile);
-  return async () => {
-    await rm(directory, { recursive: true, force: true });
-  };
+  return { outfile, remove: () => rm(directory, { recursive: true, force: true }) };
+}
+
+/** Bundles the server once per test run of this package. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const bundled = await bundleServerCli("lash-server-");
+  project.provide("serverBundle", bundled.outfile);
+  return bundled.remove;
 }
