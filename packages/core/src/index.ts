@@ -153,6 +153,6 @@ export { itemsInput, textInput, withImage } from "./turn/turn-input-builders.js"
 export type { TurnMachineConfig, TurnMachineSnapshot } from "./turn/turn-machine.js";
 // Turn engine pieces (for hosts that build their own loop, durable effect hosts and tests)
 export { TurnMachine } from "./turn/turn-machine.js";
-export { emptyResponseStop, turnLimitMessage } from "./turn/turn-machine-messages.js";
+export { emptyResponseStop, finalAnswerActions, turnLimitMessage } from "./turn/turn-machine-messages.js";
 export type { CheckpointResult, LlmCallError, LlmCallResult, SurfaceSyncResult, TurnEffect } from "./turn/turn-machine-types.js";
 export type { OutputSchema, TurnOutputOption } from "./turn/turn-output.js";

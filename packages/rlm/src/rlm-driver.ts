@@ -1,5 +1,5 @@
 import type { DriverAction, DriverContext, ExecResult, ProtocolDriver } from "@lash/core";
-import { emptyResponseStop, toolCallCompletedEvent, turnLimitMessage, validateJsonSchema } from "@lash/core";
+import { emptyResponseStop, finalAnswerActions, toolCallCompletedEvent, turnLimitMessage, validateJsonSchema } from "@lash/core";
 import type { JsonObject, JsonValue, LlmResponse, Message, MessagePart, ToolCallRecord, TurnOutcome } from "@lash/protocol";
 import { stableStringify } from "@lash/protocol";
 import { findCodeCell } from "./cell-scan.js";
@@ -122,14 +122,7 @@ export function createRlmProtocolDriver(options: RlmDriverOptions): ProtocolDriv
         if (termination.kind === "prose_or_submit") {
           // A masked stream showed the prose as reasoning: the answer reaches the turn's text here.
           if (!context.textStreamed || maskStream) actions.push({ type: "emit", event: { type: "text_delta", text } });
-          actions.push(
-            { type: "append_messages", messages: [message] },
-            {
-              type: "start_checkpoint",
-              kind: "before_completion",
-              onEmpty: { type: "finish", outcome: { type: "finished", finish: { type: "assistant_message", text } } },
-            },
-          );
+          actions.push(...finalAnswerActions(message, { type: "assistant_message", text }));
           return actions;
         }
         actions.push({ type: "append_messages", messages: [message] });
@@ -171,12 +164,7 @@ export function createRlmProtocolDriver(options: RlmDriverOptions): ProtocolDriv
         const check = schema === undefined ? { valid: true as const } : validateJsonSchema(schema, submitted.value);
         if (!check.valid) return continueOrStop(context, actions, [schemaMismatchMessage(tag, check.message)]);
         actions.push(
-          { type: "append_messages", messages: [proseMessage(renderValue(submitted.value))] },
-          {
-            type: "start_checkpoint",
-            kind: "before_completion",
-            onEmpty: { type: "finish", outcome: { type: "finished", finish: { type: "submitted_value", value: submitted.value } } },
-          },
+          ...finalAnswerActions(proseMessage(renderValue(submitted.value)), { type: "submitted_value", value: submitted.value }),
         );
         return actions;
       }

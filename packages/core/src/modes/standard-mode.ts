@@ -2,7 +2,7 @@ import type { LlmResponse, Message, MessagePart, ToolControl, TurnOutcome } from
 import { stableStringify } from "@lash/protocol";
 import { freshMessageId, partId } from "../session/ids.js";
 import { isToolResultMessage } from "../session/message-text.js";
-import { emptyResponseStop, turnLimitMessage } from "../turn/turn-machine-messages.js";
+import { emptyResponseStop, finalAnswerActions, turnLimitMessage } from "../turn/turn-machine-messages.js";
 import { assistantTextSeparator } from "./assistant-text.js";
 import { createBatchTool } from "./batch-tool.js";
 import type {
@@ -142,16 +142,7 @@ export function createStandardProtocolDriver(): ProtocolDriver {
         actions.push(...emptyResponseStop("Model returned no assistant text or tool calls."));
         return actions;
       }
-      // The final answer joins the history now, so a checkpoint that continues the turn shows it to
-      // the model on the next call.
-      actions.push(
-        { type: "append_messages", messages: [message] },
-        {
-          type: "start_checkpoint",
-          kind: "before_completion",
-          onEmpty: { type: "finish", outcome: { type: "finished", finish: { type: "assistant_message", text } } },
-        },
-      );
+      actions.push(...finalAnswerActions(message, { type: "assistant_message", text }));
       return actions;
     },
 

@@ -1,4 +1,4 @@
-import type { LlmResponse, Message, SessionEvent, TurnStop } from "@lash/protocol";
+import type { LlmResponse, Message, SessionEvent, TurnFinish, TurnStop } from "@lash/protocol";
 import type { CompletedToolCall, DriverAction, PendingToolCall } from "../modes/execution-mode.js";
 import { freshMessageId, partId } from "../session/ids.js";
 import { recordedToolArguments } from "../tools/tool-arguments.js";
@@ -97,5 +97,17 @@ export function emptyResponseStop(message: string): DriverAction[] {
   return [
     { type: "emit", event: machineError("llm_provider", "empty_response", message) },
     { type: "finish", outcome: { type: "stopped", stop: { type: "provider_error" } } },
+  ];
+}
+
+/**
+ * What a mode's driver does with a final answer: its message joins the history first (so a
+ * checkpoint that continues the turn shows it to the model on the next call), then the turn
+ * finishes with `finish` unless the checkpoint brings something to continue with.
+ */
+export function finalAnswerActions(message: Message, finish: TurnFinish): DriverAction[] {
+  return [
+    { type: "append_messages", messages: [message] },
+    { type: "start_checkpoint", kind: "before_completion", onEmpty: { type: "finish", outcome: { type: "finished", finish } } },
   ];
 }
