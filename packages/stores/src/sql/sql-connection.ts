@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from "kys
 import type { Pool } from "pg";
 import { isSqliteBusy } from "./sql-errors.js";
 import type { LashSqlSchema } from "./sql-schema.js";
+import { SqliteDurableLog } from "./sqlite-durable-log.js";
 
 /** Where a connection string points. */
 export type SqlConnectionTarget =
@@ -101,18 +102,22 @@ export interface SqliteOpenOptions {
 
 /**
  * Opens a better-sqlite3 database (imported here, on first use, so that PostgreSQL users never need
- * it). Files use WAL (readers never wait for a writer) and `synchronous = FULL` (a commit that
- * returned survives a power loss). `busy_timeout` ends at 0: better-sqlite3 is synchronous, so its
- * own busy wait would block the event loop, and a lock held by another connection of this process
- * could never be released while it waits; the store waits for locks asynchronously instead.
+ * it). Files use WAL (readers never wait for a writer) at `synchronous = NORMAL`, with the log
+ * flushed and checkpointed off the event loop by a `SqliteDurableLog` (ADR 0038), handed to
+ * `onOpen`; a database that is not in WAL mode (`:memory:`) stays at `synchronous = FULL`.
+ * Temporary data (the savepoint journal of a group commit) stays in memory. `busy_timeout` ends
+ * at 0: better-sqlite3 is synchronous, so its own busy wait would block the event loop, and a lock
+ * held by another connection of this process could never be released while it waits; the store
+ * waits for locks asynchronously instead.
  */
 export async function openSqliteDatabase(
   filename: string,
   options: SqliteOpenOptions,
-  onOpen?: (handle: import("better-sqlite3").Database) => void,
+  onOpen?: (handle: import("better-sqlite3").Database, durableLog: SqliteDurableLog | undefined) => void,
 ): Promise<SqliteDatabase> {
   const { default: BetterSqlite3 } = await importOptionalDriver("better-sqlite3", "sqlite:", () => import("better-sqlite3"));
   let database: import("better-sqlite3").Database;
+  let durableLog: SqliteDurableLog | undefined;
   try {
     database = new BetterSqlite3(filename);
   } catch (error) {
@@ -123,10 +128,13 @@ export async function openSqliteDatabase(
   }
   try {
     database.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
-    if (filename !== SQLITE_MEMORY) database.pragma("journal_mode = WAL");
+    const journalMode = filename === SQLITE_MEMORY ? "memory" : String(database.pragma("journal_mode = WAL", { simple: true }));
     database.pragma("synchronous = FULL");
+    database.pragma("temp_store = MEMORY");
     database.pragma("busy_timeout = 0");
+    if (journalMode.toLowerCase() === "wal") durableLog = new SqliteDurableLog(database, filename);
   } catch (error) {
+    void durableLog?.close();
     database.close();
     // Another process holding the file's lock (creating or migrating it) is not a broken file: the
     // driver's SQLITE_BUSY goes on as it is, so that the store waits and retries the open, and names
@@ -137,8 +145,8 @@ export async function openSqliteDatabase(
       { cause: error },
     );
   }
-  onOpen?.(database);
-  return withStatementCache(database);
+  onOpen?.(database, durableLog);
+  return withStatementCache(database, durableLog);
 }
 
 /** How many prepared statements a SQLite connection keeps: far more than the store's distinct queries. */
@@ -150,10 +158,13 @@ const STATEMENT_CACHE_SIZE = 256;
  * the connection keeps its prepared statements by SQL text (least recently used dropped first).
  * Pragmas are never kept: some (`synchronous`) take effect when prepared, not when run again.
  */
-function withStatementCache(database: import("better-sqlite3").Database): SqliteDatabase {
+function withStatementCache(database: import("better-sqlite3").Database, durableLog: SqliteDurableLog | undefined): SqliteDatabase {
   const cache = new Map<string, import("better-sqlite3").Statement>();
   return {
     close: () => {
+      // The store closes the durable log first and waits for it (`SqlStoreContext.destroy`); this
+      // only covers a Kysely instance destroyed some other way.
+      void durableLog?.close();
       cache.clear();
       database.close();
     },
@@ -210,7 +221,7 @@ export interface OwnedKyselyOptions {
 export function createOwnedKysely(
   target: SqlConnectionTarget,
   options: OwnedKyselyOptions,
-  onSqliteOpen?: (handle: import("better-sqlite3").Database) => void,
+  onSqliteOpen?: (handle: import("better-sqlite3").Database, durableLog: SqliteDurableLog | undefined) => void,
 ): Kysely<LashSqlSchema> {
   if (target.dialect === "sqlite") {
     return new Kysely<LashSqlSchema>({

@@ -10,10 +10,13 @@ import { commitContentHash, sha256Hex } from "./sql-commit.js";
 import { applyCommitPostgres } from "./sql-commit-postgres.js";
 import { createOwnedKysely, parseSqlConnectionString } from "./sql-connection.js";
 import { SqlStoreContext } from "./sql-store-context.js";
+import type { SqliteDurableLog } from "./sqlite-durable-log.js";
 
 // ADR 0030: a `checkpoint` commit survives a killed process and need not wait for the disk; a
-// `turn` commit (the default) waits, and its flush covers the checkpoints before it. These tests
-// check the settings each commit runs with; the SIGKILL suites in test/faults check what survives.
+// `turn` commit (the default) waits, and its flush covers the checkpoints before it. ADR 0038: on a
+// SQLite file that flush is an fdatasync of the log off the event loop. These tests check the
+// settings each commit runs with and when it is flushed; the SIGKILL suites in test/faults check
+// what survives.
 
 /** SQLite's `synchronous` levels as `pragma synchronous` reads them back. */
 const NORMAL = 1;
@@ -30,13 +33,22 @@ describe("durability levels on a SQLite connection the store opened", () => {
     await folder?.remove();
   });
 
-  it("the synchronous commit path runs a checkpoint at synchronous NORMAL and a turn at FULL, and leaves the connection at FULL", async () => {
-    folder = await createSqliteTestFolder();
-    const target = parseSqlConnectionString(folder.connection());
+  /** A store context over `connection` built as the store builds it, with the pieces the tests read. */
+  async function openContext(connection: string): Promise<{
+    context: SqlStoreContext;
+    handle: () => import("better-sqlite3").Database;
+    durableLog: () => SqliteDurableLog | undefined;
+  }> {
     let handle: import("better-sqlite3").Database | undefined;
-    const kysely = createOwnedKysely(target, { busyTimeoutMs: 1000, maxConnections: 1, connectTimeoutMs: 1000 }, (opened) => {
-      handle = opened;
-    });
+    let durableLog: SqliteDurableLog | undefined;
+    const kysely = createOwnedKysely(
+      parseSqlConnectionString(connection),
+      { busyTimeoutMs: 1000, maxConnections: 1, connectTimeoutMs: 1000 },
+      (opened, log) => {
+        handle = opened;
+        durableLog = log;
+      },
+    );
     const context = new SqlStoreContext({
       kysely,
       dialect: "sqlite",
@@ -45,28 +57,71 @@ describe("durability levels on a SQLite connection the store opened", () => {
       target: "test",
       ownsKysely: true,
       sqliteHandle: () => handle,
+      sqliteDurableLog: () => durableLog,
     });
     cleanups.push(() => context.destroy());
     await context.migrateToLatest();
+    return {
+      context,
+      handle: () => {
+        if (handle === undefined) throw new Error("the store opened no connection");
+        return handle;
+      },
+      durableLog: () => durableLog,
+    };
+  }
+
+  const level = (database: import("better-sqlite3").Database): number => Number(database.pragma("synchronous", { simple: true }));
+
+  it("a file in WAL mode runs every transaction at synchronous NORMAL; a turn write is answered after a flush of the log, a checkpoint write without one", async () => {
+    folder = await createSqliteTestFolder();
+    const { context, handle, durableLog } = await openContext(folder.connection());
+    const log = durableLog();
+    if (log === undefined) throw new Error("a WAL file has a durable log");
+    const syncsBefore = log.flush.syncs;
+    const seen: { level: number; syncs: number }[] = [];
+    for (const durability of ["checkpoint", "turn", "checkpoint", "turn"] as const) {
+      await context.writeSqliteDirect(
+        (database) => seen.push({ level: level(database), syncs: log.flush.syncs - syncsBefore }),
+        durability,
+      );
+    }
+    // The default is `turn`.
+    await context.writeSqliteDirect(() => undefined);
+    expect(seen.map((entry) => entry.level)).toEqual([NORMAL, NORMAL, NORMAL, NORMAL]);
+    // Each turn write's flush ran after its transaction, before it was answered.
+    expect(seen.map((entry) => entry.syncs)).toEqual([0, 0, 1, 1]);
+    expect(log.flush.syncs - syncsBefore).toBe(3);
+    // The query-builder path (a commit with a hook, maintenance) flushes for a turn write too.
+    await context.write(async (database) => sql`select 1`.execute(database), "checkpoint");
+    expect(log.flush.syncs - syncsBefore).toBe(3);
+    await context.write(async (database) => sql`select 1`.execute(database));
+    expect(log.flush.syncs - syncsBefore).toBe(4);
+    expect(level(handle())).toBe(NORMAL);
+    // Temporary data (a group's savepoint journal) stays in memory.
+    expect(Number(handle().pragma("temp_store", { simple: true }))).toBe(2);
+  });
+
+  it("an in-memory database (no write-ahead log) runs a checkpoint at synchronous NORMAL and a turn at FULL, and stays at FULL", async () => {
+    const { context, handle, durableLog } = await openContext("sqlite::memory:");
+    expect(durableLog()).toBeUndefined();
     const seen: number[] = [];
-    const level = (database: import("better-sqlite3").Database): number => Number(database.pragma("synchronous", { simple: true }));
     for (const durability of ["checkpoint", "turn", "checkpoint", "turn"] as const) {
       await context.writeSqliteDirect((database) => seen.push(level(database)), durability);
     }
     await context.writeSqliteDirect((database) => seen.push(level(database)));
     expect(seen).toEqual([NORMAL, FULL, NORMAL, FULL, FULL]);
-    if (handle === undefined) throw new Error("the store opened no connection");
-    expect(level(handle)).toBe(FULL);
+    expect(level(handle())).toBe(FULL);
     // A checkpoint whose transaction fails leaves the connection at FULL too.
     await expect(
       context.writeSqliteDirect(() => {
         throw new Error("refused");
       }, "checkpoint"),
     ).rejects.toThrow("refused");
-    expect(level(handle)).toBe(FULL);
+    expect(level(handle())).toBe(FULL);
   });
 
-  it("with a commit hook (the query-builder path), the commit's transaction runs at the level it asks for", async () => {
+  it("with a commit hook (the query-builder path), every commit's transaction runs at synchronous NORMAL on a WAL file", async () => {
     folder = await createSqliteTestFolder();
     const seen: unknown[] = [];
     const hook: SqlCommitHook = async (context) => {
@@ -77,10 +132,9 @@ describe("durability levels on a SQLite connection the store opened", () => {
     await database.migrateToLatest();
     await database.openSession("s1").commit(first);
     await database.openSession("s1").commit(second);
-    // Again: a level must apply every time, not only the first time its statement runs.
     await database.openSession("s1").commit(commit({ commitId: "t2:prepared", expectedHeadRevision: 2, durability: "checkpoint" }));
     await database.openSession("s1").commit(commit({ commitId: "t2:final", expectedHeadRevision: 3 }));
-    expect(seen).toEqual([NORMAL, FULL, NORMAL, FULL]);
+    expect(seen).toEqual([NORMAL, NORMAL, NORMAL, NORMAL]);
   });
 
   it("a connection the caller opened keeps its own setting whatever the commit asks", async () => {

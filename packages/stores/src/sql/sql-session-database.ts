@@ -11,6 +11,7 @@ import type { MigrationReport } from "./sql-migration-runner.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
 import { SqlSessionStore } from "./sql-session-store.js";
 import { SqlStoreContext } from "./sql-store-context.js";
+import type { SqliteDurableLog } from "./sqlite-durable-log.js";
 
 /** Options shared by both ways of reaching a database. */
 interface SqlSessionDatabaseCommonOptions {
@@ -218,6 +219,7 @@ export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): Sq
     }
     // The connection the store opens itself may take the synchronous commit path (sql-commit-sqlite.ts).
     let sqliteHandle: import("better-sqlite3").Database | undefined;
+    let sqliteDurableLog: SqliteDurableLog | undefined;
     context = new SqlStoreContext({
       kysely: createOwnedKysely(
         target,
@@ -226,11 +228,13 @@ export function createSqlSessionDatabase(options: SqlSessionDatabaseOptions): Sq
           maxConnections: maxConnections ?? DEFAULT_MAX_CONNECTIONS,
           connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         },
-        (handle) => {
+        (handle, durableLog) => {
           sqliteHandle = handle;
+          sqliteDurableLog = durableLog;
         },
       ),
       sqliteHandle: () => sqliteHandle,
+      sqliteDurableLog: () => sqliteDurableLog,
       dialect: target.dialect,
       schema,
       busyTimeoutMs: busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,

@@ -6,6 +6,7 @@ import { SqlSchemaNotMigratedError, toStoreError } from "./sql-errors.js";
 import { type MigrationReport, migrateToLatest, readMigrationState } from "./sql-migration-runner.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
 import { retryWhileSqliteBusy, type SqliteBusyWait, sqliteTransaction } from "./sqlite-busy-wait.js";
+import type { SqliteDurableLog } from "./sqlite-durable-log.js";
 import { SqliteGroupCommit } from "./sqlite-group-commit.js";
 
 export interface SqlStoreContextOptions {
@@ -21,6 +22,8 @@ export interface SqlStoreContextOptions {
   readonly ownsKysely: boolean;
   /** SQLite opened by the store: its better-sqlite3 handle, once the connection is open. */
   readonly sqliteHandle?: () => import("better-sqlite3").Database | undefined;
+  /** SQLite opened by the store in WAL mode: how its log is flushed and checkpointed (ADR 0038). */
+  readonly sqliteDurableLog?: () => SqliteDurableLog | undefined;
   /** Called inside every commit's transaction that stores something (see `SqlCommitHook`). */
   readonly commitHook?: SqlCommitHook | undefined;
 }
@@ -49,6 +52,7 @@ export class SqlStoreContext {
   readonly #busyTimeoutMs: number;
   readonly #ownsKysely: boolean;
   readonly #sqliteHandle: (() => import("better-sqlite3").Database | undefined) | undefined;
+  readonly #sqliteDurableLog: () => SqliteDurableLog | undefined;
   #bound: Promise<{ database: Kysely<LashSqlSchema>; schema: string | undefined }> | undefined;
   /** Set once the database was found migrated; a negative answer is checked again next time. */
   #ready = false;
@@ -64,6 +68,7 @@ export class SqlStoreContext {
     this.#busyTimeoutMs = options.busyTimeoutMs;
     this.#ownsKysely = options.ownsKysely;
     this.#sqliteHandle = options.sqliteHandle;
+    this.#sqliteDurableLog = options.sqliteDurableLog ?? (() => undefined);
   }
 
   /**
@@ -186,17 +191,25 @@ export class SqlStoreContext {
    * two writers queue instead of failing when a deferred transaction upgrades. PostgreSQL: READ
    * COMMITTED; writers of one session serialize on its head row (see `lockHead`).
    *
-   * `durability` (ADR 0030): on a SQLite connection the store opened (`synchronous = FULL`), a
-   * `checkpoint` transaction runs at `synchronous = NORMAL`: it survives a killed process, and the
-   * next FULL transaction's flush of the write-ahead log makes it power-loss durable too. A
-   * connection the caller opened keeps its own setting.
+   * `durability` (ADR 0030, 0038): on a SQLite file the store opened in WAL mode, a `turn`
+   * transaction is answered once the write-ahead log was flushed to the disk (off the event loop)
+   * and a `checkpoint` one once it committed: it survives a killed process, and the next flush
+   * makes it power-loss durable too. A connection the store opened without WAL (`:memory:`) runs
+   * a checkpoint at `synchronous = NORMAL` and a turn at FULL. A connection the caller opened keeps
+   * its own setting.
    */
   async write<Result>(work: Work<Result>, durability: SessionCommitDurability = "turn"): Promise<Result> {
     await this.ensureReady();
     const database = await this.database();
     if (this.dialect === "sqlite") {
-      const relaxed = durability === "checkpoint" && this.#sqliteHandle !== undefined;
-      return sqliteTransaction(database, "begin immediate", this.#busyWait, work, relaxed ? RELAXED_SYNCHRONOUS : undefined);
+      const durableLog = this.#sqliteDurableLog();
+      const relaxed = durableLog === undefined && durability === "checkpoint" && this.#sqliteHandle !== undefined;
+      const result = await sqliteTransaction(database, "begin immediate", this.#busyWait, work, relaxed ? RELAXED_SYNCHRONOUS : undefined);
+      if (durableLog !== undefined) {
+        durableLog.committed();
+        if (durability === "turn") await durableLog.flush.flush();
+      }
+      return result;
     }
     return database.transaction().execute(work);
   }
@@ -221,6 +234,7 @@ export class SqlStoreContext {
       handle: sqliteHandle,
       busyWait: this.#busyWait,
       relaxedSynchronous: RELAXED_SYNCHRONOUS,
+      durableLog: this.#sqliteDurableLog,
     });
     return this.#groupCommit.enqueue(work, durability);
   }
@@ -278,6 +292,7 @@ export class SqlStoreContext {
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    await this.#sqliteDurableLog()?.close();
     if (this.#ownsKysely) await this.#root.destroy();
   }
 }

@@ -1,10 +1,12 @@
-import { HeadRevisionConflictError } from "@lash/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { HeadRevisionConflictError, StoreUnavailableError } from "@lash/protocol";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { append, chain, commit } from "../../test/fixtures.js";
 import { createSqliteTestFolder, type SqliteTestFolder } from "../../test/sqlite.js";
 import { createSqlSessionDatabase } from "./index.js";
 import { createOwnedKysely, parseSqlConnectionString } from "./sql-connection.js";
 import { SqlStoreContext } from "./sql-store-context.js";
+import { SqliteDurableLog } from "./sqlite-durable-log.js";
+import type { DataSync } from "./sqlite-wal-flush.js";
 
 /** SQLite's `synchronous` levels as `pragma synchronous` reads them back. */
 const NORMAL = 1;
@@ -18,17 +20,27 @@ describe("group commit on a SQLite connection the store opened", () => {
     await folder?.remove();
   });
 
-  /** A store context on a fresh file, with a `notes` table the writes below insert into. */
-  async function openContext(): Promise<{ context: SqlStoreContext; handle: () => import("better-sqlite3").Database }> {
+  /**
+   * A store context on a fresh file (or `sqlite::memory:`), with a `notes` table the writes below
+   * insert into. `datasync` stands in for the disk's flush of the log.
+   */
+  async function openContext(options: { readonly connection?: string; readonly datasync?: DataSync } = {}): Promise<{
+    context: SqlStoreContext;
+    handle: () => import("better-sqlite3").Database;
+    durableLog: () => SqliteDurableLog | undefined;
+  }> {
     folder = await createSqliteTestFolder();
     let opened: import("better-sqlite3").Database | undefined;
-    const kysely = createOwnedKysely(
-      parseSqlConnectionString(folder.connection()),
-      { busyTimeoutMs: 1000, maxConnections: 1, connectTimeoutMs: 1000 },
-      (handle) => {
-        opened = handle;
-      },
-    );
+    let durableLog: SqliteDurableLog | undefined;
+    const connection = parseSqlConnectionString(options.connection ?? folder.connection());
+    const kysely = createOwnedKysely(connection, { busyTimeoutMs: 1000, maxConnections: 1, connectTimeoutMs: 1000 }, (handle, log) => {
+      opened = handle;
+      durableLog = log;
+      if (log !== undefined && options.datasync !== undefined && connection.dialect === "sqlite") {
+        void log.close();
+        durableLog = new SqliteDurableLog(handle, connection.filename, { datasync: options.datasync });
+      }
+    });
     const context = new SqlStoreContext({
       kysely,
       dialect: "sqlite",
@@ -37,6 +49,7 @@ describe("group commit on a SQLite connection the store opened", () => {
       target: "test",
       ownsKysely: true,
       sqliteHandle: () => opened,
+      sqliteDurableLog: () => durableLog,
     });
     cleanups.push(() => context.destroy());
     await context.migrateToLatest();
@@ -49,7 +62,7 @@ describe("group commit on a SQLite connection the store opened", () => {
       database.exec("create table parents (id integer primary key)");
       database.exec("create table children (id integer primary key, parent integer references parents (id) deferrable initially deferred)");
     });
-    return { context, handle };
+    return { context, handle, durableLog: () => durableLog };
   }
 
   const notes = (handle: import("better-sqlite3").Database): string[] =>
@@ -103,14 +116,71 @@ describe("group commit on a SQLite connection the store opened", () => {
     expect(notes(handle())).toEqual(["after"]);
   });
 
-  it("a group runs at synchronous NORMAL only when all of its writes are checkpoints", async () => {
-    const { context, handle } = await openContext();
+  it("without a durable log (in memory), a group runs at synchronous NORMAL only when all of its writes are checkpoints", async () => {
+    const { context, handle } = await openContext({ connection: "sqlite::memory:" });
     const level = (database: import("better-sqlite3").Database): number => Number(database.pragma("synchronous", { simple: true }));
     const checkpoints = await Promise.all([context.writeSqliteDirect(level, "checkpoint"), context.writeSqliteDirect(level, "checkpoint")]);
     const mixed = await Promise.all([context.writeSqliteDirect(level, "checkpoint"), context.writeSqliteDirect(level, "turn")]);
     expect(checkpoints.map((result) => result?.result)).toEqual([NORMAL, NORMAL]);
     expect(mixed.map((result) => result?.result)).toEqual([FULL, FULL]);
     expect(level(handle())).toBe(FULL);
+  });
+
+  it("with a durable log, a turn write is answered after its group's flush, a checkpoint write of the group at once, and the next group waits for the flush", async () => {
+    const releases: (() => void)[] = [];
+    let holding = false;
+    const { context } = await openContext({
+      datasync: (file) => (holding ? new Promise<void>((resolve) => releases.push(resolve)) : file.datasync()),
+    });
+    holding = true;
+    const answered: string[] = [];
+    const write = (text: string, durability: "turn" | "checkpoint") =>
+      context
+        .writeSqliteDirect((database) => database.prepare("insert into notes (text) values (?)").run(text), durability)
+        .then(() => answered.push(text));
+    const first = [write("turn-1", "turn"), write("checkpoint-1", "checkpoint")];
+    await vi.waitFor(() => expect(releases).toHaveLength(1));
+    await first[1];
+    expect(answered).toEqual(["checkpoint-1"]);
+    // Written while the disk takes the first group: they wait, then share one transaction.
+    const second = [write("turn-2", "turn"), write("turn-3", "turn"), write("checkpoint-2", "checkpoint")];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const groupsBefore = context.sqliteGroupCommit?.groups ?? 0;
+    expect(answered).toEqual(["checkpoint-1"]);
+    releases.shift()?.();
+    await first[0];
+    await vi.waitFor(() => expect(releases).toHaveLength(1));
+    await second[2];
+    expect(context.sqliteGroupCommit?.groups).toBe(groupsBefore + 1);
+    expect(answered).toEqual(["checkpoint-1", "turn-1", "checkpoint-2"]);
+    releases.shift()?.();
+    await Promise.all(second);
+    expect(answered.slice(3).sort()).toEqual(["turn-2", "turn-3"]);
+  });
+
+  it("when the flush fails, the turn writes that waited for it fail with StoreUnavailableError, and the next write is flushed again", async () => {
+    let refuse = false;
+    const { context, handle } = await openContext({
+      datasync: async (file) => {
+        if (refuse) throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+        await file.datasync();
+      },
+    });
+    const insert = (text: string) => (database: import("better-sqlite3").Database) =>
+      database.prepare("insert into notes (text) values (?)").run(text);
+    refuse = true;
+    const settled = await Promise.allSettled([
+      context.writeSqliteDirect(insert("unflushed"), "turn"),
+      context.writeSqliteDirect(insert("checkpoint"), "checkpoint"),
+    ]);
+    expect(settled.map((result) => result.status)).toEqual(["rejected", "fulfilled"]);
+    const reason = (settled[0] as PromiseRejectedResult).reason;
+    expect(StoreUnavailableError.isInstance(reason)).toBe(true);
+    expect(String(reason)).toMatch(/could not be flushed to the disk: EIO/);
+    refuse = false;
+    await context.writeSqliteDirect(insert("after"), "turn");
+    // The refused flush does not undo the transaction: its rows are there, and durable now.
+    expect(notes(handle())).toEqual(["unflushed", "checkpoint", "after"]);
   });
 
   it("through the store: many sessions commit at once, and two commits racing for one session end as in two transactions", async () => {

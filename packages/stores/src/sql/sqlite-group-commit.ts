@@ -2,6 +2,7 @@ import type { SessionCommitDurability } from "@lash/protocol";
 import type { Database } from "better-sqlite3";
 import { isSqliteBusy } from "./sql-errors.js";
 import { retryWhileSqliteBusy, type SqliteBusyWait } from "./sqlite-busy-wait.js";
+import type { SqliteDurableLog } from "./sqlite-durable-log.js";
 
 /** One synchronous write waiting for the next group. */
 interface QueuedWrite {
@@ -13,6 +14,11 @@ interface QueuedWrite {
 
 type WriteOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
+function settle(write: QueuedWrite, outcome: WriteOutcome | undefined): void {
+  if (outcome?.ok === true) write.resolve({ result: outcome.value });
+  else write.reject(outcome?.error);
+}
+
 /** What a group commit needs from the store: the connection's lock, its handle, how to wait for a busy database. */
 export interface SqliteGroupCommitOptions {
   /** Runs `body` holding the store's single connection, so no other operation of the database interleaves. */
@@ -20,19 +26,24 @@ export interface SqliteGroupCommitOptions {
   /** The better-sqlite3 handle of that connection, or `undefined` once there is none. */
   readonly handle: () => Database | undefined;
   readonly busyWait: SqliteBusyWait;
-  /** The statements around a group of checkpoint writes only (ADR 0030). */
+  /** The statements around a group of checkpoint writes only, on a connection without a durable log (ADR 0030). */
   readonly relaxedSynchronous: { readonly before: string; readonly after: string };
+  /** The connection's durable log, when it has one (ADR 0038): `turn` writes are answered after its flush. */
+  readonly durableLog?: () => SqliteDurableLog | undefined;
 }
 
 /**
  * Group commit for the synchronous SQLite path: the writes that are waiting when the connection
  * comes free run in ONE `BEGIN IMMEDIATE` transaction, each in a savepoint of its own, so the group
- * costs one flush of the write-ahead log instead of one per write (at `synchronous = FULL` the
- * flush is most of a commit's time). A write that fails rolls back its savepoint only and rejects
- * on its own; the others commit. Results are handed out only after the group's COMMIT returned, so
- * no caller hears "stored" before the disk has it; when the COMMIT fails, every write of the group
- * fails with its error. A group runs at `synchronous = NORMAL` only when every write in it is a
- * checkpoint; one turn write makes the whole group wait for the disk.
+ * costs one flush of the write-ahead log instead of one per write. A write that fails rolls back
+ * its savepoint only and rejects on its own; the others commit. Results are handed out only after
+ * the group's COMMIT returned, and a `turn` write's only after the log was flushed, so no caller
+ * hears "stored" before the disk has it; when the COMMIT (or the flush) fails, every write of the
+ * group that waited for it fails with its error.
+ *
+ * With a durable log (ADR 0038) the flush runs off the event loop, and the next group is written
+ * while it runs. Without one (`:memory:`) a group runs at `synchronous = NORMAL` only when every
+ * write in it is a checkpoint; one turn write makes the whole group wait for the disk.
  *
  * Writes of one session keep their order (the queue is first in, first out) and each still checks
  * the head revision it expects, so two commits racing for one session in one group end as they
@@ -42,6 +53,7 @@ export class SqliteGroupCommit {
   readonly #options: SqliteGroupCommitOptions;
   readonly #queue: QueuedWrite[] = [];
   #draining = false;
+  #flushing: Promise<void> | undefined;
   /** Groups run and writes run (for tests and diagnostics). */
   groups = 0;
   writes = 0;
@@ -67,6 +79,9 @@ export class SqliteGroupCommit {
         // One turn of the event loop first, so that every write that becomes ready meanwhile (other
         // sessions' turns reaching their commit) joins this group rather than waiting for the next.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        // While the disk takes the last group, the next one grows: one flush per group, as with
+        // SQLite's own sync at commit, but the event loop runs turns meanwhile (ADR 0038).
+        await this.#flushing;
         await this.#runGroup(this.#queue.splice(0));
       }
     } finally {
@@ -93,11 +108,27 @@ export class SqliteGroupCommit {
     }
     this.groups += 1;
     this.writes += group.length;
+    const durableLog = this.#options.durableLog?.();
+    durableLog?.committed();
+    const waitsForDisk = (write: QueuedWrite, index: number): boolean =>
+      durableLog !== undefined && write.durability === "turn" && outcomes[index]?.ok === true;
     group.forEach((write, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.ok === true) write.resolve({ result: outcome.value });
-      else write.reject(outcome?.error);
+      if (!waitsForDisk(write, index)) settle(write, outcomes[index]);
     });
+    if (durableLog === undefined || !group.some(waitsForDisk)) return;
+    // Not awaited here: the writes are answered when the flush ends, and `#drain` waits for it
+    // before the next group.
+    const waiting = group.flatMap((write, index) => (waitsForDisk(write, index) ? [{ write, outcome: outcomes[index] }] : []));
+    const flushing = durableLog.flush.flush();
+    this.#flushing = flushing.catch(() => undefined);
+    flushing.then(
+      () => {
+        for (const { write, outcome } of waiting) settle(write, outcome);
+      },
+      (error: unknown) => {
+        for (const { write } of waiting) write.reject(error);
+      },
+    );
   }
 
   /** Runs the group's writes in one transaction (repeated whole when the database was busy). */
@@ -120,7 +151,7 @@ export class SqliteGroupCommit {
         }
       }
     });
-    const relaxed = group.every((write) => write.durability === "checkpoint");
+    const relaxed = this.#options.durableLog?.() === undefined && group.every((write) => write.durability === "checkpoint");
     if (!relaxed) {
       transaction.immediate();
       return outcomes;
