@@ -8,8 +8,17 @@ import {
 } from "@lash/test-infrastructure/postgres";
 import Database from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Migrator } from "kysely/migration";
 import pg from "pg";
-import { createSqlSessionDatabase, type LashSqlSchema, type SqlCommitHook, type SqlSessionDatabase } from "../src/sql/index.js";
+import {
+  createLashMigrationProvider,
+  createSqlSessionDatabase,
+  LASH_MIGRATION_LOCK_TABLE,
+  LASH_MIGRATION_TABLE,
+  type LashSqlSchema,
+  type SqlCommitHook,
+  type SqlSessionDatabase,
+} from "../src/sql/index.js";
 import { createSqliteTestFolder } from "./sqlite.js";
 
 /** Fresh, empty storage on one backend: a database file, or a PostgreSQL schema of its own. */
@@ -120,4 +129,20 @@ export const SQL_TEST_BACKENDS: readonly SqlTestBackend[] = [sqliteBackend, post
 /** The describe title of a backend, naming why it skips. */
 export function backendTitle(backend: SqlTestBackend, subject: string): string {
   return backend.skipReason === undefined ? `${backend.name}: ${subject}` : `${backend.name}: ${subject} (skipped: ${backend.skipReason})`;
+}
+
+/** A Kysely migrator of the lash migrations on `storage`'s own Kysely instance (to stop at an older migration). */
+export function lashMigratorOn(
+  storage: SqlTestStorage,
+  dialect: "sqlite" | "postgres",
+): { kysely: Kysely<LashSqlSchema>; migrator: Migrator } {
+  const kysely = storage.kysely();
+  const migrator = new Migrator({
+    db: kysely,
+    provider: createLashMigrationProvider(dialect, { schema: storage.schema }),
+    migrationTableName: LASH_MIGRATION_TABLE,
+    migrationLockTableName: LASH_MIGRATION_LOCK_TABLE,
+    ...(storage.schema === undefined ? {} : { migrationTableSchema: storage.schema }),
+  });
+  return { kysely, migrator };
 }

@@ -22,7 +22,7 @@ import type { SqlDialectName } from "./sql-schema.js";
  * anything else; losing that race is decided from what the winner committed. `checkpoint` commits
  * turn `synchronous_commit` off for their own transaction (ADR 0030).
  */
-function commitFunctionSql(schema: string): string {
+export function commitFunctionSql(schema: string): string {
   const table = (name: string): string => `${quoteIdentifier(schema)}.${name}`;
   return `
 create or replace function ${table("lash_commit")}(
@@ -72,7 +72,10 @@ declare
   v_leaf text;
   v_leaf_incoming boolean := false;
   v_leaf_live boolean := false;
-  v_next_seq integer;
+  v_head_next_node bigint;
+  v_head_next_usage bigint;
+  v_node_start bigint;
+  v_usage_start bigint;
   v_stored_hash text;
   v_stored_revision integer;
 begin
@@ -80,7 +83,8 @@ begin
     perform set_config('synchronous_commit', 'off', true);
   end if;
 
-  select h.head_revision, h.leaf_node_id, h.node_count into v_actual, v_head_leaf, v_node_count
+  select h.head_revision, h.leaf_node_id, h.node_count, h.next_node_seq, h.next_usage_seq
+    into v_actual, v_head_leaf, v_node_count, v_head_next_node, v_head_next_usage
     from ${table("lash_heads")} h where h.session_id = p_session_id for update;
   v_head_exists := found;
   if not v_head_exists then
@@ -152,35 +156,48 @@ begin
     return;
   end if;
 
+  -- The head keeps the next sequence numbers (migration 0006); only a head written before it did
+  -- (null) needs the rows' maximum.
   if p_graph_type = 'replace_full' then
     -- Every row of the session goes, tombstoned ones included: the new graph is the whole graph.
     delete from ${table("lash_graph_nodes")} g where g.session_id = p_session_id;
-    v_next_seq := 1;
+    v_node_start := 1;
+  elsif v_head_exists and v_head_next_node is not null then
+    v_node_start := v_head_next_node;
   else
-    select coalesce(max(g.seq), 0) + 1 into v_next_seq from ${table("lash_graph_nodes")} g where g.session_id = p_session_id;
+    select coalesce(max(g.seq), 0) + 1 into v_node_start from ${table("lash_graph_nodes")} g where g.session_id = p_session_id;
+  end if;
+  if v_head_exists and v_head_next_usage is not null then
+    v_usage_start := v_head_next_usage;
+  else
+    select coalesce(max(u.seq), 0) + 1 into v_usage_start from ${table("lash_usage_deltas")} u where u.session_id = p_session_id;
   end if;
   if p_graph_type <> 'unchanged' and cardinality(p_node_ids) > 0 then
     insert into ${table("lash_graph_nodes")} (session_id, node_id, seq, parent_node_id, node_json, tombstoned)
-      select p_session_id, n.node_id, v_next_seq + n.position::integer - 1, n.parent_node_id, n.node_json, 0
+      select p_session_id, n.node_id, v_node_start + n.position - 1, n.parent_node_id, n.node_json, 0
         from unnest(p_node_ids, p_parent_node_ids, p_node_jsons) with ordinality as n(node_id, parent_node_id, node_json, position);
+    v_node_start := v_node_start + cardinality(p_node_ids);
   end if;
   if cardinality(p_usage_sources) > 0 then
-    select coalesce(max(u.seq), 0) + 1 into v_next_seq from ${table("lash_usage_deltas")} u where u.session_id = p_session_id;
     insert into ${table("lash_usage_deltas")}
         (session_id, seq, source, model, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, price_table_date)
-      select p_session_id, v_next_seq + u.position::integer - 1, u.source, u.model, u.input_tokens, u.output_tokens,
+      select p_session_id, v_usage_start + u.position - 1, u.source, u.model, u.input_tokens, u.output_tokens,
              u.cached_input_tokens, u.reasoning_tokens, u.price_table_date
         from unnest(p_usage_sources, p_usage_models, p_input_tokens, p_output_tokens, p_cached_input_tokens, p_reasoning_tokens,
                     p_usage_price_table_dates)
           with ordinality as u(source, model, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, price_table_date,
                                position);
+    v_usage_start := v_usage_start + cardinality(p_usage_sources);
   end if;
   insert into ${table("lash_blobs")} (session_id, hash, content) values (p_session_id, p_checkpoint_ref, p_checkpoint_json)
     on conflict (session_id, hash) do nothing;
   if v_head_exists then
     update ${table("lash_heads")} h
       set head_revision = v_revision, leaf_node_id = v_leaf, config_json = p_config_json, checkpoint_ref = p_checkpoint_ref,
-          node_count = v_node_count, updated_at = p_now
+          node_count = v_node_count, updated_at = p_now, next_node_seq = v_node_start, next_usage_seq = v_usage_start
+      where h.session_id = p_session_id;
+  else
+    update ${table("lash_heads")} h set next_node_seq = v_node_start, next_usage_seq = v_usage_start
       where h.session_id = p_session_id;
   end if;
   insert into ${table("lash_commits")} (session_id, commit_id, content_hash, head_revision)
@@ -254,7 +271,7 @@ export function addUsagePriceTableDates(dialect: SqlDialectName, schema: string 
   };
 }
 
-async function currentSchema(database: Kysely<unknown>): Promise<string> {
+export async function currentSchema(database: Kysely<unknown>): Promise<string> {
   const result = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(database);
   const schema = result.rows[0]?.schema;
   if (typeof schema !== "string") throw new Error("the connection has no current schema: pass the `schema` option");

@@ -19,7 +19,10 @@ import { commitSummary } from "./sql-summary.js";
  */
 
 interface CommitStatements {
-  readonly head: Statement<[string], { head_revision: unknown; leaf_node_id: string | null; node_count: unknown }>;
+  readonly head: Statement<
+    [string],
+    { head_revision: unknown; leaf_node_id: string | null; node_count: unknown; next_node_seq: unknown; next_usage_seq: unknown }
+  >;
   readonly commitRow: Statement<[string, string], { content_hash: string; head_revision: unknown }>;
   readonly nodeExists: Statement<[string, string], { node_id: string }>;
   readonly liveNode: Statement<[string, string], { node_id: string }>;
@@ -28,8 +31,8 @@ interface CommitStatements {
   readonly insertNode: Statement<[string, string, number, string | null, string]>;
   readonly insertUsage: Statement<[string, number, string, string, number, number, number, number, string | null]>;
   readonly insertBlob: Statement<[string, string, string]>;
-  readonly insertHead: Statement<[string, number, string | null, string, string, number, string]>;
-  readonly updateHead: Statement<[number, string | null, string, string, number, string, string, number]>;
+  readonly insertHead: Statement<[string, number, string | null, string, string, number, string, number, number]>;
+  readonly updateHead: Statement<[number, string | null, string, string, number, string, number, number, string, number]>;
   readonly insertCommit: Statement<[string, string, string, number]>;
   readonly upsertSummary: Statement<[string, string, number, string, number, number, number, number]>;
 }
@@ -40,7 +43,9 @@ function statementsOf(database: Database): CommitStatements {
   let statements = statementsByDatabase.get(database);
   if (!statements) {
     statements = {
-      head: database.prepare('select "head_revision", "leaf_node_id", "node_count" from "lash_heads" where "session_id" = ?'),
+      head: database.prepare(
+        'select "head_revision", "leaf_node_id", "node_count", "next_node_seq", "next_usage_seq" from "lash_heads" where "session_id" = ?',
+      ),
       commitRow: database.prepare('select "content_hash", "head_revision" from "lash_commits" where "session_id" = ? and "commit_id" = ?'),
       // Tombstoned rows count: a tombstoned id stays taken until `vacuum`.
       nodeExists: database.prepare('select "node_id" from "lash_graph_nodes" where "session_id" = ? and "node_id" = ?'),
@@ -59,10 +64,10 @@ function statementsOf(database: Database): CommitStatements {
         'insert into "lash_blobs" ("session_id", "hash", "content") values (?, ?, ?) on conflict ("session_id", "hash") do nothing',
       ),
       insertHead: database.prepare(
-        'insert into "lash_heads" ("session_id", "head_revision", "leaf_node_id", "config_json", "checkpoint_ref", "node_count", "updated_at") values (?, ?, ?, ?, ?, ?, ?)',
+        'insert into "lash_heads" ("session_id", "head_revision", "leaf_node_id", "config_json", "checkpoint_ref", "node_count", "updated_at", "next_node_seq", "next_usage_seq") values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       updateHead: database.prepare(
-        'update "lash_heads" set "head_revision" = ?, "leaf_node_id" = ?, "config_json" = ?, "checkpoint_ref" = ?, "node_count" = ?, "updated_at" = ? where "session_id" = ? and "head_revision" = ?',
+        'update "lash_heads" set "head_revision" = ?, "leaf_node_id" = ?, "config_json" = ?, "checkpoint_ref" = ?, "node_count" = ?, "updated_at" = ?, "next_node_seq" = ?, "next_usage_seq" = ? where "session_id" = ? and "head_revision" = ?',
       ),
       insertCommit: database.prepare(
         'insert into "lash_commits" ("session_id", "commit_id", "content_hash", "head_revision") values (?, ?, ?, ?)',
@@ -79,6 +84,32 @@ function statementsOf(database: Database): CommitStatements {
 
 function nextAfter(max: unknown, sessionId: string, table: string): number {
   return max === null || max === undefined ? 1 : storedInteger(max, sessionId, `${table}.seq`) + 1;
+}
+
+/** The next sequence numbers the head keeps, or `undefined` for a head written before it kept them. */
+export function storedNextSeqs(
+  head: { readonly next_node_seq: unknown; readonly next_usage_seq: unknown },
+  sessionId: string,
+): { node: number; usage: number } | undefined {
+  if (
+    head.next_node_seq === null ||
+    head.next_node_seq === undefined ||
+    head.next_usage_seq === null ||
+    head.next_usage_seq === undefined
+  ) {
+    return undefined;
+  }
+  return {
+    node: storedInteger(head.next_node_seq, sessionId, "head.nextNodeSeq", "lash_heads.next_node_seq"),
+    usage: storedInteger(head.next_usage_seq, sessionId, "head.nextUsageSeq", "lash_heads.next_usage_seq"),
+  };
+}
+
+function nextSeqsFromRows(row: { node_seq: unknown; usage_seq: unknown } | undefined, sessionId: string): { node: number; usage: number } {
+  return {
+    node: nextAfter(row?.node_seq, sessionId, "lash_graph_nodes"),
+    usage: nextAfter(row?.usage_seq, sessionId, "lash_usage_deltas"),
+  };
 }
 
 /**
@@ -108,9 +139,12 @@ export function applyCommitSqlite(
     isLive: (nodeId) => statements.liveNode.get(sessionId, nodeId) !== undefined,
   });
 
-  const seqs = statements.nextSeqs.get(sessionId, sessionId);
+  // The head keeps the next sequence numbers; only a head written before it did (null) needs the
+  // rows' maximum.
+  const stored = head === undefined ? undefined : storedNextSeqs(head, sessionId);
+  const seqs = stored ?? nextSeqsFromRows(statements.nextSeqs.get(sessionId, sessionId), sessionId);
   let nodes: readonly SessionNodeRecord[] = [];
-  let nodeSeq = nextAfter(seqs?.node_seq, sessionId, "lash_graph_nodes");
+  let nodeSeq = seqs.node;
   if (delta.type === "replace_full") {
     // Every row of the session goes, tombstoned ones included: the new graph is the whole graph.
     statements.deleteNodes.run(sessionId);
@@ -123,7 +157,7 @@ export function applyCommitSqlite(
     statements.insertNode.run(sessionId, node.nodeId, nodeSeq, node.parentNodeId ?? null, JSON.stringify(node));
     nodeSeq += 1;
   }
-  let usageSeq = nextAfter(seqs?.usage_seq, sessionId, "lash_usage_deltas");
+  let usageSeq = seqs.usage;
   for (const entry of commit.usageDeltas) {
     if (isEmptyTokenUsage(entry.usage)) continue;
     const { inputTokens, outputTokens, cachedInputTokens, reasoningTokens } = entry.usage;
@@ -151,10 +185,21 @@ export function applyCommitSqlite(
   const now = new Date().toISOString();
   const configJson = JSON.stringify(commit.config);
   if (head === undefined) {
-    statements.insertHead.run(sessionId, revision, leafNodeId ?? null, configJson, checkpointRef, nodeCount, now);
+    statements.insertHead.run(sessionId, revision, leafNodeId ?? null, configJson, checkpointRef, nodeCount, now, nodeSeq, usageSeq);
   } else {
     // The IMMEDIATE transaction holds the write lock since the head was read, so this always matches.
-    statements.updateHead.run(revision, leafNodeId ?? null, configJson, checkpointRef, nodeCount, now, sessionId, actual);
+    statements.updateHead.run(
+      revision,
+      leafNodeId ?? null,
+      configJson,
+      checkpointRef,
+      nodeCount,
+      now,
+      nodeSeq,
+      usageSeq,
+      sessionId,
+      actual,
+    );
   }
   statements.insertCommit.run(sessionId, commitId, contentHash, revision);
   const summary = commitSummary(commit, now);

@@ -16,7 +16,7 @@ import { type Insertable, type Kysely, sql } from "kysely";
 import { checkCommitDepth } from "../shared/json-depth.js";
 import { runCommitHook, type SqlCommitHook } from "./sql-commit-hook.js";
 import { applyCommitPostgres, RETRY_COMMIT } from "./sql-commit-postgres.js";
-import { applyCommitSqlite } from "./sql-commit-sqlite.js";
+import { applyCommitSqlite, storedNextSeqs } from "./sql-commit-sqlite.js";
 import { isUniqueViolation } from "./sql-errors.js";
 import { parseArgument, storedInteger } from "./sql-rows.js";
 import type { LashGraphNodesTable, LashSqlSchema, LashUsageDeltasTable, SqlDialectName } from "./sql-schema.js";
@@ -194,7 +194,7 @@ async function applyCommit(
   // is found by the second one (a replay), and never mistaken for a moved head.
   const head = await database
     .selectFrom("lash_heads")
-    .select(["head_revision", "leaf_node_id", "node_count"])
+    .select(["head_revision", "leaf_node_id", "node_count", "next_node_seq", "next_usage_seq"])
     .where("session_id", "=", sessionId)
     .executeTakeFirst();
   const previous = await findCommit(database, sessionId, commitId);
@@ -210,9 +210,10 @@ async function applyCommit(
   if (claimHeadFirst) await claimHead(database, sessionId, head === undefined ? undefined : actual, revision, now);
 
   const leafNodeId = await checkGraphDelta(database, commit, head?.leaf_node_id ?? undefined);
-  const seqs = await nextSeqs(database, sessionId);
-  await applyGraphDelta(database, commit, seqs.node);
-  await insertUsage(database, commit, seqs.usage);
+  // The head keeps the next sequence numbers; only a head written before it did needs the rows' maximum.
+  const seqs = (head === undefined ? undefined : storedNextSeqs(head, sessionId)) ?? (await nextSeqs(database, sessionId));
+  const nextNodeSeq = await applyGraphDelta(database, commit, seqs.node);
+  const nextUsageSeq = await insertUsage(database, commit, seqs.usage);
   const checkpointRef = await insertCheckpoint(database, commit);
   // Kept incrementally: counting the session's rows on every commit would grow with the session.
   const previousCount = head === undefined ? 0 : storedInteger(head.node_count, sessionId, "head.nodeCount");
@@ -230,6 +231,8 @@ async function applyCommit(
     checkpoint_ref: checkpointRef,
     node_count: nodeCount,
     updated_at: now,
+    next_node_seq: nextNodeSeq,
+    next_usage_seq: nextUsageSeq,
   };
   if (claimHeadFirst || head !== undefined) {
     const updated = await database
@@ -365,10 +368,11 @@ function nodeRow(sessionId: string, node: SessionNodeRecord, seq: number): Inser
   };
 }
 
-async function applyGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionCommit, nextNodeSeq: number): Promise<void> {
+/** Writes the graph delta's rows; returns the `seq` of the session's next node. */
+async function applyGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionCommit, nextNodeSeq: number): Promise<number> {
   const { sessionId } = commit;
   const delta = commit.graph;
-  if (delta.type === "unchanged") return;
+  if (delta.type === "unchanged") return nextNodeSeq;
   let nodes: SessionNodeRecord[];
   let firstSeq: number;
   if (delta.type === "replace_full") {
@@ -382,11 +386,13 @@ async function applyGraphDelta(database: Kysely<LashSqlSchema>, commit: SessionC
   }
   const rows = nodes.map((node, index) => nodeRow(sessionId, node, firstSeq + index));
   for (const chunk of chunked(rows)) await database.insertInto("lash_graph_nodes").values(chunk).execute();
+  return firstSeq + rows.length;
 }
 
-async function insertUsage(database: Kysely<LashSqlSchema>, commit: SessionCommit, firstSeq: number): Promise<void> {
+/** Writes the commit's usage rows; returns the `seq` of the session's next usage row. */
+async function insertUsage(database: Kysely<LashSqlSchema>, commit: SessionCommit, firstSeq: number): Promise<number> {
   const entries = commit.usageDeltas.filter((entry) => !isEmptyTokenUsage(entry.usage));
-  if (entries.length === 0) return;
+  if (entries.length === 0) return firstSeq;
   const rows = entries.map(
     (entry, index): Insertable<LashUsageDeltasTable> => ({
       session_id: commit.sessionId,
@@ -401,6 +407,7 @@ async function insertUsage(database: Kysely<LashSqlSchema>, commit: SessionCommi
     }),
   );
   for (const chunk of chunked(rows)) await database.insertInto("lash_usage_deltas").values(chunk).execute();
+  return firstSeq + rows.length;
 }
 
 /** Stores the checkpoint as a content-addressed blob (deduplicated) and returns its hash. */

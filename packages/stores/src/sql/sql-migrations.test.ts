@@ -1,17 +1,17 @@
-import { Migrator } from "kysely/migration";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { backendTitle, SQL_TEST_BACKENDS, type SqlTestStorage } from "../../test/backends.js";
+import { backendTitle, lashMigratorOn, SQL_TEST_BACKENDS, type SqlTestStorage } from "../../test/backends.js";
 import { commit, thrown, usage } from "../../test/fixtures.js";
-import {
-  createLashMigrationProvider,
-  createSqlSessionDatabase,
-  LASH_MIGRATION_LOCK_TABLE,
-  LASH_MIGRATION_TABLE,
-  SqlSchemaNotMigratedError,
-} from "./index.js";
+import { createSqlSessionDatabase, LASH_MIGRATION_TABLE, SqlSchemaNotMigratedError } from "./index.js";
 
 const FIRST = "0001_create_session_tables";
-const ALL = [FIRST, "0002_session_summaries", "0003_postgres_commit_function", "0004_usage_price_table_dates", "0005_attachments"];
+const ALL = [
+  FIRST,
+  "0002_session_summaries",
+  "0003_postgres_commit_function",
+  "0004_usage_price_table_dates",
+  "0005_attachments",
+  "0006_head_sequences",
+];
 const LATEST = ALL[ALL.length - 1];
 
 for (const backend of SQL_TEST_BACKENDS) {
@@ -101,14 +101,7 @@ for (const backend of SQL_TEST_BACKENDS) {
 
     it("a database created at the first migration level gets a summary for every session it holds, damaged ones marked", async () => {
       // The tables of 0001 only, written the way that version's store wrote them.
-      const kysely = storage.kysely();
-      const migrator = new Migrator({
-        db: kysely,
-        provider: createLashMigrationProvider(backend.name, { schema: storage.schema }),
-        migrationTableName: LASH_MIGRATION_TABLE,
-        migrationLockTableName: LASH_MIGRATION_LOCK_TABLE,
-        ...(storage.schema === undefined ? {} : { migrationTableSchema: storage.schema }),
-      });
+      const { kysely, migrator } = lashMigratorOn(storage, backend.name);
       expect((await migrator.migrateTo(FIRST)).error).toBeUndefined();
       const checkpoint = (turnIndex: number) => JSON.stringify({ schemaVersion: 1, turnState: { turnIndex, tokenUsage: usage(0, 0) } });
       const config = (model: string) => JSON.stringify({ providerId: "mock", model, contextWindow: 1000, executionMode: "standard" });

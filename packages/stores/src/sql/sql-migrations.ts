@@ -2,6 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { Migration, MigrationProvider } from "kysely/migration";
 import { addUsagePriceTableDates, createPostgresCommitFunction } from "./postgres-commit-function.js";
 import { createAttachmentTables } from "./sql-migration-attachments.js";
+import { addHeadSequences } from "./sql-migration-head-sequences.js";
 import { createSessionSummaries } from "./sql-migration-summaries.js";
 import type { SqlDialectName } from "./sql-schema.js";
 
@@ -149,6 +150,7 @@ export function lashMigrations(dialect: SqlDialectName, options: LashMigrationOp
     "0003_postgres_commit_function": createPostgresCommitFunction(dialect, options.schema),
     "0004_usage_price_table_dates": addUsagePriceTableDates(dialect, options.schema),
     "0005_attachments": createAttachmentTables(dialect),
+    "0006_head_sequences": addHeadSequences(dialect, options.schema),
   };
 }
 

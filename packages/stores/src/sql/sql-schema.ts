@@ -24,6 +24,13 @@ export interface LashHeadsTable {
   node_count: number;
   /** ISO-8601 UTC time of the last commit. */
   updated_at: string;
+  /**
+   * The `seq` the session's next graph node and next usage row get (migration 0006): kept here so
+   * that a commit needs no `max(seq)` lookup. `null` only until that migration's backfill; a commit
+   * that finds `null` computes the value from the rows.
+   */
+  next_node_seq: number | null;
+  next_usage_seq: number | null;
 }
 
 /** One node of a session graph. `parent_node_id` is a column so the active path is one recursive query. */
