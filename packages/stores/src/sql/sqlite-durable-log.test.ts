@@ -46,9 +46,15 @@ describe("the durable log of a SQLite file", () => {
     }
   }
 
-  it("runs the connection at synchronous NORMAL with SQLite's automatic checkpoint off", async () => {
-    const { handle } = await openFile();
+  it("runs the connection at synchronous NORMAL; the checkpoint worker starts after a few transactions and turns SQLite's automatic checkpoint off", async () => {
+    const { handle, log } = await openFile({ transactionsBeforeWorker: 4 });
     expect(Number(handle.pragma("synchronous", { simple: true }))).toBe(1);
+    writeRows(handle, log, 3);
+    // A process that writes a little never starts a worker: SQLite checkpoints as it always does.
+    expect(log.checkpointer).toBeUndefined();
+    expect(Number(handle.pragma("wal_autocheckpoint", { simple: true }))).toBe(1000);
+    writeRows(handle, log, 1);
+    expect(log.checkpointer).toBeDefined();
     expect(Number(handle.pragma("wal_autocheckpoint", { simple: true }))).toBe(0);
   });
 
@@ -94,7 +100,7 @@ describe("the durable log of a SQLite file", () => {
   });
 
   it("a worker thread checkpoints the log into the database file while the connection goes on writing", async () => {
-    const { handle, log, file } = await openFile({ checkpoints: { everyTransactions: 4 } });
+    const { handle, log, file } = await openFile({ checkpoints: { everyTransactions: 4 }, transactionsBeforeWorker: 1 });
     const before = statSync(file).size;
     writeRows(handle, log, 40);
     await vi.waitFor(() => expect(log.checkpointer?.checkpoints).toBeGreaterThan(0));
@@ -104,7 +110,7 @@ describe("the durable log of a SQLite file", () => {
   });
 
   it("a log that keeps growing is checkpointed with RESTART, and nothing written is lost", async () => {
-    const { handle, log } = await openFile({ checkpoints: { everyTransactions: 2, restartFrames: 8 } });
+    const { handle, log } = await openFile({ checkpoints: { everyTransactions: 2, restartFrames: 8 }, transactionsBeforeWorker: 1 });
     for (let round = 0; round < 20; round += 1) {
       writeRows(handle, log, 2);
       await vi.waitFor(() => expect(log.checkpointer?.checkpoints).toBeGreaterThan(round));
@@ -115,15 +121,18 @@ describe("the durable log of a SQLite file", () => {
   });
 
   it("when the worker dies, the connection checkpoints by itself again", async () => {
-    const { handle, log } = await openFile();
+    const { handle, log } = await openFile({ transactionsBeforeWorker: 1 });
+    writeRows(handle, log, 1);
+    expect(Number(handle.pragma("wal_autocheckpoint", { simple: true }))).toBe(0);
     await log.checkpointer?.terminateForTest();
     await vi.waitFor(() => expect(log.checkpointer?.failed).toBe(true));
     expect(Number(handle.pragma("wal_autocheckpoint", { simple: true }))).toBe(1000);
   });
 
   it("close ends the worker and the log's descriptor; a flush after it fails", async () => {
-    const { handle, log } = await openFile();
+    const { handle, log } = await openFile({ transactionsBeforeWorker: 1 });
     writeRows(handle, log, 2);
+    expect(log.checkpointer).toBeDefined();
     await log.flush.flush();
     await log.close();
     expect(log.checkpointer?.failed).toBe(false);
