@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSqliteTestFolder, type SqliteTestFolder } from "../../test/sqlite.js";
 import { SqliteDurableLog } from "./sqlite-durable-log.js";
 
+/** Waits for a worker thread or the thread pool: generous, since CI machines are busy. */
+const PATIENTLY = { timeout: 20_000, interval: 20 };
+
 // ADR 0038: the log of a SQLite file the store opened is flushed on libuv's thread pool and
 // checkpointed by a worker thread, so the event loop never waits for the disk.
 
@@ -65,14 +68,14 @@ describe("the durable log of a SQLite file", () => {
     });
     writeRows(handle, log, 1);
     const first = log.flush.flush();
-    await vi.waitFor(() => expect(releases).toHaveLength(1));
+    await vi.waitFor(() => expect(releases).toHaveLength(1), PATIENTLY);
     const waiting = Array.from({ length: 10 }, () => log.flush.flush());
     let settled = 0;
     for (const flush of waiting) void flush.then(() => (settled += 1));
     releases.shift()?.();
     await first;
     // The ten callers' frames may have been written after the first sync started: they wait for a second.
-    await vi.waitFor(() => expect(releases).toHaveLength(1));
+    await vi.waitFor(() => expect(releases).toHaveLength(1), PATIENTLY);
     expect(settled).toBe(0);
     releases.shift()?.();
     await Promise.all(waiting);
@@ -103,9 +106,9 @@ describe("the durable log of a SQLite file", () => {
     const { handle, log, file } = await openFile({ checkpoints: { everyTransactions: 4 }, transactionsBeforeWorker: 1 });
     const before = statSync(file).size;
     writeRows(handle, log, 40);
-    await vi.waitFor(() => expect(log.checkpointer?.checkpoints).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(log.checkpointer?.checkpoints).toBeGreaterThan(0), PATIENTLY);
     // The worker copied pages into the database file; the writer never checkpointed itself.
-    await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 100_000));
+    await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 100_000), PATIENTLY);
     expect(handle.prepare("select count(*) as count from rows").get()).toEqual({ count: 800 });
   });
 
@@ -113,7 +116,7 @@ describe("the durable log of a SQLite file", () => {
     const { handle, log } = await openFile({ checkpoints: { everyTransactions: 2, restartFrames: 8 }, transactionsBeforeWorker: 1 });
     for (let round = 0; round < 20; round += 1) {
       writeRows(handle, log, 2);
-      await vi.waitFor(() => expect(log.checkpointer?.checkpoints).toBeGreaterThan(round));
+      await vi.waitFor(() => expect(log.checkpointer?.checkpoints).toBeGreaterThan(round), PATIENTLY);
     }
     expect(log.checkpointer?.restarts).toBeGreaterThan(0);
     expect(handle.prepare("select count(*) as count from rows").get()).toEqual({ count: 800 });
@@ -125,7 +128,7 @@ describe("the durable log of a SQLite file", () => {
     writeRows(handle, log, 1);
     expect(Number(handle.pragma("wal_autocheckpoint", { simple: true }))).toBe(0);
     await log.checkpointer?.terminateForTest();
-    await vi.waitFor(() => expect(log.checkpointer?.failed).toBe(true));
+    await vi.waitFor(() => expect(log.checkpointer?.failed).toBe(true), PATIENTLY);
     expect(Number(handle.pragma("wal_autocheckpoint", { simple: true }))).toBe(1000);
   });
 

@@ -8,6 +8,9 @@ import { SqlStoreContext } from "./sql-store-context.js";
 import { SqliteDurableLog } from "./sqlite-durable-log.js";
 import type { DataSync } from "./sqlite-wal-flush.js";
 
+/** Waits for a worker thread or the thread pool: generous, since CI machines are busy. */
+const PATIENTLY = { timeout: 20_000, interval: 20 };
+
 /** SQLite's `synchronous` levels as `pragma synchronous` reads them back. */
 const NORMAL = 1;
 const FULL = 2;
@@ -139,7 +142,7 @@ describe("group commit on a SQLite connection the store opened", () => {
         .writeSqliteDirect((database) => database.prepare("insert into notes (text) values (?)").run(text), durability)
         .then(() => answered.push(text));
     const first = [write("turn-1", "turn"), write("checkpoint-1", "checkpoint")];
-    await vi.waitFor(() => expect(releases).toHaveLength(1));
+    await vi.waitFor(() => expect(releases).toHaveLength(1), PATIENTLY);
     await first[1];
     expect(answered).toEqual(["checkpoint-1"]);
     // Written while the disk takes the first group: they wait, then share one transaction.
@@ -149,7 +152,7 @@ describe("group commit on a SQLite connection the store opened", () => {
     expect(answered).toEqual(["checkpoint-1"]);
     releases.shift()?.();
     await first[0];
-    await vi.waitFor(() => expect(releases).toHaveLength(1));
+    await vi.waitFor(() => expect(releases).toHaveLength(1), PATIENTLY);
     await second[2];
     expect(context.sqliteGroupCommit?.groups).toBe(groupsBefore + 1);
     expect(answered).toEqual(["checkpoint-1", "turn-1", "checkpoint-2"]);
