@@ -72,10 +72,8 @@ declare
   v_leaf text;
   v_leaf_incoming boolean := false;
   v_leaf_live boolean := false;
-  v_head_next_node bigint;
-  v_head_next_usage bigint;
-  v_node_start bigint;
-  v_usage_start bigint;
+  v_node_start integer := 1;
+  v_usage_start integer := 1;
   v_stored_hash text;
   v_stored_revision integer;
 begin
@@ -84,12 +82,15 @@ begin
   end if;
 
   select h.head_revision, h.leaf_node_id, h.node_count, h.next_node_seq, h.next_usage_seq
-    into v_actual, v_head_leaf, v_node_count, v_head_next_node, v_head_next_usage
+    into v_actual, v_head_leaf, v_node_count, v_node_start, v_usage_start
     from ${table("lash_heads")} h where h.session_id = p_session_id for update;
   v_head_exists := found;
   if not v_head_exists then
+    -- A session without a head has no rows: its numbers start at 1.
     v_actual := 0;
     v_node_count := 0;
+    v_node_start := 1;
+    v_usage_start := 1;
   end if;
 
   select c.content_hash, c.head_revision into v_stored_hash, v_stored_revision
@@ -156,21 +157,11 @@ begin
     return;
   end if;
 
-  -- The head keeps the next sequence numbers (migration 0006); only a head written before it did
-  -- (null) needs the rows' maximum.
+  -- The head keeps the next sequence numbers (migration 0006).
   if p_graph_type = 'replace_full' then
     -- Every row of the session goes, tombstoned ones included: the new graph is the whole graph.
     delete from ${table("lash_graph_nodes")} g where g.session_id = p_session_id;
     v_node_start := 1;
-  elsif v_head_exists and v_head_next_node is not null then
-    v_node_start := v_head_next_node;
-  else
-    select coalesce(max(g.seq), 0) + 1 into v_node_start from ${table("lash_graph_nodes")} g where g.session_id = p_session_id;
-  end if;
-  if v_head_exists and v_head_next_usage is not null then
-    v_usage_start := v_head_next_usage;
-  else
-    select coalesce(max(u.seq), 0) + 1 into v_usage_start from ${table("lash_usage_deltas")} u where u.session_id = p_session_id;
   end if;
   if p_graph_type <> 'unchanged' and cardinality(p_node_ids) > 0 then
     insert into ${table("lash_graph_nodes")} (session_id, node_id, seq, parent_node_id, node_json, tombstoned)

@@ -26,7 +26,6 @@ interface CommitStatements {
   readonly commitRow: Statement<[string, string], { content_hash: string; head_revision: unknown }>;
   readonly nodeExists: Statement<[string, string], { node_id: string }>;
   readonly liveNode: Statement<[string, string], { node_id: string }>;
-  readonly nextSeqs: Statement<[string, string], { node_seq: unknown; usage_seq: unknown }>;
   readonly deleteNodes: Statement<[string]>;
   readonly insertNode: Statement<[string, string, number, string | null, string]>;
   readonly insertUsage: Statement<[string, number, string, string, number, number, number, number, string | null]>;
@@ -50,9 +49,6 @@ function statementsOf(database: Database): CommitStatements {
       // Tombstoned rows count: a tombstoned id stays taken until `vacuum`.
       nodeExists: database.prepare('select "node_id" from "lash_graph_nodes" where "session_id" = ? and "node_id" = ?'),
       liveNode: database.prepare('select "node_id" from "lash_graph_nodes" where "session_id" = ? and "node_id" = ? and "tombstoned" = 0'),
-      nextSeqs: database.prepare(
-        'select (select max("seq") from "lash_graph_nodes" where "session_id" = ?) as "node_seq", (select max("seq") from "lash_usage_deltas" where "session_id" = ?) as "usage_seq"',
-      ),
       deleteNodes: database.prepare('delete from "lash_graph_nodes" where "session_id" = ?'),
       insertNode: database.prepare(
         'insert into "lash_graph_nodes" ("session_id", "node_id", "seq", "parent_node_id", "node_json", "tombstoned") values (?, ?, ?, ?, ?, 0)',
@@ -82,33 +78,15 @@ function statementsOf(database: Database): CommitStatements {
   return statements;
 }
 
-function nextAfter(max: unknown, sessionId: string, table: string): number {
-  return max === null || max === undefined ? 1 : storedInteger(max, sessionId, `${table}.seq`) + 1;
-}
-
-/** The next sequence numbers the head keeps, or `undefined` for a head written before it kept them. */
-export function storedNextSeqs(
-  head: { readonly next_node_seq: unknown; readonly next_usage_seq: unknown },
+/** The next sequence numbers the head keeps (migration 0006); a session without a head has no rows. */
+export function nextSeqsOf(
+  head: { readonly next_node_seq: unknown; readonly next_usage_seq: unknown } | undefined,
   sessionId: string,
-): { node: number; usage: number } | undefined {
-  if (
-    head.next_node_seq === null ||
-    head.next_node_seq === undefined ||
-    head.next_usage_seq === null ||
-    head.next_usage_seq === undefined
-  ) {
-    return undefined;
-  }
+): { node: number; usage: number } {
+  if (head === undefined) return { node: 1, usage: 1 };
   return {
     node: storedInteger(head.next_node_seq, sessionId, "head.nextNodeSeq", "lash_heads.next_node_seq"),
     usage: storedInteger(head.next_usage_seq, sessionId, "head.nextUsageSeq", "lash_heads.next_usage_seq"),
-  };
-}
-
-function nextSeqsFromRows(row: { node_seq: unknown; usage_seq: unknown } | undefined, sessionId: string): { node: number; usage: number } {
-  return {
-    node: nextAfter(row?.node_seq, sessionId, "lash_graph_nodes"),
-    usage: nextAfter(row?.usage_seq, sessionId, "lash_usage_deltas"),
   };
 }
 
@@ -139,10 +117,7 @@ export function applyCommitSqlite(
     isLive: (nodeId) => statements.liveNode.get(sessionId, nodeId) !== undefined,
   });
 
-  // The head keeps the next sequence numbers; only a head written before it did (null) needs the
-  // rows' maximum.
-  const stored = head === undefined ? undefined : storedNextSeqs(head, sessionId);
-  const seqs = stored ?? nextSeqsFromRows(statements.nextSeqs.get(sessionId, sessionId), sessionId);
+  const seqs = nextSeqsOf(head, sessionId);
   let nodes: readonly SessionNodeRecord[] = [];
   let nodeSeq = seqs.node;
   if (delta.type === "replace_full") {

@@ -16,7 +16,7 @@ import { type Insertable, type Kysely, sql } from "kysely";
 import { checkCommitDepth } from "../shared/json-depth.js";
 import { runCommitHook, type SqlCommitHook } from "./sql-commit-hook.js";
 import { applyCommitPostgres, RETRY_COMMIT } from "./sql-commit-postgres.js";
-import { applyCommitSqlite, storedNextSeqs } from "./sql-commit-sqlite.js";
+import { applyCommitSqlite, nextSeqsOf } from "./sql-commit-sqlite.js";
 import { isUniqueViolation } from "./sql-errors.js";
 import { parseArgument, storedInteger } from "./sql-rows.js";
 import type { LashGraphNodesTable, LashSqlSchema, LashUsageDeltasTable, SqlDialectName } from "./sql-schema.js";
@@ -210,8 +210,7 @@ async function applyCommit(
   if (claimHeadFirst) await claimHead(database, sessionId, head === undefined ? undefined : actual, revision, now);
 
   const leafNodeId = await checkGraphDelta(database, commit, head?.leaf_node_id ?? undefined);
-  // The head keeps the next sequence numbers; only a head written before it did needs the rows' maximum.
-  const seqs = (head === undefined ? undefined : storedNextSeqs(head, sessionId)) ?? (await nextSeqs(database, sessionId));
+  const seqs = nextSeqsOf(head, sessionId);
   const nextNodeSeq = await applyGraphDelta(database, commit, seqs.node);
   const nextUsageSeq = await insertUsage(database, commit, seqs.usage);
   const checkpointRef = await insertCheckpoint(database, commit);
@@ -334,27 +333,6 @@ async function checkGraphDelta(
     isTaken: (nodeId) => taken.has(nodeId),
     isLive: (nodeId) => nodeId === candidate && candidateLive,
   });
-}
-
-/** The next `seq` of the session's nodes and of its usage rows, read in one statement. */
-async function nextSeqs(database: Kysely<LashSqlSchema>, sessionId: string): Promise<{ node: number; usage: number }> {
-  const row = await database
-    .selectNoFrom((expression) => [
-      expression
-        .selectFrom("lash_graph_nodes")
-        .select((inner) => inner.fn.max("seq").as("max_seq"))
-        .where("session_id", "=", sessionId)
-        .as("node_seq"),
-      expression
-        .selectFrom("lash_usage_deltas")
-        .select((inner) => inner.fn.max("seq").as("max_seq"))
-        .where("session_id", "=", sessionId)
-        .as("usage_seq"),
-    ])
-    .executeTakeFirstOrThrow();
-  const next = (max: unknown, table: string): number =>
-    max === null || max === undefined ? 1 : storedInteger(max, sessionId, `${table}.seq`) + 1;
-  return { node: next(row.node_seq, "lash_graph_nodes"), usage: next(row.usage_seq, "lash_usage_deltas") };
 }
 
 function nodeRow(sessionId: string, node: SessionNodeRecord, seq: number): Insertable<LashGraphNodesTable> {

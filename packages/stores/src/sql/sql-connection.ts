@@ -129,10 +129,11 @@ export async function openSqliteDatabase(
   try {
     database.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
     const journalMode = filename === SQLITE_MEMORY ? "memory" : String(database.pragma("journal_mode = WAL", { simple: true }));
-    database.pragma("synchronous = FULL");
     database.pragma("temp_store = MEMORY");
     database.pragma("busy_timeout = 0");
+    // The durable log sets `synchronous = NORMAL` for itself.
     if (journalMode.toLowerCase() === "wal") durableLog = new SqliteDurableLog(database, filename);
+    else database.pragma("synchronous = FULL");
   } catch (error) {
     void durableLog?.close();
     database.close();

@@ -8,14 +8,18 @@ import type { SqlDialectName } from "./sql-schema.js";
  * (`next_node_seq`, `next_usage_seq`), so a commit reads them with the head instead of looking up
  * `max(seq)` in two indexes. Existing heads are filled from their rows; on PostgreSQL the commit
  * function that keeps them replaces the one that did not (same parameters, so `create or replace`).
- * A head whose columns are still `null` (none after this migration) is handled by every commit path
- * by computing the values from the rows.
+ * The columns are never null (default 1, the numbers of a session without rows), so no commit path
+ * needs the rows' maximum.
  */
 export function addHeadSequences(dialect: SqlDialectName, schema: string | undefined): Migration {
   return {
     async up(database: Kysely<unknown>): Promise<void> {
-      await database.schema.alterTable("lash_heads").addColumn("next_node_seq", "bigint").execute();
-      await database.schema.alterTable("lash_heads").addColumn("next_usage_seq", "bigint").execute();
+      for (const column of ["next_node_seq", "next_usage_seq"]) {
+        await database.schema
+          .alterTable("lash_heads")
+          .addColumn(column, "integer", (definition) => definition.notNull().defaultTo(1))
+          .execute();
+      }
       // Raw SQL does not go through the schema binding of the migrator's instance: PostgreSQL names it.
       const target = dialect === "postgres" ? (schema ?? (await currentSchema(database))) : undefined;
       const table = (name: string) => (target === undefined ? sql.id(name) : sql.id(target, name));

@@ -26,11 +26,10 @@ export interface LashHeadsTable {
   updated_at: string;
   /**
    * The `seq` the session's next graph node and next usage row get (migration 0006): kept here so
-   * that a commit needs no `max(seq)` lookup. `null` only until that migration's backfill; a commit
-   * that finds `null` computes the value from the rows.
+   * that a commit needs no `max(seq)` lookup. 1 when a head is inserted without them.
    */
-  next_node_seq: number | null;
-  next_usage_seq: number | null;
+  next_node_seq: ColumnType<number, number | undefined, number>;
+  next_usage_seq: ColumnType<number, number | undefined, number>;
 }
 
 /** One node of a session graph. `parent_node_id` is a column so the active path is one recursive query. */

@@ -72,7 +72,7 @@ export class SqliteCheckpointer {
   #closing: Promise<void> | undefined;
   #failed = false;
   #exited = false;
-  /** Checkpoints run, and the frames of the log at the last one (for tests and diagnostics). */
+  /** Checkpoints run, and how many of them were `RESTART` (for tests and diagnostics). */
   checkpoints = 0;
   restarts = 0;
 

@@ -110,15 +110,16 @@ export class SqliteGroupCommit {
     this.writes += group.length;
     const durableLog = this.#options.durableLog?.();
     durableLog?.committed();
-    const waitsForDisk = (write: QueuedWrite, index: number): boolean =>
-      durableLog !== undefined && write.durability === "turn" && outcomes[index]?.ok === true;
+    // With a durable log, a stored `turn` write waits for the flush; everything else is answered now.
+    const waiting: { write: QueuedWrite; outcome: WriteOutcome | undefined }[] = [];
     group.forEach((write, index) => {
-      if (!waitsForDisk(write, index)) settle(write, outcomes[index]);
+      const outcome = outcomes[index];
+      if (durableLog !== undefined && write.durability === "turn" && outcome?.ok === true) waiting.push({ write, outcome });
+      else settle(write, outcome);
     });
-    if (durableLog === undefined || !group.some(waitsForDisk)) return;
+    if (durableLog === undefined || waiting.length === 0) return;
     // Not awaited here: the writes are answered when the flush ends, and `#drain` waits for it
     // before the next group.
-    const waiting = group.flatMap((write, index) => (waitsForDisk(write, index) ? [{ write, outcome: outcomes[index] }] : []));
     const flushing = durableLog.flush.flush();
     this.#flushing = flushing.catch(() => undefined);
     flushing.then(

@@ -16,6 +16,7 @@ const datasyncOf: DataSync = (file) => file.datasync();
  * descriptor wrote them, and every frame a COMMIT wrote is in the log (or, once a checkpoint moved
  * it, in the database file, which the checkpoint synced before the log could be reused), so the
  * sync makes every transaction committed before it durable, as `synchronous = FULL` would have.
+ * It is only made after a write transaction of a connection in WAL mode, so the log exists.
  *
  * Flushes coalesce: while one runs, every caller that arrives waits for the next one (the running
  * one may have started before the caller's frames were written), and that one covers them all.
@@ -59,21 +60,10 @@ export class SqliteWalFlush {
     if (this.#closed) throw new StoreUnavailableError(`the SQLite database sqlite:${this.#databaseFile} is closed`);
     this.syncs += 1;
     try {
-      this.#log ??= await openIfPresent(this.#logFile);
-      if (this.#log === undefined) {
-        // No log: nothing was written in WAL mode, or the last connection of another process
-        // checkpointed the log into the database file and removed it. The database file holds it all.
-        await this.#syncFile(this.#databaseFile);
-        return;
-      }
+      // The store's connection keeps the log open (SQLite removes it only when the last connection
+      // closes), so the file this descriptor names stays the log for as long as there are writes.
+      this.#log ??= await open(this.#logFile, "r");
       await this.#datasync(this.#log);
-      // A log removed while this descriptor held it (see above) is not the log the next commits
-      // write: the database file has its frames, and the next sync opens the new log.
-      if ((await this.#log.stat()).nlink === 0) {
-        await this.#log.close().catch(() => undefined);
-        this.#log = undefined;
-        await this.#syncFile(this.#databaseFile);
-      }
     } catch (error) {
       // The handle is opened again by the next sync: a failed one may be in any state.
       await this.#log?.close().catch(() => undefined);
@@ -87,15 +77,6 @@ export class SqliteWalFlush {
     }
   }
 
-  async #syncFile(path: string): Promise<void> {
-    const file = await open(path, "r");
-    try {
-      await this.#datasync(file);
-    } finally {
-      await file.close();
-    }
-  }
-
   /** Closes the log's descriptor once the running flush ended; later flushes fail. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -104,14 +85,5 @@ export class SqliteWalFlush {
     this.#closed = true;
     await this.#log?.close().catch(() => undefined);
     this.#log = undefined;
-  }
-}
-
-async function openIfPresent(path: string): Promise<FileHandle | undefined> {
-  try {
-    return await open(path, "r");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
   }
 }
