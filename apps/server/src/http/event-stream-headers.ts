@@ -8,3 +8,6 @@ export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = {
   "cache-control": "no-cache, no-transform",
   "x-accel-buffering": "no",
 };
+
+/** The keep-alive comment an idle stream sends; every SSE parser skips comments. */
+export const KEEP_ALIVE_FRAME = ": keep-alive\n\n";

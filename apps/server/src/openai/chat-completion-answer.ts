@@ -1,7 +1,8 @@
 import { type ErrorBody, LASH_AWAITING_APPROVAL_HEADER, LASH_SESSION_ID_HEADER, type TurnResult } from "@lash/remote-protocol";
+import { KEEP_ALIVE_FRAME } from "../http/event-stream-headers.js";
 import { HttpError } from "../http/http-error.js";
 import type { StartedTurn } from "../turns/turn-runner.js";
-import { dataFrame, eventStreamBody, KEEP_ALIVE_FRAME } from "../ui-stream/event-stream-body.js";
+import { dataFrame, eventStreamBody } from "../ui-stream/event-stream-body.js";
 import { readTurnLog } from "../ui-stream/turn-log-reader.js";
 import { awaitingApprovals, turnFailure } from "../ui-stream/turn-outcome.js";
 import {

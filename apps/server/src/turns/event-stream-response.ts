@@ -1,9 +1,9 @@
-import { EVENT_STREAM_HEADERS } from "../http/event-stream-headers.js";
+import { EVENT_STREAM_HEADERS, KEEP_ALIVE_FRAME } from "../http/event-stream-headers.js";
 import { HttpError } from "../http/http-error.js";
 import { withNodeWriter } from "../http/node-writers.js";
 import { writeEventStream } from "./node-event-stream.js";
-import { eventFrame, expiredEventsFrame } from "./turn-log.js";
 import type { TurnRecord } from "./turn-record.js";
+import { nextTurnStreamStep } from "./turn-stream-step.js";
 
 /** How often an idle stream sends a comment, so proxies and load balancers keep it open (default 15 s). */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -45,45 +45,22 @@ export function parseLastEventId(header: string | null, record: TurnRecord): num
  */
 export function eventStreamResponse(record: TurnRecord, afterId: number, heartbeatMs: number = DEFAULT_HEARTBEAT_MS): Response {
   let cursor = afterId;
-  let cancelled = false;
+  const stopped = new AbortController();
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        for (;;) {
-          if (cancelled) return;
-          const running = record.running;
-          const position = record.log.read(cursor, running);
-          if (position.type === "expired") {
-            controller.enqueue(encoder.encode(expiredEventsFrame(cursor, position.oldestKeptId)));
-            controller.close();
-            return;
-          }
-          const last = position.events.at(-1);
-          if (last !== undefined) {
-            controller.enqueue(encoder.encode(position.events.map(eventFrame).join("")));
-            cursor = last.id;
-            return;
-          }
-          if (!running) {
-            controller.close();
-            return;
-          }
-          const more = record.log.waitForMore();
-          let timer: NodeJS.Timeout | undefined;
-          const heartbeat = new Promise<"heartbeat">((resolve) => {
-            timer = setTimeout(() => resolve("heartbeat"), heartbeatMs);
-            timer.unref();
-          });
-          const woke = await Promise.race([more.then(() => "event" as const), heartbeat]);
-          clearTimeout(timer);
-          if (woke === "heartbeat" && !cancelled) {
-            controller.enqueue(encoder.encode(": keep-alive\n\n"));
-            return;
-          }
+        const step = await nextTurnStreamStep(record, cursor, heartbeatMs, stopped.signal);
+        if (step.type === "stopped") return;
+        if (step.type === "keep_alive") {
+          controller.enqueue(encoder.encode(KEEP_ALIVE_FRAME));
+          return;
         }
+        if (step.text !== "") controller.enqueue(encoder.encode(step.text));
+        if (step.type === "frames") cursor = step.cursor;
+        if (step.type === "end" || step.last) controller.close();
       },
       cancel() {
-        cancelled = true;
+        stopped.abort();
       },
       // Nothing is read before a reader asks: on Node the events are usually written by `writeEventStream` instead.
     },

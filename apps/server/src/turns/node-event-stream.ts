@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
-import { eventFrame, expiredEventsFrame } from "./turn-log.js";
+import { KEEP_ALIVE_FRAME } from "../http/event-stream-headers.js";
 import type { TurnRecord } from "./turn-record.js";
+import { nextTurnStreamStep } from "./turn-stream-step.js";
 
 /**
  * Writes the turn's events after `afterId` straight to a Node response whose head is set (status
@@ -12,68 +13,37 @@ import type { TurnRecord } from "./turn-record.js";
  * log keeps the events.
  */
 export function writeEventStream(outgoing: ServerResponse, record: TurnRecord, afterId: number, heartbeatMs: number): void {
-  // A client that left before the head was written: nothing to send, nothing to wait for.
-  let closed = outgoing.destroyed;
-  let wakeOnClose: (() => void) | undefined;
-  outgoing.once("close", () => {
-    closed = true;
-    wakeOnClose?.();
-  });
-  /** Resolves at the next append, after `heartbeatMs` without one, or when the response closed. */
-  const waitForEvents = (): Promise<"event" | "heartbeat"> =>
-    new Promise((resolve) => {
-      let settled = false;
-      const done = (woke: "event" | "heartbeat") => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        wakeOnClose = undefined;
-        resolve(woke);
-      };
-      const timer = setTimeout(() => done("heartbeat"), heartbeatMs);
-      timer.unref();
-      wakeOnClose = () => done("event");
-      void record.log.waitForMore().then(() => done("event"));
-    });
+  // A client that goes away (or left before the head was written) stops this writer only.
+  const stopped = new AbortController();
+  if (outgoing.destroyed) stopped.abort();
+  else outgoing.once("close", () => stopped.abort());
   /** Resolves when the socket took what was written, or the response closed. */
   const waitForDrain = (): Promise<void> =>
     new Promise((resolve) => {
       const done = () => {
         outgoing.off("drain", done);
-        wakeOnClose = undefined;
+        stopped.signal.removeEventListener("abort", done);
         resolve();
       };
-      wakeOnClose = done;
       outgoing.once("drain", done);
+      stopped.signal.addEventListener("abort", done, { once: true });
     });
 
   const pump = async (): Promise<void> => {
     let cursor = afterId;
     for (;;) {
-      if (closed) return;
-      const running = record.running;
-      const position = record.log.read(cursor, running);
-      if (position.type === "expired") {
-        outgoing.end(expiredEventsFrame(cursor, position.oldestKeptId));
-        return;
-      }
-      const last = position.events.at(-1);
-      if (last === undefined) {
-        if (!running) {
-          outgoing.end();
-          return;
-        }
-        if ((await waitForEvents()) === "heartbeat" && !closed) outgoing.write(": keep-alive\n\n");
+      const step = await nextTurnStreamStep(record, cursor, heartbeatMs, stopped.signal);
+      if (step.type === "stopped") return;
+      if (step.type === "keep_alive") {
+        outgoing.write(KEEP_ALIVE_FRAME);
         continue;
       }
-      cursor = last.id;
-      const text = position.events.map(eventFrame).join("");
-      // The turn had ended before this read: these are its last events.
-      if (!running) {
-        outgoing.end(text);
+      if (step.type === "end" || step.last) {
+        outgoing.end(step.text);
         return;
       }
-      if (!outgoing.write(text)) await waitForDrain();
+      cursor = step.cursor;
+      if (!outgoing.write(step.text)) await waitForDrain();
     }
   };
   pump().catch((error: unknown) => outgoing.destroy(error instanceof Error ? error : new Error(String(error))));

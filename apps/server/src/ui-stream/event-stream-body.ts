@@ -47,6 +47,3 @@ export function eventStreamBody(
 export function dataFrame(value: unknown): string {
   return `data: ${JSON.stringify(value)}\n\n`;
 }
-
-/** The keep-alive comment an idle stream sends; every SSE parser skips comments. */
-export const KEEP_ALIVE_FRAME = ": keep-alive\n\n";

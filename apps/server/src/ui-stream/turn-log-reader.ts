@@ -1,6 +1,7 @@
 import type { TurnActivity } from "@lash/protocol";
 import type { ErrorBody, TurnResult } from "@lash/remote-protocol";
 import type { TurnRecord } from "../turns/turn-record.js";
+import { idleTimer } from "../turns/turn-stream-step.js";
 
 /**
  * One item read from a turn's event log, decoded. The log holds what the server itself wrote
@@ -14,25 +15,6 @@ export type TurnLogItem =
   | { readonly type: "idle" }
   /** The events after the reader's position were dropped (the log's bounds) while the turn ran. */
   | { readonly type: "expired" };
-
-/** Resolves after `ms`, or at once when `signal` aborts; the timer never keeps the process alive. */
-function idleTimer(ms: number, signal: AbortSignal): { readonly fired: Promise<void>; cancel(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const fired = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-    onAbort = resolve;
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  return {
-    fired,
-    cancel: () => {
-      clearTimeout(timer);
-      if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
-    },
-  };
-}
 
 /**
  * Reads the turn's events after `afterId`, decoded, as they are appended, until the turn's segment

@@ -1,6 +1,7 @@
 import { UI_MESSAGE_STREAM_HEADER } from "@lash/remote-protocol";
+import { KEEP_ALIVE_FRAME } from "../http/event-stream-headers.js";
 import type { StartedTurn } from "../turns/turn-runner.js";
-import { dataFrame, eventStreamBody, KEEP_ALIVE_FRAME } from "./event-stream-body.js";
+import { dataFrame, eventStreamBody } from "./event-stream-body.js";
 import { readTurnLog } from "./turn-log-reader.js";
 import { UiMessageChunkMapper } from "./ui-message-chunks.js";
 
