@@ -4,13 +4,10 @@ import { Kysely, SqliteDialect, sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { backendTitle, SQL_TEST_BACKENDS, type SqlTestStorage } from "../../test/backends.js";
 import { append, chain, commit, node } from "../../test/fixtures.js";
-import { createSqliteTestFolder, type SqliteTestFolder } from "../../test/sqlite.js";
+import { createSqliteTestFolder, openSqliteTestContext, type SqliteTestContext, type SqliteTestFolder } from "../../test/sqlite.js";
 import { createSqlSessionDatabase, type LashSqlSchema, type SqlCommitHook } from "./index.js";
 import { commitContentHash, sha256Hex } from "./sql-commit.js";
 import { applyCommitPostgres } from "./sql-commit-postgres.js";
-import { createOwnedKysely, parseSqlConnectionString } from "./sql-connection.js";
-import { SqlStoreContext } from "./sql-store-context.js";
-import type { SqliteDurableLog } from "./sqlite-durable-log.js";
 
 // ADR 0030: a `checkpoint` commit survives a killed process and need not wait for the disk; a
 // `turn` commit (the default) waits, and its flush covers the checkpoints before it. ADR 0038: on a
@@ -33,42 +30,10 @@ describe("durability levels on a SQLite connection the store opened", () => {
     await folder?.remove();
   });
 
-  /** A store context over `connection` built as the store builds it, with the pieces the tests read. */
-  async function openContext(connection: string): Promise<{
-    context: SqlStoreContext;
-    handle: () => import("better-sqlite3").Database;
-    durableLog: () => SqliteDurableLog | undefined;
-  }> {
-    let handle: import("better-sqlite3").Database | undefined;
-    let durableLog: SqliteDurableLog | undefined;
-    const kysely = createOwnedKysely(
-      parseSqlConnectionString(connection),
-      { busyTimeoutMs: 1000, maxConnections: 1, connectTimeoutMs: 1000 },
-      (opened, log) => {
-        handle = opened;
-        durableLog = log;
-      },
-    );
-    const context = new SqlStoreContext({
-      kysely,
-      dialect: "sqlite",
-      schema: undefined,
-      busyTimeoutMs: 1000,
-      target: "test",
-      ownsKysely: true,
-      sqliteHandle: () => handle,
-      sqliteDurableLog: () => durableLog,
-    });
-    cleanups.push(() => context.destroy());
-    await context.migrateToLatest();
-    return {
-      context,
-      handle: () => {
-        if (handle === undefined) throw new Error("the store opened no connection");
-        return handle;
-      },
-      durableLog: () => durableLog,
-    };
+  async function openContext(connection: string): Promise<SqliteTestContext> {
+    const opened = await openSqliteTestContext(connection);
+    cleanups.push(() => opened.context.destroy());
+    return opened;
   }
 
   const level = (database: import("better-sqlite3").Database): number => Number(database.pragma("synchronous", { simple: true }));

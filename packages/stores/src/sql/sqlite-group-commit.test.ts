@@ -1,11 +1,8 @@
 import { HeadRevisionConflictError, StoreUnavailableError } from "@lash/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { append, chain, commit } from "../../test/fixtures.js";
-import { createSqliteTestFolder, type SqliteTestFolder } from "../../test/sqlite.js";
+import { createSqliteTestFolder, openSqliteTestContext, type SqliteTestContext, type SqliteTestFolder } from "../../test/sqlite.js";
 import { createSqlSessionDatabase } from "./index.js";
-import { createOwnedKysely, parseSqlConnectionString } from "./sql-connection.js";
-import { SqlStoreContext } from "./sql-store-context.js";
-import { SqliteDurableLog } from "./sqlite-durable-log.js";
 import type { DataSync } from "./sqlite-wal-flush.js";
 
 /** Waits for a worker thread or the thread pool: generous, since CI machines are busy. */
@@ -27,45 +24,16 @@ describe("group commit on a SQLite connection the store opened", () => {
    * A store context on a fresh file (or `sqlite::memory:`), with a `notes` table the writes below
    * insert into. `datasync` stands in for the disk's flush of the log.
    */
-  async function openContext(options: { readonly connection?: string; readonly datasync?: DataSync } = {}): Promise<{
-    context: SqlStoreContext;
-    handle: () => import("better-sqlite3").Database;
-    durableLog: () => SqliteDurableLog | undefined;
-  }> {
+  async function openContext(options: { readonly connection?: string; readonly datasync?: DataSync } = {}): Promise<SqliteTestContext> {
     folder = await createSqliteTestFolder();
-    let opened: import("better-sqlite3").Database | undefined;
-    let durableLog: SqliteDurableLog | undefined;
-    const connection = parseSqlConnectionString(options.connection ?? folder.connection());
-    const kysely = createOwnedKysely(connection, { busyTimeoutMs: 1000, maxConnections: 1, connectTimeoutMs: 1000 }, (handle, log) => {
-      opened = handle;
-      durableLog = log;
-      if (log !== undefined && options.datasync !== undefined && connection.dialect === "sqlite") {
-        void log.close();
-        durableLog = new SqliteDurableLog(handle, connection.filename, { datasync: options.datasync });
-      }
-    });
-    const context = new SqlStoreContext({
-      kysely,
-      dialect: "sqlite",
-      schema: undefined,
-      busyTimeoutMs: 1000,
-      target: "test",
-      ownsKysely: true,
-      sqliteHandle: () => opened,
-      sqliteDurableLog: () => durableLog,
-    });
-    cleanups.push(() => context.destroy());
-    await context.migrateToLatest();
-    const handle = (): import("better-sqlite3").Database => {
-      if (opened === undefined) throw new Error("the store opened no connection");
-      return opened;
-    };
-    await context.writeSqliteDirect((database) => {
+    const opened = await openSqliteTestContext(options.connection ?? folder.connection(), options);
+    cleanups.push(() => opened.context.destroy());
+    await opened.context.writeSqliteDirect((database) => {
       database.exec("create table notes (id integer primary key, text text not null)");
       database.exec("create table parents (id integer primary key)");
       database.exec("create table children (id integer primary key, parent integer references parents (id) deferrable initially deferred)");
     });
-    return { context, handle, durableLog: () => durableLog };
+    return opened;
   }
 
   const notes = (handle: import("better-sqlite3").Database): string[] =>
