@@ -64,13 +64,17 @@ for (const backend of SQL_TEST_BACKENDS) {
       }
     }
 
-    it("every commit path numbers rows from the head and keeps it, a whole new graph starting over at 1", async () => {
+    /** A fresh storage, and a database object per commit path: the store's own, and the query builder's (a hook). */
+    async function commitPaths(): Promise<[string, SqlSessionDatabase][]> {
       storage = await backend.createStorage();
-      const paths: [string, SqlSessionDatabase][] = [
+      return [
         ["direct", await storage.open()],
         ["hook", await storage.open({ onCommit: async () => {} })],
       ];
-      for (const [name, database] of paths) {
+    }
+
+    it("every commit path numbers rows from the head and keeps it, a whole new graph starting over at 1", async () => {
+      for (const [name, database] of await commitPaths()) {
         await runCommits(database.openSession(name), name);
         expect(await sequences(name)).toEqual({
           head: { node: 5, usage: 6 },
@@ -81,12 +85,7 @@ for (const backend of SQL_TEST_BACKENDS) {
     });
 
     it("a session deleted and created again under its id numbers from 1, on every path", async () => {
-      storage = await backend.createStorage();
-      const paths: [string, SqlSessionDatabase][] = [
-        ["direct", await storage.open()],
-        ["hook", await storage.open({ onCommit: async () => {} })],
-      ];
-      for (const [name, database] of paths) {
+      for (const [name, database] of await commitPaths()) {
         const first = commit({ sessionId: name, commitId: "c1", graph: append(chain(["a", "b"])), usageDeltas: [turnUsage(usage(1, 1))] });
         await database.openSession(name).commit(first);
         await database.openSession(name).deleteSession();
