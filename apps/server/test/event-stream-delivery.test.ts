@@ -1,4 +1,5 @@
 import http from "node:http";
+import net from "node:net";
 import { ScriptedProvider, textStep, toolCallStep } from "@lash/adapter-scripted";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSession, gateTool, type ParsedEvent, readEvents, startTestServer, type TestServer, waitUntil } from "./server-harness.js";
@@ -57,6 +58,34 @@ async function readAfterTheTurnEnded(url: string, body: string, headers: Record<
   return text;
 }
 
+/**
+ * POSTs `body` over a raw socket and reads the whole answer; returns the chunks of its chunked
+ * body as the server wrote them (each write of a response is one chunk).
+ */
+async function rawChunks(url: string, path: string, body: string, headers: Record<string, string>): Promise<string[]> {
+  const target = new URL(url);
+  const socket = net.connect(Number(target.port), target.hostname);
+  const head = [`POST ${path} HTTP/1.1`, `host: ${target.host}`, "connection: close", `content-length: ${Buffer.byteLength(body)}`];
+  for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
+  // Written, not ended: the server closes the connection after its answer (`connection: close`).
+  socket.write(`${head.join("\r\n")}\r\n\r\n${body}`);
+  let raw = "";
+  socket.setEncoding("latin1");
+  for await (const piece of socket) raw += piece as string;
+  const bodyStart = raw.indexOf("\r\n\r\n") + 4;
+  expect(raw.slice(0, bodyStart).toLowerCase()).toContain("transfer-encoding: chunked");
+  const chunks: string[] = [];
+  let position = bodyStart;
+  for (;;) {
+    const lineEnd = raw.indexOf("\r\n", position);
+    const size = Number.parseInt(raw.slice(position, lineEnd), 16);
+    if (!Number.isFinite(size) || size === 0) break;
+    chunks.push(Buffer.from(raw.slice(lineEnd + 2, lineEnd + 2 + size), "latin1").toString("utf8"));
+    position = lineEnd + 2 + size + 2;
+  }
+  return chunks;
+}
+
 /** The parts of an event that do not change from one run of the same turn to the next. */
 function comparable(event: ParsedEvent): unknown {
   const data = event.data as { type?: string; text?: string; outcome?: unknown; answer?: unknown };
@@ -106,6 +135,19 @@ describe("event stream delivery", () => {
     const deltas = [...text.matchAll(/"type":"text_delta","text":"(\d\d)x+"/g)].map((match) => match[1]);
     expect(deltas).toEqual(pieces.map((piece) => piece.slice(0, 2)));
     expect(text).toContain("\nevent: result\n");
+  });
+
+  it("writes the events of a burst together: a model that streams its deltas at once costs one write for them", async () => {
+    server = await startTestServer({ provider: new ScriptedProvider([textStep("one two three four five", { chunks: 5 })]) });
+    const sessionId = await createSession(server);
+    const chunks = await rawChunks(server.url, `/v1/sessions/${sessionId}/turns`, '{"input":"Go"}', streamHeaders);
+    const withDeltas = chunks.filter((chunk) => chunk.includes('"type":"text_delta"'));
+    expect(withDeltas).toHaveLength(1);
+    expect([...(withDeltas[0] ?? "").matchAll(/"type":"text_delta"/g)]).toHaveLength(5);
+    // Every frame arrived whole, in order, ending with the result.
+    const text = chunks.join("");
+    expect(text).toMatch(/^id: 1\nevent: turn\n/);
+    expect(text.trimEnd().split("\n\n").at(-1)).toMatch(/^id: \d+\nevent: result\ndata: \{.*"type":"finished"/);
   });
 
   it("tells a reader that comes back for a running turn's dropped events that they expired", async () => {

@@ -1,50 +1,92 @@
 import type { ServerResponse } from "node:http";
 import { KEEP_ALIVE_FRAME } from "../http/event-stream-headers.js";
+import { eventFrame, expiredEventsFrame } from "./turn-log.js";
 import type { TurnRecord } from "./turn-record.js";
-import { nextTurnStreamStep } from "./turn-stream-step.js";
 
 /**
  * Writes the turn's events after `afterId` straight to a Node response whose head is set (status
  * and headers, not yet sent), as `eventStreamResponse` does through a web stream: those already
- * logged, then each burst as it is appended, until the turn is no longer running and everything
- * was sent. The head goes out with the first events and the last events with the end of the
- * response, so a short turn costs the socket one or two writes. A client that goes away stops
- * only this writer (the turn goes on: it detached); a slow one is waited for (`drain`) while the
- * log keeps the events.
+ * logged, then the new ones, until the turn is no longer running and everything was sent.
+ *
+ * The writer follows the log (`TurnLog.subscribe`) rather than waiting on it event by event: an
+ * append only schedules a pass for the end of the current turn of the event loop (`setImmediate`),
+ * and that pass sends everything logged since the last one in one write. A burst of events (a
+ * scripted or cached model streams all its deltas at once) is one write, and the head goes out
+ * with the first events and the last ones with the end of the response, so a short turn costs the
+ * socket one write. A slow client is waited for (`drain`) while the log keeps the events; one
+ * timer, pushed back by every write, sends a keep-alive comment after `heartbeatMs` without one.
+ * A client that goes away stops this writer only (the turn goes on: it detached).
  */
 export function writeEventStream(outgoing: ServerResponse, record: TurnRecord, afterId: number, heartbeatMs: number): void {
-  // A client that goes away (or left before the head was written) stops this writer only.
-  const stopped = new AbortController();
-  if (outgoing.destroyed) stopped.abort();
-  else outgoing.once("close", () => stopped.abort());
-  /** Resolves when the socket took what was written, or the response closed. */
-  const waitForDrain = (): Promise<void> =>
-    new Promise((resolve) => {
-      const done = () => {
-        outgoing.off("drain", done);
-        stopped.signal.removeEventListener("abort", done);
-        resolve();
-      };
-      outgoing.once("drain", done);
-      stopped.signal.addEventListener("abort", done, { once: true });
-    });
+  let cursor = afterId;
+  let stopped = false;
+  let waitingForDrain = false;
+  let scheduled: NodeJS.Immediate | undefined;
 
-  const pump = async (): Promise<void> => {
-    let cursor = afterId;
-    for (;;) {
-      const step = await nextTurnStreamStep(record, cursor, heartbeatMs, stopped.signal);
-      if (step.type === "stopped") return;
-      if (step.type === "keep_alive") {
-        outgoing.write(KEEP_ALIVE_FRAME);
-        continue;
-      }
-      if (step.type === "end" || step.last) {
-        outgoing.end(step.text);
-        return;
-      }
-      cursor = step.cursor;
-      if (!outgoing.write(step.text)) await waitForDrain();
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    unsubscribe();
+    clearTimeout(heartbeat);
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    outgoing.off("close", stop);
+    outgoing.off("drain", onDrain);
+  };
+  const end = (text: string): void => {
+    stop();
+    outgoing.end(text);
+  };
+  const pass = (): void => {
+    scheduled = undefined;
+    if (stopped) return;
+    if (outgoing.destroyed) {
+      stop();
+      return;
+    }
+    const running = record.running;
+    const position = record.log.read(cursor, running);
+    if (position.type === "expired") {
+      end(expiredEventsFrame(cursor, position.oldestKeptId));
+      return;
+    }
+    const events = position.events;
+    let text = "";
+    for (const event of events) text += eventFrame(event);
+    // A turn that ended had logged its last event before it ended: nothing follows what was read.
+    if (!running) {
+      end(text);
+      return;
+    }
+    if (text === "") return;
+    cursor = events[events.length - 1]?.id ?? cursor;
+    heartbeat.refresh();
+    if (!outgoing.write(text)) {
+      waitingForDrain = true;
+      outgoing.once("drain", onDrain);
     }
   };
-  pump().catch((error: unknown) => outgoing.destroy(error instanceof Error ? error : new Error(String(error))));
+  const schedule = (): void => {
+    if (!stopped && !waitingForDrain && scheduled === undefined) scheduled = setImmediate(pass);
+  };
+  const onDrain = (): void => {
+    waitingForDrain = false;
+    schedule();
+  };
+  const keepAlive = (): void => {
+    if (stopped || outgoing.destroyed) {
+      stop();
+      return;
+    }
+    // A client that has not taken the last write yet needs no keep-alive.
+    if (!waitingForDrain) outgoing.write(KEEP_ALIVE_FRAME);
+    heartbeat.refresh();
+  };
+
+  const heartbeat = setTimeout(keepAlive, heartbeatMs);
+  heartbeat.unref();
+  const unsubscribe = record.log.subscribe(schedule);
+  // A client that goes away (or left before the head was written) stops this writer only.
+  outgoing.once("close", stop);
+  if (outgoing.destroyed) stop();
+  else schedule();
 }

@@ -48,4 +48,16 @@ describe("TurnLog", () => {
     log.wake();
     await second;
   });
+
+  it("calls a subscriber at every append and wake until it unsubscribes", () => {
+    const log = new TurnLog({ maxEvents: 10, maxBytes: 1000 });
+    const seen: number[] = [];
+    const unsubscribe = log.subscribe(() => seen.push(log.lastId));
+    log.append("turn", {});
+    log.append("activity", { text: "a" });
+    log.wake();
+    unsubscribe();
+    log.append("result", {});
+    expect(seen).toEqual([1, 2, 2]);
+  });
 });

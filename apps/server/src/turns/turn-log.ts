@@ -49,6 +49,8 @@ export class TurnLog {
   #nextId = 1;
   /** Resolves the readers waiting for the next event (or for the log to stop growing). */
   #waiters: Array<() => void> = [];
+  /** Called at every append and `wake`, for as long as they are subscribed. */
+  readonly #listeners = new Set<() => void>();
 
   constructor(limits: TurnLogLimits) {
     this.#limits = limits;
@@ -110,6 +112,17 @@ export class TurnLog {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  /**
+   * Calls `listener` at every append and `wake` until the returned function is called: for a
+   * writer that follows the log for a whole stream, without a promise per event.
+   */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
   /** Drops every event but the last terminal one (a finished turn that readers rarely come back to). */
   compact(): void {
     const terminal = this.#lastTerminal();
@@ -137,8 +150,11 @@ export class TurnLog {
   }
 
   #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const resolve of waiters) resolve();
+    if (this.#waiters.length > 0) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    for (const listener of this.#listeners) listener();
   }
 }
