@@ -49,11 +49,14 @@ export function registerApprovalRoutes(app: Hono, context: ServerContext): void 
       turnId,
       resumed: true,
       concurrentTurns: "reject",
-      start: (runtime) =>
-        runtime.resumeTurn({
-          decisions: [{ id: approvalId, decision: body.decision, ...(body.reason === undefined ? {} : { reason: body.reason }) }],
-          decidedBy: context.decidedBy,
-        }),
+      start: (runtime, options) =>
+        runtime.resumeTurn(
+          {
+            decisions: [{ id: approvalId, decision: body.decision, ...(body.reason === undefined ? {} : { reason: body.reason }) }],
+            decidedBy: context.decidedBy,
+          },
+          options,
+        ),
     });
     return answerTurn(c, context, started);
   });

@@ -32,7 +32,7 @@ export function registerOpenAiChatRoutes(app: Hono, context: ServerContext, repo
         turnId,
         resumed: false,
         concurrentTurns: lease.session.profile.concurrentTurns,
-        start: (runtime) => runtime.streamTurn({ items: plan.input, traceTurnId: turnId }),
+        start: (runtime, options) => runtime.streamTurn({ items: plan.input, traceTurnId: turnId }, options),
       });
       const options = {
         identity: { id: `chatcmpl-${turnId}`, created: Math.floor(Date.now() / 1000), model: plan.profileName, sessionId, turnId },

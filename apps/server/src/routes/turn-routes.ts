@@ -107,7 +107,7 @@ export function registerTurnRoutes(app: Hono, context: ServerContext, options: T
       turnId,
       resumed: false,
       concurrentTurns: lease.session.profile.concurrentTurns,
-      start: (runtime) => runtime.streamTurn({ ...input, traceTurnId: turnId }),
+      start: (runtime, options) => runtime.streamTurn({ ...input, traceTurnId: turnId }, options),
     });
     return answerTurn(c, context, started);
   });

@@ -32,7 +32,7 @@ async function continueWithDecisions(context: ServerContext, lease: SessionLease
     turnId,
     resumed: true,
     concurrentTurns: "reject",
-    start: (runtime) => runtime.resumeTurn({ decisions, decidedBy: context.decidedBy }),
+    start: (runtime, options) => runtime.resumeTurn({ decisions, decidedBy: context.decidedBy }, options),
   });
 }
 
@@ -75,7 +75,7 @@ async function regenerate(context: ServerContext, lease: SessionLease, items: In
     turnId,
     resumed: false,
     concurrentTurns: "reject",
-    start: (running) => running.streamTurn({ items, traceTurnId: turnId }),
+    start: (running, options) => running.streamTurn({ items, traceTurnId: turnId }, options),
   });
 }
 
@@ -112,7 +112,7 @@ export function registerUiChatRoutes(app: Hono, context: ServerContext): void {
         turnId,
         resumed: false,
         concurrentTurns: lease.session.profile.concurrentTurns,
-        start: (runtime) => runtime.streamTurn({ items: action.items, traceTurnId: turnId }),
+        start: (runtime, options) => runtime.streamTurn({ items: action.items, traceTurnId: turnId }, options),
       });
     }
     return uiMessageStreamResponse(started, context.heartbeatMs);

@@ -1,4 +1,4 @@
-import type { LashRuntime, TurnStream } from "@lash/core";
+import type { LashRuntime, TurnRunOptions, TurnStream } from "@lash/core";
 import { type AssembledTurn, LashError } from "@lash/protocol";
 import type { TurnResult } from "@lash/remote-protocol";
 import type { ClusterTurnKey, RunningClusterTurn, TurnCluster } from "../cluster/turn-cluster.js";
@@ -36,7 +36,11 @@ export interface TurnStart {
   readonly turnId: string;
   /** True for a suspended turn that goes on (its record and log are kept). */
   readonly resumed: boolean;
-  readonly start: (runtime: LashRuntime) => TurnStream;
+  /**
+   * Starts the turn with `options` (they carry the sink that logs its activities as they happen:
+   * pass them on to `streamTurn` or `resumeTurn`).
+   */
+  readonly start: (runtime: LashRuntime, options: TurnRunOptions) => TurnStream;
   /** What to do when a turn of the session runs (decisions on approvals always `reject`: no turn is suspended while one runs). */
   readonly concurrentTurns: ConcurrentTurnPolicy;
 }
@@ -174,18 +178,6 @@ async function startTurnOnce(registry: TurnRegistry, request: TurnStart, keepLea
   // No await between the last check above and this: two requests never both open a turn.
   const record = registry.open(sessionId, turnId);
   if (continueAfter !== undefined && record.log.lastId === 0) record.log.continueAfter(continueAfter);
-  let stream: TurnStream;
-  try {
-    stream = request.start(lease.session.runtime);
-  } catch (error) {
-    registry.abandon(record);
-    await lease.release();
-    throw toHttpError(error);
-  }
-  // The result is read below; a failure is also thrown by the iteration, so this only keeps the
-  // rejection from being reported as unhandled when the iteration sees it first.
-  stream.result.catch(() => undefined);
-  record.begin(stream);
   let resolveStarted: (id: number) => void = () => undefined;
   let rejectStarted: (failure: HttpError) => void = () => undefined;
   const started = new Promise<number>((resolve, reject) => {
@@ -212,12 +204,27 @@ async function startTurnOnce(registry: TurnRegistry, request: TurnStart, keepLea
     await announced;
     await cluster.turnEnded({ sessionId, turnId }, { event: last.event, eventId: last.id, data: last.data });
   };
-  const task = (async () => {
-    try {
-      for await (const activity of stream) {
+  // Each activity goes into the log as the turn emits it (a sink, not an iteration of the stream:
+  // no promise per activity).
+  const options: TurnRunOptions = {
+    activities: {
+      emit: (activity) => {
         begin();
         record.log.append("activity", activity);
-      }
+      },
+    },
+  };
+  let stream: TurnStream;
+  try {
+    stream = request.start(lease.session.runtime, options);
+  } catch (error) {
+    registry.abandon(record);
+    await lease.release();
+    throw toHttpError(error);
+  }
+  record.begin(stream);
+  const task = (async () => {
+    try {
       const turn = await stream.result;
       begin();
       const result = toTurnResult(turnId, turn);

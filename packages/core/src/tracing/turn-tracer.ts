@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { AssembledTurn, LlmRequest, TraceError, TraceLevel, TraceRecord, TraceSink, TurnActivity } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
+import { nowIso } from "../session/ids.js";
 import { type ModelCallTrace, type TraceRecordBody, traceModelCall } from "./model-call-trace.js";
 
 /**
@@ -83,15 +84,14 @@ export class TurnTracer {
     }
   }
 
+  /** `body` is always a fresh object of the caller's: it becomes the record, rather than being copied into one. */
   #emit(body: RecordBody): void {
-    const record = {
-      ...body,
-      timestamp: new Date().toISOString(),
-      sessionId: this.#identity.sessionId,
-      turnId: this.#identity.turnId,
-    } as TraceRecord;
+    const record = body as RecordBody & { timestamp: string; sessionId: string; turnId: string };
+    record.timestamp = nowIso();
+    record.sessionId = this.#identity.sessionId;
+    record.turnId = this.#identity.turnId;
     try {
-      const pending = this.#sink.record(record);
+      const pending = this.#sink.record(record as TraceRecord);
       // A rejected write must not become an unhandled rejection; the sink's flush reports it.
       if (isPromiseLike(pending)) pending.then(undefined, () => undefined);
     } catch {
