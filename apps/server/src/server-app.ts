@@ -6,7 +6,7 @@ import { type CorsOptions, corsMiddleware } from "./auth/cors-middleware.js";
 import type { TurnCluster } from "./cluster/turn-cluster.js";
 import { newestPriceTable, priceHistory } from "./config/price-history.js";
 import { errorResponse, HttpError, toHttpError } from "./http/http-error.js";
-import { answerOnNode } from "./http/node-writers.js";
+import { fetchOnNode } from "./http/node-writers.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./http/read-json-body.js";
 import { httpMetricsMiddleware } from "./metrics/http-metrics-middleware.js";
 import { MeteredTurnRegistry } from "./metrics/metered-turn-registry.js";
@@ -209,7 +209,7 @@ export function createServerApp(options: ServerAppOptions): LashServerApp {
   return {
     app,
     // Under `@hono/node-server`, `env` holds the Node request and response: event streams are written to it directly.
-    fetch: (request, env) => (env === undefined ? app.fetch(request) : answerOnNode(app.fetch(request, env), env)),
+    fetch: (request, env) => (env === undefined ? app.fetch(request) : fetchOnNode(app.fetch, request, env)),
     stats: () => serverStats(context),
     drain: (drainOptions) => {
       draining ??= drain(context, drainOptions.gracePeriodMs);

@@ -1,6 +1,8 @@
 import http from "node:http";
 import net from "node:net";
+import { serve } from "@hono/node-server";
 import { ScriptedProvider, textStep, toolCallStep } from "@lash/adapter-scripted";
+import { Hono } from "hono";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSession, gateTool, type ParsedEvent, readEvents, startTestServer, type TestServer, waitUntil } from "./server-harness.js";
 
@@ -185,6 +187,32 @@ describe("event stream delivery", () => {
     expect(inProcess.map((event) => event.id)).toEqual(overSocket.map((event) => event.id));
     expect(inProcess.map(comparable)).toEqual(overSocket.map(comparable));
     expect(overSocket.filter((event) => event.event === "activity").length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("streams through its web body when the app is mounted in another app on the same Node server", async () => {
+    const steps = [textStep("Mounted, in pieces.", { chunks: 4 })];
+    server = await startTestServer({ provider: new ScriptedProvider(steps, { repeat: true }) });
+    const host = new Hono();
+    host.get("/host", (c) => c.text("the host's own route"));
+    host.route("/", server.running.server.app);
+    const listening = await new Promise<{ url: string; close: () => Promise<void> }>((resolve) => {
+      const node = serve({ fetch: host.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
+        resolve({ url: `http://127.0.0.1:${info.port}`, close: () => new Promise((done) => node.close(() => done())) }),
+      );
+    });
+    try {
+      const sessionId = await createSession(server);
+      const events = await readEvents(await startTurn(listening.url, sessionId));
+      expect(events[0]?.event).toBe("turn");
+      expect(events.filter((event) => event.event === "activity" && (event.data as { type?: string }).type === "text_delta")).toHaveLength(
+        4,
+      );
+      expect(events.at(-1)?.event).toBe("result");
+      const result = events.at(-1)?.data as { answer?: { text?: string } } | undefined;
+      expect(result?.answer?.text).toBe("Mounted, in pieces.");
+    } finally {
+      await listening.close();
+    }
   });
 });
 

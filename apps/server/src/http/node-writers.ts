@@ -4,15 +4,58 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 /** Writes a response's body straight to the Node response, whose head is already set. */
 export type NodeWriter = (outgoing: ServerResponse) => void;
 
-const writers = new WeakMap<Response, NodeWriter>();
+interface PendingWriter {
+  readonly writer: NodeWriter;
+  /** The web body to answer with after all, for a response made without one (`streamedResponse`). */
+  readonly webBody?: () => ReadableStream<Uint8Array>;
+}
+
+const writers = new WeakMap<Response, PendingWriter>();
+
+/** The `env`s of requests that `answerOnNode` answers: only their responses may leave the web body out. */
+const answeredOnNode = new WeakSet<object>();
 
 /**
  * Lets `response` (a streamed answer) be written straight to the socket when the server runs on
  * Node: its web body stays the answer everywhere else (in-process `fetch`, tests, other hosts).
  */
 export function withNodeWriter(response: Response, writer: NodeWriter): Response {
-  writers.set(response, writer);
+  writers.set(response, { writer });
   return response;
+}
+
+/** The Node response of an adapter's `env` that `answerOnNode` will answer through, if it can write there. */
+function nodeOutgoing(env: unknown): ServerResponse | undefined {
+  if (!markerUsable || typeof env !== "object" || env === null || !answeredOnNode.has(env)) return undefined;
+  const outgoing = (env as { outgoing?: unknown }).outgoing;
+  return outgoing instanceof ServerResponse && !outgoing.headersSent ? outgoing : undefined;
+}
+
+/**
+ * A streamed answer: written by `writer` straight to the socket when the request came through
+ * `answerOnNode` (whose `env` the route passes here), else the web body `webBody()` makes. The web
+ * body is only built when it is the answer (a web stream costs something to build, per response).
+ */
+export function streamedResponse(
+  env: unknown,
+  init: { readonly status: number; readonly headers: Readonly<Record<string, string>> },
+  writer: NodeWriter,
+  webBody: () => ReadableStream<Uint8Array>,
+): Response {
+  if (nodeOutgoing(env) === undefined) return withNodeWriter(new Response(webBody(), init), writer);
+  const response = new Response(null, init);
+  writers.set(response, { writer, webBody });
+  return response;
+}
+
+/** Answers `request` with `app`, writing streamed answers straight to the Node response of `env` (see `answerOnNode`). */
+export function fetchOnNode(
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+  request: Request,
+  env: unknown,
+): Promise<Response> {
+  if (typeof env === "object" && env !== null) answeredOnNode.add(env);
+  return answerOnNode(fetch(request, env), env);
 }
 
 /**
@@ -31,14 +74,19 @@ const markerUsable = Object.getOwnPropertySymbols(RESPONSE_ALREADY_SENT).length 
  */
 export async function answerOnNode(answer: Response | Promise<Response>, env: unknown): Promise<Response> {
   const response = await answer;
-  const writer = writers.get(response);
-  if (writer === undefined || !markerUsable) return response;
-  const outgoing = typeof env === "object" && env !== null ? (env as { outgoing?: unknown }).outgoing : undefined;
-  if (!(outgoing instanceof ServerResponse) || outgoing.headersSent) return response;
+  const pending = writers.get(response);
+  if (pending === undefined) return response;
   writers.delete(response);
+  const outgoing = markerUsable && typeof env === "object" && env !== null ? (env as { outgoing?: unknown }).outgoing : undefined;
+  if (!(outgoing instanceof ServerResponse) || outgoing.headersSent) {
+    // Cannot write there after all: a response made without its web body gets it now, with the head the middleware left.
+    return pending.webBody === undefined
+      ? response
+      : new Response(pending.webBody(), { status: response.status, headers: response.headers });
+  }
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) headers[name] = value;
   outgoing.writeHead(response.status, headers);
-  writer(outgoing);
+  pending.writer(outgoing);
   return RESPONSE_ALREADY_SENT;
 }

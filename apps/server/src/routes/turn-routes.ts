@@ -82,7 +82,7 @@ export function refuseConcurrentTurn(context: ServerContext, sessionId: string):
 
 /** The answer to a request that started a turn: its events as they happen, or its JSON result once it ended. */
 export async function answerTurn(c: Context, context: ServerContext, started: StartedTurn): Promise<Response> {
-  if (wantsEventStream(c.req.raw)) return eventStreamResponse(started.record, started.firstEventId - 1, context.heartbeatMs);
+  if (wantsEventStream(c.req.raw)) return eventStreamResponse(started.record, started.firstEventId - 1, context.heartbeatMs, c.env);
   return settlementResponse(started.record);
 }
 
@@ -129,7 +129,7 @@ export function registerTurnRoutes(app: Hono, context: ServerContext, options: T
       throw error;
     }
     const afterId = parseLastEventId(c.req.header("last-event-id") ?? null, record);
-    return eventStreamResponse(record, afterId, context.heartbeatMs);
+    return eventStreamResponse(record, afterId, context.heartbeatMs, c.env);
   });
 
   app.post("/v1/sessions/:sessionId/turns/:turnId/cancel", async (c) => {

@@ -338,10 +338,25 @@ export class SessionRuntimes {
     return NO_TENANT;
   }
 
+  /** True when the live runtimes pass `maxLiveRuntimes` or `maxLiveRuntimeBytes` (one walk of the pool). */
+  #overBounds(): boolean {
+    const limits = this.#limits;
+    // Fewer entries than the count bound and no byte bound to check against: nothing to walk.
+    if (this.#entries.size <= limits.maxLiveRuntimes && limits.maxLiveRuntimeBytes === Number.POSITIVE_INFINITY) return false;
+    let count = 0;
+    let bytes = 0;
+    for (const entry of this.#entries.values()) {
+      if (entry.state === "parking") continue;
+      count += 1;
+      bytes += entry.bytes;
+    }
+    return count > limits.maxLiveRuntimes || bytes > limits.maxLiveRuntimeBytes;
+  }
+
   /** Parks the least recently used idle runtimes until the pool is within `maxLiveRuntimes` and `maxLiveRuntimeBytes`. */
   async #parkIdle(): Promise<void> {
     const tried = new Set<Entry>();
-    while (this.liveCount > this.#limits.maxLiveRuntimes || this.liveBytes > this.#limits.maxLiveRuntimeBytes) {
+    while (this.#overBounds()) {
       const victim = [...this.#entries.values()].find((entry) => entry.state === "live" && entry.leases === 0 && !tried.has(entry));
       if (victim === undefined) return;
       tried.add(victim);

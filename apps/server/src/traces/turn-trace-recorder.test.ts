@@ -32,6 +32,26 @@ function completed(turnId: string): TraceRecord {
 }
 
 describe("TurnTraceRecorder", () => {
+  it("keeps interleaved turns apart, and a turn dropped while its records still come starts a trace of its own", () => {
+    const recorder = new TurnTraceRecorder({ maxTracedTurns: 1, maxTraceRecordsPerTurn: 10 });
+    recorder.record(started("t1"));
+    recorder.record(commit("t1", 1));
+    // t2 pushes t1 out; t1's later records make a new trace, which pushes t2 out in turn.
+    recorder.record(started("t2"));
+    recorder.record(commit("t1", 2));
+    expect(recorder.trace("s", "t2")).toBeUndefined();
+    expect(recorder.trace("s", "t1")?.records.map((record) => record.type)).toEqual(["commit"]);
+    recorder.forgetSession("s");
+    recorder.record(completed("t1"));
+    expect(recorder.trace("s", "t1")).toEqual({
+      sessionId: "s",
+      turnId: "t1",
+      records: [completed("t1")],
+      complete: true,
+      truncated: false,
+    });
+  });
+
   it("keeps the most recent turns, and the ending of a turn past its record bound", () => {
     const recorder = new TurnTraceRecorder({ maxTracedTurns: 2, maxTraceRecordsPerTurn: 3 });
     for (const turnId of ["t1", "t2", "t3"]) recorder.record(started(turnId));

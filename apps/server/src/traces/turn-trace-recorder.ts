@@ -20,11 +20,24 @@ export interface TurnTrace {
 }
 
 interface MutableTrace {
+  /** Its key in the recorder's map. */
+  readonly key: string;
   readonly sessionId: string;
   readonly turnId: string;
   readonly records: TraceRecord[];
   complete: boolean;
   truncated: boolean;
+}
+
+/** What a caller gets of a kept trace: a copy, without the recorder's key. */
+function publicTrace(trace: MutableTrace): TurnTrace {
+  return {
+    sessionId: trace.sessionId,
+    turnId: trace.turnId,
+    records: [...trace.records],
+    complete: trace.complete,
+    truncated: trace.truncated,
+  };
 }
 
 function keyOf(sessionId: string, turnId: string): string {
@@ -41,6 +54,8 @@ export class TurnTraceRecorder implements TraceSink {
   readonly #limits: TurnTraceLimits;
   /** Insertion order is recency: a turn is moved to the end when it starts again (an approval continues it). */
   readonly #traces = new Map<string, MutableTrace>();
+  /** The trace the last record went to (only while the map holds it). */
+  #last: MutableTrace | undefined;
 
   constructor(limits: Partial<TurnTraceLimits> = {}) {
     this.#limits = { ...DEFAULT_TURN_TRACE_LIMITS, ...limits };
@@ -48,20 +63,30 @@ export class TurnTraceRecorder implements TraceSink {
 
   record(record: TraceRecord): void {
     if (record.type === "runtime_stream_event") return;
-    const key = keyOf(record.sessionId, record.turnId);
-    let trace = this.#traces.get(key);
-    if (trace === undefined) {
-      trace = { sessionId: record.sessionId, turnId: record.turnId, records: [], complete: false, truncated: false };
-      this.#traces.set(key, trace);
-      while (this.#traces.size > this.#limits.maxTracedTurns) {
-        const oldest = this.#traces.keys().next().value;
-        if (oldest === undefined) break;
-        this.#traces.delete(oldest);
+    // A turn's records mostly come one after another: the last trace written is found without a key.
+    const last = this.#last;
+    let trace: MutableTrace | undefined;
+    let created = false;
+    if (last !== undefined && last.turnId === record.turnId && last.sessionId === record.sessionId) trace = last;
+    else {
+      const key = keyOf(record.sessionId, record.turnId);
+      trace = this.#traces.get(key);
+      if (trace === undefined) {
+        trace = { key, sessionId: record.sessionId, turnId: record.turnId, records: [], complete: false, truncated: false };
+        this.#traces.set(key, trace);
+        created = true;
+        while (this.#traces.size > this.#limits.maxTracedTurns) {
+          const oldest = this.#traces.keys().next().value;
+          if (oldest === undefined) break;
+          this.#forget(oldest);
+        }
       }
-    } else if (record.type === "turn_started") {
+    }
+    this.#last = trace;
+    if (record.type === "turn_started" && !created) {
       // A suspended turn continued after an approval decision: the same turn, more records.
-      this.#traces.delete(key);
-      this.#traces.set(key, trace);
+      this.#traces.delete(trace.key);
+      this.#traces.set(trace.key, trace);
       trace.complete = false;
     }
     if (record.type === "turn_completed") trace.complete = true;
@@ -76,19 +101,24 @@ export class TurnTraceRecorder implements TraceSink {
   /** The kept trace of a turn, or `undefined`. */
   trace(sessionId: string, turnId: string): TurnTrace | undefined {
     const trace = this.#traces.get(keyOf(sessionId, turnId));
-    return trace === undefined ? undefined : { ...trace, records: [...trace.records] };
+    return trace === undefined ? undefined : publicTrace(trace);
   }
 
   /** The kept traces of a session, newest first. */
   sessionTraces(sessionId: string): TurnTrace[] {
     const traces: TurnTrace[] = [];
-    for (const trace of this.#traces.values()) if (trace.sessionId === sessionId) traces.push(trace);
+    for (const trace of this.#traces.values()) if (trace.sessionId === sessionId) traces.push(publicTrace(trace));
     return traces.reverse();
   }
 
   /** Forgets a deleted session's traces. */
   forgetSession(sessionId: string): void {
-    for (const [key, trace] of this.#traces) if (trace.sessionId === sessionId) this.#traces.delete(key);
+    for (const [key, trace] of this.#traces) if (trace.sessionId === sessionId) this.#forget(key);
+  }
+
+  #forget(key: string): void {
+    if (this.#last?.key === key) this.#last = undefined;
+    this.#traces.delete(key);
   }
 }
 

@@ -1,6 +1,6 @@
 import { EVENT_STREAM_HEADERS, KEEP_ALIVE_FRAME } from "../http/event-stream-headers.js";
 import { HttpError } from "../http/http-error.js";
-import { withNodeWriter } from "../http/node-writers.js";
+import { streamedResponse } from "../http/node-writers.js";
 import { writeEventStream } from "./node-event-stream.js";
 import type { TurnRecord } from "./turn-record.js";
 import { nextTurnStreamStep } from "./turn-stream-step.js";
@@ -41,12 +41,30 @@ export function parseLastEventId(header: string | null, record: TurnRecord): num
  * The turn's events after `afterId` as a `text/event-stream` response: those already logged, then
  * each new one as it is appended, until the turn is no longer running and everything was sent.
  * The stream pulls from the log, so a slow client never holds the turn up, and a client that goes
- * away only stops its own reader: the turn goes on (it detached).
+ * away only stops its own reader: the turn goes on (it detached). `env` is the adapter's (the
+ * route's `c.env`): on Node the events are written straight to its response (`writeEventStream`)
+ * and no web body is built.
  */
-export function eventStreamResponse(record: TurnRecord, afterId: number, heartbeatMs: number = DEFAULT_HEARTBEAT_MS): Response {
+export function eventStreamResponse(
+  record: TurnRecord,
+  afterId: number,
+  heartbeatMs: number = DEFAULT_HEARTBEAT_MS,
+  env?: unknown,
+): Response {
+  const init = { status: 200, headers: { ...EVENT_STREAM_HEADERS, "lash-turn-id": record.turnId } };
+  return streamedResponse(
+    env,
+    init,
+    (outgoing) => writeEventStream(outgoing, record, afterId, heartbeatMs),
+    () => eventStreamBody(record, afterId, heartbeatMs),
+  );
+}
+
+/** The web body of `eventStreamResponse`: pulls the log one step at a time. */
+function eventStreamBody(record: TurnRecord, afterId: number, heartbeatMs: number): ReadableStream<Uint8Array> {
   let cursor = afterId;
   const stopped = new AbortController();
-  const body = new ReadableStream<Uint8Array>(
+  return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         const step = await nextTurnStreamStep(record, cursor, heartbeatMs, stopped.signal);
@@ -62,13 +80,8 @@ export function eventStreamResponse(record: TurnRecord, afterId: number, heartbe
       cancel() {
         stopped.abort();
       },
-      // Nothing is read before a reader asks: on Node the events are usually written by `writeEventStream` instead.
+      // Nothing is read before a reader asks.
     },
     { highWaterMark: 0 },
   );
-  const response = new Response(body, {
-    status: 200,
-    headers: { ...EVENT_STREAM_HEADERS, "lash-turn-id": record.turnId },
-  });
-  return withNodeWriter(response, (outgoing) => writeEventStream(outgoing, record, afterId, heartbeatMs));
 }
