@@ -152,6 +152,24 @@ describe("event stream delivery", () => {
     expect(text.trimEnd().split("\n\n").at(-1)).toMatch(/^id: \d+\nevent: result\ndata: \{.*"type":"finished"/);
   });
 
+  it("gives every attached client all its turn's events when turns end faster than their streams are written", async () => {
+    const steps = [textStep("a b c d e f", { chunks: 6 })];
+    // One finished turn keeps its events: every other one is compacted as soon as it ends.
+    // The in-memory store: a turn runs to its end within the request's own pass of the event loop.
+    server = await startTestServer({
+      provider: new ScriptedProvider(steps, { repeat: true }),
+      limits: { finishedTurnsWithEvents: 1 },
+      store: "memory:",
+    });
+    const sessions = await Promise.all(Array.from({ length: 12 }, () => createSession(server!)));
+    const streams = await Promise.all(sessions.map(async (sessionId) => readEvents(await startTurn(server!.url, sessionId))));
+    for (const events of streams) {
+      const deltas = events.filter((event) => event.event === "activity" && (event.data as { type?: string }).type === "text_delta");
+      expect(deltas.map((event) => (event.data as { text?: string }).text).join("")).toBe("a b c d e f");
+      expect(events.at(-1)?.event).toBe("result");
+    }
+  });
+
   it("tells a reader that comes back for a running turn's dropped events that they expired", async () => {
     const { gate, tool } = gateTool();
     const provider = new ScriptedProvider([

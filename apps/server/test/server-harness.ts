@@ -25,9 +25,11 @@ export async function startTestServer(options: {
   readonly profiles?: Readonly<Record<string, AgentProfile>>;
   readonly limits?: Partial<ServerLimits>;
   readonly gracePeriodMs?: number;
+  /** `memory:` for the in-memory store; a SQLite file in a fresh directory by default. */
+  readonly store?: "memory:";
 }): Promise<TestServer> {
   const directory = await mkdtemp(join(tmpdir(), "lash-server-test-"));
-  const store = await openServerStore(`sqlite:${join(directory, "lash.db")}`);
+  const store = await openServerStore(options.store ?? `sqlite:${join(directory, "lash.db")}`);
   const running = await startServer({
     store,
     port: 0,

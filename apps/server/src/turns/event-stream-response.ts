@@ -64,6 +64,8 @@ export function eventStreamResponse(
 function eventStreamBody(record: TurnRecord, afterId: number, heartbeatMs: number): ReadableStream<Uint8Array> {
   let cursor = afterId;
   const stopped = new AbortController();
+  // The events stay in the log until this reader is done with them.
+  const release = record.log.hold();
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -75,9 +77,13 @@ function eventStreamBody(record: TurnRecord, afterId: number, heartbeatMs: numbe
         }
         if (step.text !== "") controller.enqueue(encoder.encode(step.text));
         if (step.type === "frames") cursor = step.cursor;
-        if (step.type === "end" || step.last) controller.close();
+        if (step.type === "end" || step.last) {
+          release();
+          controller.close();
+        }
       },
       cancel() {
+        release();
         stopped.abort();
       },
       // Nothing is read before a reader asks.

@@ -60,4 +60,24 @@ describe("TurnLog", () => {
     log.append("result", {});
     expect(seen).toEqual([1, 2, 2]);
   });
+
+  it("keeps its events for the readers that hold it, and compacts once the last one lets go", () => {
+    const log = new TurnLog({ maxEvents: 10, maxBytes: 1000 });
+    log.append("turn", {});
+    log.append("activity", { text: "a" });
+    log.append("result", {});
+    const unsubscribe = log.subscribe(() => undefined);
+    const release = log.hold();
+    log.compact();
+    expect(log.read(0, false)).toEqual({
+      type: "events",
+      events: [expect.objectContaining({ id: 1 }), expect.anything(), expect.anything()],
+    });
+    unsubscribe();
+    unsubscribe();
+    expect(log.read(0, false).type === "events" && log.read(0, false)).toMatchObject({ events: { length: 3 } });
+    release();
+    const after = log.read(0, false);
+    expect(after.type === "events" && after.events.map((event) => event.event)).toEqual(["result"]);
+  });
 });

@@ -51,6 +51,10 @@ export class TurnLog {
   #waiters: Array<() => void> = [];
   /** Called at every append and `wake`, for as long as they are subscribed. */
   readonly #listeners = new Set<() => void>();
+  /** Readers that hold the log (`hold`, `subscribe`): it is not compacted under them. */
+  #holders = 0;
+  /** A compaction asked for while readers held the log: done when the last one lets go. */
+  #compactWhenReleased = false;
 
   constructor(limits: TurnLogLimits) {
     this.#limits = limits;
@@ -118,13 +122,39 @@ export class TurnLog {
    */
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
+    const release = this.hold();
     return () => {
-      this.#listeners.delete(listener);
+      if (this.#listeners.delete(listener)) release();
     };
   }
 
-  /** Drops every event but the last terminal one (a finished turn that readers rarely come back to). */
+  /**
+   * Keeps the log's events while a reader goes through them: a compaction asked for meanwhile (the
+   * turn ended and fell out of the registry's window) waits until every holder let go, so a reader
+   * that lags behind a finished turn (a slow client, a busy server) still gets every event. Returns
+   * the function that lets go (once).
+   */
+  hold(): () => void {
+    this.#holders += 1;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#holders -= 1;
+      if (this.#holders === 0 && this.#compactWhenReleased) this.compact();
+    };
+  }
+
+  /**
+   * Drops every event but the last terminal one (a finished turn that readers rarely come back to);
+   * while a reader holds the log, once it lets go.
+   */
   compact(): void {
+    if (this.#holders > 0) {
+      this.#compactWhenReleased = true;
+      return;
+    }
+    this.#compactWhenReleased = false;
     const terminal = this.#lastTerminal();
     this.#events.length = 0;
     this.#bytes = 0;

@@ -27,6 +27,20 @@ export async function* readTurnLog(
   afterId: number,
   options: { readonly idleMs: number; readonly signal: AbortSignal },
 ): AsyncGenerator<TurnLogItem> {
+  // The events stay in the log until this reader is done with them (it ends, or its consumer stops).
+  const release = record.log.hold();
+  try {
+    yield* followTurnLog(record, afterId, options);
+  } finally {
+    release();
+  }
+}
+
+async function* followTurnLog(
+  record: TurnRecord,
+  afterId: number,
+  options: { readonly idleMs: number; readonly signal: AbortSignal },
+): AsyncGenerator<TurnLogItem> {
   let cursor = afterId;
   while (!options.signal.aborted) {
     const running = record.running;
