@@ -115,7 +115,8 @@ export class LashRuntime {
 
   /**
    * Persists everything this runtime holds only in memory (usage not yet committed, child usage,
-   * graph nodes, the checkpoint) in one commit (`park:<uuid>`) and returns a `ParkedSession` that
+   * graph nodes, the checkpoint, a moved leaf) in one commit (`park:<uuid>`), or in none when the
+   * store holds all of it already (right after a turn), and returns a `ParkedSession` that
    * `LashRuntime.resume` turns back into a runtime. Afterwards every method of this runtime throws.
    * Requires a store (`invalid_configuration`); refuses while a turn runs (`turn_in_progress`). When
    * the commit fails it throws `park_failed` and this runtime stays usable, nothing lost.

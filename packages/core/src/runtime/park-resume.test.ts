@@ -61,7 +61,8 @@ describe.each<Residency>(["keep_all", "active_path_only"])("park and resume roun
     expect(parked.sessionId).toBe("session");
     expect(parked.store).toBe(store);
     expect(parked.policy).toEqual(before.state.policy);
-    expect(store.commits.at(-1)?.commit.commitId).toMatch(/^park:[0-9a-f-]{36}$/);
+    // Everything was committed by the second turn: the park writes nothing.
+    expect(store.commits.at(-1)?.commit.commitId).toMatch(/:final$/);
 
     store.loadScopes.length = 0;
     const resumed = await LashRuntime.resume(parked, environment);
@@ -198,6 +199,29 @@ describe("park", () => {
     const error = expectLashError(await failureOf(() => runtime.park()), "invalid_configuration");
     expect(error.message).toMatch(/park\(\) requires a persistent runtime/);
     expect((await runtime.runTurn(textInput("hello"))).assistantOutput.safeText).toBe("still here");
+  });
+
+  it("commits at park only what is not stored yet: nothing after a turn, a moved leaf after a branch", async () => {
+    const provider = scriptedProvider([textStep("one"), textStep("two")]);
+    const { environment, database } = environmentFixture({ provider });
+    const store = new InstrumentedStore({ sessionId: "session", database });
+    const runtime = await runtimeOn(environment, "session", store);
+    await runtime.runTurn(textInput("first"));
+    const committed = store.commits.length;
+    const resumed = await LashRuntime.resume(await runtime.park(), environment);
+    expect(store.commits).toHaveLength(committed);
+    await resumed.runTurn(textInput("second"));
+    // Back to before the second question: only the leaf moves, and the park stores that.
+    const second = resumed.activeMessages().find((message) => message.role === "user" && JSON.stringify(message).includes("second"));
+    resumed.branchBeforeMessage(second?.id ?? "");
+    const leaf = resumed.activeMessages().at(-1)?.id;
+    const afterTurn = store.commits.length;
+    const parked = await resumed.park();
+    expect(store.commits).toHaveLength(afterTurn + 1);
+    expect(store.commits.at(-1)?.commit.commitId).toMatch(/^park:[0-9a-f-]{36}$/);
+    const again = await LashRuntime.resume(parked, environment);
+    expect(again.activeMessages().at(-1)?.id).toBe(leaf);
+    expect(again.activeMessages().map((message) => message.role)).toEqual(["user", "assistant"]);
   });
 
   it("refuses while a turn runs (turn_in_progress), and parks once it ended", async () => {

@@ -54,7 +54,10 @@ export async function parkSession(core: SessionCore): Promise<ParkedSession> {
   // Holding the turn flag keeps a turn from starting while the park commit is in flight.
   core.turnRunning = true;
   try {
-    await core.commit(`park:${randomUUID()}`, core.sessions.drainSharedLedger());
+    const sharedUsage = core.sessions.drainSharedLedger();
+    // A core whose every change is stored (a turn's last commit, or a load, left it so) parks
+    // without a commit: one would only move the head.
+    if (sharedUsage.length > 0 || !core.committedAll) await core.commit(`park:${randomUUID()}`, sharedUsage);
   } catch (error) {
     throw new LashError("park_failed", `failed to persist runtime state of session \`${core.sessionId}\`: ${errorMessage(error)}`, {
       cause: error,

@@ -150,6 +150,11 @@ export class SessionCore {
   #unsettled: CommitAttempt | undefined;
   /** Uncommitted node ids already checked against the store (partial graphs only). */
   #checkedNodeIds = new Set<string>();
+  /**
+   * What the store's head holds of this core's state (config, checkpoint, leaf) as JSON, taken when
+   * it was committed or loaded: a text, so a later change in place cannot make it look current.
+   */
+  #storedState: string | undefined;
   /** Set by `createSessionCore` right after construction (a `SessionManager`). */
   sessions!: ChildSessionRegistry;
   /** The seed of this session's first turn when it was activated from a handoff. */
@@ -255,6 +260,7 @@ export class SessionCore {
     this.graph = SessionGraphEditor.from(read.graph, { partial });
     if (!partial) this.graph.healOrphanedLeaf();
     this.headRevision = read.headRevision;
+    this.#storedState = storedStateText(read.config, read.checkpoint, read.graph.leafNodeId);
     this.tokenLedger = mergeTokenLedger([], read.tokenLedger);
     const checkpoint = read.checkpoint;
     if (checkpoint) {
@@ -399,6 +405,13 @@ export class SessionCore {
 
   #applyResult(attempt: CommitAttempt, result: SessionCommitResult): void {
     this.headRevision = result.headRevision;
+    const commit = attempt.commit;
+    const delta = commit.graph;
+    this.#storedState = storedStateText(
+      commit.config,
+      commit.checkpoint,
+      delta.type === "replace_full" ? delta.graph.leafNodeId : delta.leafNodeId,
+    );
     this.tokenLedger = mergeTokenLedger(this.tokenLedger, attempt.usage);
     // Usage recorded while the commit was in flight stays pending for the next one.
     this.pendingUsage = this.pendingUsage === attempt.usage ? [] : subtractLedger(this.pendingUsage, attempt.usage);
@@ -426,6 +439,17 @@ export class SessionCore {
   }
 
   /**
+   * True when a commit now would store nothing the store's head does not hold already: no graph
+   * change (nodes or leaf), no usage, no commit of unknown outcome, and the config and checkpoint
+   * as last committed or loaded. Parking such a core needs no commit.
+   */
+  get committedAll(): boolean {
+    if (this.#unsettled !== undefined || this.pendingUsage.length > 0 || this.#storedState === undefined) return false;
+    if (this.graph.pendingDelta().type !== "unchanged") return false;
+    return storedStateText(this.persistedConfig(), this.checkpoint(), this.graph.leafNodeId) === this.#storedState;
+  }
+
+  /**
    * Adopts the store's head when another writer moved it (loading with the residency's scope). Runs
    * between commits, so a commit in flight is never mistaken for another writer. Store errors are
    * the caller's to handle.
@@ -444,6 +468,15 @@ export class SessionCore {
       return true;
     });
   }
+}
+
+/** The state a commit stores besides the graph's nodes and the usage, as one text to compare. */
+function storedStateText(
+  config: PersistedSessionConfig,
+  checkpoint: SessionCheckpoint | undefined,
+  leafNodeId: string | undefined,
+): string {
+  return JSON.stringify([config, checkpoint ?? null, leafNodeId ?? null]);
 }
 
 /** `ledger` minus `sent`, per (source, model); entries that reach zero are dropped. */
