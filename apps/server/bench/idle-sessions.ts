@@ -1,11 +1,12 @@
 // Memory of idle sessions: 10,000 sessions on one server (in this process, a SQLite file), each of
 // which ran one W1 turn and went idle. Prints the heap they cost, per session, with the pool's
-// default bounds (64 live runtimes; the rest parked) next to the same sessions all held live, so the
-// price of a parked session and of a live one are in one table. Run with --expose-gc (pnpm bench does).
+// default bounds (the 1,024 most recently used live, the rest parked), with every one parked, and
+// with all of them held live, so the price of a parked session and of a live one are in one table.
+// Run with --expose-gc (pnpm bench does).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServerApp, openServerStore } from "../src/index.js";
+import { createServerApp, DEFAULT_SERVER_LIMITS, openServerStore } from "../src/index.js";
 import { w1Provider } from "./w1-workload.js";
 
 const SESSIONS = process.env.LASH_BENCH_QUICK === "1" ? 1_000 : 10_000;
@@ -47,14 +48,16 @@ async function measure(maxLiveRuntimes: number): Promise<{ perSession: number; l
   }
 }
 
-const parked = await measure(64);
+const defaults = await measure(DEFAULT_SERVER_LIMITS.maxLiveRuntimes);
+const parked = await measure(0);
 const live = await measure(SESSIONS + 1);
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(2)} KiB`;
 console.log(`\n${SESSIONS} idle sessions (one W1 turn each), SQLite file, heap after GC, in one run:\n`);
 console.log("| pool | live runtimes | parked sessions | heap per idle session | for all of them |");
 console.log("| --- | --: | --: | --: | --: |");
 for (const [name, result] of [
-  ["default bounds (64 live, the rest parked)", parked],
+  [`default bounds (${DEFAULT_SERVER_LIMITS.maxLiveRuntimes.toLocaleString("en")} live, the rest parked)`, defaults],
+  ["all parked (maxLiveRuntimes 0)", parked],
   ["all live (maxLiveRuntimes above the count)", live],
 ] as const) {
   console.log(

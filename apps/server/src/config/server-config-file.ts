@@ -91,6 +91,7 @@ export const serverConfigFileSchema = z.strictObject({
   corsOrigins: z
     .array(z.string().refine(isCorsOrigin, { error: "must be * or an origin like https://app.example.com (no path)" }))
     .optional(),
+  /** Live session runtimes kept between requests, the most recently used (default 1,024; 0 parks each after its request). */
   maxLiveRuntimes: z.number().int().min(0).max(1_000_000).optional(),
   /** The estimated memory of the live runtimes kept between requests, in bytes (default 256 MiB). */
   maxLiveRuntimeBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),

@@ -25,7 +25,11 @@ export interface SessionLease {
 
 /** Bounds of the pool. */
 export interface SessionRuntimeLimits {
-  /** Live runtimes kept between requests (default 64); 0 parks every runtime after its request. */
+  /**
+   * Live runtimes kept between requests (default 1,024); 0 parks every runtime after its request.
+   * Sessions in use beyond it are parked and resumed (on SQL stores, read again) at every request:
+   * it should exceed the sessions a server serves at once, while `maxLiveRuntimeBytes` bounds memory.
+   */
   readonly maxLiveRuntimes: number;
   /**
    * The estimated memory of the live runtimes kept between requests (default 256 MiB;
@@ -39,7 +43,7 @@ export interface SessionRuntimeLimits {
 }
 
 export const DEFAULT_SESSION_RUNTIME_LIMITS: SessionRuntimeLimits = {
-  maxLiveRuntimes: 64,
+  maxLiveRuntimes: 1_024,
   maxLiveRuntimeBytes: 256 * 1024 * 1024,
   maxParkedSessions: 10_000,
 };
