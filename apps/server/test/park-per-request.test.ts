@@ -80,6 +80,22 @@ describe("park per request", () => {
     await poolSettlesAt(server, { liveRuntimes: 0, parkedSessions: 2 });
   });
 
+  it("counts the live runtimes and their bytes through turns and deletes, back to none", async () => {
+    server = await startTestServer({ provider: new ScriptedProvider([textStep("Kept live.")], { repeat: true }) });
+    const sessions = [await createSession(server), await createSession(server), await createSession(server)];
+    for (const sessionId of sessions) await turn(server, sessionId, "Go");
+    await poolSettlesAt(server, { liveRuntimes: 3 });
+    const three = server.running.server.stats().liveRuntimeBytes;
+    expect(three).toBeGreaterThan(0);
+    expect((await requestJson(`${server.url}/v1/sessions/${sessions[0]}`, { method: "DELETE" })).status).toBe(200);
+    await poolSettlesAt(server, { liveRuntimes: 2 });
+    expect(server.running.server.stats().liveRuntimeBytes).toBeLessThan(three);
+    for (const sessionId of sessions.slice(1)) {
+      expect((await requestJson(`${server.url}/v1/sessions/${sessionId}`, { method: "DELETE" })).status).toBe(200);
+    }
+    await poolSettlesAt(server, { liveRuntimes: 0, liveRuntimeBytes: 0 });
+  });
+
   it("with a bound of 0 parks every runtime after its request, but never one whose turn runs", async () => {
     const { gate, tool } = gateTool();
     server = await startTestServer({

@@ -80,6 +80,8 @@ interface Entry {
   leases: number;
   /** The runtime's estimated memory (`estimateRuntimeBytes`), updated when its last lease is released. */
   bytes: number;
+  /** True while the entry is in the pool's live count and bytes (in the map, not parking). */
+  counted: boolean;
   parking: Promise<void> | undefined;
 }
 
@@ -111,16 +113,35 @@ export class SessionRuntimes {
 
   /** Runtimes held live now (loading or loaded; parking ones are on their way out). */
   get liveCount(): number {
-    let count = 0;
-    for (const entry of this.#entries.values()) if (entry.state !== "parking") count += 1;
-    return count;
+    return this.#liveCount;
   }
 
   /** The estimated memory of the live runtimes (see `maxLiveRuntimeBytes`). */
   get liveBytes(): number {
-    let bytes = 0;
-    for (const entry of this.#entries.values()) if (entry.state !== "parking") bytes += entry.bytes;
-    return bytes;
+    return this.#liveBytes;
+  }
+
+  // Kept as entries come and go, so a request's release does not walk the pool.
+  #liveCount = 0;
+  #liveBytes = 0;
+
+  #count(entry: Entry): void {
+    if (entry.counted) return;
+    entry.counted = true;
+    this.#liveCount += 1;
+    this.#liveBytes += entry.bytes;
+  }
+
+  #uncount(entry: Entry): void {
+    if (!entry.counted) return;
+    entry.counted = false;
+    this.#liveCount -= 1;
+    this.#liveBytes -= entry.bytes;
+  }
+
+  #setBytes(entry: Entry, bytes: number): void {
+    if (entry.counted) this.#liveBytes += bytes - entry.bytes;
+    entry.bytes = bytes;
   }
 
   /** Parked sessions remembered. */
@@ -227,6 +248,7 @@ export class SessionRuntimes {
       entry.leases += 1;
       this.#entries.delete(sessionId);
       this.#entries.set(sessionId, entry);
+      this.#count(entry);
       let session: LiveSession;
       try {
         session = await entry.ready;
@@ -242,7 +264,7 @@ export class SessionRuntimes {
           released = true;
           entry.leases -= 1;
           // Measured when the runtime goes idle: what it holds changes only while it is used.
-          if (entry.leases === 0 && entry.session !== undefined) entry.bytes = estimateRuntimeBytes(entry.session.runtime);
+          if (entry.leases === 0 && entry.session !== undefined) this.#setBytes(entry, estimateRuntimeBytes(entry.session.runtime));
           await this.#parkIdle();
         },
       };
@@ -259,6 +281,7 @@ export class SessionRuntimes {
     const entry = this.#entries.get(sessionId);
     if (entry === undefined) return;
     this.#entries.delete(sessionId);
+    this.#uncount(entry);
     await entry.ready.catch(() => undefined);
     await entry.parking?.catch(() => undefined);
     this.#parked.delete(sessionId);
@@ -278,6 +301,7 @@ export class SessionRuntimes {
       session: undefined,
       leases: 0,
       bytes: RUNTIME_BASE_BYTES,
+      counted: false,
       parking: undefined,
     };
     entry.ready.then(
@@ -287,6 +311,7 @@ export class SessionRuntimes {
       },
       () => {
         if (this.#entries.get(sessionId) === entry) this.#entries.delete(sessionId);
+        this.#uncount(entry);
       },
     );
     return entry;
@@ -342,19 +367,9 @@ export class SessionRuntimes {
     return NO_TENANT;
   }
 
-  /** True when the live runtimes pass `maxLiveRuntimes` or `maxLiveRuntimeBytes` (one walk of the pool). */
+  /** True when the live runtimes pass `maxLiveRuntimes` or `maxLiveRuntimeBytes`. */
   #overBounds(): boolean {
-    const limits = this.#limits;
-    // Fewer entries than the count bound and no byte bound to check against: nothing to walk.
-    if (this.#entries.size <= limits.maxLiveRuntimes && limits.maxLiveRuntimeBytes === Number.POSITIVE_INFINITY) return false;
-    let count = 0;
-    let bytes = 0;
-    for (const entry of this.#entries.values()) {
-      if (entry.state === "parking") continue;
-      count += 1;
-      bytes += entry.bytes;
-    }
-    return count > limits.maxLiveRuntimes || bytes > limits.maxLiveRuntimeBytes;
+    return this.#liveCount > this.#limits.maxLiveRuntimes || this.#liveBytes > this.#limits.maxLiveRuntimeBytes;
   }
 
   /** Parks the least recently used idle runtimes until the pool is within `maxLiveRuntimes` and `maxLiveRuntimeBytes`. */
@@ -372,6 +387,7 @@ export class SessionRuntimes {
     const session = entry.session;
     if (session === undefined || entry.state !== "live") return;
     entry.state = "parking";
+    this.#uncount(entry);
     entry.parking = (async () => {
       try {
         const parked = await session.runtime.park();
@@ -380,6 +396,7 @@ export class SessionRuntimes {
       } catch {
         // `park_failed`: nothing was lost and the runtime stays usable; it is parked again later.
         entry.state = "live";
+        if (this.#entries.get(entry.sessionId) === entry) this.#count(entry);
       }
     })();
     await entry.parking;
