@@ -151,10 +151,10 @@ export class SessionCore {
   /** Uncommitted node ids already checked against the store (partial graphs only). */
   #checkedNodeIds = new Set<string>();
   /**
-   * What the store's head holds of this core's state (config, checkpoint, leaf) as JSON, taken when
-   * it was committed or loaded: a text, so a later change in place cannot make it look current.
+   * What the store's head holds of this core's state (config, checkpoint, leaf), part by part, as
+   * last committed or loaded (`storedStateParts`).
    */
-  #storedState: string | undefined;
+  #storedState: readonly unknown[] | undefined;
   /** Set by `createSessionCore` right after construction (a `SessionManager`). */
   sessions!: ChildSessionRegistry;
   /** The seed of this session's first turn when it was activated from a handoff. */
@@ -260,7 +260,7 @@ export class SessionCore {
     this.graph = SessionGraphEditor.from(read.graph, { partial });
     if (!partial) this.graph.healOrphanedLeaf();
     this.headRevision = read.headRevision;
-    this.#storedState = storedStateText(read.config, read.checkpoint, read.graph.leafNodeId);
+    this.#storedState = storedStateParts(read.config, read.checkpoint, read.graph.leafNodeId);
     this.tokenLedger = mergeTokenLedger([], read.tokenLedger);
     const checkpoint = read.checkpoint;
     if (checkpoint) {
@@ -407,7 +407,7 @@ export class SessionCore {
     this.headRevision = result.headRevision;
     const commit = attempt.commit;
     const delta = commit.graph;
-    this.#storedState = storedStateText(
+    this.#storedState = storedStateParts(
       commit.config,
       commit.checkpoint,
       delta.type === "replace_full" ? delta.graph.leafNodeId : delta.leafNodeId,
@@ -446,7 +446,9 @@ export class SessionCore {
   get committedAll(): boolean {
     if (this.#unsettled !== undefined || this.pendingUsage.length > 0 || this.#storedState === undefined) return false;
     if (this.graph.pendingDelta().type !== "unchanged") return false;
-    return storedStateText(this.persistedConfig(), this.checkpoint(), this.graph.leafNodeId) === this.#storedState;
+    const stored = this.#storedState;
+    const now = storedStateParts(this.persistedConfig(), this.checkpoint(), this.graph.leafNodeId);
+    return now.every((part, index) => part === stored[index]);
   }
 
   /**
@@ -470,13 +472,55 @@ export class SessionCore {
   }
 }
 
-/** The state a commit stores besides the graph's nodes and the usage, as one text to compare. */
-function storedStateText(
+/**
+ * The state a commit stores besides the graph's nodes and the usage, part by part: the config's and
+ * the counters' values, and the objects of the checkpoint as they are. The core never changes those
+ * objects in place (a new usage total, plugin snapshot or suspended turn is a new object), so the
+ * same object is the same content, and comparing costs no copy and no serialization.
+ */
+/** Every field of the config, the checkpoint and its turn state: one added there must be added to the parts. */
+const STORED_STATE_FIELDS: {
+  readonly [Field in keyof PersistedSessionConfig | keyof SessionCheckpoint | keyof SessionCheckpoint["turnState"]]: true;
+} = {
+  providerId: true,
+  model: true,
+  contextWindow: true,
+  executionMode: true,
+  modelVariant: true,
+  schemaVersion: true,
+  turnState: true,
+  turnIndex: true,
+  tokenUsage: true,
+  lastPromptUsage: true,
+  modeTurnOptions: true,
+  suspendedTurn: true,
+  executionState: true,
+  pluginSnapshots: true,
+};
+void STORED_STATE_FIELDS;
+
+function storedStateParts(
   config: PersistedSessionConfig,
   checkpoint: SessionCheckpoint | undefined,
   leafNodeId: string | undefined,
-): string {
-  return JSON.stringify([config, checkpoint ?? null, leafNodeId ?? null]);
+): unknown[] {
+  const turnState = checkpoint?.turnState;
+  return [
+    config.providerId,
+    config.model,
+    config.contextWindow,
+    config.executionMode,
+    config.modelVariant,
+    checkpoint?.schemaVersion,
+    turnState?.turnIndex,
+    turnState?.tokenUsage,
+    turnState?.lastPromptUsage,
+    turnState?.modeTurnOptions,
+    turnState?.suspendedTurn,
+    checkpoint?.executionState,
+    checkpoint?.pluginSnapshots,
+    leafNodeId,
+  ];
 }
 
 /** `ledger` minus `sent`, per (source, model); entries that reach zero are dropped. */
