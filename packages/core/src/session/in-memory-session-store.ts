@@ -21,6 +21,7 @@ import {
   mergeTokenLedger,
   SessionBindingMismatchError,
 } from "@lash/protocol";
+import { nowIso } from "./ids.js";
 import { compactCommit, copiedCommitContent, isSameCommit, jsonCopy, sameJson } from "./in-memory-commit-content.js";
 import { commitSummary, metaSummary } from "./in-memory-session-listing.js";
 import {
@@ -155,7 +156,7 @@ export class InMemorySessionStore implements SessionStore {
       leafNodeId: nextLeaf,
       checkpointRef: storedCheckpoint(target, content.checkpoint),
     };
-    target.summary = commitSummary(target.summary, content, new Date().toISOString());
+    target.summary = commitSummary(target.summary, content, nowIso());
     const result = { headRevision: revision, commitId: content.commitId, replayed: false as const };
     target.commits.set(content.commitId, { result, content, fingerprint: undefined });
     return { ...result };
