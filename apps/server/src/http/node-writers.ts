@@ -10,24 +10,34 @@ interface PendingWriter {
   readonly webBody?: () => ReadableStream<Uint8Array>;
 }
 
-const writers = new WeakMap<Response, PendingWriter>();
+/**
+ * The writer a response carries, as a property of its own (rather than in a weak map: a weak
+ * collection with a short-lived key per request costs the garbage collector more than a property).
+ */
+const PENDING_WRITER = Symbol("lash.nodeWriter");
+/** Marks the `env` of a request that `answerOnNode` answers: only its responses may leave the web body out. */
+const ANSWERED_ON_NODE = Symbol("lash.answeredOnNode");
 
-/** The `env`s of requests that `answerOnNode` answers: only their responses may leave the web body out. */
-const answeredOnNode = new WeakSet<object>();
+type CarriesWriter = { [PENDING_WRITER]?: PendingWriter | undefined };
+type MarkedEnv = { [ANSWERED_ON_NODE]?: true; outgoing?: unknown };
+
+function attachWriter(response: Response, pending: PendingWriter): Response {
+  (response as Response & CarriesWriter)[PENDING_WRITER] = pending;
+  return response;
+}
 
 /**
  * Lets `response` (a streamed answer) be written straight to the socket when the server runs on
  * Node: its web body stays the answer everywhere else (in-process `fetch`, tests, other hosts).
  */
 export function withNodeWriter(response: Response, writer: NodeWriter): Response {
-  writers.set(response, { writer });
-  return response;
+  return attachWriter(response, { writer });
 }
 
 /** The Node response of an adapter's `env` that `answerOnNode` will answer through, if it can write there. */
 function nodeOutgoing(env: unknown): ServerResponse | undefined {
-  if (!markerUsable || typeof env !== "object" || env === null || !answeredOnNode.has(env)) return undefined;
-  const outgoing = (env as { outgoing?: unknown }).outgoing;
+  if (!markerUsable || typeof env !== "object" || env === null || (env as MarkedEnv)[ANSWERED_ON_NODE] !== true) return undefined;
+  const outgoing = (env as MarkedEnv).outgoing;
   return outgoing instanceof ServerResponse && !outgoing.headersSent ? outgoing : undefined;
 }
 
@@ -43,9 +53,7 @@ export function streamedResponse(
   webBody: () => ReadableStream<Uint8Array>,
 ): Response {
   if (nodeOutgoing(env) === undefined) return withNodeWriter(new Response(webBody(), init), writer);
-  const response = new Response(null, init);
-  writers.set(response, { writer, webBody });
-  return response;
+  return attachWriter(new Response(null, init), { writer, webBody });
 }
 
 /** Answers `request` with `app`, writing streamed answers straight to the Node response of `env` (see `answerOnNode`). */
@@ -54,7 +62,7 @@ export function fetchOnNode(
   request: Request,
   env: unknown,
 ): Promise<Response> {
-  if (typeof env === "object" && env !== null) answeredOnNode.add(env);
+  if (typeof env === "object" && env !== null) (env as MarkedEnv)[ANSWERED_ON_NODE] = true;
   return answerOnNode(fetch(request, env), env);
 }
 
@@ -74,9 +82,10 @@ const markerUsable = Object.getOwnPropertySymbols(RESPONSE_ALREADY_SENT).length 
  */
 export async function answerOnNode(answer: Response | Promise<Response>, env: unknown): Promise<Response> {
   const response = await answer;
-  const pending = writers.get(response);
+  const carrier = response as Response & CarriesWriter;
+  const pending = carrier[PENDING_WRITER];
   if (pending === undefined) return response;
-  writers.delete(response);
+  carrier[PENDING_WRITER] = undefined;
   const outgoing = markerUsable && typeof env === "object" && env !== null ? (env as { outgoing?: unknown }).outgoing : undefined;
   if (!(outgoing instanceof ServerResponse) || outgoing.headersSent) {
     // Cannot write there after all: a response made without its web body gets it now, with the head the middleware left.

@@ -42,7 +42,8 @@ function outcomeOf(settlement: TurnSettlement | undefined): { outcome: TurnOutco
  */
 export class MeteredTurnRegistry extends TurnRegistry {
   readonly #metrics: ServerMetrics;
-  readonly #startedAt = new WeakMap<TurnRecord, number>();
+  /** When each open segment started; every segment that opens ends in `finish` or `abandon`, which drop it. */
+  readonly #startedAt = new Map<TurnRecord, number>();
   /** The turn's own usage counted so far, for turns whose last segment ended waiting for approval (oldest first). */
   readonly #countedOwnUsage = new Map<string, TokenUsage>();
   readonly #now: () => number;
