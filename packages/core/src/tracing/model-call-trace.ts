@@ -56,8 +56,9 @@ export function traceModelCall(emit: (body: TraceRecordBody) => void, options: M
     request: { provider: options.provider, model, messageCount: request.messages.length, toolCount: request.tools.length },
   });
   return {
-    onStreamEvent: (event) =>
-      guarded(() => {
+    // Called for every event of the stream: the guard is written out rather than a closure per event.
+    onStreamEvent: (event) => {
+      try {
         const now = performance.now();
         if (event.type === "retry_status") {
           emit({
@@ -89,7 +90,10 @@ export function traceModelCall(emit: (body: TraceRecordBody) => void, options: M
           ...(raw === undefined ? {} : { raw }),
           offsetMs: Math.max(0, now - startedAt),
         });
-      }),
+      } catch {
+        // Deliberately dropped: see the TraceSink contract.
+      }
+    },
     finished: (result) =>
       guarded(() => {
         const durationMs = Math.max(0, performance.now() - startedAt);

@@ -125,6 +125,8 @@ export class TurnTracer {
 
   /** Traces tool calls from their `tool_call_started` / `tool_call_completed` activities. */
   onActivity(activity: TurnActivity): void {
+    // Most activities are text: they leave before the guard's closure is made.
+    if (activity.type !== "tool_call_started" && activity.type !== "tool_call_completed") return;
     this.#guarded(() => {
       if (activity.type === "tool_call_started") {
         // Started and completed share a correlation id (`tool:{callId}`), also for calls without an id.
