@@ -47,16 +47,13 @@ export function registerApprovalRoutes(app: Hono, context: ServerContext): void 
     const started = await startTurn(context.turns, {
       lease,
       turnId,
-      resumed: true,
       concurrentTurns: "reject",
-      start: (runtime, options) =>
-        runtime.resumeTurn(
-          {
-            decisions: [{ id: approvalId, decision: body.decision, ...(body.reason === undefined ? {} : { reason: body.reason }) }],
-            decidedBy: context.decidedBy,
-          },
-          options,
-        ),
+      turn: {
+        resume: {
+          decisions: [{ id: approvalId, decision: body.decision, ...(body.reason === undefined ? {} : { reason: body.reason }) }],
+          decidedBy: context.decidedBy,
+        },
+      },
     });
     return answerTurn(c, context, started);
   });

@@ -30,9 +30,8 @@ export function registerOpenAiChatRoutes(app: Hono, context: ServerContext, repo
       const started = await startTurn(context.turns, {
         lease,
         turnId,
-        resumed: false,
         concurrentTurns: lease.session.profile.concurrentTurns,
-        start: (runtime, options) => runtime.streamTurn({ items: plan.input, traceTurnId: turnId }, options),
+        turn: { input: { items: plan.input, traceTurnId: turnId } },
       });
       const options = {
         identity: { id: `chatcmpl-${turnId}`, created: Math.floor(Date.now() / 1000), model: plan.profileName, sessionId, turnId },

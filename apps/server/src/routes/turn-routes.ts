@@ -105,9 +105,8 @@ export function registerTurnRoutes(app: Hono, context: ServerContext, options: T
     const started = await startTurn(context.turns, {
       lease,
       turnId,
-      resumed: false,
       concurrentTurns: lease.session.profile.concurrentTurns,
-      start: (runtime, options) => runtime.streamTurn({ ...input, traceTurnId: turnId }, options),
+      turn: { input: { ...input, traceTurnId: turnId } },
     });
     return answerTurn(c, context, started);
   });

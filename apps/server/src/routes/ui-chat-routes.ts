@@ -30,9 +30,8 @@ async function continueWithDecisions(context: ServerContext, lease: SessionLease
   return startTurn(context.turns, {
     lease,
     turnId,
-    resumed: true,
     concurrentTurns: "reject",
-    start: (runtime, options) => runtime.resumeTurn({ decisions, decidedBy: context.decidedBy }, options),
+    turn: { resume: { decisions, decidedBy: context.decidedBy } },
   });
 }
 
@@ -73,9 +72,8 @@ async function regenerate(context: ServerContext, lease: SessionLease, items: In
   return startTurn(context.turns, {
     lease,
     turnId,
-    resumed: false,
     concurrentTurns: "reject",
-    start: (running, options) => running.streamTurn({ items, traceTurnId: turnId }, options),
+    turn: { input: { items, traceTurnId: turnId } },
   });
 }
 
@@ -110,9 +108,8 @@ export function registerUiChatRoutes(app: Hono, context: ServerContext): void {
       started = await startTurn(context.turns, {
         lease,
         turnId,
-        resumed: false,
         concurrentTurns: lease.session.profile.concurrentTurns,
-        start: (runtime, options) => runtime.streamTurn({ items: action.items, traceTurnId: turnId }, options),
+        turn: { input: { items: action.items, traceTurnId: turnId } },
       });
     }
     return uiMessageStreamResponse(started, context.heartbeatMs);

@@ -1,4 +1,5 @@
-import type { LashRuntime, TurnRunOptions, TurnStream } from "@lash/core";
+import type { ResumeTurnRequest, TurnRunOptions, TurnStream } from "@lash/core";
+import type { TurnInput } from "@lash/protocol";
 import { type AssembledTurn, LashError } from "@lash/protocol";
 import type { TurnResult } from "@lash/remote-protocol";
 import type { ClusterTurnKey, RunningClusterTurn, TurnCluster } from "../cluster/turn-cluster.js";
@@ -34,15 +35,19 @@ export interface StartedTurn {
 export interface TurnStart {
   readonly lease: SessionLease;
   readonly turnId: string;
-  /** True for a suspended turn that goes on (its record and log are kept). */
-  readonly resumed: boolean;
   /**
-   * Starts the turn with `options` (they carry the sink that logs its activities as they happen:
-   * pass them on to `streamTurn` or `resumeTurn`).
+   * What runs: a new turn with its input (`streamTurn`), or the session's suspended turn going on
+   * with approval decisions (`resumeTurn`; its record and log are kept). The runner starts it, with
+   * the sink that logs its activities as they happen.
    */
-  readonly start: (runtime: LashRuntime, options: TurnRunOptions) => TurnStream;
+  readonly turn: { readonly input: TurnInput } | { readonly resume: ResumeTurnRequest };
   /** What to do when a turn of the session runs (decisions on approvals always `reject`: no turn is suspended while one runs). */
   readonly concurrentTurns: ConcurrentTurnPolicy;
+}
+
+/** True for a suspended turn that goes on with decisions. */
+function isResumed(request: TurnStart): boolean {
+  return "resume" in request.turn;
 }
 
 /** At most this many requests wait for one session's running turn (`enqueue`); more are refused. */
@@ -135,12 +140,13 @@ function lostRace(error: unknown): boolean {
  */
 export async function startTurn(registry: TurnRegistry, request: TurnStart): Promise<StartedTurn> {
   const sessionId = request.lease.session.sessionId;
+  const resumed = isResumed(request);
   for (let attempt = 1; ; attempt += 1) {
-    const retry = !request.resumed && request.concurrentTurns !== "reject" && attempt < MAX_START_ATTEMPTS;
+    const retry = !resumed && request.concurrentTurns !== "reject" && attempt < MAX_START_ATTEMPTS;
     try {
       return await startTurnOnce(registry, request, retry);
     } catch (error) {
-      if (request.resumed || !lostRace(error)) throw error;
+      if (resumed || !lostRace(error)) throw error;
       if (!retry) {
         const elsewhere = await registry.cluster?.runningTurnOf(sessionId).catch(() => undefined);
         throw new HttpError("turn_in_progress", `another turn of session ${sessionId} started at the same moment`, {
@@ -169,7 +175,7 @@ async function startTurnOnce(registry: TurnRegistry, request: TurnStart, keepLea
   const cluster = registry.cluster;
   let continueAfter: number | undefined;
   try {
-    if (request.resumed && cluster !== undefined) continueAfter = await continuationElsewhere(registry, cluster, { sessionId, turnId });
+    if (isResumed(request) && cluster !== undefined) continueAfter = await continuationElsewhere(registry, cluster, { sessionId, turnId });
     await waitForTurnSlot(registry, sessionId, request.concurrentTurns);
   } catch (error) {
     await lease.release();
@@ -190,7 +196,7 @@ async function startTurnOnce(registry: TurnRegistry, request: TurnStart, keepLea
   let keepLease = false;
   const begin = (): void => {
     if (firstEventId !== undefined) return;
-    firstEventId = record.log.append("turn", { turnId, sessionId, resumed: request.resumed });
+    firstEventId = record.log.append("turn", { turnId, sessionId, resumed: isResumed(request) });
     record.segmentFirstEventId = firstEventId;
     // Only a segment that started is announced: one refused before its first event leaves no row.
     announced = cluster?.turnStarted({ sessionId, turnId });
@@ -216,7 +222,9 @@ async function startTurnOnce(registry: TurnRegistry, request: TurnStart, keepLea
   };
   let stream: TurnStream;
   try {
-    stream = request.start(lease.session.runtime, options);
+    const runtime = lease.session.runtime;
+    const turn = request.turn;
+    stream = "resume" in turn ? runtime.resumeTurn(turn.resume, options) : runtime.streamTurn(turn.input, options);
   } catch (error) {
     registry.abandon(record);
     await lease.release();
