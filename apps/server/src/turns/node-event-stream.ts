@@ -36,8 +36,20 @@ export function writeEventStream(outgoing: ServerResponse, record: TurnRecord, a
     stop();
     outgoing.end(text);
   };
+  /** Ends the response on a failure of this writer's own (never expected): the process goes on. */
+  const fail = (error: unknown): void => {
+    stop();
+    outgoing.destroy(error instanceof Error ? error : new Error(String(error)));
+  };
   const pass = (): void => {
     scheduled = undefined;
+    try {
+      writePass();
+    } catch (error) {
+      fail(error);
+    }
+  };
+  const writePass = (): void => {
     if (stopped) return;
     if (outgoing.destroyed) {
       stop();
@@ -77,9 +89,13 @@ export function writeEventStream(outgoing: ServerResponse, record: TurnRecord, a
       stop();
       return;
     }
-    // A client that has not taken the last write yet needs no keep-alive.
-    if (!waitingForDrain) outgoing.write(KEEP_ALIVE_FRAME);
-    heartbeat.refresh();
+    try {
+      // A client that has not taken the last write yet needs no keep-alive.
+      if (!waitingForDrain) outgoing.write(KEEP_ALIVE_FRAME);
+      heartbeat.refresh();
+    } catch (error) {
+      fail(error);
+    }
   };
 
   const heartbeat = setTimeout(keepAlive, heartbeatMs);

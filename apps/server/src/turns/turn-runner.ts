@@ -1,6 +1,5 @@
 import type { ResumeTurnRequest, TurnRunOptions, TurnStream } from "@lash/core";
-import type { TurnInput } from "@lash/protocol";
-import { type AssembledTurn, LashError } from "@lash/protocol";
+import { type AssembledTurn, LashError, type TurnInput } from "@lash/protocol";
 import type { TurnResult } from "@lash/remote-protocol";
 import type { ClusterTurnKey, RunningClusterTurn, TurnCluster } from "../cluster/turn-cluster.js";
 import { HttpError, toHttpError } from "../http/http-error.js";
