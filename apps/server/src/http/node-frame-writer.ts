@@ -1,5 +1,8 @@
 import type { ServerResponse } from "node:http";
 
+/** Why a writer's frames stop: its response closed (the client went away, or the stream ended). */
+const RESPONSE_CLOSED = new Error("the response closed");
+
 /**
  * Writes the frames of an event stream straight to a Node response whose head is set (status and
  * headers, not yet sent). Frames that come one after another without waiting (the chunks of one
@@ -10,8 +13,9 @@ import type { ServerResponse } from "node:http";
  */
 export function writeFrames(outgoing: ServerResponse, frames: (signal: AbortSignal) => AsyncIterable<string>): void {
   const abort = new AbortController();
-  if (outgoing.destroyed) abort.abort();
-  else outgoing.once("close", () => abort.abort());
+  // With a reason of its own: an abort without one builds a `DOMException` (and its stack) per stream.
+  if (outgoing.destroyed) abort.abort(RESPONSE_CLOSED);
+  else outgoing.once("close", () => abort.abort(RESPONSE_CLOSED));
   let pending = "";
   let scheduled: NodeJS.Immediate | undefined;
   let drained: Promise<void> | undefined;
