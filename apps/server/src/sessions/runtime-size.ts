@@ -14,8 +14,24 @@ const SLOT_BYTES = 8;
  */
 export function estimateRuntimeBytes(runtime: LashRuntime): number {
   const messages = runtime.activeMessages();
-  let total = RUNTIME_BASE_BYTES + OBJECT_OVERHEAD_BYTES + SLOT_BYTES * messages.length;
-  for (const message of messages) {
+  // The path only grows between most requests: the messages estimated last time, when the path
+  // still starts with them (the same first and last message: a path is its last node's ancestry),
+  // are counted from then, and only the new ones are looked at.
+  const previous = pathEstimates.get(runtime);
+  let start = 0;
+  let total = RUNTIME_BASE_BYTES + OBJECT_OVERHEAD_BYTES;
+  if (
+    previous !== undefined &&
+    previous.count > 0 &&
+    previous.count <= messages.length &&
+    messages[0] === previous.first &&
+    messages[previous.count - 1] === previous.last
+  ) {
+    start = previous.count;
+    total = previous.bytes;
+  }
+  for (let index = start; index < messages.length; index += 1) {
+    const message = messages[index] as object;
     // A stored message never changes, and the graph hands out the same object each time: its
     // estimate is computed once, so a release costs a lookup per message, not a walk of its parts.
     let bytes = messageBytes.get(message);
@@ -23,10 +39,22 @@ export function estimateRuntimeBytes(runtime: LashRuntime): number {
       bytes = estimateValueBytes(message);
       messageBytes.set(message, bytes);
     }
-    total += bytes;
+    total += SLOT_BYTES + bytes;
   }
+  if (messages.length > 0) pathEstimates.set(runtime, { count: messages.length, first: messages[0], last: messages.at(-1), bytes: total });
   return total;
 }
+
+/** What a runtime's path was estimated at, and which messages that covered. */
+interface PathEstimate {
+  readonly count: number;
+  readonly first: unknown;
+  readonly last: unknown;
+  readonly bytes: number;
+}
+
+/** The last estimate of each runtime, kept as long as the runtime. */
+const pathEstimates = new WeakMap<LashRuntime, PathEstimate>();
 
 /** The estimate of each message seen, kept as long as the message itself. */
 const messageBytes = new WeakMap<object, number>();
