@@ -290,7 +290,10 @@ export class SessionGraphEditor {
   trimToActivePath(): void {
     if (this.#replaceRequired) return;
     this.#partial = true;
-    const keep = new Set(this.activePath().map((node) => node.nodeId));
+    const path = this.activePath();
+    // Every node on the path (a conversation without branches, the usual case): nothing to drop.
+    if (path.length === this.#nodes.length) return;
+    const keep = new Set(path.map((node) => node.nodeId));
     for (const node of this.#uncommitted) keep.add(node.nodeId);
     if (keep.size === this.#nodes.length) return;
     this.#rebuild(this.#nodes.filter((node) => keep.has(node.nodeId)));
