@@ -8,17 +8,10 @@ import {
 } from "@lash/test-infrastructure/postgres";
 import Database from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
-import { Migrator } from "kysely/migration";
+import type { Migrator } from "kysely/migration";
 import pg from "pg";
-import {
-  createLashMigrationProvider,
-  createSqlSessionDatabase,
-  LASH_MIGRATION_LOCK_TABLE,
-  LASH_MIGRATION_TABLE,
-  type LashSqlSchema,
-  type SqlCommitHook,
-  type SqlSessionDatabase,
-} from "../src/sql/index.js";
+import { createSqlSessionDatabase, type LashSqlSchema, type SqlCommitHook, type SqlSessionDatabase } from "../src/sql/index.js";
+import { createMigrator } from "../src/sql/sql-migration-runner.js";
 import { createSqliteTestFolder } from "./sqlite.js";
 
 /** Fresh, empty storage on one backend: a database file, or a PostgreSQL schema of its own. */
@@ -137,12 +130,5 @@ export function lashMigratorOn(
   dialect: "sqlite" | "postgres",
 ): { kysely: Kysely<LashSqlSchema>; migrator: Migrator } {
   const kysely = storage.kysely();
-  const migrator = new Migrator({
-    db: kysely,
-    provider: createLashMigrationProvider(dialect, { schema: storage.schema }),
-    migrationTableName: LASH_MIGRATION_TABLE,
-    migrationLockTableName: LASH_MIGRATION_LOCK_TABLE,
-    ...(storage.schema === undefined ? {} : { migrationTableSchema: storage.schema }),
-  });
-  return { kysely, migrator };
+  return { kysely, migrator: createMigrator({ dialect, schema: storage.schema }, kysely) };
 }

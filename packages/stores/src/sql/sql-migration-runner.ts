@@ -76,7 +76,8 @@ export async function migrateToLatest(target: MigrationTarget): Promise<Migratio
   return { appliedMigrations: applied, latestMigration: known[known.length - 1] ?? "" };
 }
 
-function createMigrator(target: MigrationTarget, database: Kysely<LashSqlSchema>): Migrator {
+/** Kysely's migrator of the lash migrations on `database` (the runner's, and tests' that stop at an older migration). */
+export function createMigrator(target: Pick<MigrationTarget, "dialect" | "schema">, database: Kysely<LashSqlSchema>): Migrator {
   return new Migrator({
     db: database,
     provider: createLashMigrationProvider(target.dialect, { schema: target.schema }),

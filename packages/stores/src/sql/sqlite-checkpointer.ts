@@ -1,22 +1,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 
-/**
- * Checkpoints a SQLite database's write-ahead log on a worker thread (ADR 0038).
- *
- * A checkpoint copies the log's frames into the database file and syncs both; run by SQLite's
- * automatic checkpoint it happens inside some COMMIT, on the event loop, a few milliseconds of
- * disk waits every thousand pages. The store's connection turns the automatic checkpoint off and
- * this worker, with a connection of its own, runs them instead: `PASSIVE` (it never waits for the
- * writer, which keeps writing meanwhile), and `RESTART` once the log has grown past
- * `restartFrames`, since under a steady stream of commits a passive checkpoint never finds the
- * whole log copied and SQLite only starts the log over when it is. `RESTART` waits for the writer's
- * lock (at most `restartWaitMs`, else it is tried again later) and holds it while it copies; the
- * store waits for the lock asynchronously meanwhile.
- *
- * When the worker cannot start or stops (anything but `close`), `onFailure` runs: the store's
- * connection turns the automatic checkpoint back on, so the log never grows without bound.
- */
+/** Where and how often a `SqliteCheckpointer` checkpoints. */
 export interface SqliteCheckpointerOptions {
   readonly databaseFile: string;
   /** Transactions between two checkpoint requests. */
@@ -61,6 +46,22 @@ parentPort.on("message", (message) => {
 });
 `;
 
+/**
+ * Checkpoints a SQLite database's write-ahead log on a worker thread (ADR 0038).
+ *
+ * A checkpoint copies the log's frames into the database file and syncs both; run by SQLite's
+ * automatic checkpoint it happens inside some COMMIT, on the event loop, a few milliseconds of
+ * disk waits every thousand pages. The store's connection turns the automatic checkpoint off and
+ * this worker, with a connection of its own, runs them instead: `PASSIVE` (it never waits for the
+ * writer, which keeps writing meanwhile), and `RESTART` once the log has grown past
+ * `restartFrames`, since under a steady stream of commits a passive checkpoint never finds the
+ * whole log copied and SQLite only starts the log over when it is. `RESTART` waits for the writer's
+ * lock (at most `restartWaitMs`, else it is tried again later) and holds it while it copies; the
+ * store waits for the lock asynchronously meanwhile.
+ *
+ * When the worker cannot start or stops (anything but `close`), `onFailure` runs: the store's
+ * connection turns the automatic checkpoint back on, so the log never grows without bound.
+ */
 export class SqliteCheckpointer {
   readonly #worker: Worker;
   readonly #everyTransactions: number;

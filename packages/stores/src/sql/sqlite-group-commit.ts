@@ -111,10 +111,10 @@ export class SqliteGroupCommit {
     const durableLog = this.#options.durableLog?.();
     durableLog?.committed();
     // With a durable log, a stored `turn` write waits for the flush; everything else is answered now.
-    const waiting: { write: QueuedWrite; outcome: WriteOutcome | undefined }[] = [];
+    const waiting: { write: QueuedWrite; value: unknown }[] = [];
     group.forEach((write, index) => {
       const outcome = outcomes[index];
-      if (durableLog !== undefined && write.durability === "turn" && outcome?.ok === true) waiting.push({ write, outcome });
+      if (durableLog !== undefined && write.durability === "turn" && outcome?.ok === true) waiting.push({ write, value: outcome.value });
       else settle(write, outcome);
     });
     if (durableLog === undefined || waiting.length === 0) return;
@@ -124,7 +124,7 @@ export class SqliteGroupCommit {
     this.#flushing = flushing.catch(() => undefined);
     flushing.then(
       () => {
-        for (const { write, outcome } of waiting) settle(write, outcome);
+        for (const { write, value } of waiting) write.resolve({ result: value });
       },
       (error: unknown) => {
         for (const { write } of waiting) write.reject(error);
