@@ -6,8 +6,8 @@ export type NodeWriter = (outgoing: ServerResponse) => void;
 
 interface PendingWriter {
   readonly writer: NodeWriter;
-  /** The web body to answer with after all, for a response made without one (`streamedResponse`). */
-  readonly webBody?: () => ReadableStream<Uint8Array>;
+  /** The web body to answer with after all, when the Node response cannot be written. */
+  readonly webBody: () => ReadableStream<Uint8Array>;
 }
 
 /**
@@ -21,18 +21,13 @@ const ANSWERED_ON_NODE = Symbol("lash.answeredOnNode");
 type CarriesWriter = { [PENDING_WRITER]?: PendingWriter | undefined };
 type MarkedEnv = { [ANSWERED_ON_NODE]?: true; outgoing?: unknown };
 
-function attachWriter(response: Response, pending: PendingWriter): Response {
-  (response as Response & CarriesWriter)[PENDING_WRITER] = pending;
-  return response;
-}
-
 /**
- * Lets `response` (a streamed answer) be written straight to the socket when the server runs on
- * Node: its web body stays the answer everywhere else (in-process `fetch`, tests, other hosts).
+ * `@hono/node-server` skips a response carrying its "already sent" header only on its general path:
+ * the marker must be a plain web `Response`, which it is when this module loaded before the first
+ * `serve` call replaced the global `Response` with the adapter's own (whose instances carry a
+ * symbol-keyed cache). Otherwise streams keep to their web bodies.
  */
-export function withNodeWriter(response: Response, writer: NodeWriter): Response {
-  return attachWriter(response, { writer });
-}
+const markerUsable = Object.getOwnPropertySymbols(RESPONSE_ALREADY_SENT).length === 0;
 
 /** The Node response of an adapter's `env` that `answerOnNode` will answer through, if it can write there. */
 function nodeOutgoing(env: unknown): ServerResponse | undefined {
@@ -52,8 +47,10 @@ export function streamedResponse(
   writer: NodeWriter,
   webBody: () => ReadableStream<Uint8Array>,
 ): Response {
-  if (nodeOutgoing(env) === undefined) return withNodeWriter(new Response(webBody(), init), writer);
-  return attachWriter(new Response(null, init), { writer, webBody });
+  if (nodeOutgoing(env) === undefined) return new Response(webBody(), init);
+  const response = new Response(null, init) as Response & CarriesWriter;
+  response[PENDING_WRITER] = { writer, webBody };
+  return response;
 }
 
 /** Answers `request` with `app`, writing streamed answers straight to the Node response of `env` (see `answerOnNode`). */
@@ -67,31 +64,22 @@ export function fetchOnNode(
 }
 
 /**
- * `@hono/node-server` skips a response carrying its "already sent" header only on its general path:
- * the marker must be a plain web `Response`, which it is when this module loaded before the first
- * `serve` call replaced the global `Response` with the adapter's own (whose instances carry a
- * symbol-keyed cache). Otherwise streams keep to their web bodies.
- */
-const markerUsable = Object.getOwnPropertySymbols(RESPONSE_ALREADY_SENT).length === 0;
-
-/**
  * The answer of a request served by `@hono/node-server` (`env.outgoing` is its Node response):
- * a response made `withNodeWriter` gets its head (status and headers, as the middleware left them)
+ * a response made by `streamedResponse` gets its head (status and headers, as the middleware left them)
  * and its body written by its writer, and the adapter is told it was sent. Every other answer
  * passes through untouched.
  */
-export async function answerOnNode(answer: Response | Promise<Response>, env: unknown): Promise<Response> {
+async function answerOnNode(answer: Response | Promise<Response>, env: unknown): Promise<Response> {
   const response = await answer;
   const carrier = response as Response & CarriesWriter;
   const pending = carrier[PENDING_WRITER];
   if (pending === undefined) return response;
   carrier[PENDING_WRITER] = undefined;
-  const outgoing = markerUsable && typeof env === "object" && env !== null ? (env as { outgoing?: unknown }).outgoing : undefined;
+  // Written only for a marked `env` (`streamedResponse`); checked again, as the head may have gone out meanwhile.
+  const outgoing = typeof env === "object" && env !== null ? (env as MarkedEnv).outgoing : undefined;
   if (!(outgoing instanceof ServerResponse) || outgoing.headersSent) {
-    // Cannot write there after all: a response made without its web body gets it now, with the head the middleware left.
-    return pending.webBody === undefined
-      ? response
-      : new Response(pending.webBody(), { status: response.status, headers: response.headers });
+    // Cannot write there after all: the response gets its web body now, with the head the middleware left.
+    return new Response(pending.webBody(), { status: response.status, headers: response.headers });
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) headers[name] = value;

@@ -86,9 +86,10 @@ export async function completionJsonResponse(
  * The streamed answer: a first chunk with the role, a chunk per piece of prose or reasoning as it
  * happens, the note on approvals, the chunk with the finish reason, the usage chunk when asked,
  * then `data: [DONE]`. A failure after the stream began is sent as OpenAI's streams send one: a
- * last `data:` event holding `{ error }` (its clients throw it), with no `[DONE]`.
+ * last `data:` event holding `{ error }` (its clients throw it), with no `[DONE]`. `env` is the
+ * route's `c.env` (see `eventStreamBody`).
  */
-export function completionStreamResponse(started: StartedTurn, options: CompletionAnswerOptions): Response {
+export function completionStreamResponse(started: StartedTurn, options: CompletionAnswerOptions, env: unknown): Response {
   const { identity, includeUsage } = options;
   async function* frames(signal: AbortSignal): AsyncGenerator<string> {
     const text = new CompletionText();
@@ -136,5 +137,5 @@ export function completionStreamResponse(started: StartedTurn, options: Completi
       }
     }
   }
-  return eventStreamBody(frames, headersOf(identity));
+  return eventStreamBody(frames, headersOf(identity), env);
 }

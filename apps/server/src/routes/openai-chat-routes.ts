@@ -39,7 +39,7 @@ export function registerOpenAiChatRoutes(app: Hono, context: ServerContext, repo
         inputExcludesCachedTokens,
         heartbeatMs: context.heartbeatMs,
       };
-      if (plan.stream) return completionStreamResponse(started, options);
+      if (plan.stream) return completionStreamResponse(started, options, c.env);
       return await completionJsonResponse(started, options, c.req.raw.signal);
     } catch (error) {
       return openAiErrorResponse(error, report);

@@ -112,7 +112,7 @@ export function registerUiChatRoutes(app: Hono, context: ServerContext): void {
         turn: { input: { items: action.items, traceTurnId: turnId } },
       });
     }
-    return uiMessageStreamResponse(started, context.heartbeatMs);
+    return uiMessageStreamResponse(started, context.heartbeatMs, c.env);
   });
 
   // `useChat`'s reconnect (`resumeStream()`, or `resume: true` on mount): the UI message stream of
@@ -124,6 +124,6 @@ export function registerUiChatRoutes(app: Hono, context: ServerContext): void {
     await context.runtimes.assertOwner(sessionId, tenantOf(c));
     const running = context.turns.runningTurnOf(sessionId);
     if (running === undefined || running.segmentFirstEventId === 0) return c.body(null, 204);
-    return uiMessageStreamResponse({ record: running, firstEventId: running.segmentFirstEventId }, context.heartbeatMs);
+    return uiMessageStreamResponse({ record: running, firstEventId: running.segmentFirstEventId }, context.heartbeatMs, c.env);
   });
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { KEEP_ALIVE_FRAME } from "../http/event-stream-headers.js";
-import { eventFrame, expiredEventsFrame } from "./turn-log.js";
 import type { TurnRecord } from "./turn-record.js";
+import { readTurnStream } from "./turn-stream-step.js";
 
 /**
  * Writes the turn's events after `afterId` straight to a Node response whose head is set (status
@@ -55,24 +55,15 @@ export function writeEventStream(outgoing: ServerResponse, record: TurnRecord, a
       stop();
       return;
     }
-    const running = record.running;
-    const position = record.log.read(cursor, running);
-    if (position.type === "expired") {
-      end(expiredEventsFrame(cursor, position.oldestKeptId));
+    const step = readTurnStream(record, cursor);
+    if (step === undefined) return;
+    if (step.type === "end" || step.last) {
+      end(step.text);
       return;
     }
-    const events = position.events;
-    let text = "";
-    for (const event of events) text += eventFrame(event);
-    // A turn that ended had logged its last event before it ended: nothing follows what was read.
-    if (!running) {
-      end(text);
-      return;
-    }
-    if (text === "") return;
-    cursor = events[events.length - 1]?.id ?? cursor;
+    cursor = step.cursor;
     heartbeat.refresh();
-    if (!outgoing.write(text)) {
+    if (!outgoing.write(step.text)) {
       waitingForDrain = true;
       outgoing.once("drain", onDrain);
     }

@@ -33,9 +33,30 @@ export function idleTimer(ms: number, signal: AbortSignal): { readonly fired: Pr
 }
 
 /**
- * The next step of a reader at `cursor`: the one place both ways of writing a turn's stream (the
- * web body and the direct Node writer) read the log. `signal` aborts when the reader goes away,
- * which also ends a wait for events.
+ * What a reader at `cursor` can send now, without waiting: the frames logged after it (`last` when
+ * the turn had ended before they were read: nothing follows), or the end (with the
+ * `events_expired` error frame when the reader asked for events no longer kept); `undefined` when
+ * nothing was logged since and the turn runs. The one place both ways of writing a turn's stream
+ * (the web body, through `nextTurnStreamStep`, and the Node writer) read the log.
+ */
+export function readTurnStream(
+  record: TurnRecord,
+  cursor: number,
+): Extract<TurnStreamStep, { type: "frames" } | { type: "end" }> | undefined {
+  const running = record.running;
+  const position = record.log.read(cursor, running);
+  if (position.type === "expired") return { type: "end", text: expiredEventsFrame(cursor, position.oldestKeptId) };
+  const events = position.events;
+  const last = events.at(-1);
+  if (last === undefined) return running ? undefined : { type: "end", text: "" };
+  let text = "";
+  for (const event of events) text += eventFrame(event);
+  return { type: "frames", text, cursor: last.id, last: !running };
+}
+
+/**
+ * The next step of a reader at `cursor`, waiting for events when there are none yet. `signal`
+ * aborts when the reader goes away, which also ends a wait for events.
  */
 export async function nextTurnStreamStep(
   record: TurnRecord,
@@ -45,12 +66,8 @@ export async function nextTurnStreamStep(
 ): Promise<TurnStreamStep> {
   for (;;) {
     if (signal.aborted) return { type: "stopped" };
-    const running = record.running;
-    const position = record.log.read(cursor, running);
-    if (position.type === "expired") return { type: "end", text: expiredEventsFrame(cursor, position.oldestKeptId) };
-    const last = position.events.at(-1);
-    if (last !== undefined) return { type: "frames", text: position.events.map(eventFrame).join(""), cursor: last.id, last: !running };
-    if (!running) return { type: "end", text: "" };
+    const step = readTurnStream(record, cursor);
+    if (step !== undefined) return step;
     const more = record.log.waitForMore();
     const timer = idleTimer(heartbeatMs, signal);
     const woke = await Promise.race([more.then(() => "event" as const), timer.fired.then(() => "idle" as const)]);

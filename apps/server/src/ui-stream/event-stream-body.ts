@@ -1,22 +1,34 @@
 import { EVENT_STREAM_HEADERS } from "../http/event-stream-headers.js";
 import { writeFrames } from "../http/node-frame-writer.js";
-import { withNodeWriter } from "../http/node-writers.js";
+import { streamedResponse } from "../http/node-writers.js";
 
 const encoder = new TextEncoder();
 
 /**
  * A `text/event-stream` response whose frames come from `frames` (each a whole SSE frame: `data:
- * ...\n\n` or a `: comment\n\n`). On Node the frames are written straight to the socket
- * (`writeFrames`); elsewhere the web body pulls one frame at a time. Either way a slow client never
- * holds anything up, and a client that goes away aborts `frames`' signal: only its reader stops.
+ * ...\n\n` or a `: comment\n\n`). Served by `lash-server` on Node (`env` is the route's `c.env`),
+ * the frames are written straight to the socket (`writeFrames`) and no web stream is built;
+ * elsewhere the web body pulls one frame at a time. Either way a slow client never holds anything
+ * up, and a client that goes away aborts `frames`' signal: only its reader stops.
  */
 export function eventStreamBody(
   frames: (signal: AbortSignal) => AsyncIterable<string>,
   headers: Readonly<Record<string, string>>,
+  env: unknown,
 ): Response {
+  return streamedResponse(
+    env,
+    { status: 200, headers: { ...EVENT_STREAM_HEADERS, ...headers } },
+    (outgoing) => writeFrames(outgoing, frames),
+    () => webFrames(frames),
+  );
+}
+
+/** The web body of `eventStreamBody`: one frame per pull. */
+function webFrames(frames: (signal: AbortSignal) => AsyncIterable<string>): ReadableStream<Uint8Array> {
   const abort = new AbortController();
   let iterator: AsyncIterator<string> | undefined;
-  const body = new ReadableStream<Uint8Array>(
+  return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         iterator ??= frames(abort.signal)[Symbol.asyncIterator]();
@@ -33,14 +45,9 @@ export function eventStreamBody(
         void iterator?.return?.();
       },
     },
-    // Nothing is read before a reader asks: on Node the frames are usually written by `writeFrames` instead.
+    // Nothing is read before a reader asks.
     { highWaterMark: 0 },
   );
-  const response = new Response(body, {
-    status: 200,
-    headers: { ...EVENT_STREAM_HEADERS, ...headers },
-  });
-  return withNodeWriter(response, (outgoing) => writeFrames(outgoing, frames));
 }
 
 /** One `data:` frame of a JSON value (JSON.stringify escapes line breaks, so it stays on one line). */

@@ -9,9 +9,10 @@ import { UiMessageChunkMapper } from "./ui-message-chunks.js";
  * The segment of a turn that `started` as an AI SDK 7 UI message stream: `start`, the chunks of
  * its activities, then `finish` (or `error`), then `data: [DONE]`. The turn runs whoever reads: a
  * client that disconnects only stops its own reader (the turn ends and commits as any turn does;
- * `GET /v1/sessions/{id}/turns/{turnId}/events` serves the rest in lash's own events).
+ * `GET /v1/sessions/{id}/turns/{turnId}/events` serves the rest in lash's own events). `env` is the
+ * route's `c.env` (see `eventStreamBody`).
  */
-export function uiMessageStreamResponse(started: StartedTurn, heartbeatMs: number): Response {
+export function uiMessageStreamResponse(started: StartedTurn, heartbeatMs: number, env: unknown): Response {
   const { record } = started;
   const mapper = new UiMessageChunkMapper(record.sessionId, record.turnId);
   async function* frames(signal: AbortSignal): AsyncGenerator<string> {
@@ -39,5 +40,5 @@ export function uiMessageStreamResponse(started: StartedTurn, heartbeatMs: numbe
     }
     if (!signal.aborted) yield "data: [DONE]\n\n";
   }
-  return eventStreamBody(frames, { [UI_MESSAGE_STREAM_HEADER]: "v1", "lash-turn-id": record.turnId });
+  return eventStreamBody(frames, { [UI_MESSAGE_STREAM_HEADER]: "v1", "lash-turn-id": record.turnId }, env);
 }
