@@ -151,10 +151,17 @@ export class SessionCore {
   /** Uncommitted node ids already checked against the store (partial graphs only). */
   #checkedNodeIds = new Set<string>();
   /**
-   * What the store's head holds of this core's state (config, checkpoint, leaf), part by part, as
-   * last committed or loaded (`storedStateParts`).
+   * What the store's head holds of this core's state besides nodes and usage, as last committed or
+   * loaded: the config, checkpoint and leaf objects themselves (`committedAll` compares them part
+   * by part; kept as references, so a commit costs no copy for it).
    */
-  #storedState: readonly unknown[] | undefined;
+  #stored:
+    | {
+        readonly config: PersistedSessionConfig;
+        readonly checkpoint: SessionCheckpoint | undefined;
+        readonly leafNodeId: string | undefined;
+      }
+    | undefined;
   /** Set by `createSessionCore` right after construction (a `SessionManager`). */
   sessions!: ChildSessionRegistry;
   /** The seed of this session's first turn when it was activated from a handoff. */
@@ -260,7 +267,7 @@ export class SessionCore {
     this.graph = SessionGraphEditor.from(read.graph, { partial });
     if (!partial) this.graph.healOrphanedLeaf();
     this.headRevision = read.headRevision;
-    this.#storedState = storedStateParts(read.config, read.checkpoint, read.graph.leafNodeId);
+    this.#stored = { config: read.config, checkpoint: read.checkpoint, leafNodeId: read.graph.leafNodeId };
     this.tokenLedger = mergeTokenLedger([], read.tokenLedger);
     const checkpoint = read.checkpoint;
     if (checkpoint) {
@@ -407,11 +414,8 @@ export class SessionCore {
     this.headRevision = result.headRevision;
     const commit = attempt.commit;
     const delta = commit.graph;
-    this.#storedState = storedStateParts(
-      commit.config,
-      commit.checkpoint,
-      delta.type === "replace_full" ? delta.graph.leafNodeId : delta.leafNodeId,
-    );
+    const leafNodeId = delta.type === "replace_full" ? delta.graph.leafNodeId : delta.leafNodeId;
+    this.#stored = { config: commit.config, checkpoint: commit.checkpoint, leafNodeId };
     this.tokenLedger = mergeTokenLedger(this.tokenLedger, attempt.usage);
     // Usage recorded while the commit was in flight stays pending for the next one.
     this.pendingUsage = this.pendingUsage === attempt.usage ? [] : subtractLedger(this.pendingUsage, attempt.usage);
@@ -444,11 +448,13 @@ export class SessionCore {
    * as last committed or loaded. Parking such a core needs no commit.
    */
   get committedAll(): boolean {
-    if (this.#unsettled !== undefined || this.pendingUsage.length > 0 || this.#storedState === undefined) return false;
+    const stored = this.#stored;
+    if (this.#unsettled !== undefined || this.pendingUsage.length > 0 || stored === undefined) return false;
     if (this.graph.pendingDelta().type !== "unchanged") return false;
-    const stored = this.#storedState;
-    const now = storedStateParts(this.persistedConfig(), this.checkpoint(), this.graph.leafNodeId);
-    return now.every((part, index) => part === stored[index]);
+    return sameStoredState(
+      storedStateParts(stored.config, stored.checkpoint, stored.leafNodeId),
+      storedStateParts(this.persistedConfig(), this.checkpoint(), this.graph.leafNodeId),
+    );
   }
 
   /**
@@ -472,55 +478,43 @@ export class SessionCore {
   }
 }
 
+/** The fields of the config, the checkpoint and its turn state, but the turn state object itself (made anew by every `checkpoint()`). */
+type StoredStateField = Exclude<keyof PersistedSessionConfig | keyof SessionCheckpoint | keyof SessionCheckpoint["turnState"], "turnState">;
+
 /**
- * The state a commit stores besides the graph's nodes and the usage, part by part: the config's and
+ * The state a commit stores besides the graph's nodes and the usage, field by field (the type makes
+ * a field added to the config or the checkpoint fail to build until it is here): the config's and
  * the counters' values, and the objects of the checkpoint as they are. The core never changes those
  * objects in place (a new usage total, plugin snapshot or suspended turn is a new object), so the
  * same object is the same content, and comparing costs no copy and no serialization.
  */
-/** Every field of the config, the checkpoint and its turn state: one added there must be added to the parts. */
-const STORED_STATE_FIELDS: {
-  readonly [Field in keyof PersistedSessionConfig | keyof SessionCheckpoint | keyof SessionCheckpoint["turnState"]]: true;
-} = {
-  providerId: true,
-  model: true,
-  contextWindow: true,
-  executionMode: true,
-  modelVariant: true,
-  schemaVersion: true,
-  turnState: true,
-  turnIndex: true,
-  tokenUsage: true,
-  lastPromptUsage: true,
-  modeTurnOptions: true,
-  suspendedTurn: true,
-  executionState: true,
-  pluginSnapshots: true,
-};
-void STORED_STATE_FIELDS;
-
 function storedStateParts(
   config: PersistedSessionConfig,
   checkpoint: SessionCheckpoint | undefined,
   leafNodeId: string | undefined,
-): unknown[] {
+): { readonly [Field in StoredStateField | "leafNodeId"]: unknown } {
   const turnState = checkpoint?.turnState;
-  return [
-    config.providerId,
-    config.model,
-    config.contextWindow,
-    config.executionMode,
-    config.modelVariant,
-    checkpoint?.schemaVersion,
-    turnState?.turnIndex,
-    turnState?.tokenUsage,
-    turnState?.lastPromptUsage,
-    turnState?.modeTurnOptions,
-    turnState?.suspendedTurn,
-    checkpoint?.executionState,
-    checkpoint?.pluginSnapshots,
+  return {
+    providerId: config.providerId,
+    model: config.model,
+    contextWindow: config.contextWindow,
+    executionMode: config.executionMode,
+    modelVariant: config.modelVariant,
+    schemaVersion: checkpoint?.schemaVersion,
+    turnIndex: turnState?.turnIndex,
+    tokenUsage: turnState?.tokenUsage,
+    lastPromptUsage: turnState?.lastPromptUsage,
+    modeTurnOptions: turnState?.modeTurnOptions,
+    suspendedTurn: turnState?.suspendedTurn,
+    executionState: checkpoint?.executionState,
+    pluginSnapshots: checkpoint?.pluginSnapshots,
     leafNodeId,
-  ];
+  };
+}
+
+function sameStoredState(left: ReturnType<typeof storedStateParts>, right: ReturnType<typeof storedStateParts>): boolean {
+  for (const field of Object.keys(left) as (keyof typeof left)[]) if (left[field] !== right[field]) return false;
+  return true;
 }
 
 /** `ledger` minus `sent`, per (source, model); entries that reach zero are dropped. */
