@@ -250,6 +250,41 @@ describe("UI message stream delivery", () => {
     expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
   });
 
+  it("keeps a finished turn's events for a web body that is read late, for the UI and the OpenAI-compatible streams", async () => {
+    // One finished turn keeps its events: every other one is compacted as soon as it ends, unless a
+    // response still holds its log. The responses are made in-process (web bodies) and read only
+    // after every turn ended.
+    server = await startTestServer({
+      provider: new ScriptedProvider([textStep("a b c d e f", { chunks: 6 })], { repeat: true }),
+      limits: { finishedTurnsWithEvents: 1 },
+      store: "memory:",
+    });
+    const app = server.running.server;
+    const post = (path: string, body: string) =>
+      app.fetch(new Request(`${server!.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body }));
+    const chats = await Promise.all(
+      Array.from({ length: 3 }, async () => post(`/v1/sessions/${await createSession(server!)}/chat`, chatBody("Go"))),
+    );
+    const completions = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        post("/v1/chat/completions", JSON.stringify({ model: "default", stream: true, messages: [{ role: "user", content: "Go" }] })),
+      ),
+    );
+    await waitUntil(() => app.stats().runningTurns === 0);
+    for (const response of chats) {
+      const text = await response.text();
+      const deltas = [...text.matchAll(/"type":"text-delta","id":"[^"]+","delta":"([^"]*)"/g)].map((match) => match[1]);
+      expect(deltas.join("")).toBe("a b c d e f");
+      expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    }
+    for (const response of completions) {
+      const text = await response.text();
+      const pieces = [...text.matchAll(/"delta":\{"content":"([^"]*)"\}/g)].map((match) => match[1]);
+      expect(pieces.join("")).toBe("a b c d e f");
+      expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    }
+  });
+
   it("stops writing to a client that went away; the turn goes on and commits", async () => {
     const { gate, tool } = gateTool();
     const provider = new ScriptedProvider([toolCallStep([{ name: "wait_for_gate", args: {} }]), textStep("Finished anyway.")]);

@@ -9,9 +9,10 @@ const RESPONSE_CLOSED = new Error("the response closed");
  * burst of a turn's events) go out together, at the end of that pass of the event loop, instead
  * of one write each; the head goes out with the first ones and the last ones with the end of the
  * response. A slow client is waited for (`drain`) before more frames are read. A client that goes
- * away aborts `frames`' signal, and the iteration is ended.
+ * away aborts `frames`' signal, and the iteration is ended. `ended` is called once the writer is
+ * done, however it ended.
  */
-export function writeFrames(outgoing: ServerResponse, frames: (signal: AbortSignal) => AsyncIterable<string>): void {
+export function writeFrames(outgoing: ServerResponse, frames: (signal: AbortSignal) => AsyncIterable<string>, ended: () => void): void {
   const abort = new AbortController();
   // With a reason of its own: an abort without one builds a `DOMException` (and its stack) per stream.
   if (outgoing.destroyed) abort.abort(RESPONSE_CLOSED);
@@ -55,7 +56,11 @@ export function writeFrames(outgoing: ServerResponse, frames: (signal: AbortSign
       outgoing.end(pending);
     } finally {
       // A client that left: the frames' waits race the abort signal, so the iteration is at rest and can be ended.
-      if (abort.signal.aborted) await iterator.return?.();
+      try {
+        if (abort.signal.aborted) await iterator.return?.();
+      } finally {
+        ended();
+      }
     }
   };
   run().catch((error: unknown) => outgoing.destroy(error instanceof Error ? error : new Error(String(error))));

@@ -137,5 +137,5 @@ export function completionStreamResponse(started: StartedTurn, options: Completi
       }
     }
   }
-  return eventStreamBody(frames, headersOf(identity), env);
+  return eventStreamBody(frames, headersOf(identity), env, started.record.log);
 }

@@ -40,5 +40,5 @@ export function uiMessageStreamResponse(started: StartedTurn, heartbeatMs: numbe
     }
     if (!signal.aborted) yield "data: [DONE]\n\n";
   }
-  return eventStreamBody(frames, { [UI_MESSAGE_STREAM_HEADER]: "v1", "lash-turn-id": record.turnId }, env);
+  return eventStreamBody(frames, { [UI_MESSAGE_STREAM_HEADER]: "v1", "lash-turn-id": record.turnId }, env, record.log);
 }
