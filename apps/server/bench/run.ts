@@ -25,7 +25,14 @@ const LEVELS = [1, 10, 100] as const;
 const TURNS: Readonly<Record<(typeof LEVELS)[number], number>> = QUICK ? { 1: 40, 10: 200, 100: 400 } : { 1: 1_000, 10: 3_000, 100: 5_000 };
 /** A cell stops here with the turns it got through (a slow side on a busy machine would take minutes otherwise). */
 const MAX_CELL_SECONDS = QUICK ? 2 : 10;
-const WARMUP_TURNS = QUICK ? 50 : 500;
+/**
+ * Warm-up before anything is timed: each side first runs turns for this long at 10 sessions (the
+ * JIT compiles a server's hot paths over tens of thousands of turns, the bare handler's much
+ * sooner; a short warm-up would time lash-server's compilation, on the core the load needs too),
+ * then, before each cell, for a second at that cell's own concurrency.
+ */
+const WARMUP_SECONDS = QUICK ? 0.5 : 8;
+const CELL_WARMUP_SECONDS = QUICK ? 0.2 : 1;
 
 const SIDES = [
   { key: "bare", name: "bare Hono SSE handler" },
@@ -94,11 +101,12 @@ const sides: RunningSide[] = [];
 try {
   for (const side of SIDES) sides.push(await startSide(side.key));
   // JIT and connection warm-up, on every side, before anything is timed.
-  for (const side of sides) await runLoad(side.url, { concurrency: 10, turns: Math.round(WARMUP_TURNS * SCALE), maxSeconds: 3 });
+  for (const side of sides) await runLoad(side.url, { concurrency: 10, turns: QUICK ? 200 : 30_000, maxSeconds: WARMUP_SECONDS });
   // Level by level, every side in turn: a noisy moment of a shared machine hits one cell, not one side.
   for (const level of LEVELS) {
     for (const side of sides) {
       const turns = Math.round(TURNS[level] * SCALE);
+      await runLoad(side.url, { concurrency: level, turns, maxSeconds: CELL_WARMUP_SECONDS });
       const cpuBefore = processCpuMs(side.child.pid);
       const result = await runLoad(side.url, { concurrency: level, turns, maxSeconds: MAX_CELL_SECONDS });
       const cpuAfter = processCpuMs(side.child.pid);

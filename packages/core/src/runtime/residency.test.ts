@@ -25,6 +25,10 @@ function messageNode(nodes: readonly SessionNodeRecord[], predicate: (message: M
   return node;
 }
 
+function messageTextOf(message: Message): string {
+  return message.parts.map((part) => ("content" in part ? part.content : "")).join("");
+}
+
 function textOfNode(node: SessionNodeRecord | undefined): string | undefined {
   if (node?.payload.kind !== "message") return undefined;
   return node.payload.message.parts.map((part) => ("content" in part ? part.content : "")).join("");
@@ -173,6 +177,40 @@ describe("active_path_only residency", () => {
     await runtime.runTurn(textInput("hello"));
     expect(runtime.core.graph.isPartial).toBe(true);
     expectLashError(await failureOf(() => runtime.core.graph.requireFullReplace()), "invalid_argument");
+  });
+
+  it("looks up in the store only the ids it did not draw itself: a turn's new messages are not looked up, a message appended again is", async () => {
+    const provider = scriptedProvider([textStep("one"), textStep("two"), textStep("three")]);
+    const { environment, database } = environmentFixture({ provider, residency: "active_path_only" });
+    const lookedUp: string[] = [];
+    const store = new (class extends InstrumentedStore {
+      override async loadNode(nodeId: string) {
+        lookedUp.push(nodeId);
+        return super.loadNode(nodeId);
+      }
+    })({ sessionId: "session", database });
+    const runtime = await runtimeOn(environment, "session", store);
+    await runtime.runTurn(textInput("first"));
+    const firstAnswer = runtime.core.graph.leafNodeId ?? "";
+    await runtime.runTurn(textInput("second"));
+    // The user message and the answer of each turn got ids drawn for them: nothing to look up.
+    expect(lookedUp).toEqual([]);
+
+    // The same message object on another branch: its id is stored, off the new path.
+    const second = runtime.activeMessages().find((message) => message.role === "user" && messageTextOf(message) === "second");
+    if (second === undefined) throw new Error("no second message");
+    await runtime.branchToNode(firstAnswer);
+    // Committed: the branch left in memory is dropped (the graph holds the active path only).
+    await runtime.core.commit("branched");
+    expect(runtime.core.graph.node(second.id)).toBeUndefined();
+    runtime.core.graph.appendMessage(second);
+    await runtime.core.commit("replayed");
+    expect(lookedUp).toEqual([second.id]);
+    const stored = (await database.openSession("session").loadSession({ type: "full_graph" }))?.graph.nodes ?? [];
+    const copies = stored.filter((node) => node.payload.kind === "message" && node.payload.message.id === second.id);
+    // Stored twice, under two node ids: the replay did not collide with the off-path node.
+    expect(copies).toHaveLength(2);
+    expect(new Set(copies.map((node) => node.nodeId)).size).toBe(2);
   });
 });
 

@@ -427,13 +427,15 @@ export class SessionCore {
   /**
    * A partial graph cannot see the store's off-path nodes, so an id it picks (a reused tool call id,
    * a replayed message id) may already be taken there; such nodes get a fresh id before the append.
-   * Tombstoned ids are invisible to `loadNode` and cannot be checked this way.
+   * Tombstoned ids are invisible to `loadNode` and cannot be checked this way. A node whose id
+   * the graph drew at random for it (`hasFreshId`) is taken nowhere and is not looked up.
    */
   async #avoidStoredNodeIds(): Promise<void> {
     const store = this.store;
     if (!store) return;
     for (;;) {
-      const unchecked = this.graph.uncommittedNodes.filter((node) => !this.#checkedNodeIds.has(node.nodeId));
+      const graph = this.graph;
+      const unchecked = graph.uncommittedNodes.filter((node) => !this.#checkedNodeIds.has(node.nodeId) && !graph.hasFreshId(node));
       if (unchecked.length === 0) return;
       for (const node of unchecked) {
         const stored = await store.loadNode(node.nodeId);

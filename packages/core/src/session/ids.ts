@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import type { Message } from "@lash/protocol";
 
 /** A UUID's 32 hex digits (its dashes left out by slicing: cheaper than a replace per id). */
 function uuidHex(): string {
@@ -9,6 +10,26 @@ function uuidHex(): string {
 /** A fresh message id: `"m"` followed by a UUID's 32 hex digits. */
 export function freshMessageId(): string {
   return `m${uuidHex()}`;
+}
+
+/** Messages built around an id from `freshMessageId` that no graph has appended yet. */
+const mintedMessages = new WeakSet<object>();
+
+/**
+ * `message`, recorded as built around an id just drawn from `freshMessageId`: no store can hold a
+ * node with that id, so the first graph that appends it need not look the id up (`takeMintedMessage`).
+ */
+export function mintedMessage(message: Message): Message {
+  mintedMessages.add(message);
+  return message;
+}
+
+/**
+ * True once for a message from `mintedMessage`, false after that and for every other message: a
+ * message appended again (a branch that replays it) may have been stored meanwhile.
+ */
+export function takeMintedMessage(message: object): boolean {
+  return mintedMessages.delete(message);
 }
 
 /** The id of part `index` of a message. */

@@ -8,7 +8,7 @@ import type {
   TurnStop,
 } from "@lash/protocol";
 import { LashError, stableStringify } from "@lash/protocol";
-import { freshHexId, freshMessageId, nowIso, sha256Hex } from "./ids.js";
+import { freshHexId, freshMessageId, nowIso, sha256Hex, takeMintedMessage } from "./ids.js";
 import { isTransientMessage } from "./message-text.js";
 
 /** The stable key of a tool call: its call id, or a content hash for calls without one. */
@@ -46,6 +46,12 @@ export class SessionGraphEditor {
   /** Bumped by every `requireFullReplace`, so a commit in flight cannot clear a newer requirement. */
   #replaceGeneration = 0;
   #partial = false;
+  /**
+   * Nodes appended here under an id drawn at random for them (a message built with a fresh id, a
+   * record): no store holds such an id, whatever branch it is on. Shared with clones, whose nodes
+   * are the same objects.
+   */
+  #freshNodes = new WeakSet<SessionNodeRecord>();
 
   private constructor(nodes: SessionNodeRecord[], leafNodeId: string | undefined) {
     this.#nodes = nodes;
@@ -74,12 +80,21 @@ export class SessionGraphEditor {
     copy.#uncommitted = [...this.#uncommitted];
     copy.#replaceRequired = this.#replaceRequired;
     copy.#partial = this.#partial;
+    copy.#freshNodes = this.#freshNodes;
     return copy;
   }
 
   /** True when the editor holds only the stored session's active path (plus uncommitted nodes). */
   get isPartial(): boolean {
     return this.#partial;
+  }
+
+  /**
+   * True for a node this editor appended under an id drawn at random for it: a partial editor's
+   * commit need not ask the store whether that id is taken off the path.
+   */
+  hasFreshId(node: SessionNodeRecord): boolean {
+    return this.#freshNodes.has(node);
   }
 
   /** The nodes the next delta will append, in append order. */
@@ -163,8 +178,12 @@ export class SessionGraphEditor {
   appendMessage(message: Message): SessionNodeRecord | undefined {
     if (isTransientMessage(message)) return undefined;
     // A message without an id still needs a unique, stable node id: a fresh message id ("m" + 32 hex).
-    const preferred = message.id === "" ? freshMessageId() : message.id;
-    return this.#append(this.#freeId(preferred, "message"), { kind: "message", message });
+    const minted = message.id === "";
+    const preferred = minted ? freshMessageId() : message.id;
+    const nodeId = this.#freeId(preferred, "message");
+    const node = this.#append(nodeId, { kind: "message", message });
+    if (nodeId === preferred && (minted || takeMintedMessage(message))) this.#freshNodes.add(node);
+    return node;
   }
 
   /** Appends a completed tool call under the leaf (node id `tool:{stableKey}`). */
@@ -178,7 +197,9 @@ export class SessionGraphEditor {
   /** Appends any payload under the leaf with a fresh `{prefix}:{hex}` id. */
   appendRecord(payload: Extract<SessionNodePayload, { kind: "mode_event" | "plugin" }>): SessionNodeRecord {
     const prefix = payload.kind === "mode_event" ? "mode" : "plugin";
-    return this.#append(`${prefix}:${freshHexId()}`, payload);
+    const node = this.#append(`${prefix}:${freshHexId()}`, payload);
+    this.#freshNodes.add(node);
+    return node;
   }
 
   /**
