@@ -237,3 +237,32 @@ describe("buildSystemPrompt: custom templates", () => {
     ).toBe("second x");
   });
 });
+
+describe("buildSystemPrompt on inputs it rendered before", () => {
+  it("renders what the inputs say now: a contribution changed in place, a layer, a tool or a template changes the prompt", () => {
+    const note = contribution("guidance", "Use the metric system.");
+    const layers = [layer({ contributions: [note] })];
+    const first = build(layers);
+    expect(first).toContain("Use the metric system.");
+    expect(build([layer({ contributions: [contribution("guidance", "Use the metric system.")] })])).toBe(first);
+
+    // The same objects, changed in place: a value comparison, not an identity one.
+    note.content = "Use imperial units.";
+    const changed = build(layers);
+    expect(changed).toContain("Use imperial units.");
+    expect(changed).not.toContain("metric");
+    note.title = "Units";
+    expect(build(layers)).toContain("### Units\n\nUse imperial units.");
+    note.priority = 5;
+    layers[0]?.contributions.push(contribution("guidance", "Round to two places.", { priority: 1 }));
+    expect(build(layers).indexOf("Round to two places.")).toBeLessThan(build(layers).indexOf("Use imperial units."));
+
+    expect(build(layers, { toolNames: ["ask"] })).toContain(ASK_BULLET);
+    expect(build(layers)).not.toContain(ASK_BULLET);
+    expect(build([...layers, layer({ resetSlots: ["guidance"] })])).not.toContain("imperial");
+    expect(build([...layers, layer({ template: "Only {{guidance}}" })])).toMatch(/^Only /);
+    expect(build(layers, { executionPrompt: "Run nothing." })).toContain("Run nothing.");
+    // Nothing of the inputs is kept by reference: the prompt rendered first is still what they said then.
+    expect(first).toContain("Use the metric system.");
+  });
+});

@@ -82,6 +82,63 @@ function slotBlocks(contributions: readonly PromptContribution[], slot: PromptSl
  * `{{runtime_context}}` and `{{environment}}` are replaced by their content.
  */
 export function buildSystemPrompt(input: PromptBuildInput): string {
+  for (const built of recentPrompts) if (samePromptInput(built.input, input)) return built.prompt;
+  const prompt = renderSystemPrompt(input);
+  recentPrompts.unshift({ input: copiedPromptInput(input), prompt });
+  if (recentPrompts.length > MAX_RECENT_PROMPTS) recentPrompts.pop();
+  return prompt;
+}
+
+/**
+ * The last prompts rendered, newest first, each with a copy of what it was rendered from. A
+ * session's turns, and a server's sessions of one profile, render the same prompt again and again:
+ * the inputs are compared by value (a contribution object changed in place is a different input)
+ * and the prompt rendered once.
+ */
+const recentPrompts: { readonly input: PromptBuildInput; readonly prompt: string }[] = [];
+const MAX_RECENT_PROMPTS = 8;
+
+function copiedPromptInput(input: PromptBuildInput): PromptBuildInput {
+  return {
+    layers: input.layers.map((layer) => ({
+      ...(layer.template === undefined ? {} : { template: layer.template }),
+      contributions: layer.contributions.map((contribution) => ({ ...contribution })),
+      resetSlots: [...layer.resetSlots],
+    })),
+    executionPrompt: input.executionPrompt,
+    toolNames: [...input.toolNames],
+  };
+}
+
+function sameStrings(left: readonly string[], right: readonly string[]): boolean {
+  if (left.length !== right.length) return false;
+  for (let index = 0; index < left.length; index += 1) if (left[index] !== right[index]) return false;
+  return true;
+}
+
+function sameContributions(left: readonly PromptContribution[], right: readonly PromptContribution[]): boolean {
+  if (left.length !== right.length) return false;
+  for (let index = 0; index < left.length; index += 1) {
+    const a = left[index];
+    const b = right[index];
+    if (a?.slot !== b?.slot || a?.priority !== b?.priority || a?.title !== b?.title || a?.content !== b?.content) return false;
+  }
+  return true;
+}
+
+function samePromptInput(left: PromptBuildInput, right: PromptBuildInput): boolean {
+  if (left.executionPrompt !== right.executionPrompt || !sameStrings(left.toolNames, right.toolNames)) return false;
+  if (left.layers.length !== right.layers.length) return false;
+  for (let index = 0; index < left.layers.length; index += 1) {
+    const a = left.layers[index];
+    const b = right.layers[index];
+    if (a === undefined || b === undefined || a.template !== b.template) return false;
+    if (!sameStrings(a.resetSlots, b.resetSlots) || !sameContributions(a.contributions, b.contributions)) return false;
+  }
+  return true;
+}
+
+function renderSystemPrompt(input: PromptBuildInput): string {
   const { template, contributions } = resolvePromptLayers(input.layers);
   const sections = {
     intro: joinBlocks(slotBlocks(contributions, "intro")),

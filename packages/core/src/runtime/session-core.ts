@@ -14,6 +14,7 @@ import type {
   SessionCommitDurability,
   SessionCommitResult,
   SessionEvent,
+  SessionNodeRecord,
   SessionPolicy,
   SessionReadScope,
   SessionStateEnvelope,
@@ -357,7 +358,8 @@ export class SessionCore {
       this.graph.markCommitted(mark);
       return;
     }
-    if (this.graph.isPartial) await this.#avoidStoredNodeIds();
+    // Checked here first: most commits have nothing to look up, and then cost no call to the store's side.
+    if (this.graph.isPartial && this.#uncheckedNodes().length > 0) await this.#avoidStoredNodeIds();
     const graph = this.graph;
     const mark = graph.commitMark;
     const delta = graph.pendingDelta();
@@ -434,14 +436,21 @@ export class SessionCore {
     const store = this.store;
     if (!store) return;
     for (;;) {
-      const graph = this.graph;
-      const unchecked = graph.uncommittedNodes.filter((node) => !this.#checkedNodeIds.has(node.nodeId) && !graph.hasFreshId(node));
+      const unchecked = this.#uncheckedNodes();
       if (unchecked.length === 0) return;
       for (const node of unchecked) {
         const stored = await store.loadNode(node.nodeId);
         this.#checkedNodeIds.add(stored ? this.graph.renameUncommittedNode(node.nodeId) : node.nodeId);
       }
     }
+  }
+
+  /** The uncommitted nodes whose ids may be taken in the store off the path (see `#avoidStoredNodeIds`). */
+  #uncheckedNodes(): SessionNodeRecord[] {
+    const graph = this.graph;
+    const unchecked: SessionNodeRecord[] = [];
+    for (const node of graph.uncommittedNodes) if (!this.#checkedNodeIds.has(node.nodeId) && !graph.hasFreshId(node)) unchecked.push(node);
+    return unchecked;
   }
 
   /**

@@ -12,24 +12,30 @@ export function freshMessageId(): string {
   return `m${uuidHex()}`;
 }
 
-/** Messages built around an id from `freshMessageId` that no graph has appended yet. */
-const mintedMessages = new WeakSet<object>();
+/**
+ * Ids of messages built around an id from `freshMessageId` that no graph has appended yet. Bounded:
+ * a message that is never appended leaves its id here until the set is cleared, and an id missing
+ * from it only costs a look-up in the store.
+ */
+const mintedMessageIds = new Set<string>();
+const MAX_MINTED_MESSAGE_IDS = 4096;
 
 /**
  * `message`, recorded as built around an id just drawn from `freshMessageId`: no store can hold a
- * node with that id, so the first graph that appends it need not look the id up (`takeMintedMessage`).
+ * node with that id, so the first graph that appends it need not look the id up (`takeMintedMessageId`).
  */
 export function mintedMessage(message: Message): Message {
-  mintedMessages.add(message);
+  if (mintedMessageIds.size >= MAX_MINTED_MESSAGE_IDS) mintedMessageIds.clear();
+  mintedMessageIds.add(message.id);
   return message;
 }
 
 /**
- * True once for a message from `mintedMessage`, false after that and for every other message: a
- * message appended again (a branch that replays it) may have been stored meanwhile.
+ * True once for the id of a message from `mintedMessage`, false after that and for every other id:
+ * a message appended again (a branch that replays it) may have been stored meanwhile.
  */
-export function takeMintedMessage(message: object): boolean {
-  return mintedMessages.delete(message);
+export function takeMintedMessageId(messageId: string): boolean {
+  return mintedMessageIds.delete(messageId);
 }
 
 /** The id of part `index` of a message. */

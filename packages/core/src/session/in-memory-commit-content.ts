@@ -61,10 +61,67 @@ export function jsonCopy<Value>(value: Value, what: string): Value {
   }
 }
 
-/** The content of `commit`, copied (the store keeps this copy: later changes by the caller do not reach it). */
-export function copiedCommitContent(commit: SessionCommit): CommitContent {
-  const { durability: _durability, ...content } = commit;
-  return jsonCopy(content, "the commit");
+/**
+ * The content of `commit`, copied (the store keeps this copy: later changes by the caller do not
+ * reach it). A config or checkpoint equal to the one `stored` at the head is not copied again: the
+ * head's own copy is kept instead (most commits change neither, or only the checkpoint).
+ */
+export function copiedCommitContent(
+  commit: SessionCommit,
+  stored?: { readonly config: unknown; readonly checkpoint: unknown },
+): CommitContent {
+  const { durability: _durability, config, checkpoint, ...rest } = commit;
+  const copy = jsonCopy(rest, "the commit");
+  return {
+    ...copy,
+    config:
+      stored !== undefined && matchesStored(config, stored.config)
+        ? (stored.config as CommitContent["config"])
+        : jsonCopy(config, "the commit's config"),
+    checkpoint:
+      stored !== undefined && matchesStored(checkpoint, stored.checkpoint)
+        ? (stored.checkpoint as CommitContent["checkpoint"])
+        : jsonCopy(checkpoint, "the commit's checkpoint"),
+  };
+}
+
+/**
+ * Whether `value` (the caller's, not yet copied) holds exactly the JSON data `stored` (a copy the
+ * store keeps) holds. Only plain data matches: anything a copy would change (an `undefined`, a
+ * number JSON has no form for, an object with a `toJSON` or a prototype of its own) does not, and
+ * is copied instead. The store's own object never matches either: a caller holding it could change it.
+ */
+function matchesStored(value: unknown, stored: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value === stored;
+    case "number":
+      return Number.isFinite(value) && value === stored;
+    case "object": {
+      if (value === null) return stored === null;
+      if (typeof stored !== "object" || stored === null || value === stored) return false;
+      if (Array.isArray(value)) {
+        if (!Array.isArray(stored) || value.length !== stored.length) return false;
+        for (let index = 0; index < value.length; index += 1) if (!matchesStored(value[index], stored[index])) return false;
+        return true;
+      }
+      if (Array.isArray(stored) || !isPlainRecord(value)) return false;
+      const record = value as Record<string, unknown>;
+      const storedRecord = stored as Record<string, unknown>;
+      let keys = 0;
+      for (const key in record) {
+        if (!Object.hasOwn(record, key)) continue;
+        if (!Object.hasOwn(storedRecord, key) || !matchesStored(record[key], storedRecord[key])) return false;
+        keys += 1;
+      }
+      // The stored side is a plain copy: its keys are its own.
+      for (const _key in storedRecord) keys -= 1;
+      return keys === 0;
+    }
+    default:
+      return false;
+  }
 }
 
 /**

@@ -367,6 +367,33 @@ describe("InMemorySessionStore: results are copies", () => {
     expect(read?.config.model).toBe("mock-model");
   });
 
+  it("a config and checkpoint equal to the head's are kept once; changing the caller's objects afterwards changes nothing", async () => {
+    const store = await seeded();
+    const second = commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m3", "m2")]) });
+    await store.commit(second);
+    second.config.model = "mutated";
+    second.checkpoint.turnState.turnIndex = 99;
+    const read = await store.loadSession({ type: "active_path" });
+    expect(read?.config.model).toBe("mock-model");
+    expect(read?.checkpoint?.turnState.turnIndex).toBe(1);
+    // A re-send of the first content still replays, and the changed one is a different commit.
+    expect(
+      (await store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, graph: append([node("m3", "m2")]) }))).replayed,
+    ).toBe(true);
+    expect(await thrown(store.commit(second))).toBeInstanceOf(CommitIdConflictError);
+  });
+
+  it("a config that only looks like the head's is stored as JSON gives it (undefined keys dropped, toJSON applied)", async () => {
+    const store = await seeded();
+    const config = { ...commit({ commitId: "x" }).config, note: undefined } as SessionCommit["config"];
+    await store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, config }));
+    expect(Object.keys((await store.loadSession({ type: "active_path" }))?.config ?? {})).not.toContain("note");
+    const usageWithJson = { ...usage(0, 0), toJSON: () => usage(7, 7) };
+    const checkpoint = { schemaVersion: 1 as const, turnState: { turnIndex: 1, tokenUsage: usageWithJson } };
+    await store.commit(commit({ commitId: "t3:final", expectedHeadRevision: 2, checkpoint }));
+    expect((await store.loadSession({ type: "active_path" }))?.checkpoint?.turnState.tokenUsage).toEqual(usage(7, 7));
+  });
+
   it("changing a commit result does not change a later replay", async () => {
     const store = new InMemorySessionStore();
     const sent = commit({ commitId: "t1:final" });

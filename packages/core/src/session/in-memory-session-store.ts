@@ -122,7 +122,10 @@ export class InMemorySessionStore implements SessionStore {
     const data = this.#read();
     const head = data.head;
     // The one copy this commit costs: what the store keeps, and what a re-send is compared with.
-    const content = copiedCommitContent(commit);
+    const content = copiedCommitContent(
+      commit,
+      head === undefined ? undefined : { config: head.config, checkpoint: data.blobs.get(head.checkpointRef) },
+    );
     const previous = data.commits.get(content.commitId);
     if (previous) {
       if (!isSameCommit(previous, content)) throw new CommitIdConflictError(commit.sessionId, commit.commitId);

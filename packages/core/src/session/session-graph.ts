@@ -8,7 +8,7 @@ import type {
   TurnStop,
 } from "@lash/protocol";
 import { LashError, stableStringify } from "@lash/protocol";
-import { freshHexId, freshMessageId, nowIso, sha256Hex, takeMintedMessage } from "./ids.js";
+import { freshHexId, freshMessageId, nowIso, sha256Hex, takeMintedMessageId } from "./ids.js";
 import { isTransientMessage } from "./message-text.js";
 
 /** The stable key of a tool call: its call id, or a content hash for calls without one. */
@@ -47,11 +47,10 @@ export class SessionGraphEditor {
   #replaceGeneration = 0;
   #partial = false;
   /**
-   * Nodes appended here under an id drawn at random for them (a message built with a fresh id, a
-   * record): no store holds such an id, whatever branch it is on. Shared with clones, whose nodes
-   * are the same objects.
+   * Ids of the uncommitted nodes appended here under an id drawn at random for them (a message built
+   * with a fresh id, a record): no store holds such an id, whatever branch it is on.
    */
-  #freshNodes = new WeakSet<SessionNodeRecord>();
+  #freshNodeIds = new Set<string>();
 
   private constructor(nodes: SessionNodeRecord[], leafNodeId: string | undefined) {
     this.#nodes = nodes;
@@ -80,7 +79,7 @@ export class SessionGraphEditor {
     copy.#uncommitted = [...this.#uncommitted];
     copy.#replaceRequired = this.#replaceRequired;
     copy.#partial = this.#partial;
-    copy.#freshNodes = this.#freshNodes;
+    copy.#freshNodeIds = new Set(this.#freshNodeIds);
     return copy;
   }
 
@@ -94,7 +93,7 @@ export class SessionGraphEditor {
    * commit need not ask the store whether that id is taken off the path.
    */
   hasFreshId(node: SessionNodeRecord): boolean {
-    return this.#freshNodes.has(node);
+    return this.#freshNodeIds.has(node.nodeId);
   }
 
   /** The nodes the next delta will append, in append order. */
@@ -182,7 +181,7 @@ export class SessionGraphEditor {
     const preferred = minted ? freshMessageId() : message.id;
     const nodeId = this.#freeId(preferred, "message");
     const node = this.#append(nodeId, { kind: "message", message });
-    if (nodeId === preferred && (minted || takeMintedMessage(message))) this.#freshNodes.add(node);
+    if (nodeId === preferred && (minted || takeMintedMessageId(nodeId))) this.#freshNodeIds.add(nodeId);
     return node;
   }
 
@@ -198,7 +197,7 @@ export class SessionGraphEditor {
   appendRecord(payload: Extract<SessionNodePayload, { kind: "mode_event" | "plugin" }>): SessionNodeRecord {
     const prefix = payload.kind === "mode_event" ? "mode" : "plugin";
     const node = this.#append(`${prefix}:${freshHexId()}`, payload);
-    this.#freshNodes.add(node);
+    this.#freshNodeIds.add(node.nodeId);
     return node;
   }
 
@@ -296,10 +295,12 @@ export class SessionGraphEditor {
   markCommitted(mark?: GraphCommitMark): void {
     if (!mark) {
       this.#uncommitted = [];
+      this.#freshNodeIds.clear();
       this.#replaceRequired = false;
       return;
     }
-    this.#uncommitted.splice(0, mark.uncommittedCount);
+    const stored = this.#uncommitted.splice(0, mark.uncommittedCount);
+    if (this.#freshNodeIds.size > 0) for (const node of stored) this.#freshNodeIds.delete(node.nodeId);
     if (mark.replaceGeneration === this.#replaceGeneration) this.#replaceRequired = false;
   }
 
@@ -350,6 +351,7 @@ export class SessionGraphEditor {
         : payload.kind === "tool_invocation"
           ? `tool:${payload.stableKey}`
           : nodeId;
+    this.#freshNodeIds.delete(nodeId);
     let renamed = `${base}:${freshHexId()}`;
     while (this.#positions.has(renamed)) renamed = `${base}:${freshHexId()}`;
     this.#replaceNode(node, { ...node, nodeId: renamed });
