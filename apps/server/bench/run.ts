@@ -2,9 +2,10 @@
 // 10 deltas) over loopback SSE at 1, 10 and 100 concurrent sessions, side by side in one run:
 // a bare Hono handler streaming the same 10 deltas (the ceiling), lash-server on the `memory:`
 // store, lash-server on a SQLite file. Each side is a process of its own; the load comes from this
-// one. A cell runs its turns or 10 s, whichever ends first. LASH_BENCH_QUICK=1 runs a few turns
-// per cell (a smoke run); BENCH_TURNS scales the number of turns per cell; LASH_BENCH_BUILT=1 runs
-// the sides on the built packages.
+// one. A cell runs its turns or 10 s, whichever ends first, in 5 slices that alternate with the
+// other sides' (see ROUNDS). LASH_BENCH_QUICK=1 runs a few turns per cell (a smoke run);
+// BENCH_TURNS scales the number of turns per cell; LASH_BENCH_BUILT=1 runs the sides on the built
+// packages.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
@@ -33,6 +34,8 @@ const MAX_CELL_SECONDS = QUICK ? 2 : 10;
  */
 const WARMUP_SECONDS = QUICK ? 0.5 : 8;
 const CELL_WARMUP_SECONDS = QUICK ? 0.2 : 1;
+/** Each cell is timed in this many slices per side, the sides taking turns. */
+const ROUNDS = QUICK ? 2 : 5;
 
 const SIDES = [
   { key: "bare", name: "bare Hono SSE handler" },
@@ -91,6 +94,16 @@ function milliseconds(value: number): string {
   return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
 }
 
+/** The slices of one cell as one result: their turns and times added, their latencies merged. */
+function combined(slices: readonly LoadResult[]): LoadResult {
+  const latencies = slices.flatMap((slice) => slice.latencies).sort((left, right) => left - right);
+  return {
+    turns: slices.reduce((sum, slice) => sum + slice.turns, 0),
+    seconds: slices.reduce((sum, slice) => sum + slice.seconds, 0),
+    latencies,
+  };
+}
+
 const results = new Map<string, LoadResult>();
 /** The server process's CPU time per turn of each cell, in microseconds. */
 const cpuPerTurn = new Map<string, number>();
@@ -102,17 +115,32 @@ try {
   for (const side of SIDES) sides.push(await startSide(side.key));
   // JIT and connection warm-up, on every side, before anything is timed.
   for (const side of sides) await runLoad(side.url, { concurrency: 10, turns: QUICK ? 200 : 30_000, maxSeconds: WARMUP_SECONDS });
-  // Level by level, every side in turn: a noisy moment of a shared machine hits one cell, not one side.
+  // Level by level; within a level the sides take turns, in ROUNDS slices each, and a cell adds up
+  // its slices: a shared machine's speed drifts over seconds, and a side timed all at once would
+  // get a faster or slower stretch than the side it is compared with.
   for (const level of LEVELS) {
+    const turns = Math.round(TURNS[level] * SCALE);
+    for (const side of sides) await runLoad(side.url, { concurrency: level, turns, maxSeconds: CELL_WARMUP_SECONDS });
+    const slices = new Map<SideKey, LoadResult[]>();
+    const cpu = new Map<SideKey, number>();
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const side of sides) {
+        const cpuBefore = processCpuMs(side.child.pid);
+        const slice = await runLoad(side.url, {
+          concurrency: level,
+          turns: Math.max(level, Math.round(turns / ROUNDS)),
+          maxSeconds: MAX_CELL_SECONDS / ROUNDS,
+        });
+        const cpuAfter = processCpuMs(side.child.pid);
+        slices.set(side.key, [...(slices.get(side.key) ?? []), slice]);
+        if (cpuBefore !== undefined && cpuAfter !== undefined) cpu.set(side.key, (cpu.get(side.key) ?? 0) + cpuAfter - cpuBefore);
+      }
+    }
     for (const side of sides) {
-      const turns = Math.round(TURNS[level] * SCALE);
-      await runLoad(side.url, { concurrency: level, turns, maxSeconds: CELL_WARMUP_SECONDS });
-      const cpuBefore = processCpuMs(side.child.pid);
-      const result = await runLoad(side.url, { concurrency: level, turns, maxSeconds: MAX_CELL_SECONDS });
-      const cpuAfter = processCpuMs(side.child.pid);
+      const result = combined(slices.get(side.key) ?? []);
       results.set(`${side.key}:${level}`, result);
-      if (cpuBefore !== undefined && cpuAfter !== undefined && result.turns > 0)
-        cpuPerTurn.set(`${side.key}:${level}`, ((cpuAfter - cpuBefore) * 1000) / result.turns);
+      const cpuMs = cpu.get(side.key);
+      if (cpuMs !== undefined && result.turns > 0) cpuPerTurn.set(`${side.key}:${level}`, (cpuMs * 1000) / result.turns);
     }
   }
 } finally {
