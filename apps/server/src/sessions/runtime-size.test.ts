@@ -12,27 +12,28 @@ describe("estimateRuntimeBytes", () => {
     const database = new InMemorySessionDatabase();
     const provider = new ScriptedProvider([textStep("first answer"), textStep("x".repeat(10_000)), textStep("short")]);
     const runtime = await runtimeOn(database, provider);
-    expect(estimateRuntimeBytes(runtime)).toBe(RUNTIME_BASE_BYTES + 64);
+    const empty = estimateRuntimeBytes(runtime);
+    expect(empty.bytes).toBe(RUNTIME_BASE_BYTES + 64);
     await runtime.runTurn("first question");
-    const afterOne = estimateRuntimeBytes(runtime);
+    const afterOne = estimateRuntimeBytes(runtime, empty);
     await runtime.runTurn("second question");
-    const afterTwo = estimateRuntimeBytes(runtime);
+    const afterTwo = estimateRuntimeBytes(runtime, afterOne);
     // The 10,000-character answer at two bytes a character.
-    expect(afterTwo - afterOne).toBeGreaterThan(20_000);
-    // A runtime that never estimated this path before gets the same figure from scratch.
-    const fresh = await runtimeOn(database, provider);
-    expect(estimateRuntimeBytes(fresh)).toBe(afterTwo);
+    expect(afterTwo.bytes - afterOne.bytes).toBeGreaterThan(20_000);
+    // From scratch, the same figure as from the last estimate.
+    expect(estimateRuntimeBytes(runtime).bytes).toBe(afterTwo.bytes);
+    expect(estimateRuntimeBytes(await runtimeOn(database, provider)).bytes).toBe(afterTwo.bytes);
     // Back before the second question, and a new branch as long as the old path with a short
     // answer (no estimate in between): counted again, not taken for the old path.
     const userMessage = (text: string) =>
       runtime.activeMessages().find((message) => message.role === "user" && JSON.stringify(message).includes(text));
     runtime.branchBeforeMessage(userMessage("second question")?.id ?? "");
     await runtime.runTurn("another second question");
-    const branched = estimateRuntimeBytes(runtime);
-    expect(branched).toBeLessThan(afterTwo - 15_000);
-    expect(estimateRuntimeBytes(await runtimeOn(database, provider))).toBe(branched);
+    const branched = estimateRuntimeBytes(runtime, afterTwo);
+    expect(branched.bytes).toBeLessThan(afterTwo.bytes - 15_000);
+    expect(estimateRuntimeBytes(await runtimeOn(database, provider)).bytes).toBe(branched.bytes);
     // Back before that one: the path as it was after the first turn.
     runtime.branchBeforeMessage(userMessage("another second question")?.id ?? "");
-    expect(estimateRuntimeBytes(runtime)).toBe(afterOne);
+    expect(estimateRuntimeBytes(runtime, branched).bytes).toBe(afterOne.bytes);
   });
 });

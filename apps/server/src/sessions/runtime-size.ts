@@ -5,19 +5,31 @@ const OBJECT_OVERHEAD_BYTES = 64;
 /** What one property or element slot costs. */
 const SLOT_BYTES = 8;
 
+/** What a runtime's path was estimated at, and which messages that covered (see `estimateRuntimeBytes`). */
+export interface RuntimeSizeEstimate {
+  /** The estimate, in bytes. */
+  readonly bytes: number;
+  /** How many messages of the path it covered, and the first and last of them. */
+  readonly count: number;
+  readonly first: unknown;
+  readonly last: unknown;
+}
+
 /**
  * An estimate of the memory a live runtime holds for its session: the messages of its active path
  * (strings at two bytes per character, plus per-object and per-slot overheads) plus a fixed cost
  * for the runtime itself. It is an estimate, not a measurement: it is what the pool's byte bound
  * compares, so it must grow with what the session holds (long histories, big tool outputs, inline
  * images) and stay cheap enough to compute after every request.
+ *
+ * `previous` is the runtime's last estimate: the path only grows between most requests, so when the
+ * path still starts with the messages it covered (the same first and last message: a path is its
+ * last node's ancestry), they are counted from it and only the new ones are looked at. The caller
+ * keeps the estimate with the runtime (no weak map per runtime or message: those cost the garbage
+ * collector on every collection for as long as the runtime lives).
  */
-export function estimateRuntimeBytes(runtime: LashRuntime): number {
+export function estimateRuntimeBytes(runtime: LashRuntime, previous?: RuntimeSizeEstimate): RuntimeSizeEstimate {
   const messages = runtime.activeMessages();
-  // The path only grows between most requests: the messages estimated last time, when the path
-  // still starts with them (the same first and last message: a path is its last node's ancestry),
-  // are counted from then, and only the new ones are looked at.
-  const previous = pathEstimates.get(runtime);
   let start = 0;
   let total = RUNTIME_BASE_BYTES + OBJECT_OVERHEAD_BYTES;
   if (
@@ -30,34 +42,9 @@ export function estimateRuntimeBytes(runtime: LashRuntime): number {
     start = previous.count;
     total = previous.bytes;
   }
-  for (let index = start; index < messages.length; index += 1) {
-    const message = messages[index] as object;
-    // A stored message never changes, and the graph hands out the same object each time: its
-    // estimate is computed once, so a release costs a lookup per message, not a walk of its parts.
-    let bytes = messageBytes.get(message);
-    if (bytes === undefined) {
-      bytes = estimateValueBytes(message);
-      messageBytes.set(message, bytes);
-    }
-    total += SLOT_BYTES + bytes;
-  }
-  if (messages.length > 0) pathEstimates.set(runtime, { count: messages.length, first: messages[0], last: messages.at(-1), bytes: total });
-  return total;
+  for (let index = start; index < messages.length; index += 1) total += SLOT_BYTES + estimateValueBytes(messages[index]);
+  return { bytes: total, count: messages.length, first: messages[0], last: messages.at(-1) };
 }
-
-/** What a runtime's path was estimated at, and which messages that covered. */
-interface PathEstimate {
-  readonly count: number;
-  readonly first: unknown;
-  readonly last: unknown;
-  readonly bytes: number;
-}
-
-/** The last estimate of each runtime, kept as long as the runtime. */
-const pathEstimates = new WeakMap<LashRuntime, PathEstimate>();
-
-/** The estimate of each message seen, kept as long as the message itself. */
-const messageBytes = new WeakMap<object, number>();
 
 /** What a runtime with an empty session costs (its core, graph, policy and environment references). */
 export const RUNTIME_BASE_BYTES = 16 * 1024;

@@ -4,7 +4,7 @@ import { LOCAL_TENANT } from "../auth/tenant-name.js";
 import { HttpError } from "../http/http-error.js";
 import type { PreparedProfile, ProfileEnvironments } from "../profiles/profile-environments.js";
 import type { ServerStore } from "../store/server-store.js";
-import { estimateRuntimeBytes, RUNTIME_BASE_BYTES } from "./runtime-size.js";
+import { estimateRuntimeBytes, RUNTIME_BASE_BYTES, type RuntimeSizeEstimate } from "./runtime-size.js";
 import { foreignSessionRecord, initialSessionState, readServerRecord, type ServerSessionRecord } from "./server-session-record.js";
 
 /** A session's live runtime, with what the server knows about the session. */
@@ -80,6 +80,8 @@ interface Entry {
   leases: number;
   /** The runtime's estimated memory (`estimateRuntimeBytes`), updated when its last lease is released. */
   bytes: number;
+  /** The estimate behind `bytes`, which the next one goes on from. */
+  estimate: RuntimeSizeEstimate | undefined;
   /** True while the entry is in the pool's live count and bytes (in the map, not parking). */
   counted: boolean;
   parking: Promise<void> | undefined;
@@ -264,7 +266,10 @@ export class SessionRuntimes {
           released = true;
           entry.leases -= 1;
           // Measured when the runtime goes idle: what it holds changes only while it is used.
-          if (entry.leases === 0 && entry.session !== undefined) this.#setBytes(entry, estimateRuntimeBytes(entry.session.runtime));
+          if (entry.leases === 0 && entry.session !== undefined) {
+            entry.estimate = estimateRuntimeBytes(entry.session.runtime, entry.estimate);
+            this.#setBytes(entry, entry.estimate.bytes);
+          }
           await this.#parkIdle();
         },
       };
@@ -301,6 +306,7 @@ export class SessionRuntimes {
       session: undefined,
       leases: 0,
       bytes: RUNTIME_BASE_BYTES,
+      estimate: undefined,
       counted: false,
       parking: undefined,
     };
