@@ -24,6 +24,9 @@ function isJsonMediaType(contentType: string | null): boolean {
   return mediaType === "application/json" || (mediaType.startsWith("application/") && mediaType.endsWith("+json"));
 }
 
+/** One decoder for every body: a whole-buffer `decode` (no `stream` option) keeps no state between calls. */
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** A request body as text, with its size in bytes. */
 export interface BodyText {
   readonly text: string;
@@ -75,7 +78,7 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
     bytes = await readUndeclaredBody(request.body, maxBytes);
   }
   try {
-    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), bytes: bytes.byteLength };
+    return { text: utf8.decode(bytes), bytes: bytes.byteLength };
   } catch {
     throw new HttpError("malformed_json", "the request body is not valid UTF-8");
   }

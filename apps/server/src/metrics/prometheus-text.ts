@@ -39,7 +39,8 @@ function labelText(names: readonly string[], values: LabelValues, extra?: readon
 
 /** The map key of a label set: the values joined by a character no label value the server makes contains. */
 function keyOf(values: LabelValues): string {
-  return values.join("\u0000");
+  // One value is its own key (what the join gives too), without building a string per update.
+  return values.length === 1 ? (values[0] ?? "") : values.join("\u0000");
 }
 
 abstract class MetricFamily {
