@@ -13,20 +13,21 @@ export function freshMessageId(): string {
 }
 
 /**
- * Ids of messages built around an id from `freshMessageId` that no graph has appended yet. Bounded:
- * a message that is never appended leaves its id here until the set is cleared, and an id missing
- * from it only costs a look-up in the store.
+ * Ids of the last messages built around an id from `freshMessageId` that no graph has appended yet,
+ * in a small ring: a turn appends the messages it builds right away, and an id that dropped out
+ * (or was never appended) only costs a look-up in the store later. Compared by value, with no hash
+ * of the id (a fresh id is a concatenated string, which a set would flatten and hash).
  */
-const mintedMessageIds = new Set<string>();
-const MAX_MINTED_MESSAGE_IDS = 4096;
+const mintedMessageIds: (string | undefined)[] = new Array(16).fill(undefined);
+let nextMintedSlot = 0;
 
 /**
  * `message`, recorded as built around an id just drawn from `freshMessageId`: no store can hold a
  * node with that id, so the first graph that appends it need not look the id up (`takeMintedMessageId`).
  */
 export function mintedMessage(message: Message): Message {
-  if (mintedMessageIds.size >= MAX_MINTED_MESSAGE_IDS) mintedMessageIds.clear();
-  mintedMessageIds.add(message.id);
+  mintedMessageIds[nextMintedSlot] = message.id;
+  nextMintedSlot = (nextMintedSlot + 1) % mintedMessageIds.length;
   return message;
 }
 
@@ -35,7 +36,13 @@ export function mintedMessage(message: Message): Message {
  * a message appended again (a branch that replays it) may have been stored meanwhile.
  */
 export function takeMintedMessageId(messageId: string): boolean {
-  return mintedMessageIds.delete(messageId);
+  for (let slot = 0; slot < mintedMessageIds.length; slot += 1) {
+    if (mintedMessageIds[slot] === messageId) {
+      mintedMessageIds[slot] = undefined;
+      return true;
+    }
+  }
+  return false;
 }
 
 /** The id of part `index` of a message. */
