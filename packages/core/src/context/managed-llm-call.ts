@@ -44,8 +44,8 @@ function compactionsOf(turn: TurnContext): TurnCompactions {
 }
 
 /** The turn's conversation with this turn's summary, if any, in place of what it covers. */
-function compactedView(messages: readonly Message[], state: TurnCompactions): readonly Message[] {
-  if (state.summary === undefined) return messages;
+function compactedView(messages: readonly Message[], state: TurnCompactions | undefined): readonly Message[] {
+  if (state?.summary === undefined) return messages;
   const from = messages.findIndex((message) => message.id === state.keptFromMessageId);
   return from < 0 ? messages : [state.summary, ...messages.slice(from)];
 }
@@ -218,18 +218,18 @@ export async function performManagedLlmCall(
 ): Promise<LlmCallResult> {
   const manager = contextManagerOf(turn.core);
   if (manager === undefined) return await performLlmCall(effect, modeIteration, llm);
-  const state = compactionsOf(turn);
+  // Read, not created: most turns never compact, and need no entry of their own.
   const window = callContextWindow(turn.core.policy, turn.selection.model);
-  let call = fitCall(effect, messages, compactedView(messages, state), manager, window, sessionOf(turn));
+  let call = fitCall(effect, messages, compactedView(messages, turnCompactions.get(turn)), manager, window, sessionOf(turn));
   if (call.fit.compact && (await compactInTurn(turn, manager, window, call.conversation, modeIteration, "threshold", []))) {
-    call = fitCall(effect, messages, compactedView(messages, state), manager, window, sessionOf(turn));
+    call = fitCall(effect, messages, compactedView(messages, turnCompactions.get(turn)), manager, window, sessionOf(turn));
   }
   let result = await performLlmCall(call.effect, modeIteration, llm);
   calibrate(turn, call, result);
   if (!overflowed(result) || turn.signal.aborted) return result;
   if (!(await compactInTurn(turn, manager, window, call.conversation, modeIteration, "overflow", attemptUsage(turn, result))))
     return result;
-  call = fitCall(effect, messages, compactedView(messages, state), manager, window, sessionOf(turn));
+  call = fitCall(effect, messages, compactedView(messages, turnCompactions.get(turn)), manager, window, sessionOf(turn));
   result = await performLlmCall(call.effect, modeIteration, llm);
   calibrate(turn, call, result);
   return result;
