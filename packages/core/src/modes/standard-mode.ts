@@ -1,6 +1,6 @@
 import type { LlmResponse, Message, MessagePart, ToolControl, TurnOutcome } from "@lash/protocol";
 import { stableStringify } from "@lash/protocol";
-import { freshMessageId, mintedMessage, partId } from "../session/ids.js";
+import { freshMessageId, partId } from "../session/ids.js";
 import { isToolResultMessage } from "../session/message-text.js";
 import { emptyResponseStop, finalAnswerActions, turnLimitMessage } from "../turn/turn-machine-messages.js";
 import { assistantTextSeparator } from "./assistant-text.js";
@@ -87,7 +87,7 @@ function readResponse(response: LlmResponse): {
     textSlices.push(text);
     parts.unshift({ kind: "prose", id: partId(id, parts.length), content: text });
   }
-  return { message: mintedMessage({ id, role: "assistant", parts }), text, textSlices, calls, hasReasoning };
+  return { message: { id, role: "assistant", parts }, text, textSlices, calls, hasReasoning };
 }
 
 function controlOutcome(result: CompletedToolCall): TurnOutcome | undefined {

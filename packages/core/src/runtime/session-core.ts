@@ -358,8 +358,11 @@ export class SessionCore {
       this.graph.markCommitted(mark);
       return;
     }
-    // Checked here first: most commits have nothing to look up, and then cost no call to the store's side.
-    if (this.graph.isPartial && this.#uncheckedNodes().length > 0) await this.#avoidStoredNodeIds();
+    if (this.graph.isPartial) {
+      // Most commits have nothing to look up: they await nothing here.
+      const unchecked = this.#uncheckedNodes();
+      if (unchecked.length > 0) await this.#avoidStoredNodeIds(unchecked);
+    }
     const graph = this.graph;
     const mark = graph.commitMark;
     const delta = graph.pendingDelta();
@@ -432,12 +435,10 @@ export class SessionCore {
    * Tombstoned ids are invisible to `loadNode` and cannot be checked this way. A node whose id
    * the graph drew at random for it (`hasFreshId`) is taken nowhere and is not looked up.
    */
-  async #avoidStoredNodeIds(): Promise<void> {
+  async #avoidStoredNodeIds(firstUnchecked: readonly SessionNodeRecord[]): Promise<void> {
     const store = this.store;
     if (!store) return;
-    for (;;) {
-      const unchecked = this.#uncheckedNodes();
-      if (unchecked.length === 0) return;
+    for (let unchecked = firstUnchecked; unchecked.length > 0; unchecked = this.#uncheckedNodes()) {
       for (const node of unchecked) {
         const stored = await store.loadNode(node.nodeId);
         this.#checkedNodeIds.add(stored ? this.graph.renameUncommittedNode(node.nodeId) : node.nodeId);

@@ -1,5 +1,4 @@
 import { createHash, randomFillSync } from "node:crypto";
-import type { Message } from "@lash/protocol";
 
 /** Random bytes drawn ahead, 16 per id: one draw from the system's generator for many ids, as `randomUUID` does. */
 const IDS_PER_DRAW = 256;
@@ -23,38 +22,34 @@ function uuidHex(): string {
   return randomBytes.toString("hex", offset, offset + 16);
 }
 
-/** A fresh message id: `"m"` followed by a UUID's 32 hex digits. */
+/**
+ * The last message ids drawn by `freshMessageId` that no graph has appended yet, in a small ring: a
+ * message is appended soon after its id is drawn, and an id that dropped out only costs a look-up
+ * in the store later. Compared by value, with no hash of the id (a fresh id is a concatenated
+ * string, which a set would flatten and hash).
+ */
+const unappendedMessageIds: (string | undefined)[] = new Array(16).fill(undefined);
+let nextUnappendedSlot = 0;
+
+/**
+ * A fresh message id: `"m"` followed by a UUID's 32 hex digits. No store holds a node with it, so
+ * the first graph that appends a message with it need not look it up (`takeUnappendedMessageId`).
+ */
 export function freshMessageId(): string {
-  return `m${uuidHex()}`;
+  const id = `m${uuidHex()}`;
+  unappendedMessageIds[nextUnappendedSlot] = id;
+  nextUnappendedSlot = (nextUnappendedSlot + 1) % unappendedMessageIds.length;
+  return id;
 }
 
 /**
- * Ids of the last messages built around an id from `freshMessageId` that no graph has appended yet,
- * in a small ring: a turn appends the messages it builds right away, and an id that dropped out
- * (or was never appended) only costs a look-up in the store later. Compared by value, with no hash
- * of the id (a fresh id is a concatenated string, which a set would flatten and hash).
+ * True once for an id `freshMessageId` drew lately, false after that and for every other id: a
+ * message appended again (a branch that replays it) may have been stored meanwhile.
  */
-const mintedMessageIds: (string | undefined)[] = new Array(16).fill(undefined);
-let nextMintedSlot = 0;
-
-/**
- * `message`, recorded as built around an id just drawn from `freshMessageId`: no store can hold a
- * node with that id, so the first graph that appends it need not look the id up (`takeMintedMessageId`).
- */
-export function mintedMessage(message: Message): Message {
-  mintedMessageIds[nextMintedSlot] = message.id;
-  nextMintedSlot = (nextMintedSlot + 1) % mintedMessageIds.length;
-  return message;
-}
-
-/**
- * True once for the id of a message from `mintedMessage`, false after that and for every other id:
- * a message appended again (a branch that replays it) may have been stored meanwhile.
- */
-export function takeMintedMessageId(messageId: string): boolean {
-  for (let slot = 0; slot < mintedMessageIds.length; slot += 1) {
-    if (mintedMessageIds[slot] === messageId) {
-      mintedMessageIds[slot] = undefined;
+export function takeUnappendedMessageId(messageId: string): boolean {
+  for (let slot = 0; slot < unappendedMessageIds.length; slot += 1) {
+    if (unappendedMessageIds[slot] === messageId) {
+      unappendedMessageIds[slot] = undefined;
       return true;
     }
   }

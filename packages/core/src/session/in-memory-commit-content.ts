@@ -63,89 +63,51 @@ export function jsonCopy<Value>(value: Value, what: string): Value {
 
 /**
  * The content of `commit`, copied (the store keeps this copy: later changes by the caller do not
- * reach it). A config or checkpoint equal to the one `stored` at the head is not copied again: the
- * head's own copy is kept instead (most commits change neither, or only the checkpoint).
+ * reach it). A config or checkpoint that is the same JSON as the one `stored` at the head is not
+ * copied again: the head's own copy is kept instead (most commits change neither, or only the
+ * checkpoint).
  */
 export function copiedCommitContent(
   commit: SessionCommit,
   stored?: { readonly config: unknown; readonly checkpoint: unknown },
 ): CommitContent {
   const { durability: _durability, config, checkpoint, ...rest } = commit;
-  const copy = jsonCopy(rest, "the commit");
   return {
-    ...copy,
+    ...jsonCopy(rest, "the commit"),
     config:
-      stored !== undefined && matchesStored(config, stored.config)
-        ? (stored.config as CommitContent["config"])
-        : jsonCopy(config, "the commit's config"),
+      stored !== undefined && sameJson(config, stored.config) ? (stored.config as typeof config) : jsonCopy(config, "the commit's config"),
     checkpoint:
-      stored !== undefined && matchesStored(checkpoint, stored.checkpoint)
-        ? (stored.checkpoint as CommitContent["checkpoint"])
+      stored !== undefined && sameJson(checkpoint, stored.checkpoint)
+        ? (stored.checkpoint as typeof checkpoint)
         : jsonCopy(checkpoint, "the commit's checkpoint"),
   };
 }
 
 /**
- * Whether `value` (the caller's, not yet copied) holds exactly the JSON data `stored` (a copy the
- * store keeps) holds. Only plain data matches: anything a copy would change (an `undefined`, a
- * number JSON has no form for, an object with a `toJSON` or a prototype of its own) does not, and
- * is copied instead. The store's own object never matches either: a caller holding it could change it.
- */
-function matchesStored(value: unknown, stored: unknown): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return value === stored;
-    case "number":
-      return Number.isFinite(value) && value === stored;
-    case "object": {
-      if (value === null) return stored === null;
-      if (typeof stored !== "object" || stored === null || value === stored) return false;
-      if (Array.isArray(value)) {
-        if (!Array.isArray(stored) || value.length !== stored.length) return false;
-        for (let index = 0; index < value.length; index += 1) if (!matchesStored(value[index], stored[index])) return false;
-        return true;
-      }
-      if (Array.isArray(stored) || !isPlainRecord(value)) return false;
-      const record = value as Record<string, unknown>;
-      const storedRecord = stored as Record<string, unknown>;
-      let keys = 0;
-      for (const key in record) {
-        if (!Object.hasOwn(record, key)) continue;
-        if (!Object.hasOwn(storedRecord, key) || !matchesStored(record[key], storedRecord[key])) return false;
-        keys += 1;
-      }
-      // The stored side is a plain copy: its keys are its own.
-      for (const _key in storedRecord) keys -= 1;
-      return keys === 0;
-    }
-    default:
-      return false;
-  }
-}
-
-/**
- * Whether two values read from JSON are the same content: key order does not matter, as in the
- * canonical form the other stores hash. Both sides come from `jsonCopy`, so neither holds
- * `undefined` or anything JSON has no form for.
+ * Whether two values are the same JSON content: key order does not matter, as in the canonical
+ * form the other stores hash. Only plain data is compared: a value that `jsonCopy` would change (an
+ * object with a `toJSON` or a prototype of its own, a key holding `undefined`, a number JSON has no
+ * form for) is never the same as a stored copy, so a caller's value that is the same as a copy the
+ * store keeps can be stored as that copy.
  */
 export function sameJson(left: unknown, right: unknown): boolean {
-  if (left === right) return true;
+  if (left === right) return left !== undefined && (typeof left !== "number" || Number.isFinite(left));
   if (typeof left !== "object" || typeof right !== "object" || left === null || right === null) return false;
   if (Array.isArray(left)) {
     if (!Array.isArray(right) || left.length !== right.length) return false;
     for (let index = 0; index < left.length; index += 1) if (!sameJson(left[index], right[index])) return false;
     return true;
   }
-  if (Array.isArray(right)) return false;
+  if (Array.isArray(right) || !isPlainRecord(left) || !isPlainRecord(right)) return false;
   const leftRecord = left as Record<string, unknown>;
   const rightRecord = right as Record<string, unknown>;
   let keys = 0;
   for (const key in leftRecord) {
+    if (!Object.hasOwn(leftRecord, key)) continue;
     if (!Object.hasOwn(rightRecord, key) || !sameJson(leftRecord[key], rightRecord[key])) return false;
     keys += 1;
   }
-  for (const _key in rightRecord) keys -= 1;
+  for (const key in rightRecord) if (Object.hasOwn(rightRecord, key)) keys -= 1;
   return keys === 0;
 }
 

@@ -383,12 +383,13 @@ describe("InMemorySessionStore: results are copies", () => {
     expect(await thrown(store.commit(second))).toBeInstanceOf(CommitIdConflictError);
   });
 
-  it("a config that only looks like the head's is stored as JSON gives it (undefined keys dropped, toJSON applied)", async () => {
+  it("a config or checkpoint that only looks like the head's is stored as JSON gives it (undefined keys dropped, toJSON applied)", async () => {
     const store = await seeded();
     const config = { ...commit({ commitId: "x" }).config, note: undefined } as SessionCommit["config"];
     await store.commit(commit({ commitId: "t2:final", expectedHeadRevision: 1, config }));
     expect(Object.keys((await store.loadSession({ type: "active_path" }))?.config ?? {})).not.toContain("note");
-    const usageWithJson = { ...usage(0, 0), toJSON: () => usage(7, 7) };
+    // Its own fields are the head's (usage 0, 0); JSON gives what its `toJSON` says.
+    const usageWithJson = Object.defineProperty(usage(0, 0), "toJSON", { value: () => usage(7, 7), enumerable: false });
     const checkpoint = { schemaVersion: 1 as const, turnState: { turnIndex: 1, tokenUsage: usageWithJson } };
     await store.commit(commit({ commitId: "t3:final", expectedHeadRevision: 2, checkpoint }));
     expect((await store.loadSession({ type: "active_path" }))?.checkpoint?.turnState.tokenUsage).toEqual(usage(7, 7));

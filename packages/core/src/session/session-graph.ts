@@ -8,7 +8,7 @@ import type {
   TurnStop,
 } from "@lash/protocol";
 import { LashError, stableStringify } from "@lash/protocol";
-import { freshHexId, freshMessageId, nowIso, sha256Hex, takeMintedMessageId } from "./ids.js";
+import { freshHexId, freshMessageId, nowIso, sha256Hex, takeUnappendedMessageId } from "./ids.js";
 import { isTransientMessage } from "./message-text.js";
 
 /** The stable key of a tool call: its call id, or a content hash for calls without one. */
@@ -177,11 +177,10 @@ export class SessionGraphEditor {
   appendMessage(message: Message): SessionNodeRecord | undefined {
     if (isTransientMessage(message)) return undefined;
     // A message without an id still needs a unique, stable node id: a fresh message id ("m" + 32 hex).
-    const minted = message.id === "";
-    const preferred = minted ? freshMessageId() : message.id;
+    const preferred = message.id === "" ? freshMessageId() : message.id;
     const nodeId = this.#freeId(preferred, "message");
     const node = this.#append(nodeId, { kind: "message", message });
-    if (nodeId === preferred && (minted || takeMintedMessageId(nodeId))) this.#freshNodeIds.add(nodeId);
+    if (nodeId === preferred && takeUnappendedMessageId(nodeId)) this.#freshNodeIds.add(nodeId);
     return node;
   }
 

@@ -1,7 +1,7 @@
 import type { AssembledTurn, Message, PluginRuntimeEvent, TokenLedgerEntry } from "@lash/protocol";
 import { isEmptyTokenUsage, normalizePromptUsage, RuntimeError } from "@lash/protocol";
 import type { SessionCore } from "../runtime/session-core.js";
-import { freshMessageId, mintedMessage, partId } from "../session/ids.js";
+import { freshMessageId, partId } from "../session/ids.js";
 import { isTransientMessage, renderMessageText } from "../session/message-text.js";
 import { messageFromPluginMessage } from "../session/plugin-messages.js";
 import { sanitizeAssistantText } from "./output-classification.js";
@@ -30,7 +30,7 @@ function materializeTerminalOutput(core: SessionCore, turn: AssembledTurn): void
     .at(-1);
   if (last?.role === "assistant" && sanitizeAssistantText(renderMessageText(last)).endsWith(text)) return;
   const id = freshMessageId();
-  const message: Message = mintedMessage({ id, role: "assistant", parts: [{ kind: "prose", id: partId(id, 0), content: text }] });
+  const message: Message = { id, role: "assistant", parts: [{ kind: "prose", id: partId(id, 0), content: text }] };
   core.graph.appendMessage(message);
 }
 

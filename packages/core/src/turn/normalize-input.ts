@@ -1,6 +1,6 @@
 import type { AttachmentRef, AttachmentStore, Message, MessagePart, TurnInput } from "@lash/protocol";
 import { detectImageMediaType } from "@lash/protocol";
-import { freshMessageId, mintedMessage, partId } from "../session/ids.js";
+import { freshMessageId, partId } from "../session/ids.js";
 
 /** A normalised input item: merged text, or a stored image. */
 export type NormalizedInputItem =
@@ -70,5 +70,5 @@ export function buildUserMessage(items: readonly NormalizedInputItem[]): Message
       : { kind: "image", id: partId(id, index), attachment: item.attachment },
   );
   if (parts.length === 0) parts.push({ kind: "text", id: partId(id, 0), content: "" });
-  return mintedMessage({ id, role: "user", parts });
+  return { id, role: "user", parts };
 }

@@ -1,6 +1,6 @@
 import type { LlmResponse, Message, SessionEvent, TurnFinish, TurnStop } from "@lash/protocol";
 import type { CompletedToolCall, DriverAction, PendingToolCall } from "../modes/execution-mode.js";
-import { freshMessageId, mintedMessage, partId } from "../session/ids.js";
+import { freshMessageId, partId } from "../session/ids.js";
 import { recordedToolArguments } from "../tools/tool-arguments.js";
 import { truncateRaw } from "./raw-text.js";
 import type { LlmCallError } from "./turn-machine-types.js";
@@ -56,17 +56,17 @@ export function terminalReasonEvent(response: LlmResponse): Extract<SessionEvent
 
 export function assistantProseMessage(text: string): Message {
   const id = freshMessageId();
-  return mintedMessage({ id, role: "assistant", parts: [{ kind: "prose", id: partId(id, 0), content: text }] });
+  return { id, role: "assistant", parts: [{ kind: "prose", id: partId(id, 0), content: text }] };
 }
 
 /** The system message that records a turn limit (the assembler recognises its prefix). */
 export function turnLimitMessage(limit: number): Message {
   const id = freshMessageId();
-  return mintedMessage({
+  return {
     id,
     role: "system",
     parts: [{ kind: "error", id: partId(id, 0), content: `${TURN_LIMIT_PREFIX}${limit}) before a final assistant response.` }],
-  });
+  };
 }
 
 export function skippedToolCall(call: PendingToolCall, limit: number): CompletedToolCall {

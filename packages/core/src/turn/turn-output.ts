@@ -1,6 +1,6 @@
 import type { JsonObject, LlmOutputSpec, Message, StandardSchemaV1 } from "@lash/protocol";
 import { LashError } from "@lash/protocol";
-import { freshMessageId, mintedMessage, partId } from "../session/ids.js";
+import { freshMessageId, partId } from "../session/ids.js";
 import { excessiveNestingProblem } from "../tools/json-depth.js";
 import { toModelInputSchema } from "../tools/model-input-schema.js";
 import { validateToolInput } from "../tools/tool-input-schema.js";
@@ -99,5 +99,5 @@ export async function checkOutput(request: TurnOutputRequest, text: string): Pro
 export function repairMessage(problem: string): Message {
   const id = freshMessageId();
   const content = `Your answer does not match the required output schema: ${problem}. Answer again with only the JSON value, matching the schema.`;
-  return mintedMessage({ id, role: "user", parts: [{ kind: "text", id: partId(id, 0), content }] });
+  return { id, role: "user", parts: [{ kind: "text", id: partId(id, 0), content }] };
 }
