@@ -121,7 +121,7 @@ try {
   for (const level of LEVELS) {
     const turns = Math.round(TURNS[level] * SCALE);
     for (const side of sides) await runLoad(side.url, { concurrency: level, turns, maxSeconds: CELL_WARMUP_SECONDS });
-    const slices = new Map<SideKey, LoadResult[]>();
+    const slices = new Map<SideKey, LoadResult[]>(sides.map((side) => [side.key, []]));
     const cpu = new Map<SideKey, number>();
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const side of sides) {
@@ -132,7 +132,7 @@ try {
           maxSeconds: MAX_CELL_SECONDS / ROUNDS,
         });
         const cpuAfter = processCpuMs(side.child.pid);
-        slices.set(side.key, [...(slices.get(side.key) ?? []), slice]);
+        slices.get(side.key)?.push(slice);
         if (cpuBefore !== undefined && cpuAfter !== undefined) cpu.set(side.key, (cpu.get(side.key) ?? 0) + cpuAfter - cpuBefore);
       }
     }

@@ -78,13 +78,19 @@ interface Entry {
   session: LiveSession | undefined;
   /** Requests and running turns using the runtime: a leased runtime is never parked. */
   leases: number;
-  /** The runtime's estimated memory (`estimateRuntimeBytes`), updated when its last lease is released. */
-  bytes: number;
-  /** The estimate behind `bytes`, which the next one goes on from. */
+  /**
+   * The runtime's estimated memory (`estimateRuntimeBytes`), updated when its last lease is released
+   * (the next estimate goes on from it); before the first, `RUNTIME_BASE_BYTES` (see `bytesOf`).
+   */
   estimate: RuntimeSizeEstimate | undefined;
   /** True while the entry is in the pool's live count and bytes (in the map, not parking). */
   counted: boolean;
   parking: Promise<void> | undefined;
+}
+
+/** What an entry counts for in the pool's bytes. */
+function bytesOf(entry: Entry): number {
+  return entry.estimate?.bytes ?? RUNTIME_BASE_BYTES;
 }
 
 interface Remembered {
@@ -131,19 +137,19 @@ export class SessionRuntimes {
     if (entry.counted) return;
     entry.counted = true;
     this.#liveCount += 1;
-    this.#liveBytes += entry.bytes;
+    this.#liveBytes += bytesOf(entry);
   }
 
   #uncount(entry: Entry): void {
     if (!entry.counted) return;
     entry.counted = false;
     this.#liveCount -= 1;
-    this.#liveBytes -= entry.bytes;
+    this.#liveBytes -= bytesOf(entry);
   }
 
-  #setBytes(entry: Entry, bytes: number): void {
-    if (entry.counted) this.#liveBytes += bytes - entry.bytes;
-    entry.bytes = bytes;
+  #setEstimate(entry: Entry, estimate: RuntimeSizeEstimate): void {
+    if (entry.counted) this.#liveBytes += estimate.bytes - bytesOf(entry);
+    entry.estimate = estimate;
   }
 
   /** Parked sessions remembered. */
@@ -267,8 +273,7 @@ export class SessionRuntimes {
           entry.leases -= 1;
           // Measured when the runtime goes idle: what it holds changes only while it is used.
           if (entry.leases === 0 && entry.session !== undefined) {
-            entry.estimate = estimateRuntimeBytes(entry.session.runtime, entry.estimate);
-            this.#setBytes(entry, entry.estimate.bytes);
+            this.#setEstimate(entry, estimateRuntimeBytes(entry.session.runtime, entry.estimate));
           }
           await this.#parkIdle();
         },
@@ -305,7 +310,6 @@ export class SessionRuntimes {
       ready: this.#open(sessionId),
       session: undefined,
       leases: 0,
-      bytes: RUNTIME_BASE_BYTES,
       estimate: undefined,
       counted: false,
       parking: undefined,
