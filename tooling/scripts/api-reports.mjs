@@ -10,9 +10,9 @@
 // checker first meets a type decides how inferred types print (the members of a `z.ZodEnum<{...}>`),
 // so the same sources could print two ways. The other packages' types come from their `dist`, so
 // run `pnpm build` first.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Extractor, ExtractorConfig } from "@microsoft/api-extractor";
@@ -48,7 +48,38 @@ export function reportName(packageName, subpath) {
 function emitDeclarations(entryPackage, outDir) {
   const tsc = join(root, "node_modules", ".bin", "tsc");
   const args = ["-p", "tsconfig.build.json", "--emitDeclarationOnly", "--declaration", "--declarationMap", "false", "--sourceMap", "false"];
-  execFileSync(tsc, [...args, "--rootDir", "src", "--outDir", outDir], { cwd: entryPackage.directory, stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    execFile(tsc, [...args, "--rootDir", "src", "--outDir", outDir], { cwd: entryPackage.directory }, (error, stdout, stderr) => {
+      if (error) reject(Object.assign(error, { stdout, stderr }));
+      else resolve();
+    });
+  });
+}
+
+/**
+ * Emits every package's declarations, as many `tsc` processes at once as the machine has cores
+ * (each is one single-threaded program, and they were most of this script's time one after
+ * another); resolves with each package's failure, if any, by package name.
+ */
+async function emitAllDeclarations(packages) {
+  const failures = new Map();
+  let next = 0;
+  const worker = async () => {
+    while (next < packages.length) {
+      const entryPackage = packages[next];
+      next += 1;
+      const declarations = join(entryPackage.directory, DECLARATIONS_FOLDER);
+      rmSync(declarations, { recursive: true, force: true });
+      try {
+        await emitDeclarations(entryPackage, declarations);
+      } catch (error) {
+        failures.set(entryPackage.name, error);
+        rmSync(declarations, { recursive: true, force: true });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, availableParallelism()) }, worker));
+  return failures;
 }
 
 /** `./src/sql/index.ts` -> `<declarations>/sql/index.d.ts`. */
@@ -109,21 +140,20 @@ function extractorConfig(entryPackage, entry, declarations, temporaryFolder) {
 }
 
 /** Runs API Extractor on every entry point; returns the problems (empty when every report matches). */
-export function runApiReports({ update = false, repositoryRoot = root } = {}) {
+export async function runApiReports({ update = false, repositoryRoot = root } = {}) {
   const problems = [];
   const temporaryFolder = mkdtempSync(join(tmpdir(), "lash-api-"));
+  const packages = publishedEntryPoints(repositoryRoot);
   try {
-    for (const entryPackage of publishedEntryPoints(repositoryRoot)) {
+    const failures = await emitAllDeclarations(packages);
+    for (const entryPackage of packages) {
       mkdirSync(join(entryPackage.directory, "api"), { recursive: true });
       // Inside the package, so that notes in a report name the file relative to it, the same on every machine.
       const declarations = join(entryPackage.directory, DECLARATIONS_FOLDER);
-      rmSync(declarations, { recursive: true, force: true });
-      try {
-        emitDeclarations(entryPackage, declarations);
-      } catch (error) {
-        const output = `${error.stdout ?? ""}${error.stderr ?? ""}`.trim().split("\n").slice(0, 5).join("; ");
-        problems.push(`${entryPackage.name}: its declarations do not compile: ${output || error.message}`);
-        rmSync(declarations, { recursive: true, force: true });
+      const failure = failures.get(entryPackage.name);
+      if (failure !== undefined) {
+        const output = `${failure.stdout ?? ""}${failure.stderr ?? ""}`.trim().split("\n").slice(0, 5).join("; ");
+        problems.push(`${entryPackage.name}: its declarations do not compile: ${output || failure.message}`);
         continue;
       }
       for (const entry of entryPackage.entries) {
@@ -145,6 +175,8 @@ export function runApiReports({ update = false, repositoryRoot = root } = {}) {
       rmSync(declarations, { recursive: true, force: true });
     }
   } finally {
+    // A package skipped above (or a failure part way) leaves no declarations behind either.
+    for (const entryPackage of packages) rmSync(join(entryPackage.directory, DECLARATIONS_FOLDER), { recursive: true, force: true });
     rmSync(temporaryFolder, { recursive: true, force: true });
   }
   return problems;
@@ -152,7 +184,7 @@ export function runApiReports({ update = false, repositoryRoot = root } = {}) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const update = process.argv.includes("--update");
-  const problems = runApiReports({ update });
+  const problems = await runApiReports({ update });
   if (problems.length > 0) {
     console.error(
       `API reports:\n${problems.map((problem) => `  - ${problem}`).join("\n")}\n` +

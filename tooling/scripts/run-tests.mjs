@@ -5,7 +5,7 @@
 // check counts as one test in the plain `N passed, N failed, N skipped` line CI reads. Extra
 // arguments go to vitest and run only the typecheck and those tests, e.g.
 // `pnpm test packages/core/src/turn`.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, sep } from "node:path";
@@ -57,10 +57,47 @@ check(fullRun ? "typecheck and build" : "typecheck", "pnpm", [
   ...(fullRun ? ["typecheck", "build"] : ["typecheck"]),
   "--output-logs=errors-only",
 ]);
+/** Runs `command` with its output captured: resolves with its exit status and everything it printed. */
+function runCaptured(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.on("error", (error) => resolve({ status: 1, output: `${output}${error.message}\n` }));
+    child.on("close", (status) => resolve({ status: status ?? 1, output }));
+  });
+}
+
+/**
+ * Runs checks at once (each is mostly one single-threaded process, and they only read `dist`),
+ * then reports each with its output, in the order given, as `check` does.
+ */
+async function concurrentChecks(checks) {
+  const results = await Promise.all(checks.map(({ command, args }) => runCaptured(command, args)));
+  for (const [index, { name }] of checks.entries()) {
+    const { status, output } = results[index];
+    console.log(`\n== ${name}`);
+    process.stdout.write(output);
+    if (status === 0) {
+      checksPassed += 1;
+    } else {
+      checksFailed += 1;
+      failedChecks.push(name);
+    }
+  }
+}
+
 if (fullRun) {
   check("format and lint (biome ci)", "pnpm", ["exec", "biome", "ci", "--error-on-warnings", "."]);
-  check("package checks (pack, publint, attw)", "node", ["tooling/scripts/check-packages.mjs"]);
-  check("API reports", "node", ["tooling/scripts/api-reports.mjs"]);
+  await concurrentChecks([
+    { name: "package checks (pack, publint, attw)", command: "node", args: ["tooling/scripts/check-packages.mjs"] },
+    { name: "API reports", command: "node", args: ["tooling/scripts/api-reports.mjs"] },
+  ]);
 }
 
 const reportDirectory = mkdtempSync(join(tmpdir(), "lash-vitest-"));
