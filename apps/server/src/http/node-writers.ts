@@ -1,11 +1,17 @@
 import { ServerResponse } from "node:http";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import { keepNodeHeaders } from "./request-headers.js";
 
 /** Writes a response's body straight to the Node response, whose head is already set. */
 export type NodeWriter = (outgoing: ServerResponse) => void;
 
 interface PendingWriter {
   readonly writer: NodeWriter;
+  /**
+   * The response's own headers, kept here rather than on the `Response`: a web `Headers` object
+   * is then built only for headers a middleware adds (CORS), not for every streamed response.
+   */
+  readonly headers: Readonly<Record<string, string>>;
   /** The web body to answer with after all, when the Node response cannot be written. */
   readonly webBody: () => ReadableStream<Uint8Array>;
 }
@@ -48,8 +54,8 @@ export function streamedResponse(
   webBody: () => ReadableStream<Uint8Array>,
 ): Response {
   if (nodeOutgoing(env) === undefined) return new Response(webBody(), init);
-  const response = new Response(null, init) as Response & CarriesWriter;
-  response[PENDING_WRITER] = { writer, webBody };
+  const response = new Response(null, { status: init.status }) as Response & CarriesWriter;
+  response[PENDING_WRITER] = { writer, headers: init.headers, webBody };
   return response;
 }
 
@@ -60,6 +66,7 @@ export function fetchOnNode(
   env: unknown,
 ): Promise<Response> {
   if (typeof env === "object" && env !== null) (env as MarkedEnv)[ANSWERED_ON_NODE] = true;
+  keepNodeHeaders(request, env);
   return answerOnNode(fetch(request, env), env);
 }
 
@@ -77,12 +84,13 @@ async function answerOnNode(answer: Response | Promise<Response>, env: unknown):
   carrier[PENDING_WRITER] = undefined;
   // Written only for a marked `env` (`streamedResponse`); checked again, as the head may have gone out meanwhile.
   const outgoing = typeof env === "object" && env !== null ? (env as MarkedEnv).outgoing : undefined;
+  // The response's headers, then those a middleware set on it (which win).
+  const headers: Record<string, string> = { ...pending.headers };
+  for (const [name, value] of response.headers) headers[name] = value;
   if (!(outgoing instanceof ServerResponse) || outgoing.headersSent) {
     // Cannot write there after all: the response gets its web body now, with the head the middleware left.
-    return new Response(pending.webBody(), { status: response.status, headers: response.headers });
+    return new Response(pending.webBody(), { status: response.status, headers });
   }
-  const headers: Record<string, string> = {};
-  for (const [name, value] of response.headers) headers[name] = value;
   outgoing.writeHead(response.status, headers);
   pending.writer(outgoing);
   return RESPONSE_ALREADY_SENT;

@@ -1,6 +1,7 @@
 import { jsonTextDepth } from "@lash/protocol";
 import type { z } from "zod";
 import { HttpError } from "./http-error.js";
+import { requestHeader } from "./request-headers.js";
 import { invalidRequest } from "./validation-error.js";
 
 /** The default cap on a request body, in bytes (1 MiB). */
@@ -14,7 +15,7 @@ const MAX_BODY_JSON_DEPTH = 32;
 
 /** 415 `unsupported_media_type` unless `request` says its body is JSON. */
 export function assertJsonMediaType(request: Request): void {
-  if (!isJsonMediaType(request.headers.get("content-type")))
+  if (!isJsonMediaType(requestHeader(request, "content-type")))
     throw new HttpError("unsupported_media_type", "the request body must be application/json");
 }
 
@@ -68,7 +69,7 @@ async function readUndeclaredBody(body: ReadableStream<Uint8Array>, maxBytes: nu
  * reads the socket without web streams). A body without one (chunked) is counted while it is read.
  */
 export async function readBodyText(request: Request, maxBytes: number): Promise<BodyText> {
-  const declared = request.headers.get("content-length");
+  const declared = requestHeader(request, "content-length");
   let bytes: Uint8Array;
   if (declared !== null && /^[0-9]+$/.test(declared)) {
     if (Number(declared) > maxBytes) throw payloadTooLarge(maxBytes);

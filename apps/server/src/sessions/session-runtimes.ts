@@ -3,6 +3,7 @@ import type { SessionStore } from "@lash/protocol";
 import { LOCAL_TENANT } from "../auth/tenant-name.js";
 import { HttpError } from "../http/http-error.js";
 import type { PreparedProfile, ProfileEnvironments } from "../profiles/profile-environments.js";
+import { RecencyMap } from "../recency-map.js";
 import type { ServerStore } from "../store/server-store.js";
 import { estimateRuntimeBytes, RUNTIME_BASE_BYTES, type RuntimeSizeEstimate } from "./runtime-size.js";
 import { foreignSessionRecord, initialSessionState, readServerRecord, type ServerSessionRecord } from "./server-session-record.js";
@@ -107,8 +108,8 @@ interface Remembered {
  */
 export class SessionRuntimes {
   /** In least-recently-used order: an entry is moved to the end whenever it is leased. */
-  readonly #entries = new Map<string, Entry>();
-  readonly #parked = new Map<string, Remembered>();
+  readonly #entries = new RecencyMap<string, Entry>();
+  readonly #parked = new RecencyMap<string, Remembered>();
   readonly #store: ServerStore;
   readonly #profiles: ProfileEnvironments;
   readonly #limits: SessionRuntimeLimits;
@@ -254,7 +255,6 @@ export class SessionRuntimes {
       const kept = existing?.state === "live";
       const entry = existing ?? this.#load(sessionId);
       entry.leases += 1;
-      this.#entries.delete(sessionId);
       this.#entries.set(sessionId, entry);
       this.#count(entry);
       let session: LiveSession;
@@ -386,7 +386,8 @@ export class SessionRuntimes {
   async #parkIdle(): Promise<void> {
     const tried = new Set<Entry>();
     while (this.#overBounds()) {
-      const victim = [...this.#entries.values()].find((entry) => entry.state === "live" && entry.leases === 0 && !tried.has(entry));
+      // The pool itself is walked, from its least recently used entry (a full pool parks one runtime per new session).
+      const victim = this.#entries.findOldest((entry) => entry.state === "live" && entry.leases === 0 && !tried.has(entry));
       if (victim === undefined) return;
       tried.add(victim);
       await this.#park(victim);
@@ -414,11 +415,10 @@ export class SessionRuntimes {
   }
 
   #remember(sessionId: string, remembered: Remembered): void {
-    this.#parked.delete(sessionId);
     this.#parked.set(sessionId, remembered);
     // Forgetting the oldest costs its next request one read of its record; nothing is lost.
     while (this.#parked.size > this.#limits.maxParkedSessions) {
-      const oldest = this.#parked.keys().next().value;
+      const oldest = this.#parked.oldestKey();
       if (oldest === undefined) break;
       this.#parked.delete(oldest);
     }

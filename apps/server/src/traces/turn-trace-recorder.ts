@@ -1,4 +1,5 @@
 import type { TraceRecord, TraceSink } from "@lash/protocol";
+import { RecencyMap } from "../recency-map.js";
 
 /** Bounds of the trace records a server keeps in memory. */
 export interface TurnTraceLimits {
@@ -53,7 +54,7 @@ function keyOf(sessionId: string, turnId: string): string {
 export class TurnTraceRecorder implements TraceSink {
   readonly #limits: TurnTraceLimits;
   /** Insertion order is recency: a turn is moved to the end when it starts again (an approval continues it). */
-  readonly #traces = new Map<string, MutableTrace>();
+  readonly #traces = new RecencyMap<string, MutableTrace>();
   /** The trace the last record went to (only while the map holds it). */
   #last: MutableTrace | undefined;
 
@@ -76,7 +77,7 @@ export class TurnTraceRecorder implements TraceSink {
         this.#traces.set(key, trace);
         created = true;
         while (this.#traces.size > this.#limits.maxTracedTurns) {
-          const oldest = this.#traces.keys().next().value;
+          const oldest = this.#traces.oldestKey();
           if (oldest === undefined) break;
           this.#forget(oldest);
         }
@@ -85,7 +86,6 @@ export class TurnTraceRecorder implements TraceSink {
     this.#last = trace;
     if (record.type === "turn_started" && !created) {
       // A suspended turn continued after an approval decision: the same turn, more records.
-      this.#traces.delete(trace.key);
       this.#traces.set(trace.key, trace);
       trace.complete = false;
     }
@@ -113,7 +113,7 @@ export class TurnTraceRecorder implements TraceSink {
 
   /** Forgets a deleted session's traces. */
   forgetSession(sessionId: string): void {
-    for (const [key, trace] of this.#traces) if (trace.sessionId === sessionId) this.#forget(key);
+    for (const [key, trace] of this.#traces.entries()) if (trace.sessionId === sessionId) this.#forget(key);
   }
 
   #forget(key: string): void {

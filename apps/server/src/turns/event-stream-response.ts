@@ -1,6 +1,7 @@
 import { EVENT_STREAM_HEADERS, KEEP_ALIVE_FRAME } from "../http/event-stream-headers.js";
 import { HttpError } from "../http/http-error.js";
 import { streamedResponse } from "../http/node-writers.js";
+import { requestHeader } from "../http/request-headers.js";
 import { writeEventStream } from "./node-event-stream.js";
 import type { TurnRecord } from "./turn-record.js";
 import { nextTurnStreamStep } from "./turn-stream-step.js";
@@ -12,7 +13,7 @@ const encoder = new TextEncoder();
 
 /** True when the client asked for server-sent events. */
 export function wantsEventStream(request: Request): boolean {
-  const accept = request.headers.get("accept") ?? "";
+  const accept = requestHeader(request, "accept") ?? "";
   return accept.split(",").some((part) => part.split(";")[0]?.trim().toLowerCase() === "text/event-stream");
 }
 

@@ -1,4 +1,5 @@
 import type { TurnCluster } from "../cluster/turn-cluster.js";
+import { RecencyMap } from "../recency-map.js";
 import { DEFAULT_TURN_LOG_LIMITS, type TurnLogLimits } from "./turn-log.js";
 import { TurnRecord } from "./turn-record.js";
 
@@ -27,9 +28,9 @@ export class TurnRegistry {
   readonly #limits: TurnRegistryLimits;
   readonly #running = new Map<string, TurnRecord>();
   /** Ended turns by id, least recently ended first. */
-  readonly #finished = new Map<string, TurnRecord>();
+  readonly #finished = new RecencyMap<string, TurnRecord>();
   /** The most recently ended of those, which keep their whole event log, least recent first. */
-  readonly #withEvents = new Set<TurnRecord>();
+  readonly #withEvents = new RecencyMap<TurnRecord, TurnRecord>();
   /** Requests waiting for a session's running turn to end (the `enqueue` and `interrupt` policies), per session. */
   readonly #queued = new Map<string, number>();
   /** The background tasks that run turns to their end (and release their runtimes). */
@@ -147,22 +148,20 @@ export class TurnRegistry {
 
   /** Forgets every turn of a deleted session. */
   forgetSession(sessionId: string): void {
-    for (const [turnId, record] of this.#finished) if (record.sessionId === sessionId) this.forgetTurn(turnId);
+    for (const [turnId, record] of this.#finished.entries()) if (record.sessionId === sessionId) this.forgetTurn(turnId);
   }
 
   #remember(record: TurnRecord): void {
-    this.#finished.delete(record.turnId);
     this.#finished.set(record.turnId, record);
     while (this.#finished.size > this.#limits.finishedTurnsKept) {
-      const oldest = this.#finished.keys().next().value;
+      const oldest = this.#finished.oldestKey();
       if (oldest === undefined) break;
       this.forgetTurn(oldest);
     }
-    this.#withEvents.delete(record);
-    this.#withEvents.add(record);
+    this.#withEvents.set(record, record);
     // The record that falls out of the most recent `finishedTurnsWithEvents` keeps its result only.
     while (this.#withEvents.size > this.#limits.finishedTurnsWithEvents) {
-      const oldest = this.#withEvents.values().next().value;
+      const oldest = this.#withEvents.oldestKey();
       if (oldest === undefined) break;
       this.#withEvents.delete(oldest);
       oldest.log.compact();

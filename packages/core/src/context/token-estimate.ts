@@ -46,16 +46,14 @@ export function estimatePartTokens(part: MessagePart): number {
   }
 }
 
-// Messages are immutable once they are in a conversation, so each one is measured once.
-const messageEstimates = new WeakMap<Message, number>();
-
-/** Tokens of a message: its parts plus the per-message overhead (cached per message object). */
+/**
+ * Tokens of a message: its parts plus the per-message overhead. Not cached: adding up a message's
+ * part lengths costs less than looking the message up in a weak map, and a cache keyed by every
+ * message a server holds would grow the garbage collector's work with them.
+ */
 export function estimateMessageTokens(message: Message): number {
-  const cached = messageEstimates.get(message);
-  if (cached !== undefined) return cached;
   let tokens = MESSAGE_OVERHEAD_TOKENS;
   for (const part of message.parts) tokens += estimatePartTokens(part);
-  messageEstimates.set(message, tokens);
   return tokens;
 }
 

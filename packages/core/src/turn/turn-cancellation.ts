@@ -25,17 +25,22 @@ export class TurnCancellation {
   }
 }
 
-/** The cancellation of the options a turn stream passes on; kept out of the public options type. */
-const cancellations = new WeakMap<object, TurnCancellation>();
+/**
+ * The cancellation of the options a turn stream passes on, kept out of the public options type: a
+ * symbol-keyed property that is not enumerable, so a spread or a JSON copy of the options leaves it
+ * behind (as a weak map would), without a weak map entry per turn for the garbage collector.
+ */
+const CANCELLATION = Symbol("lash.turnCancellation");
 
-/** `options` (copied) carrying `cancellation` to the turn. */
+type CarriesCancellation = { readonly [CANCELLATION]?: TurnCancellation };
+
+/** `options` (which the caller made for this turn) carrying `cancellation` to the turn. */
 export function withCancellation<Options extends object>(options: Options, cancellation: TurnCancellation): Options {
-  const carried = { ...options };
-  cancellations.set(carried, cancellation);
-  return carried;
+  Object.defineProperty(options, CANCELLATION, { value: cancellation });
+  return options;
 }
 
 /** The cancellation carried by `options`, if any. */
 export function cancellationOf(options: object): TurnCancellation | undefined {
-  return cancellations.get(options);
+  return (options as CarriesCancellation)[CANCELLATION];
 }
