@@ -7,7 +7,7 @@
 // `pnpm test packages/core/src/turn`.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -102,10 +102,16 @@ if (fullRun) {
 
 const reportDirectory = mkdtempSync(join(tmpdir(), "lash-vitest-"));
 const report = join(reportDirectory, "report.json");
+// Most test files wait: on child processes, PostgreSQL, sockets and a browser. vitest's default of
+// one worker per core but one leaves a two-core machine running one file at a time, a core idle
+// through every wait. (Given on the command line: a `maxWorkers` in the root config with projects
+// did not change the number of workers.)
+const workers = Math.max(2, availableParallelism() - 1);
 const vitestStatus = run("pnpm", [
   "exec",
   "vitest",
   "run",
+  `--maxWorkers=${workers}`,
   "--reporter=default",
   "--reporter=json",
   `--outputFile.json=${report}`,

@@ -225,6 +225,39 @@ describe("reasoning shown once", () => {
     expect(reasoning.join("")).toBe("Need the echo tool first.");
   });
 
+  it("streams each delta as an activity of exactly id, correlation id, type and text, one correlation id per block", async () => {
+    const { runtime } = await createRuntime({
+      steps: [
+        {
+          events: [
+            { type: "reasoning_delta", text: "Think " },
+            { type: "reasoning_delta", text: "twice." },
+            { type: "delta", text: "Answer " },
+            { type: "delta", text: "here." },
+          ],
+          response: { fullText: "Answer here." },
+        },
+      ],
+    });
+    const activities = new RecordingActivities();
+    await runtime.streamTurn(textInput("go"), { activities });
+    const deltas = [...activities.ofType("reasoning_delta"), ...activities.ofType("text_delta")];
+    expect(deltas.map((activity) => JSON.stringify(Object.keys(activity)))).toEqual(
+      Array.from({ length: 4 }, () => JSON.stringify(["id", "correlationId", "type", "text"])),
+    );
+    expect(deltas.map((activity) => [activity.type, activity.text])).toEqual([
+      ["reasoning_delta", "Think "],
+      ["reasoning_delta", "twice."],
+      ["text_delta", "Answer "],
+      ["text_delta", "here."],
+    ]);
+    expect(new Set(deltas.map((activity) => activity.id)).size).toBe(4);
+    const [firstReasoning, secondReasoning, firstText, secondText] = deltas.map((activity) => activity.correlationId);
+    expect(secondReasoning).toBe(firstReasoning);
+    expect(secondText).toBe(firstText);
+    expect(firstText).not.toBe(firstReasoning);
+  });
+
   it("still shows the reasoning of a call that streamed none", async () => {
     const { runtime } = await createRuntime({
       steps: [

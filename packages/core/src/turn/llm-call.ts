@@ -161,14 +161,14 @@ export async function performLlmCall(
   // Once per delta: the activity follows its session event without a closure when nothing waits.
   const emitProse = (text: string, correlationId: string): Delivery => {
     const first = pipe.session({ type: "text_delta", text });
-    if (first === undefined) return pipe.activity({ type: "text_delta", text }, correlationId);
-    return first.then(() => pipe.activity({ type: "text_delta", text }, correlationId));
+    if (first === undefined) return pipe.delta("text_delta", text, correlationId);
+    return first.then(() => pipe.delta("text_delta", text, correlationId));
   };
   const emitReasoning = (text: string, correlationId: string): Delivery => {
     stream.reasoningStreamed = true;
     const first = pipe.session({ type: "reasoning_delta", text });
-    if (first === undefined) return pipe.activity({ type: "reasoning_delta", text }, correlationId);
-    return first.then(() => pipe.activity({ type: "reasoning_delta", text }, correlationId));
+    if (first === undefined) return pipe.delta("reasoning_delta", text, correlationId);
+    return first.then(() => pipe.delta("reasoning_delta", text, correlationId));
   };
 
   const onText = (whole: string, correlationId: string, responseMeta: Parameters<StandardStreamAccumulator["pushText"]>[1]): Delivery => {
