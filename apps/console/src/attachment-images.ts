@@ -8,6 +8,8 @@ import { authHeaders, encode } from "./api.js";
 export class AttachmentImages {
   readonly #sessionId: string;
   readonly #urls = new Map<string, Promise<string>>();
+  /** The images still loading each blob URL: a URL is freed only once none is (see `revokeAll`). */
+  readonly #loading = new Map<string, Set<HTMLImageElement>>();
   #revoked = false;
 
   constructor(sessionId: string) {
@@ -18,17 +20,50 @@ export class AttachmentImages {
   show(image: HTMLImageElement, attachmentId: string, onFailure: (reason: string) => void): void {
     this.#url(attachmentId).then(
       (url) => {
+        // The page was left while the image was fetched: it is no longer shown, and its URL is freed.
+        if (this.#revoked) return;
+        this.#track(image, url);
         image.src = url;
       },
       (error: unknown) => onFailure(error instanceof Error ? error.message : String(error)),
     );
   }
 
-  /** Frees every blob URL made so far; images loaded afterwards are not kept. */
+  /**
+   * Frees every blob URL made so far; images loaded afterwards are not kept. A URL an image is
+   * still loading is freed when that image has loaded (or failed): freed before, the browser
+   * reports the image's load as failed (`ERR_FILE_NOT_FOUND`), as a page left quickly would.
+   */
   revokeAll(): void {
     this.#revoked = true;
-    for (const pending of this.#urls.values()) pending.then((url) => URL.revokeObjectURL(url)).catch(() => undefined);
+    for (const pending of this.#urls.values()) {
+      pending
+        .then((url) => {
+          if (!this.#loading.has(url)) URL.revokeObjectURL(url);
+        })
+        .catch(() => undefined);
+    }
     this.#urls.clear();
+  }
+
+  /** Keeps `url` from being freed while `image` loads it. */
+  #track(image: HTMLImageElement, url: string): void {
+    let images = this.#loading.get(url);
+    if (images === undefined) {
+      images = new Set();
+      this.#loading.set(url, images);
+    }
+    images.add(image);
+    const settled = (): void => {
+      image.removeEventListener("load", settled);
+      image.removeEventListener("error", settled);
+      images.delete(image);
+      if (images.size > 0) return;
+      this.#loading.delete(url);
+      if (this.#revoked) URL.revokeObjectURL(url);
+    };
+    image.addEventListener("load", settled);
+    image.addEventListener("error", settled);
   }
 
   #url(attachmentId: string): Promise<string> {

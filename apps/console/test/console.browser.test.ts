@@ -212,6 +212,37 @@ describe.runIf(enabled)("the lash console in Chromium", () => {
     expect((await fetch(`${server.url}/v1/sessions/${created.id}`)).status).toBe(404);
   });
 
+  it("leaves a session whose image is still on its way without an error: the late image is not shown from a freed URL", async () => {
+    const before = pageErrors.length;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let requested = false;
+    // The image's answer is held until the page has moved on to the list (a slow network, or a busy server).
+    await page.route("**/attachments/**", async (route) => {
+      requested = true;
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(sessionUrl());
+      await page.locator(".transcript").waitFor();
+      await expect.poll(() => requested).toBe(true);
+      const answered = page.waitForResponse("**/attachments/**");
+      await page.goto(`${server.url}/#/sessions`);
+      await page.locator("tbody tr").first().waitFor();
+      release();
+      await answered;
+      // Time for the answer's blob URL to be made and freed, and for an image given it to fail.
+      await page.waitForTimeout(500);
+    } finally {
+      release();
+      await page.unroute("**/attachments/**");
+    }
+    expect(pageErrors.slice(before)).toEqual([]);
+  });
+
   it("is keyboard usable, switches to the dark theme, and fits a phone's width", async () => {
     await page.goto(sessionUrl());
     // A fresh load: the focus starts at the top of the document.

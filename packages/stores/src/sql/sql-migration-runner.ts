@@ -153,8 +153,11 @@ async function migratePostgres(target: MigrationTarget): Promise<string[]> {
 /** Codes of a statement that named a schema, table or column another client dropped meanwhile. */
 const VANISHED_OBJECT_CODES: ReadonlySet<unknown> = new Set(["3F000", "42P01", "42703"]);
 
-/** The migrator failed before running any migration, on an object that vanished during its introspection. */
-function isDisturbedIntrospection(outcome: { error?: unknown; results?: readonly MigrationResult[] }): boolean {
+/**
+ * The migrator failed before running any migration, on an object that vanished during its
+ * introspection (another client's schema or table, dropped meanwhile): running it again is safe.
+ */
+export function isDisturbedIntrospection(outcome: { error?: unknown; results?: readonly MigrationResult[] }): boolean {
   const { error, results } = outcome;
   if (typeof error !== "object" || error === null || !VANISHED_OBJECT_CODES.has((error as { code?: unknown }).code)) return false;
   return !(results ?? []).some((result) => result.status === "Error");
