@@ -19,7 +19,7 @@ describe("RecencyMap", () => {
     expect(map.oldestKey()).toBe("b");
     expect(map.size).toBe(3);
     expect(map.get("a")).toBe(10);
-    expect(map.has("z")).toBe(false);
+    expect(map.get("z")).toBeUndefined();
     // Setting the newest again changes its value only.
     map.set("a", 11);
     expect([...map.values()]).toEqual([2, 3, 11]);

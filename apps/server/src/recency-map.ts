@@ -21,10 +21,6 @@ export class RecencyMap<Key, Value> {
     return this.#links.size;
   }
 
-  has(key: Key): boolean {
-    return this.#links.has(key);
-  }
-
   get(key: Key): Value | undefined {
     return this.#links.get(key)?.value;
   }
@@ -59,22 +55,18 @@ export class RecencyMap<Key, Value> {
     return this.#oldest?.key;
   }
 
-  /** The values, oldest first. Deleting the entry just yielded is safe; other changes during the walk are not. */
-  *values(): Generator<Value, void, undefined> {
-    for (let link = this.#oldest; link !== undefined; ) {
-      const newer = link.newer;
-      yield link.value;
-      link = newer;
-    }
-  }
-
-  /** The entries, oldest first (see `values`). */
+  /** The entries, oldest first. Deleting the entry just yielded is safe; other changes during the walk are not. */
   *entries(): Generator<[Key, Value], void, undefined> {
     for (let link = this.#oldest; link !== undefined; ) {
       const newer = link.newer;
       yield [link.key, link.value];
       link = newer;
     }
+  }
+
+  /** The values, oldest first (see `entries`). */
+  *values(): Generator<Value, void, undefined> {
+    for (const [, value] of this.entries()) yield value;
   }
 
   /** The first value, oldest first, that `test` accepts. */

@@ -11,7 +11,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import type { Migrator } from "kysely/migration";
 import pg from "pg";
 import { createSqlSessionDatabase, type LashSqlSchema, type SqlCommitHook, type SqlSessionDatabase } from "../src/sql/index.js";
-import { createMigrator, isDisturbedIntrospection } from "../src/sql/sql-migration-runner.js";
+import { createMigrator, rerunWhileDisturbed } from "../src/sql/sql-migration-runner.js";
 import { createSqliteTestFolder } from "./sqlite.js";
 
 /** Fresh, empty storage on one backend: a database file, or a PostgreSQL schema of its own. */
@@ -128,7 +128,7 @@ export function backendTitle(backend: SqlTestBackend, subject: string): string {
  * A Kysely migrator of the lash migrations on `storage`'s own Kysely instance, to stop at an older
  * migration (`migrateTo`). On PostgreSQL, Kysely's introspection scans every schema of the
  * database, so a schema another test file drops at that moment fails the run before any migration
- * ran; `migrateTo` then runs it again, as `migrateToLatest` of the store does.
+ * ran; `migrateTo` then runs it again, as the store's `migrateToLatest` does (the same check).
  */
 export function lashMigratorOn(
   storage: SqlTestStorage,
@@ -139,11 +139,7 @@ export function lashMigratorOn(
   return {
     kysely,
     migrator: {
-      migrateTo: async (target) => {
-        let outcome = await migrator.migrateTo(target);
-        for (let attempt = 1; attempt < 5 && isDisturbedIntrospection(outcome); attempt += 1) outcome = await migrator.migrateTo(target);
-        return outcome;
-      },
+      migrateTo: (target) => rerunWhileDisturbed(() => migrator.migrateTo(target)),
     },
   };
 }

@@ -1,6 +1,6 @@
 import { LashError } from "@lash/protocol";
 import type { Kysely } from "kysely";
-import { type MigrationResult, Migrator } from "kysely/migration";
+import { type MigrationResult, type MigrationResultSet, Migrator } from "kysely/migration";
 import { isMissingTable, isSqliteLockError, isUnreachableError, SqlSchemaNotMigratedError } from "./sql-errors.js";
 import { createLashMigrationProvider, LASH_MIGRATION_LOCK_TABLE, LASH_MIGRATION_TABLE, lashMigrationNames } from "./sql-migrations.js";
 import type { LashSqlSchema, SqlDialectName } from "./sql-schema.js";
@@ -132,17 +132,7 @@ async function migrateSqlite(target: MigrationTarget): Promise<string[]> {
 async function migratePostgres(target: MigrationTarget): Promise<string[]> {
   refuseUnknown(await readMigrationState(target.database));
   const migrator = createMigrator(target, target.database);
-  let outcome = await migrator.migrateToLatest();
-  // Kysely's PostgreSQL introspector scans the tables of every schema of the database; a schema or
-  // table another client drops during that scan fails it (`invalid_schema_name` 3F000, or
-  // `undefined_table` 42P01 / `undefined_column` 42703 for a table that vanished between two of its
-  // queries), naming that other client's objects. That happens before any migration runs (no
-  // result names a failed migration), so nothing was migrated and the run is simply repeated.
-  for (let attempt = 1; attempt < MIGRATION_ATTEMPTS && isDisturbedIntrospection(outcome); attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
-    outcome = await migrator.migrateToLatest();
-  }
-  const { error, results } = outcome;
+  const { error, results } = await rerunWhileDisturbed(() => migrator.migrateToLatest());
   if (error !== undefined) {
     if (LashError.isInstance(error) || isUnreachableError(error)) throw error;
     throw migrationFailed(target, error, results);
@@ -150,14 +140,29 @@ async function migratePostgres(target: MigrationTarget): Promise<string[]> {
   return succeeded(results);
 }
 
+/**
+ * Runs `run` (a run of the PostgreSQL migrator) again, a few times, while it fails on an object
+ * another client dropped during its introspection (see `isDisturbedIntrospection`).
+ */
+export async function rerunWhileDisturbed(run: () => Promise<MigrationResultSet>): Promise<MigrationResultSet> {
+  let outcome = await run();
+  // Kysely's PostgreSQL introspector scans the tables of every schema of the database; a schema or
+  // table another client drops during that scan fails it (`invalid_schema_name` 3F000, or
+  // `undefined_table` 42P01 / `undefined_column` 42703 for a table that vanished between two of its
+  // queries), naming that other client's objects. That happens before any migration runs (no
+  // result names a failed migration), so nothing was migrated and the run is simply repeated.
+  for (let attempt = 1; attempt < MIGRATION_ATTEMPTS && isDisturbedIntrospection(outcome); attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    outcome = await run();
+  }
+  return outcome;
+}
+
 /** Codes of a statement that named a schema, table or column another client dropped meanwhile. */
 const VANISHED_OBJECT_CODES: ReadonlySet<unknown> = new Set(["3F000", "42P01", "42703"]);
 
-/**
- * The migrator failed before running any migration, on an object that vanished during its
- * introspection (another client's schema or table, dropped meanwhile): running it again is safe.
- */
-export function isDisturbedIntrospection(outcome: { error?: unknown; results?: readonly MigrationResult[] }): boolean {
+/** The migrator failed before running any migration, on an object that vanished during its introspection. */
+function isDisturbedIntrospection(outcome: { error?: unknown; results?: readonly MigrationResult[] }): boolean {
   const { error, results } = outcome;
   if (typeof error !== "object" || error === null || !VANISHED_OBJECT_CODES.has((error as { code?: unknown }).code)) return false;
   return !(results ?? []).some((result) => result.status === "Error");
